@@ -1,0 +1,3 @@
+"""Rostra: a self-hosted discussion system for news sites and blogs."""
+
+__version__ = "0.1.0"

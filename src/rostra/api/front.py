@@ -1,0 +1,195 @@
+"""The plain-ASGI front every HTTP request passes first.
+
+It gives each request an id, enforces the body size limit, answers CORS preflights,
+adds CORS headers for the sites' origins, serves cached thread pages and counts
+without entering the framework, and records metrics and an access log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from rostra.api import metrics
+from rostra.api.cache import CacheKey, ReadCache
+from rostra.api.problems import CONTENT_TYPE, problem_body
+from rostra.logs import request_id
+from rostra.services.sites import SiteService
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("rostra.access")
+
+CACHED_PATHS = frozenset({"/api/comments", "/api/counts"})
+MAX_BODY = 256 * 1024
+ALLOW_METHODS = b"GET, POST, PATCH, DELETE, OPTIONS"
+ALLOW_HEADERS = b"Content-Type, X-Rostra-Voter, X-Rostra-Edit-Token, X-Rostra-Pow, If-None-Match, X-Request-ID"
+EXPOSE_HEADERS = b"ETag, X-Request-ID, Retry-After"
+
+
+def cache_key(scope: Scope, origin: str) -> CacheKey:
+    return (scope["path"], scope["query_string"], origin)
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    return {k.lower(): v for k, v in scope["headers"]}
+
+
+class Front:
+    def __init__(self, app: ASGIApp, cache: ReadCache, sites: SiteService) -> None:
+        self.app = app
+        self.cache = cache
+        self.sites = sites
+        self._hit_latency = metrics.LATENCY.labels("GET", "/api/comments")
+
+    def _cors(self, origin: str) -> list[tuple[bytes, bytes]]:
+        if origin and self.sites.is_known_origin(origin):
+            return [
+                (b"access-control-allow-origin", origin.encode()),
+                (b"access-control-allow-credentials", b"true"),
+                (b"access-control-expose-headers", EXPOSE_HEADERS),
+                (b"vary", b"Origin"),
+            ]
+        return [(b"vary", b"Origin")]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = _headers(scope)
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        method = scope["method"]
+        path = scope["path"]
+        incoming_id = headers.get(b"x-request-id", b"")
+        rid = (
+            incoming_id.decode("latin-1")
+            if 0 < len(incoming_id) <= 64 and incoming_id.isalnum()
+            else os.urandom(8).hex()
+        )
+
+        if method == "GET" and path in CACHED_PATHS:
+            entry = self.cache.get(cache_key(scope, origin))
+            if entry is not None:
+                extra = self._cors(origin)
+                if headers.get(b"if-none-match") == entry.etag.encode():
+                    await send({"type": "http.response.start", "status": 304, "headers": [
+                        (b"etag", entry.etag.encode()), (b"x-request-id", rid.encode()), *extra,
+                    ]})
+                    await send({"type": "http.response.body", "body": b""})
+                    status = 304
+                else:
+                    await send({"type": "http.response.start", "status": 200, "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(entry.body)).encode()),
+                        (b"etag", entry.etag.encode()),
+                        (b"cache-control", b"no-cache"),
+                        (b"x-request-id", rid.encode()),
+                        *extra,
+                    ]})
+                    await send({"type": "http.response.body", "body": entry.body})
+                    status = 200
+                metrics.CACHE_HITS.inc()
+                metrics.REQUESTS.labels("GET", path, str(status)).inc()
+                self._hit_latency.observe(time.perf_counter() - started)
+                return
+
+        token = request_id.set(rid)
+        try:
+            if method == "OPTIONS" and b"access-control-request-method" in headers:
+                await self._preflight(origin, rid, send)
+                status = 204 if origin and self.sites.is_known_origin(origin) else 403
+            else:
+                status = await self._forward(scope, receive, send, headers, origin, rid)
+        finally:
+            request_id.reset(token)
+        elapsed = time.perf_counter() - started
+        route = metrics.route_label(path, status)
+        metrics.REQUESTS.labels(method, route, str(status)).inc()
+        metrics.LATENCY.labels(method, route).observe(elapsed)
+        level = logging.INFO if method not in ("GET", "HEAD") or status >= 400 else logging.DEBUG
+        if log.isEnabledFor(level):
+            log.log(level, "%s %s %d", method, path, status, extra={
+                "method": method, "path": path, "status": status, "request_id": rid,
+                "duration_ms": round(elapsed * 1000, 2),
+            })
+
+    async def _preflight(self, origin: str, rid: str, send: Send) -> None:
+        if origin and self.sites.is_known_origin(origin):
+            await send({"type": "http.response.start", "status": 204, "headers": [
+                *self._cors(origin),
+                (b"access-control-allow-methods", ALLOW_METHODS),
+                (b"access-control-allow-headers", ALLOW_HEADERS),
+                (b"access-control-max-age", b"86400"),
+                (b"x-request-id", rid.encode()),
+            ]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        body = problem_body(403, "origin_not_allowed", "Origin not allowed",
+                            f"no site allows requests from {origin[:100]!r}")
+        await send({"type": "http.response.start", "status": 403, "headers": [
+            (b"content-type", CONTENT_TYPE.encode()), (b"vary", b"Origin"),
+            (b"x-request-id", rid.encode()),
+        ]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _forward(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes],
+        origin: str, rid: str,
+    ) -> int:
+        status_box = [500]
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            await self._too_large(send, origin, rid)
+            return 413
+        cors = self._cors(origin)
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY:
+                    raise _BodyTooLarge
+            return message
+
+        started_response = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started_response
+            if message["type"] == "http.response.start":
+                started_response = True
+                status_box[0] = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []), *cors, (b"x-request-id", rid.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except _BodyTooLarge:
+            if not started_response:
+                await self._too_large(send, origin, rid)
+            return 413
+        return status_box[0]
+
+    async def _too_large(self, send: Send, origin: str, rid: str) -> None:
+        body = problem_body(413, "payload_too_large", "Payload too large",
+                            f"request bodies are limited to {MAX_BODY // 1024} KB")
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", CONTENT_TYPE.encode()), (b"x-request-id", rid.encode()),
+            *self._cors(origin),
+        ]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass

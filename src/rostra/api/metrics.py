@@ -1,0 +1,53 @@
+"""Prometheus metrics: requests by route and status, latency, comments posted."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+_DIGITS = re.compile(r"/\d+(?=/|$)")
+
+REQUESTS = Counter(
+    "rostra_http_requests_total", "HTTP requests by route, method and status",
+    ["method", "route", "status"],
+)
+LATENCY = Histogram(
+    "rostra_http_request_duration_seconds", "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
+)
+COMMENTS_POSTED = Counter(
+    "rostra_comments_posted_total", "Comments stored, by the state they were stored in",
+    ["state"],
+)
+CACHE_HITS = Counter("rostra_read_cache_hits_total", "Reads answered from the in-memory cache")
+
+KNOWN_PREFIXES = ("/api/", "/admin", "/embed.js", "/widget/", "/demo", "/healthz", "/readyz",
+                  "/metrics", "/feeds/")
+
+
+def route_label(path: str, status: int) -> str:
+    """A bounded label for a path: ids become {id}, unknown paths one bucket."""
+    if status == 404 and not path.startswith(KNOWN_PREFIXES):
+        return "unmatched"
+    if path.startswith(("/widget/", "/admin/static/")):
+        return path.rsplit("/", 1)[0] + "/{file}"
+    return _DIGITS.sub("/{id}", path)[:100]
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics text; merged across worker processes when they share a directory."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST

@@ -1,0 +1,275 @@
+"""Public API routes, grouped by tier: read, write (anyone), author (edit token)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Header, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from rostra.api.cache import Entry, ReadCache, etag_of, thread_tags
+from rostra.api.front import cache_key
+from rostra.api.metrics import COMMENTS_POSTED
+from rostra.api.schemas import (
+    CommentEdit,
+    CommentIn,
+    CountsIn,
+    CountsOut,
+    PageOut,
+    PostedOut,
+    PreviewIn,
+    PreviewOut,
+    Problem,
+    SingleOut,
+    VoteIn,
+    VoteOut,
+    VotesOut,
+)
+from rostra.core.errors import InvalidInput
+from rostra.core.models import SortOrder
+from rostra.services.comments import NewComment, RequestContext
+from rostra.services.container import Services
+from rostra.services.reading import PageRequest
+from rostra.services.serialise import iso
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {"application/problem+json": {}}}
+    for status in (400, 401, 403, 404, 409, 413, 422, 429)
+}
+
+read = APIRouter(prefix="/api", tags=["read"], responses=PROBLEMS)
+write = APIRouter(prefix="/api", tags=["write"], responses=PROBLEMS)
+author = APIRouter(prefix="/api", tags=["author"], responses=PROBLEMS)
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json",
+                    headers=headers)
+
+
+def client_ip(request: Request, trusted: list[str]) -> str | None:
+    """The reader's address; X-Forwarded-For is believed only from a trusted proxy."""
+    peer = request.client.host if request.client else None
+    if peer and trusted and request.headers.get("x-forwarded-for"):
+        try:
+            peer_addr = ipaddress.ip_address(peer)
+            if any(peer_addr in ipaddress.ip_network(net, strict=False) for net in trusted):
+                return request.headers["x-forwarded-for"].split(",")[-1].strip()
+        except ValueError:
+            return peer
+    return peer
+
+
+def context(request: Request, comment_id: int | None = None, **extras: Any) -> RequestContext:
+    svc = services(request)
+    edit_token = request.headers.get("x-rostra-edit-token")
+    if not edit_token and comment_id is not None:
+        edit_token = request.cookies.get(f"rostra_edit_{comment_id}")
+        # A cookie alone is ambient authority: demand an Origin the site allows (CSRF).
+        if edit_token and request.method not in ("GET", "HEAD") and not request.headers.get(
+            "origin"
+        ):
+            edit_token = None
+    return RequestContext(
+        origin=request.headers.get("origin"),
+        ip=client_ip(request, svc.settings.trusted_proxies),
+        voter_token=request.headers.get("x-rostra-voter"),
+        edit_token=edit_token,
+        extras={k: v for k, v in extras.items() if v is not None},
+    )
+
+
+def _limit(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    if value == "all":
+        return 0
+    if not value.isdigit():
+        raise InvalidInput("limit: a number or 'all'")
+    number = int(value)
+    if number == 0:
+        raise InvalidInput("limit: a number from 1, or 'all'")
+    return number
+
+
+def _cached_json(
+    request: Request, cache: ReadCache, started_gen: int, body: dict[str, Any],
+    site_id: str, tags: tuple[tuple[str, ...], ...],
+) -> Response:
+    data = orjson.dumps(body)
+    etag = etag_of(data)
+    origin = request.headers.get("origin", "")
+    cache.put(
+        cache_key(request.scope, origin), Entry(data, etag, site_id, tags), started_gen
+    )
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(data, media_type="application/json",
+                    headers={"ETag": etag, "Cache-Control": "no-cache"})
+
+
+# -- read tier ---------------------------------------------------------------
+
+
+@read.get("/comments", response_model=PageOut, summary="List a thread's comments")
+async def list_comments(
+    request: Request,
+    thread: Annotated[str, Query(max_length=1000, description="Thread id, path or URL")],
+    site: Annotated[str | None, Query(max_length=64)] = None,
+    sort: SortOrder = SortOrder.NEWEST,
+    limit: Annotated[str | None, Query(description="1..max page size, or 'all'")] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    # GET /api/comments — a page of top-level comments with their reply trees
+    svc = services(request)
+    cache: ReadCache = request.app.state.cache
+    started_gen = cache.generation()
+    page = await run_in_threadpool(
+        svc.reading.page,
+        PageRequest(thread=thread, site=site, sort=sort, limit=_limit(limit), cursor=cursor),
+        request.headers.get("origin"),
+    )
+    return _cached_json(
+        request, cache, started_gen, page.body, page.site_id,
+        thread_tags(page.site_id, page.thread_id, page.key),
+    )
+
+
+@read.get("/counts", response_model=CountsOut, summary="Comment counts of many threads")
+async def get_counts(
+    request: Request,
+    thread: Annotated[list[str], Query(max_length=200)],
+    site: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    # GET /api/counts?thread=a&thread=b — one request for an index page
+    svc = services(request)
+    cache: ReadCache = request.app.state.cache
+    started_gen = cache.generation()
+    site_id, counts = await run_in_threadpool(
+        svc.reading.counts, thread, site, request.headers.get("origin")
+    )
+    return _cached_json(request, cache, started_gen, {"counts": counts}, site_id,
+                        (("site", site_id),))
+
+
+@read.post("/counts", response_model=CountsOut, summary="Comment counts (many threads)")
+def post_counts(request: Request, body: CountsIn) -> Response:
+    # POST /api/counts — the same, for lists too long for a URL
+    svc = services(request)
+    _site_id, counts = svc.reading.counts(body.threads, body.site, request.headers.get("origin"))
+    return json_response({"counts": counts})
+
+
+@read.get("/comments/{comment_id}", response_model=SingleOut, summary="One comment")
+def get_comment(request: Request, comment_id: int) -> Response:
+    # GET /api/comments/{id} — permalinks, and a held comment for its author
+    svc = services(request)
+    return json_response(svc.comments.get(comment_id, context(request, comment_id)))
+
+
+@read.get("/votes", response_model=VotesOut, summary="The reader's own votes in a thread")
+def get_votes(
+    request: Request,
+    thread: Annotated[str, Query(max_length=1000)],
+    site: Annotated[str | None, Query(max_length=64)] = None,
+    x_rostra_voter: Annotated[str | None, Header()] = None,
+) -> Response:
+    # GET /api/votes — so the widget can show which way the reader voted
+    svc = services(request)
+    votes = svc.votes.my_votes(site, thread, context(request))
+    return json_response({"votes": {str(k): v for k, v in votes.items()}},
+                         headers={"Cache-Control": "private, no-store"})
+
+
+@read.post("/preview", response_model=PreviewOut, summary="Render Markdown as it would be stored")
+def preview(request: Request, body: PreviewIn) -> Response:
+    # POST /api/preview — the comment form's preview tab
+    svc = services(request)
+    return json_response(
+        {"html": svc.comments.preview(body.text, body.site, request.headers.get("origin"))}
+    )
+
+
+# -- write tier --------------------------------------------------------------
+
+
+def _cookie_attrs(request: Request) -> dict[str, Any]:
+    host = (request.url.hostname or "").lower()
+    secure = request.url.scheme == "https" or host in ("localhost", "127.0.0.1", "::1")
+    return {"httponly": True, "secure": secure, "samesite": "none" if secure else "lax"}
+
+
+@write.post("/comments", status_code=201, response_model=PostedOut, summary="Post a comment")
+def post_comment(request: Request, body: CommentIn) -> Response:
+    # POST /api/comments — a new comment or reply; the author gets an edit token
+    svc = services(request)
+    ctx = context(request, pow=body.pow, nudge_acknowledged=body.nudge_acknowledged or None)
+    posted = svc.comments.post(
+        NewComment(
+            thread=body.thread, text=body.text, site=body.site, name=body.name,
+            email=body.email, website=body.website, parent_id=body.parent_id,
+            title=body.title, url=body.url, anchor=body.anchor,
+        ),
+        ctx,
+    )
+    COMMENTS_POSTED.labels(posted.comment["state"]).inc()
+    moderation = None
+    if posted.comment["state"] != "approved":
+        moderation = {"message": posted.decision.message,
+                      "reasons": [r.code for r in posted.decision.reasons]}
+    response = json_response(
+        {
+            "comment": posted.comment,
+            "edit_token": posted.edit_token,
+            "editable_until": iso(posted.editable_until),
+            "voter": posted.voter_token,
+            "moderation": moderation,
+        },
+        status=201,
+    )
+    response.set_cookie(
+        f"rostra_edit_{posted.comment['id']}", posted.edit_token,
+        max_age=posted.edit_window_seconds,
+        path=f"/api/comments/{posted.comment['id']}", **_cookie_attrs(request),
+    )
+    return response
+
+
+@write.post("/comments/{comment_id}/vote", response_model=VoteOut, summary="Vote on a comment")
+def vote(request: Request, comment_id: int, body: VoteIn) -> Response:
+    # POST /api/comments/{id}/vote — up, down, or 0 to take the vote back
+    svc = services(request)
+    result = svc.votes.vote(comment_id, body.value, context(request, comment_id))
+    return json_response(
+        {"score": result.score, "upvotes": result.upvotes, "downvotes": result.downvotes,
+         "vote": result.vote, "voter": result.voter_token}
+    )
+
+
+# -- author tier -------------------------------------------------------------
+
+
+@author.patch("/comments/{comment_id}", response_model=SingleOut, summary="Edit own comment")
+def edit_comment(request: Request, comment_id: int, body: CommentEdit) -> Response:
+    # PATCH /api/comments/{id} — within the edit window, with the edit token
+    svc = services(request)
+    comment = svc.comments.edit(comment_id, body.text, context(request, comment_id))
+    return json_response({"comment": comment})
+
+
+@author.delete("/comments/{comment_id}", summary="Delete own comment")
+def delete_comment(request: Request, comment_id: int) -> Response:
+    # DELETE /api/comments/{id} — within the edit window; replies keep a tombstone
+    svc = services(request)
+    comment = svc.comments.delete(comment_id, context(request, comment_id))
+    response = json_response({"comment": comment})
+    response.delete_cookie(f"rostra_edit_{comment_id}", path=f"/api/comments/{comment_id}")
+    return response

@@ -1,0 +1,134 @@
+"""Request and response models: they validate input and generate the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommentIn(Strict):
+    site: str | None = Field(None, max_length=64, description="Site id; default: by Origin")
+    thread: str = Field(..., min_length=1, max_length=1000,
+                        description="Thread id, path or URL of the page")
+    title: str | None = Field(None, max_length=500, description="Page title, for new threads")
+    url: str | None = Field(None, max_length=2000, description="Page URL, for new threads")
+    parent_id: int | None = Field(None, ge=1, description="The comment this replies to")
+    name: str | None = Field(None, max_length=400)
+    email: str | None = Field(None, max_length=320, description="Never shown to anyone")
+    website: str | None = Field(None, max_length=500)
+    text: str = Field(..., max_length=100_000, description="Markdown subset")
+    anchor: dict[str, Any] | None = Field(
+        None, description="Inline feedback: text-quote selector of the passage"
+    )
+    pow: str | None = Field(None, max_length=2000, description="Proof-of-work solution")
+    nudge_acknowledged: bool = Field(
+        False, description="The author saw the 'please reconsider' nudge and posts anyway"
+    )
+
+
+class CommentEdit(Strict):
+    text: str = Field(..., max_length=100_000)
+
+
+class VoteIn(Strict):
+    value: Literal[-1, 0, 1] = Field(..., description="1 up, -1 down, 0 take the vote back")
+
+
+class PreviewIn(Strict):
+    text: str = Field(..., max_length=100_000)
+    site: str | None = Field(None, max_length=64)
+
+
+class CountsIn(Strict):
+    site: str | None = Field(None, max_length=64)
+    threads: list[str] = Field(..., max_length=200)
+
+
+class Author(BaseModel):
+    name: str | None
+    website: str | None
+
+
+class CommentOut(BaseModel):
+    id: int
+    parent_id: int | None
+    author: Author | None = Field(description="null for a tombstone")
+    html: str
+    created_at: str
+    edited_at: str | None
+    state: Literal["approved", "pending", "deleted"]
+    score: int
+    upvotes: int
+    downvotes: int
+    reply_count: int
+    anchor: dict[str, Any] | None
+    replies: list[CommentOut]
+
+
+class ThreadOut(BaseModel):
+    id: int
+    key: str
+    url: str | None
+    title: str | None
+    total: int
+    top_level: int
+    closed: bool
+
+
+class PageOut(BaseModel):
+    thread: ThreadOut | None
+    sort: Literal["newest", "oldest", "votes"]
+    comments: list[CommentOut]
+    next_cursor: str | None
+    edit_window_seconds: int
+
+
+class PostedOut(BaseModel):
+    comment: CommentOut
+    edit_token: str
+    editable_until: str
+    voter: str | None = Field(None, description="New signed voter id; send as X-Rostra-Voter")
+    moderation: dict[str, Any] | None = Field(
+        None, description="Why a comment was held: message and reason codes"
+    )
+
+
+class SingleOut(BaseModel):
+    comment: CommentOut
+    thread: ThreadOut
+    site: str
+    root_id: int | None
+    moderation_message: str | None
+
+
+class VoteOut(BaseModel):
+    score: int
+    upvotes: int
+    downvotes: int
+    vote: int
+    voter: str | None
+
+
+class CountsOut(BaseModel):
+    counts: dict[str, int]
+
+
+class VotesOut(BaseModel):
+    votes: dict[str, int]
+
+
+class PreviewOut(BaseModel):
+    html: str
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str

@@ -1,0 +1,169 @@
+"""create_app(settings): wiring only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from rostra import __version__
+from rostra.api import problems
+from rostra.api.cache import ReadCache
+from rostra.api.front import Front
+from rostra.api.metrics import exposition
+from rostra.api.routes import author, read, write
+from rostra.config import Settings
+from rostra.services.comments import CommentEvent
+from rostra.services.container import Services
+from rostra.store import migrate, queries
+from rostra.store.db import Database
+
+log = logging.getLogger("rostra")
+
+# Changes made by other workers are seen through threads.updated_at; clocks and commit
+# order can put a row slightly in the past, so each poll looks back this far.
+POLL_SLACK = timedelta(seconds=2)
+
+
+class CrossWorkerInvalidation:
+    """Drops cached pages of threads that another process changed."""
+
+    def __init__(self, services: Services, cache: ReadCache) -> None:
+        self.services = services
+        self.cache = cache
+        self.seen: dict[int, datetime] = {}
+        self.since = datetime.now(UTC)
+
+    def poll(self) -> None:
+        with self.services.db.read() as conn:
+            rows = queries.changed_threads(conn, self.since - POLL_SLACK)
+        newest = self.since
+        for row in rows:
+            if self.seen.get(row.id) != row.updated_at:
+                self.seen[row.id] = row.updated_at
+                self.cache.invalidate(
+                    [("thread", str(row.id)), ("key", row.site_id, row.key), ("site", row.site_id)]
+                )
+            newest = max(newest, row.updated_at)
+        self.since = newest
+        cutoff = newest - POLL_SLACK * 2
+        if len(self.seen) > 10_000:
+            self.seen = {k: v for k, v in self.seen.items() if v > cutoff}
+
+
+def _include_optional_routers(app: FastAPI) -> None:
+    """Feature packages that add pages (widget, admin...) plug in here when present."""
+    for module_name, names in (
+        ("rostra.widget.routes", ("router", "demo_router")),
+    ):
+        try:
+            module = __import__(module_name, fromlist=list(names))
+        except ImportError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        for name in names:
+            router = getattr(module, name, None)
+            if router is not None:
+                app.include_router(router)
+
+
+def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
+    """The ASGI application: the Front wrapped around the FastAPI app."""
+    db = Database(settings.database_url)
+    if run_migrations:
+        migrate.upgrade(db)
+    services = Services.build(settings, db)
+    cache = ReadCache(settings.read_cache_entries)
+
+    def invalidate(event: CommentEvent) -> None:
+        cache.invalidate(
+            [("thread", str(event.thread_id)), ("key", event.site_id, event.thread_key),
+             ("site", event.site_id)]
+        )
+
+    services.comments.listeners.append(invalidate)
+    poller = CrossWorkerInvalidation(services, cache)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async def poll_forever() -> None:
+            while True:
+                await asyncio.sleep(settings.cache_poll_seconds)
+                try:
+                    await run_in_threadpool(poller.poll)
+                    await run_in_threadpool(services.sites.reload)
+                except Exception:  # keep serving; the next poll retries
+                    log.exception("cache poll failed")
+
+        task = asyncio.create_task(poll_forever())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            db.dispose()
+
+    app = FastAPI(
+        title="Rostra",
+        version=__version__,
+        description="Self-hosted discussions for news sites and blogs. See docs/api.md.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.cache = cache
+    app.state.settings = settings
+    problems.install(app)
+    app.include_router(read)
+    app.include_router(write)
+    app.include_router(author)
+    _include_optional_routers(app)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Rostra API")
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness")
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: the database answers")
+    def readyz() -> JSONResponse:
+        try:
+            with db.read() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            current = migrate.is_current(db)
+        except Exception as exc:  # any failure means "not ready"; say which
+            return JSONResponse({"status": "unavailable", "error": type(exc).__name__},
+                                status_code=503)
+        if not current:
+            return JSONResponse({"status": "unavailable", "error": "schema not migrated"},
+                                status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    def metrics_endpoint() -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
+
+    @app.get("/", include_in_schema=False)
+    def index(request: Request) -> JSONResponse:
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse({
+            "name": "Rostra", "version": __version__, "api_docs": f"{base}/api/docs",
+            "openapi": f"{base}/api/openapi.json", "health": f"{base}/healthz",
+        })
+
+    return Front(app, cache, services.sites)

@@ -1,0 +1,222 @@
+"""The `rostra` command line."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import tempfile
+import threading
+import webbrowser
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rostra import __version__
+from rostra.config import (
+    DEFAULT_CONFIG_FILE,
+    ConfigError,
+    Settings,
+    commented_config,
+    load_settings,
+)
+
+
+@dataclass
+class CliState:
+    config_file: str | None
+    overrides: dict[str, Any]
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config_file, **self.overrides)
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._settings
+
+
+@click.group()
+@click.version_option(__version__, prog_name="rostra")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help=f"Configuration file (default: ./{DEFAULT_CONFIG_FILE} or $ROSTRA_CONFIG).")
+@click.option("--database-url", help="Overrides database_url.")
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None, database_url: str | None) -> None:
+    """Rostra: self-hosted discussions for news sites and blogs."""
+    ctx.obj = CliState(config_file, {"database_url": database_url})
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing configuration file.")
+@click.pass_obj
+def init(state: CliState, force: bool) -> None:
+    """Write a commented rostra.toml and create the database here."""
+    path = Path(state.config_file or DEFAULT_CONFIG_FILE)
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; use --force to overwrite it")
+    path.write_text(commented_config(secret_key=secrets.token_urlsafe(32)), encoding="utf-8")
+    path.chmod(0o600)
+    click.echo(f"wrote {path}")
+    state.config_file = str(path)
+    _upgrade(state.settings)
+    click.echo(f"database ready: {state.settings.database_url}")
+    click.echo("next: rostra site add mysite --name 'My site' --origin https://example.com")
+
+
+def _upgrade(settings: Settings) -> None:
+    from rostra.store import migrate
+    from rostra.store.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        before = migrate.current_revisions(db)
+        migrate.upgrade(db)
+        after = migrate.current_revisions(db)
+    finally:
+        db.dispose()
+    if before != after:
+        click.echo(f"migrated schema: {sorted(before) or 'empty'} -> {sorted(after)}", err=True)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(state: CliState) -> None:
+    """Apply pending migrations."""
+    _upgrade(state.settings)
+    click.echo("schema is up to date")
+
+
+def _services(settings: Settings) -> Any:
+    from rostra.services.container import Services
+
+    _upgrade(settings)
+    return Services.build(settings)
+
+
+@main.group()
+def site() -> None:
+    """Sites: the pages that may embed discussions."""
+
+
+@site.command("add")
+@click.argument("site_id")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--origin", "origins", multiple=True,
+              help="Allowed origin, e.g. https://news.example.com (repeatable).")
+@click.pass_obj
+def site_add(state: CliState, site_id: str, name: str, origins: tuple[str, ...]) -> None:
+    """Create a site."""
+    from rostra.core.errors import RostraError
+
+    services = _services(state.settings)
+    try:
+        created = services.sites.create(site_id, name, list(origins))
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"created site {created.id} ({created.name}): {', '.join(created.origins) or '-'}")
+
+
+@site.command("list")
+@click.pass_obj
+def site_list(state: CliState) -> None:
+    """List sites."""
+    services = _services(state.settings)
+    for item in services.sites.list():
+        click.echo(f"{item.id}\t{item.name}\t{' '.join(item.origins)}")
+
+
+def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from rostra import logs
+
+    logs.configure(settings.log_level, settings.log_format)
+    if workers > 1:
+        # Each worker keeps its own metrics; the shared directory merges them at /metrics.
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="rostra-prom-"))
+    _upgrade(settings)
+    os.environ["ROSTRA_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "rostra.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default: setting host).")
+@click.option("--port", type=int, help="Port (default: setting port).")
+@click.option("--workers", type=int, help="Worker processes (default: setting workers).")
+@click.pass_obj
+def serve(state: CliState, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the API, the widget and the admin UI."""
+    settings = state.settings
+    _run_server(settings, host or settings.host, port or settings.port, workers or settings.workers)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
+@click.option("--database", default="rostra-demo.sqlite3", show_default=True,
+              help="SQLite file for the demo (created if missing).")
+@click.pass_obj
+def demo(state: CliState, host: str, port: int, no_browser: bool, database: str) -> None:
+    """Seed a sample site and article thread into SQLite and serve it."""
+    from rostra.demo import DEMO_SITE, DEMO_THREAD, ensure_demo
+
+    url = f"sqlite:///{Path(database).resolve()}"
+    state.overrides["database_url"] = url
+    state._settings = None
+    services = _services(state.settings)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown_host}:{port}"
+    origins = [base, f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
+    seeded = ensure_demo(services, origins)
+    services.db.dispose()
+    click.echo(("Seeded" if seeded else "Using") + f" the demo database {database}")
+    click.echo(f"  Article with comments:  {base}/demo/")
+    click.echo(f"  Index page with counts: {base}/demo/index.html")
+    click.echo(f"  Thread as JSON:         {base}/api/comments?site={DEMO_SITE}&thread={DEMO_THREAD}")
+    click.echo(f"  API docs:               {base}/api/docs")
+    click.echo(f"  Admin UI:               {base}/admin/")
+    click.echo("Press Ctrl+C to stop.")
+    if not no_browser:
+        threading.Timer(1.5, webbrowser.open, args=(f"{base}/demo/",)).start()
+    _run_server(state.settings, host, port, 1)
+
+
+def _register_optional_commands() -> None:
+    """Commands that feature packages bring (import/export, users...) plug in here."""
+    try:
+        from rostra.importers.cli import export_command, import_group, site_move_command
+    except ImportError as exc:
+        if exc.name and exc.name.startswith("rostra.importers"):
+            return
+        raise
+    main.add_command(import_group, "import")
+    main.add_command(export_command, "export")
+    site.add_command(site_move_command, "move")
+
+
+_register_optional_commands()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

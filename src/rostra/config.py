@@ -1,0 +1,204 @@
+"""Settings: one table feeds the loader, the file `rostra init` writes, and the docs.
+
+Sources, later ones winning: defaults, the TOML file (``rostra.toml`` in the working
+directory or ``--config``/``ROSTRA_CONFIG``), then ``ROSTRA_*`` environment variables.
+A secret may also be read from a file named by ``ROSTRA_<NAME>_FILE``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_CONFIG_FILE = "rostra.toml"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the setting and why."""
+
+
+class Settings(BaseSettings):
+    """Every setting Rostra reads. The field description is its documentation."""
+
+    model_config = SettingsConfigDict(env_prefix="ROSTRA_", extra="forbid", validate_default=True)
+
+    database_url: str = Field(
+        "sqlite:///rostra.sqlite3",
+        description="SQLAlchemy database URL: sqlite:///path.sqlite3 or "
+        "postgresql://user@host/db (PostgreSQL needs the `postgres` extra).",
+    )
+    secret_key: str = Field(
+        "",
+        description="Secret used to sign edit tokens, voter ids and cursors. Empty: a random "
+        "key is generated once and kept in the database.",
+    )
+    host: str = Field("127.0.0.1", description="Address `rostra serve` listens on.")
+    port: int = Field(8080, ge=1, le=65535, description="Port `rostra serve` listens on.")
+    workers: int = Field(1, ge=1, le=64, description="Worker processes for `rostra serve`.")
+    public_url: str = Field(
+        "",
+        description="URL under which readers reach this server, e.g. https://comments.example.com "
+        "(used in links in emails and feeds). Empty: taken from each request.",
+    )
+    edit_window_seconds: int = Field(
+        900, ge=0, le=7 * 86400,
+        description="How long an author may edit or delete their comment (default for new sites).",
+    )
+    max_comment_length: int = Field(
+        10_000, ge=100, le=100_000, description="Most characters of Markdown in one comment."
+    )
+    max_name_length: int = Field(80, ge=10, le=400, description="Most characters in an author name.")
+    page_size: int = Field(
+        20, ge=1, le=500, description="Top-level comments in the first page of a thread."
+    )
+    max_page_size: int = Field(
+        200, ge=1, le=5000, description="Largest page a client may ask for (besides `all`)."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-For header is believed.",
+    )
+    log_level: str = Field("info", description="Log level: debug, info, warning or error.")
+    log_format: str = Field("json", description="Log format: json (one object a line) or text.")
+    read_cache_entries: int = Field(
+        2000, ge=0, le=1_000_000,
+        description="Serialised thread pages kept in memory per worker (0 turns the cache off).",
+    )
+    cache_poll_seconds: float = Field(
+        0.5, gt=0, le=60,
+        description="How often each worker looks for threads changed by other workers or servers.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        if value.startswith("postgres:"):
+            value = "postgresql:" + value[len("postgres:"):]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError("must be one of debug, info, warning, error")
+        return value.lower()
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in {"json", "text"}:
+            raise ValueError("must be json or text")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit values (the TOML file, CLI flags) come in as init kwargs; env wins over them.
+        return (env_settings, init_settings)
+
+
+def _read_secret_files(environ: dict[str, str]) -> dict[str, str]:
+    """Turn ROSTRA_X_FILE=/path into ROSTRA_X=<file contents> (docker/k8s secrets)."""
+    found: dict[str, str] = {}
+    for key, path in environ.items():
+        if key.startswith("ROSTRA_") and key.endswith("_FILE") and key != "ROSTRA_CONFIG_FILE":
+            name = key[: -len("_FILE")]
+            try:
+                found[name] = Path(path).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"{key}: cannot read {path}: {exc.strerror}") from exc
+    return found
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Load settings from the TOML file, the environment and ``overrides``.
+
+    Raises ConfigError with a message that names the offending setting.
+    """
+    path = Path(config_file or os.environ.get("ROSTRA_CONFIG") or DEFAULT_CONFIG_FILE)
+    values: dict[str, Any] = {}
+    if path.exists():
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        unknown = set(values) - set(Settings.model_fields)
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+    elif config_file is not None:
+        raise ConfigError(f"{path}: no such configuration file")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    secret_env = _read_secret_files(dict(os.environ))
+    saved = {k: os.environ.get(k) for k in secret_env}
+    os.environ.update(secret_env)
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            lines.append(f"{name}: {err['msg']}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from exc
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def settings_table() -> list[tuple[str, str, str, str]]:
+    """(name, type, default, help) for every setting, in declaration order."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
+        type_name = getattr(field.annotation, "__name__", str(field.annotation))
+        rows.append((name, type_name, repr(default), field.description or ""))
+    return rows
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def commented_config(**values: Any) -> str:
+    """The text of a config file: every setting with its help, defaults commented out."""
+    out = ["# Rostra configuration. Every setting can also be set as ROSTRA_<NAME>.", ""]
+    for name, field in Settings.model_fields.items():
+        default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
+        out.append(f"# {field.description}")
+        if name in values:
+            out.append(f"{name} = {_toml_value(values[name])}")
+        else:
+            out.append(f"# {name} = {_toml_value(default)}")
+        out.append("")
+    return "\n".join(out)
+
+
+def settings_markdown() -> str:
+    """The configuration reference, as Markdown (docs/configuration.md embeds it)."""
+    lines = ["| Setting | Environment | Type | Default | Meaning |", "|---|---|---|---|---|"]
+    for name, type_name, default, help_text in settings_table():
+        lines.append(
+            f"| `{name}` | `ROSTRA_{name.upper()}` | {type_name} | `{default}` | {help_text} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Pure domain: values, rules and formats. Imports nothing from the other layers."""

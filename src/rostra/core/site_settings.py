@@ -1,0 +1,77 @@
+"""Per-site settings: defaults, and validation with messages a site owner can act on."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from rostra.core.errors import InvalidInput
+from rostra.core.models import ThreadCreation
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSettings:
+    """What a site's owner may tune. Unknown keys are refused, not ignored."""
+
+    edit_window_seconds: int = 900
+    thread_creation: ThreadCreation = ThreadCreation.OPEN
+    allow_images: bool = False
+    require_name: bool = True
+    max_comment_length: int = 10_000
+    max_depth: int = 50
+    page_size: int = 20
+    languages: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, data: dict[str, Any] | None) -> SiteSettings:
+        """Build settings from stored or submitted JSON; raises InvalidInput naming the key."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidInput(f"unknown site setting(s): {', '.join(unknown)}")
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            values[f.name] = _coerce(f.name, data[f.name])
+        return cls(**values)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["thread_creation"] = str(self.thread_creation)
+        out["languages"] = list(self.languages)
+        return out
+
+
+_INT_RANGES = {
+    "edit_window_seconds": (0, 7 * 86400),
+    "max_comment_length": (100, 100_000),
+    "max_depth": (1, 200),
+    "page_size": (1, 500),
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name in _INT_RANGES:
+        low, high = _INT_RANGES[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidInput(f"{name}: must be a whole number from {low} to {high}")
+        return value
+    if name in {"allow_images", "require_name"}:
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{name}: must be true or false")
+        return value
+    if name == "thread_creation":
+        try:
+            return ThreadCreation(value)
+        except ValueError:
+            choices = ", ".join(t.value for t in ThreadCreation)
+            raise InvalidInput(f"thread_creation: must be one of {choices}") from None
+    if name == "languages":
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and 2 <= len(v) <= 8 for v in value
+        ):
+            raise InvalidInput("languages: must be a list of language codes such as \"en\"")
+        return tuple(value)
+    raise InvalidInput(f"{name}: unsupported")  # pragma: no cover - guarded by parse

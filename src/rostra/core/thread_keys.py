@@ -1,0 +1,87 @@
+"""Thread keys: one discussion per page, whatever way the page's URL was written."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+# Query parameters that identify a campaign or a click, never a different page.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid",
+        "igshid", "yclid", "twclid", "_ga", "_gl", "ref_src", "ref_url", "amp",
+        "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "s_cid", "cmpid",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_KEY_LENGTH = 1000
+
+
+class ThreadKeyError(ValueError):
+    """The page identifier cannot name a thread."""
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def _normalise_path(path: str) -> str:
+    # Decode then re-encode so that %7E and ~ (or %C3%A9 and é) name the same page.
+    path = quote(unquote(path), safe="/:@!$&'()*+,;=-._~")
+    if not path:
+        return "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    return path
+
+
+def normalise_url(url: str) -> str:
+    """Canonical absolute URL of a page: lower-case scheme and host, no default port,
+    no fragment, no trailing slash, no tracking parameters; other parameters kept in order."""
+    raw = url.strip()
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise ThreadKeyError(f"not an http(s) URL: {raw[:100]!r}")
+    host = parts.hostname.lower().rstrip(".")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ThreadKeyError(f"bad port in URL: {raw[:100]!r}") from exc
+    netloc = host if ":" not in host else f"[{host}]"
+    if port is not None and port != DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    )
+    return urlunsplit((scheme, netloc, _normalise_path(parts.path), query, ""))
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a normalised URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def thread_key(identifier: str) -> str:
+    """The key a thread is stored under.
+
+    An absolute URL keys by its path and query (so a site that moves domain keeps its
+    threads); a path ("/2026/11/story/") is normalised the same way; anything else is an
+    explicit id given by the page and is kept as written (trimmed).
+    """
+    ident = identifier.strip()
+    if not ident:
+        raise ThreadKeyError("thread identifier is empty")
+    if len(ident) > MAX_KEY_LENGTH:
+        raise ThreadKeyError(f"thread identifier is longer than {MAX_KEY_LENGTH} characters")
+    if ident.lower().startswith(("http://", "https://")):
+        parts = urlsplit(normalise_url(ident))
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    if ident.startswith("/"):
+        normal = urlsplit(normalise_url("http://x" + ident))
+        return normal.path + (f"?{normal.query}" if normal.query else "")
+    if any(ord(c) < 32 for c in ident):
+        raise ThreadKeyError("thread identifier contains control characters")
+    return ident

@@ -1,0 +1,1 @@
+"""Moderation: policy and checks that turn a draft comment into a Decision."""

@@ -1,0 +1,564 @@
+"""Writing comments: post, edit, delete, and every change of a comment's state."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, update
+from sqlalchemy.exc import IntegrityError
+
+from rostra.config import Settings
+from rostra.core import markup
+from rostra.core.errors import (
+    EditWindowClosed,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RostraError,
+    Unauthorized,
+)
+from rostra.core.models import CommentState, Site, ThreadCreation
+from rostra.core.site_settings import SiteSettings
+from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of, thread_key
+from rostra.moderation.decision import Action, Decision, Draft, Moderator, PublishEverything
+from rostra.services.privacy import hash_ip
+from rostra.services.serialise import comment_json, iso, thread_json
+from rostra.services.sites import SiteService
+from rostra.services.tokens import Tokens
+from rostra.store import queries
+from rostra.store.db import Database
+from rostra.store.tables import comments, threads
+
+EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,252}\.[^@\s<>\"]{2,63}$")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_TITLE = 500
+MAX_URL = 2000
+
+
+class CommentRefused(RostraError):
+    status = 422
+    code = "comment_refused"
+    title = "Comment refused"
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    EDITED = "edited"
+    STATE_CHANGED = "state_changed"
+
+
+@dataclass(frozen=True, slots=True)
+class CommentEvent:
+    """What happened to a comment; hooks see it inside the transaction, listeners after."""
+
+    kind: EventKind
+    comment_id: int
+    thread_id: int
+    site_id: str
+    thread_key: str
+    parent_id: int | None
+    old_state: CommentState | None
+    new_state: CommentState
+    actor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Who is asking: the parts of an HTTP request the services care about."""
+
+    origin: str | None = None
+    ip: str | None = None
+    voter_token: str | None = None
+    edit_token: str | None = None
+    account_id: int | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NewComment:
+    thread: str
+    text: str
+    site: str | None = None
+    name: str | None = None
+    email: str | None = None
+    website: str | None = None
+    parent_id: int | None = None
+    title: str | None = None
+    url: str | None = None
+    anchor: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    comment: dict[str, Any]
+    edit_token: str
+    editable_until: datetime
+    voter_token: str | None
+    decision: Decision
+    site_id: str
+    edit_window_seconds: int
+
+
+TxHook = Callable[[Connection, CommentEvent], None]
+Listener = Callable[[CommentEvent], None]
+
+
+def _clean_line(value: str | None, name: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if CONTROL.search(value) or "\n" in value or "\r" in value:
+        raise InvalidInput(f"{name}: must be a single line of text")
+    if len(value) > limit:
+        raise InvalidInput(f"{name}: at most {limit} characters", code="too_long")
+    return value
+
+
+def _check_website(value: str | None) -> str | None:
+    value = _clean_line(value, "website", 500)
+    if value is None:
+        return None
+    try:
+        return normalise_url(value if "://" in value else f"https://{value}")
+    except ThreadKeyError:
+        raise InvalidInput("website: must be an http or https address") from None
+
+
+def _check_email(value: str | None) -> str | None:
+    value = _clean_line(value, "email", 320)
+    if value is not None and not EMAIL.match(value):
+        raise InvalidInput("email: not an email address")
+    return value
+
+
+class CommentService:
+    """The one door for changes to comments. Each method is one transaction."""
+
+    def __init__(
+        self,
+        db: Database,
+        sites: SiteService,
+        tokens: Tokens,
+        settings: Settings,
+        ip_salt: str,
+        moderator: Moderator | None = None,
+    ) -> None:
+        self.db = db
+        self.sites = sites
+        self.tokens = tokens
+        self.settings = settings
+        self.ip_salt = ip_salt
+        self.moderator: Moderator = moderator or PublishEverything()
+        self.tx_hooks: list[TxHook] = []
+        self.listeners: list[Listener] = []
+
+    # -- helpers -------------------------------------------------------------
+
+    def ip_hash(self, ip: str | None) -> str | None:
+        return hash_ip(ip, self.ip_salt) or None if ip else None
+
+    def _emit(self, conn: Connection, event: CommentEvent) -> None:
+        for hook in self.tx_hooks:
+            hook(conn, event)
+
+    def _notify(self, events: list[CommentEvent]) -> None:
+        for event in events:
+            for listener in self.listeners:
+                listener(event)
+
+    def _check_text(self, text: str, site_settings: SiteSettings) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput("text: must not be empty")
+        text = text.replace("\r\n", "\n").strip()
+        limit = min(site_settings.max_comment_length, self.settings.max_comment_length)
+        if len(text) > limit:
+            raise InvalidInput(f"text: at most {limit} characters", code="too_long")
+        if "\x00" in text:
+            raise InvalidInput("text: contains a NUL character")
+        return text
+
+    def _thread_for_write(
+        self, conn: Connection, site: Site, key: str, url: str | None, title: str | None
+    ) -> Row[Any]:
+        row = queries.find_thread(conn, site.id, key)
+        if row is not None:
+            return row
+        if self.sites.settings_of(site.id).thread_creation is ThreadCreation.CLOSED:
+            raise NotFound(
+                f"no thread {key[:100]!r} on this site, and the site does not create threads "
+                "on first comment",
+                code="thread_not_found",
+            )
+        now = datetime.now(UTC)
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(threads).values(
+                        site_id=site.id, key=key, url=url, title=title, created_at=now,
+                        updated_at=now, comment_count=0, top_level_count=0, closed=False,
+                    )
+                )
+        except IntegrityError:
+            pass  # created by a concurrent request on PostgreSQL; use theirs
+        row = queries.find_thread(conn, site.id, key)
+        assert row is not None
+        return row
+
+    def _editable(self, comment: Row[Any], ctx: RequestContext) -> SiteSettings:
+        """Raise unless the request carries this comment's edit token within the window."""
+        thread = self._thread_of(comment)
+        site = self.sites.get(thread.site_id)
+        self.sites.check_origin(site, ctx.origin)
+        site_settings = self.sites.settings_of(site.id)
+        verdict = self.tokens.check_edit_token(
+            ctx.edit_token, comment.id, site_settings.edit_window_seconds
+        )
+        if verdict == "invalid":
+            raise Unauthorized("this comment's edit token is missing or wrong", code="unauthorized")
+        if verdict == "expired" or (
+            datetime.now(UTC) - comment.created_at
+            > timedelta(seconds=site_settings.edit_window_seconds)
+        ):
+            raise EditWindowClosed(
+                f"comments can be changed for {site_settings.edit_window_seconds // 60} minutes "
+                "after posting"
+            )
+        if comment.state == CommentState.DELETED.value:
+            raise NotFound("this comment was deleted")
+        return site_settings
+
+    def _thread_of(self, comment: Row[Any]) -> Row[Any]:
+        with self.db.read() as conn:
+            thread = queries.thread_by_id(conn, comment.thread_id)
+        assert thread is not None
+        return thread
+
+    def _load(self, comment_id: int) -> Row[Any]:
+        with self.db.read() as conn:
+            row = queries.comment_row(conn, comment_id)
+        if row is None:
+            raise NotFound(f"no comment with id {comment_id}")
+        return row
+
+    # -- use cases -----------------------------------------------------------
+
+    def post(self, new: NewComment, ctx: RequestContext) -> Posted:
+        """Check, moderate and store a comment; the author gets an edit token."""
+        site = self.sites.resolve(new.site, ctx.origin)
+        self.sites.check_origin(site, ctx.origin)
+        site_settings = self.sites.settings_of(site.id)
+        try:
+            key = thread_key(new.thread)
+        except ThreadKeyError as exc:
+            raise InvalidInput(f"thread: {exc}") from None
+        text = self._check_text(new.text, site_settings)
+        name = _clean_line(new.name, "name", self.settings.max_name_length)
+        if name is None and site_settings.require_name:
+            raise InvalidInput("name: required on this site")
+        email = _check_email(new.email)
+        website = _check_website(new.website)
+        title = _clean_line(new.title, "title", MAX_TITLE)
+        url = None
+        if new.url:
+            try:
+                url = normalise_url(new.url)[:MAX_URL]
+            except ThreadKeyError:
+                raise InvalidInput("url: must be an http or https address") from None
+            if site.origins and origin_of(url) not in site.origins:
+                raise InvalidInput("url: not on one of this site's origins")
+        elif new.thread.lower().startswith(("http://", "https://")):
+            url = normalise_url(new.thread)
+        anchor = self._parse_anchor(new.anchor)
+
+        voter_id = self.tokens.voter_id(ctx.voter_token)
+        voter_token = None
+        if voter_id is None:
+            voter_id, voter_token = self.tokens.new_voter()
+        ip_hash = self.ip_hash(ctx.ip)
+        now = datetime.now(UTC)
+
+        with self.db.read() as conn:
+            thread = queries.find_thread(conn, site.id, key)
+            parent = None
+            if new.parent_id is not None:
+                parent = queries.comment_row(conn, new.parent_id)
+                self._check_parent(parent, thread, site_settings)
+        if thread is not None and thread.closed:
+            raise Forbidden("this discussion is closed", code="thread_closed")
+
+        decision = self.moderator.decide(
+            Draft(
+                site_id=site.id, thread_id=thread.id if thread else None, thread_key=key,
+                parent_id=new.parent_id, text=text, author_name=name, author_email=email,
+                author_website=website, ip_hash=ip_hash, voter_id=voter_id,
+                account_id=ctx.account_id, created_at=now, extras=dict(ctx.extras),
+            )
+        )
+        if decision.action is Action.REFUSE:
+            raise CommentRefused(
+                decision.message or "this comment cannot be published",
+                reasons=[r.code for r in decision.reasons],
+            )
+        state = {
+            Action.PUBLISH: CommentState.APPROVED,
+            Action.HOLD: CommentState.PENDING,
+            Action.SPAM: CommentState.SPAM,
+        }[decision.action]
+        html = markup.render(text, images=site_settings.allow_images)
+
+        with self.db.write() as conn:
+            thread = self._thread_for_write(conn, site, key, url, title)
+            if thread.closed:
+                raise Forbidden("this discussion is closed", code="thread_closed")
+            depth, root_id = 0, None
+            if new.parent_id is not None:
+                parent = queries.comment_row(conn, new.parent_id)
+                self._check_parent(parent, thread, site_settings)
+                assert parent is not None
+                depth, root_id = parent.depth + 1, parent.root_id
+            comment_id = conn.execute(
+                insert(comments)
+                .values(
+                    thread_id=thread.id, parent_id=new.parent_id, root_id=root_id, depth=depth,
+                    state=state.value, author_name=name, author_email=email,
+                    author_website=website, account_id=ctx.account_id, voter_id=voter_id,
+                    ip_hash=ip_hash, text=text, html=html, created_at=now, score=0,
+                    upvotes=0, downvotes=0, reply_count=0,
+                    anchor=anchor, language=decision.facts.get("language"),
+                    moderation=decision.to_json(),
+                )
+                .returning(comments.c.id)
+            ).scalar_one()
+            if root_id is None:
+                conn.execute(
+                    update(comments).where(comments.c.id == comment_id).values(root_id=comment_id)
+                )
+            approved = int(state is CommentState.APPROVED)
+            queries.bump_thread(
+                conn, thread.id, now,
+                comment_count=approved,
+                top_level_count=approved if new.parent_id is None else 0,
+            )
+            if approved and new.parent_id is not None:
+                self._adjust_reply_count(conn, new.parent_id, +1)
+            if thread.title is None and title or thread.url is None and url:
+                conn.execute(
+                    update(threads).where(threads.c.id == thread.id).values(
+                        title=thread.title or title, url=thread.url or url
+                    )
+                )
+            event = CommentEvent(
+                EventKind.CREATED, comment_id, thread.id, site.id, thread.key,
+                new.parent_id, None, state,
+            )
+            self._emit(conn, event)
+            row = queries.comment_row(conn, comment_id)
+        self._notify([event])
+        assert row is not None
+        return Posted(
+            comment=comment_json(row, reveal_pending=True),
+            edit_token=self.tokens.edit_token(comment_id),
+            editable_until=now + timedelta(seconds=site_settings.edit_window_seconds),
+            voter_token=voter_token,
+            decision=decision,
+            site_id=site.id,
+            edit_window_seconds=site_settings.edit_window_seconds,
+        )
+
+    def _parse_anchor(self, data: dict[str, Any] | None) -> dict[str, Any] | None:
+        if data is None:
+            return None
+        try:
+            from rostra.core.anchors import anchor_to_json, parse_anchor
+        except ImportError:  # pragma: no cover - inline feedback module not installed
+            raise InvalidInput("anchor: inline feedback is not available") from None
+        return anchor_to_json(parse_anchor(data))
+
+    def _check_parent(
+        self, parent: Row[Any] | None, thread: Row[Any] | None, site_settings: SiteSettings
+    ) -> None:
+        if parent is None or thread is None or parent.thread_id != thread.id:
+            raise NotFound("parent_id: no such comment in this thread", code="parent_not_found")
+        if parent.state != CommentState.APPROVED.value:
+            raise InvalidInput("parent_id: that comment cannot be replied to")
+        if parent.depth + 1 > site_settings.max_depth:
+            raise InvalidInput("parent_id: replies are nested too deeply here")
+
+    def _adjust_reply_count(self, conn: Connection, comment_id: int, delta: int) -> None:
+        """Change a comment's visible-reply count; a tombstone appearing or vanishing
+        changes its own parent's count in turn."""
+        while True:
+            row = conn.execute(
+                comments.select().where(comments.c.id == comment_id).with_for_update()
+            ).first()
+            if row is None:
+                return
+            was = queries.is_visible(row.state, row.reply_count)
+            count = max(0, row.reply_count + delta)
+            conn.execute(
+                update(comments).where(comments.c.id == comment_id).values(reply_count=count)
+            )
+            now_visible = queries.is_visible(row.state, count)
+            if was == now_visible or row.parent_id is None:
+                return
+            comment_id, delta = row.parent_id, (1 if now_visible else -1)
+
+    def change_state(
+        self, conn: Connection, row: Row[Any], new_state: CommentState, *, actor: str | None,
+        erase: bool = False,
+    ) -> CommentEvent:
+        """Move a comment to ``new_state`` inside the caller's transaction, keeping thread
+        and parent counters right. ``erase`` drops the author's text and details."""
+        old_state = CommentState(row.state)
+        values: dict[str, Any] = {"state": new_state.value}
+        if erase:
+            values.update(
+                text="", html="", author_name=None, author_email=None, author_website=None,
+                anchor=None,
+            )
+        conn.execute(update(comments).where(comments.c.id == row.id).values(**values))
+        delta = int(new_state is CommentState.APPROVED) - int(old_state is CommentState.APPROVED)
+        queries.bump_thread(
+            conn, row.thread_id, datetime.now(UTC),
+            comment_count=delta, top_level_count=delta if row.parent_id is None else 0,
+        )
+        was = queries.is_visible(old_state.value, row.reply_count)
+        now_visible = queries.is_visible(new_state.value, row.reply_count)
+        if was != now_visible and row.parent_id is not None:
+            self._adjust_reply_count(conn, row.parent_id, 1 if now_visible else -1)
+        thread = queries.thread_by_id(conn, row.thread_id)
+        assert thread is not None
+        event = CommentEvent(
+            EventKind.STATE_CHANGED, row.id, row.thread_id, thread.site_id, thread.key,
+            row.parent_id, old_state, new_state, actor,
+        )
+        self._emit(conn, event)
+        return event
+
+    def set_state(
+        self, comment_id: int, new_state: CommentState, *, actor: str | None = None
+    ) -> dict[str, Any]:
+        """A moderator's decision: approve, reject, mark spam or delete (kept as tombstone)."""
+        with self.db.write() as conn:
+            row = queries.comment_row(conn, comment_id)
+            if row is None:
+                raise NotFound(f"no comment with id {comment_id}")
+            event = None
+            if row.state != new_state.value:
+                event = self.change_state(conn, row, new_state, actor=actor)
+            row = queries.comment_row(conn, comment_id)
+        if event is not None:
+            self._notify([event])
+        assert row is not None
+        return comment_json(row, reveal_pending=True)
+
+    def edit(self, comment_id: int, text: str, ctx: RequestContext) -> dict[str, Any]:
+        """The author changes their comment within the edit window."""
+        row = self._load(comment_id)
+        site_settings = self._editable(row, ctx)
+        text = self._check_text(text, site_settings)
+        thread = self._thread_of(row)
+        decision = self.moderator.decide(
+            Draft(
+                site_id=thread.site_id, thread_id=row.thread_id, thread_key=thread.key,
+                parent_id=row.parent_id, text=text, author_name=row.author_name,
+                author_email=row.author_email, author_website=row.author_website,
+                ip_hash=row.ip_hash, voter_id=row.voter_id, account_id=row.account_id,
+                created_at=row.created_at, extras={**ctx.extras, "edit": True},
+            )
+        )
+        if decision.action is Action.REFUSE:
+            raise CommentRefused(decision.message or "this text cannot be published")
+        now = datetime.now(UTC)
+        events = []
+        with self.db.write() as conn:
+            conn.execute(
+                update(comments)
+                .where(comments.c.id == comment_id)
+                .values(
+                    text=text,
+                    html=markup.render(text, images=site_settings.allow_images),
+                    edited_at=now,
+                    moderation=decision.to_json(),
+                )
+            )
+            current = queries.comment_row(conn, comment_id)
+            assert current is not None
+            if decision.action is not Action.PUBLISH and current.state == "approved":
+                target = CommentState.SPAM if decision.action is Action.SPAM else CommentState.PENDING
+                events.append(self.change_state(conn, current, target, actor=None))
+            else:
+                queries.bump_thread(conn, row.thread_id, now)
+                event = CommentEvent(
+                    EventKind.EDITED, row.id, row.thread_id, thread.site_id, thread.key,
+                    row.parent_id, CommentState(current.state), CommentState(current.state),
+                )
+                self._emit(conn, event)
+                events.append(event)
+            current = queries.comment_row(conn, comment_id)
+        self._notify(events)
+        assert current is not None
+        return comment_json(current, reveal_pending=True)
+
+    def delete(self, comment_id: int, ctx: RequestContext) -> dict[str, Any] | None:
+        """The author deletes their comment; with replies it stays as a tombstone."""
+        row = self._load(comment_id)
+        self._editable(row, ctx)
+        with self.db.write() as conn:
+            current = queries.comment_row(conn, comment_id)
+            assert current is not None
+            event = self.change_state(conn, current, CommentState.DELETED, actor=None, erase=True)
+            current = queries.comment_row(conn, comment_id)
+        self._notify([event])
+        assert current is not None
+        if current.reply_count > 0:
+            return comment_json(current)
+        return None
+
+    def get(self, comment_id: int, ctx: RequestContext) -> dict[str, Any]:
+        """One comment with its thread; a held comment only for its author."""
+        with self.db.read() as conn:
+            row = queries.comment_row(conn, comment_id)
+            thread = queries.thread_by_id(conn, row.thread_id) if row is not None else None
+        if row is None or thread is None:
+            raise NotFound(f"no comment with id {comment_id}")
+        is_author = self.tokens.proves_author(ctx.edit_token, comment_id)
+        visible = queries.is_visible(row.state, row.reply_count)
+        if not visible and not (is_author and row.state == CommentState.PENDING.value):
+            raise NotFound(f"no comment with id {comment_id}")
+        return {
+            "comment": comment_json(row, reveal_pending=is_author),
+            "thread": thread_json(thread),
+            "site": thread.site_id,
+            "root_id": row.root_id,
+            "moderation_message": (row.moderation or {}).get("message") if is_author else None,
+        }
+
+    def preview(self, text: str, site_id: str | None, origin: str | None) -> str:
+        images = False
+        if site_id or origin:
+            try:
+                site = self.sites.resolve(site_id, origin)
+                images = self.sites.settings_of(site.id).allow_images
+            except RostraError:
+                images = False
+        if not isinstance(text, str):
+            raise InvalidInput("text: must be a string")
+        if len(text) > self.settings.max_comment_length:
+            raise InvalidInput(
+                f"text: at most {self.settings.max_comment_length} characters", code="too_long"
+            )
+        return markup.render(text, images=images)
+
+
+__all__ = [
+    "CommentEvent", "CommentRefused", "CommentService", "EventKind", "NewComment", "Posted",
+    "RequestContext", "iso",
+]

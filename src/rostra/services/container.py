@@ -1,0 +1,41 @@
+"""All services of one running server, built once from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rostra.config import Settings
+from rostra.moderation.decision import Moderator
+from rostra.services.comments import CommentService
+from rostra.services.reading import ReadService
+from rostra.services.sites import SiteService
+from rostra.services.tokens import Tokens
+from rostra.services.votes import VoteService
+from rostra.store.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    sites: SiteService
+    tokens: Tokens
+    comments: CommentService
+    reading: ReadService
+    votes: VoteService
+
+    @classmethod
+    def build(
+        cls, settings: Settings, db: Database | None = None, moderator: Moderator | None = None
+    ) -> Services:
+        db = db or Database(settings.database_url)
+        secret = settings.secret_key or db.secret("secret_key")
+        tokens = Tokens(secret)
+        sites = SiteService(db)
+        comments = CommentService(
+            db, sites, tokens, settings, ip_salt=db.secret("ip_salt"), moderator=moderator
+        )
+        return cls(
+            settings=settings, db=db, sites=sites, tokens=tokens, comments=comments,
+            reading=ReadService(db, sites, settings), votes=VoteService(comments),
+        )

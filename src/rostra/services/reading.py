@@ -1,0 +1,184 @@
+"""Reading threads: pages of top-level comments with their reply trees, and counts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from rostra.config import Settings
+from rostra.core.errors import InvalidInput
+from rostra.core.models import SortOrder
+from rostra.core.thread_keys import ThreadKeyError, thread_key
+from rostra.services.serialise import comment_json, thread_json
+from rostra.services.sites import SiteService
+from rostra.store import queries
+from rostra.store.db import Database
+
+MAX_COUNT_KEYS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where the next page starts. ``since`` is when the first Most Voted page was read."""
+
+    sort: SortOrder
+    keyset: queries.Keyset
+    since: datetime | None = None
+
+    def encode(self) -> str:
+        data: dict[str, Any] = {
+            "s": self.sort.value,
+            "t": self.keyset.created_at.isoformat(),
+            "i": self.keyset.id,
+        }
+        if self.keyset.score is not None:
+            data["c"] = self.keyset.score
+        if self.since is not None:
+            data["q"] = self.since.isoformat()
+        return base64.urlsafe_b64encode(orjson.dumps(data)).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str, sort: SortOrder) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            data = orjson.loads(raw)
+            cursor = cls(
+                sort=SortOrder(data["s"]),
+                keyset=queries.Keyset(
+                    created_at=datetime.fromisoformat(data["t"]).astimezone(UTC),
+                    id=int(data["i"]),
+                    score=int(data["c"]) if "c" in data else None,
+                ),
+                since=datetime.fromisoformat(data["q"]).astimezone(UTC) if "q" in data else None,
+            )
+        except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError):
+            raise InvalidInput("cursor: not a cursor this server gave out") from None
+        if cursor.sort is not sort:
+            raise InvalidInput("cursor: was made for another sort order")
+        if sort is SortOrder.VOTES and (cursor.keyset.score is None or cursor.since is None):
+            raise InvalidInput("cursor: not a cursor this server gave out")
+        return cursor
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    thread: str
+    site: str | None = None
+    sort: SortOrder = SortOrder.NEWEST
+    limit: int | None = None  # None: the site's page size; 0: all
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page ready to serialise, and what a cache needs to know about it."""
+
+    body: dict[str, Any]
+    site_id: str
+    key: str
+    thread_id: int | None
+
+
+def _build_tree(tops: Sequence[Any], replies: Sequence[Any]) -> list[dict[str, Any]]:
+    nodes: dict[int, dict[str, Any]] = {}
+    out = []
+    for row in tops:
+        node = comment_json(row)
+        nodes[row.id] = node
+        out.append(node)
+    for row in replies:  # oldest first, so a parent always comes before its replies
+        parent = nodes.get(row.parent_id)
+        if parent is None:
+            continue
+        node = comment_json(row)
+        nodes[row.id] = node
+        parent["replies"].append(node)
+    return out
+
+
+class ReadService:
+    def __init__(self, db: Database, sites: SiteService, settings: Settings) -> None:
+        self.db = db
+        self.sites = sites
+        self.settings = settings
+
+    def page(self, req: PageRequest, origin: str | None = None) -> Page:
+        """One page of a thread; an unknown thread reads as empty."""
+        site = self.sites.resolve(req.site, origin)
+        site_settings = self.sites.settings_of(site.id)
+        try:
+            key = thread_key(req.thread)
+        except ThreadKeyError as exc:
+            raise InvalidInput(f"thread: {exc}") from None
+        if req.limit is None:
+            limit: int | None = site_settings.page_size
+        elif req.limit == 0:
+            limit = None
+        elif 1 <= req.limit <= self.settings.max_page_size:
+            limit = req.limit
+        else:
+            raise InvalidInput(f"limit: from 1 to {self.settings.max_page_size}, or all")
+        cursor = Cursor.decode(req.cursor, req.sort) if req.cursor else None
+        body: dict[str, Any] = {
+            "thread": None,
+            "sort": req.sort.value,
+            "comments": [],
+            "next_cursor": None,
+            "edit_window_seconds": site_settings.edit_window_seconds,
+        }
+        now = datetime.now(UTC)
+        with self.db.read() as conn:
+            thread = queries.find_thread(conn, site.id, key)
+            if thread is None:
+                return Page(body, site.id, key, None)
+            tops = list(
+                queries.top_level_page(
+                    conn, thread.id, req.sort, None if limit is None else limit + 1,
+                    cursor.keyset if cursor else None,
+                )
+            )
+            more = limit is not None and len(tops) > limit
+            tops = tops[:limit] if limit is not None else tops
+            climbed: list[Any] = []
+            if cursor is not None and cursor.since is not None:
+                climbed = [
+                    r for r in queries.voted_since(conn, thread.id, cursor.since, cursor.keyset)
+                ]
+            shown = climbed + tops
+            replies = queries.replies_of_roots(conn, [r.id for r in shown])
+        body["thread"] = thread_json(thread)
+        body["comments"] = _build_tree(shown, replies)
+        if more and tops:
+            last = tops[-1]
+            since = cursor.since if cursor and cursor.since else now
+            body["next_cursor"] = Cursor(
+                sort=req.sort,
+                keyset=queries.Keyset(
+                    last.created_at, last.id, last.score if req.sort is SortOrder.VOTES else None
+                ),
+                since=since if req.sort is SortOrder.VOTES else None,
+            ).encode()
+        return Page(body, site.id, key, thread.id)
+
+    def counts(
+        self, identifiers: Sequence[str], site_id: str | None, origin: str | None
+    ) -> tuple[str, dict[str, int]]:
+        """(site id, {identifier as given: visible comment count})."""
+        site = self.sites.resolve(site_id, origin)
+        if len(identifiers) > MAX_COUNT_KEYS:
+            raise InvalidInput(f"thread: at most {MAX_COUNT_KEYS} threads in one request")
+        keys: dict[str, str] = {}
+        for ident in identifiers:
+            try:
+                keys[ident] = thread_key(ident)
+            except ThreadKeyError as exc:
+                raise InvalidInput(f"thread: {exc}") from None
+        with self.db.read() as conn:
+            found = queries.counts_for_keys(conn, site.id, sorted(set(keys.values())))
+        return site.id, {ident: found.get(key, 0) for ident, key in keys.items()}

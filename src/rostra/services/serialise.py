@@ -1,0 +1,56 @@
+"""Public JSON shapes of comments and threads. Email and IP hash never leave here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rostra.core.models import CommentState
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def comment_json(row: Any, *, reveal_pending: bool = False) -> dict[str, Any]:
+    """A comment as readers see it; anything not approved shows as a tombstone, except a
+    pending comment shown to its own author (``reveal_pending``)."""
+    state = row.state
+    if state == CommentState.APPROVED.value or (
+        reveal_pending and state == CommentState.PENDING.value
+    ):
+        author: dict[str, Any] | None = {"name": row.author_name, "website": row.author_website}
+        html = row.html
+        shown_state = state
+        anchor = row.anchor
+    else:
+        author, html, shown_state, anchor = None, "", CommentState.DELETED.value, None
+    return {
+        "id": row.id,
+        "parent_id": row.parent_id,
+        "author": author,
+        "html": html,
+        "created_at": iso(row.created_at),
+        "edited_at": iso(row.edited_at) if author is not None else None,
+        "state": shown_state,
+        "score": row.score,
+        "upvotes": row.upvotes,
+        "downvotes": row.downvotes,
+        "reply_count": row.reply_count,
+        "anchor": anchor,
+        "replies": [],
+    }
+
+
+def thread_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "key": row.key,
+        "url": row.url,
+        "title": row.title,
+        "total": row.comment_count,
+        "top_level": row.top_level_count,
+        "closed": bool(row.closed),
+    }

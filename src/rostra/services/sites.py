@@ -1,0 +1,175 @@
+"""Sites: who may embed discussions, and with which settings."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from rostra.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from rostra.core.models import Site
+from rostra.core.site_settings import SiteSettings
+from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of
+from rostra.store.db import Database
+from rostra.store.tables import sites
+
+SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def normalise_origin(origin: str) -> str:
+    """scheme://host[:port] with case and default ports normalised; raises InvalidInput."""
+    try:
+        return origin_of(normalise_url(origin.strip().rstrip("/") + "/"))
+    except ThreadKeyError:
+        raise InvalidInput(f"not an origin (scheme://host[:port]): {origin[:100]!r}") from None
+
+
+def _site(row: Any) -> Site:
+    return Site(id=row.id, name=row.name, origins=tuple(row.origins or ()), settings=row.settings)
+
+
+class SiteService:
+    """Creates and reads sites; keeps an in-memory view for the per-request origin checks."""
+
+    REFRESH_SECONDS = 5.0
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._lock = threading.Lock()
+        self._by_id: dict[str, Site] = {}
+        self._settings: dict[str, SiteSettings] = {}
+        self._by_origin: dict[str, str] = {}
+        self._loaded_at = 0.0
+
+    # -- cached view ---------------------------------------------------------
+
+    def _ensure_fresh(self) -> None:
+        if time.monotonic() - self._loaded_at > self.REFRESH_SECONDS:
+            self.reload()
+
+    def reload(self) -> None:
+        with self.db.read() as conn:
+            rows = conn.execute(select(sites)).all()
+        by_id = {row.id: _site(row) for row in rows}
+        by_origin: dict[str, str] = {}
+        for site in sorted(by_id.values(), key=lambda s: s.id):
+            for origin in site.origins:
+                by_origin.setdefault(origin, site.id)
+        settings = {}
+        for site in by_id.values():
+            try:
+                settings[site.id] = SiteSettings.parse(site.settings)
+            except InvalidInput:
+                settings[site.id] = SiteSettings()
+        with self._lock:
+            self._by_id, self._by_origin, self._settings = by_id, by_origin, settings
+            self._loaded_at = time.monotonic()
+
+    def get(self, site_id: str) -> Site:
+        self._ensure_fresh()
+        site = self._by_id.get(site_id)
+        if site is None:
+            self.reload()
+            site = self._by_id.get(site_id)
+        if site is None:
+            raise NotFound(f"no site with id {site_id[:64]!r}", code="site_not_found")
+        return site
+
+    def settings_of(self, site_id: str) -> SiteSettings:
+        self.get(site_id)
+        return self._settings.get(site_id, SiteSettings())
+
+    def resolve(self, site_id: str | None, origin: str | None) -> Site:
+        """The site named by the request, or else the one serving the request's Origin."""
+        if site_id:
+            return self.get(site_id)
+        if origin:
+            self._ensure_fresh()
+            found = self._by_origin.get(origin)
+            if found:
+                return self.get(found)
+        raise InvalidInput("site: required (no site allows this request's origin)")
+
+    def is_known_origin(self, origin: str) -> bool:
+        self._ensure_fresh()
+        return origin in self._by_origin
+
+    def origin_allowed(self, site: Site, origin: str | None) -> bool:
+        return origin is None or origin in site.origins
+
+    def check_origin(self, site: Site, origin: str | None) -> None:
+        """Refuse a browser request from a page the site does not list."""
+        if not self.origin_allowed(site, origin):
+            raise Forbidden(
+                f"origin {origin[:100]!r} may not post to site {site.id!r}",  # type: ignore[index]
+                code="origin_not_allowed",
+            )
+
+    # -- changes -------------------------------------------------------------
+
+    def create(
+        self,
+        site_id: str,
+        name: str,
+        origins: Sequence[str] = (),
+        settings: dict[str, Any] | None = None,
+    ) -> Site:
+        if not SITE_ID.match(site_id):
+            raise InvalidInput(
+                "site id: 1-64 lower-case letters, digits, '-' or '_', starting with a letter "
+                "or digit"
+            )
+        if not name.strip():
+            raise InvalidInput("name: must not be empty")
+        parsed = SiteSettings.parse(settings)
+        normal = sorted({normalise_origin(o) for o in origins})
+        try:
+            with self.db.write() as conn:
+                conn.execute(
+                    insert(sites).values(
+                        id=site_id,
+                        name=name.strip()[:200],
+                        origins=normal,
+                        settings=parsed.to_json(),
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:
+            raise Conflict(f"a site with id {site_id!r} exists already") from None
+        self.reload()
+        return self.get(site_id)
+
+    def update(
+        self,
+        site_id: str,
+        *,
+        name: str | None = None,
+        origins: Sequence[str] | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> Site:
+        site = self.get(site_id)
+        values: dict[str, Any] = {}
+        if name is not None:
+            if not name.strip():
+                raise InvalidInput("name: must not be empty")
+            values["name"] = name.strip()[:200]
+        if origins is not None:
+            values["origins"] = sorted({normalise_origin(o) for o in origins})
+        if settings is not None:
+            merged = {**site.settings, **settings}
+            values["settings"] = SiteSettings.parse(merged).to_json()
+        if values:
+            with self.db.write() as conn:
+                conn.execute(update(sites).where(sites.c.id == site_id).values(**values))
+            self.reload()
+        return self.get(site_id)
+
+    def list(self) -> list[Site]:
+        self.reload()
+        return sorted(self._by_id.values(), key=lambda s: s.id)

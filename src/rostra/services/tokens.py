@@ -1,0 +1,58 @@
+"""Signed tokens handed to anonymous readers: edit rights and voter ids."""
+
+from __future__ import annotations
+
+import secrets
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+
+class Tokens:
+    """Signs and checks tokens with the server's secret; no state kept server-side."""
+
+    def __init__(self, secret: str) -> None:
+        self._edit = URLSafeTimedSerializer(secret, salt="rostra.edit")
+        self._voter = URLSafeTimedSerializer(secret, salt="rostra.voter")
+
+    def edit_token(self, comment_id: int) -> str:
+        return self._edit.dumps(comment_id)
+
+    def check_edit_token(self, token: str | None, comment_id: int, max_age: int) -> str:
+        """'ok', 'expired' or 'invalid' for this comment's edit token."""
+        if not token:
+            return "invalid"
+        try:
+            value = self._edit.loads(token, max_age=max_age)
+        except SignatureExpired:
+            try:
+                value = self._edit.loads(token)
+            except BadSignature:
+                return "invalid"
+            return "expired" if value == comment_id else "invalid"
+        except BadSignature:
+            return "invalid"
+        return "ok" if value == comment_id else "invalid"
+
+    def proves_author(self, token: str | None, comment_id: int) -> bool:
+        """True when the token was issued for this comment, however old."""
+        if not token:
+            return False
+        try:
+            return bool(self._edit.loads(token) == comment_id)
+        except BadSignature:
+            return False
+
+    def new_voter(self) -> tuple[str, str]:
+        """(voter id, signed voter token) for a reader who has none yet."""
+        voter_id = secrets.token_urlsafe(12)
+        return voter_id, self._voter.dumps(voter_id)
+
+    def voter_id(self, token: str | None) -> str | None:
+        """The voter id inside a signed voter token, or None when it is not ours."""
+        if not token or len(token) > 200:
+            return None
+        try:
+            value = self._voter.loads(token)
+        except BadSignature:
+            return None
+        return value if isinstance(value, str) else None

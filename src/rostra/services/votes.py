@@ -1,0 +1,155 @@
+"""Votes: up, down, changed or taken back; one per voter per comment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, delete, insert, select, update
+
+from rostra.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from rostra.core.models import CommentState
+from rostra.core.thread_keys import ThreadKeyError, thread_key
+from rostra.services.comments import CommentEvent, CommentService, EventKind, RequestContext
+from rostra.store import queries
+from rostra.store.tables import comments, votes
+
+
+@dataclass(frozen=True, slots=True)
+class VoteResult:
+    score: int
+    upvotes: int
+    downvotes: int
+    vote: int
+    voter_token: str | None  # set when the reader got a new voter id with this vote
+
+
+class VoteService:
+    def __init__(self, comments_service: CommentService) -> None:
+        self.comments = comments_service
+        self.db = comments_service.db
+        self.sites = comments_service.sites
+        self.tokens = comments_service.tokens
+
+    def _voter(self, ctx: RequestContext) -> tuple[str, str | None, bool]:
+        """(voter key, new voter token or None, is a fresh voter)."""
+        if ctx.account_id is not None:
+            return f"a:{ctx.account_id}", None, False
+        voter_id = self.tokens.voter_id(ctx.voter_token)
+        if voter_id is not None:
+            return f"v:{voter_id}", None, False
+        voter_id, token = self.tokens.new_voter()
+        return f"v:{voter_id}", token, True
+
+    def vote(self, comment_id: int, value: int, ctx: RequestContext) -> VoteResult:
+        """Set this reader's vote on a comment to ``value`` (1, -1, or 0 to take it back)."""
+        if isinstance(value, bool) or value not in (-1, 0, 1):
+            raise InvalidInput("value: must be 1 (up), -1 (down) or 0 (take the vote back)")
+        row = self.comments._load(comment_id)
+        if row.state != CommentState.APPROVED.value:
+            raise NotFound(f"no comment with id {comment_id}")
+        thread = self.comments._thread_of(row)
+        site = self.sites.get(thread.site_id)
+        self.sites.check_origin(site, ctx.origin)
+        voter, new_token, fresh = self._voter(ctx)
+        author_voter = f"v:{row.voter_id}" if row.voter_id else None
+        if (
+            voter == author_voter
+            or (ctx.account_id is not None and ctx.account_id == row.account_id)
+            or self.tokens.proves_author(ctx.edit_token, comment_id)
+        ):
+            raise Forbidden("you cannot vote on your own comment", code="own_comment")
+        ip_hash = self.comments.ip_hash(ctx.ip)
+        now = datetime.now(UTC)
+        with self.db.write() as conn:
+            current = conn.execute(
+                select(comments.c.score, comments.c.upvotes, comments.c.downvotes)
+                .where(comments.c.id == comment_id)
+                .with_for_update()
+            ).first()
+            if current is None:
+                raise NotFound(f"no comment with id {comment_id}")
+            old = conn.scalar(
+                select(votes.c.value).where(
+                    and_(votes.c.comment_id == comment_id, votes.c.voter == voter)
+                )
+            )
+            old = int(old or 0)
+            if fresh and ip_hash and value != 0:
+                # A reader who dropped their voter id to vote again from the same network.
+                seen = conn.scalar(
+                    select(votes.c.voter).where(
+                        votes.c.comment_id == comment_id, votes.c.ip_hash == ip_hash
+                    ).limit(1)
+                )
+                if seen is not None:
+                    raise Conflict(
+                        "a vote on this comment came from your network already",
+                        code="already_voted",
+                    )
+            if value == old:
+                return VoteResult(
+                    current.score, current.upvotes, current.downvotes, value, new_token
+                )
+            if old == 0:
+                conn.execute(
+                    insert(votes).values(
+                        comment_id=comment_id, voter=voter, value=value, ip_hash=ip_hash,
+                        created_at=now,
+                    )
+                )
+            elif value == 0:
+                conn.execute(
+                    delete(votes).where(votes.c.comment_id == comment_id, votes.c.voter == voter)
+                )
+            else:
+                conn.execute(
+                    update(votes)
+                    .where(votes.c.comment_id == comment_id, votes.c.voter == voter)
+                    .values(value=value, created_at=now)
+                )
+            up = int(value == 1) - int(old == 1)
+            down = int(value == -1) - int(old == -1)
+            conn.execute(
+                update(comments)
+                .where(comments.c.id == comment_id)
+                .values(
+                    upvotes=comments.c.upvotes + up,
+                    downvotes=comments.c.downvotes + down,
+                    score=comments.c.score + (value - old),
+                    voted_at=now,
+                )
+            )
+            queries.bump_thread(conn, row.thread_id, now)
+            result = conn.execute(
+                select(comments.c.score, comments.c.upvotes, comments.c.downvotes).where(
+                    comments.c.id == comment_id
+                )
+            ).one()
+            event = CommentEvent(
+                EventKind.EDITED, comment_id, row.thread_id, thread.site_id, thread.key,
+                row.parent_id, CommentState.APPROVED, CommentState.APPROVED, "vote",
+            )
+        self.comments._notify([event])
+        return VoteResult(result.score, result.upvotes, result.downvotes, value, new_token)
+
+    def my_votes(
+        self, site_id: str | None, thread: str, ctx: RequestContext
+    ) -> dict[int, int]:
+        site = self.sites.resolve(site_id, ctx.origin)
+        voter_id = self.tokens.voter_id(ctx.voter_token)
+        if ctx.account_id is not None:
+            voter = f"a:{ctx.account_id}"
+        elif voter_id is not None:
+            voter = f"v:{voter_id}"
+        else:
+            return {}
+        try:
+            key = thread_key(thread)
+        except ThreadKeyError as exc:
+            raise InvalidInput(f"thread: {exc}") from None
+        with self.db.read() as conn:
+            row = queries.find_thread(conn, site.id, key)
+            if row is None:
+                return {}
+            return queries.votes_in_thread(conn, row.id, voter)

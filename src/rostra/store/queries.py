@@ -1,0 +1,200 @@
+"""Queries the services run. Every value reaches SQL as a bound parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, or_, select, tuple_, update
+
+from rostra.core.models import CommentState, SortOrder
+from rostra.store.tables import comments, sites, thread_aliases, threads, votes
+
+# A comment shows in the tree when approved, or as a tombstone (no author, no text) when
+# it is not approved but has visible replies. reply_count counts visible direct replies.
+VISIBLE = or_(comments.c.state == CommentState.APPROVED.value, comments.c.reply_count > 0)
+
+
+def is_visible(state: str, reply_count: int) -> bool:
+    return state == CommentState.APPROVED.value or reply_count > 0
+
+PUBLIC_COLUMNS = (
+    comments.c.id,
+    comments.c.parent_id,
+    comments.c.root_id,
+    comments.c.state,
+    comments.c.author_name,
+    comments.c.author_website,
+    comments.c.html,
+    comments.c.created_at,
+    comments.c.edited_at,
+    comments.c.score,
+    comments.c.upvotes,
+    comments.c.downvotes,
+    comments.c.reply_count,
+    comments.c.anchor,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """Position after the last top-level comment of a page."""
+
+    created_at: datetime
+    id: int
+    score: int | None = None
+
+
+def find_thread(conn: Connection, site_id: str, key: str) -> Row[Any] | None:
+    """The thread stored under ``key`` or one of its aliases."""
+    row = conn.execute(
+        select(threads).where(threads.c.site_id == site_id, threads.c.key == key)
+    ).first()
+    if row is not None:
+        return row
+    return conn.execute(
+        select(threads)
+        .join(thread_aliases, thread_aliases.c.thread_id == threads.c.id)
+        .where(thread_aliases.c.site_id == site_id, thread_aliases.c.key == key)
+    ).first()
+
+
+def thread_by_id(conn: Connection, thread_id: int) -> Row[Any] | None:
+    return conn.execute(select(threads).where(threads.c.id == thread_id)).first()
+
+
+def site_row(conn: Connection, site_id: str) -> Row[Any] | None:
+    return conn.execute(select(sites).where(sites.c.id == site_id)).first()
+
+
+def comment_row(conn: Connection, comment_id: int) -> Row[Any] | None:
+    return conn.execute(select(comments).where(comments.c.id == comment_id)).first()
+
+
+def top_level_page(
+    conn: Connection,
+    thread_id: int,
+    sort: SortOrder,
+    limit: int | None,
+    after: Keyset | None,
+) -> Sequence[Row[Any]]:
+    """Visible top-level comments in ``sort`` order after ``after``; ``limit`` None is all."""
+    c = comments.c
+    query = select(*PUBLIC_COLUMNS).where(c.thread_id == thread_id, c.parent_id.is_(None), VISIBLE)
+    if sort is SortOrder.OLDEST:
+        if after is not None:
+            query = query.where(tuple_(c.created_at, c.id) > tuple_(after.created_at, after.id))
+        query = query.order_by(c.created_at.asc(), c.id.asc())
+    elif sort is SortOrder.NEWEST:
+        if after is not None:
+            query = query.where(tuple_(c.created_at, c.id) < tuple_(after.created_at, after.id))
+        query = query.order_by(c.created_at.desc(), c.id.desc())
+    else:
+        if after is not None:
+            query = query.where(
+                tuple_(c.score, c.created_at, c.id)
+                < tuple_(after.score or 0, after.created_at, after.id)
+            )
+        query = query.order_by(c.score.desc(), c.created_at.desc(), c.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return conn.execute(query).all()
+
+
+def voted_since(
+    conn: Connection, thread_id: int, since: datetime, before: Keyset
+) -> Sequence[Row[Any]]:
+    """Top-level comments voted on since ``since`` that now rank above ``before``.
+
+    Under Most Voted a comment can climb past the page boundary after the first page
+    was read; these are sent again so that none is skipped.
+    """
+    c = comments.c
+    query = (
+        select(*PUBLIC_COLUMNS)
+        .where(
+            c.thread_id == thread_id,
+            c.parent_id.is_(None),
+            VISIBLE,
+            c.voted_at > since,
+            tuple_(c.score, c.created_at, c.id)
+            >= tuple_(before.score or 0, before.created_at, before.id),
+        )
+        .order_by(c.score.desc(), c.created_at.desc(), c.id.desc())
+    )
+    return conn.execute(query).all()
+
+
+def replies_of_roots(conn: Connection, root_ids: Iterable[int]) -> Sequence[Row[Any]]:
+    """All visible replies under the given top-level comments, oldest first."""
+    ids = list(root_ids)
+    if not ids:
+        return []
+    c = comments.c
+    rows: list[Row[Any]] = []
+    # Bounded IN lists: SQLite caps bound parameters.
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows.extend(
+            conn.execute(
+                select(*PUBLIC_COLUMNS)
+                .where(c.root_id.in_(chunk), c.parent_id.is_not(None), VISIBLE)
+                .order_by(c.created_at.asc(), c.id.asc())
+            ).all()
+        )
+    return rows
+
+
+def counts_for_keys(conn: Connection, site_id: str, keys: Sequence[str]) -> dict[str, int]:
+    """Visible comment counts by thread key (aliases included); unknown keys are absent."""
+    out: dict[str, int] = {}
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        for key, count in conn.execute(
+            select(threads.c.key, threads.c.comment_count).where(
+                threads.c.site_id == site_id, threads.c.key.in_(chunk)
+            )
+        ):
+            out[key] = count
+        missing = [k for k in chunk if k not in out]
+        if missing:
+            for key, count in conn.execute(
+                select(thread_aliases.c.key, threads.c.comment_count)
+                .join(threads, threads.c.id == thread_aliases.c.thread_id)
+                .where(thread_aliases.c.site_id == site_id, thread_aliases.c.key.in_(missing))
+            ):
+                out[key] = count
+    return out
+
+
+def votes_in_thread(conn: Connection, thread_id: int, voter: str) -> dict[int, int]:
+    rows = conn.execute(
+        select(votes.c.comment_id, votes.c.value)
+        .join(comments, comments.c.id == votes.c.comment_id)
+        .where(comments.c.thread_id == thread_id, votes.c.voter == voter)
+    )
+    return {comment_id: value for comment_id, value in rows}
+
+
+def bump_thread(conn: Connection, thread_id: int, now: datetime, **deltas: int) -> None:
+    """Mark the thread changed (caches compare updated_at) and adjust its counters."""
+    values: dict[str, Any] = {"updated_at": now}
+    for name, delta in deltas.items():
+        if delta:
+            values[name] = threads.c[name] + delta
+    conn.execute(update(threads).where(threads.c.id == thread_id).values(**values))
+
+
+def changed_threads(conn: Connection, since: datetime) -> Sequence[Row[Any]]:
+    return conn.execute(
+        select(threads.c.id, threads.c.site_id, threads.c.key, threads.c.updated_at).where(
+            threads.c.updated_at > since
+        )
+    ).all()
+
+
+def latest_change(conn: Connection) -> datetime | None:
+    value: datetime | None = conn.scalar(select(func.max(threads.c.updated_at)))
+    return value
