@@ -59,21 +59,34 @@ class CrossWorkerInvalidation:
             self.seen = {k: v for k, v in self.seen.items() if v > cutoff}
 
 
-def _include_optional_routers(app: FastAPI) -> None:
-    """Feature packages that add pages (widget, admin...) plug in here when present."""
-    for module_name, names in (
-        ("rostra.widget.routes", ("router", "demo_router")),
-    ):
+# Feature packages plug in through an ``install(app, services)`` function that may add
+# routers, transaction hooks, listeners and background tasks (app.state.background).
+FEATURES = (
+    "rostra.widget.routes",
+    "rostra.moderation.install",
+    "rostra.notify.install",
+    "rostra.admin.install",
+)
+
+
+def _install_features(app: FastAPI, services: Services) -> None:
+    import importlib
+
+    for module_name in FEATURES:
         try:
-            module = __import__(module_name, fromlist=list(names))
-        except ImportError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        for name in names:
-            router = getattr(module, name, None)
-            if router is not None:
-                app.include_router(router)
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # the feature is not part of this build
+            raise
+        install = getattr(module, "install", None)
+        if install is not None:
+            install(app, services)
+        else:
+            for name in ("router", "demo_router"):
+                router = getattr(module, name, None)
+                if router is not None:
+                    app.include_router(router)
 
 
 def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
@@ -104,13 +117,18 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
                 except Exception:  # keep serving; the next poll retries
                     log.exception("cache poll failed")
 
-        task = asyncio.create_task(poll_forever())
+        tasks = [asyncio.create_task(poll_forever())]
+        tasks += [asyncio.create_task(job()) for job in _app.state.background]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for close in _app.state.on_shutdown:
+                close()
             db.dispose()
 
     app = FastAPI(
@@ -125,11 +143,13 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     app.state.services = services
     app.state.cache = cache
     app.state.settings = settings
+    app.state.background = []  # async callables run for the app's lifetime
+    app.state.on_shutdown = []  # plain callables run at shutdown
     problems.install(app)
     app.include_router(read)
     app.include_router(write)
     app.include_router(author)
-    _include_optional_routers(app)
+    _install_features(app, services)
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:

@@ -202,17 +202,29 @@ def demo(state: CliState, host: str, port: int, no_browser: bool, database: str)
     _run_server(state.settings, host, port, 1)
 
 
+# (module, attribute, group to add it to, command name) for feature packages' commands.
+FEATURE_COMMANDS = (
+    ("rostra.importers.cli", "import_group", main, "import"),
+    ("rostra.importers.cli", "export_command", main, "export"),
+    ("rostra.importers.cli", "site_move_command", site, "move"),
+    ("rostra.admin.cli", "user_group", main, "user"),
+    ("rostra.notify.cli", "worker_command", main, "worker"),
+)
+
+
 def _register_optional_commands() -> None:
-    """Commands that feature packages bring (import/export, users...) plug in here."""
-    try:
-        from rostra.importers.cli import export_command, import_group, site_move_command
-    except ImportError as exc:
-        if exc.name and exc.name.startswith("rostra.importers"):
-            return
-        raise
-    main.add_command(import_group, "import")
-    main.add_command(export_command, "export")
-    site.add_command(site_move_command, "move")
+    import importlib
+
+    for module_name, attribute, group, name in FEATURE_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # the feature is not part of this build
+            raise
+        command = getattr(module, attribute, None)
+        if command is not None:
+            group.add_command(command, name)
 
 
 _register_optional_commands()

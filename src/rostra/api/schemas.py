@@ -36,7 +36,8 @@ class CommentEdit(Strict):
 
 
 class VoteIn(Strict):
-    value: Literal[-1, 0, 1] = Field(..., description="1 up, -1 down, 0 take the vote back")
+    value: int = Field(..., ge=-1, le=1, strict=True,  # strict: true is not a vote
+                       description="1 up, -1 down, 0 take the vote back")
 
 
 class PreviewIn(Strict):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from rostra.core.errors import InvalidInput
@@ -21,6 +21,9 @@ class SiteSettings:
     max_depth: int = 50
     page_size: int = 20
     languages: tuple[str, ...] = ()
+    # Sections owned by feature modules, which validate their own keys.
+    moderation: dict[str, Any] = field(default_factory=dict)
+    notifications: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, data: dict[str, Any] | None) -> SiteSettings:
@@ -68,6 +71,10 @@ def _coerce(name: str, value: Any) -> Any:
         except ValueError:
             choices = ", ".join(t.value for t in ThreadCreation)
             raise InvalidInput(f"thread_creation: must be one of {choices}") from None
+    if name in {"moderation", "notifications"}:
+        if not isinstance(value, dict):
+            raise InvalidInput(f"{name}: must be an object")
+        return value
     if name == "languages":
         if not isinstance(value, list) or not all(
             isinstance(v, str) and 2 <= len(v) <= 8 for v in value

@@ -82,6 +82,8 @@ def thread_key(identifier: str) -> str:
     if ident.startswith("/"):
         normal = urlsplit(normalise_url("http://x" + ident))
         return normal.path + (f"?{normal.query}" if normal.query else "")
+    if "://" in ident:
+        raise ThreadKeyError("only http and https URLs can name a thread")
     if any(ord(c) < 32 for c in ident):
         raise ThreadKeyError("thread identifier contains control characters")
     return ident

@@ -298,7 +298,7 @@ class CommentService:
                 site_id=site.id, thread_id=thread.id if thread else None, thread_key=key,
                 parent_id=new.parent_id, text=text, author_name=name, author_email=email,
                 author_website=website, ip_hash=ip_hash, voter_id=voter_id,
-                account_id=ctx.account_id, created_at=now, extras=dict(ctx.extras),
+                account_id=ctx.account_id, created_at=now, extras=dict(ctx.extras), ip=ctx.ip,
             )
         )
         if decision.action is Action.REFUSE:
@@ -471,7 +471,7 @@ class CommentService:
                 parent_id=row.parent_id, text=text, author_name=row.author_name,
                 author_email=row.author_email, author_website=row.author_website,
                 ip_hash=row.ip_hash, voter_id=row.voter_id, account_id=row.account_id,
-                created_at=row.created_at, extras={**ctx.extras, "edit": True},
+                created_at=row.created_at, extras={**ctx.extras, "edit": True}, ip=ctx.ip,
             )
         )
         if decision.action is Action.REFUSE:

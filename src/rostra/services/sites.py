@@ -46,6 +46,8 @@ class SiteService:
         self._settings: dict[str, SiteSettings] = {}
         self._by_origin: dict[str, str] = {}
         self._loaded_at = 0.0
+        self._tickets = 0
+        self._applied_ticket = 0
 
     # -- cached view ---------------------------------------------------------
 
@@ -54,6 +56,9 @@ class SiteService:
             self.reload()
 
     def reload(self) -> None:
+        with self._lock:
+            self._tickets += 1
+            ticket = self._tickets
         with self.db.read() as conn:
             rows = conn.execute(select(sites)).all()
         by_id = {row.id: _site(row) for row in rows}
@@ -68,6 +73,10 @@ class SiteService:
             except InvalidInput:
                 settings[site.id] = SiteSettings()
         with self._lock:
+            # A reload that started earlier must not overwrite a later one's fresher view.
+            if ticket < self._applied_ticket:
+                return
+            self._applied_ticket = ticket
             self._by_id, self._by_origin, self._settings = by_id, by_origin, settings
             self._loaded_at = time.monotonic()
 

@@ -1,0 +1,268 @@
+"""Rostra's own JSON Lines format: a lossless export of sites, threads, comments and votes.
+
+One JSON object per line. The first line is the header ``{"format": "rostra",
+"type": "header", "version": 1}``; then sites, threads, aliases, questions, comments
+(by id, so parents come before replies) and votes. Every record has a ``type`` and one
+field per column of its table. docs/import-export.md describes each field.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+from sqlalchemy import Select, Table, select
+
+from rostra.store.db import Database
+from rostra.store.import_tables import questions
+from rostra.store.tables import comments, sites, thread_aliases, threads, votes
+
+FORMAT = "rostra"
+VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRecord:
+    TYPE: ClassVar[str] = "site"
+    TABLE: ClassVar[Table] = sites
+    id: str
+    name: str
+    origins: list[str]
+    settings: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRecord:
+    TYPE: ClassVar[str] = "thread"
+    TABLE: ClassVar[Table] = threads
+    id: int
+    site_id: str
+    key: str
+    url: str | None
+    title: str | None
+    created_at: datetime
+    updated_at: datetime
+    comment_count: int
+    top_level_count: int
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRecord:
+    TYPE: ClassVar[str] = "alias"
+    TABLE: ClassVar[Table] = thread_aliases
+    site_id: str
+    key: str
+    thread_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRecord:
+    TYPE: ClassVar[str] = "question"
+    TABLE: ClassVar[Table] = questions
+    thread_id: int
+    question_id: str
+    question: str
+    anchor: dict[str, Any]
+    opened: bool
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRecord:
+    TYPE: ClassVar[str] = "comment"
+    TABLE: ClassVar[Table] = comments
+    id: int
+    thread_id: int
+    parent_id: int | None
+    root_id: int | None
+    depth: int
+    state: str
+    author_name: str | None
+    author_email: str | None
+    author_website: str | None
+    account_id: int | None
+    voter_id: str | None
+    ip_hash: str | None
+    text: str
+    html: str
+    created_at: datetime
+    edited_at: datetime | None
+    voted_at: datetime | None
+    score: int
+    upvotes: int
+    downvotes: int
+    reply_count: int
+    anchor: dict[str, Any] | None
+    language: str | None
+    moderation: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class VoteRecord:
+    TYPE: ClassVar[str] = "vote"
+    TABLE: ClassVar[Table] = votes
+    comment_id: int
+    voter: str
+    value: int
+    ip_hash: str | None
+    created_at: datetime
+
+
+RostraRecord = SiteRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
+RECORD_TYPES: dict[str, type[RostraRecord]] = {
+    cls.TYPE: cls
+    for cls in (SiteRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord)
+}
+DATETIME_FIELDS = frozenset({"created_at", "updated_at", "edited_at", "voted_at"})
+
+
+def format_datetime(value: datetime) -> str:
+    """UTC, ISO 8601 with a Z, microseconds only when there are some."""
+    text = value.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return text + "Z"
+
+
+def parse_datetime(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"datetime without time zone: {value!r}")
+    return parsed.astimezone(UTC)
+
+
+def record_to_line(record: RostraRecord) -> str:
+    """One line of the format (without the newline); the same record gives the same bytes."""
+    obj: dict[str, Any] = {"type": record.TYPE}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        obj[f.name] = format_datetime(value) if isinstance(value, datetime) else value
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def record_from_object(obj: dict[str, Any]) -> RostraRecord:
+    """The record a parsed line holds; raises ValueError naming what is wrong."""
+    kind = obj.get("type")
+    cls = RECORD_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ValueError(f"unknown record type {kind!r}")
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in obj:
+            raise ValueError(f"{kind}: missing field {f.name!r}")
+        value = obj[f.name]
+        if f.name in DATETIME_FIELDS and value is not None:
+            if not isinstance(value, str):
+                raise ValueError(f"{kind}.{f.name}: not a datetime string")
+            value = parse_datetime(value)
+        values[f.name] = value
+    return cls(**values)
+
+
+def header_line() -> str:
+    return json.dumps(
+        {"format": FORMAT, "type": "header", "version": VERSION}, sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[Any]]]:
+    site_threads = select(threads.c.id).where(threads.c.site_id == site_id)
+    q_sites = select(sites).order_by(sites.c.id)
+    q_threads = select(threads).order_by(threads.c.id)
+    q_aliases = select(thread_aliases).order_by(thread_aliases.c.site_id, thread_aliases.c.key)
+    q_questions = select(questions).order_by(questions.c.thread_id, questions.c.question_id)
+    q_comments = select(comments).order_by(comments.c.id)
+    q_votes = select(votes).order_by(votes.c.comment_id, votes.c.voter)
+    if site_id is not None:
+        q_sites = q_sites.where(sites.c.id == site_id)
+        q_threads = q_threads.where(threads.c.site_id == site_id)
+        q_aliases = q_aliases.where(thread_aliases.c.site_id == site_id)
+        q_questions = q_questions.where(questions.c.thread_id.in_(site_threads))
+        q_comments = q_comments.where(comments.c.thread_id.in_(site_threads))
+        q_votes = q_votes.where(
+            votes.c.comment_id.in_(
+                select(comments.c.id).where(comments.c.thread_id.in_(site_threads))
+            )
+        )
+    yield SiteRecord, q_sites
+    yield ThreadRecord, q_threads
+    yield AliasRecord, q_aliases
+    yield QuestionRecord, q_questions
+    yield CommentRecord, q_comments
+    yield VoteRecord, q_votes
+
+
+def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRecord]:
+    """Every record of one site (or all), streamed in the order the format prescribes."""
+    with db.read() as conn:
+        for cls, query in _queries(site_id):
+            names = [f.name for f in fields(cls)]
+            result = conn.execution_options(yield_per=2000).execute(query)
+            for row in result:
+                mapping = row._mapping
+                yield cls(**{name: _plain(mapping[name]) for name in names})
+
+
+def _plain(value: Any) -> Any:
+    # SQLite hands back JSON columns and tuples as lists already; keep tuples out of records.
+    return list(value) if isinstance(value, tuple) else value
+
+
+def open_output(path: Path) -> IO[str]:
+    """A text file for writing, gzipped when the name ends in .gz (with a fixed mtime so
+    the same data gives the same bytes)."""
+    if path.suffix == ".gz":
+        raw = open(path, "wb")  # noqa: SIM115 - closed with the gzip wrapper below
+        gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+        text = _ClosingText(gz, raw)
+        return text
+    return open(path, "w", encoding="utf-8", newline="\n")
+
+
+class _ClosingText:
+    """A text writer over a gzip stream that also closes the file under it."""
+
+    def __init__(self, gz: gzip.GzipFile, raw: IO[bytes]) -> None:
+
+
+        self._text = io.TextIOWrapper(gz, encoding="utf-8", newline="\n")
+        self._raw = raw
+
+    def write(self, data: str) -> int:
+        return self._text.write(data)
+
+    def close(self) -> None:
+        self._text.close()
+        self._raw.close()
+
+    def __enter__(self) -> _ClosingText:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def export(
+    db: Database,
+    out: IO[str] | _ClosingText,
+    site_id: str | None = None,
+    on_record: Callable[[int], None] | None = None,
+) -> int:
+    """Write the header and every record to ``out``; returns the number of records."""
+    out.write(header_line() + "\n")
+    count = 0
+    for record in iter_records(db, site_id):
+        out.write(record_to_line(record) + "\n")
+        count += 1
+        if on_record is not None and count % 1000 == 0:
+            on_record(count)
+    if on_record is not None:
+        on_record(count)
+    return count

@@ -1,0 +1,557 @@
+"""Moderation use cases: staff decisions, bans, reader flags, the queue, the audit log.
+
+Each method is one transaction, and every change a person makes is recorded in the
+audit log with who and why (``record_audit``, which other staff features use too).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from rostra.core.errors import InvalidInput, NotFound
+from rostra.core.models import CommentState
+from rostra.moderation.checks.bans import BanHit
+from rostra.moderation.checks.reputation import History
+from rostra.moderation.identity import author_key_of_row, email_key, network_key
+from rostra.moderation.pow import Solved
+from rostra.services.comments import CommentEvent, CommentService, EventKind, RequestContext
+from rostra.services.serialise import comment_json, iso
+from rostra.store import queries
+from rostra.store.moderation_tables import (
+    audit_log,
+    author_stats,
+    bans,
+    comment_embeddings,
+    flags,
+    pow_used,
+)
+from rostra.store.tables import comments, threads
+
+log = logging.getLogger("rostra.moderation")
+
+
+class StaffAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    SPAM = "spam"
+    DELETE = "delete"
+
+
+TARGET_STATE = {
+    StaffAction.APPROVE: CommentState.APPROVED,
+    StaffAction.REJECT: CommentState.REJECTED,
+    StaffAction.SPAM: CommentState.SPAM,
+    StaffAction.DELETE: CommentState.DELETED,
+}
+
+
+class BanKind(StrEnum):
+    ACCOUNT = "account"
+    EMAIL = "email"
+    VOTER = "voter"
+    IP = "ip"
+    RANGE = "range"
+
+
+class FlagReason(StrEnum):
+    SPAM = "spam"
+    ABUSE = "abuse"
+    OFF_TOPIC = "off-topic"
+    OTHER = "other"
+
+
+class QueueKind(StrEnum):
+    HELD = "held"
+    FLAGGED = "flagged"
+    SPAM = "spam"
+    SHADOW = "shadow"
+
+
+@dataclass(frozen=True, slots=True)
+class BanRequest:
+    site_id: str
+    kind: BanKind
+    value: str | None = None  # an account id, email, IP address or CIDR network
+    comment_id: int | None = None  # or: ban whoever wrote this comment
+    wide: bool = False  # with kind range and a comment: the /16 (/32) instead of /24 (/48)
+    duration_seconds: int | None = None  # None: until lifted
+    reason: str | None = None
+    shadow: bool = False
+
+
+def record_audit(
+    conn: Connection, actor: str, action: str, target: str, before: Any, after: Any,
+    reason: str | None, *, site_id: str | None = None,
+) -> None:
+    """Append one entry to the audit log, inside the caller's transaction.
+
+    ``target`` is "<kind>:<id>" (comment:12, ban:3); ``before``/``after`` are JSON-able
+    snapshots of what changed (or None).
+    """
+    conn.execute(
+        insert(audit_log).values(
+            site_id=site_id, actor=actor[:200], action=action[:40], target=target[:200],
+            before=before, after=after, reason=reason, created_at=datetime.now(UTC),
+        )
+    )
+
+
+def _upsert(conn: Connection) -> Any:
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+class ModerationService:
+    """The door for moderation changes: staff routes, the admin UI and the CLI use it."""
+
+    def __init__(self, comments_service: CommentService) -> None:
+        self.comments = comments_service
+        self.db = comments_service.db
+        self.sites = comments_service.sites
+        self.tokens = comments_service.tokens
+        self.salt = comments_service.ip_salt
+        # Called after a staff decision commits: (site id, comment id, is bad) -> None.
+        self.learners: list[Callable[[str, int, bool], None]] = []
+
+    # -- lookups the checks use --------------------------------------------
+
+    def active_ban(self, site_id: str, keys: list[str]) -> BanHit | None:
+        """The active ban on any of ``keys`` at ``site_id``; a full ban before a shadow one."""
+        if not keys:
+            return None
+        now = datetime.now(UTC)
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(bans.c.id, bans.c.kind, bans.c.shadow, bans.c.reason, bans.c.expires_at)
+                .where(
+                    bans.c.site_id == site_id, bans.c.value.in_(keys),
+                    bans.c.lifted_at.is_(None),
+                    or_(bans.c.expires_at.is_(None), bans.c.expires_at > now),
+                )
+                .order_by(bans.c.shadow.asc(), bans.c.id.asc())
+            ).all()
+        if not rows:
+            return None
+        row = rows[0]
+        return BanHit(row.id, row.kind, bool(row.shadow), row.reason, row.expires_at)
+
+    def history(self, site_id: str, author: str) -> History:
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(author_stats.c.approved, author_stats.c.rejected, author_stats.c.spam)
+                .where(author_stats.c.site_id == site_id, author_stats.c.author == author)
+            ).first()
+        return History(row.approved, row.rejected, row.spam) if row else History()
+
+    def spend_pow(self, solved: Solved) -> bool:
+        """Mark a proof-of-work challenge spent; False when it was spent before."""
+        try:
+            with self.db.write() as conn:
+                conn.execute(
+                    insert(pow_used).values(
+                        challenge=solved.challenge,
+                        expires_at=datetime.fromtimestamp(solved.expires_at, UTC),
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def prune(self) -> int:
+        """Forget spent challenges that expired (they could not be replayed anyway)."""
+        with self.db.write() as conn:
+            result = conn.execute(pow_used.delete().where(pow_used.c.expires_at < datetime.now(UTC)))
+        return int(result.rowcount or 0)
+
+    # -- staff decisions ----------------------------------------------------
+
+    def decide(
+        self, comment_id: int, action: StaffAction, *, actor: str, reason: str | None = None
+    ) -> dict[str, Any]:
+        """Approve, reject, mark spam or delete a comment; recorded and learned from."""
+        target = TARGET_STATE[action]
+        events: list[CommentEvent] = []
+        with self.db.write() as conn:
+            row = queries.comment_row(conn, comment_id)
+            if row is None:
+                raise NotFound(f"no comment with id {comment_id}")
+            thread = queries.thread_by_id(conn, row.thread_id)
+            assert thread is not None
+            before = row.state
+            if row.state != target.value:
+                events.append(self.comments.change_state(conn, row, target, actor=actor))
+            # Open flags are answered by this decision.
+            conn.execute(
+                update(flags)
+                .where(flags.c.comment_id == comment_id, flags.c.resolved_at.is_(None))
+                .values(resolved_at=datetime.now(UTC))
+            )
+            author = author_key_of_row(row, self.salt)
+            if author and action is not StaffAction.DELETE:
+                self._count_decision(conn, thread.site_id, author, action)
+            record_audit(conn, actor, action.value, f"comment:{comment_id}",
+                         {"state": before}, {"state": target.value}, reason,
+                         site_id=thread.site_id)
+            row = queries.comment_row(conn, comment_id)
+        self.comments._notify(events)
+        if action is not StaffAction.DELETE:
+            for learn in self.learners:
+                try:
+                    learn(thread.site_id, comment_id, action is not StaffAction.APPROVE)
+                except Exception:  # learning is a bonus; the decision stands
+                    log.exception("learning from the decision on comment %s failed", comment_id)
+        assert row is not None
+        return self._comment_out(row, thread)
+
+    def _count_decision(self, conn: Connection, site_id: str, author: str,
+                        action: StaffAction) -> None:
+        column = {StaffAction.APPROVE: "approved", StaffAction.REJECT: "rejected",
+                  StaffAction.SPAM: "spam"}[action]
+        now = datetime.now(UTC)
+        values = {"site_id": site_id, "author": author, "approved": 0, "rejected": 0,
+                  "spam": 0, "updated_at": now, column: 1}
+        stmt = _upsert(conn)(author_stats).values(**values)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=[author_stats.c.site_id, author_stats.c.author],
+            set_={column: author_stats.c[column] + 1, "updated_at": now},
+        ))
+
+    # -- bans ---------------------------------------------------------------
+
+    def ban(self, request: BanRequest, *, actor: str) -> dict[str, Any]:
+        """Ban (or shadow-ban) an author by account, email, voter id, IP or network."""
+        self.sites.get(request.site_id)
+        value, label = self._ban_key(request)
+        now = datetime.now(UTC)
+        expires = (
+            now + timedelta(seconds=request.duration_seconds)
+            if request.duration_seconds else None
+        )
+        with self.db.write() as conn:
+            ban_id = conn.execute(
+                insert(bans).values(
+                    site_id=request.site_id, kind=request.kind.value, value=value,
+                    shadow=request.shadow, reason=request.reason, label=label[:400],
+                    created_by=actor, created_at=now, expires_at=expires,
+                ).returning(bans.c.id)
+            ).scalar_one()
+            row = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
+            out = _ban_json(row)
+            record_audit(conn, actor, "shadow_ban" if request.shadow else "ban", f"ban:{ban_id}",
+                         None, out, request.reason, site_id=request.site_id)
+        return out
+
+    def _ban_key(self, request: BanRequest) -> tuple[str, str]:
+        """(stored key, label for moderators) of what a ban request names."""
+        kind = request.kind
+        if request.comment_id is not None:
+            with self.db.read() as conn:
+                row = queries.comment_row(conn, request.comment_id)
+                thread = queries.thread_by_id(conn, row.thread_id) if row is not None else None
+            if row is None or thread is None or thread.site_id != request.site_id:
+                raise NotFound(f"no comment with id {request.comment_id} on this site")
+            who = f"author of comment {row.id} ({row.author_name or 'anonymous'})"
+            if kind is BanKind.ACCOUNT and row.account_id is not None:
+                return f"a:{row.account_id}", who
+            if kind is BanKind.EMAIL and row.author_email:
+                return email_key(row.author_email, self.salt), who
+            if kind is BanKind.VOTER and row.voter_id:
+                return f"v:{row.voter_id}", who
+            if kind is BanKind.IP and row.ip_hash:
+                return f"i:{row.ip_hash}", f"address of {who}"
+            ranges = ((row.moderation or {}).get("facts") or {}).get("ip_ranges") or []
+            if kind is BanKind.RANGE and len(ranges) == 2:
+                return ranges[1 if request.wide else 0], f"network of {who}"
+            raise InvalidInput(f"comment {row.id} has no {kind.value} to ban")
+        if not request.value or not request.value.strip():
+            raise InvalidInput("value or comment_id: say whom to ban")
+        value = request.value.strip()
+        if kind is BanKind.ACCOUNT:
+            if not value.isdigit():
+                raise InvalidInput("value: an account id")
+            return f"a:{int(value)}", f"account {value}"
+        if kind is BanKind.EMAIL:
+            if "@" not in value:
+                raise InvalidInput("value: an email address")
+            return email_key(value, self.salt), f"email {value[:2]}…"  # not kept in full
+        if kind is BanKind.VOTER:
+            return f"v:{value[:64]}", f"voter {value[:12]}…"
+        try:
+            key = network_key(value, self.salt)
+        except ValueError as exc:
+            raise InvalidInput(f"value: {exc}") from None
+        if kind is BanKind.IP and not key.startswith("i:"):
+            raise InvalidInput("value: a single IP address (use kind range for a network)")
+        if kind is BanKind.RANGE and key.startswith("i:"):
+            raise InvalidInput("value: a network such as 203.0.113.0/24")
+        return key, f"{kind.value} {value}"
+
+    def unban(self, ban_id: int, *, actor: str, reason: str | None = None,
+              site_ids: list[str] | None = None) -> dict[str, Any]:
+        with self.db.write() as conn:
+            row = conn.execute(select(bans).where(bans.c.id == ban_id)).first()
+            if row is None or (site_ids is not None and row.site_id not in site_ids):
+                raise NotFound(f"no ban with id {ban_id}")
+            before = _ban_json(row)
+            if row.lifted_at is None:
+                conn.execute(update(bans).where(bans.c.id == ban_id).values(
+                    lifted_at=datetime.now(UTC), lifted_by=actor))
+            row = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
+            out = _ban_json(row)
+            record_audit(conn, actor, "unban", f"ban:{ban_id}", before, out, reason,
+                         site_id=row.site_id)
+        return out
+
+    def ban_site(self, ban_id: int) -> str:
+        with self.db.read() as conn:
+            site_id = conn.scalar(select(bans.c.site_id).where(bans.c.id == ban_id))
+        if site_id is None:
+            raise NotFound(f"no ban with id {ban_id}")
+        return str(site_id)
+
+    def list_bans(self, site_id: str, *, active_only: bool = True) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        query = select(bans).where(bans.c.site_id == site_id)
+        if active_only:
+            query = query.where(bans.c.lifted_at.is_(None),
+                                or_(bans.c.expires_at.is_(None), bans.c.expires_at > now))
+        with self.db.read() as conn:
+            rows = conn.execute(query.order_by(bans.c.id.desc()).limit(1000)).all()
+        return [_ban_json(r) for r in rows]
+
+    # -- reader flags -------------------------------------------------------
+
+    def flag(self, comment_id: int, reason: FlagReason, note: str | None,
+             ctx: RequestContext, flags_to_hold: int) -> bool:
+        """A reader reports a comment; returns whether this flag held it for review."""
+        ip_hash = self.comments.ip_hash(ctx.ip)
+        voter_id = self.tokens.voter_id(ctx.voter_token)
+        if ctx.account_id is not None:
+            reader = f"a:{ctx.account_id}"
+        elif voter_id:
+            reader = f"v:{voter_id}"
+        elif ip_hash:
+            reader = f"i:{ip_hash}"
+        else:
+            raise InvalidInput("flags need a reader: send the X-Rostra-Voter header")
+        with self.db.read() as conn:
+            row = queries.comment_row(conn, comment_id)
+        if row is None or row.state != CommentState.APPROVED.value:
+            raise NotFound(f"no comment with id {comment_id}")
+        thread = self.comments._thread_of(row)
+        self.sites.check_origin(self.sites.get(thread.site_id), ctx.origin)
+        event = None
+        with self.db.write() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(flags).values(
+                        comment_id=comment_id, reader=reader, reason=reason.value,
+                        note=(note or "")[:500] or None, ip_hash=ip_hash,
+                        created_at=datetime.now(UTC),
+                    ))
+            except IntegrityError:
+                return False  # this reader flagged it already: counted once
+            count = conn.scalar(
+                select(func.count()).select_from(flags)
+                .where(flags.c.comment_id == comment_id, flags.c.resolved_at.is_(None))
+            ) or 0
+            current = queries.comment_row(conn, comment_id)
+            if (flags_to_hold and count >= flags_to_hold and current is not None
+                    and current.state == CommentState.APPROVED.value):
+                event = self.comments.change_state(conn, current, CommentState.PENDING,
+                                                   actor="readers")
+                moderation = dict(current.moderation or {})
+                moderation["reasons"] = [*moderation.get("reasons", []), {
+                    "check": "flags", "code": "flagged",
+                    "message": f"{count} readers flagged it", "score": float(count)}]
+                conn.execute(update(comments).where(comments.c.id == comment_id)
+                             .values(moderation=moderation))
+                record_audit(conn, "readers", "hold", f"comment:{comment_id}",
+                             {"state": "approved"}, {"state": "pending"},
+                             f"{count} readers flagged it", site_id=thread.site_id)
+        if event is not None:
+            self.comments._notify([event])
+        return event is not None
+
+    # -- reading for moderators ----------------------------------------------
+
+    def queue(self, site_id: str, kind: QueueKind, *, limit: int = 50,
+              before_id: int | None = None) -> list[dict[str, Any]]:
+        """Comments that need a moderator, newest first."""
+        c = comments.c
+        query = (
+            select(comments, threads.c.key.label("thread_key"),
+                   threads.c.title.label("thread_title"), threads.c.url.label("thread_url"),
+                   threads.c.site_id.label("site_id"))
+            .join(threads, threads.c.id == c.thread_id)
+            .where(threads.c.site_id == site_id)
+        )
+        if kind is QueueKind.FLAGGED:
+            open_flags = select(flags.c.comment_id).where(flags.c.resolved_at.is_(None))
+            query = query.where(c.id.in_(open_flags))
+        elif kind is QueueKind.SPAM:
+            query = query.where(c.state == CommentState.SPAM.value)
+        else:
+            query = query.where(c.state == CommentState.PENDING.value)
+        if before_id is not None:
+            query = query.where(c.id < before_id)
+        # Shadow-banned comments are told apart by their stored facts, so the page is
+        # filtered here; pages stay bounded by reading a few times the limit.
+        query = query.order_by(c.id.desc()).limit(limit * 4 if kind in (
+            QueueKind.HELD, QueueKind.SHADOW) else limit)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+            out = []
+            for row in rows:
+                shadow = "shadow" in ((row.moderation or {}).get("facts") or {})
+                if kind is QueueKind.HELD and shadow or kind is QueueKind.SHADOW and not shadow:
+                    continue
+                out.append(self._staff_json(conn, row))
+                if len(out) >= limit:
+                    break
+        return out
+
+    def comment(self, comment_id: int) -> dict[str, Any]:
+        """One comment as moderators see it, with its flags and audit trail."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(comments, threads.c.key.label("thread_key"),
+                       threads.c.title.label("thread_title"),
+                       threads.c.url.label("thread_url"), threads.c.site_id.label("site_id"))
+                .join(threads, threads.c.id == comments.c.thread_id)
+                .where(comments.c.id == comment_id)
+            ).first()
+            if row is None:
+                raise NotFound(f"no comment with id {comment_id}")
+            out = self._staff_json(conn, row)
+            out["audit"] = [
+                _audit_json(a) for a in conn.execute(
+                    select(audit_log).where(audit_log.c.target == f"comment:{comment_id}")
+                    .order_by(audit_log.c.id.asc())
+                ).all()
+            ]
+            out["has_embedding"] = conn.scalar(
+                select(func.count()).select_from(comment_embeddings)
+                .where(comment_embeddings.c.comment_id == comment_id)
+            ) == 1
+        return out
+
+    def site_of_comment(self, comment_id: int) -> str:
+        with self.db.read() as conn:
+            site_id = conn.scalar(
+                select(threads.c.site_id).join(comments, comments.c.thread_id == threads.c.id)
+                .where(comments.c.id == comment_id)
+            )
+        if site_id is None:
+            raise NotFound(f"no comment with id {comment_id}")
+        return str(site_id)
+
+    def audit(self, site_id: str, *, limit: int = 100,
+              before_id: int | None = None) -> list[dict[str, Any]]:
+        query = select(audit_log).where(audit_log.c.site_id == site_id)
+        if before_id is not None:
+            query = query.where(audit_log.c.id < before_id)
+        with self.db.read() as conn:
+            rows = conn.execute(query.order_by(audit_log.c.id.desc()).limit(limit)).all()
+        return [_audit_json(r) for r in rows]
+
+    def _staff_json(self, conn: Connection, row: Row[Any]) -> dict[str, Any]:
+        flag_rows = conn.execute(
+            select(flags.c.reason, flags.c.note, flags.c.created_at, flags.c.resolved_at)
+            .where(flags.c.comment_id == row.id).order_by(flags.c.created_at.asc())
+        ).all()
+        public = comment_json(row, reveal_pending=True)
+        return {
+            **public,
+            "state": row.state,  # the real state, tombstones included
+            "text": row.text,
+            "author": {"name": row.author_name, "email": row.author_email,
+                       "website": row.author_website, "account_id": row.account_id},
+            "site": row.site_id,
+            "thread": {"id": row.thread_id, "key": row.thread_key, "title": row.thread_title,
+                       "url": row.thread_url},
+            "language": row.language,
+            "moderation": row.moderation,
+            "shadow": "shadow" in ((row.moderation or {}).get("facts") or {}),
+            "flags": [{"reason": f.reason, "note": f.note, "created_at": iso(f.created_at),
+                       "open": f.resolved_at is None} for f in flag_rows],
+        }
+
+    def _comment_out(self, row: Row[Any], thread: Row[Any]) -> dict[str, Any]:
+        return {**comment_json(row, reveal_pending=True), "state": row.state,
+                "site": thread.site_id}
+
+    # -- transaction hook: embeddings ------------------------------------------
+
+    def embedding_hook(self, stash: Any) -> Callable[[Connection, CommentEvent], None]:
+        """A tx hook that stores the embedding computed while deciding about a new comment."""
+
+        def store(conn: Connection, event: CommentEvent) -> None:
+            if event.kind is not EventKind.CREATED or not stash:
+                return
+            moderation = conn.scalar(
+                select(comments.c.moderation).where(comments.c.id == event.comment_id))
+            ref = ((moderation or {}).get("facts") or {}).get("ref")
+            taken = stash.take(ref) if ref else None
+            if taken is None:
+                return
+            encoder, vector = taken
+            conn.execute(insert(comment_embeddings).values(
+                comment_id=event.comment_id, site_id=event.site_id, encoder=encoder,
+                vector=pack_vector(vector), created_at=datetime.now(UTC),
+            ))
+
+        return store
+
+    def embedding_of(self, comment_id: int) -> tuple[str, bytes] | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(comment_embeddings.c.encoder, comment_embeddings.c.vector)
+                .where(comment_embeddings.c.comment_id == comment_id)
+            ).first()
+        return (row.encoder, row.vector) if row else None
+
+
+def pack_vector(vector: Any) -> bytes:
+    import numpy as np
+
+    return bytes(np.asarray(vector, dtype=np.float16).tobytes())
+
+
+def unpack_vector(data: bytes) -> Any:
+    import numpy as np
+
+    return np.frombuffer(data, dtype=np.float16).astype(np.float32)
+
+
+def _ban_json(row: Row[Any]) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    active = row.lifted_at is None and (row.expires_at is None or row.expires_at > now)
+    return {
+        "id": row.id, "site": row.site_id, "kind": row.kind, "shadow": bool(row.shadow),
+        "label": row.label, "reason": row.reason, "created_by": row.created_by,
+        "created_at": iso(row.created_at), "expires_at": iso(row.expires_at),
+        "lifted_at": iso(row.lifted_at), "lifted_by": row.lifted_by, "active": active,
+    }
+
+
+def _audit_json(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id, "site": row.site_id, "actor": row.actor, "action": row.action,
+        "target": row.target, "before": row.before, "after": row.after, "reason": row.reason,
+        "created_at": iso(row.created_at),
+    }
+
+
+__all__ = [
+    "BanKind", "BanRequest", "FlagReason", "ModerationService", "QueueKind", "StaffAction",
+    "and_", "pack_vector", "record_audit", "unpack_vector",
+]

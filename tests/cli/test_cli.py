@@ -1,0 +1,132 @@
+"""The command line, run as a user runs it: real processes in an empty directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from rostra.cli import main
+from rostra.config import Settings
+from tests.conftest import free_port, repo_root
+
+ROSTRA = [sys.executable, "-m", "rostra.cli"]
+
+
+def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ROSTRA_")}
+    environment.update(env)
+    return subprocess.run([*ROSTRA, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env=environment, check=False)
+
+
+def test_it_inits_a_commented_config_and_a_database(tmp_path: Path) -> None:
+    result = run(["init"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "rostra.toml").read_text()
+    config = tomllib.loads(text)
+    assert set(config) == {"secret_key"} and len(config["secret_key"]) > 30
+    for name in Settings.model_fields:
+        assert f"{name} = " in text, f"{name} missing from the written config"
+    assert (tmp_path / "rostra.sqlite3").exists()
+    again = run(["init"], tmp_path)
+    assert again.returncode != 0 and "exists" in again.stderr
+
+
+def test_it_adds_and_lists_sites(tmp_path: Path) -> None:
+    added = run(["site", "add", "gazette", "--name", "The Gazette",
+                 "--origin", "HTTPS://Gazette.Example:443/"], tmp_path)
+    assert added.returncode == 0, added.stderr
+    listed = run(["site", "list"], tmp_path)
+    assert "gazette\tThe Gazette\thttps://gazette.example" in listed.stdout
+    duplicate = run(["site", "add", "gazette", "--name", "Again"], tmp_path)
+    assert duplicate.returncode == 1 and "exists already" in duplicate.stderr
+    bad = run(["site", "add", "Bad Id", "--name", "x"], tmp_path)
+    assert bad.returncode == 1 and "site id" in bad.stderr
+
+
+def test_it_reports_bad_configuration_clearly(tmp_path: Path) -> None:
+    (tmp_path / "rostra.toml").write_text('port = "eighty"\nunknown_thing = 1\n')
+    result = run(["db", "upgrade"], tmp_path)
+    assert result.returncode == 1
+    assert "unknown setting(s): unknown_thing" in result.stderr
+    (tmp_path / "rostra.toml").write_text('port = 99999\n')
+    result = run(["db", "upgrade"], tmp_path)
+    assert "port:" in result.stderr and "Traceback" not in result.stderr
+    env_result = run(["db", "upgrade"], tmp_path, ROSTRA_PORT="80", ROSTRA_LOG_LEVEL="loud")
+    assert "log_level" in env_result.stderr
+
+
+def test_it_reads_settings_from_env_and_secret_files(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from rostra.config import load_settings
+
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret\n")
+    (tmp_path / "rostra.toml").write_text('port = 9000\nhost = "0.0.0.0"\n')
+    monkeypatch.setenv("ROSTRA_PORT", "9100")
+    monkeypatch.setenv("ROSTRA_SECRET_KEY_FILE", str(secret))
+    settings = load_settings(tmp_path / "rostra.toml")
+    assert (settings.port, settings.host, settings.secret_key) == (9100, "0.0.0.0", "s3cret")
+
+
+def test_it_upgrades_the_database_idempotently(tmp_path: Path) -> None:
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    first = runner.invoke(main, ["--database-url", url, "db", "upgrade"])
+    second = runner.invoke(main, ["--database-url", url, "db", "upgrade"])
+    assert first.exit_code == 0 and second.exit_code == 0
+    assert "schema is up to date" in second.output
+
+
+def test_it_runs_the_demo_in_an_empty_directory(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen([*ROSTRA, "demo", "--no-browser", "--port", str(port)],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"{base}/api/comments", params={
+                    "site": "demo", "thread": "/demo/2026/11/riverside-bridge-reopens",
+                    "limit": "all"})
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("demo did not start") from None
+                time.sleep(0.2)
+        page = response.json()
+        assert page["thread"]["total"] >= 200
+        tombstones = [c for c in page["comments"] if c["state"] == "deleted"]
+        assert tombstones and tombstones[0]["replies"], "the demo shows a deleted comment kept"
+        assert any(c["score"] > 0 for c in page["comments"])
+        assert httpx.get(f"{base}/api/docs").status_code == 200
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=20)
+    assert f"{base}/demo/" in output and "API docs" in output
+    assert (tmp_path / "rostra-demo.sqlite3").exists()
+
+
+def test_it_documents_every_setting() -> None:
+    """docs/configuration.md embeds the generated table; regenerate it with the command there."""
+    import importlib.util
+
+    from rostra.config import settings_markdown
+
+    spec = importlib.util.spec_from_file_location("gen_docs", repo_root() / "tools" / "gen_docs.py")
+    assert spec and spec.loader
+    gen_docs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen_docs)
+    doc = (repo_root() / "docs" / "configuration.md").read_text()
+    assert settings_markdown() in doc, "run: python tools/gen_docs.py to refresh docs"
+    assert gen_docs.cli_help() in doc, "run: python tools/gen_docs.py to refresh docs"

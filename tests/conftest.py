@@ -1,0 +1,240 @@
+"""Shared fixtures: real servers on loopback ports, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from rostra.app import create_app
+from rostra.config import Settings
+from rostra.services.container import Services
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get("ROSTRA_TEST_POSTGRES_URL", "")
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip a test whose prerequisite is missing; in CI that is a failure instead."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ThreadedServer:
+    """uvicorn serving an ASGI app in a background thread, on a free loopback port."""
+
+    def __init__(self, app: Any, port: int | None = None) -> None:
+        self.port = port or free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
+                                access_log=False, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("test server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def create_postgres_database(base_url: str) -> tuple[str, Any]:
+    """A fresh, empty PostgreSQL database for one test server; returns (url, dropper)."""
+    import psycopg
+
+    name = "rostra_test_" + secrets.token_hex(6)
+    admin_url = base_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')  # name is ours, not user input
+    prefix, _, _ = admin_url.rpartition("/")
+    url = f"{prefix}/{name}"
+
+    def drop() -> None:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return url, drop
+
+
+@dataclass
+class LiveServer:
+    """A running Rostra with its own database."""
+
+    url: str
+    settings: Settings
+    services: Services
+    app: Any
+    backend: str
+    _sites: set[str] = field(default_factory=set)
+
+    def add_site(self, site_id: str, origins: list[str] | None = None, **settings: Any) -> str:
+        """Create (or reset the settings of) a site; returns its id."""
+        from rostra.core.errors import Conflict
+
+        try:
+            self.services.sites.create(site_id, site_id.title(), origins or [], settings or None)
+        except Conflict:
+            self.services.sites.update(site_id, origins=origins or [], settings=settings or {})
+        return site_id
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+
+
+def _start_live_server(database_url: str, backend: str, **overrides: Any) -> tuple[LiveServer,
+                                                                                    ThreadedServer]:
+    # Loopback is a trusted proxy so that personas can come from addresses of their own.
+    overrides.setdefault("trusted_proxies", ["127.0.0.0/8"])
+    settings = Settings(database_url=database_url, secret_key="test-secret-" + backend,
+                        cache_poll_seconds=0.2, log_level="warning", **overrides)
+    app = create_app(settings)
+    server = ThreadedServer(app)
+    server.start()
+    inner = app.app
+    return LiveServer(server.url, settings, inner.state.services, app, backend), server
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Rostra on SQLite, shared by the session: give each test its own site or thread."""
+    path = tmp_path_factory.mktemp("live") / "rostra.sqlite3"
+    live, server = _start_live_server(f"sqlite:///{path}", "sqlite")
+    yield live
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_live_server() -> Iterator[LiveServer]:
+    """Rostra on PostgreSQL (a fresh database), when ROSTRA_TEST_POSTGRES_URL is set."""
+    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = create_postgres_database(POSTGRES_URL)
+    live, server = _start_live_server(url, "postgres")
+    yield live
+    server.stop()
+    live.services.db.dispose()
+    drop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest) -> LiveServer:
+    """The same test against SQLite and PostgreSQL."""
+    name = "live_server" if request.param == "sqlite" else "pg_live_server"
+    live: LiveServer = request.getfixturevalue(name)
+    return live
+
+
+@pytest.fixture
+def site(server: LiveServer, request: pytest.FixtureRequest) -> str:
+    """A fresh site for one test, allowing the origin https://news.example."""
+    site_id = "t" + secrets.token_hex(5)
+    return server.add_site(site_id, ["https://news.example"])
+
+
+ORIGIN = "https://news.example"
+
+
+@dataclass
+class Reader:
+    """A persona: one browser's worth of identity (voter id and edit tokens)."""
+
+    name: str
+    http: httpx.Client
+    site: str
+    voter: str | None = None
+    tokens: dict[int, str] = field(default_factory=dict)
+    # Each persona browses from an address of its own (documentation range, RFC 5737).
+    ip: str = field(
+        default_factory=lambda: f"203.0.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+    )
+
+    def headers(self, comment_id: int | None = None) -> dict[str, str]:
+        headers = {"Origin": ORIGIN, "X-Forwarded-For": self.ip}
+        if self.voter:
+            headers["X-Rostra-Voter"] = self.voter
+        if comment_id is not None and comment_id in self.tokens:
+            headers["X-Rostra-Edit-Token"] = self.tokens[comment_id]
+        return headers
+
+    def post(self, thread: str, text: str, parent_id: int | None = None,
+             **extra: Any) -> httpx.Response:
+        body = {"site": self.site, "thread": thread, "name": self.name, "text": text,
+                "parent_id": parent_id, **extra}
+        response = self.http.post("/api/comments", json=body, headers=self.headers())
+        if response.status_code == 201:
+            data = response.json()
+            self.tokens[data["comment"]["id"]] = data["edit_token"]
+            if data.get("voter"):
+                self.voter = data["voter"]
+        return response
+
+    def vote(self, comment_id: int, value: int) -> httpx.Response:
+        response = self.http.post(f"/api/comments/{comment_id}/vote", json={"value": value},
+                                  headers=self.headers())
+        if response.status_code == 200 and response.json().get("voter"):
+            self.voter = response.json()["voter"]
+        return response
+
+    def page(self, thread: str, **params: Any) -> dict[str, Any]:
+        response = self.http.get("/api/comments", params={"site": self.site, "thread": thread,
+                                                           **params},
+                                 headers={"X-Forwarded-For": self.ip})
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+
+@pytest.fixture
+def http(server: LiveServer) -> Iterator[httpx.Client]:
+    with server.client() as client:
+        yield client
+
+
+@pytest.fixture
+def ana(http: httpx.Client, site: str) -> Reader:
+    return Reader("Ana", http, site)
+
+
+@pytest.fixture
+def ben(http: httpx.Client, site: str) -> Reader:
+    return Reader("Ben", http, site)
+
+
+def all_ids(comments: list[dict[str, Any]]) -> list[int]:
+    """Every comment id in a nested tree, depth first."""
+    out: list[int] = []
+    for comment in comments:
+        out.append(comment["id"])
+        out.extend(all_ids(comment["replies"]))
+    return out
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,58 @@
+from html.parser import HTMLParser
+
+from rostra.core.markup import render, sanitise_html
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def parse(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+def test_it_renders_the_markdown_subset() -> None:
+    html = render("*em* **strong** `code`\n\n> quote\n\n- one\n- two\n\n```\nblock\n```")
+    names = [t for t, _ in parse(html)]
+    for tag in ("em", "strong", "code", "blockquote", "ul", "li", "pre"):
+        assert tag in names
+
+
+def test_it_marks_links_nofollow_ugc_noopener() -> None:
+    tags = parse(render("[site](https://example.org) and https://example.com/x"))
+    links = [attrs for tag, attrs in tags if tag == "a"]
+    assert [a["href"] for a in links] == ["https://example.org", "https://example.com/x"]
+    assert all(set((a["rel"] or "").split()) == {"nofollow", "ugc", "noopener"} for a in links)
+
+
+def test_it_never_lets_raw_html_or_scripts_through() -> None:
+    html = render('<script>alert(1)</script><img src=x onerror=alert(1)> <b onclick="x">b</b>')
+    assert all(tag not in ("script", "img", "b") for tag, _ in parse(html))
+    assert "&lt;script&gt;" in html
+
+
+def test_it_drops_dangerous_link_schemes() -> None:
+    for text in ("[x](javascript:alert(1))", "[x](data:text/html;base64,AAAA)", "[x](vbscript:y)"):
+        assert all(tag != "a" for tag, _ in parse(render(text)))
+
+
+def test_it_keeps_images_off_unless_the_site_allows_them() -> None:
+    assert all(tag != "img" for tag, _ in parse(render("![alt](https://example.org/a.png)")))
+    images = [a for t, a in parse(render("![alt](https://example.org/a.png)", images=True))
+              if t == "img"]
+    assert images and images[0]["src"] == "https://example.org/a.png"
+
+
+def test_it_sanitises_imported_html() -> None:
+    html = sanitise_html('<p onclick="x">hi <a href="javascript:x">l</a><iframe></iframe></p>')
+    tags = parse(html)
+    assert [t for t, _ in tags] == ["p", "a"]
+    assert tags[0][1] == {}
+    assert "href" not in tags[1][1]
