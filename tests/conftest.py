@@ -113,6 +113,10 @@ def _start_live_server(database_url: str, backend: str, **overrides: Any) -> tup
                                                                                     ThreadedServer]:
     # Loopback is a trusted proxy so that personas can come from addresses of their own.
     overrides.setdefault("trusted_proxies", ["127.0.0.0/8"])
+    # Core tests post fast from few personas with neutral text: moderation tests turn the
+    # rate limits and the classifier on explicitly (pass rate_limits=True, classifier=...).
+    overrides.setdefault("rate_limits", False)
+    overrides.setdefault("classifier", "off")
     settings = Settings(database_url=database_url, secret_key="test-secret-" + backend,
                         cache_poll_seconds=0.2, log_level="warning", **overrides)
     app = create_app(settings)

@@ -104,6 +104,8 @@ class Posted:
     edit_window_seconds: int
 
 
+_INSERT_COMMENT = insert(comments).returning(*comments.c)
+
 TxHook = Callable[[Connection, CommentEvent], None]
 Listener = Callable[[CommentEvent], None]
 
@@ -322,24 +324,22 @@ class CommentService:
                 parent = queries.comment_row(conn, new.parent_id)
                 self._check_parent(parent, thread, site_settings)
                 assert parent is not None
-                depth, root_id = parent.depth + 1, parent.root_id
-            comment_id = conn.execute(
-                insert(comments)
-                .values(
-                    thread_id=thread.id, parent_id=new.parent_id, root_id=root_id, depth=depth,
-                    state=state.value, author_name=name, author_email=email,
-                    author_website=website, account_id=ctx.account_id, voter_id=voter_id,
-                    ip_hash=ip_hash, text=text, html=html, created_at=now, score=0,
-                    upvotes=0, downvotes=0, reply_count=0,
-                    anchor=anchor, language=decision.facts.get("language"),
-                    moderation=decision.to_json(),
-                )
-                .returning(comments.c.id)
-            ).scalar_one()
-            if root_id is None:
-                conn.execute(
-                    update(comments).where(comments.c.id == comment_id).values(root_id=comment_id)
-                )
+                # root_id is NULL for a top-level comment (or its own id, from importers).
+                depth, root_id = parent.depth + 1, parent.root_id or parent.id
+            row = conn.execute(
+                _INSERT_COMMENT,
+                {
+                    "thread_id": thread.id, "parent_id": new.parent_id, "root_id": root_id,
+                    "depth": depth, "state": state.value, "author_name": name,
+                    "author_email": email, "author_website": website,
+                    "account_id": ctx.account_id, "voter_id": voter_id, "ip_hash": ip_hash,
+                    "text": text, "html": html, "created_at": now, "score": 0, "upvotes": 0,
+                    "downvotes": 0, "reply_count": 0, "anchor": anchor,
+                    "language": decision.facts.get("language"),
+                    "moderation": decision.to_json(),
+                },
+            ).one()
+            comment_id = row.id
             approved = int(state is CommentState.APPROVED)
             queries.bump_thread(
                 conn, thread.id, now,
@@ -359,9 +359,7 @@ class CommentService:
                 new.parent_id, None, state,
             )
             self._emit(conn, event)
-            row = queries.comment_row(conn, comment_id)
         self._notify([event])
-        assert row is not None
         return Posted(
             comment=comment_json(row, reveal_pending=True),
             edit_token=self.tokens.edit_token(comment_id),
@@ -537,7 +535,7 @@ class CommentService:
             "comment": comment_json(row, reveal_pending=is_author),
             "thread": thread_json(thread),
             "site": thread.site_id,
-            "root_id": row.root_id,
+            "root_id": row.root_id or row.id,
             "moderation_message": (row.moderation or {}).get("message") if is_author else None,
         }
 

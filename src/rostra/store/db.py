@@ -43,31 +43,61 @@ class Database:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(_engine_url(url), **kwargs)
         self._write_lock = threading.Lock()
+        # SQLite: one long-lived writer connection, and one reader connection per thread.
+        # Opening a SQLAlchemy Connection per statement costs more than the statement.
+        self._writer: Connection | None = None
+        self._local = threading.local()
+        self._held: list[Connection] = []
+        self._held_lock = threading.Lock()
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_on_begin)
 
+    def _keep(self, conn: Connection) -> Connection:
+        with self._held_lock:
+            self._held.append(conn)
+        return conn
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        """A consistent snapshot for the block's queries."""
+        if not self.is_sqlite:
+            with self.engine.connect() as conn:
+                yield conn
+            return
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = self._local.conn = self._keep(self.engine.connect())
+        if conn.in_transaction():  # nested read on this thread: share the snapshot
+            yield conn
+            return
+        with conn.begin():
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One transaction; committed when the block ends without an exception."""
         if self.is_sqlite:
-            with self._write_lock, self.engine.connect() as conn:
-                conn.info["immediate"] = True
-                try:
-                    with conn.begin():
-                        yield conn
-                finally:
-                    conn.info.pop("immediate", None)
+            with self._write_lock:
+                if self._writer is None or self._writer.closed:
+                    self._writer = self._keep(self.engine.connect())
+                    self._writer.info["immediate"] = True
+                with self._writer.begin():
+                    yield self._writer
         else:
             with self.engine.begin() as conn:
                 yield conn
 
     def dispose(self) -> None:
+        with self._held_lock:
+            held, self._held = self._held, []
+        for conn in held:
+            try:
+                conn.close()
+            except Exception:  # closing from another thread may fail; the engine goes anyway
+                pass
+        self._writer = None
+        self._local = threading.local()
         self.engine.dispose()
 
     def secret(self, name: str, nbytes: int = 32) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Row, bindparam, func, or_, select, tuple_, update
 
 from rostra.core.models import CommentState, SortOrder
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
@@ -47,30 +47,50 @@ class Keyset:
     score: int | None = None
 
 
+# Statements on the write path are built once: building Core constructs per call costs
+# more than running them on SQLite.
+_THREAD_BY_KEY = select(threads).where(
+    threads.c.site_id == bindparam("site_id"), threads.c.key == bindparam("key")
+)
+_THREAD_BY_ALIAS = (
+    select(threads)
+    .join(thread_aliases, thread_aliases.c.thread_id == threads.c.id)
+    .where(thread_aliases.c.site_id == bindparam("site_id"),
+           thread_aliases.c.key == bindparam("key"))
+)
+_THREAD_BY_ID = select(threads).where(threads.c.id == bindparam("thread_id"))
+_SITE_BY_ID = select(sites).where(sites.c.id == bindparam("site_id"))
+_COMMENT_BY_ID = select(comments).where(comments.c.id == bindparam("comment_id"))
+_BUMP_THREAD = (
+    update(threads)
+    .where(threads.c.id == bindparam("thread_id"))
+    .values(
+        updated_at=bindparam("now"),
+        comment_count=threads.c.comment_count + bindparam("d_comments"),
+        top_level_count=threads.c.top_level_count + bindparam("d_top"),
+    )
+)
+
+
 def find_thread(conn: Connection, site_id: str, key: str) -> Row[Any] | None:
     """The thread stored under ``key`` or one of its aliases."""
-    row = conn.execute(
-        select(threads).where(threads.c.site_id == site_id, threads.c.key == key)
-    ).first()
+    params = {"site_id": site_id, "key": key}
+    row = conn.execute(_THREAD_BY_KEY, params).first()
     if row is not None:
         return row
-    return conn.execute(
-        select(threads)
-        .join(thread_aliases, thread_aliases.c.thread_id == threads.c.id)
-        .where(thread_aliases.c.site_id == site_id, thread_aliases.c.key == key)
-    ).first()
+    return conn.execute(_THREAD_BY_ALIAS, params).first()
 
 
 def thread_by_id(conn: Connection, thread_id: int) -> Row[Any] | None:
-    return conn.execute(select(threads).where(threads.c.id == thread_id)).first()
+    return conn.execute(_THREAD_BY_ID, {"thread_id": thread_id}).first()
 
 
 def site_row(conn: Connection, site_id: str) -> Row[Any] | None:
-    return conn.execute(select(sites).where(sites.c.id == site_id)).first()
+    return conn.execute(_SITE_BY_ID, {"site_id": site_id}).first()
 
 
 def comment_row(conn: Connection, comment_id: int) -> Row[Any] | None:
-    return conn.execute(select(comments).where(comments.c.id == comment_id)).first()
+    return conn.execute(_COMMENT_BY_ID, {"comment_id": comment_id}).first()
 
 
 def top_level_page(
@@ -178,13 +198,13 @@ def votes_in_thread(conn: Connection, thread_id: int, voter: str) -> dict[int, i
     return {comment_id: value for comment_id, value in rows}
 
 
-def bump_thread(conn: Connection, thread_id: int, now: datetime, **deltas: int) -> None:
+def bump_thread(
+    conn: Connection, thread_id: int, now: datetime, *, comment_count: int = 0,
+    top_level_count: int = 0,
+) -> None:
     """Mark the thread changed (caches compare updated_at) and adjust its counters."""
-    values: dict[str, Any] = {"updated_at": now}
-    for name, delta in deltas.items():
-        if delta:
-            values[name] = threads.c[name] + delta
-    conn.execute(update(threads).where(threads.c.id == thread_id).values(**values))
+    conn.execute(_BUMP_THREAD, {"thread_id": thread_id, "now": now,
+                                "d_comments": comment_count, "d_top": top_level_count})
 
 
 def changed_threads(conn: Connection, since: datetime) -> Sequence[Row[Any]]:
