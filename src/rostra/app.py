@@ -18,6 +18,8 @@ from rostra import __version__
 from rostra.api import problems
 from rostra.api.cache import ReadCache
 from rostra.api.front import Front
+from rostra.api.live import LiveHub
+from rostra.api.live import router as live_router
 from rostra.api.metrics import exposition
 from rostra.api.routes import author, read, write
 from rostra.config import Settings
@@ -36,9 +38,10 @@ POLL_SLACK = timedelta(seconds=2)
 class CrossWorkerInvalidation:
     """Drops cached pages of threads that another process changed."""
 
-    def __init__(self, services: Services, cache: ReadCache) -> None:
+    def __init__(self, services: Services, cache: ReadCache, hub: LiveHub) -> None:
         self.services = services
         self.cache = cache
+        self.hub = hub
         self.seen: dict[int, datetime] = {}
         self.since = datetime.now(UTC)
 
@@ -52,6 +55,8 @@ class CrossWorkerInvalidation:
                 self.cache.invalidate(
                     [("thread", str(row.id)), ("key", row.site_id, row.key), ("site", row.site_id)]
                 )
+                # Every change, from this worker or another, reaches open pages from here.
+                self.hub.publish(row.site_id, row.key, {"thread": row.key})
             newest = max(newest, row.updated_at)
         self.since = newest
         cutoff = newest - POLL_SLACK * 2
@@ -104,7 +109,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
         )
 
     services.comments.listeners.append(invalidate)
-    poller = CrossWorkerInvalidation(services, cache)
+    hub = LiveHub()
+    poller = CrossWorkerInvalidation(services, cache, hub)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -117,6 +123,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
                 except Exception:  # keep serving; the next poll retries
                     log.exception("cache poll failed")
 
+        hub.loop = asyncio.get_running_loop()
         tasks = [asyncio.create_task(poll_forever())]
         tasks += [asyncio.create_task(job()) for job in _app.state.background]
         try:
@@ -142,6 +149,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     )
     app.state.services = services
     app.state.cache = cache
+    app.state.live = hub
     app.state.settings = settings
     app.state.background = []  # async callables run for the app's lifetime
     app.state.on_shutdown = []  # plain callables run at shutdown
@@ -149,6 +157,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     app.include_router(read)
     app.include_router(write)
     app.include_router(author)
+    app.include_router(live_router)
     _install_features(app, services)
 
     @app.get("/api/docs", include_in_schema=False)

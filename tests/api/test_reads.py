@@ -104,3 +104,33 @@ def test_it_reads_big_threads_with_one_query_per_level(server: LiveServer,
     assert page["thread"]["total"] == 120
     assert len(page["comments"]) == 60
     assert sum(len(c["replies"]) for c in page["comments"]) == 30
+
+
+def test_it_streams_live_updates_when_the_thread_changes(ana: Reader, ben: Reader,
+                                                        server: LiveServer) -> None:
+    import queue
+    import threading
+
+    ana.post("/live/", "first")
+    lines: queue.Queue[str] = queue.Queue()
+
+    def listen() -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as client, client.stream(
+            "GET", "/api/events", params={"site": ana.site, "thread": "/live/"}
+        ) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            for line in response.iter_lines():
+                lines.put(line)
+                if line.startswith("event: changed"):
+                    return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    assert lines.get(timeout=10).startswith("retry:")
+    ben.post("/live/", "a new comment while the page is open")
+    deadline = time.monotonic() + 10
+    while True:
+        line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        if line.startswith("event: changed"):
+            break
+    listener.join(timeout=5)

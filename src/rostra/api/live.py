@@ -1,0 +1,106 @@
+"""Live updates: Server-Sent Events telling open pages that their thread changed.
+
+Changes reach the hub from this worker's writes at once and from other workers and
+servers through the same poll that keeps the read cache fresh, so live updates work
+across processes on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from starlette.responses import StreamingResponse
+
+from rostra.core.errors import InvalidInput, TooManyRequests
+from rostra.core.thread_keys import ThreadKeyError, thread_key
+
+HEARTBEAT_SECONDS = 25.0
+MAX_LISTENERS = 10_000
+
+router = APIRouter(prefix="/api", tags=["read"])
+
+
+class LiveHub:
+    """Fan-out of "thread changed" to the streams open on this worker."""
+
+    def __init__(self) -> None:
+        self._streams: dict[tuple[str, str], set[asyncio.Queue[dict[str, object]]]] = {}
+        self._lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def count(self) -> int:
+        return sum(len(s) for s in self._streams.values())
+
+    def subscribe(self, site_id: str, key: str) -> asyncio.Queue[dict[str, object]]:
+        if self.count() >= MAX_LISTENERS:
+            raise TooManyRequests("too many open live streams on this server")
+        queue: asyncio.Queue[dict[str, object]] = asyncio.Queue(maxsize=16)
+        with self._lock:
+            self._streams.setdefault((site_id, key), set()).add(queue)
+        return queue
+
+    def unsubscribe(self, site_id: str, key: str, queue: asyncio.Queue[dict[str, object]]) -> None:
+        with self._lock:
+            queues = self._streams.get((site_id, key))
+            if queues is not None:
+                queues.discard(queue)
+                if not queues:
+                    del self._streams[(site_id, key)]
+
+    def publish(self, site_id: str, key: str, data: dict[str, object]) -> None:
+        """Tell every open stream of this thread; safe to call from any thread."""
+        with self._lock:
+            queues = list(self._streams.get((site_id, key), ()))
+        if not queues or self.loop is None:
+            return
+
+        def deliver() -> None:
+            for queue in queues:
+                if queue.full():  # a slow reader only needs the latest news
+                    queue.get_nowait()
+                queue.put_nowait(data)
+
+        self.loop.call_soon_threadsafe(deliver)
+
+
+@router.get("/events", summary="Live updates of a thread (Server-Sent Events)",
+            response_class=StreamingResponse)
+async def events(
+    request: Request,
+    thread: Annotated[str, Query(max_length=1000)],
+    site: Annotated[str | None, Query(max_length=64)] = None,
+) -> StreamingResponse:
+    # GET /api/events — `event: changed` whenever the thread gets a new comment, an
+    # edit, a vote or a moderation decision; the page then fetches what it shows.
+    hub: LiveHub = request.app.state.live
+    services = request.app.state.services
+    resolved = services.sites.resolve(site, request.headers.get("origin"))
+    try:
+        key = thread_key(thread)
+    except ThreadKeyError as exc:
+        raise InvalidInput(f"thread: {exc}") from None
+    hub.loop = asyncio.get_running_loop()
+    queue = hub.subscribe(resolved.id, key)
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            yield b"retry: 5000\n: connected\n\n"
+            while True:
+                try:
+                    data = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield b": heartbeat\n\n"
+                    continue
+                yield b"event: changed\ndata: " + orjson.dumps(data) + b"\n\n"
+        finally:
+            hub.unsubscribe(resolved.id, key, queue)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
