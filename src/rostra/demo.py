@@ -140,7 +140,7 @@ def _seed_thread(conn: Any, rng: random.Random, key: str, title: str, count: int
     for item in made:
         ups = int(rng.paretovariate(1.6)) - 1 if rng.random() < 0.7 else 0
         downs = rng.randint(0, 3) if rng.random() < 0.3 else 0
-        ups, downs = min(ups, 60), downs
+        ups = min(ups, 60)
         rows = [{"comment_id": item["id"], "voter": f"v:demo-{item['id']}-{n}", "value": 1,
                  "ip_hash": None, "created_at": now} for n in range(ups)]
         rows += [{"comment_id": item["id"], "voter": f"v:demo-{item['id']}-d{n}", "value": -1,

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import NullPool
 
 from rostra.store.tables import meta
 
@@ -65,9 +64,10 @@ class Database:
             with self.engine.connect() as conn:
                 yield conn
             return
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
-            conn = self._local.conn = self._keep(self.engine.connect())
+        local: Connection | None = getattr(self._local, "conn", None)
+        if local is None or local.closed:
+            local = self._local.conn = self._keep(self.engine.connect())
+        conn = local
         if conn.in_transaction():  # nested read on this thread: share the snapshot
             yield conn
             return

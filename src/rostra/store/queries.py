@@ -99,7 +99,7 @@ def top_level_page(
     sort: SortOrder,
     limit: int | None,
     after: Keyset | None,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     """Visible top-level comments in ``sort`` order after ``after``; ``limit`` None is all."""
     c = comments.c
     query = select(*PUBLIC_COLUMNS).where(c.thread_id == thread_id, c.parent_id.is_(None), VISIBLE)
@@ -125,7 +125,7 @@ def top_level_page(
 
 def voted_since(
     conn: Connection, thread_id: int, since: datetime, before: Keyset
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     """Top-level comments voted on since ``since`` that now rank above ``before``.
 
     Under Most Voted a comment can climb past the page boundary after the first page
@@ -147,13 +147,13 @@ def voted_since(
     return conn.execute(query).all()
 
 
-def replies_of_roots(conn: Connection, root_ids: Iterable[int]) -> Sequence[Row[Any]]:
+def replies_of_roots(conn: Connection, root_ids: Iterable[int]) -> Sequence[Any]:
     """All visible replies under the given top-level comments, oldest first."""
     ids = list(root_ids)
     if not ids:
         return []
     c = comments.c
-    rows: list[Row[Any]] = []
+    rows: list[Any] = []
     # Bounded IN lists: SQLite caps bound parameters.
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -207,7 +207,7 @@ def bump_thread(
                                 "d_comments": comment_count, "d_top": top_level_count})
 
 
-def changed_threads(conn: Connection, since: datetime) -> Sequence[Row[Any]]:
+def changed_threads(conn: Connection, since: datetime) -> Sequence[Any]:
     return conn.execute(
         select(threads.c.id, threads.c.site_id, threads.c.key, threads.c.updated_at).where(
             threads.c.updated_at > since
