@@ -319,6 +319,8 @@ class ImportEngine:
                     ).scalar_one()
                 )
         self.summary.run_id = self._run_id
+        # Taken now: db.secret() may write, and must not be called inside a batch.
+        self._salt = self.db.secret("ip_salt")
         if self.site_id is not None and self.source is not ImportSource.ROSTRA:
             self._ensure_site(self.site_id, name=self.site_id)
 
@@ -340,10 +342,8 @@ class ImportEngine:
             service.update(site_id, origins=merged)
 
     def _ip_hash(self, ip: str | None) -> str | None:
-        if not ip:
+        if not ip or self._salt is None:
             return None
-        if self._salt is None:
-            self._salt = self.db.secret("ip_salt")
         return hash_ip(ip, self._salt) or None
 
     # -- batches ---------------------------------------------------------------
@@ -367,7 +367,7 @@ class ImportEngine:
             self._write_votes(conn, groups.pop(ImportedVote, []))
             for sub in groups.pop(ImportedSubscription, []):
                 del sub
-                self.summary.skipped["subscription (this server keeps no subscriptions yet)"] += 1
+                self.summary.skipped["subscription (not imported yet by this version)"] += 1
             for skipped in groups.pop(Skipped, []):
                 self.summary.skipped[skipped.reason] += 1
             for notice in groups.pop(Notice, []):
@@ -513,10 +513,11 @@ class ImportEngine:
             })
         if not rows:
             return
-        result = conn.execute(
-            insert(comments).returning(comments.c.id, sort_by_parameter_order=True), rows
-        )
-        ids = [int(r[0]) for r in result]
+        ids = _allocate_ids(conn, comments, len(rows))
+        for row, new_id in zip(rows, ids, strict=True):
+            row["id"] = new_id
+        # Plain executemany: RETURNING in parameter order costs SQLite a statement a row.
+        conn.execute(insert(comments), rows)
         self._remember(conn, [
             {"kind": "comment", "source_id": c.source_id, "target_id": new_id,
              "parent_source_id": c.parent_source_id}
@@ -836,6 +837,18 @@ def _record_target_key(record: Any) -> str | None:
 
 def _replace_site(record: Any, site_id: str) -> Any:
     return replace(record, site_id=site_id)
+
+
+def _allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
+    """``count`` fresh ids for ``table``: from its sequence on PostgreSQL; on SQLite, past
+    the largest (safe: this transaction holds SQLite's only write lock)."""
+    if conn.dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        return [int(v) for v in conn.scalars(
+            select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+        )]
+    top = int(conn.scalar(select(func.max(table.c.id))) or 0)
+    return list(range(top + 1, top + 1 + count))
 
 
 def _advance_sequences(conn: Connection) -> None:

@@ -1,0 +1,1 @@
+"""Readers of other systems' exports; each yields the records of rostra.services.importing."""

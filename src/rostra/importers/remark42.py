@@ -1,0 +1,104 @@
+"""Remark42 backups: a line of metadata, then one JSON comment a line (gzipped or not)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from rostra.core.markup import render, sanitise_html
+from rostra.core.models import CommentState
+from rostra.importers.common import key_for
+from rostra.services.importing import (
+    ImportedComment,
+    ImportedThread,
+    ImportedVote,
+    ImportFormatError,
+    ImportItem,
+    Skipped,
+)
+
+
+def _time(value: Any, line: int, what: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ImportFormatError(f"{what} is not a date: {str(value)[:40]!r}", line=line) from None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def read_remark42(source: IO[str]) -> Iterator[ImportItem]:
+    """Threads as their URLs first appear, comments, and each reader's vote."""
+    seen: set[str] = set()
+    for lineno, line in enumerate(source, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ImportFormatError(
+                f"not JSON: {exc.msg}", line=lineno, column=exc.colno
+            ) from None
+        if not isinstance(obj, dict):
+            raise ImportFormatError("a line is not a JSON object", line=lineno)
+        if lineno == 1 and "version" in obj and "id" not in obj:
+            if obj.get("version") not in (0, 1):
+                raise ImportFormatError(
+                    f"unknown Remark42 backup version {obj.get('version')!r}", line=1
+                )
+            continue
+        yield from _comment(obj, lineno, seen)
+
+
+def _comment(obj: dict[str, Any], lineno: int, seen: set[str]) -> Iterator[ImportItem]:
+    cid = str(obj.get("id") or "").strip()
+    locator = obj.get("locator") or {}
+    url = str(locator.get("url") or "").strip() if isinstance(locator, dict) else ""
+    if not cid:
+        raise ImportFormatError("a comment has no id", line=lineno, element="id")
+    key = key_for(url)
+    if key is None:
+        yield Skipped("comment without a page URL", cid)
+        return
+    created = _time(obj.get("time"), lineno, "time") or datetime.now(UTC)
+    if url not in seen:
+        seen.add(url)
+        yield ImportedThread(
+            source_id=url, key=key, url=url, title=(obj.get("title") or None),
+            created_at=created,
+        )
+    user = obj.get("user") or {}
+    votes = obj.get("votes") or {}
+    up = sum(1 for v in votes.values() if v is True)
+    down = sum(1 for v in votes.values() if v is False)
+    if not votes:
+        score = int(obj.get("score") or 0)
+        up, down = (score, 0) if score >= 0 else (0, -score)
+    orig = obj.get("orig")
+    text = str(orig if orig is not None else obj.get("text") or "")
+    rendered = render(text) if orig is not None else sanitise_html(text)
+    deleted = bool(obj.get("delete"))
+    edit = obj.get("edit") or {}
+    yield ImportedComment(
+        source_id=cid,
+        thread_source_id=url,
+        parent_source_id=str(obj.get("pid") or "").strip() or None,
+        state=CommentState.DELETED if deleted else CommentState.APPROVED,
+        text=text,
+        html=rendered,
+        created_at=created,
+        edited_at=_time(edit.get("time"), lineno, "edit.time") if isinstance(edit, dict) else None,
+        author_name=str(user.get("name") or "").strip() or None,
+        author_email=str(user.get("email") or "").strip() or None,
+        author_website=None,
+        upvotes=up,
+        downvotes=down,
+    )
+    for voter, value in votes.items():
+        yield ImportedVote(
+            comment_source_id=cid, voter=f"x:r42:{voter}"[:80], value=1 if value else -1,
+            created_at=created,
+        )

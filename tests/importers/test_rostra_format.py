@@ -1,0 +1,79 @@
+"""Rostra's JSON Lines: export -> import into an empty database -> export is identical."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from import_builders import WpComment, WpPost, write_wxr
+from import_helpers import Rostra, counts, thread_by_key
+from sqlalchemy import insert
+
+from rostra.store.tables import votes
+from test_wordpress import site_file  # the richest fixture: states, anchors, questions
+
+
+def _fill(rostra: Rostra, tmp_path: Path) -> None:
+    rostra.ok("import", "wordpress", site_file(tmp_path), "--site", "news",
+              "--origin", "https://news.example")
+    rostra.ok("import", "disqus", write_disqus_small(tmp_path), "--site", "other")
+    thread = thread_by_key(rostra.db, "news", "/2024/03/rents")
+    from import_helpers import comments_of
+
+    first = comments_of(rostra.db, thread.id)[0]
+    from datetime import UTC, datetime
+
+    with rostra.db.write() as conn:
+        conn.execute(insert(votes), [
+            {"comment_id": first.id, "voter": "v:abc", "value": 1, "ip_hash": "h",
+             "created_at": datetime(2024, 3, 2, 1, 2, 3, 456789, tzinfo=UTC)}])
+
+
+def write_disqus_small(tmp_path: Path) -> Path:
+    from import_builders import DisqusPost, DisqusThread, write_disqus
+
+    return write_disqus(tmp_path / "d.xml", [DisqusThread("1", "https://other.example/x/")],
+                        [DisqusPost("1", "1", "<p>Hi «there»</p>")])
+
+
+def test_it_round_trips_identically(backend: tuple[Rostra, Rostra], tmp_path: Path) -> None:
+    source, target = backend
+    _fill(source, tmp_path)
+    first, second = tmp_path / "first.jsonl.gz", tmp_path / "second.jsonl.gz"
+    source.ok("export", first)
+    target.ok("import", "rostra", first)
+    target.ok("export", second)
+    assert gzip.decompress(first.read_bytes()) == gzip.decompress(second.read_bytes())
+    assert first.read_bytes() == second.read_bytes()
+    text = gzip.decompress(first.read_bytes()).decode()
+    types = [line.split('"type":"')[1].split('"')[0] for line in text.splitlines()]
+    assert {"header", "site", "thread", "alias", "question", "comment", "vote"} <= set(types)
+    # Importing it again creates nothing twice.
+    before = counts(target.db)
+    target.ok("import", "rostra", first)
+    after = counts(target.db)
+    assert {k: v for k, v in after.items() if k != "import_runs"} == {
+        k: v for k, v in before.items() if k != "import_runs"}
+
+
+def test_it_exports_one_site(rostra: Rostra, second_rostra: Rostra, tmp_path: Path) -> None:
+    _fill(rostra, tmp_path)
+    path = tmp_path / "news.jsonl"
+    rostra.ok("export", "--site", "other", path)
+    second_rostra.ok("import", "rostra", path)
+    assert counts(second_rostra.db)["sites"] == 1
+    assert counts(second_rostra.db)["comments"] == 1
+
+
+def test_it_continues_ids_after_a_restore(rostra: Rostra, second_rostra: Rostra,
+                                           tmp_path: Path) -> None:
+    rostra.ok("import", "wordpress", write_wxr(tmp_path / "w.xml", [
+        WpPost(1, "A", "https://news.example/a/", comments=[WpComment(1, "x")])]),
+        "--site", "news")
+    path = tmp_path / "all.jsonl"
+    rostra.ok("export", path)
+    second_rostra.ok("import", "rostra", path)
+    second_rostra.ok("import", "wordpress", write_wxr(tmp_path / "w2.xml", [
+        WpPost(2, "B", "https://news.example/b/", comments=[WpComment(2, "y")])]),
+        "--site", "news")
+    assert counts(second_rostra.db)["comments"] == 2

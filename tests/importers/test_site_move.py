@@ -1,0 +1,39 @@
+"""`rostra site move`: a site on a new domain keeps its threads under old and new URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from import_builders import WpComment, WpPost, write_wxr
+from import_helpers import Rostra, thread_by_key
+from sqlalchemy import select
+
+from rostra.store import queries
+from rostra.store.tables import sites
+
+
+def test_it_moves_origins_and_urls_and_old_urls_still_resolve(
+    rostra: Rostra, tmp_path: Path
+) -> None:
+    rostra.ok("import", "wordpress", write_wxr(tmp_path / "w.xml", [
+        WpPost(1, "A", "http://old.example/2020/a/?page=2", comments=[WpComment(1, "x")]),
+        WpPost(2, "B", "https://elsewhere.example/b/", comments=[WpComment(2, "y")]),
+    ]), "--site", "news", "--origin", "http://old.example")
+    result = rostra.ok("site", "move", "http://OLD.example:80", "https://new.example")
+    assert "1 threads" in result.output
+    with rostra.db.read() as conn:
+        assert conn.scalar(select(sites.c.origins).where(sites.c.id == "news")) == [
+            "https://new.example"]
+    moved = thread_by_key(rostra.db, "news", "/2020/a?page=2")
+    assert moved.url == "https://new.example/2020/a?page=2"
+    with rostra.db.read() as conn:
+        for old in ("http://old.example/2020/a/?page=2", "/?p=1", "1"):
+            from rostra.core.thread_keys import thread_key
+
+            assert queries.find_thread(conn, "news", thread_key(old)).id == moved.id
+    assert thread_by_key(rostra.db, "news", "/b").url == "https://elsewhere.example/b/"
+
+
+def test_it_says_when_no_site_has_the_origin(rostra: Rostra) -> None:
+    result = rostra.run("site", "move", "https://nowhere.example", "https://new.example")
+    assert result.exit_code == 1 and "no site allows" in result.output
