@@ -28,6 +28,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 log = logging.getLogger("rostra.access")
 
 CACHED_PATHS = frozenset({"/api/comments", "/api/counts"})
+PUBLIC_PREFIXES = ("/widget/", "/embed.js")
 MAX_BODY = 256 * 1024
 ALLOW_METHODS = b"GET, POST, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = b"Content-Type, X-Rostra-Voter, X-Rostra-Edit-Token, X-Rostra-Pow, If-None-Match, X-Request-ID"
@@ -149,7 +150,11 @@ class Front:
         if length is not None and length.isdigit() and int(length) > MAX_BODY:
             await self._too_large(send, origin, rid)
             return 413
-        cors = self._cors(origin)
+        # Widget files are public: any page may load them (module scripts need CORS).
+        if scope["path"].startswith(PUBLIC_PREFIXES):
+            cors = [(b"access-control-allow-origin", b"*")]
+        else:
+            cors = self._cors(origin)
         received = 0
 
         async def limited_receive() -> Message:
@@ -168,9 +173,12 @@ class Front:
             if message["type"] == "http.response.start":
                 started_response = True
                 status_box[0] = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []), *cors, (b"x-request-id", rid.encode()),
-                ]
+                headers = list(message.get("headers", []))
+                if any(k.lower() == b"access-control-allow-origin" for k, _ in headers):
+                    headers.append((b"x-request-id", rid.encode()))
+                else:
+                    headers += [*cors, (b"x-request-id", rid.encode())]
+                message["headers"] = headers
             await send(message)
 
         try:

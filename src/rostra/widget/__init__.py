@@ -1,0 +1,1 @@
+"""The embeddable widget: its JavaScript sources, how they are built and served."""

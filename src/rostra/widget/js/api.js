@@ -1,0 +1,50 @@
+// The HTTP client of the widget: one place that knows headers and errors.
+
+/** An error answer from the server, or `network` when there was none. */
+export class ApiError extends Error {
+  constructor(code, status, detail) {
+    super(detail || code);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export class Api {
+  /** @param {string} base the server's base URL, ending in "/" */
+  constructor(base) {
+    this.base = base;
+  }
+
+  url(path, params) {
+    const u = new URL(path.replace(/^\//, ""), this.base);
+    for (const [k, v] of params || []) if (v != null && v !== "") u.searchParams.append(k, v);
+    return u.href;
+  }
+
+  /** fetch() a JSON API route; throw ApiError with the problem+json `code`. */
+  async call(method, path, { params, body, headers = {} } = {}) {
+    const init = { method, headers: { Accept: "application/json", ...headers }, credentials: "omit" };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(this.url(path, params), init);
+    } catch {
+      throw new ApiError("network", 0);
+    }
+    if (res.status === 204) return null;
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      // an empty or non-JSON body: a proxy's error page, say
+    }
+    if (!res.ok) {
+      const code = (data && data.code) || (res.status === 413 ? "payload_too_large" : res.status === 429 ? "rate_limited" : "generic");
+      throw new ApiError(code, res.status, data && data.detail);
+    }
+    return data;
+  }
+}

@@ -1,0 +1,138 @@
+// Turning comment data into DOM: one <template> per widget, cloned per comment,
+// because cloning a prepared tree is far cheaper than building it node by node.
+
+const MAX_INDENT = 4; // deeper replies stop indenting so text stays readable on phones
+
+/** Replies hidden behind "Show n replies" at first: big subtrees below the top level. */
+export function startsCollapsed(c, depth) {
+  const n = descendants(c);
+  return depth === 0 ? n > 25 : n > 4;
+}
+
+/** How many comments hang below `c` (memoised on the object). */
+export function descendants(c) {
+  if (c._n === undefined) {
+    let n = 0;
+    for (const r of c.replies || []) n += 1 + descendants(r);
+    c._n = n;
+  }
+  return c._n;
+}
+
+export function makeTemplate(tr) {
+  const t = document.createElement("template");
+  const b = (act, label, extra = "") =>
+    `<button type="button" class="link" data-act="${act}"${extra}>${label}</button>`;
+  t.innerHTML =
+    '<li class="c"><article><div class="meta"><span class="au"></span>' +
+    `<a class="pl"><time></time></a><span class="ed"></span><span class="badge"></span></div>` +
+    '<div class="body"></div><div class="acts">' +
+    `<span class="votes" role="group" aria-label="${esc(tr.t("score"))}">` +
+    `<button type="button" data-act="up" aria-label="${esc(tr.t("up"))}" aria-pressed="false">▲</button>` +
+    '<span class="sc"></span>' +
+    `<button type="button" data-act="down" aria-label="${esc(tr.t("down"))}" aria-pressed="false">▼</button></span>` +
+    b("reply", esc(tr.t("reply"))) + b("edit", esc(tr.t("edit")), " hidden") +
+    b("delete", esc(tr.t("delete")), " hidden") + b("toggle", "", ' hidden aria-expanded="true"') +
+    '</div><div class="slot"></div></article></li>';
+  return t.content.firstChild;
+}
+
+export function esc(s) {
+  return String(s).replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[ch]);
+}
+
+/**
+ * Build the <li> of comment `c` (and of the replies that start expanded).
+ * ctx: {tpl, tr, now, votes: {id: value}, own: (id) => entry|null, closed, byId: Map}
+ */
+export function renderComment(c, depth, ctx) {
+  const li = ctx.tpl.cloneNode(true);
+  li.id = "comment-" + c.id;
+  li._c = c;
+  li._depth = depth;
+  if (depth >= MAX_INDENT) li.classList.add("d4");
+  ctx.byId.set(c.id, c);
+  fillComment(li, c, ctx);
+  const replies = c.replies || [];
+  if (replies.length) {
+    const collapsed = startsCollapsed(c, depth);
+    setToggle(li, !collapsed, ctx.tr);
+    if (!collapsed) renderReplies(li, ctx);
+  }
+  return li;
+}
+
+/** (Re)fill the parts of `li` that change: text, votes, badges, own actions. */
+export function fillComment(li, c, ctx) {
+  const { tr } = ctx;
+  const [art] = li.children;
+  const [meta, body, acts] = art.children;
+  const [au, pl, ed, badge] = meta.children;
+  const deleted = c.state === "deleted";
+  li.classList.toggle("tomb", deleted);
+  au.textContent = deleted ? "" : (c.author && c.author.name) || tr.t("anonymous");
+  const when = new Date(c.created_at);
+  const time = pl.firstChild;
+  time.dateTime = c.created_at;
+  time.textContent = tr.ago(when, ctx.now);
+  time.title = tr.exact.format(when);
+  pl.href = "#comment-" + c.id;
+  pl.title = tr.t("permalink");
+  ed.textContent = c.edited_at && !deleted ? "· " + tr.t("edited") : "";
+  badge.textContent = c.state === "pending" ? tr.t("pending") : "";
+  if (deleted) {
+    body.textContent = tr.t("deleted");
+  } else {
+    body.innerHTML = c.html; // sanitised by the server (nh3) before it was stored
+    if (c.anchor && c.anchor.exact) {
+      const q = document.createElement("blockquote");
+      q.className = "quote";
+      q.textContent = c.anchor.exact;
+      body.prepend(q);
+    }
+  }
+  const [votes, reply, edit, del] = acts.children;
+  votes.hidden = deleted || c.state === "pending";
+  if (!votes.hidden) setVote(li, c, ctx.votes[c.id] || 0);
+  reply.hidden = deleted || ctx.closed || c.state === "pending";
+  const own = !deleted && ctx.own(c.id);
+  const editable = !!own && own.until > Date.now();
+  edit.hidden = !editable;
+  del.hidden = !editable;
+}
+
+export function setVote(li, c, value) {
+  const votes = li.children[0].children[2].children[0];
+  const [up, sc, down] = votes.children;
+  up.setAttribute("aria-pressed", String(value === 1));
+  down.setAttribute("aria-pressed", String(value === -1));
+  sc.textContent = String(c.score ?? 0);
+  li._vote = value;
+}
+
+export function setToggle(li, expanded, tr) {
+  const btn = li.querySelector(':scope>article>.acts>[data-act="toggle"]');
+  btn.hidden = false;
+  btn.setAttribute("aria-expanded", String(expanded));
+  btn.textContent = expanded ? tr.t("hideReplies") : tr.t("showReplies", { n: descendants(li._c) });
+}
+
+/** The <ol> of replies under `li`, created on first use. */
+export function repliesList(li) {
+  let ol = li.children[1];
+  if (!ol) {
+    ol = document.createElement("ol");
+    ol.className = "rp";
+    li.append(ol);
+  }
+  return ol;
+}
+
+export function renderReplies(li, ctx) {
+  const ol = repliesList(li);
+  if (ol._done) return;
+  const frag = document.createDocumentFragment();
+  for (const r of li._c.replies || []) frag.append(renderComment(r, li._depth + 1, ctx));
+  ol.append(frag);
+  ol._done = true;
+}

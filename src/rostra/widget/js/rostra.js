@@ -1,0 +1,654 @@
+// <rostra-comments>: the discussion section under an article.
+// Loaded by embed.js; everything it needs before the first render is in this
+// folder (en strings, styles, render, form), other languages load on demand.
+import { Api } from "./api.js";
+import { store } from "./storage.js";
+import { loadStrings, pickLang } from "./i18n.js";
+import { css } from "./styles.js";
+import { createForm } from "./form.js";
+import {
+  makeTemplate, renderComment, fillComment, setVote, setToggle, renderReplies, repliesList,
+} from "./render.js";
+
+// Replaced by build.py with "1" when the inline-feedback module is present.
+const HAS_INLINE = "__ROSTRA_INLINE__" === "1";
+const PAGE = 20; // top-level comments per page
+const FIRST_CHUNK = 300; // comments rendered before the first paint
+const CHUNK = 150; // comments per later task, so 2,000 never freeze the page
+const SORTS = ["newest", "oldest", "votes"];
+
+/**
+ * Hooks run in order on every comment payload before it is posted; each may
+ * change the payload or throw to stop the post. Reserved for the proof-of-work
+ * challenge and the "reconsider your words" nudge of the moderation work.
+ */
+export const beforePost = [];
+
+const config = { base: new URL("../../", import.meta.url).href, site: null };
+
+// Wait for the next frame to be painted, so each chunk's style and layout work
+// lands in its own frame instead of one long freeze at the end.
+const nextTask = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+
+/** Start the widget on this page: called once by embed.js. */
+export function boot(opts = {}) {
+  Object.assign(config, opts);
+  const script = opts.script;
+  if (script && !config.site) config.site = script.dataset.site || null;
+  // script-only embed: <script src=".../embed.js" data-thread="…"> and no element
+  if (script && "thread" in script.dataset && !document.querySelector("rostra-comments")) {
+    const el = document.createElement("rostra-comments");
+    for (const k of ["site", "thread", "title", "lang", "theme"]) {
+      if (script.dataset[k]) el.setAttribute(k, script.dataset[k]);
+    }
+    script.after(el);
+  }
+  if (!customElements.get("rostra-comments")) customElements.define("rostra-comments", RostraComments);
+  if (document.querySelector("[data-rostra-count]")) {
+    import("./counts.js").then((m) => m.showCounts(new Api(config.base), config.site));
+  }
+}
+
+function pageUrl() {
+  const link = document.querySelector('link[rel="canonical"]');
+  const u = new URL(link ? link.href : location.href);
+  u.hash = "";
+  return u.href;
+}
+
+class RostraComments extends HTMLElement {
+  static observedAttributes = ["theme", "thread", "site", "lang"];
+
+  constructor() {
+    super();
+    this.attachShadow({ mode: "open" });
+    this.gen = 0;
+  }
+
+  connectedCallback() {
+    if (this.started) return;
+    this.started = true;
+    this.start();
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (!this.started || old === value) return;
+    if (name === "theme") this.applyTheme();
+    else this.start();
+  }
+
+  get threadKey() {
+    return this.getAttribute("thread") || pageUrl();
+  }
+
+  /** Render the skeleton and the first page (again, when an attribute changed). */
+  async start() {
+    const gen = ++this.gen;
+    this.api = new Api(config.base);
+    this.site = this.getAttribute("site") || config.site;
+    const langEl = this.closest("[lang]");
+    this.tr = await loadStrings(pickLang(this.getAttribute("lang"), langEl && langEl.lang, navigator.language));
+    if (gen !== this.gen) return;
+    this.tpl = makeTemplate(this.tr);
+    this.sort = SORTS.includes(this.getAttribute("sort")) ? this.getAttribute("sort") : "newest";
+    this.skeleton();
+    this.applyTheme();
+    await this.reload();
+    if (!this.hashBound) {
+      this.hashBound = true;
+      addEventListener("hashchange", () => this.followHash());
+    }
+    await this.followHash();
+    if (HAS_INLINE) this.mountInline();
+  }
+
+  /**
+   * Passage comments in the article (inline/inline.js, when shipped): mounted
+   * after the first render so it never delays it. The article is the element
+   * named by the `content` attribute, else the first <article> outside us.
+   */
+  async mountInline() {
+    const sel = this.getAttribute("content");
+    const contentRoot = sel ? document.querySelector(sel)
+      : [...document.querySelectorAll("article")].find((a) => !a.contains(this));
+    if (!contentRoot || this.inline) return;
+    const gen = this.gen;
+    try {
+      const [m, data] = await Promise.all([
+        import("./inline/inline.js"),
+        this.api.call("GET", "/api/comments", { params: [...this.threadParams(), ["sort", "oldest"], ["limit", "all"]] }),
+      ]);
+      if (gen !== this.gen || this.inline) return;
+      this.inline = m.mountInline({
+        contentRoot, comments: data.comments, theme: this.getAttribute("theme") || "auto", author: store.author(),
+        postComment: (p) => this.postInline(p),
+        onOpenComment: (id) => (location.hash = "#comment-" + id),
+      });
+    } catch {
+      // passage comments are an extra: the discussion works without them
+    }
+  }
+
+  async postInline({ text, name, email, anchor, parent_id }) {
+    const payload = {
+      thread: this.threadKey, title: this.getAttribute("title") || document.title, url: pageUrl(),
+      parent_id: parent_id ?? null, name: name || null, email: email || null, website: null, text, anchor,
+    };
+    if (this.site) payload.site = this.site;
+    try {
+      const res = await this.postComment(payload);
+      this.remember(res, text);
+      return res.comment;
+    } catch (error) {
+      throw new Error(this.message(error));
+    }
+  }
+
+  remember(res, text) {
+    const c = res.comment;
+    store.setOwn(c.id, {
+      token: res.edit_token, until: Date.parse(res.editable_until), thread: this.threadKey,
+      text, pending: c.state === "pending", at: Date.now(),
+    });
+  }
+
+  skeleton() {
+    const { tr } = this;
+    const root = document.createElement("div");
+    root.className = "r";
+    root.lang = tr.lang;
+    const tabs = SORTS.map((s) => [s, tr.t(s)]);
+    if (HAS_INLINE) tabs.push(["inline", tr.t("inline")]);
+    root.innerHTML =
+      '<section aria-labelledby="rh"><h2 id="rh"></h2>' +
+      '<div class="sr" role="status" aria-live="polite"></div><div class="fs"></div>' +
+      `<div class="tabs" role="tablist"></div>` +
+      '<div id="rpanel" role="tabpanel" tabindex="-1"><p class="err" role="alert"></p>' +
+      '<p class="note"></p><ol class="list"></ol>' +
+      `<div class="more" hidden><button type="button" data-act="more"></button>` +
+      `<button type="button" data-act="all"></button></div></div></section>`;
+    const q = (s) => root.querySelector(s);
+    this.heading = q("h2");
+    this.live = q('[role="status"]');
+    this.err = q(".err");
+    this.note = q(".note");
+    this.list = q(".list");
+    this.more = q(".more");
+    this.more.children[0].textContent = tr.t("loadMore");
+    this.more.children[1].textContent = tr.t("viewAll");
+    this.tabs = q(".tabs");
+    this.tabs.setAttribute("aria-label", tr.t("sort"));
+    for (const [key, label] of tabs) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.setAttribute("role", "tab");
+      b.id = "tab-" + key;
+      b.dataset.sort = key;
+      b.setAttribute("aria-controls", "rpanel");
+      b.textContent = label;
+      this.tabs.append(b);
+    }
+    this.panel = q("#rpanel");
+    this.markTab();
+    const style = document.createElement("style");
+    style.textContent = css;
+    this.form = createForm({
+      tr, kind: "top", label: tr.t("text"), text: store.draft(this.threadKey), author: store.author(),
+      submit: (v) => this.submitNew(v, null, this.form),
+      preview: (text) => this.preview(text),
+      message: (e) => this.message(e),
+      input: (text) => store.setDraft(this.threadKey, text),
+    });
+    q(".fs").append(this.form);
+    root.addEventListener("click", (e) => this.onClick(e));
+    this.tabs.addEventListener("keydown", (e) => this.onTabKey(e));
+    this.root = root;
+    this.shadowRoot.replaceChildren(style, root);
+  }
+
+  applyTheme() {
+    const theme = this.getAttribute("theme") || "auto";
+    if (!this.media) {
+      this.media = matchMedia("(prefers-color-scheme: dark)");
+      this.media.addEventListener("change", () => this.applyTheme());
+    }
+    const dark = theme === "dark" || (theme !== "light" && this.media.matches);
+    if (this.root) this.root.classList.toggle("dark", dark);
+  }
+
+  /** Forget what is shown and load the first page of the current sort. */
+  async reload(all = false) {
+    this.all = all;
+    this.seen = new Set(); // top-level ids shown: a repeat from a later page is dropped
+    this.byId = new Map(); // every comment loaded, replies included
+    this.votes = {};
+    this.cursor = null;
+    this.list.replaceChildren();
+    this.note.textContent = this.tr.t("loading");
+    this.more.hidden = true;
+    const voter = store.voter();
+    const votes = voter
+      ? this.api.call("GET", "/api/votes", { params: this.threadParams(), headers: { "X-Rostra-Voter": voter } })
+        .catch(() => null)
+      : null;
+    const ok = await this.loadPage();
+    if (!ok) return;
+    const mine = votes && (await votes);
+    if (mine && mine.votes) {
+      this.votes = mine.votes;
+      for (const [id, v] of Object.entries(mine.votes)) {
+        const li = this.li(id);
+        if (li) setVote(li, li._c, v);
+      }
+    }
+    await this.showOwnPending();
+  }
+
+  threadParams() {
+    return [["site", this.site], ["thread", this.threadKey]];
+  }
+
+  ctx() {
+    const own = store.own(); // read once per render, not once per comment
+    return {
+      tpl: this.tpl, tr: this.tr, now: Date.now(), votes: this.votes, byId: new Map(),
+      own: (id) => own[id], closed: !!(this.info && this.info.closed),
+    };
+  }
+
+  /** Fetch the next page (or everything) and render its new top-level comments. */
+  async loadPage() {
+    const gen = this.gen;
+    const params = [...this.threadParams(), ["sort", this.sort], ["limit", this.all ? "all" : String(PAGE)],
+      ["cursor", this.all ? null : this.cursor]];
+    let data;
+    try {
+      data = await this.api.call("GET", "/api/comments", { params });
+    } catch (e) {
+      if (gen === this.gen) {
+        this.note.textContent = "";
+        this.err.textContent = this.message(e);
+      }
+      return false;
+    }
+    if (gen !== this.gen) return false;
+    this.err.textContent = "";
+    this.info = data.thread;
+    this.cursor = data.next_cursor || null;
+    const fresh = [];
+    for (const c of data.comments) {
+      if (this.seen.has(c.id)) continue;
+      this.seen.add(c.id);
+      this.index(c);
+      fresh.push(c);
+    }
+    await this.renderTop(fresh, gen, false);
+    if (gen !== this.gen) return false;
+    this.updateMeta();
+    return true;
+  }
+
+  index(c) {
+    this.byId.set(c.id, c);
+    c.replies = c.replies || [];
+    for (const r of c.replies) this.index(r);
+  }
+
+  /** Append (or prepend) top-level comments in chunks; first chunk before paint. */
+  async renderTop(comments, gen, prepend) {
+    const ctx = this.ctx();
+    let i = 0;
+    let budget = FIRST_CHUNK;
+    while (i < comments.length) {
+      const frag = document.createDocumentFragment();
+      while (i < comments.length && budget > 0) {
+        const li = renderComment(comments[i++], 0, ctx);
+        budget -= ctx.byId.size;
+        ctx.byId.clear();
+        frag.append(li);
+      }
+      if (prepend) this.list.prepend(frag);
+      else this.list.append(frag);
+      if (i < comments.length) {
+        await nextTask();
+        if (gen !== this.gen) return;
+        budget = CHUNK;
+      }
+    }
+  }
+
+  updateMeta() {
+    const { tr } = this;
+    const total = this.info ? this.info.total : 0;
+    this.heading.textContent = tr.t("comments", { n: total });
+    const closed = !!(this.info && this.info.closed);
+    this.form.hidden = closed;
+    this.note.textContent = closed ? tr.t("closed") : this.list.children.length ? "" : tr.t("empty");
+    this.more.hidden = !this.cursor || this.all;
+  }
+
+  /** Show the reader's own comments that wait for moderation (only they see them). */
+  async showOwnPending() {
+    const gen = this.gen;
+    for (const [id, own] of Object.entries(store.own())) {
+      if (own.thread !== this.threadKey || !own.pending || this.byId.has(Number(id))) continue;
+      let res;
+      try {
+        res = await this.api.call("GET", `/api/comments/${id}`, { headers: { "X-Rostra-Edit-Token": own.token } });
+      } catch (e) {
+        if (e.code === "not_found") store.setOwn(id, null);
+        continue;
+      }
+      if (gen !== this.gen) return;
+      const c = res.comment || res;
+      if (c.state !== "pending") store.setOwn(id, { pending: false });
+      if (c.state === "pending" && !this.byId.has(c.id)) this.insertNew(c);
+    }
+  }
+
+  li(id) {
+    return this.shadowRoot.getElementById("comment-" + id);
+  }
+
+  /** The reader-language message for an ApiError's `code`. */
+  message(error) {
+    const key = "error_" + (error && error.code);
+    return this.tr.t(key in this.tr.strings ? key : "error_generic");
+  }
+
+  say(text) {
+    // re-set so that the same message twice is announced twice
+    this.live.textContent = "";
+    requestAnimationFrame(() => (this.live.textContent = text));
+  }
+
+  preview(text) {
+    return this.api.call("POST", "/api/preview", { body: { text } }).then((r) => r.html);
+  }
+
+  /** The one way a comment is posted: hooks first, then the API. */
+  async postComment(payload) {
+    for (const hook of beforePost) await hook(payload, { api: this.api, element: this });
+    return this.api.call("POST", "/api/comments", { body: payload });
+  }
+
+  async submitNew(values, parentId, form) {
+    store.setAuthor(values.name, values.email);
+    const payload = {
+      thread: this.threadKey, title: this.getAttribute("title") || document.title, url: pageUrl(),
+      parent_id: parentId, name: values.name || null, email: values.email || null, website: null, text: values.text,
+    };
+    if (this.site) payload.site = this.site;
+    const res = await this.postComment(payload);
+    const c = res.comment;
+    this.remember(res, values.text);
+    if (!parentId) store.setDraft(this.threadKey, null);
+    form.clearText();
+    const li = this.insertNew(c);
+    if (c.state === "approved" && this.info) this.info.total += 1;
+    if (!this.info) this.info = { total: 1, closed: false };
+    this.updateMeta();
+    this.say(this.tr.t(c.state === "pending" ? "postedPending" : "posted"));
+    return li;
+  }
+
+  /** Put a comment just posted (or own pending) where it belongs. */
+  insertNew(c) {
+    c.replies = c.replies || [];
+    this.index(c);
+    const ctx = this.ctx();
+    const parentLi = c.parent_id && this.li(c.parent_id);
+    if (parentLi) {
+      this.expand(parentLi); // first: expanding renders the replies known so far
+      for (let p = parentLi._c; p; p = this.byId.get(p.parent_id)) delete p._n;
+      parentLi._c.replies.push(c);
+      const li = renderComment(c, parentLi._depth + 1, ctx);
+      repliesList(parentLi).append(li);
+      setToggle(parentLi, true, this.tr);
+      return li;
+    }
+    this.seen.add(c.id);
+    const li = renderComment(c, 0, ctx);
+    this.list.prepend(li);
+    return li;
+  }
+
+  expand(li) {
+    renderReplies(li, this.ctx());
+    li.children[1].hidden = false;
+    setToggle(li, true, this.tr);
+  }
+
+  markTab() {
+    for (const b of this.tabs.children) {
+      const on = b.dataset.sort === this.sort;
+      b.setAttribute("aria-selected", String(on));
+      b.tabIndex = on ? 0 : -1;
+      if (on) this.panel.setAttribute("aria-labelledby", b.id);
+    }
+  }
+
+  async setSort(sort) {
+    if (sort === this.sort) return;
+    this.sort = sort;
+    this.markTab();
+    if (sort === "inline") return this.showInline();
+    this.gen++;
+    await this.reload(this.all);
+  }
+
+  /** The "Inline Feedbacks" tab: every comment anchored to a passage. */
+  async showInline() {
+    this.gen++;
+    this.sort = "newest";
+    await this.reload(true);
+    this.sort = "inline";
+    const anchored = [...this.byId.values()].filter((c) => c.anchor && c.state !== "deleted");
+    const ctx = this.ctx();
+    this.list.replaceChildren(...anchored.map((c) => renderComment({ ...c, replies: [] }, 0, ctx)));
+    this.note.textContent = anchored.length ? "" : this.tr.t("noInline");
+    this.more.hidden = true;
+    if (this.inline) this.inline.update([...this.byId.values()].filter((c) => !c.parent_id));
+  }
+
+  onTabKey(e) {
+    const tabs = [...this.tabs.children];
+    const i = tabs.indexOf(e.target);
+    if (i < 0) return;
+    const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    const tab = tabs[(to + tabs.length) % tabs.length];
+    tab.focus();
+    this.setSort(tab.dataset.sort);
+  }
+
+  async onClick(e) {
+    const tab = e.target.closest("[data-sort]");
+    if (tab) return this.setSort(tab.dataset.sort);
+    const btn = e.target.closest("[data-act]");
+    if (!btn) return;
+    const act = btn.dataset.act;
+    if (act === "more") return this.loadMore(btn);
+    if (act === "all") {
+      this.gen++;
+      await this.reload(true);
+      this.panel.focus();
+      return;
+    }
+    const li = btn.closest("li.c");
+    if (!li) return;
+    if (act === "up" || act === "down") return this.vote(li, act === "up" ? 1 : -1);
+    if (act === "reply") return this.openReply(li, btn);
+    if (act === "edit") return this.openEdit(li, btn);
+    if (act === "delete") return this.remove(li, btn);
+    if (act === "toggle") {
+      const open = btn.getAttribute("aria-expanded") === "true";
+      if (open) {
+        li.children[1].hidden = true;
+        setToggle(li, false, this.tr);
+      } else this.expand(li);
+    }
+  }
+
+  async loadMore(btn) {
+    btn.disabled = true;
+    const before = this.list.children.length;
+    await this.loadPage();
+    btn.disabled = false;
+    // keep keyboard users in place: focus the first comment that just arrived
+    const first = this.list.children[before];
+    if (this.more.hidden && first) {
+      first.firstChild.tabIndex = -1;
+      first.firstChild.focus();
+    }
+  }
+
+  async vote(li, value) {
+    const c = li._c;
+    const next = li._vote === value ? 0 : value;
+    const voter = store.voter();
+    try {
+      const res = await this.api.call("POST", `/api/comments/${c.id}/vote`, {
+        body: { value: next }, headers: voter ? { "X-Rostra-Voter": voter } : {},
+      });
+      if (res.voter) store.setVoter(res.voter);
+      Object.assign(c, { score: res.score, upvotes: res.upvotes, downvotes: res.downvotes });
+      this.votes[c.id] = res.vote;
+      setVote(li, c, res.vote);
+    } catch (error) {
+      this.say(this.message(error));
+      this.err.textContent = this.message(error);
+    }
+  }
+
+  openReply(li, btn) {
+    const slot = li.firstChild.lastChild;
+    if (slot.firstChild) return slot.firstChild.focusText();
+    const c = li._c;
+    const close = () => {
+      slot.replaceChildren();
+      btn.focus();
+    };
+    const form = createForm({
+      tr: this.tr, kind: "reply", author: store.author(),
+      label: this.tr.t("replyText", { name: (c.author && c.author.name) || this.tr.t("anonymous") }),
+      submit: async (v) => {
+        const mine = await this.submitNew(v, c.id, form);
+        slot.replaceChildren();
+        mine.firstChild.tabIndex = -1;
+        mine.firstChild.focus();
+      },
+      preview: (text) => this.preview(text), message: (e) => this.message(e), cancel: close,
+    });
+    slot.append(form);
+    form.focusText();
+  }
+
+  openEdit(li, btn) {
+    const slot = li.firstChild.lastChild;
+    const c = li._c;
+    const own = store.ownOne(c.id);
+    if (!own) return;
+    const body = li.firstChild.children[1];
+    const close = () => {
+      slot.replaceChildren();
+      body.hidden = false;
+      btn.focus();
+    };
+    const form = createForm({
+      tr: this.tr, kind: "edit", label: this.tr.t("editText"), text: c.text ?? own.text ?? "",
+      submit: async (v) => {
+        const res = await this.api.call("PATCH", `/api/comments/${c.id}`, {
+          body: { text: v.text }, headers: { "X-Rostra-Edit-Token": own.token },
+        });
+        Object.assign(c, res.comment || res);
+        store.setOwn(c.id, { text: v.text });
+        fillComment(li, c, this.ctx());
+        close();
+        this.say(this.tr.t("saved"));
+      },
+      preview: (text) => this.preview(text), message: (e) => this.message(e), cancel: close,
+    });
+    body.hidden = true;
+    slot.replaceChildren(form);
+    form.focusText();
+  }
+
+  async remove(li, btn) {
+    // two clicks: the first asks, so a stray click deletes nothing
+    if (!btn.dataset.confirm) {
+      btn.dataset.confirm = "1";
+      btn.textContent = this.tr.t("confirmDelete");
+      return;
+    }
+    const c = li._c;
+    const own = store.ownOne(c.id);
+    try {
+      await this.api.call("DELETE", `/api/comments/${c.id}`, { headers: { "X-Rostra-Edit-Token": own && own.token } });
+    } catch (error) {
+      this.err.textContent = this.message(error);
+      this.say(this.message(error));
+      return;
+    }
+    store.setOwn(c.id, null);
+    if (this.info && c.state === "approved") this.info.total = Math.max(0, this.info.total - 1);
+    if (c.replies.length) {
+      Object.assign(c, { state: "deleted", author: null, html: "" });
+      fillComment(li, c, this.ctx());
+      li.firstChild.tabIndex = -1;
+      li.firstChild.focus();
+    } else {
+      this.seen.delete(c.id);
+      this.byId.delete(c.id);
+      const parent = this.byId.get(c.parent_id);
+      if (parent) parent.replies = parent.replies.filter((r) => r !== c);
+      li.remove();
+      this.panel.focus();
+    }
+    this.updateMeta();
+    this.say(this.tr.t("removed"));
+  }
+
+  /** #comment-<id>: load until that comment is shown, open its ancestors, highlight it. */
+  async followHash() {
+    const m = /^#comment-(\d+)$/.exec(location.hash);
+    if (!m || this.sort === "inline") return;
+    const id = Number(m[1]);
+    const gen = this.gen;
+    if (!this.byId.has(id)) {
+      let rootId = id;
+      try {
+        const own = store.ownOne(id);
+        const res = await this.api.call("GET", `/api/comments/${id}`, {
+          headers: own ? { "X-Rostra-Edit-Token": own.token } : {},
+        });
+        rootId = res.root_id ?? (res.comment || res).root_id ?? id;
+      } catch {
+        return; // gone or hidden: nothing to show
+      }
+      // a few more pages, then everything: the root must come in one of them
+      for (let i = 0; i < 2 && this.cursor && !this.seen.has(rootId) && gen === this.gen; i++) await this.loadPage();
+      if (!this.seen.has(rootId) && this.cursor && gen === this.gen) await this.reload(true);
+    }
+    const path = [];
+    for (let c = this.byId.get(id); c; c = this.byId.get(c.parent_id)) path.unshift(c);
+    for (const c of path.slice(0, -1)) {
+      const li = this.li(c.id);
+      if (li && (!li.children[1] || li.children[1].hidden || !li.children[1]._done)) this.expand(li);
+    }
+    const li = this.li(id);
+    if (!li) return;
+    for (const old of this.shadowRoot.querySelectorAll(".hl")) old.classList.remove("hl");
+    li.classList.add("hl");
+    li.firstChild.tabIndex = -1;
+    li.scrollIntoView({ block: "center" });
+    li.firstChild.focus({ preventScroll: true });
+    // comments above render their real height only once near the viewport
+    // (content-visibility: auto), which moves the target: aim again
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    li.scrollIntoView({ block: "center" });
+  }
+}
+
+export { RostraComments };

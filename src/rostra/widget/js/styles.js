@@ -1,0 +1,71 @@
+// The widget's stylesheet, adopted inside its Shadow DOM so the host page
+// cannot break it. Hosts theme it through the --rostra-* custom properties,
+// which inherit through the shadow boundary.
+export const css = `
+:host{display:block;contain:content}
+:host([hidden]){display:none}
+.r{--a:var(--rostra-accent,#0a58ca);--on-a:var(--rostra-on-accent,#fff);--fg:var(--rostra-fg,#1c1e21);--bg:var(--rostra-bg,#fff);
+--mut:var(--rostra-muted,#595f66);--bd:var(--rostra-border,#d3d7dc);--sf:var(--rostra-surface,#f4f5f7);--hl:var(--rostra-highlight,#fff4c2);
+--rad:var(--rostra-radius,6px);font:var(--rostra-font-size,16px)/1.5 var(--rostra-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);
+color:var(--fg);background:var(--bg);padding:var(--rostra-padding,0);color-scheme:light}
+.r.dark{--a:var(--rostra-accent-dark,#8ab4ff);--on-a:var(--rostra-on-accent-dark,#0b1220);--fg:var(--rostra-fg-dark,#e6e8eb);--bg:var(--rostra-bg-dark,#16181c);
+--mut:var(--rostra-muted-dark,#a9b0b9);--bd:var(--rostra-border-dark,#3a3f47);--sf:var(--rostra-surface-dark,#22252b);--hl:var(--rostra-highlight-dark,#4a3f12);color-scheme:dark}
+*{box-sizing:border-box}
+h2{font-size:1.25em;margin:0 0 .75em}
+a{color:var(--a)}
+button,input,textarea{font:inherit;color:inherit}
+button{cursor:pointer;border:1px solid var(--bd);background:var(--sf);border-radius:var(--rad);padding:.3em .8em}
+button:hover{border-color:var(--a)}
+button[disabled]{opacity:.6;cursor:default}
+.primary{background:var(--a);color:var(--on-a);border-color:var(--a);font-weight:600}
+.link{border:0;background:none;padding:.2em .3em;color:var(--mut);font-size:.9em}
+.link:hover{color:var(--a);text-decoration:underline}
+:focus-visible{outline:3px solid var(--a);outline-offset:2px}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+form{display:grid;gap:.4em;margin:0 0 1.25em}
+.who{display:grid;grid-template-columns:1fr 1fr;gap:.4em .8em}
+.who div{display:grid;gap:.2em}
+@media (max-width:480px){.who{grid-template-columns:1fr}}
+label{font-size:.9em;font-weight:600}
+label small{font-weight:400;color:var(--mut)}
+input,textarea{width:100%;border:1px solid var(--bd);border-radius:var(--rad);background:var(--bg);padding:.45em .6em}
+textarea{min-height:6em;resize:vertical}
+.pv{border:1px dashed var(--bd);border-radius:var(--rad);padding:.2em .8em;min-height:6em}
+.hint{margin:0;font-size:.85em;color:var(--mut)}
+.err{margin:0;color:var(--rostra-error,#b3261e);font-weight:600}
+.err:empty{display:none}
+.dark .err{color:var(--rostra-error-dark,#ffb4ab)}
+.btns{display:flex;gap:.5em;flex-wrap:wrap}
+.tabs{display:flex;gap:.25em;border-bottom:1px solid var(--bd);margin:0 0 1em;flex-wrap:wrap}
+.tabs button{border:0;border-bottom:3px solid transparent;border-radius:0;background:none;padding:.4em .7em;color:var(--mut)}
+.tabs [aria-selected=true]{color:var(--fg);border-bottom-color:var(--a);font-weight:600}
+ol{list-style:none;margin:0;padding:0}
+.c{margin:0 0 1em}
+.list>.c{content-visibility:auto;contain-intrinsic-size:auto 9em}
+.c>article{padding:.6em .8em;border-radius:var(--rad);background:var(--sf)}
+.c.hl>article{background:var(--hl);box-shadow:0 0 0 2px var(--a)}
+.c .c{margin:.6em 0 0}
+.rp{margin-left:1.2em;padding-left:.8em;border-left:2px solid var(--bd)}
+.d4 .rp{margin-left:0;padding-left:0;border-left:0}
+.meta{display:flex;gap:.6em;flex-wrap:wrap;align-items:baseline;font-size:.9em}
+.au{font-weight:700}
+.meta a{color:var(--mut);text-decoration:none}
+.meta a:hover{text-decoration:underline}
+.badge{font-size:.8em;padding:0 .5em;border-radius:1em;border:1px solid var(--mut);color:var(--mut)}
+.badge:empty{display:none}
+.body{overflow-wrap:anywhere}
+.body p{margin:.4em 0}
+.body pre{overflow:auto;background:var(--bg);padding:.5em;border-radius:var(--rad)}
+.body blockquote{margin:.4em 0;padding-left:.8em;border-left:3px solid var(--bd);color:var(--mut)}
+.tomb .body{color:var(--mut);font-style:italic}
+.quote{margin:.2em 0;padding-left:.8em;border-left:3px solid var(--a);font-style:italic}
+.acts{display:flex;gap:.3em;align-items:center;flex-wrap:wrap;margin-top:.2em}
+.votes{display:inline-flex;align-items:center;gap:.15em;margin-right:.4em}
+.votes button{border:0;background:none;padding:.1em .4em;color:var(--mut);line-height:1}
+.votes [aria-pressed=true]{color:var(--a)}
+.sc{min-width:1.5em;text-align:center;font-variant-numeric:tabular-nums;font-weight:600}
+.more{display:flex;gap:.6em;justify-content:center;margin:1em 0}
+.more[hidden],.more button[hidden]{display:none}
+.note{color:var(--mut)}
+@media (prefers-reduced-motion:no-preference){.c.hl>article{transition:background .6s}}
+`;

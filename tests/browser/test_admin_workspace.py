@@ -1,0 +1,222 @@
+"""The moderators' workspace in Chromium: sign in, work the queue with the keyboard,
+bulk approve, ban, undo, change a setting and see it on the public API, read the audit
+log; an axe-core audit of the main pages; another site's queue stays closed."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from widget_page import expect
+
+from tests.admin.conftest import PASSWORD, Newsroom, _member
+from tests.conftest import ORIGIN, LiveServer
+
+pytestmark = pytest.mark.browser
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def room(live_server: LiveServer) -> Iterator[Newsroom]:
+    tag = secrets.token_hex(4)
+    policy = {"mode": "all", "toxicity": False, "rate_limits": {"post_author": ""}}
+    site_a = live_server.add_site(f"ba{tag}", [ORIGIN], moderation=policy)
+    site_b = live_server.add_site(f"bb{tag}", [ORIGIN], moderation=policy)
+    newsroom = Newsroom(
+        server=live_server, site_a=site_a, site_b=site_b,
+        admin=_member(live_server, f"badmin-{tag}", admin=True),
+        owner=_member(live_server, f"bowner-{tag}", roles={site_a: "owner"}),
+        moderator=_member(live_server, f"bmod-{tag}", roles={site_a: "moderator"}),
+        outsider=_member(live_server, f"bout-{tag}", roles={site_b: "moderator"}),
+        readers={},
+    )
+    yield newsroom
+    for member in (newsroom.admin, newsroom.owner, newsroom.moderator, newsroom.outsider):
+        member.http.close()
+    for reader in newsroom.readers.values():
+        reader.http.close()
+
+
+def sign_in(page: Any, room: Newsroom, name: str) -> None:
+    page.goto(room.server.url + "/admin/login")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+
+
+def state_of(room: Newsroom, comment_id: int) -> str:
+    data = room.admin.get(f"/api/moderation/comments/{comment_id}",
+                          ).json() if False else None
+    del data
+    service = room.server.app.app.state.moderation.service
+    return str(service.comment(comment_id)["state"])
+
+
+def item(page: Any, comment_id: int) -> Any:
+    return page.locator(f"article#c-{comment_id}")
+
+
+def audit(page: Any, axe_source: str) -> list[dict[str, Any]]:
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate(
+        """async () => {
+             const r = await axe.run(document, {resultTypes: ['violations']});
+             return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+               .map(v => ({id: v.id, help: v.help,
+                           targets: v.nodes.map(n => JSON.stringify(n.target))}));
+           }"""
+    )
+    return list(result)
+
+
+def test_it_works_the_queue_with_the_keyboard(room: Newsroom, page: Any) -> None:
+    first, second, third, fourth = (room.held(f"Comment {n}", name=n, thread="/story/kb")
+                                    for n in ("Ann", "Bob", "Cyd", "Dee"))
+    sign_in(page, room, room.moderator.name)
+    page.goto(room.server.url + "/admin/queue?order=oldest")
+    page.keyboard.press("j")
+    expect(item(page, first)).to_have_class("item current")
+    page.keyboard.press("a")
+    expect(item(page, first).locator(".done-status")).to_have_text("Approved.")
+    expect(page.locator("#notice-text")).to_have_text(f"Approved comment {first}.")
+    expect(item(page, second)).to_have_class("item current")  # moved on by itself
+    page.keyboard.press("r")
+    expect(item(page, second).locator(".done-status")).to_have_text("Rejected.")
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    expect(item(page, first)).to_have_class("item done current")
+    assert state_of(room, first) == "approved" and state_of(room, second) == "rejected"
+    public = room.reader("Visitor").page("/story/kb")
+    assert [c["id"] for c in public["comments"]] == [first]
+
+    page.keyboard.press("u")  # undo the last action: the rejection
+    expect(item(page, second)).to_be_visible()
+    expect(item(page, second).locator(".state")).to_have_text("pending")
+    assert state_of(room, second) == "pending"
+
+    # Bulk: select all that are left and approve them.
+    page.get_by_label("Select all").check()
+    page.get_by_role("button", name="Approve selected").click()
+    expect(page.locator("#notice-text")).to_have_text("Approved 3 comments.")
+    assert {state_of(room, c) for c in (second, third, fourth)} == {"approved"}
+    expect(page.get_by_text("Nothing here. Well done.")).to_be_visible()
+
+    page.get_by_role("link", name="Audit log").click()
+    rows = page.locator("table.audit tbody tr")
+    expect(rows.first).to_be_visible()
+    actions = rows.evaluate_all("rows => rows.map(r => r.dataset.action)")
+    assert actions.count("approve") == 4 and "reject" in actions and "undo" in actions
+    page.get_by_label("Action").select_option("reject")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-target", f"comment:{second}")
+
+
+def test_it_bans_an_author_and_undoes_it(room: Newsroom, page: Any) -> None:
+    troll = room.held("Nasty words", name="Troll", email="troll@example.org",
+                      thread="/story/ban")
+    sign_in(page, room, room.moderator.name)
+    item(page, troll).get_by_role("link", name="Ban…").click()
+    page.get_by_label("By", exact=True).select_option("email")
+    page.get_by_label("For", exact=True).select_option("30d")
+    page.get_by_label("Reason").last.fill("personal attacks")
+    page.get_by_role("button", name="Ban", exact=True).click()
+    expect(page.get_by_text("banned now")).to_be_visible()
+    refused = room.reader("Troll").post("/story/ban", "I am back", email="troll@example.org")
+    assert refused.status_code == 422
+    page.get_by_role("link", name="Queue", exact=True).click()
+    page.get_by_role("button", name="Undo last action").click()
+    expect(page.locator("#notice-text")).to_contain_text("Undid the last action: ban")
+    again = room.reader("Troll").post("/story/ban", "I am back", email="troll@example.org")
+    assert again.status_code == 201
+    entries = room.moderator.get("/admin/audit.json", site=room.site_a).json()["entries"]
+    assert [e["action"] for e in entries[:2]] == ["unban", "ban"]
+
+
+def test_it_changes_a_setting_that_the_public_api_follows(room: Newsroom, page: Any) -> None:
+    reader = room.reader("Nina")
+    assert reader.post("/story/s", "Before").json()["comment"]["state"] == "pending"
+    sign_in(page, room, room.owner.name)
+    page.goto(room.server.url + f"/admin/sites/{room.site_a}/settings")
+    page.get_by_label("Policy").select_option("post")
+    page.get_by_label("Hold when toxicity is at least").fill("2")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("toxicity_hold")
+    page.get_by_label("Hold when toxicity is at least").fill("0.8")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    assert reader.post("/story/s", "After").json()["comment"]["state"] == "approved"
+
+
+def test_it_keeps_another_sites_queue_closed(room: Newsroom, page: Any) -> None:
+    theirs = room.held("Only for site A's moderators")
+    mine = room.held("For site B", site=room.site_b)
+    sign_in(page, room, room.outsider.name)
+    expect(item(page, mine)).to_be_visible()
+    expect(item(page, theirs)).to_have_count(0)
+    options = page.get_by_label("Site").locator("option").evaluate_all(
+        "options => options.map(o => o.value)")
+    assert options == ["", room.site_b]
+    response = page.goto(room.server.url + f"/admin/queue?site={room.site_a}")
+    assert response.status == 403
+    expect(page.get_by_text("you are not moderator")).to_be_visible()
+    response = page.goto(room.server.url + f"/admin/comments/{theirs}")
+    assert response.status == 403
+    response = page.goto(room.server.url + f"/admin/sites/{room.site_a}")
+    assert response.status == 403
+
+
+def test_it_passes_an_axe_audit_of_the_main_pages(room: Newsroom, page: Any,
+                                                  axe_source: str) -> None:
+    parent = room.held("A **first** comment with a [link](https://example.org/)", name="Ida")
+    room.moderator.post("/admin/act", {"action": "approve", "id": [parent]})
+    reply = room.held("A reply that waits", name="Jo", parent_id=parent)
+    room.moderator.post(f"/admin/act?only={reply}", {"action": "featured"})
+    page.goto(room.server.url + "/admin/login")
+    assert audit(page, axe_source) == [], "login"
+    sign_in(page, room, room.owner.name)
+    for path in ("/admin/queue", f"/admin/comments/{reply}", f"/admin/sites/{room.site_a}",
+                 f"/admin/sites/{room.site_a}/settings", "/admin/audit", "/admin/sites",
+                 f"/admin/sites/{room.site_a}/staff", "/admin/account"):
+        page.goto(room.server.url + path)
+        assert audit(page, axe_source) == [], path
+
+
+def test_it_fits_a_phone_and_makes_screenshots(room: Newsroom, chromium: Any) -> None:
+    """Screenshots for the docs when ROSTRA_SCREENSHOTS=1; the phone layout always."""
+    texts = [("Mara", "I think the council got this one wrong. The numbers in the third "
+              "paragraph do not add up, and nobody asked the residents."),
+             ("spam-bot", "BUY CHEAP WATCHES http://spam.example http://spam.example/2"),
+             ("Ole", "Great reporting, thank you."),
+             ("Quinn", "You are all idiots and should be ashamed")]
+    ids = [room.held(t, name=n, thread="/2024/05/council-budget", title="Council budget")
+           for n, t in texts]
+    room.held("A reply", name="Rui", thread="/2024/05/council-budget")
+    room.moderator.post(f"/admin/act?only={ids[2]}", {"action": "approve"})
+    room.moderator.post(f"/admin/act?only={ids[1]}", {"action": "spam"})
+    room.held("Me too", name="Sven", parent_id=ids[2], thread="/2024/05/council-budget")
+    shots = os.environ.get("ROSTRA_SCREENSHOTS") == "1"
+    for width, height, suffix in ((1100, 1000, ""), (390, 844, "-phone")):
+        context = chromium.new_context(viewport={"width": width, "height": height},
+                                       locale="en-US")
+        try:
+            page = context.new_page()
+            sign_in(page, room, room.admin.name)
+            page.goto(room.server.url + f"/admin/queue?site={room.site_a}")
+            page.keyboard.press("j")
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, f"the queue scrolls sideways at {width}px"
+            if shots:
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(SCREENSHOTS / f"admin-queue{suffix}.png"),
+                                full_page=suffix == "")
+                page.goto(room.server.url + f"/admin/sites/{room.site_a}?days=14")
+                page.screenshot(path=str(SCREENSHOTS / f"admin-dashboard{suffix}.png"),
+                                full_page=True)
+        finally:
+            context.close()

@@ -1,0 +1,89 @@
+"""A reader's own comments: votes, edit and delete within the window, pending ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from widget_page import Discussion, comment, expect, widget
+
+pytestmark = pytest.mark.browser
+
+
+def post_via_widget(page: Any, text: str) -> Any:
+    form = widget(page).locator(".fs form")
+    form.get_by_label("Name").fill("Me")
+    form.get_by_label("Comment").fill(text)
+    form.get_by_role("button", name="Post comment").click()
+    mine = widget(page).locator("ol.list > li").filter(has_text=text)
+    expect(mine).to_have_count(1)
+    return mine
+
+
+def comment_id(li: Any) -> int:
+    return int((li.get_attribute("id") or "").removeprefix("comment-"))
+
+
+def test_it_votes_and_shows_the_readers_own_vote_after_a_reload(
+    discussion: Discussion, page: Any
+) -> None:
+    other = discussion.post("Vote on me")["comment"]["id"]
+    page.goto(discussion.url())
+    up = comment(page, other).get_by_role("button", name="Vote up")
+    up.click()
+    expect(up).to_have_attribute("aria-pressed", "true")
+    expect(comment(page, other).locator(".sc")).to_have_text("1")
+    page.reload()
+    up = comment(page, other).get_by_role("button", name="Vote up")
+    expect(up).to_have_attribute("aria-pressed", "true")
+    comment(page, other).get_by_role("button", name="Vote down").click()
+    expect(comment(page, other).locator(".sc")).to_have_text("-1")
+    expect(up).to_have_attribute("aria-pressed", "false")
+    comment(page, other).get_by_role("button", name="Vote down").click()  # again: takes it back
+    expect(comment(page, other).locator(".sc")).to_have_text("0")
+
+
+def test_it_edits_an_own_comment_within_the_window(discussion: Discussion, page: Any) -> None:
+    someone_else = discussion.post("Not yours")["comment"]["id"]
+    page.goto(discussion.url())
+    mine = comment(page, comment_id(post_via_widget(page, "Teh bridge is open")))
+    expect(comment(page, someone_else).get_by_role("button", name="Edit")).to_be_hidden()
+    mine.get_by_role("button", name="Edit").click()
+    field = mine.get_by_label("Edit your comment")
+    expect(field).to_have_value("Teh bridge is open")
+    field.fill("The bridge is open")
+    mine.get_by_role("button", name="Save").click()
+    expect(mine.locator(":scope > article > .body")).to_have_text("The bridge is open")
+    expect(mine.get_by_role("button", name="Edit")).to_be_focused()
+    expect(mine.locator(".ed")).to_have_text("· edited")
+    page.reload()
+    expect(widget(page).locator("ol.list > li").first.locator(".body")).to_have_text("The bridge is open")
+
+
+def test_it_deletes_an_own_comment_after_asking(discussion: Discussion, page: Any) -> None:
+    discussion.post("Stays")
+    page.goto(discussion.url())
+    mine = post_via_widget(page, "Regrettable")
+    expect(widget(page).locator("h2")).to_have_text("2 comments")
+    mine.get_by_role("button", name="Delete").click()
+    mine.get_by_role("button", name="Really delete?").click()
+    expect(mine).to_have_count(0)
+    expect(widget(page).locator("h2")).to_have_text("1 comment")
+    page.reload()
+    expect(widget(page).locator("ol.list > li")).to_have_count(1)
+
+
+def test_it_leaves_a_tombstone_when_the_deleted_comment_has_replies(
+    discussion: Discussion, page: Any
+) -> None:
+    page.goto(discussion.url())
+    my_id = comment_id(post_via_widget(page, "I will regret this"))
+    reply = discussion.post("A reply that must stay", parent_id=my_id)["comment"]["id"]
+    page.reload()
+    mine = comment(page, my_id)
+    mine.locator(":scope > article").get_by_role("button", name="Delete").click()
+    mine.locator(":scope > article").get_by_role("button", name="Really delete?").click()
+    expect(mine.locator(":scope > article .body")).to_have_text("[deleted]")
+    expect(comment(page, reply).locator(".body")).to_have_text("A reply that must stay")
+    page.reload()
+    expect(comment(page, my_id).locator(":scope > article .body")).to_have_text("[deleted]")
