@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from rostra.core.errors import InvalidInput
 from rostra.core.models import ThreadCreation
+
+
+# Feature modules validate their own section ("moderation", "notifications"): each
+# registers a function that raises InvalidInput naming the bad key.
+SECTION_VALIDATORS: dict[str, Callable[[dict[str, Any]], object]] = {}
+
+
+def register_section(name: str, validate: Callable[[dict[str, Any]], object]) -> None:
+    SECTION_VALIDATORS[name] = validate
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +84,9 @@ def _coerce(name: str, value: Any) -> Any:
     if name in {"moderation", "notifications"}:
         if not isinstance(value, dict):
             raise InvalidInput(f"{name}: must be an object")
+        validate = SECTION_VALIDATORS.get(name)
+        if validate is not None:
+            validate(value)
         return value
     if name == "languages":
         if not isinstance(value, list) or not all(

@@ -64,6 +64,8 @@ class Draft:
     created_at: datetime
     # Per-request extras a check may need (proof-of-work solution, nudge acknowledged...).
     extras: dict[str, Any] = field(default_factory=dict)
+    # The raw client address, for deriving hashed network keys (range bans); never stored.
+    ip: str | None = None
 
 
 class Moderator(Protocol):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -553,5 +553,5 @@ def _audit_json(row: Row[Any]) -> dict[str, Any]:
 
 __all__ = [
     "BanKind", "BanRequest", "FlagReason", "ModerationService", "QueueKind", "StaffAction",
-    "and_", "pack_vector", "record_audit", "unpack_vector",
+    "pack_vector", "record_audit", "unpack_vector",
 ]

@@ -14,7 +14,12 @@ from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rostra.core.models import Site
-from rostra.core.site_settings import SiteSettings
+from rostra.core.site_settings import SiteSettings, register_section
+from rostra.moderation.policy import validate_section as validate_moderation
+from rostra.notify.site_settings import parse_notify_settings
+
+register_section("moderation", validate_moderation)
+register_section("notifications", parse_notify_settings)
 from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of
 from rostra.store.db import Database
 from rostra.store.tables import sites

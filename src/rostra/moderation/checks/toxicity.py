@@ -1,0 +1,63 @@
+"""Toxicity: the classifier's score (the shipped head blended with the site's learned
+head) against the site's lines: nudge the author once, hold, or refuse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from rostra.moderation.checks import Finding, Inspection, finding
+from rostra.moderation.decision import Action
+
+NUDGE_MESSAGE = (
+    "Your comment may come across as hurtful to others. Would you like to rephrase it? "
+    "You can also send it as it is."
+)
+REFUSE_MESSAGE = "This comment cannot be published: it reads as abusive."
+
+
+class Classifier(Protocol):
+    """What this check needs from the toxicity classifier (see rostra.moderation.model)."""
+
+    encoder: str
+
+    def embed(self, text: str) -> Any: ...
+
+    def toxicity(self, site_id: str, embedding: Any) -> float: ...
+
+
+class ToxicityCheck:
+    name = "toxicity"
+
+    def __init__(self, classifier: Classifier) -> None:
+        self.classifier = classifier
+
+    def run(self, item: Inspection) -> Iterable[Finding]:
+        if not item.policy.toxicity:
+            return
+        draft, t = item.draft, item.policy.thresholds
+        # Called from the request's worker thread (post handlers are sync routes run in
+        # the thread pool), so scoring never blocks the event loop.
+        embedding = self.classifier.embed(draft.text)
+        score = round(float(self.classifier.toxicity(draft.site_id, embedding)), 4)
+        item.scratch["embedding"] = embedding
+        item.facts["toxicity"] = score
+        if score >= t.toxicity_refuse:
+            yield finding(self.name, Action.REFUSE, "toxic",
+                          f"toxicity {score:.2f} at or over the refusal line "
+                          f"{t.toxicity_refuse:.2f}", score, author_message=REFUSE_MESSAGE)
+            return
+        acknowledged = bool(draft.extras.get("nudge_acknowledged"))
+        if score >= t.toxicity_nudge and not acknowledged and not item.is_edit:
+            yield finding(self.name, Action.REFUSE, "nudge",
+                          f"toxicity {score:.2f}: the author is asked to reconsider", score,
+                          author_message=NUDGE_MESSAGE)
+            return
+        if score >= t.toxicity_hold:
+            yield finding(self.name, Action.HOLD, "toxic",
+                          f"toxicity {score:.2f} at or over the hold line {t.toxicity_hold:.2f}"
+                          + (" (the author was nudged and sent it anyway)" if acknowledged else ""),
+                          score)
+        elif score >= t.toxicity_nudge:
+            yield finding(self.name, Action.PUBLISH, "nudge_acknowledged",
+                          f"toxicity {score:.2f}: the author was nudged and sent it anyway", score)

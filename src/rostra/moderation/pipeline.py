@@ -1,0 +1,103 @@
+"""The pipeline: the checks in a fixed order, their findings combined into a Decision.
+
+The order (cheap and decisive first; a refusal stops the pipeline, so a banned,
+throttled or unproven request never reaches the classifier):
+
+1. ``bans``        banned author: refused; shadow-banned: noted (see step 13)
+2. ``rate_limit``  too many posts per author key or thread: refused (HTTP 429)
+3. ``pow``         proof of work missing, wrong, expired or replayed: refused
+4. ``length``      too short: refused; very long: held
+5. ``links``       blocked domain: spam; too many links: held
+6. ``words``       blocklist: refused/spam/held as the site chose; suspect words: held
+7. ``caps``        shouting: held
+8. ``duplicates``  same text again by the author: held; copy-paste flood: spam
+9. ``language``    detected language kept; a language the site does not take: held
+10. ``toxicity``   over the refusal line: refused; over the nudge line and not yet
+                   acknowledged: refused with code ``nudge``; over the hold line: held
+11. ``reputation`` author's comments mostly rejected: held
+12. policy mode    ``all``: held; ``first_time``: held until one comment was approved
+13. shadow ban     whatever is not refused is stored held, and the author is told only
+                   what any held author is told
+
+The combined action is the most severe asked for (refuse > spam > hold > publish); the
+decision keeps every finding's reason with its score. Checks are added by writing a
+module in ``checks/`` and listing it in ``rostra.moderation.engine.build_checks``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rostra.moderation.checks import SEVERITY, Check, Finding, Inspection, finding
+from rostra.moderation.decision import Action, Decision, Draft, Reason
+from rostra.moderation.policy import Mode, Policy
+
+
+class Pipeline:
+    def __init__(self, checks: Sequence[Check]) -> None:
+        self.checks = list(checks)
+
+    def inspect(self, draft: Draft, policy: Policy) -> Inspection:
+        """Run the checks on ``draft``; the Inspection holds findings and facts."""
+        item = Inspection(draft, policy)
+        for check in self.checks:
+            for found in check.run(item):
+                item.findings.append(found)
+            if item.action is Action.REFUSE:
+                return item
+        item.findings.extend(policy_findings(item))
+        return item
+
+    def decide(self, draft: Draft, policy: Policy) -> tuple[Decision, Inspection]:
+        item = self.inspect(draft, policy)
+        decision = combine(item)
+        if decision.action is not Action.REFUSE:
+            for accept in item.on_accept:
+                accept()
+        return decision, item
+
+
+def policy_findings(item: Inspection) -> list[Finding]:
+    """Step 12: the site's mode, for a comment no check refused."""
+    if item.is_edit:
+        return []
+    mode = item.policy.mode
+    if mode is Mode.ALL:
+        return [finding("policy", Action.HOLD, "pre_moderation",
+                        "the site holds every comment for review")]
+    if mode is Mode.FIRST_TIME:
+        approved = int(item.facts.get("reputation", {}).get("approved", 0))
+        if approved == 0:
+            return [finding("policy", Action.HOLD, "first_time_author",
+                            "the site holds authors until one of their comments is approved")]
+    return []
+
+
+def combine(item: Inspection) -> Decision:
+    """The Decision for an inspected draft (step 13, shadow bans, included)."""
+    policy = item.policy
+    action = item.action
+    reasons = tuple(f.reason for f in item.findings)
+    facts = dict(item.facts)
+    if action is Action.REFUSE:
+        refusing = next(f for f in item.findings if f.action is Action.REFUSE)
+        if refusing.retry_after is not None:
+            facts["retry_after"] = refusing.retry_after
+        return Decision(Action.REFUSE, reasons, refusing.message or policy.refused_message,
+                        facts)
+    if "shadow" in facts:
+        # Stored as held, so nobody but the author (through their edit token) sees it. The
+        # real reasons stay with the facts for moderators; the author gets the reason any
+        # held comment gives, so a shadow ban does not announce itself.
+        facts["shadow"] = {**facts["shadow"], "action": action.value,
+                           "reasons": [r.to_json() for r in reasons]}
+        return Decision(
+            Action.HOLD,
+            (Reason("policy", "held_for_review", "held for review"),),
+            policy.held_message,
+            facts,
+        )
+    if SEVERITY[action] >= SEVERITY[Action.HOLD]:
+        # Spam is shown to its author as held: no need to tell a spammer what was caught.
+        return Decision(action, reasons, policy.held_message, facts)
+    return Decision(Action.PUBLISH, reasons, None, facts)

@@ -1,0 +1,274 @@
+"""A site's moderation policy: parsed from the ``moderation`` section of its settings.
+
+Every key is optional; unknown keys and bad values are refused with an InvalidInput
+naming the key (``moderation.thresholds.toxicity_hold: ...``), so a site owner can fix
+them. ``docs/moderation.md`` lists every key with its default.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+from limits import parse_many
+
+from rostra.core.errors import InvalidInput
+
+
+class Mode(StrEnum):
+    """What happens to a comment no check objected to."""
+
+    POST = "post"  # publish, moderators review afterwards (post-moderation)
+    FIRST_TIME = "first_time"  # hold until one of the author's comments was approved
+    ALL = "all"  # hold everything (pre-moderation)
+
+
+class PowMode(StrEnum):
+    OFF = "off"
+    UNDER_ATTACK = "under_attack"  # required from an IP hash or thread that posts a lot
+    ALWAYS = "always"
+
+
+class ListAction(StrEnum):
+    """What a blocklist hit does."""
+
+    REFUSE = "refuse"
+    SPAM = "spam"
+    HOLD = "hold"
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The line each signal must cross. Scores are 0..1; 0 turns a count check off."""
+
+    toxicity_nudge: float = 0.6  # ask the author once to reconsider
+    toxicity_hold: float = 0.75  # hold for a moderator
+    toxicity_refuse: float = 0.97  # refuse outright
+    max_links: int = 3  # more links than this: hold
+    caps_ratio: float = 0.7  # share of upper-case letters that counts as shouting...
+    caps_min_letters: int = 20  # ...in a text with at least this many letters
+    min_length: int = 1  # fewer characters: refused
+    hold_length: int = 0  # more characters: held (0: off)
+    duplicate_similarity: float = 0.8  # estimated Jaccard similarity of two texts' shingles
+    flood_copies: int = 3  # this many near-copies in the window from anyone: spam
+    duplicate_window_seconds: int = 3600
+    flags_to_hold: int = 3  # flags from distinct readers that hold a published comment
+    bad_history: int = 2  # rejected+spam decisions that hold an author's comments
+    language_confidence: float = 0.9  # how sure detection must be to hold a foreign text
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """Rate limits in the `limits` notation ("10/minute;100/hour"); "" turns one off."""
+
+    post_author: str = "10/minute;100/hour"  # per account, voter id and IP hash each
+    post_thread: str = "120/minute"
+    vote: str = "60/minute;600/hour"
+    flag: str = "20/hour"
+    subscribe: str = "10/hour"
+
+
+@dataclass(frozen=True, slots=True)
+class PowPolicy:
+    mode: PowMode = PowMode.OFF
+    # ALTCHA "maxnumber": the solver tries about half of it (50k: ~0.1 s in a browser).
+    difficulty: int = 50_000
+    # Posts in a minute from one IP hash, or into one thread, that mean "under attack":
+    # the challenge is then required (under_attack) and grows 10x per multiple of it.
+    attack_ip_per_minute: int = 5
+    attack_thread_per_minute: int = 30
+    max_difficulty: int = 5_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    mode: Mode = Mode.POST
+    held_message: str = "Your comment is awaiting moderation."
+    refused_message: str = "This comment cannot be published."
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    pow: PowPolicy = field(default_factory=PowPolicy)
+    blocked_domains: tuple[str, ...] = ()
+    blocklist: tuple[str, ...] = ()
+    blocklist_action: ListAction = ListAction.REFUSE
+    suspect_words: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()  # empty: any language
+    toxicity: bool = True  # run the classifier (when the server has one)
+
+
+DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+LANG = re.compile(r"^[a-z]{2,3}$")
+
+
+def parse_policy(data: dict[str, Any] | None) -> Policy:
+    """The Policy a ``moderation`` settings section describes; raises InvalidInput."""
+    data = dict(data or {})
+    _no_unknown("moderation", data, {f.name for f in fields(Policy)})
+    values: dict[str, Any] = {}
+    if "mode" in data:
+        values["mode"] = _enum("moderation.mode", Mode, data["mode"])
+    for name in ("held_message", "refused_message"):
+        if name in data:
+            values[name] = _text(f"moderation.{name}", data[name], 500)
+    if "thresholds" in data:
+        values["thresholds"] = _thresholds(_object("moderation.thresholds", data["thresholds"]))
+    if "rate_limits" in data:
+        values["rate_limits"] = _rate_limits(_object("moderation.rate_limits", data["rate_limits"]))
+    if "pow" in data:
+        values["pow"] = _pow(data["pow"])
+    if "blocked_domains" in data:
+        domains = _words("moderation.blocked_domains", data["blocked_domains"])
+        for domain in domains:
+            if not DOMAIN.match(domain.lower()):
+                raise InvalidInput(f"moderation.blocked_domains: {domain[:100]!r} is not a domain")
+        values["blocked_domains"] = tuple(d.lower() for d in domains)
+    for name in ("blocklist", "suspect_words"):
+        if name in data:
+            values[name] = _words(f"moderation.{name}", data[name])
+    if "blocklist_action" in data:
+        values["blocklist_action"] = _enum(
+            "moderation.blocklist_action", ListAction, data["blocklist_action"]
+        )
+    if "languages" in data:
+        langs = _words("moderation.languages", data["languages"])
+        if not all(LANG.match(code) for code in langs):
+            raise InvalidInput("moderation.languages: ISO 639-1 codes such as \"en\", \"sk\"")
+        values["languages"] = langs
+    if "toxicity" in data:
+        values["toxicity"] = _bool("moderation.toxicity", data["toxicity"])
+    policy = Policy(**values)
+    t = policy.thresholds
+    if not t.toxicity_nudge <= t.toxicity_hold <= t.toxicity_refuse:
+        raise InvalidInput(
+            "moderation.thresholds: toxicity_nudge <= toxicity_hold <= toxicity_refuse"
+        )
+    return policy
+
+
+def validate_section(data: dict[str, Any]) -> None:
+    """Raise InvalidInput unless ``data`` is a valid moderation section."""
+    parse_policy(data)
+
+
+# -- helpers -----------------------------------------------------------------
+
+_FLOATS = {
+    "toxicity_nudge", "toxicity_hold", "toxicity_refuse", "caps_ratio",
+    "duplicate_similarity", "language_confidence",
+}
+_INT_RANGES = {
+    "max_links": (0, 1000),
+    "caps_min_letters": (1, 10_000),
+    "min_length": (1, 10_000),
+    "hold_length": (0, 100_000),
+    "flood_copies": (0, 1000),
+    "duplicate_window_seconds": (60, 7 * 86400),
+    "flags_to_hold": (0, 1000),
+    "bad_history": (0, 1000),
+}
+
+
+def _thresholds(data: dict[str, Any]) -> Thresholds:
+    _no_unknown("moderation.thresholds", data, {f.name for f in fields(Thresholds)})
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        key = f"moderation.thresholds.{name}"
+        if name in _FLOATS:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                0.0 <= value <= 1.0
+            ):
+                raise InvalidInput(f"{key}: must be a number from 0 to 1")
+            values[name] = float(value)
+        else:
+            low, high = _INT_RANGES[name]
+            values[name] = _int(key, value, low, high)
+    return Thresholds(**values)
+
+
+def _rate_limits(data: dict[str, Any]) -> RateLimits:
+    _no_unknown("moderation.rate_limits", data, {f.name for f in fields(RateLimits)})
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        key = f"moderation.rate_limits.{name}"
+        if not isinstance(value, str):
+            raise InvalidInput(f"{key}: a string such as \"10/minute;100/hour\", or \"\"")
+        if value.strip():
+            try:
+                parse_many(value)
+            except ValueError:
+                raise InvalidInput(
+                    f"{key}: {value[:100]!r} is not a rate such as \"10/minute;100/hour\""
+                ) from None
+        values[name] = value.strip()
+    return RateLimits(**values)
+
+
+def _pow(value: Any) -> PowPolicy:
+    if isinstance(value, str):
+        return PowPolicy(mode=_enum("moderation.pow", PowMode, value))
+    data = _object("moderation.pow", value)
+    _no_unknown("moderation.pow", data, {f.name for f in fields(PowPolicy)})
+    values: dict[str, Any] = {}
+    if "mode" in data:
+        values["mode"] = _enum("moderation.pow.mode", PowMode, data["mode"])
+    for name, (low, high) in {
+        "difficulty": (10, 10_000_000),
+        "attack_ip_per_minute": (1, 100_000),
+        "attack_thread_per_minute": (1, 100_000),
+        "max_difficulty": (10, 100_000_000),
+    }.items():
+        if name in data:
+            values[name] = _int(f"moderation.pow.{name}", data[name], low, high)
+    return PowPolicy(**values)
+
+
+def _no_unknown(where: str, data: dict[str, Any], known: set[str]) -> None:
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InvalidInput(
+            f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
+
+
+def _object(key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{key}: must be an object")
+    return value
+
+
+def _enum(key: str, enum: type[StrEnum], value: Any) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        choices = ", ".join(e.value for e in enum)
+        raise InvalidInput(f"{key}: must be one of {choices}") from None
+
+
+def _text(key: str, value: Any, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise InvalidInput(f"{key}: a text of 1 to {limit} characters")
+    return value.strip()
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{key}: must be true or false")
+    return value
+
+
+def _int(key: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"{key}: must be a whole number from {low} to {high}")
+    return value
+
+
+def _words(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and 0 < len(v.strip()) <= 200 for v in value
+    ):
+        raise InvalidInput(f"{key}: must be a list of non-empty texts (200 characters at most)")
+    if len(value) > 10_000:
+        raise InvalidInput(f"{key}: at most 10000 entries")
+    return tuple(v.strip() for v in value)

@@ -1,0 +1,149 @@
+"""Rate limiting: moving windows, in this process's memory, or in Redis (shared by every
+worker and server, through the `limits` library) when ``redis_url`` is set.
+
+Rates are written in the `limits` notation ("10/minute;100/hour"). In memory the
+windows are our own: `limits`' memory storage starts a timer thread that rescans every
+key each 10 ms, which costs more than the rest of the pipeline under a busy site.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from functools import lru_cache
+
+from limits import RateLimitItem, parse_many
+from limits.storage import Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+SWEEP_EVERY = 10_000  # hits between sweeps of idle keys (bounds memory)
+
+
+@lru_cache(maxsize=512)
+def rates(spec: str) -> tuple[tuple[int, int], ...]:
+    """Parsed "10/minute;100/hour" as (amount, seconds) pairs; an empty spec: none."""
+    if not spec.strip():
+        return ()
+    return tuple((item.amount, item.get_expiry()) for item in parse_many(spec))
+
+
+class LocalWindows:
+    """Moving windows of event times per key, in memory."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.events: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+        self.hits = 0
+        self.longest = 3600
+
+    def hit(self, limits: tuple[tuple[int, int], ...], keys: list[str]) -> int | None:
+        now = self.clock()
+        with self.lock:
+            for amount, seconds in limits:
+                for key in keys:
+                    events = self.events.get(key)
+                    if not events:
+                        continue
+                    # Events newer than the window start, counted from the newest end.
+                    start = now - seconds
+                    inside = [t for t in list(events)[-amount:] if t > start]
+                    if len(inside) >= amount:
+                        return max(1, math.ceil(inside[0] + seconds - now))
+            longest = max(seconds for _, seconds in limits)
+            self.longest = max(self.longest, longest)
+            cap = max(amount for amount, _ in limits)
+            for key in keys:
+                events = self.events.setdefault(key, deque())
+                events.append(now)
+                # Only the newest `cap` events within the longest window can matter.
+                while len(events) > cap or events[0] <= now - longest:
+                    events.popleft()
+            self._maybe_sweep(now)
+        return None
+
+    def count(self, key: str, seconds: int) -> int:
+        now = self.clock()
+        with self.lock:
+            events = self.events.get(key)
+            return sum(1 for t in events if t > now - seconds) if events else 0
+
+    def record(self, key: str, seconds: int) -> None:
+        now = self.clock()
+        with self.lock:
+            events = self.events.setdefault(key, deque())
+            events.append(now)
+            while events and events[0] <= now - max(seconds, 60):
+                events.popleft()
+            self._maybe_sweep(now)
+
+    def _maybe_sweep(self, now: float) -> None:
+        self.hits += 1
+        if self.hits % SWEEP_EVERY:
+            return
+        horizon = now - self.longest
+        for key in [k for k, v in self.events.items() if not v or v[-1] <= horizon]:
+            del self.events[key]
+
+
+class RateLimiter:
+    """Counts events per key; ``hit`` says how long to wait when a limit is reached."""
+
+    def __init__(self, redis_url: str = "") -> None:
+        self.local: LocalWindows | None = None
+        if redis_url:
+            storage = storage_from_string(redis_url)
+            assert isinstance(storage, Storage)  # a sync URL gives a sync storage
+            self.limiter = MovingWindowRateLimiter(storage)
+        else:
+            self.local = LocalWindows()
+
+    def hit(self, spec: str, namespace: str, keys: list[str]) -> int | None:
+        """Count one event for every key under every rate of ``spec``.
+
+        Returns None when allowed, else the seconds until the event would be allowed
+        (and then counts nothing, so a blocked flood does not extend its own block).
+        """
+        limits = rates(spec)
+        if not limits or not keys:
+            return None
+        if self.local is not None:
+            return self.local.hit(limits, [f"{namespace}:{k}" for k in keys])
+        items = _items(spec)
+        for item in items:
+            for key in keys:
+                if not self.limiter.test(item, namespace, key):
+                    stats = self.limiter.get_window_stats(item, namespace, key)
+                    return max(1, math.ceil(stats.reset_time - time.time()))
+        for item in items:
+            for key in keys:
+                self.limiter.hit(item, namespace, key)
+        return None
+
+    def count(self, namespace: str, key: str, per_seconds: int = 60) -> int:
+        """Events counted under ``key`` by ``record`` in the last ``per_seconds``."""
+        if self.local is not None:
+            return self.local.count(f"{namespace}:{key}", per_seconds)
+        item = _counter(per_seconds)
+        stats = self.limiter.get_window_stats(item, namespace, key)
+        return int(item.amount - stats.remaining)
+
+    def record(self, namespace: str, key: str, per_seconds: int = 60) -> None:
+        """Count one event for ``count`` (no limit applies)."""
+        if self.local is not None:
+            self.local.record(f"{namespace}:{key}", per_seconds)
+        else:
+            self.limiter.hit(_counter(per_seconds), namespace, key)
+
+
+@lru_cache(maxsize=512)
+def _items(spec: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(spec))
+
+
+@lru_cache(maxsize=8)
+def _counter(per_seconds: int) -> RateLimitItem:
+    return parse_many(f"1000000 per {per_seconds} second")[0]

@@ -1,0 +1,33 @@
+"""Hashed identity keys: range bans work without keeping addresses."""
+
+from __future__ import annotations
+
+import pytest
+
+from rostra.moderation.identity import email_key, network_key, range_keys
+
+
+def test_it_gives_addresses_in_one_network_the_same_range_keys() -> None:
+    a, b = range_keys("203.0.113.7", "salt"), range_keys("203.0.113.200", "salt")
+    c = range_keys("203.0.99.1", "salt")
+    assert a == b
+    assert a[0] != c[0] and a[1] == c[1]  # another /24 in the same /16
+    assert all(k.startswith(("r24:", "r16:")) for k in a)
+    assert "203" not in "".join(a)
+
+
+def test_it_matches_a_typed_network_to_the_keys_of_a_post() -> None:
+    assert network_key("203.0.113.0/24", "salt") == range_keys("203.0.113.9", "salt")[0]
+    assert network_key("203.0.0.0/16", "salt") == range_keys("203.0.113.9", "salt")[1]
+    assert network_key("2001:db8:1::/48", "salt") == range_keys("2001:db8:1:2::5", "salt")[0]
+    assert network_key("203.0.113.9", "salt").startswith("i:")
+
+
+def test_it_refuses_other_prefix_lengths() -> None:
+    with pytest.raises(ValueError):
+        network_key("203.0.113.0/20", "salt")
+
+
+def test_it_hashes_emails_case_insensitively() -> None:
+    assert email_key("Ana@Example.com ", "s") == email_key("ana@example.com", "s")
+    assert email_key("ana@example.com", "s") != email_key("ana@example.com", "t")
