@@ -134,3 +134,32 @@ def test_it_streams_live_updates_when_the_thread_changes(ana: Reader, ben: Reade
         if line.startswith("event: changed"):
             break
     listener.join(timeout=5)
+
+
+def test_it_caches_pages_and_counts_again_after_a_write(ana: Reader, server: LiveServer) -> None:
+    cache = server.app.cache
+    params = {"site": ana.site, "thread": "/cached-again/"}
+    ana.post("/cached-again/", "first")
+    for path in ("/api/comments", "/api/counts"):
+        # The change poll may drop the page once more just after the write; after that,
+        # a read stores it and the next one is answered from memory.
+        def second_read_hits(path: str = path) -> bool:
+            ana.http.get(path, params=params)
+            hits = cache.hits
+            ana.http.get(path, params=params)
+            return bool(cache.hits == hits + 1)
+
+        wait_until(second_read_hits)
+
+
+def test_it_never_stores_a_page_computed_before_a_write(server: LiveServer) -> None:
+    from rostra.api.cache import Entry, ReadCache
+
+    cache = ReadCache(10)
+    started = cache.generation()
+    cache.invalidate([("thread", "1")])  # a write lands while the page is computed
+    cache.put(("/p", b"", ""), Entry(b"stale", '"e"', "s", (("thread", "1"),)), started)
+    assert cache.get(("/p", b"", "")) is None
+    fresh = cache.generation()
+    cache.put(("/p", b"", ""), Entry(b"fresh", '"f"', "s", (("thread", "1"),)), fresh)
+    assert cache.get(("/p", b"", "")) is not None

@@ -57,8 +57,10 @@ class ReadCache:
         if self.capacity <= 0:
             return
         with self._lock:
-            if self._cleared_at >= started_gen or any(
-                self._tag_gen.get(tag, -1) >= started_gen for tag in entry.tags
+            # Invalidations bump the generation first, so one made after the read began
+            # carries a generation above ``started_gen``.
+            if self._cleared_at > started_gen or any(
+                self._tag_gen.get(tag, -1) > started_gen for tag in entry.tags
             ):
                 return
             old = self._entries.pop(key, None)

@@ -1,0 +1,501 @@
+"""Rostra's server benchmark: Rostra, Isso and a bare ASGI ceiling, side by side.
+
+    .venv/bin/python bench/server_bench.py [--quick]
+
+Seeds the same discussion into Rostra and Isso through their HTTP APIs, serves both
+and the ceiling on 127.0.0.1, drives each with wrk (one thread, so the server keeps a
+core of this two-core machine) at 8, 32 and 64 connections, prints a Markdown table
+and writes JSON and Markdown to bench/results/. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from threading import Thread
+from typing import Any
+from urllib.parse import quote, urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _seed import (
+    BIG_THREAD,
+    POST_THREAD,
+    JsonClient,
+    isso_poster,
+    make_dataset,
+    rostra_poster,
+    seed,
+    small_thread_key,
+)
+from _servers import (
+    BENCH_DIR,
+    CEILING_UVICORN_FLAGS,
+    Server,
+    ceiling_server,
+    ensure_isso_venv,
+    isso_server,
+    isso_version,
+    rostra_server,
+)
+from _wrk import Load, WrkResult, run_wrk, wrk_version
+
+SITE = "bench"
+# The article pages' origin: allowed for the site in both systems; nothing listens there.
+ORIGIN = "http://127.0.0.1:8999"
+SMALL_THREAD = small_thread_key(42)
+COUNT_THREADS = [small_thread_key(n) for n in range(10)]
+SYSTEMS = ("rostra", "ceiling", "isso")
+
+# The bars from PRODUCT.md, checked at 64 clients.
+BAR_CLIENTS = 64
+BAR_SHARE_OF_CEILING = 0.5
+BAR_P99_MS = 50.0
+BAR_COUNTS_RPS = 11_000.0
+BAR_POST_RPS = 1_000.0
+
+_POST_TEXT = "Benchmark comment {n}: the council vote was *closer* than anyone expected."
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    key: str
+    label: str
+    loads: dict[str, Load]  # by system; the ceiling has no load for counts and posting
+
+
+def _rostra_get(path: str, params: list[tuple[str, str]]) -> Load:
+    return Load("GET", f"{path}?{urlencode(params)}", {"Origin": ORIGIN})
+
+
+def endpoints() -> list[Endpoint]:
+    """The four measured requests, written once per system."""
+    json_headers = {"Origin": ORIGIN, "Content-Type": "application/json"}
+    big = _rostra_get("/api/comments", [("site", SITE), ("thread", BIG_THREAD), ("limit", "all")])
+    # The widget's first request for a page: the default page holds all 20 comments.
+    small = _rostra_get("/api/comments", [("site", SITE), ("thread", SMALL_THREAD)])
+    counts = _rostra_get("/api/counts", [("site", SITE)] + [("thread", t) for t in COUNT_THREADS])
+    rostra_post = json.dumps({
+        "site": SITE, "thread": POST_THREAD, "title": "Posting", "name": "Reader {n}",
+        "email": "reader{n}@example.org", "text": _POST_TEXT,
+    })
+    isso_post = json.dumps({
+        "author": "Reader {n}", "email": "reader{n}@example.org", "text": _POST_TEXT,
+        "title": "Posting",
+    })
+    return [
+        Endpoint("thread_1000", "1,000-comment thread", {
+            "rostra": big, "ceiling": Load("GET", big.path),
+            "isso": Load("GET", f"/?uri={quote(BIG_THREAD)}", {"Origin": ORIGIN}),
+        }),
+        Endpoint("thread_20", "20-comment thread", {
+            "rostra": small, "ceiling": Load("GET", small.path),
+            "isso": Load("GET", f"/?uri={quote(SMALL_THREAD)}", {"Origin": ORIGIN}),
+        }),
+        Endpoint("counts_10", "counts for 10 pages", {
+            "rostra": counts,
+            "isso": Load("POST", "/count", json_headers, json.dumps(COUNT_THREADS)),
+        }),
+        Endpoint("post", "posting a comment", {
+            "rostra": Load("POST", "/api/comments", json_headers, rostra_post),
+            "isso": Load("POST", f"/new?uri={quote(POST_THREAD)}", json_headers, isso_post),
+        }),
+    ]
+
+
+def _parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="short points (2 s) for a first look; the full run uses 5 s")
+    parser.add_argument("--duration", type=float, help="seconds per measured point")
+    parser.add_argument("--connections", default="8,32,64",
+                        help="comma-separated wrk connection counts (default 8,32,64)")
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="wrk's per-request timeout in seconds (default 10)")
+    parser.add_argument("--systems", default=",".join(SYSTEMS),
+                        help="which of rostra,ceiling,isso to measure (rostra is always seeded)")
+    parser.add_argument("--endpoints", default="thread_1000,thread_20,counts_10,post",
+                        help="which endpoints to measure")
+    parser.add_argument("--isso-workers", type=int, default=1,
+                        help="gunicorn sync workers for Isso (default 1, like Rostra's one)")
+    parser.add_argument("--rostra-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for `rostra serve` (repeatable)")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results",
+                        help="where the JSON and Markdown results go")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary directory (databases, logs)")
+    args = parser.parse_args(argv)
+    if args.duration is None:
+        args.duration = 2.0 if args.quick else 5.0
+    args.connections = [int(c) for c in args.connections.split(",")]
+    args.systems = [s for s in args.systems.split(",") if s]
+    args.endpoints = [e for e in args.endpoints.split(",") if e]
+    unknown = set(args.systems) - set(SYSTEMS)
+    if unknown:
+        parser.error(f"unknown systems: {', '.join(sorted(unknown))}")
+    return args
+
+
+def _machine() -> dict[str, Any]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3],
+        "python": platform.python_version(),
+        "uvicorn": importlib.metadata.version("uvicorn"),
+        "rostra": importlib.metadata.version("rostra"),
+        "wrk": wrk_version(),
+    }
+
+
+def _git_commit() -> str | None:
+    proc = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCH_DIR,
+                          capture_output=True, text=True, check=False)
+    return proc.stdout.strip() or None
+
+
+def _seed_both(rostra: Server, isso: Server | None) -> dict[str, Any]:
+    """Seed Rostra and Isso at the same time (each is one process on its own core)."""
+    threads = make_dataset()
+    timings: dict[str, Any] = {}
+    errors: list[BaseException] = []
+
+    def run(name: str, server: Server) -> None:
+        client = JsonClient(server.port, {"Origin": ORIGIN})
+        post = rostra_poster(client, SITE) if name == "rostra" else isso_poster(client)
+        started = time.monotonic()
+        try:
+            timings[name] = {"comments": seed(threads, post),
+                             "seconds": round(time.monotonic() - started, 1)}
+        except BaseException as exc:  # surfaced below, in the main thread
+            errors.append(exc)
+
+    workers = [Thread(target=run, args=("rostra", rostra))]
+    if isso is not None:
+        workers.append(Thread(target=run, args=("isso", isso)))
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise errors[0]
+    return timings
+
+
+def _fetch(server: Server, load: Load) -> bytes:
+    client = JsonClient(server.port, load.headers)
+    body = None if load.body is None else json.loads(load.body.replace("{n}", "0"))
+    return client.call(load.method, load.path, body)[1]
+
+
+def _check_seeded(rostra: Server, isso: Server | None) -> None:
+    """Fail early when the two systems did not store what was posted."""
+    client = JsonClient(rostra.port, {"Origin": ORIGIN})
+    query = urlencode([("site", SITE), ("thread", BIG_THREAD), ("thread", SMALL_THREAD)])
+    counts = json.loads(client.call("GET", f"/api/counts?{query}")[1])["counts"]
+    if [counts[BIG_THREAD], counts[SMALL_THREAD]] != [1000, 20]:
+        raise RuntimeError(f"Rostra counts after seeding: {counts}")
+    if isso is not None:
+        isso_client = JsonClient(isso.port, {"Origin": ORIGIN})
+        got = json.loads(isso_client.call("POST", "/count", [BIG_THREAD, SMALL_THREAD])[1])
+        if got != [1000, 20]:
+            raise RuntimeError(f"Isso counts after seeding: {got}")
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _rps(result: WrkResult | None) -> str:
+    if result is None:
+        return "–"
+    mark = "" if not result.errors else "*"
+    if result.ok == 0:
+        # Nothing finished within the run: all we know is an upper bound.
+        return f"< {1 / result.duration_s:.1f}{mark}"
+    return f"{result.rps:,.0f}{mark}" if result.rps >= 10 else f"{result.rps:.1f}{mark}"
+
+
+def _latency(result: WrkResult | None, duration_s: float) -> tuple[str, str]:
+    if result is None or result.ok == 0:
+        return "–", "–"
+    # wrk only records requests that finish within the run: a p99 near the run's
+    # length is a floor, not a measurement.
+    floor = "≥ " if result.p99_ms >= duration_s * 1000 * 0.5 else ""
+    return _ms(result.p50_ms), floor + _ms(result.p99_ms)
+
+
+def _ratio(a: WrkResult | None, b: WrkResult | None, percent: bool) -> str:
+    if a is None or b is None:
+        return "–"
+    if b.ok == 0:
+        # b finished nothing: compare with the most it could have done, a lower bound.
+        bound = a.rps * b.duration_s
+        return f"> {bound:.0%}" if percent else f"> {bound:,.0f}×"
+    value = a.rps / b.rps
+    return f"{value:.0%}" if percent else f"{value:,.0f}×" if value >= 10 else f"{value:.1f}×"
+
+
+def markdown_table(results: dict[str, dict[str, dict[int, WrkResult]]],
+                   eps: list[Endpoint], connections: list[int], duration_s: float) -> str:
+    rows = [
+        ("| Endpoint | Clients | Rostra req/s | p50 ms | p99 ms | Ceiling req/s "
+         "| Rostra / ceiling | Isso req/s | Isso p50 ms | Isso p99 ms | Rostra / Isso |"),
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for ep in eps:
+        for c in connections:
+            r = results.get("rostra", {}).get(ep.key, {}).get(c)
+            ceil = results.get("ceiling", {}).get(ep.key, {}).get(c)
+            isso = results.get("isso", {}).get(ep.key, {}).get(c)
+            r50, r99 = _latency(r, duration_s)
+            i50, i99 = _latency(isso, duration_s)
+            rows.append(
+                f"| {ep.label} | {c} | {_rps(r)} | {r50} | {r99} | {_rps(ceil)} "
+                f"| {_ratio(r, ceil, True)} | {_rps(isso)} | {i50} | {i99} | {_ratio(r, isso, False)} |"
+            )
+    return "\n".join(rows)
+
+
+def cpu_markdown(results: dict[str, dict[str, dict[int, WrkResult]]], eps: list[Endpoint],
+                 clients: int, alone: dict[str, dict[str, float]]) -> str:
+    """Server CPU per request at ``clients`` (the comparison that other load on the machine
+    moves least; 1000 / ms is the most one fully used core could answer), and the time
+    of one request on an idle server, client included."""
+    def cpu(system: str, key: str) -> float | None:
+        result = results.get(system, {}).get(key, {}).get(clients)
+        return None if result is None else result.cpu_ms_per_request
+
+    def cell(value: float | None) -> str:
+        return "–" if value is None else f"{value:.3f}" if value < 1 else f"{value:,.1f}"
+
+    rows = [
+        (f"| Endpoint | Rostra CPU ms/req ({clients} clients) | Ceiling CPU ms/req "
+         "| Rostra / ceiling by CPU | Isso CPU ms/req | One request alone, ms: Rostra "
+         "| Ceiling | Isso |"),
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for ep in eps:
+        rostra, ceiling, isso = cpu("rostra", ep.key), cpu("ceiling", ep.key), cpu("isso", ep.key)
+        share = f"{ceiling / rostra:.0%}" if rostra and ceiling else "–"
+        single = [cell(alone.get(system, {}).get(ep.key)) for system in SYSTEMS]
+        rows.append(f"| {ep.label} | {cell(rostra)} | {cell(ceiling)} | {share} | {cell(isso)} "
+                    f"| {' | '.join(single)} |")
+    return "\n".join(rows)
+
+
+def bars(results: dict[str, dict[str, dict[int, WrkResult]]]) -> list[dict[str, Any]]:
+    """PRODUCT.md's server bars at 64 clients, each with what was measured and a verdict."""
+    def at(system: str, key: str) -> WrkResult | None:
+        return results.get(system, {}).get(key, {}).get(BAR_CLIENTS)
+
+    found: list[dict[str, Any]] = []
+    for key, label in (("thread_1000", "1,000-comment thread"), ("thread_20", "20-comment thread")):
+        rostra, ceiling = at("rostra", key), at("ceiling", key)
+        if rostra and ceiling and ceiling.rps:
+            share = rostra.rps / ceiling.rps
+            found.append({"bar": f"{label}: ≥ {BAR_SHARE_OF_CEILING:.0%} of the ceiling",
+                          "measured": f"{share:.0%} ({rostra.rps:,.0f} of {ceiling.rps:,.0f}/s)",
+                          "met": share >= BAR_SHARE_OF_CEILING and not rostra.errors})
+        if rostra:
+            found.append({"bar": f"{label}: p99 < {BAR_P99_MS:.0f} ms",
+                          "measured": f"{rostra.p99_ms:.1f} ms",
+                          "met": rostra.p99_ms < BAR_P99_MS and not rostra.errors})
+    for key, label, target in (("counts_10", "counts for 10 pages", BAR_COUNTS_RPS),
+                               ("post", "posting (no classifier)", BAR_POST_RPS)):
+        rostra = at("rostra", key)
+        if rostra:
+            found.append({"bar": f"{label}: ≥ {target:,.0f}/s",
+                          "measured": f"{rostra.rps:,.0f}/s",
+                          "met": rostra.rps >= target and not rostra.errors})
+    return found
+
+
+def bars_markdown(found: list[dict[str, Any]]) -> str:
+    rows = [f"| Bar (at {BAR_CLIENTS} clients) | Measured | Met |", "|---|--:|:-:|"]
+    rows += [f"| {b['bar']} | {b['measured']} | {'yes' if b['met'] else '**no**'} |"
+             for b in found]
+    return "\n".join(rows)
+
+
+def _error_notes(results: dict[str, dict[str, dict[int, WrkResult]]]) -> list[str]:
+    notes = []
+    for system, by_endpoint in results.items():
+        for key, by_clients in by_endpoint.items():
+            for c, result in by_clients.items():
+                if result.errors:
+                    detail = ", ".join(f"{k} {v}" for k, v in result.errors.items())
+                    notes.append(f"{system} {key} at {c} clients: {detail}")
+    return notes
+
+
+def measure(
+    args: argparse.Namespace, servers: dict[str, Server], eps: list[Endpoint], script_dir: Path,
+    alone: dict[str, dict[str, float]],
+) -> dict[str, dict[str, dict[int, WrkResult]]]:
+    """Run every point; ``alone`` gets each system's time for one request with no load."""
+    results: dict[str, dict[str, dict[int, WrkResult]]] = {}
+    for ep in eps:
+        systems = [s for s in args.systems if s in servers and s in ep.loads]
+        for system in systems:
+            # One request first: fills Rostra's page cache and checks the answer is 2xx.
+            servers[system].settle()
+            _fetch(servers[system], ep.loads[system])
+            # Then timed requests one at a time: the latency floor with no load on the
+            # server. Median of five, or of fewer when each takes long (Isso).
+            times: list[float] = []
+            while len(times) < 5 and sum(times) < 2000:
+                started = time.perf_counter()
+                _fetch(servers[system], ep.loads[system])
+                times.append((time.perf_counter() - started) * 1000)
+            alone.setdefault(system, {})[ep.key] = statistics.median(times)
+        for c in args.connections:
+            # Systems take turns at each load so that drift on the machine hits all alike.
+            for system in systems:
+                server = servers[system]
+                server.settle()
+                cpu_before = server.cpu_seconds()
+                result = run_wrk(server.base_url, ep.loads[system], connections=c,
+                                 duration_s=args.duration, timeout_s=args.timeout,
+                                 script_dir=script_dir)
+                result = replace(result, server_cpu_s=server.cpu_seconds() - cpu_before)
+                results.setdefault(system, {}).setdefault(ep.key, {})[c] = result
+                print(f"  {ep.label:22} {system:8} c={c:<3} {_rps(result):>9} req/s  "
+                      f"p50 {result.p50_ms:8.1f} ms  p99 {result.p99_ms:8.1f} ms  "
+                      f"cpu {result.cpu_ms_per_request or 0:7.3f} ms/req"
+                      + (f"  errors {result.errors}" if result.errors else ""), flush=True)
+    return results
+
+
+def main(argv: list[str]) -> int:
+    args = _parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    command = "python bench/server_bench.py" + "".join(f" {shlex.quote(a)}" for a in argv)
+    eps = [ep for ep in endpoints() if ep.key in args.endpoints]
+    machine = _machine()
+    work = Path(tempfile.mkdtemp(prefix="rostra-bench-"))
+    servers: dict[str, Server] = {}
+    started = dt.datetime.now(dt.UTC)
+    ok = False
+    try:
+        print(f"work dir {work}; wrk -t1 (one client thread, so the server keeps a core)",
+              flush=True)
+        rostra = rostra_server(work, SITE, ORIGIN)
+        for name, value in (item.split("=", 1) for item in args.rostra_env):
+            rostra.env[name] = value
+        servers["rostra"] = rostra
+        rostra.start()
+        isso: Server | None = None
+        if "isso" in args.systems:
+            isso_bin = ensure_isso_venv()
+            machine["isso"] = isso_version(isso_bin)
+            isso = isso_server(isso_bin, work, ORIGIN, args.isso_workers)
+            servers["isso"] = isso
+            isso.start()
+        print("seeding 1 thread of 1,000 and 100 threads of 20 comments ...", flush=True)
+        seeding = _seed_both(rostra, isso)
+        _check_seeded(rostra, isso)
+        for server in (rostra, isso):
+            if server is not None:
+                seeding[f"{server.name}_settled_after_s"] = round(server.wait_idle(), 1)
+        print(f"  seeded: {seeding}", flush=True)
+
+        # The ceiling serves the exact bytes Rostra just answered.
+        sizes: dict[str, int] = {}
+        manifest: dict[str, str] = {}
+        for ep in eps:
+            if "ceiling" in ep.loads:
+                body = _fetch(rostra, ep.loads["rostra"])
+                path = work / f"{ep.key}.json"
+                path.write_bytes(body)
+                manifest[ep.loads["ceiling"].path] = str(path)
+                sizes[f"rostra_{ep.key}_bytes"] = len(body)
+                if isso is not None:
+                    sizes[f"isso_{ep.key}_bytes"] = len(_fetch(isso, ep.loads["isso"]))
+        if "ceiling" in args.systems and manifest:
+            manifest_path = work / "ceiling.json"
+            manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+            servers["ceiling"] = ceiling_server(work, manifest_path)
+            servers["ceiling"].start()
+        print(f"  response sizes: {sizes}", flush=True)
+
+        print(f"measuring: {args.duration:g} s per point, connections {args.connections}",
+              flush=True)
+        alone: dict[str, dict[str, float]] = {}
+        results = measure(args, servers, eps, work, alone)
+        machine["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
+
+        table = markdown_table(results, eps, args.connections, args.duration)
+        found = bars(results)
+        notes = _error_notes(results)
+        restarts = {name: s.restarts for name, s in servers.items() if s.restarts}
+        report = "\n\n".join(filter(None, [
+            f"Command: `{command}` ({started:%Y-%m-%d %H:%M} UTC, commit {_git_commit()})",
+            (f"Machine: {machine['cores']} cores ({machine['cpu']}), load average at start "
+             f"{' '.join(machine['loadavg_at_start'])}; Python {machine['python']}, "
+             f"uvicorn {machine['uvicorn']}, {machine.get('isso', 'Isso not run')}, "
+             f"{machine['wrk']}. wrk runs with one thread (-t1) so the server keeps a core; "
+             f"{args.duration:g} s per point."),
+            table,
+            cpu_markdown(results, eps, max(args.connections), alone),
+            bars_markdown(found) if found else "",
+            ("Errors (marked *): " + "; ".join(notes) + ".") if notes else "",
+            (f"Restarted after falling behind: {restarts}.") if restarts else "",
+        ]))
+        print("\n" + report + "\n")
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        stem = args.out / f"server-{started:%Y%m%d-%H%M%S}{'-quick' if args.quick else ''}"
+        stem.with_suffix(".md").write_text(report + "\n", encoding="utf-8")
+        stem.with_suffix(".json").write_text(json.dumps({
+            "command": command,
+            "started_at": started.isoformat(timespec="seconds"),
+            "commit": _git_commit(),
+            "machine": machine,
+            "settings": {"duration_s": args.duration, "connections": args.connections,
+                         "wrk_threads": 1, "wrk_timeout_s": args.timeout,
+                         "isso_workers": args.isso_workers, "rostra_env": args.rostra_env,
+                         "ceiling_uvicorn_flags": list(CEILING_UVICORN_FLAGS)},
+            "seeding": seeding,
+            "sizes": sizes,
+            "results": {system: {key: {str(c): r.as_dict() for c, r in by_c.items()}
+                                 for key, by_c in by_ep.items()}
+                        for system, by_ep in results.items()},
+            "alone_ms": {system: {key: round(ms, 2) for key, ms in by_key.items()}
+                         for system, by_key in alone.items()},
+            "bars": found,
+            "restarts": restarts,
+        }, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {stem}.json and {stem}.md")
+        ok = True
+    finally:
+        for server in servers.values():
+            server.stop()
+        if ok and not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept {work} (logs and databases)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
