@@ -19,7 +19,7 @@ from rostra.core.thread_keys import ThreadKeyError, thread_key
 from rostra.notify import outbox
 from rostra.notify.model import Channel, MessageKind, SubscriptionKind
 from rostra.notify.templates import choose_language
-from rostra.notify.tokens import AddressClaim, NotifyTokens
+from rostra.notify.tokens import AddressClaim
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.store import queries

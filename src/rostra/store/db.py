@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import secrets
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from rostra.store.tables import meta
+
+READER_CONNECTIONS = 16  # idle SQLite readers kept for reuse; more are opened when busy
 
 
 def _engine_url(url: str) -> str:
@@ -42,10 +45,11 @@ class Database:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(_engine_url(url), **kwargs)
         self._write_lock = threading.Lock()
-        # SQLite: one long-lived writer connection, and one reader connection per thread.
-        # Opening a SQLAlchemy Connection per statement costs more than the statement.
+        # SQLite: one long-lived writer connection, and reader connections handed from
+        # thread to thread. Opening a SQLAlchemy Connection costs more than a query.
         self._writer: Connection | None = None
         self._local = threading.local()
+        self._idle_readers: queue.SimpleQueue[Connection] = queue.SimpleQueue()
         self._held: list[Connection] = []
         self._held_lock = threading.Lock()
         if self.is_sqlite:
@@ -57,6 +61,12 @@ class Database:
             self._held.append(conn)
         return conn
 
+    def _forget(self, conn: Connection) -> None:
+        with self._held_lock:
+            if conn in self._held:
+                self._held.remove(conn)
+        conn.close()
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A consistent snapshot for the block's queries."""
@@ -64,15 +74,26 @@ class Database:
             with self.engine.connect() as conn:
                 yield conn
             return
-        local: Connection | None = getattr(self._local, "conn", None)
-        if local is None or local.closed:
-            local = self._local.conn = self._keep(self.engine.connect())
-        conn = local
-        if conn.in_transaction():  # nested read on this thread: share the snapshot
-            yield conn
+        current: Connection | None = getattr(self._local, "conn", None)
+        if current is not None:  # nested read on this thread: share the snapshot
+            yield current
             return
-        with conn.begin():
-            yield conn
+        try:
+            conn = self._idle_readers.get_nowait()
+        except queue.Empty:
+            conn = self._keep(self.engine.connect())
+        self._local.conn = conn
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            self._local.conn = None
+            if conn.closed:
+                pass
+            elif self._idle_readers.qsize() < READER_CONNECTIONS:
+                self._idle_readers.put(conn)
+            else:
+                self._forget(conn)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -98,6 +119,7 @@ class Database:
                 pass
         self._writer = None
         self._local = threading.local()
+        self._idle_readers = queue.SimpleQueue()
         self.engine.dispose()
 
     def secret(self, name: str, nbytes: int = 32) -> str:

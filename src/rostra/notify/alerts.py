@@ -1,0 +1,73 @@
+"""Moderator alerts: held and flagged comments, by email to the site's moderators.
+
+``comment_held`` and ``comment_flagged`` write outbox rows inside the caller's
+transaction, so an alert exists exactly when the change that caused it does.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, select
+
+from rostra.core.errors import InvalidInput
+from rostra.notify import outbox
+from rostra.notify.model import Channel, MessageKind
+from rostra.notify.site_settings import NotifySettings, parse_notify_settings
+from rostra.store.tables import comments, sites, threads
+
+log = logging.getLogger("rostra.notify")
+
+HELD = "held"
+FLAGGED = "flagged"
+
+
+def site_notify_settings(conn: Connection, site_id: str) -> NotifySettings:
+    """The site's ``notifications`` section; defaults (no alerts) when it is unusable."""
+    stored = conn.execute(select(sites.c.settings).where(sites.c.id == site_id)).scalar()
+    section = (stored or {}).get("notifications") if isinstance(stored, dict) else None
+    try:
+        return parse_notify_settings(section)
+    except InvalidInput as exc:
+        log.warning("site %s: ignoring invalid notifications settings: %s", site_id, exc.detail)
+        return NotifySettings()
+
+
+def _alert(conn: Connection, comment_id: int, reason: str, detail: str | None) -> int:
+    row = conn.execute(
+        select(comments.c.id, comments.c.thread_id, threads.c.site_id)
+        .join(threads, threads.c.id == comments.c.thread_id)
+        .where(comments.c.id == comment_id)
+    ).first()
+    if row is None:
+        return 0
+    settings = site_notify_settings(conn, row.site_id)
+    now = datetime.now(UTC)
+    due = now + timedelta(seconds=settings.moderator_digest_seconds) if (
+        settings.moderator_digest
+    ) else now
+    for email in settings.moderator_emails:
+        outbox.enqueue(
+            conn, channel=Channel.EMAIL, kind=MessageKind.MODERATOR,
+            batch_key=f"moderator:{row.site_id}:{email}", recipient=email,
+            payload={"reason": reason, "detail": detail}, now=now, due_at=due,
+            site_id=row.site_id, thread_id=row.thread_id, comment_id=row.id,
+        )
+    return len(settings.moderator_emails)
+
+
+def comment_held(conn: Connection, comment_id: int, detail: str | None = None) -> int:
+    """Alert the site's moderators that a comment waits in the queue; returns how many
+    alerts were written."""
+    return _alert(conn, comment_id, HELD, detail)
+
+
+def comment_flagged(
+    conn: Connection, comment_id: int, *, reason: str | None = None, flags: int | None = None
+) -> int:
+    """Alert the site's moderators that readers flagged a comment. Call it inside the
+    transaction that records the flag; ``reason`` and ``flags`` (the count so far) are
+    shown in the email. Returns how many alerts were written."""
+    parts = [p for p in (reason, f"{flags} flags" if flags else None) if p]
+    return _alert(conn, comment_id, FLAGGED, "; ".join(parts)[:300] or None)

@@ -1,0 +1,44 @@
+"""`rostra worker`: deliver notifications in a process of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Any
+
+import click
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--poll", default=2.0, show_default=True, type=float,
+              help="Seconds between looks at the outbox when idle.")
+@click.pass_obj
+def worker_command(state: Any, once: bool, poll: float) -> None:
+    """Deliver notification emails and webhooks (set `worker = false` for `serve` then,
+    or keep both: several workers share the outbox safely)."""
+    from rostra import logs
+    from rostra.cli import _services
+    from rostra.notify.install import build_runtime
+
+    settings = state.settings
+    logs.configure(settings.log_level, settings.log_format)
+    services = _services(settings)
+    rt = build_runtime(services, poll_seconds=poll)
+
+    async def main() -> int:
+        if once:
+            return await rt.worker.run_once()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await rt.worker.run(stop)
+        return 0
+
+    try:
+        handled = asyncio.run(main())
+    finally:
+        services.db.dispose()
+    if once:
+        click.echo(f"delivered {handled} batch(es)")

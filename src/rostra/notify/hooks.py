@@ -1,0 +1,195 @@
+"""What a change to a comment causes: subscriber emails, moderator alerts, webhooks.
+
+``OutboxHook`` runs inside the comment's write transaction (``CommentService.tx_hooks``)
+and only writes outbox rows; the worker delivers them after commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select
+
+from rostra.config import Settings
+from rostra.core.models import CommentState
+from rostra.notify import alerts, outbox
+from rostra.notify.model import Channel, MessageKind, SubscriptionKind, WebhookEvent
+from rostra.services.comments import CommentEvent, EventKind
+from rostra.services.serialise import iso
+from rostra.store import queries
+from rostra.store.notify_tables import (
+    notify_addresses,
+    notify_announced,
+    notify_subscription_comments,
+    notify_subscriptions,
+    notify_webhooks,
+)
+from rostra.store.tables import comments
+
+# A held comment that gets approved is news; one restored from spam or rejection is too.
+ANNOUNCE_FROM = {CommentState.PENDING, CommentState.SPAM, CommentState.REJECTED}
+
+
+def comment_url(thread_url: str | None, comment_id: int) -> str | None:
+    """Where a comment is read: the page, at the widget's anchor for the comment."""
+    return f"{thread_url}#comment-{comment_id}" if thread_url else None
+
+
+def webhook_payload(
+    event: WebhookEvent, site_id: str, thread: Row[Any], comment: Row[Any], delivery: str
+) -> dict[str, Any]:
+    """The JSON body of a webhook call (docs/notifications.md shows it)."""
+    return {
+        "event": event.value,
+        "delivery": delivery,
+        "occurred_at": iso(datetime.now(UTC)),
+        "site": site_id,
+        "thread": {"id": thread.id, "key": thread.key, "url": thread.url,
+                   "title": thread.title},
+        "comment": {
+            "id": comment.id, "parent_id": comment.parent_id, "state": comment.state,
+            "author": {"name": comment.author_name, "website": comment.author_website},
+            "text": comment.text, "html": comment.html,
+            "created_at": iso(comment.created_at), "edited_at": iso(comment.edited_at),
+            "url": comment_url(thread.url, comment.id),
+        },
+    }
+
+
+class OutboxHook:
+    """The transaction hook: turns comment events into outbox rows."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.settings.smtp_host)
+
+    def __call__(self, conn: Connection, event: CommentEvent) -> None:
+        hook_events: list[WebhookEvent] = []
+        if event.kind is EventKind.CREATED:
+            hook_events.append(WebhookEvent.CREATED)
+            if event.new_state is CommentState.APPROVED:
+                self.announce(conn, event)
+            elif event.new_state is CommentState.PENDING:
+                alerts.comment_held(conn, event.comment_id)
+        elif event.kind is EventKind.STATE_CHANGED:
+            if event.new_state is CommentState.APPROVED:
+                hook_events.append(WebhookEvent.APPROVED)
+                if event.old_state in ANNOUNCE_FROM:
+                    self.announce(conn, event)
+            elif event.new_state is CommentState.DELETED:
+                hook_events.append(WebhookEvent.DELETED)
+            elif event.new_state is CommentState.PENDING and event.actor is None:
+                # An edit sent an approved comment back to the queue.
+                alerts.comment_held(conn, event.comment_id, "edited")
+        if hook_events:
+            self.webhooks(conn, event, hook_events)
+
+    # -- subscribers ---------------------------------------------------------
+
+    def announce(self, conn: Connection, event: CommentEvent) -> None:
+        """Queue the comment for every confirmed subscriber it concerns, once per comment."""
+        if not self.email_enabled:
+            return
+        if conn.execute(
+            select(notify_announced.c.comment_id)
+            .where(notify_announced.c.comment_id == event.comment_id)
+        ).first() is not None:
+            return  # approved once before: subscribers heard of it then
+        now = datetime.now(UTC)
+        conn.execute(insert(notify_announced).values(comment_id=event.comment_id,
+                                                     announced_at=now))
+        comment = queries.comment_row(conn, event.comment_id)
+        if comment is None:
+            return
+        subs = conn.execute(
+            select(
+                notify_subscriptions.c.id, notify_subscriptions.c.kind,
+                notify_subscriptions.c.address_id, notify_subscriptions.c.base_url,
+                notify_addresses.c.email,
+            )
+            .join(notify_addresses, notify_addresses.c.id == notify_subscriptions.c.address_id)
+            .where(
+                notify_subscriptions.c.site_id == event.site_id,
+                notify_subscriptions.c.thread_key == event.thread_key,
+                notify_addresses.c.confirmed_at.is_not(None),
+                notify_addresses.c.bounced_at.is_(None),
+            )
+            .order_by(notify_subscriptions.c.id)
+        ).all()
+        if not subs:
+            return
+        author_email = (comment.author_email or "").lower()
+        # Subscriptions that follow this very comment belong to its author.
+        own = set(self._following(conn, comment.id))
+        parent_email, parent_followers = "", set()
+        if comment.parent_id is not None:
+            parent_email = (conn.execute(
+                select(func.lower(func.coalesce(comments.c.author_email, "")))
+                .where(comments.c.id == comment.parent_id)
+            ).scalar() or "")
+            parent_followers = set(self._following(conn, comment.parent_id))
+        own_addresses = {s.address_id for s in subs if s.id in own}
+        chosen: dict[int, tuple[Any, bool]] = {}
+        for sub in subs:
+            if sub.email == author_email or sub.address_id in own_addresses:
+                continue  # never tell authors about their own comments
+            if sub.kind == SubscriptionKind.REPLIES.value:
+                is_reply = comment.parent_id is not None and (
+                    (parent_email and sub.email == parent_email) or sub.id in parent_followers
+                )
+                if is_reply:
+                    chosen[sub.address_id] = (sub, True)
+            elif sub.address_id not in chosen:
+                chosen[sub.address_id] = (sub, False)
+        due = now + timedelta(seconds=self.settings.notify_batch_seconds)
+        for sub, reply_to_you in chosen.values():
+            outbox.enqueue(
+                conn, channel=Channel.EMAIL, kind=MessageKind.DIGEST,
+                batch_key=f"digest:{sub.address_id}:{event.thread_id}", recipient=sub.email,
+                payload={"reply_to_you": bool(reply_to_you), "kind": sub.kind,
+                         "base_url": sub.base_url},
+                now=now, due_at=due, address_id=sub.address_id, subscription_id=sub.id,
+                site_id=event.site_id, thread_id=event.thread_id, comment_id=comment.id,
+            )
+
+    @staticmethod
+    def _following(conn: Connection, comment_id: int) -> list[int]:
+        return list(conn.execute(
+            select(notify_subscription_comments.c.subscription_id)
+            .where(notify_subscription_comments.c.comment_id == comment_id)
+        ).scalars())
+
+    # -- webhooks ------------------------------------------------------------
+
+    def webhooks(
+        self, conn: Connection, event: CommentEvent, names: list[WebhookEvent]
+    ) -> None:
+        hooks = conn.execute(
+            select(notify_webhooks).where(
+                notify_webhooks.c.site_id == event.site_id, notify_webhooks.c.active.is_(True)
+            )
+        ).all()
+        if not hooks:
+            return
+        comment = queries.comment_row(conn, event.comment_id)
+        thread = queries.thread_by_id(conn, event.thread_id)
+        if comment is None or thread is None:
+            return
+        now = datetime.now(UTC)
+        for hook in hooks:
+            for name in names:
+                if name.value not in (hook.events or []):
+                    continue
+                delivery = secrets.token_hex(12)
+                outbox.enqueue(
+                    conn, channel=Channel.WEBHOOK, kind=MessageKind.WEBHOOK,
+                    batch_key=f"webhook:{hook.id}:{delivery}", recipient=hook.url[:320],
+                    payload=webhook_payload(name, event.site_id, thread, comment, delivery),
+                    now=now, due_at=now, webhook_id=hook.id, site_id=event.site_id,
+                    thread_id=event.thread_id, comment_id=event.comment_id,
+                )

@@ -1,0 +1,151 @@
+"""The outbox: messages written with the change that causes them, claimed by workers.
+
+Rows sharing a ``batch_key`` leave as one message once the earliest of them is due.
+A worker claims rows with ``UPDATE … WHERE claimed_at IS NULL`` (and, on PostgreSQL,
+first ``SELECT … FOR UPDATE SKIP LOCKED`` so that workers pass each other by), so each
+row belongs to one worker at a time; a claim older than the lease is taken to be a
+dead worker's and may be claimed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from rostra.notify.model import Channel, MessageKind
+from rostra.store.notify_tables import notify_outbox as outbox
+
+
+def enqueue(
+    conn: Connection,
+    *,
+    channel: Channel,
+    kind: MessageKind,
+    batch_key: str,
+    recipient: str,
+    payload: dict[str, Any],
+    now: datetime,
+    due_at: datetime,
+    address_id: int | None = None,
+    subscription_id: int | None = None,
+    webhook_id: int | None = None,
+    site_id: str | None = None,
+    thread_id: int | None = None,
+    comment_id: int | None = None,
+) -> None:
+    """Add one message part inside the caller's transaction."""
+    conn.execute(
+        insert(outbox).values(
+            channel=channel.value, kind=kind.value, batch_key=batch_key[:200],
+            recipient=recipient, address_id=address_id, subscription_id=subscription_id,
+            webhook_id=webhook_id, site_id=site_id, thread_id=thread_id, comment_id=comment_id,
+            payload=payload, created_at=now, due_at=due_at, attempts=0,
+        )
+    )
+
+
+def _claimable(stale_before: datetime) -> ColumnElement[bool]:
+    return and_(
+        outbox.c.sent_at.is_(None),
+        outbox.c.failed_at.is_(None),
+        or_(outbox.c.claimed_at.is_(None), outbox.c.claimed_at < stale_before),
+    )
+
+
+def due_batches(
+    conn: Connection, now: datetime, stale_before: datetime, limit: int
+) -> list[str]:
+    """Batch keys whose earliest claimable row is due, oldest first."""
+    earliest = func.min(outbox.c.due_at)
+    rows = conn.execute(
+        select(outbox.c.batch_key)
+        .where(_claimable(stale_before))
+        .group_by(outbox.c.batch_key)
+        .having(earliest <= now)
+        .order_by(earliest)
+        .limit(limit)
+    ).all()
+    return [row.batch_key for row in rows]
+
+
+def next_due(conn: Connection, stale_before: datetime) -> datetime | None:
+    """When the next claimable row falls due (None when there is none)."""
+    value: datetime | None = conn.execute(
+        select(func.min(outbox.c.due_at)).where(_claimable(stale_before))
+    ).scalar()
+    return value
+
+
+def claim(
+    conn: Connection,
+    batch_key: str,
+    worker_id: str,
+    now: datetime,
+    stale_before: datetime,
+    *,
+    skip_locked: bool,
+) -> list[Row[Any]]:
+    """Claim every claimable row of a batch for ``worker_id``; the rows it got."""
+    condition = and_(outbox.c.batch_key == batch_key, _claimable(stale_before))
+    if skip_locked:
+        ids = list(
+            conn.execute(
+                select(outbox.c.id).where(condition).with_for_update(skip_locked=True)
+            ).scalars()
+        )
+        if not ids:
+            return []
+        condition = and_(outbox.c.id.in_(ids), _claimable(stale_before))
+    rows = conn.execute(
+        update(outbox)
+        .where(condition)
+        .values(claimed_at=now, claimed_by=worker_id)
+        .returning(*outbox.c)
+    ).all()
+    return sorted(rows, key=lambda r: r.id)
+
+
+def _mine(ids: Sequence[int], worker_id: str) -> ColumnElement[bool]:
+    return and_(outbox.c.id.in_(list(ids)), outbox.c.claimed_by == worker_id,
+                outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None))
+
+
+def mark_sent(conn: Connection, ids: Sequence[int], worker_id: str, now: datetime) -> int:
+    """Record delivery; returns how many of the rows were still this worker's."""
+    return conn.execute(
+        update(outbox).where(_mine(ids, worker_id)).values(sent_at=now)
+    ).rowcount
+
+
+def mark_failed(
+    conn: Connection, ids: Sequence[int], worker_id: str, now: datetime, reason: str
+) -> None:
+    """Give the rows up for good (a permanent error, or nothing left to send)."""
+    conn.execute(
+        update(outbox).where(_mine(ids, worker_id)).values(
+            failed_at=now, last_error=reason[:1000], attempts=outbox.c.attempts + 1
+        )
+    )
+
+
+def reschedule(
+    conn: Connection, ids: Sequence[int], worker_id: str, due_at: datetime, reason: str
+) -> None:
+    """Hand the rows back for another attempt at ``due_at``."""
+    conn.execute(
+        update(outbox).where(_mine(ids, worker_id)).values(
+            claimed_at=None, claimed_by=None, due_at=due_at, last_error=reason[:1000],
+            attempts=outbox.c.attempts + 1,
+        )
+    )
+
+
+def release(conn: Connection, ids: Sequence[int], worker_id: str) -> None:
+    """Hand the rows back untried (the worker is stopping)."""
+    conn.execute(
+        update(outbox).where(_mine(ids, worker_id)).values(claimed_at=None, claimed_by=None)
+    )

@@ -1,0 +1,97 @@
+"""Webhooks of a site: register, list, remove (the staff API's door)."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, insert, select
+
+from rostra.core.errors import InvalidInput, NotFound
+from rostra.notify.model import WebhookEvent
+from rostra.notify.webhooks import check_url, is_public
+from rostra.services.serialise import iso
+from rostra.services.sites import SiteService
+from rostra.store.db import Database
+from rostra.store.notify_tables import notify_webhooks
+
+MAX_PER_SITE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class NewWebhook:
+    url: str
+    events: tuple[str, ...] = tuple(e.value for e in WebhookEvent)
+    secret: str | None = None
+
+
+def webhook_json(row: Any, *, with_secret: bool = False) -> dict[str, Any]:
+    out = {"id": row.id, "site": row.site_id, "url": row.url, "events": list(row.events),
+           "active": row.active, "created_at": iso(row.created_at)}
+    if with_secret:
+        out["secret"] = row.secret
+    return out
+
+
+class WebhookRegistry:
+    def __init__(self, db: Database, sites: SiteService, allow_private: bool) -> None:
+        self.db = db
+        self.sites = sites
+        self.allow_private = allow_private
+
+    def add(self, site_id: str, new: NewWebhook) -> dict[str, Any]:
+        """Register a webhook; the answer is the only one that shows its secret."""
+        self.sites.get(site_id)
+        try:
+            url = check_url(new.url.strip())
+        except ValueError as exc:
+            raise InvalidInput(f"url: {exc}") from None
+        host = urlsplit(url).hostname or ""
+        try:
+            literal = ipaddress.ip_address(host)
+        except ValueError:
+            literal = None
+        if literal is not None and not self.allow_private and not is_public(str(literal)):
+            raise InvalidInput("url: private and loopback addresses are not allowed")
+        known = {e.value for e in WebhookEvent}
+        events = tuple(dict.fromkeys(new.events))
+        if not events or not set(events) <= known:
+            raise InvalidInput(f"events: a non-empty list of {', '.join(sorted(known))}")
+        secret = new.secret or secrets.token_urlsafe(32)
+        if not 16 <= len(secret) <= 200:
+            raise InvalidInput("secret: 16 to 200 characters")
+        with self.db.write() as conn:
+            count = len(conn.execute(select(notify_webhooks.c.id)
+                                     .where(notify_webhooks.c.site_id == site_id)).all())
+            if count >= MAX_PER_SITE:
+                raise InvalidInput(f"a site may have at most {MAX_PER_SITE} webhooks")
+            new_id = conn.execute(
+                insert(notify_webhooks).values(
+                    site_id=site_id, url=url, secret=secret, events=list(events), active=True,
+                    created_at=datetime.now(UTC),
+                ).returning(notify_webhooks.c.id)
+            ).scalar_one()
+            row = conn.execute(select(notify_webhooks)
+                               .where(notify_webhooks.c.id == new_id)).one()
+        return webhook_json(row, with_secret=True)
+
+    def of_site(self, site_id: str) -> list[dict[str, Any]]:
+        self.sites.get(site_id)
+        with self.db.read() as conn:
+            rows = conn.execute(select(notify_webhooks)
+                                .where(notify_webhooks.c.site_id == site_id)
+                                .order_by(notify_webhooks.c.id)).all()
+        return [webhook_json(r) for r in rows]
+
+    def remove(self, site_id: str, webhook_id: int) -> None:
+        """Remove a webhook; its undelivered calls go with it."""
+        with self.db.write() as conn:
+            gone = conn.execute(delete(notify_webhooks).where(
+                notify_webhooks.c.id == webhook_id, notify_webhooks.c.site_id == site_id
+            )).rowcount
+        if not gone:
+            raise NotFound(f"no webhook {webhook_id} on site {site_id!r}")

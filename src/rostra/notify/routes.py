@@ -1,0 +1,294 @@
+"""Notification routes: subscribing (write tier), the pages behind email links,
+Atom feeds (read tier) and webhook management (owner tier)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, quote
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from rostra.api.staff_auth import Role, Staff, current_staff, require_role
+from rostra.core.errors import NotFound
+from rostra.core.thread_keys import ThreadKeyError, thread_key
+from rostra.notify import feeds
+from rostra.notify.registry import NewWebhook
+from rostra.notify.runtime import NotifyRuntime
+from rostra.notify.templates import catalog, choose_language, render_page
+from rostra.notify.worker import base_url
+from rostra.services.subscriptions import SubscribeRequest
+from rostra.store import queries
+
+subscriptions = APIRouter(prefix="/api", tags=["notifications"])
+pages = APIRouter(prefix="/notify", include_in_schema=False)
+feed_routes = APIRouter(prefix="/feeds", tags=["feeds"])
+staff = APIRouter(prefix="/api/admin", tags=["webhooks"])
+
+PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                "X-Robots-Tag": "noindex"}
+
+
+def runtime(request: Request) -> NotifyRuntime:
+    value: NotifyRuntime = request.app.state.notify
+    return value
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def _base(request: Request) -> str:
+    return base_url(runtime(request).settings, str(request.base_url))
+
+
+# -- write tier --------------------------------------------------------------
+
+
+class SubscriptionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    site: str | None = Field(None, max_length=64, description="Site id; default: by Origin")
+    thread: str = Field(..., min_length=1, max_length=1000,
+                        description="Thread id, path or URL of the page")
+    email: str = Field(..., max_length=320, description="Where to send; never shown")
+    kind: Literal["thread", "replies"] = Field(
+        "thread", description="thread: new follow-up comments; replies: replies to my comments"
+    )
+    language: str | None = Field(None, max_length=35,
+                                 description="Language of the emails (default: Accept-Language)")
+    comment_id: int | None = Field(
+        None, ge=1, description="replies: also follow this comment of mine (send its edit "
+        "token as X-Rostra-Edit-Token)",
+    )
+
+
+class SubscriptionAccepted(BaseModel):
+    status: Literal["accepted"]
+
+
+@subscriptions.post("/subscriptions", status_code=202, response_model=SubscriptionAccepted,
+                    summary="Notify me of new comments or of replies")
+async def subscribe(request: Request, body: SubscriptionIn) -> Response:
+    # POST /api/subscriptions — the "Notify of" choice; the answer never tells whether the
+    # address is known or confirmed (that would leak who reads what).
+    rt = runtime(request)
+    await run_in_threadpool(
+        rt.subscriptions.subscribe,
+        SubscribeRequest(thread=body.thread, email=body.email, kind=body.kind, site=body.site,
+                         language=body.language, comment_id=body.comment_id),
+        origin=request.headers.get("origin"),
+        edit_token=request.headers.get("x-rostra-edit-token"),
+        accept_language=request.headers.get("accept-language"),
+        base_url=_base(request),
+    )
+    rt.wake()
+    return _json({"status": "accepted"}, 202)
+
+
+# -- pages behind email links ------------------------------------------------
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = (await request.body()).decode("utf-8", "replace")
+    return {k: v[0] for k, v in parse_qs(body, max_num_fields=20).items()}
+
+
+def _page(name: str, language: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(render_page(name, language, **context), status_code=status,
+                        headers=PAGE_HEADERS)
+
+
+def _fallback_language(request: Request) -> str:
+    return choose_language(None, request.headers.get("accept-language"))
+
+
+@pages.get("/confirm")
+def confirm_page(request: Request, token: str = "") -> HTMLResponse:
+    # GET /notify/confirm — shows a button: link scanners that fetch every URL in an
+    # email must not confirm on the reader's behalf.
+    rt = runtime(request)
+    address = rt.subscriptions.address_of(rt.tokens.check_confirm(token))
+    if address is None:
+        return _page("confirm", _fallback_language(request), 400, invalid=True)
+    subs = rt.subscriptions.subscriptions_of(address.id)
+    return _page("confirm", address.language, invalid=False,
+                 confirmed=address.confirmed_at is not None, email=address.email,
+                 site_name=subs[0].site_name if subs else "", token=token,
+                 action="/notify/confirm")
+
+
+@pages.post("/confirm")
+async def confirm(request: Request) -> HTMLResponse:
+    # POST /notify/confirm — double opt-in done
+    rt = runtime(request)
+    token = (await _form(request)).get("token", "")
+    address = await run_in_threadpool(rt.subscriptions.confirm, rt.tokens.check_confirm(token))
+    if address is None:
+        return _page("confirm", _fallback_language(request), 400, invalid=True)
+    return _page("confirm", address.language, invalid=False, confirmed=True,
+                 email=address.email, site_name="", token="", action="")
+
+
+def _manage(request: Request, token: str, message: str | None = None) -> HTMLResponse:
+    rt = runtime(request)
+    address = rt.subscriptions.address_of(rt.tokens.check_address(token))
+    if address is None:
+        return _page("manage", _fallback_language(request), 400, invalid=True)
+    t = catalog(address.language)
+    subs = [
+        {"id": s.id, "title": s.title, "url": s.url, "site_name": s.site_name,
+         "kind_label": t[f"kind_{s.kind.value}"]}
+        for s in rt.subscriptions.subscriptions_of(address.id)
+    ]
+    return _page("manage", address.language, invalid=False, email=address.email,
+                 subscriptions=subs, token=token, action="/notify/manage", message=message)
+
+
+@pages.get("/manage")
+def manage_page(request: Request, token: str = "") -> HTMLResponse:
+    # GET /notify/manage — every subscription of the address, each with a way to end it
+    return _manage(request, token)
+
+
+@pages.post("/manage")
+async def manage(request: Request) -> HTMLResponse:
+    # POST /notify/manage — end=<subscription id> or end=all
+    rt = runtime(request)
+    form = await _form(request)
+    token = form.get("token", "")
+    claim = rt.tokens.check_address(token)
+    address = await run_in_threadpool(rt.subscriptions.address_of, claim)
+    message = None
+    if address is not None:
+        end = form.get("end", "")
+        ids = None if end == "all" else [int(end)] if end.isdigit() else []
+        if ids != []:
+            await run_in_threadpool(rt.subscriptions.end, address.id, ids)
+            message = catalog(address.language)["page_ended"]
+    return await run_in_threadpool(_manage, request, token, message)
+
+
+@pages.post("/unsubscribe")
+async def one_click_unsubscribe(request: Request, token: str = "") -> Response:
+    # POST /notify/unsubscribe — RFC 8058 one-click: ends what the email was about
+    # (every subscription of the address for a confirmation email).
+    rt = runtime(request)
+    claim = rt.tokens.check_address(token)
+    address = await run_in_threadpool(rt.subscriptions.address_of, claim)
+    if address is None or claim is None:
+        return Response("This link is not valid or has expired.\n", status_code=400,
+                        media_type="text/plain; charset=utf-8", headers=PAGE_HEADERS)
+    ids = list(claim.subscription_ids) or None
+    await run_in_threadpool(rt.subscriptions.end, address.id, ids)
+    return Response(catalog(address.language)["page_ended"] + "\n",
+                    media_type="text/plain; charset=utf-8", headers=PAGE_HEADERS)
+
+
+@pages.get("/unsubscribe")
+def unsubscribe_page(token: str = "") -> Response:
+    # GET /notify/unsubscribe — a mail client that opens the header link gets the page
+    # where the reader decides; a GET never unsubscribes.
+    return RedirectResponse(f"/notify/manage?token={quote(token)}", status_code=303)
+
+
+# -- read tier: feeds --------------------------------------------------------
+
+
+def _feed_response(body: bytes) -> Response:
+    return Response(body, media_type=feeds.CONTENT_TYPE,
+                    headers={"Cache-Control": "public, max-age=60"})
+
+
+@feed_routes.get("/{site_id}.atom", summary="Newest approved comments of a site (Atom)",
+                 response_class=Response)
+def site_feed(request: Request, site_id: str) -> Response:
+    # GET /feeds/{site}.atom
+    svc = request.app.state.services
+    site = svc.sites.get(site_id)
+    with svc.db.read() as conn:
+        rows = feeds.recent_comments(conn, site.id)
+    base = _base(request)
+    return _feed_response(feeds.build_feed(
+        feed_id=f"urn:rostra:{site.id}:comments", title=f"{site.name}: comments",
+        self_url=f"{base}/feeds/{quote(site.id)}.atom", page_url=None, rows=rows,
+        site_id=site.id, updated_fallback=datetime.now(UTC).replace(microsecond=0),
+    ))
+
+
+@feed_routes.get("/{site_id}/thread.atom", summary="Newest approved comments of a thread (Atom)",
+                 response_class=Response)
+def thread_feed(
+    request: Request, site_id: str,
+    thread: Annotated[str, Query(max_length=1000, description="Thread id, path or URL")],
+) -> Response:
+    # GET /feeds/{site}/thread.atom?thread=…
+    svc = request.app.state.services
+    site = svc.sites.get(site_id)
+    try:
+        key = thread_key(thread)
+    except ThreadKeyError:
+        raise NotFound("no such thread", code="thread_not_found") from None
+    with svc.db.read() as conn:
+        row = queries.find_thread(conn, site.id, key)
+        if row is None:
+            raise NotFound("no such thread", code="thread_not_found")
+        rows = feeds.recent_comments(conn, site.id, row.id)
+    base = _base(request)
+    return _feed_response(feeds.build_feed(
+        feed_id=f"urn:rostra:{site.id}:thread:{row.id}",
+        title=f"{row.title or row.url or row.key} ({site.name})",
+        self_url=f"{base}/feeds/{quote(site.id)}/thread.atom?thread={quote(thread, safe='')}",
+        page_url=row.url, rows=rows, site_id=site.id, updated_fallback=row.created_at,
+    ))
+
+
+# -- owner tier: webhooks ----------------------------------------------------
+
+
+EventName = Literal["comment.created", "comment.approved", "comment.deleted"]
+
+
+def _all_events() -> list[EventName]:
+    return ["comment.created", "comment.approved", "comment.deleted"]
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(..., max_length=2000, description="http(s) URL that receives the POSTs")
+    events: list[EventName] = Field(default_factory=_all_events)
+    secret: str | None = Field(None, min_length=16, max_length=200,
+                               description="HMAC key; default: generated and returned once")
+
+
+StaffDep = Annotated[Staff, Depends(current_staff)]
+
+
+@staff.get("/sites/{site_id}/webhooks", summary="List a site's webhooks")
+def list_webhooks(request: Request, site_id: str, who: StaffDep) -> Response:
+    # GET /api/admin/sites/{site}/webhooks — secrets are not shown again
+    require_role(who, site_id, Role.OWNER)
+    return _json({"webhooks": runtime(request).webhooks.of_site(site_id)})
+
+
+@staff.post("/sites/{site_id}/webhooks", status_code=201, summary="Add a webhook")
+def add_webhook(request: Request, site_id: str, body: WebhookIn, who: StaffDep) -> Response:
+    # POST /api/admin/sites/{site}/webhooks — the answer carries the secret, once
+    require_role(who, site_id, Role.OWNER)
+    hook = runtime(request).webhooks.add(
+        site_id, NewWebhook(url=body.url, events=tuple(body.events), secret=body.secret))
+    return _json({"webhook": hook}, 201)
+
+
+@staff.delete("/sites/{site_id}/webhooks/{webhook_id}", status_code=204,
+              summary="Remove a webhook")
+def remove_webhook(request: Request, site_id: str, webhook_id: int, who: StaffDep) -> Response:
+    # DELETE /api/admin/sites/{site}/webhooks/{id}
+    require_role(who, site_id, Role.OWNER)
+    runtime(request).webhooks.remove(site_id, webhook_id)
+    return Response(status_code=204)

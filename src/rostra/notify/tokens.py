@@ -1,0 +1,58 @@
+"""Signed, expiring tokens in notification links (confirm, manage, unsubscribe)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+CONFIRM_MAX_AGE = 14 * 86400
+ADDRESS_MAX_AGE = 180 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class AddressClaim:
+    """Who a link speaks for: an address, and optionally the subscriptions an email
+    was about (one-click unsubscribe ends exactly those)."""
+
+    address_id: int
+    email: str
+    subscription_ids: tuple[int, ...] = ()
+
+
+class NotifyTokens:
+    """Signs link tokens with the server's secret; the address is checked again on use,
+    so a token outlives neither its address nor its expiry."""
+
+    def __init__(self, secret: str) -> None:
+        self._confirm = URLSafeTimedSerializer(secret, salt="rostra.notify.confirm")
+        self._address = URLSafeTimedSerializer(secret, salt="rostra.notify.address")
+
+    def confirm_token(self, address_id: int, email: str) -> str:
+        return self._confirm.dumps({"a": address_id, "e": email})
+
+    def address_token(
+        self, address_id: int, email: str, subscription_ids: tuple[int, ...] = ()
+    ) -> str:
+        return self._address.dumps({"a": address_id, "e": email, "s": list(subscription_ids)})
+
+    def check_confirm(self, token: str) -> AddressClaim | None:
+        return _claim(self._confirm, token, CONFIRM_MAX_AGE)
+
+    def check_address(self, token: str) -> AddressClaim | None:
+        return _claim(self._address, token, ADDRESS_MAX_AGE)
+
+
+def _claim(serializer: URLSafeTimedSerializer, token: str, max_age: int) -> AddressClaim | None:
+    if not token or len(token) > 2000:
+        return None
+    try:
+        data = serializer.loads(token, max_age=max_age)
+    except BadSignature:  # includes SignatureExpired
+        return None
+    if not isinstance(data, dict):
+        return None
+    address_id, email, subs = data.get("a"), data.get("e"), data.get("s", [])
+    if not isinstance(address_id, int) or not isinstance(email, str) or not isinstance(subs, list):
+        return None
+    return AddressClaim(address_id, email, tuple(int(s) for s in subs if isinstance(s, int)))

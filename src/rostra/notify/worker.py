@@ -1,0 +1,383 @@
+"""The delivery worker: claims due outbox batches and sends them, with retries.
+
+Run inside ``rostra serve`` (setting ``worker``) or alone as ``rostra worker``; any number
+of workers may share one database. A batch is marked sent right after the transport
+accepted it, so a worker that stops between two batches loses and repeats nothing; one
+killed while claiming leaves a claim that another worker takes over after the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Row, select
+
+from rostra.config import Settings
+from rostra.core.models import CommentState
+from rostra.notify import outbox
+from rostra.notify.hooks import comment_url
+from rostra.notify.mail import SmtpTransport, build_message
+from rostra.notify.model import MessageKind, TransportError
+from rostra.notify.templates import catalog, render_email
+from rostra.notify.tokens import NotifyTokens
+from rostra.notify.webhooks import WebhookTransport
+from rostra.services.subscriptions import mark_bounced
+from rostra.store.db import Database
+from rostra.store.notify_tables import notify_addresses, notify_subscriptions, notify_webhooks
+from rostra.store.tables import comments, sites, threads
+
+log = logging.getLogger("rostra.notify")
+
+
+class MailTransport(Protocol):
+    async def send(self, message: Any, recipient: str) -> None: ...
+
+
+class HookTransport(Protocol):
+    async def send(self, url: str, secret: str, body: bytes, event: str,
+                   delivery: str) -> None: ...
+
+
+class Dropped(Exception):
+    """Nothing to send for this batch any more (address gone or bounced, comments gone)."""
+
+
+def base_url(settings: Settings, fallback: str | None) -> str:
+    """Links point at ``public_url``, else where the reader reached us, else host:port."""
+    for candidate in (settings.public_url, fallback):
+        if candidate:
+            return candidate.rstrip("/")
+    return f"http://{settings.host}:{settings.port}"
+
+
+class Worker:
+    """Delivers the outbox. ``run`` loops until stopped; ``run_once`` delivers what is
+    due now and returns how many batches it handled."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        tokens: NotifyTokens,
+        *,
+        mail: MailTransport | None = None,
+        webhooks: HookTransport | None = None,
+        worker_id: str | None = None,
+        poll_seconds: float = 5.0,
+        lease_seconds: float = 300.0,
+        retry_base_seconds: float = 30.0,
+        retry_max_seconds: float = 6 * 3600.0,
+        max_attempts: int = 12,
+        batch_limit: int = 50,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.tokens = tokens
+        self.mail: MailTransport = mail or SmtpTransport(settings)
+        self.webhooks: HookTransport = webhooks or WebhookTransport(
+            settings.allow_private_webhooks
+        )
+        self.worker_id = worker_id or (
+            f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(3)}"
+        )
+        self.poll_seconds = poll_seconds
+        self.lease = timedelta(seconds=lease_seconds)
+        self.retry_base_seconds = retry_base_seconds
+        self.retry_max_seconds = retry_max_seconds
+        self.max_attempts = max_attempts
+        self.batch_limit = batch_limit
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wakeup: asyncio.Event | None = None
+
+    # -- the loop ------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look at the outbox now (thread-safe; a comment listener calls it after commit)."""
+        loop, event = self._loop, self._wakeup
+        if loop is not None and event is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(event.set)
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Deliver until ``stop`` is set or the task is cancelled."""
+        self._loop = asyncio.get_running_loop()
+        self._wakeup = asyncio.Event()
+        log.info("notification worker %s started", self.worker_id)
+        try:
+            while stop is None or not stop.is_set():
+                self._wakeup.clear()
+                try:
+                    handled = await self.run_once()
+                except Exception:  # a broken row or a database hiccup: keep serving
+                    log.exception("notification worker pass failed")
+                    handled = 0
+                if handled:
+                    continue
+                delay = await asyncio.to_thread(self._seconds_to_next_due)
+                waiters = [asyncio.ensure_future(self._wakeup.wait())]
+                if stop is not None:
+                    waiters.append(asyncio.ensure_future(stop.wait()))
+                _done, pending = await asyncio.wait(
+                    waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in pending:
+                    task.cancel()
+        finally:
+            self._loop = self._wakeup = None
+            log.info("notification worker %s stopped", self.worker_id)
+
+    def _seconds_to_next_due(self) -> float:
+        now = datetime.now(UTC)
+        with self.db.read() as conn:
+            due = outbox.next_due(conn, now - self.lease)
+        if due is None:
+            return self.poll_seconds
+        return max(0.01, min(self.poll_seconds, (due - now).total_seconds()))
+
+    async def run_once(
+        self, max_batches: int | None = None, now: datetime | None = None
+    ) -> int:
+        """Claim and deliver the batches due at ``now`` (default: the current time), one
+        after another; returns how many batches were handled."""
+        limit = self.batch_limit if max_batches is None else max_batches
+        at = now or datetime.now(UTC)
+        keys = await asyncio.to_thread(self._due, at, limit)
+        handled = 0
+        for key in keys:
+            rows = await asyncio.to_thread(self.claim, key, at)
+            if rows:
+                await self.deliver(rows)
+                handled += 1
+        return handled
+
+    def _due(self, now: datetime, limit: int) -> list[str]:
+        with self.db.read() as conn:
+            return outbox.due_batches(conn, now, now - self.lease, limit)
+
+    def claim(self, batch_key: str, now: datetime | None = None) -> list[Row[Any]]:
+        """Claim a batch's claimable rows for this worker (public so that tests can play
+        a worker that dies right after claiming)."""
+        at = now or datetime.now(UTC)
+        with self.db.write() as conn:
+            return outbox.claim(conn, batch_key, self.worker_id, at, at - self.lease,
+                                skip_locked=not self.db.is_sqlite)
+
+    # -- one batch -----------------------------------------------------------
+
+    async def deliver(self, rows: Sequence[Row[Any]]) -> None:
+        """Send one claimed batch and record the outcome."""
+        ids = [row.id for row in rows]
+        first = rows[0]
+        try:
+            if first.kind == MessageKind.WEBHOOK.value:
+                await self._send_webhook(first)
+            else:
+                message, recipient = await asyncio.to_thread(self._compose, rows)
+                await self.mail.send(message, recipient)
+        except asyncio.CancelledError:
+            # Stopping: give the rows back so the next worker sends them at once.
+            self._write(lambda conn: outbox.release(conn, ids, self.worker_id))
+            raise
+        except Dropped as dropped:
+            reason = f"dropped: {dropped}"
+            await self._record(lambda conn: outbox.mark_failed(
+                conn, ids, self.worker_id, datetime.now(UTC), reason))
+        except TransportError as exc:
+            await self._failed(rows, exc)
+        except Exception as exc:  # our own bug: retry later rather than lose the rows
+            log.exception("delivering %s failed", first.batch_key)
+            await self._failed(rows, TransportError(f"{type(exc).__name__}: {exc}"))
+        else:
+            done = await self._record_count(lambda conn: outbox.mark_sent(
+                conn, ids, self.worker_id, datetime.now(UTC)))
+            if done != len(ids):
+                log.warning("batch %s: claim taken over while sending", first.batch_key)
+
+    async def _failed(self, rows: Sequence[Row[Any]], exc: TransportError) -> None:
+        ids = [row.id for row in rows]
+        first = rows[0]
+        attempts = max(row.attempts for row in rows) + 1
+        now = datetime.now(UTC)
+        if exc.permanent or attempts >= self.max_attempts:
+            log.warning("giving up on %s after %d attempt(s): %s", first.batch_key, attempts, exc)
+
+            def give_up(conn: Any) -> None:
+                outbox.mark_failed(conn, ids, self.worker_id, now, str(exc))
+                if exc.permanent and first.channel == "email" and self.settings.smtp_host:
+                    mark_bounced(conn, first.recipient.lower(), str(exc), now)
+
+            await self._record(give_up)
+            return
+        delay = min(self.retry_max_seconds, self.retry_base_seconds * 2 ** (attempts - 1))
+        log.info("retrying %s in %.0fs: %s", first.batch_key, delay, exc)
+        await self._record(lambda conn: outbox.reschedule(
+            conn, ids, self.worker_id, now + timedelta(seconds=delay), str(exc)))
+
+    def _write(self, action: Callable[[Any], Any]) -> Any:
+        with self.db.write() as conn:
+            return action(conn)
+
+    async def _record(self, action: Callable[[Any], Any]) -> None:
+        await asyncio.to_thread(self._write, action)
+
+    async def _record_count(self, action: Callable[[Any], int]) -> int:
+        return int(await asyncio.to_thread(self._write, action))
+
+    # -- webhooks --------------------------------------------------------------
+
+    async def _send_webhook(self, row: Row[Any]) -> None:
+        with self.db.read() as conn:
+            hook = conn.execute(
+                select(notify_webhooks).where(notify_webhooks.c.id == row.webhook_id)
+            ).first()
+        if hook is None or not hook.active:
+            raise Dropped("webhook removed or inactive")
+        body = json.dumps(row.payload, separators=(",", ":"), ensure_ascii=False).encode()
+        await self.webhooks.send(hook.url, hook.secret, body, row.payload["event"],
+                                 row.payload["delivery"])
+
+    # -- emails ------------------------------------------------------------------
+
+    def _compose(self, rows: Sequence[Row[Any]]) -> tuple[Any, str]:
+        first = rows[0]
+        with self.db.read() as conn:
+            address = None
+            if first.address_id is not None:
+                address = conn.execute(
+                    select(notify_addresses).where(notify_addresses.c.id == first.address_id)
+                ).first()
+            else:
+                address = conn.execute(
+                    select(notify_addresses)
+                    .where(notify_addresses.c.email == first.recipient.lower())
+                ).first()
+            if address is not None and address.bounced_at is not None:
+                raise Dropped("the address bounced")
+            if first.kind == MessageKind.CONFIRM.value:
+                return self._confirmation(conn, first, address), first.recipient
+            if first.kind == MessageKind.DIGEST.value:
+                return self._digest(conn, rows, address), first.recipient
+            if first.kind == MessageKind.MODERATOR.value:
+                return self._moderator(conn, rows), first.recipient
+        raise Dropped(f"unknown message kind {first.kind!r}")
+
+    def _site_name(self, conn: Any, site_id: str | None) -> str:
+        name = conn.execute(select(sites.c.name).where(sites.c.id == site_id)).scalar()
+        return str(name or site_id or "")
+
+    def _confirmation(self, conn: Any, row: Row[Any], address: Row[Any] | None) -> Any:
+        if address is None:
+            raise Dropped("the address is gone")
+        if address.confirmed_at is not None:
+            raise Dropped("confirmed already")
+        base = base_url(self.settings, row.payload.get("base_url"))
+        confirm = f"{base}/notify/confirm?token={self.tokens.confirm_token(address.id, address.email)}"
+        manage_token = self.tokens.address_token(address.id, address.email)
+        rendered = render_email(
+            "confirm", address.language, site_name=self._site_name(conn, row.site_id),
+            email=address.email, confirm_url=confirm,
+        )
+        return build_message(
+            rendered, sender=self.settings.mail_from, to=address.email,
+            unsubscribe_url=f"{base}/notify/unsubscribe?token={manage_token}",
+            language=address.language,
+        )
+
+    def _digest(self, conn: Any, rows: Sequence[Row[Any]], address: Row[Any] | None) -> Any:
+        if address is None or address.confirmed_at is None:
+            raise Dropped("the address is gone or not confirmed")
+        first = rows[0]
+        thread = conn.execute(select(threads).where(threads.c.id == first.thread_id)).first()
+        if thread is None:
+            raise Dropped("the thread is gone")
+        wanted = {row.comment_id: row for row in rows}
+        found = conn.execute(
+            select(comments).where(
+                comments.c.id.in_(list(wanted)),
+                comments.c.state == CommentState.APPROVED.value,
+            ).order_by(comments.c.created_at, comments.c.id)
+        ).all()
+        if not found:
+            raise Dropped("no approved comments left")
+        base = base_url(self.settings, first.payload.get("base_url"))
+        sub_ids = tuple(sorted({row.subscription_id for row in rows if row.subscription_id}))
+        language = self._subscription_language(conn, sub_ids) or address.language
+        anonymous = catalog(language)["anonymous"]
+        items = [
+            {
+                "author": comment.author_name or anonymous,
+                "text": comment.text,
+                "html": comment.html,
+                "url": comment_url(thread.url, comment.id) or thread.url or "",
+                "reply_to_you": bool(wanted[comment.id].payload.get("reply_to_you")),
+            }
+            for comment in found
+        ]
+        manage = self.tokens.address_token(address.id, address.email)
+        one_click = self.tokens.address_token(address.id, address.email, sub_ids)
+        kinds = {row.payload.get("kind") for row in rows}
+        rendered = render_email(
+            "digest", language, title=thread.title or thread.url or thread.key, items=items,
+            kind="replies" if kinds == {"replies"} else "thread",
+            manage_url=f"{base}/notify/manage?token={manage}",
+        )
+        return build_message(
+            rendered, sender=self.settings.mail_from, to=address.email,
+            unsubscribe_url=f"{base}/notify/unsubscribe?token={one_click}", language=language,
+        )
+
+    @staticmethod
+    def _subscription_language(conn: Any, sub_ids: tuple[int, ...]) -> str | None:
+        if not sub_ids:
+            return None
+        value = conn.execute(
+            select(notify_subscriptions.c.language)
+            .where(notify_subscriptions.c.id.in_(list(sub_ids)))
+            .order_by(notify_subscriptions.c.id.desc())
+        ).scalar()
+        return str(value) if value else None
+
+    def _moderator(self, conn: Any, rows: Sequence[Row[Any]]) -> Any:
+        first = rows[0]
+        found = {
+            c.id: c for c in conn.execute(
+                select(comments, threads.c.title, threads.c.url.label("thread_url"),
+                       threads.c.key)
+                .join(threads, threads.c.id == comments.c.thread_id)
+                .where(comments.c.id.in_([row.comment_id for row in rows]))
+            ).all()
+        }
+        base = base_url(self.settings, None)
+        items = []
+        seen: set[tuple[int, str]] = set()
+        for row in rows:
+            comment = found.get(row.comment_id)
+            reason = row.payload.get("reason", "held")
+            if comment is None or (comment.id, reason) in seen:
+                continue
+            if comment.state in (CommentState.APPROVED.value, CommentState.DELETED.value) and (
+                reason == "held"
+            ):
+                continue  # decided already
+            seen.add((comment.id, reason))
+            items.append({
+                "reason": reason, "detail": row.payload.get("detail"),
+                "author": comment.author_name or "—", "text": comment.text,
+                "html": comment.html, "thread_title": comment.title or comment.key,
+                "url": f"{base}/admin/?site={first.site_id}&comment={comment.id}",
+            })
+        if not items:
+            raise Dropped("every comment was decided already")
+        t = catalog("en")
+        for item in items:
+            item["reason"] = t.get(f"reason_{item['reason']}", item["reason"])
+        rendered = render_email("moderator", "en", items=items,
+                                site_name=self._site_name(conn, first.site_id))
+        return build_message(rendered, sender=self.settings.mail_from, to=first.recipient)

@@ -1,0 +1,126 @@
+"""Tables of the notifications feature: addresses, subscriptions, outbox, webhooks.
+
+They live on the shared ``metadata``; migration 0004 creates exactly these.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from rostra.store.tables import ID, UTCDateTime, metadata
+
+# One row per email address that ever subscribed or was mailed. ``email`` is stored in
+# lower case so that "Ana@x" and "ana@x" are one reader.
+notify_addresses = Table(
+    "notify_addresses",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False),
+    Column("language", String(16), nullable=False, default="en"),
+    Column("created_at", UTCDateTime, nullable=False),
+    # Double opt-in: NULL until the reader follows the confirmation link; never reset.
+    Column("confirmed_at", UTCDateTime),
+    Column("confirmation_sent_at", UTCDateTime),
+    # A permanent delivery failure stops all further mail to the address.
+    Column("bounced_at", UTCDateTime),
+    Column("bounce_reason", String(500)),
+    UniqueConstraint("email", name="uq_notify_addresses_email"),
+)
+
+notify_subscriptions = Table(
+    "notify_subscriptions",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column(
+        "address_id", ID, ForeignKey("notify_addresses.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("site_id", String(64), ForeignKey("sites.id", ondelete="CASCADE"), nullable=False),
+    # The thread's canonical key (events carry the same key), so a subscription may
+    # precede the thread's first comment.
+    Column("thread_key", String(1000), nullable=False),
+    Column("kind", String(16), nullable=False),  # SubscriptionKind
+    Column("language", String(16), nullable=False, default="en"),
+    # Where the reader reached this server, for links when public_url is not set.
+    Column("base_url", String(500)),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("address_id", "site_id", "thread_key", "kind",
+                     name="uq_notify_subscriptions_address_thread_kind"),
+    Index("ix_notify_subscriptions_thread", "site_id", "thread_key"),
+)
+
+# Comments a "replies" subscription follows besides those carrying its email address
+# (the author proved authorship with the comment's edit token).
+notify_subscription_comments = Table(
+    "notify_subscription_comments",
+    metadata,
+    Column("subscription_id", ID, ForeignKey("notify_subscriptions.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("comment_id", ID, ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_notify_subscription_comments_comment", "comment_id"),
+)
+
+# A comment is announced to subscribers once, however often it is approved again.
+notify_announced = Table(
+    "notify_announced",
+    metadata,
+    Column("comment_id", ID, ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+    Column("announced_at", UTCDateTime, nullable=False),
+)
+
+notify_webhooks = Table(
+    "notify_webhooks",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("site_id", String(64), ForeignKey("sites.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_notify_webhooks_site", "site_id"),
+)
+
+PENDING = text("sent_at IS NULL AND failed_at IS NULL")
+
+# Every message waiting to go out, written in the transaction of the change that causes
+# it. Rows sharing a ``batch_key`` go out together as one message; a worker owns a row
+# from ``claimed_at`` until it sets ``sent_at`` or ``failed_at`` (or the claim goes stale).
+notify_outbox = Table(
+    "notify_outbox",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),  # Channel
+    Column("kind", String(16), nullable=False),  # MessageKind
+    Column("batch_key", String(200), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("address_id", ID, ForeignKey("notify_addresses.id", ondelete="CASCADE")),
+    # Ending a subscription drops its undelivered rows with it.
+    Column("subscription_id", ID, ForeignKey("notify_subscriptions.id", ondelete="CASCADE")),
+    Column("webhook_id", ID, ForeignKey("notify_webhooks.id", ondelete="CASCADE")),
+    Column("site_id", String(64)),
+    Column("thread_id", ID),
+    Column("comment_id", ID),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("claimed_at", UTCDateTime),
+    Column("claimed_by", String(64)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime),
+    Column("failed_at", UTCDateTime),
+    Index("ix_notify_outbox_pending", "due_at", sqlite_where=PENDING, postgresql_where=PENDING),
+    Index("ix_notify_outbox_batch", "batch_key"),
+)

@@ -1,0 +1,101 @@
+"""Atom feeds (parsed as XML, checked against RFC 4287) and moderator alerts."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from rostra.core.models import CommentState
+from rostra.notify import alerts
+from tests.notify.conftest import NotifyServer, address, parts
+
+A = "{http://www.w3.org/2005/Atom}"
+
+
+def _feed(http: httpx.Client, url: str, **params: str) -> ET.Element:
+    response = http.get(url, params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    root = ET.fromstring(response.content)
+    assert root.tag == f"{A}feed"
+    # RFC 4287: a feed has exactly one id, title and updated; so has every entry,
+    # and an entry without a feed-level author needs its own.
+    for tag in ("id", "title", "updated"):
+        assert len(root.findall(f"{A}{tag}")) == 1, tag
+    for entry in root.findall(f"{A}entry"):
+        for tag in ("id", "title", "updated"):
+            assert len(entry.findall(f"{A}{tag}")) == 1, tag
+        assert entry.find(f"{A}author/{A}name") is not None
+        datetime.fromisoformat(entry.findtext(f"{A}updated", ""))
+    return root
+
+
+def test_it_publishes_approved_comments_as_atom_feeds(
+    notify: NotifyServer, http: httpx.Client
+) -> None:
+    site = notify.new_site()
+    ben = notify.reader(http, site, "Ben")
+    ben.post("/feed-a/", "First *story* comment", title="Story A",
+             url="https://news.example/feed-a/")
+    ben.post("/feed-b/", "On another story")
+    notify.holds.sites.add(site)
+    ben.post("/feed-a/", "Held back")
+    notify.holds.sites.discard(site)
+
+    root = _feed(http, f"/feeds/{site}.atom")
+    entries = root.findall(f"{A}entry")
+    assert [e.findtext(f"{A}content") for e in entries] == [
+        "<p>On another story</p>", "<p>First <em>story</em> comment</p>"]
+    assert root.find(f"{A}link[@rel='self']") is not None
+
+    thread = _feed(http, f"/feeds/{site}/thread.atom", thread="https://news.example/feed-a/")
+    [entry] = thread.findall(f"{A}entry")
+    assert entry.find(f"{A}link").get("href").startswith("https://news.example/feed-a#comment-")
+    assert "Story A" in (thread.findtext(f"{A}title") or "")
+    assert http.get(f"/feeds/{site}/thread.atom", params={"thread": "/none/"}).status_code == 404
+    assert http.get("/feeds/no-such-site.atom").status_code == 404
+
+
+def test_it_alerts_moderators_of_held_and_flagged_comments(
+    notify: NotifyServer, http: httpx.Client
+) -> None:
+    now_mod, digest_mod = address(), address()
+    site = notify.new_site(notifications={"moderator_emails": [now_mod]})
+    digest_site = notify.new_site(notifications={
+        "moderator_emails": [digest_mod], "moderator_digest": True,
+        "moderator_digest_seconds": 600})
+    notify.holds.sites.update({site, digest_site})
+    worker = notify.worker()
+    notify.run(worker.run_once(now=datetime.now(UTC) + timedelta(hours=3)))
+
+    held = notify.reader(http, site, "Ben").post("/mod/", "Please check me").json()
+    for text in ("One", "Two"):
+        notify.reader(http, digest_site, "Cy").post("/mod/", f"Digest {text}")
+    notify.run(worker.run_once())
+    [alert] = notify.mailbox.to(now_mod)
+    text, _html = parts(alert)
+    assert "Please check me" in text and "[held]" in text
+    assert f"/admin/?site={site}&comment={held['comment']['id']}" in text
+    assert notify.mailbox.to(digest_mod) == []  # gathered for ten minutes
+    notify.run(worker.run_once(now=datetime.now(UTC) + timedelta(minutes=11)))
+    [digest] = notify.mailbox.to(digest_mod)
+    assert digest["Subject"].startswith("2 comments need moderation")
+
+    # The moderation engine calls comment_flagged inside its own transaction.
+    notify.holds.sites.discard(site)
+    flagged = notify.reader(http, site, "Dee").post("/mod/", "Flag me").json()["comment"]["id"]
+    with notify.live.services.db.write() as conn:
+        assert alerts.comment_flagged(conn, flagged, reason="insult", flags=3) == 1
+    notify.run(worker.run_once())
+    text, _html = parts(notify.mailbox.to(now_mod)[-1])
+    assert "[flagged]" in text and "insult; 3 flags" in text and "Flag me" in text
+
+    # Decided before the alert went out: nothing to tell.
+    notify.holds.sites.add(site)
+    late = notify.reader(http, site, "Eve").post("/mod/", "Decided fast").json()
+    notify.live.services.comments.set_state(late["comment"]["id"], CommentState.APPROVED)
+    count = len(notify.mailbox.to(now_mod))
+    notify.run(worker.run_once())
+    assert len(notify.mailbox.to(now_mod)) == count

@@ -1,0 +1,121 @@
+"""Webhooks: managed by the site owner, signed, retried through the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from rostra.core.models import CommentState
+from rostra.notify.model import TransportError
+from rostra.notify.webhooks import resolve
+from tests.notify.conftest import ADMIN_TOKEN, NotifyServer, Receiver, payload
+
+STAFF = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def run(notify: NotifyServer, minutes: float = 0) -> int:
+    worker = notify.worker(retry_base_seconds=30)
+    return notify.run(worker.run_once(now=datetime.now(UTC) + timedelta(minutes=minutes)))
+
+
+def test_it_signs_webhooks_and_retries_until_the_receiver_takes_them(
+    notify: NotifyServer, http: httpx.Client, receiver: Receiver
+) -> None:
+    site = notify.new_site()
+    run(notify, 600)  # start from an empty outbox
+    added = http.post(f"/api/admin/sites/{site}/webhooks", headers=STAFF,
+                      json={"url": receiver.url})
+    assert added.status_code == 201, added.text
+    secret = added.json()["webhook"]["secret"]
+    listed = http.get(f"/api/admin/sites/{site}/webhooks", headers=STAFF).json()["webhooks"]
+    assert [w["url"] for w in listed] == [receiver.url] and "secret" not in listed[0]
+
+    receiver.statuses = [500]  # the first call fails
+    posted = notify.reader(http, site, "Ben").post("/hooked/", "Ping the newsroom")
+    comment_id = posted.json()["comment"]["id"]
+    assert run(notify) == 1
+    assert [c["status"] for c in receiver.calls] == [500]
+    assert run(notify) == 0  # backing off
+    assert run(notify, 5) == 1
+    assert [c["status"] for c in receiver.calls] == [500, 200]
+
+    first, second = receiver.calls
+    assert first["body"] == second["body"]
+    for call in receiver.calls:
+        headers = {k.lower(): v for k, v in call["headers"].items()}
+        stamp = headers["x-rostra-timestamp"]
+        expected = hmac.new(secret.encode(), stamp.encode() + b"." + call["body"],
+                            hashlib.sha256).hexdigest()
+        assert headers["x-rostra-signature"] == f"sha256={expected}"
+        assert abs(int(stamp) - time.time()) < 3600
+        assert headers["x-rostra-event"] == "comment.created"
+        assert headers["content-type"] == "application/json"
+    body = payload(first)
+    assert body["event"] == "comment.created" and body["site"] == site
+    assert body["comment"]["id"] == comment_id and body["comment"]["text"] == "Ping the newsroom"
+    assert body["thread"]["key"] == "/hooked"
+    assert "email" not in str(body).lower()
+
+    notify.live.services.comments.set_state(comment_id, CommentState.DELETED, actor="mod")
+    run(notify)
+    assert payload(receiver.calls[-1])["event"] == "comment.deleted"
+
+
+def test_it_reports_held_comments_and_their_approval(
+    notify: NotifyServer, http: httpx.Client, receiver: Receiver
+) -> None:
+    site = notify.new_site()
+    run(notify, 600)
+    hook = http.post(f"/api/admin/sites/{site}/webhooks", headers=STAFF,
+                     json={"url": receiver.url, "events": ["comment.approved"],
+                           "secret": "a-long-shared-secret"})
+    assert hook.status_code == 201
+    notify.holds.sites.add(site)
+    comment_id = notify.reader(http, site).post("/held-hook/", "Hold me").json()["comment"]["id"]
+    run(notify)
+    assert receiver.calls == []  # created, but this hook wants approvals only
+    notify.live.services.comments.set_state(comment_id, CommentState.APPROVED, actor="mod")
+    run(notify)
+    [call] = receiver.calls
+    assert payload(call)["event"] == "comment.approved"
+    assert payload(call)["comment"]["state"] == "approved"
+
+    gone = http.delete(f"/api/admin/sites/{site}/webhooks/{hook.json()['webhook']['id']}",
+                       headers=STAFF)
+    assert gone.status_code == 204
+    assert http.get(f"/api/admin/sites/{site}/webhooks", headers=STAFF).json() == {
+        "webhooks": []}
+
+
+def test_it_guards_webhook_management_and_refuses_bad_urls(
+    notify: NotifyServer, http: httpx.Client
+) -> None:
+    site = notify.new_site()
+    path = f"/api/admin/sites/{site}/webhooks"
+    assert http.get(path).status_code == 401
+    assert http.get(path, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    bad = http.post(path, headers=STAFF, json={"url": "ftp://example.com/"})
+    assert bad.status_code == 422
+    assert http.post(path, headers=STAFF, json={"url": "https://x.example/",
+                                                "events": ["comment.voted"]}).status_code == 422
+    assert http.get("/api/admin/sites/no-such-site/webhooks", headers=STAFF).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "http://[::1]/hook",
+                                 "http://10.1.2.3/hook", "http://169.254.169.254/latest",
+                                 "http://localhost:8080/"])
+def test_it_refuses_to_call_private_addresses(url: str) -> None:
+    with pytest.raises(TransportError) as refused:
+        asyncio.run(resolve(url, allow_private=False))
+    assert refused.value.permanent
+
+
+def test_it_calls_the_address_it_checked() -> None:
+    target = asyncio.run(resolve("http://127.0.0.1:8123/a?b=1", allow_private=True))
+    assert target.url == "http://127.0.0.1:8123/a?b=1" and target.netloc == "127.0.0.1:8123"
