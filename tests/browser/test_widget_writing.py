@@ -100,7 +100,9 @@ def test_it_keeps_the_draft_when_the_server_says_slow_down(discussion: Discussio
     def once_429(route: Any) -> None:
         if route.request.method == "POST" and not refused:
             refused.append(route.request.url)
-            route.fulfill(**problem("rate_limited", 429))
+            answer = problem("rate_limited", 429)
+            answer["headers"].update({"Retry-After": "2", "Access-Control-Expose-Headers": "Retry-After"})
+            route.fulfill(**answer)
         else:
             route.continue_()
 
@@ -114,7 +116,11 @@ def test_it_keeps_the_draft_when_the_server_says_slow_down(discussion: Discussio
         "You are posting too quickly. Please wait a moment and try again; your text is kept."
     )
     expect(form.get_by_label("Comment")).to_have_value("My carefully written draft.")
-    form.get_by_role("button", name="Post comment").click()
+    # Retry-After: the button waits as long as the server asked, then works again
+    send = form.get_by_role("button", name="Post comment")
+    expect(send).to_be_disabled()
+    expect(send).to_be_enabled()
+    send.click()
     expect(widget(page).locator("ol.list > li .body")).to_have_text("My carefully written draft.")
     assert len(refused) == 1
 

@@ -1,11 +1,17 @@
 // The HTTP client of the widget: one place that knows headers and errors.
 
-/** An error answer from the server, or `network` when there was none. */
+/**
+ * An error answer from the server, or `network` when there was none. `detail` and
+ * `reasons` come from the problem+json body, `retryAfter` (seconds) from its header.
+ */
 export class ApiError extends Error {
-  constructor(code, status, detail) {
+  constructor(code, status, detail, problem = null, retryAfter = 0) {
     super(detail || code);
     this.code = code;
     this.status = status;
+    this.detail = detail || "";
+    this.reasons = (problem && problem.reasons) || [];
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -43,7 +49,8 @@ export class Api {
     }
     if (!res.ok) {
       const code = (data && data.code) || (res.status === 413 ? "payload_too_large" : res.status === 429 ? "rate_limited" : "generic");
-      throw new ApiError(code, res.status, data && data.detail);
+      const wait = parseInt(res.headers.get("Retry-After") || "", 10);
+      throw new ApiError(code, res.status, data && data.detail, data, wait > 0 ? wait : 0);
     }
     return data;
   }

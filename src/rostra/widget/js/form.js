@@ -7,6 +7,8 @@ let seq = 0; // ids unique inside one shadow root, for label/field pairs
  * opts: {tr, kind: "top"|"reply"|"edit", label, text, author: {name, email},
  *        submit(values) -> Promise, preview(text) -> Promise<html>,
  *        cancel?(), input?(text)}
+ * values: {name, email, text, notify: ""|"thread"|"replies", ack: bool}; `ack` is true
+ * when the author chose "Send anyway" after the server's nudge.
  * Returns the <form> element; its text is never cleared on error.
  */
 export function createForm(opts) {
@@ -26,9 +28,17 @@ export function createForm(opts) {
     `<div class="pv body" id="rp${n}" hidden tabindex="-1"></div>` +
     `<p class="hint" id="rh${n}">${esc(tr.t("markdown"))}</p>` +
     `<p class="err" id="rx${n}" role="alert"></p>` +
+    `<div class="nudge" role="alert" hidden><p></p><div class="btns">` +
+    `<button type="button" data-f="revise">${esc(tr.t("edit"))}</button>` +
+    `<button type="button" data-f="anyway">${esc(tr.t("sendAnyway"))}</button></div></div>` +
+    `<p class="ok" aria-live="polite"></p>` +
     `<div class="btns"><button type="submit" class="primary">${esc(submitLabel)}</button>` +
     `<button type="button" data-f="preview" aria-controls="rp${n}">${esc(tr.t("preview"))}</button>` +
     (opts.cancel ? `<button type="button" data-f="cancel">${esc(tr.t("cancel"))}</button>` : "") +
+    (kind === "edit" ? "" : `<span class="nf"><label for="rf${n}">${esc(tr.t("notifyOf"))}</label>` +
+      `<select id="rf${n}" name="notify"><option value="">${esc(tr.t("notifyNone"))}</option>` +
+      `<option value="thread">${esc(tr.t("notifyThread"))}</option>` +
+      `<option value="replies">${esc(tr.t("notifyReplies"))}</option></select></span>`) +
     "</div>";
   const q = (sel) => form.querySelector(sel);
   const text = q("textarea");
@@ -36,6 +46,9 @@ export function createForm(opts) {
   const err = q(".err");
   const submit = q("[type=submit]");
   const pvBtn = q('[data-f="preview"]');
+  const nudge = q(".nudge");
+  const ok = q(".ok");
+  let ack = false; // "Send anyway" chosen: the next post acknowledges the nudge
   text.value = opts.text || "";
   if (kind !== "edit") {
     q('[name="name"]').value = (opts.author && opts.author.name) || "";
@@ -51,10 +64,16 @@ export function createForm(opts) {
   form.setError = (msg) => {
     err.textContent = msg || "";
   };
+  /** A quiet success line under the text (e.g. "check your email to confirm"). */
+  form.setStatus = (msg) => {
+    ok.textContent = msg || "";
+  };
   form.values = () => ({
     name: kind === "edit" ? undefined : q('[name="name"]').value.trim(),
     email: kind === "edit" ? undefined : q('[name="email"]').value.trim(),
+    notify: kind === "edit" ? "" : q('[name="notify"]').value,
     text: text.value,
+    ack,
   });
   form.focusText = () => text.focus();
   form.clearText = () => {
@@ -74,6 +93,12 @@ export function createForm(opts) {
     const f = e.target.closest("[data-f]");
     if (!f) return;
     if (f.dataset.f === "cancel") return opts.cancel();
+    if (f.dataset.f === "revise") return (nudge.hidden = true), showWrite(), text.focus();
+    if (f.dataset.f === "anyway") {
+      nudge.hidden = true;
+      ack = true;
+      return form.requestSubmit();
+    }
     if (!pv.hidden) return showWrite(), text.focus();
     form.setError("");
     try {
@@ -90,11 +115,19 @@ export function createForm(opts) {
     e.preventDefault();
     if (submit.disabled) return;
     form.setError("");
+    form.setStatus("");
+    nudge.hidden = true;
     // sites require a name by default (site setting require_name)
     const name = kind !== "edit" && q('[name="name"]');
     if (name && !name.value.trim()) {
       form.setError(tr.t("nameRequired"));
       name.focus();
+      return;
+    }
+    const values = form.values();
+    if (values.notify && !values.email) {
+      form.setError(tr.t("notifyEmailRequired"));
+      q('[name="email"]').focus();
       return;
     }
     if (!text.value.trim()) {
@@ -106,14 +139,26 @@ export function createForm(opts) {
     submit.disabled = true;
     const label = submit.textContent;
     submit.textContent = tr.t("posting");
+    let wait = 0;
     try {
-      await opts.submit(form.values());
+      await opts.submit(values);
     } catch (error) {
       // the draft stays in the textarea: nothing typed is ever lost
-      form.setError(opts.message(error));
+      if (error.code === "comment_refused" && error.reasons.includes("nudge")) {
+        // the server asks once to reconsider: the author edits or sends it anyway
+        nudge.firstChild.textContent = error.detail || tr.t("error_comment_refused");
+        nudge.hidden = false;
+        nudge.querySelector("button").focus();
+      } else {
+        form.setError(opts.message(error));
+        if (error.code === "rate_limited") wait = error.retryAfter;
+      }
     } finally {
-      submit.disabled = false;
+      ack = false;
       submit.textContent = label;
+      // honour Retry-After: sending again before then would only be refused again
+      submit.disabled = wait > 0;
+      if (wait > 0) setTimeout(() => (submit.disabled = false), wait * 1000);
     }
   });
   return form;

@@ -32,7 +32,8 @@ export function makeTemplate(tr) {
     '<span class="sc"></span>' +
     `<button type="button" data-act="down" aria-label="${esc(tr.t("down"))}" aria-pressed="false">▼</button></span>` +
     b("reply", esc(tr.t("reply"))) + b("edit", esc(tr.t("edit")), " hidden") +
-    b("delete", esc(tr.t("delete")), " hidden") + b("toggle", "", ' hidden aria-expanded="true"') +
+    b("delete", esc(tr.t("delete")), " hidden") + b("report", esc(tr.t("report")), " hidden") +
+    b("toggle", "", ' hidden aria-expanded="true"') +
     '</div><div class="slot"></div></article></li>';
   return t.content.firstChild;
 }
@@ -91,7 +92,7 @@ export function fillComment(li, c, ctx) {
       body.prepend(q);
     }
   }
-  const [votes, reply, edit, del] = acts.children;
+  const [votes, reply, edit, del, report] = acts.children;
   votes.hidden = deleted || c.state === "pending";
   if (!votes.hidden) setVote(li, c, ctx.votes[c.id] || 0);
   reply.hidden = deleted || ctx.closed || c.state === "pending";
@@ -99,6 +100,7 @@ export function fillComment(li, c, ctx) {
   const editable = !!own && own.until > Date.now();
   edit.hidden = !editable;
   del.hidden = !editable;
+  report.hidden = deleted || !!own || c.state === "pending" || !!li._reported;
 }
 
 export function setVote(li, c, value) {

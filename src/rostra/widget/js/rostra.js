@@ -6,6 +6,8 @@ import { store } from "./storage.js";
 import { loadStrings, pickLang } from "./i18n.js";
 import { css } from "./styles.js";
 import { createForm } from "./form.js";
+import { createNotifyBar, subscribe } from "./notify.js";
+import { offerFresh, showFresh, syncStream } from "./live.js";
 import {
   makeTemplate, renderComment, fillComment, setVote, setToggle, renderReplies, repliesList,
 } from "./render.js";
@@ -19,10 +21,27 @@ const SORTS = ["newest", "oldest", "votes"];
 
 /**
  * Hooks run in order on every comment payload before it is posted; each may
- * change the payload or throw to stop the post. Reserved for the proof-of-work
- * challenge and the "reconsider your words" nudge of the moderation work.
+ * change the payload or throw to stop the post. Each gets (payload, {api, element,
+ * retry}); `retry` is true on the one repeat after the server refused a proof of work.
  */
 export const beforePost = [];
+
+// Refusal reasons after which one more try with a fresh proof of work can succeed.
+const POW_REASONS = ["pow_required", "pow_invalid", "pow_expired", "pow_too_easy", "pow_replayed"];
+
+/** Proof of work: solve the server's challenge when it asks for one (pow.js loads then). */
+beforePost.push(async (payload, { api, element, retry }) => {
+  let challenge;
+  try {
+    challenge = await api.call("GET", "/api/pow", { params: element.threadParams() });
+  } catch (error) {
+    if (retry) throw error;
+    return; // the post itself will tell whether the server is reachable
+  }
+  if (!challenge.required && !retry) return;
+  const { solveChallenge } = await import("./pow.js");
+  payload.pow = await solveChallenge(challenge);
+});
 
 const config = { base: new URL("../../", import.meta.url).href, site: null };
 
@@ -66,9 +85,36 @@ class RostraComments extends HTMLElement {
   }
 
   connectedCallback() {
+    this.watch(true);
     if (this.started) return;
     this.started = true;
     this.start();
+  }
+
+  disconnectedCallback() {
+    this.watch(false);
+  }
+
+  /**
+   * Live updates: an EventSource on /api/events is open while the element is in
+   * the viewport of a visible page, and closed when it leaves or is removed.
+   */
+  watch(on) {
+    if (on && !this.io) {
+      this.io = new IntersectionObserver((entries) => {
+        this.visible = entries[entries.length - 1].isIntersecting;
+        syncStream(this);
+      });
+      this.io.observe(this);
+      this.onVisibility = () => syncStream(this);
+      document.addEventListener("visibilitychange", this.onVisibility);
+    } else if (!on && this.io) {
+      this.io.disconnect();
+      this.io = null;
+      document.removeEventListener("visibilitychange", this.onVisibility);
+      this.visible = false;
+      syncStream(this);
+    }
   }
 
   attributeChangedCallback(name, old, value) {
@@ -99,6 +145,8 @@ class RostraComments extends HTMLElement {
       addEventListener("hashchange", () => this.followHash());
     }
     await this.followHash();
+    this.ready = true; // the first page is shown: live news can follow
+    if (gen === this.gen) syncStream(this);
     if (HAS_INLINE) this.mountInline();
   }
 
@@ -161,9 +209,10 @@ class RostraComments extends HTMLElement {
     if (HAS_INLINE) tabs.push(["inline", tr.t("inline")]);
     root.innerHTML =
       '<section aria-labelledby="rh"><h2 id="rh"></h2>' +
-      '<div class="sr" role="status" aria-live="polite"></div><div class="fs"></div>' +
+      '<div class="sr" role="status" aria-live="polite"></div><div class="fs"></div><div class="nbs"></div>' +
       `<div class="tabs" role="tablist"></div>` +
       '<div id="rpanel" role="tabpanel" tabindex="-1"><p class="err" role="alert"></p>' +
+      '<div class="fresh" aria-live="polite"><button type="button" data-act="fresh" hidden></button></div>' +
       '<p class="note"></p><ol class="list"></ol>' +
       `<div class="more" hidden><button type="button" data-act="more"></button>` +
       `<button type="button" data-act="all"></button></div></div></section>`;
@@ -174,6 +223,7 @@ class RostraComments extends HTMLElement {
     this.note = q(".note");
     this.list = q(".list");
     this.more = q(".more");
+    this.freshBtn = q('[data-act="fresh"]');
     this.more.children[0].textContent = tr.t("loadMore");
     this.more.children[1].textContent = tr.t("viewAll");
     this.tabs = q(".tabs");
@@ -200,6 +250,8 @@ class RostraComments extends HTMLElement {
       input: (text) => store.setDraft(this.threadKey, text),
     });
     q(".fs").append(this.form);
+    this.notifyBar = createNotifyBar(this, store.author().email);
+    q(".nbs").append(this.notifyBar);
     root.addEventListener("click", (e) => this.onClick(e));
     this.tabs.addEventListener("keydown", (e) => this.onTabKey(e));
     this.root = root;
@@ -223,6 +275,8 @@ class RostraComments extends HTMLElement {
     this.byId = new Map(); // every comment loaded, replies included
     this.votes = {};
     this.cursor = null;
+    this.newestId = 0; // comments above this id that arrive live are "new"
+    this.freshBtn.hidden = true;
     this.list.replaceChildren();
     this.note.textContent = this.tr.t("loading");
     this.more.hidden = true;
@@ -231,7 +285,13 @@ class RostraComments extends HTMLElement {
       ? this.api.call("GET", "/api/votes", { params: this.threadParams(), headers: { "X-Rostra-Voter": voter } })
         .catch(() => null)
       : null;
+    // Live updates count as new only what is newer than the newest comment now: with
+    // another sort, the first page does not say which that is.
+    const newest = this.sort === "newest" || all ? null : this.api.call("GET", "/api/comments", {
+      params: [...this.threadParams(), ["sort", "newest"], ["limit", String(PAGE)]],
+    }).then((d) => d.comments.forEach((c) => this.index(c, false))).catch(() => null);
     const ok = await this.loadPage();
+    await newest;
     if (!ok) return;
     const mine = votes && (await votes);
     if (mine && mine.votes) {
@@ -288,10 +348,15 @@ class RostraComments extends HTMLElement {
     return true;
   }
 
-  index(c) {
-    this.byId.set(c.id, c);
+  /**
+   * Remember `c` and its replies. `keep` false: only note the newest id; `loaded`
+   * false (a comment just posted or shown live): do not move the newest id.
+   */
+  index(c, keep = true, loaded = true) {
+    if (keep) this.byId.set(c.id, c);
+    if (loaded) this.newestId = Math.max(this.newestId, c.id);
     c.replies = c.replies || [];
-    for (const r of c.replies) this.index(r);
+    for (const r of c.replies) this.index(r, keep, loaded);
   }
 
   /** Append (or prepend) top-level comments in chunks; first chunk before paint. */
@@ -323,6 +388,7 @@ class RostraComments extends HTMLElement {
     this.heading.textContent = tr.t("comments", { n: total });
     const closed = !!(this.info && this.info.closed);
     this.form.hidden = closed;
+    this.notifyBar.hidden = closed;
     this.note.textContent = closed ? tr.t("closed") : this.list.children.length ? "" : tr.t("empty");
     this.more.hidden = !this.cursor || this.all;
   }
@@ -352,6 +418,8 @@ class RostraComments extends HTMLElement {
 
   /** The reader-language message for an ApiError's `code`. */
   message(error) {
+    // the site's own words for a refusal (its moderation policy's message)
+    if (error && error.code === "comment_refused" && error.detail) return error.detail;
     const key = "error_" + (error && error.code);
     return this.tr.t(key in this.tr.strings ? key : "error_generic");
   }
@@ -366,10 +434,22 @@ class RostraComments extends HTMLElement {
     return this.api.call("POST", "/api/preview", { body: { text } }).then((r) => r.html);
   }
 
-  /** The one way a comment is posted: hooks first, then the API. */
+  /**
+   * The one way a comment is posted: hooks first, then the API; once more with
+   * the hooks told to retry when the server refused the proof of work.
+   */
   async postComment(payload) {
-    for (const hook of beforePost) await hook(payload, { api: this.api, element: this });
-    return this.api.call("POST", "/api/comments", { body: payload });
+    for (let retry = false; ; retry = true) {
+      const body = { ...payload };
+      for (const hook of beforePost) await hook(body, { api: this.api, element: this, retry });
+      try {
+        return await this.api.call("POST", "/api/comments", { body });
+      } catch (error) {
+        if (retry || error.code !== "comment_refused" || !error.reasons.some((r) => POW_REASONS.includes(r))) {
+          throw error;
+        }
+      }
+    }
   }
 
   async submitNew(values, parentId, form) {
@@ -379,12 +459,15 @@ class RostraComments extends HTMLElement {
       parent_id: parentId, name: values.name || null, email: values.email || null, website: null, text: values.text,
     };
     if (this.site) payload.site = this.site;
+    if (values.ack) payload.nudge_acknowledged = true;
     const res = await this.postComment(payload);
     const c = res.comment;
     this.remember(res, values.text);
     if (!parentId) store.setDraft(this.threadKey, null);
     form.clearText();
+    if (values.notify && values.email) this.subscribeAfterPost(values, res, form);
     const li = this.insertNew(c);
+    if (this.fresh) offerFresh(this, this.fresh.comments, this.fresh.thread);
     if (c.state === "approved" && this.info) this.info.total += 1;
     if (!this.info) this.info = { total: 1, closed: false };
     this.updateMeta();
@@ -392,10 +475,22 @@ class RostraComments extends HTMLElement {
     return li;
   }
 
+  /** "Notify of" chosen in the form: subscribe once the comment is in. */
+  async subscribeAfterPost(values, res, form) {
+    try {
+      await subscribe(this, { email: values.email, kind: values.notify,
+        own: { id: res.comment.id, token: res.edit_token } });
+      form.setStatus(this.tr.t("notifyCheck"));
+      this.say(this.tr.t("notifyCheck"));
+    } catch (error) {
+      form.setError(this.message(error));
+    }
+  }
+
   /** Put a comment just posted (or own pending) where it belongs. */
   insertNew(c) {
     c.replies = c.replies || [];
-    this.index(c);
+    this.index(c, true, false);
     const ctx = this.ctx();
     const parentLi = c.parent_id && this.li(c.parent_id);
     if (parentLi) {
@@ -470,6 +565,7 @@ class RostraComments extends HTMLElement {
     if (!btn) return;
     const act = btn.dataset.act;
     if (act === "more") return this.loadMore(btn);
+    if (act === "fresh") return showFresh(this);
     if (act === "all") {
       this.gen++;
       await this.reload(true);
@@ -481,7 +577,8 @@ class RostraComments extends HTMLElement {
     if (act === "up" || act === "down") return this.vote(li, act === "up" ? 1 : -1);
     if (act === "reply") return this.openReply(li, btn);
     if (act === "edit") return this.openEdit(li, btn);
-    if (act === "delete") return this.remove(li, btn);
+    if (act === "delete") return this.removeComment(li, btn);
+    if (act === "report") return import("./report.js").then((m) => m.openReport(this, li, btn));
     if (act === "toggle") {
       const open = btn.getAttribute("aria-expanded") === "true";
       if (open) {
@@ -524,7 +621,8 @@ class RostraComments extends HTMLElement {
 
   openReply(li, btn) {
     const slot = li.firstChild.lastChild;
-    if (slot.firstChild) return slot.firstChild.focusText();
+    const open = [...slot.children].find((f) => f.focusText);
+    if (open) return open.focusText();
     const c = li._c;
     const close = () => {
       slot.replaceChildren();
@@ -575,7 +673,7 @@ class RostraComments extends HTMLElement {
     form.focusText();
   }
 
-  async remove(li, btn) {
+  async removeComment(li, btn) {
     // two clicks: the first asks, so a stray click deletes nothing
     if (!btn.dataset.confirm) {
       btn.dataset.confirm = "1";

@@ -67,5 +67,23 @@ ol{list-style:none;margin:0;padding:0}
 .more{display:flex;gap:.6em;justify-content:center;margin:1em 0}
 .more[hidden],.more button[hidden]{display:none}
 .note{color:var(--mut)}
+select{font:inherit;color:inherit;border:1px solid var(--bd);border-radius:var(--rad);background:var(--bg);padding:.3em .4em}
+.nf{display:flex;gap:.4em;align-items:center;margin-left:auto;font-size:.9em}
+.nb{display:flex;flex-wrap:wrap;align-items:center;gap:.4em .6em;padding:.5em .8em;background:var(--sf);border-radius:var(--rad);font-size:.9em}
+.nb input{width:auto;flex:1 1 12em}
+.nb p{flex-basis:100%}
+.nb[hidden]{display:none}
+.ok{margin:0;font-weight:600}
+.ok:empty{display:none}
+.nudge{border:1px solid var(--a);border-radius:var(--rad);padding:.2em .8em .6em}
+.nudge[hidden]{display:none}
+fieldset{border:1px solid var(--bd);border-radius:var(--rad);margin:0;padding:.3em .8em .5em;display:flex;flex-wrap:wrap;gap:.2em 1.2em}
+legend{font-size:.9em;font-weight:600;padding:0 .3em}
+fieldset label{font-weight:400}
+fieldset input{width:auto}
+.rf{margin:.5em 0 0}
+.fresh{text-align:center}
+.fresh button{margin:0 0 1em;font-weight:600;border-color:var(--a)}
+.fresh button[hidden]{display:none}
 @media (prefers-reduced-motion:no-preference){.c.hl>article{transition:background .6s}}
 `;

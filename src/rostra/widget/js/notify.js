@@ -1,0 +1,62 @@
+// "Notify of": email subscriptions to a thread, from the bar above the discussion
+// or from the comment form (POST /api/subscriptions; double opt-in by email).
+import { esc } from "./render.js";
+
+/**
+ * Subscribe `email` to the element's thread. kind: "thread" (new follow-up comments)
+ * or "replies" (replies to my comments); with `own` ({id, token}) the reply
+ * subscription also follows that comment. Resolves when the server accepted it.
+ */
+export function subscribe(el, { email, kind, own = null }) {
+  const body = { thread: el.threadKey, email, kind, language: el.tr.lang };
+  if (el.site) body.site = el.site;
+  if (own && kind === "replies") body.comment_id = own.id;
+  return el.api.call("POST", "/api/subscriptions", {
+    body, headers: own && kind === "replies" ? { "X-Rostra-Edit-Token": own.token } : {},
+  });
+}
+
+let seq = 0;
+
+/** The bar above the thread: choose what to hear about, give an email, subscribe. */
+export function createNotifyBar(el, email) {
+  const { tr } = el;
+  const n = ++seq;
+  const form = document.createElement("form");
+  form.className = "nb";
+  form.noValidate = true;
+  form.setAttribute("aria-label", tr.t("notifyBar"));
+  form.innerHTML =
+    `<label for="nk${n}">${esc(tr.t("notifyOf"))}</label>` +
+    `<select id="nk${n}" name="kind"><option value="thread">${esc(tr.t("notifyThread"))}</option>` +
+    `<option value="replies">${esc(tr.t("notifyReplies"))}</option></select>` +
+    `<label for="ne${n}">${esc(tr.t("email"))}</label>` +
+    `<input id="ne${n}" name="email" type="email" autocomplete="email" maxlength="254" required>` +
+    `<button type="submit">${esc(tr.t("subscribe"))}</button>` +
+    '<p class="ok" aria-live="polite"></p><p class="err" role="alert"></p>';
+  const [ok, err] = form.querySelectorAll("p");
+  const input = form.querySelector("input");
+  const button = form.querySelector("button");
+  input.value = email || "";
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (button.disabled) return;
+    ok.textContent = err.textContent = "";
+    const address = input.value.trim();
+    if (!address || !input.checkValidity()) {
+      err.textContent = tr.t("notifyEmailRequired");
+      input.focus();
+      return;
+    }
+    button.disabled = true;
+    try {
+      await subscribe(el, { email: address, kind: form.elements.kind.value });
+      ok.textContent = tr.t("notifyCheck");
+    } catch (error) {
+      err.textContent = el.message(error);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}

@@ -1,0 +1,67 @@
+// Reporting a comment to the moderators (POST /api/comments/{id}/flag), loaded
+// the first time a reader opens "Report".
+import { esc } from "./render.js";
+import { store } from "./storage.js";
+
+const REASONS = [["spam", "reason_spam"], ["abuse", "reason_abuse"],
+  ["off-topic", "reason_off_topic"], ["other", "reason_other"]];
+
+let seq = 0;
+
+/** Open the report form in the comment's slot; `btn` is the comment's Report button. */
+export function openReport(el, li, btn) {
+  const { tr } = el;
+  const slot = li.firstChild.lastChild;
+  if (slot.querySelector(".rf")) return slot.querySelector("input").focus();
+  const n = ++seq;
+  const form = document.createElement("form");
+  form.className = "rf";
+  form.noValidate = true;
+  form.innerHTML =
+    `<fieldset><legend>${esc(tr.t("reportWhy"))}</legend>` +
+    REASONS.map(([value, key]) =>
+      `<label><input type="radio" name="reason" value="${value}" id="rr${n}${value}"> ${esc(tr.t(key))}</label>`,
+    ).join("") + "</fieldset>" +
+    '<p class="err" role="alert"></p>' +
+    `<div class="btns"><button type="submit" class="primary">${esc(tr.t("sendReport"))}</button>` +
+    `<button type="button" data-f="cancel">${esc(tr.t("cancel"))}</button></div>`;
+  const err = form.querySelector(".err");
+  const submit = form.querySelector("[type=submit]");
+  const close = () => {
+    form.remove();
+    btn.focus();
+  };
+  form.querySelector('[data-f="cancel"]').addEventListener("click", close);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (submit.disabled) return;
+    const reason = form.elements.reason.value;
+    if (!reason) {
+      err.textContent = tr.t("reasonRequired");
+      form.querySelector("input").focus();
+      return;
+    }
+    submit.disabled = true;
+    err.textContent = "";
+    const voter = store.voter();
+    try {
+      await el.api.call("POST", `/api/comments/${li._c.id}/flag`, {
+        body: { reason }, headers: voter ? { "X-Rostra-Voter": voter } : {},
+      });
+    } catch (error) {
+      err.textContent = el.message(error);
+      submit.disabled = false;
+      return;
+    }
+    li._reported = true;
+    btn.hidden = true;
+    const thanks = document.createElement("p");
+    thanks.className = "ok";
+    thanks.tabIndex = -1;
+    thanks.textContent = tr.t("reported");
+    form.replaceWith(thanks);
+    thanks.focus();
+  });
+  slot.append(form);
+  form.querySelector("input").focus();
+}

@@ -1,0 +1,53 @@
+"""Live updates: a page learns of new comments from the server, and offers them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from widget_page import Discussion, expect, widget
+
+pytestmark = pytest.mark.browser
+
+# Counts the page's EventSources (the browser's own class, instrumented, not ours).
+TRACK_STREAMS = """<script>
+window.__streams = [];
+const Original = window.EventSource;
+window.EventSource = class extends Original {
+  constructor(...args) { super(...args); window.__streams.push(this); }
+};
+</script>"""
+
+
+def test_it_offers_new_comments_from_another_reader_without_moving_the_page(
+    discussion: Discussion, page: Any, chromium: Any
+) -> None:
+    url = discussion.url(head=TRACK_STREAMS)
+    reader = chromium.new_context(viewport={"width": 1000, "height": 900}, locale="en-US")
+    other = reader.new_page()
+    other.goto(url)
+    expect(widget(other).locator("h2")).to_have_text("0 comments")
+    other.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+
+    page.goto(url)
+    form = widget(page).locator(".fs form")
+    form.get_by_label("Name").fill("Mo")
+    form.get_by_label("Comment").fill("Anyone else at the reopening?")
+    form.get_by_role("button", name="Post comment").click()
+    expect(widget(page).locator("ol.list > li .body")).to_have_text("Anyone else at the reopening?")
+
+    show = widget(other).get_by_role("button", name="1 new comment — show")
+    expect(show).to_be_visible()
+    expect(widget(other).locator("ol.list > li")).to_have_count(0)  # nothing moved yet
+    show.click()
+    first = widget(other).locator("ol.list > li").first
+    expect(first.locator(".body")).to_have_text("Anyone else at the reopening?")
+    expect(first.locator("article")).to_be_focused()
+    expect(widget(other).locator("h2")).to_have_text("1 comment")
+    expect(show).to_be_hidden()
+    # the author's own page does not offer their own comment as new
+    expect(widget(page).locator('[data-act="fresh"]')).to_be_hidden()
+
+    other.evaluate("document.querySelector('rostra-comments').remove()")
+    other.wait_for_function("window.__streams.every((s) => s.readyState === 2)")
+    reader.close()

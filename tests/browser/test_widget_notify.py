@@ -1,0 +1,87 @@
+"""The "Notify of" choice: subscribing to a thread by email from the bar and from the form."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from tests.conftest import LiveServer, _start_live_server, free_port
+from widget_page import Discussion, HostSite, expect, widget
+
+from rostra.store.notify_tables import notify_subscriptions
+
+pytestmark = pytest.mark.browser
+
+CHECK = "Almost done: check your email and confirm to start the notifications."
+
+
+@pytest.fixture(scope="module")
+def mail_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server that sends email (smtp_host set); its worker is off, so the
+    confirmation waits in the outbox: the widget only shows the API's answer."""
+    path = tmp_path_factory.mktemp("notify-widget") / "rostra.sqlite3"
+    live, server = _start_live_server(
+        f"sqlite:///{path}", "sqlite", smtp_host="127.0.0.1", smtp_port=free_port(),
+        smtp_security="none", mail_from="News Comments <comments@news.example>", worker=False,
+    )
+    yield live
+    server.stop()
+    live.services.db.dispose()
+
+
+@pytest.fixture
+def mail_discussion(mail_server: LiveServer, host_site: HostSite) -> Discussion:
+    site = "wn-" + secrets.token_hex(4)
+    mail_server.add_site(site, [host_site.origin])
+    return Discussion(mail_server.url.rstrip("/"), host_site, site, f"/news/{site}/story/")
+
+
+def kinds(live: LiveServer, site: str) -> list[str]:
+    with live.services.db.read() as conn:
+        rows = conn.execute(select(notify_subscriptions.c.kind)
+                            .where(notify_subscriptions.c.site_id == site)).all()
+    return sorted(r.kind for r in rows)
+
+
+def test_it_subscribes_from_the_bar_without_posting(
+    mail_server: LiveServer, mail_discussion: Discussion, page: Any
+) -> None:
+    page.goto(mail_discussion.url())
+    bar = widget(page).locator("form.nb")
+    bar.get_by_role("button", name="Subscribe").click()
+    expect(bar.get_by_role("alert")).to_have_text("Please enter your email address to be notified.")
+    bar.get_by_label("Notify of").select_option(label="new replies to my comments")
+    bar.get_by_label("Email").fill("reader@readers.example")
+    bar.get_by_role("button", name="Subscribe").click()
+    expect(bar.locator(".ok")).to_have_text(CHECK)
+    assert kinds(mail_server, mail_discussion.site) == ["replies"]
+
+
+def test_it_subscribes_with_a_comment(
+    mail_server: LiveServer, mail_discussion: Discussion, page: Any
+) -> None:
+    page.goto(mail_discussion.url())
+    form = widget(page).locator(".fs form")
+    form.get_by_label("Name").fill("Lea")
+    form.get_by_label("Comment").fill("Keep me posted.")
+    form.get_by_label("Notify of").select_option(label="new follow-up comments")
+    form.get_by_role("button", name="Post comment").click()
+    expect(form.get_by_role("alert")).to_have_text("Please enter your email address to be notified.")
+    expect(form.get_by_label("Email")).to_be_focused()
+    form.get_by_label("Email").fill("lea@readers.example")
+    form.get_by_role("button", name="Post comment").click()
+    expect(widget(page).locator("ol.list > li .body")).to_have_text("Keep me posted.")
+    expect(form.locator(".ok")).to_have_text(CHECK)
+    assert kinds(mail_server, mail_discussion.site) == ["thread"]
+
+
+def test_it_says_so_when_the_server_sends_no_email(discussion: Discussion, page: Any) -> None:
+    page.goto(discussion.url(lang="de"))
+    bar = widget(page).locator("form.nb")
+    bar.get_by_label("E-Mail").fill("leser@readers.example")
+    bar.get_by_role("button", name="Abonnieren").click()
+    expect(bar.get_by_role("alert")).to_have_text(
+        "Diese Website verschickt keine Benachrichtigungen per E-Mail.")
