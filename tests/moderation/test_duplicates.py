@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from rostra.moderation.checks import Inspection
-from rostra.moderation.checks.duplicates import DuplicateCheck, signature, similarity
+from rostra.moderation.checks.duplicates import SHINGLE, DuplicateCheck, signature, similarity
 from rostra.moderation.checks.length import LengthCheck
 from rostra.moderation.decision import Action
 from rostra.moderation.pipeline import Pipeline
 from rostra.moderation.policy import parse_policy
+from rostra.moderation.textfold import fold_tokens
 from tests.moderation.test_content_checks import draft
 
+WORDS = ["council", "budget", "school", "bridge", "road", "mayor", "vote", "tax", "river", "flood", "police", "hospital", "train", "station", "election", "minister", "report", "article", "photo", "street", "market"]
 SPAM = "Make 5000 dollars a week from home with this one simple trick, ask me how today"
 
 
@@ -86,3 +89,63 @@ def test_it_does_not_remember_a_refused_draft() -> None:
     assert refused.action is Action.REFUSE
     again, _ = pipeline.decide(draft(SPAM), parse_policy({}))
     assert again.action is Action.PUBLISH
+
+
+def test_it_bounds_the_work_of_a_flood_and_still_calls_it_one() -> None:
+    # Each bucket names its bucket_limit newest comments: the 30th copy is compared with
+    # 8 of the 29 before it, not with all of them, and is still a flood.
+    check = DuplicateCheck(bucket_limit=8)
+    for i in range(29):
+        codes(check, SPAM, voter_id=f"v{i}", ip_hash=f"ip{i}", thread_key=f"/t{i % 4}")
+    item = Inspection(draft(SPAM, voter_id="v99", ip_hash="ip99", thread_key="/t0"),
+                      parse_policy({}))
+    (flood,) = check.run(item)
+    assert (flood.action, flood.reason.code) == (Action.SPAM, "copy_paste_flood")
+    assert flood.reason.message.startswith("9 or more near-identical comments in 4 thread(s)")
+
+
+def test_it_still_finds_an_authors_own_copy_among_many_other_texts() -> None:
+    check = DuplicateCheck()
+    rng = random.Random(7)
+    assert codes(check, SPAM, voter_id="me", ip_hash="mine") == []
+    for i in range(300):
+        text = " ".join(rng.sample(WORDS, 12))
+        assert codes(check, text, voter_id=f"v{i}", ip_hash=f"ip{i}") == []
+    assert codes(check, SPAM.replace("simple", "easy"), voter_id="me", ip_hash="other") == [
+        (Action.HOLD, "duplicate")]
+
+
+def test_it_remembers_at_most_max_entries_per_site() -> None:
+    others = [f"Story {n}: " + " ".join(random.Random(n).sample(WORDS, 10)) for n in range(5)]
+    for other_texts, expected in ((4, [(Action.HOLD, "duplicate")]), (5, [])):
+        check = DuplicateCheck(max_entries=5)
+        assert codes(check, SPAM, voter_id="me") == []
+        for text in others[:other_texts]:
+            assert codes(check, text, voter_id="other", ip_hash="elsewhere") == []
+        # Four other texts leave room for the first; a fifth pushes it out.
+        assert codes(check, SPAM, voter_id="me", ip_hash="h2") == expected
+
+
+def test_it_estimates_similarity_as_minhash_should() -> None:
+    rng = random.Random(11)
+    words = ["the", "a", "of", "and", "to", "in", *WORDS]
+    errors = []
+    for _ in range(200):
+        a = rng.sample(words, 15)
+        b = [w if rng.random() < 0.6 else rng.choice(words) for w in a]
+        sa, sb = signature(" ".join(a)), signature(" ".join(b))
+        assert sa is not None and sb is not None
+        true = jaccard(shingles(" ".join(a)), shingles(" ".join(b)))
+        errors.append(abs(similarity(sa, sb) - true))
+    # 32 permutations: a standard error of at most sqrt(0.25 / 32) = 0.088 per pair.
+    assert sum(errors) / len(errors) < 0.08
+    assert max(errors) < 0.35
+
+
+def shingles(text: str) -> set[bytes]:
+    folded = " ".join(fold_tokens(text)).encode()
+    return {folded[i : i + SHINGLE] for i in range(len(folded) - SHINGLE + 1)}
+
+
+def jaccard(a: set[bytes], b: set[bytes]) -> float:
+    return len(a & b) / len(a | b)

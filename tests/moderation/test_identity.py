@@ -31,3 +31,10 @@ def test_it_refuses_other_prefix_lengths() -> None:
 def test_it_hashes_emails_case_insensitively() -> None:
     assert email_key("Ana@Example.com ", "s") == email_key("ana@example.com", "s")
     assert email_key("ana@example.com", "s") != email_key("ana@example.com", "t")
+
+
+def test_it_keys_ipv4_mapped_and_ipv6_networks_like_typed_ones() -> None:
+    assert range_keys("::ffff:203.0.113.9", "salt") == range_keys("203.0.113.9", "salt")
+    assert network_key("2001:db8::/32", "salt") == range_keys("2001:db8:1:2::5", "salt")[1]
+    assert all(k.startswith(("r48:", "r32:")) for k in range_keys("2001:db8::1", "salt"))
+    assert range_keys("not an address", "salt") == [] == range_keys(None, "salt")

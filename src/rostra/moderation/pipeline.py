@@ -40,10 +40,13 @@ class Pipeline:
     def inspect(self, draft: Draft, policy: Policy) -> Inspection:
         """Run the checks on ``draft``; the Inspection holds findings and facts."""
         item = Inspection(draft, policy)
+        findings = item.findings
         for check in self.checks:
+            refused = False
             for found in check.run(item):
-                item.findings.append(found)
-            if item.action is Action.REFUSE:
+                findings.append(found)
+                refused = refused or found.action is Action.REFUSE
+            if refused:
                 return item
         item.findings.extend(policy_findings(item))
         return item

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +24,7 @@ from rostra.moderation.checks.reputation import History
 from rostra.moderation.identity import author_key_of_row, email_key, network_key
 from rostra.moderation.pow import Solved
 from rostra.services.comments import CommentEvent, CommentService, EventKind, RequestContext
+from rostra.services.moderation_views import views_of
 from rostra.services.serialise import comment_json, iso
 from rostra.store import queries
 from rostra.store.moderation_tables import (
@@ -37,6 +38,9 @@ from rostra.store.moderation_tables import (
 from rostra.store.tables import comments, threads
 
 log = logging.getLogger("rostra.moderation")
+
+# Built once: the embedding hook runs inside every post's transaction.
+_MODERATION_OF = select(comments.c.moderation).where(comments.c.id == bindparam("comment_id"))
 
 
 class StaffAction(StrEnum):
@@ -118,38 +122,24 @@ class ModerationService:
         self.sites = comments_service.sites
         self.tokens = comments_service.tokens
         self.salt = comments_service.ip_salt
+        # Bans and histories as every post reads them, shared in this process.
+        self.views = views_of(self.db)
         # Called after a staff decision commits: (site id, comment id, is bad) -> None.
         self.learners: list[Callable[[str, int, bool], None]] = []
 
     # -- lookups the checks use --------------------------------------------
 
     def active_ban(self, site_id: str, keys: list[str]) -> BanHit | None:
-        """The active ban on any of ``keys`` at ``site_id``; a full ban before a shadow one."""
-        if not keys:
-            return None
-        now = datetime.now(UTC)
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(bans.c.id, bans.c.kind, bans.c.shadow, bans.c.reason, bans.c.expires_at)
-                .where(
-                    bans.c.site_id == site_id, bans.c.value.in_(keys),
-                    bans.c.lifted_at.is_(None),
-                    or_(bans.c.expires_at.is_(None), bans.c.expires_at > now),
-                )
-                .order_by(bans.c.shadow.asc(), bans.c.id.asc())
-            ).all()
-        if not rows:
-            return None
-        row = rows[0]
-        return BanHit(row.id, row.kind, bool(row.shadow), row.reason, row.expires_at)
+        """The active ban on any of ``keys`` at ``site_id``; a full ban before a shadow one.
+
+        Read from the process's in-memory view of the site's bans (see
+        ``rostra.services.moderation_views``): a post costs no query.
+        """
+        return self.views.bans.active(site_id, keys)
 
     def history(self, site_id: str, author: str) -> History:
-        with self.db.read() as conn:
-            row = conn.execute(
-                select(author_stats.c.approved, author_stats.c.rejected, author_stats.c.spam)
-                .where(author_stats.c.site_id == site_id, author_stats.c.author == author)
-            ).first()
-        return History(row.approved, row.rejected, row.spam) if row else History()
+        """The author's approved/rejected/spam counts on the site (zeros when unknown)."""
+        return self.views.histories.get(site_id, author)
 
     def spend_pow(self, solved: Solved) -> bool:
         """Mark a proof-of-work challenge spent; False when it was spent before."""
@@ -201,6 +191,8 @@ class ModerationService:
                          {"state": before}, {"state": target.value}, reason,
                          site_id=thread.site_id)
             row = queries.comment_row(conn, comment_id)
+        if author:
+            self.views.histories.invalidate(thread.site_id, author)
         self.comments._notify(events)
         if action is not StaffAction.DELETE:
             for learn in self.learners:
@@ -247,6 +239,7 @@ class ModerationService:
             out = _ban_json(row)
             record_audit(conn, actor, "shadow_ban" if request.shadow else "ban", f"ban:{ban_id}",
                          None, out, request.reason, site_id=request.site_id)
+        self.views.bans.invalidate(request.site_id)
         return out
 
     def _ban_key(self, request: BanRequest) -> tuple[str, str]:
@@ -308,6 +301,7 @@ class ModerationService:
             out = _ban_json(row)
             record_audit(conn, actor, "unban", f"ban:{ban_id}", before, out, reason,
                          site_id=row.site_id)
+        self.views.bans.invalidate(row.site_id)
         return out
 
     def ban_site(self, ban_id: int) -> str:
@@ -497,8 +491,7 @@ class ModerationService:
         def store(conn: Connection, event: CommentEvent) -> None:
             if event.kind is not EventKind.CREATED or not stash:
                 return
-            moderation = conn.scalar(
-                select(comments.c.moderation).where(comments.c.id == event.comment_id))
+            moderation = conn.scalar(_MODERATION_OF, {"comment_id": event.comment_id})
             ref = ((moderation or {}).get("facts") or {}).get("ref")
             taken = stash.take(ref) if ref else None
             if taken is None:

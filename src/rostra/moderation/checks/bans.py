@@ -9,7 +9,7 @@ from datetime import datetime
 
 from rostra.moderation.checks import Finding, Inspection, finding
 from rostra.moderation.decision import Action
-from rostra.moderation.identity import identity_of
+from rostra.moderation.identity import identity_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ class BanCheck:
         self.salt = salt
 
     def run(self, item: Inspection) -> Iterable[Finding]:
-        identity = identity_of(item.draft, self.salt)
+        identity = identity_for(item, self.salt)
         # Kept for a later range ban ("ban the network this comment came from").
         if identity.ranges:
             item.facts["ip_ranges"] = list(identity.ranges)

@@ -10,11 +10,11 @@ from rostra.moderation.decision import Action
 
 def caps_ratio(text: str) -> tuple[float, int]:
     """(share of upper-case letters among cased letters, number of cased letters)."""
-    cased = [ch for ch in text if ch.isupper() or ch.islower()]
+    upper = sum(map(str.isupper, text))
+    cased = upper + sum(map(str.islower, text))
     if not cased:
         return 0.0, 0
-    upper = sum(1 for ch in cased if ch.isupper())
-    return upper / len(cased), len(cased)
+    return upper / cased, cased
 
 
 class CapsCheck:

@@ -29,10 +29,15 @@ ROWS = PERMUTATIONS // BANDS
 SHINGLE = 5
 MIN_CHARS = 30  # shorter texts ("I agree!") are repeated innocently all the time
 MAX_ENTRIES = 20_000  # per site
-_PRIME = np.uint64((1 << 61) - 1)
-_rng = np.random.default_rng(20240601)  # fixed: signatures compare across restarts
-_A = _rng.integers(1, (1 << 61) - 1, size=PERMUTATIONS, dtype=np.uint64)
-_B = _rng.integers(0, (1 << 61) - 1, size=PERMUTATIONS, dtype=np.uint64)
+BUCKET_LIMIT = 1024  # newest comments per LSH bucket: bounds a flood's comparisons
+AUTHOR_KEYS = 3  # account, voter id, IP hash
+_rng = np.random.default_rng(20240601)  # fixed: the same signatures in every process
+# x -> a*x + b with wrap-around arithmetic and an odd a is a permutation of the 64-bit
+# integers: a cheap family for MinHash (its estimates err as the theory says, ~0.075).
+_A = _rng.integers(1, 1 << 63, size=PERMUTATIONS, dtype=np.uint64)[:, None] | np.uint64(1)
+_B = _rng.integers(0, 1 << 63, size=PERMUTATIONS, dtype=np.uint64)[:, None]
+_SHINGLE_MASK = np.uint64((1 << (8 * SHINGLE)) - 1)
+_PAD = bytes(8 - SHINGLE)
 
 Signature = NDArray[np.uint64]
 
@@ -42,16 +47,13 @@ def signature(text: str) -> Signature | None:
     folded = " ".join(fold_tokens(text))
     if len(folded) < MIN_CHARS:
         return None
-    data = np.frombuffer(folded.encode("utf-8"), dtype=np.uint8).astype(np.uint64)
-    # Shingles of SHINGLE bytes, packed into one integer each (vectorised, no Python loop).
+    data = folded.encode("utf-8")
+    # Each shingle of SHINGLE bytes as one integer: the 8 bytes starting at it, read
+    # through one (unaligned) view of the text, cut to SHINGLE bytes. No Python loop, and
+    # no need to drop repeated shingles: they do not change a minimum.
     count = len(data) - SHINGLE + 1
-    packed = np.zeros(count, dtype=np.uint64)
-    for k in range(SHINGLE):
-        packed |= data[k : k + count] << np.uint64(8 * k)
-    values = np.unique(packed) * np.uint64(0x9E3779B97F4A7C15) % _PRIME
-    # (a*x + b) mod p, with wrap-around multiplication: a cheap family of permutations.
-    mixed = (_A[:, None] * values[None, :] + _B[:, None]) % _PRIME
-    sig: Signature = mixed.min(axis=1)
+    windows = np.ndarray((count,), dtype="<u8", buffer=data + _PAD, strides=(1,))
+    sig: Signature = (_A * (windows & _SHINGLE_MASK) + _B).min(axis=1)
     return sig
 
 
@@ -61,69 +63,133 @@ def similarity(a: Signature, b: Signature) -> float:
 
 
 @dataclass(frozen=True, slots=True)
-class Seen:
-    at: float
-    authors: frozenset[str]
-    thread_key: str
-    sig: Signature
-    bands: tuple[bytes, ...]
+class Similar:
+    """What the window holds like a new text: near-copies, by whom and where."""
+
+    copies: int  # near-copies found (a bucket names its bucket_limit newest)
+    best_own: float | None  # the closest near-copy by the same author, if any
+    own: int  # near-copies by the same author
+    threads: int  # threads the near-copies were posted in, the new text's own included
+
+
+def _key_hash(key: str) -> int:
+    return hash(key) or 1  # 0 marks "no key" in the author columns
 
 
 class SiteIndex:
-    """Recent signatures of one site, with their LSH buckets."""
+    """Recent signatures of one site, with their LSH buckets.
 
-    def __init__(self) -> None:
-        self.entries: dict[int, Seen] = {}
-        self.order: deque[int] = deque()
-        self.buckets: dict[bytes, set[int]] = {}
-        self.next_id = 0
+    Each remembered comment is a row of a few arrays (its signature, its author keys and
+    its thread, hashed), so the candidates a text's buckets name are compared with it in
+    a few numpy operations, however many there are. A bucket holds the rows of its
+    ``BUCKET_LIMIT`` newest comments: a flood of copies fills a few buckets, and every
+    further copy is compared with at most that many of them, not with the whole window.
+    """
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, bucket_limit: int = BUCKET_LIMIT) -> None:
+        self.max_entries = max_entries
+        self.bucket_limit = bucket_limit
+        self.order: deque[tuple[float, int, tuple[bytes, ...]]] = deque()  # (at, row, bands)
+        self.buckets: dict[bytes, deque[int]] = {}
+        self.sigs: NDArray[np.uint64] = np.zeros((0, PERMUTATIONS), dtype=np.uint64)
+        self.authors: NDArray[np.int64] = np.zeros((0, AUTHOR_KEYS), dtype=np.int64)
+        self.threads: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self.free: list[int] = []
+        self._grow()
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def _grow(self) -> None:
+        size = len(self.sigs)
+        new = min(max(size * 2, 64), self.max_entries)
+        self.sigs = np.concatenate([self.sigs, np.zeros((new - size, PERMUTATIONS), np.uint64)])
+        self.authors = np.concatenate([self.authors, np.zeros((new - size, AUTHOR_KEYS),
+                                                              np.int64)])
+        self.threads = np.concatenate([self.threads, np.zeros(new - size, np.int64)])
+        self.free.extend(range(new - 1, size - 1, -1))
 
     def expire(self, before: float) -> None:
-        while self.order and (
-            len(self.order) > MAX_ENTRIES or self.entries[self.order[0]].at < before
-        ):
-            entry_id = self.order.popleft()
-            entry = self.entries.pop(entry_id)
-            for band in entry.bands:
-                ids = self.buckets.get(band)
-                if ids is not None:
-                    ids.discard(entry_id)
-                    if not ids:
-                        del self.buckets[band]
+        while self.order and self.order[0][0] < before:
+            self._drop_oldest()
 
-    def similar(self, sig: Signature, bands: tuple[bytes, ...], line: float) -> list[
-        tuple[Seen, float]
-    ]:
-        candidates: set[int] = set()
+    def _drop_oldest(self) -> None:
+        _, row, bands = self.order.popleft()
+        self.free.append(row)
         for band in bands:
-            candidates |= self.buckets.get(band, set())
-        out = []
-        for entry_id in candidates:
-            entry = self.entries[entry_id]
-            score = similarity(sig, entry.sig)
-            if score >= line:
-                out.append((entry, score))
-        return out
+            rows = self.buckets.get(band)
+            # Rows leave in the order they came, so this one is the oldest in every bucket
+            # still holding it (a full bucket may have let it go already).
+            if rows and rows[0] == row:
+                rows.popleft()
+                if not rows:
+                    del self.buckets[band]
 
-    def add(self, seen: Seen) -> None:
-        entry_id = self.next_id
-        self.next_id += 1
-        self.entries[entry_id] = seen
-        self.order.append(entry_id)
-        for band in seen.bands:
-            self.buckets.setdefault(band, set()).add(entry_id)
+    def similar(self, sig: Signature, bands: tuple[bytes, ...], line: float,
+                authors: frozenset[str], thread_key: str) -> Similar:
+        found: list[deque[int]] = []
+        for band in bands:
+            rows = self.buckets.get(band)
+            # Copies of one text share all their buckets: read such a bucket only once.
+            if rows and not any(len(rows) == len(seen) and rows == seen for seen in found):
+                found.append(rows)
+        if not found:
+            return Similar(0, None, 0, 1)
+        arrays = [np.fromiter(rows, dtype=np.intp, count=len(rows)) for rows in found]
+        candidates = arrays[0] if len(arrays) == 1 else np.unique(np.concatenate(arrays))
+        scores = (self.sigs[candidates] == sig).sum(axis=1) / PERMUTATIONS
+        hits = candidates[scores >= line]
+        if not len(hits):
+            return Similar(0, None, 0, 1)
+        scores = scores[scores >= line]
+        mine = np.array([_key_hash(a) for a in authors], dtype=np.int64)
+        own = (self.authors[hits][:, :, None] == mine[None, None, :]).any(axis=(1, 2))
+        threads = np.unique(self.threads[hits])
+        thread = _key_hash(thread_key)
+        return Similar(
+            copies=len(hits),
+            best_own=float(scores[own].max()) if own.any() else None,
+            own=int(own.sum()),
+            threads=len(threads) + int(not np.any(threads == thread)),
+        )
+
+    def add(self, at: float, sig: Signature, bands: tuple[bytes, ...],
+            authors: frozenset[str], thread_key: str) -> None:
+        while len(self.order) >= self.max_entries:
+            self._drop_oldest()
+        if not self.free:
+            self._grow()
+        row = self.free.pop()
+        self.sigs[row] = sig
+        keys = [_key_hash(a) for a in sorted(authors)][:AUTHOR_KEYS]
+        self.authors[row] = keys + [0] * (AUTHOR_KEYS - len(keys))
+        self.threads[row] = _key_hash(thread_key)
+        self.order.append((at, row, bands))
+        for band in bands:
+            rows = self.buckets.get(band)
+            if rows is None:
+                rows = self.buckets[band] = deque(maxlen=self.bucket_limit)
+            rows.append(row)
+
+
+_BAND_BYTES = ROWS * 8
+_BAND_TAGS = [i.to_bytes(1, "big") for i in range(BANDS)]
 
 
 def bands_of(sig: Signature) -> tuple[bytes, ...]:
-    return tuple(
-        i.to_bytes(1, "big") + sig[i * ROWS : (i + 1) * ROWS].tobytes() for i in range(BANDS)
-    )
+    """The LSH bucket keys of a signature: each band's rows, tagged with the band."""
+    raw = sig.tobytes()
+    return tuple(_BAND_TAGS[i] + raw[i * _BAND_BYTES : (i + 1) * _BAND_BYTES]
+                 for i in range(BANDS))
 
 
 class DuplicateCheck:
     name = "duplicates"
 
-    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, clock: Callable[[], float] | None = None, *,
+                 max_entries: int = MAX_ENTRIES, bucket_limit: int = BUCKET_LIMIT) -> None:
+        self.max_entries = max_entries
+        self.bucket_limit = bucket_limit
         self._sites: dict[str, SiteIndex] = {}
         self._lock = threading.Lock()
         self._clock: Callable[[], float] = clock or time.monotonic
@@ -140,27 +206,33 @@ class DuplicateCheck:
         now = self._clock()
         findings = []
         with self._lock:
-            index = self._sites.setdefault(draft.site_id, SiteIndex())
+            index = self._sites.get(draft.site_id)
+            if index is None:
+                index = self._sites[draft.site_id] = SiteIndex(self.max_entries,
+                                                               self.bucket_limit)
             index.expire(now - t.duplicate_window_seconds)
-            similar = index.similar(sig, bands, t.duplicate_similarity)
+            similar = index.similar(sig, bands, t.duplicate_similarity, authors,
+                                    draft.thread_key)
 
         def remember() -> None:
             with self._lock:
-                index.add(Seen(now, authors, draft.thread_key, sig, bands))
+                index.add(now, sig, bands, authors, draft.thread_key)
 
         item.on_accept.append(remember)
-        own = [score for entry, score in similar if entry.authors & authors]
-        if own:
+        minutes = t.duplicate_window_seconds // 60
+        if similar.best_own is not None:
             findings.append(finding(
                 self.name, Action.HOLD, "duplicate",
-                f"{len(own)} similar comment(s) by the same author in the last "
-                f"{t.duplicate_window_seconds // 60} minutes", round(max(own), 3),
+                f"{similar.own} similar comment(s) by the same author in the last "
+                f"{minutes} minutes", round(similar.best_own, 3),
             ))
-        if t.flood_copies and len(similar) + 1 >= t.flood_copies:
-            threads = len({entry.thread_key for entry, _ in similar} | {draft.thread_key})
+        copies = similar.copies + 1
+        if t.flood_copies and copies >= t.flood_copies:
+            # A bucket keeps its BUCKET_LIMIT newest comments: a larger flood counts that many.
+            more = " or more" if similar.copies >= self.bucket_limit else ""
             findings.append(finding(
                 self.name, Action.SPAM, "copy_paste_flood",
-                f"{len(similar) + 1} near-identical comments in {threads} thread(s) in the "
-                f"last {t.duplicate_window_seconds // 60} minutes", float(len(similar) + 1),
+                f"{copies}{more} near-identical comments in {similar.threads} thread(s) in "
+                f"the last {minutes} minutes", float(copies),
             ))
         return findings

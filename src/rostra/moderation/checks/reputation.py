@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from rostra.moderation.checks import Finding, Inspection, finding
 from rostra.moderation.decision import Action
-from rostra.moderation.identity import identity_of
+from rostra.moderation.identity import identity_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ class ReputationCheck:
         self.salt = salt
 
     def run(self, item: Inspection) -> Iterable[Finding]:
-        author = identity_of(item.draft, self.salt).author
+        author = identity_for(item, self.salt).author
         history = self.lookup(item.draft.site_id, author) if author else History()
         item.facts["reputation"] = {
             "approved": history.approved, "rejected": history.rejected, "spam": history.spam,
