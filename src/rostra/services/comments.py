@@ -286,14 +286,16 @@ class CommentService:
         ip_hash = self.ip_hash(ctx.ip)
         now = datetime.now(UTC)
 
-        with self.db.read() as conn:
-            thread = queries.find_thread(conn, site.id, key)
-            parent = None
-            if new.parent_id is not None:
-                parent = queries.comment_row(conn, new.parent_id)
-                self._check_parent(parent, thread, site_settings)
-        if thread is not None and thread.closed:
-            raise Forbidden("this discussion is closed", code="thread_closed")
+        thread = None
+        if new.parent_id is not None:
+            # A bad parent is refused before moderation spends time on the text; the
+            # write below checks everything again inside its transaction.
+            with self.db.read() as conn:
+                thread = queries.find_thread(conn, site.id, key)
+                self._check_parent(queries.comment_row(conn, new.parent_id), thread,
+                                   site_settings)
+            if thread is not None and thread.closed:
+                raise Forbidden("this discussion is closed", code="thread_closed")
 
         decision = self.moderator.decide(
             Draft(
