@@ -12,9 +12,13 @@ from sqlalchemy import func, select
 
 from rostra.config import Settings
 from rostra.importers.cli import export_command, import_group, site_move_command
-
 from rostra.store.db import Database
 from rostra.store.import_tables import questions
+from rostra.store.notify_tables import (
+    notify_addresses,
+    notify_subscription_comments,
+    notify_subscriptions,
+)
 from rostra.store.tables import comments, thread_aliases, threads, votes
 
 
@@ -111,6 +115,24 @@ def counts(db: Database) -> dict[str, int]:
     out = {}
     with db.read() as conn:
         for table in (sites, threads, thread_aliases, comments, votes, questions,
+                      notify_addresses, notify_subscriptions, notify_subscription_comments,
                       import_items, import_runs):
             out[table.name] = int(conn.scalar(select(func.count()).select_from(table)) or 0)
     return out
+
+
+def subscriptions_of(db: Database, site: str) -> set[tuple[str, str, str, bool, tuple[int, ...]]]:
+    """(email, thread key, kind, confirmed, followed comment ids) of a site's subscriptions."""
+    with db.read() as conn:
+        rows = conn.execute(
+            select(notify_subscriptions.c.id, notify_addresses.c.email,
+                   notify_subscriptions.c.thread_key, notify_subscriptions.c.kind,
+                   notify_addresses.c.confirmed_at)
+            .join(notify_addresses, notify_addresses.c.id == notify_subscriptions.c.address_id)
+            .where(notify_subscriptions.c.site_id == site)
+        ).all()
+        followed: dict[int, list[int]] = {}
+        for link in conn.execute(select(notify_subscription_comments)):
+            followed.setdefault(link.subscription_id, []).append(link.comment_id)
+    return {(r.email, r.thread_key, r.kind, r.confirmed_at is not None,
+             tuple(sorted(followed.get(r.id, ())))) for r in rows}

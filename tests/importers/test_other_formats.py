@@ -13,7 +13,15 @@ from import_builders import (
     write_isso,
     write_remark42,
 )
-from import_helpers import Rostra, aliases_of, by_text, comments_of, thread_by_key, votes_of
+from import_helpers import (
+    Rostra,
+    aliases_of,
+    by_text,
+    comments_of,
+    subscriptions_of,
+    thread_by_key,
+    votes_of,
+)
 
 
 def test_it_imports_disqus_threads_posts_and_flags(rostra: Rostra, tmp_path: Path) -> None:
@@ -77,7 +85,10 @@ def test_it_imports_an_isso_database(rostra: Rostra, tmp_path: Path) -> None:
     assert first.reply_count == 0  # its only reply is pending
     assert (thread.comment_count, thread.top_level_count) == (2, 1)
     thread_by_key(rostra.db, "blog", "/empty")
-    assert "subscription" in result.output
+    # Isso's "notification" is a confirmed subscription to replies to that comment.
+    assert subscriptions_of(rostra.db, "blog") == {
+        ("ana@example.com", "/2021/hello", "replies", True, (first.id,))}
+    assert "subscriptions created" in result.output
 
 
 def test_it_imports_a_gzipped_remark42_backup(rostra: Rostra, tmp_path: Path) -> None:

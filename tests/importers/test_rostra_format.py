@@ -6,16 +6,22 @@ import gzip
 from pathlib import Path
 
 from import_builders import WpComment, WpPost, write_wxr
-from import_helpers import Rostra, counts, thread_by_key
-from sqlalchemy import insert
+from import_helpers import Rostra, counts, subscriptions_of, thread_by_key
+from sqlalchemy import insert, update
+from test_wordpress import (  # the richest fixtures: states, anchors, questions, subscriptions
+    site_file,
+    subscription_dump,
+)
 
+from rostra.services.subscriptions import mark_bounced
+from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.tables import votes
-from test_wordpress import site_file  # the richest fixture: states, anchors, questions
 
 
 def _fill(rostra: Rostra, tmp_path: Path) -> None:
     rostra.ok("import", "wordpress", site_file(tmp_path), "--site", "news",
-              "--origin", "https://news.example")
+              "--origin", "https://news.example",
+              "--wpdiscuz-sql", subscription_dump(tmp_path / "subs.sql"))
     rostra.ok("import", "disqus", write_disqus_small(tmp_path), "--site", "other")
     thread = thread_by_key(rostra.db, "news", "/2024/03/rents")
     from import_helpers import comments_of
@@ -27,6 +33,13 @@ def _fill(rostra: Rostra, tmp_path: Path) -> None:
         conn.execute(insert(votes), [
             {"comment_id": first.id, "voter": "v:abc", "value": 1, "ip_hash": "h",
              "created_at": datetime(2024, 3, 2, 1, 2, 3, 456789, tzinfo=UTC)}])
+        # Every state an address can be in: bounced, awaiting confirmation, confirmed.
+        mark_bounced(conn, "ana@example.com", "550 no such user",
+                     datetime(2024, 3, 5, 0, 0, tzinfo=UTC))
+        conn.execute(update(notify_addresses).where(notify_addresses.c.email == "bo@example.com")
+                     .values(confirmation_sent_at=datetime(2024, 3, 2, 8, 0, 1, tzinfo=UTC),
+                             language="de"))
+        conn.execute(update(notify_subscriptions).values(base_url="https://news.example/c/"))
 
 
 def write_disqus_small(tmp_path: Path) -> Path:
@@ -47,7 +60,9 @@ def test_it_round_trips_identically(backend: tuple[Rostra, Rostra], tmp_path: Pa
     assert first.read_bytes() == second.read_bytes()
     text = gzip.decompress(first.read_bytes()).decode()
     types = [line.split('"type":"')[1].split('"')[0] for line in text.splitlines()]
-    assert {"header", "site", "thread", "alias", "question", "comment", "vote"} <= set(types)
+    assert {"header", "site", "thread", "alias", "question", "comment", "vote", "address",
+            "subscription", "subscription_comment"} <= set(types)
+    assert subscriptions_of(target.db, "news") == subscriptions_of(source.db, "news")
     # Importing it again creates nothing twice.
     before = counts(target.db)
     target.ok("import", "rostra", first)
@@ -77,3 +92,31 @@ def test_it_continues_ids_after_a_restore(rostra: Rostra, second_rostra: Rostra,
         WpPost(2, "B", "https://news.example/b/", comments=[WpComment(2, "y")])]),
         "--site", "news")
     assert counts(second_rostra.db)["comments"] == 2
+
+
+def test_it_undoes_subscriptions_when_a_restore_meets_a_bad_line(
+    backend: tuple[Rostra, Rostra], tmp_path: Path
+) -> None:
+    source, target = backend
+    _fill(source, tmp_path)
+    path = tmp_path / "all.jsonl"
+    source.ok("export", path)
+    path.write_text(path.read_text() + '{"type":"subscription","id":"x"}\n')
+    before = counts(target.db)
+    result = target.run("import", "rostra", path, "--batch-size", "3")
+    assert result.exit_code == 1 and "database is as it was" in " ".join(result.output.split())
+    assert counts(target.db) == before
+
+
+def test_it_exports_only_the_subscribers_of_one_site(
+    rostra: Rostra, second_rostra: Rostra, tmp_path: Path
+) -> None:
+    _fill(rostra, tmp_path)
+    path = tmp_path / "other.jsonl"
+    rostra.ok("export", "--site", "other", path)
+    second_rostra.ok("import", "rostra", path)
+    assert counts(second_rostra.db)["notify_addresses"] == 0
+    path = tmp_path / "news.jsonl"
+    rostra.ok("export", "--site", "news", path)
+    second_rostra.ok("import", "rostra", path)
+    assert subscriptions_of(second_rostra.db, "news") == subscriptions_of(rostra.db, "news")

@@ -13,6 +13,7 @@ from import_helpers import (
     comments_of,
     counts,
     questions_of,
+    subscriptions_of,
     thread_by_key,
     votes_of,
 )
@@ -183,6 +184,60 @@ def test_it_reads_per_voter_votes_and_subscriptions_from_a_dump(
     # The dump names the question of each form id exactly (here against document order).
     assert by_text(rows, "rents passage").anchor["question_id"] == "q2bb"
     assert "does not hold wpDiscuz" not in result.output
+
+
+SUBSCRIPTION_COLUMNS = (
+    "(`id`,`email`,`subscribtion_id`,`post_id`,`subscribtion_type`,`activation_key`,"
+    "`confirm`,`subscription_date`,`imported_from`)"
+)
+
+
+def subscription_dump(path: Path) -> Path:
+    """wpDiscuz subscriptions of the story (post 12): every type, confirmed or not."""
+    path.write_text(
+        "INSERT INTO `wp_wc_comments_subscription` " + SUBSCRIPTION_COLUMNS + " VALUES "
+        "(1,'Ana@Example.com',12,12,'post','k1',1,'2024-03-01 10:00:00',''),"
+        "(2,'ana@example.com',1,12,'comment','k2',1,'2024-03-01 10:05:00',''),"
+        "(3,'ana@example.com',2,12,'comment','k3',1,'2024-03-01 10:06:00',''),"
+        "(4,'bo@example.com',12,12,'all_comment','k4','0','2024-03-02 08:00:00',''),"
+        "(5,'cy@example.com',999,12,'comment','k5',1,'2024-03-02 08:00:00',''),"
+        "(6,'not an address',12,12,'post','k6',1,'2024-03-02 08:00:00',''),"
+        "(7,'dee@example.com',12,77,'post','k7',1,'2024-03-02 08:00:00',''),"
+        "(8,'eve@example.com',12,12,'weekly','k8',1,'2024-03-02 08:00:00','');\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_it_imports_wpdiscuz_subscriptions_from_a_dump(
+    backend: tuple[Rostra, Rostra], tmp_path: Path
+) -> None:
+    rostra, _ = backend
+    dump = subscription_dump(tmp_path / "subs.sql")
+    result = rostra.ok("import", "wordpress", site_file(tmp_path), "--site", "news",
+                       "--wpdiscuz-sql", dump)
+    thread = thread_by_key(rostra.db, "news", "/2024/03/rents")
+    rows = comments_of(rostra.db, thread.id)
+    first, reply = by_text(rows, "Top comment").id, by_text(rows, "A reply").id
+    assert subscriptions_of(rostra.db, "news") == {
+        ("ana@example.com", "/2024/03/rents", "thread", True, ()),
+        # wpDiscuz's one row per followed comment: one "replies" subscription following both.
+        ("ana@example.com", "/2024/03/rents", "replies", True, (first, reply)),
+        ("bo@example.com", "/2024/03/rents", "replies", False, ()),
+    }
+    output = " ".join(result.output.split())
+    for reason in ("subscription to a comment that is not imported",
+                   "subscription without a valid email address",
+                   "subscription to a page that is not imported",
+                   "subscription of an unknown type"):
+        assert reason in output
+    # A second run creates nothing twice.
+    before = counts(rostra.db)
+    rostra.ok("import", "wordpress", site_file(tmp_path), "--site", "news",
+              "--wpdiscuz-sql", dump)
+    after = counts(rostra.db)
+    assert {k: v for k, v in after.items() if k != "import_runs"} == {
+        k: v for k, v in before.items() if k != "import_runs"}
 
 
 def test_it_says_what_a_wxr_alone_cannot_carry(rostra: Rostra, tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from rostra.importers.wordpress import read_wordpress
 from rostra.services import exporting
 from rostra.services.exporting import RostraRecord
 from rostra.services.importing import (
+    BATCH_SIZE,
     ImportConflict,
     ImportEngine,
     ImportFormatError,
@@ -114,7 +115,7 @@ def _run(
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option(
-        "--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True,
+        "--batch-size", type=click.IntRange(1, 100_000), default=BATCH_SIZE, show_default=True,
         help="Items written per transaction.",
     )(func)
     func = click.option(

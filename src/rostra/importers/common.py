@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
+from rostra.core.markup import sanitise_html
 from rostra.core.models import Anchor
 from rostra.core.thread_keys import ThreadKeyError, thread_key
 
@@ -24,6 +26,35 @@ def paragraphs(text: str) -> str:
         return text
     parts = [p.strip() for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if p.strip()]
     return "".join(f"<p>{p.replace(chr(10), '<br>' + chr(10))}</p>" for p in parts)
+
+
+CACHED_HTML_LENGTH = 1000  # longer texts are seldom repeated; the cache stays small
+
+
+def wordpress_html(text: str) -> str:
+    """The sanitised HTML of a WordPress comment's text (auto-paragraphs, then the same
+    sanitiser as new comments). Short texts are cached: exports repeat them ("Thanks!",
+    spam runs)."""
+    if len(text) <= CACHED_HTML_LENGTH:
+        return _wordpress_html(text)
+    return sanitise_html(paragraphs(text))
+
+
+def clean_html(markup: str) -> str:
+    """``sanitise_html``, cached for short inputs like ``wordpress_html``."""
+    if len(markup) <= CACHED_HTML_LENGTH:
+        return _clean_html(markup)
+    return sanitise_html(markup)
+
+
+@lru_cache(maxsize=4096)
+def _wordpress_html(text: str) -> str:
+    return sanitise_html(paragraphs(text))
+
+
+@lru_cache(maxsize=4096)
+def _clean_html(markup: str) -> str:
+    return sanitise_html(markup)
 
 
 def parse_naive_utc(value: str) -> datetime | None:

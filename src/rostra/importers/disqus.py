@@ -9,15 +9,15 @@ from typing import IO
 
 from lxml import etree
 
-from rostra.core.markup import sanitise_html
 from rostra.core.models import CommentState
-from rostra.importers.common import key_for, parse_naive_utc, truthy
+from rostra.importers.common import clean_html, key_for, parse_naive_utc, truthy
 from rostra.importers.safe_xml import child_texts, fail, iterparse, local_name, release
 from rostra.services.importing import (
     ImportedComment,
     ImportedThread,
     ImportFormatError,
     ImportItem,
+    Notice,
     Skipped,
 )
 
@@ -95,12 +95,17 @@ def _post(elem: etree._Element) -> ImportedComment:
         parent_source_id=(_dsq_id(parent) or None) if parent is not None else None,
         state=state,
         text=message,
-        html=sanitise_html(message),
+        html=clean_html(message),
         created_at=created,
         author_name=(who.get("name") or who.get("username") or "").strip() or None,
         author_email=who.get("email", "").strip() or None,
         ip=fields.get("ipAddress", "").strip() or None,
     )
+
+
+NO_SUBSCRIPTIONS = (
+    "a Disqus export does not hold who subscribed to threads: readers subscribe again"
+)
 
 
 def read_disqus(source: IO[bytes]) -> Iterator[ImportItem]:
@@ -131,3 +136,4 @@ def read_disqus(source: IO[bytes]) -> Iterator[ImportItem]:
         release(elem)
     if root is None:
         raise ImportFormatError("the file is empty")
+    yield Notice(NO_SUBSCRIPTIONS)

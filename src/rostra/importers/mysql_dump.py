@@ -22,13 +22,13 @@ _TOKEN = re.compile(
     | (?P<punct>[(),;])
     | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
     )""",
-    re.X | re.S,
+    re.VERBOSE | re.DOTALL,
 )
 _ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
-_ESCAPE = re.compile(r"\\(.)|''", re.S)
-_CREATE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`([^`]+)`", re.I)
+_ESCAPE = re.compile(r"\\(.)|''", re.DOTALL)
+_CREATE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`([^`]+)`", re.IGNORECASE)
 _COLUMN = re.compile(r"^\s*`([^`]+)`\s")
-_INSERT = re.compile(r"^\s*(?:INSERT|REPLACE)\s+(?:IGNORE\s+)?INTO\s+`([^`]+)`", re.I)
+_INSERT = re.compile(r"^\s*(?:INSERT|REPLACE)\s+(?:IGNORE\s+)?INTO\s+`([^`]+)`", re.IGNORECASE)
 
 SqlValue = str | int | float | None
 

@@ -82,6 +82,8 @@ def print_summary(console: Console, summary: ImportSummary) -> None:
         ("editor questions created", summary.questions_created),
         ("comments created", summary.comments_created),
         ("votes created", summary.votes_created),
+        ("subscriber addresses created", summary.addresses_created),
+        ("subscriptions created", summary.subscriptions_created),
         ("already imported before (left alone)", summary.already_imported),
     ]
     for label, count in rows:

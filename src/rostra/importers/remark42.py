@@ -16,6 +16,7 @@ from rostra.services.importing import (
     ImportedVote,
     ImportFormatError,
     ImportItem,
+    Notice,
     Skipped,
 )
 
@@ -28,6 +29,11 @@ def _time(value: Any, line: int, what: str) -> datetime | None:
     except ValueError:
         raise ImportFormatError(f"{what} is not a date: {str(value)[:40]!r}", line=line) from None
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+NO_SUBSCRIPTIONS = (
+    "a Remark42 backup does not hold readers' email subscriptions: readers subscribe again"
+)
 
 
 def read_remark42(source: IO[str]) -> Iterator[ImportItem]:
@@ -51,6 +57,7 @@ def read_remark42(source: IO[str]) -> Iterator[ImportItem]:
                 )
             continue
         yield from _comment(obj, lineno, seen)
+    yield Notice(NO_SUBSCRIPTIONS)
 
 
 def _comment(obj: dict[str, Any], lineno: int, seen: set[str]) -> Iterator[ImportItem]:

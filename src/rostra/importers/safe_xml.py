@@ -12,7 +12,6 @@ from lxml import etree
 
 from rostra.services.importing import ImportFormatError
 
-
 _POSITION_SUFFIX = re.compile(r",? line \d+, column \d+$")
 
 
@@ -33,11 +32,12 @@ def element_name(elem: etree._Element) -> str:
 
 def child_texts(elem: etree._Element) -> dict[str, str]:
     """Local name -> text of each direct child (the last wins); tail whitespace ignored."""
-    return {
-        local_name(child.tag): (child.text or "")
-        for child in elem
-        if isinstance(child.tag, str)
-    }
+    out: dict[str, str] = {}
+    for child in elem:
+        tag = child.tag
+        if tag.__class__ is str:  # comments and processing instructions have no str tag
+            out[local_name(tag)] = child.text or ""
+    return out
 
 
 def fail(elem: etree._Element, message: str) -> ImportFormatError:
@@ -64,7 +64,8 @@ def iterparse(
         remove_pis=True,
         recover=False,
     )
-    open_elements: list[str] = []
+    # Open elements, named only when an error needs the name.
+    open_elements: list[etree._Element] = []
     checked = False
     try:
         for event, elem in parser_events:
@@ -79,7 +80,7 @@ def iterparse(
                         element="!DOCTYPE",
                     )
             if event == "start":
-                open_elements.append(element_name(elem))
+                open_elements.append(elem)
             else:
                 if open_elements:
                     open_elements.pop()
@@ -99,7 +100,7 @@ def iterparse(
             f"malformed XML: {message}",
             line=line,
             column=column,
-            element=open_elements[-1] if open_elements else None,
+            element=element_name(open_elements[-1]) if open_elements else None,
         ) from None
 
 

@@ -12,10 +12,15 @@ from typing import IO
 
 from lxml import etree
 
-from rostra.core.markup import sanitise_html
 from rostra.core.models import CommentState
-from rostra.importers.common import anchor_in, html_to_text, key_for, paragraphs
-from rostra.importers.common import parse_naive_utc, truthy
+from rostra.importers.common import (
+    anchor_in,
+    html_to_text,
+    key_for,
+    parse_naive_utc,
+    truthy,
+    wordpress_html,
+)
 from rostra.importers.mysql_dump import read_rows
 from rostra.importers.safe_xml import child_texts, fail, iterparse, local_name, release
 from rostra.services.importing import (
@@ -44,7 +49,7 @@ STATES = {
 THREAD_POST_TYPES = frozenset({"post", "page"})
 PINGS = frozenset({"pingback", "trackback"})
 _FEEDBACK = re.compile(
-    r"\[wpdiscuz-feedback\b([^\]]*)\](.*?)\[/wpdiscuz-feedback\]", re.S | re.I
+    r"\[wpdiscuz-feedback\b([^\]]*)\](.*?)\[/wpdiscuz-feedback\]", re.DOTALL | re.IGNORECASE
 )
 _ATTRIBUTE = re.compile(r"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 _PHP_COUNT = re.compile(r's:\d+:"(like|dislike)";i:(-?\d+);')
@@ -212,7 +217,7 @@ def _comment(
         parent_source_id=parent if parent not in ("", "0") else None,
         state=state,
         text=content,
-        html=sanitise_html(paragraphs(content)),
+        html=wordpress_html(content),
         created_at=created,
         author_name=html.unescape(fields.get("comment_author", "")).strip() or None,
         author_email=fields.get("comment_author_email", "").strip() or None,
@@ -353,6 +358,6 @@ def _dump_items(dump: IO[str]) -> Iterator[ImportItem]:
             email=str(v.get("email") or ""),
             kind=kind,
             comment_source_id=str(v.get("subscribtion_id")) if kind == "comment" else None,
-            confirmed=bool(v.get("confirm")),
+            confirmed=str(v.get("confirm") or 0).strip() not in ("0", ""),
             created_at=created,
         )

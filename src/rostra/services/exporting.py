@@ -1,8 +1,10 @@
-"""Rostra's own JSON Lines format: a lossless export of sites, threads, comments and votes.
+"""Rostra's own JSON Lines format: a lossless export of sites, threads, comments, votes
+and "Notify of" subscriptions.
 
 One JSON object per line. The first line is the header ``{"format": "rostra",
 "type": "header", "version": 1}``; then sites, threads, aliases, questions, comments
-(by id, so parents come before replies) and votes. Every record has a ``type`` and one
+(by id, so parents come before replies), votes, subscribers' addresses, subscriptions
+and the comments "replies" subscriptions follow. Every record has a ``type`` and one
 field per column of its table. docs/import-export.md describes each field.
 """
 
@@ -21,6 +23,11 @@ from sqlalchemy import Select, Table, select
 
 from rostra.store.db import Database
 from rostra.store.import_tables import questions
+from rostra.store.notify_tables import (
+    notify_addresses,
+    notify_subscription_comments,
+    notify_subscriptions,
+)
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 FORMAT = "rostra"
@@ -116,12 +123,59 @@ class VoteRecord:
     created_at: datetime
 
 
-RostraRecord = SiteRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
+@dataclass(frozen=True, slots=True)
+class AddressRecord:
+    """A subscriber's address with its double opt-in and bounce state."""
+
+    TYPE: ClassVar[str] = "address"
+    TABLE: ClassVar[Table] = notify_addresses
+    id: int
+    email: str
+    language: str
+    created_at: datetime
+    confirmed_at: datetime | None
+    confirmation_sent_at: datetime | None
+    bounced_at: datetime | None
+    bounce_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRecord:
+    TYPE: ClassVar[str] = "subscription"
+    TABLE: ClassVar[Table] = notify_subscriptions
+    id: int
+    address_id: int
+    site_id: str
+    thread_key: str
+    kind: str
+    language: str
+    base_url: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionCommentRecord:
+    """A comment a "replies" subscription follows besides those carrying its address."""
+
+    TYPE: ClassVar[str] = "subscription_comment"
+    TABLE: ClassVar[Table] = notify_subscription_comments
+    subscription_id: int
+    comment_id: int
+
+
+RostraRecord = (
+    SiteRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
+    | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord
+)
 RECORD_TYPES: dict[str, type[RostraRecord]] = {
     cls.TYPE: cls
-    for cls in (SiteRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord)
+    for cls in (SiteRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
+                AddressRecord, SubscriptionRecord, SubscriptionCommentRecord)
 }
-DATETIME_FIELDS = frozenset({"created_at", "updated_at", "edited_at", "voted_at"})
+DATETIME_FIELDS = frozenset({
+    "created_at", "updated_at", "edited_at", "voted_at", "confirmed_at",
+    "confirmation_sent_at", "bounced_at",
+})
 
 
 def format_datetime(value: datetime) -> str:
@@ -180,6 +234,11 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     q_questions = select(questions).order_by(questions.c.thread_id, questions.c.question_id)
     q_comments = select(comments).order_by(comments.c.id)
     q_votes = select(votes).order_by(votes.c.comment_id, votes.c.voter)
+    q_addresses = select(notify_addresses).order_by(notify_addresses.c.id)
+    q_subscriptions = select(notify_subscriptions).order_by(notify_subscriptions.c.id)
+    q_followed = select(notify_subscription_comments).order_by(
+        notify_subscription_comments.c.subscription_id, notify_subscription_comments.c.comment_id
+    )
     if site_id is not None:
         q_sites = q_sites.where(sites.c.id == site_id)
         q_threads = q_threads.where(threads.c.site_id == site_id)
@@ -191,12 +250,27 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
                 select(comments.c.id).where(comments.c.thread_id.in_(site_threads))
             )
         )
+        site_subscriptions = select(notify_subscriptions.c.id).where(
+            notify_subscriptions.c.site_id == site_id
+        )
+        # Addresses are shared by every site: a site's export holds its subscribers'.
+        q_addresses = q_addresses.where(notify_addresses.c.id.in_(
+            select(notify_subscriptions.c.address_id).where(
+                notify_subscriptions.c.site_id == site_id)
+        ))
+        q_subscriptions = q_subscriptions.where(notify_subscriptions.c.site_id == site_id)
+        q_followed = q_followed.where(
+            notify_subscription_comments.c.subscription_id.in_(site_subscriptions)
+        )
     yield SiteRecord, q_sites
     yield ThreadRecord, q_threads
     yield AliasRecord, q_aliases
     yield QuestionRecord, q_questions
     yield CommentRecord, q_comments
     yield VoteRecord, q_votes
+    yield AddressRecord, q_addresses
+    yield SubscriptionRecord, q_subscriptions
+    yield SubscriptionCommentRecord, q_followed
 
 
 def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRecord]:
