@@ -1,0 +1,1 @@
+"""The moderators' workspace: server-rendered pages under /admin (see docs/admin.md)."""

@@ -1,0 +1,202 @@
+"""What staff do from the queue: decisions, edits kept as revisions, featuring and
+pinning, bans; each recorded in the audit log, and each reversible by ``undo``.
+
+Decisions and bans go through the moderation engine's ModerationService, so that its
+counters, flag resolution and learning stay right. Every action returns an ``Undo``
+record (plain JSON kept in the staff session) that ``undo`` reverses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from rostra.core import markup
+from rostra.core.errors import InvalidInput, NotFound
+from rostra.core.models import CommentState
+from rostra.services.comments import CommentEvent, EventKind
+from rostra.services.container import Services
+from rostra.services.moderation import (
+    BanKind,
+    BanRequest,
+    ModerationService,
+    StaffAction,
+    record_audit,
+)
+from rostra.store import queries
+from rostra.store.staff_tables import comment_pins, comment_revisions
+from rostra.store.tables import comments
+
+Undo = dict[str, Any]
+
+
+class PinKind(StrEnum):
+    FEATURED = "featured"
+    PINNED = "pinned"
+
+
+class Workspace:
+    """The queue's actions for one running app."""
+
+    def __init__(self, services: Services, moderation: ModerationService) -> None:
+        self.services = services
+        self.moderation = moderation
+        self.db = services.db
+
+    # -- decisions -----------------------------------------------------------
+
+    def decide(self, comment_ids: list[int], action: StaffAction, *, actor: str,
+               reason: str | None = None) -> Undo:
+        """Approve, reject, mark spam or delete each comment; returns how to undo it."""
+        done = []
+        for comment_id in comment_ids:
+            with self.db.read() as conn:
+                row = queries.comment_row(conn, comment_id)
+            if row is None:
+                raise NotFound(f"no comment with id {comment_id}")
+            self.moderation.decide(comment_id, action, actor=actor, reason=reason)
+            done.append({"id": comment_id, "before": row.state})
+        return {"kind": "state", "action": action.value, "items": done}
+
+    def _restore_state(self, comment_id: int, state: str, actor: str) -> None:
+        events: list[CommentEvent] = []
+        with self.db.write() as conn:
+            row = queries.comment_row(conn, comment_id)
+            if row is None:
+                return  # gone since; nothing to restore
+            thread = queries.thread_by_id(conn, row.thread_id)
+            assert thread is not None
+            if row.state != state:
+                events.append(self.services.comments.change_state(
+                    conn, row, CommentState(state), actor=actor))
+            record_audit(conn, actor, "undo", f"comment:{comment_id}", {"state": row.state},
+                         {"state": state}, None, site_id=thread.site_id)
+        self.services.comments._notify(events)
+
+    # -- edits ---------------------------------------------------------------
+
+    def edit(self, comment_id: int, text: str, *, actor: str, reason: str | None = None) -> Undo:
+        """Replace a comment's text; the old text is kept as a revision."""
+        text = (text or "").replace("\r\n", "\n").strip()
+        if not text:
+            raise InvalidInput("text: must not be empty")
+        if len(text) > self.services.settings.max_comment_length:
+            raise InvalidInput(f"text: at most {self.services.settings.max_comment_length} "
+                               "characters", code="too_long")
+        revision = self._replace_text(comment_id, text, actor=actor, action="edit",
+                                      reason=reason)
+        return {"kind": "edit", "id": comment_id, "revision": revision}
+
+    def _replace_text(self, comment_id: int, text: str, *, actor: str, action: str,
+                      reason: str | None) -> int:
+        comments_service = self.services.comments
+        with self.db.write() as conn:
+            row = queries.comment_row(conn, comment_id)
+            if row is None:
+                raise NotFound(f"no comment with id {comment_id}")
+            thread = queries.thread_by_id(conn, row.thread_id)
+            assert thread is not None
+            images = self.services.sites.settings_of(thread.site_id).allow_images
+            now = datetime.now(UTC)
+            revision = conn.execute(insert(comment_revisions).values(
+                comment_id=comment_id, text=row.text, html=row.html, edited_by=actor,
+                created_at=now).returning(comment_revisions.c.id)).scalar_one()
+            conn.execute(update(comments).where(comments.c.id == comment_id).values(
+                text=text, html=markup.render(text, images=images), edited_at=now))
+            queries.bump_thread(conn, row.thread_id, now)
+            event = CommentEvent(EventKind.EDITED, row.id, row.thread_id, thread.site_id,
+                                 thread.key, row.parent_id, CommentState(row.state),
+                                 CommentState(row.state), actor)
+            comments_service._emit(conn, event)
+            record_audit(conn, actor, action, f"comment:{comment_id}", {"text": row.text},
+                         {"text": text}, reason, site_id=thread.site_id)
+        comments_service._notify([event])
+        return int(revision)
+
+    def _restore_revision(self, comment_id: int, revision_id: int, actor: str) -> None:
+        with self.db.read() as conn:
+            old = conn.execute(select(comment_revisions.c.text)
+                               .where(comment_revisions.c.id == revision_id,
+                                      comment_revisions.c.comment_id == comment_id)).first()
+        if old is not None:
+            self._replace_text(comment_id, old.text, actor=actor, action="undo", reason=None)
+
+    # -- featuring and pinning -----------------------------------------------
+
+    def pin(self, comment_id: int, kind: PinKind | None, *, actor: str) -> Undo:
+        """Feature or pin a comment (None: neither); returns how to undo it."""
+        site_id = self.moderation.site_of_comment(comment_id)
+        with self.db.write() as conn:
+            before = conn.scalar(select(comment_pins.c.kind)
+                                 .where(comment_pins.c.comment_id == comment_id))
+            self._set_pin(conn, comment_id, site_id, kind.value if kind else None, actor)
+            record_audit(conn, actor, kind.value if kind else "unpin", f"comment:{comment_id}",
+                         {"pin": before}, {"pin": kind.value if kind else None}, None,
+                         site_id=site_id)
+        return {"kind": "pin", "id": comment_id, "before": before}
+
+    def _set_pin(self, conn: Any, comment_id: int, site_id: str, kind: str | None,
+                 actor: str) -> None:
+        conn.execute(delete(comment_pins).where(comment_pins.c.comment_id == comment_id))
+        if kind is not None:
+            conn.execute(insert(comment_pins).values(
+                comment_id=comment_id, site_id=site_id, kind=kind, created_by=actor,
+                created_at=datetime.now(UTC)))
+
+    def _restore_pin(self, comment_id: int, before: str | None, actor: str) -> None:
+        site_id = self.moderation.site_of_comment(comment_id)
+        with self.db.write() as conn:
+            now = conn.scalar(select(comment_pins.c.kind)
+                              .where(comment_pins.c.comment_id == comment_id))
+            self._set_pin(conn, comment_id, site_id, before, actor)
+            record_audit(conn, actor, "undo", f"comment:{comment_id}", {"pin": now},
+                         {"pin": before}, None, site_id=site_id)
+
+    # -- bans ----------------------------------------------------------------
+
+    def ban(self, comment_id: int, kind: BanKind, *, actor: str, shadow: bool,
+            duration_seconds: int | None, reason: str | None, wide: bool = False) -> Undo:
+        """Ban (or shadow-ban) the author of a comment on its site."""
+        site_id = self.moderation.site_of_comment(comment_id)
+        ban = self.moderation.ban(
+            BanRequest(site_id=site_id, kind=kind, comment_id=comment_id, wide=wide,
+                       duration_seconds=duration_seconds, reason=reason, shadow=shadow),
+            actor=actor,
+        )
+        return {"kind": "ban", "ban": ban["id"], "site": site_id, "label": ban["label"]}
+
+    # -- undo ----------------------------------------------------------------
+
+    def undo(self, last: Undo, *, actor: str) -> str:
+        """Reverse the last action; returns what was undone, in words."""
+        kind = last.get("kind")
+        if kind == "state":
+            for item in reversed(last["items"]):
+                self._restore_state(int(item["id"]), str(item["before"]), actor)
+            n = len(last["items"])
+            return f"{last['action']} of {n} comment{'s' if n != 1 else ''}"
+        if kind == "edit":
+            self._restore_revision(int(last["id"]), int(last["revision"]), actor)
+            return f"edit of comment {last['id']}"
+        if kind == "pin":
+            self._restore_pin(int(last["id"]), last.get("before"), actor)
+            return f"featuring of comment {last['id']}"
+        if kind == "ban":
+            self.moderation.unban(int(last["ban"]), actor=actor, reason="undo")
+            return f"ban of {last.get('label') or 'an author'}"
+        raise InvalidInput("nothing to undo")
+
+
+STATE_ACTIONS = {a.value: a for a in StaffAction}
+
+
+def duration_of(value: str) -> int | None:
+    """A ban duration from the form ("1h", "1d", "7d", "30d", "" = until lifted)."""
+    table = {"": None, "forever": None, "1h": 3600, "1d": 86400, "7d": 7 * 86400,
+             "30d": 30 * 86400, "365d": 365 * 86400}
+    if value not in table:
+        raise InvalidInput("duration: one of 1h, 1d, 7d, 30d, 365d or forever")
+    return table[value]

@@ -1,0 +1,113 @@
+"""`rostra user`: staff accounts from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from rostra.core.errors import RostraError
+
+if TYPE_CHECKING:
+    from rostra.services.container import Services
+    from rostra.services.staff import StaffService
+
+
+def _staff(ctx: click.Context) -> tuple[Services, StaffService]:
+    from rostra.cli import _services
+    from rostra.services.staff import StaffService
+
+    services: Services = _services(ctx.obj.settings)
+    return services, StaffService(services.db, services.comments.ip_salt)
+
+
+def _password(password_file: str | None) -> str:
+    if password_file:
+        text = Path(password_file).read_text(encoding="utf-8")
+        return text.rstrip("\r\n")
+    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@click.group()
+def user_group() -> None:
+    """Staff accounts: administrators, site owners and moderators."""
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--admin", "is_admin", is_flag=True, help="A global administrator.")
+@click.option("--site", "site_id", help="Give a role on this site.")
+@click.option("--role", type=click.Choice(["owner", "moderator"]), default="moderator",
+              show_default=True, help="The role on --site.")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False),
+              help="Read the password from this file instead of asking.")
+@click.pass_context
+def user_add(ctx: click.Context, name: str, is_admin: bool, site_id: str | None, role: str,
+             password_file: str | None) -> None:
+    """Create a staff account (asks for its password)."""
+    services, staff = _staff(ctx)
+    try:
+        account = staff.create_user(name, _password(password_file), is_admin=is_admin)
+        if site_id:
+            account = staff.grant(account.id, site_id, role)
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
+    finally:
+        services.db.dispose()
+    roles = ", ".join(f"{r} of {s}" for s, r in sorted(account.roles.items()))
+    click.echo(f"created {account.name}" + (" (admin)" if account.is_admin else "")
+               + (f": {roles}" if roles else ""))
+
+
+@user_group.command("list")
+@click.pass_context
+def user_list(ctx: click.Context) -> None:
+    """List staff accounts and their roles."""
+    services, staff = _staff(ctx)
+    try:
+        for account in staff.list_users():
+            roles = " ".join(f"{s}:{r}" for s, r in sorted(account.roles.items()))
+            flags = ",".join(f for f, on in (("admin", account.is_admin), ("totp", account.totp),
+                                             ("disabled", account.disabled)) if on)
+            click.echo(f"{account.name}\t{flags or '-'}\t{roles or '-'}")
+    finally:
+        services.db.dispose()
+
+
+@user_group.command("grant")
+@click.argument("name")
+@click.option("--site", "site_id", required=True, help="The site.")
+@click.option("--role", type=click.Choice(["owner", "moderator", "none"]), required=True,
+              help="The role on the site; none takes it away.")
+@click.pass_context
+def user_grant(ctx: click.Context, name: str, site_id: str, role: str) -> None:
+    """Give a staff member a role on a site (or take it away)."""
+    services, staff = _staff(ctx)
+    try:
+        account = staff.by_name(name)
+        account = staff.grant(account.id, site_id, None if role == "none" else role)
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
+    finally:
+        services.db.dispose()
+    click.echo(f"{account.name}: " + (", ".join(f"{r} of {s}" for s, r in
+                                                 sorted(account.roles.items())) or "no roles"))
+
+
+@user_group.command("password")
+@click.argument("name")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def user_password(ctx: click.Context, name: str, password_file: str | None) -> None:
+    """Set a staff member's password (ends their sessions)."""
+    services, staff = _staff(ctx)
+    try:
+        account = staff.by_name(name)
+        staff.set_password(account.id, _password(password_file))
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
+    finally:
+        services.db.dispose()
+    click.echo(f"password of {account.name} changed")

@@ -1,0 +1,285 @@
+"""The queue: comments that need (or recently got) a moderator, across the sites a
+staff member may see, with the context a decision needs. Reads only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Text, cast, func, or_, select
+
+from rostra.core.errors import InvalidInput
+from rostra.moderation.identity import email_key
+from rostra.store.db import Database
+from rostra.store.moderation_tables import bans, flags
+from rostra.store.staff_tables import comment_pins, comment_revisions
+from rostra.store.tables import comments, threads
+
+PAGE_SIZE = 25
+RECENT = timedelta(days=7)  # "recently approved"
+CONTEXT_REPLIES = 5
+
+
+class QueueState(StrEnum):
+    PENDING = "pending"
+    FLAGGED = "flagged"
+    SPAM = "spam"
+    APPROVED = "approved"  # recently approved
+    REJECTED = "rejected"
+    DELETED = "deleted"
+    ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """What the moderator asked to see; every field is optional but ``sites``."""
+
+    sites: tuple[str, ...]
+    state: QueueState = QueueState.PENDING
+    thread: str = ""
+    reason: str = ""
+    language: str = ""
+    author: str = ""
+    since: date | None = None
+    until: date | None = None
+    search: str = ""
+    oldest_first: bool = False
+    page: int = 1
+
+    @classmethod
+    def parse(cls, params: dict[str, str], sites: tuple[str, ...]) -> QueueFilter:
+        """From query parameters; raises InvalidInput naming a bad one."""
+        try:
+            state = QueueState(params.get("state") or "pending")
+        except ValueError:
+            raise InvalidInput("state: one of " + ", ".join(s.value for s in QueueState)) from None
+
+        def day(name: str) -> date | None:
+            value = params.get(name, "").strip()
+            if not value:
+                return None
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise InvalidInput(f"{name}: a date such as 2024-05-31") from None
+
+        try:
+            page = max(1, min(10_000, int(params.get("page") or 1)))
+        except ValueError:
+            raise InvalidInput("page: a whole number") from None
+        return cls(
+            sites=sites, state=state, thread=params.get("thread", "").strip()[:1000],
+            reason=params.get("reason", "").strip()[:40],
+            language=params.get("language", "").strip()[:16],
+            author=params.get("author", "").strip()[:320], since=day("since"),
+            until=day("until"), search=params.get("q", "").strip()[:200],
+            oldest_first=params.get("order") == "oldest", page=page,
+        )
+
+
+@dataclass
+class QueueItem:
+    """One comment with what a moderator needs to decide about it."""
+
+    comment: dict[str, Any]
+    parent: dict[str, Any] | None = None
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    history: dict[str, Any] = field(default_factory=dict)
+    flags: list[dict[str, Any]] = field(default_factory=list)
+    pin: str | None = None
+    revisions: int = 0
+
+
+def _like(value: str) -> str:
+    """A LIKE pattern matching ``value`` literally anywhere (escape with '!')."""
+    escaped = value.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
+def _where(f: QueueFilter) -> list[Any]:
+    c = comments.c
+    now = datetime.now(UTC)
+    where: list[Any] = [threads.c.site_id.in_(f.sites)]
+    if f.state is QueueState.FLAGGED:
+        where.append(c.id.in_(select(flags.c.comment_id).where(flags.c.resolved_at.is_(None))))
+    elif f.state is QueueState.APPROVED:
+        where += [c.state == "approved", c.created_at >= now - RECENT]
+    elif f.state is not QueueState.ALL:
+        where.append(c.state == f.state.value)
+    if f.thread:
+        if f.thread.isdigit():
+            where.append(c.thread_id == int(f.thread))
+        else:
+            where.append(or_(threads.c.key.like(_like(f.thread), escape="!"),
+                             threads.c.title.ilike(_like(f.thread), escape="!")))
+    if f.reason:
+        # The stored decision is JSON; its text form is the same on SQLite and PostgreSQL.
+        as_text = cast(c.moderation, Text)
+        where.append(or_(as_text.like(_like(f'"code": "{f.reason}"'), escape="!"),
+                         as_text.like(_like(f'"check": "{f.reason}"'), escape="!")))
+    if f.language:
+        where.append(c.language == f.language.lower())
+    if f.author:
+        where.append(or_(c.author_name.ilike(_like(f.author), escape="!"),
+                         func.lower(c.author_email) == f.author.lower()))
+    if f.since:
+        where.append(c.created_at >= datetime.combine(f.since, datetime.min.time(), UTC))
+    if f.until:
+        where.append(c.created_at < datetime.combine(f.until + timedelta(days=1),
+                                                      datetime.min.time(), UTC))
+    if f.search:
+        where.append(c.text.ilike(_like(f.search), escape="!"))
+    return where
+
+
+def _staff_json(row: Any) -> dict[str, Any]:
+    moderation = row.moderation or {}
+    return {
+        "id": row.id, "state": row.state, "text": row.text, "html": row.html,
+        "author": {"name": row.author_name, "email": row.author_email,
+                   "website": row.author_website, "account_id": row.account_id},
+        "created_at": row.created_at, "edited_at": row.edited_at, "language": row.language,
+        "parent_id": row.parent_id, "thread_id": row.thread_id, "site": row.site_id,
+        "thread": {"id": row.thread_id, "key": row.thread_key, "title": row.thread_title,
+                   "url": row.thread_url},
+        "score": row.score, "reply_count": row.reply_count,
+        "moderation": {"action": moderation.get("action"),
+                       "reasons": list(moderation.get("reasons") or []),
+                       "message": moderation.get("message")},
+        "shadow": "shadow" in (moderation.get("facts") or {}),
+        "voter_id": row.voter_id, "ip_hash": row.ip_hash,
+    }
+
+
+def _base() -> Any:
+    return (
+        select(comments, threads.c.key.label("thread_key"), threads.c.title.label("thread_title"),
+               threads.c.url.label("thread_url"), threads.c.site_id.label("site_id"))
+        .join(threads, threads.c.id == comments.c.thread_id)
+    )
+
+
+class QueueReader:
+    """Queries behind the queue page and the per-comment pages."""
+
+    def __init__(self, db: Database, ip_salt: str) -> None:
+        self.db = db
+        self.ip_salt = ip_salt
+
+    def count(self, f: QueueFilter) -> int:
+        if not f.sites:
+            return 0
+        query = (select(func.count()).select_from(comments)
+                 .join(threads, threads.c.id == comments.c.thread_id).where(*_where(f)))
+        with self.db.read() as conn:
+            return int(conn.scalar(query) or 0)
+
+    def items(self, f: QueueFilter) -> list[QueueItem]:
+        if not f.sites:
+            return []
+        order = comments.c.id.asc() if f.oldest_first else comments.c.id.desc()
+        query = (_base().where(*_where(f)).order_by(order)
+                 .limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE))
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+            return [self._item(conn, row) for row in rows]
+
+    def item(self, comment_id: int) -> QueueItem | None:
+        with self.db.read() as conn:
+            row = conn.execute(_base().where(comments.c.id == comment_id)).first()
+            return self._item(conn, row) if row is not None else None
+
+    def site_of(self, comment_id: int) -> str | None:
+        with self.db.read() as conn:
+            value = conn.scalar(select(threads.c.site_id)
+                                .join(comments, comments.c.thread_id == threads.c.id)
+                                .where(comments.c.id == comment_id))
+        return str(value) if value is not None else None
+
+    def revisions(self, comment_id: int) -> list[dict[str, Any]]:
+        with self.db.read() as conn:
+            rows = conn.execute(select(comment_revisions)
+                                .where(comment_revisions.c.comment_id == comment_id)
+                                .order_by(comment_revisions.c.id.desc())).all()
+        return [{"id": r.id, "text": r.text, "edited_by": r.edited_by,
+                 "created_at": r.created_at} for r in rows]
+
+    def _item(self, conn: Any, row: Any) -> QueueItem:
+        item = QueueItem(comment=_staff_json(row))
+        if row.parent_id is not None:
+            parent = conn.execute(_base().where(comments.c.id == row.parent_id)).first()
+            item.parent = _staff_json(parent) if parent is not None else None
+        item.replies = [
+            _staff_json(r) for r in conn.execute(
+                _base().where(comments.c.parent_id == row.id)
+                .order_by(comments.c.id.asc()).limit(CONTEXT_REPLIES)
+            ).all()
+        ]
+        item.history = self._history(conn, row)
+        item.flags = [
+            {"reason": f.reason, "note": f.note, "open": f.resolved_at is None,
+             "created_at": f.created_at}
+            for f in conn.execute(select(flags).where(flags.c.comment_id == row.id)
+                                  .order_by(flags.c.created_at.asc())).all()
+        ]
+        item.pin = conn.scalar(select(comment_pins.c.kind)
+                               .where(comment_pins.c.comment_id == row.id))
+        item.revisions = int(conn.scalar(
+            select(func.count()).select_from(comment_revisions)
+            .where(comment_revisions.c.comment_id == row.id)) or 0)
+        return item
+
+    def _history(self, conn: Any, row: Any) -> dict[str, Any]:
+        """The author's record on this site: comments by state and bans ever placed."""
+        c = comments.c
+        if row.account_id is not None:
+            same, label = c.account_id == row.account_id, "account"
+        elif row.author_email:
+            same, label = func.lower(c.author_email) == row.author_email.lower(), "email"
+        elif row.voter_id:
+            same, label = c.voter_id == row.voter_id, "browser"
+        elif row.ip_hash:
+            same, label = c.ip_hash == row.ip_hash, "address"
+        else:
+            return {"known_by": None, "total": 1, "by_state": {row.state: 1},
+                    "approved_ratio": None, "bans": 0, "active_bans": 0}
+        by_state = {
+            r.state: r.n for r in conn.execute(
+                select(c.state, func.count().label("n"))
+                .join(threads, threads.c.id == c.thread_id)
+                .where(threads.c.site_id == row.site_id, same).group_by(c.state)
+            ).all()
+        }
+        total = sum(by_state.values())
+        decided = total - by_state.get("pending", 0)
+        keys = [k for k in (
+            f"a:{row.account_id}" if row.account_id is not None else None,
+            email_key(row.author_email, self.ip_salt) if row.author_email else None,
+            f"v:{row.voter_id}" if row.voter_id else None,
+            f"i:{row.ip_hash}" if row.ip_hash else None,
+        ) if k]
+        now = datetime.now(UTC)
+        ban_rows = conn.execute(
+            select(bans.c.lifted_at, bans.c.expires_at)
+            .where(bans.c.site_id == row.site_id, bans.c.value.in_(keys))
+        ).all()
+        active = [b for b in ban_rows
+                  if b.lifted_at is None and (b.expires_at is None or b.expires_at > now)]
+        return {
+            "known_by": label, "total": total, "by_state": by_state,
+            "approved_ratio": (by_state.get("approved", 0) / decided) if decided else None,
+            "bans": len(ban_rows), "active_bans": len(active),
+        }
+
+
+def reason_codes(items: list[QueueItem]) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in items:
+        for reason in item.comment["moderation"]["reasons"]:
+            seen.setdefault(str(reason.get("code")), None)
+    return list(seen)
+
+
+__all__ = ["PAGE_SIZE", "QueueFilter", "QueueItem", "QueueReader", "QueueState", "reason_codes"]

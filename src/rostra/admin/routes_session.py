@@ -1,0 +1,137 @@
+"""Signing in and out, and one's own account: /admin/login, /admin/logout, /admin/account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from rostra.admin.auth import (
+    LOGIN_COOKIE,
+    check_csrf,
+    clear_session_cookie,
+    login_nonce,
+    set_login_cookie,
+    set_session_cookie,
+)
+from rostra.admin.context import admin, who
+from rostra.admin.web import one, pages, read_form, redirect, render, safe_next
+from rostra.api.routes import client_ip
+from rostra.core.errors import InvalidInput, RostraError, Unauthorized
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+def _login_page(request: Request, status: int = 200, error: str | None = None,
+                name: str = "") -> Response:
+    nonce = login_nonce(request)
+    keys = request.app.state.admin_keys
+    response = render(request, "login.html", status=status, error=error, name=name,
+                      login_csrf=keys.csrf("login:" + nonce),
+                      next=safe_next(request.query_params.get("next")))
+    set_login_cookie(request, response, nonce)
+    return response
+
+
+@router.get("/login")
+@pages
+async def login_form(request: Request) -> Response:
+    # GET /admin/login?next= — the sign-in form
+    return _login_page(request)
+
+
+@router.post("/login")
+@pages
+async def login(request: Request) -> Response:
+    # POST /admin/login (form: csrf, name, password, code) — rate-limited per name and address
+    form = await read_form(request)
+    keys = request.app.state.admin_keys
+    nonce = request.cookies.get(LOGIN_COOKIE)
+    if not keys.csrf_ok("login:" + nonce if nonce else None, one(form, "csrf")):
+        return _login_page(request, 403, "The sign-in form had expired. Please try again.")
+    name = one(form, "name")
+    staff = admin(request).staff
+    ip = client_ip(request, admin(request).services.settings.trusted_proxies)
+    try:
+        signed = await run_in_threadpool(
+            lambda: staff.login(name, (form.get("password") or [""])[0], ip=ip,
+                                totp_code=one(form, "code") or None))
+    except RostraError as exc:
+        status = 401 if isinstance(exc, Unauthorized) else exc.status
+        message = "Wrong name, password or code." if isinstance(exc, Unauthorized) else exc.detail
+        return _login_page(request, status, message, name)
+    response = redirect(safe_next(one(form, "next")))
+    set_session_cookie(request, response, signed.token)
+    response.delete_cookie(LOGIN_COOKIE, path="/admin")
+    return response
+
+
+@router.post("/logout")
+@pages
+async def logout(request: Request) -> Response:
+    # POST /admin/logout (form: csrf) — ends this session
+    await who(request)
+    form = await read_form(request)
+    check_csrf(request, form)
+    token = getattr(request.state, "session_token", None)
+    if token:
+        await run_in_threadpool(admin(request).staff.logout, token)
+    response = redirect("/admin/login")
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/account")
+@pages
+async def account_page(request: Request) -> Response:
+    # GET /admin/account — change password, second factor
+    staff = await who(request)
+    if staff.id is None:
+        raise InvalidInput("the admin token has no account; sign in with a staff account")
+    account = await run_in_threadpool(admin(request).staff.get, staff.id)
+    return render(request, "account.html", account=account,
+                  done=request.query_params.get("done"), secret=None, error=None)
+
+
+@router.post("/account")
+@pages
+async def account_change(request: Request) -> Response:
+    # POST /admin/account (form: csrf, op=password|totp_on|totp_off, ...)
+    staff = await who(request)
+    form = await read_form(request)
+    check_csrf(request, form)
+    if staff.id is None:
+        raise InvalidInput("the admin token has no account")
+    service = admin(request).staff
+    account = await run_in_threadpool(service.get, staff.id)
+    op = one(form, "op")
+    secret = None
+    error = None
+    try:
+        if op == "password":
+            new = (form.get("new_password") or [""])[0]
+            if new != (form.get("repeat") or [""])[0]:
+                raise InvalidInput("the two new passwords differ")
+            await run_in_threadpool(lambda: service.login(
+                account.name, (form.get("password") or [""])[0], ip=None,
+                totp_code=one(form, "code") or None))
+            await run_in_threadpool(service.set_password, staff.id, new)
+            response = redirect("/admin/login")
+            clear_session_cookie(response)
+            return response
+        if op == "totp_on":
+            secret = await run_in_threadpool(service.enable_totp, staff.id)
+        elif op == "totp_off":
+            await run_in_threadpool(service.disable_totp, staff.id)
+        else:
+            raise InvalidInput("op: password, totp_on or totp_off")
+    except RostraError as exc:
+        error = exc.detail if not isinstance(exc, Unauthorized) else "Wrong current password."
+    account = await run_in_threadpool(service.get, staff.id)
+    uri = None
+    if secret:
+        import pyotp
+
+        uri = pyotp.TOTP(secret).provisioning_uri(name=account.name, issuer_name="Rostra")
+    return render(request, "account.html", status=422 if error else 200, account=account,
+                  done=None, secret=secret, uri=uri, error=error)

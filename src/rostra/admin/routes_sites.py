@@ -1,0 +1,189 @@
+"""Sites: the list, creating one, its settings, its dashboard (and its numbers as JSON),
+and who works on it: /admin/sites/..."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from rostra.admin.auth import actor_of, check_csrf
+from rostra.admin.charts import bar_chart, per_day_chart
+from rostra.admin.context import admin, require, require_admin, visible_sites, who
+from rostra.admin.site_forms import THRESHOLDS, form_values, settings_from_form
+from rostra.admin.stats import site_stats
+from rostra.admin.web import json_ok, one, pages, read_form, redirect, render
+from rostra.api.staff_auth import Role, Staff
+from rostra.core.errors import InvalidInput, NotFound, RostraError
+from rostra.services.moderation import record_audit
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+def _audit(request: Request, staff: Staff, action: str, site_id: str, before: object,
+           after: object) -> None:
+    with admin(request).services.db.write() as conn:
+        record_audit(conn, actor_of(staff), action, f"site:{site_id}", before, after, None,
+                     site_id=site_id)
+
+
+@router.get("/sites")
+@pages
+async def sites_page(request: Request) -> Response:
+    # GET /admin/sites — the sites this person works on
+    staff = await who(request)
+    ids = await run_in_threadpool(visible_sites, request, staff)
+    sites = [admin(request).services.sites.get(i) for i in ids]
+    return render(request, "sites.html", sites=sites, done=request.query_params.get("done"))
+
+
+@router.get("/sites/new")
+@pages
+async def new_site_form(request: Request) -> Response:
+    # GET /admin/sites/new — administrators only
+    staff = await who(request)
+    require_admin(staff)
+    return render(request, "site_new.html", values={}, error=None)
+
+
+@router.post("/sites/new")
+@pages
+async def create_site(request: Request) -> Response:
+    # POST /admin/sites/new (form: csrf, id, name, origins)
+    staff = await who(request)
+    require_admin(staff)
+    form = await read_form(request)
+    check_csrf(request, form)
+    values = {k: one(form, k) for k in ("id", "name", "origins")}
+    origins = [o.strip() for o in values["origins"].splitlines() if o.strip()]
+    try:
+        site = await run_in_threadpool(
+            admin(request).services.sites.create, values["id"], values["name"], origins)
+    except InvalidInput as exc:
+        return render(request, "site_new.html", status=422, values=values, error=exc.detail)
+    except RostraError as exc:
+        return render(request, "site_new.html", status=exc.status, values=values,
+                      error=exc.detail)
+    await run_in_threadpool(_audit, request, staff, "site_create", site.id, None,
+                            {"name": site.name, "origins": list(site.origins)})
+    return redirect(f"/admin/sites/{site.id}/settings", done="created")
+
+
+@router.get("/sites/{site_id}/settings")
+@pages
+async def settings_form(request: Request, site_id: str) -> Response:
+    # GET /admin/sites/{id}/settings — owners
+    staff = await who(request)
+    require(staff, site_id, Role.OWNER)
+    site = admin(request).services.sites.get(site_id)
+    return render(request, "site_settings.html", site=site, thresholds=THRESHOLDS,
+                  values=form_values(site.name, site.origins, site.settings), error=None,
+                  done=request.query_params.get("done"))
+
+
+@router.post("/sites/{site_id}/settings")
+@pages
+async def save_settings(request: Request, site_id: str) -> Response:
+    # POST /admin/sites/{id}/settings (form: csrf, name, origins, ...) — validated, audited
+    staff = await who(request)
+    require(staff, site_id, Role.OWNER)
+    form = await read_form(request)
+    check_csrf(request, form)
+    sites = admin(request).services.sites
+    site = sites.get(site_id)
+    values = {k: one(form, k) for k in form}
+    values.setdefault("moderator_digest", "")
+    try:
+        settings = settings_from_form(site.settings, values)
+        origins = [o.strip() for o in values.get("origins", "").splitlines() if o.strip()]
+        updated = await run_in_threadpool(lambda: sites.update(
+            site_id, name=values.get("name", site.name), origins=origins, settings=settings))
+    except InvalidInput as exc:
+        return render(request, "site_settings.html", status=422, site=site, values=values,
+                      thresholds=THRESHOLDS, error=exc.detail, done=None)
+    await run_in_threadpool(
+        _audit, request, staff, "site_settings", site_id,
+        {"name": site.name, "origins": list(site.origins), "settings": site.settings},
+        {"name": updated.name, "origins": list(updated.origins), "settings": updated.settings})
+    return redirect(f"/admin/sites/{site_id}/settings", done="saved")
+
+
+@router.get("/sites/{site_id}")
+@pages
+async def dashboard(request: Request, site_id: str) -> Response:
+    # GET /admin/sites/{id}?days=30 — activity charts
+    staff = await who(request)
+    require(staff, site_id)
+    site = admin(request).services.sites.get(site_id)
+    days = _days(request)
+    stats = await run_in_threadpool(site_stats, admin(request).services.db, site_id, days)
+    return render(
+        request, "dashboard.html", site=site, stats=stats, days=days,
+        day_chart=per_day_chart(stats.per_day, f"Comments per day on {site.name}"),
+        reason_chart=bar_chart([(r["reason"], r["count"]) for r in stats.held_reasons],
+                               "Held comments by reason", "c-reasons"),
+        thread_chart=bar_chart([((t["title"] or t["key"]), t["comments"])
+                                for t in stats.top_threads], "Top threads", "c-threads"),
+    )
+
+
+def _days(request: Request) -> int:
+    try:
+        days = int(request.query_params.get("days") or 30)
+    except ValueError:
+        raise InvalidInput("days: a whole number from 1 to 365") from None
+    if not 1 <= days <= 365:
+        raise InvalidInput("days: a whole number from 1 to 365")
+    return days
+
+
+@router.get("/sites/{site_id}/stats.json")
+@pages
+async def stats_json(request: Request, site_id: str) -> Response:
+    # GET /admin/sites/{id}/stats.json?days=30 — the dashboard's numbers
+    staff = await who(request)
+    require(staff, site_id)
+    admin(request).services.sites.get(site_id)
+    stats = await run_in_threadpool(site_stats, admin(request).services.db, site_id,
+                                    _days(request))
+    return json_ok(stats.to_json())
+
+
+@router.get("/sites/{site_id}/staff")
+@pages
+async def site_staff(request: Request, site_id: str) -> Response:
+    # GET /admin/sites/{id}/staff — owners see and change who works on the site
+    staff = await who(request)
+    require(staff, site_id, Role.OWNER)
+    site = admin(request).services.sites.get(site_id)
+    users = await run_in_threadpool(admin(request).staff.list_users)
+    members = [u for u in users if site_id in u.roles]
+    return render(request, "site_staff.html", site=site, members=members, error=None,
+                  done=request.query_params.get("done"))
+
+
+@router.post("/sites/{site_id}/staff")
+@pages
+async def grant(request: Request, site_id: str) -> Response:
+    # POST /admin/sites/{id}/staff (form: csrf, name, role=owner|moderator|none)
+    staff = await who(request)
+    require(staff, site_id, Role.OWNER)
+    form = await read_form(request)
+    check_csrf(request, form)
+    service = admin(request).staff
+    role = one(form, "role")
+    try:
+        account = await run_in_threadpool(service.by_name, one(form, "name"))
+        before = account.roles.get(site_id)
+        updated = await run_in_threadpool(
+            service.grant, account.id, site_id, None if role == "none" else role)
+    except (InvalidInput, NotFound) as exc:
+        site = admin(request).services.sites.get(site_id)
+        users = await run_in_threadpool(service.list_users)
+        return render(request, "site_staff.html", status=exc.status, site=site,
+                      members=[u for u in users if site_id in u.roles], error=exc.detail,
+                      done=None)
+    await run_in_threadpool(_audit, request, staff, "grant", site_id,
+                            {"user": account.name, "role": before},
+                            {"user": account.name, "role": updated.roles.get(site_id)})
+    return redirect(f"/admin/sites/{site_id}/staff", done="saved")

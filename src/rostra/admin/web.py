@@ -1,0 +1,137 @@
+"""Rendering and request helpers shared by the workspace's pages."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import orjson
+from fastapi import Request
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from rostra.admin.auth import csrf_for
+from rostra.api.problems import problem
+from rostra.api.staff_auth import Staff
+from rostra.core.errors import RostraError, Unauthorized
+
+MAX_FORM = 256 * 1024
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if not isinstance(value, datetime):
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None or math.isnan(seconds):
+        return "–"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+env = Environment(
+    loader=PackageLoader("rostra.admin", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.filters["when"] = _when
+env.filters["duration"] = _duration
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page; every template gets the staff member, the CSRF token and the path."""
+    staff: Staff | None = getattr(request.state, "staff", None)
+    body = env.get_template(template).render(
+        request=request, staff=staff, csrf=csrf_for(request), path=request.url.path,
+        **context,
+    )
+    return HTMLResponse(body, status_code=status, headers={
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                                   "style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+    })
+
+
+async def read_form(request: Request) -> dict[str, list[str]]:
+    """The url-encoded body as name -> values (no multipart: our forms send none)."""
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        from rostra.core.errors import InvalidInput
+
+        raise InvalidInput("the form is too large")
+    return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+def one(form: dict[str, list[str]], name: str, default: str = "") -> str:
+    values = form.get(name)
+    return values[0].strip() if values else default
+
+
+def wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def json_ok(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json",
+                    headers={"Cache-Control": "no-store"})
+
+
+def safe_next(value: str | None, default: str = "/admin/queue") -> str:
+    """Only paths inside the workspace are followed after a form (no open redirect)."""
+    if not value:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin") or "\\" in value:
+        return default
+    return value
+
+
+def redirect(url: str, **params: Any) -> RedirectResponse:
+    if params:
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        url += ("&" if "?" in url else "?") + query
+    return RedirectResponse(url, status_code=303)
+
+
+Handler = Callable[..., Awaitable[Response]]
+
+
+def pages(handler: Handler) -> Handler:
+    """Turn service errors into pages: sign-in for 401, an error page otherwise; and
+    problem+json for requests from the workspace's script."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return await handler(request, *args, **kwargs)
+        except RostraError as exc:
+            extra = dict(exc.extra)
+            code = extra.pop("code", exc.code)
+            if wants_json(request):
+                return problem(exc.status, code, exc.title, exc.detail, **extra)
+            if isinstance(exc, Unauthorized) and request.method in ("GET", "HEAD"):
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return redirect("/admin/login", next=target)
+            return render(request, "error.html", status=exc.status, title=exc.title,
+                          detail=exc.detail, code=code)
+
+    return wrapped

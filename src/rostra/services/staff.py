@@ -1,0 +1,336 @@
+"""Staff accounts: argon2-hashed passwords, roles per site, a global admin flag,
+browser sessions, login rate limiting and an optional TOTP second factor.
+
+Each method is one transaction. Session tokens and addresses are kept only as hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from rostra.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from rostra.services.privacy import hash_ip
+from rostra.store.db import Database
+from rostra.store.staff_tables import (
+    staff_login_failures,
+    staff_roles,
+    staff_sessions,
+    staff_users,
+)
+from rostra.store.tables import sites
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,99}$")
+MIN_PASSWORD = 10
+ROLES = ("owner", "moderator")
+SESSION_TTL = timedelta(hours=12)
+# Failed logins are counted over this window: per account name, and per address.
+LOGIN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_NAME = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+# OWASP's argon2id parameters (19 MiB, 2 passes, 1 lane): about 0.1 s on a small box, so
+# that a login stays quick while a stolen hash stays expensive to guess. Hashes made
+# with other parameters are upgraded at the next successful login.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+# Checked against when the name is unknown, so that a miss costs as long as a hit.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAccount:
+    """A staff member as the workspace sees them; ``roles`` maps site id to role."""
+
+    id: int
+    name: str
+    is_admin: bool
+    totp: bool
+    disabled: bool
+    created_at: datetime
+    roles: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A new session: the cookie's token and whose it is."""
+
+    token: str
+    account: StaffAccount
+    expires_at: datetime
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not NAME.match(name):
+        raise InvalidInput(
+            "name: 2-100 letters, digits, '.', '_', '@' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def _check_password(password: str) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"password: at least {MIN_PASSWORD} characters")
+    if len(password) > 1000:
+        raise InvalidInput("password: at most 1000 characters")
+    return password
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InvalidInput(f"role: must be one of {', '.join(ROLES)}")
+    return role
+
+
+class StaffService:
+    """Creates staff accounts, signs them in and answers who a session belongs to."""
+
+    def __init__(self, db: Database, ip_salt: str) -> None:
+        self.db = db
+        self.ip_salt = ip_salt
+
+    # -- accounts ------------------------------------------------------------
+
+    def create_user(self, name: str, password: str, *, is_admin: bool = False) -> StaffAccount:
+        name = _check_name(name)
+        digest = _hasher.hash(_check_password(password))
+        try:
+            with self.db.write() as conn:
+                user_id = conn.execute(
+                    insert(staff_users).values(
+                        name=name, password_hash=digest, is_admin=is_admin, totp_secret=None,
+                        disabled=False, created_at=datetime.now(UTC),
+                    ).returning(staff_users.c.id)
+                ).scalar_one()
+        except IntegrityError:
+            raise Conflict(f"a staff account named {name!r} exists already") from None
+        return self.get(user_id)
+
+    def get(self, user_id: int) -> StaffAccount:
+        with self.db.read() as conn:
+            account = self._account(conn, staff_users.c.id == user_id)
+        if account is None:
+            raise NotFound(f"no staff account with id {user_id}")
+        return account
+
+    def by_name(self, name: str) -> StaffAccount:
+        with self.db.read() as conn:
+            account = self._account(conn, staff_users.c.name == name.strip())
+        if account is None:
+            raise NotFound(f"no staff account named {name[:100]!r}")
+        return account
+
+    def list_users(self) -> list[StaffAccount]:
+        with self.db.read() as conn:
+            rows = conn.execute(select(staff_users).order_by(staff_users.c.name)).all()
+            roles = self._roles(conn, [r.id for r in rows])
+        return [self._from_row(r, roles.get(r.id, {})) for r in rows]
+
+    def set_password(self, user_id: int, password: str) -> None:
+        digest = _hasher.hash(_check_password(password))
+        with self.db.write() as conn:
+            found = conn.execute(
+                update(staff_users).where(staff_users.c.id == user_id)
+                .values(password_hash=digest)
+            ).rowcount
+            # A new password ends every session signed in with the old one.
+            conn.execute(delete(staff_sessions).where(staff_sessions.c.user_id == user_id))
+        if not found:
+            raise NotFound(f"no staff account with id {user_id}")
+
+    def set_admin(self, user_id: int, is_admin: bool) -> StaffAccount:
+        with self.db.write() as conn:
+            conn.execute(update(staff_users).where(staff_users.c.id == user_id)
+                         .values(is_admin=is_admin))
+        return self.get(user_id)
+
+    def set_disabled(self, user_id: int, disabled: bool) -> StaffAccount:
+        with self.db.write() as conn:
+            conn.execute(update(staff_users).where(staff_users.c.id == user_id)
+                         .values(disabled=disabled))
+            if disabled:
+                conn.execute(delete(staff_sessions).where(staff_sessions.c.user_id == user_id))
+        return self.get(user_id)
+
+    def grant(self, user_id: int, site_id: str, role: str | None) -> StaffAccount:
+        """Give ``user_id`` a role on ``site_id``; None takes their role there away."""
+        with self.db.write() as conn:
+            if conn.scalar(select(sites.c.id).where(sites.c.id == site_id)) is None:
+                raise NotFound(f"no site with id {site_id[:64]!r}", code="site_not_found")
+            if conn.scalar(select(staff_users.c.id).where(staff_users.c.id == user_id)) is None:
+                raise NotFound(f"no staff account with id {user_id}")
+            conn.execute(delete(staff_roles).where(staff_roles.c.user_id == user_id,
+                                                   staff_roles.c.site_id == site_id))
+            if role is not None:
+                conn.execute(insert(staff_roles).values(
+                    user_id=user_id, site_id=site_id, role=_check_role(role)))
+        return self.get(user_id)
+
+    # -- second factor -------------------------------------------------------
+
+    def enable_totp(self, user_id: int) -> str:
+        """Give the account a new TOTP secret (base32) and return it; codes are then asked."""
+        import pyotp
+
+        secret = pyotp.random_base32()
+        with self.db.write() as conn:
+            conn.execute(update(staff_users).where(staff_users.c.id == user_id)
+                         .values(totp_secret=secret))
+        return str(secret)
+
+    def disable_totp(self, user_id: int) -> None:
+        with self.db.write() as conn:
+            conn.execute(update(staff_users).where(staff_users.c.id == user_id)
+                         .values(totp_secret=None))
+
+    # -- signing in ----------------------------------------------------------
+
+    def login(self, name: str, password: str, *, ip: str | None,
+              totp_code: str | None = None) -> SignedIn:
+        """Check a name, password (and TOTP code when the account has one) and open a
+        session. Raises TooManyRequests after too many failures, Unauthorized otherwise;
+        the message never says which part was wrong."""
+        name = (name or "").strip()[:100]
+        keys = [f"n:{name.casefold()}"]
+        if ip:
+            keys.append(f"i:{hash_ip(ip, self.ip_salt)}")
+        self._check_rate(keys)
+        with self.db.read() as conn:
+            row = conn.execute(select(staff_users).where(staff_users.c.name == name)).first()
+        ok = self._verify(row.password_hash if row is not None else _DUMMY_HASH, password or "")
+        if ok and row is not None and row.totp_secret:
+            ok = self._totp_ok(row.totp_secret, totp_code)
+        if not ok or row is None or row.disabled:
+            self._fail(keys)
+            raise Unauthorized("wrong name, password or code", code="login_failed")
+        token = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        expires = now + SESSION_TTL
+        with self.db.write() as conn:
+            if _hasher.check_needs_rehash(row.password_hash):
+                conn.execute(update(staff_users).where(staff_users.c.id == row.id)
+                             .values(password_hash=_hasher.hash(password)))
+            conn.execute(insert(staff_sessions).values(
+                token_hash=_token_hash(token), user_id=row.id, created_at=now,
+                expires_at=expires, last_action=None))
+            conn.execute(delete(staff_login_failures)
+                         .where(staff_login_failures.c.key == keys[0]))
+        return SignedIn(token, self.get(row.id), expires)
+
+    def needs_totp(self, name: str) -> bool:
+        with self.db.read() as conn:
+            secret = conn.scalar(select(staff_users.c.totp_secret)
+                                 .where(staff_users.c.name == name.strip()))
+        return bool(secret)
+
+    def _verify(self, digest: str, password: str) -> bool:
+        try:
+            return bool(_hasher.verify(digest, password))
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def _totp_ok(self, secret: str, code: str | None) -> bool:
+        import pyotp
+
+        code = (code or "").replace(" ", "")
+        return bool(code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1))
+
+    def _check_rate(self, keys: list[str]) -> None:
+        since = datetime.now(UTC) - LOGIN_WINDOW
+        with self.db.read() as conn:
+            for key in keys:
+                count = conn.scalar(
+                    select(func.count()).select_from(staff_login_failures)
+                    .where(staff_login_failures.c.key == key,
+                           staff_login_failures.c.created_at > since)
+                ) or 0
+                limit = MAX_FAILURES_PER_NAME if key.startswith("n:") else MAX_FAILURES_PER_ADDRESS
+                if count >= limit:
+                    wait = int(LOGIN_WINDOW.total_seconds())
+                    raise TooManyRequests(
+                        f"too many failed logins; try again in {wait // 60} minutes",
+                        retry_after=wait,
+                    )
+
+    def _fail(self, keys: list[str]) -> None:
+        now = datetime.now(UTC)
+        with self.db.write() as conn:
+            for key in keys:
+                conn.execute(insert(staff_login_failures).values(key=key, created_at=now))
+
+    # -- sessions ------------------------------------------------------------
+
+    def session(self, token: str) -> StaffAccount | None:
+        """Whose session ``token`` is, or None when it is unknown, expired or disabled."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(staff_sessions.c.user_id, staff_sessions.c.expires_at)
+                .where(staff_sessions.c.token_hash == _token_hash(token))
+            ).first()
+            if row is None or row.expires_at <= datetime.now(UTC):
+                return None
+            account = self._account(conn, staff_users.c.id == row.user_id)
+        if account is None or account.disabled:
+            return None
+        return account
+
+    def logout(self, token: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(delete(staff_sessions)
+                         .where(staff_sessions.c.token_hash == _token_hash(token)))
+
+    def remember_action(self, token: str, action: dict[str, Any] | None) -> None:
+        """Keep the session's last queue action (what undo reverses)."""
+        with self.db.write() as conn:
+            conn.execute(update(staff_sessions)
+                         .where(staff_sessions.c.token_hash == _token_hash(token))
+                         .values(last_action=action))
+
+    def last_action(self, token: str) -> dict[str, Any] | None:
+        with self.db.read() as conn:
+            value = conn.scalar(select(staff_sessions.c.last_action)
+                                .where(staff_sessions.c.token_hash == _token_hash(token)))
+        return dict(value) if value else None
+
+    def prune(self) -> None:
+        """Forget expired sessions and failures older than the rate-limit window."""
+        now = datetime.now(UTC)
+        with self.db.write() as conn:
+            conn.execute(delete(staff_sessions).where(staff_sessions.c.expires_at <= now))
+            conn.execute(delete(staff_login_failures)
+                         .where(staff_login_failures.c.created_at <= now - LOGIN_WINDOW))
+
+    # -- rows ----------------------------------------------------------------
+
+    def _account(self, conn: Connection, where: Any) -> StaffAccount | None:
+        row = conn.execute(select(staff_users).where(where)).first()
+        if row is None:
+            return None
+        return self._from_row(row, self._roles(conn, [row.id]).get(row.id, {}))
+
+    def _roles(self, conn: Connection, user_ids: list[int]) -> dict[int, dict[str, str]]:
+        out: dict[int, dict[str, str]] = {}
+        if not user_ids:
+            return out
+        for r in conn.execute(select(staff_roles).where(staff_roles.c.user_id.in_(user_ids))):
+            out.setdefault(r.user_id, {})[r.site_id] = r.role
+        return out
+
+    def _from_row(self, row: Any, roles: dict[str, str]) -> StaffAccount:
+        return StaffAccount(
+            id=row.id, name=row.name, is_admin=bool(row.is_admin), totp=bool(row.totp_secret),
+            disabled=bool(row.disabled), created_at=row.created_at, roles=dict(roles),
+        )
