@@ -189,13 +189,14 @@ def demo(state: CliState, host: str, port: int, no_browser: bool, database: str)
     base = f"http://{shown_host}:{port}"
     origins = [base, f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
     seeded = ensure_demo(services, origins)
+    login = _demo_editor(services, Path(database).resolve())
     services.db.dispose()
     click.echo(("Seeded" if seeded else "Using") + f" the demo database {database}")
     click.echo(f"  Article with comments:  {base}/demo/")
     click.echo(f"  Index page with counts: {base}/demo/index.html")
     click.echo(f"  Thread as JSON:         {base}/api/comments?site={DEMO_SITE}&thread={DEMO_THREAD}")
     click.echo(f"  API docs:               {base}/api/docs")
-    click.echo(f"  Admin UI:               {base}/admin/")
+    click.echo(f"  Admin UI:               {base}/admin/" + (f"  ({login})" if login else ""))
     click.echo("Press Ctrl+C to stop.")
     if not no_browser:
         threading.Timer(1.5, webbrowser.open, args=(f"{base}/demo/",)).start()
@@ -210,6 +211,24 @@ FEATURE_COMMANDS = (
     ("rostra.admin.cli", "user_group", main, "user"),
     ("rostra.notify.cli", "worker_command", main, "worker"),
 )
+
+
+def _demo_editor(services: Any, database: Path) -> str | None:
+    """A staff account for the demo's admin UI; its password is kept beside the database."""
+    try:
+        from rostra.services.staff import StaffService
+    except ModuleNotFoundError:
+        return None
+    secret_file = database.with_name(database.stem + "-admin.txt")
+    if secret_file.exists():
+        return secret_file.read_text(encoding="utf-8").strip()
+    password = secrets.token_urlsafe(12)
+    staff = StaffService(services.db, services.comments.ip_salt)
+    staff.create_user("editor", password, is_admin=True)
+    login = f"sign in as editor / {password}"
+    secret_file.write_text(login + "\n", encoding="utf-8")
+    secret_file.chmod(0o600)
+    return login
 
 
 def _register_optional_commands() -> None:
