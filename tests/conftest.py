@@ -242,3 +242,9 @@ def all_ids(comments: list[dict[str, Any]]) -> list[int]:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the
+    main thread for the whole session, and tests that call asyncio.run must come first."""
+    items.sort(key=lambda item: "/tests/browser/" in str(item.path).replace("\\", "/"))

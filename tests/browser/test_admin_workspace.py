@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,7 +98,11 @@ def test_it_works_the_queue_with_the_keyboard(room: Newsroom, page: Any) -> None
     page.keyboard.press("u")  # undo the last action: the rejection
     expect(item(page, second)).to_be_visible()
     expect(item(page, second).locator(".state")).to_have_text("pending")
-    assert state_of(room, second) == "pending"
+    # The page may redraw before the undo's answer lands: wait for the database.
+    deadline = time.monotonic() + 15
+    while state_of(room, second) != "pending":
+        assert time.monotonic() < deadline, "the undo never reached the database"
+        time.sleep(0.05)
 
     # Bulk: select all that are left and approve them.
     page.get_by_label("Select all").check()
