@@ -92,6 +92,16 @@ def test_it_alerts_moderators_of_held_and_flagged_comments(
     text, _html = parts(notify.mailbox.to(now_mod)[-1])
     assert "[flagged]" in text and "insult; 3 flags" in text and "Flag me" in text
 
+    # A reader's report through the API alerts the moderators the same way.
+    reported = notify.reader(http, site, "Fay").post("/mod/", "Report me").json()
+    reporter = notify.reader(http, site, "Gus")
+    response = http.post(f"/api/comments/{reported['comment']['id']}/flag",
+                         json={"reason": "abuse"}, headers=reporter.headers())
+    assert response.status_code == 202, response.text
+    notify.run(worker.run_once())
+    text, _html = parts(notify.mailbox.to(now_mod)[-1])
+    assert "[flagged]" in text and "abuse; 1 flags" in text and "Report me" in text
+
     # Decided before the alert went out: nothing to tell.
     notify.holds.sites.add(site)
     late = notify.reader(http, site, "Eve").post("/mod/", "Decided fast").json()

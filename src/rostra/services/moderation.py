@@ -23,6 +23,7 @@ from rostra.moderation.checks.bans import BanHit
 from rostra.moderation.checks.reputation import History
 from rostra.moderation.identity import author_key_of_row, email_key, network_key
 from rostra.moderation.pow import Solved
+from rostra.notify.alerts import comment_flagged
 from rostra.services.comments import CommentEvent, CommentService, EventKind, RequestContext
 from rostra.services.moderation_views import views_of
 from rostra.services.serialise import comment_json, iso
@@ -357,6 +358,10 @@ class ModerationService:
                 select(func.count()).select_from(flags)
                 .where(flags.c.comment_id == comment_id, flags.c.resolved_at.is_(None))
             ) or 0
+            if count == 1:
+                # The first report tells the site's moderators (if it has any listed);
+                # a hold by further reports alerts them again as a held comment.
+                comment_flagged(conn, comment_id, reason=reason.value, flags=count)
             current = queries.comment_row(conn, comment_id)
             if (flags_to_hold and count >= flags_to_hold and current is not None
                     and current.state == CommentState.APPROVED.value):
