@@ -157,6 +157,31 @@ def test_it_features_and_pins(newsroom: Newsroom) -> None:
         "undo", "pinned", "featured"]
 
 
+def test_it_shows_readers_pinned_comments_first_and_marks_featured_ones(
+    newsroom: Newsroom,
+) -> None:
+    room = newsroom
+    thread = "/story/pins"
+    ids = [room.held(f"Comment {n}", thread=thread) for n in range(4)]
+    for comment_id in ids:
+        room.moderator.post(f"/admin/act?only={comment_id}", {"action": "approve"})
+    room.moderator.post(f"/admin/act?only={ids[0]}", {"action": "pinned"})
+    room.moderator.post(f"/admin/act?only={ids[2]}", {"action": "featured"})
+    visitor = room.reader("Visitor")
+    page = visitor.page(thread, limit=2)
+    order = [c["id"] for c in page["comments"]]
+    assert order[0] == ids[0] and page["comments"][0]["pinned"] is True
+    seen = list(order)
+    cursor = page["next_cursor"]
+    while cursor:
+        page = visitor.page(thread, limit=2, cursor=cursor)
+        seen += [c["id"] for c in page["comments"]]
+        cursor = page["next_cursor"]
+    assert sorted(seen) == sorted(ids), "the pinned comment is neither lost nor repeated"
+    featured = [c for c in visitor.page(thread, limit="all")["comments"] if c["id"] == ids[2]]
+    assert featured[0]["featured"] is True
+
+
 def test_it_bans_and_shadow_bans_authors_and_lifts_a_ban_by_undo(newsroom: Newsroom) -> None:
     room = newsroom
     troll = room.held("First troll comment", name="Troll", email="troll@example.org")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -91,3 +92,19 @@ def test_it_opens_a_permalink_deep_in_a_long_thread(discussion: Discussion, page
     comment(page, root).locator("a.pl").first.click()
     expect(comment(page, root)).to_have_class(HIGHLIGHTED)
     expect(target).not_to_have_class(HIGHLIGHTED)
+
+
+def test_it_shows_pinned_comments_first_with_a_badge(discussion: Discussion, page: Any,
+                                                     live_server: Any) -> None:
+    from rostra.store.staff_tables import comment_pins
+
+    older = discussion.post("An editor's favourite")["comment"]["id"]
+    newer = discussion.post("A newer comment")["comment"]["id"]
+    with live_server.services.db.write() as conn:  # what the admin UI's Pin button stores
+        conn.execute(comment_pins.insert().values(
+            comment_id=older, site_id=discussion.site, kind="pinned", created_by="test",
+            created_at=datetime.now(UTC)))
+    page.goto(discussion.url())
+    expect(widget(page).locator("ol.list > li")).to_have_count(2)
+    assert shown_ids(page) == [older, newer]  # pinned first, although Newest is the sort
+    expect(comment(page, older).locator(".badge").first).to_have_text("Pinned")

@@ -140,6 +140,9 @@ class Workspace:
 
     def _set_pin(self, conn: Any, comment_id: int, site_id: str, kind: str | None,
                  actor: str) -> None:
+        row = queries.comment_row(conn, comment_id)
+        if row is not None:  # readers' cached pages of the thread must change too
+            queries.bump_thread(conn, row.thread_id, datetime.now(UTC))
         conn.execute(delete(comment_pins).where(comment_pins.c.comment_id == comment_id))
         if kind is not None:
             conn.execute(insert(comment_pins).values(

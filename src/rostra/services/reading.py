@@ -85,7 +85,10 @@ class Page:
     thread_id: int | None
 
 
-def _build_tree(tops: Sequence[Any], replies: Sequence[Any]) -> list[dict[str, Any]]:
+def _build_tree(
+    tops: Sequence[Any], replies: Sequence[Any], highlights: dict[int, str] | None = None
+) -> list[dict[str, Any]]:
+    highlights = highlights or {}
     nodes: dict[int, dict[str, Any]] = {}
     out = []
     for row in tops:
@@ -99,6 +102,10 @@ def _build_tree(tops: Sequence[Any], replies: Sequence[Any]) -> list[dict[str, A
         node = comment_json(row)
         nodes[row.id] = node
         parent["replies"].append(node)
+    for comment_id, kind in highlights.items():
+        picked = nodes.get(comment_id)
+        if picked is not None and picked["state"] == "approved":
+            picked[kind] = True  # "pinned": true or "featured": true
     return out
 
 
@@ -137,10 +144,12 @@ class ReadService:
             thread = queries.find_thread(conn, site.id, key)
             if thread is None:
                 return Page(body, site.id, key, None)
+            highlights = queries.highlights_in_thread(conn, thread.id)
+            pinned_ids = [cid for cid, kind in highlights.items() if kind == "pinned"]
             tops = list(
                 queries.top_level_page(
                     conn, thread.id, req.sort, None if limit is None else limit + 1,
-                    cursor.keyset if cursor else None,
+                    cursor.keyset if cursor else None, exclude=pinned_ids,
                 )
             )
             more = limit is not None and len(tops) > limit
@@ -150,10 +159,12 @@ class ReadService:
                 climbed = [
                     r for r in queries.voted_since(conn, thread.id, cursor.since, cursor.keyset)
                 ]
-            shown = climbed + tops
+            # Pinned comments head the first page, whatever the order; later pages skip them.
+            pinned = list(queries.pinned_top_level(conn, pinned_ids)) if cursor is None else []
+            shown = pinned + climbed + tops
             replies = queries.replies_of_roots(conn, [r.id for r in shown])
         body["thread"] = thread_json(thread)
-        body["comments"] = _build_tree(shown, replies)
+        body["comments"] = _build_tree(shown, replies, highlights)
         if more and tops:
             last = tops[-1]
             since = cursor.since if cursor and cursor.since else now

@@ -99,10 +99,14 @@ def top_level_page(
     sort: SortOrder,
     limit: int | None,
     after: Keyset | None,
+    exclude: Sequence[int] = (),
 ) -> Sequence[Any]:
-    """Visible top-level comments in ``sort`` order after ``after``; ``limit`` None is all."""
+    """Visible top-level comments in ``sort`` order after ``after``; ``limit`` None is all.
+    ``exclude`` leaves out comments shown elsewhere (pinned ones, above the first page)."""
     c = comments.c
     query = select(*PUBLIC_COLUMNS).where(c.thread_id == thread_id, c.parent_id.is_(None), VISIBLE)
+    if exclude:
+        query = query.where(c.id.not_in(list(exclude)))
     if sort is SortOrder.OLDEST:
         if after is not None:
             query = query.where(tuple_(c.created_at, c.id) > tuple_(after.created_at, after.id))
@@ -145,6 +149,30 @@ def voted_since(
         .order_by(c.score.desc(), c.created_at.desc(), c.id.desc())
     )
     return conn.execute(query).all()
+
+
+def highlights_in_thread(conn: Connection, thread_id: int) -> dict[int, str]:
+    """{comment id: "pinned" | "featured"} for the thread's comments staff picked out."""
+    from rostra.store.staff_tables import comment_pins
+
+    rows = conn.execute(
+        select(comment_pins.c.comment_id, comment_pins.c.kind)
+        .join(comments, comments.c.id == comment_pins.c.comment_id)
+        .where(comments.c.thread_id == thread_id)
+    )
+    return {comment_id: kind for comment_id, kind in rows}
+
+
+def pinned_top_level(conn: Connection, ids: Sequence[int]) -> Sequence[Any]:
+    """The visible top-level comments among ``ids``, oldest first."""
+    if not ids:
+        return []
+    c = comments.c
+    return conn.execute(
+        select(*PUBLIC_COLUMNS)
+        .where(c.id.in_(list(ids)), c.parent_id.is_(None), VISIBLE)
+        .order_by(c.created_at.asc(), c.id.asc())
+    ).all()
 
 
 def replies_of_roots(conn: Connection, root_ids: Iterable[int]) -> Sequence[Any]:

@@ -80,7 +80,9 @@ export function fillComment(li, c, ctx) {
   pl.href = "#comment-" + c.id;
   pl.title = tr.t("permalink");
   ed.textContent = c.edited_at && !deleted ? "· " + tr.t("edited") : "";
-  badge.textContent = c.state === "pending" ? tr.t("pending") : "";
+  badge.textContent = c.state === "pending" ? tr.t("pending")
+    : c.pinned ? tr.t("pinned") : c.featured ? tr.t("featured") : "";
+  li.classList.toggle("picked", !!(c.pinned || c.featured));
   if (deleted) {
     body.textContent = tr.t("deleted");
   } else {

@@ -38,6 +38,8 @@ export default {
   deleted: "[gelöscht]",
   edited: "bearbeitet",
   pending: "Wartet auf Freigabe",
+  pinned: "Angeheftet",
+  featured: "Empfehlung der Redaktion",
   permalink: "Link zu diesem Kommentar",
   up: "Positiv bewerten",
   down: "Negativ bewerten",

@@ -40,6 +40,8 @@ export default {
   deleted: "[deleted]",
   edited: "edited",
   pending: "Awaiting moderation",
+  pinned: "Pinned",
+  featured: "Editors' pick",
   permalink: "Link to this comment",
   up: "Vote up",
   down: "Vote down",

@@ -38,6 +38,8 @@ export default {
   deleted: "[eliminado]",
   edited: "editado",
   pending: "Pendiente de moderación",
+  pinned: "Fijado",
+  featured: "Destacado por la redacción",
   permalink: "Enlace a este comentario",
   up: "Votar a favor",
   down: "Votar en contra",

@@ -38,6 +38,8 @@ export default {
   deleted: "[supprimé]",
   edited: "modifié",
   pending: "En attente de modération",
+  pinned: "Épinglé",
+  featured: "Choix de la rédaction",
   permalink: "Lien vers ce commentaire",
   up: "Voter pour",
   down: "Voter contre",

@@ -38,6 +38,8 @@ export default {
   deleted: "[삭제됨]",
   edited: "수정됨",
   pending: "검토 대기 중",
+  pinned: "고정됨",
+  featured: "편집자 추천",
   permalink: "이 댓글로 가는 링크",
   up: "추천",
   down: "비추천",

@@ -38,6 +38,8 @@ export default {
   deleted: "[odstránené]",
   edited: "upravené",
   pending: "Čaká na schválenie",
+  pinned: "Pripnuté",
+  featured: "Výber redakcie",
   permalink: "Odkaz na tento komentár",
   up: "Hlasovať za",
   down: "Hlasovať proti",
