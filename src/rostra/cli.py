@@ -135,6 +135,47 @@ def site_list(state: CliState) -> None:
         click.echo(f"{item.id}\t{item.name}\t{' '.join(item.origins)}")
 
 
+@main.group()
+def privacy() -> None:
+    """A person's data on request: export it, or erase it."""
+
+
+@privacy.command("export")
+@click.argument("email")
+@click.option("--output", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout).")
+@click.pass_obj
+def privacy_export(state: CliState, email: str, output: str | None) -> None:
+    """Everything stored under EMAIL (comments and subscriptions on every site), as JSON."""
+    import orjson
+
+    from rostra.services.personal_data import PersonalData
+
+    services = _services(state.settings)
+    data = orjson.dumps(PersonalData(services.comments).export(email), option=orjson.OPT_INDENT_2)
+    if output:
+        Path(output).write_bytes(data + b"\n")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(data.decode())
+
+
+@privacy.command("forget")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def privacy_forget(state: CliState, email: str, yes: bool) -> None:
+    """Erase EMAIL's comments (replies to them stay under a tombstone), details and
+    subscriptions."""
+    from rostra.services.personal_data import PersonalData
+
+    if not yes:
+        click.confirm(f"Erase everything stored under {email}?", abort=True)
+    services = _services(state.settings)
+    done = PersonalData(services.comments).forget(email, actor="cli")
+    click.echo(f"erased {done['comments']} comment(s) and {done['subscriptions']} "
+               "subscription(s)")
+
+
 def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 

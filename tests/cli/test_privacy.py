@@ -1,0 +1,80 @@
+"""A person's data on request: `rostra privacy export` and `rostra privacy forget`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from rostra.cli import main
+from rostra.config import Settings
+from rostra.services.comments import NewComment, RequestContext
+from rostra.services.container import Services
+from rostra.services.reading import PageRequest
+from rostra.store import migrate
+from rostra.store.db import Database
+from rostra.store.notify_tables import notify_addresses, notify_subscriptions
+from rostra.store.tables import comments
+
+
+def _seed(url: str) -> tuple[Services, int, int, int]:
+    db = Database(url)
+    migrate.upgrade(db)
+    services = Services.build(Settings(database_url=url, secret_key="p", classifier="off"), db)
+    services.sites.create("gazette", "Gazette", ["https://news.example"])
+    ctx = RequestContext(ip="203.0.113.9")
+    mine = services.comments.post(NewComment(
+        thread="/a/", site="gazette", name="Ana", email="Ana@Example.org",
+        text="My own words"), ctx).comment["id"]
+    reply = services.comments.post(NewComment(
+        thread="/a/", site="gazette", name="Ben", email="ben@example.org",
+        text="A reply to Ana", parent_id=mine), RequestContext()).comment["id"]
+    other = services.comments.post(NewComment(
+        thread="/b/", site="gazette", name="Ana", email="ana@example.org",
+        text="More of mine"), ctx).comment["id"]
+    now = datetime.now(UTC)
+    with db.write() as conn:
+        address = conn.execute(notify_addresses.insert().values(
+            email="ana@example.org", language="en", created_at=now, confirmed_at=now,
+        ).returning(notify_addresses.c.id)).scalar_one()
+        conn.execute(notify_subscriptions.insert().values(
+            address_id=address, site_id="gazette", thread_key="/a", kind="thread",
+            language="en", created_at=now))
+    return services, mine, reply, other
+
+
+def test_it_exports_and_then_forgets_a_person(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.sqlite3'}"
+    services, mine, reply, other = _seed(url)
+    runner = CliRunner()
+
+    exported = runner.invoke(main, ["--database-url", url, "privacy", "export", "ANA@example.org"])
+    assert exported.exit_code == 0, exported.output
+    data = json.loads(exported.output)
+    assert [c["id"] for c in data["comments"]] == [mine, other]
+    assert {c["text"] for c in data["comments"]} == {"My own words", "More of mine"}
+    assert [s["thread"] for s in data["subscriptions"]] == ["/a"]
+    assert "ben@example.org" not in exported.output and "A reply" not in exported.output
+
+    forgot = runner.invoke(main, ["--database-url", url, "privacy", "forget",
+                                  "ana@example.org", "--yes"])
+    assert forgot.exit_code == 0, forgot.output
+    assert "erased 2 comment(s) and 1 subscription(s)" in forgot.output
+
+    again = json.loads(runner.invoke(main, ["--database-url", url, "privacy", "export",
+                                            "ana@example.org"]).output)
+    assert again["comments"] == [] and again["subscriptions"] == []
+    with services.db.read() as conn:
+        rows = {r.id: r for r in conn.execute(select(comments))}
+    for comment_id in (mine, other):
+        row = rows[comment_id]
+        assert (row.state, row.text, row.author_name, row.author_email, row.ip_hash) == (
+            "deleted", "", None, None, None)
+    assert rows[reply].text == "A reply to Ana", "other people's replies stay"
+    page = services.reading.page(PageRequest(thread="/a/", site="gazette"))
+    [tomb] = page.body["comments"]
+    assert tomb["state"] == "deleted" and tomb["replies"][0]["id"] == reply
+    services.db.dispose()
