@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,25 +128,38 @@ def _start_live_server(database_url: str, backend: str, **overrides: Any) -> tup
     return LiveServer(server.url, settings, inner.state.services, app, backend), server
 
 
+@contextmanager
+def running_server(backend: str, **overrides: Any) -> Iterator[LiveServer]:
+    """A Rostra server with a database of its own (a temporary SQLite file, or a fresh
+    PostgreSQL database), stopped and cleaned up when the block ends."""
+    drop = None
+    if backend == "postgres":
+        require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+        url, drop = create_postgres_database(POSTGRES_URL)
+    else:
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='rostra-test-')}/rostra.sqlite3"
+    live, server = _start_live_server(url, backend, **overrides)
+    try:
+        yield live
+    finally:
+        server.stop()
+        live.services.db.dispose()
+        if drop is not None:
+            drop()
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server() -> Iterator[LiveServer]:
     """Rostra on SQLite, shared by the session: give each test its own site or thread."""
-    path = tmp_path_factory.mktemp("live") / "rostra.sqlite3"
-    live, server = _start_live_server(f"sqlite:///{path}", "sqlite")
-    yield live
-    server.stop()
+    with running_server("sqlite") as live:
+        yield live
 
 
 @pytest.fixture(scope="session")
 def pg_live_server() -> Iterator[LiveServer]:
     """Rostra on PostgreSQL (a fresh database), when ROSTRA_TEST_POSTGRES_URL is set."""
-    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
-    url, drop = create_postgres_database(POSTGRES_URL)
-    live, server = _start_live_server(url, "postgres")
-    yield live
-    server.stop()
-    live.services.db.dispose()
-    drop()
+    with running_server("postgres") as live:
+        yield live
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

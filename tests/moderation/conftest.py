@@ -10,39 +10,24 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import (
-    ORIGIN,
-    POSTGRES_URL,
-    LiveServer,
-    Reader,
-    _start_live_server,
-    create_postgres_database,
-    require,
-)
+from tests.conftest import ORIGIN, LiveServer, Reader, running_server
 
 ADMIN_TOKEN = "moderation-test-token"
 STAFF = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture(scope="session")
-def mod_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    path = tmp_path_factory.mktemp("moderation") / "rostra.sqlite3"
-    live, server = _start_live_server(f"sqlite:///{path}", "sqlite", classifier="off", rate_limits=True,
-                                      admin_token=ADMIN_TOKEN)
-    yield live
-    server.stop()
+def mod_sqlite() -> Iterator[LiveServer]:
+    with running_server("sqlite", classifier="off", rate_limits=True,
+                        admin_token=ADMIN_TOKEN) as live:
+        yield live
 
 
 @pytest.fixture(scope="session")
 def mod_postgres() -> Iterator[LiveServer]:
-    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
-    url, drop = create_postgres_database(POSTGRES_URL)
-    live, server = _start_live_server(url, "postgres", classifier="off", rate_limits=True,
-                                      admin_token=ADMIN_TOKEN)
-    yield live
-    server.stop()
-    live.services.db.dispose()
-    drop()
+    with running_server("postgres", classifier="off", rate_limits=True,
+                        admin_token=ADMIN_TOKEN) as live:
+        yield live
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -26,16 +26,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from rostra.moderation.decision import Action, Decision, Draft, Moderator
 from rostra.notify.runtime import NotifyRuntime
 from rostra.notify.worker import Worker
-from tests.conftest import (
-    ORIGIN,
-    POSTGRES_URL,
-    LiveServer,
-    Reader,
-    _start_live_server,
-    create_postgres_database,
-    free_port,
-    require,
-)
+from tests.conftest import ORIGIN, LiveServer, Reader, free_port, running_server
 
 ADMIN_TOKEN = "notify-admin-token-" + secrets.token_hex(8)
 T = TypeVar("T")
@@ -269,28 +260,18 @@ class NotifyServer:
 def _server(backend: str, smtp: tuple[Mailbox, int], **overrides: Any
             ) -> Iterator[NotifyServer]:
     box, port = smtp
-    drop = None
-    if backend == "postgres":
-        require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
-        url, drop = create_postgres_database(POSTGRES_URL)
-    else:
-        import tempfile
-
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='rostra-notify-')}/rostra.sqlite3"
-    live, server = _start_live_server(
-        url, backend, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
+    with running_server(
+        backend, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
         mail_from="News Comments <comments@news.example>", admin_token=ADMIN_TOKEN,
         allow_private_webhooks=True, classifier="off", rate_limits=False, **overrides,
-    )
-    holds = HoldSites(live.services.comments.moderator)
-    live.services.comments.moderator = holds
-    notify = NotifyServer(live, box, holds)
-    yield notify
-    notify.runner.close()
-    server.stop()
-    live.services.db.dispose()
-    if drop is not None:
-        drop()
+    ) as live:
+        holds = HoldSites(live.services.comments.moderator)
+        live.services.comments.moderator = holds
+        notify = NotifyServer(live, box, holds)
+        try:
+            yield notify
+        finally:
+            notify.runner.close()
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
