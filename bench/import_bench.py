@@ -60,7 +60,8 @@ def generate(path: Path, comments: int, per_post: int) -> None:
 def import_only(path: Path, database: Path) -> None:
     """Child process: the import alone, so its peak memory is the import's."""
     from rostra.importers.wordpress import read_wordpress
-    from rostra.services.importing import ImportEngine, ImportSource
+    from rostra.services.import_records import ImportSource
+    from rostra.services.importing import ImportEngine
     from rostra.store.db import Database
     from rostra.store.migrate import upgrade
 

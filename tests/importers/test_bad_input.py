@@ -9,7 +9,8 @@ from import_builders import WpComment, WpPost, write_wxr
 from import_helpers import Rostra, counts
 from sqlalchemy import select
 
-from rostra.services.importing import ImportEngine, ImportSource, rollback_run
+from rostra.services.import_records import ImportSource
+from rostra.services.importing import ImportEngine, rollback_run
 from rostra.store.import_tables import import_runs
 
 LAUGHS = """<?xml version="1.0"?>

@@ -27,15 +27,13 @@ from rostra.importers.rostra_jsonl import read_rostra
 from rostra.importers.wordpress import read_wordpress
 from rostra.services import exporting
 from rostra.services.exporting import RostraRecord
-from rostra.services.importing import (
-    BATCH_SIZE,
+from rostra.services.import_records import (
     ImportConflict,
-    ImportEngine,
     ImportFormatError,
     ImportItem,
     ImportSource,
-    file_fingerprint,
 )
+from rostra.services.importing import BATCH_SIZE, ImportEngine, file_fingerprint
 from rostra.services.site_move import move_site
 from rostra.store.db import Database
 from rostra.store.migrate import upgrade

@@ -12,7 +12,7 @@ from lxml import etree
 from rostra.core.models import CommentState
 from rostra.importers.common import clean_html, key_for, parse_naive_utc, truthy
 from rostra.importers.safe_xml import child_texts, fail, iterparse, local_name, release
-from rostra.services.importing import (
+from rostra.services.import_records import (
     ImportedComment,
     ImportedThread,
     ImportFormatError,

@@ -10,7 +10,7 @@ from pathlib import Path
 from rostra.core.markup import render
 from rostra.core.models import CommentState
 from rostra.importers.common import key_for
-from rostra.services.importing import (
+from rostra.services.import_records import (
     ImportedComment,
     ImportedSubscription,
     ImportedThread,

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-from rostra.services.importing import ImportFormatError
+from rostra.services.import_records import ImportFormatError
 
 _TOKEN = re.compile(
     r"""\s*(?:

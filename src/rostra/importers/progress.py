@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from rostra.services.importing import ImportSummary
+from rostra.services.import_records import ImportSummary
 
 
 class _Bar:

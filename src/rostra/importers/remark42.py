@@ -10,7 +10,7 @@ from typing import IO, Any
 from rostra.core.markup import render, sanitise_html
 from rostra.core.models import CommentState
 from rostra.importers.common import key_for
-from rostra.services.importing import (
+from rostra.services.import_records import (
     ImportedComment,
     ImportedThread,
     ImportedVote,

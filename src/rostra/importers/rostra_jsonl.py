@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from rostra.services.exporting import FORMAT, VERSION, RostraRecord, record_from_object
-from rostra.services.importing import ImportFormatError
+from rostra.services.import_records import ImportFormatError
 
 
 def read_rostra(source: IO[str]) -> Iterator[RostraRecord]:

@@ -10,7 +10,7 @@ from typing import IO
 
 from lxml import etree
 
-from rostra.services.importing import ImportFormatError
+from rostra.services.import_records import ImportFormatError
 
 _POSITION_SUFFIX = re.compile(r",? line \d+, column \d+$")
 

@@ -23,7 +23,7 @@ from rostra.importers.common import (
 )
 from rostra.importers.mysql_dump import read_rows
 from rostra.importers.safe_xml import child_texts, fail, iterparse, local_name, release
-from rostra.services.importing import (
+from rostra.services.import_records import (
     ImportedComment,
     ImportedQuestion,
     ImportedSubscription,

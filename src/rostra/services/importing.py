@@ -1,5 +1,5 @@
-"""Importing comments from other systems: the records importers yield, and the engine
-that writes them.
+"""Importing comments from other systems: the engine that writes the records importers
+yield (rostra.services.import_records).
 
 The engine writes in batches, each in its own transaction, and remembers every source
 id it wrote (``import_items``). So importing a file again creates nothing twice; an
@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
@@ -51,6 +49,19 @@ from rostra.services.exporting import (
     ThreadRecord,
     VoteRecord,
 )
+from rostra.services.import_records import (
+    ImportConflict,
+    ImportedComment,
+    ImportedSubscription,
+    ImportedThread,
+    ImportedVote,
+    ImportItem,
+    ImportSource,
+    ImportSummary,
+    Notice,
+    RunStatus,
+    Skipped,
+)
 from rostra.services.privacy import hash_ip
 from rostra.services.sites import SiteService, normalise_origin
 from rostra.services.subscriptions import EMAIL
@@ -69,174 +80,6 @@ IP_CACHE_SIZE = 100_000
 ID_RANGE = 20_000  # comments one finishing UPDATE covers
 THREAD_CHUNK = 200  # threads one finishing UPDATE covers
 IN_CHUNK = 500  # values in one IN (...) list: well under every database's limit
-
-
-class ImportSource(StrEnum):
-    WORDPRESS = "wordpress"
-    DISQUS = "disqus"
-    ISSO = "isso"
-    REMARK42 = "remark42"
-    ROSTRA = "rostra"
-
-
-class ImportFormatError(Exception):
-    """The input cannot be read; the message names the place (line, column, element)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        line: int | None = None,
-        column: int | None = None,
-        element: str | None = None,
-    ) -> None:
-        self.message = message
-        self.line = line
-        self.column = column
-        self.element = element
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = []
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.column is not None:
-            where.append(f"column {self.column}")
-        if self.element:
-            where.append(f"element <{self.element}>")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
-
-
-@dataclass(frozen=True, slots=True)
-class ImportedQuestion:
-    """An editor's question on a passage of the article (wpDiscuz inline feedback)."""
-
-    question_id: str
-    question: str
-    anchor: Anchor
-    opened: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ImportedThread:
-    """A page; ``key`` is already a thread key, ``aliases`` are other keys leading to it."""
-
-    source_id: str
-    key: str
-    url: str | None = None
-    title: str | None = None
-    created_at: datetime | None = None
-    closed: bool = False
-    aliases: tuple[str, ...] = ()
-    questions: tuple[ImportedQuestion, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ImportedComment:
-    """A comment; ``text`` is the source as written, ``html`` its sanitised rendering."""
-
-    source_id: str
-    thread_source_id: str
-    parent_source_id: str | None
-    state: CommentState
-    text: str
-    html: str
-    created_at: datetime
-    author_name: str | None = None
-    author_email: str | None = None
-    author_website: str | None = None
-    ip: str | None = None
-    edited_at: datetime | None = None
-    upvotes: int = 0
-    downvotes: int = 0
-    anchor: Anchor | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ImportedVote:
-    """One reader's vote; ``voter`` is namespaced by source ("x:wp:12") so it never
-    collides with Rostra's own "a:" and "v:" voters."""
-
-    comment_source_id: str
-    voter: str
-    value: int
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ImportedSubscription:
-    """A "Notify of" subscription. ``kind`` "thread" (every new comment), "replies" (replies
-    to the subscriber's comments in the thread) or "comment" (replies to one comment: a
-    "replies" subscription that follows ``comment_source_id``). ``confirmed``: the source
-    system had the address confirmed (double opt-in)."""
-
-    thread_source_id: str
-    email: str
-    kind: str
-    comment_source_id: str | None
-    confirmed: bool
-    created_at: datetime | None
-    language: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """Something in the input that is deliberately not imported, and why."""
-
-    reason: str
-    source_id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A remark for the summary (e.g. what a format cannot carry)."""
-
-    message: str
-
-
-ImportItem = (
-    ImportedThread | ImportedComment | ImportedVote | ImportedSubscription | Skipped | Notice
-)
-
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    DONE = "done"
-
-
-class ImportConflict(Exception):
-    """The data cannot go in beside what the database holds (e.g. a Rostra export whose
-    ids are taken by other rows)."""
-
-
-@dataclass(slots=True)
-class ImportSummary:
-    """What an import did, for the operator."""
-
-    source: ImportSource
-    site_id: str | None
-    run_id: int = 0
-    resumed: bool = False
-    items: int = 0
-    sites_created: int = 0
-    threads_created: int = 0
-    threads_matched: int = 0
-    aliases_created: int = 0
-    questions_created: int = 0
-    comments_created: int = 0
-    votes_created: int = 0
-    addresses_created: int = 0
-    subscriptions_created: int = 0
-    already_imported: int = 0
-    parents_missing: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-    notices: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["source"] = self.source.value
-        data["skipped"] = dict(sorted(self.skipped.items()))
-        return data
 
 
 def file_fingerprint(path: Path) -> str:
