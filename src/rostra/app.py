@@ -136,6 +136,13 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
                     await task
             for close in _app.state.on_shutdown:
                 close()
+            # A cancelled task's thread may still be running its query: let pooled
+            # connections come back before the pool goes, or they are never closed.
+            if not db.is_sqlite:
+                deadline = asyncio.get_running_loop().time() + 5
+                while (db.engine.pool.checkedout()  # type: ignore[attr-defined]
+                       and asyncio.get_running_loop().time() < deadline):
+                    await asyncio.sleep(0.02)
             db.dispose()
 
     app = FastAPI(

@@ -64,13 +64,12 @@ def iterparse(
         remove_pis=True,
         recover=False,
     )
-    # Open elements, named only when an error needs the name.
-    open_elements: list[etree._Element] = []
-    checked = False
+    wanted = {local_name(tag) for tag in tags} if tags else None
+    first: etree._Element | None = None
     try:
         for event, elem in parser_events:
-            if not checked:
-                checked = True
+            if first is None:
+                first = elem
                 info = elem.getroottree().docinfo
                 if info.doctype or info.internalDTD is not None:
                     raise ImportFormatError(
@@ -79,11 +78,6 @@ def iterparse(
                         line=max(1, (elem.sourceline or 2) - 1),
                         element="!DOCTYPE",
                     )
-            if event == "start":
-                open_elements.append(elem)
-            else:
-                if open_elements:
-                    open_elements.pop()
             yield event, elem
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
@@ -100,8 +94,25 @@ def iterparse(
             f"malformed XML: {message}",
             line=line,
             column=column,
-            element=element_name(open_elements[-1]) if open_elements else None,
+            element=_open_element(first, wanted),
         ) from None
+
+
+def _open_element(seen: etree._Element | None, wanted: set[str] | None) -> str | None:
+    """The name of the innermost element open where parsing stopped (of ``wanted`` names
+    when given). lxml hands out events a chunk at a time, so the failing element may not
+    have been yielded yet; the tree it was building holds it all the same, at the end of
+    the chain of last children (finished elements are released by the caller)."""
+    if seen is None:
+        return None
+    elem: etree._Element | None = seen.getroottree().getroot()
+    found: str | None = None
+    while elem is not None:
+        tag = elem.tag
+        if isinstance(tag, str) and (wanted is None or local_name(tag) in wanted):
+            found = element_name(elem)
+        elem = elem[-1] if len(elem) else None
+    return found
 
 
 def release(elem: etree._Element) -> None:
