@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rostra.notify import outbox
 from rostra.notify.hooks import OutboxHook
 from rostra.notify.registry import WebhookRegistry
 from rostra.notify.routes import feed_routes, pages, staff, subscriptions
@@ -36,7 +37,9 @@ def install(app: Any, services: Services) -> None:
     services.comments.tx_hooks.append(OutboxHook(services.settings))
 
     def wake(_event: CommentEvent) -> None:
-        rt.wake()
+        # Listeners run after the commit, on the thread that ran the transaction.
+        if outbox.take_written():
+            rt.wake()
 
     services.comments.listeners.append(wake)
     for router in (subscriptions, pages, feed_routes, staff):

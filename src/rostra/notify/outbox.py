@@ -9,6 +9,7 @@ dead worker's and may be claimed again.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,17 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from rostra.notify.model import Channel, MessageKind
 from rostra.store.notify_tables import notify_outbox as outbox
+
+# Which threads wrote outbox rows since they last asked: a comment listener wakes the
+# worker only after a transaction that gave it work (most posts give it none).
+_written = threading.local()
+
+
+def take_written() -> bool:
+    """True when this thread enqueued a message since the last call (then forgets it)."""
+    written = getattr(_written, "flag", False)
+    _written.flag = False
+    return written
 
 
 def enqueue(
@@ -46,6 +58,7 @@ def enqueue(
             payload=payload, created_at=now, due_at=due_at, attempts=0,
         )
     )
+    _written.flag = True
 
 
 def _claimable(stale_before: datetime) -> ColumnElement[bool]:
