@@ -8,6 +8,8 @@ and a ``done`` hook prints one JSON line that we parse instead of wrk's prose.
 from __future__ import annotations
 
 import json
+import random
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -88,6 +90,17 @@ class WrkResult:
         }
 
 
+# Words for {words} in a body: local-news vocabulary in a few languages.
+VOCABULARY = (
+    "council budget school bridge road mayor vote tax river flood police hospital train "
+    "station election minister report article photo street market price rent wage teacher "
+    "doctor nurse farmer bus tram bike park library museum theatre football match season "
+    "coach league referee weather storm summer winter harvest festival Stadt Schule Brücke "
+    "Straße Steuer Wahl Regierung Zeitung Frage Antwort mesto škola most cesta dane voľby "
+    "vláda noviny otázka odpoveď"
+).split()
+
+
 def _lua_string(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
@@ -97,11 +110,27 @@ def lua_script(load: Load) -> str:
     """The Lua that makes wrk send ``load``."""
     headers = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in load.headers.items())
     lines = [f"local headers = {{{headers}}}"]
-    if load.body is not None and "{n}" in load.body:
-        # A fresh body per request: the pieces around {n} joined with the counter.
-        pieces = " .. n .. ".join(_lua_string(part) for part in load.body.split("{n}"))
+    if load.body is not None and ("{n}" in load.body or "{words}" in load.body):
+        # A fresh body per request: the pieces around {n} joined with the counter, and
+        # {words} replaced by a dozen words drawn at random (so that a moderation check
+        # for copy-paste floods sees ordinary, different comments).
+        parts = re.split(r"(\{n\}|\{words\})", load.body)
+        pieces = " .. ".join(
+            "n" if part == "{n}" else "words()" if part == "{words}" else _lua_string(part)
+            for part in parts if part
+        )
+        vocabulary = ", ".join(_lua_string(word) for word in VOCABULARY)
         lines += [
             "local n = 0",
+            # A new seed for every run: the same words again would be copies of the last
+            # run's comments.
+            f"math.randomseed({random.randrange(1, 2**31)})",
+            f"local vocabulary = {{{vocabulary}}}",
+            "local function words()",
+            "  local out = {}",
+            "  for i = 1, 12 do out[i] = vocabulary[math.random(#vocabulary)] end",
+            '  return table.concat(out, " ")',
+            "end",
             "request = function()",
             "  n = n + 1",
             (f"  return wrk.format({_lua_string(load.method)}, {_lua_string(load.path)}, "
