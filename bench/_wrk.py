@@ -92,13 +92,15 @@ class WrkResult:
 
 # Words for {words} in a body: local-news vocabulary in a few languages.
 VOCABULARY = (
-    "council budget school bridge road mayor vote tax river flood police hospital train "
-    "station election minister report article photo street market price rent wage teacher "
-    "doctor nurse farmer bus tram bike park library museum theatre football match season "
-    "coach league referee weather storm summer winter harvest festival Stadt Schule Brücke "
-    "Straße Steuer Wahl Regierung Zeitung Frage Antwort mesto škola most cesta dane voľby "
-    "vláda noviny otázka odpoveď"
-).split()
+    "council", "budget", "school", "bridge", "road", "mayor", "vote", "tax", "river",
+    "flood", "police", "hospital", "train", "station", "election", "minister", "report",
+    "article", "photo", "street", "market", "price", "rent", "wage", "teacher", "doctor",
+    "nurse", "farmer", "bus", "tram", "bike", "park", "library", "museum", "theatre",
+    "football", "match", "season", "coach", "league", "referee", "weather", "storm",
+    "summer", "winter", "harvest", "festival", "Stadt", "Schule", "Brücke", "Straße",
+    "Steuer", "Wahl", "Regierung", "Zeitung", "Frage", "Antwort", "mesto", "škola", "most",
+    "cesta", "dane", "voľby", "vláda", "noviny", "otázka", "odpoveď",
+)
 
 
 def _lua_string(text: str) -> str:

@@ -4,9 +4,9 @@
 
 Builds the app as `rostra serve` does (so every check is installed: bans, rate limits,
 proof of work (off), content rules, duplicates, language, toxicity, reputation), then
-posts through CommentService.post — the door the HTTP handler calls — from 8 threads,
-as the server's thread pool would. Authors come from many addresses so rate limits
-count but do not refuse. Prints comments/s for each run, the process's CPU time per
+posts through CommentService.post — the door the HTTP handler calls — from one thread,
+as the server does (`--threads N` to see what more threads cost under the GIL).
+Authors come from many addresses so rate limits count but do not refuse. Prints comments/s for each run, the process's CPU time per
 comment (time.process_time: less disturbed by other work on a shared machine than the
 rate) and the share of it spent deciding (ModerationEngine.decide), and the classifier's
 median latency per comment; `--classified 0` skips the classifier's runs. Prints the
@@ -55,7 +55,7 @@ class Result:
     decide_ms: float  # of which in ModerationEngine.decide (its calling thread's CPU)
 
 
-def run(classifier: str, count: int, threads: int = 8) -> Result:
+def run(classifier: str, count: int, threads: int = 1) -> Result:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite:///{tmp}/bench.sqlite3",
                             secret_key="bench", classifier=classifier, log_level="error")
@@ -123,13 +123,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--comments", type=int, default=2000)
     parser.add_argument("--classified", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="posting threads (the server posts from one per worker)")
     args = parser.parse_args()
     print("load average: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
-    off = run("off", args.comments)
+    off = run("off", args.comments, args.threads)
     print(f"classifier off: {off.rate:,.0f} comments/s ({off.published}/{args.comments} "
           f"published); CPU {off.cpu_ms:.2f} ms per comment, {off.decide_ms:.2f} ms deciding")
     if args.classified:
-        on = run("cascade", args.classified)
+        on = run("cascade", args.classified, args.threads)
         print(f"classifier cascade: {on.rate:,.0f} comments/s ({on.published}/{args.classified} "
               f"published); CPU {on.cpu_ms:.1f} ms per comment")
         print(f"classifier alone: {classifier_latency():.1f} ms median per comment")

@@ -210,10 +210,12 @@ def _cookie_attrs(request: Request) -> dict[str, Any]:
     return {"httponly": True, "secure": secure, "samesite": "none" if secure else "lax"}
 
 
-# Posts take turns on SQLite's one writer anyway; letting dozens of threads queue for it
-# (and for the GIL) costs CPU in switching for no gain, so a few run at once (posting went
-# from 181/s to 464/s at 64 clients). A limiter belongs to the event loop that made it.
-POSTING_THREADS = 4
+# Posts run one at a time per worker. They take turns on SQLite's one writer anyway, and
+# under the GIL threads that run Python side by side only add switching: at 64 clients
+# one posting thread gave 528 posts/s at 1.9 ms of CPU each, two 360/s, four 240/s, and
+# FastAPI's 40 threads 172/s (with the classifier on: 208/s with one, 150/s with four).
+# A limiter belongs to the event loop that made it.
+POSTING_THREADS = 1
 
 
 def _posting_limiter(request: Request) -> anyio.CapacityLimiter:
@@ -236,7 +238,9 @@ async def post_comment(request: Request, body: CommentIn) -> Response:
         email=body.email, website=body.website, parent_id=body.parent_id,
         title=body.title, url=body.url, anchor=body.anchor,
     )
-    posted = await anyio.to_thread.run_sync(svc.comments.post, new, ctx, limiter=_posting_limiter(request))
+    posted = await anyio.to_thread.run_sync(
+        svc.comments.post, new, ctx, limiter=_posting_limiter(request)
+    )
     COMMENTS_POSTED.labels(posted.comment["state"]).inc()
     moderation = None
     if posted.comment["state"] != "approved":
