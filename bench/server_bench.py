@@ -416,9 +416,10 @@ def main(argv: list[str]) -> int:
         print(f"work dir {work}; wrk -t1 (one client thread, so the server keeps a core)",
               flush=True)
         rostra = rostra_server(work, SITE, ORIGIN)
-        for name, value in (item.split("=", 1) for item in args.rostra_env):
-            rostra.env[name] = value
         servers["rostra"] = rostra
+        # Seed with the settings of the posting bar (classifier off): the seed's word
+        # salad is not what --rostra-env is meant to judge. The extra settings apply
+        # from the restart below, before anything is measured.
         rostra.start()
         isso: Server | None = None
         if "isso" in args.systems:
@@ -434,6 +435,11 @@ def main(argv: list[str]) -> int:
             if server is not None:
                 seeding[f"{server.name}_settled_after_s"] = round(server.wait_idle(), 1)
         print(f"  seeded: {seeding}", flush=True)
+        if args.rostra_env:
+            rostra.stop()
+            for name, value in (item.split("=", 1) for item in args.rostra_env):
+                rostra.env[name] = value
+            rostra.start()
 
         # The ceiling serves the exact bytes Rostra just answered.
         sizes: dict[str, int] = {}

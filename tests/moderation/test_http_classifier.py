@@ -57,6 +57,23 @@ def test_it_nudges_then_holds_a_toxic_comment_with_its_reason(
     assert civil.status_code == 201 and civil.json()["comment"]["state"] == "approved"
 
 
+def test_it_lets_short_civil_replies_through_and_still_nudges_short_insults(
+    cserver: LiveServer, chttp: httpx.Client,
+) -> None:
+    # Short fragments the encoders once scored over the default nudge and hold lines.
+    site = new_site(cserver)
+    ana = Reader("Ana", chttp, site)
+    for text in ("Nice one.", "Súhlasím.", "LOL", "A first look.", "What a mess."):
+        posted = ana.post("/short", text)
+        assert posted.status_code == 201, (text, posted.json())
+        assert posted.json()["comment"]["state"] == "approved", text
+    for text in ("You moron.", "Du Idiot!", "Shut up."):
+        stopped = Reader("Ben", chttp, site).post("/short", text)
+        # Nudged, or refused outright when the score reaches the refusal line.
+        assert stopped.status_code == 422, text
+        assert stopped.json()["reasons"] in (["nudge"], ["toxic"]), text
+
+
 def toxicity_of(chttp: httpx.Client, comment_id: int) -> float:
     record = chttp.get(f"/api/moderation/comments/{comment_id}", headers=STAFF).json()
     return float(record["comment"]["moderation"]["facts"]["toxicity"])
