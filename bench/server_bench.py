@@ -208,7 +208,8 @@ def _fetch(server: Server, load: Load) -> bytes:
     client = JsonClient(server.port, load.headers)
     body = None
     if load.body is not None:
-        body = json.loads(load.body.replace("{n}", "0").replace("{words}", "a first look"))
+        text = load.body.replace("{n}", "0").replace("{words}", "the plans for the budget")
+        body = json.loads(text)
     return client.call(load.method, load.path, body)[1]
 
 
