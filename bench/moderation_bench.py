@@ -5,13 +5,13 @@
 Builds the app as `rostra serve` does (so every check is installed: bans, rate limits,
 proof of work (off), content rules, duplicates, language, toxicity, reputation), then
 posts through CommentService.post — the door the HTTP handler calls — from one thread,
-as the server does (`--threads N` to see what more threads cost under the GIL).
-Authors come from many addresses so rate limits count but do not refuse. Prints comments/s for each run, the process's CPU time per
-comment (time.process_time: less disturbed by other work on a shared machine than the
-rate) and the share of it spent deciding (ModerationEngine.decide), and the classifier's
-median latency per comment; `--classified 0` skips the classifier's runs. Prints the
-load average first: read every figure next to it. Bars: >= 500/s without the
-classifier, >= 50/s with it.
+as the server does (`--threads N` to see what more threads cost under the GIL). Authors
+come from many addresses so rate limits count but do not refuse. Prints comments/s for
+each run, the process's CPU time per comment (time.process_time: less disturbed by other
+work on a shared machine than the rate) and the share of it spent deciding
+(ModerationEngine.decide), and the classifier's median latency per comment;
+`--classified 0` skips the classifier's runs. Prints the load average first: read every
+figure next to it. Bars: >= 500/s without the classifier, >= 50/s with it.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 import click
 from rich.console import Console
@@ -61,7 +61,8 @@ def _open_binary(path: Path, stack: ExitStack) -> tuple[IO[bytes], IO[bytes]]:
     raw = stack.enter_context(open(path, "rb"))
     if raw.read(2) == GZIP_MAGIC:
         raw.seek(0)
-        return stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")), raw
+        # GzipFile reads like any binary file; typeshed does not call it an IO[bytes].
+        return stack.enter_context(cast("IO[bytes]", gzip.GzipFile(fileobj=raw, mode="rb"))), raw
     raw.seek(0)
     return raw, raw
 

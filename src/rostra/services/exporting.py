@@ -289,7 +289,7 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def open_output(path: Path) -> IO[str]:
+def open_output(path: Path) -> IO[str] | _ClosingText:
     """A text file for writing, gzipped when the name ends in .gz (with a fixed mtime so
     the same data gives the same bytes)."""
     if path.suffix == ".gz":
@@ -304,8 +304,6 @@ class _ClosingText:
     """A text writer over a gzip stream that also closes the file under it."""
 
     def __init__(self, gz: gzip.GzipFile, raw: IO[bytes]) -> None:
-
-
         self._text = io.TextIOWrapper(gz, encoding="utf-8", newline="\n")
         self._raw = raw
 
