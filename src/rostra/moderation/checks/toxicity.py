@@ -46,8 +46,8 @@ class ToxicityCheck:
         if not item.policy.toxicity:
             return
         draft, t = item.draft, item.policy.thresholds
-        # Called from the request's worker thread (post handlers are sync routes run in
-        # the thread pool), so scoring never blocks the event loop.
+        # Called on a worker thread (the post handler hands the post to its posting
+        # thread; edits run as sync routes in the pool), so scoring never blocks the loop.
         raw_score, embedding = self.classifier.assess(draft.site_id, draft.text)
         score = round(float(raw_score), 4)
         item.scratch["embedding"] = embedding
