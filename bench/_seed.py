@@ -26,6 +26,19 @@ _WORDS = (
     "live near the station report delays every morning but the mayor insists the "
     "numbers tell a different story about growth jobs and housing in the region"
 ).split()
+# Local-news words in a few languages, for texts that differ from one comment to the
+# next (near-copies would rightly be held as a copy-paste flood).
+VOCABULARY = (
+    "council", "budget", "school", "bridge", "road", "mayor", "vote", "tax", "river",
+    "flood", "police", "hospital", "train", "station", "election", "minister", "report",
+    "article", "photo", "street", "market", "price", "rent", "wage", "teacher", "doctor",
+    "nurse", "farmer", "bus", "tram", "bike", "park", "library", "museum", "theatre",
+    "football", "match", "season", "coach", "league", "referee", "weather", "storm",
+    "summer", "winter", "harvest", "festival", "Stadt", "Schule", "Brücke", "Straße",
+    "Steuer", "Wahl", "Regierung", "Zeitung", "Frage", "Antwort", "Problem", "mesto",
+    "škola", "most", "cesta", "dane", "voľby", "vláda", "noviny", "otázka", "odpoveď",
+    "problém", "riešenie",
+)
 _NAMES = ("Ana", "Ben", "Chloé", "Dmytro", "Eva", "Farid", "Grace", "Hyun-woo", "Ines", "Jan",
           "Katya", "Luis", "Mira", "Noah", "Olga", "Pavol", "Quinn", "Rosa", "Sam", "Tomás")
 

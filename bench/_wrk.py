@@ -1,8 +1,9 @@
 """Drive one endpoint with wrk and read back its numbers.
 
 Each load is turned into a small Lua script: fixed requests are built once, posts
-get a fresh body per request (a counter in the text, so no two comments are alike),
-and a ``done`` hook prints one JSON line that we parse instead of wrk's prose.
+get a fresh body per request (a counter, and random words where asked, so no two
+comments are alike), and a ``done`` hook prints one JSON line that we parse instead of
+wrk's prose.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from _seed import VOCABULARY
 
 # Marks the line our Lua `done` hook prints; wrk's own output is ignored.
 _MARKER = "BENCH_JSON "
@@ -90,17 +93,6 @@ class WrkResult:
         }
 
 
-# Words for {words} in a body: local-news vocabulary in a few languages.
-VOCABULARY = (
-    "council", "budget", "school", "bridge", "road", "mayor", "vote", "tax", "river",
-    "flood", "police", "hospital", "train", "station", "election", "minister", "report",
-    "article", "photo", "street", "market", "price", "rent", "wage", "teacher", "doctor",
-    "nurse", "farmer", "bus", "tram", "bike", "park", "library", "museum", "theatre",
-    "football", "match", "season", "coach", "league", "referee", "weather", "storm",
-    "summer", "winter", "harvest", "festival", "Stadt", "Schule", "Brücke", "Straße",
-    "Steuer", "Wahl", "Regierung", "Zeitung", "Frage", "Antwort", "mesto", "škola", "most",
-    "cesta", "dane", "voľby", "vláda", "noviny", "otázka", "odpoveď",
-)
 
 
 def _lua_string(text: str) -> str:

@@ -31,6 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+from _seed import VOCABULARY
+
 from rostra.app import create_app
 from rostra.config import Settings
 from rostra.services.comments import NewComment, RequestContext
@@ -44,7 +46,6 @@ TEXTS = [
     "The minister's answer was evasive, and the interviewer should have pressed harder.",
 ]
 
-VOCABULARY = ["council", "budget", "school", "bridge", "road", "mayor", "vote", "tax", "river", "flood", "police", "hospital", "train", "station", "election", "minister", "report", "article", "photo", "street", "market", "price", "rent", "wage", "teacher", "doctor", "nurse", "farmer", "bus", "tram", "bike", "park", "library", "museum", "theatre", "football", "match", "season", "coach", "league", "referee", "weather", "storm", "summer", "winter", "harvest", "festival", "Stadt", "Schule", "Brücke", "Straße", "Steuer", "Wahl", "Regierung", "Zeitung", "Frage", "Antwort", "Problem", "mesto", "škola", "most", "cesta", "dane", "voľby", "vláda", "noviny", "otázka", "odpoveď", "problém", "riešenie"]
 
 
 @dataclass
