@@ -17,10 +17,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from rostra import __version__
 from rostra.api import problems
 from rostra.api.cache import ReadCache
-from rostra.api.front import Front
+from rostra.api.front import MAX_BODY, Front
 from rostra.api.live import LiveHub
 from rostra.api.live import router as live_router
 from rostra.api.metrics import exposition
+from rostra.api.posting import PostEndpoint, PostingLane
 from rostra.api.routes import author, read, write
 from rostra.config import Settings
 from rostra.services.comments import CommentEvent
@@ -202,4 +203,10 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
             "openapi": f"{base}/api/openapi.json", "health": f"{base}/healthz",
         })
 
-    return Front(app, cache, services.sites)
+    lane = PostingLane(services.comments)
+    app.state.posting = lane
+    # First at shutdown: the lane finishes the posts already queued while everything
+    # they need is still there.
+    app.state.on_shutdown.insert(0, lane.close)
+    return Front(app, cache, services.sites,
+                 PostEndpoint(lane, settings.trusted_proxies, MAX_BODY))

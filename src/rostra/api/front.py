@@ -1,8 +1,9 @@
 """The plain-ASGI front every HTTP request passes first.
 
 It gives each request an id, enforces the body size limit, answers CORS preflights,
-adds CORS headers for the sites' origins, serves cached thread pages and counts
-without entering the framework, and records metrics and an access log line.
+adds CORS headers for the sites' origins, serves cached thread pages and counts and
+takes new comments (rostra.api.posting) without entering the framework, and records
+metrics and an access log line.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from rostra.api import metrics
 from rostra.api.cache import CacheKey, ReadCache
+from rostra.api.posting import PostEndpoint
 from rostra.api.problems import CONTENT_TYPE, problem_body
 from rostra.logs import request_id
 from rostra.services.sites import SiteService
@@ -28,6 +30,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 log = logging.getLogger("rostra.access")
 
 CACHED_PATHS = frozenset({"/api/comments", "/api/counts"})
+POSTING_PATH = "/api/comments"
 PUBLIC_PREFIXES = ("/widget/", "/embed.js")
 MAX_BODY = 256 * 1024
 ALLOW_METHODS = b"GET, POST, PATCH, DELETE, OPTIONS"
@@ -44,10 +47,14 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
 
 
 class Front:
-    def __init__(self, app: ASGIApp, cache: ReadCache, sites: SiteService) -> None:
+    def __init__(
+        self, app: ASGIApp, cache: ReadCache, sites: SiteService,
+        posting: PostEndpoint | None = None,
+    ) -> None:
         self.app = app
         self.cache = cache
         self.sites = sites
+        self.posting = posting
         # Metric children bound once: labels() on every cache hit costs more than the hit.
         self._hit_metrics = {
             (path, status): (metrics.REQUESTS.labels("GET", path, str(status)),
@@ -113,6 +120,8 @@ class Front:
             if method == "OPTIONS" and b"access-control-request-method" in headers:
                 await self._preflight(origin, rid, send)
                 status = 204 if origin and self.sites.is_known_origin(origin) else 403
+            elif method == "POST" and path == POSTING_PATH and self.posting is not None:
+                status = await self._post(scope, receive, send, headers, origin, rid)
             else:
                 status = await self._forward(scope, receive, send, headers, origin, rid)
         finally:
@@ -127,6 +136,18 @@ class Front:
                 "method": method, "path": path, "status": status, "request_id": rid,
                 "duration_ms": round(elapsed * 1000, 2),
             })
+
+    async def _post(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes],
+        origin: str, rid: str,
+    ) -> int:
+        assert self.posting is not None
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            await self._too_large(send, origin, rid)
+            return 413
+        return await self.posting(scope, receive, send, headers,
+                                  [*self._cors(origin), (b"x-request-id", rid.encode())])
 
     async def _preflight(self, origin: str, rid: str, send: Send) -> None:
         if origin and self.sites.is_known_origin(origin):

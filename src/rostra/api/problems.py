@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -42,16 +43,22 @@ async def _rostra_error(_request: Request, exc: Exception) -> Response:
     return problem(exc.status, code, exc.title, exc.detail, **extra)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
+def validation_problem(errors: Sequence[Any]) -> tuple[int, bytes]:
+    """Status and body for a body that failed validation (pydantic's error list)."""
     if any(e.get("type") == "json_invalid" for e in errors):
-        return problem(400, "malformed_json", "Malformed JSON", "the request body is not valid JSON")
+        return 400, problem_body(400, "malformed_json", "Malformed JSON",
+                                 "the request body is not valid JSON")
     messages = [f"{_field(tuple(e['loc']))}: {e['msg']}" for e in errors]
-    return problem(
+    return 422, problem_body(
         422, "invalid_input", "Invalid input", "; ".join(messages),
         errors=[{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in errors],
     )
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    status, body = validation_problem(exc.errors())
+    return Response(body, status_code=status, media_type=CONTENT_TYPE)
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:

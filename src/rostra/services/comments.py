@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -102,6 +102,31 @@ class Posted:
     decision: Decision
     site_id: str
     edit_window_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A comment checked, moderated and rendered, ready for its transaction."""
+
+    new: NewComment
+    ctx: RequestContext
+    site: Site
+    site_settings: SiteSettings
+    key: str
+    text: str
+    html: str
+    name: str | None
+    email: str | None
+    website: str | None
+    title: str | None
+    url: str | None
+    anchor: dict[str, Any] | None
+    voter_id: str
+    voter_token: str | None
+    ip_hash: str | None
+    now: datetime
+    decision: Decision
+    state: CommentState
 
 
 _INSERT_COMMENT = insert(comments).returning(*comments.c)
@@ -253,6 +278,48 @@ class CommentService:
 
     def post(self, new: NewComment, ctx: RequestContext) -> Posted:
         """Check, moderate and store a comment; the author gets an edit token."""
+        prepared = self._prepare(new, ctx)
+        result = self._store_all([prepared])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def post_many(
+        self, items: Sequence[tuple[NewComment, RequestContext]]
+    ) -> list[Posted | Exception]:
+        """Post several comments with one commit: the posting lane's group commit.
+
+        Each item gets its ``Posted`` or the exception that refused it, in order; one
+        item's failure never loses, changes or refuses another. Nothing is returned
+        before the transaction holding the comments has committed.
+        """
+        results: list[Posted | Exception | None] = [None] * len(items)
+        ready: list[tuple[int, _Prepared]] = []
+        for index, (new, ctx) in enumerate(items):
+            try:
+                ready.append((index, self._prepare(new, ctx)))
+            except Exception as exc:  # this item's answer; the others go on
+                results[index] = exc
+        if ready:
+            try:
+                stored = self._store_all([prepared for _, prepared in ready])
+            except Exception:
+                if len(ready) == 1:
+                    raise
+                # The database refused something the checks did not foresee, and the
+                # whole batch rolled back: store each alone so only that one fails.
+                stored = []
+                for _, prepared in ready:
+                    try:
+                        stored += self._store_all([prepared])
+                    except Exception as exc:
+                        stored.append(exc)
+            for (index, _), result in zip(ready, stored, strict=True):
+                results[index] = result
+        return [r for r in results if r is not None]
+
+    def _prepare(self, new: NewComment, ctx: RequestContext) -> _Prepared:
+        """Everything before the write: validation, moderation, rendering."""
         site = self.sites.resolve(new.site, ctx.origin)
         self.sites.check_origin(site, ctx.origin)
         site_settings = self.sites.settings_of(site.id)
@@ -315,61 +382,89 @@ class CommentService:
             Action.HOLD: CommentState.PENDING,
             Action.SPAM: CommentState.SPAM,
         }[decision.action]
-        html = markup.render(text, images=site_settings.allow_images)
+        return _Prepared(
+            new=new, ctx=ctx, site=site, site_settings=site_settings, key=key, text=text,
+            html=markup.render(text, images=site_settings.allow_images), name=name,
+            email=email, website=website, title=title, url=url, anchor=anchor,
+            voter_id=voter_id, voter_token=voter_token, ip_hash=ip_hash, now=now,
+            decision=decision, state=state,
+        )
 
+    def _store_all(self, batch: list[_Prepared]) -> list[Posted | Exception]:
+        """One transaction for the batch. An item the checks inside it refuse (its thread
+        closed or its parent gone since it was prepared) gets its error; the rest commit."""
+        stored: list[tuple[_Prepared, Row[Any]] | Exception] = []
+        events: list[CommentEvent] = []
         with self.db.write() as conn:
-            thread = self._thread_for_write(conn, site, key, url, title)
-            if thread.closed:
-                raise Forbidden("this discussion is closed", code="thread_closed")
-            depth, root_id = 0, None
-            if new.parent_id is not None:
-                parent = queries.comment_row(conn, new.parent_id)
-                self._check_parent(parent, thread, site_settings)
-                assert parent is not None
-                # root_id is NULL for a top-level comment (or its own id, from importers).
-                depth, root_id = parent.depth + 1, parent.root_id or parent.id
-            row = conn.execute(
-                _INSERT_COMMENT,
-                {
-                    "thread_id": thread.id, "parent_id": new.parent_id, "root_id": root_id,
-                    "depth": depth, "state": state.value, "author_name": name,
-                    "author_email": email, "author_website": website,
-                    "account_id": ctx.account_id, "voter_id": voter_id, "ip_hash": ip_hash,
-                    "text": text, "html": html, "created_at": now, "score": 0, "upvotes": 0,
-                    "downvotes": 0, "reply_count": 0, "anchor": anchor,
-                    "language": decision.facts.get("language"),
-                    "moderation": decision.to_json(),
-                },
-            ).one()
-            comment_id = row.id
-            approved = int(state is CommentState.APPROVED)
-            queries.bump_thread(
-                conn, thread.id, now,
-                comment_count=approved,
-                top_level_count=approved if new.parent_id is None else 0,
-            )
-            if approved and new.parent_id is not None:
-                self._adjust_reply_count(conn, new.parent_id, +1)
-            if thread.title is None and title or thread.url is None and url:
-                conn.execute(
-                    update(threads).where(threads.c.id == thread.id).values(
-                        title=thread.title or title, url=thread.url or url
-                    )
+            for prepared in batch:
+                try:
+                    row, event = self._store(conn, prepared)
+                except RostraError as exc:
+                    stored.append(exc)
+                    continue
+                stored.append((prepared, row))
+                events.append(event)
+        self._notify(events)
+        return [item if isinstance(item, Exception) else self._posted(*item) for item in stored]
+
+    def _store(self, conn: Connection, p: _Prepared) -> tuple[Row[Any], CommentEvent]:
+        """Write one prepared comment. Raises RostraError only before writing anything
+        for it, so the transaction stays good for the rest of a batch."""
+        new = p.new
+        thread = self._thread_for_write(conn, p.site, p.key, p.url, p.title)
+        if thread.closed:
+            raise Forbidden("this discussion is closed", code="thread_closed")
+        depth, root_id = 0, None
+        if new.parent_id is not None:
+            parent = queries.comment_row(conn, new.parent_id)
+            self._check_parent(parent, thread, p.site_settings)
+            assert parent is not None
+            # root_id is NULL for a top-level comment (or its own id, from importers).
+            depth, root_id = parent.depth + 1, parent.root_id or parent.id
+        row = conn.execute(
+            _INSERT_COMMENT,
+            {
+                "thread_id": thread.id, "parent_id": new.parent_id, "root_id": root_id,
+                "depth": depth, "state": p.state.value, "author_name": p.name,
+                "author_email": p.email, "author_website": p.website,
+                "account_id": p.ctx.account_id, "voter_id": p.voter_id, "ip_hash": p.ip_hash,
+                "text": p.text, "html": p.html, "created_at": p.now, "score": 0, "upvotes": 0,
+                "downvotes": 0, "reply_count": 0, "anchor": p.anchor,
+                "language": p.decision.facts.get("language"),
+                "moderation": p.decision.to_json(),
+            },
+        ).one()
+        approved = int(p.state is CommentState.APPROVED)
+        queries.bump_thread(
+            conn, thread.id, p.now,
+            comment_count=approved,
+            top_level_count=approved if new.parent_id is None else 0,
+        )
+        if approved and new.parent_id is not None:
+            self._adjust_reply_count(conn, new.parent_id, +1)
+        if thread.title is None and p.title or thread.url is None and p.url:
+            conn.execute(
+                update(threads).where(threads.c.id == thread.id).values(
+                    title=thread.title or p.title, url=thread.url or p.url
                 )
-            event = CommentEvent(
-                EventKind.CREATED, comment_id, thread.id, site.id, thread.key,
-                new.parent_id, None, state,
             )
-            self._emit(conn, event)
-        self._notify([event])
+        event = CommentEvent(
+            EventKind.CREATED, row.id, thread.id, p.site.id, thread.key,
+            new.parent_id, None, p.state,
+        )
+        self._emit(conn, event)
+        return row, event
+
+    def _posted(self, p: _Prepared, row: Row[Any]) -> Posted:
+        window = p.site_settings.edit_window_seconds
         return Posted(
             comment=comment_json(row, reveal_pending=True),
-            edit_token=self.tokens.edit_token(comment_id),
-            editable_until=now + timedelta(seconds=site_settings.edit_window_seconds),
-            voter_token=voter_token,
-            decision=decision,
-            site_id=site.id,
-            edit_window_seconds=site_settings.edit_window_seconds,
+            edit_token=self.tokens.edit_token(row.id),
+            editable_until=p.now + timedelta(seconds=window),
+            voter_token=p.voter_token,
+            decision=p.decision,
+            site_id=p.site.id,
+            edit_window_seconds=window,
         )
 
     def _parse_anchor(self, data: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,0 +1,286 @@
+"""Posting comments: the posting lane (one thread, group commits) and the plain-ASGI
+handler the Front answers ``POST /api/comments`` with.
+
+Posting is the write every reader can make, so it is the one that must keep up with a
+crowd. FastAPI's request machinery cost about as much as the post itself, so the Front
+answers it here with the same validation model (``CommentIn``), the same problem
+bodies and the same response as the documented route in ``routes.py``.
+
+Posts go to one thread per worker, the lane. Under the GIL, threads that run Python
+side by side only add switching, and on SQLite they queue for its one writer anyway.
+The lane takes every post waiting when it comes round and stores them in one
+transaction (a group commit), so a crowd costs one commit per batch instead of one per
+comment. A response is sent only after the commit that holds its comment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import queue
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from rostra.api.metrics import COMMENTS_POSTED
+from rostra.api.problems import CONTENT_TYPE, problem_body, validation_problem
+from rostra.api.schemas import CommentIn
+from rostra.core.errors import RostraError
+from rostra.services.comments import CommentService, NewComment, Posted, RequestContext
+from rostra.services.serialise import iso
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("rostra.posting")
+
+MAX_BATCH = 32  # comments a transaction; a batch holds SQLite's writer for a few ms at most
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+_Item = tuple[NewComment, RequestContext, asyncio.AbstractEventLoop, "asyncio.Future[Posted]"]
+
+
+class PostingLane:
+    """The thread that stores comments, in batches, for every request of this worker."""
+
+    def __init__(self, comments: CommentService, max_batch: int = MAX_BATCH) -> None:
+        self.comments = comments
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    async def post(self, new: NewComment, ctx: RequestContext) -> Posted:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Posted] = loop.create_future()
+        self._ensure_started()
+        self._queue.put((new, ctx, loop, future))
+        return await future
+
+    def close(self) -> None:
+        """Finish the posts already queued, then stop the thread."""
+        thread = self._thread
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout=30)
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="rostra-posting",
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            self._post(batch)
+            if stop:
+                return
+
+    def _post(self, batch: list[_Item]) -> None:
+        try:
+            results = self.comments.post_many([(new, ctx) for new, ctx, _, _ in batch])
+        except Exception as exc:  # the whole batch failed (the database is gone)
+            results = [exc] * len(batch)
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Posted], Any]]] = {}
+        for (_, _, loop, future), result in zip(batch, results, strict=True):
+            by_loop.setdefault(loop, []).append((future, result))
+        for loop, settled in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_settle, settled)
+            except RuntimeError:  # that event loop has closed; nobody waits for these
+                pass
+
+
+def _settle(settled: list[tuple[asyncio.Future[Posted], Any]]) -> None:
+    for future, result in settled:
+        if future.done():  # the client went away
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
+
+
+# -- requests and responses ---------------------------------------------------
+
+
+def forwarded_ip(peer: str | None, forwarded_for: str | None, trusted: list[str]) -> str | None:
+    """The reader's address; X-Forwarded-For is believed only from a trusted proxy."""
+    if peer and trusted and forwarded_for:
+        try:
+            peer_addr = ipaddress.ip_address(peer)
+            if any(peer_addr in ipaddress.ip_network(net, strict=False) for net in trusted):
+                return forwarded_for.split(",")[-1].strip()
+        except ValueError:
+            return peer
+    return peer
+
+
+def cookie_is_secure(scheme: str, host: str) -> bool:
+    # Browsers treat loopback as a secure context, so the demo gets the same cookies.
+    return scheme == "https" or host.lower() in LOCAL_HOSTS
+
+
+def edit_cookie(posted: Posted, secure: bool) -> str:
+    """The Set-Cookie value that lets the author's browser edit or delete the comment."""
+    comment_id = posted.comment["id"]
+    attrs = "; SameSite=none; Secure" if secure else "; SameSite=lax"
+    return (f"rostra_edit_{comment_id}={posted.edit_token}; HttpOnly; "
+            f"Max-Age={posted.edit_window_seconds}; Path=/api/comments/{comment_id}{attrs}")
+
+
+def posted_body(posted: Posted) -> bytes:
+    """The 201 body: the comment as stored, the edit token, and moderation's word."""
+    COMMENTS_POSTED.labels(posted.comment["state"]).inc()
+    moderation = None
+    if posted.comment["state"] != "approved":
+        moderation = {"message": posted.decision.message,
+                      "reasons": [r.code for r in posted.decision.reasons]}
+    return orjson.dumps({
+        "comment": posted.comment,
+        "edit_token": posted.edit_token,
+        "editable_until": iso(posted.editable_until),
+        "voter": posted.voter_token,
+        "moderation": moderation,
+    })
+
+
+def new_comment(body: CommentIn) -> NewComment:
+    return NewComment(
+        thread=body.thread, text=body.text, site=body.site, name=body.name,
+        email=body.email, website=body.website, parent_id=body.parent_id,
+        title=body.title, url=body.url, anchor=body.anchor,
+    )
+
+
+def _host_of(headers: dict[bytes, bytes], scope: Scope) -> str:
+    host = headers.get(b"host", b"").decode("latin-1")
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    if host:
+        return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    server = scope.get("server")
+    return str(server[0]) if server else ""
+
+
+class PostEndpoint:
+    """``POST /api/comments`` for the Front: read, validate, post through the lane."""
+
+    def __init__(self, lane: PostingLane, trusted_proxies: list[str], max_body: int) -> None:
+        self.lane = lane
+        self.trusted = trusted_proxies
+        self.max_body = max_body
+
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes],
+        extra_headers: list[tuple[bytes, bytes]],
+    ) -> int:
+        """Answer the request; returns the status sent."""
+        try:
+            status, body, content_type, more = await self._answer(scope, receive, headers)
+        except Exception:
+            log.exception("posting failed")
+            status, content_type, more = 500, CONTENT_TYPE.encode(), []
+            body = problem_body(500, "internal_error", "Internal server error",
+                                "the comment could not be stored; please try again")
+        response_headers = [
+            (b"content-type", content_type),
+            (b"content-length", str(len(body)).encode()),
+            *more,
+            *extra_headers,
+        ]
+        await send({"type": "http.response.start", "status": status,
+                    "headers": response_headers})
+        await send({"type": "http.response.body", "body": body})
+        return status
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, headers: dict[bytes, bytes]
+    ) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
+        problem_type = CONTENT_TYPE.encode()
+        content_type = headers.get(b"content-type", b"application/json").split(b";")[0]
+        if not (content_type.strip().lower().endswith((b"/json", b"+json"))):
+            return 415, problem_body(
+                415, "unsupported_media_type", "Unsupported media type",
+                "send the comment as JSON (Content-Type: application/json)",
+            ), problem_type, []
+        raw = await self._read_body(receive)
+        if raw is None:
+            return 413, problem_body(
+                413, "payload_too_large", "Payload too large",
+                f"request bodies are limited to {self.max_body // 1024} KB",
+            ), problem_type, []
+        try:
+            body = CommentIn.model_validate_json(raw)
+        except ValidationError as exc:
+            status, problem = validation_problem(exc.errors(include_url=False))
+            return status, problem, problem_type, []
+        peer = scope.get("client")
+        forwarded = headers.get(b"x-forwarded-for")
+        voter = headers.get(b"x-rostra-voter")
+        origin = headers.get(b"origin")
+        extras = {"pow": body.pow, "nudge_acknowledged": body.nudge_acknowledged or None}
+        ctx = RequestContext(
+            origin=origin.decode("latin-1") if origin is not None else None,
+            ip=forwarded_ip(peer[0] if peer else None,
+                            forwarded.decode("latin-1") if forwarded else None, self.trusted),
+            voter_token=voter.decode("latin-1") if voter is not None else None,
+            extras={k: v for k, v in extras.items() if v is not None},
+        )
+        try:
+            posted = await self.lane.post(new_comment(body), ctx)
+        except RostraError as exc:
+            return _error_response(exc)
+        secure = cookie_is_secure(scope.get("scheme", "http"), _host_of(headers, scope))
+        return 201, posted_body(posted), b"application/json", [
+            (b"set-cookie", edit_cookie(posted, secure).encode("latin-1")),
+        ]
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+
+def _error_response(exc: RostraError) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
+    extra = dict(exc.extra)
+    code = extra.pop("code", exc.code)
+    more = []
+    if "retry_after" in extra:
+        more.append((b"retry-after", str(extra["retry_after"]).encode()))
+    return (exc.status, problem_body(exc.status, code, exc.title, exc.detail, **extra),
+            CONTENT_TYPE.encode(), more)
