@@ -35,4 +35,4 @@ def test_it_matches_phrases() -> None:
 
 
 def test_it_leaves_numbers_alone() -> None:
-    assert fold_tokens("In 2024 we had 5 cats") == ["in", "2024", "we", "had", "5", "cats"]
+    assert fold_tokens("In 2024 we had 5 cats") == ("in", "2024", "we", "had", "5", "cats")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
 
 # Letters from other scripts that look like Latin ones; folding them makes mixed-script
 # spellings ("xуй" with a Latin x, "іdіоt" with Cyrillic і and о) meet their list entry.
@@ -58,8 +60,10 @@ def fold_word(token: str) -> str:
     return RUNS.sub(r"\1", token)
 
 
-def fold_tokens(text: str) -> list[str]:
-    """The folded tokens of ``text``, in order."""
+@lru_cache(maxsize=64)
+def fold_tokens(text: str) -> tuple[str, ...]:
+    """The folded tokens of ``text``, in order. Remembered for the last few texts:
+    several checks fold the same comment."""
     text = _strip_accents(unicodedata.normalize("NFKC", text).casefold())
     text = text.translate(HOMOGLYPHS)
     raw = TOKEN.findall(text)
@@ -82,12 +86,12 @@ def fold_tokens(text: str) -> list[str]:
         tokens.extend(["".join(run)] if len(run) >= 3 else run)
     # Collapse letter runs once over the whole text: tokens are separated by spaces.
     joined = RUNS.sub(r"\1", " ".join(tokens).replace("_", ""))
-    return [t for t in joined.split(" ") if t]
+    return tuple(t for t in joined.split(" ") if t)
 
 
 def fold_phrase(entry: str) -> tuple[str, ...]:
     """A list entry (a word or a phrase) as the token sequence it matches."""
-    return tuple(fold_tokens(entry))
+    return fold_tokens(entry)
 
 
 class WordList:
@@ -106,7 +110,7 @@ class WordList:
     def __bool__(self) -> bool:
         return bool(self._by_first)
 
-    def matches(self, tokens: list[str]) -> list[str]:
+    def matches(self, tokens: Sequence[str]) -> list[str]:
         """The list entries found in ``tokens`` (as written on the list), each once."""
         found: list[str] = []
         for i, token in enumerate(tokens):

@@ -10,7 +10,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select
+from sqlalchemy import Connection, Row, bindparam, func, insert, select
 
 from rostra.config import Settings
 from rostra.core.models import CommentState
@@ -27,6 +27,10 @@ from rostra.store.notify_tables import (
     notify_webhooks,
 )
 from rostra.store.tables import comments
+
+_ACTIVE_WEBHOOKS = select(notify_webhooks).where(
+    notify_webhooks.c.site_id == bindparam("site_id"), notify_webhooks.c.active.is_(True)
+)
 
 # A held comment that gets approved is news; one restored from spam or rejection is too.
 ANNOUNCE_FROM = {CommentState.PENDING, CommentState.SPAM, CommentState.REJECTED}
@@ -169,11 +173,7 @@ class OutboxHook:
     def webhooks(
         self, conn: Connection, event: CommentEvent, names: list[WebhookEvent]
     ) -> None:
-        hooks = conn.execute(
-            select(notify_webhooks).where(
-                notify_webhooks.c.site_id == event.site_id, notify_webhooks.c.active.is_(True)
-            )
-        ).all()
+        hooks = conn.execute(_ACTIVE_WEBHOOKS, {"site_id": event.site_id}).all()
         if not hooks:
             return
         comment = queries.comment_row(conn, event.comment_id)

@@ -129,6 +129,22 @@ class _Prepared:
     state: CommentState
 
 
+class _SharedWrite:
+    """What the posts of one transaction share: the threads read so far (the writer's
+    lock keeps them as read), and the counter changes owed to each thread, written
+    once at the end instead of once per comment."""
+
+    def __init__(self) -> None:
+        self.threads: dict[tuple[str, str], Row[Any]] = {}
+        self.bumps: dict[int, tuple[datetime, int, int]] = {}
+
+    def bump(self, thread_id: int, now: datetime, comments: int, top_level: int) -> None:
+        was = self.bumps.get(thread_id)
+        if was is not None:
+            now, comments, top_level = max(was[0], now), was[1] + comments, was[2] + top_level
+        self.bumps[thread_id] = (now, comments, top_level)
+
+
 _INSERT_COMMENT = insert(comments).returning(*comments.c)
 
 TxHook = Callable[[Connection, CommentEvent], None]
@@ -395,23 +411,32 @@ class CommentService:
         closed or its parent gone since it was prepared) gets its error; the rest commit."""
         stored: list[tuple[_Prepared, Row[Any]] | Exception] = []
         events: list[CommentEvent] = []
+        shared = _SharedWrite()
         with self.db.write() as conn:
             for prepared in batch:
                 try:
-                    row, event = self._store(conn, prepared)
+                    row, event = self._store(conn, prepared, shared)
                 except RostraError as exc:
                     stored.append(exc)
                     continue
                 stored.append((prepared, row))
                 events.append(event)
+            for thread_id, (now, comment_count, top_level_count) in shared.bumps.items():
+                queries.bump_thread(conn, thread_id, now, comment_count=comment_count,
+                                    top_level_count=top_level_count)
         self._notify(events)
         return [item if isinstance(item, Exception) else self._posted(*item) for item in stored]
 
-    def _store(self, conn: Connection, p: _Prepared) -> tuple[Row[Any], CommentEvent]:
+    def _store(
+        self, conn: Connection, p: _Prepared, shared: _SharedWrite
+    ) -> tuple[Row[Any], CommentEvent]:
         """Write one prepared comment. Raises RostraError only before writing anything
         for it, so the transaction stays good for the rest of a batch."""
         new = p.new
-        thread = self._thread_for_write(conn, p.site, p.key, p.url, p.title)
+        thread = shared.threads.get((p.site.id, p.key))
+        if thread is None:
+            thread = self._thread_for_write(conn, p.site, p.key, p.url, p.title)
+            shared.threads[(p.site.id, p.key)] = thread
         if thread.closed:
             raise Forbidden("this discussion is closed", code="thread_closed")
         depth, root_id = 0, None
@@ -435,11 +460,7 @@ class CommentService:
             },
         ).one()
         approved = int(p.state is CommentState.APPROVED)
-        queries.bump_thread(
-            conn, thread.id, p.now,
-            comment_count=approved,
-            top_level_count=approved if new.parent_id is None else 0,
-        )
+        shared.bump(thread.id, p.now, approved, approved if new.parent_id is None else 0)
         if approved and new.parent_id is not None:
             self._adjust_reply_count(conn, new.parent_id, +1)
         if thread.title is None and p.title or thread.url is None and p.url:
@@ -448,6 +469,7 @@ class CommentService:
                     title=thread.title or p.title, url=thread.url or p.url
                 )
             )
+            del shared.threads[(p.site.id, p.key)]  # the next post reads it as it is now
         event = CommentEvent(
             EventKind.CREATED, row.id, thread.id, p.site.id, thread.key,
             new.parent_id, None, p.state,

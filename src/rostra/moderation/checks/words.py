@@ -32,7 +32,7 @@ class WordCheck:
         if item.draft.author_name:
             tokens_name = fold_tokens(item.draft.author_name)
         else:
-            tokens_name = []
+            tokens_name = ()
         blocked = word_list(policy.blocklist).matches(tokens) + [
             w for w in word_list(policy.blocklist).matches(tokens_name)
         ]
