@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import nh3
+from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = {
@@ -25,8 +27,22 @@ def _parser(images: bool) -> MarkdownIt:
     )
     if images:
         md.enable("image")
+    md.linkify = _Linkify()
     md.validateLink = _safe_link  # type: ignore[method-assign]
     return md
+
+
+class _Linkify(LinkifyIt):
+    """linkify-it with a cheaper first look. Its own pretest runs a large pattern over
+    every text, which cost a third of the rendering. A text can hold a link only if it
+    has a '//' (http://, ftp://, //host), an '@' (an address, mailto:) or a dot before a
+    letter (a domain)."""
+
+    def pretest(self, text: str) -> bool:
+        return bool(_MAYBE_LINK.search(text)) and bool(super().pretest(text))
+
+
+_MAYBE_LINK = re.compile(r"//|@|\.[^\W\d_]")
 
 
 def _safe_link(url: str) -> bool:

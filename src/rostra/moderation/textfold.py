@@ -40,6 +40,10 @@ TOKEN = re.compile(r"[\w@$!|€+]+", re.UNICODE)
 RUNS = re.compile(r"(.)\1+")
 
 
+def _first_of_run(match: re.Match[str]) -> str:
+    return match[1]  # a function: a "\1" template is parsed again for every match
+
+
 def _strip_accents(text: str) -> str:
     if text.isascii():
         return text
@@ -57,7 +61,7 @@ def fold_word(token: str) -> str:
     if LEET_CHARS.search(token) and HAS_LETTER.search(token):
         token = token.translate(LEET)
     token = token.replace("_", "")
-    return RUNS.sub(r"\1", token)
+    return RUNS.sub(_first_of_run, token)
 
 
 @lru_cache(maxsize=64)
@@ -85,7 +89,7 @@ def fold_tokens(text: str) -> tuple[str, ...]:
     if run:
         tokens.extend(["".join(run)] if len(run) >= 3 else run)
     # Collapse letter runs once over the whole text: tokens are separated by spaces.
-    joined = RUNS.sub(r"\1", " ".join(tokens).replace("_", ""))
+    joined = RUNS.sub(_first_of_run, " ".join(tokens).replace("_", ""))
     return tuple(t for t in joined.split(" ") if t)
 
 
