@@ -29,6 +29,10 @@ COMMENTS_POSTED = Counter(
     "rostra_comments_posted_total", "Comments stored, by the state they were stored in",
     ["state"],
 )
+POSTING_BATCH = Histogram(
+    "rostra_posting_batch_size", "Comments stored together in one transaction (group commit)",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
 CACHE_HITS = Counter("rostra_read_cache_hits_total", "Reads answered from the in-memory cache")
 
 KNOWN_PREFIXES = ("/api/", "/admin", "/embed.js", "/widget/", "/demo", "/healthz", "/readyz",

@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from rostra.api.metrics import COMMENTS_POSTED
+from rostra.api.metrics import COMMENTS_POSTED, POSTING_BATCH
 from rostra.api.problems import CONTENT_TYPE, problem_body, validation_problem
 from rostra.api.schemas import CommentIn
 from rostra.core.errors import RostraError
@@ -100,6 +100,7 @@ class PostingLane:
                 return
 
     def _post(self, batch: list[_Item]) -> None:
+        POSTING_BATCH.observe(len(batch))
         try:
             results = self.comments.post_many([(new, ctx) for new, ctx, _, _ in batch])
         except Exception as exc:  # the whole batch failed (the database is gone)
