@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that identify a campaign or a click, never a different page.
@@ -64,8 +65,9 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+@lru_cache(maxsize=4096)
 def thread_key(identifier: str) -> str:
-    """The key a thread is stored under.
+    """The key a thread is stored under (remembered: pages post and read the same few).
 
     An absolute URL keys by its path and query (so a site that moves domain keeps its
     threads); a path ("/2026/11/story/") is normalised the same way; anything else is an

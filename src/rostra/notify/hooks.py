@@ -19,6 +19,7 @@ from rostra.notify.model import Channel, MessageKind, SubscriptionKind, WebhookE
 from rostra.services.comments import CommentEvent, EventKind
 from rostra.services.serialise import iso
 from rostra.store import queries
+from rostra.store.db import transaction_memo
 from rostra.store.notify_tables import (
     notify_addresses,
     notify_announced,
@@ -173,7 +174,13 @@ class OutboxHook:
     def webhooks(
         self, conn: Connection, event: CommentEvent, names: list[WebhookEvent]
     ) -> None:
-        hooks = conn.execute(_ACTIVE_WEBHOOKS, {"site_id": event.site_id}).all()
+        # Read once per transaction: a group commit stores many comments of one site.
+        memo = transaction_memo(conn)
+        hooks = memo.get(("webhooks", event.site_id))
+        if hooks is None:
+            hooks = memo[("webhooks", event.site_id)] = conn.execute(
+                _ACTIVE_WEBHOOKS, {"site_id": event.site_id}
+            ).all()
         if not hooks:
             return
         comment = queries.comment_row(conn, event.comment_id)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, update
@@ -145,7 +146,7 @@ class _SharedWrite:
         self.bumps[thread_id] = (now, comments, top_level)
 
 
-_INSERT_COMMENT = insert(comments).returning(*comments.c)
+_INSERT_COMMENT = insert(comments).returning(comments.c.id)
 
 TxHook = Callable[[Connection, CommentEvent], None]
 Listener = Callable[[CommentEvent], None]
@@ -409,7 +410,7 @@ class CommentService:
     def _store_all(self, batch: list[_Prepared]) -> list[Posted | Exception]:
         """One transaction for the batch. An item the checks inside it refuse (its thread
         closed or its parent gone since it was prepared) gets its error; the rest commit."""
-        stored: list[tuple[_Prepared, Row[Any]] | Exception] = []
+        stored: list[tuple[_Prepared, Any] | Exception] = []
         events: list[CommentEvent] = []
         shared = _SharedWrite()
         with self.db.write() as conn:
@@ -429,7 +430,7 @@ class CommentService:
 
     def _store(
         self, conn: Connection, p: _Prepared, shared: _SharedWrite
-    ) -> tuple[Row[Any], CommentEvent]:
+    ) -> tuple[Any, CommentEvent]:
         """Write one prepared comment. Raises RostraError only before writing anything
         for it, so the transaction stays good for the rest of a batch."""
         new = p.new
@@ -446,19 +447,20 @@ class CommentService:
             assert parent is not None
             # root_id is NULL for a top-level comment (or its own id, from importers).
             depth, root_id = parent.depth + 1, parent.root_id or parent.id
-        row = conn.execute(
-            _INSERT_COMMENT,
-            {
-                "thread_id": thread.id, "parent_id": new.parent_id, "root_id": root_id,
-                "depth": depth, "state": p.state.value, "author_name": p.name,
-                "author_email": p.email, "author_website": p.website,
-                "account_id": p.ctx.account_id, "voter_id": p.voter_id, "ip_hash": p.ip_hash,
-                "text": p.text, "html": p.html, "created_at": p.now, "score": 0, "upvotes": 0,
-                "downvotes": 0, "reply_count": 0, "anchor": p.anchor,
-                "language": p.decision.facts.get("language"),
-                "moderation": p.decision.to_json(),
-            },
-        ).one()
+        values = {
+            "thread_id": thread.id, "parent_id": new.parent_id, "root_id": root_id,
+            "depth": depth, "state": p.state.value, "author_name": p.name,
+            "author_email": p.email, "author_website": p.website,
+            "account_id": p.ctx.account_id, "voter_id": p.voter_id, "ip_hash": p.ip_hash,
+            "text": p.text, "html": p.html, "created_at": p.now, "score": 0, "upvotes": 0,
+            "downvotes": 0, "reply_count": 0, "anchor": p.anchor,
+            "language": p.decision.facts.get("language"),
+            "moderation": p.decision.to_json(),
+        }
+        # Only the id comes back: the rest is what was just written, and reading the
+        # whole row back (JSON columns included) cost as much as the insert.
+        comment_id = conn.execute(_INSERT_COMMENT, values).scalar_one()
+        row = SimpleNamespace(id=comment_id, edited_at=None, voted_at=None, **values)
         approved = int(p.state is CommentState.APPROVED)
         shared.bump(thread.id, p.now, approved, approved if new.parent_id is None else 0)
         if approved and new.parent_id is not None:
@@ -477,7 +479,7 @@ class CommentService:
         self._emit(conn, event)
         return row, event
 
-    def _posted(self, p: _Prepared, row: Row[Any]) -> Posted:
+    def _posted(self, p: _Prepared, row: Any) -> Posted:
         window = p.site_settings.edit_window_seconds
         return Posted(
             comment=comment_json(row, reveal_pending=True),

@@ -138,6 +138,17 @@ class Database:
                 return str(conn.scalar(select(meta.c.value).where(meta.c.key == name)))
 
 
+def transaction_memo(conn: Connection) -> dict[Any, Any]:
+    """A dict that lasts as long as the connection's current transaction: facts a batch
+    of writes would otherwise read once per write (a group commit's posts)."""
+    transaction = conn.get_transaction()
+    held = conn.info.get("transaction_memo")
+    if held is None or held[0] is not transaction:
+        held = conn.info["transaction_memo"] = (transaction, {})
+    memo: dict[Any, Any] = held[1]
+    return memo
+
+
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy emit BEGIN itself (see _sqlite_on_begin) instead of pysqlite.
     dbapi_conn.isolation_level = None
