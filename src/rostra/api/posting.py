@@ -103,7 +103,7 @@ class PostingLane:
         POSTING_BATCH.observe(len(batch))
         try:
             results = self.comments.post_many([(new, ctx) for new, ctx, _, _ in batch])
-        except Exception as exc:  # the whole batch failed (the database is gone)
+        except Exception as exc:  # noqa: BLE001 - the batch failed (no database): tell each
             results = [exc] * len(batch)
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Posted], Any]]] = {}
         for (_, _, loop, future), result in zip(batch, results, strict=True):
@@ -202,7 +202,7 @@ class PostEndpoint:
         """Answer the request; returns the status sent."""
         try:
             status, body, content_type, more = await self._answer(scope, receive, headers)
-        except Exception:
+        except Exception:  # an error of ours: logged, and a problem body, not a reset
             log.exception("posting failed")
             status, content_type, more = 500, CONTENT_TYPE.encode(), []
             body = problem_body(500, "internal_error", "Internal server error",

@@ -32,7 +32,7 @@ def _parser(images: bool) -> MarkdownIt:
     return md
 
 
-class _Linkify(LinkifyIt):
+class _Linkify(LinkifyIt):  # type: ignore[misc]  # linkify-it-py is untyped
     """linkify-it with a cheaper first look. Its own pretest runs a large pattern over
     every text, which cost a third of the rendering. A text can hold a link only if it
     has a '//' (http://, ftp://, //host), an '@' (an address, mailto:) or a dot before a

@@ -315,7 +315,7 @@ class CommentService:
         for index, (new, ctx) in enumerate(items):
             try:
                 ready.append((index, self._prepare(new, ctx)))
-            except Exception as exc:  # this item's answer; the others go on
+            except Exception as exc:  # noqa: BLE001 - this item's answer; the others go on
                 results[index] = exc
         if ready:
             try:
@@ -329,7 +329,7 @@ class CommentService:
                 for _, prepared in ready:
                     try:
                         stored += self._store_all([prepared])
-                    except Exception as exc:
+                    except Exception as exc:  # noqa: BLE001 - that one post's answer
                         stored.append(exc)
             for (index, _), result in zip(ready, stored, strict=True):
                 results[index] = result

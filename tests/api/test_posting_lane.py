@@ -1,0 +1,223 @@
+"""The posting path: the Front's plain-ASGI handler, the posting lane and its group
+commits, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy import select, update
+
+from rostra.core.errors import Forbidden, InvalidInput, NotFound
+from rostra.core.thread_keys import thread_key as thread_key_of
+from rostra.services.comments import CommentEvent, NewComment, Posted, RequestContext
+from rostra.store.tables import comments, threads
+from tests.conftest import ORIGIN, LiveServer, Reader, free_port
+
+WORDS = (
+    "council", "budget", "school", "bridge", "road", "mayor", "vote", "tax", "river",
+    "flood", "police", "hospital", "train", "station", "election", "minister", "report", "photo",
+    "street", "market", "price", "rent", "wage", "teacher", "doctor", "nurse", "farmer",
+    "tram", "bike", "park", "library", "museum", "theatre", "football", "season", "coach",
+    "league", "referee", "weather", "storm", "summer", "winter", "harvest", "festival",
+)
+
+
+def _text(i: int) -> str:
+    # Different words each time: near-identical texts from a crowd are (rightly) a flood.
+    return " ".join(random.Random(i).sample(WORDS, 10))
+
+
+def _batch_count(http: httpx.Client) -> float:
+    text = http.get("/metrics").text
+    match = re.search(r"^rostra_posting_batch_size_count (\S+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_a_crowd_posting_at_once_gets_every_comment_stored_once(
+    server: LiveServer, site: str, http: httpx.Client
+) -> None:
+    batches_before = _batch_count(http)
+
+    def post(i: int) -> dict[str, Any]:
+        with server.client() as client:
+            response = client.post("/api/comments", headers={
+                "Origin": ORIGIN, "X-Forwarded-For": f"203.0.113.{i + 1}",
+            }, json={"site": site, "thread": "/crowd/", "name": f"Reader {i}", "text": _text(i)})
+            assert response.status_code == 201, response.text
+            data: dict[str, Any] = response.json()
+            return data
+
+    with ThreadPoolExecutor(16) as pool:
+        posted = list(pool.map(post, range(48)))
+
+    ids = [p["comment"]["id"] for p in posted]
+    assert len(set(ids)) == 48
+    assert [p["comment"]["html"] for p in posted] == [f"<p>{_text(i)}</p>" for i in range(48)]
+    assert {p["comment"]["state"] for p in posted} == {"approved"}
+    page = http.get("/api/comments", params={"site": site, "thread": "/crowd/",
+                                             "limit": "all"}).json()
+    assert page["thread"]["total"] == 48 and page["thread"]["top_level"] == 48
+    assert sorted(c["id"] for c in page["comments"]) == sorted(ids)
+    # Each author's token edits that author's comment and no other.
+    first, second = posted[0], posted[1]
+    edit = http.patch(f"/api/comments/{first['comment']['id']}", json={"text": "edited"},
+                      headers={"Origin": ORIGIN, "X-Rostra-Edit-Token": first["edit_token"]})
+    assert edit.status_code == 200, edit.text
+    wrong = http.patch(f"/api/comments/{second['comment']['id']}", json={"text": "no"},
+                       headers={"Origin": ORIGIN, "X-Rostra-Edit-Token": first["edit_token"]})
+    assert wrong.status_code == 401
+    # Fewer transactions than comments is the point; at least one happened.
+    assert 1 <= _batch_count(http) - batches_before <= 48
+
+
+def _item(site: str, thread: str, text: str, **extra: Any) -> tuple[NewComment, RequestContext]:
+    return (NewComment(thread=thread, text=text, site=site, name="Ana", **extra),
+            RequestContext(origin=ORIGIN, ip="203.0.113.9"))
+
+
+def _stored_texts(server: LiveServer, thread_key: str, site: str | None = None) -> list[str]:
+    query = (select(comments.c.text).join(threads, threads.c.id == comments.c.thread_id)
+             .where(threads.c.key == thread_key_of(thread_key)).order_by(comments.c.id))
+    if site is not None:
+        query = query.where(threads.c.site_id == site)
+    with server.services.db.read() as conn:
+        rows = conn.execute(query).all()
+    return [row.text for row in rows]
+
+
+def test_a_refused_post_in_a_batch_leaves_the_others_stored(server: LiveServer,
+                                                            site: str) -> None:
+    svc = server.services.comments
+    results = svc.post_many([
+        _item(site, "/batch/", "first, fine"),
+        _item(site, "/batch/", "a reply to nothing", parent_id=10**9),
+        _item(site, "/batch/", "   "),
+        _item(site, "/batch/", "second, fine"),
+    ])
+    assert [type(r) for r in results] == [Posted, NotFound, InvalidInput, Posted]
+    assert _stored_texts(server, "/batch/", site) == ["first, fine", "second, fine"]
+    first, second = results[0], results[3]
+    assert isinstance(first, Posted) and isinstance(second, Posted)
+    assert first.comment["id"] != second.comment["id"]
+
+
+def test_a_thread_closed_between_checks_and_commit_refuses_only_its_posts(
+    server: LiveServer, site: str
+) -> None:
+    svc = server.services.comments
+    svc.post(*_item(site, "/closing/", "before it closed"))
+    with server.services.db.write() as conn:
+        conn.execute(update(threads).where(threads.c.key == thread_key_of("/closing/"),
+                                           threads.c.site_id == site).values(closed=True))
+    results = svc.post_many([
+        _item(site, "/closing/", "too late"),
+        _item(site, "/open/", "elsewhere, fine"),
+    ])
+    assert isinstance(results[0], Forbidden) and results[0].extra["code"] == "thread_closed"
+    assert isinstance(results[1], Posted)
+    assert _stored_texts(server, "/closing/", site) == ["before it closed"]
+    assert _stored_texts(server, "/open/", site) == ["elsewhere, fine"]
+
+
+def test_a_database_failure_in_a_batch_costs_only_its_own_post(server: LiveServer,
+                                                               site: str) -> None:
+    svc = server.services.comments
+
+    def explode(conn: Any, event: CommentEvent) -> None:
+        # A hook that fails inside the transaction, as a refused write would.
+        if event.site_id == site and event.thread_key == thread_key_of("/explode/"):
+            raise RuntimeError("the database refused this one")
+
+    svc.tx_hooks.append(explode)
+    try:
+        results = svc.post_many([
+            _item(site, "/survive/", "one"),
+            _item(site, "/explode/", "boom"),
+            _item(site, "/survive/", "two"),
+        ])
+    finally:
+        svc.tx_hooks.remove(explode)
+    assert isinstance(results[0], Posted) and isinstance(results[2], Posted)
+    assert isinstance(results[1], RuntimeError)
+    assert _stored_texts(server, "/survive/", site) == ["one", "two"]
+    assert _stored_texts(server, "/explode/", site) == []
+    with server.services.db.read() as conn:
+        total = conn.scalar(select(threads.c.comment_count).where(
+            threads.c.key == thread_key_of("/survive/"), threads.c.site_id == site))
+    assert total == 2
+
+
+def test_it_refuses_a_body_that_is_not_json(ana: Reader, server: LiveServer) -> None:
+    # A cross-site form can send text/plain without a preflight: such a body is refused.
+    response = ana.http.post(
+        "/api/comments", headers={**ana.headers(), "Content-Type": "text/plain"},
+        content=b'{"site": "%s", "thread": "/form/", "text": "from a form"}' % ana.site.encode(),
+    )
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "unsupported_media_type"
+    assert _stored_texts(server, "/form/", ana.site) == []
+
+
+def test_it_answers_validation_errors_with_the_field(ana: Reader) -> None:
+    response = ana.http.post("/api/comments", headers=ana.headers(),
+                             json={"site": ana.site, "thread": "/v/", "text": 5, "colour": 1})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "invalid_input"
+    assert {e["field"] for e in problem["errors"]} == {"text", "colour"}
+    response = ana.http.post("/api/comments", headers=ana.headers(), json=["not", "an object"])
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body"
+
+
+def test_it_sends_cors_headers_and_a_request_id_with_a_new_comment(ana: Reader) -> None:
+    response = ana.http.post("/api/comments", headers={**ana.headers(), "X-Request-ID": "abc123"},
+                             json={"site": ana.site, "thread": "/cors/", "name": "Ana", "text": "hi"})
+    assert response.status_code == 201
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+    assert response.headers["access-control-allow-credentials"] == "true"
+    assert response.headers["x-request-id"] == "abc123"
+    cookie = response.headers["set-cookie"]
+    comment_id = response.json()["comment"]["id"]
+    assert f"Path=/api/comments/{comment_id}" in cookie and "Max-Age=" in cookie
+    # Loopback counts as a secure context, so the cookie can go with cross-site requests.
+    assert "SameSite=none" in cookie and "Secure" in cookie
+
+
+def test_the_documented_route_posts_the_same_way_without_the_front(
+    server: LiveServer, site: str
+) -> None:
+    # The OpenAPI route is the contract; served without the Front it does the same work.
+    spec = httpx.get(f"{server.url}/api/openapi.json").json()
+    operation = spec["paths"]["/api/comments"]["post"]
+    assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/CommentIn")
+    assert "201" in operation["responses"]
+    port = free_port()
+    inner = uvicorn.Server(uvicorn.Config(server.app.app, host="127.0.0.1", port=port,
+                                          log_config=None, lifespan="off"))
+    thread = threading.Thread(target=inner.run, daemon=True)
+    thread.start()
+    try:
+        while not inner.started:
+            assert thread.is_alive()
+            threading.Event().wait(0.01)
+        response = httpx.post(f"http://127.0.0.1:{port}/api/comments",
+                              headers={"Origin": ORIGIN},
+                              json={"site": site, "thread": "/inner/", "name": "Ana",
+                                    "text": "*direct*"})
+    finally:
+        inner.should_exit = True
+        thread.join(timeout=10)
+    assert response.status_code == 201, response.text
+    data = response.json()
+    assert data["comment"]["html"] == "<p><em>direct</em></p>"
+    assert "HttpOnly" in response.headers["set-cookie"]
+    assert _stored_texts(server, "/inner/", site) == ["*direct*"]
