@@ -32,6 +32,24 @@ def test_it_marks_links_nofollow_ugc_noopener() -> None:
     assert all(set((a["rel"] or "").split()) == {"nofollow", "ugc", "noopener"} for a in links)
 
 
+def test_it_links_bare_addresses_the_way_linkify_it_does() -> None:
+    # Rostra looks for '//', '@' or a dot before a letter before asking linkify-it; every
+    # form it links must still be found, and plain prose must stay plain.
+    cases = {
+        "see example.com now": "http://example.com",
+        "see www.example.sk.": "http://www.example.sk",
+        "mail me@example.org": "mailto:me@example.org",
+        "mailto:me@example.org": "mailto:me@example.org",
+        "at https://example.com/a?b=1 today": "https://example.com/a?b=1",
+        "//example.com/x": "//example.com/x",
+        "Ďalej na príklad.рф": "http://xn--prklad-4va.xn--p1ai",
+    }
+    for text, href in cases.items():
+        assert [a["href"] for t, a in parse(render(text)) if t == "a"] == [href], text
+    for text in ("The end.Next time: 3.5 percent, at 10:30.", "a: b // c", "ratio 1.5"):
+        assert "<a" not in render(text), text
+
+
 def test_it_never_lets_raw_html_or_scripts_through() -> None:
     html = render('<script>alert(1)</script><img src=x onerror=alert(1)> <b onclick="x">b</b>')
     assert all(tag not in ("script", "img", "b") for tag, _ in parse(html))
