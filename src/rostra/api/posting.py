@@ -102,9 +102,9 @@ class PostingLane:
     def _post(self, batch: list[_Item]) -> None:
         POSTING_BATCH.observe(len(batch))
         try:
-            results = self.comments.post_many([(new, ctx) for new, ctx, _, _ in batch])
-        except Exception as exc:  # noqa: BLE001 - the batch failed (no database): tell each
-            results = [exc] * len(batch)
+            results: list[Any] = self.comments.post_many([(new, ctx) for new, ctx, _, _ in batch])
+        except BaseException as exc:  # noqa: BLE001 - no request may be left waiting
+            results = [exc] * len(batch)  # each request logs it with its request id
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Posted], Any]]] = {}
         for (_, _, loop, future), result in zip(batch, results, strict=True):
             by_loop.setdefault(loop, []).append((future, result))
