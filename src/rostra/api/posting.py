@@ -27,7 +27,7 @@ import orjson
 from pydantic import ValidationError
 
 from rostra.api.metrics import COMMENTS_POSTED, POSTING_BATCH
-from rostra.api.problems import CONTENT_TYPE, problem_body, validation_problem
+from rostra.api.problems import CONTENT_TYPE, error_problem, problem_body, validation_problem
 from rostra.api.schemas import CommentIn
 from rostra.core.errors import RostraError
 from rostra.services.comments import CommentService, NewComment, Posted, RequestContext
@@ -254,7 +254,10 @@ class PostEndpoint:
         try:
             posted = await self.lane.post(new_comment(body), ctx)
         except RostraError as exc:
-            return _error_response(exc)
+            status, problem, extra_headers = error_problem(exc)
+            return status, problem, problem_type, [
+                (name.lower().encode(), value.encode()) for name, value in extra_headers.items()
+            ]
         secure = cookie_is_secure(scope.get("scheme", "http"), _host_of(headers, scope))
         return 201, posted_body(posted), b"application/json", [
             (b"set-cookie", edit_cookie(posted, secure).encode("latin-1")),
@@ -275,13 +278,3 @@ class PostEndpoint:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
-
-
-def _error_response(exc: RostraError) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
-    extra = dict(exc.extra)
-    code = extra.pop("code", exc.code)
-    more = []
-    if "retry_after" in extra:
-        more.append((b"retry-after", str(extra["retry_after"]).encode()))
-    return (exc.status, problem_body(exc.status, code, exc.title, exc.detail, **extra),
-            CONTENT_TYPE.encode(), more)

@@ -36,11 +36,18 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-async def _rostra_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RostraError)
+def error_problem(exc: RostraError) -> tuple[int, bytes, dict[str, str]]:
+    """Status, body and headers for an error the services raised."""
     extra = dict(exc.extra)
     code = extra.pop("code", exc.code)
-    return problem(exc.status, code, exc.title, exc.detail, **extra)
+    headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else {}
+    return exc.status, problem_body(exc.status, code, exc.title, exc.detail, **extra), headers
+
+
+async def _rostra_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RostraError)
+    status, body, headers = error_problem(exc)
+    return Response(body, status_code=status, media_type=CONTENT_TYPE, headers=headers)
 
 
 def validation_problem(errors: Sequence[Any]) -> tuple[int, bytes]:
