@@ -135,6 +135,30 @@ def site_list(state: CliState) -> None:
         click.echo(f"{item.id}\t{item.name}\t{' '.join(item.origins)}")
 
 
+@site.command("sso")
+@click.argument("site_id")
+@click.option("--rotate", is_flag=True, help="Replace the secret (old payloads stop working).")
+@click.option("--off", is_flag=True, help="Turn single sign-on off for the site.")
+@click.pass_obj
+def site_sso(state: CliState, site_id: str, rotate: bool, off: bool) -> None:
+    """Single sign-on: print the secret the site's server signs readers with."""
+    from rostra.core.errors import RostraError
+
+    services = _services(state.settings)
+    try:
+        services.sites.get(site_id)
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
+    if off:
+        services.accounts.disable(site_id)
+        click.echo(f"single sign-on is off for {site_id}")
+        return
+    secret = services.accounts.make_secret(site_id, rotate=rotate)
+    click.echo(secret)
+    click.echo(f"(the sign-on secret of {site_id}: keep it on the site's server, never in a "
+               "page; see docs/sso.md)", err=True)
+
+
 @main.group()
 def privacy() -> None:
     """A person's data on request: export it, or erase it."""

@@ -242,6 +242,7 @@ class PostEndpoint:
         peer = scope.get("client")
         forwarded = headers.get(b"x-forwarded-for")
         voter = headers.get(b"x-rostra-voter")
+        sso = headers.get(b"x-rostra-sso")
         origin = headers.get(b"origin")
         extras = {"pow": body.pow, "nudge_acknowledged": body.nudge_acknowledged or None}
         ctx = RequestContext(
@@ -249,6 +250,7 @@ class PostEndpoint:
             ip=forwarded_ip(peer[0] if peer else None,
                             forwarded.decode("latin-1") if forwarded else None, self.trusted),
             voter_token=voter.decode("latin-1") if voter is not None else None,
+            sso=sso.decode("latin-1") if sso else None,
             extras={k: v for k, v in extras.items() if v is not None},
         )
         try:

@@ -81,6 +81,7 @@ def context(request: Request, comment_id: int | None = None, **extras: Any) -> R
         ip=client_ip(request, svc.settings.trusted_proxies),
         voter_token=request.headers.get("x-rostra-voter"),
         edit_token=edit_token,
+        sso=request.headers.get("x-rostra-sso") or None,
         extras={k: v for k, v in extras.items() if v is not None},
     )
 

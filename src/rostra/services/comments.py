@@ -27,6 +27,7 @@ from rostra.core.models import CommentState, Site, ThreadCreation
 from rostra.core.site_settings import SiteSettings
 from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of, thread_key
 from rostra.moderation.decision import Action, Decision, Draft, Moderator, PublishEverything
+from rostra.services.accounts import ReaderAccounts
 from rostra.services.privacy import hash_ip
 from rostra.services.serialise import comment_json, iso, thread_json
 from rostra.services.sites import SiteService
@@ -77,6 +78,7 @@ class RequestContext:
     voter_token: str | None = None
     edit_token: str | None = None
     account_id: int | None = None
+    sso: str | None = None  # the host site's signed sign-on payload (X-Rostra-SSO)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -122,6 +124,7 @@ class _Prepared:
     title: str | None
     url: str | None
     anchor: dict[str, Any] | None
+    account_id: int | None
     voter_id: str
     voter_token: str | None
     ip_hash: str | None
@@ -193,9 +196,11 @@ class CommentService:
         settings: Settings,
         ip_salt: str,
         moderator: Moderator | None = None,
+        accounts: ReaderAccounts | None = None,
     ) -> None:
         self.db = db
         self.sites = sites
+        self.accounts = accounts or ReaderAccounts(db)
         self.tokens = tokens
         self.settings = settings
         self.ip_salt = ip_salt
@@ -345,11 +350,19 @@ class CommentService:
         except ThreadKeyError as exc:
             raise InvalidInput(f"thread: {exc}") from None
         text = self._check_text(new.text, site_settings)
-        name = _clean_line(new.name, "name", self.settings.max_name_length)
+        account_id = ctx.account_id
+        if ctx.sso:
+            # Signed in through the site: the account's name and address, not the form's.
+            reader = self.accounts.identify(site.id, ctx.sso)
+            account_id = reader.id
+            name = _clean_line(reader.name, "name", self.settings.max_name_length)
+            email, website = reader.email, _check_website(reader.website)
+        else:
+            name = _clean_line(new.name, "name", self.settings.max_name_length)
+            email = _check_email(new.email)
+            website = _check_website(new.website)
         if name is None and site_settings.require_name:
             raise InvalidInput("name: required on this site")
-        email = _check_email(new.email)
-        website = _check_website(new.website)
         title = _clean_line(new.title, "title", MAX_TITLE)
         url = None
         if new.url:
@@ -386,7 +399,7 @@ class CommentService:
                 site_id=site.id, thread_id=thread.id if thread else None, thread_key=key,
                 parent_id=new.parent_id, text=text, author_name=name, author_email=email,
                 author_website=website, ip_hash=ip_hash, voter_id=voter_id,
-                account_id=ctx.account_id, created_at=now, extras=dict(ctx.extras), ip=ctx.ip,
+                account_id=account_id, created_at=now, extras=dict(ctx.extras), ip=ctx.ip,
             )
         )
         if decision.action is Action.REFUSE:
@@ -403,8 +416,8 @@ class CommentService:
             new=new, ctx=ctx, site=site, site_settings=site_settings, key=key, text=text,
             html=markup.render(text, images=site_settings.allow_images), name=name,
             email=email, website=website, title=title, url=url, anchor=anchor,
-            voter_id=voter_id, voter_token=voter_token, ip_hash=ip_hash, now=now,
-            decision=decision, state=state,
+            account_id=account_id, voter_id=voter_id, voter_token=voter_token,
+            ip_hash=ip_hash, now=now, decision=decision, state=state,
         )
 
     def _store_all(self, batch: list[_Prepared]) -> list[Posted | Exception]:
@@ -451,7 +464,7 @@ class CommentService:
             "thread_id": thread.id, "parent_id": new.parent_id, "root_id": root_id,
             "depth": depth, "state": p.state.value, "author_name": p.name,
             "author_email": p.email, "author_website": p.website,
-            "account_id": p.ctx.account_id, "voter_id": p.voter_id, "ip_hash": p.ip_hash,
+            "account_id": p.account_id, "voter_id": p.voter_id, "ip_hash": p.ip_hash,
             "text": p.text, "html": p.html, "created_at": p.now, "score": 0, "upvotes": 0,
             "downvotes": 0, "reply_count": 0, "anchor": p.anchor,
             "language": p.decision.facts.get("language"),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rostra.config import Settings
 from rostra.moderation.decision import Moderator
+from rostra.services.accounts import ReaderAccounts
 from rostra.services.comments import CommentService
 from rostra.services.reading import ReadService
 from rostra.services.sites import SiteService
@@ -20,6 +21,7 @@ class Services:
     db: Database
     sites: SiteService
     tokens: Tokens
+    accounts: ReaderAccounts
     comments: CommentService
     reading: ReadService
     votes: VoteService
@@ -32,10 +34,13 @@ class Services:
         secret = settings.secret_key or db.secret("secret_key")
         tokens = Tokens(secret)
         sites = SiteService(db)
+        accounts = ReaderAccounts(db)
         comments = CommentService(
-            db, sites, tokens, settings, ip_salt=db.secret("ip_salt"), moderator=moderator
+            db, sites, tokens, settings, ip_salt=db.secret("ip_salt"), moderator=moderator,
+            accounts=accounts,
         )
         return cls(
-            settings=settings, db=db, sites=sites, tokens=tokens, comments=comments,
+            settings=settings, db=db, sites=sites, tokens=tokens, accounts=accounts,
+            comments=comments,
             reading=ReadService(db, sites, settings), votes=VoteService(comments),
         )

@@ -31,10 +31,17 @@ class VoteService:
         self.sites = comments_service.sites
         self.tokens = comments_service.tokens
 
-    def _voter(self, ctx: RequestContext) -> tuple[str, str | None, bool]:
-        """(voter key, new voter token or None, is a fresh voter)."""
-        if ctx.account_id is not None:
-            return f"a:{ctx.account_id}", None, False
+    def _account(self, site_id: str, ctx: RequestContext) -> int | None:
+        """The reader's account: signed in through the site, or given by the caller."""
+        if ctx.sso:
+            return self.comments.accounts.identify(site_id, ctx.sso).id
+        return ctx.account_id
+
+    def _voter(self, ctx: RequestContext, account_id: int | None) -> tuple[str, str | None, bool]:
+        """(voter key, new voter token or None, is a fresh voter). An account votes once
+        however many browsers it uses."""
+        if account_id is not None:
+            return f"a:{account_id}", None, False
         voter_id = self.tokens.voter_id(ctx.voter_token)
         if voter_id is not None:
             return f"v:{voter_id}", None, False
@@ -51,11 +58,12 @@ class VoteService:
         thread = self.comments._thread_of(row)
         site = self.sites.get(thread.site_id)
         self.sites.check_origin(site, ctx.origin)
-        voter, new_token, fresh = self._voter(ctx)
+        account_id = self._account(site.id, ctx)
+        voter, new_token, fresh = self._voter(ctx, account_id)
         author_voter = f"v:{row.voter_id}" if row.voter_id else None
         if (
             voter == author_voter
-            or (ctx.account_id is not None and ctx.account_id == row.account_id)
+            or (account_id is not None and account_id == row.account_id)
             or self.tokens.proves_author(ctx.edit_token, comment_id)
         ):
             raise Forbidden("you cannot vote on your own comment", code="own_comment")
@@ -138,8 +146,9 @@ class VoteService:
     ) -> dict[int, int]:
         site = self.sites.resolve(site_id, ctx.origin)
         voter_id = self.tokens.voter_id(ctx.voter_token)
-        if ctx.account_id is not None:
-            voter = f"a:{ctx.account_id}"
+        account_id = self._account(site.id, ctx)
+        if account_id is not None:
+            voter = f"a:{account_id}"
         elif voter_id is not None:
             voter = f"v:{voter_id}"
         else:

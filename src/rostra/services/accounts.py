@@ -1,0 +1,214 @@
+"""Readers signed in through their site: single sign-on with a signed payload.
+
+The host site already knows its readers. Its server signs who the reader is with the
+site's sign-on secret (``rostra site sso SITE`` makes one) and the page hands the
+result to the widget (``<rostra-comments sso="…">``), which sends it with every call as
+``X-Rostra-SSO``. The payload is ``BASE64URL(JSON) "." BASE64URL(HMAC-SHA256(secret,
+BASE64URL(JSON)))``, the JSON being ``{"id": "…", "name": "…", "email": "…",
+"website": "…", "exp": unix seconds}`` (email and website optional). A valid payload
+makes the request an account's: comments carry the account and its name, votes are
+one per account on every device, bans and reputation follow the account.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from rostra.core.errors import InvalidInput, Unauthorized
+from rostra.store.account_tables import reader_accounts
+from rostra.store.db import Database
+from rostra.store.tables import meta
+
+MAX_TOKEN = 4096
+MAX_LIFETIME = 7 * 24 * 3600  # a payload may be valid for a week at most
+SECRET_CACHE_SECONDS = 10.0  # a secret rotated by another process is found at once anyway
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInReader:
+    id: int  # the account
+    subject: str  # the host site's id for the person
+    name: str
+    email: str | None
+    website: str | None
+
+
+def _b64decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def sign_payload(secret: str, data: dict[str, Any]) -> str:
+    """What the host site's server does (tests and the docs' example use it too)."""
+    body = base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=")
+    mac = hmac.digest(secret.encode(), body, "sha256")
+    return f"{body.decode()}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+def _invalid(detail: str) -> Unauthorized:
+    return Unauthorized(f"sign-in: {detail}", code="sso_invalid")
+
+
+def _text(data: dict[str, Any], key: str, limit: int, *, required: bool) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise _invalid(f"the payload has no {key!r}")
+        return None
+    if not isinstance(value, str) or len(value) > limit or any(ord(c) < 32 for c in value):
+        raise _invalid(f"{key!r} must be one line of at most {limit} characters")
+    return value.strip() or None
+
+
+class ReaderAccounts:
+    """Verifies sign-on payloads and keeps one account per (site, person)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._secrets: dict[str, tuple[float, str | None]] = {}
+        self._known: dict[tuple[str, str], SignedInReader] = {}
+        self._lock = threading.Lock()
+
+    # -- the site's secret ---------------------------------------------------
+
+    def secret(self, site_id: str, *, fresh: bool = False) -> str | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._secrets.get(site_id)
+        if cached is not None and not fresh and now - cached[0] < SECRET_CACHE_SECONDS:
+            return cached[1]
+        with self.db.read() as conn:
+            value = conn.scalar(select(meta.c.value).where(meta.c.key == _secret_key(site_id)))
+        with self._lock:
+            self._secrets[site_id] = (now, value)
+        return value
+
+    def make_secret(self, site_id: str, *, rotate: bool = False) -> str:
+        """The site's sign-on secret, made on first use; ``rotate`` replaces it (payloads
+        signed with the old one stop working)."""
+        current = self.secret(site_id, fresh=True)
+        if current is not None and not rotate:
+            return current
+        value = secrets.token_urlsafe(32)
+        with self.db.write() as conn:
+            conn.execute(delete(meta).where(meta.c.key == _secret_key(site_id)))
+            conn.execute(insert(meta).values(key=_secret_key(site_id), value=value))
+        self.secret(site_id, fresh=True)
+        return value
+
+    def disable(self, site_id: str) -> None:
+        """Turn single sign-on off for the site: every payload is refused."""
+        with self.db.write() as conn:
+            conn.execute(delete(meta).where(meta.c.key == _secret_key(site_id)))
+        self.secret(site_id, fresh=True)
+
+    # -- signing in ----------------------------------------------------------
+
+    def identify(self, site_id: str, token: str) -> SignedInReader:
+        """The account a payload names; Unauthorized when it is not the site's or expired."""
+        data = self._verified(site_id, token)
+        subject = _text(data, "id", 255, required=True)
+        name = _text(data, "name", 400, required=True)
+        email = _text(data, "email", 320, required=False)
+        website = _text(data, "website", 500, required=False)
+        assert subject is not None and name is not None
+        if email is not None and ("@" not in email or any(c.isspace() for c in email)):
+            raise _invalid("'email' is not an email address")
+        if website is not None and not website.lower().startswith(("http://", "https://")):
+            raise InvalidInput("sign-in: 'website' must be an http or https address")
+        with self._lock:
+            known = self._known.get((site_id, subject))
+        if known is not None and (known.name, known.email, known.website) == (
+            name, email, website
+        ):
+            return known
+        reader = self._store(site_id, subject, name, email, website)
+        with self._lock:
+            if len(self._known) > 50_000:
+                self._known.clear()
+            self._known[(site_id, subject)] = reader
+        return reader
+
+    def _verified(self, site_id: str, token: str) -> dict[str, Any]:
+        if len(token) > MAX_TOKEN or token.count(".") != 1:
+            raise _invalid("not a sign-on payload")
+        body, _, signature = token.partition(".")
+        try:
+            given = _b64decode(signature)
+        except (binascii.Error, ValueError):
+            raise _invalid("not a sign-on payload") from None
+        for fresh in (False, True):  # a just-rotated secret is read again before refusing
+            secret = self.secret(site_id, fresh=fresh)
+            if secret is None:
+                if fresh:
+                    raise Unauthorized("sign-in: this site does not use single sign-on",
+                                       code="sso_not_enabled")
+                continue
+            expected = hmac.digest(secret.encode(), body.encode(), "sha256")
+            if hmac.compare_digest(given, expected):
+                break
+        else:
+            raise _invalid("the signature is not this site's")
+        try:
+            data = orjson.loads(_b64decode(body))
+        except (binascii.Error, ValueError, orjson.JSONDecodeError):
+            raise _invalid("the payload is not base64url JSON") from None
+        if not isinstance(data, dict):
+            raise _invalid("the payload is not a JSON object")
+        exp = data.get("exp")
+        now = time.time()
+        if not isinstance(exp, int) or isinstance(exp, bool):
+            raise _invalid("the payload has no 'exp' (expiry, unix seconds)")
+        if exp <= now:
+            raise Unauthorized("sign-in: the payload has expired; reload the page",
+                               code="sso_expired")
+        if exp > now + MAX_LIFETIME:
+            raise _invalid("'exp' is more than a week away")
+        return data
+
+    def _store(self, site_id: str, subject: str, name: str, email: str | None,
+               website: str | None) -> SignedInReader:
+        now = datetime.now(UTC)
+        values = {"name": name, "email": email, "website": website, "seen_at": now}
+        where = (reader_accounts.c.site_id == site_id) & (reader_accounts.c.subject == subject)
+        for _ in range(2):
+            with self.db.write() as conn:
+                account_id = conn.scalar(select(reader_accounts.c.id).where(where))
+                if account_id is not None:
+                    conn.execute(update(reader_accounts).where(where).values(**values))
+                    return SignedInReader(account_id, subject, name, email, website)
+            try:
+                with self.db.write() as conn:
+                    account_id = conn.execute(
+                        insert(reader_accounts).values(site_id=site_id, subject=subject,
+                                                       created_at=now, **values)
+                        .returning(reader_accounts.c.id)
+                    ).scalar_one()
+                return SignedInReader(account_id, subject, name, email, website)
+            except IntegrityError:
+                continue  # made at the same moment by another worker: use theirs
+        raise _invalid("the account could not be stored")
+
+    def get(self, account_id: int) -> SignedInReader | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(reader_accounts).where(reader_accounts.c.id == account_id)
+            ).first()
+        if row is None:
+            return None
+        return SignedInReader(row.id, row.subject, row.name, row.email, row.website)
+
+
+def _secret_key(site_id: str) -> str:
+    return f"sso_secret:{site_id}"
