@@ -15,10 +15,29 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The reader the host site signed in (the `sso` attribute), as the page's payload names
+ * them: {name, email}. Only for showing; the server checks the signature.
+ */
+export function accountOf(sso) {
+  try {
+    const body = sso.split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
+    const json = new TextDecoder().decode(Uint8Array.from(atob(body), (ch) => ch.charCodeAt(0)));
+    const claims = JSON.parse(json);
+    return claims && claims.name ? { name: String(claims.name), email: claims.email ? String(claims.email) : "" } : null;
+  } catch {
+    return null;
+  }
+}
+
 export class Api {
-  /** @param {string} base the server's base URL, ending in "/" */
-  constructor(base) {
+  /**
+   * @param {string} base the server's base URL, ending in "/"
+   * @param {object} headers sent with every call (the sign-on payload)
+   */
+  constructor(base, headers = {}) {
     this.base = base;
+    this.headers = headers;
   }
 
   url(path, params) {
@@ -29,7 +48,7 @@ export class Api {
 
   /** fetch() a JSON API route; throw ApiError with the problem+json `code`. */
   async call(method, path, { params, body, headers = {} } = {}) {
-    const init = { method, headers: { Accept: "application/json", ...headers }, credentials: "omit" };
+    const init = { method, headers: { Accept: "application/json", ...this.headers, ...headers }, credentials: "omit" };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);

@@ -5,6 +5,7 @@ let seq = 0; // ids unique inside one shadow root, for label/field pairs
 
 /**
  * opts: {tr, kind: "top"|"reply"|"edit", label, text, author: {name, email},
+ *        account?: {name, email} (signed in by the site: no name or email to type),
  *        submit(values) -> Promise, preview(text) -> Promise<html>,
  *        cancel?(), input?(text)}
  * values: {name, email, text, notify: ""|"thread"|"replies", ack: bool}; `ack` is true
@@ -16,11 +17,16 @@ export function createForm(opts) {
   const n = ++seq;
   const form = document.createElement("form");
   form.noValidate = true;
-  const who = kind === "edit" ? "" :
+  const account = kind === "edit" ? null : opts.account;
+  const emailField = `<div><label for="re${n}">${esc(tr.t("email"))} <small>(${esc(tr.t("emailHint"))})</small></label>` +
+    `<input id="re${n}" name="email" type="email" autocomplete="email" maxlength="254"></div>`;
+  const who = kind === "edit" ? "" : account ?
+    `<div class="who"><p class="signed">${esc(tr.t("signedInAs", { name: account.name }))}</p>` +
+    `<input type="hidden" name="name">` +
+    (account.email ? `<input type="hidden" name="email">` : emailField) + "</div>" :
     `<div class="who"><div><label for="rn${n}">${esc(tr.t("name"))}</label>` +
     `<input id="rn${n}" name="name" autocomplete="name" maxlength="80" required></div>` +
-    `<div><label for="re${n}">${esc(tr.t("email"))} <small>(${esc(tr.t("emailHint"))})</small></label>` +
-    `<input id="re${n}" name="email" type="email" autocomplete="email" maxlength="254"></div></div>`;
+    emailField + "</div>";
   const submitLabel = kind === "edit" ? tr.t("save") : kind === "reply" ? tr.t("submitReply") : tr.t("submit");
   form.innerHTML = who +
     `<label for="rt${n}">${esc(opts.label)}</label>` +
@@ -51,8 +57,9 @@ export function createForm(opts) {
   let ack = false; // "Send anyway" chosen: the next post acknowledges the nudge
   text.value = opts.text || "";
   if (kind !== "edit") {
-    q('[name="name"]').value = (opts.author && opts.author.name) || "";
-    q('[name="email"]').value = (opts.author && opts.author.email) || "";
+    const author = account || opts.author || {};
+    q('[name="name"]').value = author.name || "";
+    q('[name="email"]').value = author.email || "";
   }
 
   const showWrite = () => {

@@ -1,7 +1,7 @@
 // <rostra-comments>: the discussion section under an article.
 // Loaded by embed.js; everything it needs before the first render is in this
 // folder (en strings, styles, render, form), other languages load on demand.
-import { Api } from "./api.js";
+import { Api, accountOf } from "./api.js";
 import { store } from "./storage.js";
 import { loadStrings, pickLang } from "./i18n.js";
 import { css } from "./styles.js";
@@ -76,7 +76,7 @@ function pageUrl() {
 }
 
 class RostraComments extends HTMLElement {
-  static observedAttributes = ["theme", "thread", "site", "lang"];
+  static observedAttributes = ["theme", "thread", "site", "lang", "sso"];
 
   constructor() {
     super();
@@ -130,7 +130,10 @@ class RostraComments extends HTMLElement {
   /** Render the skeleton and the first page (again, when an attribute changed). */
   async start() {
     const gen = ++this.gen;
-    this.api = new Api(config.base);
+    // Signed in by the host site: its payload goes with every call.
+    const sso = this.getAttribute("sso") || "";
+    this.account = sso ? accountOf(sso) : null;
+    this.api = new Api(config.base, sso ? { "X-Rostra-SSO": sso } : {});
     this.site = this.getAttribute("site") || config.site;
     const langEl = this.closest("[lang]");
     this.tr = await loadStrings(pickLang(this.getAttribute("lang"), langEl && langEl.lang, navigator.language));
@@ -244,13 +247,14 @@ class RostraComments extends HTMLElement {
     style.textContent = css;
     this.form = createForm({
       tr, kind: "top", label: tr.t("text"), text: store.draft(this.threadKey), author: store.author(),
+      account: this.account,
       submit: (v) => this.submitNew(v, null, this.form),
       preview: (text) => this.preview(text),
       message: (e) => this.message(e),
       input: (text) => store.setDraft(this.threadKey, text),
     });
     q(".fs").append(this.form);
-    this.notifyBar = createNotifyBar(this, store.author().email);
+    this.notifyBar = createNotifyBar(this, (this.account && this.account.email) || store.author().email);
     q(".nbs").append(this.notifyBar);
     root.addEventListener("click", (e) => this.onClick(e));
     this.tabs.addEventListener("keydown", (e) => this.onTabKey(e));
@@ -281,8 +285,9 @@ class RostraComments extends HTMLElement {
     this.note.textContent = this.tr.t("loading");
     this.more.hidden = true;
     const voter = store.voter();
-    const votes = voter
-      ? this.api.call("GET", "/api/votes", { params: this.threadParams(), headers: { "X-Rostra-Voter": voter } })
+    // A signed-in reader's votes follow the account to every browser.
+    const votes = voter || this.account
+      ? this.api.call("GET", "/api/votes", { params: this.threadParams(), headers: voter ? { "X-Rostra-Voter": voter } : {} })
         .catch(() => null)
       : null;
     // Live updates count as new only what is newer than the newest comment now: with
@@ -453,7 +458,7 @@ class RostraComments extends HTMLElement {
   }
 
   async submitNew(values, parentId, form) {
-    store.setAuthor(values.name, values.email);
+    if (!this.account) store.setAuthor(values.name, values.email);
     const payload = {
       thread: this.threadKey, title: this.getAttribute("title") || document.title, url: pageUrl(),
       parent_id: parentId, name: values.name || null, email: values.email || null, website: null, text: values.text,
@@ -629,7 +634,7 @@ class RostraComments extends HTMLElement {
       btn.focus();
     };
     const form = createForm({
-      tr: this.tr, kind: "reply", author: store.author(),
+      tr: this.tr, kind: "reply", author: store.author(), account: this.account,
       label: this.tr.t("replyText", { name: (c.author && c.author.name) || this.tr.t("anonymous") }),
       submit: async (v) => {
         const mine = await this.submitNew(v, c.id, form);

@@ -25,6 +25,7 @@ button[disabled]{opacity:.6;cursor:default}
 form{display:grid;gap:.4em;margin:0 0 1.25em}
 .who{display:grid;grid-template-columns:1fr 1fr;gap:.4em .8em}
 .who div{display:grid;gap:.2em}
+.who .signed{margin:0;grid-column:1/-1}
 @media (max-width:480px){.who{grid-template-columns:1fr}}
 label{font-size:.9em;font-weight:600}
 label small{font-weight:400;color:var(--mut)}

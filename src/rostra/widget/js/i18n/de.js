@@ -49,6 +49,7 @@ export default {
   loadMore: "Weitere Kommentare laden",
   viewAll: "Alle Kommentare anzeigen",
   textRequired: "Bitte schreiben Sie zuerst einen Kommentar.",
+  signedInAs: "Angemeldet als {name}",
   nameRequired: "Bitte geben Sie Ihren Namen ein.",
   notifyBar: "Benachrichtigungen per E-Mail",
   notifyOf: "Benachrichtigen bei",

@@ -51,6 +51,7 @@ export default {
   loadMore: "Load more comments",
   viewAll: "View all comments",
   textRequired: "Please write a comment first.",
+  signedInAs: "Signed in as {name}",
   nameRequired: "Please enter your name.",
   notifyBar: "Email notifications",
   notifyOf: "Notify of",

@@ -49,6 +49,7 @@ export default {
   loadMore: "Cargar más comentarios",
   viewAll: "Ver todos los comentarios",
   textRequired: "Escribe primero un comentario.",
+  signedInAs: "Has iniciado sesión como {name}",
   nameRequired: "Escribe tu nombre.",
   notifyBar: "Avisos por correo electrónico",
   notifyOf: "Avisarme de",

@@ -49,6 +49,7 @@ export default {
   loadMore: "Charger plus de commentaires",
   viewAll: "Voir tous les commentaires",
   textRequired: "Veuillez d’abord écrire un commentaire.",
+  signedInAs: "Connecté en tant que {name}",
   nameRequired: "Veuillez indiquer votre nom.",
   notifyBar: "Notifications par e-mail",
   notifyOf: "M’avertir",

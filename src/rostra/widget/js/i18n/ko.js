@@ -49,6 +49,7 @@ export default {
   loadMore: "댓글 더 보기",
   viewAll: "모든 댓글 보기",
   textRequired: "먼저 댓글을 입력하세요.",
+  signedInAs: "{name}(으)로 로그인됨",
   nameRequired: "이름을 입력하세요.",
   notifyBar: "이메일 알림",
   notifyOf: "알림 받기",

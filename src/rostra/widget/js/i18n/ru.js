@@ -49,6 +49,7 @@ export default {
   loadMore: "Загрузить ещё",
   viewAll: "Показать все комментарии",
   textRequired: "Сначала напишите комментарий.",
+  signedInAs: "Вы вошли как {name}",
   nameRequired: "Пожалуйста, укажите имя.",
   notifyBar: "Уведомления по эл. почте",
   notifyOf: "Уведомлять о",

@@ -49,6 +49,7 @@ export default {
   loadMore: "Načítať ďalšie komentáre",
   viewAll: "Zobraziť všetky komentáre",
   textRequired: "Najprv napíšte komentár.",
+  signedInAs: "Prihlásený ako {name}",
   nameRequired: "Zadajte, prosím, svoje meno.",
   notifyBar: "Upozornenia e-mailom",
   notifyOf: "Upozorniť na",

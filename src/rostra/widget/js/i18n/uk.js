@@ -49,6 +49,7 @@ export default {
   loadMore: "Завантажити ще",
   viewAll: "Показати всі коментарі",
   textRequired: "Спершу напишіть коментар.",
+  signedInAs: "Ви увійшли як {name}",
   nameRequired: "Будь ласка, вкажіть ім’я.",
   notifyBar: "Сповіщення ел. поштою",
   notifyOf: "Сповіщати про",
