@@ -41,3 +41,19 @@ def test_a_reader_signed_in_by_the_site_posts_and_votes_as_the_account(
         expect(comment(phone, other).locator(".sc")).to_have_text("1")
     finally:
         other_device.close()
+
+
+def test_an_expired_sign_in_is_explained_and_the_text_kept(
+    discussion: Discussion, page: Any, live_server: Any
+) -> None:
+    secret = live_server.services.accounts.make_secret(discussion.site)
+    stale = signed(secret, id="member-6", name="Ivo", exp=1)
+    page.goto(discussion.url(attrs=f'sso="{html.escape(stale)}"'))
+    form = widget(page).locator(".fs form")
+    expect(form.locator(".signed")).to_have_text("Signed in as Ivo")
+    form.get_by_label("Comment").fill("Written before lunch.")
+    form.get_by_role("button", name="Post comment").click()
+    expect(form.locator(".err")).to_have_text(
+        "Your sign-in has expired. Please reload the page.")
+    expect(form.get_by_label("Comment")).to_have_value("Written before lunch.")
+    expect(widget(page).locator("ol.list > li")).to_have_count(0)

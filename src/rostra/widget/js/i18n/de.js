@@ -82,5 +82,8 @@ export default {
   error_comment_refused: "Dieser Kommentar kann nicht veröffentlicht werden.",
   error_notifications_off: "Diese Website verschickt keine Benachrichtigungen per E-Mail.",
   error_network: "Der Kommentar-Server ist nicht erreichbar. Bitte prüfen Sie Ihre Verbindung; Ihr Text bleibt erhalten.",
+  error_sso_expired: "Ihre Anmeldung ist abgelaufen. Bitte laden Sie die Seite neu.",
+  error_sso_invalid: "Ihre Anmeldung konnte nicht geprüft werden. Bitte laden Sie die Seite neu oder melden Sie sich erneut an.",
+  error_sso_not_enabled: "Ihre Anmeldung konnte nicht geprüft werden. Bitte laden Sie die Seite neu oder melden Sie sich erneut an.",
   error_generic: "Etwas ist schiefgegangen. Bitte versuchen Sie es erneut; Ihr Text bleibt erhalten.",
 };

@@ -84,5 +84,8 @@ export default {
   error_comment_refused: "This comment cannot be published.",
   error_notifications_off: "This site does not send email notifications.",
   error_network: "The comment server cannot be reached. Check your connection and try again; your text is kept.",
+  error_sso_expired: "Your sign-in has expired. Please reload the page.",
+  error_sso_invalid: "Your sign-in could not be checked. Please reload the page or sign in again.",
+  error_sso_not_enabled: "Your sign-in could not be checked. Please reload the page or sign in again.",
   error_generic: "Something went wrong. Please try again; your text is kept.",
 };

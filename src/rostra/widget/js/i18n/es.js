@@ -82,5 +82,8 @@ export default {
   error_comment_refused: "Este comentario no se puede publicar.",
   error_notifications_off: "Este sitio no envía avisos por correo electrónico.",
   error_network: "No se puede contactar con el servidor de comentarios. Revisa tu conexión; tu texto se conserva.",
+  error_sso_expired: "Tu sesión ha caducado. Vuelve a cargar la página.",
+  error_sso_invalid: "No se pudo comprobar tu sesión. Vuelve a cargar la página o inicia sesión de nuevo.",
+  error_sso_not_enabled: "No se pudo comprobar tu sesión. Vuelve a cargar la página o inicia sesión de nuevo.",
   error_generic: "Algo ha salido mal. Inténtalo de nuevo; tu texto se conserva.",
 };

@@ -82,5 +82,8 @@ export default {
   error_comment_refused: "Ce commentaire ne peut pas être publié.",
   error_notifications_off: "Ce site n’envoie pas de notifications par e-mail.",
   error_network: "Le serveur de commentaires est injoignable. Vérifiez votre connexion ; votre texte est conservé.",
+  error_sso_expired: "Votre connexion a expiré. Veuillez recharger la page.",
+  error_sso_invalid: "Votre connexion n’a pas pu être vérifiée. Rechargez la page ou reconnectez-vous.",
+  error_sso_not_enabled: "Votre connexion n’a pas pu être vérifiée. Rechargez la page ou reconnectez-vous.",
   error_generic: "Une erreur s’est produite. Réessayez ; votre texte est conservé.",
 };

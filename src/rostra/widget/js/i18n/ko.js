@@ -82,5 +82,8 @@ export default {
   error_comment_refused: "이 댓글은 게시할 수 없습니다.",
   error_notifications_off: "이 사이트는 이메일 알림을 보내지 않습니다.",
   error_network: "댓글 서버에 연결할 수 없습니다. 연결을 확인하세요. 작성한 글은 그대로 있습니다.",
+  error_sso_expired: "로그인이 만료되었습니다. 페이지를 새로 고치세요.",
+  error_sso_invalid: "로그인을 확인할 수 없습니다. 페이지를 새로 고치거나 다시 로그인하세요.",
+  error_sso_not_enabled: "로그인을 확인할 수 없습니다. 페이지를 새로 고치거나 다시 로그인하세요.",
   error_generic: "문제가 발생했습니다. 다시 시도하세요. 작성한 글은 그대로 있습니다.",
 };

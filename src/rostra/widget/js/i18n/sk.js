@@ -82,5 +82,8 @@ export default {
   error_comment_refused: "Tento komentár nemožno zverejniť.",
   error_notifications_off: "Táto stránka neposiela upozornenia e-mailom.",
   error_network: "Server komentárov je nedostupný. Skontrolujte pripojenie; text zostáva zachovaný.",
+  error_sso_expired: "Vaše prihlásenie vypršalo. Znova načítajte stránku.",
+  error_sso_invalid: "Vaše prihlásenie sa nepodarilo overiť. Znova načítajte stránku alebo sa prihláste znova.",
+  error_sso_not_enabled: "Vaše prihlásenie sa nepodarilo overiť. Znova načítajte stránku alebo sa prihláste znova.",
   error_generic: "Niečo sa pokazilo. Skúste to znova; text zostáva zachovaný.",
 };
