@@ -188,16 +188,16 @@ def privacy_export(state: CliState, email: str, output: str | None) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
 def privacy_forget(state: CliState, email: str, yes: bool) -> None:
-    """Erase EMAIL's comments (replies to them stay under a tombstone), details and
-    subscriptions."""
+    """Erase EMAIL's comments (replies to them stay under a tombstone), details,
+    subscriptions and sign-on accounts."""
     from rostra.services.personal_data import PersonalData
 
     if not yes:
         click.confirm(f"Erase everything stored under {email}?", abort=True)
     services = _services(state.settings)
     done = PersonalData(services.comments).forget(email, actor="cli")
-    click.echo(f"erased {done['comments']} comment(s) and {done['subscriptions']} "
-               "subscription(s)")
+    click.echo(f"erased {done['comments']} comment(s), {done['subscriptions']} "
+               f"subscription(s) and {done['accounts']} sign-on account(s)")
 
 
 def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:

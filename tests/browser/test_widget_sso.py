@@ -6,9 +6,8 @@ import html
 from typing import Any
 
 import pytest
-from widget_page import Discussion, comment, expect, widget
-
 from tests.api.test_sso import signed
+from widget_page import Discussion, comment, expect, widget
 
 pytestmark = pytest.mark.browser
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 
 from rostra.cli import main
 from rostra.config import Settings
+from rostra.services.accounts import sign_payload
 from rostra.services.comments import NewComment, RequestContext
 from rostra.services.container import Services
 from rostra.services.reading import PageRequest
@@ -20,7 +22,7 @@ from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.tables import comments
 
 
-def _seed(url: str) -> tuple[Services, int, int, int]:
+def _seed(url: str) -> tuple[Services, int, int, int, int]:
     db = Database(url)
     migrate.upgrade(db)
     services = Services.build(Settings(database_url=url, secret_key="p", classifier="off"), db)
@@ -35,6 +37,16 @@ def _seed(url: str) -> tuple[Services, int, int, int]:
     other = services.comments.post(NewComment(
         thread="/b/", site="gazette", name="Ana", email="ana@example.org",
         text="More of mine"), ctx).comment["id"]
+    # Signed in by the site while the account had an older address; the site has
+    # told Rostra the new one since.
+    secret = services.accounts.make_secret("gazette")
+    expires = int(time.time()) + 600
+    signed_in = services.comments.post(NewComment(
+        thread="/c/", site="gazette", text="Posted as a member"), RequestContext(
+        sso=sign_payload(secret, {"id": "m1", "name": "Ana M.", "email": "ana@old.example",
+                                  "exp": expires}))).comment["id"]
+    services.accounts.identify("gazette", sign_payload(
+        secret, {"id": "m1", "name": "Ana M.", "email": "ana@example.org", "exp": expires}))
     now = datetime.now(UTC)
     with db.write() as conn:
         address = conn.execute(notify_addresses.insert().values(
@@ -43,12 +55,12 @@ def _seed(url: str) -> tuple[Services, int, int, int]:
         conn.execute(notify_subscriptions.insert().values(
             address_id=address, site_id="gazette", thread_key="/a", kind="thread",
             language="en", created_at=now))
-    return services, mine, reply, other
+    return services, mine, reply, other, signed_in
 
 
 def test_it_exports_and_then_forgets_a_person(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'p.sqlite3'}"
-    services, mine, reply, other = _seed(url)
+    services, mine, reply, other, signed_in = _seed(url)
     runner = CliRunner()
 
     exported = runner.invoke(main, ["--database-url", url, "privacy", "export", "ANA@example.org"])
@@ -57,19 +69,22 @@ def test_it_exports_and_then_forgets_a_person(tmp_path: Path) -> None:
     assert [c["id"] for c in data["comments"]] == [mine, other]
     assert {c["text"] for c in data["comments"]} == {"My own words", "More of mine"}
     assert [s["thread"] for s in data["subscriptions"]] == ["/a"]
+    assert [(a["site"], a["id"], a["name"]) for a in data["accounts"]] == [
+        ("gazette", "m1", "Ana M.")]
     assert "ben@example.org" not in exported.output and "A reply" not in exported.output
 
     forgot = runner.invoke(main, ["--database-url", url, "privacy", "forget",
                                   "ana@example.org", "--yes"])
     assert forgot.exit_code == 0, forgot.output
-    assert "erased 2 comment(s) and 1 subscription(s)" in forgot.output
+    assert ("erased 3 comment(s), 1 subscription(s) and 1 sign-on account(s)"
+            in forgot.output)
 
     again = json.loads(runner.invoke(main, ["--database-url", url, "privacy", "export",
                                             "ana@example.org"]).output)
-    assert again["comments"] == [] and again["subscriptions"] == []
+    assert again["comments"] == [] and again["subscriptions"] == [] and again["accounts"] == []
     with services.db.read() as conn:
         rows = {r.id: r for r in conn.execute(select(comments))}
-    for comment_id in (mine, other):
+    for comment_id in (mine, other, signed_in):
         row = rows[comment_id]
         assert (row.state, row.text, row.author_name, row.author_email, row.ip_hash) == (
             "deleted", "", None, None, None)

@@ -34,6 +34,7 @@ from rostra.store.tables import meta
 MAX_TOKEN = 4096
 MAX_LIFETIME = 7 * 24 * 3600  # a payload may be valid for a week at most
 SECRET_CACHE_SECONDS = 10.0  # a secret rotated by another process is found at once anyway
+KNOWN_SECONDS = 600.0  # how long a signed-in reader is trusted to be stored as they were
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ class ReaderAccounts:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._secrets: dict[str, tuple[float, str | None]] = {}
-        self._known: dict[tuple[str, str], SignedInReader] = {}
+        self._known: dict[tuple[str, str], tuple[float, SignedInReader]] = {}
         self._lock = threading.Lock()
 
     # -- the site's secret ---------------------------------------------------
@@ -127,18 +128,26 @@ class ReaderAccounts:
             raise _invalid("'email' is not an email address")
         if website is not None and not website.lower().startswith(("http://", "https://")):
             raise InvalidInput("sign-in: 'website' must be an http or https address")
+        now = time.monotonic()
         with self._lock:
             known = self._known.get((site_id, subject))
-        if known is not None and (known.name, known.email, known.website) == (
-            name, email, website
-        ):
-            return known
+        # The account is written when it is new, changed, or not seen for a while (so
+        # an erasure made elsewhere is noticed and seen_at stays roughly right).
+        if known is not None and now - known[0] < KNOWN_SECONDS and (
+            known[1].name, known[1].email, known[1].website
+        ) == (name, email, website):
+            return known[1]
         reader = self._store(site_id, subject, name, email, website)
         with self._lock:
             if len(self._known) > 50_000:
                 self._known.clear()
-            self._known[(site_id, subject)] = reader
+            self._known[(site_id, subject)] = (now, reader)
         return reader
+
+    def forget_cached(self) -> None:
+        """Drop what this process remembers of signed-in readers (after an erasure)."""
+        with self._lock:
+            self._known.clear()
 
     def _verified(self, site_id: str, token: str) -> dict[str, Any]:
         if len(token) > MAX_TOKEN or token.count(".") != 1:

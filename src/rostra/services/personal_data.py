@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from rostra.core.models import CommentState
 from rostra.services.comments import CommentEvent, CommentService
 from rostra.services.moderation import record_audit
 from rostra.services.serialise import iso
+from rostra.store.account_tables import reader_accounts
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.tables import comments, threads
 
@@ -23,7 +24,8 @@ class PersonalData:
         self.db = comments_service.db
 
     def export(self, email: str) -> dict[str, Any]:
-        """Every comment written with ``email`` and every subscription of it."""
+        """Every comment written with ``email``, every subscription of it, and the accounts
+        sites signed the person in with under it."""
         address = email.strip().lower()
         with self.db.read() as conn:
             rows = conn.execute(
@@ -31,6 +33,10 @@ class PersonalData:
                 .join(threads, threads.c.id == comments.c.thread_id)
                 .where(func.lower(comments.c.author_email) == address)
                 .order_by(comments.c.created_at, comments.c.id)
+            ).all()
+            accounts = conn.execute(
+                select(reader_accounts).where(func.lower(reader_accounts.c.email) == address)
+                .order_by(reader_accounts.c.id)
             ).all()
             subscriptions = conn.execute(
                 select(notify_subscriptions, notify_addresses.c.confirmed_at)
@@ -54,16 +60,29 @@ class PersonalData:
                  "language": s.language, "confirmed_at": iso(s.confirmed_at)}
                 for s in subscriptions
             ],
+            "accounts": [
+                {"site": a.site_id, "id": a.subject, "name": a.name, "website": a.website,
+                 "created_at": iso(a.created_at), "last_seen_at": iso(a.seen_at)}
+                for a in accounts
+            ],
         }
 
     def forget(self, email: str, *, actor: str) -> dict[str, int]:
         """Erase the person's comments (replies to them stay, under a tombstone), their
-        name, email, website and IP hash, and their subscriptions; one transaction."""
+        name, email, website and IP hash, their subscriptions and their sign-on accounts;
+        one transaction."""
         address = email.strip().lower()
         events: list[CommentEvent] = []
         with self.db.write() as conn:
+            account_ids = list(conn.execute(
+                select(reader_accounts.c.id).where(func.lower(reader_accounts.c.email) == address)
+            ).scalars())
+            # Comments under the address, and those the person posted signed in by a site.
             rows = conn.execute(
-                select(comments).where(func.lower(comments.c.author_email) == address)
+                select(comments).where(or_(
+                    func.lower(comments.c.author_email) == address,
+                    comments.c.account_id.in_(account_ids),
+                ))
             ).all()
             for row in rows:
                 if row.state != CommentState.DELETED.value:
@@ -87,8 +106,11 @@ class PersonalData:
                 notify_subscriptions.c.address_id.in_(
                     select(notify_addresses.c.id).where(notify_addresses.c.email == address))))
             conn.execute(delete(notify_addresses).where(notify_addresses.c.email == address))
-            record_audit(conn, actor, "forget_person", "person",
-                         None, {"comments": len(ids), "subscriptions": int(subscriptions)},
-                         "erasure on request")
+            conn.execute(delete(reader_accounts).where(reader_accounts.c.id.in_(account_ids)))
+            record_audit(conn, actor, "forget_person", "person", None,
+                         {"comments": len(ids), "subscriptions": int(subscriptions),
+                          "accounts": len(account_ids)}, "erasure on request")
+        self.comments.accounts.forget_cached()
         self.comments._notify(events)
-        return {"comments": len(ids), "subscriptions": int(subscriptions)}
+        return {"comments": len(ids), "subscriptions": int(subscriptions),
+                "accounts": len(account_ids)}
