@@ -23,9 +23,11 @@ from rostra.api.live import router as live_router
 from rostra.api.metrics import exposition
 from rostra.api.posting import PostEndpoint, PostingLane
 from rostra.api.routes import author, read, write
+from rostra.api.signin import router as signin_router
 from rostra.config import Settings
 from rostra.services.comments import CommentEvent
 from rostra.services.container import Services
+from rostra.services.oidc import OidcClient
 from rostra.store import migrate, queries
 from rostra.store.db import Database
 
@@ -166,6 +168,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     app.include_router(write)
     app.include_router(author)
     app.include_router(live_router)
+    app.state.oidc = {p.name: OidcClient(p) for p in settings.oidc_providers}
+    app.include_router(signin_router)
     _install_features(app, services)
 
     @app.get("/api/docs", include_in_schema=False)

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_CONFIG_FILE = "rostra.toml"
@@ -20,6 +20,21 @@ DEFAULT_CONFIG_FILE = "rostra.toml"
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message names the setting and why."""
+
+
+class OidcProvider(BaseModel):
+    """An OpenID Connect provider readers may sign in with ("Sign in with …")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9-]{0,31}$",
+                      description="Short id, used in URLs: /auth/<name>/callback.")
+    label: str = Field(..., min_length=1, max_length=60, description="Button text.")
+    issuer: str = Field(..., description="Issuer URL; its /.well-known/openid-configuration "
+                        "is read on first use.")
+    client_id: str = Field(..., min_length=1)
+    client_secret: str = Field("", description="Empty for a public client (PKCE only).")
+    scopes: str = Field("openid profile email")
 
 
 class Settings(BaseSettings):
@@ -116,6 +131,11 @@ class Settings(BaseSettings):
         False,
         description="Let webhooks reach private, loopback and link-local addresses (an "
         "intranet receiver, or tests). Off: such addresses are refused.",
+    )
+    oidc_providers: list[OidcProvider] = Field(
+        default_factory=list,
+        description="OpenID Connect providers readers may sign in with: [[oidc_providers]] "
+        "tables with name, label, issuer, client_id, client_secret (see docs/sso.md).",
     )
 
     @field_validator("database_url")
@@ -217,6 +237,8 @@ def settings_table() -> list[tuple[str, str, str, str]]:
     for name, field in Settings.model_fields.items():
         default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
         type_name = getattr(field.annotation, "__name__", str(field.annotation))
+        if name == "oidc_providers":
+            type_name = "list of tables"
         rows.append((name, type_name, repr(default), field.description or ""))
     return rows
 

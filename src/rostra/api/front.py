@@ -35,7 +35,7 @@ PUBLIC_PREFIXES = ("/widget/", "/embed.js")
 MAX_BODY = 256 * 1024
 ALLOW_METHODS = b"GET, POST, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = (b"Content-Type, X-Rostra-Voter, X-Rostra-Edit-Token, X-Rostra-Pow, X-Rostra-SSO, "
-                 b"If-None-Match, X-Request-ID")
+                 b"X-Rostra-Session, If-None-Match, X-Request-ID")
 EXPOSE_HEADERS = b"ETag, X-Request-ID, Retry-After"
 
 

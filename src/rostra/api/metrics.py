@@ -35,7 +35,7 @@ POSTING_BATCH = Histogram(
 )
 CACHE_HITS = Counter("rostra_read_cache_hits_total", "Reads answered from the in-memory cache")
 
-KNOWN_PREFIXES = ("/api/", "/admin", "/embed.js", "/widget/", "/demo", "/healthz", "/readyz",
+KNOWN_PREFIXES = ("/api/", "/admin", "/auth/", "/embed.js", "/widget/", "/demo", "/healthz", "/readyz",
                   "/metrics", "/feeds/")
 
 

@@ -243,6 +243,7 @@ class PostEndpoint:
         forwarded = headers.get(b"x-forwarded-for")
         voter = headers.get(b"x-rostra-voter")
         sso = headers.get(b"x-rostra-sso")
+        session = headers.get(b"x-rostra-session")
         origin = headers.get(b"origin")
         extras = {"pow": body.pow, "nudge_acknowledged": body.nudge_acknowledged or None}
         ctx = RequestContext(
@@ -251,6 +252,7 @@ class PostEndpoint:
                             forwarded.decode("latin-1") if forwarded else None, self.trusted),
             voter_token=voter.decode("latin-1") if voter is not None else None,
             sso=sso.decode("latin-1") if sso else None,
+            session=session.decode("latin-1") if session else None,
             extras={k: v for k, v in extras.items() if v is not None},
         )
         try:

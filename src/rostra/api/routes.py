@@ -82,6 +82,7 @@ def context(request: Request, comment_id: int | None = None, **extras: Any) -> R
         voter_token=request.headers.get("x-rostra-voter"),
         edit_token=edit_token,
         sso=request.headers.get("x-rostra-sso") or None,
+        session=request.headers.get("x-rostra-session") or None,
         extras={k: v for k, v in extras.items() if v is not None},
     )
 

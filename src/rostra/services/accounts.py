@@ -27,12 +27,14 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import InvalidInput, Unauthorized
+from rostra.services.tokens import Tokens
 from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database
 from rostra.store.tables import meta
 
 MAX_TOKEN = 4096
 MAX_LIFETIME = 7 * 24 * 3600  # a payload may be valid for a week at most
+SESSION_SECONDS = 30 * 24 * 3600  # an OpenID Connect sign-in lasts a month
 SECRET_CACHE_SECONDS = 10.0  # a secret rotated by another process is found at once anyway
 KNOWN_SECONDS = 600.0  # how long a signed-in reader is trusted to be stored as they were
 
@@ -75,10 +77,12 @@ def _text(data: dict[str, Any], key: str, limit: int, *, required: bool) -> str 
 class ReaderAccounts:
     """Verifies sign-on payloads and keeps one account per (site, person)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, tokens: Tokens) -> None:
         self.db = db
+        self.tokens = tokens
         self._secrets: dict[str, tuple[float, str | None]] = {}
         self._known: dict[tuple[str, str], tuple[float, SignedInReader]] = {}
+        self._by_id: dict[int, tuple[float, SignedInReader]] = {}
         self._lock = threading.Lock()
 
     # -- the site's secret ---------------------------------------------------
@@ -116,6 +120,23 @@ class ReaderAccounts:
 
     # -- signing in ----------------------------------------------------------
 
+    def reader(self, site_id: str, sso: str | None, session: str | None) -> SignedInReader | None:
+        """The reader a request names: a payload the site signed, or a session from an
+        OpenID Connect sign-in on this site; None for an anonymous reader."""
+        if sso:
+            return self.identify(site_id, sso)
+        if session:
+            found = self.tokens.reader_of_session(session, SESSION_SECONDS)
+            reader = self.get(found[1]) if found is not None and found[0] == site_id else None
+            if reader is None:
+                raise Unauthorized("sign-in: the session is over; please sign in again",
+                                   code="session_expired")
+            return reader
+        return None
+
+    def session_for(self, site_id: str, reader: SignedInReader) -> str:
+        return self.tokens.reader_session(site_id, reader.id)
+
     def identify(self, site_id: str, token: str) -> SignedInReader:
         """The account a payload names; Unauthorized when it is not the site's or expired."""
         data = self._verified(site_id, token)
@@ -128,6 +149,11 @@ class ReaderAccounts:
             raise _invalid("'email' is not an email address")
         if website is not None and not website.lower().startswith(("http://", "https://")):
             raise InvalidInput("sign-in: 'website' must be an http or https address")
+        return self.sign_in(site_id, subject, name, email, website)
+
+    def sign_in(self, site_id: str, subject: str, name: str, email: str | None,
+                website: str | None = None) -> SignedInReader:
+        """The account of (site, subject), made or brought up to date."""
         now = time.monotonic()
         with self._lock:
             known = self._known.get((site_id, subject))
@@ -141,13 +167,15 @@ class ReaderAccounts:
         with self._lock:
             if len(self._known) > 50_000:
                 self._known.clear()
-            self._known[(site_id, subject)] = (now, reader)
+                self._by_id.clear()
+            self._known[(site_id, subject)] = self._by_id[reader.id] = (now, reader)
         return reader
 
     def forget_cached(self) -> None:
         """Drop what this process remembers of signed-in readers (after an erasure)."""
         with self._lock:
             self._known.clear()
+            self._by_id.clear()
 
     def _verified(self, site_id: str, token: str) -> dict[str, Any]:
         if len(token) > MAX_TOKEN or token.count(".") != 1:
@@ -210,13 +238,20 @@ class ReaderAccounts:
         raise _invalid("the account could not be stored")
 
     def get(self, account_id: int) -> SignedInReader | None:
+        with self._lock:
+            cached = self._by_id.get(account_id)
+        if cached is not None and time.monotonic() - cached[0] < KNOWN_SECONDS:
+            return cached[1]
         with self.db.read() as conn:
             row = conn.execute(
                 select(reader_accounts).where(reader_accounts.c.id == account_id)
             ).first()
         if row is None:
             return None
-        return SignedInReader(row.id, row.subject, row.name, row.email, row.website)
+        reader = SignedInReader(row.id, row.subject, row.name, row.email, row.website)
+        with self._lock:
+            self._by_id[reader.id] = (time.monotonic(), reader)
+        return reader
 
 
 def _secret_key(site_id: str) -> str:

@@ -79,6 +79,7 @@ class RequestContext:
     edit_token: str | None = None
     account_id: int | None = None
     sso: str | None = None  # the host site's signed sign-on payload (X-Rostra-SSO)
+    session: str | None = None  # a session from an OpenID Connect sign-in (X-Rostra-Session)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -200,7 +201,7 @@ class CommentService:
     ) -> None:
         self.db = db
         self.sites = sites
-        self.accounts = accounts or ReaderAccounts(db)
+        self.accounts = accounts or ReaderAccounts(db, tokens)
         self.tokens = tokens
         self.settings = settings
         self.ip_salt = ip_salt
@@ -351,9 +352,9 @@ class CommentService:
             raise InvalidInput(f"thread: {exc}") from None
         text = self._check_text(new.text, site_settings)
         account_id = ctx.account_id
-        if ctx.sso:
-            # Signed in through the site: the account's name and address, not the form's.
-            reader = self.accounts.identify(site.id, ctx.sso)
+        reader = self.accounts.reader(site.id, ctx.sso, ctx.session)
+        if reader is not None:
+            # Signed in: the account's name and address, not the form's.
             account_id = reader.id
             name = _clean_line(reader.name, "name", self.settings.max_name_length)
             email, website = reader.email, _check_website(reader.website)

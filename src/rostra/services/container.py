@@ -34,7 +34,7 @@ class Services:
         secret = settings.secret_key or db.secret("secret_key")
         tokens = Tokens(secret)
         sites = SiteService(db)
-        accounts = ReaderAccounts(db)
+        accounts = ReaderAccounts(db, tokens)
         comments = CommentService(
             db, sites, tokens, settings, ip_salt=db.secret("ip_salt"), moderator=moderator,
             accounts=accounts,

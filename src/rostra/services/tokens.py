@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 
 class _Signed:
@@ -27,6 +27,8 @@ class Tokens:
     def __init__(self, secret: str) -> None:
         self._edit = _Signed(secret, "rostra.edit")
         self._voter = _Signed(secret, "rostra.voter")
+        self._reader = _Signed(secret, "rostra.reader")
+        self._sign_in = URLSafeTimedSerializer(secret, salt="rostra.sign-in")
 
     def edit_token(self, comment_id: int) -> str:
         return self._edit.dumps(comment_id)
@@ -69,3 +71,30 @@ class Tokens:
             return self._voter.loads(token)
         except (BadSignature, UnicodeDecodeError):
             return None
+
+    def reader_session(self, site_id: str, account_id: int) -> str:
+        """A signed-in reader's session (after OpenID Connect sign-in), for one site."""
+        return self._reader.dumps(f"{account_id}:{site_id}")
+
+    def reader_of_session(self, token: str | None, max_age: int) -> tuple[str, int] | None:
+        """(site id, account id) of a session this server issued and that is not too old."""
+        if not token or len(token) > 400:
+            return None
+        try:
+            account, _, site_id = self._reader.loads(token, max_age=max_age).partition(":")
+        except (BadSignature, UnicodeDecodeError):
+            return None
+        return (site_id, int(account)) if account.isdigit() and site_id else None
+
+    def sign_in_state(self, data: dict[str, str]) -> str:
+        """What a sign-in in progress keeps in the reader's browser (a signed cookie)."""
+        return self._sign_in.dumps(data)
+
+    def sign_in_state_of(self, token: str | None, max_age: int) -> dict[str, str] | None:
+        if not token or len(token) > 2000:
+            return None
+        try:
+            data = self._sign_in.loads(token, max_age=max_age)
+        except BadSignature:
+            return None
+        return data if isinstance(data, dict) else None

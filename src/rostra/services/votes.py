@@ -33,9 +33,8 @@ class VoteService:
 
     def _account(self, site_id: str, ctx: RequestContext) -> int | None:
         """The reader's account: signed in through the site, or given by the caller."""
-        if ctx.sso:
-            return self.comments.accounts.identify(site_id, ctx.sso).id
-        return ctx.account_id
+        reader = self.comments.accounts.reader(site_id, ctx.sso, ctx.session)
+        return reader.id if reader is not None else ctx.account_id
 
     def _voter(self, ctx: RequestContext, account_id: int | None) -> tuple[str, str | None, bool]:
         """(voter key, new voter token or None, is a fresh voter). An account votes once
