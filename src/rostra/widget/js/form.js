@@ -5,7 +5,8 @@ let seq = 0; // ids unique inside one shadow root, for label/field pairs
 
 /**
  * opts: {tr, kind: "top"|"reply"|"edit", label, text, author: {name, email},
- *        account?: {name, email} (signed in by the site: no name or email to type),
+ *        account?: {name, email} (signed in: no name or email to type),
+ *        signOut?() (a sign-in the reader may end here),
  *        submit(values) -> Promise, preview(text) -> Promise<html>,
  *        cancel?(), input?(text)}
  * values: {name, email, text, notify: ""|"thread"|"replies", ack: bool}; `ack` is true
@@ -21,7 +22,8 @@ export function createForm(opts) {
   const emailField = `<div><label for="re${n}">${esc(tr.t("email"))} <small>(${esc(tr.t("emailHint"))})</small></label>` +
     `<input id="re${n}" name="email" type="email" autocomplete="email" maxlength="254"></div>`;
   const who = kind === "edit" ? "" : account ?
-    `<div class="who"><p class="signed">${esc(tr.t("signedInAs", { name: account.name }))}</p>` +
+    `<div class="who"><p class="signed">${esc(tr.t("signedInAs", { name: account.name }))}` +
+    (opts.signOut ? ` <button type="button" class="link" data-f="signout">${esc(tr.t("signOut"))}</button>` : "") + "</p>" +
     `<input type="hidden" name="name">` +
     (account.email ? `<input type="hidden" name="email">` : emailField) + "</div>" :
     `<div class="who"><div><label for="rn${n}">${esc(tr.t("name"))}</label>` +
@@ -83,6 +85,15 @@ export function createForm(opts) {
     ack,
   });
   form.focusText = () => text.focus();
+  /** Buttons "Sign in with …" above the name field; `signIn(name)` opens the popup. */
+  form.offerSignIn = (providers, signIn) => {
+    form.signIn = signIn;
+    const p = document.createElement("p");
+    p.className = "si";
+    p.innerHTML = providers.map((pr) =>
+      `<button type="button" data-f="signin" data-p="${esc(pr.name)}">${esc(tr.t("signInWith", { provider: pr.label }))}</button>`).join(" ");
+    form.prepend(p);
+  };
   form.clearText = () => {
     text.value = "";
     showWrite();
@@ -100,6 +111,8 @@ export function createForm(opts) {
     const f = e.target.closest("[data-f]");
     if (!f) return;
     if (f.dataset.f === "cancel") return opts.cancel();
+    if (f.dataset.f === "signout") return opts.signOut();
+    if (f.dataset.f === "signin") return form.signIn(f.dataset.p);
     if (f.dataset.f === "revise") return (nudge.hidden = true), showWrite(), text.focus();
     if (f.dataset.f === "anyway") {
       nudge.hidden = true;

@@ -18,6 +18,7 @@ const PAGE = 20; // top-level comments per page
 const FIRST_CHUNK = 300; // comments rendered before the first paint
 const CHUNK = 150; // comments per later task, so 2,000 never freeze the page
 const SORTS = ["newest", "oldest", "votes"];
+let providers = null; // the sign-in providers, asked once per page
 
 /**
  * Hooks run in order on every comment payload before it is posted; each may
@@ -130,11 +131,14 @@ class RostraComments extends HTMLElement {
   /** Render the skeleton and the first page (again, when an attribute changed). */
   async start() {
     const gen = ++this.gen;
-    // Signed in by the host site: its payload goes with every call.
-    const sso = this.getAttribute("sso") || "";
-    this.account = sso ? accountOf(sso) : null;
-    this.api = new Api(config.base, sso ? { "X-Rostra-SSO": sso } : {});
     this.site = this.getAttribute("site") || config.site;
+    // Signed in by the host site (its payload) or with a provider (a session): the
+    // proof goes with every call.
+    const sso = this.getAttribute("sso") || "";
+    const session = !sso && this.site ? store.session(this.site) : null;
+    this.account = sso ? accountOf(sso) : session ? { name: session.name, email: session.email, session: true } : null;
+    this.api = new Api(config.base, sso ? { "X-Rostra-SSO": sso } : session ? { "X-Rostra-Session": session.token } : {});
+    this.listenForSignIn();
     const langEl = this.closest("[lang]");
     this.tr = await loadStrings(pickLang(this.getAttribute("lang"), langEl && langEl.lang, navigator.language));
     if (gen !== this.gen) return;
@@ -151,6 +155,41 @@ class RostraComments extends HTMLElement {
     this.ready = true; // the first page is shown: live news can follow
     if (gen === this.gen) syncStream(this);
     if (HAS_INLINE) this.mountInline();
+  }
+
+  /** The sign-in popup reports here (only messages from the Rostra server count). */
+  listenForSignIn() {
+    if (this.signInBound) return;
+    this.signInBound = true;
+    addEventListener("message", (e) => {
+      const data = e.data;
+      if (e.origin !== new URL(config.base).origin || !data || typeof data !== "object") return;
+      if (data.rostra === "signed-in" && data.site === this.site) {
+        store.setSession(this.site, { token: data.session, name: data.name, email: data.email });
+        this.start();
+      } else if (data.rostra === "sign-in-failed" && this.form) {
+        this.form.setError(this.message({ code: data.code }));
+      }
+    });
+  }
+
+  /** "Sign in with …": the providers the server offers, in a popup of its own. */
+  async offerSignIn(form) {
+    if (this.account || !this.site) return;
+    providers = providers || this.api.call("GET", "/auth/providers").then((r) => r.providers).catch(() => []);
+    const list = await providers;
+    if (!list.length) return;
+    form.offerSignIn(list, (name) => {
+      const url = new URL(`auth/${encodeURIComponent(name)}/start`, config.base);
+      url.searchParams.set("site", this.site);
+      url.searchParams.set("origin", location.origin);
+      open(url.href, "rostra-sign-in", "popup,width=520,height=660");
+    });
+  }
+
+  signOut() {
+    store.setSession(this.site, null);
+    this.start();
   }
 
   /**
@@ -247,13 +286,14 @@ class RostraComments extends HTMLElement {
     style.textContent = css;
     this.form = createForm({
       tr, kind: "top", label: tr.t("text"), text: store.draft(this.threadKey), author: store.author(),
-      account: this.account,
+      account: this.account, signOut: this.account && this.account.session ? () => this.signOut() : null,
       submit: (v) => this.submitNew(v, null, this.form),
       preview: (text) => this.preview(text),
       message: (e) => this.message(e),
       input: (text) => store.setDraft(this.threadKey, text),
     });
     q(".fs").append(this.form);
+    this.offerSignIn(this.form);
     this.notifyBar = createNotifyBar(this, (this.account && this.account.email) || store.author().email);
     q(".nbs").append(this.notifyBar);
     root.addEventListener("click", (e) => this.onClick(e));
@@ -423,6 +463,8 @@ class RostraComments extends HTMLElement {
 
   /** The reader-language message for an ApiError's `code`. */
   message(error) {
+    // a sign-in that ended: forget it, so the next try offers signing in again
+    if (error && error.code === "session_expired" && this.site) store.setSession(this.site, null);
     // the site's own words for a refusal (its moderation policy's message)
     if (error && error.code === "comment_refused" && error.detail) return error.detail;
     const key = "error_" + (error && error.code);

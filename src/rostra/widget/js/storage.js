@@ -1,5 +1,6 @@
 // What the widget remembers about the reader, in localStorage only (never
-// cookies): name and email, the voter id, edit tokens of own comments, drafts.
+// cookies): name and email, the voter id, edit tokens of own comments, drafts, and a
+// sign-in with a provider.
 
 const PREFIX = "rostra:";
 const OWN_KEEP_MS = 30 * 86400 * 1000; // keep tokens this long to show own pending comments
@@ -27,6 +28,9 @@ export const store = {
   setAuthor: (name, email) => write("author", { name, email }),
   voter: () => read("voter", null),
   setVoter: (v) => write("voter", v),
+  /** A sign-in with a provider, per site: {token, name, email}. */
+  session: (site) => read("session:" + site, null),
+  setSession: (site, value) => write("session:" + site, value),
   draft: (thread) => read("draft:" + thread, ""),
   setDraft: (thread, text) => write("draft:" + thread, text || null),
 

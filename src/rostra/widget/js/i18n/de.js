@@ -49,6 +49,8 @@ export default {
   loadMore: "Weitere Kommentare laden",
   viewAll: "Alle Kommentare anzeigen",
   textRequired: "Bitte schreiben Sie zuerst einen Kommentar.",
+  signInWith: "Anmelden mit {provider}",
+  signOut: "Abmelden",
   signedInAs: "Angemeldet als {name}",
   nameRequired: "Bitte geben Sie Ihren Namen ein.",
   notifyBar: "Benachrichtigungen per E-Mail",
@@ -85,5 +87,8 @@ export default {
   error_sso_expired: "Ihre Anmeldung ist abgelaufen. Bitte laden Sie die Seite neu.",
   error_sso_invalid: "Ihre Anmeldung konnte nicht geprüft werden. Bitte laden Sie die Seite neu oder melden Sie sich erneut an.",
   error_sso_not_enabled: "Ihre Anmeldung konnte nicht geprüft werden. Bitte laden Sie die Seite neu oder melden Sie sich erneut an.",
+  error_session_expired: "Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.",
+  error_sign_in_failed: "Die Anmeldung hat nicht geklappt. Bitte versuchen Sie es erneut.",
+  error_sign_in_cancelled: "Die Anmeldung wurde abgebrochen.",
   error_generic: "Etwas ist schiefgegangen. Bitte versuchen Sie es erneut; Ihr Text bleibt erhalten.",
 };

@@ -51,6 +51,8 @@ export default {
   loadMore: "Load more comments",
   viewAll: "View all comments",
   textRequired: "Please write a comment first.",
+  signInWith: "Sign in with {provider}",
+  signOut: "Sign out",
   signedInAs: "Signed in as {name}",
   nameRequired: "Please enter your name.",
   notifyBar: "Email notifications",
@@ -87,5 +89,8 @@ export default {
   error_sso_expired: "Your sign-in has expired. Please reload the page.",
   error_sso_invalid: "Your sign-in could not be checked. Please reload the page or sign in again.",
   error_sso_not_enabled: "Your sign-in could not be checked. Please reload the page or sign in again.",
+  error_session_expired: "Your sign-in has ended. Please sign in again.",
+  error_sign_in_failed: "Signing in did not work. Please try again.",
+  error_sign_in_cancelled: "Signing in was cancelled.",
   error_generic: "Something went wrong. Please try again; your text is kept.",
 };

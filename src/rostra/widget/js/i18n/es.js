@@ -49,6 +49,8 @@ export default {
   loadMore: "Cargar más comentarios",
   viewAll: "Ver todos los comentarios",
   textRequired: "Escribe primero un comentario.",
+  signInWith: "Iniciar sesión con {provider}",
+  signOut: "Cerrar sesión",
   signedInAs: "Has iniciado sesión como {name}",
   nameRequired: "Escribe tu nombre.",
   notifyBar: "Avisos por correo electrónico",
@@ -85,5 +87,8 @@ export default {
   error_sso_expired: "Tu sesión ha caducado. Vuelve a cargar la página.",
   error_sso_invalid: "No se pudo comprobar tu sesión. Vuelve a cargar la página o inicia sesión de nuevo.",
   error_sso_not_enabled: "No se pudo comprobar tu sesión. Vuelve a cargar la página o inicia sesión de nuevo.",
+  error_session_expired: "Tu sesión ha terminado. Vuelve a iniciar sesión.",
+  error_sign_in_failed: "No se pudo iniciar sesión. Inténtalo de nuevo.",
+  error_sign_in_cancelled: "Se canceló el inicio de sesión.",
   error_generic: "Algo ha salido mal. Inténtalo de nuevo; tu texto se conserva.",
 };

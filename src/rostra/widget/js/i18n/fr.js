@@ -49,6 +49,8 @@ export default {
   loadMore: "Charger plus de commentaires",
   viewAll: "Voir tous les commentaires",
   textRequired: "Veuillez d’abord écrire un commentaire.",
+  signInWith: "Se connecter avec {provider}",
+  signOut: "Se déconnecter",
   signedInAs: "Connecté en tant que {name}",
   nameRequired: "Veuillez indiquer votre nom.",
   notifyBar: "Notifications par e-mail",
@@ -85,5 +87,8 @@ export default {
   error_sso_expired: "Votre connexion a expiré. Veuillez recharger la page.",
   error_sso_invalid: "Votre connexion n’a pas pu être vérifiée. Rechargez la page ou reconnectez-vous.",
   error_sso_not_enabled: "Votre connexion n’a pas pu être vérifiée. Rechargez la page ou reconnectez-vous.",
+  error_session_expired: "Votre session a pris fin. Veuillez vous reconnecter.",
+  error_sign_in_failed: "La connexion a échoué. Veuillez réessayer.",
+  error_sign_in_cancelled: "La connexion a été annulée.",
   error_generic: "Une erreur s’est produite. Réessayez ; votre texte est conservé.",
 };

@@ -49,6 +49,8 @@ export default {
   loadMore: "댓글 더 보기",
   viewAll: "모든 댓글 보기",
   textRequired: "먼저 댓글을 입력하세요.",
+  signInWith: "{provider}(으)로 로그인",
+  signOut: "로그아웃",
   signedInAs: "{name}(으)로 로그인됨",
   nameRequired: "이름을 입력하세요.",
   notifyBar: "이메일 알림",
@@ -85,5 +87,8 @@ export default {
   error_sso_expired: "로그인이 만료되었습니다. 페이지를 새로 고치세요.",
   error_sso_invalid: "로그인을 확인할 수 없습니다. 페이지를 새로 고치거나 다시 로그인하세요.",
   error_sso_not_enabled: "로그인을 확인할 수 없습니다. 페이지를 새로 고치거나 다시 로그인하세요.",
+  error_session_expired: "로그인이 끝났습니다. 다시 로그인하세요.",
+  error_sign_in_failed: "로그인하지 못했습니다. 다시 시도하세요.",
+  error_sign_in_cancelled: "로그인이 취소되었습니다.",
   error_generic: "문제가 발생했습니다. 다시 시도하세요. 작성한 글은 그대로 있습니다.",
 };

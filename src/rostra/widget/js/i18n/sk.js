@@ -49,6 +49,8 @@ export default {
   loadMore: "Načítať ďalšie komentáre",
   viewAll: "Zobraziť všetky komentáre",
   textRequired: "Najprv napíšte komentár.",
+  signInWith: "Prihlásiť sa cez {provider}",
+  signOut: "Odhlásiť sa",
   signedInAs: "Prihlásený ako {name}",
   nameRequired: "Zadajte, prosím, svoje meno.",
   notifyBar: "Upozornenia e-mailom",
@@ -85,5 +87,8 @@ export default {
   error_sso_expired: "Vaše prihlásenie vypršalo. Znova načítajte stránku.",
   error_sso_invalid: "Vaše prihlásenie sa nepodarilo overiť. Znova načítajte stránku alebo sa prihláste znova.",
   error_sso_not_enabled: "Vaše prihlásenie sa nepodarilo overiť. Znova načítajte stránku alebo sa prihláste znova.",
+  error_session_expired: "Vaše prihlásenie skončilo. Prihláste sa znova.",
+  error_sign_in_failed: "Prihlásenie sa nepodarilo. Skúste to znova.",
+  error_sign_in_cancelled: "Prihlásenie bolo zrušené.",
   error_generic: "Niečo sa pokazilo. Skúste to znova; text zostáva zachovaný.",
 };
