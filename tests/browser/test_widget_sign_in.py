@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from widget_page import Discussion, HostSite, expect, widget
-
 from tests.conftest import LiveServer, running_server
 from tests.oidc_provider import LoopbackProvider
+from widget_page import Discussion, HostSite, expect, widget
 
 pytestmark = pytest.mark.browser
 _sites = itertools.count(1)
