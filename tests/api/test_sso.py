@@ -152,3 +152,27 @@ def test_the_command_line_makes_rotates_and_turns_off_the_secret(tmp_path: Path)
     assert off.returncode == 0 and "off" in off.stdout
     missing = run(["site", "sso", "nosuchsite"], tmp_path)
     assert missing.returncode == 1 and "nosuchsite" in missing.stderr
+
+
+def test_a_ban_on_the_account_follows_the_reader_to_any_browser(
+    server: LiveServer, site: str, http: httpx.Client
+) -> None:
+    from rostra.services.moderation import BanKind, BanRequest
+
+    secret = server.services.accounts.make_secret(site)
+    troll = signed(secret, id="troll-1", name="Troll")
+    first = post(http, site, "/sso-ban/", "Something rude enough to ban", troll)
+    assert first.status_code == 201, first.text
+    moderation = server.app.app.state.moderation.service
+    moderation.ban(BanRequest(site, BanKind.ACCOUNT, comment_id=first.json()["comment"]["id"],
+                              reason="abuse"), actor="mod")
+    # Another browser, another address: still the same account, still banned.
+    again = http.post("/api/comments", json={"site": site, "thread": "/sso-ban/",
+                                             "text": "I am back from elsewhere"},
+                      headers={"Origin": ORIGIN, "X-Rostra-SSO": troll,
+                               "X-Forwarded-For": "198.51.100.77"})
+    assert again.status_code in (403, 422), again.text
+    assert "ban" in again.text.lower()
+    other = post(http, site, "/sso-ban/", "A different member is fine",
+                 signed(secret, id="member-2", name="Nice"))
+    assert other.status_code == 201
