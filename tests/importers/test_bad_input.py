@@ -10,7 +10,8 @@ from import_helpers import Rostra, counts
 from sqlalchemy import select
 
 from rostra.services.import_records import ImportSource
-from rostra.services.importing import ImportEngine, rollback_run
+from rostra.services.import_rollback import rollback_run
+from rostra.services.importing import ImportEngine
 from rostra.store.import_tables import import_runs
 
 LAUGHS = """<?xml version="1.0"?>

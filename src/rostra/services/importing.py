@@ -14,19 +14,13 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
-from functools import lru_cache
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Dialect,
-    String,
     Table,
     and_,
-    cast,
-    delete,
     exists,
     func,
     insert,
@@ -62,10 +56,12 @@ from rostra.services.import_records import (
     RunStatus,
     Skipped,
 )
+from rostra.services.import_rollback import rollback_run
 from rostra.services.privacy import hash_ip
 from rostra.services.sites import SiteService, normalise_origin
 from rostra.services.subscriptions import EMAIL
 from rostra.store import queries
+from rostra.store.bulk import advance_sequences, allocate_ids, insert_many
 from rostra.store.db import Database
 from rostra.store.import_tables import import_items, import_runs, questions
 from rostra.store.notify_tables import (
@@ -273,7 +269,7 @@ class ImportEngine:
                 "site_id": self._scope, "source": self.source.value, "run_id": self._run_id,
                 "created": True, "target_key": None, "parent_source_id": None,
             }
-            _insert_many(conn, import_items, [{**base, **row} for row in rows])
+            insert_many(conn, import_items, [{**base, **row} for row in rows])
 
     # -- records from other systems --------------------------------------------
 
@@ -386,11 +382,11 @@ class ImportEngine:
             })
         if not rows:
             return
-        ids = _allocate_ids(conn, comments, len(rows))
+        ids = allocate_ids(conn, comments, len(rows))
         for row, new_id in zip(rows, ids, strict=True):
             row["id"] = new_id
         # Plain executemany: RETURNING in parameter order costs SQLite a statement a row.
-        _insert_many(conn, comments, rows)
+        insert_many(conn, comments, rows)
         self._remember(conn, [
             {"kind": "comment", "source_id": c.source_id, "target_id": new_id,
              "parent_source_id": c.parent_source_id}
@@ -502,7 +498,7 @@ class ImportEngine:
             first.setdefault(key, wanted[source_id][0])
         made: set[int] = set()
         if fresh:
-            ids = _allocate_ids(conn, notify_subscriptions, len(fresh))
+            ids = allocate_ids(conn, notify_subscriptions, len(fresh))
             conn.execute(insert(notify_subscriptions), [
                 {"id": new_id, "address_id": key[0], "site_id": self.site_id,
                  "thread_key": key[1], "kind": key[2],
@@ -562,7 +558,7 @@ class ImportEngine:
                          .values(confirmed_at=now))
         missing = [e for e in first if e not in found]
         if missing:
-            ids = _allocate_ids(conn, notify_addresses, len(missing))
+            ids = allocate_ids(conn, notify_addresses, len(missing))
             rows = []
             for email, new_id in zip(missing, ids, strict=True):
                 s = first[email]
@@ -685,7 +681,7 @@ class ImportEngine:
     def _finish(self) -> None:
         with self.db.write() as conn:
             if self.source is ImportSource.ROSTRA:
-                _advance_sequences(conn)
+                advance_sequences(conn)
             else:
                 self._link_comments(conn)
             conn.execute(
@@ -838,52 +834,6 @@ class ImportEngine:
         rollback_run(self.db, self._run_id)
 
 
-def rollback_run(db: Database, run_id: int) -> None:
-    """Delete what an import run created, then the run itself, in one transaction."""
-
-    def made(kind: str) -> Any:
-        return and_(import_items.c.run_id == run_id, import_items.c.kind == kind,
-                    import_items.c.created.is_(True))
-
-    with db.write() as conn:
-        conn.execute(delete(notify_subscription_comments).where(exists(
-            select(import_items.c.target_id).where(
-                made("sub_comment"),
-                import_items.c.target_id == notify_subscription_comments.c.subscription_id,
-                import_items.c.target_key
-                == cast(notify_subscription_comments.c.comment_id, String)))))
-        conn.execute(delete(notify_subscriptions).where(notify_subscriptions.c.id.in_(
-            select(import_items.c.target_id).where(made("subscription")))))
-        conn.execute(delete(notify_addresses).where(notify_addresses.c.id.in_(
-            select(import_items.c.target_id).where(made("address")))))
-        conn.execute(delete(votes).where(exists(select(import_items.c.target_id).where(
-            made("vote"), import_items.c.target_id == votes.c.comment_id,
-            import_items.c.target_key == votes.c.voter))))
-        conn.execute(delete(questions).where(exists(select(import_items.c.target_id).where(
-            made("question"), import_items.c.target_id == questions.c.thread_id,
-            import_items.c.target_key == questions.c.question_id))))
-        conn.execute(delete(thread_aliases).where(exists(select(import_items.c.target_id).where(
-            made("alias"), import_items.c.target_id == thread_aliases.c.thread_id,
-            import_items.c.target_key == thread_aliases.c.key))))
-        # Replies first would not matter (parent_id cascades), but it keeps SQLite's
-        # cascade work small: drop the parent links of this run's comments before deleting.
-        run_comments = select(import_items.c.target_id).where(made("comment"))
-        conn.execute(update(comments).where(comments.c.id.in_(run_comments))
-                     .values(parent_id=None))
-        conn.execute(delete(comments).where(comments.c.id.in_(run_comments)))
-        conn.execute(delete(threads).where(
-            threads.c.id.in_(select(import_items.c.target_id).where(made("thread")))))
-        run = conn.execute(select(import_runs).where(import_runs.c.id == run_id)).first()
-        made_sites = [r.target_key for r in conn.execute(
-            select(import_items.c.target_key).where(made("site")))]
-        if run is not None and run.site_created:
-            made_sites.append(run.site_id)
-        conn.execute(delete(import_items).where(import_items.c.run_id == run_id))
-        conn.execute(delete(import_runs).where(import_runs.c.id == run_id))
-        if made_sites:
-            conn.execute(delete(sites).where(sites.c.id.in_(made_sites)))
-
-
 _KEY_FIELDS: dict[type[Any], tuple[str, ...]] = {
     ThreadRecord: ("id",),
     AliasRecord: ("site_id", "key"),
@@ -926,70 +876,6 @@ def _record_target_key(record: Any) -> str | None:
 
 def _replace_site(record: Any, site_id: str) -> Any:
     return replace(record, site_id=site_id)
-
-
-def _allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
-    """``count`` fresh ids for ``table``: from its sequence on PostgreSQL; on SQLite, past
-    the largest (safe: this transaction holds SQLite's only write lock)."""
-    if conn.dialect.name == "postgresql":
-        sequence = func.pg_get_serial_sequence(table.name, "id")
-        return [int(v) for v in conn.scalars(
-            select(func.nextval(sequence)).select_from(func.generate_series(1, count))
-        )]
-    top = int(conn.scalar(select(func.max(table.c.id))) or 0)
-    return list(range(top + 1, top + 1 + count))
-
-
-def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """``conn.execute(insert(table), rows)`` for rows that all have the same keys, handed
-    to the driver's executemany with the statement SQLAlchemy compiles and each column
-    type's own bind processor: the same values SQLAlchemy would send, without its
-    per-row parameter bookkeeping (a fifth of an import's CPU time)."""
-    if not rows:
-        return
-    prepared = _prepared_insert(conn.dialect, table, tuple(rows[0]))
-    if prepared is None:  # a column default to fill in: let SQLAlchemy do it
-        conn.execute(insert(table), rows)
-        return
-    sql, processors, order = prepared
-    for row in rows:
-        for name, proc in processors:
-            row[name] = proc(row[name])
-    if order is None:
-        conn.exec_driver_sql(sql, rows)
-    elif len(order) == 1:
-        conn.exec_driver_sql(sql, [(row[order[0]],) for row in rows])
-    else:
-        pick = itemgetter(*order)
-        conn.exec_driver_sql(sql, [pick(row) for row in rows])
-
-
-@lru_cache(maxsize=64)
-def _prepared_insert(
-    dialect: Dialect, table: Table, names: tuple[str, ...]
-) -> tuple[str, list[tuple[str, Callable[[Any], Any]]], tuple[str, ...] | None] | None:
-    """(SQL, bind processors, parameter order for positional drivers), or None when the
-    statement needs more than ``names``."""
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(names))
-    if set(compiled.params) != set(names):
-        return None
-    processors: list[tuple[str, Callable[[Any], Any]]] = []
-    for name in names:
-        proc = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if proc is not None:
-            processors.append((name, proc))
-    order = tuple(compiled.positiontup or ()) if compiled.positional else None
-    return compiled.string, processors, order
-
-
-def _advance_sequences(conn: Connection) -> None:
-    """PostgreSQL's id sequences must move past ids written explicitly."""
-    if conn.dialect.name != "postgresql":
-        return
-    for table in (threads, comments, notify_addresses, notify_subscriptions):
-        top = conn.scalar(select(func.max(table.c.id)))
-        if top is not None:
-            conn.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), top)))
 
 
 def subscriptions_supported() -> bool:

@@ -1,0 +1,78 @@
+"""Bulk writes for imports: rows handed to the driver's executemany with the statement
+SQLAlchemy compiles, ids allocated ahead, and PostgreSQL's sequences moved past them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Connection, Dialect, Table, func, insert, select
+
+from rostra.store.notify_tables import notify_addresses, notify_subscriptions
+from rostra.store.tables import comments, threads
+
+
+def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
+    """``count`` fresh ids for ``table``: from its sequence on PostgreSQL; on SQLite, past
+    the largest (safe: this transaction holds SQLite's only write lock)."""
+    if conn.dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        return [int(v) for v in conn.scalars(
+            select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+        )]
+    top = int(conn.scalar(select(func.max(table.c.id))) or 0)
+    return list(range(top + 1, top + 1 + count))
+
+
+def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``conn.execute(insert(table), rows)`` for rows that all have the same keys, handed
+    to the driver's executemany with the statement SQLAlchemy compiles and each column
+    type's own bind processor: the same values SQLAlchemy would send, without its
+    per-row parameter bookkeeping (a fifth of an import's CPU time)."""
+    if not rows:
+        return
+    prepared = prepared_insert(conn.dialect, table, tuple(rows[0]))
+    if prepared is None:  # a column default to fill in: let SQLAlchemy do it
+        conn.execute(insert(table), rows)
+        return
+    sql, processors, order = prepared
+    for row in rows:
+        for name, proc in processors:
+            row[name] = proc(row[name])
+    if order is None:
+        conn.exec_driver_sql(sql, rows)
+    elif len(order) == 1:
+        conn.exec_driver_sql(sql, [(row[order[0]],) for row in rows])
+    else:
+        pick = itemgetter(*order)
+        conn.exec_driver_sql(sql, [pick(row) for row in rows])
+
+
+@lru_cache(maxsize=64)
+def prepared_insert(
+    dialect: Dialect, table: Table, names: tuple[str, ...]
+) -> tuple[str, list[tuple[str, Callable[[Any], Any]]], tuple[str, ...] | None] | None:
+    """(SQL, bind processors, parameter order for positional drivers), or None when the
+    statement needs more than ``names``."""
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(names))
+    if set(compiled.params) != set(names):
+        return None
+    processors: list[tuple[str, Callable[[Any], Any]]] = []
+    for name in names:
+        proc = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if proc is not None:
+            processors.append((name, proc))
+    order = tuple(compiled.positiontup or ()) if compiled.positional else None
+    return compiled.string, processors, order
+
+
+def advance_sequences(conn: Connection) -> None:
+    """PostgreSQL's id sequences must move past ids written explicitly."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in (threads, comments, notify_addresses, notify_subscriptions):
+        top = conn.scalar(select(func.max(table.c.id)))
+        if top is not None:
+            conn.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), top)))
