@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.admin.conftest import Newsroom, parse
+from tests.api.test_sso import signed
 
 
 def _items(room: Newsroom, **params: Any) -> dict[int, Any]:
@@ -53,6 +54,23 @@ def test_it_filters_and_searches_the_queue(newsroom: Newsroom) -> None:
     bad = room.moderator.get("/admin/queue", since="yesterday")
     assert bad.status_code == 200
     assert "since: a date" in parse(bad).xpath('string(//p[@role="alert"])')
+
+
+def test_it_marks_authors_signed_in_by_their_site(newsroom: Newsroom) -> None:
+    room = newsroom
+    secret = room.server.services.accounts.make_secret(room.site_a)
+    reader = room.reader("Mira")
+    posted = reader.http.post("/api/comments", headers={
+        **reader.headers(), "X-Rostra-SSO": signed(secret, id="m-9", name="Mira Member"),
+    }, json={"site": room.site_a, "thread": "/story/1", "text": "A held comment from a member"})
+    assert posted.status_code == 201, posted.text
+    member = int(posted.json()["comment"]["id"])
+    anonymous = room.held("A held comment from nobody in particular", name="Nobody")
+    items = _items(room)
+    badge = items[member].xpath('.//*[@data-account]')
+    assert len(badge) == 1 and badge[0].text_content() == "signed in"
+    assert "Mira Member" in items[member].text_content()
+    assert items[anonymous].xpath('.//*[@data-account]') == []
 
 
 def test_it_shows_each_comment_in_context_with_its_authors_history(
