@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from rostra.cli import main
 from rostra.config import Settings
-from rostra.services.accounts import sign_payload
 from rostra.services.comments import NewComment, RequestContext
 from rostra.services.container import Services
 from rostra.services.reading import PageRequest
@@ -20,6 +19,7 @@ from rostra.store import migrate
 from rostra.store.db import Database
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.tables import comments
+from tests.api.test_sso import signed
 
 
 def _seed(url: str) -> tuple[Services, int, int, int, int]:
@@ -43,10 +43,10 @@ def _seed(url: str) -> tuple[Services, int, int, int, int]:
     expires = int(time.time()) + 600
     signed_in = services.comments.post(NewComment(
         thread="/c/", site="gazette", text="Posted as a member"), RequestContext(
-        sso=sign_payload(secret, {"id": "m1", "name": "Ana M.", "email": "ana@old.example",
-                                  "exp": expires}))).comment["id"]
-    services.accounts.identify("gazette", sign_payload(
-        secret, {"id": "m1", "name": "Ana M.", "email": "ana@example.org", "exp": expires}))
+        sso=signed(secret, id="m1", name="Ana M.", email="ana@old.example",
+                   exp=expires))).comment["id"]
+    services.accounts.identify("gazette", signed(
+        secret, id="m1", name="Ana M.", email="ana@example.org", exp=expires))
     now = datetime.now(UTC)
     with db.write() as conn:
         address = conn.execute(notify_addresses.insert().values(

@@ -10,6 +10,7 @@ page's origin only (one of the site's origins), then closes.
 from __future__ import annotations
 
 import hmac
+import html
 import secrets
 from typing import Any
 
@@ -118,7 +119,7 @@ def _page(origin: str | None, message: dict[str, Any], text: str) -> HTMLRespons
     data = orjson.dumps({"origin": origin, "message": message}).decode().replace("<", "\\u003c")
     body = (
         "<!doctype html><html><head><meta charset='utf-8'><title>Rostra sign-in</title></head>"
-        f"<body><p>{_escape(text)}</p><script nonce='{nonce}'>"
+        f"<body><p>{html.escape(text)}</p><script nonce='{nonce}'>"
         f"const d = {data};"
         "if (d.origin && window.opener) { window.opener.postMessage(d.message, d.origin);"
         " window.close(); }</script></body></html>"
@@ -129,8 +130,3 @@ def _page(origin: str | None, message: dict[str, Any], text: str) -> HTMLRespons
     })
     response.delete_cookie(COOKIE, path="/auth/")
     return response
-
-
-def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))

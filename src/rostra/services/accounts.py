@@ -52,13 +52,6 @@ def _b64decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
-def sign_payload(secret: str, data: dict[str, Any]) -> str:
-    """What the host site's server does (tests and the docs' example use it too)."""
-    body = base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=")
-    mac = hmac.digest(secret.encode(), body, "sha256")
-    return f"{body.decode()}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
-
-
 def _invalid(detail: str) -> Unauthorized:
     return Unauthorized(f"sign-in: {detail}", code="sso_invalid")
 
