@@ -119,10 +119,15 @@ def _start_live_server(database_url: str, backend: str, **overrides: Any) -> tup
     # rate limits and the classifier on explicitly (pass rate_limits=True, classifier=...).
     overrides.setdefault("rate_limits", False)
     overrides.setdefault("classifier", "off")
+    # Links in emails come from public_url only: the server's own address here.
+    port = free_port()
+    overrides.setdefault("public_url", f"http://127.0.0.1:{port}")
+    # Browser tests open the demo pages; production servers do not serve them.
+    overrides.setdefault("demo_pages", True)
     settings = Settings(database_url=database_url, secret_key="test-secret-" + backend,
                         cache_poll_seconds=0.2, log_level="warning", **overrides)
     app = create_app(settings)
-    server = ThreadedServer(app)
+    server = ThreadedServer(app, port)
     server.start()
     inner = app.app
     return LiveServer(server.url, settings, inner.state.services, app, backend), server

@@ -10,21 +10,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from rostra import __version__
-from rostra.api import problems
+from rostra.api import api_docs, problems
 from rostra.api.cache import ReadCache
 from rostra.api.front import MAX_BODY, Front
 from rostra.api.live import LiveHub
 from rostra.api.live import router as live_router
-from rostra.api.metrics import exposition
+from rostra.api.metrics import check_metrics_access, exposition
 from rostra.api.posting import PostEndpoint, PostingLane
 from rostra.api.routes import author, read, write
 from rostra.api.signin import router as signin_router
-from rostra.config import Settings
+from rostra.config import Settings, check_serving
 from rostra.services.comments import CommentEvent
 from rostra.services.container import Services
 from rostra.services.oidc import OidcClient
@@ -80,6 +79,7 @@ FEATURES = (
 def _install_features(app: FastAPI, services: Services) -> None:
     import importlib
 
+    routers = ("router", "demo_router") if services.settings.demo_pages else ("router",)
     for module_name in FEATURES:
         try:
             module = importlib.import_module(module_name)
@@ -91,14 +91,18 @@ def _install_features(app: FastAPI, services: Services) -> None:
         if install is not None:
             install(app, services)
         else:
-            for name in ("router", "demo_router"):
+            for name in routers:
                 router = getattr(module, name, None)
                 if router is not None:
                     app.include_router(router)
 
 
 def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
-    """The ASGI application: the Front wrapped around the FastAPI app."""
+    """The ASGI application: the Front wrapped around the FastAPI app.
+
+    Raises ConfigError when the settings are unsafe to serve with (see
+    ``rostra.config.serving_problems``)."""
+    check_serving(settings)
     db = Database(settings.database_url)
     if run_migrations:
         migrate.upgrade(db)
@@ -172,9 +176,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     app.include_router(signin_router)
     _install_features(app, services)
 
-    @app.get("/api/docs", include_in_schema=False)
-    def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Rostra API")
+    app.include_router(api_docs.router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")
     def healthz() -> JSONResponse:
@@ -194,8 +196,13 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
                                 status_code=503)
         return JSONResponse({"status": "ok"})
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
-    def metrics_endpoint() -> Response:
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics",
+             response_class=PlainTextResponse,
+             responses={200: {"content": {"text/plain": {}}},
+                        401: problems.PROBLEM_RESPONSE, 403: problems.PROBLEM_RESPONSE})
+    def metrics_endpoint(request: Request) -> Response:
+        # GET /metrics — with metrics_token as a bearer token, else from loopback only
+        check_metrics_access(request, settings.metrics_token)
         body, content_type = exposition()
         return Response(body, media_type=content_type)
 
@@ -213,4 +220,6 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     # they need is still there.
     app.state.on_shutdown.insert(0, lane.close)
     return Front(app, cache, services.sites,
-                 PostEndpoint(lane, settings.trusted_proxies, MAX_BODY))
+                 PostEndpoint(lane, settings.trusted_proxies, MAX_BODY),
+                 hsts_seconds=settings.hsts_seconds if settings.public_url.startswith(
+                     "https://") else 0)

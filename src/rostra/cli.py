@@ -19,8 +19,10 @@ from rostra.config import (
     DEFAULT_CONFIG_FILE,
     ConfigError,
     Settings,
+    check_serving,
     commented_config,
     load_settings,
+    serving_problems,
 )
 
 
@@ -211,6 +213,8 @@ def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="rostra-prom-"))
     _upgrade(settings)
     os.environ["ROSTRA_DATABASE_URL"] = settings.database_url
+    if settings.demo_pages:
+        os.environ["ROSTRA_DEMO_PAGES"] = "true"
     uvicorn.run(
         "rostra.asgi:create",
         factory=True,
@@ -224,6 +228,52 @@ def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
     )
 
 
+def doctor_findings(settings: Settings, config_file: Path | None) -> tuple[list[str], list[str]]:
+    """(errors, warnings) about a configuration: errors stop `rostra serve`, warnings are
+    what a careful operator fixes before going live."""
+    errors = serving_problems(settings)
+    warnings = []
+    if not settings.secret_key:
+        warnings.append("secret_key: empty, so a generated key is kept in the database; set "
+                        "it in rostra.toml (or ROSTRA_SECRET_KEY_FILE) so that a copy of the "
+                        "database alone cannot forge tokens or reverse IP hashes")
+    public = settings.public_url
+    if public.startswith("http://") and not public.startswith(
+            ("http://127.", "http://localhost", "http://[::1]")):
+        warnings.append("public_url: not https; serve Rostra behind TLS (see docs/security.md)")
+    if not settings.metrics_token and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        warnings.append("metrics_token: empty while listening on " + settings.host
+                        + "; /metrics answers only loopback addresses until it is set")
+    paths = [config_file] if config_file is not None and config_file.exists() else []
+    if settings.database_url.startswith("sqlite:///"):
+        db_path = Path(settings.database_url.split("///", 1)[1])
+        paths += [p for p in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"))
+                  if p.exists()]
+    for path in paths:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            warnings.append(f"{path}: mode {mode:o}; it holds secrets or personal data, make it "
+                            f"readable by Rostra's user only (chmod 600 {path})")
+    return errors, warnings
+
+
+@main.command()
+@click.pass_obj
+def doctor(state: CliState) -> None:
+    """Check the configuration for what is unsafe or missing; exit status 1 on errors."""
+    settings = state.settings
+    config_file = Path(state.config_file or os.environ.get("ROSTRA_CONFIG")
+                       or DEFAULT_CONFIG_FILE)
+    errors, warnings = doctor_findings(settings, config_file)
+    for line in errors:
+        click.echo(f"error: {line}")
+    for line in warnings:
+        click.echo(f"warning: {line}")
+    if errors:
+        sys.exit(1)
+    click.echo("no errors" + (f", {len(warnings)} warning(s)" if warnings else ""))
+
+
 @main.command()
 @click.option("--host", help="Address to listen on (default: setting host).")
 @click.option("--port", type=int, help="Port (default: setting port).")
@@ -232,6 +282,10 @@ def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
 def serve(state: CliState, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the API, the widget and the admin UI."""
     settings = state.settings
+    try:
+        check_serving(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     _run_server(settings, host or settings.host, port or settings.port, workers or settings.workers)
 
 
@@ -248,6 +302,7 @@ def demo(state: CliState, host: str, port: int, no_browser: bool, database: str)
 
     url = f"sqlite:///{Path(database).resolve()}"
     state.overrides["database_url"] = url
+    state.overrides["demo_pages"] = True
     state._settings = None
     services = _services(state.settings)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host

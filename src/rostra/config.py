@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "",
         description="URL under which readers reach this server, e.g. https://comments.example.com "
-        "(used in links in emails and feeds). Empty: taken from each request.",
+        "(every link in emails and feeds is built from it, never from a request's Host header). "
+        "Required when smtp_host is set.",
     )
     edit_window_seconds: int = Field(
         900, ge=0, le=7 * 86400,
@@ -132,6 +133,20 @@ class Settings(BaseSettings):
         description="Let webhooks reach private, loopback and link-local addresses (an "
         "intranet receiver, or tests). Off: such addresses are refused.",
     )
+    metrics_token: str = Field(
+        "",
+        description="Bearer token that Prometheus sends to read /metrics. Empty: /metrics "
+        "answers only direct requests from a loopback address (not through a proxy).",
+    )
+    hsts_seconds: int = Field(
+        0, ge=0, le=2 * 365 * 86400,
+        description="With an https public_url, send Strict-Transport-Security with this "
+        "max-age (e.g. 31536000). 0: not sent (let the TLS proxy send it).",
+    )
+    demo_pages: bool = Field(
+        False, description="Serve the demo pages under /demo/ (`rostra demo` turns it on; "
+        "keep it off in production).",
+    )
     oidc_providers: list[OidcProvider] = Field(
         default_factory=list,
         description="OpenID Connect providers readers may sign in with: [[oidc_providers]] "
@@ -146,6 +161,24 @@ class Settings(BaseSettings):
         if value.startswith("postgres:"):
             value = "postgresql:" + value[len("postgres:"):]
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _plain_public_url(cls, value: str) -> str:
+        from rostra.core.thread_keys import ThreadKeyError, normalise_url
+
+        value = value.strip()
+        if not value:
+            return ""
+        message = ("public_url: an http(s) address such as https://comments.example.com "
+                   "(a path is allowed; no query, fragment or user name)")
+        if "?" in value or "#" in value or any(c.isspace() or ord(c) < 32 for c in value):
+            raise ValueError(message)
+        try:
+            normal = normalise_url(value)
+        except ThreadKeyError:
+            raise ValueError(message) from None
+        return normal.rstrip("/")
 
     @field_validator("classifier")
     @classmethod
@@ -179,6 +212,25 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Explicit values (the TOML file, CLI flags) come in as init kwargs; env wins over them.
         return (env_settings, init_settings)
+
+
+def serving_problems(settings: Settings) -> list[str]:
+    """What makes these settings unsafe to serve with; `rostra serve` refuses to start on
+    any of them and `rostra doctor` lists them."""
+    problems = []
+    if settings.smtp_host and not settings.public_url:
+        problems.append(
+            "public_url: required when smtp_host is set: links in emails are built only from "
+            "it (never from a request's Host header), e.g. public_url = "
+            "\"https://comments.example.com\"")
+    return problems
+
+
+def check_serving(settings: Settings) -> None:
+    """Raise ConfigError when the settings are unsafe to serve with."""
+    problems = serving_problems(settings)
+    if problems:
+        raise ConfigError("refusing to start:\n  " + "\n  ".join(problems))
 
 
 def _read_secret_files(environ: dict[str, str]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Text, cast, func, or_, select
 
 from rostra.core.errors import InvalidInput
+from rostra.core.ids import parse_id
 from rostra.moderation.identity import email_key
 from rostra.store.db import Database
 from rostra.store.moderation_tables import bans, flags
@@ -109,8 +110,9 @@ def _where(f: QueueFilter) -> list[Any]:
     elif f.state is not QueueState.ALL:
         where.append(c.state == f.state.value)
     if f.thread:
-        if f.thread.isdigit():
-            where.append(c.thread_id == int(f.thread))
+        thread_id = parse_id(f.thread)
+        if thread_id is not None:
+            where.append(c.thread_id == thread_id)
         else:
             where.append(or_(threads.c.key.like(_like(f.thread), escape="!"),
                              threads.c.title.ilike(_like(f.thread), escape="!")))

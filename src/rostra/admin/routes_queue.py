@@ -16,8 +16,10 @@ from rostra.admin.auth import actor_of, check_csrf
 from rostra.admin.context import admin, require, visible_sites, who
 from rostra.admin.queue import PAGE_SIZE, QueueFilter, QueueState, reason_codes
 from rostra.admin.web import json_ok, one, pages, read_form, redirect, render, safe_next
+from rostra.api.schemas import IdPath
 from rostra.api.staff_auth import Staff
 from rostra.core.errors import Forbidden, InvalidInput, NotFound
+from rostra.core.ids import MAX_ID
 from rostra.services.moderation import BanKind
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -91,6 +93,8 @@ def _ids(request: Request, form: dict[str, list[str]]) -> list[int]:
         ids = list(dict.fromkeys(int(v) for v in raw if v.strip()))
     except ValueError:
         raise InvalidInput("id: comment ids are numbers") from None
+    if any(not 1 <= i <= MAX_ID for i in ids):
+        raise InvalidInput("id: comment ids are numbers from 1 to 2^63-1")
     if not ids:
         raise InvalidInput("select at least one comment")
     if len(ids) > 200:
@@ -171,7 +175,7 @@ async def undo(request: Request) -> Response:
 
 @router.get("/comments/{comment_id}")
 @pages
-async def comment_page(request: Request, comment_id: int) -> Response:
+async def comment_page(request: Request, comment_id: IdPath) -> Response:
     # GET /admin/comments/{id} — one comment: context, history, revisions, edit and ban forms
     staff = await who(request)
     reader = admin(request).reader
@@ -185,7 +189,7 @@ async def comment_page(request: Request, comment_id: int) -> Response:
 
 @router.post("/comments/{comment_id}/edit")
 @pages
-async def edit_comment(request: Request, comment_id: int) -> Response:
+async def edit_comment(request: Request, comment_id: IdPath) -> Response:
     # POST /admin/comments/{id}/edit (form: csrf, text, reason) — the old text is kept
     staff = await who(request)
     form = await read_form(request)
@@ -202,7 +206,7 @@ async def edit_comment(request: Request, comment_id: int) -> Response:
 
 @router.post("/comments/{comment_id}/ban")
 @pages
-async def ban_author(request: Request, comment_id: int) -> Response:
+async def ban_author(request: Request, comment_id: IdPath) -> Response:
     # POST /admin/comments/{id}/ban (form: csrf, kind, duration, reason, shadow, wide)
     staff = await who(request)
     form = await read_form(request)

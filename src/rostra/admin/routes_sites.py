@@ -76,9 +76,12 @@ async def settings_form(request: Request, site_id: str) -> Response:
     staff = await who(request)
     require(staff, site_id, Role.OWNER)
     site = admin(request).services.sites.get(site_id)
+    notify = getattr(request.app.state, "notify", None)
+    failures = (await run_in_threadpool(notify.staff_failures, site_id)
+                if notify is not None else [])
     return render(request, "site_settings.html", site=site, thresholds=THRESHOLDS,
                   values=form_values(site.name, site.origins, site.settings), error=None,
-                  done=request.query_params.get("done"))
+                  done=request.query_params.get("done"), alert_failures=failures)
 
 
 @router.post("/sites/{site_id}/settings")

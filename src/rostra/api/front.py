@@ -33,6 +33,11 @@ CACHED_PATHS = frozenset({"/api/comments", "/api/counts"})
 POSTING_PATH = "/api/comments"
 PUBLIC_PREFIXES = ("/widget/", "/embed.js")
 MAX_BODY = 256 * 1024
+BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Sent with every response that does not set them itself.
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+)
 ALLOW_METHODS = b"GET, POST, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = (b"Content-Type, X-Rostra-Voter, X-Rostra-Edit-Token, X-Rostra-Pow, X-Rostra-SSO, "
                  b"X-Rostra-Session, If-None-Match, X-Request-ID")
@@ -50,9 +55,14 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
 class Front:
     def __init__(
         self, app: ASGIApp, cache: ReadCache, sites: SiteService,
-        posting: PostEndpoint | None = None,
+        posting: PostEndpoint | None = None, *, hsts_seconds: int = 0,
     ) -> None:
         self.app = app
+        # HSTS only when public_url is https (the caller decides): a plain-http test or
+        # intranet server must not pin browsers to https.
+        hsts = ((b"strict-transport-security",
+                 f"max-age={hsts_seconds}; includeSubDomains".encode()),) if hsts_seconds else ()
+        self._security_headers = (*SECURITY_HEADERS, *hsts)
         self.cache = cache
         self.sites = sites
         self.posting = posting
@@ -96,6 +106,7 @@ class Front:
                 if headers.get(b"if-none-match") == entry.etag.encode():
                     await send({"type": "http.response.start", "status": 304, "headers": [
                         (b"etag", entry.etag.encode()), (b"x-request-id", rid.encode()), *extra,
+                        *self._security_headers,
                     ]})
                     await send({"type": "http.response.body", "body": b""})
                     status = 304
@@ -107,6 +118,7 @@ class Front:
                         (b"cache-control", b"no-cache"),
                         (b"x-request-id", rid.encode()),
                         *extra,
+                        *self._security_headers,
                     ]})
                     await send({"type": "http.response.body", "body": entry.body})
                     status = 200
@@ -128,7 +140,7 @@ class Front:
         finally:
             request_id.reset(token)
         elapsed = time.perf_counter() - started
-        route = metrics.route_label(path, status)
+        route = metrics.route_label(path, status, scope)
         metrics.REQUESTS.labels(method, route, str(status)).inc()
         metrics.LATENCY.labels(method, route).observe(elapsed)
         level = logging.INFO if method not in ("GET", "HEAD") or status >= 400 else logging.DEBUG
@@ -144,11 +156,12 @@ class Front:
     ) -> int:
         assert self.posting is not None
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+        if length is not None and length.isdigit() and (len(length) > 12 or int(length) > MAX_BODY):
             await self._too_large(send, origin, rid)
             return 413
         return await self.posting(scope, receive, send, headers,
-                                  [*self._cors(origin), (b"x-request-id", rid.encode())])
+                                  [*self._cors(origin), (b"x-request-id", rid.encode()),
+                                   *self._security_headers])
 
     async def _preflight(self, origin: str, rid: str, send: Send) -> None:
         if origin and self.sites.is_known_origin(origin):
@@ -158,6 +171,7 @@ class Front:
                 (b"access-control-allow-headers", ALLOW_HEADERS),
                 (b"access-control-max-age", b"86400"),
                 (b"x-request-id", rid.encode()),
+                *self._security_headers,
             ]})
             await send({"type": "http.response.body", "body": b""})
             return
@@ -165,7 +179,7 @@ class Front:
                             f"no site allows requests from {origin[:100]!r}")
         await send({"type": "http.response.start", "status": 403, "headers": [
             (b"content-type", CONTENT_TYPE.encode()), (b"vary", b"Origin"),
-            (b"x-request-id", rid.encode()),
+            (b"x-request-id", rid.encode()), *self._security_headers,
         ]})
         await send({"type": "http.response.body", "body": body})
 
@@ -175,46 +189,39 @@ class Front:
     ) -> int:
         status_box = [500]
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+        if length is not None and length.isdigit() and (len(length) > 12 or int(length) > MAX_BODY):
             await self._too_large(send, origin, rid)
             return 413
+        if scope["method"] not in BODYLESS:
+            # Read the whole body here, within the limit, before the app sees it: a
+            # chunked body has no Content-Length to refuse it by, and an error raised
+            # inside the app would reach the client as a 500.
+            body = await _read_limited(receive)
+            if body is None:
+                await self._too_large(send, origin, rid)
+                return 413
+            receive = _replay(body, receive)
         # Widget files are public: any page may load them (module scripts need CORS).
         if scope["path"].startswith(PUBLIC_PREFIXES):
             cors = [(b"access-control-allow-origin", b"*")]
         else:
             cors = self._cors(origin)
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > MAX_BODY:
-                    raise _BodyTooLarge
-            return message
-
-        started_response = False
+        security = self._security_headers
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal started_response
             if message["type"] == "http.response.start":
-                started_response = True
                 status_box[0] = message["status"]
                 headers = list(message.get("headers", []))
-                if any(k.lower() == b"access-control-allow-origin" for k, _ in headers):
+                names = {k.lower() for k, _ in headers}
+                if b"access-control-allow-origin" in names:
                     headers.append((b"x-request-id", rid.encode()))
                 else:
                     headers += [*cors, (b"x-request-id", rid.encode())]
+                headers += [h for h in security if h[0] not in names]
                 message["headers"] = headers
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, send_with_headers)
-        except _BodyTooLarge:
-            if not started_response:
-                await self._too_large(send, origin, rid)
-            return 413
+        await self.app(scope, receive, send_with_headers)
         return status_box[0]
 
     async def _too_large(self, send: Send, origin: str, rid: str) -> None:
@@ -222,10 +229,37 @@ class Front:
                             f"request bodies are limited to {MAX_BODY // 1024} KB")
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", CONTENT_TYPE.encode()), (b"x-request-id", rid.encode()),
-            *self._cors(origin),
+            *self._cors(origin), *self._security_headers,
         ]})
         await send({"type": "http.response.body", "body": body})
 
 
-class _BodyTooLarge(Exception):
-    pass
+async def _read_limited(receive: Receive) -> bytes | None:
+    """The request body, or None when it is larger than MAX_BODY."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client went away; the app sees an empty body
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the app the body already read, then the real channel (an
+    app waiting for http.disconnect still gets it)."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return replay

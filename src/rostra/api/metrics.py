@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
+from collections.abc import MutableMapping
+from typing import Any
 
+from fastapi import Request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -15,6 +19,7 @@ from prometheus_client import (
 )
 
 _DIGITS = re.compile(r"/\d+(?=/|$)")
+_ID_PARAM = re.compile(r"\{(?:[a-z_]+_)?id\}")
 
 REQUESTS = Counter(
     "rostra_http_requests_total", "HTTP requests by route, method and status",
@@ -39,9 +44,14 @@ KNOWN_PREFIXES = ("/api/", "/admin", "/auth/", "/embed.js", "/widget/", "/demo",
                   "/metrics", "/feeds/")
 
 
-def route_label(path: str, status: int) -> str:
-    """A bounded label for a path: ids become {id}, unknown paths one bucket."""
-    if status == 404 and not path.startswith(KNOWN_PREFIXES):
+def route_label(path: str, status: int, scope: MutableMapping[str, Any] | None = None) -> str:
+    """A bounded label for a path: the matched route's template ({id} for ids), one bucket
+    for what matched no route."""
+    route = scope.get("route") if scope is not None else None
+    template = getattr(route, "path", None)
+    if isinstance(template, str):
+        return _ID_PARAM.sub("{id}", template)[:100]
+    if status == 404 or not path.startswith(KNOWN_PREFIXES):
         return "unmatched"
     if path.startswith(("/widget/", "/admin/static/")):
         return path.rsplit("/", 1)[0] + "/{file}"
@@ -55,3 +65,25 @@ def exposition() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+LOOPBACK = ("127.", "::1")
+
+
+def check_metrics_access(request: Request, token: str) -> None:
+    """Let Prometheus in: with ``token``, a matching bearer token; without one, only a
+    direct request from a loopback address (none that came through a proxy)."""
+    from rostra.core.errors import Forbidden, Unauthorized
+
+    if token:
+        given = request.headers.get("authorization", "")
+        expected = f"Bearer {token}"
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode()):
+            raise Unauthorized("send the metrics token: Authorization: Bearer <metrics_token>",
+                               code="metrics_token_required")
+        return
+    peer = request.client.host if request.client else ""
+    proxied = any(h in request.headers for h in ("x-forwarded-for", "forwarded", "x-real-ip"))
+    if not peer.startswith(LOOPBACK) or proxied:
+        raise Forbidden("/metrics answers loopback only; set metrics_token to scrape it from "
+                        "elsewhere", code="metrics_forbidden")

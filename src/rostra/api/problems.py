@@ -17,6 +17,13 @@ PROBLEM_TYPE = "https://rostra.dev/problems/"
 CONTENT_TYPE = "application/problem+json"
 
 
+# An OpenAPI response entry for an error answered as problem+json.
+PROBLEM_RESPONSE: dict[str, Any] = {
+    "description": "Problem details (RFC 9457)",
+    "content": {CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+
 def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) -> bytes:
     body = {"type": PROBLEM_TYPE + code, "title": title, "status": status, "detail": detail,
             "code": code, **extra}

@@ -24,6 +24,7 @@ from rostra.api.schemas import (
     CommentIn,
     CountsIn,
     CountsOut,
+    IdPath,
     PageOut,
     PostedOut,
     PreviewIn,
@@ -92,7 +93,7 @@ def _limit(value: str | None) -> int | None:
         return None
     if value == "all":
         return 0
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and len(value) <= 9):
         raise InvalidInput("limit: a number or 'all'")
     number = int(value)
     if number == 0:
@@ -169,7 +170,7 @@ def post_counts(request: Request, body: CountsIn) -> Response:
 
 
 @read.get("/comments/{comment_id}", response_model=SingleOut, summary="One comment")
-def get_comment(request: Request, comment_id: int) -> Response:
+def get_comment(request: Request, comment_id: IdPath) -> Response:
     # GET /api/comments/{id} — permalinks, and a held comment for its author
     svc = services(request)
     return json_response(svc.comments.get(comment_id, context(request, comment_id)))
@@ -215,7 +216,7 @@ async def post_comment(request: Request, body: CommentIn) -> Response:
 
 
 @write.post("/comments/{comment_id}/vote", response_model=VoteOut, summary="Vote on a comment")
-def vote(request: Request, comment_id: int, body: VoteIn) -> Response:
+def vote(request: Request, comment_id: IdPath, body: VoteIn) -> Response:
     # POST /api/comments/{id}/vote — up, down, or 0 to take the vote back
     svc = services(request)
     result = svc.votes.vote(comment_id, body.value, context(request, comment_id))
@@ -229,7 +230,7 @@ def vote(request: Request, comment_id: int, body: VoteIn) -> Response:
 
 
 @author.patch("/comments/{comment_id}", response_model=SingleOut, summary="Edit own comment")
-def edit_comment(request: Request, comment_id: int, body: CommentEdit) -> Response:
+def edit_comment(request: Request, comment_id: IdPath, body: CommentEdit) -> Response:
     # PATCH /api/comments/{id} — within the edit window, with the edit token
     svc = services(request)
     comment = svc.comments.edit(comment_id, body.text, context(request, comment_id))
@@ -237,7 +238,7 @@ def edit_comment(request: Request, comment_id: int, body: CommentEdit) -> Respon
 
 
 @author.delete("/comments/{comment_id}", summary="Delete own comment")
-def delete_comment(request: Request, comment_id: int) -> Response:
+def delete_comment(request: Request, comment_id: IdPath) -> Response:
     # DELETE /api/comments/{id} — within the edit window; replies keep a tombstone
     svc = services(request)
     comment = svc.comments.delete(comment_id, context(request, comment_id))

@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rostra.core.ids import MAX_ID
+
+# A larger number than MAX_ID names nothing, and is refused as input rather than reaching
+# the database.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="An id (1 to 2^63-1)")]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="An id (1 to 2^63-1)")]
 
 
-class Strict(BaseModel):
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether a JSON value holds a string with an unpaired UTF-16 surrogate (JSON's
+    "\\ud800" escape): such text cannot be stored, encoded or shown."""
+    if isinstance(value, str):
+        return not value.isascii() and any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    if isinstance(value, list):
+        return any(has_lone_surrogate(v) for v in value)
+    if isinstance(value, dict):
+        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
+    return False
+
+
+class Input(BaseModel):
+    """Base of request bodies: no string may hold a lone surrogate."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_lone_surrogates(cls, value: Any) -> Any:
+        if has_lone_surrogate(value):
+            raise ValueError("text with an unpaired surrogate (\\ud800-\\udfff)")
+        return value
+
+
+class Strict(Input):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -17,7 +48,8 @@ class CommentIn(Strict):
                         description="Thread id, path or URL of the page")
     title: str | None = Field(None, max_length=500, description="Page title, for new threads")
     url: str | None = Field(None, max_length=2000, description="Page URL, for new threads")
-    parent_id: int | None = Field(None, ge=1, description="The comment this replies to")
+    parent_id: int | None = Field(None, ge=1, le=MAX_ID,
+                                  description="The comment this replies to")
     name: str | None = Field(None, max_length=400)
     email: str | None = Field(None, max_length=320, description="Never shown to anyone")
     website: str | None = Field(None, max_length=500)

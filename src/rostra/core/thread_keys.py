@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
@@ -20,6 +22,32 @@ MAX_KEY_LENGTH = 1000
 
 class ThreadKeyError(ValueError):
     """The page identifier cannot name a thread."""
+
+
+# One DNS label (IDNA-encoded hosts are plain ASCII); underscores occur in real hosts.
+_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+
+
+def check_host(host: str) -> str:
+    """The host of a URL in canonical form: a DNS name (IDNA-encoded, lower case), an IPv4
+    address, or an IPv6 address without brackets. Raises ThreadKeyError for anything else
+    (spaces, quotes, angle brackets, a bracketed name that is not an address)."""
+    host = host.lower().rstrip(".")
+    if not host or len(host) > 253:
+        raise ThreadKeyError("empty or overlong host")
+    if ":" in host:
+        try:
+            return str(ipaddress.IPv6Address(host.split("%", 1)[0]))
+        except ValueError:
+            raise ThreadKeyError(f"not an IPv6 address: {host[:100]!r}") from None
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ThreadKeyError(f"not a host name: {host[:100]!r}") from None
+    if not all(_LABEL.match(label) for label in host.split(".")):
+        raise ThreadKeyError(f"not a host name: {host[:100]!r}")
+    return host
 
 
 def _is_tracking(name: str) -> bool:
@@ -41,11 +69,18 @@ def normalise_url(url: str) -> str:
     """Canonical absolute URL of a page: lower-case scheme and host, no default port,
     no fragment, no trailing slash, no tracking parameters; other parameters kept in order."""
     raw = url.strip()
-    parts = urlsplit(raw)
+    try:
+        # urlsplit refuses some malformed hosts itself ("http://[x]/": ValueError).
+        parts = urlsplit(raw)
+        hostname = parts.hostname
+    except ValueError as exc:
+        raise ThreadKeyError(f"not an http(s) URL: {raw[:100]!r}") from exc
     scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS or not parts.hostname:
+    if scheme not in DEFAULT_PORTS or not hostname:
         raise ThreadKeyError(f"not an http(s) URL: {raw[:100]!r}")
-    host = parts.hostname.lower().rstrip(".")
+    if parts.username is not None or parts.password is not None:
+        raise ThreadKeyError(f"a URL with a user name or password: {raw[:100]!r}")
+    host = check_host(hostname)
     try:
         port = parts.port
     except ValueError as exc:

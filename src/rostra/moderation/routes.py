@@ -12,8 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rostra.api.routes import PROBLEMS, context, json_response
+from rostra.api.schemas import IdPath, IdQuery, Input
 from rostra.api.staff_auth import Role, current_staff, require_role
 from rostra.core.errors import InvalidInput, TooManyRequests
+from rostra.core.ids import MAX_ID
 from rostra.moderation.checks.pow import AttackMeter
 from rostra.moderation.engine import ModerationEngine
 from rostra.moderation.pow import ProofOfWork
@@ -96,13 +98,13 @@ def get_pow(
 # -- write tier --------------------------------------------------------------
 
 
-class FlagIn(BaseModel):
+class FlagIn(Input):
     reason: FlagReason
     note: str | None = Field(None, max_length=500)
 
 
 @write.post("/comments/{comment_id}/flag", status_code=202, summary="Report a comment")
-def flag_comment(request: Request, comment_id: int, body: FlagIn) -> Response:
+def flag_comment(request: Request, comment_id: IdPath, body: FlagIn) -> Response:
     # POST /api/comments/{id}/flag — N flags from distinct readers hold it for review
     svc, rt = services(request), runtime(request)
     ctx = context(request, comment_id)
@@ -122,16 +124,17 @@ def flag_comment(request: Request, comment_id: int, body: FlagIn) -> Response:
 # -- moderator tier ----------------------------------------------------------
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(Input):
     reason: str | None = Field(None, max_length=2000)
 
 
-class BanIn(BaseModel):
+class BanIn(Input):
     site: str = Field(max_length=64)
     kind: BanKind
     value: str | None = Field(None, max_length=320,
                               description="Account id, email, voter id, IP or CIDR network")
-    comment_id: int | None = Field(None, description="Or: ban the author of this comment")
+    comment_id: int | None = Field(None, ge=1, le=MAX_ID,
+                                   description="Or: ban the author of this comment")
     wide: bool = Field(False, description="Range from a comment: /16 (IPv6 /32), not /24 (/48)")
     duration_seconds: int | None = Field(None, ge=60, le=10 * 365 * 86400,
                                          description="Empty: until lifted")
@@ -151,7 +154,7 @@ async def get_queue(
     site: Annotated[str, Query(max_length=64)],
     kind: QueueKind = QueueKind.HELD,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: int | None = None,
+    before: IdQuery = None,
 ) -> Response:
     # GET /api/moderation/queue?site=&kind=held|flagged|spam|shadow
     _staff_for_site(request, site)
@@ -162,7 +165,7 @@ async def get_queue(
 
 
 @moderator.get("/comments/{comment_id}", summary="A comment with its moderation record")
-def get_comment(request: Request, comment_id: int) -> Response:
+def get_comment(request: Request, comment_id: IdPath) -> Response:
     # GET /api/moderation/comments/{id} — decision, reasons, flags, audit trail
     rt = runtime(request)
     _staff_for_site(request, rt.service.site_of_comment(comment_id))
@@ -170,7 +173,7 @@ def get_comment(request: Request, comment_id: int) -> Response:
 
 
 @moderator.post("/comments/{comment_id}/{action}", summary="Approve, reject, spam or delete")
-def decide(request: Request, comment_id: int, action: StaffAction,
+def decide(request: Request, comment_id: IdPath, action: StaffAction,
            body: DecisionIn | None = None) -> Response:
     # POST /api/moderation/comments/{id}/approve|reject|spam|delete — recorded with why
     rt = runtime(request)
@@ -214,7 +217,7 @@ def get_bans(request: Request, site: Annotated[str, Query(max_length=64)],
 
 
 @moderator.delete("/bans/{ban_id}", summary="Lift a ban")
-def delete_ban(request: Request, ban_id: int,
+def delete_ban(request: Request, ban_id: IdPath,
                reason: Annotated[str | None, Query(max_length=2000)] = None) -> Response:
     # DELETE /api/moderation/bans/{id}?reason= — unban
     rt = runtime(request)
@@ -225,7 +228,7 @@ def delete_ban(request: Request, ban_id: int,
 @moderator.get("/audit", summary="The site's moderation audit log")
 def get_audit(request: Request, site: Annotated[str, Query(max_length=64)],
               limit: Annotated[int, Query(ge=1, le=500)] = 100,
-              before: int | None = None) -> Response:
+              before: IdQuery = None) -> Response:
     # GET /api/moderation/audit?site= — who did what, when and why, newest first
     _staff_for_site(request, site)
     entries: list[dict[str, Any]] = runtime(request).service.audit(site, limit=limit,

@@ -15,12 +15,15 @@ from rostra.core.errors import InvalidInput
 from rostra.notify import outbox
 from rostra.notify.model import Channel, MessageKind
 from rostra.notify.site_settings import NotifySettings, parse_notify_settings
+from rostra.store.notify_tables import notify_outbox
 from rostra.store.tables import comments, sites, threads
 
 log = logging.getLogger("rostra.notify")
 
 HELD = "held"
 FLAGGED = "flagged"
+# How far back the admin shows alerts that could not be delivered.
+FAILURES_SHOWN = timedelta(days=14)
 
 
 def site_notify_settings(conn: Connection, site_id: str) -> NotifySettings:
@@ -71,3 +74,24 @@ def comment_flagged(
     shown in the email. Returns how many alerts were written."""
     parts = [p for p in (reason, f"{flags} flags" if flags else None) if p]
     return _alert(conn, comment_id, FLAGGED, "; ".join(parts)[:300] or None)
+
+
+def failed_alerts(conn: Connection, site_id: str) -> list[dict[str, object]]:
+    """Moderator alerts of the site that could not be delivered lately, newest failure
+    per address first: what the admin shows instead of silencing the address."""
+    since = datetime.now(UTC) - FAILURES_SHOWN
+    rows = conn.execute(
+        select(notify_outbox.c.recipient, notify_outbox.c.last_error,
+               notify_outbox.c.failed_at)
+        .where(notify_outbox.c.site_id == site_id,
+               notify_outbox.c.kind == MessageKind.MODERATOR.value,
+               notify_outbox.c.failed_at > since,
+               ~notify_outbox.c.last_error.startswith("dropped:"))
+        .order_by(notify_outbox.c.failed_at.desc()).limit(200)
+    ).all()
+    seen: dict[str, dict[str, object]] = {}
+    for row in rows:
+        if row.recipient not in seen:
+            seen[row.recipient] = {"recipient": row.recipient, "error": row.last_error or "",
+                                   "failed_at": row.failed_at}
+    return list(seen.values())

@@ -19,9 +19,14 @@ def worker_command(state: Any, once: bool, poll: float) -> None:
     or keep both: several workers share the outbox safely)."""
     from rostra import logs
     from rostra.cli import _services
+    from rostra.config import ConfigError, check_serving
     from rostra.notify.install import build_runtime
 
     settings = state.settings
+    try:
+        check_serving(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     logs.configure(settings.log_level, settings.log_format)
     services = _services(settings)
     rt = build_runtime(services, poll_seconds=poll)

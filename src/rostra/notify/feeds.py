@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import datetime
@@ -37,14 +38,24 @@ def recent_comments(
     return list(conn.execute(query).all())
 
 
+# Characters XML 1.0 forbids (C0 controls but tab, newline and return; surrogates;
+# U+FFFE and U+FFFF): one of them in any comment would make the whole feed unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: str) -> str:
+    """``value`` with every character XML 1.0 cannot carry replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", value)
+
+
 def _text(parent: ET.Element, tag: str, value: str, **attrs: str) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
-    element.text = value
+    element.text = xml_safe(value)
     return element
 
 
 def _link(parent: ET.Element, href: str, rel: str, type_: str | None = None) -> None:
-    attrs = {"href": href, "rel": rel}
+    attrs = {"href": xml_safe(href), "rel": rel}
     if type_:
         attrs["type"] = type_
     ET.SubElement(parent, f"{{{ATOM}}}link", attrs)

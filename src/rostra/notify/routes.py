@@ -13,14 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from rostra.api.schemas import IdPath, Strict
 from rostra.api.staff_auth import Role, Staff, current_staff, require_role
 from rostra.core.errors import NotFound
+from rostra.core.ids import MAX_ID, parse_id
 from rostra.core.thread_keys import ThreadKeyError, thread_key
 from rostra.notify import feeds
 from rostra.notify.registry import NewWebhook
 from rostra.notify.runtime import NotifyRuntime
 from rostra.notify.templates import catalog, choose_language, render_page
-from rostra.notify.worker import base_url
 from rostra.services.subscriptions import SubscribeRequest
 from rostra.store import queries
 
@@ -29,8 +30,14 @@ pages = APIRouter(prefix="/notify", include_in_schema=False)
 feed_routes = APIRouter(prefix="/feeds", tags=["feeds"])
 staff = APIRouter(prefix="/api/admin", tags=["webhooks"])
 
-PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-                "X-Robots-Tag": "noindex"}
+# The pages behind email links hold buttons that change a reader's subscriptions: no
+# other site may frame them (clickjacking), and they run no script at all.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+}
 
 
 def runtime(request: Request) -> NotifyRuntime:
@@ -43,13 +50,16 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 def _base(request: Request) -> str:
-    return base_url(runtime(request).settings, str(request.base_url))
+    """Links in feeds: public_url, else where this reader reached us (a feed is read by
+    whoever asked for it; emails never use a request's host, see notify.worker)."""
+    settings = runtime(request).settings
+    return settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
 
 
 # -- write tier --------------------------------------------------------------
 
 
-class SubscriptionIn(BaseModel):
+class SubscriptionIn(Strict):
     model_config = ConfigDict(extra="forbid")
 
     site: str | None = Field(None, max_length=64, description="Site id; default: by Origin")
@@ -62,7 +72,7 @@ class SubscriptionIn(BaseModel):
     language: str | None = Field(None, max_length=35,
                                  description="Language of the emails (default: Accept-Language)")
     comment_id: int | None = Field(
-        None, ge=1, description="replies: also follow this comment of mine (send its edit "
+        None, ge=1, le=MAX_ID, description="replies: also follow this comment of mine (send its edit "
         "token as X-Rostra-Edit-Token)",
     )
 
@@ -84,7 +94,6 @@ async def subscribe(request: Request, body: SubscriptionIn) -> Response:
         origin=request.headers.get("origin"),
         edit_token=request.headers.get("x-rostra-edit-token"),
         accept_language=request.headers.get("accept-language"),
-        base_url=_base(request),
     )
     rt.wake()
     return _json({"status": "accepted"}, 202)
@@ -166,7 +175,8 @@ async def manage(request: Request) -> HTMLResponse:
     message = None
     if address is not None:
         end = form.get("end", "")
-        ids = None if end == "all" else [int(end)] if end.isdigit() else []
+        one = parse_id(end)
+        ids = None if end == "all" else [one] if one is not None else []
         if ids != []:
             await run_in_threadpool(rt.subscriptions.end, address.id, ids)
             message = catalog(address.language)["page_ended"]
@@ -257,7 +267,7 @@ def _all_events() -> list[EventName]:
     return ["comment.created", "comment.approved", "comment.deleted"]
 
 
-class WebhookIn(BaseModel):
+class WebhookIn(Strict):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(..., max_length=2000, description="http(s) URL that receives the POSTs")
@@ -287,7 +297,7 @@ def add_webhook(request: Request, site_id: str, body: WebhookIn, who: StaffDep) 
 
 @staff.delete("/sites/{site_id}/webhooks/{webhook_id}", status_code=204,
               summary="Remove a webhook")
-def remove_webhook(request: Request, site_id: str, webhook_id: int, who: StaffDep) -> Response:
+def remove_webhook(request: Request, site_id: str, webhook_id: IdPath, who: StaffDep) -> Response:
     # DELETE /api/admin/sites/{site}/webhooks/{id}
     require_role(who, site_id, Role.OWNER)
     runtime(request).webhooks.remove(site_id, webhook_id)

@@ -19,6 +19,13 @@ class NotifyRuntime:
     webhooks: WebhookRegistry
     worker: Worker
 
+    def staff_failures(self, site_id: str) -> list[dict[str, object]]:
+        """Moderator alerts of ``site_id`` that could not be delivered lately."""
+        from rostra.notify.alerts import failed_alerts
+
+        with self.worker.db.read() as conn:
+            return failed_alerts(conn, site_id)
+
     def wake(self) -> None:
         """Tell the in-process worker (if it runs) that the outbox has news."""
         self.worker.wake()

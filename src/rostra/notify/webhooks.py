@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from rostra.core.thread_keys import ThreadKeyError, check_host
 from rostra.notify.model import TransportError
 
 SIGNATURE_HEADER = "X-Rostra-Signature"
@@ -49,6 +50,10 @@ def check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http:// or https:// URL")
+    try:
+        check_host(parts.hostname)
+    except ThreadKeyError:
+        raise ValueError("the host is not a host name or IP address") from None
     if parts.username or parts.password:
         raise ValueError("must not contain a user name or password")
     if len(url) > 2000:

@@ -17,6 +17,7 @@ import socket
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from sqlalchemy import Row, select
 
@@ -50,12 +51,26 @@ class Dropped(Exception):
     """Nothing to send for this batch any more (address gone or bounced, comments gone)."""
 
 
-def base_url(settings: Settings, fallback: str | None) -> str:
-    """Links point at ``public_url``, else where the reader reached us, else host:port."""
-    for candidate in (settings.public_url, fallback):
-        if candidate:
-            return candidate.rstrip("/")
-    return f"http://{settings.host}:{settings.port}"
+# Caps of one moderator alert email: comments listed, their text, and the whole body.
+ALERT_ITEMS = 50
+ALERT_TEXT = 1000
+ALERT_BYTES = 150_000
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+class NoPublicUrl(Exception):
+    """Email links need ``public_url``; none is set."""
+
+
+def base_url(settings: Settings) -> str:
+    """Where links in emails point: ``public_url`` and nothing else. A request's Host
+    header (or a URL stored from one) can be forged, so it never makes a link."""
+    if not settings.public_url:
+        raise NoPublicUrl("public_url is not set: emails with links cannot be sent")
+    return settings.public_url.rstrip("/")
 
 
 class Worker:
@@ -179,7 +194,10 @@ class Worker:
             if first.kind == MessageKind.WEBHOOK.value:
                 await self._send_webhook(first)
             else:
-                message, recipient = await asyncio.to_thread(self._compose, rows)
+                try:
+                    message, recipient = await asyncio.to_thread(self._compose, rows)
+                except ValueError as exc:  # a header the email library refuses: for good
+                    raise Dropped(f"cannot build the message: {exc}") from None
                 await self.mail.send(message, recipient)
         except asyncio.CancelledError:
             # Stopping: give the rows back so the next worker sends them at once.
@@ -191,6 +209,8 @@ class Worker:
                 conn, ids, self.worker_id, datetime.now(UTC), reason))
         except TransportError as exc:
             await self._failed(rows, exc)
+        except NoPublicUrl as exc:  # a configuration fault: keep the rows for after the fix
+            await self._failed(rows, TransportError(str(exc)))
         except Exception as exc:  # our own bug: retry later rather than lose the rows
             log.exception("delivering %s failed", first.batch_key)
             await self._failed(rows, TransportError(f"{type(exc).__name__}: {exc}"))
@@ -208,10 +228,20 @@ class Worker:
         if exc.permanent or attempts >= self.max_attempts:
             log.warning("giving up on %s after %d attempt(s): %s", first.batch_key, attempts, exc)
 
+            staff = first.kind == MessageKind.MODERATOR.value
+
             def give_up(conn: Any) -> None:
                 outbox.mark_failed(conn, ids, self.worker_id, now, str(exc))
-                if exc.permanent and first.channel == "email" and self.settings.smtp_host:
+                # A reader's address that bounces gets nothing more. A staff address is
+                # never silenced that way (one oversized or refused alert would stop every
+                # later one): the failure is shown in the admin instead.
+                if (exc.permanent and first.channel == "email" and self.settings.smtp_host
+                        and not staff):
                     mark_bounced(conn, first.recipient.lower(), str(exc), now)
+
+            if staff:
+                log.error("moderator alert to %s for site %s failed: %s", first.recipient,
+                          first.site_id, exc)
 
             await self._record(give_up)
             return
@@ -258,7 +288,8 @@ class Worker:
                     select(notify_addresses)
                     .where(notify_addresses.c.email == first.recipient.lower())
                 ).first()
-            if address is not None and address.bounced_at is not None:
+            if (address is not None and address.bounced_at is not None
+                    and first.kind != MessageKind.MODERATOR.value):
                 raise Dropped("the address bounced")
             if first.kind == MessageKind.CONFIRM.value:
                 return self._confirmation(conn, first, address), first.recipient
@@ -277,7 +308,7 @@ class Worker:
             raise Dropped("the address is gone")
         if address.confirmed_at is not None:
             raise Dropped("confirmed already")
-        base = base_url(self.settings, row.payload.get("base_url"))
+        base = base_url(self.settings)
         confirm = f"{base}/notify/confirm?token={self.tokens.confirm_token(address.id, address.email)}"
         manage_token = self.tokens.address_token(address.id, address.email)
         rendered = render_email(
@@ -306,7 +337,7 @@ class Worker:
         ).all()
         if not found:
             raise Dropped("no approved comments left")
-        base = base_url(self.settings, first.payload.get("base_url"))
+        base = base_url(self.settings)
         sub_ids = tuple(sorted({row.subscription_id for row in rows if row.subscription_id}))
         language = self._subscription_language(conn, sub_ids) or address.language
         anonymous = catalog(language)["anonymous"]
@@ -354,9 +385,11 @@ class Worker:
                 .where(comments.c.id.in_([row.comment_id for row in rows]))
             ).all()
         }
-        base = base_url(self.settings, None)
-        items = []
+        base = base_url(self.settings)
+        items: list[dict[str, Any]] = []
         seen: set[tuple[int, str]] = set()
+        size = 0
+        more = 0
         for row in rows:
             comment = found.get(row.comment_id)
             reason = row.payload.get("reason", "held")
@@ -367,10 +400,18 @@ class Worker:
             ):
                 continue  # decided already
             seen.add((comment.id, reason))
+            # A flood of held comments must not make an email that no server takes: past
+            # the caps, comments are only counted, and the email links to the queue.
+            if len(items) >= ALERT_ITEMS or size >= ALERT_BYTES:
+                more += 1
+                continue
+            text = _shorten(comment.text or "", ALERT_TEXT)
+            html = comment.html if len(comment.html or "") <= ALERT_TEXT * 2 else None
+            size += len(text) + len(html or text) + 500
             items.append({
                 "reason": reason, "detail": row.payload.get("detail"),
-                "author": comment.author_name or "—", "text": comment.text,
-                "html": comment.html, "thread_title": comment.title or comment.key,
+                "author": comment.author_name or "—", "text": text, "html": html,
+                "thread_title": comment.title or comment.key,
                 "url": f"{base}/admin/?site={first.site_id}&comment={comment.id}",
             })
         if not items:
@@ -378,6 +419,8 @@ class Worker:
         t = catalog("en")
         for item in items:
             item["reason"] = t.get(f"reason_{item['reason']}", item["reason"])
-        rendered = render_email("moderator", "en", items=items,
-                                site_name=self._site_name(conn, first.site_id))
+        rendered = render_email(
+            "moderator", "en", items=items, total=len(items) + more, more=more,
+            queue_url=f"{base}/admin/queue?site={quote(first.site_id or '')}",
+            site_name=self._site_name(conn, first.site_id))
         return build_message(rendered, sender=self.settings.mail_from, to=first.recipient)

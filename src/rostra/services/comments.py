@@ -375,6 +375,10 @@ class CommentService:
                 raise InvalidInput("url: not on one of this site's origins")
         elif new.thread.lower().startswith(("http://", "https://")):
             url = normalise_url(new.thread)
+            # The thread's URL goes out in emails, feeds and webhooks: only the site's own
+            # pages may set it.
+            if site.origins and origin_of(url) not in site.origins:
+                raise InvalidInput("thread: not a page on one of this site's origins")
         anchor = self._parse_anchor(new.anchor)
 
         voter_id = self.tokens.voter_id(ctx.voter_token)

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import InvalidInput, NotFound
+from rostra.core.ids import parse_id
 from rostra.core.models import CommentState
 from rostra.moderation.checks.bans import BanHit
 from rostra.moderation.checks.reputation import History
@@ -269,9 +270,10 @@ class ModerationService:
             raise InvalidInput("value or comment_id: say whom to ban")
         value = request.value.strip()
         if kind is BanKind.ACCOUNT:
-            if not value.isdigit():
+            account_id = parse_id(value)
+            if account_id is None:
                 raise InvalidInput("value: an account id")
-            return f"a:{int(value)}", f"account {value}"
+            return f"a:{account_id}", f"account {value}"
         if kind is BanKind.EMAIL:
             if "@" not in value:
                 raise InvalidInput("value: an email address")

@@ -15,7 +15,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
@@ -207,14 +207,16 @@ class StaffService:
         keys = [f"n:{name.casefold()}"]
         if ip:
             keys.append(f"i:{hash_ip(ip, self.ip_salt)}")
-        self._check_rate(keys)
+        # The attempt takes its slot before the password is checked, and keeps it when the
+        # check fails: simultaneous guesses cannot all pass a count taken before any of
+        # them was recorded.
+        slots = self._reserve(keys)
         with self.db.read() as conn:
             row = conn.execute(select(staff_users).where(staff_users.c.name == name)).first()
         ok = self._verify(row.password_hash if row is not None else _DUMMY_HASH, password or "")
         if ok and row is not None and row.totp_secret:
             ok = self._totp_ok(row.totp_secret, totp_code)
         if not ok or row is None or row.disabled:
-            self._fail(keys)
             raise Unauthorized("wrong name, password or code", code="login_failed")
         token = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
@@ -226,8 +228,11 @@ class StaffService:
             conn.execute(insert(staff_sessions).values(
                 token_hash=_token_hash(token), user_id=row.id, created_at=now,
                 expires_at=expires, last_action=None))
+            # Success clears the name's failures and gives this attempt's slots back.
             conn.execute(delete(staff_login_failures)
                          .where(staff_login_failures.c.key == keys[0]))
+            conn.execute(delete(staff_login_failures)
+                         .where(staff_login_failures.c.id.in_(slots)))
         return SignedIn(token, self.get(row.id), expires)
 
     def needs_totp(self, name: str) -> bool:
@@ -248,9 +253,19 @@ class StaffService:
         code = (code or "").replace(" ", "")
         return bool(code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1))
 
-    def _check_rate(self, keys: list[str]) -> None:
-        since = datetime.now(UTC) - LOGIN_WINDOW
-        with self.db.read() as conn:
+    def _reserve(self, keys: list[str]) -> list[int]:
+        """Count each key's recent attempts and, when every key is under its limit, record
+        this one, in one transaction; returns the ids of the rows it wrote. Raises
+        TooManyRequests (recording nothing) when a key is at its limit."""
+        now = datetime.now(UTC)
+        since = now - LOGIN_WINDOW
+        with self.db.write() as conn:
+            if conn.dialect.name == "postgresql":
+                # SQLite writes one at a time already; PostgreSQL transactions would each
+                # count the others' attempts as not there yet.
+                for key in sorted(keys):
+                    conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
+                                 {"k": "rostra-login:" + key})
             for key in keys:
                 count = conn.scalar(
                     select(func.count()).select_from(staff_login_failures)
@@ -264,12 +279,11 @@ class StaffService:
                         f"too many failed logins; try again in {wait // 60} minutes",
                         retry_after=wait,
                     )
-
-    def _fail(self, keys: list[str]) -> None:
-        now = datetime.now(UTC)
-        with self.db.write() as conn:
-            for key in keys:
-                conn.execute(insert(staff_login_failures).values(key=key, created_at=now))
+            return [
+                conn.execute(insert(staff_login_failures).values(key=key, created_at=now)
+                             .returning(staff_login_failures.c.id)).scalar_one()
+                for key in keys
+            ]
 
     # -- sessions ------------------------------------------------------------
 

@@ -76,7 +76,9 @@ class SubscriptionView:
 
 def normalise_email(value: str) -> str:
     value = value.strip()
-    if not EMAIL.match(value) or len(value) > 320:
+    if not EMAIL.match(value) or len(value) > 320 or not value.isprintable():
+        # isprintable: no control, format (U+202E), separator or unassigned character can
+        # reach a mail header.
         raise InvalidInput("email: not an email address")
     return value.lower()
 
@@ -101,7 +103,6 @@ class SubscriptionService:
         origin: str | None,
         edit_token: str | None = None,
         accept_language: str | None = None,
-        base_url: str | None = None,
     ) -> SubscribeResult:
         """Store a subscription; the first one of an unconfirmed address queues a
         confirmation email. ``comment_id`` with its edit token makes a "replies"
@@ -127,8 +128,7 @@ class SubscriptionService:
                 key = thread.key  # the canonical key, as comment events carry it
             follow = self._followed_comment(conn, request.comment_id, edit_token, thread)
             address = self._address(conn, email, language, now)
-            sub_id = self._subscription(conn, address.id, site.id, key, kind, language,
-                                        base_url, now)
+            sub_id = self._subscription(conn, address.id, site.id, key, kind, language, now)
             if follow is not None:
                 exists = conn.execute(
                     select(notify_subscription_comments.c.comment_id).where(
@@ -147,7 +147,7 @@ class SubscriptionService:
                 outbox.enqueue(
                     conn, channel=Channel.EMAIL, kind=MessageKind.CONFIRM,
                     batch_key=f"confirm:{address.id}", recipient=email,
-                    payload={"site_id": site.id, "base_url": base_url}, now=now, due_at=now,
+                    payload={"site_id": site.id}, now=now, due_at=now,
                     address_id=address.id, site_id=site.id,
                 )
                 conn.execute(update(notify_addresses).where(notify_addresses.c.id == address.id)
@@ -190,7 +190,7 @@ class SubscriptionService:
     @staticmethod
     def _subscription(
         conn: Connection, address_id: int, site_id: str, key: str, kind: SubscriptionKind,
-        language: str, base_url: str | None, now: datetime,
+        language: str, now: datetime,
     ) -> int:
         query = select(notify_subscriptions.c.id).where(
             notify_subscriptions.c.address_id == address_id,
@@ -199,7 +199,9 @@ class SubscriptionService:
             notify_subscriptions.c.kind == kind.value,
         )
         found = conn.execute(query).scalar()
-        values = {"language": language, "base_url": (base_url or None) and base_url[:500]}
+        # base_url (where the reader reached us) is no longer kept: links in emails come
+        # from public_url only.
+        values = {"language": language, "base_url": None}
         if found is not None:
             conn.execute(update(notify_subscriptions)
                          .where(notify_subscriptions.c.id == found).values(**values))
