@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from rostra import __version__
-from rostra.api import api_docs, problems
+from rostra.api import api_docs, openapi, problems
 from rostra.api.cache import ReadCache
 from rostra.api.front import MAX_BODY, Front
 from rostra.api.live import LiveHub
@@ -168,6 +168,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     app.state.background = []  # async callables run for the app's lifetime
     app.state.on_shutdown = []  # plain callables run at shutdown
     problems.install(app)
+    openapi.install(app)
     app.include_router(read)
     app.include_router(write)
     app.include_router(author)

@@ -203,14 +203,26 @@ def privacy_forget(state: CliState, email: str, yes: bool) -> None:
 
 
 def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
-    import uvicorn
-
     from rostra import logs
 
     logs.configure(settings.log_level, settings.log_format)
-    if workers > 1:
+    scratch = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker keeps its own metrics; the shared directory merges them at /metrics.
-        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="rostra-prom-"))
+        # Ours goes when the server stops (one the operator names is theirs to keep).
+        scratch = tempfile.TemporaryDirectory(prefix="rostra-prom-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = scratch.name
+    try:
+        _serve(settings, host, port, workers)
+    finally:
+        if scratch is not None:
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            scratch.cleanup()
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
     _upgrade(settings)
     os.environ["ROSTRA_DATABASE_URL"] = settings.database_url
     if settings.demo_pages:

@@ -223,6 +223,10 @@ def serving_problems(settings: Settings) -> list[str]:
             "public_url: required when smtp_host is set: links in emails are built only from "
             "it (never from a request's Host header), e.g. public_url = "
             "\"https://comments.example.com\"")
+    if settings.oidc_providers and not settings.public_url:
+        problems.append(
+            "public_url: required when oidc_providers are set: the sign-in callback address "
+            "is built only from it, never from a request's Host header")
     return problems
 
 

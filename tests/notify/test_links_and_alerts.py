@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from rostra.app import create_app
 from rostra.cli import main
-from rostra.config import ConfigError, Settings
+from rostra.config import ConfigError, Settings, serving_problems
 from rostra.store.notify_tables import notify_addresses
 from tests.conftest import ORIGIN
 from tests.notify.conftest import NotifyServer, address, confirm_address, parts
@@ -41,6 +41,15 @@ def test_it_refuses_to_start_sending_email_without_a_public_url(tmp_path: object
                         public_url="", classifier="off")
     with pytest.raises(ConfigError, match="public_url"):
         create_app(settings)
+
+
+def test_it_refuses_sign_in_providers_without_a_public_url() -> None:
+    provider = {"name": "idp", "label": "IdP", "issuer": "https://idp.example",
+                "client_id": "rostra"}
+    settings = Settings(public_url="", oidc_providers=[provider])
+    assert any("oidc_providers" in p for p in serving_problems(settings))
+    assert serving_problems(Settings(public_url="https://c.example",
+                                     oidc_providers=[provider])) == []
 
 
 def test_it_refuses_a_public_url_that_is_not_a_plain_http_address() -> None:

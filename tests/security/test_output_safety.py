@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 import httpx
 import pytest
 
-from rostra.services.subscriptions import normalise_email
 from rostra.core.errors import InvalidInput
+from rostra.services.subscriptions import normalise_email
 from tests.conftest import ORIGIN, LiveServer, Reader
 
 CONTROLS = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"] + ["\x7f", "\ufffe"]

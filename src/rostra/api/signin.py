@@ -43,7 +43,8 @@ def _client(request: Request, name: str) -> OidcClient:
 
 def _callback_url(request: Request, name: str) -> str:
     services: Services = request.app.state.services
-    base = services.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+    # Never the request's Host header: check_serving requires public_url with providers.
+    base = services.settings.public_url.rstrip("/")
     return f"{base}/auth/{name}/callback"
 
 

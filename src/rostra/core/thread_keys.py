@@ -24,6 +24,9 @@ class ThreadKeyError(ValueError):
     """The page identifier cannot name a thread."""
 
 
+# Unpaired UTF-16 surrogates: no URL or key can be encoded with one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 # One DNS label (IDNA-encoded hosts are plain ASCII); underscores occur in real hosts.
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
@@ -69,6 +72,8 @@ def normalise_url(url: str) -> str:
     """Canonical absolute URL of a page: lower-case scheme and host, no default port,
     no fragment, no trailing slash, no tracking parameters; other parameters kept in order."""
     raw = url.strip()
+    if _SURROGATE.search(raw):
+        raise ThreadKeyError("not an http(s) URL: it holds an unpaired surrogate")
     try:
         # urlsplit refuses some malformed hosts itself ("http://[x]/": ValueError).
         parts = urlsplit(raw)
@@ -113,6 +118,8 @@ def thread_key(identifier: str) -> str:
         raise ThreadKeyError("thread identifier is empty")
     if len(ident) > MAX_KEY_LENGTH:
         raise ThreadKeyError(f"thread identifier is longer than {MAX_KEY_LENGTH} characters")
+    if _SURROGATE.search(ident):
+        raise ThreadKeyError("thread identifier holds an unpaired surrogate")
     if ident.lower().startswith(("http://", "https://")):
         parts = urlsplit(normalise_url(ident))
         return parts.path + (f"?{parts.query}" if parts.query else "")

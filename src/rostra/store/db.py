@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import secrets
 import threading
@@ -34,8 +35,8 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             path = url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if path and path != ":memory:" and not path.startswith("file:"):
+                _create_private(Path(path))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             kwargs["pool_size"] = 16
             kwargs["max_overflow"] = 48
@@ -136,6 +137,19 @@ class Database:
         except IntegrityError:
             with self.read() as conn:
                 return str(conn.scalar(select(meta.c.value).where(meta.c.key == name)))
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable and writable by its owner only (it holds email
+    addresses and secrets). SQLite gives its -wal and -shm files the mode of the
+    database file, so they follow. An existing file keeps its mode (`rostra doctor`
+    warns when others may read it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def transaction_memo(conn: Connection) -> dict[Any, Any]:
