@@ -1,4 +1,19 @@
-"""A per-site head that learns each moderator decision, and the rule that blends it in."""
+"""A per-site correction that learns each moderator decision, on top of the shipped score.
+
+The site head does not predict on its own: it learns how far this site's moderators
+disagree with the shipped model, as a correction to the shipped `abusive` logit
+(logistic regression with the shipped logit as an offset). With no decision it changes
+nothing; it moves a score only where the site's decisions say the shipped model is off.
+
+Two things keep a score meaning what the policy's lines assume after any number of
+decisions:
+- decisions are weighted so that approvals and rejections count the same in total (the
+  shipped model is calibrated at even odds, and moderators mostly see comments that were
+  held: without the weights, a site's base rate would pull every score down until nothing
+  reached the refusal line);
+- the correction is bounded (`MAX_SHIFT` logits), so a site's head can tune the lines'
+  reach but cannot silence the shipped model's judgement on threats and hate.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +25,13 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import NDArray
 
-from rostra.moderation.toxicity.linear import Standardizer, sigmoid
-from rostra.moderation.toxicity.shipped import ShippedHead
+from rostra.moderation.toxicity.heads import DenseHeads, sigmoid
 
 # Prior precision of every weight before any decision: how hard the head resists the
-# first few decisions. Chosen with tools/toxicity/learning_curve.py.
-PRIOR_PRECISION = 0.3
-# blend() gives the site head weight n / (n + BLEND_HALF_WEIGHT_AT): half at this many
-# decisions. Chosen with tools/toxicity/learning_curve.py.
-BLEND_HALF_WEIGHT_AT = 40
-# Even a well-trained site head never fully silences the shipped head, which knows
-# threats and slurs in languages the site's moderators may not have seen yet.
-BLEND_MAX_SITE_WEIGHT = 0.85
+# first few decisions. Chosen with tools/toxicity/learning_curve.py on real sets.
+PRIOR_PRECISION = 1.0
+# The correction never moves the shipped logit by more than this (4 logits: 0.5 -> 0.98).
+MAX_SHIFT = 4.0
 
 
 class Verdict(StrEnum):
@@ -38,96 +48,104 @@ class Verdict(StrEnum):
 
 @dataclass(slots=True)
 class SiteHead:
-    """Online Bayesian logistic regression: P(moderators reject | embedding).
+    """Online Bayesian logistic regression of the site's decisions, offset by the shipped logit.
 
     Each weight keeps a Gaussian belief (mean, precision); `update` finds the most
     likely weights for the new decisions under that belief, then tightens the belief
     by the decisions' curvature (Laplace approximation, diagonal). Updating with
-    decisions one at a time or all at once gives nearly the same head, so the caller
-    may call it after every moderator action.
+    decisions one at a time or all at once gives nearly the same head.
     """
 
-    standardizer: Standardizer
+    mean_vec: NDArray[np.float64]  # the standardiser's mean (use3's, from the shipped model)
+    scale_vec: NDArray[np.float64]
     mean: NDArray[np.float64]  # weights, with the bias last
     precision: NDArray[np.float64]
     n_decisions: int = 0
     n_rejections: int = 0
 
     @classmethod
-    def new(cls, basis: Standardizer | ShippedHead, prior_precision: float = PRIOR_PRECISION) -> SiteHead:
-        """A head that has seen no decision, reading embeddings the way the shipped head does."""
-        standardizer = basis.standardizer if isinstance(basis, ShippedHead) else basis
-        d = standardizer.mean.shape[0] + 1
-        return cls(standardizer=standardizer, mean=np.zeros(d), precision=np.full(d, prior_precision))
+    def new(cls, basis: DenseHeads, prior_precision: float = PRIOR_PRECISION) -> SiteHead:
+        """A head that has seen no decision, reading embeddings the way the shipped use3 heads do."""
+        d = basis.dim + 1
+        return cls(mean_vec=basis.mean.copy(), scale_vec=basis.scale.copy(), mean=np.zeros(d),
+                   precision=np.full(d, prior_precision))
 
     @property
     def dim(self) -> int:
-        return int(self.standardizer.mean.shape[0])
+        return int(self.mean_vec.shape[0])
 
-    def predict(self, embedding: NDArray[np.floating]) -> float:
-        """Probability in [0, 1] that this site's moderators would reject the comment."""
-        return float(self.predict_many(np.atleast_2d(embedding))[0])
+    def correction(self, embeddings: NDArray[np.floating]) -> NDArray[np.float64]:
+        """What this site adds to the shipped abusive logit, per embedding (bounded)."""
+        return np.clip(self._features(np.atleast_2d(embeddings)) @ self.mean, -MAX_SHIFT, MAX_SHIFT)
 
-    def predict_many(self, embeddings: NDArray[np.floating]) -> NDArray[np.float64]:
-        x = self._features(embeddings)
-        return sigmoid(x @ self.mean)
+    def score(self, shipped_logit: float, embedding: NDArray[np.floating]) -> float:
+        """P(abusive) for this site: the shipped logit plus the site's correction."""
+        return float(sigmoid(np.array([shipped_logit + float(self.correction(embedding)[0])]))[0])
 
     def update(
         self,
         embeddings: NDArray[np.floating],
         labels: Sequence[Verdict | bool] | NDArray[np.bool_] | Verdict | bool,
+        shipped_logits: Sequence[float] | NDArray[np.floating] | float,
     ) -> None:
-        """Learn from moderator decisions: embeddings (rows, or one vector) with a verdict each.
-
-        A label is a Verdict or a bool (True: rejected or spam); one embedding may come
-        with one bare label.
-        """
+        """Learn from moderator decisions: embeddings (rows, or one vector), a verdict each
+        (a Verdict or a bool, True: rejected) and the shipped logit each comment had."""
         if isinstance(labels, (bool, np.bool_, Verdict)):
             labels = [labels]
         x = self._features(np.atleast_2d(embeddings))
         y = np.array([v.is_rejection if isinstance(v, Verdict) else bool(v) for v in labels], dtype=np.float64)
-        if len(y) != len(x):
-            raise ValueError(f"{len(x)} embeddings but {len(y)} labels")
+        offset = np.atleast_1d(np.asarray(shipped_logits, dtype=np.float64))
+        if not len(y) == len(x) == len(offset):
+            raise ValueError(f"{len(x)} embeddings, {len(y)} labels and {len(offset)} logits")
         if len(y) == 0:
             return
+        n = self.n_decisions + len(y)
+        rejected = self.n_rejections + int(y.sum())
+        # Each class weighs half of all decisions (smoothed: one decision of each kind is
+        # assumed), so the site's share of rejections does not shift every score.
+        weight = np.where(y > 0, (n + 2) / (2.0 * (rejected + 1)), (n + 2) / (2.0 * (n - rejected + 1)))
         w = self.mean.copy()
         for _ in range(25):
-            p = sigmoid(x @ w)
-            grad = self.precision * (w - self.mean) + x.T @ (p - y)
-            curvature = p * (1.0 - p)
+            p = sigmoid(offset + x @ w)
+            grad = self.precision * (w - self.mean) + x.T @ (weight * (p - y))
+            curvature = weight * p * (1.0 - p)
             # Newton step with the (small) batch's Hessian: diag(precision) + X^T C X,
             # solved through the batch dimension (Woodbury) so it costs O(n^2 d), not O(d^3).
             step = _solve_diag_plus_low_rank(self.precision, x, curvature, grad)
             w -= step
             if float(np.max(np.abs(step))) < 1e-8:
                 break
-        p = sigmoid(x @ w)
-        self.precision = self.precision + (x * x).T @ (p * (1.0 - p))
+        p = sigmoid(offset + x @ w)
+        self.precision = self.precision + (x * x).T @ (weight * p * (1.0 - p))
         self.mean = w
-        self.n_decisions += len(y)
-        self.n_rejections += int(y.sum())
+        self.n_decisions = n
+        self.n_rejections = rejected
 
     def to_bytes(self) -> bytes:
         """A compact, self-contained serialisation (about 10 KB) for the database."""
         buffer = io.BytesIO()
         np.savez_compressed(
             buffer,
-            std_mean=self.standardizer.mean.astype(np.float32),
-            std_scale=self.standardizer.scale.astype(np.float32),
+            std_mean=self.mean_vec.astype(np.float32),
+            std_scale=self.scale_vec.astype(np.float32),
             mean=self.mean.astype(np.float32),
             precision=self.precision.astype(np.float32),
             counts=np.array([self.n_decisions, self.n_rejections], dtype=np.int64),
+            kind=np.array("offset-v2"),
         )
         return buffer.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> SiteHead:
+    def from_bytes(cls, data: bytes) -> SiteHead | None:
+        """The stored head, or None for one stored by an older Rostra (a head that predicted
+        on its own, not a correction): it is relearned from the next decisions."""
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            if "kind" not in z.files or str(z["kind"]) != "offset-v2":
+                return None
             counts = z["counts"]
             return cls(
-                standardizer=Standardizer(
-                    mean=z["std_mean"].astype(np.float64), scale=z["std_scale"].astype(np.float64)
-                ),
+                mean_vec=z["std_mean"].astype(np.float64),
+                scale_vec=z["std_scale"].astype(np.float64),
                 mean=z["mean"].astype(np.float64),
                 precision=z["precision"].astype(np.float64),
                 n_decisions=int(counts[0]),
@@ -135,7 +153,7 @@ class SiteHead:
             )
 
     def _features(self, embeddings: NDArray[np.floating]) -> NDArray[np.float64]:
-        x = self.standardizer.apply(embeddings)
+        x = (np.asarray(embeddings, dtype=np.float64) - self.mean_vec) * self.scale_vec
         # Standardised features have unit variance per dimension; divide by sqrt(d) so a
         # whole vector has unit length and the prior precision means the same at any d.
         x = x / np.sqrt(x.shape[1])
@@ -150,9 +168,3 @@ def _solve_diag_plus_low_rank(
     xd = x * inv_d  # x D^-1
     inner = np.diag(1.0 / np.maximum(c, 1e-12)) + xd @ x.T
     return inv_d * b - xd.T @ np.linalg.solve(inner, xd @ b)
-
-
-def blend(shipped_score: float, site_score: float, n_decisions: int) -> float:
-    """Mix the shipped and site scores, trusting the site head more as its decisions accumulate."""
-    weight = BLEND_MAX_SITE_WEIGHT * n_decisions / (n_decisions + BLEND_HALF_WEIGHT_AT)
-    return (1.0 - weight) * shipped_score + weight * site_score
