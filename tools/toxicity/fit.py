@@ -142,4 +142,15 @@ def oof_logits(features: dict[str, object], rows: Rows, head: str, folds: NDArra
     return z
 
 
-HEAD_NAMES = HEADS
+def sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+def oof_stacked(features: dict[str, object], rows: Rows, head: str, views: tuple[str, ...],
+                folds: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(stacker coefficients, out-of-fold base logits) for one head: the stacker is fitted
+    on logits of rows whose whole source was held out of the base heads' training."""
+    known = rows.targets[head] >= 0
+    z = oof_logits(features, rows, head, folds, views, known)
+    coef = fit_stacker(z, rows.targets[head], row_weights(rows, head))
+    return coef, z

@@ -17,16 +17,10 @@ def roc_auc(labels: NDArray[np.bool_], scores: NDArray[np.floating]) -> float:
     if n_pos == 0 or n_neg == 0:
         return float("nan")
     # Mann-Whitney U from average ranks, so tied scores share their rank.
-    order = np.argsort(s, kind="mergesort")
-    ranks = np.empty(len(s), dtype=np.float64)
-    sorted_s = s[order]
-    i = 0
-    while i < len(s):
-        j = i
-        while j + 1 < len(s) and sorted_s[j + 1] == sorted_s[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
-        i = j + 1
+    _, inverse, counts = np.unique(s, return_inverse=True, return_counts=True)
+    upper = np.cumsum(counts)  # the rank of the last member of each group of ties
+    average = upper - (counts - 1) / 2.0
+    ranks = average[inverse]
     u = ranks[y].sum() - n_pos * (n_pos + 1) / 2.0
     return float(u / (n_pos * n_neg))
 
