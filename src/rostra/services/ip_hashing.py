@@ -1,0 +1,153 @@
+"""Hashes of IP addresses that cannot be reversed by trying every address.
+
+An address is hashed with HMAC-SHA256 under a key made of two parts: a secret from the
+settings (``secret_key``), which the database does not hold, and a random salt of the
+current window (a week by default), which the database holds while it is needed. Each
+hash carries the window it was made in ("<window>.<hex>"), so that
+
+- a copy of the database alone cannot test the 2^32 IPv4 addresses against a hash
+  (the settings' secret is missing);
+- once a window's salt is deleted, its hashes cannot be reversed by anyone;
+- hashes of one window are equal exactly when their addresses are, which is all that
+  spotting one author, one vote per address and flags need.
+
+A window's salt is deleted once the window after it has ended, unless an active ban by
+address or network was made under it: the ban keeps matching new comments (their
+address is hashed under the ban's window too) until it ends, and then the salt goes.
+Hashes made before keyed hashing (no "." in them) belong to the window "legacy", whose
+salt is the one the database kept before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from rostra.store.db import Database
+from rostra.store.tables import meta
+
+LEGACY = "legacy"
+SALT_PREFIX = "ip_salt:"
+EPOCH = date(2024, 1, 1)  # a Monday: weekly windows start on Mondays
+
+
+def canonical_address(ip: str) -> str | None:
+    """The text hashed for ``ip``: IPv4 as is (also when mapped into IPv6), IPv6 cut to
+    its /64 (one household); None for anything that is not an address."""
+    try:
+        addr = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if isinstance(addr, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{addr}/64", strict=False).network_address)
+    return str(addr)
+
+
+def window_of(key: str) -> str:
+    """The window a stored hash or ban key ("i:<hash>", "r24:<hash>") was made in."""
+    value = key.split(":", 1)[-1]
+    return value.split(".", 1)[0] if "." in value else LEGACY
+
+
+class IpHasher:
+    """Hashes addresses under the current window's keyed salt (thread-safe; every
+    worker and server sharing the database agrees on each window's salt)."""
+
+    def __init__(self, db: Database, secret: str, *, window_days: int = 7,
+                 legacy_salt: str | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.db = db
+        self.clock = clock
+        self.secret = secret.encode()
+        self.window_days = window_days
+        self.legacy_salt = legacy_salt
+        self._keys: dict[str, bytes | None] = {}
+        self._lock = threading.Lock()
+
+    # -- windows ---------------------------------------------------------------
+
+    def window(self, now: datetime | None = None) -> str:
+        """The current window's name: the date it began, as YYYYMMDD."""
+        today = (now or self.clock()).date()
+        start = EPOCH + timedelta(days=(today - EPOCH).days // self.window_days
+                                  * self.window_days)
+        return start.strftime("%Y%m%d")
+
+    def _key(self, window: str, *, create: bool) -> bytes | None:
+        """The HMAC key of ``window``: None when its salt is gone (or, with create=False,
+        was never made)."""
+        with self._lock:
+            if window in self._keys and (self._keys[window] is not None or not create):
+                return self._keys[window]
+        if window == LEGACY:
+            key = self.legacy_salt.encode() if self.legacy_salt else None
+        else:
+            salt = self._salt(window, create=create)
+            key = hmac.digest(self.secret, b"rostra.ip:" + salt.encode(), "sha256") if (
+                salt is not None) else None
+        with self._lock:
+            self._keys[window] = key
+        return key
+
+    def _salt(self, window: str, *, create: bool) -> str | None:
+        name = SALT_PREFIX + window
+        with self.db.read() as conn:
+            value = conn.scalar(select(meta.c.value).where(meta.c.key == name))
+        if value is not None or not create:
+            return None if value is None else str(value)
+        try:
+            with self.db.write() as conn:
+                value = secrets.token_urlsafe(32)
+                conn.execute(insert(meta).values(key=name, value=value))
+                return value
+        except IntegrityError:  # another worker made it first: use theirs
+            with self.db.read() as conn:
+                return str(conn.scalar(select(meta.c.value).where(meta.c.key == name)))
+
+    # -- hashing ---------------------------------------------------------------
+
+    def hash(self, ip: str | None, *, window: str | None = None) -> str | None:
+        """``<window>.<32 hex>`` for ``ip`` in the current (or the given) window; None
+        for no address, or for a window whose salt is gone."""
+        text = canonical_address(ip) if ip else None
+        if text is None:
+            return None
+        return self.hash_canonical(text, window=window)
+
+    def hash_canonical(self, text: str, *, window: str | None = None) -> str | None:
+        """The hash of an address already in canonical form (a network's address)."""
+        name = window or self.window()
+        key = self._key(name, create=window is None or name == self.window())
+        if key is None:
+            return None
+        digest = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+        return digest if name == LEGACY else f"{name}.{digest}"
+
+    # -- salts that are no longer needed -----------------------------------------
+
+    def prune(self, keep: Iterable[str], now: datetime | None = None) -> list[str]:
+        """Delete the salts of windows older than the previous one, except those in
+        ``keep`` (windows that active bans were made in); returns the windows deleted."""
+        current = self.window(now)
+        previous = self.window((now or self.clock()) - timedelta(days=self.window_days))
+        kept = set(keep) | {current, previous}
+        with self.db.read() as conn:
+            names = conn.scalars(select(meta.c.key).where(meta.c.key.startswith(SALT_PREFIX)))
+            old = [n for n in names if n[len(SALT_PREFIX):] not in kept]
+        if old:
+            with self.db.write() as conn:
+                conn.execute(delete(meta).where(meta.c.key.in_(old)))
+            with self._lock:
+                for name in old:
+                    self._keys.pop(name[len(SALT_PREFIX):], None)
+        return [n[len(SALT_PREFIX):] for n in old]
