@@ -272,8 +272,11 @@ class WebhookIn(Strict):
 
     url: str = Field(..., max_length=2000, description="http(s) URL that receives the POSTs")
     events: list[EventName] = Field(default_factory=_all_events)
-    secret: str | None = Field(None, min_length=16, max_length=200,
-                               description="HMAC key; default: generated and returned once")
+    secret: str | None = Field(
+        None, min_length=16, max_length=200,
+        description="A Standard Webhooks secret (whsec_ and base64 of 24 to 64 bytes), or any "
+                    "16 to 200 characters (the key is their UTF-8 bytes; answered in the "
+                    "whsec_ form); default: generated. Shown once, in the answer")
 
 
 StaffDep = Annotated[Staff, Depends(current_staff)]
