@@ -77,6 +77,15 @@ def test_it_refuses_malformed_payloads(payload: str) -> None:
     assert ProofOfWork("key").verify(payload, "news", 10) in (PowError.MALFORMED, PowError.WRONG)
 
 
+def test_it_refuses_an_answer_in_the_earlier_altcha_format() -> None:
+    # What a page still running the solver from before the upgrade sends: refused as
+    # invalid, after which the widget fetches a fresh challenge.
+    old = {"algorithm": "SHA-256", "challenge": "ab" * 32, "number": 7,
+           "salt": "0011?expires=9999999999&site=news&d=100", "signature": "cd" * 32}
+    payload = base64.b64encode(orjson.dumps(old)).decode()
+    assert ProofOfWork("key").verify(payload, "news", 10) is PowError.MALFORMED
+
+
 def test_it_refuses_an_expired_challenge_or_one_for_another_site() -> None:
     pow = ProofOfWork("key", lifetime=60)
     stale = solve(pow.issue("news", 100, now=time.time() - 120))
