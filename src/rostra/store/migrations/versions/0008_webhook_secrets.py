@@ -47,6 +47,7 @@ def downgrade() -> None:
             plain = base64.b64decode(secret.removeprefix(PREFIX), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             plain = ""
+        values: dict[str, object]
         if plain and len(plain) <= 200:
             values = {"secret": plain}
         else:
