@@ -22,7 +22,7 @@ from corpora import DATA_DIR, Source, reader_for
 
 def source_modules() -> list[str]:
     return sorted(
-        m.name for m in pkgutil.iter_modules(corpora.__path__) if not m.name.startswith("_") and m.name != "build"
+        m.name for m in pkgutil.iter_modules(corpora.__path__) if not m.name.startswith("_") and m.name not in ("build", "sources_md")
     )
 
 
