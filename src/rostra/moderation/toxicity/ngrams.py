@@ -121,6 +121,8 @@ def _word_hash(word: str, salt: int) -> int:
 def featurize(text: str, bits: int = DEFAULT_BITS) -> SparseRow:
     """The hashed n-gram vector of one comment (see the module's docstring)."""
     words = fold_words(text)
+    if not words:
+        return SparseRow(np.zeros(0, np.int64), np.zeros(0, np.float32), ())
     joined = " " + " ".join(words) + " "
     with np.errstate(over="ignore"):
         codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
