@@ -42,7 +42,8 @@ def record(chttp: httpx.Client, comment_id: int) -> dict:  # type: ignore[type-a
 
 
 def test_it_nudges_then_holds_an_insult_and_keeps_why(cserver: LiveServer, chttp: httpx.Client) -> None:
-    site = new_site(cserver)
+    # No refusal line, so the insult takes the nudge-then-hold path whatever its score.
+    site = new_site(cserver, thresholds={"toxicity_refuse": 1.0})
     ana = Reader("Ana", chttp, site)
     nudged = ana.post("/story", TOXIC)
     assert nudged.status_code == 422 and nudged.json()["reasons"] == ["nudge"]

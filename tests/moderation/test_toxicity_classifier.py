@@ -100,8 +100,11 @@ def test_it_does_not_nudge_ordinary_blunt_or_short_civil_comments(classifier: To
 def test_it_catches_clear_abuse_and_tells_its_kind(classifier: ToxicityClassifier) -> None:
     for text, kind in ABUSE:
         scores = classifier.assess(text)
-        assert scores.toxic >= LINES.toxicity_nudge, (text, scores.classes)
-        assert scores.top_class() == kind, (text, scores.classes)
+        c = scores.classes
+        # Caught by the default policy: nudged on abuse, or held by a class's own line.
+        assert (scores.toxic >= LINES.toxicity_nudge or c["threat"] >= LINES.threat_hold
+                or c["identity_hate"] >= LINES.identity_hate_hold), (text, c)
+        assert scores.top_class() == kind, (text, c)
 
 
 def test_it_scores_an_advert_as_spam_not_abuse(classifier: ToxicityClassifier) -> None:

@@ -19,7 +19,7 @@ from rostra.moderation.toxicity.ngrams import featurize, fingerprint, fold_words
     ("Ты дурак", ["ты", "дурак"]),  # a Russian word keeps its letters
     ("Čo to je, sprostá", ["co", "to", "je", "sprosta"]),  # accents dropped
     ("see https://spam.example/x now", ["see", "httplink", "now"]),
-    ("f*ck off in 2024", ["f*ck", "off", "in", "0000"]),
+    ("f*ck off in 2024", ["f*ck", "off", "in", "00"]),  # any number reads as 0 or 00
 ])
 def test_it_folds_words_as_the_heads_read_them(text: str, words: list[str]) -> None:
     assert fold_words(text) == words

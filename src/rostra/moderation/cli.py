@@ -218,6 +218,8 @@ def score_command(state: Any, file: Path, site_id: str | None, output: Path | No
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
     tally = Tally()
     console = Console(stderr=True)
+    if not console.is_terminal:  # piped or captured: room for the whole table
+        console = Console(stderr=True, width=160)
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(f"scoring {file.name}", total=len(items))
@@ -262,8 +264,8 @@ def _print_summary(console: Any, table: list[dict[str, Any]], policy: Any) -> No
     from rich.table import Table
 
     t = policy.thresholds
-    view = Table(title=f"lines: nudge {t.toxicity_nudge:.2f}, hold {t.toxicity_hold:.2f}, "
-                       f"refuse {t.toxicity_refuse:.2f}")
+    view = Table(title=f"lines: nudge {t.toxicity_nudge:g}, hold {t.toxicity_hold:g}, "
+                       f"refuse {t.toxicity_refuse:g}")
     for name in ("lang", "labelled", "civil", "abusive", "ROC AUC", "abusive held",
                  "abusive held or nudged", "civil held", "civil nudged"):
         view.add_column(name, justify="right")

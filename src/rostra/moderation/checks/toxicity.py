@@ -87,7 +87,9 @@ class ToxicityCheck:
         may_nudge = not acknowledged and not item.is_edit
         class_lines = {"threat": t.threat_hold, "identity_hate": t.identity_hate_hold}
         for severe in SEVERE:
-            if classes.get(severe, 0.0) >= class_lines[severe] and score >= t.toxicity_nudge:
+            # A class line holds on its own: a threat phrased without insults scores
+            # lower as abuse than as a threat.
+            if classes.get(severe, 0.0) >= class_lines[severe]:
                 yield finding(self.name, Action.HOLD, severe,
                               f"{LABELS[severe]} {classes[severe]:.2f} at or over its line "
                               f"{class_lines[severe]:.2f} (toxicity {score:.2f})", score)

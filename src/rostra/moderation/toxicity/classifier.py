@@ -245,7 +245,9 @@ class ToxicityClassifier:
         model = self.model
         j = model.head_index(head)
         pushes = model.ngram.word_pushes(text, j)
-        words = tuple(w for w, push in pushes[:EVIDENCE_WORDS] if push > 0.05)
+        # Words that push clearly, not every word with a hair of weight ("you" beside "idiot").
+        top = pushes[0][1] if pushes else 0.0
+        words = tuple(w for w, push in pushes[:EVIDENCE_WORDS] if push >= max(0.05, 0.3 * top))
         sentence = ""
         sentences = [s.strip() for s in _SENTENCE_END.split(text[:2000]) if s.strip()]
         if len(sentences) > 1:
