@@ -1,10 +1,12 @@
 """The per-site correction that learns from moderator decisions.
 
 Two parts: the head's mechanics on the real encoder (it learns a site's own rule and
-changes the next score), and calibration on a real, human-labelled set (news comments
-from Fox News, labelled by its authors; tests/moderation/data/README.md): after 20, 50
-and 200 decisions the site's scores must rank at least as well, and the hold line must
-catch about as much abuse as the shipped model's, because the decisions say the same.
+changes the next score), and calibration on a real, human-labelled set (Russian comments
+under news posts on VK, labelled by the set's authors; tests/moderation/data/README.md):
+after 20, 50 and 200 decisions the site's scores must rank at least as well, and the hold
+line must catch about as much abuse as the shipped model's, because the decisions say
+the same — whether moderators meet comments as they come or, as in a real queue, mostly
+the ones the shipped model already flagged.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from rostra.moderation.toxicity.heads import DenseHeads, ShippedModel, sigmoid
 from rostra.moderation.toxicity.metrics import roc_auc
 from rostra.moderation.toxicity.site_head import MAX_SHIFT
 
-FIXTURE = Path(__file__).parent / "data" / "site_learning_foxnews.npz"
+FIXTURE = Path(__file__).parent / "data" / "site_learning_ru_vk.npz"
 
 # A site that also rejects conspiracy talk, which the shipped model lets through.
 CONSPIRACY = [
@@ -40,6 +42,7 @@ ORDINARY = [
     "Nowy park jest bardzo ładny, dziękuję miastu.",
 ]
 NEW_CONSPIRACY = "The elites are hiding the truth about the water supply, they want to control us."
+NEW_ORDINARY = "The water supply works were finished on time, good job by the utility."
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +67,16 @@ def test_it_learns_a_site_rule_that_changes_the_next_score(
     classifier: ToxicityClassifier, basis: DenseHeads
 ) -> None:
     head = SiteHead.new(basis)
-    new = classifier.assess(NEW_CONSPIRACY)
-    before = head.score(new.logit, new.embedding)
+    conspiracy, ordinary = classifier.assess_many([NEW_CONSPIRACY, NEW_ORDINARY])
+    before_c = head.score(conspiracy.logit, conspiracy.embedding)
+    before_o = head.score(ordinary.logit, ordinary.embedding)
     for text, verdict in [(t, Verdict.REJECT) for t in CONSPIRACY] + [(t, Verdict.APPROVE) for t in ORDINARY]:
         scores = classifier.assess(text)  # one moderator action at a time
         head.update(scores.embedding, verdict, scores.logit)
-    after = head.score(new.logit, new.embedding)
-    assert after > before + 0.05
+    rise_c = head.score(conspiracy.logit, conspiracy.embedding) - before_c
+    rise_o = head.score(ordinary.logit, ordinary.embedding) - before_o
+    # Conspiracy talk moves up, towards this site's standard; ordinary talk does not follow.
+    assert rise_c > 0.02 and rise_c > rise_o + 0.03, (rise_c, rise_o)
     assert head.n_decisions == 12 and head.n_rejections == 6
 
 
@@ -136,22 +142,29 @@ def test_it_refuses_mismatched_inputs(basis: DenseHeads) -> None:
 # -- calibration on real decisions --------------------------------------------------
 
 
-def _fixture() -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], float]:
+def _fixture() -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], float, float]:
     with np.load(FIXTURE) as z:
         return (z["embedding"].astype(np.float64), z["logit"].astype(np.float64),
-                z["abusive"].astype(bool), float(z["hold_line"]))
+                z["abusive"].astype(bool), float(z["nudge_line"]), float(z["hold_line"]))
 
 
+@pytest.mark.parametrize("meets", ["random", "queue"])
 @pytest.mark.parametrize("decisions", [20, 50, 200])
-def test_learning_from_real_decisions_keeps_the_lines_meaning(basis: DenseHeads, decisions: int) -> None:
-    x, logits, abusive, hold = _fixture()
+def test_learning_from_real_decisions_keeps_the_lines_meaning(
+    basis: DenseHeads, decisions: int, meets: str
+) -> None:
+    x, logits, abusive, nudge, hold = _fixture()
     shipped = sigmoid(logits)
     aucs, recalls, shipped_recalls, shipped_aucs = [], [], [], []
     for seed in range(5):
+        # Moderators decide among the site's past comments; the lines are judged on new ones.
         order = np.random.default_rng(seed).permutation(len(x))
-        taught, rest = order[:decisions], order[200:]  # judged on comments never decided
+        past, rest = order[: len(x) // 2], order[len(x) // 2:]
+        if meets == "queue":  # as in a real queue: what reached the nudge line
+            past = past[shipped[past] >= nudge]
+        taught = past[:decisions]
         head = SiteHead.new(basis)
-        for i in taught:  # moderators decide one comment at a time, as the set's labels say
+        for i in taught:  # one decision at a time, as the set's labels say
             head.update(x[i], bool(abusive[i]), logits[i])
         site = sigmoid(logits[rest] + head.correction(x[rest]))
         aucs.append(roc_auc(abusive[rest], site))
@@ -160,3 +173,4 @@ def test_learning_from_real_decisions_keeps_the_lines_meaning(basis: DenseHeads,
         shipped_recalls.append(float((shipped[rest][abusive[rest]] >= hold).mean()))
     assert np.mean(aucs) >= np.mean(shipped_aucs) - 0.005, (aucs, shipped_aucs)
     assert abs(np.mean(recalls) - np.mean(shipped_recalls)) <= 0.10, (recalls, shipped_recalls)
+    assert np.mean(shipped_recalls) > 0.05  # the set gives the hold line something to catch

@@ -32,6 +32,7 @@ from rostra.moderation.toxicity.heads import DenseHeads, sigmoid
 PRIOR_PRECISION = 1.0
 # The correction never moves the shipped logit by more than this (4 logits: 0.5 -> 0.98).
 MAX_SHIFT = 4.0
+KIND = "correction-v3"  # what a stored head is; an older kind is relearned, not misread
 
 
 class Verdict(StrEnum):
@@ -58,25 +59,43 @@ class SiteHead:
 
     mean_vec: NDArray[np.float64]  # the standardiser's mean (use3's, from the shipped model)
     scale_vec: NDArray[np.float64]
-    mean: NDArray[np.float64]  # weights, with the bias last
+    mean: NDArray[np.float64]  # the correction's weights
     precision: NDArray[np.float64]
     n_decisions: int = 0
     n_rejections: int = 0
+    # Sum of the decided comments' features: the correction is measured from their mean,
+    # so on the comments moderators judged it averages to nothing (see `correction`).
+    centre_sum: NDArray[np.float64] | None = None
+
+    @property
+    def centre(self) -> NDArray[np.float64]:
+        if self.centre_sum is None or self.n_decisions == 0:
+            return np.zeros(self.dim)
+        return self.centre_sum / self.n_decisions
 
     @classmethod
     def new(cls, basis: DenseHeads, prior_precision: float = PRIOR_PRECISION) -> SiteHead:
         """A head that has seen no decision, reading embeddings the way the shipped use3 heads do."""
-        d = basis.dim + 1
+        d = basis.dim
         return cls(mean_vec=basis.mean.copy(), scale_vec=basis.scale.copy(), mean=np.zeros(d),
-                   precision=np.full(d, prior_precision))
+                   precision=np.full(d, prior_precision), centre_sum=np.zeros(d))
 
     @property
     def dim(self) -> int:
         return int(self.mean_vec.shape[0])
 
     def correction(self, embeddings: NDArray[np.floating]) -> NDArray[np.float64]:
-        """What this site adds to the shipped abusive logit, per embedding (bounded)."""
-        return np.clip(self._features(np.atleast_2d(embeddings)) @ self.mean, -MAX_SHIFT, MAX_SHIFT)
+        """What this site adds to the shipped abusive logit, per embedding (bounded).
+
+        Linear in the comment's embedding measured from the mean of the comments the
+        moderators decided, with no constant term: the site's decisions re-rank comments
+        (these kinds more, those less) but cannot move every score at once. Moderators
+        judge mostly what was held; if they approve half of it, a constant would learn
+        "the shipped model is too harsh" and pull every score under the hold line, while
+        the policy's lines are the site's explicit say on how strict to be.
+        """
+        x = self._features(np.atleast_2d(embeddings)) - self.centre
+        return np.clip(x @ self.mean, -MAX_SHIFT, MAX_SHIFT)
 
     def score(self, shipped_logit: float, embedding: NDArray[np.floating]) -> float:
         """P(abusive) for this site: the shipped logit plus the site's correction."""
@@ -92,14 +111,16 @@ class SiteHead:
         (a Verdict or a bool, True: rejected) and the shipped logit each comment had."""
         if isinstance(labels, (bool, np.bool_, Verdict)):
             labels = [labels]
-        x = self._features(np.atleast_2d(embeddings))
+        raw = self._features(np.atleast_2d(embeddings))
         y = np.array([v.is_rejection if isinstance(v, Verdict) else bool(v) for v in labels], dtype=np.float64)
         offset = np.atleast_1d(np.asarray(shipped_logits, dtype=np.float64))
-        if not len(y) == len(x) == len(offset):
-            raise ValueError(f"{len(x)} embeddings, {len(y)} labels and {len(offset)} logits")
+        if not len(y) == len(raw) == len(offset):
+            raise ValueError(f"{len(raw)} embeddings, {len(y)} labels and {len(offset)} logits")
         if len(y) == 0:
             return
+        centre_sum = (self.centre_sum if self.centre_sum is not None else np.zeros(self.dim)) + raw.sum(axis=0)
         n = self.n_decisions + len(y)
+        x = raw - centre_sum / n
         rejected = self.n_rejections + int(y.sum())
         # Each class weighs half of all decisions (smoothed: one decision of each kind is
         # assumed), so the site's share of rejections does not shift every score.
@@ -120,6 +141,7 @@ class SiteHead:
         self.mean = w
         self.n_decisions = n
         self.n_rejections = rejected
+        self.centre_sum = centre_sum
 
     def to_bytes(self) -> bytes:
         """A compact, self-contained serialisation (about 10 KB) for the database."""
@@ -131,7 +153,8 @@ class SiteHead:
             mean=self.mean.astype(np.float32),
             precision=self.precision.astype(np.float32),
             counts=np.array([self.n_decisions, self.n_rejections], dtype=np.int64),
-            kind=np.array("offset-v2"),
+            centre_sum=(self.centre_sum if self.centre_sum is not None else np.zeros(self.dim)).astype(np.float32),
+            kind=np.array(KIND),
         )
         return buffer.getvalue()
 
@@ -140,7 +163,7 @@ class SiteHead:
         """The stored head, or None for one stored by an older Rostra (a head that predicted
         on its own, not a correction): it is relearned from the next decisions."""
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            if "kind" not in z.files or str(z["kind"]) != "offset-v2":
+            if "kind" not in z.files or str(z["kind"]) != KIND:
                 return None
             counts = z["counts"]
             return cls(
@@ -150,14 +173,14 @@ class SiteHead:
                 precision=z["precision"].astype(np.float64),
                 n_decisions=int(counts[0]),
                 n_rejections=int(counts[1]),
+                centre_sum=z["centre_sum"].astype(np.float64),
             )
 
     def _features(self, embeddings: NDArray[np.floating]) -> NDArray[np.float64]:
         x = (np.asarray(embeddings, dtype=np.float64) - self.mean_vec) * self.scale_vec
         # Standardised features have unit variance per dimension; divide by sqrt(d) so a
         # whole vector has unit length and the prior precision means the same at any d.
-        x = x / np.sqrt(x.shape[1])
-        return np.hstack([x, np.ones((x.shape[0], 1))])
+        return x / np.sqrt(x.shape[1])
 
 
 def _solve_diag_plus_low_rank(
