@@ -270,7 +270,7 @@ def test_it_sorts_by_risk_and_shows_why_the_classifier_held_each(newsroom: Newsr
                  "sentence": "You are a worthless idiot"})
     _classified(room, middle, 0.62, {**base, "insult": 0.55})
     assert list(_items(room, order="risk")) == [worst, middle, calm, unread]
-    assert list(_items(room))[0] == unread  # newest first stays the default
+    assert next(iter(_items(room))) == unread  # newest first stays the default
     item = _items(room, order="risk")[worst]
     risk = item.xpath('.//div[@class="risk"]')[0]
     assert risk.get("data-risk") == "0.97"

@@ -111,7 +111,7 @@ class _Batched:
                           scores.scored_by)
 
     def explain(self, text: str, head: str) -> dict[str, Any]:
-        return self.inner.explain(text, head)
+        return dict(self.inner.explain(text, head))
 
 
 class Tally:

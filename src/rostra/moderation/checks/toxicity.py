@@ -51,7 +51,7 @@ class ToxicityCheck:
     def run(self, item: Inspection) -> Iterable[Finding]:
         if not item.policy.toxicity:
             return
-        draft, t = item.draft, item.policy.thresholds
+        draft = item.draft
         # Called on a worker thread (the post handler hands the post to its posting
         # thread; edits run as sync routes in the pool), so scoring never blocks the loop.
         scores = self.classifier.assess(draft.site_id, draft.text)

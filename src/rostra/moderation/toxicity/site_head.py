@@ -185,7 +185,8 @@ class SiteHead:
         x = (np.asarray(embeddings, dtype=np.float64) - self.mean_vec) * self.scale_vec
         # Standardised features have unit variance per dimension; divide by sqrt(d) so a
         # whole vector has unit length and the prior precision means the same at any d.
-        return x / np.sqrt(x.shape[1])
+        out: NDArray[np.float64] = x / np.sqrt(x.shape[1])
+        return out
 
 
 def _solve_diag_plus_low_rank(
