@@ -137,6 +137,53 @@ def site_list(state: CliState) -> None:
         click.echo(f"{item.id}\t{item.name}\t{' '.join(item.origins)}")
 
 
+@site.group("origin")
+def site_origin() -> None:
+    """The origins (scheme://host[:port]) whose pages may embed a site's discussions."""
+
+
+def _site_call(state: CliState, call: str, *args: str) -> Any:
+    from rostra.core.errors import RostraError
+
+    services = _services(state.settings)
+    try:
+        return getattr(services.sites, call)(*args)
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
+    finally:
+        services.db.dispose()
+
+
+@site_origin.command("list")
+@click.argument("site_id")
+@click.pass_obj
+def site_origin_list(state: CliState, site_id: str) -> None:
+    """Print the origins SITE_ID allows, one a line."""
+    for origin in _site_call(state, "get", site_id).origins:
+        click.echo(origin)
+
+
+@site_origin.command("add")
+@click.argument("site_id")
+@click.argument("origin")
+@click.pass_obj
+def site_origin_add(state: CliState, site_id: str, origin: str) -> None:
+    """Allow ORIGIN (e.g. https://news.example.com) to embed SITE_ID's discussions; refused
+    when another site allows it already."""
+    updated = _site_call(state, "add_origin", site_id, origin)
+    click.echo(f"{site_id} allows: {', '.join(updated.origins)}")
+
+
+@site_origin.command("remove")
+@click.argument("site_id")
+@click.argument("origin")
+@click.pass_obj
+def site_origin_remove(state: CliState, site_id: str, origin: str) -> None:
+    """Stop allowing ORIGIN on SITE_ID (its pages can no longer post or read by origin)."""
+    updated = _site_call(state, "remove_origin", site_id, origin)
+    click.echo(f"{site_id} allows: {', '.join(updated.origins) or 'no origin'}")
+
+
 @site.command("sso")
 @click.argument("site_id")
 @click.option("--rotate", is_flag=True, help="Replace the secret (old payloads stop working).")

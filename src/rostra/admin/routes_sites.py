@@ -101,9 +101,9 @@ async def save_settings(request: Request, site_id: str) -> Response:
         origins = [o.strip() for o in values.get("origins", "").splitlines() if o.strip()]
         updated = await run_in_threadpool(lambda: sites.update(
             site_id, name=values.get("name", site.name), origins=origins, settings=settings))
-    except InvalidInput as exc:
-        return render(request, "site_settings.html", status=422, site=site, values=values,
-                      thresholds=THRESHOLDS, error=exc.detail, done=None)
+    except RostraError as exc:  # invalid input, or an origin another site allows
+        return render(request, "site_settings.html", status=exc.status, site=site,
+                      values=values, thresholds=THRESHOLDS, error=exc.detail, done=None)
     await run_in_threadpool(
         _audit, request, staff, "site_settings", site_id,
         {"name": site.name, "origins": list(site.origins), "settings": site.settings},

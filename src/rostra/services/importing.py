@@ -58,7 +58,7 @@ from rostra.services.import_records import (
 )
 from rostra.services.import_rollback import rollback_run
 from rostra.services.privacy import hash_ip
-from rostra.services.sites import SiteService, normalise_origin
+from rostra.services.sites import SiteService, claim_origins, normalise_origin
 from rostra.services.subscriptions import EMAIL
 from rostra.store import queries
 from rostra.store.bulk import advance_sequences, allocate_ids, insert_many
@@ -138,8 +138,8 @@ class ImportEngine:
     def run(self, items: Iterable[ImportItem | RostraRecord]) -> ImportSummary:
         """Import every item; on bad input, undo the run and raise; when interrupted
         (Ctrl-C), keep what was written so that running again resumes."""
-        self._start()
         try:
+            self._start()
             for item in items:
                 self._pending.append(item)
                 self.summary.items += 1
@@ -586,12 +586,15 @@ class ImportEngine:
         if row is not None:
             if self.origins:
                 merged = sorted(set(row.origins or ()) | set(self.origins))
+                claim_origins(conn, sorted(set(merged) - set(row.origins or ())), [site_id])
                 conn.execute(update(sites).where(sites.c.id == site_id).values(origins=merged))
             self.summary.already_imported += 1
             return
+        origins = sorted(set(record.origins) | set(self.origins))
+        claim_origins(conn, origins, [site_id])
         conn.execute(insert(sites), {
             "id": site_id, "name": record.name,
-            "origins": sorted(set(record.origins) | set(self.origins)),
+            "origins": origins,
             "settings": record.settings, "created_at": record.created_at,
         })
         self._remember(conn, [{"kind": "site", "source_id": site_id, "target_id": 0,
