@@ -19,6 +19,10 @@ from rostra.store.tables import meta
 READER_CONNECTIONS = 16  # idle SQLite readers kept for reuse; more are opened when busy
 
 
+class DriverMissing(RuntimeError):
+    """The database URL needs a driver that is not installed; the message says which."""
+
+
 def _engine_url(url: str) -> str:
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -29,7 +33,8 @@ class Database:
     """Owns the engine. Writes go through ``write()``: on SQLite one at a time per
     process (``BEGIN IMMEDIATE`` orders them across processes), on PostgreSQL freely."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False,
+                 connect_timeout: int | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
@@ -44,7 +49,17 @@ class Database:
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 20
             kwargs["pool_pre_ping"] = True
-        self.engine: Engine = create_engine(_engine_url(url), **kwargs)
+            if connect_timeout is not None:
+                kwargs["connect_args"] = {"connect_timeout": connect_timeout}
+        try:
+            self.engine: Engine = create_engine(_engine_url(url), **kwargs)
+        except ModuleNotFoundError as exc:
+            if self.is_sqlite or not (exc.name or "").startswith("psycopg"):
+                raise
+            raise DriverMissing(
+                "database_url is a PostgreSQL database, but its driver (psycopg) is not "
+                "installed: pip install 'rostra[postgres]' (in the environment Rostra runs "
+                "from)") from None
         self._write_lock = threading.Lock()
         # SQLite: one long-lived writer connection, and reader connections handed from
         # thread to thread. Opening a SQLAlchemy Connection costs more than a query.
