@@ -139,8 +139,9 @@ def _start_live_server(database_url: str, backend: str, **overrides: Any) -> tup
     overrides.setdefault("public_url", f"http://127.0.0.1:{port}")
     # Browser tests open the demo pages; production servers do not serve them.
     overrides.setdefault("demo_pages", True)
+    overrides.setdefault("cache_poll_seconds", 0.2)
     settings = Settings(database_url=database_url, secret_key="test-secret-" + backend,
-                        cache_poll_seconds=0.2, log_level="warning", **overrides)
+                        log_level="warning", **overrides)
     app = create_app(settings)
     server = ThreadedServer(app, port)
     server.start()

@@ -28,7 +28,8 @@ from rostra.notify.alerts import comment_flagged
 from rostra.services.comments import CommentEvent, CommentService, EventKind, RequestContext
 from rostra.services.moderation_views import views_of
 from rostra.services.serialise import comment_json, iso
-from rostra.store import queries
+from rostra.store import changes, queries
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.moderation_tables import (
     audit_log,
     author_stats,
@@ -217,6 +218,7 @@ class ModerationService:
             index_elements=[author_stats.c.site_id, author_stats.c.author],
             set_={column: author_stats.c[column] + 1, "updated_at": now},
         ))
+        changes.record(conn, Change(ChangeKind.HISTORY, site_id, author))
 
     # -- bans ---------------------------------------------------------------
 
@@ -241,6 +243,7 @@ class ModerationService:
             out = _ban_json(row)
             record_audit(conn, actor, "shadow_ban" if request.shadow else "ban", f"ban:{ban_id}",
                          None, out, request.reason, site_id=request.site_id)
+            changes.record(conn, Change(ChangeKind.BANS, request.site_id))
         self.views.bans.invalidate(request.site_id)
         return out
 
@@ -304,6 +307,7 @@ class ModerationService:
             out = _ban_json(row)
             record_audit(conn, actor, "unban", f"ban:{ban_id}", before, out, reason,
                          site_id=row.site_id)
+            changes.record(conn, Change(ChangeKind.BANS, row.site_id))
         self.views.bans.invalidate(row.site_id)
         return out
 

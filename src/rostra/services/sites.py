@@ -21,6 +21,8 @@ from rostra.notify.site_settings import parse_notify_settings
 register_section("moderation", validate_moderation)
 register_section("notifications", parse_notify_settings)
 from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of
+from rostra.store import changes
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
 from rostra.store.tables import sites
 
@@ -170,6 +172,7 @@ class SiteService:
         try:
             with self.db.write() as conn:
                 claim_origins(conn, normal, [site_id])
+                changes.record(conn, Change(ChangeKind.SITES, site_id))
                 conn.execute(
                     insert(sites).values(
                         id=site_id,
@@ -211,6 +214,7 @@ class SiteService:
                     gained = [o for o in values["origins"] if o not in site.origins]
                     claim_origins(conn, gained, [site_id])
                 conn.execute(update(sites).where(sites.c.id == site_id).values(**values))
+                changes.record(conn, Change(ChangeKind.SITES, site_id))
             self.reload()
         return self.get(site_id)
 

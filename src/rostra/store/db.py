@@ -6,7 +6,7 @@ import os
 import queue
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,10 @@ class Database:
                 "installed: pip install 'rostra[postgres]' (in the environment Rostra runs "
                 "from)") from None
         self._write_lock = threading.Lock()
+        # Set by the change bus: (connection, changes) inside the committing transaction,
+        # and (changes) after it committed.
+        self.before_commit: list[Callable[[Connection, list[Any]], None]] = []
+        self.after_commit: list[Callable[[list[Any]], None]] = []
         # SQLite: one long-lived writer connection, and reader connections handed from
         # thread to thread. Opening a SQLAlchemy Connection costs more than a query.
         self._writer: Connection | None = None
@@ -113,7 +117,11 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One transaction; committed when the block ends without an exception."""
+        """One transaction; committed when the block ends without an exception.
+
+        Changes the block recorded (``rostra.store.changes``) go to ``before_commit``
+        hooks inside the transaction and to ``after_commit`` hooks once it committed."""
+        changes: list[Any] = []
         if self.is_sqlite:
             with self._write_lock:
                 if self._writer is None or self._writer.closed:
@@ -121,9 +129,25 @@ class Database:
                     self._writer.info["immediate"] = True
                 with self._writer.begin():
                     yield self._writer
+                    changes = self._committing(self._writer)
         else:
             with self.engine.begin() as conn:
                 yield conn
+                changes = self._committing(conn)
+        if changes:
+            for hook in self.after_commit:
+                hook(changes)
+
+    def _committing(self, conn: Connection) -> list[Any]:
+        if not (self.before_commit or self.after_commit):
+            return []
+        from rostra.store.changes import pending
+
+        changes = pending(conn)
+        if changes:
+            for hook in self.before_commit:
+                hook(conn, changes)
+        return changes
 
     def dispose(self) -> None:
         with self._held_lock:
