@@ -185,3 +185,17 @@ def test_it_refuses_an_origin_another_site_allows(newsroom: Newsroom) -> None:
     assert f"origin {taken} is already allowed by site 'o{room.site_a}'" in parse(
         saved).xpath('string(//p[@role="alert"])')
     assert room.server.services.sites.get(room.site_a) == before
+
+
+def test_it_shows_the_default_of_a_setting_left_empty(newsroom: Newsroom) -> None:
+    from rostra.moderation.policy import Thresholds
+
+    room = newsroom
+    doc = room.owner.page(f"/admin/sites/{room.site_a}/settings")
+    for name in ("toxicity_hold", "toxicity_refuse", "max_links", "flags_to_hold"):
+        default = str(getattr(Thresholds(), name))
+        label = doc.xpath(f'string(//label[@for="s-{name}"])')
+        assert f"(empty: default, {default})" in " ".join(label.split()), label
+        assert doc.xpath(f'//input[@name="{name}"]/@placeholder') == [default]
+    assert doc.xpath('//input[@name="digest_minutes"]/@placeholder') == ["60"]
+    assert "(empty: default)" not in " ".join(doc.xpath("string(//form)").split())

@@ -352,3 +352,17 @@ def test_it_keeps_bold_and_italic_from_wordpress(rostra: Rostra, tmp_path: Path)
     assert doc.xpath("string(.//strong[1])") == "bold"
     assert doc.xpath("string(.//em[1])") == "slanted"
     assert doc.xpath("string(.//strong[2])") == "strong"
+
+
+def test_it_shows_only_web_addresses_as_an_authors_website(rostra: Rostra,
+                                                           tmp_path: Path) -> None:
+    from rostra.services.serialise import comment_json
+
+    rostra.ok("import", "wordpress", write_wxr(tmp_path / "w.xml", [
+        WpPost(1, "W", "https://news.example/w/", comments=[
+            WpComment(1, "Mine is a blog", url="http://ana.example/"),
+            WpComment(2, "Mine is a script", url="javascript:alert(document.domain)"),
+            WpComment(3, "Mine is not a URL", url="ana dot example")])]), "--site", "news")
+    rows = comments_of(rostra.db, thread_by_key(rostra.db, "news", "/w").id)
+    shown = [comment_json(row)["author"]["website"] for row in rows]
+    assert shown == ["http://ana.example/", None, None]
