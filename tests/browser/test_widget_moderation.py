@@ -6,6 +6,7 @@ import json
 import secrets
 from typing import Any
 
+import altcha
 import pytest
 from widget_page import Discussion, HostSite, comment, expect, widget
 
@@ -47,6 +48,52 @@ def test_it_solves_the_proof_of_work_a_site_requires(pow_discussion: Discussion,
     write(page, "Worked for this one.")
     expect(widget(page).locator("ol.list > li .body")).to_have_text("Worked for this one.")
     assert len(bodies) == 1 and bodies[0]["pow"]
+
+
+# ALTCHA challenges of every kind Web Crypto can derive, as ALTCHA's library makes them:
+# (algorithm, cost, counter or None for a fixed prefix, key length, prefix).
+ALTCHA_KINDS = [
+    ("SHA-256", 3, 700, 32, None), ("SHA-384", 1, 300, 20, None), ("SHA-512", 2, 0, 32, None),
+    ("PBKDF2/SHA-256", 50, 90, 32, None), ("PBKDF2/SHA-512", 20, 40, 32, None),
+    ("SHA-256", 1, None, 32, "0a1"),
+]
+
+
+def test_it_solves_altcha_challenges_the_altcha_library_verifies(
+    pow_discussion: Discussion, page: Any
+) -> None:
+    # The widget's solver, in Chromium, against challenges made by the ALTCHA library;
+    # the library checks each answer. The first is the server's own, from /api/pow.
+    page.goto(pow_discussion.url())
+    expect(widget(page).locator(".fs form")).to_be_visible()
+    own = page.evaluate("async (url) => (await fetch(url)).json()",
+                        f"{pow_discussion.server_url}/api/pow?site={pow_discussion.site}")
+    challenges = [{"parameters": own["parameters"], "signature": own["signature"]}]
+    for algorithm, cost, counter, length, prefix in ALTCHA_KINDS:
+        made = altcha.create_challenge(algorithm, cost, counter=counter, key_length=length,
+                                       key_prefix=prefix or "00", hmac_secret="shared")
+        challenges.append(made.to_dict())
+    answers = page.evaluate(
+        """async ([url, challenges]) => {
+             const { solveChallenge } = await import(url);
+             const out = [];
+             for (const c of challenges) out.push(await solveChallenge(c));
+             return out;
+           }""",
+        [f"{pow_discussion.server_url}/widget/any/pow.js", challenges])
+    own_answer, *others = answers
+    assert all(altcha.verify_solution(a, "shared").verified for a in others)
+    for (_, _, counter, _, _), answer in zip(ALTCHA_KINDS, others, strict=True):
+        if counter is not None:
+            assert altcha.Payload.from_base64(answer).solution.counter == counter
+    # The server's own challenge: the server holds its key, and takes the post.
+    posted = page.evaluate(
+        """async ([url, body]) => (await fetch(url, {method: "POST", body: JSON.stringify(body),
+             headers: {"Content-Type": "application/json"}})).status""",
+        [f"{pow_discussion.server_url}/api/comments",
+         {"site": pow_discussion.site, "thread": pow_discussion.thread, "name": "Kim",
+          "text": "Solved by hand.", "pow": own_answer}])
+    assert posted == 201
 
 
 def test_it_tries_once_more_when_the_server_refuses_the_proof_of_work(

@@ -1,9 +1,11 @@
-"""Atom feeds (parsed as XML, checked against RFC 4287) and moderator alerts."""
+"""Atom and RSS feeds (parsed as XML, checked against RFC 4287 and RSS 2.0) and moderator
+alerts."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -12,6 +14,7 @@ from rostra.notify import alerts
 from tests.notify.conftest import NotifyServer, address, parts
 
 A = "{http://www.w3.org/2005/Atom}"
+DC = "{http://purl.org/dc/elements/1.1/}"
 
 
 def _feed(http: httpx.Client, url: str, **params: str) -> ET.Element:
@@ -56,6 +59,57 @@ def test_it_publishes_approved_comments_as_atom_feeds(
     assert "Story A" in (thread.findtext(f"{A}title") or "")
     assert http.get(f"/feeds/{site}/thread.atom", params={"thread": "/none/"}).status_code == 404
     assert http.get("/feeds/no-such-site.atom").status_code == 404
+
+
+def _rss(http: httpx.Client, url: str, **params: str) -> ET.Element:
+    response = http.get(url, params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/rss+xml")
+    root = ET.fromstring(response.content)
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    [channel] = root.findall("channel")
+    # RSS 2.0: a channel has a title, a link and a description; an item a title or a
+    # description.
+    for tag in ("title", "link", "description"):
+        assert (channel.findtext(tag) or "").strip(), tag
+    for item in channel.findall("item"):
+        assert item.findtext("title") and item.findtext("description")
+        parsedate_to_datetime(item.findtext("pubDate", ""))
+        assert item.find("author") is None  # RSS authors are email addresses: never
+    return channel
+
+
+def test_it_publishes_approved_comments_as_rss_feeds(
+    notify: NotifyServer, http: httpx.Client
+) -> None:
+    site = notify.new_site()
+    ben = notify.reader(http, site, "Ben")
+    first = ben.post("/rss-a/", "First *story* comment", title="Story A",
+                     url="https://news.example/rss-a/", email="ben@readers.example")
+    ben.post("/rss-b/", "On another story")
+    notify.holds.sites.add(site)
+    ben.post("/rss-a/", "Held back")
+    notify.holds.sites.discard(site)
+
+    channel = _rss(http, f"/feeds/{site}.rss")
+    items = channel.findall("item")
+    assert [i.findtext("description") for i in items] == [
+        "<p>On another story</p>", "<p>First <em>story</em> comment</p>"]
+    assert [i.findtext(f"{DC}creator") for i in items] == ["Ben", "Ben"]
+    assert channel.find(f"{A}link[@rel='self']").get("href").endswith(f"/feeds/{site}.rss")
+    comment_id = first.json()["comment"]["id"]
+    guid = items[1].find("guid")
+    assert guid.text == f"urn:rostra:{site}:comment:{comment_id}"
+    assert guid.get("isPermaLink") == "false"
+    assert "readers.example" not in ET.tostring(channel, encoding="unicode")
+
+    thread = _rss(http, f"/feeds/{site}/thread.rss", thread="https://news.example/rss-a/")
+    [item] = thread.findall("item")
+    assert item.findtext("link") == f"https://news.example/rss-a#comment-{comment_id}"
+    assert "Story A" in (thread.findtext("title") or "")
+    assert thread.findtext("link") == "https://news.example/rss-a"
+    assert http.get(f"/feeds/{site}/thread.rss", params={"thread": "/none/"}).status_code == 404
+    assert http.get("/feeds/no-such-site.rss").status_code == 404
 
 
 def test_it_alerts_moderators_of_held_and_flagged_comments(

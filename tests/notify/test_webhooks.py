@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import time
@@ -10,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from rostra.core.models import CommentState
 from rostra.notify.model import TransportError
-from rostra.notify.webhooks import resolve
+from rostra.notify.webhooks import resolve, secret_key, verify
 from tests.notify.conftest import ADMIN_TOKEN, NotifyServer, Receiver, payload
 
 STAFF = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -33,6 +35,7 @@ def test_it_signs_webhooks_and_retries_until_the_receiver_takes_them(
                       json={"url": receiver.url})
     assert added.status_code == 201, added.text
     secret = added.json()["webhook"]["secret"]
+    assert secret.startswith("whsec_") and len(secret_key(secret)) == 32
     listed = http.get(f"/api/admin/sites/{site}/webhooks", headers=STAFF).json()["webhooks"]
     assert [w["url"] for w in listed] == [receiver.url] and "secret" not in listed[0]
 
@@ -47,15 +50,28 @@ def test_it_signs_webhooks_and_retries_until_the_receiver_takes_them(
 
     first, second = receiver.calls
     assert first["body"] == second["body"]
+    ids = set()
     for call in receiver.calls:
         headers = {k.lower(): v for k, v in call["headers"].items()}
+        # What a receiver does: one call of a Standard Webhooks library.
+        assert Webhook(secret).verify(call["body"], headers)["comment"]["id"] == comment_id
+        ids.add(headers["webhook-id"])
+        assert headers["webhook-id"] == headers["x-rostra-delivery"]
+        assert abs(int(headers["webhook-timestamp"]) - time.time()) < 3600
+        # The deprecated header, for one more release: HMAC of "<timestamp>.<body>".
         stamp = headers["x-rostra-timestamp"]
-        expected = hmac.new(secret.encode(), stamp.encode() + b"." + call["body"],
+        assert stamp == headers["webhook-timestamp"]
+        expected = hmac.new(secret_key(secret), stamp.encode() + b"." + call["body"],
                             hashlib.sha256).hexdigest()
         assert headers["x-rostra-signature"] == f"sha256={expected}"
-        assert abs(int(stamp) - time.time()) < 3600
         assert headers["x-rostra-event"] == "comment.created"
         assert headers["content-type"] == "application/json"
+        tampered = call["body"].replace(b"Ping", b"Pong")
+        with pytest.raises(WebhookVerificationError):
+            Webhook(secret).verify(tampered, headers)
+        with pytest.raises(WebhookVerificationError):
+            Webhook(secret).verify(call["body"], {**headers, "webhook-id": "another"})
+    assert len(ids) == 1  # a retry is the same message
     body = payload(first)
     assert body["event"] == "comment.created" and body["site"] == site
     assert body["comment"]["id"] == comment_id and body["comment"]["text"] == "Ping the newsroom"
@@ -76,6 +92,10 @@ def test_it_reports_held_comments_and_their_approval(
                      json={"url": receiver.url, "events": ["comment.approved"],
                            "secret": "a-long-shared-secret"})
     assert hook.status_code == 201
+    # A secret of the old kind (any string) is the key as its UTF-8 bytes; the answer
+    # shows it in the Standard Webhooks form, whsec_ + base64 of those bytes.
+    assert hook.json()["webhook"]["secret"] == "whsec_" + base64.b64encode(
+        b"a-long-shared-secret").decode()
     notify.holds.sites.add(site)
     comment_id = notify.reader(http, site).post("/held-hook/", "Hold me").json()["comment"]["id"]
     run(notify)
@@ -85,6 +105,11 @@ def test_it_reports_held_comments_and_their_approval(
     [call] = receiver.calls
     assert payload(call)["event"] == "comment.approved"
     assert payload(call)["comment"]["state"] == "approved"
+    headers = {k.lower(): v for k, v in call["headers"].items()}
+    # A receiver written for the old header keeps verifying with the old secret.
+    assert verify("a-long-shared-secret", headers["x-rostra-timestamp"], call["body"],
+                  headers["x-rostra-signature"])
+    Webhook(hook.json()["webhook"]["secret"]).verify(call["body"], headers)
 
     gone = http.delete(f"/api/admin/sites/{site}/webhooks/{hook.json()['webhook']['id']}",
                        headers=STAFF)
@@ -104,6 +129,16 @@ def test_it_guards_webhook_management_and_refuses_bad_urls(
     assert bad.status_code == 422
     assert http.post(path, headers=STAFF, json={"url": "https://x.example/",
                                                 "events": ["comment.voted"]}).status_code == 422
+    for secret in ("whsec_not base64 at all!", "whsec_" + base64.b64encode(b"short").decode(),
+                   "whsec_" + base64.b64encode(b"k" * 65).decode(), "too short"):
+        refused = http.post(path, headers=STAFF, json={"url": "https://x.example/",
+                                                        "secret": secret})
+        assert refused.status_code == 422, secret
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert "secret" in refused.text
+    given = "whsec_" + base64.b64encode(b"k" * 24).decode()
+    kept = http.post(path, headers=STAFF, json={"url": "https://x.example/", "secret": given})
+    assert kept.status_code == 201 and kept.json()["webhook"]["secret"] == given
     assert http.get("/api/admin/sites/no-such-site/webhooks", headers=STAFF).status_code == 404
 
 

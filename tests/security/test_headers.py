@@ -30,6 +30,7 @@ def test_it_sends_nosniff_on_every_kind_of_response(
         http.post("/api/counts", content=b"x" * 300_000,
                   headers={"Content-Type": "application/json"}),
         http.get(f"/feeds/{site}.atom"),
+        http.get(f"/feeds/{site}.rss"),
         http.get("/admin/login"),
         http.get("/notify/confirm", params={"token": "nope"}),
         http.get("/api/openapi.json"),

@@ -57,6 +57,7 @@ def test_it_refuses_a_bracketed_host_that_is_not_an_address(
         http.post("/api/counts", json={"site": site, "threads": [thread]}),
         http.get("/api/votes", params={"site": site, "thread": thread}),
         http.get(f"/feeds/{site}/thread.atom", params={"thread": thread}),
+        http.get(f"/feeds/{site}/thread.rss", params={"thread": thread}),
         http.get("/api/events", params={"site": site, "thread": thread}),
     ]
     for response in reads:

@@ -1,10 +1,11 @@
-"""What Rostra sends out stays well-formed whatever readers typed: Atom feeds with any
-control character, author websites with any punctuation, emails with odd addresses."""
+"""What Rostra sends out stays well-formed whatever readers typed: Atom and RSS feeds
+with any control character, author websites with any punctuation, emails with odd addresses."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import feedparser
 import httpx
 import pytest
 
@@ -15,18 +16,30 @@ from tests.conftest import ORIGIN, LiveServer, Reader
 CONTROLS = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"] + ["\x7f", "\ufffe"]
 
 
-def test_it_keeps_atom_feeds_valid_xml_for_every_control_character(
+def test_it_keeps_feeds_valid_xml_for_every_control_character(
     server: LiveServer, ana: Reader, site: str, http: httpx.Client
 ) -> None:
+    accepted = 0
     for char in CONTROLS:
-        response = ana.post("/feed/", f"before{char}after", title=f"T{char}itle")
+        response = ana.post("/feed/", f"before{char}after", title=f"T{char}itle",
+                            name=f"Ana{char}")
         assert response.status_code in (201, 422), response.text
+        accepted += response.status_code == 201
     assert ana.post("/feed/", "plain").status_code == 201
-    for path, params in ((f"/feeds/{site}.atom", {}),
-                         (f"/feeds/{site}/thread.atom", {"thread": "/feed/"})):
-        response = http.get(path, params=params)
-        assert response.status_code == 200
-        ET.fromstring(response.content)  # raises on a character XML 1.0 forbids
+    for kind in ("atom", "rss"):
+        for path, params in ((f"/feeds/{site}.{kind}", {}),
+                             (f"/feeds/{site}/thread.{kind}", {"thread": "/feed/"})):
+            response = http.get(path, params=params)
+            assert response.status_code == 200
+            ET.fromstring(response.content)  # raises on a character XML 1.0 forbids
+            # And a feed reader's parser (strict XML first) reads every entry.
+            parsed = feedparser.parse(response.content)
+            assert not parsed.bozo, parsed.get("bozo_exception")
+            assert parsed.version == ("atom10" if kind == "atom" else "rss20")
+            texts = [e.get("summary", "") + e.get("content", [{}])[0].get("value", "")
+                     for e in parsed.entries]
+            assert any("plain" in t for t in texts)
+            assert sum("before" in t for t in texts) == accepted
 
 
 BAD_WEBSITES = ["exa mple.com", "https://exa<mple.com/", 'https://a"b.example/',

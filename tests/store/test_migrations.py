@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -56,6 +57,67 @@ def test_it_migrates_postgres_to_the_declared_schema() -> None:
     db = Database(url)
     try:
         _assert_schema_matches(db)
+    finally:
+        db.dispose()
+        drop()
+
+
+def _webhook_secrets_survive(db: Database) -> None:
+    """Migration 0008 stores old webhook secrets as whsec_ + base64 of the same key, and
+    its downgrade gives them back."""
+    import base64
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from rostra.notify.webhooks import secret_key
+
+    old = ["a-long-shared-secret", "whsec_looks-standard-but-is-not", "ключ-ключ-ключ-ключ-🔑" * 8]
+    migrate.upgrade(db, "0007")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO sites (id, name, origins, settings, created_at) "
+                          "VALUES ('m', 'M', '[]', '{}', :now)"), {"now": datetime.now(UTC)})
+        for secret in old:
+            conn.execute(text("INSERT INTO notify_webhooks (site_id, url, secret, events, "
+                              "active, created_at) VALUES ('m', 'https://hooks.example/', "
+                              ":secret, '[]', true, :now)"),
+                         {"secret": secret, "now": datetime.now(UTC)})
+    migrate.upgrade(db)
+    with db.engine.connect() as conn:
+        stored = list(conn.execute(text("SELECT secret FROM notify_webhooks ORDER BY id"))
+                      .scalars())
+    assert all(s.startswith("whsec_") for s in stored)
+    assert [secret_key(s) for s in stored] == [s.encode() for s in old]
+    random_key = "whsec_" + base64.b64encode(bytes(range(200, 232))).decode()
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE notify_webhooks SET secret = :s WHERE secret = :old"),
+                     {"s": random_key, "old": stored[0]})
+    cfg = migrate.alembic_config(db)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT secret, active FROM notify_webhooks ORDER BY id")).all()
+    # A random key has no old form: that webhook is switched off rather than mis-signed.
+    assert [(s, bool(a)) for s, a in rows] == [
+        (random_key, False), (old[1], True), (old[2], True)]
+
+
+def test_it_keeps_webhook_secrets_through_migration_0008(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'w.sqlite3'}")
+    try:
+        _webhook_secrets_survive(db)
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_it_keeps_webhook_secrets_through_migration_0008_on_postgres() -> None:
+    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = create_postgres_database(POSTGRES_URL)
+    db = Database(url)
+    try:
+        _webhook_secrets_survive(db)
     finally:
         db.dispose()
         drop()

@@ -50,7 +50,7 @@ from rostra.moderation.toxicity.heads import (
     ShippedModel,
     Stacker,
 )
-from rostra.moderation.toxicity.ngrams import DEFAULT_BITS
+from rostra.moderation.toxicity.ngrams import DEFAULT_BITS, fingerprint
 
 NUDGE_RATE = 0.04
 HOLD_RATE = 0.015
@@ -161,6 +161,7 @@ def main() -> None:
         metadata={
             **metadata,
             "trained": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "ngram_fingerprint": fingerprint(DEFAULT_BITS),
             "rows": len(rows),
             "sources": {str(s): int(n) for s, n in zip(*np.unique(rows.sources, return_counts=True))},
         },
@@ -214,7 +215,7 @@ def choose_lines(rows: Rows, oof: dict[str, tuple[NDArray[np.float64], NDArray[n
     for head, rate, key in (("threat", CLASS_HOLD_RATE, "threat_hold"),
                             ("identity_hate", CLASS_HOLD_RATE, "identity_hate_hold"),
                             ("profanity", PROFANITY_NUDGE_RATE, "profanity_nudge"),
-                            ("spam", SPAM_RATE, "spam")):
+                            ("spam", SPAM_RATE, "spam_line")):
         if head in oof:
             negatives = civil if head != "spam" else (rows.targets["spam"] == 0)
             lines[key] = line_for(oof[head][1], negatives, rows.sources, rate)

@@ -51,6 +51,8 @@ STAFF_PREFIXES = ("/api/admin/", "/api/moderation/")
 NOT_JSON = {
     ("get", "/feeds/{site_id}.atom"): ("200", "application/atom+xml"),
     ("get", "/feeds/{site_id}/thread.atom"): ("200", "application/atom+xml"),
+    ("get", "/feeds/{site_id}.rss"): ("200", "application/rss+xml"),
+    ("get", "/feeds/{site_id}/thread.rss"): ("200", "application/rss+xml"),
     ("get", "/api/events"): ("200", "text/event-stream"),
     ("get", "/auth/{name}/callback"): ("200", "text/html"),
     ("get", "/metrics"): ("200", "text/plain"),

@@ -73,7 +73,8 @@ class RateLimits:
 @dataclass(frozen=True, slots=True)
 class PowPolicy:
     mode: PowMode = PowMode.OFF
-    # ALTCHA "maxnumber": the solver tries about half of it (50k: ~0.1 s in a browser).
+    # The counters an ALTCHA challenge may take: the solver tries about half of them
+    # (50k: 0.2 to 0.4 s in headless Chromium on a busy 2-core machine).
     difficulty: int = 50_000
     # Posts in a minute from one IP hash, or into one thread, that mean "under attack":
     # the challenge is then required (under_attack) and grows 10x per multiple of it.

@@ -1,33 +1,34 @@
-"""Proof of work instead of a CAPTCHA: ALTCHA-style SHA-256 challenges.
+"""Proof of work instead of a CAPTCHA: ALTCHA challenges (its Proof-of-Work v2), created
+and verified by the ALTCHA project's library (PyPI ``altcha``).
 
-The server picks a secret ``number`` up to ``maxnumber`` and publishes
-``challenge = sha256(salt + number)`` with an HMAC ``signature``; the client tries
-numbers from 0 until the hash matches (about maxnumber / 2 hashes on average) and
-sends back the number. The salt carries the expiry, the site and the difficulty, all
-covered by the signature, so the server keeps nothing per challenge until it is spent.
-A spent challenge is kept (pow_used) until it expires: it cannot be replayed.
+A challenge is ALTCHA's ``{"parameters", "signature"}``. The server picks a secret
+counter up to the difficulty and derives a key from it, SHA-256(salt + nonce + counter
+as a big-endian uint32) (algorithm ``SHA-256``, cost 1); the first half of that key is
+published as ``keyPrefix``. The client tries counters from 0 until a key starts with
+the prefix (about difficulty / 2 hashes on average, as with the earlier ALTCHA format)
+and sends back the counter and the key. The parameters carry the expiry (``expiresAt``)
+and, in ``data``, the site and the difficulty, all covered by the HMAC signature, so
+the server keeps nothing per challenge until it is spent. A spent challenge is kept
+(pow_used, by its signature) until it expires: it cannot be replayed.
 
-The solution travels as base64 of the JSON object
-``{"algorithm", "challenge", "number", "salt", "signature"}`` (ALTCHA's payload).
+The solution travels as base64 of ALTCHA's payload JSON ``{"challenge": {"parameters",
+"signature"}, "solution": {"counter", "derivedKey"}}``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import secrets
 import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from urllib.parse import parse_qs, urlencode
 
-import orjson
+import altcha
 
 ALGORITHM = "SHA-256"
+COST = 1  # one hash per counter: the difficulty is the number of counters
 LIFETIME_SECONDS = 600
+MAX_PAYLOAD = 2000  # characters of base64; a genuine payload has about 700
 
 
 class PowError(StrEnum):
@@ -44,74 +45,67 @@ class PowError(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Solved:
-    """A solution that checks out; ``challenge`` must still be marked as spent."""
+    """A solution that checks out; ``challenge`` (its signature) must still be marked as
+    spent."""
 
     challenge: str
     expires_at: float
     difficulty: int
 
 
+# What a payload from anyone may raise while it is parsed and checked.
+_BAD_PAYLOAD = (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError)
+
+
 class ProofOfWork:
     def __init__(self, key: str, lifetime: int = LIFETIME_SECONDS) -> None:
-        self.key = key.encode()
+        self.key = key
         self.lifetime = lifetime
-
-    def _sign(self, challenge: str) -> str:
-        return hmac.new(self.key, challenge.encode(), hashlib.sha256).hexdigest()
 
     def issue(self, site_id: str, difficulty: int, now: float | None = None) -> dict[str, Any]:
         """A new challenge for ``site_id`` that takes about ``difficulty / 2`` hashes."""
-        expires = int((now or time.time()) + self.lifetime)
-        salt = secrets.token_hex(12) + "?" + urlencode(
-            {"expires": expires, "site": site_id, "d": difficulty}
+        expires = int((now if now is not None else time.time()) + self.lifetime)
+        challenge = altcha.create_challenge(
+            ALGORITHM, COST, counter=secrets.randbelow(difficulty + 1), expires_at=expires,
+            data={"site": site_id, "difficulty": difficulty}, hmac_secret=self.key,
         )
-        number = secrets.randbelow(difficulty + 1)
-        challenge = hashlib.sha256(f"{salt}{number}".encode()).hexdigest()
-        return {
-            "algorithm": ALGORITHM, "challenge": challenge, "maxnumber": difficulty,
-            "salt": salt, "signature": self._sign(challenge), "expires": expires,
-        }
+        issued: dict[str, Any] = challenge.to_dict()
+        return issued
 
-    def verify(
-        self, payload: str | None, site_id: str, min_difficulty: int, now: float | None = None
-    ) -> Solved | PowError:
+    def verify(self, payload: str | None, site_id: str, min_difficulty: int) -> Solved | PowError:
         """Check a solution (without the replay check, which needs the database)."""
         if not payload:
             return PowError.MISSING
-        try:
-            data = orjson.loads(base64.b64decode(payload, validate=True))
-            challenge, salt = str(data["challenge"]), str(data["salt"])
-            number, signature = int(data["number"]), str(data["signature"])
-            if data.get("algorithm", ALGORITHM) != ALGORITHM:
-                return PowError.MALFORMED
-        except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+        if len(payload) > MAX_PAYLOAD:
             return PowError.MALFORMED
-        if not hmac.compare_digest(self._sign(challenge), signature):
-            return PowError.WRONG
-        if hashlib.sha256(f"{salt}{number}".encode()).hexdigest() != challenge:
-            return PowError.WRONG
-        params = parse_qs(salt.partition("?")[2])
         try:
-            expires = int(params["expires"][0])
-            difficulty = int(params["d"][0])
-            site = params["site"][0]
-        except (KeyError, ValueError, IndexError):
+            parsed = altcha.Payload.from_base64(payload)
+            result = altcha.verify_solution(parsed, self.key)
+        except _BAD_PAYLOAD:
             return PowError.MALFORMED
-        if expires < (now or time.time()):
+        if result.expired:
             return PowError.EXPIRED
-        if site != site_id:
+        if not result.verified:
+            return PowError.WRONG
+        # Signed by this server: only the shape of what another ALTCHA issuer sharing the
+        # key might have signed is left to check.
+        params = parsed.challenge.parameters
+        data = params.data if isinstance(params.data, dict) else {}
+        difficulty, expires = data.get("difficulty"), params.expires_at
+        if type(difficulty) is not int or type(expires) is not int:
+            return PowError.MALFORMED
+        if data.get("site") != site_id:
             return PowError.OTHER_SITE
         if difficulty < min_difficulty:
             return PowError.TOO_EASY
-        return Solved(challenge, float(expires), difficulty)
+        return Solved(str(parsed.challenge.signature), float(expires), difficulty)
 
 
-def solve(challenge: dict[str, Any]) -> str:
-    """Solve a challenge the way the widget does (for tests, benchmarks and scripts)."""
-    salt, target = challenge["salt"], challenge["challenge"]
-    for number in range(int(challenge["maxnumber"]) + 1):
-        if hashlib.sha256(f"{salt}{number}".encode()).hexdigest() == target:
-            payload = {"algorithm": ALGORITHM, "challenge": target, "number": number,
-                       "salt": salt, "signature": challenge["signature"]}
-            return base64.b64encode(orjson.dumps(payload)).decode()
-    raise ValueError("no solution: the challenge is not genuine")
+def solve(challenge: dict[str, Any], timeout: float = 60.0) -> str:
+    """Solve a challenge as the widget does, with the ALTCHA library's solver (for tests,
+    benchmarks and scripts)."""
+    parsed = altcha.Challenge.from_dict(challenge)
+    solution = altcha.solve_challenge(parsed, timeout=timeout)
+    if solution is None:
+        raise ValueError("no solution in time: the challenge is not genuine")
+    return str(altcha.Payload(parsed, solution).to_base64())

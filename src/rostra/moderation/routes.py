@@ -60,17 +60,34 @@ def services(request: Request) -> Services:
 # -- read tier ---------------------------------------------------------------
 
 
-class PowChallenge(BaseModel):
-    algorithm: str
-    challenge: str
-    maxnumber: int
+class PowData(BaseModel):
+    site: str
+    difficulty: int = Field(description="Counters the challenge may take (about half, on average)")
+
+
+class PowParameters(BaseModel):
+    """ALTCHA's challenge parameters, under ALTCHA's (camelCase) names."""
+
+    algorithm: str = Field(description="ALTCHA key derivation: SHA-256")
+    cost: int
+    keyLength: int
+    keyPrefix: str
+    nonce: str
     salt: str
+    expiresAt: int
+    data: PowData
+
+
+class PowChallenge(BaseModel):
+    """An ALTCHA challenge (Proof-of-Work v2), and whether it must be solved now."""
+
+    parameters: PowParameters
     signature: str
-    expires: int
     required: bool = Field(description="Whether a post from this reader must carry a solution now")
 
 
-@read.get("/pow", response_model=PowChallenge, summary="A proof-of-work challenge to post with")
+@read.get("/pow", response_model=PowChallenge,
+          summary="A proof-of-work challenge (ALTCHA) to post with")
 def get_pow(
     request: Request,
     site: Annotated[str | None, Query(max_length=64)] = None,

@@ -1,23 +1,38 @@
-"""Atom feeds (RFC 4287) of a site's and a thread's newest approved comments."""
+"""Atom (RFC 4287) and RSS 2.0 feeds of a site's and a thread's newest approved
+comments, written by feedgen."""
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
+import threading
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
+from feedgen.feed import FeedGenerator
 from sqlalchemy import Connection, Row, select
 
 from rostra.core.models import CommentState
 from rostra.notify.hooks import comment_url
-from rostra.services.serialise import iso
 from rostra.store.tables import comments, threads
 
-ATOM = "http://www.w3.org/2005/Atom"
-CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 ENTRIES = 50
+
+
+class FeedKind(StrEnum):
+    ATOM = "atom"
+    RSS = "rss"
+
+
+CONTENT_TYPES = {
+    FeedKind.ATOM: "application/atom+xml; charset=utf-8",
+    FeedKind.RSS: "application/rss+xml; charset=utf-8",
+}
+# feedgen writes RSS dates after switching the process's locale to C and back
+# (feedgen.util.formatRFC2822); setlocale is not thread-safe, and feeds are built on
+# the server's worker threads, so RSS documents are written one at a time.
+_RSS_LOCALE = threading.Lock()
 
 
 def recent_comments(
@@ -39,7 +54,8 @@ def recent_comments(
 
 
 # Characters XML 1.0 forbids (C0 controls but tab, newline and return; surrogates;
-# U+FFFE and U+FFFF): one of them in any comment would make the whole feed unreadable.
+# U+FFFE and U+FFFF): one of them in any comment would make the whole feed unreadable
+# (lxml, under feedgen, refuses them outright).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -48,55 +64,50 @@ def xml_safe(value: str) -> str:
     return _NOT_XML.sub("\ufffd", value)
 
 
-def _text(parent: ET.Element, tag: str, value: str, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
-    element.text = xml_safe(value)
-    return element
-
-
-def _link(parent: ET.Element, href: str, rel: str, type_: str | None = None) -> None:
-    attrs = {"href": xml_safe(href), "rel": rel}
-    if type_:
-        attrs["type"] = type_
-    ET.SubElement(parent, f"{{{ATOM}}}link", attrs)
-
-
 def build_feed(
     *,
+    kind: FeedKind,
     feed_id: str,
     title: str,
     self_url: str,
-    page_url: str | None,
+    page_url: str,
     rows: Sequence[Row[Any]],
     site_id: str,
     updated_fallback: datetime,
     anonymous: str = "Anonymous",
 ) -> bytes:
-    """The feed document, newest entry first."""
-    ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed")
-    _text(feed, "id", feed_id)
-    _text(feed, "title", title)
-    newest = max((r.edited_at or r.created_at for r in rows), default=updated_fallback)
-    _text(feed, "updated", iso(newest) or "")
-    _link(feed, self_url, "self", "application/atom+xml")
-    if page_url:
-        _link(feed, page_url, "alternate", "text/html")
-    _text(feed, "generator", "Rostra")
+    """The feed document, newest entry first. ``page_url`` is the page the feed is
+    about (the thread's page, or the site's home)."""
+    feed = FeedGenerator()
+    # RSS's <author> is an email address, which is never published: the name goes in
+    # Dublin Core's dc:creator instead.
+    feed.load_extension("dc", atom=False, rss=True)
+    feed.id(xml_safe(feed_id))
+    feed.title(xml_safe(title))
+    feed.description(xml_safe(f"Newest comments: {title}"))
+    feed.updated(max((r.edited_at or r.created_at for r in rows), default=updated_fallback))
+    feed.link(href=xml_safe(self_url), rel="self", type=CONTENT_TYPES[kind].partition(";")[0])
+    feed.link(href=xml_safe(page_url), rel="alternate", type="text/html")
+    feed.generator("Rostra")
     for row in rows:
-        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-        _text(entry, "id", f"urn:rostra:{site_id}:comment:{row.id}")
-        author_name = row.author_name or anonymous
-        _text(entry, "title", f"{author_name}: {row.title or row.url or row.key}"[:300])
-        _text(entry, "published", iso(row.created_at) or "")
-        _text(entry, "updated", iso(row.edited_at or row.created_at) or "")
-        author = ET.SubElement(entry, f"{{{ATOM}}}author")
-        _text(author, "name", author_name)
+        author_name = xml_safe(row.author_name or anonymous)
+        entry = feed.add_entry(order="append")
+        entry.id(xml_safe(f"urn:rostra:{site_id}:comment:{row.id}"))
+        entry.title(xml_safe(f"{author_name}: {row.title or row.url or row.key}"[:300]))
+        entry.published(row.created_at)
+        entry.updated(row.edited_at or row.created_at)
         if row.author_website:
-            _text(author, "uri", row.author_website)
+            entry.author(name=author_name, uri=xml_safe(row.author_website))
+        else:
+            entry.author(name=author_name)
+        entry.dc.dc_creator(author_name)
         link = comment_url(row.url, row.id)
         if link:
-            _link(entry, link, "alternate", "text/html")
-        _text(entry, "content", row.html, type="html")
-    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return document
+            entry.link(href=xml_safe(link), rel="alternate", type="text/html")
+        entry.content(xml_safe(row.html), type="html")
+    if kind is FeedKind.RSS:
+        with _RSS_LOCALE:
+            rss: bytes = feed.rss_str()
+        return rss
+    atom: bytes = feed.atom_str()
+    return atom

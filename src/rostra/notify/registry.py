@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +12,7 @@ from sqlalchemy import delete, insert, select
 
 from rostra.core.errors import InvalidInput, NotFound
 from rostra.notify.model import WebhookEvent
-from rostra.notify.webhooks import check_url, is_public
+from rostra.notify.webhooks import check_url, is_public, new_secret, stored_secret
 from rostra.services.serialise import iso
 from rostra.services.sites import SiteService
 from rostra.store.db import Database
@@ -44,7 +43,8 @@ class WebhookRegistry:
         self.allow_private = allow_private
 
     def add(self, site_id: str, new: NewWebhook) -> dict[str, Any]:
-        """Register a webhook; the answer is the only one that shows its secret."""
+        """Register a webhook; the answer is the only one that shows its secret, in the
+        Standard Webhooks form (``whsec_…``) whatever form it was given in."""
         self.sites.get(site_id)
         try:
             url = check_url(new.url.strip())
@@ -61,9 +61,10 @@ class WebhookRegistry:
         events = tuple(dict.fromkeys(new.events))
         if not events or not set(events) <= known:
             raise InvalidInput(f"events: a non-empty list of {', '.join(sorted(known))}")
-        secret = new.secret or secrets.token_urlsafe(32)
-        if not 16 <= len(secret) <= 200:
-            raise InvalidInput("secret: 16 to 200 characters")
+        try:
+            secret = stored_secret(new.secret) if new.secret is not None else new_secret()
+        except ValueError as exc:
+            raise InvalidInput(f"secret: {exc}") from None
         with self.db.write() as conn:
             count = len(conn.execute(select(notify_webhooks.c.id)
                                      .where(notify_webhooks.c.site_id == site_id)).all())

@@ -1,5 +1,5 @@
 """Notification routes: subscribing (write tier), the pages behind email links,
-Atom feeds (read tier) and webhook management (owner tier)."""
+Atom and RSS feeds (read tier) and webhook management (owner tier)."""
 
 from __future__ import annotations
 
@@ -209,34 +209,26 @@ def unsubscribe_page(token: str = "") -> Response:
 # -- read tier: feeds --------------------------------------------------------
 
 
-def _feed_response(body: bytes) -> Response:
-    return Response(body, media_type=feeds.CONTENT_TYPE,
+def _feed_response(body: bytes, kind: feeds.FeedKind) -> Response:
+    return Response(body, media_type=feeds.CONTENT_TYPES[kind],
                     headers={"Cache-Control": "public, max-age=60"})
 
 
-@feed_routes.get("/{site_id}.atom", summary="Newest approved comments of a site (Atom)",
-                 response_class=Response)
-def site_feed(request: Request, site_id: str) -> Response:
-    # GET /feeds/{site}.atom
+def _site_feed(request: Request, site_id: str, kind: feeds.FeedKind) -> Response:
     svc = request.app.state.services
     site = svc.sites.get(site_id)
     with svc.db.read() as conn:
         rows = feeds.recent_comments(conn, site.id)
     base = _base(request)
     return _feed_response(feeds.build_feed(
-        feed_id=f"urn:rostra:{site.id}:comments", title=f"{site.name}: comments",
-        self_url=f"{base}/feeds/{quote(site.id)}.atom", page_url=None, rows=rows,
-        site_id=site.id, updated_fallback=datetime.now(UTC).replace(microsecond=0),
-    ))
+        kind=kind, feed_id=f"urn:rostra:{site.id}:comments", title=f"{site.name}: comments",
+        self_url=f"{base}/feeds/{quote(site.id)}.{kind.value}",
+        page_url=site.origins[0] if site.origins else base, rows=rows, site_id=site.id,
+        updated_fallback=datetime.now(UTC).replace(microsecond=0),
+    ), kind)
 
 
-@feed_routes.get("/{site_id}/thread.atom", summary="Newest approved comments of a thread (Atom)",
-                 response_class=Response)
-def thread_feed(
-    request: Request, site_id: str,
-    thread: Annotated[str, Query(max_length=1000, description="Thread id, path or URL")],
-) -> Response:
-    # GET /feeds/{site}/thread.atom?thread=…
+def _thread_feed(request: Request, site_id: str, thread: str, kind: feeds.FeedKind) -> Response:
     svc = request.app.state.services
     site = svc.sites.get(site_id)
     try:
@@ -250,11 +242,44 @@ def thread_feed(
         rows = feeds.recent_comments(conn, site.id, row.id)
     base = _base(request)
     return _feed_response(feeds.build_feed(
-        feed_id=f"urn:rostra:{site.id}:thread:{row.id}",
+        kind=kind, feed_id=f"urn:rostra:{site.id}:thread:{row.id}",
         title=f"{row.title or row.url or row.key} ({site.name})",
-        self_url=f"{base}/feeds/{quote(site.id)}/thread.atom?thread={quote(thread, safe='')}",
-        page_url=row.url, rows=rows, site_id=site.id, updated_fallback=row.created_at,
-    ))
+        self_url=f"{base}/feeds/{quote(site.id)}/thread.{kind.value}"
+                 f"?thread={quote(thread, safe='')}",
+        page_url=row.url or (site.origins[0] if site.origins else base), rows=rows,
+        site_id=site.id, updated_fallback=row.created_at,
+    ), kind)
+
+
+ThreadParam = Annotated[str, Query(max_length=1000, description="Thread id, path or URL")]
+
+
+@feed_routes.get("/{site_id}.atom", summary="Newest approved comments of a site (Atom)",
+                 response_class=Response)
+def site_atom(request: Request, site_id: str) -> Response:
+    # GET /feeds/{site}.atom
+    return _site_feed(request, site_id, feeds.FeedKind.ATOM)
+
+
+@feed_routes.get("/{site_id}.rss", summary="Newest approved comments of a site (RSS 2.0)",
+                 response_class=Response)
+def site_rss(request: Request, site_id: str) -> Response:
+    # GET /feeds/{site}.rss
+    return _site_feed(request, site_id, feeds.FeedKind.RSS)
+
+
+@feed_routes.get("/{site_id}/thread.atom", summary="Newest approved comments of a thread (Atom)",
+                 response_class=Response)
+def thread_atom(request: Request, site_id: str, thread: ThreadParam) -> Response:
+    # GET /feeds/{site}/thread.atom?thread=…
+    return _thread_feed(request, site_id, thread, feeds.FeedKind.ATOM)
+
+
+@feed_routes.get("/{site_id}/thread.rss",
+                 summary="Newest approved comments of a thread (RSS 2.0)", response_class=Response)
+def thread_rss(request: Request, site_id: str, thread: ThreadParam) -> Response:
+    # GET /feeds/{site}/thread.rss?thread=…
+    return _thread_feed(request, site_id, thread, feeds.FeedKind.RSS)
 
 
 # -- owner tier: webhooks ----------------------------------------------------
@@ -272,8 +297,11 @@ class WebhookIn(Strict):
 
     url: str = Field(..., max_length=2000, description="http(s) URL that receives the POSTs")
     events: list[EventName] = Field(default_factory=_all_events)
-    secret: str | None = Field(None, min_length=16, max_length=200,
-                               description="HMAC key; default: generated and returned once")
+    secret: str | None = Field(
+        None, min_length=16, max_length=200,
+        description="A Standard Webhooks secret (whsec_ and base64 of 24 to 64 bytes), or any "
+                    "16 to 200 characters (the key is their UTF-8 bytes; answered in the "
+                    "whsec_ form); default: generated. Shown once, in the answer")
 
 
 StaffDep = Annotated[Staff, Depends(current_staff)]

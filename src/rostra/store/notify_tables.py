@@ -1,6 +1,7 @@
 """Tables of the notifications feature: addresses, subscriptions, outbox, webhooks.
 
-They live on the shared ``metadata``; migration 0004 creates exactly these.
+They live on the shared ``metadata``; migration 0004 creates exactly these, and 0008
+stores webhook secrets in the Standard Webhooks form.
 """
 
 from __future__ import annotations
@@ -85,7 +86,9 @@ notify_webhooks = Table(
     Column("id", ID, primary_key=True, autoincrement=True),
     Column("site_id", String(64), ForeignKey("sites.id", ondelete="CASCADE"), nullable=False),
     Column("url", String(2000), nullable=False),
-    Column("secret", String(200), nullable=False),
+    # "whsec_" + base64 of the HMAC key (Standard Webhooks); room for the key of any
+    # secret given before that form (200 characters of up to 4 UTF-8 bytes each).
+    Column("secret", Text, nullable=False),
     Column("events", JSON, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),

@@ -121,6 +121,8 @@ def _word_hash(word: str, salt: int) -> int:
 def featurize(text: str, bits: int = DEFAULT_BITS) -> SparseRow:
     """The hashed n-gram vector of one comment (see the module's docstring)."""
     words = fold_words(text)
+    if not words:
+        return SparseRow(np.zeros(0, np.int64), np.zeros(0, np.float32), ())
     joined = " " + " ".join(words) + " "
     with np.errstate(over="ignore"):
         codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
@@ -144,3 +146,25 @@ def word_buckets(word: str, bits: int = DEFAULT_BITS) -> NDArray[np.int64]:
     spaces around it, and its unigram): how much a word pushes a head's score."""
     row = featurize(word, bits)
     return row.index
+
+
+# Comments whose hashed vectors pin the featuriser down: the shipped model records their
+# digest, and a change to folding or hashing that would silently scramble the heads'
+# weights fails a test instead.
+CANARIES = (
+    "You are an 1d10t!!! Sooooo STUPID, іdіоt.",
+    "Čo to je? Ты дурак. Das ist großartig — http://example.com/x",
+    "مقال رائع 👍 #news @user 12345",
+)
+
+
+def fingerprint(bits: int = DEFAULT_BITS) -> str:
+    """A digest of the canaries' vectors under this featuriser."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for text in CANARIES:
+        row = featurize(text, bits)
+        digest.update(row.index.astype("<i8").tobytes())
+        digest.update(np.round(row.value, 5).astype("<f4").tobytes())
+    return digest.hexdigest()[:16]
