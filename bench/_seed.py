@@ -19,13 +19,7 @@ BIG_THREAD = "/bench/big/"
 POST_THREAD = "/bench/post/"
 MAX_DEPTH = 4
 
-_WORDS = (
-    "the council vote on the new budget was closer than anyone expected and the "
-    "opposition says it will appeal while residents worry about rents schools "
-    "buses and the river crossing that was promised three years ago readers who "
-    "live near the station report delays every morning but the mayor insists the "
-    "numbers tell a different story about growth jobs and housing in the region"
-).split()
+_WORDS = ["the", "council", "vote", "on", "the", "new", "budget", "was", "closer", "than", "anyone", "expected", "and", "the", "opposition", "says", "it", "will", "appeal", "while", "residents", "worry", "about", "rents", "schools", "buses", "and", "the", "river", "crossing", "that", "was", "promised", "three", "years", "ago", "readers", "who", "live", "near", "the", "station", "report", "delays", "every", "morning", "but", "the", "mayor", "insists", "the", "numbers", "tell", "a", "different", "story", "about", "growth", "jobs", "and", "housing", "in", "the", "region"]
 # Local-news words in a few languages, for texts that differ from one comment to the
 # next (near-copies would rightly be held as a copy-paste flood).
 VOCABULARY = (

@@ -444,6 +444,7 @@ FEATURE_COMMANDS = (
     ("rostra.importers.cli", "site_move_command", site, "move"),
     ("rostra.admin.cli", "user_group", main, "user"),
     ("rostra.notify.cli", "worker_command", main, "worker"),
+    ("rostra.moderation.cli", "moderation_group", main, "moderation"),
 )
 
 

@@ -236,3 +236,49 @@ def test_it_filters_the_audit_log(newsroom: Newsroom) -> None:
     assert [r.get("data-target") for r in rows] == [f"comment:{two}"]
     assert room.outsider.get("/admin/audit", site=room.site_a).status_code == 403
     assert room.outsider.get("/admin/audit.json").json()["entries"] == []
+
+
+def _classified(room: Newsroom, comment_id: int, toxicity: float, classes: dict[str, float],
+                evidence: dict[str, Any] | None = None) -> None:
+    """Give a held comment the scores the classifier would have stored with it (the
+    newsroom's server runs without the classifier)."""
+    from sqlalchemy import select, update
+
+    from rostra.store.tables import comments
+
+    db = room.server.services.db
+    with db.write() as conn:
+        moderation = dict(conn.scalar(select(comments.c.moderation).where(comments.c.id == comment_id)))
+        facts = {**moderation.get("facts", {}), "toxicity": toxicity,
+                 "toxicity_classes": {"abusive": toxicity, **classes}}
+        if evidence:
+            facts["toxicity_evidence"] = evidence
+        conn.execute(update(comments).where(comments.c.id == comment_id)
+                     .values(moderation={**moderation, "facts": facts}))
+
+
+def test_it_sorts_by_risk_and_shows_why_the_classifier_held_each(newsroom: Newsroom) -> None:
+    room = newsroom
+    calm = room.held("A calm remark about the bus timetable", name="Cal")
+    worst = room.held("You are a worthless idiot, get lost", name="Wes")
+    middle = room.held("That take is stupid, honestly", name="Mid")
+    unread = room.held("Posted before the classifier ran", name="Una")
+    base = {"threat": 0.01, "identity_hate": 0.02, "insult": 0.1, "profanity": 0.05, "spam": 0.01}
+    _classified(room, calm, 0.05, base)
+    _classified(room, worst, 0.97, {**base, "insult": 0.95, "profanity": 0.4},
+                {"class": "insult", "words": ["idiot", "worthless"],
+                 "sentence": "You are a worthless idiot"})
+    _classified(room, middle, 0.62, {**base, "insult": 0.55})
+    assert list(_items(room, order="risk")) == [worst, middle, calm, unread]
+    assert next(iter(_items(room))) == unread  # newest first stays the default
+    item = _items(room, order="risk")[worst]
+    risk = item.xpath('.//div[@class="risk"]')[0]
+    assert risk.get("data-risk") == "0.97"
+    shown = {el.get("data-class"): el.text_content() for el in risk.xpath('.//*[@data-class]')}
+    assert set(shown) == {"threat", "identity_hate", "insult", "profanity", "spam"}
+    assert "0.95" in shown["insult"] and "attack on a group" in shown["identity_hate"]
+    assert [m.text_content() for m in risk.xpath(".//mark")] == ["idiot", "worthless"]
+    assert risk.xpath('string(.//q[@class="worst"])') == "You are a worthless idiot"
+    assert _items(room, order="risk")[unread].xpath('.//div[@class="risk"]') == []
+    bad = room.moderator.get("/admin/queue", order="loudest")
+    assert "order: one of newest, oldest, risk" in parse(bad).xpath('string(//p[@role="alert"])')

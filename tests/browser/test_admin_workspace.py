@@ -156,10 +156,10 @@ def test_it_changes_a_setting_that_the_public_api_follows(room: Newsroom, page: 
     sign_in(page, room, room.owner.name)
     page.goto(room.server.url + f"/admin/sites/{room.site_a}/settings")
     page.get_by_label("Policy").select_option("post")
-    page.get_by_label("Hold when toxicity is at least").fill("2")
+    page.get_by_label("Hold when abuse is at least").fill("2")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert")).to_contain_text("toxicity_hold")
-    page.get_by_label("Hold when toxicity is at least").fill("0.8")
+    page.get_by_label("Hold when abuse is at least").fill("0.8")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
     assert reader.post("/story/s", "After").json()["comment"]["state"] == "approved"

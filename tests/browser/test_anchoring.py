@@ -149,7 +149,7 @@ PASSAGES = {
               "⟦412 million euros, of which the European Union will pay about two thirds⟧"),
 }
 
-MARKED = re.compile("⟦(.*?)⟧", re.S)
+MARKED = re.compile("⟦(.*?)⟧", re.DOTALL)
 
 
 def _passage(doc: str) -> str:

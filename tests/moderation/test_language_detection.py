@@ -16,6 +16,11 @@ SAMPLES = [
     ("Le conseil municipal a enfin approuvé la nouvelle ligne de tram.", "fr"),
     ("El ayuntamiento por fin aprobó la nueva línea de tranvía.", "es"),
     ("시의회가 마침내 새 트램 노선을 승인했습니다.", "ko"),
+    # Languages of the classifier's real training sets, detected by default too.
+    ("A câmara finalmente aprovou a nova linha de bonde, já era hora.", "pt"),
+    ("وافق مجلس المدينة أخيرا على خط الترام الجديد.", "ar"),
+    ("Belediye meclisi sonunda yeni tramvay hattını onayladı.", "tr"),
+    ("Il consiglio comunale ha finalmente approvato la nuova linea del tram.", "it"),
 ]
 
 

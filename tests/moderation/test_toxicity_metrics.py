@@ -9,11 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rostra.moderation.toxicity.linear import balanced_weights, fit_logistic
 from rostra.moderation.toxicity.metrics import at_threshold, roc_auc
 
 
-@given(st.lists(st.tuples(st.booleans(), st.integers(0, 5)), min_size=2, max_size=30))
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 5)), min_size=2, max_size=60))
 def test_it_computes_roc_auc_as_the_share_of_correctly_ordered_pairs(rows: list[tuple[bool, int]]) -> None:
     labels = np.array([r[0] for r in rows])
     scores = np.array([float(r[1]) for r in rows])
@@ -30,12 +29,3 @@ def test_it_reports_precision_and_recall_at_a_threshold() -> None:
     scores = np.array([0.9, 0.4, 0.8, 0.1, 0.7])
     quality = at_threshold(labels, scores, 0.5)
     assert (quality.precision, quality.recall, quality.false_positive_rate) == pytest.approx((2 / 3, 2 / 3, 0.5))
-
-
-def test_it_fits_a_logistic_head_that_separates_separable_classes() -> None:
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(200, 5))
-    y = x[:, 0] - 2 * x[:, 3] > 0.3
-    head = fit_logistic(x, y, l2=0.1, sample_weight=balanced_weights(y))
-    assert roc_auc(y, head.predict(x)) > 0.99
-    assert balanced_weights(y).mean() == pytest.approx(1.0)

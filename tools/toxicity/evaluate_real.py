@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -171,7 +172,7 @@ def _save(path: Path | None, results: dict[str, Any]) -> None:
 def _fmt(r: dict[str, Any]) -> str:
     def g(key: str) -> str:
         value = r.get(key)
-        return "  -  " if value is None or value != value else f"{value:.3f}"
+        return "  -  " if value is None or math.isnan(value) else f"{value:.3f}"
 
     return (f"n={r['n']:6d} auc={g('auc')} civil nudged={g('civil_nudged')} held={g('civil_held')} "
             f"abusive caught={g('abusive_caught')} held={g('abusive_held')}")

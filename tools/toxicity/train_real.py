@@ -162,6 +162,7 @@ def main() -> None:
             **metadata,
             "trained": datetime.now(UTC).strftime("%Y-%m-%d"),
             "ngram_fingerprint": fingerprint(DEFAULT_BITS),
+            "views": list(views),
             "rows": len(rows),
             "sources": {str(s): int(n) for s, n in zip(*np.unique(rows.sources, return_counts=True))},
         },

@@ -19,6 +19,7 @@ from rostra.store.staff_tables import comment_pins, comment_revisions
 from rostra.store.tables import comments, threads
 
 PAGE_SIZE = 25
+ORDERS = ("newest", "oldest", "risk")
 RECENT = timedelta(days=7)  # "recently approved"
 CONTEXT_REPLIES = 5
 
@@ -46,8 +47,12 @@ class QueueFilter:
     since: date | None = None
     until: date | None = None
     search: str = ""
-    oldest_first: bool = False
+    order: str = "newest"  # newest, oldest, or risk (most likely abusive first)
     page: int = 1
+
+    @property
+    def oldest_first(self) -> bool:
+        return self.order == "oldest"
 
     @classmethod
     def parse(cls, params: dict[str, str], sites: tuple[str, ...]) -> QueueFilter:
@@ -66,6 +71,9 @@ class QueueFilter:
             except ValueError:
                 raise InvalidInput(f"{name}: a date such as 2024-05-31") from None
 
+        order = params.get("order") or "newest"
+        if order not in ORDERS:
+            raise InvalidInput("order: one of " + ", ".join(ORDERS))
         try:
             page = max(1, min(10_000, int(params.get("page") or 1)))
         except ValueError:
@@ -76,7 +84,7 @@ class QueueFilter:
             language=params.get("language", "").strip()[:16],
             author=params.get("author", "").strip()[:320], since=day("since"),
             until=day("until"), search=params.get("q", "").strip()[:200],
-            oldest_first=params.get("order") == "oldest", page=page,
+            order=order, page=page,
         )
 
 
@@ -151,8 +159,36 @@ def _staff_json(row: Any) -> dict[str, Any]:
                        "reasons": list(moderation.get("reasons") or []),
                        "message": moderation.get("message")},
         "shadow": "shadow" in (moderation.get("facts") or {}),
+        "risk": _risk(moderation.get("facts") or {}),
         "voter_id": row.voter_id, "ip_hash": row.ip_hash,
     }
+
+
+def _risk(facts: dict[str, Any]) -> dict[str, Any] | None:
+    """What the classifier said, for the moderator: the abuse score, each class's score,
+    and the words or sentence that drove it (kept in the decision's facts)."""
+    if "toxicity" not in facts:
+        return None
+    classes = facts.get("toxicity_classes") or {}
+    return {
+        "score": float(facts["toxicity"]),
+        "classes": [(name, float(classes[name])) for name in RISK_CLASSES if name in classes],
+        "evidence": facts.get("toxicity_evidence") or {},
+    }
+
+
+# The classes shown beside a held comment, in the order a moderator reads them.
+RISK_CLASSES = ("threat", "identity_hate", "insult", "profanity", "spam")
+
+
+def _risk_order() -> Any:
+    """Most likely abusive first: the stored abuse score, then the higher spam score;
+    comments the classifier never read come last."""
+    facts = comments.c.moderation["facts"]
+    toxicity = facts["toxicity"].as_float()
+    spam = facts["toxicity_classes"]["spam"].as_float()
+    return (toxicity.is_(None), func.coalesce(toxicity, 0.0).desc(),
+            func.coalesce(spam, 0.0).desc(), comments.c.id.desc())
 
 
 def _base() -> Any:
@@ -181,8 +217,11 @@ class QueueReader:
     def items(self, f: QueueFilter) -> list[QueueItem]:
         if not f.sites:
             return []
-        order = comments.c.id.asc() if f.oldest_first else comments.c.id.desc()
-        query = (_base().where(*_where(f)).order_by(order)
+        if f.order == "risk":
+            order: tuple[Any, ...] = _risk_order()
+        else:
+            order = (comments.c.id.asc() if f.oldest_first else comments.c.id.desc(),)
+        query = (_base().where(*_where(f)).order_by(*order)
                  .limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE))
         with self.db.read() as conn:
             rows = conn.execute(query).all()

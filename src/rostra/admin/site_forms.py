@@ -8,15 +8,25 @@ from typing import Any
 
 from rostra.core.errors import InvalidInput
 from rostra.core.site_settings import SiteSettings
+from rostra.moderation.policy import Thresholds
 
 MODES = ("post", "first_time", "all")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
 THRESHOLDS = {  # form field -> (kind, label)
-    "toxicity_hold": (float, "Hold when toxicity is at least"),
-    "toxicity_refuse": (float, "Refuse when toxicity is at least"),
+    "toxicity_nudge": (float, "Ask the author to reconsider when abuse is at least"),
+    "toxicity_hold": (float, "Hold when abuse is at least"),
+    "toxicity_refuse": (float, "Refuse when abuse is at least"),
+    "threat_hold": (float, "Hold a threat (without asking first) when its score is at least"),
+    "identity_hate_hold": (float, "Hold an attack on a group when its score is at least"),
+    "profanity_nudge": (float, "Ask to reconsider strong language when its score is at least"),
+    "spam_line": (float, "File as spam when the spam score is at least"),
     "max_links": (int, "Hold with more links than"),
     "flags_to_hold": (int, "Reader flags that hold a published comment"),
 }
+
+
+# What an empty field means, shown beside it.
+THRESHOLD_DEFAULTS = {name: getattr(Thresholds(), name) for name in THRESHOLDS}
 
 
 def _number(name: str, value: str, kind: type) -> Any:
@@ -109,15 +119,7 @@ def form_values(site_name: str, origins: tuple[str, ...] | list[str],
 
 def form_defaults() -> dict[str, str]:
     """What an empty field of the form means: each threshold's default, and the digest's."""
-    out: dict[str, str] = {}
-    try:
-        from rostra.moderation.policy import Thresholds
-    except ImportError:  # pragma: no cover - moderation not in this build
-        pass
-    else:
-        defaults = Thresholds()
-        out.update({name: str(getattr(defaults, name)) for name in THRESHOLDS
-                    if hasattr(defaults, name)})
+    out = {name: str(value) for name, value in THRESHOLD_DEFAULTS.items()}
     try:
         from rostra.notify.site_settings import NotifySettings
     except ImportError:  # pragma: no cover - notifications not in this build

@@ -9,7 +9,6 @@ from typing import Any
 from rostra.core.errors import InvalidInput
 from rostra.core.models import ThreadCreation
 
-
 # Feature modules validate their own section ("moderation", "notifications"): each
 # registers a function that raises InvalidInput naming the bad key.
 SECTION_VALIDATORS: dict[str, Callable[[dict[str, Any]], object]] = {}

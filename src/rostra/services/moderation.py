@@ -128,7 +128,8 @@ class ModerationService:
         # Bans and histories as every post reads them, shared in this process.
         self.views = views_of(self.db)
         # Called after a staff decision commits: (site id, comment id, is bad) -> None.
-        self.learners: list[Callable[[str, int, bool], None]] = []
+        # Called after each approve, reject or spam: (site, comment id, "approve"|"reject"|"spam").
+        self.learners: list[Callable[[str, int, str], None]] = []
 
     # -- lookups the checks use --------------------------------------------
 
@@ -200,7 +201,7 @@ class ModerationService:
         if action is not StaffAction.DELETE:
             for learn in self.learners:
                 try:
-                    learn(thread.site_id, comment_id, action is not StaffAction.APPROVE)
+                    learn(thread.site_id, comment_id, action.value)
                 except Exception:  # learning is a bonus; the decision stands
                     log.exception("learning from the decision on comment %s failed", comment_id)
         assert row is not None
@@ -580,6 +581,12 @@ class ModerationService:
                 .where(comment_embeddings.c.comment_id == comment_id)
             ).first()
         return (row.encoder, row.vector) if row else None
+
+    def text_of(self, comment_id: int) -> str | None:
+        """The comment's current text (what a moderator judged), or None if it is gone."""
+        with self.db.read() as conn:
+            text = conn.scalar(select(comments.c.text).where(comments.c.id == comment_id))
+        return str(text) if text is not None else None
 
 
 def pack_vector(vector: Any) -> bytes:

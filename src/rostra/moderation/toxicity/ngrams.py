@@ -14,6 +14,7 @@ import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -130,7 +131,7 @@ def featurize(text: str, bits: int = DEFAULT_BITS) -> SparseRow:
     shift = np.uint64(64 - bits)
     hashed = [p >> shift for p in parts if len(p)]
     word_ids = [_word_hash(w, 1) for w in words]
-    word_ids += [_word_hash(a + " " + b, 2) for a, b in zip(words, words[1:])]
+    word_ids += [_word_hash(a + " " + b, 2) for a, b in pairwise(words)]
     if word_ids:
         hashed.append((np.array(word_ids, dtype=np.uint64) * _M1) >> shift)
     if not hashed:
