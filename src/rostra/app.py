@@ -274,6 +274,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
             "openapi": f"{base}/api/openapi.json", "health": f"{base}/healthz",
         })
 
+    if bus is not None:
+        app.state.on_shutdown.append(bus.close)
     lane = PostingLane(services.comments)
     app.state.posting = lane
     # First at shutdown: the lane finishes the posts already queued while everything

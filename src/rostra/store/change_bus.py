@@ -85,6 +85,9 @@ class ChangeBus:
     async def listen(self, handle: Handler, on_connect: OnConnect) -> None:
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Let go of what publishing holds (at shutdown)."""
+
     async def run(self, handle: Handler, on_connect: OnConnect) -> None:
         """Listen; reconnect after a failure (``connected`` is False meanwhile)."""
         failures = 0
