@@ -27,7 +27,9 @@ from rostra.config import Settings, check_serving
 from rostra.services.comments import CommentEvent
 from rostra.services.container import Services
 from rostra.services.oidc import OidcClient
+from rostra.services.moderation_views import views_of
 from rostra.store import migrate, queries
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
 
 log = logging.getLogger("rostra")
@@ -35,10 +37,14 @@ log = logging.getLogger("rostra")
 # Changes made by other workers are seen through threads.updated_at; clocks and commit
 # order can put a row slightly in the past, so each poll looks back this far.
 POLL_SLACK = timedelta(seconds=2)
+# While the change bus is connected, polling only catches what it could not carry (what
+# was written while it reconnected, or by a process without a bus).
+BUS_POLL_SECONDS = 30.0
 
 
 class CrossWorkerInvalidation:
-    """Drops cached pages of threads that another process changed."""
+    """Drops cached pages of threads that another process changed, and tells the open
+    live streams: from the change bus at once, from polling as the fallback."""
 
     def __init__(self, services: Services, cache: ReadCache, hub: LiveHub) -> None:
         self.services = services
@@ -46,24 +52,55 @@ class CrossWorkerInvalidation:
         self.hub = hub
         self.seen: dict[int, datetime] = {}
         self.since = datetime.now(UTC)
+        self.views = views_of(services.db)
+
+    def _thread_changed(self, site_id: str, key: str, thread_id: int,
+                        updated_at: datetime | None) -> None:
+        if updated_at is not None and self.seen.get(thread_id) == updated_at:
+            return  # heard of already (from the bus, or an earlier poll)
+        if updated_at is not None:
+            self.seen[thread_id] = updated_at
+        self.cache.invalidate(
+            [("thread", str(thread_id)), ("key", site_id, key), ("site", site_id)])
+        # Every change, from this worker or another, reaches open pages from here.
+        self.hub.publish(site_id, key, {"thread": key})
 
     def poll(self) -> None:
         with self.services.db.read() as conn:
             rows = queries.changed_threads(conn, self.since - POLL_SLACK)
         newest = self.since
         for row in rows:
-            if self.seen.get(row.id) != row.updated_at:
-                self.seen[row.id] = row.updated_at
-                self.cache.invalidate(
-                    [("thread", str(row.id)), ("key", row.site_id, row.key), ("site", row.site_id)]
-                )
-                # Every change, from this worker or another, reaches open pages from here.
-                self.hub.publish(row.site_id, row.key, {"thread": row.key})
+            self._thread_changed(row.site_id, row.key, row.id, row.updated_at)
             newest = max(newest, row.updated_at)
         self.since = newest
         cutoff = newest - POLL_SLACK * 2
         if len(self.seen) > 10_000:
             self.seen = {k: v for k, v in self.seen.items() if v > cutoff}
+
+    def apply(self, changes: list[Change]) -> list[Change]:
+        """Act on changes heard from the bus; returns those that need the database
+        (run ``apply_slow`` on them off the event loop)."""
+        slow = []
+        for change in changes:
+            if change.kind is ChangeKind.THREAD:
+                self._thread_changed(change.site_id, change.key, change.thread_id, change.at)
+            elif change.kind is ChangeKind.BANS:
+                self.views.bans.invalidate(change.site_id)
+            else:
+                slow.append(change)
+        return slow
+
+    def apply_slow(self, changes: list[Change]) -> None:
+        for change in changes:
+            if change.kind is ChangeKind.HISTORY:
+                self.views.histories.invalidate(change.site_id, change.key)
+            elif change.kind is ChangeKind.SITES:
+                self.services.sites.reload()
+            elif change.kind is ChangeKind.RESYNC:
+                self.services.sites.reload()
+                for site in self.services.sites.list():
+                    self.views.bans.invalidate(site.id)
+                self.poll()
 
 
 # Feature packages plug in through an ``install(app, services)`` function that may add
@@ -119,19 +156,41 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     hub = LiveHub()
     poller = CrossWorkerInvalidation(services, cache, hub)
 
+    bus = services.bus
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async def poll_forever() -> None:
+            waited = 0.0
             while True:
                 await asyncio.sleep(settings.cache_poll_seconds)
+                waited += settings.cache_poll_seconds
+                if bus is not None and bus.connected and waited < BUS_POLL_SECONDS:
+                    continue
+                waited = 0.0
                 try:
                     await run_in_threadpool(poller.poll)
                     await run_in_threadpool(services.sites.reload)
                 except Exception:  # keep serving; the next poll retries
                     log.exception("cache poll failed")
 
+        def heard(changes: list[Change]) -> None:
+            slow = poller.apply(changes)
+            if slow:
+                task = asyncio.get_running_loop().create_task(
+                    run_in_threadpool(poller.apply_slow, slow))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+
+        async def connected() -> None:
+            # What changed while the bus was away (or before it first connected).
+            await run_in_threadpool(poller.apply_slow, [Change(ChangeKind.RESYNC)])
+
+        pending: set[asyncio.Task[None]] = set()
         hub.loop = asyncio.get_running_loop()
         tasks = [asyncio.create_task(poll_forever())]
+        if bus is not None:
+            tasks.append(asyncio.create_task(bus.run(heard, connected)))
         tasks += [asyncio.create_task(job()) for job in _app.state.background]
         try:
             yield
@@ -215,6 +274,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
             "openapi": f"{base}/api/openapi.json", "health": f"{base}/healthz",
         })
 
+    if bus is not None:
+        app.state.on_shutdown.append(bus.close)
     lane = PostingLane(services.comments)
     app.state.posting = lane
     # First at shutdown: the lane finishes the posts already queued while everything

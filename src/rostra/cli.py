@@ -21,6 +21,7 @@ from rostra.config import (
     Settings,
     check_serving,
     commented_config,
+    config_path,
     load_settings,
     serving_problems,
 )
@@ -36,13 +37,45 @@ class CliState:
     def settings(self) -> Settings:
         if self._settings is None:
             try:
-                self._settings = load_settings(self.config_file, **self.overrides)
+                settings = load_settings(self.config_file, **self.overrides)
             except ConfigError as exc:
                 raise click.ClickException(str(exc)) from None
+            problem = self.unconfigured(settings)
+            if problem:
+                raise click.ClickException(problem)
+            self._settings = settings
         return self._settings
 
+    def unconfigured(self, settings: Settings) -> str | None:
+        """Why a command must not run here: no configuration names a database, and the
+        default one is not here either (it would be created empty, silently)."""
+        if (config_path(self.config_file).exists() or self.overrides.get("database_url")
+                or os.environ.get("ROSTRA_DATABASE_URL")):
+            return None
+        if not settings.database_url.startswith("sqlite:///"):
+            return None
+        if Path(settings.database_url.split("///", 1)[1]).exists():
+            return None  # a database made here before, without a configuration file
+        return (f"no {DEFAULT_CONFIG_FILE} in {Path.cwd()} (and no --config, ROSTRA_CONFIG, "
+                "--database-url or ROSTRA_DATABASE_URL): run `rostra init` here to set "
+                f"Rostra up, or run this command in the folder that holds {DEFAULT_CONFIG_FILE}")
 
-@click.group()
+
+class RostraGroup(click.Group):
+    """The top-level group: says in one line what a missing database driver needs."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RuntimeError as exc:
+            from rostra.store.db import DriverMissing
+
+            if isinstance(exc, DriverMissing):
+                raise click.ClickException(str(exc)) from None
+            raise
+
+
+@click.group(cls=RostraGroup)
 @click.version_option(__version__, prog_name="rostra")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help=f"Configuration file (default: ./{DEFAULT_CONFIG_FILE} or $ROSTRA_CONFIG).")
@@ -61,7 +94,12 @@ def init(state: CliState, force: bool) -> None:
     path = Path(state.config_file or DEFAULT_CONFIG_FILE)
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists; use --force to overwrite it")
-    path.write_text(commented_config(secret_key=secrets.token_urlsafe(32)), encoding="utf-8")
+    values: dict[str, Any] = {"secret_key": secrets.token_urlsafe(32)}
+    if state.overrides.get("database_url") or os.environ.get("ROSTRA_DATABASE_URL"):
+        # The database named for this run is the one later runs must find in the file.
+        values["database_url"] = state.settings.database_url
+        state._settings = None
+    path.write_text(commented_config(**values), encoding="utf-8")
     path.chmod(0o600)
     click.echo(f"wrote {path}")
     state.config_file = str(path)
@@ -135,6 +173,53 @@ def site_list(state: CliState) -> None:
     services = _services(state.settings)
     for item in services.sites.list():
         click.echo(f"{item.id}\t{item.name}\t{' '.join(item.origins)}")
+
+
+@site.group("origin")
+def site_origin() -> None:
+    """The origins (scheme://host[:port]) whose pages may embed a site's discussions."""
+
+
+def _site_call(state: CliState, call: str, *args: str) -> Any:
+    from rostra.core.errors import RostraError
+
+    services = _services(state.settings)
+    try:
+        return getattr(services.sites, call)(*args)
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
+    finally:
+        services.db.dispose()
+
+
+@site_origin.command("list")
+@click.argument("site_id")
+@click.pass_obj
+def site_origin_list(state: CliState, site_id: str) -> None:
+    """Print the origins SITE_ID allows, one a line."""
+    for origin in _site_call(state, "get", site_id).origins:
+        click.echo(origin)
+
+
+@site_origin.command("add")
+@click.argument("site_id")
+@click.argument("origin")
+@click.pass_obj
+def site_origin_add(state: CliState, site_id: str, origin: str) -> None:
+    """Allow ORIGIN (e.g. https://news.example.com) to embed SITE_ID's discussions; refused
+    when another site allows it already."""
+    updated = _site_call(state, "add_origin", site_id, origin)
+    click.echo(f"{site_id} allows: {', '.join(updated.origins)}")
+
+
+@site_origin.command("remove")
+@click.argument("site_id")
+@click.argument("origin")
+@click.pass_obj
+def site_origin_remove(state: CliState, site_id: str, origin: str) -> None:
+    """Stop allowing ORIGIN on SITE_ID (its pages can no longer post or read by origin)."""
+    updated = _site_call(state, "remove_origin", site_id, origin)
+    click.echo(f"{site_id} allows: {', '.join(updated.origins) or 'no origin'}")
 
 
 @site.command("sso")
@@ -220,10 +305,47 @@ def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
             scratch.cleanup()
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Raise ClickException, in plain words, when ``host:port`` cannot be listened on."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        raise click.ClickException(f"cannot listen on {host!r}: not an address or a name "
+                                   "of this machine (--host or the setting host)") from None
+    family, kind, proto, _, address = infos[0]
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"{shown} is in use by another program: stop it, or choose another port "
+                    "(--port or the setting port)") from None
+            if exc.errno == errno.EACCES:
+                raise click.ClickException(
+                    f"{shown}: not allowed to listen there (ports below 1024 need "
+                    "privileges; put a proxy in front of a higher port)") from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise click.ClickException(
+                    f"cannot listen on {host}: not an address of this machine "
+                    "(--host or the setting host)") from None
+            raise click.ClickException(f"cannot listen on {shown}: {exc.strerror}") from None
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     _upgrade(settings)
+    # Each worker loads the settings again: from the same file and the same database.
+    state = click.get_current_context().find_object(CliState)
+    if state is not None and config_path(state.config_file).exists():
+        os.environ["ROSTRA_CONFIG"] = str(config_path(state.config_file).resolve())
     os.environ["ROSTRA_DATABASE_URL"] = settings.database_url
     if settings.demo_pages:
         os.environ["ROSTRA_DEMO_PAGES"] = "true"
@@ -240,48 +362,25 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     )
 
 
-def doctor_findings(settings: Settings, config_file: Path | None) -> tuple[list[str], list[str]]:
-    """(errors, warnings) about a configuration: errors stop `rostra serve`, warnings are
-    what a careful operator fixes before going live."""
-    errors = serving_problems(settings)
-    warnings = []
-    if not settings.secret_key:
-        warnings.append("secret_key: empty, so a generated key is kept in the database; set "
-                        "it in rostra.toml (or ROSTRA_SECRET_KEY_FILE) so that a copy of the "
-                        "database alone cannot forge tokens or reverse IP hashes")
-    public = settings.public_url
-    if public.startswith("http://") and not public.startswith(
-            ("http://127.", "http://localhost", "http://[::1]")):
-        warnings.append("public_url: not https; serve Rostra behind TLS (see docs/security.md)")
-    if not settings.metrics_token and settings.host not in ("127.0.0.1", "localhost", "::1"):
-        warnings.append("metrics_token: empty while listening on " + settings.host
-                        + "; /metrics answers only loopback addresses until it is set")
-    paths = [config_file] if config_file is not None and config_file.exists() else []
-    if settings.database_url.startswith("sqlite:///"):
-        db_path = Path(settings.database_url.split("///", 1)[1])
-        paths += [p for p in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"))
-                  if p.exists()]
-    for path in paths:
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            warnings.append(f"{path}: mode {mode:o}; it holds secrets or personal data, make it "
-                            f"readable by Rostra's user only (chmod 600 {path})")
-    return errors, warnings
-
-
 @main.command()
 @click.pass_obj
 def doctor(state: CliState) -> None:
-    """Check the configuration for what is unsafe or missing; exit status 1 on errors."""
-    settings = state.settings
-    config_file = Path(state.config_file or os.environ.get("ROSTRA_CONFIG")
-                       or DEFAULT_CONFIG_FILE)
-    errors, warnings = doctor_findings(settings, config_file)
-    for line in errors:
-        click.echo(f"error: {line}")
-    for line in warnings:
-        click.echo(f"warning: {line}")
+    """Check the deployment (configuration, database, sites' origins, email, Redis,
+    secrets, proxy) and say what is wrong; exit status 1 on errors. Changes nothing."""
+    from rostra.doctor import Level, examine
+
+    try:
+        settings = load_settings(state.config_file, **state.overrides)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}")
+        sys.exit(1)
+    report = examine(settings, config_path(state.config_file), state.unconfigured(settings))
+    for level in (Level.OK, Level.WARNING, Level.ERROR):
+        for line in report.of(level):
+            click.echo(f"{level.value}: {line}")
+    errors, warnings = report.of(Level.ERROR), report.of(Level.WARNING)
     if errors:
+        click.echo(f"{len(errors)} error(s), {len(warnings)} warning(s)")
         sys.exit(1)
     click.echo("no errors" + (f", {len(warnings)} warning(s)" if warnings else ""))
 
@@ -298,7 +397,9 @@ def serve(state: CliState, host: str | None, port: int | None, workers: int | No
         check_serving(settings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    _run_server(settings, host or settings.host, port or settings.port, workers or settings.workers)
+    host, port = host or settings.host, port or settings.port
+    check_port_free(host, port)
+    _run_server(settings, host, port, workers or settings.workers)
 
 
 @main.command()
@@ -312,6 +413,7 @@ def demo(state: CliState, host: str, port: int, no_browser: bool, database: str)
     """Seed a sample site and article thread into SQLite and serve it."""
     from rostra.demo import DEMO_SITE, DEMO_THREAD, ensure_demo
 
+    check_port_free(host, port)
     url = f"sqlite:///{Path(database).resolve()}"
     state.overrides["database_url"] = url
     state.overrides["demo_pages"] = True

@@ -256,7 +256,7 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
 
     Raises ConfigError with a message that names the offending setting.
     """
-    path = Path(config_file or os.environ.get("ROSTRA_CONFIG") or DEFAULT_CONFIG_FILE)
+    path = config_path(config_file)
     values: dict[str, Any] = {}
     if path.exists():
         try:
@@ -266,7 +266,7 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
         unknown = set(values) - set(Settings.model_fields)
         if unknown:
             raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
-    elif config_file is not None:
+    elif config_file is not None or os.environ.get("ROSTRA_CONFIG"):
         raise ConfigError(f"{path}: no such configuration file")
     values.update({k: v for k, v in overrides.items() if v is not None})
     secret_env = _read_secret_files(dict(os.environ))
@@ -286,6 +286,11 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def config_path(config_file: str | os.PathLike[str] | None = None) -> Path:
+    """The configuration file ``load_settings`` reads (which may not exist)."""
+    return Path(config_file or os.environ.get("ROSTRA_CONFIG") or DEFAULT_CONFIG_FILE)
 
 
 def settings_table() -> list[tuple[str, str, str, str]]:

@@ -22,6 +22,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,  # which worker of `rostra serve --workers N`
         }
         rid = request_id.get()
         if rid:

@@ -169,3 +169,33 @@ def test_it_keeps_origins_normalised(newsroom: Newsroom) -> None:
     assert _save(room, origins=f"{ORIGIN}/\nHTTPS://Other.Example:443").status_code == 303
     assert room.server.services.sites.get(room.site_a).origins == (
         "https://news.example", "https://other.example")
+
+
+def test_it_refuses_an_origin_another_site_allows(newsroom: Newsroom) -> None:
+    room = newsroom
+    taken = f"https://{room.site_a}.other.example"
+    room.server.services.sites.create("o" + room.site_a, "Other", [taken])
+    created = room.admin.post("/admin/sites/new", {"id": "p" + room.site_a, "name": "P",
+                                                   "origins": taken})
+    assert created.status_code == 409
+    assert "already allowed by site" in parse(created).xpath('string(//p[@role="alert"])')
+    before = room.server.services.sites.get(room.site_a)
+    saved = _save(room, origins=f"{ORIGIN}\n{taken}")
+    assert saved.status_code == 409
+    assert f"origin {taken} is already allowed by site 'o{room.site_a}'" in parse(
+        saved).xpath('string(//p[@role="alert"])')
+    assert room.server.services.sites.get(room.site_a) == before
+
+
+def test_it_shows_the_default_of_a_setting_left_empty(newsroom: Newsroom) -> None:
+    from rostra.moderation.policy import Thresholds
+
+    room = newsroom
+    doc = room.owner.page(f"/admin/sites/{room.site_a}/settings")
+    for name in ("toxicity_hold", "toxicity_refuse", "max_links", "flags_to_hold"):
+        default = str(getattr(Thresholds(), name))
+        label = doc.xpath(f'string(//label[@for="s-{name}"])')
+        assert f"(empty: {default}, the default)" in " ".join(label.split()), label
+        assert doc.xpath(f'//input[@name="{name}"]/@placeholder') == [default]
+    assert doc.xpath('//input[@name="digest_minutes"]/@placeholder') == ["60"]
+    assert "(empty: default)" not in " ".join(doc.xpath("string(//form)").split())

@@ -140,6 +140,7 @@ def test_a_browser_may_send_the_sign_on_header_cross_origin(server: LiveServer, 
 
 
 def test_the_command_line_makes_rotates_and_turns_off_the_secret(tmp_path: Path) -> None:
+    assert run(["init"], tmp_path).returncode == 0
     assert run(["site", "add", "gazette", "--name", "Gazette"], tmp_path).returncode == 0
     made = run(["site", "sso", "gazette"], tmp_path)
     assert made.returncode == 0, made.stderr

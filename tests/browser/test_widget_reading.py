@@ -35,6 +35,19 @@ def test_it_shows_the_thread_with_replies_nested(discussion: Discussion, page: A
     assert time.get_attribute("title")  # the exact time, shown on hover
 
 
+def test_it_links_the_name_to_the_authors_website(discussion: Discussion, page: Any) -> None:
+    linked = discussion.post("I write about bridges too.", name="Ana",
+                             website="https://ana.example/blog")["comment"]
+    plain = discussion.post("No website here.", name="Ben")["comment"]
+    page.goto(discussion.url())
+    link = comment(page, linked["id"]).locator(".meta .au a")
+    expect(link).to_have_text("Ana")
+    expect(link).to_have_attribute("href", "https://ana.example/blog")
+    expect(link).to_have_attribute("rel", "nofollow ugc noopener")
+    expect(comment(page, plain["id"]).locator(".meta .au")).to_have_text("Ben")
+    expect(comment(page, plain["id"]).locator(".meta .au a")).to_have_count(0)
+
+
 def test_it_sorts_newest_oldest_and_most_voted(discussion: Discussion, page: Any) -> None:
     a = discussion.post("First")["comment"]["id"]
     b = discussion.post("Second")["comment"]["id"]

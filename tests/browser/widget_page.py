@@ -65,12 +65,13 @@ class Discussion:
         """Headers of a request from another reader's address (loopback is a trusted proxy)."""
         return {"Origin": self.host.origin, "X-Forwarded-For": reader_address()}
 
-    def post(self, text: str, *, name: str = "Seeder", parent_id: int | None = None) -> dict[str, Any]:
+    def post(self, text: str, *, name: str = "Seeder", parent_id: int | None = None,
+             website: str | None = None) -> dict[str, Any]:
         """Post through the public API, as another reader would."""
         response = httpx.post(
             f"{self.server_url}/api/comments",
             json={"site": self.site, "thread": self.thread, "title": "Test article",
-                  "parent_id": parent_id, "name": name, "text": text},
+                  "parent_id": parent_id, "name": name, "text": text, "website": website},
             headers=self.other_reader(),
         )
         assert response.status_code == 201, response.text

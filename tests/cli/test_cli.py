@@ -41,6 +41,7 @@ def test_it_inits_a_commented_config_and_a_database(tmp_path: Path) -> None:
 
 
 def test_it_adds_and_lists_sites(tmp_path: Path) -> None:
+    assert run(["init"], tmp_path).returncode == 0
     added = run(["site", "add", "gazette", "--name", "The Gazette",
                  "--origin", "HTTPS://Gazette.Example:443/"], tmp_path)
     assert added.returncode == 0, added.stderr

@@ -120,3 +120,45 @@ def test_it_exports_only_the_subscribers_of_one_site(
     rostra.ok("export", "--site", "news", path)
     second_rostra.ok("import", "rostra", path)
     assert subscriptions_of(second_rostra.db, "news") == subscriptions_of(rostra.db, "news")
+
+
+def test_it_keeps_what_was_imported_from_where_so_a_newer_export_adds_only_new(
+    backend: tuple[Rostra, Rostra], tmp_path: Path
+) -> None:
+    """Move a site by export and restore, then import a newer WordPress export into the
+    restored database: only what is new in it is added (docs/import-export.md)."""
+    from import_builders import WpComment, WpPost, write_wxr
+    from import_helpers import comments_of
+
+    source, target = backend
+    older = write_wxr(tmp_path / "older.xml", [
+        WpPost(5, "S", "https://news.example/s/", comments=[
+            WpComment(1, "first"), WpComment(2, "a reply", parent=1)])])
+    source.ok("import", "wordpress", older, "--site", "news")
+    exported = tmp_path / "news.jsonl"
+    source.ok("export", exported)
+    target.ok("import", "rostra", exported)
+    newer = write_wxr(tmp_path / "newer.xml", [
+        WpPost(5, "S", "https://news.example/s/", comments=[
+            WpComment(1, "first"), WpComment(2, "a reply", parent=1),
+            WpComment(3, "new since the move", parent=2)]),
+        WpPost(6, "T", "https://news.example/t/", comments=[WpComment(4, "a new page")])])
+    result = target.ok("import", "wordpress", newer, "--site", "news")
+    thread = thread_by_key(target.db, "news", "/s")
+    rows = comments_of(target.db, thread.id)
+    assert [r.text for r in rows] == ["first", "a reply", "new since the move"], result.output
+    assert rows[2].parent_id == rows[1].id and thread.comment_count == 3
+    assert [r.text for r in comments_of(target.db, thread_by_key(target.db, "news", "/t").id)
+            ] == ["a new page"]
+    # The restored database exports the same bookkeeping again (a second move keeps it).
+    again = tmp_path / "again.jsonl"
+    target.ok("export", again)
+    def books(path: Path) -> set[tuple[str, str]]:
+        import json
+
+        return {(r["kind"], r["source_id"]) for r in map(json.loads, path.read_text().splitlines())
+                if r["type"] == "import_item"}
+
+    assert books(again) - books(exported) >= {("comment", "3"), ("comment", "4"),
+                                              ("thread", "6")}
+    assert books(exported) <= books(again) and ("comment", "2") in books(exported)

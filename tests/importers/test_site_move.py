@@ -37,3 +37,38 @@ def test_it_moves_origins_and_urls_and_old_urls_still_resolve(
 def test_it_says_when_no_site_has_the_origin(rostra: Rostra) -> None:
     result = rostra.run("site", "move", "https://nowhere.example", "https://new.example")
     assert result.exit_code == 1 and "no site allows" in result.output
+
+
+def test_it_refuses_an_origin_another_site_allows(rostra: Rostra, tmp_path: Path) -> None:
+    wxr = write_wxr(tmp_path / "w.xml", [
+        WpPost(1, "A", "https://news.example/a/", comments=[WpComment(1, "x")])])
+    rostra.ok("import", "wordpress", wxr, "--site", "news", "--origin", "https://news.example")
+    rostra.ok("import", "wordpress", wxr, "--site", "blog", "--origin", "https://blog.example")
+    # Importing into another site (new or existing) with an origin that "news" allows.
+    for site in ("other", "blog"):
+        result = rostra.run("import", "wordpress", wxr, "--site", site,
+                            "--origin", "https://news.example")
+        assert result.exit_code == 1
+        assert "origin https://news.example is already allowed by site 'news'" in result.output
+    with rostra.db.read() as conn:
+        assert conn.scalar(select(sites.c.origins).where(sites.c.id == "blog")) == [
+            "https://blog.example"]
+        assert conn.scalar(select(sites.c.id).where(sites.c.id == "other")) is None
+    moved = rostra.run("site", "move", "https://blog.example", "https://news.example")
+    assert moved.exit_code == 1 and "already allowed by site 'news'" in moved.output
+
+
+def test_it_refuses_a_restored_site_whose_origin_another_site_allows(
+    rostra: Rostra, second_rostra: Rostra, tmp_path: Path
+) -> None:
+    wxr = write_wxr(tmp_path / "w.xml", [
+        WpPost(1, "A", "https://news.example/a/", comments=[WpComment(1, "x")])])
+    rostra.ok("import", "wordpress", wxr, "--site", "news", "--origin", "https://news.example")
+    rostra.ok("export", tmp_path / "news.jsonl")
+    second_rostra.ok("import", "wordpress", wxr, "--site", "gazette",
+                     "--origin", "https://news.example")
+    result = second_rostra.run("import", "rostra", tmp_path / "news.jsonl")
+    assert result.exit_code == 1
+    assert "origin https://news.example is already allowed by site 'gazette'" in result.output
+    with second_rostra.db.read() as conn:
+        assert conn.scalar(select(sites.c.id).where(sites.c.id == "news")) is None

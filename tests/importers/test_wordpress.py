@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 from import_builders import WpComment, WpPost, write_wxr
@@ -249,3 +250,119 @@ def test_it_keeps_pingbacks_when_asked(rostra: Rostra, tmp_path: Path) -> None:
     rostra.ok("import", "wordpress", site_file(tmp_path), "--site", "news", "--keep-pingbacks")
     thread = thread_by_key(rostra.db, "news", "/2024/03/rents")
     assert by_text(comments_of(rostra.db, thread.id), "Linked from").state == "approved"
+
+
+PLAIN_PERMALINKS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:wp="http://wordpress.org/export/1.0/">
+<channel>
+  <item>
+    <title>Placed by its post id</title>
+    <link>http://blog.example/2014/test/</link>
+    <wp:post_id>18</wp:post_id>
+    <wp:comment><wp:comment_id>2</wp:comment_id><wp:comment_author>Ohai</wp:comment_author>
+      <wp:comment_date_gmt>2014-01-14 17:32:12</wp:comment_date_gmt>
+      <wp:comment_content><![CDATA[Erster!]]></wp:comment_content>
+      <wp:comment_approved>1</wp:comment_approved><wp:comment_parent>0</wp:comment_parent>
+    </wp:comment>
+  </item>
+  <item>
+    <title>No post id: placed by its plain permalink</title>
+    <link>http://blog.example/?p=4</link>
+    <wp:comment><wp:comment_id>21</wp:comment_id><wp:comment_author>Anon</wp:comment_author>
+      <wp:comment_date_gmt>2014-04-29 15:21:57</wp:comment_date_gmt>
+      <wp:comment_content><![CDATA[On a blog with plain permalinks.]]></wp:comment_content>
+      <wp:comment_approved>1</wp:comment_approved><wp:comment_parent>0</wp:comment_parent>
+    </wp:comment>
+  </item>
+  <item>
+    <title>Neither post id nor link: placed by its guid</title>
+    <guid isPermaLink="false">http://blog.example/?p=7</guid>
+    <wp:comment><wp:comment_id>22</wp:comment_id><wp:comment_author>Guid</wp:comment_author>
+      <wp:comment_date_gmt>2014-04-29 15:22:00</wp:comment_date_gmt>
+      <wp:comment_content><![CDATA[Found through the guid.]]></wp:comment_content>
+      <wp:comment_approved>1</wp:comment_approved><wp:comment_parent>0</wp:comment_parent>
+    </wp:comment>
+  </item>
+  <item>
+    <title>Nothing to place it by</title>
+    <wp:comment><wp:comment_id>23</wp:comment_id><wp:comment_author>Lost</wp:comment_author>
+      <wp:comment_date_gmt>2014-04-29 15:23:00</wp:comment_date_gmt>
+      <wp:comment_content><![CDATA[Nobody can tell where I belong.]]></wp:comment_content>
+      <wp:comment_approved>1</wp:comment_approved><wp:comment_parent>0</wp:comment_parent>
+    </wp:comment>
+    <wp:comment><wp:comment_id>24</wp:comment_id><wp:comment_author>Lost</wp:comment_author>
+      <wp:comment_date_gmt>2014-04-29 15:24:00</wp:comment_date_gmt>
+      <wp:comment_content><![CDATA[Nor I.]]></wp:comment_content>
+      <wp:comment_approved>1</wp:comment_approved><wp:comment_parent>23</wp:comment_parent>
+    </wp:comment>
+  </item>
+  <item>
+    <title>No comments</title>
+    <link>http://blog.example/?p=6</link>
+  </item>
+</channel>
+</rss>
+"""
+
+
+def skipped_of(db: Any) -> dict[str, int]:
+    """What the latest import run skipped, by reason."""
+    from sqlalchemy import select
+
+    from rostra.store.import_tables import import_runs
+
+    with db.read() as conn:
+        summary = conn.scalar(select(import_runs.c.summary).order_by(import_runs.c.id.desc()))
+    return dict(summary["skipped"])
+
+
+def test_it_places_items_by_post_id_link_or_guid_and_skips_only_what_it_cannot(
+    rostra: Rostra, tmp_path: Path
+) -> None:
+    path = tmp_path / "plain.xml"
+    path.write_text(PLAIN_PERMALINKS, encoding="utf-8")
+    result = rostra.ok("import", "wordpress", path, "--site", "blog")
+    assert [r.text for r in comments_of(rostra.db, thread_by_key(rostra.db, "blog",
+                                                                 "/2014/test").id)] == ["Erster!"]
+    plain = thread_by_key(rostra.db, "blog", "/?p=4")
+    assert plain.title == "No post id: placed by its plain permalink"
+    assert [r.text for r in comments_of(rostra.db, plain.id)] == [
+        "On a blog with plain permalinks."]
+    assert "4" in aliases_of(rostra.db, plain.id)  # found by post id, as /?p=4 links are
+    by_guid = thread_by_key(rostra.db, "blog", "/?p=7")
+    assert [r.text for r in comments_of(rostra.db, by_guid.id)] == ["Found through the guid."]
+    assert counts(rostra.db)["comments"] == 3
+    assert skipped_of(rostra.db) == {
+        "item without wp:post_id, link or guid (its comments are skipped with it)": 1,
+        "comment on an item without wp:post_id, link or guid": 2}
+    assert "item without wp:post_id, link or guid" in " ".join(result.output.split())
+    # Running it again places everything the same way: nothing twice.
+    rostra.ok("import", "wordpress", path, "--site", "blog")
+    assert counts(rostra.db)["comments"] == 3
+
+
+def test_it_keeps_bold_and_italic_from_wordpress(rostra: Rostra, tmp_path: Path) -> None:
+    rostra.ok("import", "wordpress", write_wxr(tmp_path / "b.xml", [
+        WpPost(1, "B", "https://news.example/b/", comments=[
+            WpComment(1, "This is <b>bold</b>, <i>slanted</i> and <strong>strong</strong>.")])]),
+              "--site", "news")
+    [row] = comments_of(rostra.db, thread_by_key(rostra.db, "news", "/b").id)
+    doc = lxml.html.fragment_fromstring(row.html, create_parent="div")
+    assert doc.xpath("string(.//strong[1])") == "bold"
+    assert doc.xpath("string(.//em[1])") == "slanted"
+    assert doc.xpath("string(.//strong[2])") == "strong"
+
+
+def test_it_shows_only_web_addresses_as_an_authors_website(rostra: Rostra,
+                                                           tmp_path: Path) -> None:
+    from rostra.services.serialise import comment_json
+
+    rostra.ok("import", "wordpress", write_wxr(tmp_path / "w.xml", [
+        WpPost(1, "W", "https://news.example/w/", comments=[
+            WpComment(1, "Mine is a blog", url="http://ana.example/"),
+            WpComment(2, "Mine is a script", url="javascript:alert(document.domain)"),
+            WpComment(3, "Mine is not a URL", url="ana dot example")])]), "--site", "news")
+    rows = comments_of(rostra.db, thread_by_key(rostra.db, "news", "/w").id)
+    shown = [comment_json(row)["author"]["website"] for row in rows]
+    assert shown == ["http://ana.example/", None, None]

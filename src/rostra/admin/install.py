@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from rostra.admin import (
     auth,
     routes_audit,
+    routes_bans,
     routes_queue,
     routes_session,
     routes_sites,
@@ -45,7 +46,8 @@ def install(app: FastAPI, services: Services) -> None:
         workspace=Workspace(services, moderation),
     )
     auth.register()
-    for module in (routes_session, routes_queue, routes_sites, routes_audit, routes_staff):
+    for module in (routes_session, routes_queue, routes_sites, routes_bans, routes_audit,
+                   routes_staff):
         app.include_router(module.router)
     app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static")
 

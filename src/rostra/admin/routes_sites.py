@@ -10,7 +10,12 @@ from starlette.responses import Response
 from rostra.admin.auth import actor_of, check_csrf
 from rostra.admin.charts import bar_chart, per_day_chart
 from rostra.admin.context import admin, require, require_admin, visible_sites, who
-from rostra.admin.site_forms import THRESHOLD_DEFAULTS, THRESHOLDS, form_values, settings_from_form
+from rostra.admin.site_forms import (
+    THRESHOLDS,
+    form_defaults,
+    form_values,
+    settings_from_form,
+)
 from rostra.admin.stats import site_stats
 from rostra.admin.web import json_ok, one, pages, read_form, redirect, render
 from rostra.api.staff_auth import Role, Staff
@@ -79,7 +84,8 @@ async def settings_form(request: Request, site_id: str) -> Response:
     notify = getattr(request.app.state, "notify", None)
     failures = (await run_in_threadpool(notify.staff_failures, site_id)
                 if notify is not None else [])
-    return render(request, "site_settings.html", site=site, thresholds=THRESHOLDS, defaults=THRESHOLD_DEFAULTS,
+    return render(request, "site_settings.html", site=site, thresholds=THRESHOLDS,
+                  defaults=form_defaults(),
                   values=form_values(site.name, site.origins, site.settings), error=None,
                   done=request.query_params.get("done"), alert_failures=failures)
 
@@ -101,9 +107,10 @@ async def save_settings(request: Request, site_id: str) -> Response:
         origins = [o.strip() for o in values.get("origins", "").splitlines() if o.strip()]
         updated = await run_in_threadpool(lambda: sites.update(
             site_id, name=values.get("name", site.name), origins=origins, settings=settings))
-    except InvalidInput as exc:
-        return render(request, "site_settings.html", status=422, site=site, values=values,
-                      thresholds=THRESHOLDS, defaults=THRESHOLD_DEFAULTS, error=exc.detail, done=None)
+    except RostraError as exc:  # invalid input, or an origin another site allows
+        return render(request, "site_settings.html", status=exc.status, site=site,
+                      values=values, thresholds=THRESHOLDS, defaults=form_defaults(),
+                      error=exc.detail, done=None)
     await run_in_threadpool(
         _audit, request, staff, "site_settings", site_id,
         {"name": site.name, "origins": list(site.origins), "settings": site.settings},

@@ -115,3 +115,15 @@ def form_values(site_name: str, origins: tuple[str, ...] | list[str],
         "moderator_digest": "1" if notifications.get("moderator_digest") else "",
         "digest_minutes": str(digest // 60) if isinstance(digest, int) else "",
     }
+
+
+def form_defaults() -> dict[str, str]:
+    """What an empty field of the form means: each threshold's default, and the digest's."""
+    out = {name: str(value) for name, value in THRESHOLD_DEFAULTS.items()}
+    try:
+        from rostra.notify.site_settings import NotifySettings
+    except ImportError:  # pragma: no cover - notifications not in this build
+        pass
+    else:
+        out["digest_minutes"] = str(NotifySettings().moderator_digest_seconds // 60)
+    return out

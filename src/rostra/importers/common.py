@@ -31,30 +31,42 @@ def paragraphs(text: str) -> str:
 CACHED_HTML_LENGTH = 1000  # longer texts are seldom repeated; the cache stays small
 
 
+# <b> and <i> mean what <strong> and <em> mean in comments (WordPress lets readers use
+# both); the sanitiser keeps only the latter, so they are renamed rather than dropped.
+_PRESENTATIONAL = re.compile(r"<(/?)(b|i)(?=[\s>/])[^>]*>", re.IGNORECASE)
+_RENAMED = {"b": "strong", "i": "em"}
+
+
+def semantic_tags(markup: str) -> str:
+    """``markup`` with <b> as <strong> and <i> as <em> (their attributes dropped)."""
+    return _PRESENTATIONAL.sub(lambda m: f"<{m.group(1)}{_RENAMED[m.group(2).lower()]}>",
+                               markup)
+
+
 def wordpress_html(text: str) -> str:
     """The sanitised HTML of a WordPress comment's text (auto-paragraphs, then the same
     sanitiser as new comments). Short texts are cached: exports repeat them ("Thanks!",
     spam runs)."""
     if len(text) <= CACHED_HTML_LENGTH:
         return _wordpress_html(text)
-    return sanitise_html(paragraphs(text))
+    return sanitise_html(paragraphs(semantic_tags(text)))
 
 
 def clean_html(markup: str) -> str:
     """``sanitise_html``, cached for short inputs like ``wordpress_html``."""
     if len(markup) <= CACHED_HTML_LENGTH:
         return _clean_html(markup)
-    return sanitise_html(markup)
+    return sanitise_html(semantic_tags(markup))
 
 
 @lru_cache(maxsize=4096)
 def _wordpress_html(text: str) -> str:
-    return sanitise_html(paragraphs(text))
+    return sanitise_html(paragraphs(semantic_tags(text)))
 
 
 @lru_cache(maxsize=4096)
 def _clean_html(markup: str) -> str:
-    return sanitise_html(markup)
+    return sanitise_html(semantic_tags(markup))
 
 
 def parse_naive_utc(value: str) -> datetime | None:

@@ -6,7 +6,13 @@ import json
 from collections.abc import Iterator
 from typing import IO
 
-from rostra.services.exporting import FORMAT, VERSION, RostraRecord, record_from_object
+from rostra.services.exporting import (
+    FORMAT,
+    READABLE_VERSIONS,
+    VERSION,
+    RostraRecord,
+    record_from_object,
+)
 from rostra.services.import_records import ImportFormatError
 
 
@@ -26,7 +32,7 @@ def read_rostra(source: IO[str]) -> Iterator[RostraRecord]:
             if obj.get("type") != "header" or obj.get("format") != FORMAT:
                 raise ImportFormatError("not a Rostra export: the first line is no header",
                                         line=lineno)
-            if obj.get("version") != VERSION:
+            if obj.get("version") not in READABLE_VERSIONS:
                 raise ImportFormatError(
                     f"Rostra export version {obj.get('version')!r}; this server reads {VERSION}",
                     line=lineno,

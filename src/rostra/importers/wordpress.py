@@ -52,6 +52,9 @@ _FEEDBACK = re.compile(
     r"\[wpdiscuz-feedback\b([^\]]*)\](.*?)\[/wpdiscuz-feedback\]", re.DOTALL | re.IGNORECASE
 )
 _ATTRIBUTE = re.compile(r"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
+_POST_ID_IN_URL = re.compile(r"[?&](?:p|page_id)=(\d+)(?:[&#]|$)")
+UNPLACED_ITEM = "item without wp:post_id, link or guid (its comments are skipped with it)"
+UNPLACED_COMMENT = "comment on an item without wp:post_id, link or guid"
 _PHP_COUNT = re.compile(r's:\d+:"(like|dislike)";i:(-?\d+);')
 WXR_ONLY_NOTICE = (
     "a WXR file does not hold wpDiscuz's per-voter votes or subscriptions: import them "
@@ -80,6 +83,7 @@ class _Post:
     post_id: str = ""
     thread: ImportedThread | None = None
     skipped: bool = False
+    unplaced: bool = False  # skipped because nothing tells which page it is
     # Comments held back until the item ends, to map their feedback form ids.
     held: list[ImportedComment] = field(default_factory=list)
     form_ids: dict[str, str] = field(default_factory=dict)
@@ -139,8 +143,21 @@ def article_questions(content: str) -> tuple[ImportedQuestion, ...]:
     return tuple(found)
 
 
-def _thread(fields: Mapping[str, str]) -> ImportedThread | None:
+def post_id_of(fields: Mapping[str, str]) -> str:
+    """The item's post id: wp:post_id, else the ``?p=N`` (``?page_id=N``) of its link or
+    guid (a blog with plain permalinks, or an export that left wp:post_id out)."""
     post_id = fields.get("post_id", "").strip()
+    if post_id:
+        return post_id
+    for name in ("link", "guid"):
+        found = _POST_ID_IN_URL.search(fields.get(name, "") or "")
+        if found:
+            return found.group(1)
+    return ""
+
+
+def _thread(fields: Mapping[str, str]) -> ImportedThread | None:
+    post_id = post_id_of(fields)
     key = key_for(fields.get("link"), fields.get("guid"), f"wp-{post_id}" if post_id else None)
     if key is None:
         return None
@@ -286,7 +303,9 @@ def read_wordpress(
             continue
         if name == "comment" and _is_wp(tag) and post is not None:
             yield from _begin_thread(post, elem.getparent())
-            if not post.skipped:
+            if post.unplaced:
+                yield Skipped(UNPLACED_COMMENT, child_texts(elem).get("comment_id", ""))
+            elif not post.skipped:
                 item = _comment(elem, post, keep_pingbacks)
                 if isinstance(item, Skipped) or not post.thread or not post.thread.questions:
                     yield item
@@ -324,9 +343,10 @@ def _begin_thread(
         yield Skipped(f"{post_type} without comments ({fields.get('status', '')})", post.post_id)
         return
     thread = _thread(fields)
-    if thread is None or not post.post_id:
-        post.skipped = True
-        raise fail(item, "an item with comments has no wp:post_id or link")
+    if thread is None:
+        post.skipped = post.unplaced = True
+        yield Skipped(UNPLACED_ITEM, fields.get("title", "")[:100])
+        return
     post.post_id = thread.source_id
     post.thread = thread
     yield thread

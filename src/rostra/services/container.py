@@ -12,6 +12,7 @@ from rostra.services.reading import ReadService
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.services.votes import VoteService
+from rostra.store.change_bus import ChangeBus, bus_for
 from rostra.store.db import Database
 
 
@@ -25,6 +26,8 @@ class Services:
     comments: CommentService
     reading: ReadService
     votes: VoteService
+    # Tells every other process of this process's changes, and them of theirs.
+    bus: ChangeBus | None = None
 
     @classmethod
     def build(
@@ -43,4 +46,5 @@ class Services:
             settings=settings, db=db, sites=sites, tokens=tokens, accounts=accounts,
             comments=comments,
             reading=ReadService(db, sites, settings), votes=VoteService(comments),
+            bus=bus_for(settings.database_url, settings.redis_url, db),
         )

@@ -3,8 +3,9 @@ and "Notify of" subscriptions.
 
 One JSON object per line. The first line is the header ``{"format": "rostra",
 "type": "header", "version": 1}``; then sites, threads, aliases, questions, comments
-(by id, so parents come before replies), votes, subscribers' addresses, subscriptions
-and the comments "replies" subscriptions follow. Every record has a ``type`` and one
+(by id, so parents come before replies), votes, subscribers' addresses, subscriptions,
+the comments "replies" subscriptions follow, and what imports from other systems made
+of their items. Every record has a ``type`` and one
 field per column of its table. docs/import-export.md describes each field.
 """
 
@@ -22,7 +23,7 @@ from typing import IO, Any, ClassVar
 from sqlalchemy import Select, Table, select
 
 from rostra.store.db import Database
-from rostra.store.import_tables import questions
+from rostra.store.import_tables import import_items, questions
 from rostra.store.notify_tables import (
     notify_addresses,
     notify_subscription_comments,
@@ -31,7 +32,8 @@ from rostra.store.notify_tables import (
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 FORMAT = "rostra"
-VERSION = 1
+VERSION = 2  # 2 added import_item records; files of version 1 are read as well
+READABLE_VERSIONS = frozenset({1, 2})
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,14 +165,31 @@ class SubscriptionCommentRecord:
     comment_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class ImportItemRecord:
+    """What an import from another system (WordPress, Disqus, …) made of one of its items:
+    kept so that importing a newer export of that system after a restore adds only what
+    is new. ``target_id`` is the thread, comment, … it became (ids are kept)."""
+
+    TYPE: ClassVar[str] = "import_item"
+    TABLE: ClassVar[Table] = import_items
+    site_id: str
+    source: str
+    kind: str
+    source_id: str
+    target_id: int
+    target_key: str | None
+    parent_source_id: str | None
+
+
 RostraRecord = (
     SiteRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
-    | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord
+    | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | ImportItemRecord
 )
 RECORD_TYPES: dict[str, type[RostraRecord]] = {
     cls.TYPE: cls
     for cls in (SiteRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
-                AddressRecord, SubscriptionRecord, SubscriptionCommentRecord)
+                AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, ImportItemRecord)
 }
 DATETIME_FIELDS = frozenset({
     "created_at", "updated_at", "edited_at", "voted_at", "confirmed_at",
@@ -239,7 +258,13 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     q_followed = select(notify_subscription_comments).order_by(
         notify_subscription_comments.c.subscription_id, notify_subscription_comments.c.comment_id
     )
+    # Imports from other systems; the Rostra format's own bookkeeping is not needed (ids
+    # are kept, so a restore finds what it restored by id).
+    q_books = (select(import_items).where(import_items.c.source != "rostra")
+               .order_by(import_items.c.site_id, import_items.c.source, import_items.c.kind,
+                         import_items.c.source_id))
     if site_id is not None:
+        q_books = q_books.where(import_items.c.site_id == site_id)
         q_sites = q_sites.where(sites.c.id == site_id)
         q_threads = q_threads.where(threads.c.site_id == site_id)
         q_aliases = q_aliases.where(thread_aliases.c.site_id == site_id)
@@ -271,6 +296,7 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     yield AddressRecord, q_addresses
     yield SubscriptionRecord, q_subscriptions
     yield SubscriptionCommentRecord, q_followed
+    yield ImportItemRecord, q_books
 
 
 def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRecord]:

@@ -35,6 +35,7 @@ from rostra.services.exporting import (
     AddressRecord,
     AliasRecord,
     CommentRecord,
+    ImportItemRecord,
     QuestionRecord,
     RostraRecord,
     SiteRecord,
@@ -58,7 +59,7 @@ from rostra.services.import_records import (
 )
 from rostra.services.import_rollback import rollback_run
 from rostra.services.privacy import hash_ip
-from rostra.services.sites import SiteService, normalise_origin
+from rostra.services.sites import SiteService, claim_origins, normalise_origin
 from rostra.services.subscriptions import EMAIL
 from rostra.store import queries
 from rostra.store.bulk import advance_sequences, allocate_ids, insert_many
@@ -138,8 +139,8 @@ class ImportEngine:
     def run(self, items: Iterable[ImportItem | RostraRecord]) -> ImportSummary:
         """Import every item; on bad input, undo the run and raise; when interrupted
         (Ctrl-C), keep what was written so that running again resumes."""
-        self._start()
         try:
+            self._start()
             for item in items:
                 self._pending.append(item)
                 self.summary.items += 1
@@ -234,6 +235,7 @@ class ImportEngine:
                 records = groups.pop(cls, [])
                 if records:
                     self._write_records(conn, cls, records)
+            self._write_bookkeeping(conn, groups.pop(ImportItemRecord, []))
             self._write_comments(conn, groups.pop(ImportedComment, []))
             self._write_votes(conn, groups.pop(ImportedVote, []))
             self._write_subscriptions(conn, groups.pop(ImportedSubscription, []))
@@ -586,12 +588,15 @@ class ImportEngine:
         if row is not None:
             if self.origins:
                 merged = sorted(set(row.origins or ()) | set(self.origins))
+                claim_origins(conn, sorted(set(merged) - set(row.origins or ())), [site_id])
                 conn.execute(update(sites).where(sites.c.id == site_id).values(origins=merged))
             self.summary.already_imported += 1
             return
+        origins = sorted(set(record.origins) | set(self.origins))
+        claim_origins(conn, origins, [site_id])
         conn.execute(insert(sites), {
             "id": site_id, "name": record.name,
-            "origins": sorted(set(record.origins) | set(self.origins)),
+            "origins": origins,
             "settings": record.settings, "created_at": record.created_at,
         })
         self._remember(conn, [{"kind": "site", "source_id": site_id, "target_id": 0,
@@ -638,6 +643,34 @@ class ImportEngine:
         if not counter:
             return
         setattr(self.summary, counter, getattr(self.summary, counter) + len(fresh))
+
+    def _write_bookkeeping(self, conn: Connection, records: list[ImportItemRecord]) -> None:
+        """Restore what imports from other systems made of their items (after the rows
+        they name: a file lists them last), so that importing a newer export of that
+        system adds only what is new. Kept as this run's, but not as made by it."""
+        if not records:
+            return
+        if self.site_id is not None:
+            records = [replace(r, site_id=self.site_id,
+                               target_key=self.site_id if r.kind == "site" else r.target_key)
+                       for r in records]
+        pk = (import_items.c.site_id, import_items.c.source, import_items.c.kind,
+              import_items.c.source_id)
+        fresh: dict[tuple[str, str, str, str], ImportItemRecord] = {}
+        for chunk in _chunks(records):
+            keys = [(r.site_id, r.source, r.kind, r.source_id) for r in chunk]
+            present = {tuple(row) for row in conn.execute(
+                select(*pk).where(tuple_(*pk).in_(keys)))}
+            for key, record in zip(keys, chunk, strict=True):
+                if key not in present:
+                    fresh[key] = record
+        if fresh:
+            insert_many(conn, import_items, [
+                {"site_id": r.site_id, "source": r.source, "kind": r.kind,
+                 "source_id": r.source_id, "target_id": r.target_id,
+                 "target_key": r.target_key, "parent_source_id": r.parent_source_id,
+                 "run_id": self._run_id, "created": False}
+                for r in fresh.values()])
 
     def _present(
         self, conn: Connection, cls: type[RostraRecord], keys: list[tuple[Any, ...]]

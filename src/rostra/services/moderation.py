@@ -28,7 +28,8 @@ from rostra.notify.alerts import comment_flagged
 from rostra.services.comments import CommentEvent, CommentService, EventKind, RequestContext
 from rostra.services.moderation_views import views_of
 from rostra.services.serialise import comment_json, iso
-from rostra.store import queries
+from rostra.store import changes, queries
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.moderation_tables import (
     audit_log,
     author_stats,
@@ -218,6 +219,7 @@ class ModerationService:
             index_elements=[author_stats.c.site_id, author_stats.c.author],
             set_={column: author_stats.c[column] + 1, "updated_at": now},
         ))
+        changes.record(conn, Change(ChangeKind.HISTORY, site_id, author))
 
     # -- bans ---------------------------------------------------------------
 
@@ -242,6 +244,7 @@ class ModerationService:
             out = _ban_json(row)
             record_audit(conn, actor, "shadow_ban" if request.shadow else "ban", f"ban:{ban_id}",
                          None, out, request.reason, site_id=request.site_id)
+            changes.record(conn, Change(ChangeKind.BANS, request.site_id))
         self.views.bans.invalidate(request.site_id)
         return out
 
@@ -305,8 +308,67 @@ class ModerationService:
             out = _ban_json(row)
             record_audit(conn, actor, "unban", f"ban:{ban_id}", before, out, reason,
                          site_id=row.site_id)
+            changes.record(conn, Change(ChangeKind.BANS, row.site_id))
         self.views.bans.invalidate(row.site_id)
         return out
+
+    def extend(self, ban_id: int, duration_seconds: int | None, *, actor: str,
+               site_ids: list[str] | None = None) -> dict[str, Any]:
+        """Let a ban run ``duration_seconds`` from now (None: until lifted); a lifted ban
+        stays lifted. Audited like the ban itself."""
+        now = datetime.now(UTC)
+        expires = now + timedelta(seconds=duration_seconds) if duration_seconds else None
+        with self.db.write() as conn:
+            row = conn.execute(select(bans).where(bans.c.id == ban_id)).first()
+            if row is None or (site_ids is not None and row.site_id not in site_ids):
+                raise NotFound(f"no ban with id {ban_id}")
+            if row.lifted_at is not None:
+                raise InvalidInput(f"ban {ban_id} was lifted; place a new one instead")
+            before = _ban_json(row)
+            conn.execute(update(bans).where(bans.c.id == ban_id).values(expires_at=expires))
+            row = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
+            out = _ban_json(row)
+            record_audit(conn, actor, "extend_ban", f"ban:{ban_id}", before, out, None,
+                         site_id=row.site_id)
+            changes.record(conn, Change(ChangeKind.BANS, row.site_id))
+        self.views.bans.invalidate(row.site_id)
+        return out
+
+    def search_bans(self, site_id: str, query: str = "", *, active_only: bool = True,
+                    limit: int = 200) -> list[dict[str, Any]]:
+        """A site's bans, newest first, matching ``query``: an email address or an IP
+        address or network finds the bans on it (they are stored only as keyed hashes);
+        other words are looked for in the label, the reason and who placed it."""
+        now = datetime.now(UTC)
+        select_bans = select(bans).where(bans.c.site_id == site_id)
+        if active_only:
+            select_bans = select_bans.where(
+                bans.c.lifted_at.is_(None),
+                or_(bans.c.expires_at.is_(None), bans.c.expires_at > now))
+        query = query.strip()[:200]
+        if query:
+            keys = self._search_keys(query)
+            if keys:
+                select_bans = select_bans.where(bans.c.value.in_(keys))
+            else:
+                pattern = "%" + query.lower().replace("\\", "\\\\").replace(
+                    "%", "\\%").replace("_", "\\_") + "%"
+                select_bans = select_bans.where(or_(
+                    func.lower(bans.c.label).like(pattern, escape="\\"),
+                    func.lower(bans.c.reason).like(pattern, escape="\\"),
+                    func.lower(bans.c.created_by).like(pattern, escape="\\")))
+        with self.db.read() as conn:
+            rows = conn.execute(select_bans.order_by(bans.c.id.desc()).limit(limit)).all()
+        return [_ban_json(r) for r in rows]
+
+    def _search_keys(self, query: str) -> list[str]:
+        """The ban keys an email, an IP address or a network stands for (none for words)."""
+        if "@" in query and " " not in query:
+            return [email_key(query, self.salt)]
+        try:
+            return [network_key(query, self.salt)]
+        except ValueError:
+            return []
 
     def ban_site(self, ban_id: int) -> str:
         with self.db.read() as conn:

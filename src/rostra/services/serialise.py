@@ -6,12 +6,25 @@ from datetime import datetime
 from typing import Any
 
 from rostra.core.models import CommentState
+from rostra.core.thread_keys import ThreadKeyError, normalise_url
 
 
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def public_website(value: str | None) -> str | None:
+    """An author's website as readers may follow it: an http(s) address, or nothing (an
+    import may bring anything, ``javascript:`` included)."""
+    if not value:
+        return None
+    try:
+        return normalise_url(value) if value.strip().lower().startswith(
+            ("http://", "https://")) else None
+    except ThreadKeyError:
+        return None
 
 
 def comment_json(row: Any, *, reveal_pending: bool = False) -> dict[str, Any]:
@@ -21,7 +34,8 @@ def comment_json(row: Any, *, reveal_pending: bool = False) -> dict[str, Any]:
     if state == CommentState.APPROVED.value or (
         reveal_pending and state == CommentState.PENDING.value
     ):
-        author: dict[str, Any] | None = {"name": row.author_name, "website": row.author_website}
+        author: dict[str, Any] | None = {"name": row.author_name,
+                                         "website": public_website(row.author_website)}
         html = row.html
         shown_state = state
         anchor = row.anchor

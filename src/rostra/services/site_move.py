@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 
 from rostra.core.errors import NotFound
 from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of, thread_key
-from rostra.services.sites import normalise_origin
+from rostra.services.sites import claim_origins, normalise_origin
 from rostra.store import queries
 from rostra.store.db import Database
 from rostra.store.tables import sites, thread_aliases, threads
@@ -52,6 +52,7 @@ def move_site(
                 f"no site {site_id!r}" if site_id else f"no site allows the origin {old}",
                 code="site_not_found",
             )
+        claim_origins(conn, [new], [row.id for row in found])
         for row in found:
             origins = [o for o in (row.origins or ()) if keep_old_origin or o != old]
             origins = sorted(set(origins) | {new})

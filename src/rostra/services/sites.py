@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -21,6 +21,8 @@ from rostra.notify.site_settings import parse_notify_settings
 register_section("moderation", validate_moderation)
 register_section("notifications", parse_notify_settings)
 from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of
+from rostra.store import changes
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
 from rostra.store.tables import sites
 
@@ -33,6 +35,30 @@ def normalise_origin(origin: str) -> str:
         return origin_of(normalise_url(origin.strip().rstrip("/") + "/"))
     except ThreadKeyError:
         raise InvalidInput(f"not an origin (scheme://host[:port]): {origin[:100]!r}") from None
+
+
+def claim_origins(conn: Connection, origins: Sequence[str], site_ids: Sequence[str]) -> None:
+    """Refuse, inside the caller's write transaction, origins that a site other than
+    ``site_ids`` allows: a browser's Origin must name one site. On PostgreSQL the sites
+    table is locked against other writers until the transaction ends, so two changes
+    cannot claim one origin at the same time (SQLite's writer lock does that already)."""
+    if not origins:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE sites IN SHARE ROW EXCLUSIVE MODE")
+    wanted = set(origins)
+    rows = conn.execute(select(sites.c.id, sites.c.origins).order_by(sites.c.id)).all()
+    for row in rows:
+        if row.id in site_ids:
+            continue
+        taken = sorted(wanted & set(row.origins or ()))
+        if taken:
+            raise Conflict(
+                f"origin {taken[0]} is already allowed by site {row.id!r}; an origin can "
+                f"belong to one site only (remove it there first: rostra site origin remove "
+                f"{row.id} {taken[0]})",
+                code="origin_taken",
+            )
 
 
 def _site(row: Any) -> Site:
@@ -145,6 +171,8 @@ class SiteService:
         normal = sorted({normalise_origin(o) for o in origins})
         try:
             with self.db.write() as conn:
+                claim_origins(conn, normal, [site_id])
+                changes.record(conn, Change(ChangeKind.SITES, site_id))
                 conn.execute(
                     insert(sites).values(
                         id=site_id,
@@ -180,9 +208,29 @@ class SiteService:
             values["settings"] = SiteSettings.parse(merged).to_json()
         if values:
             with self.db.write() as conn:
+                if "origins" in values:
+                    # Only origins the site gains are checked: a shared origin from before
+                    # the rule does not block other changes (`rostra doctor` points it out).
+                    gained = [o for o in values["origins"] if o not in site.origins]
+                    claim_origins(conn, gained, [site_id])
                 conn.execute(update(sites).where(sites.c.id == site_id).values(**values))
+                changes.record(conn, Change(ChangeKind.SITES, site_id))
             self.reload()
         return self.get(site_id)
+
+    def add_origin(self, site_id: str, origin: str) -> Site:
+        """Allow one more origin (refused when another site allows it)."""
+        site = self.get(site_id)
+        return self.update(site_id, origins=[*site.origins, normalise_origin(origin)])
+
+    def remove_origin(self, site_id: str, origin: str) -> Site:
+        """Stop allowing an origin; NotFound when the site does not allow it."""
+        site = self.get(site_id)
+        normal = normalise_origin(origin)
+        if normal not in site.origins:
+            raise NotFound(f"site {site_id!r} does not allow the origin {normal}",
+                           code="origin_not_found")
+        return self.update(site_id, origins=[o for o in site.origins if o != normal])
 
     def list(self) -> list[Site]:
         self.reload()

@@ -6,7 +6,7 @@ import os
 import queue
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,10 @@ from rostra.store.tables import meta
 READER_CONNECTIONS = 16  # idle SQLite readers kept for reuse; more are opened when busy
 
 
+class DriverMissing(RuntimeError):
+    """The database URL needs a driver that is not installed; the message says which."""
+
+
 def _engine_url(url: str) -> str:
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -29,7 +33,8 @@ class Database:
     """Owns the engine. Writes go through ``write()``: on SQLite one at a time per
     process (``BEGIN IMMEDIATE`` orders them across processes), on PostgreSQL freely."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False,
+                 connect_timeout: int | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
@@ -44,8 +49,22 @@ class Database:
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 20
             kwargs["pool_pre_ping"] = True
-        self.engine: Engine = create_engine(_engine_url(url), **kwargs)
+            if connect_timeout is not None:
+                kwargs["connect_args"] = {"connect_timeout": connect_timeout}
+        try:
+            self.engine: Engine = create_engine(_engine_url(url), **kwargs)
+        except ModuleNotFoundError as exc:
+            if self.is_sqlite or not (exc.name or "").startswith("psycopg"):
+                raise
+            raise DriverMissing(
+                "database_url is a PostgreSQL database, but its driver (psycopg) is not "
+                "installed: pip install 'rostra[postgres]' (in the environment Rostra runs "
+                "from)") from None
         self._write_lock = threading.Lock()
+        # Set by the change bus: (connection, changes) inside the committing transaction,
+        # and (changes) after it committed.
+        self.before_commit: list[Callable[[Connection, list[Any]], None]] = []
+        self.after_commit: list[Callable[[list[Any]], None]] = []
         # SQLite: one long-lived writer connection, and reader connections handed from
         # thread to thread. Opening a SQLAlchemy Connection costs more than a query.
         self._writer: Connection | None = None
@@ -98,7 +117,11 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One transaction; committed when the block ends without an exception."""
+        """One transaction; committed when the block ends without an exception.
+
+        Changes the block recorded (``rostra.store.changes``) go to ``before_commit``
+        hooks inside the transaction and to ``after_commit`` hooks once it committed."""
+        changes: list[Any] = []
         if self.is_sqlite:
             with self._write_lock:
                 if self._writer is None or self._writer.closed:
@@ -106,9 +129,25 @@ class Database:
                     self._writer.info["immediate"] = True
                 with self._writer.begin():
                     yield self._writer
+                    changes = self._committing(self._writer)
         else:
             with self.engine.begin() as conn:
                 yield conn
+                changes = self._committing(conn)
+        if changes:
+            for hook in self.after_commit:
+                hook(changes)
+
+    def _committing(self, conn: Connection) -> list[Any]:
+        if not (self.before_commit or self.after_commit):
+            return []
+        from rostra.store.changes import pending
+
+        changes = pending(conn)
+        if changes:
+            for hook in self.before_commit:
+                hook(conn, changes)
+        return changes
 
     def dispose(self) -> None:
         with self._held_lock:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, func, or_, select, tuple_, update
 
 from rostra.core.models import CommentState, SortOrder
+from rostra.store import changes
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 # A comment shows in the tree when approved, or as a tombstone (no author, no text) when
@@ -69,6 +70,7 @@ _BUMP_THREAD = (
         comment_count=threads.c.comment_count + bindparam("d_comments"),
         top_level_count=threads.c.top_level_count + bindparam("d_top"),
     )
+    .returning(threads.c.site_id, threads.c.key)
 )
 
 
@@ -230,9 +232,14 @@ def bump_thread(
     conn: Connection, thread_id: int, now: datetime, *, comment_count: int = 0,
     top_level_count: int = 0,
 ) -> None:
-    """Mark the thread changed (caches compare updated_at) and adjust its counters."""
-    conn.execute(_BUMP_THREAD, {"thread_id": thread_id, "now": now,
-                                "d_comments": comment_count, "d_top": top_level_count})
+    """Mark the thread changed (caches compare updated_at; other processes hear of it when
+    the transaction commits) and adjust its counters."""
+    row = conn.execute(_BUMP_THREAD, {"thread_id": thread_id, "now": now,
+                                      "d_comments": comment_count,
+                                      "d_top": top_level_count}).first()
+    if row is not None:
+        changes.record(conn, changes.Change(changes.ChangeKind.THREAD, row.site_id, row.key,
+                                            thread_id, now))
 
 
 def changed_threads(conn: Connection, since: datetime) -> Sequence[Any]:

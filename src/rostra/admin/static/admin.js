@@ -54,9 +54,8 @@
     status.hidden = false;
     item.querySelectorAll(".actions button").forEach((b) => { b.disabled = true; });
     notice(LABELS[action] + " comment " + item.dataset.id + ".", true);
-    const all = items();
-    const next = all.findIndex((el, n) => n > all.indexOf(item) && !el.classList.contains("done"));
-    if (next >= 0) focusItem(next);
+    // The cursor stays where it is: the moderator's next "j" goes to the next comment.
+    // (Moving on by itself made that "j" skip one, and the next key act on the wrong one.)
   }
 
   async function undo() {

@@ -63,6 +63,17 @@ export function renderComment(c, depth, ctx) {
   return li;
 }
 
+/** An author's website if it is an http(s) address (the server checks too), else null. */
+function webAddress(value) {
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
 /** (Re)fill the parts of `li` that change: text, votes, badges, own actions. */
 export function fillComment(li, c, ctx) {
   const { tr } = ctx;
@@ -71,7 +82,18 @@ export function fillComment(li, c, ctx) {
   const [au, pl, ed, badge] = meta.children;
   const deleted = c.state === "deleted";
   li.classList.toggle("tomb", deleted);
-  au.textContent = deleted ? "" : (c.author && c.author.name) || tr.t("anonymous");
+  const name = deleted ? "" : (c.author && c.author.name) || tr.t("anonymous");
+  const site = !deleted && c.author && webAddress(c.author.website);
+  if (site) {
+    const a = document.createElement("a");
+    a.href = site;
+    a.rel = "nofollow ugc noopener";
+    a.target = "_blank";
+    a.textContent = name;
+    au.replaceChildren(a);
+  } else {
+    au.textContent = name;
+  }
   const when = new Date(c.created_at);
   const time = pl.firstChild;
   time.dateTime = c.created_at;

@@ -49,7 +49,7 @@ ol{list-style:none;margin:0;padding:0}
 .rp{margin-left:1.2em;padding-left:.8em;border-left:2px solid var(--bd)}
 .d4 .rp{margin-left:0;padding-left:0;border-left:0}
 .meta{display:flex;gap:.6em;flex-wrap:wrap;align-items:baseline;font-size:.9em}
-.au{font-weight:700}
+.au{font-weight:700}.au a{color:inherit}
 .meta a{color:var(--mut);text-decoration:none}
 .meta a:hover{text-decoration:underline}
 .badge{font-size:.8em;padding:0 .5em;border-radius:1em;border:1px solid var(--mut);color:var(--mut)}

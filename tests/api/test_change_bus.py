@@ -1,0 +1,134 @@
+"""Two servers on one PostgreSQL hear each other's changes over the change bus (LISTEN/
+NOTIFY, or Redis pub/sub with redis_url), not by polling: here polling is slowed to once
+a minute, so whatever B knows of A's writes within a second came over the bus."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import (
+    ORIGIN,
+    POSTGRES_URL,
+    LiveServer,
+    Reader,
+    _start_live_server,
+    create_postgres_database,
+    require,
+)
+
+ADMIN = "bus-admin-token-0123456789abcdef"
+STAFF = {"Authorization": f"Bearer {ADMIN}"}
+
+
+def redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def two_servers(**overrides: Any) -> Iterator[tuple[LiveServer, LiveServer]]:
+    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = create_postgres_database(POSTGRES_URL)
+    started = []
+    try:
+        for _ in range(2):
+            started.append(_start_live_server(url, "postgres", cache_poll_seconds=60,
+                                              admin_token=ADMIN, **overrides))
+        a, b = (live for live, _ in started)
+        for live in (a, b):  # both listening before the test writes
+            deadline = time.monotonic() + 10
+            while not (live.services.bus and live.services.bus.connected):
+                assert time.monotonic() < deadline, "the change bus did not connect"
+                time.sleep(0.02)
+        yield a, b
+    finally:
+        for live, server in started:
+            server.stop()
+            live.services.db.dispose()
+        drop()
+
+
+def within(seconds: float, check: Any) -> float:
+    """Seconds until ``check()`` is true; fails after ``seconds``."""
+    start = time.monotonic()
+    while not check():
+        assert time.monotonic() - start < seconds, f"not within {seconds} s"
+        time.sleep(0.01)
+    return time.monotonic() - start
+
+
+class Stream:
+    """A live stream (Server-Sent Events) of one thread on one server, read in a thread."""
+
+    def __init__(self, base: str, site: str, thread: str) -> None:
+        self.events: list[str] = []
+        self.ready = threading.Event()
+        self.client = httpx.Client(base_url=base, timeout=30)
+        self.thread = threading.Thread(target=self._read, args=(site, thread), daemon=True)
+        self.thread.start()
+        assert self.ready.wait(10), "the stream did not open"
+
+    def _read(self, site: str, thread: str) -> None:
+        try:
+            with self.client.stream("GET", "/api/events",
+                                    params={"site": site, "thread": thread}) as response:
+                for line in response.iter_lines():
+                    if line.startswith(": connected"):
+                        self.ready.set()
+                    elif line.startswith("event: "):
+                        self.events.append(line)
+        except httpx.HTTPError:
+            pass
+
+    def close(self) -> None:
+        self.client.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("transport", ["postgresql", pytest.param("redis", id="redis")])
+def test_it_tells_the_other_server_at_once(transport: str) -> None:
+    overrides: dict[str, Any] = {}
+    if transport == "redis":
+        require(redis_up(), "Redis is not running on 127.0.0.1:6379")
+        overrides["redis_url"] = "redis://127.0.0.1:6379/0"
+    with two_servers(**overrides) as (a, b), a.client() as ha, b.client() as hb:
+        assert a.services.bus is not None and a.services.bus.name == transport
+        site = a.add_site("bus", [ORIGIN])
+        ana, bob = Reader("Ana", ha, site), Reader("Bob", hb, site)
+        first = ana.post("/story", "The first comment, posted on A.")
+        assert first.status_code == 201
+        # B learns of the new site and caches the page with the first comment.
+        within(1, lambda: b.services.sites.get(site) is not None)
+        assert [c["id"] for c in bob.page("/story")["comments"]] == [first.json()["comment"]["id"]]
+        stream = Stream(b.url, site, "/story")
+        try:
+            second = ana.post("/story", "A second comment, posted on A.").json()["comment"]["id"]
+            within(1, lambda: second in [c["id"] for c in bob.page("/story")["comments"]])
+            within(1, lambda: stream.events)
+        finally:
+            stream.close()
+        # A staff decision on A holds on B at once: no stale page.
+        rejected = ha.post(f"/api/moderation/comments/{second}/reject", headers=STAFF)
+        assert rejected.status_code == 200, rejected.text
+        assert second not in [c["id"] for c in bob.page("/story")["comments"]]
+        # A ban placed on A holds on B at once.
+        cid = Reader("Cid", hb, site, ip="203.0.113.77")
+        banned = ha.post("/api/moderation/bans", headers=STAFF, json={
+            "site": site, "kind": "ip", "value": "203.0.113.77", "reason": "flooding"})
+        assert banned.status_code == 201, banned.text
+        refused = cid.post("/story", "Posting on B after a ban on A.")
+        assert refused.status_code == 422 and refused.json()["reasons"] == ["banned"]
+        lifted = ha.delete(f"/api/moderation/bans/{banned.json()['ban']['id']}", headers=STAFF)
+        assert lifted.status_code == 200
+        assert cid.post("/story", "Posting on B after the ban was lifted.").status_code == 201
