@@ -26,8 +26,8 @@ from rostra.api.signin import router as signin_router
 from rostra.config import Settings, check_serving
 from rostra.services.comments import CommentEvent
 from rostra.services.container import Services
-from rostra.services.oidc import OidcClient
 from rostra.services.moderation_views import views_of
+from rostra.services.oidc import OidcClient
 from rostra.store import migrate, queries
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
