@@ -39,7 +39,7 @@ log = logging.getLogger("rostra")
 POLL_SLACK = timedelta(seconds=2)
 # While the change bus is connected, polling only catches what it could not carry (what
 # was written while it reconnected, or by a process without a bus).
-BUS_POLL_SECONDS = 30.0
+BUS_POLL_SECONDS = 5.0
 
 
 class CrossWorkerInvalidation:
