@@ -99,6 +99,10 @@ def init(state: CliState, force: bool) -> None:
         # The database named for this run is the one later runs must find in the file.
         values["database_url"] = state.settings.database_url
         state._settings = None
+        if not values["database_url"].startswith("sqlite"):
+            from rostra.store.db import Database
+
+            Database(values["database_url"]).dispose()  # no driver: say so, write nothing
     path.write_text(commented_config(**values), encoding="utf-8")
     path.chmod(0o600)
     click.echo(f"wrote {path}")
