@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import secrets
 import shutil
 import statistics
@@ -28,12 +29,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from _seed import VOCABULARY
 from _servers import free_port
 from _wrk import Load, WrkResult, run_wrk
 
 SITE = "bench"
 ORIGIN = "https://news.example"
 BIG, SMALL, POSTS = "/big-thread", "/small-thread", "/posting"
+_random = random.Random(20261206)
 NGINX_CONF = """\
 worker_processes 1;
 pid {run}/nginx.pid;
@@ -59,6 +62,9 @@ http {{
             proxy_set_header Connection "";
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $remote_addr;
+            # A 1,000-comment thread is ~450 KB: keep it in memory, not in temp files.
+            proxy_buffers 64 16k;
+            proxy_busy_buffers_size 64k;
         }}
     }}
 }}
@@ -99,11 +105,15 @@ def _wait(url: str, process: subprocess.Popen[bytes] | None = None) -> None:
 
 
 def _post(client: httpx.Client, thread: str, n: int) -> int:
+    # Words drawn at random: near-copies of one another would be held as duplicates.
+    words = " ".join(_random.choice(VOCABULARY) for _ in range(12))
     response = client.post("/api/comments", headers={"Origin": ORIGIN}, json={
-        "site": SITE, "thread": thread, "name": f"Reader {n}",
-        "text": f"Comment {n} on the story, number {secrets.token_hex(4)}."})
+        "site": SITE, "thread": thread, "name": f"Reader {n}", "text": f"{n}: {words}."})
     response.raise_for_status()
-    return int(response.json()["comment"]["id"])
+    comment = response.json()["comment"]
+    if comment["state"] != "approved":
+        raise RuntimeError(f"comment {comment['id']} was not published: {response.text}")
+    return int(comment["id"])
 
 
 def _visible(client: httpx.Client, thread: str, comment_id: int) -> bool:
@@ -155,17 +165,23 @@ def run_cluster(count: int, args: argparse.Namespace, work: Path) -> dict[str, A
             for n in range(20):
                 _post(client, SMALL, n)
         out: dict[str, Any] = {"servers": count}
+        # wrk leaves Host out of a request built before it starts; nginx refuses those.
+        host = {"Host": f"127.0.0.1:{nginx_port}", "Origin": ORIGIN}
         loads = {
             "thread_1000": Load("GET", "/api/comments?" + urlencode(
-                {"site": SITE, "thread": BIG, "limit": "all"}), {"Origin": ORIGIN}),
+                {"site": SITE, "thread": BIG, "limit": "all"}), host),
             "thread_20": Load("GET", "/api/comments?" + urlencode(
-                {"site": SITE, "thread": SMALL}), {"Origin": ORIGIN}),
+                {"site": SITE, "thread": SMALL}), host),
             "post": Load("POST", "/api/comments",
                          {"Origin": ORIGIN, "Content-Type": "application/json"},
                          json.dumps({"site": SITE, "thread": POSTS, "name": "Reader {n}",
                                      "text": "Comment {n} on the story: {words}."})),
         }
         for name, load in loads.items():
+            if load.method == "GET":  # a request wrk repeats must succeed once first
+                check = httpx.get(base + load.path, headers=load.headers, timeout=30)
+                if check.status_code != 200:
+                    raise RuntimeError(f"{name}: {check.status_code} {check.text[:300]}")
             result: WrkResult = run_wrk(base, load, connections=args.connections,
                                         duration_s=args.duration, timeout_s=10,
                                         script_dir=home)
@@ -183,7 +199,10 @@ def run_cluster(count: int, args: argparse.Namespace, work: Path) -> dict[str, A
                     new = _post(on_a, thread, n)
                     while not _visible(on_b, thread, new):
                         if time.monotonic() - start > 10:
-                            raise RuntimeError("a comment did not reach the other server")
+                            logs = "\n".join(path.read_text()[-2000:]
+                                             for path in sorted(home.glob("serve-*.log")))
+                            raise RuntimeError(
+                                f"comment {new} did not reach the other server:\n{logs}")
                     delays.append((time.monotonic() - start) * 1000)
             out["cross_server_ms"] = {"median": round(statistics.median(delays), 1),
                                       "max": round(max(delays), 1), "trials": len(delays)}

@@ -26,8 +26,8 @@ from rostra.api.signin import router as signin_router
 from rostra.config import Settings, check_serving
 from rostra.services.comments import CommentEvent
 from rostra.services.container import Services
-from rostra.services.oidc import OidcClient
 from rostra.services.moderation_views import views_of
+from rostra.services.oidc import OidcClient
 from rostra.store import migrate, queries
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
@@ -39,7 +39,7 @@ log = logging.getLogger("rostra")
 POLL_SLACK = timedelta(seconds=2)
 # While the change bus is connected, polling only catches what it could not carry (what
 # was written while it reconnected, or by a process without a bus).
-BUS_POLL_SECONDS = 30.0
+BUS_POLL_SECONDS = 5.0
 
 
 class CrossWorkerInvalidation:

@@ -8,6 +8,7 @@ import sys
 import tempfile
 import threading
 import webbrowser
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,6 @@ from rostra.config import (
     commented_config,
     config_path,
     load_settings,
-    serving_problems,
 )
 
 
@@ -99,6 +99,10 @@ def init(state: CliState, force: bool) -> None:
         # The database named for this run is the one later runs must find in the file.
         values["database_url"] = state.settings.database_url
         state._settings = None
+        if not values["database_url"].startswith("sqlite"):
+            from rostra.store.db import Database
+
+            Database(values["database_url"]).dispose()  # no driver: say so, write nothing
     path.write_text(commented_config(**values), encoding="utf-8")
     path.chmod(0o600)
     click.echo(f"wrote {path}")
@@ -180,12 +184,13 @@ def site_origin() -> None:
     """The origins (scheme://host[:port]) whose pages may embed a site's discussions."""
 
 
-def _site_call(state: CliState, call: str, *args: str) -> Any:
+def _with_sites(state: CliState, change: Callable[[Any], Any]) -> Any:
+    """``change(SiteService)``, its refusals said in one line."""
     from rostra.core.errors import RostraError
 
     services = _services(state.settings)
     try:
-        return getattr(services.sites, call)(*args)
+        return change(services.sites)
     except RostraError as exc:
         raise click.ClickException(exc.detail) from None
     finally:
@@ -197,7 +202,7 @@ def _site_call(state: CliState, call: str, *args: str) -> Any:
 @click.pass_obj
 def site_origin_list(state: CliState, site_id: str) -> None:
     """Print the origins SITE_ID allows, one a line."""
-    for origin in _site_call(state, "get", site_id).origins:
+    for origin in _with_sites(state, lambda sites: sites.get(site_id)).origins:
         click.echo(origin)
 
 
@@ -208,7 +213,7 @@ def site_origin_list(state: CliState, site_id: str) -> None:
 def site_origin_add(state: CliState, site_id: str, origin: str) -> None:
     """Allow ORIGIN (e.g. https://news.example.com) to embed SITE_ID's discussions; refused
     when another site allows it already."""
-    updated = _site_call(state, "add_origin", site_id, origin)
+    updated = _with_sites(state, lambda sites: sites.add_origin(site_id, origin))
     click.echo(f"{site_id} allows: {', '.join(updated.origins)}")
 
 
@@ -218,7 +223,7 @@ def site_origin_add(state: CliState, site_id: str, origin: str) -> None:
 @click.pass_obj
 def site_origin_remove(state: CliState, site_id: str, origin: str) -> None:
     """Stop allowing ORIGIN on SITE_ID (its pages can no longer post or read by origin)."""
-    updated = _site_call(state, "remove_origin", site_id, origin)
+    updated = _with_sites(state, lambda sites: sites.remove_origin(site_id, origin))
     click.echo(f"{site_id} allows: {', '.join(updated.origins) or 'no origin'}")
 
 

@@ -87,7 +87,9 @@ class Settings(BaseSettings):
     )
     cache_poll_seconds: float = Field(
         0.5, gt=0, le=60,
-        description="How often each worker looks for threads changed by other workers or servers.",
+        description="How often each worker looks for threads changed by other workers or "
+        "servers when no change bus tells it (SQLite without Redis, or while the bus "
+        "reconnects; with the bus up, every 5 s as a safety net).",
     )
 
     admin_token: str = Field(
@@ -97,8 +99,9 @@ class Settings(BaseSettings):
     )
     redis_url: str = Field(
         "",
-        description="redis://host:port/db shared by several servers for rate limits and live "
-        "updates. Empty: in-process on SQLite, the database on PostgreSQL.",
+        description="redis://host:port/db shared by several servers: rate limits, and the change "
+        "bus (live updates, cache and ban changes). Empty: rate limits are counted in each "
+        "process; the change bus is PostgreSQL LISTEN/NOTIFY (SQLite: polling).",
     )
     rate_limits: bool = Field(
         True, description="Apply rate limits to posts, votes, flags and subscriptions."

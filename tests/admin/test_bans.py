@@ -27,6 +27,8 @@ def test_it_finds_extends_and_lifts_bans(newsroom: Newsroom) -> None:
     bans = {b["reason"]: b for b in service.list_bans(room.site_a)}
     email_ban, ip_ban = bans["threats in three threads"], bans["link spam"]
 
+    dashboard = room.moderator.page(f"/admin/sites/{room.site_a}")
+    assert dashboard.xpath('//a[text()="Bans"]/@href') == [f"/admin/sites/{room.site_a}/bans"]
     everything = _rows(room)
     assert {email_ban["id"], ip_ban["id"]} <= set(everything)
     assert set(_rows(room, q="THREATS")) == {email_ban["id"]}  # words: label, reason, who

@@ -132,3 +132,30 @@ def test_it_tells_the_other_server_at_once(transport: str) -> None:
         lifted = ha.delete(f"/api/moderation/bans/{banned.json()['ban']['id']}", headers=STAFF)
         assert lifted.status_code == 200
         assert cid.post("/story", "Posting on B after the ban was lifted.").status_code == 201
+
+
+@pytest.mark.postgres
+def test_it_reconnects_the_bus_and_catches_up_with_what_it_missed() -> None:
+    import psycopg
+
+    with two_servers() as (a, b), a.client() as ha, b.client() as hb:
+        site = a.add_site("reconnect", [ORIGIN])
+        ana, bob = Reader("Ana", ha, site), Reader("Bob", hb, site)
+        first = ana.post("/story", "Before the listening connections are cut.").json()
+        within(1, lambda: first["comment"]["id"] in [c["id"] for c in bob.page("/story")[
+            "comments"]])
+        bus = b.services.bus
+        assert bus is not None
+        with psycopg.connect(b.settings.database_url, autocommit=True) as conn:
+            cut = conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                "datname = current_database() AND query LIKE 'LISTEN%'").fetchall()
+        assert len(cut) == 2  # one listener a server
+        # Posted while B may not be listening: B finds it when its bus is back.
+        missed = ana.post("/story", "While nobody listens.").json()["comment"]["id"]
+        within(5, lambda: not bus.connected or missed in [
+            c["id"] for c in bob.page("/story")["comments"]])
+        within(10, lambda: bus.connected)
+        within(1, lambda: missed in [c["id"] for c in bob.page("/story")["comments"]])
+        later = ana.post("/story", "After the bus came back.").json()["comment"]["id"]
+        within(1, lambda: later in [c["id"] for c in bob.page("/story")["comments"]])

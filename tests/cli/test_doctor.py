@@ -167,3 +167,19 @@ def test_it_changes_nothing_in_an_empty_folder(folder: Path) -> None:
     assert result.exit_code == 1
     assert "no rostra.toml in" in result.output and "rostra init" in result.output
     assert list(folder.iterdir()) == []
+
+
+def test_it_says_when_public_url_and_proxy_settings_disagree(folder: Path) -> None:
+    configure(folder, secret_key=SECRET, public_url="https://comments.news.example")
+    behind_tls = doctor()
+    assert ("trusted_proxies: empty while public_url is https://comments.news.example"
+            in behind_tls.output), behind_tls.output
+    configure(folder, secret_key=SECRET, public_url="https://comments.news.example",
+              trusted_proxies=["127.0.0.1/32", "not-an-address"], host="0.0.0.0")
+    open_port = doctor()
+    assert "trusted_proxies: 'not-an-address' is not an address or a network" in open_port.output
+    assert "host: 0.0.0.0 listens on every address while trusted_proxies is set" in (
+        open_port.output)
+    configure(folder, secret_key=SECRET)
+    bare = doctor()
+    assert "public_url: empty; set it to the address readers reach Rostra at" in bare.output

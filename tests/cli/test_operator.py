@@ -86,7 +86,7 @@ def test_it_says_what_to_install_when_the_postgres_driver_is_missing(tmp_path: P
         assert result.returncode == 1, (args, result.stderr)
         assert "Traceback" not in result.stderr
         assert "pip install 'rostra[postgres]'" in result.stdout + result.stderr, result.stderr
-        (tmp_path / "rostra.toml").unlink(missing_ok=True)
+        assert not (tmp_path / "rostra.toml").exists(), args  # init writes nothing then
 
 
 def test_it_creates_no_database_outside_a_configured_folder(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ CHANNEL = "rostra_changes"
 MAX_PAYLOAD = 7000  # bytes of one message (PostgreSQL allows 8000)
 MAX_CHANGES = 500  # more in one transaction (an import): tell the others to look again
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)
+HEALTH_SECONDS = 30.0  # a listening connection quiet this long is checked
 
 Handler = Callable[[list[Change]], None]
 OnConnect = Callable[[], Awaitable[None]]
@@ -125,13 +126,19 @@ class PostgresBus(ChangeBus):
     async def listen(self, handle: Handler, on_connect: OnConnect) -> None:
         import psycopg
 
-        conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+        conn = await psycopg.AsyncConnection.connect(
+            self.conninfo, autocommit=True, keepalives=1, keepalives_idle=30,
+            keepalives_interval=10, keepalives_count=3)
         try:
             await conn.execute(f"LISTEN {CHANNEL}")
             self.connected = True
             await on_connect()
-            async for note in conn.notifies():
-                handle(decode(note.payload))
+            while True:
+                async for note in conn.notifies(timeout=HEALTH_SECONDS):
+                    handle(decode(note.payload))
+                # Quiet for a while: make sure the connection is still there (a dead one
+                # raises here, and the bus reconnects, polling meanwhile).
+                await conn.execute("SELECT 1")
         finally:
             with contextlib.suppress(Exception):
                 await conn.close()
