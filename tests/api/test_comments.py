@@ -215,14 +215,29 @@ def test_it_answers_unknown_things_with_404(ana: Reader, server: LiveServer,
     assert ana.page("/nobody-commented/") ["thread"] is None
 
 
+# Origins that start, end or look like the allowed https://news.example: each is another site.
+LOOKALIKE_ORIGINS = ["https://evil.example", "https://news.example.evil.com",
+                     "https://news.examplex", "https://xnews.example", "http://news.example",
+                     "https://news.example:8443", "https://news.exampl", "null"]
+
+
 def test_it_refuses_writes_from_origins_the_site_does_not_allow(ana: Reader) -> None:
-    response = ana.http.post(
-        "/api/comments", json={"site": ana.site, "thread": "/o/", "name": "A", "text": "x"},
-        headers={"Origin": "https://evil.example"},
-    )
-    assert response.status_code == 403
-    assert response.json()["code"] == "origin_not_allowed"
-    assert "access-control-allow-origin" not in response.headers
+    own = ana.post("/o/", "mine").json()["comment"]["id"]
+    for origin in LOOKALIKE_ORIGINS:
+        response = ana.http.post(
+            "/api/comments", json={"site": ana.site, "thread": "/o/", "name": "A", "text": "x"},
+            headers={"Origin": origin},
+        )
+        assert response.status_code == 403, origin
+        assert response.json()["code"] == "origin_not_allowed"
+        assert "access-control-allow-origin" not in response.headers
+        edit = ana.http.patch(f"/api/comments/{own}", json={"text": "changed"},
+                              headers={**ana.headers(own), "Origin": origin})
+        assert edit.status_code == 403 and edit.json()["code"] == "origin_not_allowed", origin
+        preflight = ana.http.options("/api/comments", headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST"})
+        assert preflight.status_code == 403, origin
+    assert [c["html"] for c in ana.page("/o/")["comments"]] == ["<p>mine</p>"]
 
 
 def test_it_sends_cors_headers_only_to_allowed_origins(ana: Reader) -> None:
