@@ -5,6 +5,7 @@ import { Api, accountOf } from "./api.js";
 import { store } from "./storage.js";
 import { loadStrings, pickLang } from "./i18n.js";
 import { css } from "./styles.js";
+import { pageIsDark, watchPage } from "./theme.js";
 import { createForm } from "./form.js";
 import { createNotifyBar, subscribe } from "./notify.js";
 import { offerFresh, showFresh, syncStream } from "./live.js";
@@ -302,14 +303,18 @@ class RostraComments extends HTMLElement {
     this.shadowRoot.replaceChildren(style, root);
   }
 
+  /** light, dark, or auto: the page's own background decides (see theme.js). */
   applyTheme() {
     const theme = this.getAttribute("theme") || "auto";
-    if (!this.media) {
-      this.media = matchMedia("(prefers-color-scheme: dark)");
-      this.media.addEventListener("change", () => this.applyTheme());
+    if (theme === "auto" && !this.watching) {
+      this.watching = true;
+      watchPage(() => this.applyTheme());
     }
-    const dark = theme === "dark" || (theme !== "light" && this.media.matches);
-    if (this.root) this.root.classList.toggle("dark", dark);
+    const dark = theme === "dark" || (theme !== "light" && pageIsDark(this));
+    if (!this.root) return;
+    this.root.classList.toggle("dark", dark);
+    this.root.dataset.theme = dark ? "dark" : "light";
+    if (this.inline && this.inline.setTheme) this.inline.setTheme(this.root.dataset.theme);
   }
 
   /** Forget what is shown and load the first page of the current sort. */
