@@ -155,6 +155,12 @@ class VotesOut(BaseModel):
     votes: dict[str, int]
 
 
+class OriginOut(BaseModel):
+    site: str | None
+    origin: str | None = Field(description="The request's Origin header, as the server saw it")
+    allowed: bool = Field(description="Whether pages of that origin may embed the site")
+
+
 class PreviewOut(BaseModel):
     html: str
 

@@ -317,6 +317,24 @@ class RostraComments extends HTMLElement {
     if (this.inline && this.inline.setTheme) this.inline.setTheme(this.root.dataset.theme);
   }
 
+  /**
+   * A read the browser blocked may be a page the site does not list (CORS hides the
+   * answer): ask the one route every page may read, and tell the site owner what to do.
+   */
+  async originRefused() {
+    let res;
+    try {
+      res = await this.api.call("GET", "/api/origin", { params: [["site", this.site]] });
+    } catch {
+      return false; // really unreachable
+    }
+    if (res.allowed) return false;
+    console.error(`Rostra: pages of ${location.origin} may not show the discussions of site ` +
+      `"${this.site || "?"}". Add the origin in the admin's site settings, or run: ` +
+      `rostra site origin add ${this.site || "SITE"} ${location.origin}`);
+    return true;
+  }
+
   /** Forget what is shown and load the first page of the current sort. */
   async reload(all = false) {
     this.all = all;
@@ -375,9 +393,11 @@ class RostraComments extends HTMLElement {
     try {
       data = await this.api.call("GET", "/api/comments", { params });
     } catch (e) {
+      const refused = e.code === "network" && (await this.originRefused());
       if (gen === this.gen) {
         this.note.textContent = "";
-        this.err.textContent = this.message(e);
+        this.err.textContent = this.message(refused ? { code: "origin_not_allowed" } : e);
+        if (refused) this.form.hidden = this.notifyBar.hidden = this.tabs.hidden = true;
       }
       return false;
     }

@@ -11,6 +11,7 @@ color:var(--fg);background:var(--bg);padding:var(--rostra-padding,1em);border-ra
 .r.dark{--a:var(--rostra-accent-dark,#8ab4ff);--on-a:var(--rostra-on-accent-dark,#0b1220);--fg:var(--rostra-fg-dark,#e6e8eb);--bg:var(--rostra-bg-dark,#16181c);
 --mut:var(--rostra-muted-dark,#a9b0b9);--bd:var(--rostra-border-dark,#3a3f47);--sf:var(--rostra-surface-dark,#22252b);--hl:var(--rostra-highlight-dark,#4a3f12);color-scheme:dark}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 h2{font-size:1.25em;margin:0 0 .75em}
 a{color:var(--a)}
 button,input,textarea{font:inherit;color:inherit}

@@ -77,7 +77,7 @@ export default {
   error_rate_limited: "You are posting too quickly. Please wait a moment and try again; your text is kept.",
   error_invalid_input: "The comment could not be accepted. Please check the fields and try again.",
   error_payload_too_large: "Your comment is too long. Please shorten it and try again.",
-  error_origin_not_allowed: "This website is not allowed to post comments here.",
+  error_origin_not_allowed: "The discussion cannot be shown on this page.",
   error_edit_window_closed: "The time for changing this comment has passed.",
   error_own_comment: "You cannot vote on your own comment.",
   error_already_voted: "A vote on this comment already came from your network.",
