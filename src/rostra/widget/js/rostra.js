@@ -237,6 +237,7 @@ class RostraComments extends HTMLElement {
 
   remember(res, text) {
     const c = res.comment;
+    if (res.voter) store.setVoter(res.voter);
     store.setOwn(c.id, {
       token: res.edit_token, until: Date.parse(res.editable_until), thread: this.threadKey,
       text, pending: c.state === "pending", at: Date.now(),
@@ -515,7 +516,9 @@ class RostraComments extends HTMLElement {
       const body = { ...payload };
       for (const hook of beforePost) await hook(body, { api: this.api, element: this, retry });
       try {
-        return await this.api.call("POST", "/api/comments", { body });
+        // one voter id per browser: the server ties every comment of this reader to it
+        const voter = store.voter();
+        return await this.api.call("POST", "/api/comments", { body, headers: voter ? { "X-Rostra-Voter": voter } : {} });
       } catch (error) {
         if (retry || error.code !== "comment_refused" || !error.reasons.some((r) => POW_REASONS.includes(r))) {
           throw error;
@@ -677,10 +680,11 @@ class RostraComments extends HTMLElement {
     const c = li._c;
     const next = li._vote === value ? 0 : value;
     const voter = store.voter();
+    const own = store.ownOne(c.id); // the server refuses own votes: prove it is ours
+    const headers = voter ? { "X-Rostra-Voter": voter } : {};
+    if (own) headers["X-Rostra-Edit-Token"] = own.token;
     try {
-      const res = await this.api.call("POST", `/api/comments/${c.id}/vote`, {
-        body: { value: next }, headers: voter ? { "X-Rostra-Voter": voter } : {},
-      });
+      const res = await this.api.call("POST", `/api/comments/${c.id}/vote`, { body: { value: next }, headers });
       if (res.voter) store.setVoter(res.voter);
       Object.assign(c, { score: res.score, upvotes: res.upvotes, downvotes: res.downvotes });
       this.votes[c.id] = res.vote;
