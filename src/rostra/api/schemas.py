@@ -119,6 +119,8 @@ class PageOut(BaseModel):
     comments: list[CommentOut]
     next_cursor: str | None
     edit_window_seconds: int
+    max_comment_length: int = Field(description="Most characters in one comment on this site")
+    email_notifications: bool = Field(description="Whether \"Notify of\" by email is offered")
 
 
 class PostedOut(BaseModel):

@@ -141,6 +141,7 @@ class RostraComments extends HTMLElement {
     this.api = new Api(config.base, sso ? { "X-Rostra-SSO": sso } : session ? { "X-Rostra-Session": session.token } : {});
     this.listenForSignIn();
     const langEl = this.closest("[lang]");
+    this.limit = this.limit || 10000; // the site's, once the first page says it
     this.tr = await loadStrings(pickLang(this.getAttribute("lang"), langEl && langEl.lang, navigator.language));
     if (gen !== this.gen) return;
     this.tpl = makeTemplate(this.tr);
@@ -289,7 +290,7 @@ class RostraComments extends HTMLElement {
     this.form = createForm({
       tr, kind: "top", label: tr.t("text"), text: store.draft(this.threadKey), author: store.author(),
       account: this.account, signOut: this.account && this.account.session ? () => this.signOut() : null,
-      submit: (v) => this.submitNew(v, null, this.form),
+      submit: (v) => this.submitNew(v, null, this.form), limit: () => this.limit,
       preview: (text) => this.preview(text),
       message: (e) => this.message(e),
       input: (text) => store.setDraft(this.threadKey, text),
@@ -405,6 +406,8 @@ class RostraComments extends HTMLElement {
     if (gen !== this.gen) return false;
     this.err.textContent = "";
     this.info = data.thread;
+    this.limit = data.max_comment_length || this.limit;
+    this.emailOn = data.email_notifications !== false;
     this.cursor = data.next_cursor || null;
     const fresh = [];
     for (const c of data.comments) {
@@ -493,8 +496,21 @@ class RostraComments extends HTMLElement {
     if (error && error.code === "session_expired" && this.site) store.setSession(this.site, null);
     // the site's own words for a refusal (its moderation policy's message)
     if (error && error.code === "comment_refused" && error.detail) return error.detail;
-    const key = "error_" + (error && error.code);
-    return this.tr.t(key in this.tr.strings ? key : "error_generic");
+    const { tr } = this;
+    const code = error && error.code;
+    const field = (error && error.field) || "";
+    const label = { name: tr.t("name"), email: tr.t("email"), text: tr.t("text") }[field] || field;
+    if (code === "payload_too_large" || (code === "too_long" && (!field || field === "text"))) {
+      return tr.t("error_too_long", { n: (error && error.limit) || this.limit });
+    }
+    if (code === "too_long") return tr.t("error_too_long_field", { field: label, n: error.limit });
+    if (code === "invalid_input" && field) {
+      if (field === "name" && /required/.test(error.detail)) return tr.t("nameRequired");
+      const key = "error_invalid_" + field;
+      return tr.t(key in tr.strings ? key : "error_invalid_field", { field: label });
+    }
+    const key = "error_" + code;
+    return tr.t(key in tr.strings ? key : "error_generic");
   }
 
   say(text) {
@@ -714,6 +730,7 @@ class RostraComments extends HTMLElement {
         mine.firstChild.focus();
       },
       preview: (text) => this.preview(text), message: (e) => this.message(e), cancel: close,
+      limit: () => this.limit,
     });
     slot.append(form);
     form.focusText();
@@ -743,6 +760,7 @@ class RostraComments extends HTMLElement {
         this.say(this.tr.t("saved"));
       },
       preview: (text) => this.preview(text), message: (e) => this.message(e), cancel: close,
+      limit: () => this.limit,
     });
     body.hidden = true;
     slot.replaceChildren(form);

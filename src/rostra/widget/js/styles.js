@@ -36,6 +36,9 @@ textarea{min-height:6em;resize:vertical}
 .hint{margin:0;font-size:.85em;color:var(--mut)}
 .err{margin:0;color:var(--rostra-error,#b3261e);font-weight:600}
 .err:empty{display:none}
+.cnt{margin:0;font-size:.85em;color:var(--mut);text-align:end}
+.cnt.over{color:var(--rostra-error,#b3261e);font-weight:600}
+[aria-invalid=true]{border-color:var(--rostra-error,#b3261e)}
 .dark .err{color:var(--rostra-error-dark,#ffb4ab)}
 .btns{display:flex;gap:.5em;flex-wrap:wrap}
 .tabs{display:flex;gap:.25em;border-bottom:1px solid var(--bd);margin:0 0 1em;flex-wrap:wrap}
