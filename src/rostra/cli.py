@@ -463,7 +463,7 @@ def _demo_editor(services: Any, database: Path) -> str | None:
     if secret_file.exists():
         return secret_file.read_text(encoding="utf-8").strip()
     password = secrets.token_urlsafe(12)
-    staff = StaffService(services.db, services.comments.ip_salt)
+    staff = StaffService(services.db, services.comments.hashing.ips)
     staff.create_user("editor", password, is_admin=True)
     login = f"sign in as editor / {password}"
     secret_file.write_text(login + "\n", encoding="utf-8")
