@@ -91,3 +91,17 @@ def test_it_keeps_only_the_listed_attributes_of_links_and_lists() -> None:
     images = [(t, a) for t, a in parse(render(
         '![alt](https://example.org/a.png "t")', images=True)) if t == "img"]
     assert images == [("img", {"src": "https://example.org/a.png", "alt": "alt", "title": "t"})]
+
+
+def test_it_keeps_relative_links_with_a_colon_after_the_first_slash() -> None:
+    # A colon before any slash is a scheme (javascript:, data:): the link goes. After a
+    # slash it is part of a path, and the link stays.
+    for href in ("/wiki/Talk:Budget", "notes/a:b", "../x:y", "/?q=a:b"):
+        assert [a["href"] for t, a in parse(render(f"[x]({href})")) if t == "a"] == [href], href
+    for href in ("javascript:alert(1)", "JavaScript:alert(1)", " data:text/html,x", "x:y/z"):
+        assert all(t != "a" for t, _ in parse(render(f"[x]({href})"))), href
+
+
+def test_it_strips_comments_from_imported_html() -> None:
+    assert sanitise_html("<p>a<!-- hidden --><!--[if IE]><script>x</script><![endif]-->b</p>") \
+        == "<p>ab</p>"
