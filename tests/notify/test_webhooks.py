@@ -188,11 +188,39 @@ def test_it_refuses_urls_with_credentials_or_of_the_wrong_kind(url: str) -> None
     with pytest.raises(TransportError) as refused:
         asyncio.run(resolve(url, allow_private=True))
     assert refused.value.permanent
+    assert str(refused.value).startswith("webhook URL ")
 
 
 def test_it_keeps_a_good_url_as_it_is() -> None:
     url = "https://hooks.example.com:8443/rostra?key=1"
     assert check_url(url) == url
+    # The address it connects to carries the scheme's port when the URL names none.
+    for given, connected in (("https://127.0.0.1/h?x=1", "https://127.0.0.1:443/h?x=1"),
+                             ("http://127.0.0.1", "http://127.0.0.1:80/"),
+                             ("http://[::1]:81/a", "http://[::1]:81/a")):
+        target = asyncio.run(resolve(given, allow_private=True))
+        assert (target.url, target.ip) == (connected, connected.split("//")[1].split(":")[0]
+                                           if "[" not in connected else "::1")
+
+
+def test_it_sends_one_signed_post_with_its_headers(receiver: Receiver) -> None:
+    secret = new_secret()
+    transport = WebhookTransport(allow_private=True, timeout=5)
+    asyncio.run(transport.send(receiver.url + "?k=1", secret, b'{"a":1}', "comment.created",
+                               "msg_1"))
+    [call] = receiver.calls
+    headers = {k.lower(): v for k, v in call["headers"].items()}
+    assert call["path"] == "/hook?k=1" and call["body"] == b'{"a":1}'
+    assert headers["host"] == receiver.url.split("/")[2]
+    assert headers["content-type"] == "application/json"
+    assert headers["user-agent"] == "Rostra-Webhooks/1"
+    assert headers["x-rostra-event"] == "comment.created"
+    assert headers["x-rostra-delivery"] == headers["webhook-id"] == "msg_1"
+    assert Webhook(secret).verify(call["body"], headers) == {"a": 1}
+    with pytest.raises(TransportError) as refused:
+        asyncio.run(transport.send(receiver.url, "not-a-secret", b"{}", "comment.created", "m"))
+    assert refused.value.permanent and str(refused.value).startswith("webhook secret: ")
+    assert len(receiver.calls) == 1
 
 
 @pytest.mark.parametrize(("status", "permanent"), [
