@@ -1,0 +1,75 @@
+"""Signed tokens: each kind verifies only as itself, only under the server's secret, and
+only while it is young enough."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from unittest import mock
+
+from itsdangerous import TimestampSigner
+
+from rostra.services.tokens import Tokens
+
+TOKENS = Tokens("one secret")
+OTHER = Tokens("another secret")
+
+
+def an_hour_ago(make: Callable[[], str]) -> str:
+    """A token made by ``make`` as if an hour ago."""
+    with mock.patch.object(TimestampSigner, "get_timestamp",
+                           lambda _self: int(time.time()) - 3600):
+        return make()
+
+
+def test_it_checks_edit_tokens_for_their_comment_and_age() -> None:
+    old = an_hour_ago(lambda: TOKENS.edit_token(5))
+    fresh = TOKENS.edit_token(5)
+    assert TOKENS.check_edit_token(fresh, 5, 600) == "ok"
+    assert TOKENS.check_edit_token(fresh, 6, 600) == "invalid"
+    assert TOKENS.check_edit_token(old, 5, 600) == "expired"
+    assert TOKENS.check_edit_token(old, 5, 7200) == "ok"
+    assert TOKENS.check_edit_token(old, 6, 600) == "invalid"  # old and for another comment
+    for bad in (None, "", fresh + "x", OTHER.edit_token(5), TOKENS.reader_session("s", 5),
+                "5", "5.abc.def"):
+        assert TOKENS.check_edit_token(bad, 5, 600) == "invalid", bad
+    # Authorship outlives the window (no vote on one's own comment, ever).
+    assert TOKENS.proves_author(old, 5) and TOKENS.proves_author(fresh, 5)
+    for bad in (None, "", old + "x", OTHER.edit_token(5), TOKENS.edit_token(6)):
+        assert not TOKENS.proves_author(bad, 5), bad
+
+
+def test_it_gives_voters_ids_only_their_own_tokens_carry() -> None:
+    voter, token = TOKENS.new_voter()
+    another, _ = TOKENS.new_voter()
+    assert len(voter) == 16 and voter != another
+    assert TOKENS.voter_id(token) == voter
+    for bad in (None, "", token + "x", OTHER.new_voter()[1], TOKENS.edit_token(1),
+                "x" * 201):
+        assert TOKENS.voter_id(bad) is None, bad
+
+
+def test_it_keeps_reader_sessions_to_their_site_and_age() -> None:
+    old = an_hour_ago(lambda: TOKENS.reader_session("news", 42))
+    fresh = TOKENS.reader_session("news-2", 7)
+    assert TOKENS.reader_of_session(fresh, 60) == ("news-2", 7)
+    assert TOKENS.reader_of_session(old, 7200) == ("news", 42)
+    assert TOKENS.reader_of_session(old, 600) is None
+    signer = TimestampSigner("one secret", salt="rostra.reader")
+    for forged in ("x:news", "42:", "-1:news", "42"):  # what no session of ours holds
+        assert TOKENS.reader_of_session(signer.sign(forged).decode(), 60) is None, forged
+    assert TOKENS.reader_of_session(signer.sign("42:a:b").decode(), 60) == ("a:b", 42)
+    for bad in (None, "", fresh + "x", "x" * 401, OTHER.reader_session("news", 1),
+                TOKENS.edit_token(42)):
+        assert TOKENS.reader_of_session(bad, 60) is None, bad
+
+
+def test_it_keeps_sign_in_state_signed_and_young() -> None:
+    state = {"site": "news", "nonce": "n"}
+    token = an_hour_ago(lambda: TOKENS.sign_in_state(state))
+    assert TOKENS.sign_in_state_of(token, 7200) == state
+    assert TOKENS.sign_in_state_of(token, 600) is None
+    for bad in (None, "", token + "x", "x" * 2001, OTHER.sign_in_state(state)):
+        assert TOKENS.sign_in_state_of(bad, 7200) is None, bad
+    not_a_dict = TOKENS.sign_in_state(["news"])  # type: ignore[arg-type]
+    assert TOKENS.sign_in_state_of(not_a_dict, 60) is None
