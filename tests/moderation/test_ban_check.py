@@ -106,6 +106,9 @@ def test_it_matches_an_address_banned_in_an_earlier_window(
     assert found.reason.code == "banned" and windows_asked == ["other"]
     [(_, keys)] = lookup.asked
     assert keys.count(old_key) == 1
+    # ...looked up together with every key of this window, not instead of them.
+    assert keys[:2] == [email_key("ana@example.org", "email-salt"), "v:v1"]
+    assert set(range_keys("203.0.113.9", now)) <= set(keys)
     # Without the earlier window, the old ban does not match; without an address, no
     # earlier keys are made at all.
     assert list(BanCheck(Lookup(old_key, lookup.hit), now).run(inspection())) == []

@@ -7,12 +7,22 @@ import time
 from collections.abc import Callable
 from unittest import mock
 
+import pytest
 from itsdangerous import TimestampSigner
 
 from rostra.services.tokens import Tokens
 
-TOKENS = Tokens("one secret")
-OTHER = Tokens("another secret")
+
+
+@pytest.fixture(autouse=True)
+def servers() -> None:
+    """Two servers' tokens, made in each test (so that a change to Tokens() shows)."""
+    global TOKENS, OTHER
+    TOKENS, OTHER = Tokens("one secret"), Tokens("another secret")
+
+
+TOKENS: Tokens
+OTHER: Tokens
 
 
 def an_hour_ago(make: Callable[[], str]) -> str:
