@@ -105,3 +105,22 @@ def test_it_keeps_relative_links_with_a_colon_after_the_first_slash() -> None:
 def test_it_strips_comments_from_imported_html() -> None:
     assert sanitise_html("<p>a<!-- hidden --><!--[if IE]><script>x</script><![endif]-->b</p>") \
         == "<p>ab</p>"
+
+
+def test_it_builds_its_cleaners_with_every_rule() -> None:
+    # The cleaners are built once at import; building them here puts every rule of
+    # _cleaner under test (tags, attributes, URL schemes, rel, comments).
+    from rostra.core.markup import ALLOWED_TAGS, ALLOWED_TAGS_WITH_IMAGES, _cleaner
+
+    dirty = ('<p onclick="x">a<!-- c --><a href="javascript:x" title="t">l</a> '
+             '<a href="https://e.org">e</a> <a href="mailto:a@e.org">m</a> '
+             '<a href="ftp://e.org">f</a><img src="https://e.org/i.png" alt="i" onerror="x">'
+             '<ol start="2"><li>x</li></ol><script>x</script></p>')
+    links = ('<p>a<a title="t" rel="nofollow ugc noopener">l</a> '
+             '<a href="https://e.org" rel="nofollow ugc noopener">e</a> '
+             '<a href="mailto:a@e.org" rel="nofollow ugc noopener">m</a> '
+             '<a rel="nofollow ugc noopener">f</a>')
+    rest = '</p><ol start="2"><li>x</li></ol><p></p>'
+    assert _cleaner(ALLOWED_TAGS).clean(dirty) == links + rest
+    assert _cleaner(ALLOWED_TAGS_WITH_IMAGES).clean(dirty) == (
+        links + '<img src="https://e.org/i.png" alt="i">' + rest)
