@@ -138,3 +138,13 @@ def test_it_types_single_addresses_and_ipv6_subnets_as_address_keys(salt: Hashin
     # An address typed for a window whose salt is gone has no key.
     assert network_key("203.0.113.9", salt, window="20250106") is None
     assert salt.ip(None) is None and salt.ip("") is None
+
+
+def test_it_keys_rows_that_lack_some_author_columns() -> None:
+    from types import SimpleNamespace
+
+    assert author_key_of_row(SimpleNamespace(), "s") is None
+    assert author_key_of_row(SimpleNamespace(voter_id="v"), "s") == "v:v"
+    assert author_key_of_row(SimpleNamespace(author_email="a@b.org"), "s") == email_key(
+        "a@b.org", "s")
+    assert author_key_of_row(SimpleNamespace(account_id=4), "s") == "a:4"
