@@ -121,3 +121,20 @@ def test_it_keeps_webhook_secrets_through_migration_0008_on_postgres() -> None:
     finally:
         db.dispose()
         drop()
+
+
+def test_migration_0009_goes_down_and_up_again(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    try:
+        migrate.upgrade(db)
+        cfg = migrate.alembic_config(db)
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0008")
+        with db.engine.connect() as conn:
+            names = set(conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type='table'").scalars())
+        assert "reader_sessions" not in names and "reader_sign_in_links" not in names
+        _assert_schema_matches(db)
+    finally:
+        db.dispose()

@@ -20,8 +20,10 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from rostra.core.errors import Forbidden, NotFound, RostraError
+from rostra.api.routes import client_ip
 from rostra.services.container import Services
 from rostra.services.oidc import OidcClient
+from rostra.services.sessions import SignInMethod
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 
@@ -102,13 +104,19 @@ async def callback(
         identity = await run_in_threadpool(
             client.finish, code, _callback_url(request, name), attempt["verifier"],
             attempt["nonce"])
-        reader = await run_in_threadpool(services.accounts.sign_in, attempt["site"],
-                                         identity.subject, identity.name, identity.email)
+        reader = await run_in_threadpool(
+            lambda: services.accounts.sign_in(attempt["site"], identity.subject, identity.name,
+                                              identity.email,
+                                              email_verified=identity.email is not None))
+        session = await run_in_threadpool(
+            lambda: services.accounts.session_for(
+                attempt["site"], reader, SignInMethod.OIDC,
+                device=request.headers.get("user-agent"),
+                ip=client_ip(request, services.settings.trusted_proxies)))
     except RostraError as exc:
         return _page(origin, {"rostra": "sign-in-failed", "code": exc.extra.get("code", exc.code)},
                      exc.detail)
-    message = {"rostra": "signed-in", "site": attempt["site"],
-               "session": services.accounts.session_for(attempt["site"], reader),
+    message = {"rostra": "signed-in", "site": attempt["site"], "session": session,
                "name": reader.name, "email": reader.email or ""}
     return _page(origin, message, f"Signed in as {reader.name}. This window closes itself.")
 

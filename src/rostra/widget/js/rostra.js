@@ -187,7 +187,14 @@ class RostraComments extends HTMLElement {
     });
   }
 
-  signOut() {
+  /** Sign out: the server ends the session (it stays ended if this page is closed
+   * first), then this browser forgets it. */
+  async signOut() {
+    try {
+      await this.api.call("POST", "/api/account/sign-out", { params: [["site", this.site]] });
+    } catch {
+      // ended already, or the server is unreachable: forgetting it here still signs out
+    }
     store.setSession(this.site, null);
     this.start();
   }
