@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from rostra import __version__
 from rostra.api import api_docs, openapi, problems
 from rostra.api.account import router as account_router
+from rostra.api.email_sign_in import router as email_sign_in_router
 from rostra.api.cache import ReadCache
 from rostra.api.front import MAX_BODY, Front
 from rostra.api.live import LiveHub
@@ -236,6 +237,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     app.state.oidc = {p.name: OidcClient(p) for p in settings.oidc_providers}
     app.include_router(signin_router)
     app.include_router(account_router)
+    app.include_router(email_sign_in_router)
     _install_features(app, services)
 
     app.include_router(api_docs.router)

@@ -9,6 +9,7 @@ from rostra.moderation.decision import Moderator
 from rostra.moderation.identity import Hashing
 from rostra.services.accounts import ReaderAccounts
 from rostra.services.comments import CommentService
+from rostra.services.email_sign_in import EmailSignIn
 from rostra.services.identity import ReaderIdentity
 from rostra.services.ip_hashing import ip_hasher_for
 from rostra.services.reading import ReadService
@@ -28,6 +29,7 @@ class Services:
     tokens: Tokens
     accounts: ReaderAccounts
     identity: ReaderIdentity
+    email_sign_in: EmailSignIn
     comments: CommentService
     reading: ReadService
     votes: VoteService
@@ -52,6 +54,10 @@ class Services:
         return cls(
             settings=settings, db=db, sites=sites, tokens=tokens, accounts=accounts,
             identity=ReaderIdentity(db, accounts),
+            email_sign_in=EmailSignIn(
+                db, sites, accounts, ips,
+                enabled=bool(settings.smtp_host and settings.public_url),
+                max_name=settings.max_name_length),
             comments=comments,
             reading=ReadService(db, sites, settings), votes=VoteService(comments),
             bus=bus_for(settings.database_url, settings.redis_url, db),
