@@ -343,6 +343,16 @@ def check_port_free(host: str, port: int) -> None:
             raise click.ClickException(f"cannot listen on {shown}: {exc.strerror}") from None
 
 
+# How `rostra serve` runs uvicorn (the test servers run with the same): the client's
+# address comes from Rostra's own trusted_proxies check, never from uvicorn's.
+SERVER_OPTIONS: dict[str, Any] = {
+    "log_config": None,
+    "access_log": False,
+    "proxy_headers": False,
+    "server_header": False,
+}
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
@@ -360,10 +370,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
+        **SERVER_OPTIONS,
     )
 
 
