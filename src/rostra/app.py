@@ -144,7 +144,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     if run_migrations:
         migrate.upgrade(db)
     services = Services.build(settings, db)
-    cache = ReadCache(settings.read_cache_entries)
+    cache = ReadCache(settings.read_cache_entries, settings.read_stale_seconds)
 
     def invalidate(event: CommentEvent) -> None:
         cache.invalidate(
