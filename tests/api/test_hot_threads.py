@@ -4,10 +4,14 @@ the new comment."""
 
 from __future__ import annotations
 
+import queue
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 import httpx
+import orjson
 
 from rostra.services.comments import NewComment, RequestContext
 from tests.conftest import ORIGIN, LiveServer, Reader, all_ids
@@ -112,3 +116,92 @@ def test_it_serves_the_page_from_just_before_a_write_marked_while_it_is_rebuilt(
     current = ana.http.get("/api/comments", params=params)
     assert "x-rostra-stale-ms" not in current.headers
     assert set(posted) <= set(all_ids(current.json()["comments"]))
+
+
+class Events:
+    """The live stream of one thread, read in a thread of its own."""
+
+    def __init__(self, server: LiveServer, site: str, thread: str) -> None:
+        self.events: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        self.ready = threading.Event()
+        self.client = server.client()
+        threading.Thread(target=self._read, args=(site, thread), daemon=True).start()
+        assert self.ready.wait(10), "the stream did not open"
+
+    def _read(self, site: str, thread: str) -> None:
+        name = ""
+        try:
+            with self.client.stream("GET", "/api/events",
+                                    params={"site": site, "thread": thread}) as response:
+                for line in response.iter_lines():
+                    if line.startswith(": connected"):
+                        self.ready.set()
+                    elif line.startswith("event: "):
+                        name = line[len("event: "):]
+                    elif line.startswith("data: "):
+                        self.events.put((name, orjson.loads(line[len("data: "):])))
+        except httpx.HTTPError:
+            pass
+
+    def next(self, timeout: float = 10) -> tuple[str, dict[str, Any]]:
+        return self.events.get(timeout=timeout)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def test_it_sends_the_new_comment_in_the_live_event_as_the_page_shows_it(
+    server: LiveServer, site: str, ana: Reader, ben: Reader
+) -> None:
+    thread = "/live-payload/"
+    first = ana.post(thread, "The first one.").json()["comment"]["id"]
+    stream = Events(server, site, thread)
+    try:
+        reply = ben.post(thread, "A *reply* with [a link](https://example.org).",
+                         parent_id=first).json()["comment"]["id"]
+        name, data = stream.next()
+        assert name == "changed"
+        page = ana.page(thread)
+        shown = page["comments"][0]["replies"][0]
+        assert shown["id"] == reply
+        assert data["comment"] == shown
+        assert data["thread"] == page["thread"]["key"]
+        # The change comes back through the poll: no second, bare event for it.
+        ben.post("/live-payload-elsewhere/", "Another thread, to let a poll or two pass.")
+        ana.page("/live-payload-elsewhere/")
+        try:
+            extra = stream.next(timeout=1)
+        except queue.Empty:
+            extra = None
+        assert extra is None
+    finally:
+        stream.close()
+
+
+def test_it_does_not_broadcast_a_held_comment(live_server: LiveServer) -> None:
+    held_site = "h" + secrets.token_hex(5)
+    live_server.add_site(held_site, [ORIGIN], moderation={"mode": "all"})
+    with live_server.client() as http:
+        author = Reader("Hal", http, held_site)
+        thread = "/held-live/"
+        stream = Events(live_server, held_site, thread)
+        try:
+            response = author.post(thread, "Held until a moderator looks.")
+            assert response.status_code == 201
+            held = response.json()["comment"]
+            assert held["state"] == "pending"  # the author has it, from posting
+            live_server.services.comments.set_state(held["id"], _approved())
+            name, data = stream.next()
+            # The stream's first news is the moderator's approval, with no comment in it:
+            # the held comment itself was never sent to the thread's readers.
+            assert name == "changed"
+            assert "comment" not in data
+            assert data == {"thread": thread.rstrip("/")}
+        finally:
+            stream.close()
+
+
+def _approved() -> Any:
+    from rostra.core.models import CommentState
+
+    return CommentState.APPROVED
