@@ -345,6 +345,16 @@ def check_port_free(host: str, port: int) -> None:
             raise click.ClickException(f"cannot listen on {shown}: {exc.strerror}") from None
 
 
+# How `rostra serve` runs uvicorn (the test servers run with the same): the client's
+# address comes from Rostra's own trusted_proxies check, never from uvicorn's.
+SERVER_OPTIONS: dict[str, Any] = {
+    "log_config": None,
+    "access_log": False,
+    "proxy_headers": False,
+    "server_header": False,
+}
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
@@ -362,10 +372,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
+        **SERVER_OPTIONS,
     )
 
 
@@ -446,12 +453,12 @@ def demo(state: CliState, host: str, port: int, no_browser: bool, database: str)
 
 # (module, attribute, group to add it to, command name) for feature packages' commands.
 FEATURE_COMMANDS = (
-    ("rostra.importers.cli", "import_group", main, "import"),
-    ("rostra.importers.cli", "export_command", main, "export"),
-    ("rostra.importers.cli", "site_move_command", site, "move"),
-    ("rostra.admin.cli", "user_group", main, "user"),
-    ("rostra.notify.cli", "worker_command", main, "worker"),
-    ("rostra.moderation.cli", "moderation_group", main, "moderation"),
+    ("rostra.commands.importing", "import_group", main, "import"),
+    ("rostra.commands.importing", "export_command", main, "export"),
+    ("rostra.commands.importing", "site_move_command", site, "move"),
+    ("rostra.commands.staff", "user_group", main, "user"),
+    ("rostra.commands.worker", "worker_command", main, "worker"),
+    ("rostra.commands.moderation", "moderation_group", main, "moderation"),
 )
 
 

@@ -28,7 +28,7 @@ from rostra.notify import outbox
 from rostra.notify.model import Channel, MessageKind
 from rostra.notify.templates import choose_language
 from rostra.services.accounts import ReaderAccounts, SignedInReader
-from rostra.services.ip_hashing import IpHasher
+from rostra.moderation.ip_hashing import IpHasher
 from rostra.services.sessions import SignInMethod, short_device
 from rostra.services.sites import SiteService
 from rostra.store.account_tables import reader_sign_in_links as links
