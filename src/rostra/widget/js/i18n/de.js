@@ -109,6 +109,7 @@ export default {
   error_email_sign_in_off: "Diese Website bietet keine Anmeldung per E-Mail an.",
   error_sign_in_link_invalid: "Dieser Anmeldelink wurde schon benutzt oder ist abgelaufen. Bitte fordern Sie einen neuen an.",
   error_session_not_found: "Diese Sitzung ist schon beendet.",
+  error_provider_not_offered: "Diese Website bietet diese Art der Anmeldung nicht an.",
   error_generic: "Etwas ist schiefgegangen. Bitte versuchen Sie es erneut; Ihr Text bleibt erhalten.",
   charsLeft: { one: "noch {n} Zeichen", other: "noch {n} Zeichen" },
   charsOver: { one: "{n} Zeichen zu viel", other: "{n} Zeichen zu viel" },

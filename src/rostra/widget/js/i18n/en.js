@@ -120,6 +120,7 @@ export default {
   error_email_sign_in_off: "This site does not offer signing in by email.",
   error_sign_in_link_invalid: "This sign-in link was used already or has expired. Please ask for a new one.",
   error_session_not_found: "That session has ended already.",
+  error_provider_not_offered: "This site does not offer that way of signing in.",
   error_generic: "Something went wrong. Please try again; your text is kept.",
   error_unauthorized: "This comment can only be changed from the browser it was written in.",
   error_forbidden: "This is not allowed here.",

@@ -109,6 +109,7 @@ export default {
   error_email_sign_in_off: "Este sitio no ofrece iniciar sesión por correo.",
   error_sign_in_link_invalid: "Este enlace ya se usó o ha caducado. Pide uno nuevo.",
   error_session_not_found: "Esa sesión ya terminó.",
+  error_provider_not_offered: "Este sitio no ofrece esa forma de iniciar sesión.",
   error_generic: "Algo ha salido mal. Inténtalo de nuevo; tu texto se conserva.",
   charsLeft: { one: "Queda {n} carácter", other: "Quedan {n} caracteres" },
   charsOver: { one: "{n} carácter de más", other: "{n} caracteres de más" },

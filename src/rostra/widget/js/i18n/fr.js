@@ -109,6 +109,7 @@ export default {
   error_email_sign_in_off: "Ce site ne propose pas la connexion par e-mail.",
   error_sign_in_link_invalid: "Ce lien de connexion a déjà servi ou a expiré. Demandez-en un nouveau.",
   error_session_not_found: "Cette session est déjà terminée.",
+  error_provider_not_offered: "Ce site ne propose pas ce mode de connexion.",
   error_generic: "Une erreur s’est produite. Réessayez ; votre texte est conservé.",
   charsLeft: { one: "{n} caractère restant", other: "{n} caractères restants" },
   charsOver: { one: "{n} caractère de trop", other: "{n} caractères de trop" },

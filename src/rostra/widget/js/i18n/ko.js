@@ -109,6 +109,7 @@ export default {
   error_email_sign_in_off: "이 사이트는 이메일 로그인을 제공하지 않습니다.",
   error_sign_in_link_invalid: "이미 사용했거나 만료된 로그인 링크입니다. 새 링크를 요청하세요.",
   error_session_not_found: "이미 끝난 세션입니다.",
+  error_provider_not_offered: "이 사이트는 그 로그인 방법을 제공하지 않습니다.",
   error_generic: "문제가 발생했습니다. 다시 시도하세요. 작성한 글은 그대로 있습니다.",
   charsLeft: { other: "{n}자 남음" },
   charsOver: { other: "{n}자 초과" },

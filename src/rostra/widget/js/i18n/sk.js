@@ -109,6 +109,7 @@ export default {
   error_email_sign_in_off: "Táto stránka neponúka prihlásenie e-mailom.",
   error_sign_in_link_invalid: "Tento odkaz už bol použitý alebo vypršal. Vyžiadajte si nový.",
   error_session_not_found: "Táto relácia už skončila.",
+  error_provider_not_offered: "Táto stránka neponúka tento spôsob prihlásenia.",
   error_generic: "Niečo sa pokazilo. Skúste to znova; text zostáva zachovaný.",
   charsLeft: { one: "Zostáva {n} znak", few: "Zostávajú {n} znaky", many: "Zostáva {n} znaku", other: "Zostáva {n} znakov" },
   charsOver: { one: "O {n} znak viac, než je povolené", few: "O {n} znaky viac, než je povolené", many: "O {n} znaku viac, než je povolené", other: "O {n} znakov viac, než je povolené" },
