@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from rostra.api.moderation import ROUTERS, Runtime
+from rostra.api.notes import ROUTERS as NOTE_ROUTERS
 from rostra.api.throttle import ThrottleMiddleware
 from rostra.moderation.checks import Check
 from rostra.moderation.checks.bans import BanCheck
@@ -30,6 +31,7 @@ from rostra.moderation.pow import ProofOfWork
 from rostra.moderation.ratelimit import RateLimiter
 from rostra.services.container import Services
 from rostra.services.moderation import ModerationService
+from rostra.services.notes import NoteService
 
 log = logging.getLogger("rostra.moderation")
 PRUNE_SECONDS = 300
@@ -74,7 +76,8 @@ def install(app: FastAPI, services: Services) -> None:
     if classifier is not None:
         service.learners.append(classifier.learner(service))
     app.state.moderation = Runtime(service, engine, limiter, pow, meter, settings.rate_limits)
-    for router in ROUTERS:
+    app.state.notes = NoteService(services.comments)
+    for router in (*ROUTERS, *NOTE_ROUTERS):
         app.include_router(router)
     if settings.rate_limits:
         app.add_middleware(ThrottleMiddleware, limiter=limiter, ips=services.comments.hashing.ips,
