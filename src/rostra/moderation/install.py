@@ -25,9 +25,11 @@ from rostra.moderation.engine import ModerationEngine
 from rostra.moderation.model import build_classifier, language_detector
 from rostra.moderation.pow import ProofOfWork
 from rostra.moderation.ratelimit import RateLimiter
+from rostra.moderation.dsa_routes import ROUTERS as DSA_ROUTERS
 from rostra.moderation.routes import ROUTERS, Runtime
 from rostra.moderation.throttle import ThrottleMiddleware
 from rostra.services.container import Services
+from rostra.services.dsa import DsaService
 from rostra.services.moderation import ModerationService
 
 log = logging.getLogger("rostra.moderation")
@@ -73,7 +75,10 @@ def install(app: FastAPI, services: Services) -> None:
     if classifier is not None:
         service.learners.append(classifier.learner(service))
     app.state.moderation = Runtime(service, engine, limiter, pow, meter, settings.rate_limits)
-    for router in ROUTERS:
+    dsa = DsaService(service, lambda site_id: engine.policy_for(site_id).dsa)
+    services.comments.tx_hooks.append(dsa.statement_hook)
+    app.state.dsa = dsa
+    for router in (*ROUTERS, *DSA_ROUTERS):
         app.include_router(router)
     if settings.rate_limits:
         app.add_middleware(ThrottleMiddleware, limiter=limiter, salt=services.comments.ip_salt,

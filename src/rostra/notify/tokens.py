@@ -27,6 +27,13 @@ class NotifyTokens:
     def __init__(self, secret: str) -> None:
         self._confirm = URLSafeTimedSerializer(secret, salt="rostra.notify.confirm")
         self._address = URLSafeTimedSerializer(secret, salt="rostra.notify.address")
+        from rostra.services.tokens import Tokens
+
+        self._tokens = Tokens(secret)
+
+    def statement_token(self, statement_id: int) -> str:
+        """The link to a statement of reasons and its appeal form (see services.dsa)."""
+        return self._tokens.statement_token(statement_id)
 
     def confirm_token(self, address_id: int, email: str) -> str:
         return self._confirm.dumps({"a": address_id, "e": email})
