@@ -450,6 +450,7 @@ FEATURE_COMMANDS = (
     ("rostra.admin.cli", "user_group", main, "user"),
     ("rostra.notify.cli", "worker_command", main, "worker"),
     ("rostra.moderation.cli", "moderation_group", main, "moderation"),
+    ("rostra.moderation.dsa_cli", "report_group", main, "report"),
 )
 
 

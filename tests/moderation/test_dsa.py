@@ -218,3 +218,40 @@ def test_it_shows_the_statement_page_and_takes_the_appeal_there(
     assert sent.status_code == 200 and 'id="thanks"' in sent.text
     assert statements(ana, comment_id)[0]["appeal"]["text"] == "It was not an advert."
     assert http.get("/dsa/statement", params={"token": "forged"}).status_code == 404
+
+
+def test_it_reports_the_figures_on_the_command_line(mserver: LiveServer, http: httpx.Client,
+                                                     tmp_path: Any) -> None:
+    import csv
+    import json
+    from datetime import UTC, datetime
+
+    from click.testing import CliRunner
+
+    from rostra.cli import main
+
+    site = new_site(mserver, dsa={"grounds": GROUNDS})
+    ana, ben = Reader("Ana", http, site), Reader("Ben", http, site)
+    comment_id = posted(ana, "A comment that a reader reports and a moderator removes.")
+    notice_id = notice(ben, comment_id).json()["notice"]["id"]
+    http.post(f"/api/moderation/notices/{notice_id}/decision", headers=STAFF,
+              json={"outcome": "incompatible"})
+    today = datetime.now(UTC).date().isoformat()
+    runner = CliRunner()
+    args = ["--database-url", mserver.settings.database_url, "report", "dsa",
+            "--from", today, "--to", today, "--site", site]
+    result = runner.invoke(main, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["notices"]["by_outcome"] == {"incompatible": 1}
+    assert report["decisions"]["by_source"] == {"notice": 1}
+    assert report["decisions"]["by_ground_kind"] == {"terms": 1}
+    out = tmp_path / "dsa.csv"
+    result = runner.invoke(main, [*args, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
+    assert rows[0] == ["section", "metric", "key", "value"]
+    assert ["notices", "by_ground", "hate_speech", "1"] in rows
+    assert ["decisions", "automated_share", "", "0.0"] in rows
+    backwards = runner.invoke(main, [*args[:4], "--from", today, "--to", "2000-01-01"])
+    assert backwards.exit_code != 0 and "--from must not be after --to" in backwards.output

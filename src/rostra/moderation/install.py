@@ -21,11 +21,11 @@ from rostra.moderation.checks.ratelimit import RateLimitCheck
 from rostra.moderation.checks.reputation import ReputationCheck
 from rostra.moderation.checks.toxicity import ToxicityCheck
 from rostra.moderation.checks.words import WordCheck
+from rostra.moderation.dsa_routes import ROUTERS as DSA_ROUTERS
 from rostra.moderation.engine import ModerationEngine
 from rostra.moderation.model import build_classifier, language_detector
 from rostra.moderation.pow import ProofOfWork
 from rostra.moderation.ratelimit import RateLimiter
-from rostra.moderation.dsa_routes import ROUTERS as DSA_ROUTERS
 from rostra.moderation.routes import ROUTERS, Runtime
 from rostra.moderation.throttle import ThrottleMiddleware
 from rostra.services.container import Services
