@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 
 from rostra.app import create_app
+from rostra.cli import SERVER_OPTIONS
 from rostra.config import Settings
 from rostra.services.container import Services
 
@@ -42,13 +43,14 @@ def free_port() -> int:
 
 
 class ThreadedServer:
-    """uvicorn serving an ASGI app in a background thread, on a free loopback port."""
+    """uvicorn serving an ASGI app in a background thread, on a free loopback port, with
+    the options of `rostra serve` (no proxy headers believed by uvicorn itself)."""
 
     def __init__(self, app: Any, port: int | None = None) -> None:
         self.port = port or free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                access_log=False, lifespan="on")
-        self.server = uvicorn.Server(config)
+        self.config = uvicorn.Config(app, host="127.0.0.1", port=self.port, lifespan="on",
+                                     **SERVER_OPTIONS)
+        self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
@@ -125,11 +127,19 @@ class LiveServer:
     def client(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30, **kwargs)
 
+    def client_from(self, address: str, **kwargs: Any) -> httpx.Client:
+        """A client whose connections come from ``address`` (a loopback address other than
+        127.0.0.1 is a peer that is not a trusted proxy)."""
+        transport = httpx.HTTPTransport(local_address=address)
+        return httpx.Client(base_url=self.url, timeout=30, transport=transport, **kwargs)
+
 
 def _start_live_server(database_url: str, backend: str, **overrides: Any) -> tuple[LiveServer,
                                                                                     ThreadedServer]:
-    # Loopback is a trusted proxy so that personas can come from addresses of their own.
-    overrides.setdefault("trusted_proxies", ["127.0.0.0/8"])
+    # 127.0.0.1 is a trusted proxy so that personas can come from addresses of their own
+    # (X-Forwarded-For); a client connecting from 127.0.0.2 (``untrusted_client``) is a
+    # reader whose X-Forwarded-For must be ignored.
+    overrides.setdefault("trusted_proxies", ["127.0.0.1/32"])
     # Core tests post fast from few personas with neutral text: moderation tests turn the
     # rate limits and the classifier on explicitly (pass rate_limits=True, classifier=...).
     overrides.setdefault("rate_limits", False)

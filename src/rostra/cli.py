@@ -343,6 +343,16 @@ def check_port_free(host: str, port: int) -> None:
             raise click.ClickException(f"cannot listen on {shown}: {exc.strerror}") from None
 
 
+# How `rostra serve` runs uvicorn (the test servers run with the same): the client's
+# address comes from Rostra's own trusted_proxies check, never from uvicorn's.
+SERVER_OPTIONS: dict[str, Any] = {
+    "log_config": None,
+    "access_log": False,
+    "proxy_headers": False,
+    "server_header": False,
+}
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
@@ -360,10 +370,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
+        **SERVER_OPTIONS,
     )
 
 
@@ -464,7 +471,7 @@ def _demo_editor(services: Any, database: Path) -> str | None:
     if secret_file.exists():
         return secret_file.read_text(encoding="utf-8").strip()
     password = secrets.token_urlsafe(12)
-    staff = StaffService(services.db, services.comments.ip_salt)
+    staff = StaffService(services.db, services.comments.hashing.ips)
     staff.create_user("editor", password, is_admin=True)
     login = f"sign in as editor / {password}"
     secret_file.write_text(login + "\n", encoding="utf-8")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from rostra.cli import main
 from rostra.core.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
+from rostra.services.ip_hashing import IpHasher
 from rostra.services.staff import MAX_FAILURES_PER_NAME, StaffService
 from rostra.store.db import Database
 from rostra.store.staff_tables import staff_sessions, staff_users
@@ -134,7 +135,7 @@ def test_it_manages_staff_from_the_command_line(tmp_path: Path) -> None:
     assert missing.exit_code != 0 and "no staff account" in missing.output
     db = Database(url)
     try:
-        service = StaffService(db, "salt")
+        service = StaffService(db, IpHasher(db, "secret"))
         assert service.login("editor", PASSWORD, ip=None).account.roles == {"news": "owner"}
     finally:
         db.dispose()

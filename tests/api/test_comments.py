@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from unittest import mock
 
 import httpx
+from itsdangerous import TimestampSigner
+from sqlalchemy import update
 
+from rostra.store.tables import comments
 from tests.conftest import ORIGIN, LiveServer, Reader, all_ids
 
 
@@ -81,15 +87,40 @@ def test_it_refuses_an_edit_with_a_wrong_or_missing_token(ana: Reader, ben: Read
 
 
 def test_it_refuses_edits_after_the_window(server: LiveServer, http: httpx.Client) -> None:
-    site = server.add_site("closedwindow", [ORIGIN], edit_window_seconds=0)
+    # Two clocks close the window, each on its own: the comment's age in the database and
+    # the edit token's age. A ten-minute window, so that no test runs into it by chance.
+    site = server.add_site("closedwindow", [ORIGIN], edit_window_seconds=600)
     reader = Reader("Ana", http, site)
-    comment_id = reader.post("/late/", "too late to change").json()["comment"]["id"]
-    response = http.patch(f"/api/comments/{comment_id}", json={"text": "x"},
-                          headers=reader.headers(comment_id))
-    assert response.status_code == 403
-    assert response.json()["code"] == "edit_window_closed"
-    response = http.delete(f"/api/comments/{comment_id}", headers=reader.headers(comment_id))
-    assert response.json()["code"] == "edit_window_closed"
+
+    def change(comment_id: int) -> list[httpx.Response]:
+        return [http.patch(f"/api/comments/{comment_id}", json={"text": "changed"},
+                           headers=reader.headers(comment_id)),
+                http.delete(f"/api/comments/{comment_id}", headers=reader.headers(comment_id))]
+
+    fresh = reader.post("/late/", "open to change").json()["comment"]["id"]
+    assert http.patch(f"/api/comments/{fresh}", json={"text": "changed in time"},
+                      headers=reader.headers(fresh)).status_code == 200
+
+    # A comment eleven minutes old, with a token that is not: closed by the comment's age.
+    aged = reader.post("/late/", "too late to change").json()["comment"]["id"]
+    with server.services.db.write() as conn:
+        conn.execute(update(comments).where(comments.c.id == aged).values(
+            created_at=datetime.now(UTC) - timedelta(minutes=11)))
+    for response in change(aged):
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "edit_window_closed"
+
+    # A new comment with a token signed eleven minutes ago: closed by the token's age.
+    young = reader.post("/late/", "a new comment, an old token").json()["comment"]["id"]
+    with mock.patch.object(TimestampSigner, "get_timestamp",
+                           lambda _self: int(time.time()) - 660):
+        reader.tokens[young] = server.services.tokens.edit_token(young)
+    for response in change(young):
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "edit_window_closed"
+    shown = {c["id"]: c["html"] for c in reader.page("/late/")["comments"]}
+    assert shown[aged] == "<p>too late to change</p>"
+    assert shown[young] == "<p>a new comment, an old token</p>"
 
 
 def test_it_deletes_and_keeps_a_tombstone_for_replies(ana: Reader, ben: Reader) -> None:
@@ -152,7 +183,8 @@ def test_it_rejects_bad_input_with_problem_details_and_stores_nothing(ana: Reade
     for body, code in cases:
         response = ana.http.post("/api/comments", json={"site": ana.site, **body},
                                  headers=ana.headers())
-        assert response.status_code in (404, 422), (body, response.text)
+        expected = 404 if code == "parent_not_found" else 422
+        assert response.status_code == expected, (body, response.text)
         assert response.headers["content-type"] == "application/problem+json"
         problem = response.json()
         assert problem["code"] == code, (body, problem)
@@ -183,14 +215,29 @@ def test_it_answers_unknown_things_with_404(ana: Reader, server: LiveServer,
     assert ana.page("/nobody-commented/") ["thread"] is None
 
 
+# Origins that start, end or look like the allowed https://news.example: each is another site.
+LOOKALIKE_ORIGINS = ["https://evil.example", "https://news.example.evil.com",
+                     "https://news.examplex", "https://xnews.example", "http://news.example",
+                     "https://news.example:8443", "https://news.exampl", "null"]
+
+
 def test_it_refuses_writes_from_origins_the_site_does_not_allow(ana: Reader) -> None:
-    response = ana.http.post(
-        "/api/comments", json={"site": ana.site, "thread": "/o/", "name": "A", "text": "x"},
-        headers={"Origin": "https://evil.example"},
-    )
-    assert response.status_code == 403
-    assert response.json()["code"] == "origin_not_allowed"
-    assert "access-control-allow-origin" not in response.headers
+    own = ana.post("/o/", "mine").json()["comment"]["id"]
+    for origin in LOOKALIKE_ORIGINS:
+        response = ana.http.post(
+            "/api/comments", json={"site": ana.site, "thread": "/o/", "name": "A", "text": "x"},
+            headers={"Origin": origin},
+        )
+        assert response.status_code == 403, origin
+        assert response.json()["code"] == "origin_not_allowed"
+        assert "access-control-allow-origin" not in response.headers
+        edit = ana.http.patch(f"/api/comments/{own}", json={"text": "changed"},
+                              headers={**ana.headers(own), "Origin": origin})
+        assert edit.status_code == 403 and edit.json()["code"] == "origin_not_allowed", origin
+        preflight = ana.http.options("/api/comments", headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST"})
+        assert preflight.status_code == 403, origin
+    assert [c["html"] for c in ana.page("/o/")["comments"]] == ["<p>mine</p>"]
 
 
 def test_it_sends_cors_headers_only_to_allowed_origins(ana: Reader) -> None:

@@ -163,3 +163,12 @@ def test_it_never_stores_a_page_computed_before_a_write(server: LiveServer) -> N
     fresh = cache.generation()
     cache.put(("/p", b"", ""), Entry(b"fresh", '"f"', "s", (("thread", "1"),)), fresh)
     assert cache.get(("/p", b"", "")) is not None
+
+
+def test_it_tells_any_page_whether_it_may_embed_the_site(ana: Reader) -> None:
+    foreign = "https://copycat.example"
+    refused = ana.http.get("/api/origin", params={"site": ana.site}, headers={"Origin": foreign})
+    assert refused.json() == {"site": ana.site, "origin": foreign, "allowed": False}
+    assert refused.headers["access-control-allow-origin"] == "*"
+    allowed = ana.http.get("/api/origin", params={"site": ana.site}, headers={"Origin": ORIGIN})
+    assert allowed.json()["allowed"] is True

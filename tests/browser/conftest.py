@@ -33,7 +33,7 @@ EXPECT_TIMEOUT_MS = 15_000  # a 2-core CI box running server and browser side by
 
 def missing(reason: str) -> None:
     """Skip for a developer without a browser; in CI a missing part is a failure."""
-    if os.environ.get("CI") == "true":
+    if os.environ.get("CI", "").lower() == "true":
         pytest.fail(reason)
     pytest.skip(reason)
 

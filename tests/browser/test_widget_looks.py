@@ -30,13 +30,41 @@ def test_it_renders_dark_when_asked(discussion: Discussion, page: Any) -> None:
     assert is_dark(background(page))
 
 
-def test_it_follows_the_readers_colour_scheme_in_auto(discussion: Discussion, page: Any) -> None:
+def test_it_follows_the_page_not_the_os_in_auto(discussion: Discussion, page: Any) -> None:
+    # A white news site read by someone whose system is dark: the widget stays light.
     page.emulate_media(color_scheme="dark")
     page.goto(discussion.url())
+    expect(widget(page).locator(".r")).to_have_attribute("data-theme", "light")
+    assert not is_dark(background(page))
+
+
+def test_it_follows_a_page_that_follows_the_os(discussion: Discussion, page: Any) -> None:
+    head = "<style>@media (prefers-color-scheme: dark) { body { background: #121212; color: #eee } }</style>"
+    page.emulate_media(color_scheme="dark")
+    page.goto(discussion.url(head=head))
     expect(widget(page).locator(".r")).to_have_class("r dark")
     page.emulate_media(color_scheme="light")
     expect(widget(page).locator(".r")).to_have_class("r")
     assert not is_dark(background(page))
+
+
+def test_it_follows_the_sites_own_theme_switch(discussion: Discussion, page: Any) -> None:
+    head = "<style>html.night { background: rgb(20, 20, 30); color: #ddd }</style>"
+    page.goto(discussion.url(head=head))
+    expect(widget(page).locator(".r")).to_have_attribute("data-theme", "light")
+    page.evaluate("document.documentElement.classList.add('night')")
+    expect(widget(page).locator(".r")).to_have_class("r dark")
+    page.evaluate("document.documentElement.classList.remove('night')")
+    expect(widget(page).locator(".r")).to_have_attribute("data-theme", "light")
+
+
+def test_it_has_padding_of_its_own(discussion: Discussion, page: Any) -> None:
+    page.goto(discussion.url(attrs='theme="dark"'))
+    expect(widget(page).locator(".r")).to_have_class("r dark")
+    padding = page.evaluate(
+        """() => getComputedStyle(document.querySelector('rostra-comments').shadowRoot
+                 .querySelector('.r')).paddingLeft""")
+    assert float(padding.removesuffix("px")) >= 8
 
 
 def test_it_takes_the_hosts_accent_and_ignores_the_hosts_other_css(

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from widget_page import Discussion, comment, expect, widget
+
+from rostra.store.tables import comments
 
 pytestmark = pytest.mark.browser
 
@@ -87,3 +90,38 @@ def test_it_leaves_a_tombstone_when_the_deleted_comment_has_replies(
     expect(comment(page, reply).locator(".body")).to_have_text("A reply that must stay")
     page.reload()
     expect(comment(page, my_id).locator(":scope > article .body")).to_have_text("[deleted]")
+
+
+def test_it_keeps_one_voter_id_and_offers_no_vote_on_own_comments(
+    discussion: Discussion, live_server: Any, page: Any
+) -> None:
+    page.goto(discussion.url())
+    first = comment_id(post_via_widget(page, "My first word"))
+    second = comment_id(post_via_widget(page, "My second word"))
+    with live_server.services.db.read() as conn:
+        voters = conn.execute(select(comments.c.voter_id).where(comments.c.id.in_([first, second]))).all()
+    assert len({v.voter_id for v in voters}) == 1, "one browser, one author"
+    page.reload()
+    mine = comment(page, first)
+    expect(mine.locator(".sc")).to_have_text("0")
+    expect(mine.get_by_role("button", name="Vote up")).to_have_count(0)
+    expect(mine.get_by_role("button", name="Vote down")).to_have_count(0)
+
+
+def test_it_sends_the_voter_id_and_edit_token_with_a_vote(discussion: Discussion, page: Any) -> None:
+    other = discussion.post("Someone else's")["comment"]["id"]
+    page.goto(discussion.url())
+    mine = comment_id(post_via_widget(page, "Mine"))
+    sent: list[dict[str, str]] = []
+    page.on("request", lambda r: sent.append(r.all_headers()) if r.url.endswith("/vote") else None)
+    comment(page, other).get_by_role("button", name="Vote up").click()
+    expect(comment(page, other).locator(".sc")).to_have_text("1")
+    voter = page.evaluate("JSON.parse(localStorage.getItem('rostra:voter'))")
+    assert voter and sent[-1].get("x-rostra-voter") == voter
+    # a vote on one's own comment (the UI offers none) is refused by the server
+    status = page.evaluate(
+        """async ([base, id, voter]) => (await fetch(base + '/api/comments/' + id + '/vote', {
+             method: 'POST', headers: {'Content-Type': 'application/json', 'X-Rostra-Voter': voter},
+             body: JSON.stringify({value: 1})})).status""",
+        [discussion.server_url, mine, voter])
+    assert status == 403

@@ -85,3 +85,27 @@ def test_it_serves_the_demo_article_and_index(live_server: Any) -> None:
     assert "/demo/2026/11/riverside-bridge-reopens" in counts
     for path in counts:
         assert httpx.get(f"{live_server.url}{path}").status_code == 200
+
+
+# Codes only the admin UI or operators meet, never a reader in the widget.
+STAFF_CODES = {"csrf_failed", "login_failed", "metrics_token_required", "metrics_forbidden",
+               "origin_taken", "origin_not_found"}
+
+
+def problem_codes() -> set[str]:
+    """Every problem code the server's sources can answer with."""
+    src = SOURCES.parents[1]
+    found: set[str] = set()
+    for path in src.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found |= set(re.findall(r'\bcode ?= ?"([a-z_]+)"', text))
+        found |= set(re.findall(r'problem(?:_body)?\(\s*\d{3}, "([a-z_]+)"', text))
+    return found - STAFF_CODES
+
+
+def test_it_has_a_message_for_every_problem_code_in_every_language() -> None:
+    codes = problem_codes()
+    assert {"invalid_input", "too_long", "origin_not_allowed", "own_comment"} <= codes
+    for lang in languages():
+        missing = {c for c in codes if f"error_{c}" not in keys(lang)}
+        assert not missing, f"{lang}: add error_<code> messages to js/i18n/{lang}.js for {sorted(missing)}"

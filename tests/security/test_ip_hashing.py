@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from rostra.services.ip_hashing import LEGACY, IpHasher, window_of
+from rostra.services.moderation import ModerationService
 from rostra.services.privacy import hash_ip
 from rostra.store import migrate
 from rostra.store.db import Database
-from rostra.store.tables import meta
+from rostra.store.tables import comments, meta
+from tests.conftest import ORIGIN, Reader, running_server
+
+TOKEN = "ip-weeks-token"
 
 MONDAY = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
@@ -59,10 +63,14 @@ def test_it_deletes_old_salts_but_those_bans_still_need(tmp_path: Path) -> None:
     hasher = IpHasher(db, "settings-secret", clock=lambda: MONDAY)
     weeks = [MONDAY - timedelta(days=7 * n) for n in range(4)]  # this week and 3 before
     made = {}
+    assert hasher.hash("192.0.2.1")  # this week's salt is made (nothing older yet to prune)
+    with db.write() as conn:  # the salts the three weeks before made when they were current
+        conn.execute(insert(meta), [{"key": f"ip_salt:{hasher.window(w)}", "value": f"s{n}"}
+                                    for n, w in enumerate(weeks[1:])])
     for when in weeks:
         name = hasher.window(when)
-        hasher._key(name, create=True)  # the salt each week had when it was current
         made[name] = hasher.hash("198.51.100.1", window=name)
+        assert made[name] is not None
     banned = hasher.window(weeks[3])
     gone = hasher.prune(keep=[banned], now=MONDAY)
     assert gone == [hasher.window(weeks[2])]
@@ -74,3 +82,63 @@ def test_it_deletes_old_salts_but_those_bans_still_need(tmp_path: Path) -> None:
     assert IpHasher(db, "settings-secret", clock=lambda: MONDAY).hash("198.51.100.1",
                                                 window=hasher.window(weeks[2])) is None
     db.dispose()
+
+
+def test_bans_by_address_and_network_outlive_the_weekly_salt() -> None:
+    """On a live server whose weeks pass: addresses hash differently each week, yet a ban
+    keeps refusing its address and network, the admin still finds it by address, and the
+    salt of a week no ban needs is deleted when a new week begins."""
+    with running_server("sqlite", rate_limits=True, admin_token=TOKEN) as live:
+        ips = live.services.comments.hashing.ips
+        now = [MONDAY]
+        ips.clock = lambda: now[0]
+        week = ips.window()
+        site = "ipweeks"
+        live.add_site(site, [ORIGIN])
+        staff = {"Authorization": f"Bearer {TOKEN}"}
+        with live.client() as http:
+            troll = Reader("Troll", http, site, ip="198.51.100.7")
+            loud = Reader("Loud", http, site, ip="203.0.113.10")
+            first = troll.post("/story", "The first comment from a troll's address.")
+            noisy = loud.post("/story", "A comment whose network will be banned.")
+            assert first.status_code == noisy.status_code == 201
+            with live.services.db.read() as conn:
+                stored = conn.scalar(select(comments.c.ip_hash).where(
+                    comments.c.id == first.json()["comment"]["id"]))
+            assert stored.startswith(f"{week}.") and "198.51" not in stored
+            made = {}
+            for kind, comment in (("ip", first), ("range", noisy)):
+                response = http.post("/api/moderation/bans", headers=staff, json={
+                    "site": site, "kind": kind, "comment_id": comment.json()["comment"]["id"],
+                    "reason": f"{kind} ban"})
+                assert response.status_code == 201, response.text
+                made[kind] = int(response.json()["ban"]["id"])
+            ip_ban = made["ip"]
+
+            # The next week someone else comments: that week gets a salt of its own...
+            now[0] = MONDAY + timedelta(days=7)
+            passer = Reader("Passer", http, site, ip="192.0.2.50")
+            assert passer.post("/story", "A remark in the second week.").status_code == 201
+            # ...which is deleted two weeks later, while the banned week's salt stays.
+            now[0] = MONDAY + timedelta(days=21)
+            assert ips.window() != week
+            neighbour = Reader("Neighbour", http, site, ip="203.0.113.99")
+            stranger = Reader("Stranger", http, site, ip="192.0.2.77")
+            assert stranger.post("/story", "A remark from elsewhere.").status_code == 201
+            with live.services.db.read() as conn:
+                salts = set(conn.scalars(select(meta.c.key).where(
+                    meta.c.key.startswith("ip_salt:"))))
+            assert salts == {f"ip_salt:{week}", f"ip_salt:{ips.window()}"}
+
+            refused = troll.post("/story", "Back three weeks later from the same address.")
+            assert refused.status_code == 422 and refused.json()["reasons"] == ["banned"]
+            refused = neighbour.post("/story", "Another address in the banned network.")
+            assert refused.status_code == 422 and refused.json()["reasons"] == ["banned"]
+            # The bans page finds the ban by the address a moderator types, in any week.
+            found = ModerationService(live.services.comments).search_bans(site, "198.51.100.7")
+            assert [b["id"] for b in found] == [ip_ban]
+
+            lifted = http.delete(f"/api/moderation/bans/{ip_ban}", headers=staff)
+            assert lifted.status_code == 200
+            assert troll.post("/story", "Allowed back after the ban was lifted.").status_code == 201
+

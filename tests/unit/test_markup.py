@@ -74,3 +74,20 @@ def test_it_sanitises_imported_html() -> None:
     assert [t for t, _ in tags] == ["p", "a"]
     assert tags[0][1] == {}
     assert "href" not in tags[1][1]
+
+
+def test_it_keeps_only_the_listed_attributes_of_links_and_lists() -> None:
+    # Event handlers, styles and targets are dropped from every tag that keeps attributes.
+    extras = ' onclick="alert(1)" onmouseover="alert(2)" onfocus="alert(3)" style="color:red"' \
+             ' target="_blank" id="i" class="c" data-x="1" formaction="javascript:x"'
+    html = sanitise_html(f'<p{extras}><a href="https://x.org" title="t"{extras}>x</a></p>'
+                         f'<ol start="3"{extras}><li{extras}>one</li></ol>')
+    assert parse(html) == [
+        ("p", {}),
+        ("a", {"href": "https://x.org", "title": "t", "rel": "nofollow ugc noopener"}),
+        ("ol", {"start": "3"}),
+        ("li", {}),
+    ]
+    images = [(t, a) for t, a in parse(render(
+        '![alt](https://example.org/a.png "t")', images=True)) if t == "img"]
+    assert images == [("img", {"src": "https://example.org/a.png", "alt": "alt", "title": "t"})]

@@ -19,7 +19,7 @@ def _staff(ctx: click.Context) -> tuple[Services, StaffService]:
     from rostra.services.staff import StaffService
 
     services: Services = _services(ctx.obj.settings)
-    return services, StaffService(services.db, services.comments.ip_salt)
+    return services, StaffService(services.db, services.comments.hashing.ips)
 
 
 def _password(password_file: str | None) -> str:

@@ -33,7 +33,7 @@ PRUNE_SECONDS = 3600
 
 
 def install(app: FastAPI, services: Services) -> None:
-    staff = StaffService(services.db, services.comments.ip_salt)
+    staff = StaffService(services.db, services.comments.hashing.ips)
     runtime = getattr(app.state, "moderation", None)
     # The moderation engine installs first (FEATURES order); without it, a service of our
     # own gives the same decisions and audit log.
@@ -43,7 +43,7 @@ def install(app: FastAPI, services: Services) -> None:
     app.state.admin_keys = auth.SessionKeys(secret + ":admin")
     app.state.admin = Admin(
         services=services, staff=staff,
-        reader=QueueReader(services.db, services.comments.ip_salt),
+        reader=QueueReader(services.db, services.comments.hashing.email_salt),
         workspace=Workspace(services, moderation),
     )
     auth.register()

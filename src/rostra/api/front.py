@@ -31,7 +31,7 @@ log = logging.getLogger("rostra.access")
 
 CACHED_PATHS = frozenset({"/api/comments", "/api/counts"})
 POSTING_PATH = "/api/comments"
-PUBLIC_PREFIXES = ("/widget/", "/embed.js")
+PUBLIC_PREFIXES = ("/widget/", "/embed.js", "/api/origin")
 MAX_BODY = 256 * 1024
 BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Sent with every response that does not set them itself.

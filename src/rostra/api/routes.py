@@ -25,6 +25,7 @@ from rostra.api.schemas import (
     CountsIn,
     CountsOut,
     IdPath,
+    OriginOut,
     PageOut,
     PostedOut,
     PreviewIn,
@@ -188,6 +189,22 @@ def get_votes(
     votes = svc.votes.my_votes(site, thread, context(request))
     return json_response({"votes": {str(k): v for k, v in votes.items()}},
                          headers={"Cache-Control": "private, no-store"})
+
+
+@read.get("/origin", response_model=OriginOut, summary="Whether this page may embed the site")
+def check_origin(
+    request: Request, site: Annotated[str | None, Query(max_length=64)] = None
+) -> Response:
+    # GET /api/origin — answered to any page (the Front allows every origin here), so
+    # a widget on a page the site does not list can say why instead of "unreachable"
+    svc = services(request)
+    origin = request.headers.get("origin")
+    if site:
+        allowed = svc.sites.origin_allowed(svc.sites.get(site), origin)
+    else:
+        allowed = origin is None or svc.sites.is_known_origin(origin)
+    return json_response({"site": site, "origin": origin, "allowed": allowed},
+                         headers={"Cache-Control": "no-store"})
 
 
 @read.post("/preview", response_model=PreviewOut, summary="Render Markdown as it would be stored")

@@ -119,6 +119,8 @@ class PageOut(BaseModel):
     comments: list[CommentOut]
     next_cursor: str | None
     edit_window_seconds: int
+    max_comment_length: int = Field(description="Most characters in one comment on this site")
+    email_notifications: bool = Field(description="Whether \"Notify of\" by email is offered")
 
 
 class PostedOut(BaseModel):
@@ -153,6 +155,12 @@ class CountsOut(BaseModel):
 
 class VotesOut(BaseModel):
     votes: dict[str, int]
+
+
+class OriginOut(BaseModel):
+    site: str | None
+    origin: str | None = Field(description="The request's Origin header, as the server saw it")
+    allowed: bool = Field(description="Whether pages of that origin may embed the site")
 
 
 class PreviewOut(BaseModel):

@@ -34,6 +34,7 @@ from rostra.services.import_records import (
     ImportSource,
 )
 from rostra.services.importing import BATCH_SIZE, ImportEngine, file_fingerprint
+from rostra.services.ip_hashing import ip_hasher_for
 from rostra.services.site_move import move_site
 from rostra.store.db import Database
 from rostra.store.migrate import upgrade
@@ -88,6 +89,7 @@ def _run(
         engine = ImportEngine(
             db, source=source, site_id=site, fingerprint=file_fingerprint(path),
             origins=origins, batch_size=batch_size,
+            ips=ip_hasher_for(db, ctx.obj.settings.secret_key),
         )
         with ExitStack() as stack:
             items, raw = read(stack)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rostra.moderation.decision import Draft
-from rostra.services.privacy import hash_ip
+from rostra.services.ip_hashing import IpHasher
 
 if TYPE_CHECKING:
     from rostra.moderation.checks import Inspection
@@ -23,14 +24,28 @@ IPV4_RANGES = ((24, "r24"), (16, "r16"))
 IPV6_RANGES = ((48, "r48"), (32, "r32"))
 
 
+class Hashing:
+    """What identity keys are hashed with: emails under the database's salt (an email
+    key must stay the same for as long as a ban or a reputation needs it), addresses
+    under the keyed salt of a window (see rostra.services.ip_hashing)."""
+
+    def __init__(self, email_salt: str, ips: IpHasher) -> None:
+        self.email_salt = email_salt
+        self.ips = ips
+
+    def ip(self, ip: str | None, *, window: str | None = None) -> str | None:
+        return self.ips.hash(ip, window=window) if ip else None
+
+
 def email_key(email: str, salt: str) -> str:
     digest = hmac.digest(salt.encode(), b"email:" + email.strip().casefold().encode(),
                          "sha256").hex()[:32]
     return f"e:{digest}"
 
 
-def range_keys(ip: str | None, salt: str) -> list[str]:
-    """Hashed keys of the networks around ``ip`` (/24 and /16, or /48 and /32 for IPv6)."""
+def range_keys(ip: str | None, hashing: Hashing, *, window: str | None = None) -> list[str]:
+    """Hashed keys of the networks around ``ip`` (/24 and /16, or /48 and /32 for IPv6),
+    in the current window or the one given (none when that window's salt is gone)."""
     if not ip:
         return []
     try:
@@ -41,33 +56,35 @@ def range_keys(ip: str | None, salt: str) -> list[str]:
         addr = addr.ipv4_mapped
     if addr.version == 4:  # the common case, spelled out: "a.b.c.0" and "a.b.0.0"
         a, b, c, _ = addr.packed
-        return [f"r24:{_hash_address(f'{a}.{b}.{c}.0', salt)}",
-                f"r16:{_hash_address(f'{a}.{b}.0.0', salt)}"]
-    number = int(addr)
-    keys = []
-    for prefix, name in IPV6_RANGES:
+        texts = [("r24", f"{a}.{b}.{c}.0"), ("r16", f"{a}.{b}.0.0")]
+    else:
+        number = int(addr)
         # The network address by masking, as ip_network(strict=False) would give, at a
-        # fraction of its cost; hashed exactly as hash_ip hashes that address.
-        network = ipaddress.IPv6Address(number >> (128 - prefix) << (128 - prefix))
-        keys.append(f"{name}:{_hash_address(str(network), salt)}")
+        # fraction of its cost.
+        texts = [(name, str(ipaddress.IPv6Address(number >> (128 - prefix) << (128 - prefix))))
+                 for prefix, name in IPV6_RANGES]
+    keys = []
+    for name, text in texts:
+        digest = hashing.ips.hash_canonical(text, window=window)
+        if digest is None:
+            return []
+        keys.append(f"{name}:{digest}")
     return keys
 
 
-def _hash_address(text: str, salt: str) -> str:
-    """hash_ip of an address already in its canonical form (and, for IPv6, a /64)."""
-    return hmac.digest(salt.encode(), text.encode(), "sha256").hex()[:32]
-
-
-def network_key(cidr: str, salt: str) -> str:
-    """The ban key of an address or a network a moderator typed; raises ValueError."""
+def network_key(cidr: str, hashing: Hashing, *, window: str | None = None) -> str | None:
+    """The ban key of an address or a network a moderator typed, in the current window or
+    the one given (None when that window's salt is gone); raises ValueError."""
     network = ipaddress.ip_network(cidr.strip(), strict=False)
     if network.num_addresses == 1 or (network.version == 6 and network.prefixlen >= 64):
-        return f"i:{hash_ip(str(network.network_address), salt)}"
+        digest = hashing.ip(str(network.network_address), window=window)
+        return f"i:{digest}" if digest else None
     ranges = dict(IPV4_RANGES if network.version == 4 else IPV6_RANGES)
     if network.prefixlen not in ranges:
         allowed = " or ".join(f"/{p}" for p in ranges)
         raise ValueError(f"only single addresses or {allowed} networks can be banned")
-    return f"{ranges[network.prefixlen]}:{hash_ip(str(network.network_address), salt)}"
+    digest = hashing.ips.hash_canonical(str(network.network_address), window=window)
+    return f"{ranges[network.prefixlen]}:{digest}" if digest else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,22 +107,34 @@ class Identity:
         return self.account or self.email or self.voter
 
 
-def identity_of(draft: Draft, salt: str) -> Identity:
+def identity_of(draft: Draft, hashing: Hashing) -> Identity:
     """Every key of the draft's author; see ``identity_for`` inside the pipeline."""
     return Identity(
         account=f"a:{draft.account_id}" if draft.account_id is not None else None,
-        email=email_key(draft.author_email, salt) if draft.author_email else None,
+        email=email_key(draft.author_email, hashing.email_salt) if draft.author_email else None,
         voter=f"v:{draft.voter_id}" if draft.voter_id else None,
         ip=f"i:{draft.ip_hash}" if draft.ip_hash else None,
-        ranges=tuple(range_keys(draft.ip, salt)),
+        ranges=tuple(range_keys(draft.ip, hashing)),
     )
 
 
-def identity_for(item: Inspection, salt: str) -> Identity:
+def address_keys_in(windows: Iterable[str], ip: str | None, hashing: Hashing) -> list[str]:
+    """The address and range keys of ``ip`` as they were made in each of ``windows``:
+    a ban placed in an earlier window keeps matching the same address now."""
+    keys: list[str] = []
+    for window in windows:
+        digest = hashing.ip(ip, window=window)
+        if digest:
+            keys.append(f"i:{digest}")
+        keys += range_keys(ip, hashing, window=window)
+    return keys
+
+
+def identity_for(item: Inspection, hashing: Hashing) -> Identity:
     """The draft's Identity, computed once per inspection and shared by the checks."""
     found = item.scratch.get("identity")
     if found is None:
-        found = item.scratch["identity"] = identity_of(item.draft, salt)
+        found = item.scratch["identity"] = identity_of(item.draft, hashing)
     return found
 
 

@@ -23,6 +23,7 @@ from rostra.moderation.checks.toxicity import ToxicityCheck
 from rostra.moderation.checks.words import WordCheck
 from rostra.moderation.dsa_routes import ROUTERS as DSA_ROUTERS
 from rostra.moderation.engine import ModerationEngine
+from rostra.moderation.identity import Hashing
 from rostra.moderation.model import build_classifier, language_detector
 from rostra.moderation.pow import ProofOfWork
 from rostra.moderation.ratelimit import RateLimiter
@@ -38,10 +39,10 @@ PRUNE_SECONDS = 300
 
 def build_checks(
     service: ModerationService, limiter: RateLimiter, pow: ProofOfWork, meter: AttackMeter,
-    *, rate_limits: bool, classifier: Any, salt: str,
+    *, rate_limits: bool, classifier: Any, hashing: Hashing,
 ) -> list[Check]:
     """The pipeline's checks, in its documented order (see rostra.moderation.pipeline)."""
-    checks: list[Check] = [BanCheck(service.active_ban, salt)]
+    checks: list[Check] = [BanCheck(service.active_ban, hashing, service.views.bans.windows)]
     if rate_limits:
         checks.append(RateLimitCheck(limiter))
     checks += [
@@ -55,7 +56,7 @@ def build_checks(
     ]
     if classifier is not None:
         checks.append(ToxicityCheck(classifier))
-    checks.append(ReputationCheck(service.history, salt))
+    checks.append(ReputationCheck(service.history, hashing))
     return checks
 
 
@@ -67,7 +68,7 @@ def install(app: FastAPI, services: Services) -> None:
     meter = AttackMeter(limiter)
     classifier = build_classifier(settings.classifier, services.db)
     checks = build_checks(service, limiter, pow, meter, rate_limits=settings.rate_limits,
-                          classifier=classifier, salt=services.comments.ip_salt)
+                          classifier=classifier, hashing=services.comments.hashing)
     engine = ModerationEngine(services.sites, checks,
                               encoder=classifier.encoder if classifier is not None else None)
     services.comments.moderator = engine
@@ -81,7 +82,7 @@ def install(app: FastAPI, services: Services) -> None:
     for router in (*ROUTERS, *DSA_ROUTERS):
         app.include_router(router)
     if settings.rate_limits:
-        app.add_middleware(ThrottleMiddleware, limiter=limiter, salt=services.comments.ip_salt,
+        app.add_middleware(ThrottleMiddleware, limiter=limiter, ips=services.comments.hashing.ips,
                            trusted_proxies=settings.trusted_proxies)
 
     async def prune_forever() -> None:

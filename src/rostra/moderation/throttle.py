@@ -17,7 +17,7 @@ from rostra.api.problems import problem
 from rostra.api.routes import client_ip
 from rostra.moderation.policy import RateLimits
 from rostra.moderation.ratelimit import RateLimiter
-from rostra.services.privacy import hash_ip
+from rostra.services.ip_hashing import IpHasher
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
@@ -32,11 +32,11 @@ LIMITED = (
 
 
 class ThrottleMiddleware:
-    def __init__(self, app: ASGIApp, limiter: RateLimiter, salt: str,
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, ips: IpHasher,
                  trusted_proxies: list[str], rates: RateLimits | None = None) -> None:
         self.app = app
         self.limiter = limiter
-        self.salt = salt
+        self.ips = ips
         self.trusted = trusted_proxies
         self.rates = rates or RateLimits()
 
@@ -61,7 +61,7 @@ class ThrottleMiddleware:
         keys = []
         ip = client_ip(request, self.trusted)
         if ip:
-            ip_hash = hash_ip(ip, self.salt)
+            ip_hash = self.ips.hash(ip)
             if ip_hash:
                 keys.append(f"i:{ip_hash}")
         voter = request.headers.get("x-rostra-voter")

@@ -27,8 +27,8 @@ from rostra.core.models import CommentState, Site, ThreadCreation
 from rostra.core.site_settings import SiteSettings
 from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of, thread_key
 from rostra.moderation.decision import Action, Decision, Draft, Moderator, PublishEverything
+from rostra.moderation.identity import Hashing
 from rostra.services.accounts import ReaderAccounts
-from rostra.services.privacy import hash_ip
 from rostra.services.serialise import comment_json, iso, thread_json
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
@@ -195,7 +195,7 @@ class CommentService:
         sites: SiteService,
         tokens: Tokens,
         settings: Settings,
-        ip_salt: str,
+        hashing: Hashing,
         moderator: Moderator | None = None,
         accounts: ReaderAccounts | None = None,
     ) -> None:
@@ -204,7 +204,7 @@ class CommentService:
         self.accounts = accounts or ReaderAccounts(db, tokens)
         self.tokens = tokens
         self.settings = settings
-        self.ip_salt = ip_salt
+        self.hashing = hashing
         self.moderator: Moderator = moderator or PublishEverything()
         self.tx_hooks: list[TxHook] = []
         self.listeners: list[Listener] = []
@@ -212,7 +212,7 @@ class CommentService:
     # -- helpers -------------------------------------------------------------
 
     def ip_hash(self, ip: str | None) -> str | None:
-        return hash_ip(ip, self.ip_salt) or None if ip else None
+        return self.hashing.ip(ip)
 
     def _emit(self, conn: Connection, event: CommentEvent) -> None:
         for hook in self.tx_hooks:

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from rostra.config import Settings
 from rostra.moderation.decision import Moderator
+from rostra.moderation.identity import Hashing
 from rostra.services.accounts import ReaderAccounts
 from rostra.services.comments import CommentService
+from rostra.services.ip_hashing import ip_hasher_for
 from rostra.services.reading import ReadService
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
@@ -38,8 +40,9 @@ class Services:
         tokens = Tokens(secret)
         sites = SiteService(db)
         accounts = ReaderAccounts(db, tokens)
+        hashing = Hashing(db.secret("ip_salt"), ip_hasher_for(db, settings.secret_key))
         comments = CommentService(
-            db, sites, tokens, settings, ip_salt=db.secret("ip_salt"), moderator=moderator,
+            db, sites, tokens, settings, hashing=hashing, moderator=moderator,
             accounts=accounts,
         )
         return cls(

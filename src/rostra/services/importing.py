@@ -58,7 +58,7 @@ from rostra.services.import_records import (
     Skipped,
 )
 from rostra.services.import_rollback import rollback_run
-from rostra.services.privacy import hash_ip
+from rostra.services.ip_hashing import IpHasher, ip_hasher_for
 from rostra.services.sites import SiteService, claim_origins, normalise_origin
 from rostra.services.subscriptions import EMAIL
 from rostra.store import queries
@@ -115,6 +115,7 @@ class ImportEngine:
         origins: Sequence[str] = (),
         batch_size: int = BATCH_SIZE,
         on_progress: Callable[[ImportSummary], None] | None = None,
+        ips: IpHasher | None = None,
     ) -> None:
         if site_id is None and source is not ImportSource.ROSTRA:
             raise ValueError("a site is needed to import from another system")
@@ -130,7 +131,8 @@ class ImportEngine:
         self._scope = site_id if source is not ImportSource.ROSTRA else "*"
         self._pending: list[ImportItem | RostraRecord] = []
         self._thread_ids: dict[str, int] = {}
-        self._salt: str | None = None
+        # Addresses of imported comments are hashed as the server hashes them this window.
+        self._ips = ips
         self._ip_hashes: dict[str, str] = {}
         self._run_id = 0
 
@@ -183,8 +185,11 @@ class ImportEngine:
                     ).scalar_one()
                 )
         self.summary.run_id = self._run_id
-        # Taken now: db.secret() may write, and must not be called inside a batch.
-        self._salt = self.db.secret("ip_salt")
+        # Made now: the hasher may write the window's salt, which must not happen inside
+        # a batch.
+        if self._ips is None:
+            self._ips = ip_hasher_for(self.db, None)
+        self._ips.hash("127.0.0.1")
         if self.site_id is not None and self.source is not ImportSource.ROSTRA:
             self._ensure_site(self.site_id, name=self.site_id)
 
@@ -206,7 +211,7 @@ class ImportEngine:
             service.update(site_id, origins=merged)
 
     def _ip_hash(self, ip: str | None) -> str | None:
-        if not ip or self._salt is None:
+        if not ip or self._ips is None:
             return None
         # Readers come back: hashing (parse, HMAC) once per address is a tenth of the
         # import's CPU otherwise. Cleared when full, so memory stays bounded.
@@ -214,7 +219,7 @@ class ImportEngine:
         if found is None:
             if len(self._ip_hashes) >= IP_CACHE_SIZE:
                 self._ip_hashes.clear()
-            found = self._ip_hashes[ip] = hash_ip(ip, self._salt)
+            found = self._ip_hashes[ip] = self._ips.hash(ip) or ""
         return found or None
 
     # -- batches ---------------------------------------------------------------

@@ -28,15 +28,18 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from rostra.store.db import Database
+from rostra.store.moderation_tables import bans
 from rostra.store.tables import meta
 
 LEGACY = "legacy"
 SALT_PREFIX = "ip_salt:"
 EPOCH = date(2024, 1, 1)  # a Monday: weekly windows start on Mondays
+# Prefixes of the identity keys made from addresses ("i:" one address, "r24:"... networks).
+ADDRESS_KEYS = frozenset({"i", "r24", "r16", "r48", "r32"})
 
 
 def canonical_address(ip: str) -> str | None:
@@ -109,10 +112,21 @@ class IpHasher:
             with self.db.write() as conn:
                 value = secrets.token_urlsafe(32)
                 conn.execute(insert(meta).values(key=name, value=value))
-                return value
         except IntegrityError:  # another worker made it first: use theirs
             with self.db.read() as conn:
                 return str(conn.scalar(select(meta.c.value).where(meta.c.key == name)))
+        # A new window began: the salts no one needs any more go now, once a window.
+        self.prune(self.windows_of_bans())
+        return value
+
+    def windows_of_bans(self, now: datetime | None = None) -> set[str]:
+        """The windows active address and network bans (on any site) were made in."""
+        moment = now or self.clock()
+        query = select(bans.c.value).distinct().where(
+            bans.c.kind.in_(("ip", "range")), bans.c.lifted_at.is_(None),
+            or_(bans.c.expires_at.is_(None), bans.c.expires_at > moment))
+        with self.db.read() as conn:
+            return {window_of(v) for v in conn.scalars(query)}
 
     # -- hashing ---------------------------------------------------------------
 
@@ -151,3 +165,12 @@ class IpHasher:
                 for name in old:
                     self._keys.pop(name[len(SALT_PREFIX):], None)
         return [n[len(SALT_PREFIX):] for n in old]
+
+
+def ip_hasher_for(db: Database, secret_key: str | None, *, window_days: int = 7) -> IpHasher:
+    """The server's hasher, keyed with the settings' secret and reading hashes made before
+    keyed hashing with the database's old salt. Without a secret in the settings the
+    database's own is used: then a copy of the database can test addresses against the
+    hashes of the windows whose salts it still holds (``rostra init`` writes a secret)."""
+    return IpHasher(db, secret_key or db.secret("secret_key"), window_days=window_days,
+                    legacy_salt=db.secret("ip_salt"))

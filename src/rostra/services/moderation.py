@@ -125,7 +125,8 @@ class ModerationService:
         self.db = comments_service.db
         self.sites = comments_service.sites
         self.tokens = comments_service.tokens
-        self.salt = comments_service.ip_salt
+        self.hashing = comments_service.hashing
+        self.salt = self.hashing.email_salt
         # Bans and histories as every post reads them, shared in this process.
         self.views = views_of(self.db)
         # Called after a staff decision commits: (site id, comment id, is bad) -> None.
@@ -287,9 +288,10 @@ class ModerationService:
         if kind is BanKind.VOTER:
             return f"v:{value[:64]}", f"voter {value[:12]}…"
         try:
-            key = network_key(value, self.salt)
+            key = network_key(value, self.hashing)
         except ValueError as exc:
             raise InvalidInput(f"value: {exc}") from None
+        assert key is not None  # the current window always has a salt
         if kind is BanKind.IP and not key.startswith("i:"):
             raise InvalidInput("value: a single IP address (use kind range for a network)")
         if kind is BanKind.RANGE and key.startswith("i:"):
@@ -367,10 +369,13 @@ class ModerationService:
         """The ban keys an email, an IP address or a network stands for (none for words)."""
         if "@" in query and " " not in query:
             return [email_key(query, self.salt)]
+        # Addresses are hashed per window: look in every window a ban is kept for.
+        windows = self.hashing.ips.windows_of_bans() | {self.hashing.ips.window()}
         try:
-            return [network_key(query, self.salt)]
+            keys = [network_key(query, self.hashing, window=w) for w in sorted(windows)]
         except ValueError:
             return []
+        return [k for k in keys if k]
 
     def ban_site(self, ban_id: int) -> str:
         with self.db.read() as conn:

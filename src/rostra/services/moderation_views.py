@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, or_, select
 
 from rostra.moderation.checks.bans import BanHit
 from rostra.moderation.checks.reputation import History
+from rostra.services.ip_hashing import ADDRESS_KEYS, window_of
 from rostra.store.db import Database
 from rostra.store.moderation_tables import author_stats, bans
 
@@ -40,6 +41,8 @@ _ACTIVE = (
     or_(bans.c.expires_at.is_(None), bans.c.expires_at > bindparam("now")),
 )
 _SITE_BANS = select(*_BAN_COLUMNS).where(*_ACTIVE).limit(bindparam("limit"))
+_SITE_ADDRESS_BANS = select(bans.c.value).distinct().where(
+    *_ACTIVE, bans.c.kind.in_(("ip", "range")))
 _BANS_ON_KEYS = (
     select(*_BAN_COLUMNS)
     .where(*_ACTIVE, bans.c.value.in_(bindparam("keys", expanding=True)))
@@ -68,6 +71,8 @@ class _SiteBans:
     generation: int
     # ban key -> its active bans; None when the site has more than MAX_BANS of them.
     by_value: dict[str, list[BanHit]] | None
+    # The windows its active address and network bans were hashed in.
+    windows: frozenset[str]
 
 
 def _outranks(a: BanHit, b: BanHit) -> bool:
@@ -108,6 +113,10 @@ class BanView:
                     best = ban
         return best
 
+    def windows(self, site_id: str) -> frozenset[str]:
+        """The windows (rostra.services.ip_hashing) of the site's active address bans."""
+        return self._snapshot(site_id).windows
+
     def invalidate(self, site_id: str) -> None:
         """Forget the site's bans: called after a change to them commits."""
         with self._lock:
@@ -132,7 +141,13 @@ class BanView:
             by_value = {}
             for row in rows:
                 by_value.setdefault(row.value, []).append(_hit(row))
-        snapshot = _SiteBans(now, generation, by_value)
+            values = list(by_value)
+        else:
+            with self.db.read() as conn:
+                values = list(conn.scalars(_SITE_ADDRESS_BANS, {"site_id": site_id,
+                                                               "now": datetime.now(UTC)}))
+        windows = frozenset(window_of(v) for v in values if v.split(":", 1)[0] in ADDRESS_KEYS)
+        snapshot = _SiteBans(now, generation, by_value, windows)
         with self._lock:
             if self._generations.get(site_id, 0) == generation:  # no change since the read
                 self._sites[site_id] = snapshot

@@ -138,6 +138,10 @@ class ReadService:
             "comments": [],
             "next_cursor": None,
             "edit_window_seconds": site_settings.edit_window_seconds,
+            # what the comment form needs to know before the reader types
+            "max_comment_length": min(site_settings.max_comment_length,
+                                      self.settings.max_comment_length),
+            "email_notifications": bool(self.settings.smtp_host),
         }
         now = datetime.now(UTC)
         with self.db.read() as conn:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
-from rostra.services.privacy import hash_ip
+from rostra.services.ip_hashing import IpHasher
 from rostra.store.db import Database
 from rostra.store.staff_tables import (
     staff_login_failures,
@@ -98,9 +98,9 @@ def _check_role(role: str) -> str:
 class StaffService:
     """Creates staff accounts, signs them in and answers who a session belongs to."""
 
-    def __init__(self, db: Database, ip_salt: str) -> None:
+    def __init__(self, db: Database, ips: IpHasher) -> None:
         self.db = db
-        self.ip_salt = ip_salt
+        self.ips = ips
 
     # -- accounts ------------------------------------------------------------
 
@@ -206,7 +206,9 @@ class StaffService:
         name = (name or "").strip()[:100]
         keys = [f"n:{name.casefold()}"]
         if ip:
-            keys.append(f"i:{hash_ip(ip, self.ip_salt)}")
+            digest = self.ips.hash(ip)
+            if digest:
+                keys.append(f"i:{digest}")
         # The attempt takes its slot before the password is checked, and keeps it when the
         # check fails: simultaneous guesses cannot all pass a count taken before any of
         # them was recorded.

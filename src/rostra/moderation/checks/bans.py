@@ -9,7 +9,7 @@ from datetime import datetime
 
 from rostra.moderation.checks import Finding, Inspection, finding
 from rostra.moderation.decision import Action
-from rostra.moderation.identity import identity_for
+from rostra.moderation.identity import Hashing, address_keys_in, identity_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,21 +23,31 @@ class BanHit:
 
 # (site id, identity keys) -> the most severe active ban among them, or None.
 BanLookup = Callable[[str, list[str]], "BanHit | None"]
+# site id -> the windows (see rostra.services.ip_hashing) its active address bans were made in.
+BanWindows = Callable[[str], "frozenset[str]"]
 
 
 class BanCheck:
     name = "bans"
 
-    def __init__(self, lookup: BanLookup, salt: str) -> None:
+    def __init__(self, lookup: BanLookup, hashing: Hashing,
+                 windows: BanWindows = lambda site_id: frozenset()) -> None:
         self.lookup = lookup
-        self.salt = salt
+        self.hashing = hashing
+        self.windows = windows
 
     def run(self, item: Inspection) -> Iterable[Finding]:
-        identity = identity_for(item, self.salt)
+        identity = identity_for(item, self.hashing)
         # Kept for a later range ban ("ban the network this comment came from").
         if identity.ranges:
             item.facts["ip_ranges"] = list(identity.ranges)
-        hit = self.lookup(item.draft.site_id, identity.all())
+        keys = identity.all()
+        # Address hashes change with each window; a ban made in an earlier one is matched
+        # by hashing this address the way it was hashed then.
+        earlier = self.windows(item.draft.site_id) - {self.hashing.ips.window()}
+        if earlier and item.draft.ip:
+            keys += address_keys_in(sorted(earlier), item.draft.ip, self.hashing)
+        hit = self.lookup(item.draft.site_id, keys)
         if hit is None:
             return
         if hit.shadow:

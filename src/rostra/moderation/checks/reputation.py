@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from rostra.moderation.checks import Finding, Inspection, finding
 from rostra.moderation.decision import Action
-from rostra.moderation.identity import identity_for
+from rostra.moderation.identity import Hashing, identity_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +26,12 @@ HistoryLookup = Callable[[str, str], History]
 class ReputationCheck:
     name = "reputation"
 
-    def __init__(self, lookup: HistoryLookup, salt: str) -> None:
+    def __init__(self, lookup: HistoryLookup, hashing: Hashing) -> None:
         self.lookup = lookup
-        self.salt = salt
+        self.hashing = hashing
 
     def run(self, item: Inspection) -> Iterable[Finding]:
-        author = identity_for(item, self.salt).author
+        author = identity_for(item, self.hashing).author
         history = self.lookup(item.draft.site_id, author) if author else History()
         item.facts["reputation"] = {
             "approved": history.approved, "rejected": history.rejected, "spam": history.spam,

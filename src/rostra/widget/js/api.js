@@ -12,6 +12,12 @@ export class ApiError extends Error {
     this.detail = detail || "";
     this.reasons = (problem && problem.reasons) || [];
     this.retryAfter = retryAfter;
+    // "email: not an email address": the field the server names, and a limit it states
+    const first = problem && problem.errors && problem.errors[0];
+    const named = /^([a-z_]+)[.:]/.exec(this.detail);
+    this.field = (first && first.field) || (problem && problem.field) || (named && named[1]) || "";
+    const most = /at most (\d+)/.exec(this.detail);
+    this.limit = most ? +most[1] : 0;
   }
 }
 

@@ -32,7 +32,8 @@ export function createForm(opts) {
   const submitLabel = kind === "edit" ? tr.t("save") : kind === "reply" ? tr.t("submitReply") : tr.t("submit");
   form.innerHTML = who +
     `<label for="rt${n}">${esc(opts.label)}</label>` +
-    `<textarea id="rt${n}" name="text" rows="4" required aria-describedby="rh${n} rx${n}"></textarea>` +
+    `<textarea id="rt${n}" name="text" rows="4" required aria-describedby="rh${n} rc${n} rx${n}"></textarea>` +
+    `<p class="cnt" id="rc${n}" hidden></p>` +
     `<div class="pv body" id="rp${n}" hidden tabindex="-1"></div>` +
     `<p class="hint" id="rh${n}">${esc(tr.t("markdown"))}</p>` +
     `<p class="err" id="rx${n}" role="alert"></p>` +
@@ -63,6 +64,38 @@ export function createForm(opts) {
     q('[name="name"]').value = author.name || "";
     q('[name="email"]').value = author.email || "";
   }
+
+  const cnt = q(".cnt");
+  const limit = () => (opts.limit && opts.limit()) || 10000;
+  /** How the text stands against the limit: shown from 90 % of it, in red past it. */
+  const count = () => {
+    const left = limit() - text.value.trim().length;
+    cnt.hidden = left > limit() / 10;
+    cnt.classList.toggle("over", left < 0);
+    cnt.textContent = left < 0 ? tr.t("charsOver", { n: -left }) : tr.t("charsLeft", { n: left });
+    return left;
+  };
+  count();
+
+  /** A problem with one field, shown by that field (and announced); cleared on the next try. */
+  const fieldError = (input, msg) => {
+    const p = document.createElement("p");
+    p.className = "err fe";
+    p.id = input.id + "e";
+    p.textContent = msg;
+    input.after(p);
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", p.id);
+    input.focus();
+  };
+  const clearFieldErrors = () => {
+    for (const p of form.querySelectorAll(".fe")) p.remove();
+    for (const i of form.querySelectorAll("[aria-invalid]")) {
+      i.removeAttribute("aria-invalid");
+      if (i === text) text.setAttribute("aria-describedby", `rh${n} rc${n} rx${n}`);
+      else i.removeAttribute("aria-describedby");
+    }
+  };
 
   const showWrite = () => {
     pv.hidden = true;
@@ -96,10 +129,14 @@ export function createForm(opts) {
   };
   form.clearText = () => {
     text.value = "";
+    count();
     showWrite();
   };
 
-  text.addEventListener("input", () => opts.input && opts.input(text.value));
+  text.addEventListener("input", () => {
+    count();
+    if (opts.input) opts.input(text.value);
+  });
   text.addEventListener("keydown", (e) => {
     // Ctrl/Cmd+Enter posts, as in most comment boxes
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
@@ -136,6 +173,7 @@ export function createForm(opts) {
     if (submit.disabled) return;
     form.setError("");
     form.setStatus("");
+    clearFieldErrors();
     nudge.hidden = true;
     // sites require a name by default (site setting require_name)
     const name = kind !== "edit" && q('[name="name"]');
@@ -156,6 +194,12 @@ export function createForm(opts) {
       text.focus();
       return;
     }
+    if (count() < 0) {
+      form.setError(tr.t("error_too_long", { n: limit() }));
+      showWrite();
+      text.focus();
+      return;
+    }
     submit.disabled = true;
     const label = submit.textContent;
     submit.textContent = tr.t("posting");
@@ -170,7 +214,11 @@ export function createForm(opts) {
         nudge.hidden = false;
         nudge.querySelector("button").focus();
       } else {
-        form.setError(opts.message(error));
+        const input = error.field && q(`[name="${error.field}"]:not([type=hidden])`);
+        if (input && (error.code === "invalid_input" || error.code === "too_long")) {
+          if (input === text) showWrite();
+          fieldError(input, opts.message(error));
+        } else form.setError(opts.message(error));
         if (error.code === "rate_limited") wait = error.retryAfter;
       }
     } finally {

@@ -117,10 +117,12 @@ export function fillComment(li, c, ctx) {
     }
   }
   const [votes, reply, edit, del, report] = acts.children;
+  const own = !deleted && ctx.own(c.id);
   votes.hidden = deleted || c.state === "pending";
+  // no arrows on one's own comment (the server would refuse the vote): the score only
+  votes.firstChild.hidden = votes.lastChild.hidden = !!own;
   if (!votes.hidden) setVote(li, c, ctx.votes[c.id] || 0);
   reply.hidden = deleted || ctx.closed || c.state === "pending";
-  const own = !deleted && ctx.own(c.id);
   const editable = !!own && own.until > Date.now();
   edit.hidden = !editable;
   del.hidden = !editable;

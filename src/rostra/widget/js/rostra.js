@@ -5,6 +5,7 @@ import { Api, accountOf } from "./api.js";
 import { store } from "./storage.js";
 import { loadStrings, pickLang } from "./i18n.js";
 import { css } from "./styles.js";
+import { pageIsDark, watchPage } from "./theme.js";
 import { createForm } from "./form.js";
 import { createNotifyBar, subscribe } from "./notify.js";
 import { offerFresh, showFresh, syncStream } from "./live.js";
@@ -140,6 +141,7 @@ class RostraComments extends HTMLElement {
     this.api = new Api(config.base, sso ? { "X-Rostra-SSO": sso } : session ? { "X-Rostra-Session": session.token } : {});
     this.listenForSignIn();
     const langEl = this.closest("[lang]");
+    this.limit = this.limit || 10000; // the site's, once the first page says it
     this.tr = await loadStrings(pickLang(this.getAttribute("lang"), langEl && langEl.lang, navigator.language));
     if (gen !== this.gen) return;
     this.tpl = makeTemplate(this.tr);
@@ -236,6 +238,7 @@ class RostraComments extends HTMLElement {
 
   remember(res, text) {
     const c = res.comment;
+    if (res.voter) store.setVoter(res.voter);
     store.setOwn(c.id, {
       token: res.edit_token, until: Date.parse(res.editable_until), thread: this.threadKey,
       text, pending: c.state === "pending", at: Date.now(),
@@ -287,7 +290,7 @@ class RostraComments extends HTMLElement {
     this.form = createForm({
       tr, kind: "top", label: tr.t("text"), text: store.draft(this.threadKey), author: store.author(),
       account: this.account, signOut: this.account && this.account.session ? () => this.signOut() : null,
-      submit: (v) => this.submitNew(v, null, this.form),
+      submit: (v) => this.submitNew(v, null, this.form), limit: () => this.limit,
       preview: (text) => this.preview(text),
       message: (e) => this.message(e),
       input: (text) => store.setDraft(this.threadKey, text),
@@ -302,14 +305,36 @@ class RostraComments extends HTMLElement {
     this.shadowRoot.replaceChildren(style, root);
   }
 
+  /** light, dark, or auto: the page's own background decides (see theme.js). */
   applyTheme() {
     const theme = this.getAttribute("theme") || "auto";
-    if (!this.media) {
-      this.media = matchMedia("(prefers-color-scheme: dark)");
-      this.media.addEventListener("change", () => this.applyTheme());
+    if (theme === "auto" && !this.watching) {
+      this.watching = true;
+      watchPage(() => this.applyTheme());
     }
-    const dark = theme === "dark" || (theme !== "light" && this.media.matches);
-    if (this.root) this.root.classList.toggle("dark", dark);
+    const dark = theme === "dark" || (theme !== "light" && pageIsDark(this));
+    if (!this.root) return;
+    this.root.classList.toggle("dark", dark);
+    this.root.dataset.theme = dark ? "dark" : "light";
+    if (this.inline && this.inline.setTheme) this.inline.setTheme(this.root.dataset.theme);
+  }
+
+  /**
+   * A read the browser blocked may be a page the site does not list (CORS hides the
+   * answer): ask the one route every page may read, and tell the site owner what to do.
+   */
+  async originRefused() {
+    let res;
+    try {
+      res = await this.api.call("GET", "/api/origin", { params: [["site", this.site]] });
+    } catch {
+      return false; // really unreachable
+    }
+    if (res.allowed) return false;
+    console.error(`Rostra: pages of ${location.origin} may not show the discussions of site ` +
+      `"${this.site || "?"}". Add the origin in the admin's site settings, or run: ` +
+      `rostra site origin add ${this.site || "SITE"} ${location.origin}`);
+    return true;
   }
 
   /** Forget what is shown and load the first page of the current sort. */
@@ -370,15 +395,19 @@ class RostraComments extends HTMLElement {
     try {
       data = await this.api.call("GET", "/api/comments", { params });
     } catch (e) {
+      const refused = e.code === "network" && (await this.originRefused());
       if (gen === this.gen) {
         this.note.textContent = "";
-        this.err.textContent = this.message(e);
+        this.err.textContent = this.message(refused ? { code: "origin_not_allowed" } : e);
+        if (refused) this.form.hidden = this.notifyBar.hidden = this.tabs.hidden = true;
       }
       return false;
     }
     if (gen !== this.gen) return false;
     this.err.textContent = "";
     this.info = data.thread;
+    this.limit = data.max_comment_length || this.limit;
+    this.emailOn = data.email_notifications !== false;
     this.cursor = data.next_cursor || null;
     const fresh = [];
     for (const c of data.comments) {
@@ -476,8 +505,21 @@ class RostraComments extends HTMLElement {
     if (error && error.code === "session_expired" && this.site) store.setSession(this.site, null);
     // the site's own words for a refusal (its moderation policy's message)
     if (error && error.code === "comment_refused" && error.detail) return error.detail;
-    const key = "error_" + (error && error.code);
-    return this.tr.t(key in this.tr.strings ? key : "error_generic");
+    const { tr } = this;
+    const code = error && error.code;
+    const field = (error && error.field) || "";
+    const label = { name: tr.t("name"), email: tr.t("email"), text: tr.t("text") }[field] || field;
+    if (code === "payload_too_large" || (code === "too_long" && (!field || field === "text"))) {
+      return tr.t("error_too_long", { n: (error && error.limit) || this.limit });
+    }
+    if (code === "too_long") return tr.t("error_too_long_field", { field: label, n: error.limit });
+    if (code === "invalid_input" && field) {
+      if (field === "name" && /required/.test(error.detail)) return tr.t("nameRequired");
+      const key = "error_invalid_" + field;
+      return tr.t(key in tr.strings ? key : "error_invalid_field", { field: label });
+    }
+    const key = "error_" + code;
+    return tr.t(key in tr.strings ? key : "error_generic");
   }
 
   say(text) {
@@ -499,7 +541,9 @@ class RostraComments extends HTMLElement {
       const body = { ...payload };
       for (const hook of beforePost) await hook(body, { api: this.api, element: this, retry });
       try {
-        return await this.api.call("POST", "/api/comments", { body });
+        // one voter id per browser: the server ties every comment of this reader to it
+        const voter = store.voter();
+        return await this.api.call("POST", "/api/comments", { body, headers: voter ? { "X-Rostra-Voter": voter } : {} });
       } catch (error) {
         if (retry || error.code !== "comment_refused" || !error.reasons.some((r) => POW_REASONS.includes(r))) {
           throw error;
@@ -661,10 +705,11 @@ class RostraComments extends HTMLElement {
     const c = li._c;
     const next = li._vote === value ? 0 : value;
     const voter = store.voter();
+    const own = store.ownOne(c.id); // the server refuses own votes: prove it is ours
+    const headers = voter ? { "X-Rostra-Voter": voter } : {};
+    if (own) headers["X-Rostra-Edit-Token"] = own.token;
     try {
-      const res = await this.api.call("POST", `/api/comments/${c.id}/vote`, {
-        body: { value: next }, headers: voter ? { "X-Rostra-Voter": voter } : {},
-      });
+      const res = await this.api.call("POST", `/api/comments/${c.id}/vote`, { body: { value: next }, headers });
       if (res.voter) store.setVoter(res.voter);
       Object.assign(c, { score: res.score, upvotes: res.upvotes, downvotes: res.downvotes });
       this.votes[c.id] = res.vote;
@@ -694,6 +739,7 @@ class RostraComments extends HTMLElement {
         mine.firstChild.focus();
       },
       preview: (text) => this.preview(text), message: (e) => this.message(e), cancel: close,
+      limit: () => this.limit,
     });
     slot.append(form);
     form.focusText();
@@ -723,6 +769,7 @@ class RostraComments extends HTMLElement {
         this.say(this.tr.t("saved"));
       },
       preview: (text) => this.preview(text), message: (e) => this.message(e), cancel: close,
+      limit: () => this.limit,
     });
     body.hidden = true;
     slot.replaceChildren(form);

@@ -7,10 +7,11 @@ export const css = `
 .r{--a:var(--rostra-accent,#0a58ca);--on-a:var(--rostra-on-accent,#fff);--fg:var(--rostra-fg,#1c1e21);--bg:var(--rostra-bg,#fff);
 --mut:var(--rostra-muted,#595f66);--bd:var(--rostra-border,#d3d7dc);--sf:var(--rostra-surface,#f4f5f7);--hl:var(--rostra-highlight,#fff4c2);
 --rad:var(--rostra-radius,6px);font:var(--rostra-font-size,16px)/1.5 var(--rostra-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);
-color:var(--fg);background:var(--bg);padding:var(--rostra-padding,0);color-scheme:light}
+color:var(--fg);background:var(--bg);padding:var(--rostra-padding,1em);border-radius:var(--rad);color-scheme:light}
 .r.dark{--a:var(--rostra-accent-dark,#8ab4ff);--on-a:var(--rostra-on-accent-dark,#0b1220);--fg:var(--rostra-fg-dark,#e6e8eb);--bg:var(--rostra-bg-dark,#16181c);
 --mut:var(--rostra-muted-dark,#a9b0b9);--bd:var(--rostra-border-dark,#3a3f47);--sf:var(--rostra-surface-dark,#22252b);--hl:var(--rostra-highlight-dark,#4a3f12);color-scheme:dark}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 h2{font-size:1.25em;margin:0 0 .75em}
 a{color:var(--a)}
 button,input,textarea{font:inherit;color:inherit}
@@ -35,6 +36,9 @@ textarea{min-height:6em;resize:vertical}
 .hint{margin:0;font-size:.85em;color:var(--mut)}
 .err{margin:0;color:var(--rostra-error,#b3261e);font-weight:600}
 .err:empty{display:none}
+.cnt{margin:0;font-size:.85em;color:var(--mut);text-align:end}
+.cnt.over{color:var(--rostra-error,#b3261e);font-weight:600}
+[aria-invalid=true]{border-color:var(--rostra-error,#b3261e)}
 .dark .err{color:var(--rostra-error-dark,#ffb4ab)}
 .btns{display:flex;gap:.5em;flex-wrap:wrap}
 .tabs{display:flex;gap:.25em;border-bottom:1px solid var(--bd);margin:0 0 1em;flex-wrap:wrap}
