@@ -1,4 +1,4 @@
-"""The keyed, rotating IP hasher (rostra.services.ip_hashing), on a real database."""
+"""The keyed, rotating IP hasher (rostra.moderation.ip_hashing), on a real database."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from rostra.services.ip_hashing import LEGACY, IpHasher, window_of
+from rostra.moderation.ip_hashing import LEGACY, IpHasher, window_of
 from rostra.services.moderation import ModerationService
 from rostra.services.privacy import hash_ip
 from rostra.store import migrate

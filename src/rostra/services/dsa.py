@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -525,6 +525,17 @@ class DsaService:
         )
 
 
+def period(since: date | None, until: date | None) -> tuple[datetime, datetime]:
+    """[since 00:00, until + 1 day 00:00) in UTC; the last 30 days by default."""
+    today = datetime.now(UTC).date()
+    until = until or today
+    since = since or until - timedelta(days=29)
+    if since > until:
+        raise InvalidInput("from: must not be after to")
+    return (datetime.combine(since, time(), UTC),
+            datetime.combine(until + timedelta(days=1), time(), UTC))
+
+
 def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 2) if values else None
 
@@ -574,6 +585,6 @@ def transparency_rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]
 
 
 __all__ = [
-    "AppealOutcome", "Deciding", "DsaService", "NoticeOutcome", "Source", "deciding",
+    "AppealOutcome", "Deciding", "DsaService", "NoticeOutcome", "Source", "deciding", "period",
     "transparency_rows",
 ]

@@ -4,7 +4,7 @@ decisions, appeals, transparency figures), and the statement page behind emailed
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -13,14 +13,14 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
+from rostra.api.moderation import _staff_for_site, runtime, services
 from rostra.api.routes import PROBLEMS, context, json_response
 from rostra.api.schemas import IdPath, Input
-from rostra.core.errors import InvalidInput, NotFound, RostraError, TooManyRequests, Unauthorized
+from rostra.core.errors import NotFound, RostraError, TooManyRequests, Unauthorized
 from rostra.core.ids import MAX_ID
-from rostra.moderation.routes import _staff_for_site, runtime, services
 from rostra.notify.templates import render_page
 from rostra.services.comments import RequestContext
-from rostra.services.dsa import AppealOutcome, DsaService, NoticeOutcome
+from rostra.services.dsa import AppealOutcome, DsaService, NoticeOutcome, period
 
 read = APIRouter(prefix="/api", tags=["read"], responses=PROBLEMS)
 write = APIRouter(prefix="/api", tags=["write"], responses=PROBLEMS)
@@ -216,17 +216,6 @@ def post_appeal_decision(request: Request, statement_id: IdPath,
     statement = service.decide_appeal(statement_id, body.outcome, actor=actor,
                                       reason=body.reason)
     return json_response({"statement": statement})
-
-
-def period(since: date | None, until: date | None) -> tuple[datetime, datetime]:
-    """[since 00:00, until + 1 day 00:00) in UTC; the last 30 days by default."""
-    today = datetime.now(UTC).date()
-    until = until or today
-    since = since or until - timedelta(days=29)
-    if since > until:
-        raise InvalidInput("from: must not be after to")
-    return (datetime.combine(since, time(), UTC),
-            datetime.combine(until + timedelta(days=1), time(), UTC))
 
 
 @moderator.get("/transparency", summary="DSA transparency figures of a site")

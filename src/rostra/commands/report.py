@@ -34,9 +34,8 @@ def dsa_command(state: Any, since: datetime, until: datetime, site_id: str | Non
     appeals and their outcomes, for notices and decisions made in the period."""
     from rostra.cli import _services
     from rostra.core.errors import NotFound
-    from rostra.moderation.dsa_routes import period
     from rostra.moderation.policy import parse_policy
-    from rostra.services.dsa import DsaService, transparency_rows
+    from rostra.services.dsa import DsaService, period, transparency_rows
     from rostra.services.moderation import ModerationService
 
     if since.date() > until.date():
