@@ -562,7 +562,7 @@ class RostraComments extends HTMLElement {
     if (c.state === "approved" && this.info) this.info.total += 1;
     if (!this.info) this.info = { total: 1, closed: false };
     this.updateMeta();
-    this.say(this.tr.t(c.state === "pending" ? "postedPending" : "posted"));
+    this.say(this.tr.t(c.state === "approved" ? "posted" : "postedPending"));
     return li;
   }
 
