@@ -206,13 +206,15 @@ class RostraComments extends HTMLElement {
     if (!contentRoot || this.inline) return;
     const gen = this.gen;
     try {
-      const [m, data] = await Promise.all([
+      const [m, glue, data] = await Promise.all([
         import("./inline/inline.js"),
+        import("./inline-glue.js"),
         this.api.call("GET", "/api/comments", { params: [...this.threadParams(), ["sort", "oldest"], ["limit", "all"]] }),
       ]);
       if (gen !== this.gen || this.inline) return;
       this.inline = m.mountInline({
-        contentRoot, comments: data.comments, theme: this.getAttribute("theme") || "auto", author: store.author(),
+        contentRoot, comments: data.comments, theme: this.root.dataset.theme, author: store.author(),
+        ...glue.inlineOptions(this),
         postComment: (p) => this.postInline(p),
         onOpenComment: (id) => (location.hash = "#comment-" + id),
       });
@@ -227,13 +229,31 @@ class RostraComments extends HTMLElement {
       parent_id: parent_id ?? null, name: name || null, email: email || null, website: null, text, anchor,
     };
     if (this.site) payload.site = this.site;
+    let res;
     try {
-      const res = await this.postComment(payload);
-      this.remember(res, text);
-      return res.comment;
+      res = await this.postComment(payload);
     } catch (error) {
       throw new Error(this.message(error));
     }
+    this.remember(res, text);
+    this.showPosted({ ...res.comment, replies: [] });
+    return res.comment;
+  }
+
+  /** A comment posted outside the form (a passage's panel): into list, tab and count. */
+  showPosted(c) {
+    if (this.byId.has(c.id)) return;
+    if (this.sort === "inline") {
+      this.index(c, true, false);
+      if (!c.parent_id) this.list.prepend(renderComment(c, 0, this.ctx()));
+    } else {
+      this.insertNew(c);
+    }
+    if (c.state === "approved" && this.info) this.info.total += 1;
+    if (!this.info) this.info = { total: c.state === "approved" ? 1 : 0, closed: false };
+    this.updateMeta();
+    if (this.sort === "inline") this.note.textContent = "";
+    this.say(this.tr.t(c.state === "approved" ? "posted" : "postedPending"));
   }
 
   remember(res, text) {
