@@ -7,7 +7,7 @@ import { loadStrings, pickLang } from "./i18n.js";
 import { css } from "./styles.js";
 import { pageIsDark, watchPage } from "./theme.js";
 import { createForm } from "./form.js";
-import { createNotifyBar, subscribe } from "./notify.js";
+import { createNotifyBar } from "./notify.js";
 import { offerFresh, showFresh, syncStream } from "./live.js";
 import {
   makeTemplate, renderComment, fillComment, setVote, setToggle, renderReplies, repliesList,
@@ -318,6 +318,7 @@ class RostraComments extends HTMLElement {
     q(".fs").append(this.form);
     this.offerSignIn(this.form);
     this.notifyBar = createNotifyBar(this, (this.account && this.account.email) || store.author().email);
+    this.notifyBar.hidden = true; // until the first page says whether the site sends email
     q(".nbs").append(this.notifyBar);
     root.addEventListener("click", (e) => this.onClick(e));
     this.tabs.addEventListener("keydown", (e) => this.onTabKey(e));
@@ -482,7 +483,8 @@ class RostraComments extends HTMLElement {
     this.heading.textContent = tr.t("comments", { n: total });
     const closed = !!(this.info && this.info.closed);
     this.form.hidden = closed;
-    this.notifyBar.hidden = closed;
+    // the one "Notify of" control, only where the site can send the email
+    this.notifyBar.hidden = closed || !this.emailOn;
     this.note.textContent = closed ? tr.t("closed") : this.list.children.length ? "" : tr.t("empty");
     this.more.hidden = !this.cursor || this.all;
   }
@@ -565,6 +567,8 @@ class RostraComments extends HTMLElement {
 
   async submitNew(values, parentId, form) {
     if (!this.account) store.setAuthor(values.name, values.email);
+    const notifyEmail = this.notifyBar.elements.email;
+    if (!notifyEmail.value) notifyEmail.value = values.email || ""; // ready to subscribe
     const payload = {
       thread: this.threadKey, title: this.getAttribute("title") || document.title, url: pageUrl(),
       parent_id: parentId, name: values.name || null, email: values.email || null, website: null, text: values.text,
@@ -576,7 +580,6 @@ class RostraComments extends HTMLElement {
     this.remember(res, values.text);
     if (!parentId) store.setDraft(this.threadKey, null);
     form.clearText();
-    if (values.notify && values.email) this.subscribeAfterPost(values, res, form);
     const li = this.insertNew(c);
     if (this.fresh) offerFresh(this, this.fresh.comments, this.fresh.thread);
     if (c.state === "approved" && this.info) this.info.total += 1;
@@ -584,18 +587,6 @@ class RostraComments extends HTMLElement {
     this.updateMeta();
     this.say(this.tr.t(c.state === "approved" ? "posted" : "postedPending"));
     return li;
-  }
-
-  /** "Notify of" chosen in the form: subscribe once the comment is in. */
-  async subscribeAfterPost(values, res, form) {
-    try {
-      await subscribe(this, { email: values.email, kind: values.notify,
-        own: { id: res.comment.id, token: res.edit_token } });
-      form.setStatus(this.tr.t("notifyCheck"));
-      this.say(this.tr.t("notifyCheck"));
-    } catch (error) {
-      form.setError(this.message(error));
-    }
   }
 
   /** Put a comment just posted (or own pending) where it belongs. */
