@@ -34,6 +34,8 @@ class LoopbackProvider:
     key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "k1"}))
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     server: ThreadedServer | None = None
+    # A key other than the published one (same kid), to sign ID tokens with: a forgery.
+    forged_with: RSAKey | None = None
 
     @property
     def issuer(self) -> str:
@@ -71,7 +73,8 @@ class LoopbackProvider:
             now = int(time.time())
             claims = {"iss": self.issuer, "aud": self.client_id, "iat": now,
                       "exp": now + 300, "nonce": grant["nonce"], **self.claims, **self.tamper}
-            id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.key)
+            id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims,
+                                  self.forged_with or self.key)
             return JSONResponse({"id_token": id_token, "access_token": "unused",
                                  "token_type": "Bearer"})
 

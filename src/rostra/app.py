@@ -24,7 +24,7 @@ from rostra.api.posting import PostEndpoint, PostingLane
 from rostra.api.routes import author, read, write
 from rostra.api.signin import router as signin_router
 from rostra.config import Settings, check_serving
-from rostra.services.comments import CommentEvent
+from rostra.services.comments import CommentEvent, EventKind
 from rostra.services.container import Services
 from rostra.services.moderation_views import views_of
 from rostra.services.oidc import OidcClient
@@ -107,8 +107,8 @@ class CrossWorkerInvalidation:
 # routers, transaction hooks, listeners and background tasks (app.state.background).
 FEATURES = (
     "rostra.widget.routes",
-    "rostra.moderation.install",
-    "rostra.notify.install",
+    "rostra.api.moderation_install",
+    "rostra.api.notify_install",
     "rostra.admin.install",
 )
 
@@ -144,17 +144,31 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     if run_migrations:
         migrate.upgrade(db)
     services = Services.build(settings, db)
-    cache = ReadCache(settings.read_cache_entries)
+    cache = ReadCache(settings.read_cache_entries, settings.read_stale_seconds)
+
+    hub = LiveHub()
+    poller = CrossWorkerInvalidation(services, cache, hub)
 
     def invalidate(event: CommentEvent) -> None:
         cache.invalidate(
             [("thread", str(event.thread_id)), ("key", event.site_id, event.thread_key),
              ("site", event.site_id)]
         )
+        if event.kind is EventKind.CREATED and event.comment is not None:
+            # Open pages hear of a new comment from here, with the comment itself (a
+            # held one only its author sees, from posting).
+            hub.publish(event.site_id, event.thread_key,
+                        {"thread": event.thread_key, "comment": event.comment})
+
+    def ours(events: list[CommentEvent]) -> None:
+        # Before the commit: the change bus or the poll brings these changes back, and
+        # must not send open pages a bare "changed" (a fetch) for them.
+        for event in events:
+            if event.at is not None:
+                poller.seen[event.thread_id] = event.at
 
     services.comments.listeners.append(invalidate)
-    hub = LiveHub()
-    poller = CrossWorkerInvalidation(services, cache, hub)
+    services.comments.committing.append(ours)
 
     bus = services.bus
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
 from rostra.store.account_tables import reader_accounts
@@ -129,8 +131,10 @@ def test_an_answer_for_another_attempt_or_nonce_signs_nobody_in(
     _, message, page = sign_in(oidc_server, site, state="not-the-state")
     assert message == {"rostra": "sign-in-failed", "code": "sign_in_failed"}
     assert "not for the sign-in" in page
+    now = int(time.time())
     for tampered in ({"nonce": "replayed"}, {"aud": "another-client"},
-                     {"iss": "https://other.example"}):
+                     {"iss": "https://other.example"}, {"exp": now - 120},
+                     {"exp": now - 3600, "iat": now - 3900}):
         provider.tamper = tampered
         try:
             _, message, page = sign_in(oidc_server, site)
@@ -138,6 +142,13 @@ def test_an_answer_for_another_attempt_or_nonce_signs_nobody_in(
             provider.tamper = {}
         assert message["rostra"] == "sign-in-failed", (tampered, message)
         assert "session" not in message
+    # An ID token whose signature the provider's published keys do not verify.
+    provider.forged_with = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+    try:
+        _, message, page = sign_in(oidc_server, site)
+    finally:
+        provider.forged_with = None
+    assert message["rostra"] == "sign-in-failed" and "session" not in message, message
     with oidc_server.services.db.read() as conn:
         assert conn.execute(select(reader_accounts.c.id)
                             .where(reader_accounts.c.site_id == site)).first() is None

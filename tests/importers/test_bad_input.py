@@ -109,3 +109,32 @@ def test_it_resumes_an_interrupted_import(rostra: Rostra, tmp_path: Path) -> Non
     # A resumed run that is undone takes the interrupted part with it.
     rollback_run(rostra.db, summary.run_id)
     assert counts(rostra.db)["comments"] == 0 and counts(rostra.db)["sites"] == 0
+
+
+HEADER = '{"format":"rostra","type":"header","version":2}'
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "the file is empty"),
+    ('{"type":"site","id":"news","name":"News"}\n', "line 1"),
+    ('{"format":"isso","type":"header","version":2}\n', "no header"),
+    ('{"format":"rostra","type":"site","version":2}\n', "no header"),
+    ('{"format":"rostra","type":"header","version":3}\n', "version 3"),
+    ('{"format":"rostra","type":"header","version":"2"}\n', "version '2'"),
+    ('{"format":"rostra","type":"header"}\n', "version None"),
+    ('[1, 2]\n', "not a JSON object"),
+    (HEADER + '\n"a string"\n', "line 2"),
+    (HEADER + '\n[{"type":"site"}]\n', "line 2"),
+    (HEADER + '\nnull\n', "not a JSON object"),
+])
+def test_it_refuses_rostra_files_with_a_bad_header_version_or_line(
+    rostra: Rostra, tmp_path: Path, text: str, message: str
+) -> None:
+    before = counts(rostra.db)
+    path = tmp_path / "bad.jsonl"
+    path.write_text(text)
+    result = rostra.run("import", "rostra", path)
+    assert result.exit_code == 1, result.output
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output
+    assert counts(rostra.db) == before

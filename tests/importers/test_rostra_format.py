@@ -16,6 +16,7 @@ from test_wordpress import (  # the richest fixtures: states, anchors, questions
 from rostra.services.subscriptions import mark_bounced
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.tables import votes
+from tests.conftest import ORIGIN, Reader, _start_live_server, all_ids
 
 
 def _fill(rostra: Rostra, tmp_path: Path) -> None:
@@ -80,18 +81,41 @@ def test_it_exports_one_site(rostra: Rostra, second_rostra: Rostra, tmp_path: Pa
     assert counts(second_rostra.db)["comments"] == 1
 
 
-def test_it_continues_ids_after_a_restore(rostra: Rostra, second_rostra: Rostra,
+def test_it_continues_ids_after_a_restore(backend: tuple[Rostra, Rostra],
                                            tmp_path: Path) -> None:
+    # Rows restored with their ids: PostgreSQL's sequences must move past them, or the
+    # next comment, vote or thread made by the server collides with a restored one.
+    rostra, second_rostra = backend
     rostra.ok("import", "wordpress", write_wxr(tmp_path / "w.xml", [
-        WpPost(1, "A", "https://news.example/a/", comments=[WpComment(1, "x")])]),
+        WpPost(1, "A", "https://news.example/a/",
+               comments=[WpComment(1, "x"), WpComment(2, "y", parent=1)])]),
         "--site", "news")
     path = tmp_path / "all.jsonl"
     rostra.ok("export", path)
     second_rostra.ok("import", "rostra", path)
     second_rostra.ok("import", "wordpress", write_wxr(tmp_path / "w2.xml", [
-        WpPost(2, "B", "https://news.example/b/", comments=[WpComment(2, "y")])]),
+        WpPost(2, "B", "https://news.example/b/", comments=[WpComment(3, "z")])]),
         "--site", "news")
-    assert counts(second_rostra.db)["comments"] == 2
+    assert counts(second_rostra.db)["comments"] == 3
+    backend_name = "postgres" if second_rostra.url.startswith("postgresql") else "sqlite"
+    live, server = _start_live_server(second_rostra.url, backend_name)
+    try:
+        live.add_site("news", [ORIGIN])
+        with live.client() as http:
+            reader = Reader("Ana", http, "news")
+            restored = reader.page("https://news.example/a/")["comments"]
+            first = reader.post("https://news.example/a/", "After the restore")
+            assert first.status_code == 201, first.text
+            new_id = first.json()["comment"]["id"]
+            assert new_id > max(all_ids(restored))
+            reply = reader.post("https://news.example/a/", "A reply", parent_id=restored[0]["id"])
+            assert reply.status_code == 201, reply.text
+            assert Reader("Ben", http, "news").vote(restored[0]["id"], 1).status_code == 200
+            fresh = reader.post("https://news.example/new-page/", "A new thread")
+            assert fresh.status_code == 201, fresh.text
+    finally:
+        server.stop()
+        live.services.db.dispose()
 
 
 def test_it_undoes_subscriptions_when_a_restore_meets_a_bad_line(

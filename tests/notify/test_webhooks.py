@@ -15,7 +15,15 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from rostra.core.models import CommentState
 from rostra.notify.model import TransportError
-from rostra.notify.webhooks import resolve, secret_key, verify
+from rostra.notify.webhooks import (
+    WebhookTransport,
+    check_url,
+    is_public,
+    new_secret,
+    resolve,
+    secret_key,
+    verify,
+)
 from tests.notify.conftest import ADMIN_TOKEN, NotifyServer, Receiver, payload
 
 STAFF = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -144,7 +152,12 @@ def test_it_guards_webhook_management_and_refuses_bad_urls(
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "http://[::1]/hook",
                                  "http://10.1.2.3/hook", "http://169.254.169.254/latest",
-                                 "http://localhost:8080/"])
+                                 "http://localhost:8080/",
+                                 # IPv4-mapped IPv6 spellings of the same private places
+                                 "http://[::ffff:127.0.0.1]:9/hook", "http://[::ffff:a01:203]/",
+                                 "http://[::ffff:169.254.169.254]/latest",
+                                 "http://[fe80::1]/", "http://[fd00::1]/", "http://0.0.0.0/",
+                                 "http://192.168.1.1/", "http://224.0.0.1/"])
 def test_it_refuses_to_call_private_addresses(url: str) -> None:
     with pytest.raises(TransportError) as refused:
         asyncio.run(resolve(url, allow_private=False))
@@ -154,3 +167,76 @@ def test_it_refuses_to_call_private_addresses(url: str) -> None:
 def test_it_calls_the_address_it_checked() -> None:
     target = asyncio.run(resolve("http://127.0.0.1:8123/a?b=1", allow_private=True))
     assert target.url == "http://127.0.0.1:8123/a?b=1" and target.netloc == "127.0.0.1:8123"
+
+
+def test_it_tells_public_addresses_from_the_rest() -> None:
+    for address in ("93.184.215.14", "2606:4700::1111", "::ffff:93.184.215.14"):
+        assert is_public(address), address
+    for address in ("127.0.0.1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "10.0.0.1", "::1",
+                    "172.16.0.1", "100.64.0.1", "192.0.2.1", "2001:db8::1", "224.0.0.1",
+                    "ff02::1", "239.255.255.250", "0.0.0.0", "::"):
+        assert not is_public(address), address
+
+
+@pytest.mark.parametrize("url", ["http://user:secret@example.com/hook",
+                                 "https://user@example.com/hook", "https://:pw@example.com/",
+                                 "ftp://example.com/", "https:///nohost", "javascript:alert(1)",
+                                 "https://exa mple.com/", "https://example.com/" + "x" * 2000])
+def test_it_refuses_urls_with_credentials_or_of_the_wrong_kind(url: str) -> None:
+    with pytest.raises(ValueError):
+        check_url(url)
+    with pytest.raises(TransportError) as refused:
+        asyncio.run(resolve(url, allow_private=True))
+    assert refused.value.permanent
+
+
+def test_it_keeps_a_good_url_as_it_is() -> None:
+    url = "https://hooks.example.com:8443/rostra?key=1"
+    assert check_url(url) == url
+
+
+@pytest.mark.parametrize(("status", "permanent"), [
+    (400, True), (404, True), (301, True), (408, False), (429, False), (500, False),
+    (503, False),
+])
+def test_it_gives_up_on_client_errors_and_retries_server_errors(
+    receiver: Receiver, status: int, permanent: bool
+) -> None:
+    receiver.statuses = [status]
+    transport = WebhookTransport(allow_private=True, timeout=5)
+    with pytest.raises(TransportError) as failed:
+        asyncio.run(transport.send(receiver.url, new_secret(), b"{}", "comment.created", "d1"))
+    assert failed.value.permanent is permanent
+    assert str(status) in str(failed.value)
+    [call] = receiver.calls
+    assert call["path"] == "/hook" and call["body"] == b"{}"
+    receiver.statuses = [204]
+    asyncio.run(transport.send(receiver.url, new_secret(), b"{}", "comment.created", "d2"))
+
+
+def test_it_retries_when_the_receiver_cannot_be_reached() -> None:
+    transport = WebhookTransport(allow_private=True, timeout=5)
+    with pytest.raises(TransportError) as failed:
+        asyncio.run(transport.send("http://127.0.0.1:9/hook", new_secret(), b"{}",
+                                   "comment.created", "d1"))
+    assert failed.value.permanent is False
+    with pytest.raises(TransportError) as refused:
+        asyncio.run(WebhookTransport(allow_private=False).send(
+            "http://127.0.0.1:9/hook", new_secret(), b"{}", "comment.created", "d1"))
+    assert refused.value.permanent is True
+
+
+def test_it_stops_retrying_after_a_permanent_refusal(
+    notify: NotifyServer, http: httpx.Client, receiver: Receiver
+) -> None:
+    site = notify.new_site()
+    run(notify, 600)
+    added = http.post(f"/api/admin/sites/{site}/webhooks", headers=STAFF,
+                      json={"url": receiver.url})
+    assert added.status_code == 201, added.text
+    receiver.statuses = [404, 503]
+    notify.reader(http, site, "Ben").post("/gone-hook/", "Nobody listens")
+    assert run(notify) == 1
+    assert [c["status"] for c in receiver.calls] == [404]
+    assert run(notify, 600) == 0  # given up: never called again, even hours later
+    assert [c["status"] for c in receiver.calls] == [404]

@@ -19,12 +19,12 @@ from rostra.admin import (
     routes_sites,
     routes_staff,
 )
-from rostra.admin.actions import Workspace
 from rostra.admin.context import Admin
-from rostra.admin.queue import QueueReader
 from rostra.services.container import Services
 from rostra.services.moderation import ModerationService
+from rostra.services.queue import QueueReader
 from rostra.services.staff import StaffService
+from rostra.services.workspace import Workspace
 
 log = logging.getLogger("rostra.admin")
 STATIC = Path(__file__).parent / "static"

@@ -35,3 +35,8 @@ class TransportError(Exception):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+def comment_url(thread_url: str | None, comment_id: int) -> str | None:
+    """Where a comment is read: the page, at the widget's anchor for the comment."""
+    return f"{thread_url}#comment-{comment_id}" if thread_url else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import SimpleNamespace
@@ -67,6 +67,11 @@ class CommentEvent:
     old_state: CommentState | None
     new_state: CommentState
     actor: str | None = None
+    # The thread's updated_at as this change set it (new comments; None where not known)
+    at: datetime | None = None
+    # A comment just published, as a thread's page shows it (new approved comments only):
+    # live streams carry it so that open pages need not fetch the page again.
+    comment: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +213,9 @@ class CommentService:
         self.moderator: Moderator = moderator or PublishEverything()
         self.tx_hooks: list[TxHook] = []
         self.listeners: list[Listener] = []
+        # Told of new comments just before their transaction commits (in memory only:
+        # the live streams must know a change is theirs before the change bus says so).
+        self.committing: list[Callable[[list[CommentEvent]], None]] = []
 
     # -- helpers -------------------------------------------------------------
 
@@ -443,6 +451,9 @@ class CommentService:
             for thread_id, (now, comment_count, top_level_count) in shared.bumps.items():
                 queries.bump_thread(conn, thread_id, now, comment_count=comment_count,
                                     top_level_count=top_level_count)
+            events = [replace(event, at=shared.bumps[event.thread_id][0]) for event in events]
+            for note in self.committing:
+                note(events)
         self._notify(events)
         return [item if isinstance(item, Exception) else self._posted(*item) for item in stored]
 
@@ -493,6 +504,7 @@ class CommentService:
         event = CommentEvent(
             EventKind.CREATED, row.id, thread.id, p.site.id, thread.key,
             new.parent_id, None, p.state,
+            comment=comment_json(row) if p.state is CommentState.APPROVED else None,
         )
         self._emit(conn, event)
         return row, event

@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import InvalidInput, NotFound
@@ -30,6 +29,7 @@ from rostra.services.moderation_views import views_of
 from rostra.services.serialise import comment_json, iso
 from rostra.store import changes, queries
 from rostra.store.changes import Change, ChangeKind
+from rostra.store.db import upsert
 from rostra.store.moderation_tables import (
     audit_log,
     author_stats,
@@ -110,10 +110,6 @@ def record_audit(
             before=before, after=after, reason=reason, created_at=datetime.now(UTC),
         )
     )
-
-
-def _upsert(conn: Connection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 class ModerationService:
@@ -215,7 +211,7 @@ class ModerationService:
         now = datetime.now(UTC)
         values = {"site_id": site_id, "author": author, "approved": 0, "rejected": 0,
                   "spam": 0, "updated_at": now, column: 1}
-        stmt = _upsert(conn)(author_stats).values(**values)
+        stmt = upsert(conn)(author_stats).values(**values)
         conn.execute(stmt.on_conflict_do_update(
             index_elements=[author_stats.c.site_id, author_stats.c.author],
             set_={column: author_stats.c[column] + 1, "updated_at": now},

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from rostra.api.moderation import ROUTERS, Runtime
+from rostra.api.throttle import ThrottleMiddleware
 from rostra.moderation.checks import Check
 from rostra.moderation.checks.bans import BanCheck
 from rostra.moderation.checks.caps import CapsCheck
@@ -26,8 +28,6 @@ from rostra.moderation.identity import Hashing
 from rostra.moderation.model import build_classifier, language_detector
 from rostra.moderation.pow import ProofOfWork
 from rostra.moderation.ratelimit import RateLimiter
-from rostra.moderation.routes import ROUTERS, Runtime
-from rostra.moderation.throttle import ThrottleMiddleware
 from rostra.services.container import Services
 from rostra.services.moderation import ModerationService
 

@@ -15,9 +15,9 @@ from starlette.requests import Request
 
 from rostra.api.problems import problem
 from rostra.api.routes import client_ip
+from rostra.moderation.ip_hashing import IpHasher
 from rostra.moderation.policy import RateLimits
 from rostra.moderation.ratelimit import RateLimiter
-from rostra.services.ip_hashing import IpHasher
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]

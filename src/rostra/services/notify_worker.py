@@ -24,9 +24,8 @@ from sqlalchemy import Row, select
 from rostra.config import Settings
 from rostra.core.models import CommentState
 from rostra.notify import outbox
-from rostra.notify.hooks import comment_url
 from rostra.notify.mail import SmtpTransport, build_message
-from rostra.notify.model import MessageKind, TransportError
+from rostra.notify.model import MessageKind, TransportError, comment_url
 from rostra.notify.templates import catalog, render_email
 from rostra.notify.tokens import NotifyTokens
 from rostra.notify.webhooks import WebhookTransport
