@@ -62,7 +62,7 @@ ol{list-style:none;margin:0;padding:0}
 .body p{margin:.4em 0}
 .body pre{overflow:auto;background:var(--bg);padding:.5em;border-radius:var(--rad)}
 .body blockquote{margin:.4em 0;padding-left:.8em;border-left:3px solid var(--bd);color:var(--mut)}
-.tomb .body{color:var(--mut);font-style:italic}
+.tomb>article>.body{color:var(--mut);font-style:italic}
 .picked>article .badge{border-color:var(--a);color:var(--a)}
 .quote{margin:.2em 0;padding-left:.8em;border-left:3px solid var(--a);font-style:italic}
 .acts{display:flex;gap:.3em;align-items:center;flex-wrap:wrap;margin-top:.2em}
