@@ -1,7 +1,7 @@
 """context notes under comments, and readers' ratings of proposed ones
 
 Revision ID: 0100
-Revises: 0008
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from rostra.store.tables import UTCDateTime
 
 revision = "0100"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
