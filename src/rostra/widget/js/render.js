@@ -94,6 +94,7 @@ export function fillComment(li, c, ctx) {
   } else {
     au.textContent = name;
   }
+  au.hidden = deleted; // a tombstone has no author: no empty slot for one
   const when = new Date(c.created_at);
   const time = pl.firstChild;
   time.dateTime = c.created_at;

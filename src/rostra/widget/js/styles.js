@@ -64,7 +64,7 @@ ol{list-style:none;margin:0;padding:0}
 .body p{margin:.4em 0}
 .body pre{overflow:auto;background:var(--bg);padding:.5em;border-radius:var(--rad)}
 .body blockquote{margin:.4em 0;padding-left:.8em;border-left:3px solid var(--bd);color:var(--mut)}
-.tomb .body{color:var(--mut);font-style:italic}
+.tomb>article>.body{color:var(--mut);font-style:italic}
 .picked>article .badge{border-color:var(--a);color:var(--a)}
 .quote{margin:.2em 0;padding-left:.8em;border-left:3px solid var(--a);font-style:italic}
 .acts{display:flex;gap:.3em;align-items:center;flex-wrap:wrap;margin-top:.2em}
@@ -90,6 +90,8 @@ legend{font-size:.9em;font-weight:600;padding:0 .3em}
 fieldset label{font-weight:400}
 fieldset input{width:auto}
 .rf{margin:.5em 0 0}
+.rf select{font:inherit;color:inherit;background:var(--bg);border:1px solid var(--bd);border-radius:var(--rad);padding:.4em;max-width:100%}
+.sor{border:1px solid var(--bd);border-left:3px solid var(--rostra-error,#b3261e);border-radius:var(--rad);padding:.2em .8em .6em;margin:0 0 1em}
 .fresh{text-align:center}
 .fresh button{margin:0 0 1em;font-weight:600;border-color:var(--a)}
 .fresh button[hidden]{display:none}
