@@ -131,8 +131,8 @@ class CrossWorkerInvalidation:
 # routers, transaction hooks, listeners and background tasks (app.state.background).
 FEATURES = (
     "rostra.widget.routes",
-    "rostra.moderation.install",
-    "rostra.notify.install",
+    "rostra.api.moderation_install",
+    "rostra.api.notify_install",
     "rostra.admin.install",
 )
 

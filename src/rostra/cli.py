@@ -451,12 +451,13 @@ def demo(state: CliState, host: str, port: int, no_browser: bool, database: str)
 
 # (module, attribute, group to add it to, command name) for feature packages' commands.
 FEATURE_COMMANDS = (
-    ("rostra.importers.cli", "import_group", main, "import"),
-    ("rostra.importers.cli", "export_command", main, "export"),
-    ("rostra.importers.cli", "site_move_command", site, "move"),
-    ("rostra.admin.cli", "user_group", main, "user"),
-    ("rostra.notify.cli", "worker_command", main, "worker"),
-    ("rostra.moderation.cli", "moderation_group", main, "moderation"),
+    ("rostra.commands.importing", "import_group", main, "import"),
+    ("rostra.commands.importing", "export_command", main, "export"),
+    ("rostra.commands.importing", "site_move_command", site, "move"),
+    ("rostra.commands.staff", "user_group", main, "user"),
+    ("rostra.commands.worker", "worker_command", main, "worker"),
+    ("rostra.commands.moderation", "moderation_group", main, "moderation"),
+    ("rostra.commands.report", "report_group", main, "report"),
 )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from rostra.cli import main
 from rostra.core.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
-from rostra.services.ip_hashing import IpHasher
+from rostra.moderation.ip_hashing import IpHasher
 from rostra.services.staff import MAX_FAILURES_PER_NAME, StaffService
 from rostra.store.db import Database
 from rostra.store.staff_tables import staff_sessions, staff_users

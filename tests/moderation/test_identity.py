@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rostra.moderation.identity import Hashing, email_key, network_key, range_keys
-from rostra.services.ip_hashing import IpHasher
+from rostra.moderation.ip_hashing import IpHasher
 from rostra.store import migrate
 from rostra.store.db import Database
 

@@ -516,7 +516,7 @@ class CommentService:
     def _posted(self, p: _Prepared, row: Any) -> Posted:
         window = p.site_settings.edit_window_seconds
         return Posted(
-            comment=comment_json(row, reveal_pending=True),
+            comment=comment_json(row, to_author=True),
             edit_token=self.tokens.edit_token(row.id),
             editable_until=p.now + timedelta(seconds=window),
             voter_token=p.voter_token,
@@ -684,10 +684,11 @@ class CommentService:
             raise NotFound(f"no comment with id {comment_id}")
         is_author = self.tokens.proves_author(ctx.edit_token, comment_id)
         visible = queries.is_visible(row.state, row.reply_count)
-        if not visible and not (is_author and row.state == CommentState.PENDING.value):
+        held = (CommentState.PENDING.value, CommentState.SPAM.value)
+        if not visible and not (is_author and row.state in held):
             raise NotFound(f"no comment with id {comment_id}")
         return {
-            "comment": comment_json(row, reveal_pending=is_author),
+            "comment": comment_json(row, to_author=is_author),
             "thread": thread_json(thread),
             "site": thread.site_id,
             "root_id": row.root_id or row.id,

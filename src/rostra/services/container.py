@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from rostra.config import Settings
 from rostra.moderation.decision import Moderator
 from rostra.moderation.identity import Hashing
+from rostra.moderation.ip_hashing import ip_hasher_for
 from rostra.services.accounts import ReaderAccounts
 from rostra.services.comments import CommentService
-from rostra.services.ip_hashing import ip_hasher_for
 from rostra.services.reading import ReadService
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens

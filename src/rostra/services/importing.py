@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 
 from rostra.core.models import Anchor, CommentState
+from rostra.moderation.ip_hashing import IpHasher, ip_hasher_for
 from rostra.services.exporting import (
     AddressRecord,
     AliasRecord,
@@ -58,7 +59,6 @@ from rostra.services.import_records import (
     Skipped,
 )
 from rostra.services.import_rollback import rollback_run
-from rostra.services.ip_hashing import IpHasher, ip_hasher_for
 from rostra.services.sites import SiteService, claim_origins, normalise_origin
 from rostra.services.subscriptions import EMAIL
 from rostra.store import queries

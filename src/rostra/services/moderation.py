@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import InvalidInput, NotFound
@@ -26,10 +25,12 @@ from rostra.moderation.identity import author_key_of_row, email_key, network_key
 from rostra.moderation.pow import Solved
 from rostra.notify.alerts import comment_flagged
 from rostra.services.comments import CommentEvent, CommentService, EventKind, RequestContext
+from rostra.services.dsa_context import Source, deciding
 from rostra.services.moderation_views import views_of
 from rostra.services.serialise import comment_json, iso
 from rostra.store import changes, queries
 from rostra.store.changes import Change, ChangeKind
+from rostra.store.db import upsert
 from rostra.store.moderation_tables import (
     audit_log,
     author_stats,
@@ -112,10 +113,6 @@ def record_audit(
     )
 
 
-def _upsert(conn: Connection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 class ModerationService:
     """The door for moderation changes: staff routes, the admin UI and the CLI use it."""
 
@@ -182,7 +179,8 @@ class ModerationService:
             assert thread is not None
             before = row.state
             if row.state != target.value:
-                events.append(self.comments.change_state(conn, row, target, actor=actor))
+                with deciding(Source.MODERATOR, actor=actor, reason=reason):
+                    events.append(self.comments.change_state(conn, row, target, actor=actor))
             # Open flags are answered by this decision.
             conn.execute(
                 update(flags)
@@ -215,7 +213,7 @@ class ModerationService:
         now = datetime.now(UTC)
         values = {"site_id": site_id, "author": author, "approved": 0, "rejected": 0,
                   "spam": 0, "updated_at": now, column: 1}
-        stmt = _upsert(conn)(author_stats).values(**values)
+        stmt = upsert(conn)(author_stats).values(**values)
         conn.execute(stmt.on_conflict_do_update(
             index_elements=[author_stats.c.site_id, author_stats.c.author],
             set_={column: author_stats.c[column] + 1, "updated_at": now},

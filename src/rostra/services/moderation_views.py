@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, or_, select
 
 from rostra.moderation.checks.bans import BanHit
 from rostra.moderation.checks.reputation import History
-from rostra.services.ip_hashing import ADDRESS_KEYS, window_of
+from rostra.moderation.ip_hashing import ADDRESS_KEYS, window_of
 from rostra.store.db import Database
 from rostra.store.moderation_tables import author_stats, bans
 
@@ -114,7 +114,7 @@ class BanView:
         return best
 
     def windows(self, site_id: str) -> frozenset[str]:
-        """The windows (rostra.services.ip_hashing) of the site's active address bans."""
+        """The windows (rostra.moderation.ip_hashing) of the site's active address bans."""
         return self._snapshot(site_id).windows
 
     def invalidate(self, site_id: str) -> None:

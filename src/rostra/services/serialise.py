@@ -27,10 +27,18 @@ def public_website(value: str | None) -> str | None:
         return None
 
 
-def comment_json(row: Any, *, reveal_pending: bool = False) -> dict[str, Any]:
+def comment_json(
+    row: Any, *, reveal_pending: bool = False, to_author: bool = False
+) -> dict[str, Any]:
     """A comment as readers see it; anything not approved shows as a tombstone, except a
-    pending comment shown to its own author (``reveal_pending``)."""
+    pending comment shown to its own author (``reveal_pending``). ``to_author``: as its
+    author sees it, where a comment stored as spam reads as held (the author is told what
+    any held author is told, never "[deleted]" for what they just wrote)."""
     state = row.state
+    if to_author:
+        reveal_pending = True
+        if state == CommentState.SPAM.value:
+            state = CommentState.PENDING.value
     if state == CommentState.APPROVED.value or (
         reveal_pending and state == CommentState.PENDING.value
     ):
@@ -55,6 +63,17 @@ def comment_json(row: Any, *, reveal_pending: bool = False) -> dict[str, Any]:
         "reply_count": row.reply_count,
         "anchor": anchor,
         "replies": [],
+    }
+
+
+def note_json(row: Any) -> dict[str, Any]:
+    """A context note as every reader sees it under its comment."""
+    return {
+        "id": row.id,
+        "html": row.html,
+        "sources": list(row.sources or []),
+        "by": "staff" if row.staff_author else "readers",
+        "created_at": iso(row.created_at),
     }
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
-from rostra.services.ip_hashing import IpHasher
+from rostra.moderation.ip_hashing import IpHasher
 from rostra.store.db import Database
 from rostra.store.staff_tables import (
     staff_login_failures,

@@ -50,7 +50,7 @@ staff_sessions = Table(
     Column("user_id", ID, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
-    # The last queue action, so that "undo" can reverse it (see rostra.admin.actions).
+    # The last queue action, so that "undo" can reverse it (see rostra.services.workspace).
     Column("last_action", JSON),
     Index("ix_staff_sessions_user", "user_id"),
 )

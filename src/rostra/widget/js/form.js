@@ -9,7 +9,7 @@ let seq = 0; // ids unique inside one shadow root, for label/field pairs
  *        signOut?() (a sign-in the reader may end here),
  *        submit(values) -> Promise, preview(text) -> Promise<html>,
  *        cancel?(), input?(text)}
- * values: {name, email, text, notify: ""|"thread"|"replies", ack: bool}; `ack` is true
+ * values: {name, email, text, ack: bool}; `ack` is true
  * when the author chose "Send anyway" after the server's nudge.
  * Returns the <form> element; its text is never cleared on error.
  */
@@ -44,10 +44,6 @@ export function createForm(opts) {
     `<div class="btns"><button type="submit" class="primary">${esc(submitLabel)}</button>` +
     `<button type="button" data-f="preview" aria-controls="rp${n}">${esc(tr.t("preview"))}</button>` +
     (opts.cancel ? `<button type="button" data-f="cancel">${esc(tr.t("cancel"))}</button>` : "") +
-    (kind === "edit" ? "" : `<span class="nf"><label for="rf${n}">${esc(tr.t("notifyOf"))}</label>` +
-      `<select id="rf${n}" name="notify"><option value="">${esc(tr.t("notifyNone"))}</option>` +
-      `<option value="thread">${esc(tr.t("notifyThread"))}</option>` +
-      `<option value="replies">${esc(tr.t("notifyReplies"))}</option></select></span>`) +
     "</div>";
   const q = (sel) => form.querySelector(sel);
   const text = q("textarea");
@@ -113,7 +109,6 @@ export function createForm(opts) {
   form.values = () => ({
     name: kind === "edit" ? undefined : q('[name="name"]').value.trim(),
     email: kind === "edit" ? undefined : q('[name="email"]').value.trim(),
-    notify: kind === "edit" ? "" : q('[name="notify"]').value,
     text: text.value,
     ack,
   });
@@ -183,11 +178,6 @@ export function createForm(opts) {
       return;
     }
     const values = form.values();
-    if (values.notify && !values.email) {
-      form.setError(tr.t("notifyEmailRequired"));
-      q('[name="email"]').focus();
-      return;
-    }
     if (!text.value.trim()) {
       form.setError(tr.t("textRequired"));
       showWrite();

@@ -7,7 +7,7 @@ import { loadStrings, pickLang } from "./i18n.js";
 import { css } from "./styles.js";
 import { pageIsDark, watchPage } from "./theme.js";
 import { createForm } from "./form.js";
-import { createNotifyBar, subscribe } from "./notify.js";
+import { createNotifyBar } from "./notify.js";
 import { offerFresh, showFresh, syncStream } from "./live.js";
 import {
   makeTemplate, renderComment, fillComment, setVote, setToggle, renderReplies, repliesList,
@@ -206,13 +206,15 @@ class RostraComments extends HTMLElement {
     if (!contentRoot || this.inline) return;
     const gen = this.gen;
     try {
-      const [m, data] = await Promise.all([
+      const [m, glue, data] = await Promise.all([
         import("./inline/inline.js"),
+        import("./inline-glue.js"),
         this.api.call("GET", "/api/comments", { params: [...this.threadParams(), ["sort", "oldest"], ["limit", "all"]] }),
       ]);
       if (gen !== this.gen || this.inline) return;
       this.inline = m.mountInline({
-        contentRoot, comments: data.comments, theme: this.getAttribute("theme") || "auto", author: store.author(),
+        contentRoot, comments: data.comments, theme: this.root.dataset.theme, author: store.author(),
+        ...glue.inlineOptions(this),
         postComment: (p) => this.postInline(p),
         onOpenComment: (id) => (location.hash = "#comment-" + id),
       });
@@ -227,13 +229,31 @@ class RostraComments extends HTMLElement {
       parent_id: parent_id ?? null, name: name || null, email: email || null, website: null, text, anchor,
     };
     if (this.site) payload.site = this.site;
+    let res;
     try {
-      const res = await this.postComment(payload);
-      this.remember(res, text);
-      return res.comment;
+      res = await this.postComment(payload);
     } catch (error) {
       throw new Error(this.message(error));
     }
+    this.remember(res, text);
+    this.showPosted({ ...res.comment, replies: [] });
+    return res.comment;
+  }
+
+  /** A comment posted outside the form (a passage's panel): into list, tab and count. */
+  showPosted(c) {
+    if (this.byId.has(c.id)) return;
+    if (this.sort === "inline") {
+      this.index(c, true, false);
+      if (!c.parent_id) this.list.prepend(renderComment(c, 0, this.ctx()));
+    } else {
+      this.insertNew(c);
+    }
+    if (c.state === "approved" && this.info) this.info.total += 1;
+    if (!this.info) this.info = { total: c.state === "approved" ? 1 : 0, closed: false };
+    this.updateMeta();
+    if (this.sort === "inline") this.note.textContent = "";
+    this.say(this.tr.t(c.state === "approved" ? "posted" : "postedPending"));
   }
 
   remember(res, text) {
@@ -298,6 +318,7 @@ class RostraComments extends HTMLElement {
     q(".fs").append(this.form);
     this.offerSignIn(this.form);
     this.notifyBar = createNotifyBar(this, (this.account && this.account.email) || store.author().email);
+    this.notifyBar.hidden = true; // until the first page says whether the site sends email
     q(".nbs").append(this.notifyBar);
     root.addEventListener("click", (e) => this.onClick(e));
     this.tabs.addEventListener("keydown", (e) => this.onTabKey(e));
@@ -383,6 +404,7 @@ class RostraComments extends HTMLElement {
     return {
       tpl: this.tpl, tr: this.tr, now: Date.now(), votes: this.votes, byId: new Map(),
       own: (id) => own[id], closed: !!(this.info && this.info.closed),
+      signedIn: !!this.account,
     };
   }
 
@@ -462,21 +484,31 @@ class RostraComments extends HTMLElement {
     this.heading.textContent = tr.t("comments", { n: total });
     const closed = !!(this.info && this.info.closed);
     this.form.hidden = closed;
-    this.notifyBar.hidden = closed;
+    // the one "Notify of" control, only where the site can send the email
+    this.notifyBar.hidden = closed || !this.emailOn;
     this.note.textContent = closed ? tr.t("closed") : this.list.children.length ? "" : tr.t("empty");
     this.more.hidden = !this.cursor || this.all;
   }
 
-  /** Show the reader's own comments that wait for moderation (only they see them). */
+  /** Show the reader's own comments that wait for moderation (only they see them), and
+   * the statement of reasons for those a moderator removed (EU DSA, dsa.js). */
   async showOwnPending() {
     const gen = this.gen;
-    for (const [id, own] of Object.entries(store.own())) {
-      if (own.thread !== this.threadKey || !own.pending || this.byId.has(Number(id))) continue;
+    const mine = Object.entries(store.own())
+      .filter(([id, own]) => own.thread === this.threadKey && !this.byId.has(Number(id)))
+      .sort((a, b) => (b[1].at || 0) - (a[1].at || 0)).slice(0, 10);
+    for (const [id, own] of mine) {
       let res;
+      const headers = { "X-Rostra-Edit-Token": own.token };
       try {
-        res = await this.api.call("GET", `/api/comments/${id}`, { headers: { "X-Rostra-Edit-Token": own.token } });
+        res = await this.api.call("GET", `/api/comments/${id}`, { headers });
       } catch (e) {
-        if (e.code === "not_found") store.setOwn(id, null);
+        if (e.code !== "not_found") continue;
+        const sors = await this.api.call("GET", `/api/comments/${id}/statements`, { headers })
+          .then((r) => r.statements, () => []);
+        if (gen !== this.gen) return;
+        if (sors.length && !sors[0].lifted_at) import("./dsa.js").then((m) => m.showStatements(this, id, own, sors));
+        else store.setOwn(id, null);
         continue;
       }
       if (gen !== this.gen) return;
@@ -545,6 +577,8 @@ class RostraComments extends HTMLElement {
 
   async submitNew(values, parentId, form) {
     if (!this.account) store.setAuthor(values.name, values.email);
+    const notifyEmail = this.notifyBar.elements.email;
+    if (!notifyEmail.value) notifyEmail.value = values.email || ""; // ready to subscribe
     const payload = {
       thread: this.threadKey, title: this.getAttribute("title") || document.title, url: pageUrl(),
       parent_id: parentId, name: values.name || null, email: values.email || null, website: null, text: values.text,
@@ -556,26 +590,13 @@ class RostraComments extends HTMLElement {
     this.remember(res, values.text);
     if (!parentId) store.setDraft(this.threadKey, null);
     form.clearText();
-    if (values.notify && values.email) this.subscribeAfterPost(values, res, form);
     const li = this.insertNew(c);
     if (this.fresh) offerFresh(this, this.fresh.comments, this.fresh.thread);
     if (c.state === "approved" && this.info) this.info.total += 1;
     if (!this.info) this.info = { total: 1, closed: false };
     this.updateMeta();
-    this.say(this.tr.t(c.state === "pending" ? "postedPending" : "posted"));
+    this.say(this.tr.t(c.state === "approved" ? "posted" : "postedPending"));
     return li;
-  }
-
-  /** "Notify of" chosen in the form: subscribe once the comment is in. */
-  async subscribeAfterPost(values, res, form) {
-    try {
-      await subscribe(this, { email: values.email, kind: values.notify,
-        own: { id: res.comment.id, token: res.edit_token } });
-      form.setStatus(this.tr.t("notifyCheck"));
-      this.say(this.tr.t("notifyCheck"));
-    } catch (error) {
-      form.setError(this.message(error));
-    }
   }
 
   /** Put a comment just posted (or own pending) where it belongs. */
@@ -670,6 +691,7 @@ class RostraComments extends HTMLElement {
     if (act === "edit") return this.openEdit(li, btn);
     if (act === "delete") return this.removeComment(li, btn);
     if (act === "report") return import("./report.js").then((m) => m.openReport(this, li, btn));
+    if (act === "notes") return import("./notes.js").then((m) => m.openNotes(this, li, btn));
     if (act === "toggle") {
       const open = btn.getAttribute("aria-expanded") === "true";
       if (open) {
