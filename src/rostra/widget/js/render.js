@@ -24,9 +24,9 @@ export function makeTemplate(tr) {
   const b = (act, label, extra = "") =>
     `<button type="button" class="link" data-act="${act}"${extra}>${label}</button>`;
   t.innerHTML =
-    '<li class="c"><article><div class="meta"><span class="au"></span>' +
+    '<li class="c"><article><div class="meta"><span class="au" dir="auto"></span>' +
     `<a class="pl"><time></time></a><span class="ed"></span><span class="badge"></span></div>` +
-    '<div class="body"></div><div class="acts">' +
+    '<div class="body" dir="auto"></div><div class="acts">' +
     `<span class="votes" role="group" aria-label="${esc(tr.t("score"))}">` +
     `<button type="button" data-act="up" aria-label="${esc(tr.t("up"))}" aria-pressed="false">▲</button>` +
     '<span class="sc"></span>' +
@@ -113,6 +113,7 @@ export function fillComment(li, c, ctx) {
     if (c.anchor && c.anchor.exact) {
       const q = document.createElement("blockquote");
       q.className = "quote";
+      q.dir = "auto";
       q.textContent = c.anchor.exact;
       body.prepend(q);
     }

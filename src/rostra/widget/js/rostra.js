@@ -3,7 +3,7 @@
 // folder (en strings, styles, render, form), other languages load on demand.
 import { Api, accountOf } from "./api.js";
 import { store } from "./storage.js";
-import { loadStrings, pickLang } from "./i18n.js";
+import { loadStrings, pickLang, RTL } from "./i18n.js";
 import { css } from "./styles.js";
 import { pageIsDark, watchPage } from "./theme.js";
 import { createForm } from "./form.js";
@@ -270,6 +270,7 @@ class RostraComments extends HTMLElement {
     const root = document.createElement("div");
     root.className = "r";
     root.lang = tr.lang;
+    root.dir = RTL.includes(tr.lang) ? "rtl" : "ltr";
     const tabs = SORTS.map((s) => [s, tr.t(s)]);
     if (HAS_INLINE) tabs.push(["inline", tr.t("inline")]);
     root.innerHTML =

@@ -50,8 +50,8 @@ ol{list-style:none;margin:0;padding:0}
 .c>article{padding:.6em .8em;border-radius:var(--rad);background:var(--sf)}
 .c.hl>article{background:var(--hl);box-shadow:0 0 0 2px var(--a)}
 .c .c{margin:.6em 0 0}
-.rp{margin-left:1.2em;padding-left:.8em;border-left:2px solid var(--bd)}
-.d4 .rp{margin-left:0;padding-left:0;border-left:0}
+.rp{margin-inline-start:1.2em;padding-inline-start:.8em;border-inline-start:2px solid var(--bd)}
+.d4 .rp{margin-inline-start:0;padding-inline-start:0;border-inline-start:0}
 .meta{display:flex;gap:.6em;flex-wrap:wrap;align-items:baseline;font-size:.9em}
 .au{font-weight:700}.au a{color:inherit}
 .meta a{color:var(--mut);text-decoration:none}
@@ -61,12 +61,12 @@ ol{list-style:none;margin:0;padding:0}
 .body{overflow-wrap:anywhere}
 .body p{margin:.4em 0}
 .body pre{overflow:auto;background:var(--bg);padding:.5em;border-radius:var(--rad)}
-.body blockquote{margin:.4em 0;padding-left:.8em;border-left:3px solid var(--bd);color:var(--mut)}
+.body blockquote{margin:.4em 0;padding-inline-start:.8em;border-inline-start:3px solid var(--bd);color:var(--mut)}
 .tomb>article>.body{color:var(--mut);font-style:italic}
 .picked>article .badge{border-color:var(--a);color:var(--a)}
-.quote{margin:.2em 0;padding-left:.8em;border-left:3px solid var(--a);font-style:italic}
+.quote{margin:.2em 0;padding-inline-start:.8em;border-inline-start:3px solid var(--a);font-style:italic}
 .acts{display:flex;gap:.3em;align-items:center;flex-wrap:wrap;margin-top:.2em}
-.votes{display:inline-flex;align-items:center;gap:.15em;margin-right:.4em}
+.votes{display:inline-flex;align-items:center;gap:.15em;margin-inline-end:.4em}
 .votes button{border:0;background:none;padding:.1em .4em;color:var(--mut);line-height:1}
 .votes [aria-pressed=true]{color:var(--a)}
 .sc{min-width:1.5em;text-align:center;font-variant-numeric:tabular-nums;font-weight:600}
@@ -74,7 +74,6 @@ ol{list-style:none;margin:0;padding:0}
 .more[hidden],.more button[hidden]{display:none}
 .note{color:var(--mut)}
 select{font:inherit;color:inherit;border:1px solid var(--bd);border-radius:var(--rad);background:var(--bg);padding:.3em .4em}
-.nf{display:flex;gap:.4em;align-items:center;margin-left:auto;font-size:.9em}
 .nb{display:flex;flex-wrap:wrap;align-items:center;gap:.4em .6em;padding:.5em .8em;background:var(--sf);border-radius:var(--rad);font-size:.9em}
 .nb input{width:auto;flex:1 1 12em}
 .nb p{flex-basis:100%}
