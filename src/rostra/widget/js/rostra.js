@@ -427,6 +427,8 @@ class RostraComments extends HTMLElement {
     this.info = data.thread;
     this.limit = data.max_comment_length || this.limit;
     this.emailOn = data.email_notifications !== false;
+    // pinned comments first (the server's order), then editors' picks, then the sort
+    if (!this.cursor) data.comments.sort((a, b) => !!b.pinned - !!a.pinned || !!b.featured - !!a.featured);
     this.cursor = data.next_cursor || null;
     const fresh = [];
     for (const c of data.comments) {
@@ -687,6 +689,12 @@ class RostraComments extends HTMLElement {
     const li = btn.closest("li.c");
     if (!li) return;
     if (act === "up" || act === "down") return this.vote(li, act === "up" ? 1 : -1);
+    if (act === "expand") {
+      li._open = true;
+      btn.parentElement.classList.remove("clip");
+      btn.remove();
+      return;
+    }
     if (act === "reply") return this.openReply(li, btn);
     if (act === "edit") return this.openEdit(li, btn);
     if (act === "delete") return this.removeComment(li, btn);

@@ -47,7 +47,14 @@ textarea{min-height:6em;resize:vertical}
 ol{list-style:none;margin:0;padding:0}
 .c{margin:0 0 1em}
 .list>.c{content-visibility:auto;contain-intrinsic-size:auto 9em}
-.c>article{padding:.6em .8em;border-radius:var(--rad);background:var(--sf)}
+.c>article{position:relative;padding:.6em .8em .5em;padding-inline-start:3.4em;border-radius:var(--rad);background:var(--sf)}
+.av{position:absolute;inset-inline-start:.7em;top:.65em;width:2em;height:2em;border-radius:50%;display:grid;place-items:center;
+font-size:.85em;font-weight:700;color:#fff;background:hsl(var(--h,210) 50% 32%);user-select:none}
+.au{order:-2}.ab:empty{display:none}
+.ab{order:-1;font-size:.75em;font-weight:600;padding:0 .45em;border-radius:1em;background:var(--bg);color:var(--mut);border:1px solid var(--bd)}
+.clip{max-height:14em;overflow:hidden;position:relative}
+.clip .rm{position:absolute;bottom:0;inset-inline:0;width:100%;text-align:start;padding:2.5em 0 .1em;
+background:linear-gradient(transparent,var(--sf) 65%);color:var(--a);font-weight:600}
 .c.hl>article{background:var(--hl);box-shadow:0 0 0 2px var(--a)}
 .c .c{margin:.6em 0 0}
 .rp{margin-inline-start:1.2em;padding-inline-start:.8em;border-inline-start:2px solid var(--bd)}
@@ -63,7 +70,8 @@ ol{list-style:none;margin:0;padding:0}
 .body pre{overflow:auto;background:var(--bg);padding:.5em;border-radius:var(--rad)}
 .body blockquote{margin:.4em 0;padding-inline-start:.8em;border-inline-start:3px solid var(--bd);color:var(--mut)}
 .tomb>article>.body{color:var(--mut);font-style:italic}
-.picked>article .badge{border-color:var(--a);color:var(--a)}
+.picked>article{background:color-mix(in srgb,var(--a) 9%,var(--sf));border-inline-start:3px solid var(--a)}
+.picked>article .badge{border-color:var(--a);background:var(--a);color:var(--on-a);font-weight:600}
 .quote{margin:.2em 0;padding-inline-start:.8em;border-inline-start:3px solid var(--a);font-style:italic}
 .acts{display:flex;gap:.3em;align-items:center;flex-wrap:wrap;margin-top:.2em}
 .votes{display:inline-flex;align-items:center;gap:.15em;margin-inline-end:.4em}

@@ -123,4 +123,7 @@ export default {
   inl_markerQuestion: "سؤال: {question} (الإجابات: {count})",
   inl_noComments: "لا تعليقات على هذا المقطع بعد.",
   inl_discussion: "نقاش المقطع",
+  readMore: "اقرأ المزيد",
+  moreReplies: { zero: "لا ردود أخرى", one: "رد آخر", two: "ردّان آخران", few: "{n} ردود أخرى", many: "{n} ردًا آخر", other: "{n} رد آخر" },
+  signedIn: "مسجّل الدخول",
 };

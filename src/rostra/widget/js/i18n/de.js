@@ -123,4 +123,7 @@ export default {
   inl_markerQuestion: "Frage: {question} ({count} Antworten)",
   inl_noComments: "Noch keine Kommentare zu dieser Textstelle.",
   inl_discussion: "Diskussion der Textstelle",
+  readMore: "Weiterlesen",
+  moreReplies: { one: "{n} weitere Antwort", other: "{n} weitere Antworten" },
+  signedIn: "Angemeldet",
 };

@@ -125,4 +125,7 @@ export default {
   inl_markerQuestion: "Question: {question} ({count} answers)",
   inl_noComments: "No comments on this passage yet.",
   inl_discussion: "Discussion of the passage",
+  readMore: "Read more",
+  moreReplies: { one: "{n} more reply", other: "{n} more replies" },
+  signedIn: "Signed in",
 };

@@ -123,4 +123,7 @@ export default {
   inl_markerQuestion: "Pregunta: {question} ({count} respuestas)",
   inl_noComments: "Aún no hay comentarios sobre este pasaje.",
   inl_discussion: "Conversación sobre el pasaje",
+  readMore: "Leer más",
+  moreReplies: { one: "{n} respuesta más", other: "{n} respuestas más" },
+  signedIn: "Con sesión iniciada",
 };

@@ -123,4 +123,7 @@ export default {
   inl_markerQuestion: "Question : {question} ({count} réponses)",
   inl_noComments: "Aucun commentaire sur ce passage pour l’instant.",
   inl_discussion: "Discussion du passage",
+  readMore: "Lire la suite",
+  moreReplies: { one: "{n} autre réponse", other: "{n} autres réponses" },
+  signedIn: "Connecté",
 };

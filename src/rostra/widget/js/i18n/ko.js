@@ -123,4 +123,7 @@ export default {
   inl_markerQuestion: "질문: {question} (답변 {count}개)",
   inl_noComments: "이 구절에는 아직 댓글이 없습니다.",
   inl_discussion: "구절에 대한 토론",
+  readMore: "더 보기",
+  moreReplies: { other: "답글 {n}개 더 보기" },
+  signedIn: "로그인 사용자",
 };

@@ -123,4 +123,7 @@ export default {
   inl_markerQuestion: "Вопрос: {question} (ответов: {count})",
   inl_noComments: "К этому фрагменту ещё нет комментариев.",
   inl_discussion: "Обсуждение фрагмента",
+  readMore: "Читать дальше",
+  moreReplies: { one: "Ещё {n} ответ", few: "Ещё {n} ответа", many: "Ещё {n} ответов", other: "Ещё {n} ответа" },
+  signedIn: "Вошёл в систему",
 };

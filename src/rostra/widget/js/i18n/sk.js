@@ -123,4 +123,7 @@ export default {
   inl_markerQuestion: "Otázka: {question} (odpovede: {count})",
   inl_noComments: "K tejto pasáži zatiaľ nie sú komentáre.",
   inl_discussion: "Diskusia k pasáži",
+  readMore: "Čítať ďalej",
+  moreReplies: { one: "Ešte {n} odpoveď", few: "Ešte {n} odpovede", many: "Ešte {n} odpovede", other: "Ešte {n} odpovedí" },
+  signedIn: "Prihlásený",
 };

@@ -123,4 +123,7 @@ export default {
   inl_markerQuestion: "Питання: {question} (відповідей: {count})",
   inl_noComments: "До цього фрагмента ще немає коментарів.",
   inl_discussion: "Обговорення фрагмента",
+  readMore: "Читати далі",
+  moreReplies: { one: "Ще {n} відповідь", few: "Ще {n} відповіді", many: "Ще {n} відповідей", other: "Ще {n} відповіді" },
+  signedIn: "Увійшов у систему",
 };
