@@ -457,6 +457,7 @@ FEATURE_COMMANDS = (
     ("rostra.commands.staff", "user_group", main, "user"),
     ("rostra.commands.worker", "worker_command", main, "worker"),
     ("rostra.commands.moderation", "moderation_group", main, "moderation"),
+    ("rostra.commands.report", "report_group", main, "report"),
 )
 
 

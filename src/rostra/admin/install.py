@@ -14,6 +14,7 @@ from rostra.admin import (
     auth,
     routes_audit,
     routes_bans,
+    routes_dsa,
     routes_queue,
     routes_session,
     routes_sites,
@@ -49,6 +50,8 @@ def install(app: FastAPI, services: Services) -> None:
     for module in (routes_session, routes_queue, routes_sites, routes_bans, routes_audit,
                    routes_staff):
         app.include_router(module.router)
+    if getattr(app.state, "dsa", None) is not None:
+        app.include_router(routes_dsa.router)  # needs the moderation engine's DsaService
     app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static")
 
     async def prune_forever() -> None:

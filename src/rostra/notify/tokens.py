@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 CONFIRM_MAX_AGE = 14 * 86400
 ADDRESS_MAX_AGE = 180 * 86400
@@ -27,6 +27,13 @@ class NotifyTokens:
     def __init__(self, secret: str) -> None:
         self._confirm = URLSafeTimedSerializer(secret, salt="rostra.notify.confirm")
         self._address = URLSafeTimedSerializer(secret, salt="rostra.notify.address")
+        # The same signature as rostra.services.tokens.Tokens.statement_token, which
+        # checks it when the link is followed.
+        self._statement = TimestampSigner(secret, salt="rostra.dsa-statement")
+
+    def statement_token(self, statement_id: int) -> str:
+        """The link to a statement of reasons and its appeal form (see services.dsa)."""
+        return self._statement.sign(str(statement_id)).decode()
 
     def confirm_token(self, address_id: int, email: str) -> str:
         return self._confirm.dumps({"a": address_id, "e": email})

@@ -25,6 +25,7 @@ from rostra.moderation.identity import author_key_of_row, email_key, network_key
 from rostra.moderation.pow import Solved
 from rostra.notify.alerts import comment_flagged
 from rostra.services.comments import CommentEvent, CommentService, EventKind, RequestContext
+from rostra.services.dsa_context import Source, deciding
 from rostra.services.moderation_views import views_of
 from rostra.services.serialise import comment_json, iso
 from rostra.store import changes, queries
@@ -178,7 +179,8 @@ class ModerationService:
             assert thread is not None
             before = row.state
             if row.state != target.value:
-                events.append(self.comments.change_state(conn, row, target, actor=actor))
+                with deciding(Source.MODERATOR, actor=actor, reason=reason):
+                    events.append(self.comments.change_state(conn, row, target, actor=actor))
             # Open flags are answered by this decision.
             conn.execute(
                 update(flags)

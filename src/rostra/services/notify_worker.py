@@ -296,6 +296,8 @@ class Worker:
                 return self._digest(conn, rows, address), first.recipient
             if first.kind == MessageKind.MODERATOR.value:
                 return self._moderator(conn, rows), first.recipient
+            if first.kind == MessageKind.DSA.value:
+                return self._dsa(conn, first), first.recipient
         raise Dropped(f"unknown message kind {first.kind!r}")
 
     def _site_name(self, conn: Any, site_id: str | None) -> str:
@@ -373,6 +375,17 @@ class Worker:
             .order_by(notify_subscriptions.c.id.desc())
         ).scalar()
         return str(value) if value else None
+
+    def _dsa(self, conn: Any, row: Row[Any]) -> Any:
+        """A DSA message: a notice's receipt or decision to its notifier, a statement of
+        reasons or an appeal's outcome to a comment's author (see services.dsa)."""
+        from rostra.notify.dsa_mail import compose
+
+        rendered = compose(conn, row, base_url(self.settings), self.tokens,
+                           self._site_name(conn, row.site_id))
+        if rendered is None:
+            raise Dropped("what the message was about is gone")
+        return build_message(rendered, sender=self.settings.mail_from, to=row.recipient)
 
     def _moderator(self, conn: Any, rows: Sequence[Row[Any]]) -> Any:
         first = rows[0]

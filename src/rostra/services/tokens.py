@@ -28,6 +28,7 @@ class Tokens:
         self._edit = _Signed(secret, "rostra.edit")
         self._voter = _Signed(secret, "rostra.voter")
         self._reader = _Signed(secret, "rostra.reader")
+        self._statement = _Signed(secret, "rostra.dsa-statement")
         self._sign_in = URLSafeTimedSerializer(secret, salt="rostra.sign-in")
 
     def edit_token(self, comment_id: int) -> str:
@@ -57,6 +58,20 @@ class Tokens:
             return self._edit.loads(token) == str(comment_id)
         except BadSignature:
             return False
+
+    def statement_token(self, statement_id: int) -> str:
+        """The key to one statement of reasons and its appeal, sent to the author by email."""
+        return self._statement.dumps(statement_id)
+
+    def statement_of(self, token: str | None) -> int | None:
+        """The statement id a statement token was issued for, or None."""
+        if not token or len(token) > 200:
+            return None
+        try:
+            value = self._statement.loads(token)
+        except (BadSignature, UnicodeDecodeError):
+            return None
+        return int(value) if value.isdigit() else None
 
     def new_voter(self) -> tuple[str, str]:
         """(voter id, signed voter token) for a reader who has none yet."""

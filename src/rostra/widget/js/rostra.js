@@ -501,16 +501,25 @@ class RostraComments extends HTMLElement {
     root.querySelector(".nbs").append(this.notifyBar);
   }
 
-  /** Show the reader's own comments that wait for moderation (only they see them). */
+  /** Show the reader's own comments that wait for moderation (only they see them), and
+   * the statement of reasons for those a moderator removed (EU DSA, dsa.js). */
   async showOwnPending() {
     const gen = this.gen;
-    for (const [id, own] of Object.entries(store.own())) {
-      if (own.thread !== this.threadKey || !own.pending || this.byId.has(Number(id))) continue;
+    const mine = Object.entries(store.own())
+      .filter(([id, own]) => own.thread === this.threadKey && !this.byId.has(Number(id)))
+      .sort((a, b) => (b[1].at || 0) - (a[1].at || 0)).slice(0, 10);
+    for (const [id, own] of mine) {
       let res;
+      const headers = { "X-Rostra-Edit-Token": own.token };
       try {
-        res = await this.api.call("GET", `/api/comments/${id}`, { headers: { "X-Rostra-Edit-Token": own.token } });
+        res = await this.api.call("GET", `/api/comments/${id}`, { headers });
       } catch (e) {
-        if (e.code === "not_found") store.setOwn(id, null);
+        if (e.code !== "not_found") continue;
+        const sors = await this.api.call("GET", `/api/comments/${id}/statements`, { headers })
+          .then((r) => r.statements, () => []);
+        if (gen !== this.gen) return;
+        if (sors.length && !sors[0].lifted_at) import("./dsa.js").then((m) => m.showStatements(this, id, own, sors));
+        else store.setOwn(id, null);
         continue;
       }
       if (gen !== this.gen) return;

@@ -95,6 +95,8 @@ legend{font-size:.9em;font-weight:600;padding:0 .3em}
 fieldset label{font-weight:400}
 fieldset input{width:auto}
 .rf{margin:.5em 0 0}
+.rf select{font:inherit;color:inherit;background:var(--bg);border:1px solid var(--bd);border-radius:var(--rad);padding:.4em;max-width:100%}
+.sor{border:1px solid var(--bd);border-left:3px solid var(--rostra-error,#b3261e);border-radius:var(--rad);padding:.2em .8em .6em;margin:0 0 1em}
 .fresh{text-align:center}
 .fresh button{margin:0 0 1em;font-weight:600;border-color:var(--a)}
 .fresh button[hidden]{display:none}
