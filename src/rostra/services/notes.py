@@ -134,7 +134,7 @@ class NoteService:
         account_id = self._reader(site_id, ctx)
         if account_id == row.account_id:
             raise Forbidden("you cannot add a context note to your own comment",
-                            code="own_comment")
+                            code="note_on_own_comment")
         text, sources = self._checked(draft)
         now = datetime.now(UTC)
         with self.db.write() as conn:
