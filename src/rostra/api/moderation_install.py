@@ -9,7 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from rostra.api.dsa import ROUTERS as DSA_ROUTERS
 from rostra.api.moderation import ROUTERS, Runtime
+from rostra.api.notes import ROUTERS as NOTE_ROUTERS
 from rostra.api.throttle import ThrottleMiddleware
 from rostra.moderation.checks import Check
 from rostra.moderation.checks.bans import BanCheck
@@ -24,7 +26,6 @@ from rostra.moderation.checks.reputation import ReputationCheck
 from rostra.moderation.checks.toxicity import ToxicityCheck
 from rostra.moderation.checks.trust import TrustCheck
 from rostra.moderation.checks.words import WordCheck
-from rostra.api.dsa import ROUTERS as DSA_ROUTERS
 from rostra.moderation.engine import ModerationEngine
 from rostra.moderation.identity import Hashing
 from rostra.moderation.model import build_classifier, language_detector
@@ -33,6 +34,7 @@ from rostra.moderation.ratelimit import RateLimiter
 from rostra.services.container import Services
 from rostra.services.dsa import DsaService
 from rostra.services.moderation import ModerationService
+from rostra.services.notes import NoteService
 
 log = logging.getLogger("rostra.moderation")
 PRUNE_SECONDS = 300
@@ -81,7 +83,8 @@ def install(app: FastAPI, services: Services) -> None:
     dsa = DsaService(service, lambda site_id: engine.policy_for(site_id).dsa)
     services.comments.tx_hooks.append(dsa.statement_hook)
     app.state.dsa = dsa
-    for router in (*ROUTERS, *DSA_ROUTERS):
+    app.state.notes = NoteService(services.comments)
+    for router in (*ROUTERS, *DSA_ROUTERS, *NOTE_ROUTERS):
         app.include_router(router)
     if settings.rate_limits:
         app.add_middleware(ThrottleMiddleware, limiter=limiter, ips=services.comments.hashing.ips,

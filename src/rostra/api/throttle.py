@@ -25,6 +25,7 @@ ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 # (method, path pattern, RateLimits field)
 LIMITED = (
     ("POST", re.compile(r"^/api/comments/\d+/vote$"), "vote"),
+    ("POST", re.compile(r"^/api/notes/\d+/rating$"), "vote"),
     ("POST", re.compile(r"^/api/subscriptions$"), "subscribe"),
     # The appeal form behind a statement's emailed link (the API's appeal counts itself).
     ("POST", re.compile(r"^/dsa/statement$"), "appeal"),

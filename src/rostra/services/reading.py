@@ -15,7 +15,7 @@ from rostra.config import Settings
 from rostra.core.errors import InvalidInput
 from rostra.core.models import SortOrder
 from rostra.core.thread_keys import ThreadKeyError, thread_key
-from rostra.services.serialise import comment_json, thread_json
+from rostra.services.serialise import comment_json, note_json, thread_json
 from rostra.services.sites import SiteService
 from rostra.store import queries
 from rostra.store.db import Database
@@ -86,7 +86,8 @@ class Page:
 
 
 def _build_tree(
-    tops: Sequence[Any], replies: Sequence[Any], highlights: dict[int, str] | None = None
+    tops: Sequence[Any], replies: Sequence[Any], highlights: dict[int, str] | None = None,
+    notes: Sequence[Any] = (),
 ) -> list[dict[str, Any]]:
     highlights = highlights or {}
     nodes: dict[int, dict[str, Any]] = {}
@@ -106,6 +107,10 @@ def _build_tree(
         picked = nodes.get(comment_id)
         if picked is not None and picked["state"] == "approved":
             picked[kind] = True  # "pinned": true or "featured": true
+    for note in notes:  # context notes, under comments readers can see
+        noted = nodes.get(note.comment_id)
+        if noted is not None and noted["state"] == "approved":
+            noted.setdefault("notes", []).append(note_json(note))
     return out
 
 
@@ -167,8 +172,9 @@ class ReadService:
             pinned = list(queries.pinned_top_level(conn, pinned_ids)) if cursor is None else []
             shown = pinned + climbed + tops
             replies = queries.replies_of_roots(conn, [r.id for r in shown])
+            notes = queries.notes_in_thread(conn, thread.id)
         body["thread"] = thread_json(thread)
-        body["comments"] = _build_tree(shown, replies, highlights)
+        body["comments"] = _build_tree(shown, replies, highlights, notes)
         if more and tops:
             last = tops[-1]
             since = cursor.since if cursor and cursor.since else now

@@ -66,6 +66,17 @@ def comment_json(
     }
 
 
+def note_json(row: Any) -> dict[str, Any]:
+    """A context note as every reader sees it under its comment."""
+    return {
+        "id": row.id,
+        "html": row.html,
+        "sources": list(row.sources or []),
+        "by": "staff" if row.staff_author else "readers",
+        "created_at": iso(row.created_at),
+    }
+
+
 def thread_json(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,

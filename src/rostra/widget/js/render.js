@@ -33,7 +33,7 @@ export function makeTemplate(tr) {
     `<button type="button" data-act="down" aria-label="${esc(tr.t("down"))}" aria-pressed="false">▼</button></span>` +
     b("reply", esc(tr.t("reply"))) + b("edit", esc(tr.t("edit")), " hidden") +
     b("delete", esc(tr.t("delete")), " hidden") + b("report", esc(tr.t("report")), " hidden") +
-    b("toggle", "", ' hidden aria-expanded="true"') +
+    b("toggle", "", ' hidden aria-expanded="true"') + b("notes", esc(tr.t("noteAction")), " hidden") +
     '</div><div class="slot"></div></article></li>';
   return t.content.firstChild;
 }
@@ -116,6 +116,7 @@ export function fillComment(li, c, ctx) {
       q.textContent = c.anchor.exact;
       body.prepend(q);
     }
+    for (const note of c.notes || []) body.append(renderNote(note, tr));
   }
   const [votes, reply, edit, del, report] = acts.children;
   const own = !deleted && ctx.own(c.id);
@@ -128,6 +129,44 @@ export function fillComment(li, c, ctx) {
   edit.hidden = !editable;
   del.hidden = !editable;
   report.hidden = deleted || !!own || c.state === "pending" || !!li._reported;
+  // Signed-in readers propose and rate context notes (not on their own comments).
+  acts.lastChild.hidden = !ctx.signedIn || deleted || !!own || c.state === "pending";
+}
+
+/** A context note under a comment: its text, who vouches for it, and its sources. */
+export function renderNote(note, tr) {
+  const aside = document.createElement("aside");
+  aside.className = "note";
+  aside.setAttribute("aria-label", tr.t("note"));
+  const head = document.createElement("div");
+  head.className = "note-h";
+  const label = document.createElement("strong");
+  label.textContent = tr.t("note");
+  const by = document.createElement("span");
+  by.textContent = tr.t(note.by === "staff" ? "noteStaff" : "noteReaders");
+  head.append(label, " · ", by);
+  const text = document.createElement("div");
+  text.className = "note-b";
+  text.innerHTML = note.html; // sanitised by the server, as comments are
+  aside.append(head, text);
+  const links = (note.sources || []).map(webAddress).filter(Boolean);
+  if (links.length) {
+    const list = document.createElement("ul");
+    list.className = "note-src";
+    list.setAttribute("aria-label", tr.t("noteSources"));
+    for (const href of links) {
+      const a = document.createElement("a");
+      a.href = href;
+      a.rel = "nofollow ugc noopener";
+      a.target = "_blank";
+      a.textContent = new URL(href).host;
+      const item = document.createElement("li");
+      item.append(a);
+      list.append(item);
+    }
+    aside.append(list);
+  }
+  return aside;
 }
 
 export function setVote(li, c, value) {

@@ -404,6 +404,7 @@ class RostraComments extends HTMLElement {
     return {
       tpl: this.tpl, tr: this.tr, now: Date.now(), votes: this.votes, byId: new Map(),
       own: (id) => own[id], closed: !!(this.info && this.info.closed),
+      signedIn: !!this.account,
     };
   }
 
@@ -690,6 +691,7 @@ class RostraComments extends HTMLElement {
     if (act === "edit") return this.openEdit(li, btn);
     if (act === "delete") return this.removeComment(li, btn);
     if (act === "report") return import("./report.js").then((m) => m.openReport(this, li, btn));
+    if (act === "notes") return import("./notes.js").then((m) => m.openNotes(this, li, btn));
     if (act === "toggle") {
       const open = btn.getAttribute("aria-expanded") === "true";
       if (open) {

@@ -65,6 +65,10 @@ ol{list-style:none;margin:0;padding:0}
 .tomb>article>.body{color:var(--mut);font-style:italic}
 .picked>article .badge{border-color:var(--a);color:var(--a)}
 .quote{margin:.2em 0;padding-left:.8em;border-left:3px solid var(--a);font-style:italic}
+.note{margin:.6em 0 .2em;padding:.5em .8em;border:1px solid var(--a);border-radius:.4em;font-size:.92em}
+.note-h{color:var(--mut);font-size:.9em}.note-h strong{color:var(--a)}
+.note-b>:first-child{margin-top:.2em}.note-b>:last-child{margin-bottom:.2em}
+.note-src{margin:.2em 0 0;padding:0;list-style:none;display:flex;flex-wrap:wrap;gap:.3em .8em;font-size:.9em}
 .acts{display:flex;gap:.3em;align-items:center;flex-wrap:wrap;margin-top:.2em}
 .votes{display:inline-flex;align-items:center;gap:.15em;margin-right:.4em}
 .votes button{border:0;background:none;padding:.1em .4em;color:var(--mut);line-height:1}
@@ -88,6 +92,11 @@ legend{font-size:.9em;font-weight:600;padding:0 .3em}
 fieldset label{font-weight:400}
 fieldset input{width:auto}
 .rf{margin:.5em 0 0}
+.nf{margin:.5em 0 0;display:grid;gap:.4em}.nf h3{font-size:1em;margin:0}
+.nq{margin:0;padding:0;list-style:none;display:grid;gap:.5em}
+.nq>li{padding:.4em .6em;border:1px solid var(--bd);border-radius:var(--rad)}
+.nf form{display:grid;gap:.3em}.nf textarea{min-height:3em}
+button[aria-pressed="true"]{border-color:var(--a);color:var(--a)}
 .rf select{font:inherit;color:inherit;background:var(--bg);border:1px solid var(--bd);border-radius:var(--rad);padding:.4em;max-width:100%}
 .sor{border:1px solid var(--bd);border-left:3px solid var(--rostra-error,#b3261e);border-radius:var(--rad);padding:.2em .8em .6em;margin:0 0 1em}
 .fresh{text-align:center}
