@@ -29,9 +29,9 @@ from rostra.services.dsa_context import Source, deciding
 from rostra.services.moderation_views import views_of
 from rostra.services.serialise import comment_json, iso
 from rostra.store import changes, queries
+from rostra.store.account_tables import reader_accounts
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import upsert
-from rostra.store.account_tables import reader_accounts
 from rostra.store.moderation_tables import (
     audit_log,
     author_stats,

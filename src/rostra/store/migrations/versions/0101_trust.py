@@ -1,7 +1,7 @@
 """earned trust: upheld DSA notices count in an author's history
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0101
+Revises: 0100
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0101"
+down_revision = "0100"
 branch_labels = None
 depends_on = None
 
