@@ -22,6 +22,7 @@ from rostra.admin import (
     routes_staff,
 )
 from rostra.admin.context import Admin
+from rostra.moderation.policy import parse_policy
 from rostra.services.container import Services
 from rostra.services.moderation import ModerationService
 from rostra.services.queue import QueueReader
@@ -44,7 +45,10 @@ def install(app: FastAPI, services: Services) -> None:
     app.state.admin_keys = auth.SessionKeys(secret + ":admin")
     app.state.admin = Admin(
         services=services, staff=staff,
-        reader=QueueReader(services.db, services.comments.hashing.email_salt),
+        reader=QueueReader(
+            services.db, services.comments.hashing.email_salt,
+            lambda site_id: parse_policy(
+                services.sites.settings_of(site_id).moderation).trust.trusted_after),
         workspace=Workspace(services, moderation),
     )
     auth.register()
