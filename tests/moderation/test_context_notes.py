@@ -154,7 +154,7 @@ def test_it_keeps_notes_to_signed_in_readers_who_are_not_the_author(
     own_comment = http.post("/api/comments", headers=member.headers, json={
         "site": site, "thread": "/rules", "text": "My own comment."}).json()["comment"]["id"]
     own = member.propose(own_comment, "Context on my own comment")
-    assert own.status_code == 403 and own.json()["code"] == "own_comment"
+    assert own.status_code == 403 and own.json()["code"] == "note_on_own_comment"
     note_id = member.propose(comment_id, "Context").json()["note"]["id"]
     mine = http.post(f"/api/notes/{note_id}/rating", headers=member.headers,
                      json={"helpful": True})

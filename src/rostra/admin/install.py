@@ -15,12 +15,14 @@ from rostra.admin import (
     routes_audit,
     routes_bans,
     routes_dsa,
+    routes_notes,
     routes_queue,
     routes_session,
     routes_sites,
     routes_staff,
 )
 from rostra.admin.context import Admin
+from rostra.moderation.policy import parse_policy
 from rostra.services.container import Services
 from rostra.services.moderation import ModerationService
 from rostra.services.queue import QueueReader
@@ -43,7 +45,10 @@ def install(app: FastAPI, services: Services) -> None:
     app.state.admin_keys = auth.SessionKeys(secret + ":admin")
     app.state.admin = Admin(
         services=services, staff=staff,
-        reader=QueueReader(services.db, services.comments.hashing.email_salt),
+        reader=QueueReader(
+            services.db, services.comments.hashing.email_salt,
+            lambda site_id: parse_policy(
+                services.sites.settings_of(site_id).moderation).trust.trusted_after),
         workspace=Workspace(services, moderation),
     )
     auth.register()
@@ -52,6 +57,8 @@ def install(app: FastAPI, services: Services) -> None:
         app.include_router(module.router)
     if getattr(app.state, "dsa", None) is not None:
         app.include_router(routes_dsa.router)  # needs the moderation engine's DsaService
+    if getattr(app.state, "notes", None) is not None:
+        app.include_router(routes_notes.router)
     app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static")
 
     async def prune_forever() -> None:

@@ -24,6 +24,7 @@ from rostra.moderation.checks.pow import AttackMeter, PowCheck
 from rostra.moderation.checks.ratelimit import RateLimitCheck
 from rostra.moderation.checks.reputation import ReputationCheck
 from rostra.moderation.checks.toxicity import ToxicityCheck
+from rostra.moderation.checks.trust import TrustCheck
 from rostra.moderation.checks.words import WordCheck
 from rostra.moderation.engine import ModerationEngine
 from rostra.moderation.identity import Hashing
@@ -49,6 +50,7 @@ def build_checks(
         checks.append(RateLimitCheck(limiter))
     checks += [
         PowCheck(pow, meter, service.spend_pow),
+        TrustCheck(service.history, service.account_created, hashing),
         LengthCheck(),
         LinkCheck(),
         WordCheck(),

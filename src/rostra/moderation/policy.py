@@ -125,6 +125,17 @@ class DsaPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class TrustPolicy:
+    """Earned trust (see docs/moderation.md, Earned trust): rules that hold comments
+    from commenters the site does not know yet, and the line past which it trusts them."""
+
+    first_comments_held: int = 0  # hold until this many of the author's comments were approved
+    links_need_approved: int = 0  # comments with links wait until this many were approved
+    account_min_days: int = 0  # signed-in accounts younger than this are held
+    trusted_after: int = 10  # trust score (approved - 3 x rejected/spam - 10 x notices)
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     mode: Mode = Mode.POST
     held_message: str = "Your comment is awaiting moderation."
@@ -139,6 +150,7 @@ class Policy:
     languages: tuple[str, ...] = ()  # empty: any language
     toxicity: bool = True  # run the classifier (when the server has one)
     dsa: DsaPolicy = field(default_factory=DsaPolicy)
+    trust: TrustPolicy = field(default_factory=TrustPolicy)
 
 
 DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -183,6 +195,8 @@ def parse_policy(data: dict[str, Any] | None) -> Policy:
         values["toxicity"] = _bool("moderation.toxicity", data["toxicity"])
     if "dsa" in data:
         values["dsa"] = _dsa(_object("moderation.dsa", data["dsa"]))
+    if "trust" in data:
+        values["trust"] = _trust(_object("moderation.trust", data["trust"]))
     policy = Policy(**values)
     t = policy.thresholds
     if not t.toxicity_nudge <= t.toxicity_hold <= t.toxicity_refuse:
@@ -263,6 +277,19 @@ def _dsa(data: dict[str, Any]) -> DsaPolicy:
     if "redress" in data:
         values["redress"] = _text("moderation.dsa.redress", data["redress"], 1000)
     return DsaPolicy(**values)
+
+
+_TRUST_RANGES = {
+    "first_comments_held": (0, 1000), "links_need_approved": (0, 1000),
+    "account_min_days": (0, 3650), "trusted_after": (1, 100_000),
+}
+
+
+def _trust(data: dict[str, Any]) -> TrustPolicy:
+    _no_unknown("moderation.trust", data, set(_TRUST_RANGES))
+    return TrustPolicy(**{
+        name: _int(f"moderation.trust.{name}", value, *_TRUST_RANGES[name])
+        for name, value in data.items()})
 
 
 def _rate_limits(data: dict[str, Any]) -> RateLimits:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 
 from rostra.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rostra.core.models import CommentState
+from rostra.moderation.identity import author_key_of_row
 from rostra.moderation.policy import DsaPolicy
 from rostra.notify import outbox
 from rostra.notify.alerts import comment_flagged
@@ -343,12 +344,20 @@ class DsaService:
             if not done:
                 raise Conflict(f"notice {notice_id} was decided already",
                                code="decided_already")
+            comment = queries.comment_row(conn, notice.comment_id) if (
+                notice.comment_id is not None) else None
+            if comment is not None and outcome is not NoticeOutcome.NO_ACTION:
+                self.moderation.count_upheld_notice(conn, notice.site_id, comment)
             record_audit(conn, actor, "dsa_notice_decision", f"notice:{notice_id}",
                          {"status": "open"}, {"status": "decided", "outcome": outcome.value},
                          reason, site_id=notice.site_id)
             if notice.notifier_email:
                 self._mail(conn, notice.notifier_email, "notice_decision", notice.site_id,
                            comment_id=notice.comment_id, notice_id=notice_id)
+        if comment is not None and outcome is not NoticeOutcome.NO_ACTION:
+            author = author_key_of_row(comment, self.moderation.salt)
+            if author:
+                self.moderation.views.histories.invalidate(notice.site_id, author)
         return self.notice(notice_id)
 
     # -- appeals ------------------------------------------------------------------

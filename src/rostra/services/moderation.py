@@ -29,7 +29,7 @@ from rostra.services.dsa_context import Source, deciding
 from rostra.services.moderation_views import views_of
 from rostra.services.serialise import comment_json, iso
 from rostra.store import changes, queries
-from rostra.store.account_tables import reader_sessions
+from rostra.store.account_tables import reader_accounts, reader_sessions
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import upsert
 from rostra.store.moderation_tables import (
@@ -143,6 +143,29 @@ class ModerationService:
     def history(self, site_id: str, author: str) -> History:
         """The author's approved/rejected/spam counts on the site (zeros when unknown)."""
         return self.views.histories.get(site_id, author)
+
+    def account_created(self, site_id: str, account_id: int) -> datetime | None:
+        """When a signed-in reader's account on the site was made (the trust check's
+        account age); None when there is no such account."""
+        with self.db.read() as conn:
+            value = conn.scalar(select(reader_accounts.c.created_at).where(
+                reader_accounts.c.id == account_id, reader_accounts.c.site_id == site_id))
+        return value if isinstance(value, datetime) else None
+
+    def count_upheld_notice(self, conn: Connection, site_id: str, row: Row[Any]) -> None:
+        """Count an upheld DSA notice against the author of comment ``row`` (earned
+        trust is lost by it), inside the caller's transaction."""
+        author = author_key_of_row(row, self.salt)
+        if not author:
+            return
+        now = datetime.now(UTC)
+        stmt = upsert(conn)(author_stats).values(
+            site_id=site_id, author=author, approved=0, rejected=0, spam=0, notices=1,
+            updated_at=now)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=[author_stats.c.site_id, author_stats.c.author],
+            set_={"notices": author_stats.c.notices + 1, "updated_at": now}))
+        changes.record(conn, Change(ChangeKind.HISTORY, site_id, author))
 
     def spend_pow(self, solved: Solved) -> bool:
         """Mark a proof-of-work challenge spent; False when it was spent before."""

@@ -1,7 +1,7 @@
 """sessions as rows: readers' sessions, email sign-in links, staff sessions' devices
 
-Revision ID: 0101
-Revises: 0100
+Revision ID: 0102
+Revises: 0101
 
 Readers signed in with OpenID Connect held a signed token valid for 30 days that
 nothing could revoke; from here on every session is a row, and the old tokens are no
@@ -15,8 +15,8 @@ from alembic import op
 
 from rostra.store.tables import UTCDateTime
 
-revision = "0101"
-down_revision = "0100"
+revision = "0102"
+down_revision = "0101"
 branch_labels = None
 depends_on = None
 
