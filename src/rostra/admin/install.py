@@ -15,6 +15,7 @@ from rostra.admin import (
     routes_audit,
     routes_bans,
     routes_dsa,
+    routes_notes,
     routes_queue,
     routes_session,
     routes_sites,
@@ -56,6 +57,8 @@ def install(app: FastAPI, services: Services) -> None:
         app.include_router(module.router)
     if getattr(app.state, "dsa", None) is not None:
         app.include_router(routes_dsa.router)  # needs the moderation engine's DsaService
+    if getattr(app.state, "notes", None) is not None:
+        app.include_router(routes_notes.router)
     app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static")
 
     async def prune_forever() -> None:

@@ -29,6 +29,7 @@ from rostra.services.serialise import note_json as public_note_json
 from rostra.store import queries
 from rostra.store.db import upsert
 from rostra.store.notes_tables import comment_notes, note_ratings
+from rostra.store.tables import comments
 
 MAX_TEXT = 2000
 MAX_SOURCES = 5
@@ -225,14 +226,17 @@ class NoteService:
 
     def list_for_staff(self, site_id: str, *, status: NoteStatus | None = None,
                        comment_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        query = select(comment_notes).where(comment_notes.c.site_id == site_id)
+        query = (select(comment_notes, comments.c.text.label("comment_text"))
+                 .join(comments, comments.c.id == comment_notes.c.comment_id)
+                 .where(comment_notes.c.site_id == site_id))
         if status is not None:
             query = query.where(comment_notes.c.status == status.value)
         if comment_id is not None:
             query = query.where(comment_notes.c.comment_id == comment_id)
         with self.db.read() as conn:
             rows = conn.execute(query.order_by(comment_notes.c.id.desc()).limit(limit)).all()
-        return [note_json(r, for_staff=True) for r in rows]
+        return [{**note_json(r, for_staff=True), "comment_text": r.comment_text[:300]}
+                for r in rows]
 
     # -- helpers -------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,15 @@ def public_website(value: str | None) -> str | None:
         return None
 
 
+def avatar_key(row: Any) -> str:
+    """Eight hex digits that stay the same for one author (account, else browser, else
+    name) and tell nothing about them: the widget draws the avatar from it."""
+    account = getattr(row, "account_id", None)
+    voter = getattr(row, "voter_id", None)
+    who = f"a:{account}" if account else f"v:{voter}" if voter else f"n:{row.author_name or ''}"
+    return hashlib.blake2b(who.encode(), digest_size=4, person=b"rostra-avatar").hexdigest()
+
+
 def comment_json(
     row: Any, *, reveal_pending: bool = False, to_author: bool = False
 ) -> dict[str, Any]:
@@ -42,8 +52,10 @@ def comment_json(
     if state == CommentState.APPROVED.value or (
         reveal_pending and state == CommentState.PENDING.value
     ):
-        author: dict[str, Any] | None = {"name": row.author_name,
-                                         "website": public_website(row.author_website)}
+        author: dict[str, Any] | None = {
+            "name": row.author_name, "website": public_website(row.author_website),
+            "avatar": avatar_key(row), "signed_in": bool(getattr(row, "account_id", None)),
+        }
         html = row.html
         shown_state = state
         anchor = row.anchor

@@ -36,6 +36,8 @@ PUBLIC_COLUMNS = (
     comments.c.downvotes,
     comments.c.reply_count,
     comments.c.anchor,
+    comments.c.voter_id,  # never sent: hashed into the author's avatar
+    comments.c.account_id,
 )
 
 

@@ -366,7 +366,7 @@ export function mountInline({
   function renderComment(c) {
     const deleted = c.state === 'deleted';
     const who = deleted ? t('deleted') : (c.author?.name || t('anonymous'));
-    const body = h('div', { class: 'body' });
+    const body = h('div', { class: 'body', dir: 'auto' });
     if (!deleted) body.innerHTML = c.html ?? ''; // sanitised by the server
     const actions = h('div', { class: 'actions' },
       deleted ? null : h('button', {
@@ -389,7 +389,7 @@ export function mountInline({
       ? h('ul', {}, c.replies.map((r) => h('li', {}, renderComment(r))))
       : null;
     return h('div', {}, h('article', { 'data-comment-id': String(c.id) },
-      h('div', {}, h('span', { class: 'who', text: who }), time ? ' · ' : null, time),
+      h('div', {}, h('span', { class: 'who', dir: 'auto', text: who }), time ? ' · ' : null, time),
       body, actions), replies);
   }
 
@@ -403,7 +403,7 @@ export function mountInline({
     const replyTo = open.replyTo;
     const status = h('p', { role: 'status' });
     const alert = h('p', { role: 'alert' });
-    const text = h('textarea', { name: 'text', required: true, oninput: () => { open.typed = text.value; } });
+    const text = h('textarea', { name: 'text', dir: 'auto', required: true, oninput: () => { open.typed = text.value; } });
     text.value = open.typed;
     const name = h('input', { name: 'name', autocomplete: 'name', value: authorInfo.name });
     const email = h('input', { name: 'email', type: 'email', autocomplete: 'email', value: authorInfo.email });
@@ -455,7 +455,7 @@ export function mountInline({
         h('h2', { tabindex: '-1', text: g.question ? `${t('question')}: ${g.question}` : t('passage') }),
         h('button', { type: 'button', class: 'close', 'aria-label': t('close'), title: t('close'),
           onclick: () => closePanel(), text: '×' })),
-      h('blockquote', { text: quote.length > 300 ? quote.slice(0, 300) + '…' : quote }),
+      h('blockquote', { dir: 'auto', text: quote.length > 300 ? quote.slice(0, 300) + '…' : quote }),
       list, status, form));
     root.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape') closePanel();

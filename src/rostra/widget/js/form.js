@@ -27,12 +27,12 @@ export function createForm(opts) {
     `<input type="hidden" name="name">` +
     (account.email ? `<input type="hidden" name="email">` : emailField) + "</div>" :
     `<div class="who"><div><label for="rn${n}">${esc(tr.t("name"))}</label>` +
-    `<input id="rn${n}" name="name" autocomplete="name" maxlength="80" required></div>` +
+    `<input id="rn${n}" name="name" dir="auto" autocomplete="name" maxlength="80" required></div>` +
     emailField + "</div>";
   const submitLabel = kind === "edit" ? tr.t("save") : kind === "reply" ? tr.t("submitReply") : tr.t("submit");
   form.innerHTML = who +
     `<label for="rt${n}">${esc(opts.label)}</label>` +
-    `<textarea id="rt${n}" name="text" rows="4" required aria-describedby="rh${n} rc${n} rx${n}"></textarea>` +
+    `<textarea id="rt${n}" name="text" dir="auto" rows="4" required aria-describedby="rh${n} rc${n} rx${n}"></textarea>` +
     `<p class="cnt" id="rc${n}" hidden></p>` +
     `<div class="pv body" id="rp${n}" hidden tabindex="-1"></div>` +
     `<p class="hint" id="rh${n}">${esc(tr.t("markdown"))}</p>` +

@@ -15,10 +15,9 @@ const ADAPT = `
 section.r{max-width:40em;border:1px solid var(--bd);border-inline-start:4px solid var(--a);padding:.75em 1em}
 header{display:flex;gap:.5em;align-items:flex-start;justify-content:space-between}
 h2{font-size:1em;margin:0}
-blockquote{margin:.5em 0;padding-inline-start:.75em;border-inline-start:3px solid var(--a);border-left:0;font-style:italic;color:var(--mut)}
-blockquote{border-inline-start:3px solid var(--a)}
+blockquote{margin:.5em 0;padding:0;padding-inline-start:.75em;border:0;border-inline-start:3px solid var(--a);font-style:italic;color:var(--mut)}
 ul{list-style:none;margin:.5em 0;padding:0}
-ul ul{margin-inline-start:1.25em;margin-left:0}
+ul ul{margin-left:0;margin-inline-start:1.25em}
 li>div>article{padding:.5em 0;border-top:1px solid var(--bd)}
 .who{font-weight:700}
 time{color:var(--mut);font-size:.9em}

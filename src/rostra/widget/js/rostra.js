@@ -3,11 +3,10 @@
 // folder (en strings, styles, render, form), other languages load on demand.
 import { Api, accountOf } from "./api.js";
 import { store } from "./storage.js";
-import { loadStrings, pickLang } from "./i18n.js";
+import { loadStrings, pickLang, RTL } from "./i18n.js";
 import { css } from "./styles.js";
 import { pageIsDark, watchPage } from "./theme.js";
 import { createForm } from "./form.js";
-import { createNotifyBar } from "./notify.js";
 import { offerFresh, showFresh, syncStream } from "./live.js";
 import {
   makeTemplate, renderComment, fillComment, setVote, setToggle, renderReplies, repliesList,
@@ -270,6 +269,7 @@ class RostraComments extends HTMLElement {
     const root = document.createElement("div");
     root.className = "r";
     root.lang = tr.lang;
+    root.dir = RTL.includes(tr.lang) ? "rtl" : "ltr";
     const tabs = SORTS.map((s) => [s, tr.t(s)]);
     if (HAS_INLINE) tabs.push(["inline", tr.t("inline")]);
     root.innerHTML =
@@ -317,9 +317,7 @@ class RostraComments extends HTMLElement {
     });
     q(".fs").append(this.form);
     this.offerSignIn(this.form);
-    this.notifyBar = createNotifyBar(this, (this.account && this.account.email) || store.author().email);
-    this.notifyBar.hidden = true; // until the first page says whether the site sends email
-    q(".nbs").append(this.notifyBar);
+    this.notifyBar = null; // loaded once the first page says the site sends email
     root.addEventListener("click", (e) => this.onClick(e));
     this.tabs.addEventListener("keydown", (e) => this.onTabKey(e));
     this.root = root;
@@ -421,7 +419,7 @@ class RostraComments extends HTMLElement {
       if (gen === this.gen) {
         this.note.textContent = "";
         this.err.textContent = this.message(refused ? { code: "origin_not_allowed" } : e);
-        if (refused) this.form.hidden = this.notifyBar.hidden = this.tabs.hidden = true;
+        if (refused) this.form.hidden = this.tabs.hidden = true;
       }
       return false;
     }
@@ -430,6 +428,8 @@ class RostraComments extends HTMLElement {
     this.info = data.thread;
     this.limit = data.max_comment_length || this.limit;
     this.emailOn = data.email_notifications !== false;
+    // pinned comments first (the server's order), then editors' picks, then the sort
+    if (!this.cursor) data.comments.sort((a, b) => !!b.pinned - !!a.pinned || !!b.featured - !!a.featured);
     this.cursor = data.next_cursor || null;
     const fresh = [];
     for (const c of data.comments) {
@@ -485,9 +485,21 @@ class RostraComments extends HTMLElement {
     const closed = !!(this.info && this.info.closed);
     this.form.hidden = closed;
     // the one "Notify of" control, only where the site can send the email
-    this.notifyBar.hidden = closed || !this.emailOn;
+    if (this.notifyBar) this.notifyBar.hidden = closed;
+    else if (this.emailOn && !closed) this.mountNotify();
     this.note.textContent = closed ? tr.t("closed") : this.list.children.length ? "" : tr.t("empty");
     this.more.hidden = !this.cursor || this.all;
+  }
+
+  /** The "Notify of" bar (notify.js), loaded only where the server sends email. */
+  async mountNotify() {
+    if (this.notifyBar !== null) return;
+    this.notifyBar = false; // loading
+    const root = this.root;
+    const { createNotifyBar } = await import("./notify.js");
+    if (root !== this.root) return; // started again meanwhile: that start mounts its own
+    this.notifyBar = createNotifyBar(this, (this.account && this.account.email) || store.author().email);
+    root.querySelector(".nbs").append(this.notifyBar);
   }
 
   /** Show the reader's own comments that wait for moderation (only they see them), and
@@ -577,8 +589,8 @@ class RostraComments extends HTMLElement {
 
   async submitNew(values, parentId, form) {
     if (!this.account) store.setAuthor(values.name, values.email);
-    const notifyEmail = this.notifyBar.elements.email;
-    if (!notifyEmail.value) notifyEmail.value = values.email || ""; // ready to subscribe
+    const notifyEmail = this.notifyBar && this.notifyBar.elements.email;
+    if (notifyEmail && !notifyEmail.value) notifyEmail.value = values.email || ""; // ready to subscribe
     const payload = {
       thread: this.threadKey, title: this.getAttribute("title") || document.title, url: pageUrl(),
       parent_id: parentId, name: values.name || null, email: values.email || null, website: null, text: values.text,
@@ -687,6 +699,12 @@ class RostraComments extends HTMLElement {
     const li = btn.closest("li.c");
     if (!li) return;
     if (act === "up" || act === "down") return this.vote(li, act === "up" ? 1 : -1);
+    if (act === "expand") {
+      li._open = true;
+      btn.parentElement.classList.remove("clip");
+      btn.remove();
+      return;
+    }
     if (act === "reply") return this.openReply(li, btn);
     if (act === "edit") return this.openEdit(li, btn);
     if (act === "delete") return this.removeComment(li, btn);

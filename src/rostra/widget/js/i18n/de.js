@@ -110,8 +110,6 @@ export default {
   error_origin_not_allowed: "Die Diskussion kann auf dieser Seite nicht angezeigt werden.",
   error_edit_window_closed: "Die Zeit zum Ändern dieses Kommentars ist abgelaufen.",
   error_own_comment: "Eigene Kommentare können Sie nicht bewerten.",
-  error_sign_in_required: "Melden Sie sich an, um Kontext-Hinweise vorzuschlagen oder zu bewerten.",
-  error_own_note: "Eigene Hinweise können Sie nicht bewerten.",
   error_note_on_own_comment: "Zu eigenen Kommentaren können Sie keinen Kontext-Hinweis hinzufügen.",
   error_already_voted: "Von Ihrem Netzwerk kam bereits eine Stimme für diesen Kommentar.",
   error_thread_closed: "Diese Diskussion ist geschlossen.",
@@ -162,4 +160,9 @@ export default {
   inl_markerQuestion: "Frage: {question} ({count} Antworten)",
   inl_noComments: "Noch keine Kommentare zu dieser Textstelle.",
   inl_discussion: "Diskussion der Textstelle",
+  readMore: "Weiterlesen",
+  moreReplies: { one: "{n} weitere Antwort", other: "{n} weitere Antworten" },
+  signedIn: "Angemeldet",
+  error_sign_in_required: "Melden Sie sich an, um Kontext-Hinweise vorzuschlagen oder zu bewerten.",
+  error_own_note: "Eigene Hinweise können Sie nicht bewerten.",
 };

@@ -121,8 +121,6 @@ export default {
   error_origin_not_allowed: "The discussion cannot be shown on this page.",
   error_edit_window_closed: "The time for changing this comment has passed.",
   error_own_comment: "You cannot vote on your own comment.",
-  error_sign_in_required: "Sign in to propose or rate context notes.",
-  error_own_note: "You cannot rate your own note.",
   error_note_on_own_comment: "You cannot add a context note to your own comment.",
   error_already_voted: "A vote on this comment already came from your network.",
   error_thread_closed: "This discussion is closed.",
@@ -164,4 +162,9 @@ export default {
   inl_markerQuestion: "Question: {question} ({count} answers)",
   inl_noComments: "No comments on this passage yet.",
   inl_discussion: "Discussion of the passage",
+  readMore: "Read more",
+  moreReplies: { one: "{n} more reply", other: "{n} more replies" },
+  signedIn: "Signed in",
+  error_sign_in_required: "Sign in to propose or rate context notes.",
+  error_own_note: "You cannot rate your own note.",
 };

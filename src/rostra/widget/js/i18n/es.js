@@ -110,8 +110,6 @@ export default {
   error_origin_not_allowed: "La conversación no se puede mostrar en esta página.",
   error_edit_window_closed: "Ha pasado el plazo para modificar este comentario.",
   error_own_comment: "No puedes votar tu propio comentario.",
-  error_sign_in_required: "Inicie sesión para proponer o valorar notas de contexto.",
-  error_own_note: "No puede valorar su propia nota.",
   error_note_on_own_comment: "No puede añadir una nota de contexto a su propio comentario.",
   error_already_voted: "Ya se ha votado este comentario desde tu red.",
   error_thread_closed: "Esta conversación está cerrada.",
@@ -162,4 +160,9 @@ export default {
   inl_markerQuestion: "Pregunta: {question} ({count} respuestas)",
   inl_noComments: "Aún no hay comentarios sobre este pasaje.",
   inl_discussion: "Conversación sobre el pasaje",
+  readMore: "Leer más",
+  moreReplies: { one: "{n} respuesta más", other: "{n} respuestas más" },
+  signedIn: "Con sesión iniciada",
+  error_sign_in_required: "Inicie sesión para proponer o valorar notas de contexto.",
+  error_own_note: "No puede valorar su propia nota.",
 };

@@ -110,8 +110,6 @@ export default {
   error_origin_not_allowed: "La discussion ne peut pas être affichée sur cette page.",
   error_edit_window_closed: "Le délai pour modifier ce commentaire est dépassé.",
   error_own_comment: "Vous ne pouvez pas voter pour votre propre commentaire.",
-  error_sign_in_required: "Connectez-vous pour proposer ou évaluer des notes de contexte.",
-  error_own_note: "Vous ne pouvez pas évaluer votre propre note.",
   error_note_on_own_comment: "Vous ne pouvez pas ajouter une note de contexte à votre propre commentaire.",
   error_already_voted: "Un vote pour ce commentaire est déjà venu de votre réseau.",
   error_thread_closed: "Cette discussion est fermée.",
@@ -162,4 +160,9 @@ export default {
   inl_markerQuestion: "Question : {question} ({count} réponses)",
   inl_noComments: "Aucun commentaire sur ce passage pour l’instant.",
   inl_discussion: "Discussion du passage",
+  readMore: "Lire la suite",
+  moreReplies: { one: "{n} autre réponse", other: "{n} autres réponses" },
+  signedIn: "Connecté",
+  error_sign_in_required: "Connectez-vous pour proposer ou évaluer des notes de contexte.",
+  error_own_note: "Vous ne pouvez pas évaluer votre propre note.",
 };

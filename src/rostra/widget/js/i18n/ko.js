@@ -110,8 +110,6 @@ export default {
   error_origin_not_allowed: "이 페이지에서는 토론을 표시할 수 없습니다.",
   error_edit_window_closed: "이 댓글을 수정할 수 있는 시간이 지났습니다.",
   error_own_comment: "자신의 댓글에는 투표할 수 없습니다.",
-  error_sign_in_required: "맥락 노트를 제안하거나 평가하려면 로그인하세요.",
-  error_own_note: "자신의 노트는 평가할 수 없습니다.",
   error_note_on_own_comment: "자신의 댓글에는 맥락 노트를 추가할 수 없습니다.",
   error_already_voted: "이 댓글에는 이미 같은 네트워크에서 투표했습니다.",
   error_thread_closed: "이 토론은 닫혔습니다.",
@@ -162,4 +160,9 @@ export default {
   inl_markerQuestion: "질문: {question} (답변 {count}개)",
   inl_noComments: "이 구절에는 아직 댓글이 없습니다.",
   inl_discussion: "구절에 대한 토론",
+  readMore: "더 보기",
+  moreReplies: { other: "답글 {n}개 더 보기" },
+  signedIn: "로그인 사용자",
+  error_sign_in_required: "맥락 노트를 제안하거나 평가하려면 로그인하세요.",
+  error_own_note: "자신의 노트는 평가할 수 없습니다.",
 };

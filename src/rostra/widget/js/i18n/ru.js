@@ -110,8 +110,6 @@ export default {
   error_origin_not_allowed: "Обсуждение нельзя показать на этой странице.",
   error_edit_window_closed: "Время для изменения этого комментария истекло.",
   error_own_comment: "Нельзя голосовать за собственный комментарий.",
-  error_sign_in_required: "Войдите, чтобы предлагать и оценивать пояснения.",
-  error_own_note: "Нельзя оценивать собственное пояснение.",
   error_note_on_own_comment: "Нельзя добавить пояснение к собственному комментарию.",
   error_already_voted: "С вашей сети уже голосовали за этот комментарий.",
   error_thread_closed: "Это обсуждение закрыто.",
@@ -162,4 +160,9 @@ export default {
   inl_markerQuestion: "Вопрос: {question} (ответов: {count})",
   inl_noComments: "К этому фрагменту ещё нет комментариев.",
   inl_discussion: "Обсуждение фрагмента",
+  readMore: "Читать дальше",
+  moreReplies: { one: "Ещё {n} ответ", few: "Ещё {n} ответа", many: "Ещё {n} ответов", other: "Ещё {n} ответа" },
+  signedIn: "Вошёл в систему",
+  error_sign_in_required: "Войдите, чтобы предлагать и оценивать пояснения.",
+  error_own_note: "Нельзя оценивать собственное пояснение.",
 };

@@ -110,8 +110,6 @@ export default {
   error_origin_not_allowed: "Diskusiu nemožno zobraziť na tejto stránke.",
   error_edit_window_closed: "Čas na úpravu tohto komentára uplynul.",
   error_own_comment: "Za vlastný komentár hlasovať nemôžete.",
-  error_sign_in_required: "Prihláste sa, aby ste mohli navrhovať a hodnotiť kontextové poznámky.",
-  error_own_note: "Vlastnú poznámku hodnotiť nemôžete.",
   error_note_on_own_comment: "K vlastnému komentáru nemôžete pridať kontextovú poznámku.",
   error_already_voted: "Z vašej siete už za tento komentár niekto hlasoval.",
   error_thread_closed: "Táto diskusia je uzavretá.",
@@ -162,4 +160,9 @@ export default {
   inl_markerQuestion: "Otázka: {question} (odpovede: {count})",
   inl_noComments: "K tejto pasáži zatiaľ nie sú komentáre.",
   inl_discussion: "Diskusia k pasáži",
+  readMore: "Čítať ďalej",
+  moreReplies: { one: "Ešte {n} odpoveď", few: "Ešte {n} odpovede", many: "Ešte {n} odpovede", other: "Ešte {n} odpovedí" },
+  signedIn: "Prihlásený",
+  error_sign_in_required: "Prihláste sa, aby ste mohli navrhovať a hodnotiť kontextové poznámky.",
+  error_own_note: "Vlastnú poznámku hodnotiť nemôžete.",
 };

@@ -110,8 +110,6 @@ export default {
   error_origin_not_allowed: "Обговорення не можна показати на цій сторінці.",
   error_edit_window_closed: "Час для зміни цього коментаря минув.",
   error_own_comment: "Не можна голосувати за власний коментар.",
-  error_sign_in_required: "Увійдіть, щоб пропонувати й оцінювати пояснення.",
-  error_own_note: "Не можна оцінювати власне пояснення.",
   error_note_on_own_comment: "Не можна додати пояснення до власного коментаря.",
   error_already_voted: "З вашої мережі вже голосували за цей коментар.",
   error_thread_closed: "Це обговорення закрито.",
@@ -162,4 +160,9 @@ export default {
   inl_markerQuestion: "Питання: {question} (відповідей: {count})",
   inl_noComments: "До цього фрагмента ще немає коментарів.",
   inl_discussion: "Обговорення фрагмента",
+  readMore: "Читати далі",
+  moreReplies: { one: "Ще {n} відповідь", few: "Ще {n} відповіді", many: "Ще {n} відповідей", other: "Ще {n} відповіді" },
+  signedIn: "Увійшов у систему",
+  error_sign_in_required: "Увійдіть, щоб пропонувати й оцінювати пояснення.",
+  error_own_note: "Не можна оцінювати власне пояснення.",
 };
