@@ -261,7 +261,8 @@ def privacy() -> None:
 @click.option("--output", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout).")
 @click.pass_obj
 def privacy_export(state: CliState, email: str, output: str | None) -> None:
-    """Everything stored under EMAIL (comments and subscriptions on every site), as JSON."""
+    """Everything stored under EMAIL (comments, subscriptions, accounts with their
+    sessions, sign-in links, on every site), as JSON."""
     import orjson
 
     from rostra.services.personal_data import PersonalData
@@ -281,7 +282,7 @@ def privacy_export(state: CliState, email: str, output: str | None) -> None:
 @click.pass_obj
 def privacy_forget(state: CliState, email: str, yes: bool) -> None:
     """Erase EMAIL's comments (replies to them stay under a tombstone), details,
-    subscriptions and sign-on accounts."""
+    subscriptions, sign-on accounts, their sessions and email sign-in links."""
     from rostra.services.personal_data import PersonalData
 
     if not yes:
@@ -289,7 +290,8 @@ def privacy_forget(state: CliState, email: str, yes: bool) -> None:
     services = _services(state.settings)
     done = PersonalData(services.comments).forget(email, actor="cli")
     click.echo(f"erased {done['comments']} comment(s), {done['subscriptions']} "
-               f"subscription(s) and {done['accounts']} sign-on account(s)")
+               f"subscription(s) and {done['accounts']} sign-on account(s) "
+               f"({done['sessions']} session(s) ended)")
 
 
 def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -451,12 +453,13 @@ def demo(state: CliState, host: str, port: int, no_browser: bool, database: str)
 
 # (module, attribute, group to add it to, command name) for feature packages' commands.
 FEATURE_COMMANDS = (
-    ("rostra.importers.cli", "import_group", main, "import"),
-    ("rostra.importers.cli", "export_command", main, "export"),
-    ("rostra.importers.cli", "site_move_command", site, "move"),
-    ("rostra.admin.cli", "user_group", main, "user"),
-    ("rostra.notify.cli", "worker_command", main, "worker"),
-    ("rostra.moderation.cli", "moderation_group", main, "moderation"),
+    ("rostra.commands.importing", "import_group", main, "import"),
+    ("rostra.commands.importing", "export_command", main, "export"),
+    ("rostra.commands.importing", "site_move_command", site, "move"),
+    ("rostra.commands.staff", "user_group", main, "user"),
+    ("rostra.commands.worker", "worker_command", main, "worker"),
+    ("rostra.commands.moderation", "moderation_group", main, "moderation"),
+    ("rostra.commands.report", "report_group", main, "report"),
 )
 
 

@@ -85,6 +85,13 @@ class Settings(BaseSettings):
         2000, ge=0, le=1_000_000,
         description="Serialised thread pages kept in memory per worker (0 turns the cache off).",
     )
+    read_stale_seconds: float = Field(
+        1.0, ge=0, le=10,
+        description="While a thread's page is rebuilt after a write, readers who come meanwhile "
+        "get the page from before the write if it went out of date at most this long ago "
+        "(marked by an X-Rostra-Stale-Ms header; the live stream brings the new comment). "
+        "0: they wait for the new page.",
+    )
     cache_poll_seconds: float = Field(
         0.5, gt=0, le=60,
         description="How often each worker looks for threads changed by other workers or "

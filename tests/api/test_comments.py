@@ -20,7 +20,8 @@ def test_it_posts_a_comment_and_lists_it(ana: Reader) -> None:
     assert response.status_code == 201, response.text
     data = response.json()
     comment = data["comment"]
-    assert comment["author"] == {"name": "Ana", "website": None}
+    assert comment["author"] == {"name": "Ana", "website": None,
+                                 "avatar": comment["author"]["avatar"], "signed_in": False}
     assert comment["html"] == "<p>Hello <em>world</em></p>"
     assert comment["state"] == "approved"
     assert data["edit_token"] and data["editable_until"].endswith("Z")
@@ -282,3 +283,13 @@ def test_it_shows_a_pending_comment_only_to_its_author(server: LiveServer, ana: 
 def test_it_renders_a_preview_like_the_stored_comment(ana: Reader) -> None:
     response = ana.http.post("/api/preview", json={"text": "**bold** <b>x</b>"})
     assert response.json()["html"] == "<p><strong>bold</strong> &lt;b&gt;x&lt;/b&gt;</p>"
+
+
+def test_it_gives_one_author_one_avatar_key_and_tells_nothing_else(ana: Reader, ben: Reader) -> None:
+    first = ana.post("/avatars/", "One", email="ana@readers.example").json()["comment"]
+    second = ana.post("/avatars/", "Two").json()["comment"]
+    other = ben.post("/avatars/", "Three").json()["comment"]
+    assert first["author"]["avatar"] == second["author"]["avatar"] != other["author"]["avatar"]
+    listed = {c["id"]: c["author"]["avatar"] for c in ana.page("/avatars/")["comments"]}
+    assert listed[first["id"]] == first["author"]["avatar"]
+    assert len(first["author"]["avatar"]) == 8 and "voter" not in str(listed)

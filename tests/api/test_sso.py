@@ -46,7 +46,8 @@ def test_a_signed_in_reader_posts_under_the_account(server: LiveServer, site: st
                     email="spoof@example.org")
     assert response.status_code == 201, response.text
     comment = response.json()["comment"]
-    assert comment["author"] == {"name": "Ana Novak", "website": "https://ana.example/"}
+    assert comment["author"] == {"name": "Ana Novak", "website": "https://ana.example/",
+                                 "avatar": comment["author"]["avatar"], "signed_in": True}
     assert "reader.example" not in response.text
     with server.services.db.read() as conn:
         row = conn.execute(select(comments.c.account_id, comments.c.author_email)

@@ -31,7 +31,8 @@ def test_it_renders_in_each_language(discussion: Discussion, page: Any, lang: st
     expect(widget(page).get_by_role("tab", name=own["newest"])).to_have_attribute("aria-selected", "true")
     expect(widget(page).get_by_role("button", name=own["reply"])).to_be_visible()
     expect(widget(page).get_by_role("button", name=own["report"], exact=True)).to_be_visible()
-    expect(widget(page).get_by_role("button", name=own["subscribe"], exact=True)).to_be_visible()
+    # this server sends no email: no "Notify of" to offer
+    expect(widget(page).get_by_role("button", name=own["subscribe"], exact=True)).to_be_hidden()
     expect(widget(page).locator(".r")).to_have_attribute("lang", lang)
     heading = widget(page).locator("h2")
     expect(heading).to_contain_text("1")
@@ -56,3 +57,42 @@ def test_it_uses_plural_rules_of_the_language(discussion: Discussion, page: Any)
     expect(widget(page).locator("h2")).to_have_text("3 комментария")
 
 
+
+
+def test_it_falls_back_to_english_not_to_the_browsers_language(
+    discussion: Discussion, chromium: Any
+) -> None:
+    context = chromium.new_context(locale="de-DE")
+    try:
+        page = context.new_page()
+        page.goto(discussion.url(lang="xx-YY"))
+        expect(widget(page).get_by_role("button", name="Post comment")).to_be_visible()
+        page.goto(discussion.url(lang=""))  # a page that states no language: the browser's
+        expect(widget(page).get_by_role("button", name="Kommentar senden")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_it_lays_out_right_to_left_in_arabic(discussion: Discussion, page: Any) -> None:
+    parent = discussion.post("مرحبا بكم في النقاش")["comment"]["id"]
+    discussion.post("شكرا لكم", parent_id=parent)
+    page.goto(discussion.url(lang="ar"))
+    root = widget(page).locator(".r")
+    expect(root).to_have_attribute("dir", "rtl")
+    expect(widget(page).locator("h2")).to_have_text("تعليقان")
+    replies = widget(page).locator(f"#comment-{parent} > ol.rp")
+    expect(replies).to_have_css("border-right-width", "2px")
+    expect(replies).to_have_css("border-left-width", "0px")
+
+
+def test_it_gives_each_text_a_reader_wrote_its_own_direction(discussion: Discussion, page: Any) -> None:
+    hebrew = discussion.post("שלום לכולם, זו תגובה בעברית", name="דנה")["comment"]["id"]
+    english = discussion.post("Plain English here")["comment"]["id"]
+    page.goto(discussion.url())
+    body = widget(page).locator(f"#comment-{hebrew} .body")
+    expect(body).to_have_text("שלום לכולם, זו תגובה בעברית")
+    assert body.evaluate("e => e.matches(':dir(rtl)')")
+    assert widget(page).locator(f"#comment-{hebrew} .au").evaluate("e => e.matches(':dir(rtl)')")
+    assert widget(page).locator(f"#comment-{english} .body").evaluate("e => e.matches(':dir(ltr)')")
+    expect(widget(page).locator(".r")).to_have_attribute("dir", "ltr")
+    assert widget(page).get_by_role("textbox", name="Comment").get_attribute("dir") == "auto"

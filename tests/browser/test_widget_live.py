@@ -9,14 +9,29 @@ from widget_page import Discussion, expect, widget
 
 pytestmark = pytest.mark.browser
 
-# Counts the page's EventSources (the browser's own class, instrumented, not ours).
+# Counts the page's EventSources and the events they hear (the browser's own class,
+# instrumented, not ours).
 TRACK_STREAMS = """<script>
 window.__streams = [];
+window.__events = [];
 const Original = window.EventSource;
 window.EventSource = class extends Original {
-  constructor(...args) { super(...args); window.__streams.push(this); }
+  constructor(...args) {
+    super(...args);
+    window.__streams.push(this);
+    this.addEventListener("changed", (e) => window.__events.push(JSON.parse(e.data)));
+  }
 };
 </script>"""
+
+
+def newest_fetches(page: Any) -> list[str]:
+    """Every later GET of the newest comments that ``page`` makes (what a bare "changed"
+    event leads to); the first page's own reads come before this is called."""
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if (
+        r.method == "GET" and "/api/comments?" in r.url and "sort=newest" in r.url) else None)
+    return fetched
 
 
 def test_it_offers_new_comments_from_another_reader_without_moving_the_page(
@@ -28,16 +43,16 @@ def test_it_offers_new_comments_from_another_reader_without_moving_the_page(
     other.goto(url)
     expect(widget(other).locator("h2")).to_have_text("0 comments")
     other.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    other_fetches = newest_fetches(other)
 
     page.goto(url)
     page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
     form = widget(page).locator(".fs form")
     form.get_by_label("Name").fill("Mo")
     form.get_by_label("Comment").fill("Anyone else at the reopening?")
-    # The author's own page hears of the comment too, and looks for what is new.
-    with page.expect_response(lambda r: "/api/comments?" in r.url and "sort=newest" in r.url
-                              and r.request.method == "GET"):
-        form.get_by_role("button", name="Post comment").click()
+    form.get_by_role("button", name="Post comment").click()
+    # The author's own page hears of the comment too: the event carries it.
+    page.wait_for_function("window.__events.some((e) => e.comment)")
     expect(widget(page).locator("ol.list > li .body")).to_have_text("Anyone else at the reopening?")
 
     show = widget(other).get_by_role("button", name="1 new comment — show")
@@ -57,6 +72,8 @@ def test_it_offers_new_comments_from_another_reader_without_moving_the_page(
     answer.get_by_label("Comment").fill("Yes, it was lovely.")
     answer.get_by_role("button", name="Post comment").click()
     expect(widget(page).locator('[data-act="fresh"]')).to_have_text("1 new comment — show")
+    # Both came in the events themselves: the reader's page never fetched them.
+    assert other_fetches == []
 
     other.evaluate("document.querySelector('rostra-comments').remove()")
     other.wait_for_function("window.__streams.every((s) => s.readyState === 2)")

@@ -60,28 +60,35 @@ def test_it_subscribes_from_the_bar_without_posting(
     assert kinds(mail_server, mail_discussion.site) == ["replies"]
 
 
-def test_it_subscribes_with_a_comment(
+def test_it_offers_one_notify_control_and_posts_without_it(
     mail_server: LiveServer, mail_discussion: Discussion, page: Any
 ) -> None:
     page.goto(mail_discussion.url())
+    expect(widget(page).get_by_label("Notify of")).to_have_count(1)
     form = widget(page).locator(".fs form")
+    expect(form.get_by_label("Notify of")).to_have_count(0)
     form.get_by_label("Name").fill("Lea")
-    form.get_by_label("Comment").fill("Keep me posted.")
-    form.get_by_label("Notify of").select_option(label="new follow-up comments")
-    form.get_by_role("button", name="Post comment").click()
-    expect(form.get_by_role("alert")).to_have_text("Please enter your email address to be notified.")
-    expect(form.get_by_label("Email")).to_be_focused()
     form.get_by_label("Email").fill("lea@readers.example")
+    form.get_by_label("Comment").fill("Keep me posted.")
     form.get_by_role("button", name="Post comment").click()
     expect(widget(page).locator("ol.list > li .body")).to_have_text("Keep me posted.")
-    expect(form.locator(".ok")).to_have_text(CHECK)
+    bar = widget(page).locator("form.nb")
+    expect(bar.get_by_label("Email")).to_have_value("lea@readers.example")
+    bar.get_by_role("button", name="Subscribe").click()
+    expect(bar.locator(".ok")).to_have_text(CHECK)
     assert kinds(mail_server, mail_discussion.site) == ["thread"]
 
 
-def test_it_says_so_when_the_server_sends_no_email(discussion: Discussion, page: Any) -> None:
+def test_it_offers_no_notifications_where_the_server_sends_no_email(
+    discussion: Discussion, page: Any
+) -> None:
     page.goto(discussion.url(lang="de"))
-    bar = widget(page).locator("form.nb")
-    bar.get_by_label("E-Mail").fill("leser@readers.example")
-    bar.get_by_role("button", name="Abonnieren").click()
-    expect(bar.get_by_role("alert")).to_have_text(
-        "Diese Website verschickt keine Benachrichtigungen per E-Mail.")
+    form = widget(page).locator(".fs form")
+    form.get_by_label("Name").fill("Leser")
+    form.get_by_label("E-Mail").fill("leser@readers.example")
+    form.get_by_label("Kommentar").fill("Ohne Benachrichtigung.")
+    form.get_by_role("button", name="Kommentar senden").click()
+    expect(widget(page).locator("ol.list > li .body")).to_have_text("Ohne Benachrichtigung.")
+    expect(widget(page).get_by_label("Benachrichtigen bei")).to_be_hidden()
+    expect(widget(page).locator("form.nb")).to_be_hidden()
+    expect(widget(page).get_by_role("alert").filter(has_text="E-Mail")).to_have_count(0)

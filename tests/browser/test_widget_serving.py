@@ -89,7 +89,9 @@ def test_it_serves_the_demo_article_and_index(live_server: Any) -> None:
 
 # Codes only the admin UI or operators meet, never a reader in the widget.
 STAFF_CODES = {"csrf_failed", "login_failed", "metrics_token_required", "metrics_forbidden",
-               "origin_taken", "origin_not_found"}
+               "origin_taken", "origin_not_found",
+               # EU DSA decisions by moderators (the staff API and the workspace)
+               "decided_already", "not_appealed", "same_moderator"}
 
 
 def problem_codes() -> set[str]:

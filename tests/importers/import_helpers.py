@@ -10,8 +10,8 @@ import click
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
+from rostra.commands.importing import export_command, import_group, site_move_command
 from rostra.config import Settings
-from rostra.importers.cli import export_command, import_group, site_move_command
 from rostra.store.db import Database
 from rostra.store.import_tables import questions
 from rostra.store.notify_tables import (

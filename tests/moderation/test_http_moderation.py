@@ -36,8 +36,8 @@ def test_it_throttles_and_holds_a_spam_flood(mserver: LiveServer, http: httpx.Cl
     assert results[6].json()["code"] == "rate_limited"
     states = [r.json()["comment"]["state"] for r in results[:6]]
     # The second copy is held as the author's duplicate; from the third on it is a flood,
-    # stored as spam (which its author sees as removed).
-    assert states == ["approved", "pending"] + ["deleted"] * 4
+    # stored as spam, which its author is told is held, as any held author is.
+    assert states == ["approved", "pending"] + ["pending"] * 4
     reasons = staff_comment(http, results[5].json()["comment"]["id"])["moderation"]["reasons"]
     assert {"duplicate", "copy_paste_flood"} <= {r["code"] for r in reasons}
     spam = http.get("/api/moderation/queue", params={"site": site, "kind": "spam"},

@@ -18,7 +18,7 @@ from rostra.moderation.identity import (
     network_key,
     range_keys,
 )
-from rostra.services.ip_hashing import IpHasher
+from rostra.moderation.ip_hashing import IpHasher
 from rostra.store import migrate
 from rostra.store.db import Database
 

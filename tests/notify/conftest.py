@@ -24,8 +24,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from rostra.moderation.decision import Action, Decision, Draft, Moderator
-from rostra.notify.runtime import NotifyRuntime
-from rostra.notify.worker import Worker
+from rostra.services.notify_runtime import NotifyRuntime
+from rostra.services.notify_worker import Worker
 from tests.conftest import ORIGIN, LiveServer, Reader, free_port, running_server
 
 ADMIN_TOKEN = "notify-admin-token-" + secrets.token_hex(8)

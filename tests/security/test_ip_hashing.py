@@ -1,4 +1,4 @@
-"""The keyed, rotating IP hasher (rostra.services.ip_hashing), on a real database."""
+"""The keyed, rotating IP hasher (rostra.moderation.ip_hashing), on a real database."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from rostra.services.ip_hashing import LEGACY, IpHasher, window_of
+from rostra.moderation.ip_hashing import LEGACY, IpHasher, window_of
 from rostra.services.moderation import ModerationService
 from rostra.services.privacy import hash_ip
 from rostra.store import migrate
@@ -142,3 +142,19 @@ def test_bans_by_address_and_network_outlive_the_weekly_salt() -> None:
             assert lifted.status_code == 200
             assert troll.post("/story", "Allowed back after the ban was lifted.").status_code == 201
 
+
+
+def test_a_running_server_forgets_the_keys_of_pruned_weeks(tmp_path: Path) -> None:
+    """Another process deleted an old week's salt: this one stops hashing with it once a
+    new week begins, instead of keeping the key in memory for as long as it runs."""
+    db = _db(tmp_path)
+    now = [MONDAY]
+    here = IpHasher(db, "settings-secret", clock=lambda: now[0])
+    week = here.window()
+    assert here.hash("203.0.113.7")
+    now[0] = MONDAY + timedelta(days=21)
+    there = IpHasher(db, "settings-secret", clock=lambda: now[0])
+    assert there.hash("203.0.113.7")  # a new week: the other process prunes `week`
+    assert there.hash("203.0.113.7", window=week) is None
+    assert here.hash("203.0.113.7", window=week) is None
+    db.dispose()

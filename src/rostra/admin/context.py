@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from rostra.admin.actions import Workspace
-from rostra.admin.queue import QueueReader
 from rostra.api.staff_auth import Role, Staff, current_staff, require_role
 from rostra.core.errors import Forbidden
 from rostra.services.container import Services
+from rostra.services.queue import QueueReader
 from rostra.services.staff import StaffService
+from rostra.services.workspace import Workspace
 
 
 @dataclass

@@ -14,17 +14,20 @@ from rostra.admin import (
     auth,
     routes_audit,
     routes_bans,
+    routes_dsa,
+    routes_notes,
     routes_queue,
     routes_session,
     routes_sites,
     routes_staff,
 )
-from rostra.admin.actions import Workspace
 from rostra.admin.context import Admin
-from rostra.admin.queue import QueueReader
+from rostra.moderation.policy import parse_policy
 from rostra.services.container import Services
 from rostra.services.moderation import ModerationService
+from rostra.services.queue import QueueReader
 from rostra.services.staff import StaffService
+from rostra.services.workspace import Workspace
 
 log = logging.getLogger("rostra.admin")
 STATIC = Path(__file__).parent / "static"
@@ -42,13 +45,20 @@ def install(app: FastAPI, services: Services) -> None:
     app.state.admin_keys = auth.SessionKeys(secret + ":admin")
     app.state.admin = Admin(
         services=services, staff=staff,
-        reader=QueueReader(services.db, services.comments.hashing.email_salt),
+        reader=QueueReader(
+            services.db, services.comments.hashing.email_salt,
+            lambda site_id: parse_policy(
+                services.sites.settings_of(site_id).moderation).trust.trusted_after),
         workspace=Workspace(services, moderation),
     )
     auth.register()
     for module in (routes_session, routes_queue, routes_sites, routes_bans, routes_audit,
                    routes_staff):
         app.include_router(module.router)
+    if getattr(app.state, "dsa", None) is not None:
+        app.include_router(routes_dsa.router)  # needs the moderation engine's DsaService
+    if getattr(app.state, "notes", None) is not None:
+        app.include_router(routes_notes.router)
     app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static")
 
     async def prune_forever() -> None:

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from rostra.admin import audit
 from rostra.admin.context import admin, require, visible_sites, who
 from rostra.admin.web import json_ok, pages, render
 from rostra.core.errors import InvalidInput
+from rostra.services import audit_log as audit
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 

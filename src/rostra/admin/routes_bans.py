@@ -7,13 +7,13 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from rostra.admin.actions import duration_of
 from rostra.admin.auth import actor_of, check_csrf
 from rostra.admin.context import admin, require, who
 from rostra.admin.web import json_ok, one, pages, read_form, redirect, render
 from rostra.api.staff_auth import Staff
 from rostra.core.errors import InvalidInput
 from rostra.core.ids import parse_id
+from rostra.services.workspace import duration_of
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 DURATIONS = (("1h", "an hour"), ("1d", "a day"), ("7d", "a week"), ("30d", "a month"),

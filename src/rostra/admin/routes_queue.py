@@ -11,16 +11,16 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from rostra.admin.actions import STATE_ACTIONS, PinKind, duration_of
 from rostra.admin.auth import actor_of, check_csrf
 from rostra.admin.context import admin, require, visible_sites, who
-from rostra.admin.queue import PAGE_SIZE, QueueFilter, QueueState, reason_codes
 from rostra.admin.web import json_ok, one, pages, read_form, redirect, render, safe_next
 from rostra.api.schemas import IdPath
 from rostra.api.staff_auth import Staff
 from rostra.core.errors import Forbidden, InvalidInput, NotFound
 from rostra.core.ids import MAX_ID
 from rostra.services.moderation import BanKind
+from rostra.services.queue import PAGE_SIZE, QueueFilter, QueueState, reason_codes
+from rostra.services.workspace import STATE_ACTIONS, PinKind, duration_of
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 

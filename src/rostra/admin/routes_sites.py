@@ -16,11 +16,11 @@ from rostra.admin.site_forms import (
     form_values,
     settings_from_form,
 )
-from rostra.admin.stats import site_stats
 from rostra.admin.web import json_ok, one, pages, read_form, redirect, render
 from rostra.api.staff_auth import Role, Staff
 from rostra.core.errors import InvalidInput, NotFound, RostraError
 from rostra.services.moderation import record_audit
+from rostra.services.site_stats import site_stats
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 

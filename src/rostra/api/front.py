@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from rostra.api import metrics
-from rostra.api.cache import CacheKey, ReadCache
+from rostra.api.cache import CacheKey, Entry, ReadCache
 from rostra.api.posting import PostEndpoint
 from rostra.api.problems import CONTENT_TYPE, problem_body
 from rostra.logs import request_id
@@ -41,11 +41,17 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 ALLOW_METHODS = b"GET, POST, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = (b"Content-Type, X-Rostra-Voter, X-Rostra-Edit-Token, X-Rostra-Pow, X-Rostra-SSO, "
                  b"X-Rostra-Session, If-None-Match, X-Request-ID")
-EXPOSE_HEADERS = b"ETag, X-Request-ID, Retry-After"
+EXPOSE_HEADERS = b"ETag, X-Request-ID, Retry-After, X-Rostra-Stale-Ms"
+STALE_HEADER = b"x-rostra-stale-ms"
 
 
 def cache_key(scope: Scope, origin: str) -> CacheKey:
     return (scope["path"], scope["query_string"], origin)
+
+
+def stale_ms(entry: Entry) -> str:
+    """How long ago, in milliseconds, a write made ``entry`` out of date."""
+    return str(max(0, round((time.monotonic() - entry.stale_since) * 1000)))
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:
@@ -100,9 +106,17 @@ class Front:
         )
 
         if method == "GET" and path in CACHED_PATHS:
-            entry = self.cache.get(cache_key(scope, origin))
+            key = cache_key(scope, origin)
+            entry = self.cache.get(key)
+            extra: list[tuple[bytes, bytes]] = []
+            if entry is None:
+                # A write made the page stale and its rebuild is under way: the page from
+                # just before, marked, rather than a place in the queue behind the rebuild.
+                entry = self.cache.stale(key)
+                if entry is not None:
+                    extra.append((STALE_HEADER, stale_ms(entry).encode()))
             if entry is not None:
-                extra = self._cors(origin)
+                extra += self._cors(origin)
                 if headers.get(b"if-none-match") == entry.etag.encode():
                     await send({"type": "http.response.start", "status": 304, "headers": [
                         (b"etag", entry.etag.encode()), (b"x-request-id", rid.encode()), *extra,

@@ -1,8 +1,11 @@
 """Live updates: Server-Sent Events telling open pages that their thread changed.
 
-Changes reach the hub from this worker's writes at once and from other workers and
-servers through the same poll that keeps the read cache fresh, so live updates work
-across processes on SQLite and PostgreSQL alike.
+A comment posted through this worker reaches its thread's streams at once, in the event
+itself (``comment``, as the thread's page shows it), so a page can show it without
+fetching anything; a held comment is not sent (its author has it from posting). Other
+changes (edits, votes, moderation) and comments posted through other workers and
+servers come through the change bus or the poll that keeps the read cache fresh, as a
+bare "changed": the page then fetches what it shows, each at its own moment.
 """
 
 from __future__ import annotations
@@ -29,22 +32,22 @@ class LiveHub:
     """Fan-out of "thread changed" to the streams open on this worker."""
 
     def __init__(self) -> None:
-        self._streams: dict[tuple[str, str], set[asyncio.Queue[dict[str, object]]]] = {}
+        self._streams: dict[tuple[str, str], set[asyncio.Queue[bytes]]] = {}
         self._lock = threading.Lock()
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def count(self) -> int:
         return sum(len(s) for s in self._streams.values())
 
-    def subscribe(self, site_id: str, key: str) -> asyncio.Queue[dict[str, object]]:
+    def subscribe(self, site_id: str, key: str) -> asyncio.Queue[bytes]:
         if self.count() >= MAX_LISTENERS:
             raise TooManyRequests("too many open live streams on this server")
-        queue: asyncio.Queue[dict[str, object]] = asyncio.Queue(maxsize=16)
+        queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=16)
         with self._lock:
             self._streams.setdefault((site_id, key), set()).add(queue)
         return queue
 
-    def unsubscribe(self, site_id: str, key: str, queue: asyncio.Queue[dict[str, object]]) -> None:
+    def unsubscribe(self, site_id: str, key: str, queue: asyncio.Queue[bytes]) -> None:
         with self._lock:
             queues = self._streams.get((site_id, key))
             if queues is not None:
@@ -58,12 +61,14 @@ class LiveHub:
             queues = list(self._streams.get((site_id, key), ()))
         if not queues or self.loop is None:
             return
+        # Encoded once for every stream: thousands of pages may be open on one thread.
+        message = b"event: changed\ndata: " + orjson.dumps(data) + b"\n\n"
 
         def deliver() -> None:
             for queue in queues:
-                if queue.full():  # a slow reader only needs the latest news
+                if queue.full():  # a slow reader loses the oldest news, and refetches
                     queue.get_nowait()
-                queue.put_nowait(data)
+                queue.put_nowait(message)
 
         self.loop.call_soon_threadsafe(deliver)
 
@@ -76,7 +81,8 @@ async def events(
     site: Annotated[str | None, Query(max_length=64)] = None,
 ) -> StreamingResponse:
     # GET /api/events — `event: changed` whenever the thread gets a new comment, an
-    # edit, a vote or a moderation decision; the page then fetches what it shows.
+    # edit, a vote or a moderation decision. Its data carries the new comment when this
+    # server stored it (`comment`); otherwise the page fetches what it shows.
     hub: LiveHub = request.app.state.live
     services = request.app.state.services
     resolved = services.sites.resolve(site, request.headers.get("origin"))
@@ -98,7 +104,7 @@ async def events(
                         return
                     yield b": heartbeat\n\n"
                     continue
-                yield b"event: changed\ndata: " + orjson.dumps(data) + b"\n\n"
+                yield data
         finally:
             hub.unsubscribe(resolved.id, key, queue)
 

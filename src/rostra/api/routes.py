@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
@@ -9,8 +11,8 @@ from fastapi import APIRouter, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from rostra.api.cache import Entry, ReadCache, etag_of, thread_tags
-from rostra.api.front import cache_key
+from rostra.api.cache import Entry, ReadCache, Tag, etag_of, thread_tags
+from rostra.api.front import cache_key, stale_ms
 from rostra.api.posting import (
     PostingLane,
     cookie_is_secure,
@@ -102,20 +104,62 @@ def _limit(value: str | None) -> int | None:
     return number
 
 
-def _cached_json(
-    request: Request, cache: ReadCache, started_gen: int, body: dict[str, Any],
-    site_id: str, tags: tuple[tuple[str, ...], ...],
+STALE_HEADER = "X-Rostra-Stale-Ms"
+
+
+def _entry_response(request: Request, entry: Entry, stale: bool = False) -> Response:
+    headers = {"ETag": entry.etag}
+    if stale:
+        headers[STALE_HEADER] = stale_ms(entry)
+    if request.headers.get("if-none-match") == entry.etag:
+        return Response(status_code=304, headers=headers)
+    headers["Cache-Control"] = "no-cache"
+    return Response(entry.body, media_type="application/json", headers=headers)
+
+
+async def _cached_read(
+    request: Request, read_page: Callable[[], tuple[dict[str, Any], str, tuple[Tag, ...]]],
+    add: Callable[[dict[str, Any], list[Any]], bool] | None = None,
 ) -> Response:
-    data = orjson.dumps(body)
-    etag = etag_of(data)
-    origin = request.headers.get("origin", "")
-    cache.put(
-        cache_key(request.scope, origin), Entry(data, etag, site_id, tags), started_gen
-    )
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers={"ETag": etag})
-    return Response(data, media_type="application/json",
-                    headers={"ETag": etag, "Cache-Control": "no-cache"})
+    """Answer a cached read: one rebuild per page at a time, shared by the readers who
+    come meanwhile; those may get the page from just before the write instead (marked).
+
+    A rebuild after new comments only (``add`` says how to put them in a page) starts
+    from the page it replaces instead of the database, when ``add`` can."""
+    cache: ReadCache = request.app.state.cache
+    key = cache_key(request.scope, request.headers.get("origin", ""))
+    stale = cache.stale(key)  # the Front answers most of these; some slip past it
+    if stale is not None:
+        return _entry_response(request, stale, stale=True)
+
+    async def build(started_gen: int) -> Entry:
+        def updated(built_at: float) -> Entry | None:
+            base = cache.latest(key) if add is not None else None
+            changes = cache.changes_since(base, started_gen) if base is not None else None
+            if base is None or changes is None or add is None:
+                return None
+            body = orjson.loads(base.body)
+            if not add(body, changes):
+                return None
+            data = orjson.dumps(body)
+            cache.count_update()
+            return Entry(data, etag_of(data), base.site_id, base.tags, built_at,
+                         gen=started_gen)
+
+        def read() -> Entry:
+            built_at = time.monotonic()
+            entry = updated(built_at)
+            if entry is not None:
+                return entry
+            body, site_id, tags = read_page()
+            data = orjson.dumps(body)
+            return Entry(data, etag_of(data), site_id, tags, built_at, gen=started_gen)
+
+        entry = await run_in_threadpool(read)
+        cache.put(key, entry, started_gen)
+        return entry
+
+    return _entry_response(request, await cache.rebuild(key, build))
 
 
 # -- read tier ---------------------------------------------------------------
@@ -132,17 +176,17 @@ async def list_comments(
 ) -> Response:
     # GET /api/comments — a page of top-level comments with their reply trees
     svc = services(request)
-    cache: ReadCache = request.app.state.cache
-    started_gen = cache.generation()
-    page = await run_in_threadpool(
-        svc.reading.page,
-        PageRequest(thread=thread, site=site, sort=sort, limit=_limit(limit), cursor=cursor),
-        request.headers.get("origin"),
-    )
-    return _cached_json(
-        request, cache, started_gen, page.body, page.site_id,
-        thread_tags(page.site_id, page.thread_id, page.key),
-    )
+    req = PageRequest(thread=thread, site=site, sort=sort, limit=_limit(limit), cursor=cursor)
+    origin = request.headers.get("origin")
+
+    def read_page() -> tuple[dict[str, Any], str, tuple[Tag, ...]]:
+        page = svc.reading.page(req, origin)
+        return page.body, page.site_id, thread_tags(page.site_id, page.thread_id, page.key)
+
+    def add(body: dict[str, Any], changes: list[Any]) -> bool:
+        return svc.reading.add_to_page(body, req, [c.comment for c in changes], origin)
+
+    return await _cached_read(request, read_page, add)
 
 
 @read.get("/counts", response_model=CountsOut, summary="Comment counts of many threads")
@@ -153,13 +197,13 @@ async def get_counts(
 ) -> Response:
     # GET /api/counts?thread=a&thread=b — one request for an index page
     svc = services(request)
-    cache: ReadCache = request.app.state.cache
-    started_gen = cache.generation()
-    site_id, counts = await run_in_threadpool(
-        svc.reading.counts, thread, site, request.headers.get("origin")
-    )
-    return _cached_json(request, cache, started_gen, {"counts": counts}, site_id,
-                        (("site", site_id),))
+    origin = request.headers.get("origin")
+
+    def read_page() -> tuple[dict[str, Any], str, tuple[Tag, ...]]:
+        site_id, counts = svc.reading.counts(thread, site, origin)
+        return {"counts": counts}, site_id, (("site", site_id),)
+
+    return await _cached_read(request, read_page)
 
 
 @read.post("/counts", response_model=CountsOut, summary="Comment counts (many threads)")

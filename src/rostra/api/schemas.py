@@ -85,6 +85,8 @@ class CountsIn(Strict):
 class Author(BaseModel):
     name: str | None
     website: str | None
+    avatar: str = Field(description="Eight hex digits, the same for one author: draw the avatar from it")
+    signed_in: bool = Field(description="Posted by a signed-in account (site sign-on or a provider)")
 
 
 class CommentOut(BaseModel):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rostra.moderation.decision import Draft
-from rostra.services.ip_hashing import IpHasher
+from rostra.moderation.ip_hashing import IpHasher
 
 if TYPE_CHECKING:
     from rostra.moderation.checks import Inspection
@@ -27,7 +27,7 @@ IPV6_RANGES = ((48, "r48"), (32, "r32"))
 class Hashing:
     """What identity keys are hashed with: emails under the database's salt (an email
     key must stay the same for as long as a ban or a reputation needs it), addresses
-    under the keyed salt of a window (see rostra.services.ip_hashing)."""
+    under the keyed salt of a window (see rostra.moderation.ip_hashing)."""
 
     def __init__(self, email_salt: str, ips: IpHasher) -> None:
         self.email_salt = email_salt

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from rostra.store.db import Database
+from rostra.store.db import Database, upsert
 from rostra.store.moderation_tables import site_heads
 
 log = logging.getLogger("rostra.moderation")
@@ -98,8 +98,6 @@ class SiteAwareClassifier:
         The text is scored again: the head learns a correction to the shipped model's
         logit, so it needs that logit as well as the embedding.
         """
-        from rostra.services.moderation import _upsert
-
         assert self.db is not None, "learning needs the database"
         scores = self.classifier.assess(text)
         with self._lock:  # one update of a site's head at a time in this process
@@ -109,7 +107,7 @@ class SiteAwareClassifier:
             head.update(scores.embedding, bad, scores.logit)
             now = datetime.now(UTC)
             with self.db.write() as conn:
-                stmt = _upsert(conn)(site_heads).values(
+                stmt = upsert(conn)(site_heads).values(
                     site_id=site_id, encoder=self.encoder, state=head.to_bytes(),
                     decisions=int(head.n_decisions), updated_at=now)
                 conn.execute(stmt.on_conflict_do_update(

@@ -6,6 +6,10 @@ throttled or unproven request never reaches the classifier):
 1. ``bans``        banned author: refused; shadow-banned: noted (see step 13)
 2. ``rate_limit``  too many posts per author key or thread: refused (HTTP 429)
 3. ``pow``         proof of work missing, wrong, expired or replayed: refused
+3b. ``trust``      earned trust: the author's level noted; the site's rules for
+                   commenters it does not know yet (first comments, links, young
+                   accounts): held; trusted authors skip them, the nudge below its
+                   hold line and the policy mode
 4. ``length``      too short: refused; very long: held
 5. ``links``       blocked domain: spam; too many links: held
 6. ``words``       blocklist: refused/spam/held as the site chose; suspect words: held
@@ -16,6 +20,7 @@ throttled or unproven request never reaches the classifier):
                    acknowledged: refused with code ``nudge``; over the hold line: held
 11. ``reputation`` author's comments mostly rejected: held
 12. policy mode    ``all``: held; ``first_time``: held until one comment was approved
+                   (neither for a trusted author)
 13. shadow ban     whatever is not refused is stored held, and the author is told only
                    what any held author is told
 
@@ -62,8 +67,8 @@ class Pipeline:
 
 def policy_findings(item: Inspection) -> list[Finding]:
     """Step 12: the site's mode, for a comment no check refused."""
-    if item.is_edit:
-        return []
+    if item.is_edit or (item.facts.get("trust") or {}).get("level") == "trusted":
+        return []  # trusted authors skip pre-moderation
     mode = item.policy.mode
     if mode is Mode.ALL:
         return [finding("policy", Action.HOLD, "pre_moderation",

@@ -74,6 +74,8 @@ class RateLimits:
     vote: str = "60/minute;600/hour"
     flag: str = "20/hour"
     subscribe: str = "10/hour"
+    notice: str = "10/hour"  # DSA notices of illegal content, per reader
+    appeal: str = "10/hour"  # appeals against statements of reasons, per reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,50 @@ class PowPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Ground:
+    """A legal ground a reader may name in a DSA notice: a stable code and its label."""
+
+    code: str
+    label: str
+
+
+# The statement categories of the EU's DSA Transparency Database, for sites that list
+# no grounds of their own.
+DEFAULT_GROUNDS = (
+    Ground("illegal_or_harmful_speech", "Illegal hate speech, incitement or defamation"),
+    Ground("violence", "Threats or incitement to violence"),
+    Ground("risk_for_public_security", "Terrorist content or risk for public security"),
+    Ground("protection_of_minors", "Child sexual abuse material or harm to minors"),
+    Ground("data_protection_and_privacy_violations", "Privacy violation or doxxing"),
+    Ground("intellectual_property_infringements", "Copyright or trademark infringement"),
+    Ground("scams_and_fraud", "Scam or fraud"),
+    Ground("non_consensual_behaviour", "Non-consensual intimate images"),
+    Ground("other", "Other illegal content"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DsaPolicy:
+    """EU Digital Services Act notice and action (see docs/dsa.md)."""
+
+    grounds: tuple[Ground, ...] = DEFAULT_GROUNDS
+    notice_hours: int = 24  # the deadline the notices queue shows for each notice
+    # Where authors may turn besides the appeal (out-of-court dispute settlement, courts).
+    redress: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TrustPolicy:
+    """Earned trust (see docs/moderation.md, Earned trust): rules that hold comments
+    from commenters the site does not know yet, and the line past which it trusts them."""
+
+    first_comments_held: int = 0  # hold until this many of the author's comments were approved
+    links_need_approved: int = 0  # comments with links wait until this many were approved
+    account_min_days: int = 0  # signed-in accounts younger than this are held
+    trusted_after: int = 10  # trust score (approved - 3 x rejected/spam - 10 x notices)
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     mode: Mode = Mode.POST
     held_message: str = "Your comment is awaiting moderation."
@@ -103,6 +149,8 @@ class Policy:
     suspect_words: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()  # empty: any language
     toxicity: bool = True  # run the classifier (when the server has one)
+    dsa: DsaPolicy = field(default_factory=DsaPolicy)
+    trust: TrustPolicy = field(default_factory=TrustPolicy)
 
 
 DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -145,6 +193,10 @@ def parse_policy(data: dict[str, Any] | None) -> Policy:
         values["languages"] = langs
     if "toxicity" in data:
         values["toxicity"] = _bool("moderation.toxicity", data["toxicity"])
+    if "dsa" in data:
+        values["dsa"] = _dsa(_object("moderation.dsa", data["dsa"]))
+    if "trust" in data:
+        values["trust"] = _trust(_object("moderation.trust", data["trust"]))
     policy = Policy(**values)
     t = policy.thresholds
     if not t.toxicity_nudge <= t.toxicity_hold <= t.toxicity_refuse:
@@ -193,6 +245,51 @@ def _thresholds(data: dict[str, Any]) -> Thresholds:
             low, high = _INT_RANGES[name]
             values[name] = _int(key, value, low, high)
     return Thresholds(**values)
+
+
+GROUND_CODE = re.compile(r"^[a-z0-9_]{1,64}$")
+
+
+def _dsa(data: dict[str, Any]) -> DsaPolicy:
+    _no_unknown("moderation.dsa", data, {f.name for f in fields(DsaPolicy)})
+    values: dict[str, Any] = {}
+    if "grounds" in data:
+        raw = data["grounds"]
+        if not isinstance(raw, list) or not 1 <= len(raw) <= 100:
+            raise InvalidInput("moderation.dsa.grounds: a list of 1 to 100 "
+                               "{\"code\": ..., \"label\": ...} objects")
+        grounds = []
+        for item in raw:
+            if (not isinstance(item, dict) or set(item) != {"code", "label"}
+                    or not isinstance(item["code"], str) or not GROUND_CODE.match(item["code"])
+                    or not isinstance(item["label"], str)
+                    or not 0 < len(item["label"].strip()) <= 200):
+                raise InvalidInput("moderation.dsa.grounds: each ground is {\"code\": "
+                                   "lower-case letters, digits and _, \"label\": 1 to 200 "
+                                   "characters}")
+            grounds.append(Ground(item["code"], item["label"].strip()))
+        if len({g.code for g in grounds}) != len(grounds):
+            raise InvalidInput("moderation.dsa.grounds: each code once")
+        values["grounds"] = tuple(grounds)
+    if "notice_hours" in data:
+        values["notice_hours"] = _int("moderation.dsa.notice_hours", data["notice_hours"],
+                                      1, 24 * 90)
+    if "redress" in data:
+        values["redress"] = _text("moderation.dsa.redress", data["redress"], 1000)
+    return DsaPolicy(**values)
+
+
+_TRUST_RANGES = {
+    "first_comments_held": (0, 1000), "links_need_approved": (0, 1000),
+    "account_min_days": (0, 3650), "trusted_after": (1, 100_000),
+}
+
+
+def _trust(data: dict[str, Any]) -> TrustPolicy:
+    _no_unknown("moderation.trust", data, set(_TRUST_RANGES))
+    return TrustPolicy(**{
+        name: _int(f"moderation.trust.{name}", value, *_TRUST_RANGES[name])
+        for name, value in data.items()})
 
 
 def _rate_limits(data: dict[str, Any]) -> RateLimits:

@@ -14,7 +14,8 @@ from feedgen.feed import FeedGenerator
 from sqlalchemy import Connection, Row, select
 
 from rostra.core.models import CommentState
-from rostra.notify.hooks import comment_url
+from rostra.notify.model import comment_url
+from rostra.store import queries
 from rostra.store.tables import comments, threads
 
 ENTRIES = 50
@@ -51,6 +52,12 @@ def recent_comments(
     if thread_id is not None:
         query = query.where(comments.c.thread_id == thread_id)
     return list(conn.execute(query).all())
+
+
+def thread_comments(conn: Connection, site_id: str, key: str) -> tuple[Any, list[Any]]:
+    """(the thread with ``key``, or None; its newest approved comments)."""
+    thread = queries.find_thread(conn, site_id, key)
+    return thread, (recent_comments(conn, site_id, thread.id) if thread is not None else [])
 
 
 # Characters XML 1.0 forbids (C0 controls but tab, newline and return; surrogates;

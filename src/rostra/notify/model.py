@@ -20,6 +20,8 @@ class MessageKind(StrEnum):
     DIGEST = "digest"  # new comments in one thread for one subscriber
     MODERATOR = "moderator"  # held or flagged comments for a site's moderators
     WEBHOOK = "webhook"  # one event for one webhook
+    SIGN_IN = "sign_in"  # a reader's email sign-in link
+    DSA = "dsa"  # notice receipts and decisions, statements of reasons, appeal decisions
 
 
 class WebhookEvent(StrEnum):
@@ -35,3 +37,8 @@ class TransportError(Exception):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+def comment_url(thread_url: str | None, comment_id: int) -> str | None:
+    """Where a comment is read: the page, at the widget's anchor for the comment."""
+    return f"{thread_url}#comment-{comment_id}" if thread_url else None

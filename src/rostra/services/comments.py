@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import SimpleNamespace
@@ -67,6 +67,13 @@ class CommentEvent:
     old_state: CommentState | None
     new_state: CommentState
     actor: str | None = None
+    # The thread's updated_at as this change set it (new comments; None where not known)
+    at: datetime | None = None
+    # A comment just published, as a thread's page shows it (new approved comments only):
+    # live streams carry it so that open pages need not fetch the page again.
+    comment: dict[str, Any] | None = None
+    # The comment also gave the thread its title or address (pages show them).
+    retitled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +215,9 @@ class CommentService:
         self.moderator: Moderator = moderator or PublishEverything()
         self.tx_hooks: list[TxHook] = []
         self.listeners: list[Listener] = []
+        # Told of new comments just before their transaction commits (in memory only:
+        # the live streams must know a change is theirs before the change bus says so).
+        self.committing: list[Callable[[list[CommentEvent]], None]] = []
 
     # -- helpers -------------------------------------------------------------
 
@@ -443,6 +453,9 @@ class CommentService:
             for thread_id, (now, comment_count, top_level_count) in shared.bumps.items():
                 queries.bump_thread(conn, thread_id, now, comment_count=comment_count,
                                     top_level_count=top_level_count)
+            events = [replace(event, at=shared.bumps[event.thread_id][0]) for event in events]
+            for note in self.committing:
+                note(events)
         self._notify(events)
         return [item if isinstance(item, Exception) else self._posted(*item) for item in stored]
 
@@ -483,7 +496,8 @@ class CommentService:
         shared.bump(thread.id, p.now, approved, approved if new.parent_id is None else 0)
         if approved and new.parent_id is not None:
             self._adjust_reply_count(conn, new.parent_id, +1)
-        if thread.title is None and p.title or thread.url is None and p.url:
+        retitled = bool(thread.title is None and p.title or thread.url is None and p.url)
+        if retitled:
             conn.execute(
                 update(threads).where(threads.c.id == thread.id).values(
                     title=thread.title or p.title, url=thread.url or p.url
@@ -493,6 +507,8 @@ class CommentService:
         event = CommentEvent(
             EventKind.CREATED, row.id, thread.id, p.site.id, thread.key,
             new.parent_id, None, p.state,
+            comment=comment_json(row) if p.state is CommentState.APPROVED else None,
+            retitled=retitled,
         )
         self._emit(conn, event)
         return row, event
@@ -500,7 +516,7 @@ class CommentService:
     def _posted(self, p: _Prepared, row: Any) -> Posted:
         window = p.site_settings.edit_window_seconds
         return Posted(
-            comment=comment_json(row, reveal_pending=True),
+            comment=comment_json(row, to_author=True),
             edit_token=self.tokens.edit_token(row.id),
             editable_until=p.now + timedelta(seconds=window),
             voter_token=p.voter_token,
@@ -668,10 +684,11 @@ class CommentService:
             raise NotFound(f"no comment with id {comment_id}")
         is_author = self.tokens.proves_author(ctx.edit_token, comment_id)
         visible = queries.is_visible(row.state, row.reply_count)
-        if not visible and not (is_author and row.state == CommentState.PENDING.value):
+        held = (CommentState.PENDING.value, CommentState.SPAM.value)
+        if not visible and not (is_author and row.state in held):
             raise NotFound(f"no comment with id {comment_id}")
         return {
-            "comment": comment_json(row, reveal_pending=is_author),
+            "comment": comment_json(row, to_author=is_author),
             "thread": thread_json(thread),
             "site": thread.site_id,
             "root_id": row.root_id or row.id,

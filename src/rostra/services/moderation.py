@@ -13,8 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import InvalidInput, NotFound
@@ -26,10 +25,13 @@ from rostra.moderation.identity import author_key_of_row, email_key, network_key
 from rostra.moderation.pow import Solved
 from rostra.notify.alerts import comment_flagged
 from rostra.services.comments import CommentEvent, CommentService, EventKind, RequestContext
+from rostra.services.dsa_context import Source, deciding
 from rostra.services.moderation_views import views_of
 from rostra.services.serialise import comment_json, iso
 from rostra.store import changes, queries
+from rostra.store.account_tables import reader_accounts, reader_sessions
 from rostra.store.changes import Change, ChangeKind
+from rostra.store.db import upsert
 from rostra.store.moderation_tables import (
     audit_log,
     author_stats,
@@ -112,10 +114,6 @@ def record_audit(
     )
 
 
-def _upsert(conn: Connection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 class ModerationService:
     """The door for moderation changes: staff routes, the admin UI and the CLI use it."""
 
@@ -145,6 +143,29 @@ class ModerationService:
     def history(self, site_id: str, author: str) -> History:
         """The author's approved/rejected/spam counts on the site (zeros when unknown)."""
         return self.views.histories.get(site_id, author)
+
+    def account_created(self, site_id: str, account_id: int) -> datetime | None:
+        """When a signed-in reader's account on the site was made (the trust check's
+        account age); None when there is no such account."""
+        with self.db.read() as conn:
+            value = conn.scalar(select(reader_accounts.c.created_at).where(
+                reader_accounts.c.id == account_id, reader_accounts.c.site_id == site_id))
+        return value if isinstance(value, datetime) else None
+
+    def count_upheld_notice(self, conn: Connection, site_id: str, row: Row[Any]) -> None:
+        """Count an upheld DSA notice against the author of comment ``row`` (earned
+        trust is lost by it), inside the caller's transaction."""
+        author = author_key_of_row(row, self.salt)
+        if not author:
+            return
+        now = datetime.now(UTC)
+        stmt = upsert(conn)(author_stats).values(
+            site_id=site_id, author=author, approved=0, rejected=0, spam=0, notices=1,
+            updated_at=now)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=[author_stats.c.site_id, author_stats.c.author],
+            set_={"notices": author_stats.c.notices + 1, "updated_at": now}))
+        changes.record(conn, Change(ChangeKind.HISTORY, site_id, author))
 
     def spend_pow(self, solved: Solved) -> bool:
         """Mark a proof-of-work challenge spent; False when it was spent before."""
@@ -182,7 +203,8 @@ class ModerationService:
             assert thread is not None
             before = row.state
             if row.state != target.value:
-                events.append(self.comments.change_state(conn, row, target, actor=actor))
+                with deciding(Source.MODERATOR, actor=actor, reason=reason):
+                    events.append(self.comments.change_state(conn, row, target, actor=actor))
             # Open flags are answered by this decision.
             conn.execute(
                 update(flags)
@@ -215,7 +237,7 @@ class ModerationService:
         now = datetime.now(UTC)
         values = {"site_id": site_id, "author": author, "approved": 0, "rejected": 0,
                   "spam": 0, "updated_at": now, column: 1}
-        stmt = _upsert(conn)(author_stats).values(**values)
+        stmt = upsert(conn)(author_stats).values(**values)
         conn.execute(stmt.on_conflict_do_update(
             index_elements=[author_stats.c.site_id, author_stats.c.author],
             set_={column: author_stats.c[column] + 1, "updated_at": now},
@@ -243,6 +265,12 @@ class ModerationService:
             ).scalar_one()
             row = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
             out = _ban_json(row)
+            if value.startswith("a:") and not request.shadow:
+                # A banned account is signed out of every browser on the site at once (a
+                # shadow ban keeps its sessions: ending them would tell).
+                conn.execute(delete(reader_sessions).where(
+                    reader_sessions.c.account_id == int(value[2:]),
+                    reader_sessions.c.site_id == request.site_id))
             record_audit(conn, actor, "shadow_ban" if request.shadow else "ban", f"ban:{ban_id}",
                          None, out, request.reason, site_id=request.site_id)
             changes.record(conn, Change(ChangeKind.BANS, request.site_id))

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, or_, select
 
 from rostra.moderation.checks.bans import BanHit
 from rostra.moderation.checks.reputation import History
-from rostra.services.ip_hashing import ADDRESS_KEYS, window_of
+from rostra.moderation.ip_hashing import ADDRESS_KEYS, window_of
 from rostra.store.db import Database
 from rostra.store.moderation_tables import author_stats, bans
 
@@ -50,7 +50,7 @@ _BANS_ON_KEYS = (
     .limit(1)
 )
 _HISTORY_COLUMNS = (author_stats.c.author, author_stats.c.approved, author_stats.c.rejected,
-                    author_stats.c.spam, author_stats.c.updated_at)
+                    author_stats.c.spam, author_stats.c.notices, author_stats.c.updated_at)
 _SITE_HISTORIES = (select(*_HISTORY_COLUMNS)
                    .where(author_stats.c.site_id == bindparam("site_id"))
                    .limit(bindparam("limit")))
@@ -58,7 +58,8 @@ _SITE_HISTORIES_SINCE = (select(*_HISTORY_COLUMNS)
                          .where(author_stats.c.site_id == bindparam("site_id"),
                                 author_stats.c.updated_at >= bindparam("since"))
                          .limit(bindparam("limit")))
-_HISTORY = select(author_stats.c.approved, author_stats.c.rejected, author_stats.c.spam).where(
+_HISTORY = select(author_stats.c.approved, author_stats.c.rejected, author_stats.c.spam,
+                  author_stats.c.notices).where(
     author_stats.c.site_id == bindparam("site_id"), author_stats.c.author == bindparam("author")
 )
 
@@ -114,7 +115,7 @@ class BanView:
         return best
 
     def windows(self, site_id: str) -> frozenset[str]:
-        """The windows (rostra.services.ip_hashing) of the site's active address bans."""
+        """The windows (rostra.moderation.ip_hashing) of the site's active address bans."""
         return self._snapshot(site_id).windows
 
     def invalidate(self, site_id: str) -> None:
@@ -204,7 +205,7 @@ class HistoryView:
     def _read(self, site_id: str, author: str) -> History:
         with self.db.read() as conn:
             row = conn.execute(_HISTORY, {"site_id": site_id, "author": author}).first()
-        return History(row.approved, row.rejected, row.spam) if row else _NO_HISTORY
+        return History(row.approved, row.rejected, row.spam, row.notices) if row else _NO_HISTORY
 
     def _sync(self, site_id: str) -> _SiteHistories:
         with self._lock:  # one thread reads; the others wait for its result
@@ -228,7 +229,8 @@ class HistoryView:
             site.synced_at = now
             if site.rows is not None:
                 for row in rows:
-                    site.rows[row.author] = History(row.approved, row.rejected, row.spam)
+                    site.rows[row.author] = History(row.approved, row.rejected, row.spam,
+                                                    row.notices)
                     if site.high_water is None or row.updated_at > site.high_water:
                         site.high_water = row.updated_at
                 if len(site.rows) > self.capacity:

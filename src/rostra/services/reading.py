@@ -15,7 +15,7 @@ from rostra.config import Settings
 from rostra.core.errors import InvalidInput
 from rostra.core.models import SortOrder
 from rostra.core.thread_keys import ThreadKeyError, thread_key
-from rostra.services.serialise import comment_json, thread_json
+from rostra.services.serialise import comment_json, note_json, thread_json
 from rostra.services.sites import SiteService
 from rostra.store import queries
 from rostra.store.db import Database
@@ -86,7 +86,8 @@ class Page:
 
 
 def _build_tree(
-    tops: Sequence[Any], replies: Sequence[Any], highlights: dict[int, str] | None = None
+    tops: Sequence[Any], replies: Sequence[Any], highlights: dict[int, str] | None = None,
+    notes: Sequence[Any] = (),
 ) -> list[dict[str, Any]]:
     highlights = highlights or {}
     nodes: dict[int, dict[str, Any]] = {}
@@ -106,6 +107,10 @@ def _build_tree(
         picked = nodes.get(comment_id)
         if picked is not None and picked["state"] == "approved":
             picked[kind] = True  # "pinned": true or "featured": true
+    for note in notes:  # context notes, under comments readers can see
+        noted = nodes.get(note.comment_id)
+        if noted is not None and noted["state"] == "approved":
+            noted.setdefault("notes", []).append(note_json(note))
     return out
 
 
@@ -167,8 +172,9 @@ class ReadService:
             pinned = list(queries.pinned_top_level(conn, pinned_ids)) if cursor is None else []
             shown = pinned + climbed + tops
             replies = queries.replies_of_roots(conn, [r.id for r in shown])
+            notes = queries.notes_in_thread(conn, thread.id)
         body["thread"] = thread_json(thread)
-        body["comments"] = _build_tree(shown, replies, highlights)
+        body["comments"] = _build_tree(shown, replies, highlights, notes)
         if more and tops:
             last = tops[-1]
             since = cursor.since if cursor and cursor.since else now
@@ -180,6 +186,56 @@ class ReadService:
                 since=since if req.sort is SortOrder.VOTES else None,
             ).encode()
         return Page(body, site.id, key, thread.id)
+
+    def add_to_page(
+        self, body: dict[str, Any], req: PageRequest, new: Sequence[dict[str, Any] | None],
+        origin: str | None = None,
+    ) -> bool:
+        """Put comments published since ``body`` was read into it, as a new read would
+        show them (``None``: a change that shows on no page, such as a held comment).
+        False, with ``body`` in an unknown state, when that takes more than appending:
+        a later page, Most Voted, or a page that a new comment would push one off."""
+        if req.cursor is not None or req.sort is SortOrder.VOTES or body.get("thread") is None:
+            return False
+        if body.get("next_cursor") is not None:
+            return False
+        if req.limit is None:
+            site = self.sites.resolve(req.site, origin)
+            limit: int | None = self.sites.settings_of(site.id).page_size
+        else:
+            limit = req.limit or None
+        tops: list[dict[str, Any]] = body["comments"]
+        nodes: dict[int, dict[str, Any]] = {}
+        stack = list(tops)
+        while stack:
+            node = stack.pop()
+            nodes[node["id"]] = node
+            stack.extend(node["replies"])
+        for comment in new:
+            if comment is None or comment["id"] in nodes:
+                continue  # held, or already read from the database
+            comment = {**comment, "replies": []}
+            body["thread"]["total"] += 1
+            parent_id = comment["parent_id"]
+            if parent_id is not None:
+                parent = nodes.get(parent_id)
+                if parent is not None:  # else: a reply to a comment on another page
+                    parent["replies"].append(comment)
+                    parent["reply_count"] += 1
+                    nodes[comment["id"]] = comment
+                continue
+            body["thread"]["top_level"] += 1
+            pinned = 0
+            while pinned < len(tops) and tops[pinned].get("pinned"):
+                pinned += 1
+            if limit is not None and len(tops) - pinned + 1 > limit:
+                return False  # the page would now need a cursor to the next
+            if req.sort is SortOrder.NEWEST:
+                tops.insert(pinned, comment)
+            else:
+                tops.append(comment)
+            nodes[comment["id"]] = comment
+        return True
 
     def counts(
         self, identifiers: Sequence[str], site_id: str | None, origin: str | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -27,15 +28,34 @@ def public_website(value: str | None) -> str | None:
         return None
 
 
-def comment_json(row: Any, *, reveal_pending: bool = False) -> dict[str, Any]:
+def avatar_key(row: Any) -> str:
+    """Eight hex digits that stay the same for one author (account, else browser, else
+    name) and tell nothing about them: the widget draws the avatar from it."""
+    account = getattr(row, "account_id", None)
+    voter = getattr(row, "voter_id", None)
+    who = f"a:{account}" if account else f"v:{voter}" if voter else f"n:{row.author_name or ''}"
+    return hashlib.blake2b(who.encode(), digest_size=4, person=b"rostra-avatar").hexdigest()
+
+
+def comment_json(
+    row: Any, *, reveal_pending: bool = False, to_author: bool = False
+) -> dict[str, Any]:
     """A comment as readers see it; anything not approved shows as a tombstone, except a
-    pending comment shown to its own author (``reveal_pending``)."""
+    pending comment shown to its own author (``reveal_pending``). ``to_author``: as its
+    author sees it, where a comment stored as spam reads as held (the author is told what
+    any held author is told, never "[deleted]" for what they just wrote)."""
     state = row.state
+    if to_author:
+        reveal_pending = True
+        if state == CommentState.SPAM.value:
+            state = CommentState.PENDING.value
     if state == CommentState.APPROVED.value or (
         reveal_pending and state == CommentState.PENDING.value
     ):
-        author: dict[str, Any] | None = {"name": row.author_name,
-                                         "website": public_website(row.author_website)}
+        author: dict[str, Any] | None = {
+            "name": row.author_name, "website": public_website(row.author_website),
+            "avatar": avatar_key(row), "signed_in": bool(getattr(row, "account_id", None)),
+        }
         html = row.html
         shown_state = state
         anchor = row.anchor
@@ -55,6 +75,17 @@ def comment_json(row: Any, *, reveal_pending: bool = False) -> dict[str, Any]:
         "reply_count": row.reply_count,
         "anchor": anchor,
         "replies": [],
+    }
+
+
+def note_json(row: Any) -> dict[str, Any]:
+    """A context note as every reader sees it under its comment."""
+    return {
+        "id": row.id,
+        "html": row.html,
+        "sources": list(row.sources or []),
+        "by": "staff" if row.staff_author else "readers",
+        "created_at": iso(row.created_at),
     }
 
 

@@ -1,7 +1,7 @@
 """"Notify of" subscriptions: subscribe, confirm (double opt-in), list and end them.
 
 Each method is one transaction. A subscription of an unconfirmed address is stored at
-once but matches nothing until the address is confirmed (see notify/hooks.py).
+once but matches nothing until the address is confirmed (see services/notify_hooks.py).
 """
 
 from __future__ import annotations

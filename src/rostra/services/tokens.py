@@ -27,7 +27,7 @@ class Tokens:
     def __init__(self, secret: str) -> None:
         self._edit = _Signed(secret, "rostra.edit")
         self._voter = _Signed(secret, "rostra.voter")
-        self._reader = _Signed(secret, "rostra.reader")
+        self._statement = _Signed(secret, "rostra.dsa-statement")
         self._sign_in = URLSafeTimedSerializer(secret, salt="rostra.sign-in")
 
     def edit_token(self, comment_id: int) -> str:
@@ -58,6 +58,20 @@ class Tokens:
         except BadSignature:
             return False
 
+    def statement_token(self, statement_id: int) -> str:
+        """The key to one statement of reasons and its appeal, sent to the author by email."""
+        return self._statement.dumps(statement_id)
+
+    def statement_of(self, token: str | None) -> int | None:
+        """The statement id a statement token was issued for, or None."""
+        if not token or len(token) > 200:
+            return None
+        try:
+            value = self._statement.loads(token)
+        except (BadSignature, UnicodeDecodeError):
+            return None
+        return int(value) if value.isdigit() else None
+
     def new_voter(self) -> tuple[str, str]:
         """(voter id, signed voter token) for a reader who has none yet."""
         voter_id = secrets.token_urlsafe(12)
@@ -71,20 +85,6 @@ class Tokens:
             return self._voter.loads(token)
         except (BadSignature, UnicodeDecodeError):
             return None
-
-    def reader_session(self, site_id: str, account_id: int) -> str:
-        """A signed-in reader's session (after OpenID Connect sign-in), for one site."""
-        return self._reader.dumps(f"{account_id}:{site_id}")
-
-    def reader_of_session(self, token: str | None, max_age: int) -> tuple[str, int] | None:
-        """(site id, account id) of a session this server issued and that is not too old."""
-        if not token or len(token) > 400:
-            return None
-        try:
-            account, _, site_id = self._reader.loads(token, max_age=max_age).partition(":")
-        except (BadSignature, UnicodeDecodeError):
-            return None
-        return (site_id, int(account)) if account.isdigit() and site_id else None
 
     def sign_in_state(self, data: dict[str, str]) -> str:
         """What a sign-in in progress keeps in the reader's browser (a signed cookie)."""

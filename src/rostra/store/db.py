@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from rostra.store.tables import meta
@@ -189,6 +190,11 @@ def _create_private(path: Path) -> None:
     except FileExistsError:
         return
     os.close(fd)
+
+
+def upsert(conn: Connection) -> Any:
+    """The dialect's INSERT that can take ON CONFLICT DO UPDATE (PostgreSQL or SQLite)."""
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 def transaction_memo(conn: Connection) -> dict[Any, Any]:

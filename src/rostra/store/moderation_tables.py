@@ -116,5 +116,7 @@ author_stats = Table(
     Column("approved", Integer, nullable=False, default=0),
     Column("rejected", Integer, nullable=False, default=0),
     Column("spam", Integer, nullable=False, default=0),
+    # DSA notices against the author's comments that a moderator upheld (removed them).
+    Column("notices", Integer, nullable=False, default=0, server_default="0"),
     Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -36,6 +36,8 @@ PUBLIC_COLUMNS = (
     comments.c.downvotes,
     comments.c.reply_count,
     comments.c.anchor,
+    comments.c.voter_id,  # never sent: hashed into the author's avatar
+    comments.c.account_id,
 )
 
 
@@ -163,6 +165,20 @@ def highlights_in_thread(conn: Connection, thread_id: int) -> dict[int, str]:
         .where(comments.c.thread_id == thread_id)
     )
     return {comment_id: kind for comment_id, kind in rows}
+
+
+def notes_in_thread(conn: Connection, thread_id: int) -> Sequence[Any]:
+    """The context notes shown under the thread's comments, oldest first."""
+    from rostra.store.notes_tables import comment_notes
+
+    return conn.execute(
+        select(comment_notes.c.id, comment_notes.c.comment_id, comment_notes.c.html,
+               comment_notes.c.sources, comment_notes.c.staff_author,
+               comment_notes.c.created_at)
+        .join(comments, comments.c.id == comment_notes.c.comment_id)
+        .where(comments.c.thread_id == thread_id, comment_notes.c.shown.is_(True))
+        .order_by(comment_notes.c.id)
+    ).all()
 
 
 def pinned_top_level(conn: Connection, ids: Sequence[int]) -> Sequence[Any]:

@@ -28,7 +28,7 @@ MEDIA_TYPES = {
 # Files loaded before the first comment renders for an English reader: what
 # the 25 KB budget covers (other languages add their one strings file).
 FIRST_RENDER = ("rostra.js", "api.js", "storage.js", "i18n.js", "i18n/en.js", "styles.js", "theme.js", "render.js", "form.js",
-                "notify.js", "live.js")
+                "live.js")
 
 
 @dataclass(frozen=True, slots=True)

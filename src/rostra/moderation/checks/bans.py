@@ -23,7 +23,7 @@ class BanHit:
 
 # (site id, identity keys) -> the most severe active ban among them, or None.
 BanLookup = Callable[[str, list[str]], "BanHit | None"]
-# site id -> the windows (see rostra.services.ip_hashing) its active address bans were made in.
+# site id -> the windows (see rostra.moderation.ip_hashing) its active address bans were made in.
 BanWindows = Callable[[str], "frozenset[str]"]
 
 

@@ -17,6 +17,7 @@ class History:
     approved: int = 0
     rejected: int = 0
     spam: int = 0
+    notices: int = 0  # DSA notices against the author's comments that were upheld
 
 
 # (site id, author key) -> the author's history (zeros when unknown)

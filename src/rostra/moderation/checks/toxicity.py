@@ -84,7 +84,10 @@ class ToxicityCheck:
                           f"{t.toxicity_refuse:.2f}", score, author_message=REFUSE_MESSAGE)
             return
         acknowledged = bool(item.draft.extras.get("nudge_acknowledged"))
-        may_nudge = not acknowledged and not item.is_edit
+        # A trusted author gets a lighter nudge: none below the hold line, and none for
+        # strong language at no one.
+        trusted = (item.facts.get("trust") or {}).get("level") == "trusted"
+        may_nudge = not acknowledged and not item.is_edit and not trusted
         class_lines = {"threat": t.threat_hold, "identity_hate": t.identity_hate_hold}
         for severe in SEVERE:
             # A class line holds on its own: a threat phrased without insults scores
@@ -110,6 +113,11 @@ class ToxicityCheck:
                           f"{t.toxicity_hold:.2f}"
                           + (" (the author was nudged and sent it anyway)" if acknowledged else ""),
                           score)
+            return
+        if score >= t.toxicity_nudge and trusted and not acknowledged:
+            yield finding(self.name, Action.PUBLISH, "trusted_not_nudged",
+                          f"toxicity {score:.2f} ({what}): a trusted author is not nudged "
+                          "below the hold line", score)
             return
         if score >= t.toxicity_nudge:
             yield finding(self.name, Action.PUBLISH, "nudge_acknowledged",

@@ -14,7 +14,10 @@
 //     author,           // optional: {name, email} to prefill the forms
 //     onOpenComment,    // optional: (id) => void; shows a "Show in the discussion" link per comment
 //     onChange,         // optional: ({passages, orphans}) => void after each render, for the tab
+//     look,             // optional: {css, className, date(Date), exactDate(Date)}: the host widget's
+//                       // stylesheet and class for the panel's <section>, and its date formats
 //   });
+//   inline.setTheme(theme)   // 'light' | 'dark': follow the host widget's theme switch
 //   inline.update(comments)  // new or reloaded comments
 //   inline.passages()        // [{key, quote, question, anchor, comments, count, orphaned: false}]
 //   inline.orphans()         // the same for passages that could not be found ("passage changed")
@@ -187,6 +190,7 @@ export function mountInline({
   author = {},
   onOpenComment,
   onChange,
+  look = {},
 }) {
   if (!contentRoot) throw new TypeError('mountInline: contentRoot is required');
   const t = translator(i18n);
@@ -341,8 +345,9 @@ export function mountInline({
     const typed = same ? open.typed : '';
     if (open) closePanel({ focus: false, keepDraft: true });
     draft = g.key === 'draft' ? g : null;
-    const { host, root } = shadowHost('rostra-inline-panel', PANEL_CSS);
+    const { host, root } = shadowHost('rostra-inline-panel', PANEL_CSS + (look.css ?? ''));
     if (theme !== 'auto') host.setAttribute('theme', theme);
+    if (look.dir) host.dir = look.dir;
     open = { key: g.key, selector: g.selector, panel: host, replyTo, typed, root };
     renderPanel(g);
     // Under the passage's paragraph: in reading order, and as wide as the text.
@@ -361,7 +366,7 @@ export function mountInline({
   function renderComment(c) {
     const deleted = c.state === 'deleted';
     const who = deleted ? t('deleted') : (c.author?.name || t('anonymous'));
-    const body = h('div', { class: 'body' });
+    const body = h('div', { class: 'body', dir: 'auto' });
     if (!deleted) body.innerHTML = c.html ?? ''; // sanitised by the server
     const actions = h('div', { class: 'actions' },
       deleted ? null : h('button', {
@@ -373,14 +378,18 @@ export function mountInline({
         onclick: () => onOpenComment(c.id),
       }) : null,
     );
-    const time = c.created_at
-      ? h('time', { datetime: c.created_at, text: new Date(c.created_at).toLocaleDateString(doc.documentElement.lang || undefined) })
+    const when = c.created_at ? new Date(c.created_at) : null;
+    const time = when
+      ? h('time', {
+        datetime: c.created_at, title: look.exactDate?.(when),
+        text: look.date ? look.date(when) : when.toLocaleDateString(doc.documentElement.lang || undefined),
+      })
       : null;
     const replies = (c.replies ?? []).length
       ? h('ul', {}, c.replies.map((r) => h('li', {}, renderComment(r))))
       : null;
     return h('div', {}, h('article', { 'data-comment-id': String(c.id) },
-      h('div', {}, h('span', { class: 'who', text: who }), time ? ' · ' : null, time),
+      h('div', {}, h('span', { class: 'who', dir: 'auto', text: who }), time ? ' · ' : null, time),
       body, actions), replies);
   }
 
@@ -394,11 +403,11 @@ export function mountInline({
     const replyTo = open.replyTo;
     const status = h('p', { role: 'status' });
     const alert = h('p', { role: 'alert' });
-    const text = h('textarea', { name: 'text', required: true, oninput: () => { open.typed = text.value; } });
+    const text = h('textarea', { name: 'text', dir: 'auto', required: true, oninput: () => { open.typed = text.value; } });
     text.value = open.typed;
     const name = h('input', { name: 'name', autocomplete: 'name', value: authorInfo.name });
     const email = h('input', { name: 'email', type: 'email', autocomplete: 'email', value: authorInfo.email });
-    const submit = h('button', { type: 'submit', text: t('post') });
+    const submit = h('button', { type: 'submit', class: 'primary', text: t('post') });
     const form = h('form', {
       onsubmit: async (ev) => {
         ev.preventDefault();
@@ -440,12 +449,13 @@ export function mountInline({
       ? h('ul', {}, g.comments.map((c) => h('li', {}, renderComment(c))))
       : h('p', { text: t('noComments') });
     const quote = g.selector.exact;
-    root.append(h('section', { role: 'region', 'aria-label': t('discussion') },
+    const cls = [look.className, theme === 'dark' ? 'dark' : ''].filter(Boolean).join(' ');
+    root.append(h('section', { role: 'region', 'aria-label': t('discussion'), class: cls || null },
       h('header', {},
         h('h2', { tabindex: '-1', text: g.question ? `${t('question')}: ${g.question}` : t('passage') }),
         h('button', { type: 'button', class: 'close', 'aria-label': t('close'), title: t('close'),
           onclick: () => closePanel(), text: '×' })),
-      h('blockquote', { text: quote.length > 300 ? quote.slice(0, 300) + '…' : quote }),
+      h('blockquote', { dir: 'auto', text: quote.length > 300 ? quote.slice(0, 300) + '…' : quote }),
       list, status, form));
     root.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape') closePanel();
@@ -557,6 +567,12 @@ export function mountInline({
         if (g) openPanel(g, { focus: 'none' });
         else closePanel({ focus: false });
       }
+    },
+    setTheme(next) {
+      theme = next;
+      if (!open) return;
+      open.panel.setAttribute('theme', next);
+      open.root.querySelector('section')?.classList.toggle('dark', next === 'dark');
     },
     passages: () => groups.map((g) => summary(g, false)),
     orphans: () => orphaned.map((g) => summary(g, true)),

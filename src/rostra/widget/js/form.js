@@ -6,10 +6,10 @@ let seq = 0; // ids unique inside one shadow root, for label/field pairs
 /**
  * opts: {tr, kind: "top"|"reply"|"edit", label, text, author: {name, email},
  *        account?: {name, email} (signed in: no name or email to type),
- *        signOut?() (a sign-in the reader may end here),
+ *        signOut?() (a sign-in the reader may end here), openAccount?() (its sessions),
  *        submit(values) -> Promise, preview(text) -> Promise<html>,
  *        cancel?(), input?(text)}
- * values: {name, email, text, notify: ""|"thread"|"replies", ack: bool}; `ack` is true
+ * values: {name, email, text, ack: bool}; `ack` is true
  * when the author chose "Send anyway" after the server's nudge.
  * Returns the <form> element; its text is never cleared on error.
  */
@@ -23,16 +23,17 @@ export function createForm(opts) {
     `<input id="re${n}" name="email" type="email" autocomplete="email" maxlength="254"></div>`;
   const who = kind === "edit" ? "" : account ?
     `<div class="who"><p class="signed">${esc(tr.t("signedInAs", { name: account.name }))}` +
-    (opts.signOut ? ` <button type="button" class="link" data-f="signout">${esc(tr.t("signOut"))}</button>` : "") + "</p>" +
+    (opts.signOut ? ` <button type="button" class="link" data-f="account" aria-expanded="false">${esc(tr.t("account"))}</button>` +
+      ` <button type="button" class="link" data-f="signout">${esc(tr.t("signOut"))}</button>` : "") + "</p>" +
     `<input type="hidden" name="name">` +
     (account.email ? `<input type="hidden" name="email">` : emailField) + "</div>" :
     `<div class="who"><div><label for="rn${n}">${esc(tr.t("name"))}</label>` +
-    `<input id="rn${n}" name="name" autocomplete="name" maxlength="80" required></div>` +
+    `<input id="rn${n}" name="name" dir="auto" autocomplete="name" maxlength="80" required></div>` +
     emailField + "</div>";
   const submitLabel = kind === "edit" ? tr.t("save") : kind === "reply" ? tr.t("submitReply") : tr.t("submit");
   form.innerHTML = who +
     `<label for="rt${n}">${esc(opts.label)}</label>` +
-    `<textarea id="rt${n}" name="text" rows="4" required aria-describedby="rh${n} rc${n} rx${n}"></textarea>` +
+    `<textarea id="rt${n}" name="text" dir="auto" rows="4" required aria-describedby="rh${n} rc${n} rx${n}"></textarea>` +
     `<p class="cnt" id="rc${n}" hidden></p>` +
     `<div class="pv body" id="rp${n}" hidden tabindex="-1"></div>` +
     `<p class="hint" id="rh${n}">${esc(tr.t("markdown"))}</p>` +
@@ -44,10 +45,6 @@ export function createForm(opts) {
     `<div class="btns"><button type="submit" class="primary">${esc(submitLabel)}</button>` +
     `<button type="button" data-f="preview" aria-controls="rp${n}">${esc(tr.t("preview"))}</button>` +
     (opts.cancel ? `<button type="button" data-f="cancel">${esc(tr.t("cancel"))}</button>` : "") +
-    (kind === "edit" ? "" : `<span class="nf"><label for="rf${n}">${esc(tr.t("notifyOf"))}</label>` +
-      `<select id="rf${n}" name="notify"><option value="">${esc(tr.t("notifyNone"))}</option>` +
-      `<option value="thread">${esc(tr.t("notifyThread"))}</option>` +
-      `<option value="replies">${esc(tr.t("notifyReplies"))}</option></select></span>`) +
     "</div>";
   const q = (sel) => form.querySelector(sel);
   const text = q("textarea");
@@ -113,18 +110,19 @@ export function createForm(opts) {
   form.values = () => ({
     name: kind === "edit" ? undefined : q('[name="name"]').value.trim(),
     email: kind === "edit" ? undefined : q('[name="email"]').value.trim(),
-    notify: kind === "edit" ? "" : q('[name="notify"]').value,
     text: text.value,
     ack,
   });
   form.focusText = () => text.focus();
-  /** Buttons "Sign in with …" above the name field; `signIn(name)` opens the popup. */
-  form.offerSignIn = (providers, signIn) => {
+  /** Buttons "Sign in with …" above the name field, and "Sign in by email" when the
+   * site offers it; `signIn(name)` opens the provider's popup ("" the email form). */
+  form.offerSignIn = (offer, signIn) => {
     form.signIn = signIn;
     const p = document.createElement("p");
     p.className = "si";
-    p.innerHTML = providers.map((pr) =>
-      `<button type="button" data-f="signin" data-p="${esc(pr.name)}">${esc(tr.t("signInWith", { provider: pr.label }))}</button>`).join(" ");
+    p.innerHTML = offer.providers.map((pr) =>
+      `<button type="button" data-f="signin" data-p="${esc(pr.name)}">${esc(tr.t("signInWith", { provider: pr.label }))}</button>`).join(" ") +
+      (offer.email ? ` <button type="button" data-f="signin" data-p="" aria-expanded="false">${esc(tr.t("signInByEmail"))}</button>` : "");
     form.prepend(p);
   };
   form.clearText = () => {
@@ -149,6 +147,7 @@ export function createForm(opts) {
     if (!f) return;
     if (f.dataset.f === "cancel") return opts.cancel();
     if (f.dataset.f === "signout") return opts.signOut();
+    if (f.dataset.f === "account") return opts.openAccount();
     if (f.dataset.f === "signin") return form.signIn(f.dataset.p);
     if (f.dataset.f === "revise") return (nudge.hidden = true), showWrite(), text.focus();
     if (f.dataset.f === "anyway") {
@@ -183,11 +182,6 @@ export function createForm(opts) {
       return;
     }
     const values = form.values();
-    if (values.notify && !values.email) {
-      form.setError(tr.t("notifyEmailRequired"));
-      q('[name="email"]').focus();
-      return;
-    }
     if (!text.value.trim()) {
       form.setError(tr.t("textRequired"));
       showWrite();

@@ -5,14 +5,17 @@ import en from "./i18n/en.js";
 // language is adding one file and nothing else.
 const LANGS = "__ROSTRA_LANGS__".split(",");
 
-/** Pick the first supported language among the candidates ("de-AT" -> "de"). */
+/** Languages written right to left: the whole interface turns for them. */
+export const RTL = ["ar", "he", "fa", "ur"];
+
+/**
+ * The first language stated among the candidates ("de-AT" -> "de") if we ship it, else
+ * English: a page in a language we lack reads better in English than in the browser's.
+ */
 export function pickLang(...candidates) {
-  for (const c of candidates) {
-    if (!c) continue;
-    const base = String(c).toLowerCase().split(/[-_]/)[0];
-    if (LANGS.includes(base)) return base;
-  }
-  return "en";
+  const stated = candidates.find(Boolean);
+  const base = String(stated || "en").toLowerCase().split(/[-_]/)[0];
+  return LANGS.includes(base) ? base : "en";
 }
 
 const UNITS = [

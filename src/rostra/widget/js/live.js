@@ -1,9 +1,12 @@
 // Live updates: a Server-Sent Events stream (GET /api/events) says the thread
-// changed; the element then fetches the newest page and offers what is new.
+// changed. A new comment comes in the event itself and is offered at once; for other
+// news the element fetches the newest page, at a moment of its own so that the pages
+// open on a busy thread do not all ask at once.
 import { descendants } from "./render.js";
 
 const PAGE = 20; // as many as the first page of the newest sort
 const DELAY_MS = 800; // gather a burst of "changed" events into one fetch
+const SPREAD_MS = 4000; // and spread the fetches of many pages over a few seconds
 
 /** Open, keep or close the stream to match what the reader sees. */
 export function syncStream(el) {
@@ -14,18 +17,55 @@ export function syncStream(el) {
   if (el.events) el.events.close();
   el.events = null;
   clearTimeout(el.changeTimer);
+  el.changeTimer = null;
   if (!url) return;
   const events = new EventSource(url);
   let opened = false;
-  events.addEventListener("changed", () => onChanged(el));
+  events.addEventListener("changed", (e) => onChanged(el, e.data));
   // a reopened stream (or one the browser reconnected) may have missed news
   events.addEventListener("open", () => (opened ? onChanged(el) : (opened = true)));
   el.events = events;
 }
 
-function onChanged(el) {
-  clearTimeout(el.changeTimer);
-  el.changeTimer = setTimeout(() => checkNew(el), DELAY_MS);
+function onChanged(el, raw) {
+  let data = null;
+  try {
+    data = raw ? JSON.parse(raw) : null;
+  } catch {
+    data = null;
+  }
+  if (data && data.comment) return takeLive(el, data.comment);
+  if (el.changeTimer) return; // a fetch is due already
+  el.changeTimer = setTimeout(() => {
+    el.changeTimer = null;
+    checkNew(el);
+  }, DELAY_MS + Math.random() * SPREAD_MS);
+}
+
+/** A comment that came in the event: offer it, as if the newest page had brought it. */
+function takeLive(el, c) {
+  if (el.sort === "inline" || c.state !== "approved") return;
+  if (el.byId.has(c.id) || c.id <= el.newestId) return; // shown, or older than the page
+  const comments = el.fresh ? [...el.fresh.comments] : [];
+  if (c.parent_id && !el.li(c.parent_id)) {
+    // a reply to a comment offered but not shown yet goes with it; others are elsewhere
+    const parent = findIn(comments, c.parent_id);
+    if (!parent) return;
+    parent.replies = [...(parent.replies || []), c];
+    delete parent._n;
+  } else {
+    comments.push(c);
+  }
+  offerFresh(el, comments, null); // no totals in the event: showFresh counts what it adds
+}
+
+function findIn(comments, id) {
+  for (const c of comments) {
+    if (c.id === id) return c;
+    const found = findIn(c.replies || [], id);
+    if (found) return found;
+  }
+  return null;
 }
 
 /**
@@ -72,12 +112,16 @@ export function showFresh(el) {
   el.freshBtn.hidden = true;
   el.fresh = null;
   let first = null;
+  let added = 0;
   for (const c of comments.sort((a, b) => a.id - b.id)) {
     if (el.byId.has(c.id) || (c.parent_id && !el.li(c.parent_id))) continue;
     const li = el.insertNew(c);
+    added += 1 + descendants(c);
     if (!c.parent_id || !first) first = li;
   }
   if (thread) el.info = thread;
+  else if (el.info) el.info.total += added;
+  else el.info = { total: added, closed: false };
   el.updateMeta();
   if (first) {
     first.firstChild.tabIndex = -1;

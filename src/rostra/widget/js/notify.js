@@ -1,6 +1,7 @@
-// "Notify of": email subscriptions to a thread, from the bar above the discussion
-// or from the comment form (POST /api/subscriptions; double opt-in by email).
+// "Notify of": email subscriptions to a thread, from the one bar of the discussion,
+// shown only where the server sends email (POST /api/subscriptions; double opt-in).
 import { esc } from "./render.js";
+import { store } from "./storage.js";
 
 /**
  * Subscribe `email` to the element's thread. kind: "thread" (new follow-up comments)
@@ -50,7 +51,10 @@ export function createNotifyBar(el, email) {
     }
     button.disabled = true;
     try {
-      await subscribe(el, { email: address, kind: form.elements.kind.value });
+      // "replies" also follows the reader's newest comment here, proven by its edit token
+      const [id, own] = Object.entries(store.own()).filter(([, o]) => o.thread === el.threadKey)
+        .sort((a, b) => b[1].at - a[1].at)[0] || [];
+      await subscribe(el, { email: address, kind: form.elements.kind.value, own: own ? { id: +id, token: own.token } : null });
       ok.textContent = tr.t("notifyCheck");
     } catch (error) {
       err.textContent = el.message(error);

@@ -2,11 +2,20 @@
 // because cloning a prepared tree is far cheaper than building it node by node.
 
 const MAX_INDENT = 4; // deeper replies stop indenting so text stays readable on phones
+const DEEP = 3; // replies from this depth on wait behind "N more replies"
+const LONG = 1500; // characters of HTML after which a comment shows "Read more"
 
-/** Replies hidden behind "Show n replies" at first: big subtrees below the top level. */
+/** Replies hidden at first: deep threads, and big subtrees below the top level. */
 export function startsCollapsed(c, depth) {
   const n = descendants(c);
-  return depth === 0 ? n > 25 : n > 4;
+  return depth >= DEEP - 1 || (depth === 0 ? n > 25 : n > 4);
+}
+
+/** One or two initials of a name, for its avatar. */
+function initials(name) {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const first = (w) => (w ? [...w][0] : "");
+  return (first(words[0]) + (words.length > 1 ? first(words[words.length - 1]) : "")).toUpperCase() || "?";
 }
 
 /** How many comments hang below `c` (memoised on the object). */
@@ -24,16 +33,16 @@ export function makeTemplate(tr) {
   const b = (act, label, extra = "") =>
     `<button type="button" class="link" data-act="${act}"${extra}>${label}</button>`;
   t.innerHTML =
-    '<li class="c"><article><div class="meta"><span class="au"></span>' +
-    `<a class="pl"><time></time></a><span class="ed"></span><span class="badge"></span></div>` +
-    '<div class="body"></div><div class="acts">' +
+    '<li class="c"><article><div class="meta"><span class="av" aria-hidden="true"></span><span class="au" dir="auto"></span>' +
+    `<a class="pl"><time></time></a><span class="ed"></span><span class="badge"></span><span class="ab"></span></div>` +
+    '<div class="body" dir="auto"></div><div class="acts">' +
     `<span class="votes" role="group" aria-label="${esc(tr.t("score"))}">` +
     `<button type="button" data-act="up" aria-label="${esc(tr.t("up"))}" aria-pressed="false">▲</button>` +
     '<span class="sc"></span>' +
     `<button type="button" data-act="down" aria-label="${esc(tr.t("down"))}" aria-pressed="false">▼</button></span>` +
     b("reply", esc(tr.t("reply"))) + b("edit", esc(tr.t("edit")), " hidden") +
     b("delete", esc(tr.t("delete")), " hidden") + b("report", esc(tr.t("report")), " hidden") +
-    b("toggle", "", ' hidden aria-expanded="true"') +
+    b("toggle", "", ' hidden aria-expanded="true"') + b("notes", esc(tr.t("noteAction")), " hidden") +
     '</div><div class="slot"></div></article></li>';
   return t.content.firstChild;
 }
@@ -79,7 +88,7 @@ export function fillComment(li, c, ctx) {
   const { tr } = ctx;
   const [art] = li.children;
   const [meta, body, acts] = art.children;
-  const [au, pl, ed, badge] = meta.children;
+  const [av, au, pl, ed, badge, ab] = meta.children;
   const deleted = c.state === "deleted";
   li.classList.toggle("tomb", deleted);
   const name = deleted ? "" : (c.author && c.author.name) || tr.t("anonymous");
@@ -94,6 +103,13 @@ export function fillComment(li, c, ctx) {
   } else {
     au.textContent = name;
   }
+  au.hidden = av.hidden = deleted; // a tombstone has no author: no empty slot for one
+  if (!deleted) {
+    const key = (c.author && c.author.avatar) || "0";
+    av.textContent = initials(name);
+    av.style.setProperty("--h", String(parseInt(key, 16) % 360));
+  }
+  ab.textContent = !deleted && c.author && c.author.signed_in ? tr.t("signedIn") : "";
   const when = new Date(c.created_at);
   const time = pl.firstChild;
   time.dateTime = c.created_at;
@@ -109,12 +125,25 @@ export function fillComment(li, c, ctx) {
     body.textContent = tr.t("deleted");
   } else {
     body.innerHTML = c.html; // sanitised by the server (nh3) before it was stored
+    // long comments fold; the length of the HTML decides, so no layout is measured
+    const long = c.html.length > LONG && !li._open;
+    body.classList.toggle("clip", long);
+    if (long) {
+      const more = document.createElement("button");
+      more.type = "button";
+      more.className = "link rm";
+      more.dataset.act = "expand";
+      more.textContent = tr.t("readMore");
+      body.append(more);
+    }
     if (c.anchor && c.anchor.exact) {
       const q = document.createElement("blockquote");
       q.className = "quote";
+      q.dir = "auto";
       q.textContent = c.anchor.exact;
       body.prepend(q);
     }
+    for (const note of c.notes || []) body.append(renderNote(note, tr));
   }
   const [votes, reply, edit, del, report] = acts.children;
   const own = !deleted && ctx.own(c.id);
@@ -127,6 +156,44 @@ export function fillComment(li, c, ctx) {
   edit.hidden = !editable;
   del.hidden = !editable;
   report.hidden = deleted || !!own || c.state === "pending" || !!li._reported;
+  // Signed-in readers propose and rate context notes (not on their own comments).
+  acts.lastChild.hidden = !ctx.signedIn || deleted || !!own || c.state === "pending";
+}
+
+/** A context note under a comment: its text, who vouches for it, and its sources. */
+export function renderNote(note, tr) {
+  const aside = document.createElement("aside");
+  aside.className = "note";
+  aside.setAttribute("aria-label", tr.t("note"));
+  const head = document.createElement("div");
+  head.className = "note-h";
+  const label = document.createElement("strong");
+  label.textContent = tr.t("note");
+  const by = document.createElement("span");
+  by.textContent = tr.t(note.by === "staff" ? "noteStaff" : "noteReaders");
+  head.append(label, " · ", by);
+  const text = document.createElement("div");
+  text.className = "note-b";
+  text.innerHTML = note.html; // sanitised by the server, as comments are
+  aside.append(head, text);
+  const links = (note.sources || []).map(webAddress).filter(Boolean);
+  if (links.length) {
+    const list = document.createElement("ul");
+    list.className = "note-src";
+    list.setAttribute("aria-label", tr.t("noteSources"));
+    for (const href of links) {
+      const a = document.createElement("a");
+      a.href = href;
+      a.rel = "nofollow ugc noopener";
+      a.target = "_blank";
+      a.textContent = new URL(href).host;
+      const item = document.createElement("li");
+      item.append(a);
+      list.append(item);
+    }
+    aside.append(list);
+  }
+  return aside;
 }
 
 export function setVote(li, c, value) {
@@ -142,7 +209,8 @@ export function setToggle(li, expanded, tr) {
   const btn = li.querySelector(':scope>article>.acts>[data-act="toggle"]');
   btn.hidden = false;
   btn.setAttribute("aria-expanded", String(expanded));
-  btn.textContent = expanded ? tr.t("hideReplies") : tr.t("showReplies", { n: descendants(li._c) });
+  const n = descendants(li._c);
+  btn.textContent = expanded ? tr.t("hideReplies") : tr.t(li._depth >= DEEP - 1 ? "moreReplies" : "showReplies", { n });
 }
 
 /** The <ol> of replies under `li`, created on first use. */

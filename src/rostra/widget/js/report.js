@@ -24,7 +24,8 @@ export function openReport(el, li, btn) {
     ).join("") + "</fieldset>" +
     '<p class="err" role="alert"></p>' +
     `<div class="btns"><button type="submit" class="primary">${esc(tr.t("sendReport"))}</button>` +
-    `<button type="button" data-f="cancel">${esc(tr.t("cancel"))}</button></div>`;
+    `<button type="button" data-f="cancel">${esc(tr.t("cancel"))}</button>` +
+    `<button type="button" data-f="dsa">${esc(tr.t("dsaReport"))}</button></div>`;
   const err = form.querySelector(".err");
   const submit = form.querySelector("[type=submit]");
   const close = () => {
@@ -32,6 +33,8 @@ export function openReport(el, li, btn) {
     btn.focus();
   };
   form.querySelector('[data-f="cancel"]').addEventListener("click", close);
+  form.querySelector('[data-f="dsa"]').addEventListener("click", () =>
+    import("./dsa.js").then((m) => m.openNotice(el, li, form, btn)));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     if (submit.disabled) return;

@@ -3,11 +3,10 @@
 // folder (en strings, styles, render, form), other languages load on demand.
 import { Api, accountOf } from "./api.js";
 import { store } from "./storage.js";
-import { loadStrings, pickLang } from "./i18n.js";
+import { loadStrings, pickLang, RTL } from "./i18n.js";
 import { css } from "./styles.js";
 import { pageIsDark, watchPage } from "./theme.js";
 import { createForm } from "./form.js";
-import { createNotifyBar, subscribe } from "./notify.js";
 import { offerFresh, showFresh, syncStream } from "./live.js";
 import {
   makeTemplate, renderComment, fillComment, setVote, setToggle, renderReplies, repliesList,
@@ -19,7 +18,8 @@ const PAGE = 20; // top-level comments per page
 const FIRST_CHUNK = 300; // comments rendered before the first paint
 const CHUNK = 150; // comments per later task, so 2,000 never freeze the page
 const SORTS = ["newest", "oldest", "votes"];
-let providers = null; // the sign-in providers, asked once per page
+const offers = new Map(); // per site: the ways to sign in, asked once per page
+let emailCode = null; // the one-time code an email sign-in link brought back
 
 /**
  * Hooks run in order on every comment payload before it is posted; each may
@@ -50,6 +50,19 @@ const config = { base: new URL("../../", import.meta.url).href, site: null };
 // Wait for the next frame to be painted, so each chunk's style and layout work
 // lands in its own frame instead of one long freeze at the end.
 const nextTask = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+
+/** The code in the address's fragment (#rostra-sign-in=…), taken once and removed
+ * from the address so that it is neither bookmarked nor used twice. */
+function takeEmailCode() {
+  if (emailCode === null) {
+    const m = /^#rostra-sign-in=([\w-]{10,100})$/.exec(location.hash);
+    emailCode = m ? m[1] : "";
+    if (m) history.replaceState(history.state, "", location.pathname + location.search);
+  }
+  const code = emailCode;
+  emailCode = "";
+  return code;
+}
 
 /** Start the widget on this page: called once by embed.js. */
 export function boot(opts = {}) {
@@ -136,6 +149,8 @@ class RostraComments extends HTMLElement {
     // Signed in by the host site (its payload) or with a provider (a session): the
     // proof goes with every call.
     const sso = this.getAttribute("sso") || "";
+    const code = !sso && this.site && takeEmailCode();
+    if (code) await this.tradeEmailCode(code);
     const session = !sso && this.site ? store.session(this.site) : null;
     this.account = sso ? accountOf(sso) : session ? { name: session.name, email: session.email, session: true } : null;
     this.api = new Api(config.base, sso ? { "X-Rostra-SSO": sso } : session ? { "X-Rostra-Session": session.token } : {});
@@ -175,21 +190,44 @@ class RostraComments extends HTMLElement {
     });
   }
 
-  /** "Sign in with …": the providers the server offers, in a popup of its own. */
+  /** "Sign in with …": the site's providers, each in a popup of its own, and email links. */
   async offerSignIn(form) {
     if (this.account || !this.site) return;
-    providers = providers || this.api.call("GET", "/auth/providers").then((r) => r.providers).catch(() => []);
-    const list = await providers;
-    if (!list.length) return;
-    form.offerSignIn(list, (name) => {
+    if (!offers.has(this.site)) {
+      offers.set(this.site, this.api.call("GET", "/auth/providers", { params: [["site", this.site]] })
+        .catch(() => ({ providers: [] })));
+    }
+    const offer = await offers.get(this.site);
+    if (!offer.providers.length && !offer.email) return;
+    form.offerSignIn(offer, (name) => {
+      if (name === "") return import("./account.js").then((m) => m.emailForm(this, form));
       const url = new URL(`auth/${encodeURIComponent(name)}/start`, config.base);
       url.searchParams.set("site", this.site);
       url.searchParams.set("origin", location.origin);
       open(url.href, "rostra-sign-in", "popup,width=520,height=660");
     });
+    if (this.signInError) form.setError(this.message(this.signInError));
+    this.signInError = null;
   }
 
-  signOut() {
+  /** Back from an email link: trade its one-time code for a session on this site. */
+  async tradeEmailCode(code) {
+    try {
+      const r = await new Api(config.base).call("POST", "/auth/email/session", { body: { site: this.site, code } });
+      store.setSession(this.site, { token: r.session, name: r.name, email: r.email });
+    } catch (error) {
+      this.signInError = error;
+    }
+  }
+
+  /** Sign out: the server ends the session (it stays ended if this page is closed
+   * first), then this browser forgets it. */
+  async signOut() {
+    try {
+      await this.api.call("POST", "/api/account/sign-out", { params: [["site", this.site]] });
+    } catch {
+      // ended already, or the server is unreachable: forgetting it here still signs out
+    }
     store.setSession(this.site, null);
     this.start();
   }
@@ -206,13 +244,15 @@ class RostraComments extends HTMLElement {
     if (!contentRoot || this.inline) return;
     const gen = this.gen;
     try {
-      const [m, data] = await Promise.all([
+      const [m, glue, data] = await Promise.all([
         import("./inline/inline.js"),
+        import("./inline-glue.js"),
         this.api.call("GET", "/api/comments", { params: [...this.threadParams(), ["sort", "oldest"], ["limit", "all"]] }),
       ]);
       if (gen !== this.gen || this.inline) return;
       this.inline = m.mountInline({
-        contentRoot, comments: data.comments, theme: this.getAttribute("theme") || "auto", author: store.author(),
+        contentRoot, comments: data.comments, theme: this.root.dataset.theme, author: store.author(),
+        ...glue.inlineOptions(this),
         postComment: (p) => this.postInline(p),
         onOpenComment: (id) => (location.hash = "#comment-" + id),
       });
@@ -227,13 +267,31 @@ class RostraComments extends HTMLElement {
       parent_id: parent_id ?? null, name: name || null, email: email || null, website: null, text, anchor,
     };
     if (this.site) payload.site = this.site;
+    let res;
     try {
-      const res = await this.postComment(payload);
-      this.remember(res, text);
-      return res.comment;
+      res = await this.postComment(payload);
     } catch (error) {
       throw new Error(this.message(error));
     }
+    this.remember(res, text);
+    this.showPosted({ ...res.comment, replies: [] });
+    return res.comment;
+  }
+
+  /** A comment posted outside the form (a passage's panel): into list, tab and count. */
+  showPosted(c) {
+    if (this.byId.has(c.id)) return;
+    if (this.sort === "inline") {
+      this.index(c, true, false);
+      if (!c.parent_id) this.list.prepend(renderComment(c, 0, this.ctx()));
+    } else {
+      this.insertNew(c);
+    }
+    if (c.state === "approved" && this.info) this.info.total += 1;
+    if (!this.info) this.info = { total: c.state === "approved" ? 1 : 0, closed: false };
+    this.updateMeta();
+    if (this.sort === "inline") this.note.textContent = "";
+    this.say(this.tr.t(c.state === "approved" ? "posted" : "postedPending"));
   }
 
   remember(res, text) {
@@ -250,6 +308,7 @@ class RostraComments extends HTMLElement {
     const root = document.createElement("div");
     root.className = "r";
     root.lang = tr.lang;
+    root.dir = RTL.includes(tr.lang) ? "rtl" : "ltr";
     const tabs = SORTS.map((s) => [s, tr.t(s)]);
     if (HAS_INLINE) tabs.push(["inline", tr.t("inline")]);
     root.innerHTML =
@@ -290,6 +349,7 @@ class RostraComments extends HTMLElement {
     this.form = createForm({
       tr, kind: "top", label: tr.t("text"), text: store.draft(this.threadKey), author: store.author(),
       account: this.account, signOut: this.account && this.account.session ? () => this.signOut() : null,
+      openAccount: () => import("./account.js").then((m) => m.openAccount(this, this.form)),
       submit: (v) => this.submitNew(v, null, this.form), limit: () => this.limit,
       preview: (text) => this.preview(text),
       message: (e) => this.message(e),
@@ -297,8 +357,7 @@ class RostraComments extends HTMLElement {
     });
     q(".fs").append(this.form);
     this.offerSignIn(this.form);
-    this.notifyBar = createNotifyBar(this, (this.account && this.account.email) || store.author().email);
-    q(".nbs").append(this.notifyBar);
+    this.notifyBar = null; // loaded once the first page says the site sends email
     root.addEventListener("click", (e) => this.onClick(e));
     this.tabs.addEventListener("keydown", (e) => this.onTabKey(e));
     this.root = root;
@@ -383,6 +442,7 @@ class RostraComments extends HTMLElement {
     return {
       tpl: this.tpl, tr: this.tr, now: Date.now(), votes: this.votes, byId: new Map(),
       own: (id) => own[id], closed: !!(this.info && this.info.closed),
+      signedIn: !!this.account,
     };
   }
 
@@ -399,7 +459,7 @@ class RostraComments extends HTMLElement {
       if (gen === this.gen) {
         this.note.textContent = "";
         this.err.textContent = this.message(refused ? { code: "origin_not_allowed" } : e);
-        if (refused) this.form.hidden = this.notifyBar.hidden = this.tabs.hidden = true;
+        if (refused) this.form.hidden = this.tabs.hidden = true;
       }
       return false;
     }
@@ -408,6 +468,8 @@ class RostraComments extends HTMLElement {
     this.info = data.thread;
     this.limit = data.max_comment_length || this.limit;
     this.emailOn = data.email_notifications !== false;
+    // pinned comments first (the server's order), then editors' picks, then the sort
+    if (!this.cursor) data.comments.sort((a, b) => !!b.pinned - !!a.pinned || !!b.featured - !!a.featured);
     this.cursor = data.next_cursor || null;
     const fresh = [];
     for (const c of data.comments) {
@@ -462,21 +524,43 @@ class RostraComments extends HTMLElement {
     this.heading.textContent = tr.t("comments", { n: total });
     const closed = !!(this.info && this.info.closed);
     this.form.hidden = closed;
-    this.notifyBar.hidden = closed;
+    // the one "Notify of" control, only where the site can send the email
+    if (this.notifyBar) this.notifyBar.hidden = closed;
+    else if (this.emailOn && !closed) this.mountNotify();
     this.note.textContent = closed ? tr.t("closed") : this.list.children.length ? "" : tr.t("empty");
     this.more.hidden = !this.cursor || this.all;
   }
 
-  /** Show the reader's own comments that wait for moderation (only they see them). */
+  /** The "Notify of" bar (notify.js), loaded only where the server sends email. */
+  async mountNotify() {
+    if (this.notifyBar !== null) return;
+    this.notifyBar = false; // loading
+    const root = this.root;
+    const { createNotifyBar } = await import("./notify.js");
+    if (root !== this.root) return; // started again meanwhile: that start mounts its own
+    this.notifyBar = createNotifyBar(this, (this.account && this.account.email) || store.author().email);
+    root.querySelector(".nbs").append(this.notifyBar);
+  }
+
+  /** Show the reader's own comments that wait for moderation (only they see them), and
+   * the statement of reasons for those a moderator removed (EU DSA, dsa.js). */
   async showOwnPending() {
     const gen = this.gen;
-    for (const [id, own] of Object.entries(store.own())) {
-      if (own.thread !== this.threadKey || !own.pending || this.byId.has(Number(id))) continue;
+    const mine = Object.entries(store.own())
+      .filter(([id, own]) => own.thread === this.threadKey && !this.byId.has(Number(id)))
+      .sort((a, b) => (b[1].at || 0) - (a[1].at || 0)).slice(0, 10);
+    for (const [id, own] of mine) {
       let res;
+      const headers = { "X-Rostra-Edit-Token": own.token };
       try {
-        res = await this.api.call("GET", `/api/comments/${id}`, { headers: { "X-Rostra-Edit-Token": own.token } });
+        res = await this.api.call("GET", `/api/comments/${id}`, { headers });
       } catch (e) {
-        if (e.code === "not_found") store.setOwn(id, null);
+        if (e.code !== "not_found") continue;
+        const sors = await this.api.call("GET", `/api/comments/${id}/statements`, { headers })
+          .then((r) => r.statements, () => []);
+        if (gen !== this.gen) return;
+        if (sors.length && !sors[0].lifted_at) import("./dsa.js").then((m) => m.showStatements(this, id, own, sors));
+        else store.setOwn(id, null);
         continue;
       }
       if (gen !== this.gen) return;
@@ -545,6 +629,8 @@ class RostraComments extends HTMLElement {
 
   async submitNew(values, parentId, form) {
     if (!this.account) store.setAuthor(values.name, values.email);
+    const notifyEmail = this.notifyBar && this.notifyBar.elements.email;
+    if (notifyEmail && !notifyEmail.value) notifyEmail.value = values.email || ""; // ready to subscribe
     const payload = {
       thread: this.threadKey, title: this.getAttribute("title") || document.title, url: pageUrl(),
       parent_id: parentId, name: values.name || null, email: values.email || null, website: null, text: values.text,
@@ -556,26 +642,13 @@ class RostraComments extends HTMLElement {
     this.remember(res, values.text);
     if (!parentId) store.setDraft(this.threadKey, null);
     form.clearText();
-    if (values.notify && values.email) this.subscribeAfterPost(values, res, form);
     const li = this.insertNew(c);
     if (this.fresh) offerFresh(this, this.fresh.comments, this.fresh.thread);
     if (c.state === "approved" && this.info) this.info.total += 1;
     if (!this.info) this.info = { total: 1, closed: false };
     this.updateMeta();
-    this.say(this.tr.t(c.state === "pending" ? "postedPending" : "posted"));
+    this.say(this.tr.t(c.state === "approved" ? "posted" : "postedPending"));
     return li;
-  }
-
-  /** "Notify of" chosen in the form: subscribe once the comment is in. */
-  async subscribeAfterPost(values, res, form) {
-    try {
-      await subscribe(this, { email: values.email, kind: values.notify,
-        own: { id: res.comment.id, token: res.edit_token } });
-      form.setStatus(this.tr.t("notifyCheck"));
-      this.say(this.tr.t("notifyCheck"));
-    } catch (error) {
-      form.setError(this.message(error));
-    }
   }
 
   /** Put a comment just posted (or own pending) where it belongs. */
@@ -666,10 +739,17 @@ class RostraComments extends HTMLElement {
     const li = btn.closest("li.c");
     if (!li) return;
     if (act === "up" || act === "down") return this.vote(li, act === "up" ? 1 : -1);
+    if (act === "expand") {
+      li._open = true;
+      btn.parentElement.classList.remove("clip");
+      btn.remove();
+      return;
+    }
     if (act === "reply") return this.openReply(li, btn);
     if (act === "edit") return this.openEdit(li, btn);
     if (act === "delete") return this.removeComment(li, btn);
     if (act === "report") return import("./report.js").then((m) => m.openReport(this, li, btn));
+    if (act === "notes") return import("./notes.js").then((m) => m.openNotes(this, li, btn));
     if (act === "toggle") {
       const open = btn.getAttribute("aria-expanded") === "true";
       if (open) {

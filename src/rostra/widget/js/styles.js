@@ -27,6 +27,8 @@ form{display:grid;gap:.4em;margin:0 0 1.25em}
 .who{display:grid;grid-template-columns:1fr 1fr;gap:.4em .8em}
 .who div{display:grid;gap:.2em}
 .who .signed{margin:0;grid-column:1/-1}
+.em{display:flex;flex-wrap:wrap;gap:.4em;align-items:center;margin-bottom:.6em}.em .ok{flex-basis:100%;margin:0}
+.acct{grid-column:1/-1}.acct h3{font-size:1em;margin:.3em 0}.ss{list-style:none;padding:0;margin:0 0 .4em}
 @media (max-width:480px){.who{grid-template-columns:1fr}}
 label{font-size:.9em;font-weight:600}
 label small{font-weight:400;color:var(--mut)}
@@ -47,11 +49,18 @@ textarea{min-height:6em;resize:vertical}
 ol{list-style:none;margin:0;padding:0}
 .c{margin:0 0 1em}
 .list>.c{content-visibility:auto;contain-intrinsic-size:auto 9em}
-.c>article{padding:.6em .8em;border-radius:var(--rad);background:var(--sf)}
+.c>article{position:relative;padding:.6em .8em .5em;padding-inline-start:3.4em;border-radius:var(--rad);background:var(--sf)}
+.av{position:absolute;inset-inline-start:.7em;top:.65em;width:2em;height:2em;border-radius:50%;display:grid;place-items:center;
+font-size:.85em;font-weight:700;color:#fff;background:hsl(var(--h,210) 50% 32%);user-select:none}
+.au{order:-2}.ab:empty{display:none}
+.ab{order:-1;font-size:.75em;font-weight:600;padding:0 .45em;border-radius:1em;background:var(--bg);color:var(--mut);border:1px solid var(--bd)}
+.clip{max-height:14em;overflow:hidden;position:relative}
+.clip .rm{position:absolute;bottom:0;inset-inline:0;width:100%;text-align:start;padding:2.5em 0 .1em;
+background:linear-gradient(transparent,var(--sf) 65%);color:var(--a);font-weight:600}
 .c.hl>article{background:var(--hl);box-shadow:0 0 0 2px var(--a)}
 .c .c{margin:.6em 0 0}
-.rp{margin-left:1.2em;padding-left:.8em;border-left:2px solid var(--bd)}
-.d4 .rp{margin-left:0;padding-left:0;border-left:0}
+.rp{margin-inline-start:1.2em;padding-inline-start:.8em;border-inline-start:2px solid var(--bd)}
+.d4 .rp{margin-inline-start:0;padding-inline-start:0;border-inline-start:0}
 .meta{display:flex;gap:.6em;flex-wrap:wrap;align-items:baseline;font-size:.9em}
 .au{font-weight:700}.au a{color:inherit}
 .meta a{color:var(--mut);text-decoration:none}
@@ -61,12 +70,17 @@ ol{list-style:none;margin:0;padding:0}
 .body{overflow-wrap:anywhere}
 .body p{margin:.4em 0}
 .body pre{overflow:auto;background:var(--bg);padding:.5em;border-radius:var(--rad)}
-.body blockquote{margin:.4em 0;padding-left:.8em;border-left:3px solid var(--bd);color:var(--mut)}
-.tomb .body{color:var(--mut);font-style:italic}
-.picked>article .badge{border-color:var(--a);color:var(--a)}
-.quote{margin:.2em 0;padding-left:.8em;border-left:3px solid var(--a);font-style:italic}
+.body blockquote{margin:.4em 0;padding-inline-start:.8em;border-inline-start:3px solid var(--bd);color:var(--mut)}
+.tomb>article>.body{color:var(--mut);font-style:italic}
+.picked>article{background:color-mix(in srgb,var(--a) 9%,var(--sf));border-inline-start:3px solid var(--a)}
+.picked>article .badge{border-color:var(--a);background:var(--a);color:var(--on-a);font-weight:600}
+.quote{margin:.2em 0;padding-inline-start:.8em;border-inline-start:3px solid var(--a);font-style:italic}
+aside.note{margin:.6em 0 .2em;padding:.5em .8em;border:1px solid var(--a);border-radius:.4em;font-size:.92em}
+.note-h{color:var(--mut);font-size:.9em}.note-h strong{color:var(--a)}
+.note-b>:first-child{margin-top:.2em}.note-b>:last-child{margin-bottom:.2em}
+.note-src{margin:.2em 0 0;padding:0;list-style:none;display:flex;flex-wrap:wrap;gap:.3em .8em;font-size:.9em}
 .acts{display:flex;gap:.3em;align-items:center;flex-wrap:wrap;margin-top:.2em}
-.votes{display:inline-flex;align-items:center;gap:.15em;margin-right:.4em}
+.votes{display:inline-flex;align-items:center;gap:.15em;margin-inline-end:.4em}
 .votes button{border:0;background:none;padding:.1em .4em;color:var(--mut);line-height:1}
 .votes [aria-pressed=true]{color:var(--a)}
 .sc{min-width:1.5em;text-align:center;font-variant-numeric:tabular-nums;font-weight:600}
@@ -74,7 +88,6 @@ ol{list-style:none;margin:0;padding:0}
 .more[hidden],.more button[hidden]{display:none}
 .note{color:var(--mut)}
 select{font:inherit;color:inherit;border:1px solid var(--bd);border-radius:var(--rad);background:var(--bg);padding:.3em .4em}
-.nf{display:flex;gap:.4em;align-items:center;margin-left:auto;font-size:.9em}
 .nb{display:flex;flex-wrap:wrap;align-items:center;gap:.4em .6em;padding:.5em .8em;background:var(--sf);border-radius:var(--rad);font-size:.9em}
 .nb input{width:auto;flex:1 1 12em}
 .nb p{flex-basis:100%}
@@ -88,6 +101,13 @@ legend{font-size:.9em;font-weight:600;padding:0 .3em}
 fieldset label{font-weight:400}
 fieldset input{width:auto}
 .rf{margin:.5em 0 0}
+.nf{margin:.5em 0 0;display:grid;gap:.4em}.nf h3{font-size:1em;margin:0}
+.nq{margin:0;padding:0;list-style:none;display:grid;gap:.5em}
+.nq>li{padding:.4em .6em;border:1px solid var(--bd);border-radius:var(--rad)}
+.nf form{display:grid;gap:.3em}.nf textarea{min-height:3em}
+button[aria-pressed="true"]{border-color:var(--a);color:var(--a)}
+.rf select{font:inherit;color:inherit;background:var(--bg);border:1px solid var(--bd);border-radius:var(--rad);padding:.4em;max-width:100%}
+.sor{border:1px solid var(--bd);border-left:3px solid var(--rostra-error,#b3261e);border-radius:var(--rad);padding:.2em .8em .6em;margin:0 0 1em}
 .fresh{text-align:center}
 .fresh button{margin:0 0 1em;font-weight:600;border-color:var(--a)}
 .fresh button[hidden]{display:none}

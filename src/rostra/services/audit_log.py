@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from rostra.admin.queue import _like
 from rostra.core.errors import InvalidInput
+from rostra.services.queue import _like
 from rostra.store.db import Database
 from rostra.store.moderation_tables import audit_log
 

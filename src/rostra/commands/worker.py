@@ -18,9 +18,9 @@ def worker_command(state: Any, once: bool, poll: float) -> None:
     """Deliver notification emails and webhooks (set `worker = false` for `serve` then,
     or keep both: several workers share the outbox safely)."""
     from rostra import logs
+    from rostra.api.notify_install import build_runtime
     from rostra.cli import _services
     from rostra.config import ConfigError, check_serving
-    from rostra.notify.install import build_runtime
 
     settings = state.settings
     try:

@@ -3,6 +3,7 @@ staff member may see, with the context a decision needs. Reads only."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -12,9 +13,11 @@ from sqlalchemy import Text, cast, func, or_, select
 
 from rostra.core.errors import InvalidInput
 from rostra.core.ids import parse_id
-from rostra.moderation.identity import email_key
+from rostra.moderation.checks.reputation import History
+from rostra.moderation.identity import author_key_of_row, email_key
+from rostra.moderation.trust import trust_level, trust_score
 from rostra.store.db import Database
-from rostra.store.moderation_tables import bans, flags
+from rostra.store.moderation_tables import author_stats, bans, flags
 from rostra.store.staff_tables import comment_pins, comment_revisions
 from rostra.store.tables import comments, threads
 
@@ -202,9 +205,12 @@ def _base() -> Any:
 class QueueReader:
     """Queries behind the queue page and the per-comment pages."""
 
-    def __init__(self, db: Database, ip_salt: str) -> None:
+    def __init__(self, db: Database, ip_salt: str,
+                 trusted_after: Callable[[str], int] | None = None) -> None:
         self.db = db
         self.ip_salt = ip_salt
+        # The site's trust line (its policy's trust.trusted_after).
+        self.trusted_after = trusted_after or (lambda _site: 10)
 
     def count(self, f: QueueFilter) -> int:
         if not f.sites:
@@ -312,7 +318,22 @@ class QueueReader:
             "known_by": label, "total": total, "by_state": by_state,
             "approved_ratio": (by_state.get("approved", 0) / decided) if decided else None,
             "bans": len(ban_rows), "active_bans": len(active),
+            "trust": self._trust(conn, row),
         }
+
+    def _trust(self, conn: Any, row: Any) -> dict[str, Any]:
+        """The author's earned trust on the site: level, score and what made them."""
+        author = author_key_of_row(row, self.ip_salt)
+        stats = conn.execute(
+            select(author_stats.c.approved, author_stats.c.rejected, author_stats.c.spam,
+                   author_stats.c.notices)
+            .where(author_stats.c.site_id == row.site_id, author_stats.c.author == author)
+        ).first() if author else None
+        history = History(*stats) if stats is not None else History()
+        return {"level": trust_level(history, self.trusted_after(row.site_id)).value,
+                "score": trust_score(history), "approved": history.approved,
+                "rejected": history.rejected, "spam": history.spam,
+                "notices": history.notices}
 
 
 def reason_codes(items: list[QueueItem]) -> list[str]:

@@ -19,11 +19,10 @@ from rostra.core.errors import NotFound
 from rostra.core.ids import MAX_ID, parse_id
 from rostra.core.thread_keys import ThreadKeyError, thread_key
 from rostra.notify import feeds
-from rostra.notify.registry import NewWebhook
-from rostra.notify.runtime import NotifyRuntime
 from rostra.notify.templates import catalog, choose_language, render_page
+from rostra.services.notify_runtime import NotifyRuntime
 from rostra.services.subscriptions import SubscribeRequest
-from rostra.store import queries
+from rostra.services.webhooks import NewWebhook
 
 subscriptions = APIRouter(prefix="/api", tags=["notifications"])
 pages = APIRouter(prefix="/notify", include_in_schema=False)
@@ -236,10 +235,9 @@ def _thread_feed(request: Request, site_id: str, thread: str, kind: feeds.FeedKi
     except ThreadKeyError:
         raise NotFound("no such thread", code="thread_not_found") from None
     with svc.db.read() as conn:
-        row = queries.find_thread(conn, site.id, key)
-        if row is None:
-            raise NotFound("no such thread", code="thread_not_found")
-        rows = feeds.recent_comments(conn, site.id, row.id)
+        row, rows = feeds.thread_comments(conn, site.id, key)
+    if row is None:
+        raise NotFound("no such thread", code="thread_not_found")
     base = _base(request)
     return _feed_response(feeds.build_feed(
         kind=kind, feed_id=f"urn:rostra:{site.id}:thread:{row.id}",

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Row, bindparam, func, insert, select
 from rostra.config import Settings
 from rostra.core.models import CommentState
 from rostra.notify import alerts, outbox
-from rostra.notify.model import Channel, MessageKind, SubscriptionKind, WebhookEvent
+from rostra.notify.model import Channel, MessageKind, SubscriptionKind, WebhookEvent, comment_url
 from rostra.services.comments import CommentEvent, EventKind
 from rostra.services.serialise import iso
 from rostra.store import queries
@@ -35,11 +35,6 @@ _ACTIVE_WEBHOOKS = select(notify_webhooks).where(
 
 # A held comment that gets approved is news; one restored from spam or rejection is too.
 ANNOUNCE_FROM = {CommentState.PENDING, CommentState.SPAM, CommentState.REJECTED}
-
-
-def comment_url(thread_url: str | None, comment_id: int) -> str | None:
-    """Where a comment is read: the page, at the widget's anchor for the comment."""
-    return f"{thread_url}#comment-{comment_id}" if thread_url else None
 
 
 def webhook_payload(

@@ -76,6 +76,7 @@ class IpHasher:
         self.legacy_salt = legacy_salt
         self._keys: dict[str, bytes | None] = {}
         self._lock = threading.Lock()
+        self._current = ""
 
     # -- windows ---------------------------------------------------------------
 
@@ -140,12 +141,28 @@ class IpHasher:
 
     def hash_canonical(self, text: str, *, window: str | None = None) -> str | None:
         """The hash of an address already in canonical form (a network's address)."""
-        name = window or self.window()
-        key = self._key(name, create=window is None or name == self.window())
+        current = self.window()
+        if current != self._current:
+            self._forget_old_keys(current)
+        name = window or current
+        key = self._key(name, create=name == current)
         if key is None:
             return None
         digest = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
         return digest if name == LEGACY else f"{name}.{digest}"
+
+    def _forget_old_keys(self, current: str) -> None:
+        """A new window began: keys of windows before the previous one leave memory too
+        (read again from the database while a ban keeps their salt, else gone)."""
+        with self._lock:
+            self._current = current
+            for name in list(self._keys):
+                if name != LEGACY and name < current and name != self._previous(current):
+                    del self._keys[name]
+
+    def _previous(self, current: str) -> str:
+        start = datetime.strptime(current, "%Y%m%d").replace(tzinfo=UTC)
+        return self.window(start - timedelta(days=self.window_days))
 
     # -- salts that are no longer needed -----------------------------------------
 

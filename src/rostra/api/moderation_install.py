@@ -9,6 +9,10 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from rostra.api.dsa import ROUTERS as DSA_ROUTERS
+from rostra.api.moderation import ROUTERS, Runtime
+from rostra.api.notes import ROUTERS as NOTE_ROUTERS
+from rostra.api.throttle import ThrottleMiddleware
 from rostra.moderation.checks import Check
 from rostra.moderation.checks.bans import BanCheck
 from rostra.moderation.checks.caps import CapsCheck
@@ -20,16 +24,17 @@ from rostra.moderation.checks.pow import AttackMeter, PowCheck
 from rostra.moderation.checks.ratelimit import RateLimitCheck
 from rostra.moderation.checks.reputation import ReputationCheck
 from rostra.moderation.checks.toxicity import ToxicityCheck
+from rostra.moderation.checks.trust import TrustCheck
 from rostra.moderation.checks.words import WordCheck
 from rostra.moderation.engine import ModerationEngine
 from rostra.moderation.identity import Hashing
 from rostra.moderation.model import build_classifier, language_detector
 from rostra.moderation.pow import ProofOfWork
 from rostra.moderation.ratelimit import RateLimiter
-from rostra.moderation.routes import ROUTERS, Runtime
-from rostra.moderation.throttle import ThrottleMiddleware
 from rostra.services.container import Services
+from rostra.services.dsa import DsaService
 from rostra.services.moderation import ModerationService
+from rostra.services.notes import NoteService
 
 log = logging.getLogger("rostra.moderation")
 PRUNE_SECONDS = 300
@@ -45,6 +50,7 @@ def build_checks(
         checks.append(RateLimitCheck(limiter))
     checks += [
         PowCheck(pow, meter, service.spend_pow),
+        TrustCheck(service.history, service.account_created, hashing),
         LengthCheck(),
         LinkCheck(),
         WordCheck(),
@@ -74,7 +80,11 @@ def install(app: FastAPI, services: Services) -> None:
     if classifier is not None:
         service.learners.append(classifier.learner(service))
     app.state.moderation = Runtime(service, engine, limiter, pow, meter, settings.rate_limits)
-    for router in ROUTERS:
+    dsa = DsaService(service, lambda site_id: engine.policy_for(site_id).dsa)
+    services.comments.tx_hooks.append(dsa.statement_hook)
+    app.state.dsa = dsa
+    app.state.notes = NoteService(services.comments)
+    for router in (*ROUTERS, *DSA_ROUTERS, *NOTE_ROUTERS):
         app.include_router(router)
     if settings.rate_limits:
         app.add_middleware(ThrottleMiddleware, limiter=limiter, ips=services.comments.hashing.ips,

@@ -25,6 +25,7 @@ from rostra.importers.progress import import_progress, print_summary
 from rostra.importers.remark42 import read_remark42
 from rostra.importers.rostra_jsonl import read_rostra
 from rostra.importers.wordpress import read_wordpress
+from rostra.moderation.ip_hashing import ip_hasher_for
 from rostra.services import exporting
 from rostra.services.exporting import RostraRecord
 from rostra.services.import_records import (
@@ -34,7 +35,6 @@ from rostra.services.import_records import (
     ImportSource,
 )
 from rostra.services.importing import BATCH_SIZE, ImportEngine, file_fingerprint
-from rostra.services.ip_hashing import ip_hasher_for
 from rostra.services.site_move import move_site
 from rostra.store.db import Database
 from rostra.store.migrate import upgrade

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rostra.config import Settings
-from rostra.notify.registry import WebhookRegistry
 from rostra.notify.tokens import NotifyTokens
-from rostra.notify.worker import Worker
+from rostra.services.notify_worker import Worker
 from rostra.services.subscriptions import SubscriptionService
+from rostra.services.webhooks import WebhookRegistry
 
 
 @dataclass

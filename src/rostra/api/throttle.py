@@ -15,9 +15,9 @@ from starlette.requests import Request
 
 from rostra.api.problems import problem
 from rostra.api.routes import client_ip
+from rostra.moderation.ip_hashing import IpHasher
 from rostra.moderation.policy import RateLimits
 from rostra.moderation.ratelimit import RateLimiter
-from rostra.services.ip_hashing import IpHasher
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
@@ -25,7 +25,10 @@ ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 # (method, path pattern, RateLimits field)
 LIMITED = (
     ("POST", re.compile(r"^/api/comments/\d+/vote$"), "vote"),
+    ("POST", re.compile(r"^/api/notes/\d+/rating$"), "vote"),
     ("POST", re.compile(r"^/api/subscriptions$"), "subscribe"),
+    # The appeal form behind a statement's emailed link (the API's appeal counts itself).
+    ("POST", re.compile(r"^/dsa/statement$"), "appeal"),
 )
 
 

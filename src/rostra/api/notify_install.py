@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from rostra.api.notify import feed_routes, pages, staff, subscriptions
 from rostra.notify import outbox
-from rostra.notify.hooks import OutboxHook
-from rostra.notify.registry import WebhookRegistry
-from rostra.notify.routes import feed_routes, pages, staff, subscriptions
-from rostra.notify.runtime import NotifyRuntime
 from rostra.notify.tokens import NotifyTokens
-from rostra.notify.worker import Worker
 from rostra.services.comments import CommentEvent
 from rostra.services.container import Services
+from rostra.services.notify_hooks import OutboxHook
+from rostra.services.notify_runtime import NotifyRuntime
+from rostra.services.notify_worker import Worker
 from rostra.services.subscriptions import SubscriptionService
+from rostra.services.webhooks import WebhookRegistry
 
 
 def build_runtime(services: Services, **worker_options: Any) -> NotifyRuntime:

@@ -1,0 +1,83 @@
+"""The DSA emails: a notice's receipt and decision (to the notifier, Art. 16), a
+statement of reasons (to the author, Art. 17) and an appeal's outcome (to both)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, select
+
+from rostra.notify.templates import RenderedEmail, catalog, render_email
+from rostra.store.dsa_tables import dsa_notices, dsa_statements
+from rostra.store.tables import comments
+
+EXCERPT = 600
+
+
+def _excerpt(text: str | None) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= EXCERPT else text[:EXCERPT].rstrip() + "…"
+
+
+def compose(conn: Any, row: Row[Any], base: str, tokens: Any,
+            site_name: str) -> RenderedEmail | None:
+    """The email an outbox row of kind ``dsa`` stands for; None when what it is about is
+    gone. ``row.payload``: {"what", "statement_id", "notice_id"}."""
+    payload = row.payload or {}
+    what = payload.get("what")
+    t = catalog("en")
+    notice = statement = None
+    if payload.get("notice_id"):
+        notice = conn.execute(select(dsa_notices).where(
+            dsa_notices.c.id == payload["notice_id"])).first()
+        if notice is None:
+            return None
+    if payload.get("statement_id"):
+        statement = conn.execute(select(dsa_statements).where(
+            dsa_statements.c.id == payload["statement_id"])).first()
+        if statement is None:
+            return None
+    comment = None
+    if row.comment_id is not None:
+        comment = conn.execute(select(comments.c.text).where(
+            comments.c.id == row.comment_id)).first()
+    text = _excerpt(comment.text if comment is not None else "")
+    lines: list[str] = []
+    link = link_label = None
+    if what == "receipt" and notice is not None:
+        subject = t["dsa_receipt_subject"].format(site=site_name, id=notice.id)
+        lines = [t["dsa_receipt_intro"].format(site=site_name, id=notice.id),
+                 t["dsa_ground"].format(ground=notice.ground_label),
+                 t["dsa_receipt_deadline"].format(
+                     deadline=notice.deadline_at.strftime("%Y-%m-%d %H:%M UTC"))]
+    elif what == "notice_decision" and notice is not None:
+        subject = t["dsa_notice_decision_subject"].format(site=site_name, id=notice.id)
+        lines = [t["dsa_notice_decision_intro"].format(id=notice.id),
+                 t[f"dsa_outcome_{notice.outcome}"]]
+        if notice.decision_reason:
+            lines.append(t["dsa_reason"].format(reason=notice.decision_reason))
+        lines.append(t["dsa_notice_redress"])
+    elif what == "statement" and statement is not None:
+        subject = t[f"dsa_statement_subject_{statement.restriction}"].format(site=site_name)
+        lines = [t[f"dsa_statement_{statement.restriction}"].format(site=site_name),
+                 t["dsa_facts"].format(facts=statement.facts),
+                 t["dsa_ground"].format(ground=statement.ground),
+                 t["dsa_automated_yes" if statement.automated_decision
+                   else "dsa_automated_no"],
+                 t["dsa_appeal_how"]]
+        link = f"{base}/dsa/statement?token={tokens.statement_token(statement.id)}"
+        link_label = t["dsa_appeal_link"]
+    elif what == "appeal_decision" and statement is not None:
+        subject = t["dsa_appeal_subject"].format(site=site_name)
+        lines = [t[f"dsa_appeal_{statement.appeal_outcome}"]]
+        if statement.appeal_reason:
+            lines.append(t["dsa_reason"].format(reason=statement.appeal_reason))
+        if statement.appeal_outcome == "upheld":
+            lines.append(t["dsa_appeal_further"])
+    elif what == "appeal_decision_notifier" and statement is not None and notice is not None:
+        subject = t["dsa_appeal_notifier_subject"].format(site=site_name, id=notice.id)
+        lines = [t[f"dsa_appeal_notifier_{statement.appeal_outcome}"].format(id=notice.id)]
+    else:
+        return None
+    return render_email("dsa", "en", subject=subject, lines=lines, comment_text=text,
+                        link=link, link_label=link_label, site_name=site_name)

@@ -1,0 +1,599 @@
+"""EU Digital Services Act notice and action: notices of illegal content (Art. 16),
+statements of reasons (Art. 17), one appeal each (Art. 20), and the transparency
+figures (Art. 15 and 24).
+
+A statement of reasons is written whenever a comment is removed or its visibility
+restricted, whoever or whatever decided: ``statement_hook`` runs inside every state
+change's transaction. Callers that know more (a moderator's reason, the notice that led
+to the decision) say so with ``deciding(...)`` around the change.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select, update
+
+from rostra.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from rostra.core.models import CommentState
+from rostra.moderation.identity import author_key_of_row
+from rostra.moderation.policy import DsaPolicy
+from rostra.notify import outbox
+from rostra.notify.alerts import comment_flagged
+from rostra.notify.model import Channel, MessageKind
+from rostra.services.comments import (
+    CommentEvent,
+    CommentService,
+    EventKind,
+    RequestContext,
+    _check_email,
+    _clean_line,
+)
+from rostra.services.dsa_context import (
+    RESTRICTIONS,
+    Deciding,
+    Source,
+    current,
+    deciding,
+)
+from rostra.services.moderation import ModerationService, StaffAction, record_audit
+from rostra.services.serialise import iso
+from rostra.store import queries
+from rostra.store.dsa_tables import dsa_notices, dsa_statements
+from rostra.store.tables import comments, threads
+
+MIN_TEXT, MAX_TEXT = 10, 5000
+
+
+class NoticeOutcome(StrEnum):
+    ILLEGAL = "illegal"  # removed: illegal on the notice's ground
+    INCOMPATIBLE = "incompatible"  # removed: not shown illegal, but against the site's rules
+    NO_ACTION = "no_action"
+
+
+class AppealOutcome(StrEnum):
+    UPHELD = "upheld"  # the decision stands
+    REVERSED = "reversed"  # the comment is published again
+
+
+def _text(value: str | None, name: str) -> str:
+    text = (value or "").replace("\r\n", "\n").strip()
+    if len(text) < MIN_TEXT:
+        raise InvalidInput(f"{name}: at least {MIN_TEXT} characters, please say why")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"{name}: at most {MAX_TEXT} characters", code="too_long")
+    if "\x00" in text:
+        raise InvalidInput(f"{name}: contains a NUL character")
+    return text
+
+
+def _reader_key(comments_service: CommentService, ctx: RequestContext) -> tuple[str, str | None]:
+    ip_hash = comments_service.ip_hash(ctx.ip)
+    voter_id = comments_service.tokens.voter_id(ctx.voter_token)
+    if ctx.account_id is not None:
+        return f"a:{ctx.account_id}", ip_hash
+    if voter_id:
+        return f"v:{voter_id}", ip_hash
+    if ip_hash:
+        return f"i:{ip_hash}", ip_hash
+    raise InvalidInput("notices need a reader: send the X-Rostra-Voter header")
+
+
+class DsaService:
+    """The door for notices, statements of reasons and appeals."""
+
+    def __init__(self, moderation: ModerationService,
+                 policy_for: Callable[[str], DsaPolicy]) -> None:
+        self.moderation = moderation
+        self.comments = moderation.comments
+        self.db = moderation.db
+        self.sites = moderation.sites
+        self.tokens = moderation.tokens
+        self.policy_for = policy_for
+
+    # -- statements of reasons ------------------------------------------------
+
+    def statement_hook(self, conn: Connection, event: CommentEvent) -> None:
+        """A tx hook: write the statement of reasons for a removal or restriction, and
+        note when a restriction ends (the comment is published again)."""
+        if event.kind is EventKind.EDITED:
+            return
+        if event.new_state is CommentState.APPROVED:
+            if event.old_state in RESTRICTIONS:
+                conn.execute(update(dsa_statements).where(
+                    dsa_statements.c.comment_id == event.comment_id,
+                    dsa_statements.c.lifted_at.is_(None)).values(lifted_at=datetime.now(UTC)))
+            return
+        restriction = RESTRICTIONS.get(event.new_state)
+        if restriction is None:
+            return
+        context = current()
+        if context is not None and context.quiet:
+            return
+        if event.new_state is CommentState.DELETED and context is None:
+            return  # the author's own deletion, or an erasure on their request
+        row = queries.comment_row(conn, event.comment_id)
+        if row is None:
+            return
+        moderation = row.moderation or {}
+        if "shadow" in (moderation.get("facts") or {}):
+            return  # a shadow ban is not announced (see docs/dsa.md)
+        if context is None:
+            if event.kind is EventKind.CREATED or event.actor is None:
+                context = Deciding(Source.AUTOMATED)
+            elif event.actor == "readers":
+                context = Deciding(Source.FLAGS, actor=None)
+            else:
+                context = Deciding(Source.MODERATOR, actor=event.actor)
+        codes = [r.get("code") for r in moderation.get("reasons") or [] if r.get("code")]
+        facts, ground = self._facts(context, moderation, codes)
+        automated = context.source is Source.AUTOMATED
+        now = datetime.now(UTC)
+        statement_id = conn.execute(insert(dsa_statements).values(
+            site_id=event.site_id, comment_id=event.comment_id, state=event.new_state.value,
+            restriction=restriction, source=context.source.value,
+            notice_id=context.notice_id, ground_kind=context.ground_kind, ground=ground[:200],
+            facts=facts, automated_detection=automated,
+            automated_decision=automated or context.source is Source.FLAGS,
+            decided_by=context.actor, created_at=now,
+        ).returning(dsa_statements.c.id)).scalar_one()
+        context.written.append(statement_id)
+        # Decisions taken after posting go out by email too: at posting (or editing) the
+        # author is in front of the widget, which shows the statement; spam is never
+        # answered by email (that would be backscatter).
+        if (row.author_email and event.kind is not EventKind.CREATED
+                and context.source is not Source.AUTOMATED
+                and event.new_state is not CommentState.SPAM):
+            self._mail(conn, row.author_email, "statement", event.site_id,
+                       comment_id=event.comment_id, statement_id=statement_id)
+
+    @staticmethod
+    def _facts(context: Deciding, moderation: dict[str, Any],
+               codes: list[str]) -> tuple[str, str]:
+        """(the facts and circumstances, the ground) of a statement, in plain words."""
+        reason = (context.reason or "").strip()
+        if context.source is Source.NOTICE:
+            facts = f"A notice reported this comment as: {context.ground}."
+            ground = context.ground or "illegal content"
+            if context.ground_kind == "terms":
+                facts += " It was not found illegal, but it breaks this site's comment rules."
+                ground = "the site's comment rules"
+        elif context.source is Source.FLAGS:
+            facts = ("Readers reported this comment; at the number of reports the site has "
+                     "set, a comment is hidden until a moderator reviews it.")
+            ground = "the site's comment rules"
+        elif context.source is Source.AUTOMATED:
+            message = moderation.get("message") or ""
+            found = ", ".join(c.replace("_", " ") for c in codes) or "the site's settings"
+            facts = f"Automated checks found: {found}. {message}".strip()
+            ground = "the site's comment rules"
+        else:
+            facts = "A moderator reviewed this comment."
+            ground = "the site's comment rules"
+        if reason:
+            facts += f" The moderator's reason: {reason}"
+        return facts[:4000], ground
+
+    def statements(self, comment_id: int) -> list[dict[str, Any]]:
+        """The statements about one comment, newest first, as its author sees them."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(dsa_statements).where(dsa_statements.c.comment_id == comment_id)
+                .order_by(dsa_statements.c.id.desc()).limit(50)).all()
+            site_id = rows[0].site_id if rows else None
+        redress = self.policy_for(site_id).redress if site_id else ""
+        return [self._statement_json(r, redress) for r in rows]
+
+    def statement_by_token(self, token: str | None) -> dict[str, Any]:
+        """The statement an emailed link points to, with the comment's text."""
+        statement_id = self.tokens.statement_of(token)
+        with self.db.read() as conn:
+            row = conn.execute(select(dsa_statements).where(
+                dsa_statements.c.id == statement_id)).first() if statement_id else None
+            comment = queries.comment_row(conn, row.comment_id) if row is not None and (
+                row.comment_id is not None) else None
+        if row is None:
+            raise NotFound("this link is not valid (any more)")
+        out = self._statement_json(row, self.policy_for(row.site_id).redress)
+        out["comment_text"] = comment.text if comment is not None else ""
+        return out
+
+    @staticmethod
+    def _statement_json(row: Row[Any], redress: str) -> dict[str, Any]:
+        appealable = row.appealed_at is None and row.lifted_at is None
+        return {
+            "id": row.id, "comment_id": row.comment_id, "state": row.state,
+            "restriction": row.restriction, "source": row.source,
+            "ground_kind": row.ground_kind, "ground": row.ground, "facts": row.facts,
+            "automated_detection": bool(row.automated_detection),
+            "automated_decision": bool(row.automated_decision),
+            "created_at": iso(row.created_at), "lifted_at": iso(row.lifted_at),
+            "appeal": None if row.appealed_at is None else {
+                "text": row.appeal_text, "at": iso(row.appealed_at),
+                "outcome": row.appeal_outcome, "decided_at": iso(row.appeal_decided_at),
+                "reason": row.appeal_reason,
+            },
+            "appealable": appealable,
+            "redress": redress,
+        }
+
+    # -- notices ------------------------------------------------------------------
+
+    def submit_notice(self, comment_id: int, *, ground: str, explanation: str | None,
+                      name: str | None, email: str | None, good_faith: bool,
+                      ctx: RequestContext) -> dict[str, Any]:
+        """A reader's notice that a comment is illegal; returns the receipt."""
+        with self.db.read() as conn:
+            row = queries.comment_row(conn, comment_id)
+            thread = queries.thread_by_id(conn, row.thread_id) if row is not None else None
+        if row is None or thread is None or row.state != CommentState.APPROVED.value:
+            raise NotFound(f"no comment with id {comment_id}")
+        self.sites.check_origin(self.sites.get(thread.site_id), ctx.origin)
+        policy = self.policy_for(thread.site_id)
+        chosen = next((g for g in policy.grounds if g.code == ground), None)
+        if chosen is None:
+            raise InvalidInput("ground: not one of this site's legal grounds",
+                               code="invalid_ground")
+        text = _text(explanation, "explanation")
+        name = _clean_line(name, "name", 200)
+        email = _check_email(email)
+        if not good_faith:
+            raise InvalidInput("good_faith: confirm that you believe the notice is accurate "
+                               "and complete", code="good_faith_required")
+        reporter, ip_hash = _reader_key(self.comments, ctx)
+        now = datetime.now(UTC)
+        with self.db.write() as conn:
+            notice_id = conn.execute(insert(dsa_notices).values(
+                site_id=thread.site_id, comment_id=comment_id, ground=chosen.code,
+                ground_label=chosen.label, explanation=text, notifier_name=name,
+                notifier_email=email, good_faith=True, reporter=reporter, ip_hash=ip_hash,
+                created_at=now, deadline_at=now + timedelta(hours=policy.notice_hours),
+                status="open",
+            ).returning(dsa_notices.c.id)).scalar_one()
+            record_audit(conn, "reader", "dsa_notice", f"comment:{comment_id}", None,
+                         {"notice": notice_id, "ground": chosen.code}, None,
+                         site_id=thread.site_id)
+            comment_flagged(conn, comment_id, reason=f"DSA notice: {chosen.label}")
+            if email:
+                self._mail(conn, email, "receipt", thread.site_id, comment_id=comment_id,
+                           notice_id=notice_id)
+            notice = conn.execute(select(dsa_notices).where(dsa_notices.c.id == notice_id)).one()
+        return _receipt(notice)
+
+    def notices(self, site_id: str, *, status: str = "open",
+                limit: int = 100) -> list[dict[str, Any]]:
+        """A site's notices for moderators: open ones by deadline, decided ones newest
+        first. The notifier's email is never part of it, only whether one was given."""
+        query = (select(dsa_notices, comments.c.text.label("comment_text"),
+                        comments.c.state.label("comment_state"),
+                        comments.c.author_name.label("comment_author"),
+                        threads.c.title.label("thread_title"), threads.c.url.label("thread_url"))
+                 .select_from(dsa_notices)
+                 .outerjoin(comments, comments.c.id == dsa_notices.c.comment_id)
+                 .outerjoin(threads, threads.c.id == comments.c.thread_id)
+                 .where(dsa_notices.c.site_id == site_id))
+        if status == "open":
+            query = query.where(dsa_notices.c.status == "open").order_by(
+                dsa_notices.c.deadline_at.asc(), dsa_notices.c.id.asc())
+        elif status == "decided":
+            query = query.where(dsa_notices.c.status == "decided").order_by(
+                dsa_notices.c.id.desc())
+        else:
+            query = query.order_by(dsa_notices.c.id.desc())
+        with self.db.read() as conn:
+            rows = conn.execute(query.limit(limit)).all()
+        return [_notice_json(r) for r in rows]
+
+    def notice(self, notice_id: int) -> dict[str, Any]:
+        found = [n for n in self._notice_rows(notice_id)]
+        if not found:
+            raise NotFound(f"no notice with id {notice_id}")
+        return found[0]
+
+    def _notice_rows(self, notice_id: int) -> list[dict[str, Any]]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(dsa_notices, comments.c.text.label("comment_text"),
+                       comments.c.state.label("comment_state"),
+                       comments.c.author_name.label("comment_author"),
+                       threads.c.title.label("thread_title"),
+                       threads.c.url.label("thread_url"))
+                .select_from(dsa_notices)
+                .outerjoin(comments, comments.c.id == dsa_notices.c.comment_id)
+                .outerjoin(threads, threads.c.id == comments.c.thread_id)
+                .where(dsa_notices.c.id == notice_id)).all()
+        return [_notice_json(r) for r in rows]
+
+    def notice_site(self, notice_id: int) -> str:
+        with self.db.read() as conn:
+            site_id = conn.scalar(select(dsa_notices.c.site_id).where(
+                dsa_notices.c.id == notice_id))
+        if site_id is None:
+            raise NotFound(f"no notice with id {notice_id}")
+        return str(site_id)
+
+    def decide_notice(self, notice_id: int, outcome: NoticeOutcome, *, actor: str,
+                      reason: str | None = None) -> dict[str, Any]:
+        """Decide a notice: remove the comment (illegal, or against the site's rules) or
+        take no action. The author gets a statement of reasons, the notifier the decision."""
+        with self.db.read() as conn:
+            notice = conn.execute(select(dsa_notices).where(
+                dsa_notices.c.id == notice_id)).first()
+        if notice is None:
+            raise NotFound(f"no notice with id {notice_id}")
+        if notice.status != "open":
+            raise Conflict(f"notice {notice_id} was decided already", code="decided_already")
+        reason = (reason or "").strip()[:2000] or None
+        if outcome is not NoticeOutcome.NO_ACTION and notice.comment_id is not None:
+            kind = "illegal" if outcome is NoticeOutcome.ILLEGAL else "terms"
+            with deciding(Source.NOTICE, actor=actor, reason=reason, ground_kind=kind,
+                          ground=notice.ground_label, notice_id=notice_id):
+                self.moderation.decide(notice.comment_id, StaffAction.REJECT, actor=actor,
+                                       reason=reason or f"DSA notice {notice_id}")
+        now = datetime.now(UTC)
+        with self.db.write() as conn:
+            done = conn.execute(update(dsa_notices).where(
+                dsa_notices.c.id == notice_id, dsa_notices.c.status == "open").values(
+                status="decided", outcome=outcome.value, decided_by=actor[:200],
+                decided_at=now, decision_reason=reason)).rowcount
+            if not done:
+                raise Conflict(f"notice {notice_id} was decided already",
+                               code="decided_already")
+            comment = queries.comment_row(conn, notice.comment_id) if (
+                notice.comment_id is not None) else None
+            if comment is not None and outcome is not NoticeOutcome.NO_ACTION:
+                self.moderation.count_upheld_notice(conn, notice.site_id, comment)
+            record_audit(conn, actor, "dsa_notice_decision", f"notice:{notice_id}",
+                         {"status": "open"}, {"status": "decided", "outcome": outcome.value},
+                         reason, site_id=notice.site_id)
+            if notice.notifier_email:
+                self._mail(conn, notice.notifier_email, "notice_decision", notice.site_id,
+                           comment_id=notice.comment_id, notice_id=notice_id)
+        if comment is not None and outcome is not NoticeOutcome.NO_ACTION:
+            author = author_key_of_row(comment, self.moderation.salt)
+            if author:
+                self.moderation.views.histories.invalidate(notice.site_id, author)
+        return self.notice(notice_id)
+
+    # -- appeals ------------------------------------------------------------------
+
+    def appeal(self, statement_id: int, text: str | None, *,
+               comment_id: int | None = None) -> dict[str, Any]:
+        """The author's one appeal against a statement (``comment_id``: the comment the
+        caller proved to have written; None when the statement's own token was shown)."""
+        text = _text(text, "text")
+        now = datetime.now(UTC)
+        with self.db.write() as conn:
+            row = conn.execute(select(dsa_statements).where(
+                dsa_statements.c.id == statement_id)).first()
+            if row is None or (comment_id is not None and row.comment_id != comment_id):
+                raise NotFound(f"no statement with id {statement_id} for this comment")
+            if row.appealed_at is not None:
+                raise Conflict("this decision was appealed already; an appeal is possible "
+                               "once", code="appealed_already")
+            if row.lifted_at is not None:
+                raise InvalidInput("nothing to appeal: the comment is published again",
+                                   code="nothing_to_appeal")
+            conn.execute(update(dsa_statements).where(dsa_statements.c.id == statement_id)
+                         .values(appeal_text=text, appealed_at=now))
+            record_audit(conn, "author", "dsa_appeal", f"comment:{row.comment_id}", None,
+                         {"statement": statement_id}, None, site_id=row.site_id)
+            if row.comment_id is not None:
+                comment_flagged(conn, row.comment_id, reason="appeal against a decision")
+            row = conn.execute(select(dsa_statements).where(
+                dsa_statements.c.id == statement_id)).one()
+        return self._statement_json(row, self.policy_for(row.site_id).redress)
+
+    def appeals(self, site_id: str, *, pending_only: bool = True,
+                limit: int = 100) -> list[dict[str, Any]]:
+        query = (select(dsa_statements, comments.c.text.label("comment_text"),
+                        comments.c.author_name.label("comment_author"))
+                 .select_from(dsa_statements)
+                 .outerjoin(comments, comments.c.id == dsa_statements.c.comment_id)
+                 .where(dsa_statements.c.site_id == site_id,
+                        dsa_statements.c.appealed_at.is_not(None)))
+        if pending_only:
+            query = query.where(dsa_statements.c.appeal_outcome.is_(None))
+        with self.db.read() as conn:
+            rows = conn.execute(query.order_by(dsa_statements.c.appealed_at.asc())
+                                .limit(limit)).all()
+        out = []
+        for row in rows:
+            item = self._statement_json(row, "")
+            item.update(decided_by=row.decided_by, comment_text=row.comment_text or "",
+                        comment_author=row.comment_author, notice_id=row.notice_id)
+            out.append(item)
+        return out
+
+    def statement_site(self, statement_id: int) -> str:
+        with self.db.read() as conn:
+            site_id = conn.scalar(select(dsa_statements.c.site_id).where(
+                dsa_statements.c.id == statement_id))
+        if site_id is None:
+            raise NotFound(f"no statement with id {statement_id}")
+        return str(site_id)
+
+    def decide_appeal(self, statement_id: int, outcome: AppealOutcome, *, actor: str,
+                      reason: str | None = None) -> dict[str, Any]:
+        """Decide an appeal; the moderator who took the first decision may not. A reversal
+        publishes the comment again. The author, and a notice's notifier, are told."""
+        with self.db.read() as conn:
+            row = conn.execute(select(dsa_statements).where(
+                dsa_statements.c.id == statement_id)).first()
+        if row is None:
+            raise NotFound(f"no statement with id {statement_id}")
+        if row.appealed_at is None:
+            raise InvalidInput("this decision was not appealed", code="not_appealed")
+        if row.appeal_outcome is not None:
+            raise Conflict("this appeal was decided already", code="decided_already")
+        if row.decided_by and row.decided_by == actor:
+            raise Forbidden("a different moderator must decide the appeal against your own "
+                            "decision", code="same_moderator")
+        reason = (reason or "").strip()[:2000] or None
+        if outcome is AppealOutcome.REVERSED and row.comment_id is not None:
+            with deciding(Source.MODERATOR, actor=actor, quiet=True):
+                self.moderation.decide(row.comment_id, StaffAction.APPROVE, actor=actor,
+                                       reason=reason or f"appeal against statement {row.id}")
+        now = datetime.now(UTC)
+        with self.db.write() as conn:
+            done = conn.execute(update(dsa_statements).where(
+                dsa_statements.c.id == statement_id,
+                dsa_statements.c.appeal_outcome.is_(None)).values(
+                appeal_outcome=outcome.value, appeal_decided_by=actor[:200],
+                appeal_decided_at=now, appeal_reason=reason)).rowcount
+            if not done:
+                raise Conflict("this appeal was decided already", code="decided_already")
+            record_audit(conn, actor, "dsa_appeal_decision", f"comment:{row.comment_id}",
+                         None, {"statement": statement_id, "outcome": outcome.value}, reason,
+                         site_id=row.site_id)
+            comment = queries.comment_row(conn, row.comment_id) if row.comment_id else None
+            if comment is not None and comment.author_email:
+                self._mail(conn, comment.author_email, "appeal_decision", row.site_id,
+                           comment_id=row.comment_id, statement_id=statement_id)
+            if row.notice_id is not None:
+                notifier = conn.scalar(select(dsa_notices.c.notifier_email).where(
+                    dsa_notices.c.id == row.notice_id))
+                if notifier:
+                    self._mail(conn, notifier, "appeal_decision_notifier", row.site_id,
+                               comment_id=row.comment_id, statement_id=statement_id,
+                               notice_id=row.notice_id)
+            row = conn.execute(select(dsa_statements).where(
+                dsa_statements.c.id == statement_id)).one()
+        return self._statement_json(row, self.policy_for(row.site_id).redress)
+
+    # -- transparency ---------------------------------------------------------------
+
+    def transparency(self, since: datetime, until: datetime,
+                     site_id: str | None = None) -> dict[str, Any]:
+        """The figures of a transparency report for notices, decisions and appeals made
+        from ``since`` up to (not including) ``until``; all sites when ``site_id`` is None."""
+        n, s = dsa_notices.c, dsa_statements.c
+        notice_query = select(n.ground, n.status, n.outcome, n.created_at, n.decided_at,
+                              n.deadline_at).where(n.created_at >= since, n.created_at < until)
+        statement_query = select(s.state, s.source, s.ground_kind, s.automated_detection,
+                                 s.automated_decision, s.created_at).where(
+            s.created_at >= since, s.created_at < until)
+        appeal_query = select(s.appealed_at, s.appeal_outcome, s.appeal_decided_at).where(
+            s.appealed_at >= since, s.appealed_at < until)
+        if site_id is not None:
+            notice_query = notice_query.where(n.site_id == site_id)
+            statement_query = statement_query.where(s.site_id == site_id)
+            appeal_query = appeal_query.where(s.site_id == site_id)
+        with self.db.read() as conn:
+            notices = conn.execute(notice_query).all()
+            statements = conn.execute(statement_query).all()
+            appeals = conn.execute(appeal_query).all()
+        decided = [r for r in notices if r.decided_at is not None]
+        hours = [(r.decided_at - r.created_at).total_seconds() / 3600 for r in decided]
+        appeal_hours = [(r.appeal_decided_at - r.appealed_at).total_seconds() / 3600
+                        for r in appeals if r.appeal_decided_at is not None]
+        automated = sum(1 for r in statements if r.automated_decision)
+        return {
+            "period": {"from": iso(since), "to": iso(until)},
+            "site": site_id,
+            "notices": {
+                "total": len(notices),
+                "by_ground": dict(sorted(Counter(r.ground for r in notices).items())),
+                "by_outcome": dict(sorted(Counter(r.outcome or "open" for r in notices).items())),
+                "median_hours_to_decide": _median(hours),
+                "decided_after_deadline": sum(1 for r in decided if r.decided_at > r.deadline_at),
+            },
+            "decisions": {
+                "total": len(statements),
+                "by_state": dict(sorted(Counter(r.state for r in statements).items())),
+                "by_source": dict(sorted(Counter(r.source for r in statements).items())),
+                "by_ground_kind": dict(sorted(Counter(r.ground_kind for r in statements).items())),
+                "automated_detection": sum(1 for r in statements if r.automated_detection),
+                "automated_decision": automated,
+                "automated_share": round(automated / len(statements), 4) if statements else None,
+            },
+            "appeals": {
+                "total": len(appeals),
+                "by_outcome": dict(sorted(Counter(
+                    r.appeal_outcome or "pending" for r in appeals).items())),
+                "median_hours_to_decide": _median(appeal_hours),
+            },
+        }
+
+    # -- mail ---------------------------------------------------------------------------
+
+    def _mail(self, conn: Connection, recipient: str, what: str, site_id: str, *,
+              comment_id: int | None, statement_id: int | None = None,
+              notice_id: int | None = None) -> None:
+        now = datetime.now(UTC)
+        outbox.enqueue(
+            conn, channel=Channel.EMAIL, kind=MessageKind.DSA,
+            batch_key=f"dsa:{what}:{statement_id or 0}:{notice_id or 0}:{recipient}"[:200],
+            recipient=recipient, now=now, due_at=now, site_id=site_id, comment_id=comment_id,
+            payload={"what": what, "statement_id": statement_id, "notice_id": notice_id},
+        )
+
+
+def period(since: date | None, until: date | None) -> tuple[datetime, datetime]:
+    """[since 00:00, until + 1 day 00:00) in UTC; the last 30 days by default."""
+    today = datetime.now(UTC).date()
+    until = until or today
+    since = since or until - timedelta(days=29)
+    if since > until:
+        raise InvalidInput("from: must not be after to")
+    return (datetime.combine(since, time(), UTC),
+            datetime.combine(until + timedelta(days=1), time(), UTC))
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 2) if values else None
+
+
+def _receipt(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id, "comment_id": row.comment_id, "ground": row.ground,
+        "ground_label": row.ground_label, "received_at": iso(row.created_at),
+        "deadline_at": iso(row.deadline_at), "status": row.status,
+    }
+
+
+def _notice_json(row: Row[Any]) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        **_receipt(row),
+        "site": row.site_id,
+        "explanation": row.explanation,
+        "notifier_name": row.notifier_name,
+        "notifier_email_given": bool(row.notifier_email),
+        "good_faith": bool(row.good_faith),
+        "overdue": row.status == "open" and row.deadline_at < now,
+        "outcome": row.outcome, "decided_by": row.decided_by,
+        "decided_at": iso(row.decided_at), "decision_reason": row.decision_reason,
+        "comment": None if row.comment_text is None else {
+            "text": row.comment_text, "state": row.comment_state,
+            "author": row.comment_author, "thread_title": row.thread_title,
+            "thread_url": row.thread_url,
+        },
+    }
+
+
+def transparency_rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
+    """The report flattened to (section, metric, key, value) rows, for CSV."""
+    rows: list[tuple[str, str, str, Any]] = [
+        ("period", "from", "", report["period"]["from"]),
+        ("period", "to", "", report["period"]["to"]),
+        ("period", "site", "", report["site"] or "all"),
+    ]
+    for section in ("notices", "decisions", "appeals"):
+        for metric, value in report[section].items():
+            if isinstance(value, dict):
+                rows += [(section, metric, key, count) for key, count in value.items()]
+            else:
+                rows.append((section, metric, "", "" if value is None else value))
+    return rows
+
+
+__all__ = [
+    "AppealOutcome", "Deciding", "DsaService", "NoticeOutcome", "Source", "deciding", "period",
+    "transparency_rows",
+]

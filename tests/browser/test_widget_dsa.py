@@ -1,0 +1,68 @@
+"""EU DSA in the widget: a reader's notice of illegal content, and the statement of
+reasons (with its one appeal) that the author of a removed comment finds there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from test_widget_accessibility import audit
+from widget_page import Discussion, comment, expect, widget
+
+from rostra.services.moderation import StaffAction
+
+pytestmark = pytest.mark.browser
+
+
+def test_it_sends_a_notice_of_illegal_content(discussion: Discussion, page: Any,
+                                              axe_source: str) -> None:
+    bad = discussion.post("Those people should be driven out of town.", name="Troll")
+    bad_id = bad["comment"]["id"]
+    page.goto(discussion.url())
+    item = comment(page, bad_id)
+    item.get_by_role("button", name="Report").click()
+    item.get_by_role("button", name="Report illegal content (EU DSA)").click()
+    form = item.locator("form.dsa")
+    expect(form.get_by_label("Legal ground")).to_be_focused()
+    assert audit(page, axe_source) == []
+    form.get_by_role("button", name="Send notice").click()
+    expect(form.get_by_role("alert")).to_contain_text("Please choose a ground")
+    form.get_by_label("Legal ground").select_option(label="Threats or incitement to violence")
+    form.get_by_label("Why is it illegal?").fill("It incites violence against a minority.")
+    form.get_by_label("I believe in good faith").check()
+    with page.expect_response(lambda r: r.url.endswith(f"/api/comments/{bad_id}/notices")) as answer:
+        form.get_by_role("button", name="Send notice").click()
+    assert answer.value.status == 201
+    expect(item.locator(".ok")).to_contain_text(f"Notice #{answer.value.json()['notice']['id']} received")
+    expect(item.locator(".ok")).to_be_focused()
+    expect(item.get_by_role("button", name="Report")).to_be_hidden()
+
+
+def test_it_shows_the_author_why_their_comment_was_removed_and_takes_an_appeal(
+    live_server: Any, discussion: Discussion, page: Any,
+) -> None:
+    page.goto(discussion.url(lang="de"))
+    form = widget(page).locator(".fs form")
+    form.get_by_label("Name").fill("Kim")
+    form.get_by_label("Kommentar").fill("The mayor took bribes, everybody knows.")
+    form.get_by_role("button", name="Kommentar senden").click()
+    own = widget(page).locator("ol.list > li").first
+    expect(own.locator(".body")).to_have_text("The mayor took bribes, everybody knows.")
+    own_id = int((own.get_attribute("id") or "").removeprefix("comment-"))
+    live_server.app.app.state.moderation.service.decide(
+        own_id, StaffAction.REJECT, actor="Editor", reason="An accusation without a source")
+    page.reload()
+    panel = widget(page).locator(".sor")
+    expect(panel).to_contain_text("Ein Kommentar von Ihnen wurde entfernt.")
+    expect(panel).to_contain_text("An accusation without a source")
+    expect(panel).to_contain_text("Ein Mensch hat diese Entscheidung getroffen.")
+    panel.get_by_label("Warum sollte die Entscheidung geändert werden?").fill(
+        "The court documents are public.")
+    with page.expect_response(lambda r: r.url.endswith(f"/api/comments/{own_id}/appeal")) as answer:
+        panel.get_by_role("button", name="Widerspruch einlegen").click()
+    assert answer.value.status == 201
+    expect(panel.locator(".ok")).to_have_text(
+        "Widerspruch eingegangen: Eine andere Moderatorin oder ein anderer Moderator entscheidet.")
+    page.reload()
+    expect(widget(page).locator(".sor .ok")).to_contain_text("Widerspruch eingegangen")
+    expect(widget(page).locator(".sor form")).to_have_count(0)

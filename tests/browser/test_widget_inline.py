@@ -1,0 +1,80 @@
+"""Inline feedback inside the widget: the passage panel speaks the widget's language,
+looks like it, follows its theme, and what is posted there shows in the discussion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from widget_page import Discussion, expect, widget
+
+pytestmark = pytest.mark.browser
+
+PASSAGE = "the largest transport project the city has started in forty years"
+ARTICLE = (f'<article id="story"><p>The council voted on Tuesday to build a tram line, {PASSAGE}.'
+           "</p><p>Construction is due to begin next spring.</p></article>")
+
+
+def select(page: Any, text: str) -> None:
+    page.wait_for_function("() => !!document.querySelector('rostra-inline-button')")  # mounted
+    page.evaluate(
+        """(text) => {
+          const walker = document.createTreeWalker(document.getElementById('story'), NodeFilter.SHOW_TEXT);
+          while (walker.nextNode()) {
+            const n = walker.currentNode, at = n.data.indexOf(text);
+            if (at < 0) continue;
+            const r = document.createRange();
+            r.setStart(n, at);
+            r.setEnd(n, at + text.length);
+            getSelection().removeAllRanges();
+            getSelection().addRange(r);
+            return;
+          }
+          throw new Error('not in the article: ' + text);
+        }""", text)
+
+
+def panel(page: Any) -> Any:
+    return page.locator("#story rostra-inline-panel section")
+
+
+def test_it_shows_a_passage_comment_in_the_list_tab_and_count_at_once(
+    discussion: Discussion, page: Any
+) -> None:
+    head = "<style>html.night { background: #101418; color: #ddd }</style>"
+    page.goto(discussion.url(before=ARTICLE, head=head))
+    expect(widget(page).locator("h2")).to_have_text("0 comments")
+    select(page, PASSAGE)
+    page.get_by_role("button", name="Comment on this passage").click()
+    panel(page).get_by_label("Name").fill("Ana")
+    panel(page).get_by_label("Comment").fill("Forty years? The last one was 1985.")
+    panel(page).get_by_role("button", name="Post comment").click()
+    expect(panel(page).locator("article .body")).to_have_text("Forty years? The last one was 1985.")
+    expect(widget(page).locator("h2")).to_have_text("1 comment")
+    listed = widget(page).locator("ol.list > li")
+    expect(listed.locator(".body p")).to_have_text("Forty years? The last one was 1985.")
+    expect(listed.locator(".quote")).to_have_text(PASSAGE)
+    # the same date format as the discussion's, the same fonts and buttons
+    expect(panel(page).locator("time")).to_have_text(listed.locator("time").inner_text())
+    font = widget(page).locator(".r").evaluate("e => getComputedStyle(e).fontFamily")
+    expect(panel(page)).to_have_css("font-family", font)
+    accent = widget(page).get_by_role("button", name="Post comment").evaluate(
+        "e => getComputedStyle(e).backgroundColor")
+    expect(panel(page).get_by_role("button", name="Post comment")).to_have_css("background-color", accent)
+    # a live theme switch reaches the open panel
+    page.evaluate("document.documentElement.classList.add('night')")
+    expect(widget(page).locator(".r")).to_have_class("r dark")
+    expect(panel(page)).to_have_class("r dark")
+    widget(page).get_by_role("tab", name="Inline Feedbacks").click()
+    expect(widget(page).locator("ol.list > li .quote")).to_have_text(PASSAGE)
+
+
+def test_it_speaks_the_widgets_language_in_the_passage_panel(discussion: Discussion, page: Any) -> None:
+    page.goto(discussion.url(lang="de", before=ARTICLE))
+    expect(widget(page).get_by_role("button", name="Kommentar senden")).to_be_visible()
+    select(page, PASSAGE)
+    page.get_by_role("button", name="Diese Textstelle kommentieren").click()
+    expect(panel(page).get_by_role("heading")).to_have_text("Textstelle")
+    expect(panel(page).get_by_text("Noch keine Kommentare zu dieser Textstelle.")).to_be_visible()
+    expect(panel(page).get_by_role("button", name="Kommentar senden")).to_be_visible()
+    expect(panel(page).get_by_role("button", name="Schließen")).to_be_visible()

@@ -1,0 +1,93 @@
+"""Context notes in the widget: under their comment, in the page's language, with who
+vouches for them and their sources as links."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import httpx
+import pytest
+from tests.api.test_sso import signed
+from widget_page import Discussion, comment, expect, widget
+
+from rostra.services.notes import NoteDraft, NoteService
+
+pytestmark = pytest.mark.browser
+
+
+def test_it_shows_a_context_note_under_its_comment(discussion: Discussion, page: Any,
+                                                   live_server: Any) -> None:
+    noted = discussion.post("The council never voted on the budget.", name="Ana")["comment"]
+    plain = discussion.post("Thanks for the report.", name="Ben")["comment"]
+    NoteService(live_server.services.comments).add_by_staff(
+        noted["id"], NoteDraft("The council voted on *12 March*.",
+                               ["https://council.example/minutes"]), actor="editor")
+    page.goto(discussion.url())
+    note = comment(page, noted["id"]).locator("aside.note")
+    expect(note).to_have_count(1)
+    expect(note).to_have_attribute("aria-label", "Context")
+    expect(note.locator(".note-h")).to_have_text("Context · Added by the editors")
+    expect(note.locator(".note-b em")).to_have_text("12 March")
+    link = note.locator(".note-src a")
+    expect(link).to_have_text("council.example")
+    expect(link).to_have_attribute("href", "https://council.example/minutes")
+    expect(link).to_have_attribute("rel", "nofollow ugc noopener")
+    expect(comment(page, plain["id"]).locator("aside.note")).to_have_count(0)
+    # The note sits inside the comment's body, before its actions.
+    expect(widget(page).locator(f"#comment-{noted['id']} > article > .body > aside.note")
+           ).to_have_count(1)
+
+
+def test_it_labels_notes_in_the_readers_language(discussion: Discussion, page: Any,
+                                                  live_server: Any) -> None:
+    noted = discussion.post("Der Rat hat nie abgestimmt.", name="Ana")["comment"]
+    NoteService(live_server.services.comments).add_by_staff(
+        noted["id"], NoteDraft("Der Rat stimmte am 12. März ab.", []), actor="editor")
+    page.goto(discussion.url(lang="de"))
+    note = comment(page, noted["id"]).locator("aside.note")
+    expect(note.locator(".note-h")).to_have_text("Kontext · Von der Redaktion ergänzt")
+    expect(note.locator(".note-src")).to_have_count(0)
+
+
+def test_a_signed_in_reader_rates_and_proposes_notes(discussion: Discussion, page: Any,
+                                                     live_server: Any) -> None:
+    secret = live_server.services.accounts.make_secret(discussion.site)
+    claim = discussion.post("The ferry was cancelled because of the strike.",
+                            name="Ana")["comment"]
+    # Another member proposed a note, waiting for ratings.
+    proposer = signed(secret, id="member-1", name="Mia")
+    waiting = httpx.post(f"{discussion.server_url}/api/comments/{claim['id']}/notes",
+                         headers={"Origin": discussion.host.origin, "X-Rostra-SSO": proposer},
+                         json={"text": "The operator cited *weather*, not the strike.",
+                               "sources": ["https://ferry.example/notice"]})
+    assert waiting.status_code == 201, waiting.text
+    # Anonymous readers get no Context button.
+    page.goto(discussion.url())
+    expect(comment(page, claim["id"]).get_by_role("button", name="Context")).to_be_hidden()
+
+    sso = signed(secret, id="member-2", name="Rui")
+    page.goto(discussion.url(attrs=f'sso="{html.escape(sso)}"'))
+    comment(page, claim["id"]).get_by_role("button", name="Context").click()
+    panel = comment(page, claim["id"]).locator("section.nf")
+    expect(panel.locator(".nq em")).to_have_text("weather")
+    helpful = panel.get_by_role("button", name="Helpful", exact=True)
+    helpful.click()
+    expect(helpful).to_have_attribute("aria-pressed", "true")
+    expect(panel.get_by_role("button", name="Not helpful")).to_have_attribute(
+        "aria-pressed", "false")
+    service = NoteService(live_server.services.comments)
+    [rated] = service.list_for_staff(discussion.site, comment_id=claim["id"])
+    assert rated["ratings"] == 1
+
+    panel.get_by_role("button", name="Propose note").click()
+    expect(panel.locator(".err")).to_have_text("Write the context first.")
+    panel.get_by_label("Propose a context note").fill("Both notices are linked below.")
+    panel.get_by_label("Sources").fill("https://ferry.example/notice\nhttps://union.example/strike")
+    panel.get_by_role("button", name="Propose note").click()
+    expect(panel.locator(".ok")).to_contain_text("Your note is shown once readers")
+    proposed = [n for n in service.list_for_staff(discussion.site, comment_id=claim["id"])
+                if n["text"] == "Both notices are linked below."]
+    assert [n["sources"] for n in proposed] == [
+        ["https://ferry.example/notice", "https://union.example/strike"]]
+    assert proposed[0]["status"] == "proposed" and proposed[0]["shown"] is False

@@ -1,0 +1,90 @@
+"""The DSA emails through a real SMTP server: the notifier's receipt and decision, the
+author's statement of reasons with its appeal link, and the appeal's outcome to both."""
+
+from __future__ import annotations
+
+import secrets
+
+import httpx
+from lxml import html as lxml_html
+
+from tests.admin.conftest import _member
+from tests.notify.conftest import ADMIN_TOKEN, NotifyServer, address, link, parts
+
+STAFF = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def test_it_mails_receipt_statement_and_appeal_outcome_to_both_sides(
+    notify: NotifyServer, http: httpx.Client,
+) -> None:
+    site = notify.new_site()
+    author_mail, notifier_mail = address(), address()
+    ana = notify.reader(http, site, "Ana")
+    posted = ana.post("/war/", "They all deserve to be chased out of the country.",
+                      email=author_mail)
+    comment_id = posted.json()["comment"]["id"]
+    ben = notify.reader(http, site, "Ben")
+    receipt = http.post(f"/api/comments/{comment_id}/notices", headers=ben.headers(), json={
+        "ground": "illegal_or_harmful_speech", "explanation": "Incitement against refugees.",
+        "name": "Ben", "email": notifier_mail, "good_faith": True})
+    assert receipt.status_code == 201, receipt.text
+    notice_id = receipt.json()["notice"]["id"]
+    worker = notify.worker()
+    notify.run(worker.run_once())
+    [got] = notify.mailbox.to(notifier_mail)
+    text, _html = parts(got)
+    assert f"#{notice_id}" in got["Subject"] and "Illegal hate speech" in text
+
+    decided = http.post(f"/api/moderation/notices/{notice_id}/decision", headers=STAFF,
+                        json={"outcome": "illegal", "reason": "Incites hatred"})
+    assert decided.status_code == 200, decided.text
+    notify.run(worker.run_once())
+    [_receipt, decision] = notify.mailbox.to(notifier_mail)
+    assert "removed as illegal content" in parts(decision)[0]
+    [statement_mail] = notify.mailbox.to(author_mail)
+    text, _html = parts(statement_mail)
+    assert statement_mail["Subject"].endswith("was removed")
+    assert "Incites hatred" in text and "A person took this decision" in text
+    assert notifier_mail not in text and "Ben" not in text  # the notifier stays unnamed
+    assert "chased out" in text  # the comment it is about
+
+    # The link leads to the statement and its appeal form.
+    page = http.get(link(statement_mail, "/dsa/statement"))
+    assert page.status_code == 200
+    form = lxml_html.fromstring(page.text).xpath('//form[@id="appeal"]')[0]
+    token = form.xpath('.//input[@name="token"]/@value')[0]
+    sent = http.post("/dsa/statement", data={
+        "token": token, "text": "I only quoted what a politician said on TV."})
+    assert sent.status_code == 200 and 'id="thanks"' in sent.text
+
+    # A moderator other than the one who decided takes the appeal.
+    other = _member(notify.live, f"mod-{secrets.token_hex(4)}", roles={site: "moderator"})
+    statement_id = http.get("/api/moderation/appeals", params={"site": site},
+                            headers=STAFF).json()["appeals"][0]["id"]
+    reversed_ = other.http.post(
+        f"/api/moderation/statements/{statement_id}/appeal-decision",
+        headers={"X-CSRF-Token": other.csrf},
+        json={"outcome": "reversed", "reason": "A quotation, clearly marked as one"})
+    assert reversed_.status_code == 200, reversed_.text
+    assert comment_id in [c["id"] for c in ana.page("/war/")["comments"]]
+    notify.run(worker.run_once())
+    outcome = notify.mailbox.to(author_mail)[-1]
+    assert "reversed the decision" in parts(outcome)[0]
+    told = notify.mailbox.to(notifier_mail)[-1]
+    assert f"#{notice_id}" in told["Subject"] and "published again" in parts(told)[0]
+    other.http.close()
+
+
+def test_it_sends_no_statement_for_a_hold_at_posting_or_for_spam(
+    notify: NotifyServer, http: httpx.Client,
+) -> None:
+    site = notify.new_site()
+    mail = address()
+    notify.holds.sites.add(site)
+    held = notify.reader(http, site).post("/quiet/", "Held at posting", email=mail).json()
+    notify.holds.sites.discard(site)
+    published = notify.reader(http, site).post("/quiet/", "Spam later", email=mail).json()
+    http.post(f"/api/moderation/comments/{published['comment']['id']}/spam", headers=STAFF)
+    notify.run(notify.worker().run_once())
+    assert notify.mailbox.to(mail) == []
+    assert held["comment"]["state"] == "pending"
