@@ -40,7 +40,7 @@ def test_it_checks_edit_tokens_for_their_comment_and_age() -> None:
     assert TOKENS.check_edit_token(old, 5, 600) == "expired"
     assert TOKENS.check_edit_token(old, 5, 7200) == "ok"
     assert TOKENS.check_edit_token(old, 6, 600) == "invalid"  # old and for another comment
-    for bad in (None, "", fresh + "x", OTHER.edit_token(5), TOKENS.reader_session("s", 5),
+    for bad in (None, "", fresh + "x", OTHER.edit_token(5), TOKENS.statement_token(5),
                 "5", "5.abc.def"):
         assert TOKENS.check_edit_token(bad, 5, 600) == "invalid", bad
     # Authorship outlives the window (no vote on one's own comment, ever).
@@ -59,19 +59,14 @@ def test_it_gives_voters_ids_only_their_own_tokens_carry() -> None:
         assert TOKENS.voter_id(bad) is None, bad
 
 
-def test_it_keeps_reader_sessions_to_their_site_and_age() -> None:
-    old = an_hour_ago(lambda: TOKENS.reader_session("news", 42))
-    fresh = TOKENS.reader_session("news-2", 7)
-    assert TOKENS.reader_of_session(fresh, 60) == ("news-2", 7)
-    assert TOKENS.reader_of_session(old, 7200) == ("news", 42)
-    assert TOKENS.reader_of_session(old, 600) is None
-    signer = TimestampSigner("one secret", salt="rostra.reader")
-    for forged in ("x:news", "42:", "-1:news", "42"):  # what no session of ours holds
-        assert TOKENS.reader_of_session(signer.sign(forged).decode(), 60) is None, forged
-    assert TOKENS.reader_of_session(signer.sign("42:a:b").decode(), 60) == ("a:b", 42)
-    for bad in (None, "", fresh + "x", "x" * 401, OTHER.reader_session("news", 1),
+def test_it_keys_statements_of_reasons_by_their_id() -> None:
+    token = TOKENS.statement_token(42)
+    assert TOKENS.statement_of(token) == 42
+    signer = TimestampSigner("one secret", salt="rostra.dsa-statement")
+    assert TOKENS.statement_of(signer.sign("x42").decode()) is None
+    for bad in (None, "", token + "x", "x" * 201, OTHER.statement_token(42),
                 TOKENS.edit_token(42)):
-        assert TOKENS.reader_of_session(bad, 60) is None, bad
+        assert TOKENS.statement_of(bad) is None, bad
 
 
 def test_it_keeps_sign_in_state_signed_and_young() -> None:
