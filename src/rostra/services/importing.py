@@ -36,6 +36,8 @@ from rostra.services.exporting import (
     AddressRecord,
     AliasRecord,
     CommentRecord,
+    DsaNoticeRecord,
+    DsaStatementRecord,
     ImportItemRecord,
     QuestionRecord,
     RostraRecord,
@@ -236,7 +238,8 @@ class ImportEngine:
                 self._write_site_record(conn, item)
             self._write_threads(conn, groups.pop(ImportedThread, []))
             for cls in (ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
-                        AddressRecord, SubscriptionRecord, SubscriptionCommentRecord):
+                        AddressRecord, SubscriptionRecord, SubscriptionCommentRecord,
+                        DsaNoticeRecord, DsaStatementRecord):
                 records = groups.pop(cls, [])
                 if records:
                     self._write_records(conn, cls, records)
@@ -614,7 +617,8 @@ class ImportEngine:
         table: Table = cls.TABLE
         if cls is ThreadRecord and self.site_id is not None:
             records = [_replace_site(r, self.site_id) for r in records]
-        if cls in (AliasRecord, SubscriptionRecord) and self.site_id is not None:
+        if cls in (AliasRecord, SubscriptionRecord, DsaNoticeRecord,
+                   DsaStatementRecord) and self.site_id is not None:
             records = [_replace_site(r, self.site_id) for r in records]
         keys = [_record_key(r) for r in records]
         present = self._present(conn, cls, keys)
@@ -644,6 +648,7 @@ class ImportEngine:
             "question": "questions_created", "comment": "comments_created",
             "vote": "votes_created", "address": "addresses_created",
             "subscription": "subscriptions_created", "sub_comment": "",
+            "dsa_notice": "", "dsa_statement": "",
         }[kind]
         if not counter:
             return
@@ -881,6 +886,8 @@ _KEY_FIELDS: dict[type[Any], tuple[str, ...]] = {
     AddressRecord: ("id",),
     SubscriptionRecord: ("id",),
     SubscriptionCommentRecord: ("subscription_id", "comment_id"),
+    DsaNoticeRecord: ("id",),
+    DsaStatementRecord: ("id",),
 }
 # ``import_items.kind`` holds 16 characters.
 _ITEM_KINDS: dict[type[Any], str] = {SubscriptionCommentRecord: "sub_comment"}
@@ -891,7 +898,8 @@ def _record_key(record: Any) -> tuple[Any, ...]:
 
 
 def _record_target(record: Any) -> int:
-    if isinstance(record, ThreadRecord | CommentRecord | AddressRecord | SubscriptionRecord):
+    if isinstance(record, ThreadRecord | CommentRecord | AddressRecord | SubscriptionRecord
+                  | DsaNoticeRecord | DsaStatementRecord):
         return record.id
     if isinstance(record, AliasRecord | QuestionRecord):
         return record.thread_id
