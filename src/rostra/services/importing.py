@@ -37,6 +37,8 @@ from rostra.services.exporting import (
     AliasRecord,
     CommentRecord,
     ImportItemRecord,
+    NoteRatingRecord,
+    NoteRecord,
     QuestionRecord,
     RostraRecord,
     SiteRecord,
@@ -236,7 +238,8 @@ class ImportEngine:
                 self._write_site_record(conn, item)
             self._write_threads(conn, groups.pop(ImportedThread, []))
             for cls in (ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
-                        AddressRecord, SubscriptionRecord, SubscriptionCommentRecord):
+                        AddressRecord, SubscriptionRecord, SubscriptionCommentRecord,
+                        NoteRecord, NoteRatingRecord):
                 records = groups.pop(cls, [])
                 if records:
                     self._write_records(conn, cls, records)
@@ -614,7 +617,7 @@ class ImportEngine:
         table: Table = cls.TABLE
         if cls is ThreadRecord and self.site_id is not None:
             records = [_replace_site(r, self.site_id) for r in records]
-        if cls in (AliasRecord, SubscriptionRecord) and self.site_id is not None:
+        if cls in (AliasRecord, SubscriptionRecord, NoteRecord) and self.site_id is not None:
             records = [_replace_site(r, self.site_id) for r in records]
         keys = [_record_key(r) for r in records]
         present = self._present(conn, cls, keys)
@@ -644,6 +647,7 @@ class ImportEngine:
             "question": "questions_created", "comment": "comments_created",
             "vote": "votes_created", "address": "addresses_created",
             "subscription": "subscriptions_created", "sub_comment": "",
+            "note": "notes_created", "note_rating": "",
         }[kind]
         if not counter:
             return
@@ -881,6 +885,8 @@ _KEY_FIELDS: dict[type[Any], tuple[str, ...]] = {
     AddressRecord: ("id",),
     SubscriptionRecord: ("id",),
     SubscriptionCommentRecord: ("subscription_id", "comment_id"),
+    NoteRecord: ("id",),
+    NoteRatingRecord: ("note_id", "account_id"),
 }
 # ``import_items.kind`` holds 16 characters.
 _ITEM_KINDS: dict[type[Any], str] = {SubscriptionCommentRecord: "sub_comment"}
@@ -891,8 +897,11 @@ def _record_key(record: Any) -> tuple[Any, ...]:
 
 
 def _record_target(record: Any) -> int:
-    if isinstance(record, ThreadRecord | CommentRecord | AddressRecord | SubscriptionRecord):
+    if isinstance(record, ThreadRecord | CommentRecord | AddressRecord | SubscriptionRecord
+                  | NoteRecord):
         return record.id
+    if isinstance(record, NoteRatingRecord):
+        return record.note_id
     if isinstance(record, AliasRecord | QuestionRecord):
         return record.thread_id
     if isinstance(record, SubscriptionCommentRecord):
@@ -909,6 +918,8 @@ def _record_target_key(record: Any) -> str | None:
         return record.voter
     if isinstance(record, SubscriptionCommentRecord):
         return str(record.comment_id)
+    if isinstance(record, NoteRatingRecord):
+        return str(record.account_id)
     return None
 
 
