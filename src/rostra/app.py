@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +17,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from rostra import __version__
 from rostra.api import api_docs, openapi, problems
-from rostra.api.cache import ReadCache
+from rostra.api.account import router as account_router
+from rostra.api.email_sign_in import router as email_sign_in_router
+from rostra.api.cache import PageChange, ReadCache
 from rostra.api.front import MAX_BODY, Front
 from rostra.api.live import LiveHub
 from rostra.api.live import router as live_router
@@ -40,6 +44,12 @@ POLL_SLACK = timedelta(seconds=2)
 # While the change bus is connected, polling only catches what it could not carry (what
 # was written while it reconnected, or by a process without a bus).
 BUS_POLL_SECONDS = 5.0
+# How long a thread that wants the GIL waits before the running one must give it up
+# (Python's default is 5 ms). The posting lane and page rebuilds give the GIL up on every
+# SQLite call (every row of a page), and with a busy event loop each of those cost them
+# up to a whole interval: a 1,000-comment page took seconds to rebuild under 64 readers,
+# and a post tens of milliseconds. A short interval bounds each wait.
+GIL_SWITCH_SECONDS = 0.0002
 
 
 class CrossWorkerInvalidation:
@@ -51,19 +61,35 @@ class CrossWorkerInvalidation:
         self.cache = cache
         self.hub = hub
         self.seen: dict[int, datetime] = {}
+        # updated_at values this process's own writes gave threads, lately: the bus may
+        # bring one back after a later write of ours, out of order.
+        self.mine: OrderedDict[int, deque[datetime]] = OrderedDict()
         self.since = datetime.now(UTC)
         self.views = views_of(services.db)
 
     def _thread_changed(self, site_id: str, key: str, thread_id: int,
                         updated_at: datetime | None) -> None:
-        if updated_at is not None and self.seen.get(thread_id) == updated_at:
-            return  # heard of already (from the bus, or an earlier poll)
+        if updated_at is not None and (self.seen.get(thread_id) == updated_at
+                                       or updated_at in self.mine.get(thread_id, ())):
+            return  # heard of already (from the bus, or an earlier poll), or ours
         if updated_at is not None:
             self.seen[thread_id] = updated_at
         self.cache.invalidate(
             [("thread", str(thread_id)), ("key", site_id, key), ("site", site_id)])
         # Every change, from this worker or another, reaches open pages from here.
         self.hub.publish(site_id, key, {"thread": key})
+
+    def ours(self, thread_id: int, updated_at: datetime) -> None:
+        """Note a change this process is about to commit (its listeners act on it)."""
+        self.seen[thread_id] = updated_at
+        recent = self.mine.get(thread_id)
+        if recent is None:
+            recent = self.mine[thread_id] = deque(maxlen=64)
+            if len(self.mine) > 10_000:
+                self.mine.popitem(last=False)
+        else:
+            self.mine.move_to_end(thread_id)
+        recent.append(updated_at)
 
     def poll(self) -> None:
         with self.services.db.read() as conn:
@@ -150,9 +176,12 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     poller = CrossWorkerInvalidation(services, cache, hub)
 
     def invalidate(event: CommentEvent) -> None:
+        # A new comment is all a rebuild needs to bring the thread's pages up to date.
+        new = event.kind is EventKind.CREATED and event.at is not None and not event.retitled
         cache.invalidate(
             [("thread", str(event.thread_id)), ("key", event.site_id, event.thread_key),
-             ("site", event.site_id)]
+             ("site", event.site_id)],
+            PageChange(event.comment) if new else None,
         )
         if event.kind is EventKind.CREATED and event.comment is not None:
             # Open pages hear of a new comment from here, with the comment itself (a
@@ -165,7 +194,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
         # must not send open pages a bare "changed" (a fetch) for them.
         for event in events:
             if event.at is not None:
-                poller.seen[event.thread_id] = event.at
+                poller.ours(event.thread_id, event.at)
 
     services.comments.listeners.append(invalidate)
     services.comments.committing.append(ours)
@@ -201,6 +230,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
             await run_in_threadpool(poller.apply_slow, [Change(ChangeKind.RESYNC)])
 
         pending: set[asyncio.Task[None]] = set()
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         hub.loop = asyncio.get_running_loop()
         tasks = [asyncio.create_task(poll_forever())]
         if bus is not None:
@@ -209,6 +240,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
         try:
             yield
         finally:
+            sys.setswitchinterval(switch_interval)
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -248,6 +280,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     app.include_router(live_router)
     app.state.oidc = {p.name: OidcClient(p) for p in settings.oidc_providers}
     app.include_router(signin_router)
+    app.include_router(account_router)
+    app.include_router(email_sign_in_router)
     _install_features(app, services)
 
     app.include_router(api_docs.router)

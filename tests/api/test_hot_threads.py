@@ -205,3 +205,30 @@ def _approved() -> Any:
     from rostra.core.models import CommentState
 
     return CommentState.APPROVED
+
+
+def test_it_brings_a_page_up_to_date_with_new_comments_without_reading_it_again(
+    server: LiveServer, site: str, ana: Reader, ben: Reader
+) -> None:
+    from rostra.core.models import SortOrder
+    from rostra.services.reading import PageRequest
+
+    cache = server.app.cache
+    thread = "/updated-in-place/"
+    first = ana.post(thread, "The first.").json()["comment"]["id"]
+    ana.post(thread, "The second.")
+    for sort in ("newest", "oldest"):
+        ana.page(thread, sort=sort, limit="all")
+        ana.page(thread, sort=sort)
+    updates = cache.updates
+    reply = ben.post(thread, "A reply to the first.", parent_id=first).json()["comment"]["id"]
+    ben.post(thread, "A third, top-level.")
+    ben.post(thread, "A reply to the reply.", parent_id=reply)
+    for sort in ("newest", "oldest"):
+        for limit in ("all", None):
+            params = {"sort": sort} | ({"limit": limit} if limit else {})
+            served = ana.page(thread, **params)
+            fresh = server.services.reading.page(PageRequest(
+                thread=thread, site=site, sort=SortOrder(sort), limit=0 if limit else None))
+            assert served == orjson.loads(orjson.dumps(fresh.body))
+    assert cache.updates - updates == 4  # each page once, from the page before

@@ -18,14 +18,19 @@ import asyncio
 import hashlib
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
-from rostra.api.metrics import PAGE_REBUILDS, STALE_SERVED
+from rostra.api.metrics import PAGE_REBUILDS, PAGE_UPDATES, STALE_SERVED
 
 Tag = tuple[str, ...]
 CacheKey = tuple[str, bytes, str]
+# How much invalidation history ``changes_since`` can look back on.
+HISTORY_PER_TAG = 64
+HISTORY_TAGS = 10_000
+HISTORY_CHANGES = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +43,20 @@ class Entry:
     built_at: float = 0.0
     # time.monotonic() from when a write made the page out of date (stale pages only)
     stale_since: float = 0.0
+    # the cache's generation when the read began: changes after it are not in the page
+    gen: int = -1
 
 
 def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class PageChange:
+    """A change a writer describes to the cache: a comment it published (as a page
+    shows it), or None for one that shows on no page (a held comment)."""
+
+    comment: dict[str, Any] | None
 
 
 @dataclass(slots=True)
@@ -66,9 +81,15 @@ class ReadCache:
         self._lock = threading.Lock()
         # Rebuilds under way, by key; touched from the event loop only.
         self._flights: dict[CacheKey, _Flight] = {}
+        # What recent invalidations were, where the writer said (``change``), so that a
+        # rebuild can bring a page up to date without reading it again: the generations
+        # at which each tag was invalidated, and the change made at each generation.
+        self._tag_history: OrderedDict[Tag, deque[int]] = OrderedDict()
+        self._changes: OrderedDict[int, object] = OrderedDict()
         self.hits = 0
         self.misses = 0
         self.rebuilds = 0
+        self.updates = 0  # rebuilds that brought the old page up to date, no database
         self.stale_served = 0
 
     def generation(self) -> int:
@@ -128,10 +149,29 @@ class ReadCache:
                 if not keys:
                     del self._by_tag[tag]
 
-    def invalidate(self, tags: Iterable[Tag]) -> None:
+    def invalidate(self, tags: Iterable[Tag], change: object = None) -> None:
+        """Drop the pages of ``tags``; ``change`` (not None) says what changed, for
+        ``changes_since``."""
         with self._lock:
             self._gen += 1
+            if change is not None:
+                self._changes[self._gen] = change
+                while len(self._changes) > HISTORY_CHANGES:
+                    self._changes.popitem(last=False)
             for tag in tags:
+                history = self._tag_history.get(tag)
+                if history is None:
+                    history = self._tag_history[tag] = deque(maxlen=HISTORY_PER_TAG)
+                    was = self._tag_gen.get(tag)
+                    if was is not None and was != self._gen:
+                        # Its history was forgotten: pages read before ``was`` cannot
+                        # be brought up to date (no change is known at that generation).
+                        history.append(was)
+                    while len(self._tag_history) > HISTORY_TAGS:
+                        self._tag_history.popitem(last=False)
+                else:
+                    self._tag_history.move_to_end(tag)
+                history.append(self._gen)
                 self._tag_gen[tag] = self._gen
                 for key in self._by_tag.pop(tag, ()):
                     entry = self._entries.pop(key, None)
@@ -142,6 +182,38 @@ class ReadCache:
                 # Old generations only matter to reads still in flight; keep the newest.
                 keep = sorted(self._tag_gen.items(), key=lambda kv: kv[1])[-50_000:]
                 self._tag_gen = dict(keep)
+
+    def changes_since(self, entry: Entry, upto: int) -> list[object] | None:
+        """The changes made to ``entry``'s tags after it was read, up to generation
+        ``upto``, oldest first; None when one of them is not known (a change heard from
+        another process, a vote, an edit) or no longer remembered."""
+        with self._lock:
+            if entry.gen < 0 or self._cleared_at > entry.gen:
+                return None
+            gens: set[int] = set()
+            for tag in entry.tags:
+                if self._tag_gen.get(tag, -1) <= entry.gen:
+                    continue
+                history = self._tag_history.get(tag)
+                if history is None or not history or history[0] > entry.gen + 1 and (
+                        len(history) == history.maxlen):
+                    return None  # invalidated more often than remembered
+                gens.update(g for g in history if entry.gen < g <= upto)
+            changes = []
+            for gen in sorted(gens):
+                change = self._changes.get(gen)
+                if change is None:
+                    return None
+                changes.append(change)
+            return changes
+
+    def count_update(self) -> None:
+        self.updates += 1
+        PAGE_UPDATES.inc()
+
+    def latest(self, key: CacheKey) -> Entry | None:
+        """The newest page read for ``key``, current or stale, whatever its age."""
+        return self._entries.get(key) or self._stale.get(key)
 
     def clear(self) -> None:
         with self._lock:

@@ -41,6 +41,8 @@ POSTING_BATCH = Histogram(
 CACHE_HITS = Counter("rostra_read_cache_hits_total", "Reads answered from the in-memory cache")
 PAGE_REBUILDS = Counter("rostra_read_cache_rebuilds_total",
                         "Cached pages read again from the database (one per page at a time)")
+PAGE_UPDATES = Counter("rostra_read_cache_updates_total",
+                       "Rebuilds that added new comments to the old page (no database read)")
 STALE_SERVED = Counter("rostra_read_cache_stale_total",
                        "Reads answered with the page from just before a write, during its rebuild")
 

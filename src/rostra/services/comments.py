@@ -72,6 +72,8 @@ class CommentEvent:
     # A comment just published, as a thread's page shows it (new approved comments only):
     # live streams carry it so that open pages need not fetch the page again.
     comment: dict[str, Any] | None = None
+    # The comment also gave the thread its title or address (pages show them).
+    retitled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,7 +496,8 @@ class CommentService:
         shared.bump(thread.id, p.now, approved, approved if new.parent_id is None else 0)
         if approved and new.parent_id is not None:
             self._adjust_reply_count(conn, new.parent_id, +1)
-        if thread.title is None and p.title or thread.url is None and p.url:
+        retitled = bool(thread.title is None and p.title or thread.url is None and p.url)
+        if retitled:
             conn.execute(
                 update(threads).where(threads.c.id == thread.id).values(
                     title=thread.title or p.title, url=thread.url or p.url
@@ -505,6 +508,7 @@ class CommentService:
             EventKind.CREATED, row.id, thread.id, p.site.id, thread.key,
             new.parent_id, None, p.state,
             comment=comment_json(row) if p.state is CommentState.APPROVED else None,
+            retitled=retitled,
         )
         self._emit(conn, event)
         return row, event

@@ -4,8 +4,9 @@ and "Notify of" subscriptions.
 One JSON object per line. The first line is the header ``{"format": "rostra",
 "type": "header", "version": 1}``; then sites, threads, aliases, questions, comments
 (by id, so parents come before replies), votes, subscribers' addresses, subscriptions,
-the comments "replies" subscriptions follow, context notes and their ratings, and what
-imports from other systems made of their items. Every record has a ``type`` and one
+the comments "replies" subscriptions follow, context notes and their ratings, what
+imports from other systems made of their items, and EU DSA notices and statements of
+reasons (with their appeals). Every record has a ``type`` and one
 field per column of its table. docs/import-export.md describes each field.
 """
 
@@ -23,6 +24,7 @@ from typing import IO, Any, ClassVar
 from sqlalchemy import Select, Table, select
 
 from rostra.store.db import Database
+from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, questions
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import (
@@ -33,8 +35,8 @@ from rostra.store.notify_tables import (
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 FORMAT = "rostra"
-VERSION = 2  # 2 added import_item records; files of version 1 are read as well
-READABLE_VERSIONS = frozenset({1, 2})
+VERSION = 3  # 2 added import_item records, 3 dsa_notice and dsa_statement; older are read
+READABLE_VERSIONS = frozenset({1, 2, 3})
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,20 +218,76 @@ class ImportItemRecord:
     parent_source_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class DsaNoticeRecord:
+    """A reader's notice that a comment is illegal, and its decision (docs/dsa.md)."""
+
+    TYPE: ClassVar[str] = "dsa_notice"
+    TABLE: ClassVar[Table] = dsa_notices
+    id: int
+    site_id: str
+    comment_id: int | None
+    ground: str
+    ground_label: str
+    explanation: str
+    notifier_name: str | None
+    notifier_email: str | None
+    good_faith: bool
+    reporter: str | None
+    ip_hash: str | None
+    created_at: datetime
+    deadline_at: datetime
+    status: str
+    outcome: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DsaStatementRecord:
+    """A statement of reasons for a removal or restriction, with its appeal."""
+
+    TYPE: ClassVar[str] = "dsa_statement"
+    TABLE: ClassVar[Table] = dsa_statements
+    id: int
+    site_id: str
+    comment_id: int | None
+    state: str
+    restriction: str
+    source: str
+    notice_id: int | None
+    ground_kind: str
+    ground: str
+    facts: str
+    automated_detection: bool
+    automated_decision: bool
+    decided_by: str | None
+    created_at: datetime
+    lifted_at: datetime | None
+    appeal_text: str | None
+    appealed_at: datetime | None
+    appeal_outcome: str | None
+    appeal_decided_by: str | None
+    appeal_decided_at: datetime | None
+    appeal_reason: str | None
+
+
 RostraRecord = (
     SiteRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
     | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | NoteRecord
-    | NoteRatingRecord | ImportItemRecord
+    | NoteRatingRecord | ImportItemRecord | DsaNoticeRecord | DsaStatementRecord
 )
 RECORD_TYPES: dict[str, type[RostraRecord]] = {
     cls.TYPE: cls
     for cls in (SiteRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
                 AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, NoteRecord,
-                NoteRatingRecord, ImportItemRecord)
+                NoteRatingRecord, ImportItemRecord, DsaNoticeRecord, DsaStatementRecord)
 }
 DATETIME_FIELDS = frozenset({
     "created_at", "updated_at", "edited_at", "voted_at", "confirmed_at",
-    "confirmation_sent_at", "bounced_at", "decided_at",
+    "confirmation_sent_at", "bounced_at", "deadline_at", "decided_at", "lifted_at",
+    "appealed_at", "appeal_decided_at",
 })
 
 
@@ -301,7 +359,11 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     q_books = (select(import_items).where(import_items.c.source != "rostra")
                .order_by(import_items.c.site_id, import_items.c.source, import_items.c.kind,
                          import_items.c.source_id))
+    q_notices = select(dsa_notices).order_by(dsa_notices.c.id)
+    q_statements = select(dsa_statements).order_by(dsa_statements.c.id)
     if site_id is not None:
+        q_notices = q_notices.where(dsa_notices.c.site_id == site_id)
+        q_statements = q_statements.where(dsa_statements.c.site_id == site_id)
         q_books = q_books.where(import_items.c.site_id == site_id)
         q_sites = q_sites.where(sites.c.id == site_id)
         q_threads = q_threads.where(threads.c.site_id == site_id)
@@ -340,6 +402,8 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     yield NoteRecord, q_notes
     yield NoteRatingRecord, q_ratings
     yield ImportItemRecord, q_books
+    yield DsaNoticeRecord, q_notices
+    yield DsaStatementRecord, q_statements
 
 
 def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRecord]:

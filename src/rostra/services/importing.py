@@ -36,6 +36,8 @@ from rostra.services.exporting import (
     AddressRecord,
     AliasRecord,
     CommentRecord,
+    DsaNoticeRecord,
+    DsaStatementRecord,
     ImportItemRecord,
     NoteRatingRecord,
     NoteRecord,
@@ -239,7 +241,7 @@ class ImportEngine:
             self._write_threads(conn, groups.pop(ImportedThread, []))
             for cls in (ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
                         AddressRecord, SubscriptionRecord, SubscriptionCommentRecord,
-                        NoteRecord, NoteRatingRecord):
+                        NoteRecord, NoteRatingRecord, DsaNoticeRecord, DsaStatementRecord):
                 records = groups.pop(cls, [])
                 if records:
                     self._write_records(conn, cls, records)
@@ -617,7 +619,8 @@ class ImportEngine:
         table: Table = cls.TABLE
         if cls is ThreadRecord and self.site_id is not None:
             records = [_replace_site(r, self.site_id) for r in records]
-        if cls in (AliasRecord, SubscriptionRecord, NoteRecord) and self.site_id is not None:
+        if cls in (AliasRecord, SubscriptionRecord, NoteRecord, DsaNoticeRecord,
+                   DsaStatementRecord) and self.site_id is not None:
             records = [_replace_site(r, self.site_id) for r in records]
         keys = [_record_key(r) for r in records]
         present = self._present(conn, cls, keys)
@@ -648,6 +651,7 @@ class ImportEngine:
             "vote": "votes_created", "address": "addresses_created",
             "subscription": "subscriptions_created", "sub_comment": "",
             "note": "notes_created", "note_rating": "",
+            "dsa_notice": "", "dsa_statement": "",
         }[kind]
         if not counter:
             return
@@ -887,6 +891,8 @@ _KEY_FIELDS: dict[type[Any], tuple[str, ...]] = {
     SubscriptionCommentRecord: ("subscription_id", "comment_id"),
     NoteRecord: ("id",),
     NoteRatingRecord: ("note_id", "account_id"),
+    DsaNoticeRecord: ("id",),
+    DsaStatementRecord: ("id",),
 }
 # ``import_items.kind`` holds 16 characters.
 _ITEM_KINDS: dict[type[Any], str] = {SubscriptionCommentRecord: "sub_comment"}
@@ -898,7 +904,7 @@ def _record_key(record: Any) -> tuple[Any, ...]:
 
 def _record_target(record: Any) -> int:
     if isinstance(record, ThreadRecord | CommentRecord | AddressRecord | SubscriptionRecord
-                  | NoteRecord):
+                  | NoteRecord | DsaNoticeRecord | DsaStatementRecord):
         return record.id
     if isinstance(record, NoteRatingRecord):
         return record.note_id

@@ -187,6 +187,56 @@ class ReadService:
             ).encode()
         return Page(body, site.id, key, thread.id)
 
+    def add_to_page(
+        self, body: dict[str, Any], req: PageRequest, new: Sequence[dict[str, Any] | None],
+        origin: str | None = None,
+    ) -> bool:
+        """Put comments published since ``body`` was read into it, as a new read would
+        show them (``None``: a change that shows on no page, such as a held comment).
+        False, with ``body`` in an unknown state, when that takes more than appending:
+        a later page, Most Voted, or a page that a new comment would push one off."""
+        if req.cursor is not None or req.sort is SortOrder.VOTES or body.get("thread") is None:
+            return False
+        if body.get("next_cursor") is not None:
+            return False
+        if req.limit is None:
+            site = self.sites.resolve(req.site, origin)
+            limit: int | None = self.sites.settings_of(site.id).page_size
+        else:
+            limit = req.limit or None
+        tops: list[dict[str, Any]] = body["comments"]
+        nodes: dict[int, dict[str, Any]] = {}
+        stack = list(tops)
+        while stack:
+            node = stack.pop()
+            nodes[node["id"]] = node
+            stack.extend(node["replies"])
+        for comment in new:
+            if comment is None or comment["id"] in nodes:
+                continue  # held, or already read from the database
+            comment = {**comment, "replies": []}
+            body["thread"]["total"] += 1
+            parent_id = comment["parent_id"]
+            if parent_id is not None:
+                parent = nodes.get(parent_id)
+                if parent is not None:  # else: a reply to a comment on another page
+                    parent["replies"].append(comment)
+                    parent["reply_count"] += 1
+                    nodes[comment["id"]] = comment
+                continue
+            body["thread"]["top_level"] += 1
+            pinned = 0
+            while pinned < len(tops) and tops[pinned].get("pinned"):
+                pinned += 1
+            if limit is not None and len(tops) - pinned + 1 > limit:
+                return False  # the page would now need a cursor to the next
+            if req.sort is SortOrder.NEWEST:
+                tops.insert(pinned, comment)
+            else:
+                tops.append(comment)
+            nodes[comment["id"]] = comment
+        return True
+
     def counts(
         self, identifiers: Sequence[str], site_id: str | None, origin: str | None
     ) -> tuple[str, dict[str, int]]:
