@@ -7,8 +7,8 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from html import escape
 from enum import StrEnum
+from html import escape
 from typing import Any
 
 from feedgen.feed import FeedGenerator
