@@ -52,6 +52,7 @@ def test_it_refuses_unusable_identifiers(bad: str) -> None:
     ("203.0.113.9", "203.0.113.9"),
     ("2001:DB8::1", "2001:db8::1"),
     ("fe80::1%eth0", "fe80::1"),
+    ("fe80::1%a%b", "fe80::1"),
     ("a" * 63 + ".example", "a" * 63 + ".example"),
     (".".join(["a" * 49] * 5) + ".abc", ".".join(["a" * 49] * 5) + ".abc"),  # 253 characters
 ])
@@ -59,6 +60,9 @@ def test_it_gives_hosts_one_canonical_form(given: str, expected: str) -> None:
     from rostra.core.thread_keys import check_host
 
     assert check_host(given) == expected
+
+
+LONG_IDN = "\u00e9 " + "c" * 120
 
 
 @pytest.mark.parametrize(("bad", "message"), [
@@ -70,6 +74,8 @@ def test_it_gives_hosts_one_canonical_form(given: str, expected: str) -> None:
     ("a'b", "not a host name: "), ("\udcff.example", "not a host name: "),
     ("not:an:address", "not an IPv6 address: 'not:an:address'"),
     ("[::1]", "not an IPv6 address: '[::1]'"),
+    ("a b" + "c" * 120, f"not a host name: {('a b' + 'c' * 120)[:100]!r}"),
+    (LONG_IDN, f"not a host name: {LONG_IDN[:100]!r}"),
 ])
 def test_it_refuses_what_is_no_host(bad: str, message: str) -> None:
     from rostra.core.thread_keys import check_host
@@ -86,6 +92,7 @@ def test_it_refuses_what_is_no_host(bad: str, message: str) -> None:
     ("https://news.example:80/a", "https://news.example:80/a"),
     ("http://news.example:443/a", "http://news.example:443/a"),
     ("https://news.example///", "https://news.example/"),
+    ("https://news.example//", "https://news.example/"),
     ("https://news.example/%7Euser/", "https://news.example/~user"),
     ("https://news.example/a?UTM_Source=x&PK_x=1&Amp&q=", "https://news.example/a?q="),
     ("https://news.example/a?x=1&x=2&Ref_Url=z", "https://news.example/a?x=1&x=2"),
