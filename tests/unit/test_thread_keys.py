@@ -140,3 +140,20 @@ def test_it_keys_paths_and_urls_with_their_query_and_refuses_other_schemes() -> 
     for bad in ("javascript://x", "a\tb", "a\x1fb", "post\udcff"):
         with pytest.raises(ThreadKeyError):
             thread_key(bad)
+
+
+def test_it_quotes_at_most_100_characters_of_what_it_refuses() -> None:
+    from rostra.core.thread_keys import check_host
+
+    cases = [
+        (lambda t: check_host(t), "1:" * 80, "not an IPv6 address: "),
+        (normalise_url, "https://[" + "x" * 120 + "]/", "not an http(s) URL: "),
+        (normalise_url, "gopher://" + "x" * 120, "not an http(s) URL: "),
+        (normalise_url, "https://u:p@news.example/" + "x" * 120,
+         "a URL with a user name or password: "),
+        (normalise_url, "https://news.example:99999/" + "x" * 120, "bad port in URL: "),
+    ]
+    for parse, text, prefix in cases:
+        with pytest.raises(ThreadKeyError) as refused:
+            parse(text)
+        assert str(refused.value) == prefix + repr(text[:100]), text
