@@ -13,6 +13,7 @@ from rostra.services.moderation import record_audit
 from rostra.services.serialise import iso
 from rostra.store.account_tables import reader_accounts, reader_sessions, reader_sign_in_links
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
+from rostra.store.passkey_tables import passkeys
 from rostra.store.tables import comments, threads
 
 
@@ -42,6 +43,12 @@ class PersonalData:
                 select(reader_sessions)
                 .where(reader_sessions.c.account_id.in_([a.id for a in accounts]))
                 .order_by(reader_sessions.c.id)
+            ).all()
+            keys = conn.execute(
+                select(passkeys.c.account_id, passkeys.c.name, passkeys.c.created_at,
+                       passkeys.c.last_used_at)
+                .where(passkeys.c.account_id.in_([a.id for a in accounts]))
+                .order_by(passkeys.c.id)
             ).all()
             links = conn.execute(
                 select(reader_sign_in_links).where(reader_sign_in_links.c.email == address)
@@ -77,6 +84,11 @@ class PersonalData:
                      {"method": s.method, "device": s.device, "created_at": iso(s.created_at),
                       "last_seen_at": iso(s.seen_at), "expires_at": iso(s.expires_at)}
                      for s in sessions if s.account_id == a.id
+                 ],
+                 "passkeys": [
+                     {"name": k.name, "created_at": iso(k.created_at),
+                      "last_used_at": iso(k.last_used_at)}
+                     for k in keys if k.account_id == a.id
                  ]}
                 for a in accounts
             ],
@@ -132,6 +144,7 @@ class PersonalData:
             conn.execute(delete(reader_sign_in_links).where(or_(
                 reader_sign_in_links.c.email == address,
                 reader_sign_in_links.c.account_id.in_(account_ids))))
+            conn.execute(delete(passkeys).where(passkeys.c.account_id.in_(account_ids)))
             conn.execute(delete(reader_accounts).where(reader_accounts.c.id.in_(account_ids)))
             record_audit(conn, actor, "forget_person", "person", None,
                          {"comments": len(ids), "subscriptions": int(subscriptions),
