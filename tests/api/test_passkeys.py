@@ -143,3 +143,18 @@ def test_erasure_removes_the_passkeys(server: LiveServer, site: str) -> None:
         begun = _options(http, site)
         assert _sign_in(http, site, begun["handle"],
                         key.assert_(begun["options"], ORIGIN)).status_code == 400
+
+
+def test_sign_in_ceremonies_are_rate_limited() -> None:
+    from tests.conftest import running_server
+
+    with running_server("sqlite", rate_limits=True) as live:
+        site = live.add_site("k" + secrets.token_hex(5), [ORIGIN])
+        with live.client() as http:
+            answers = [http.post("/auth/passkey/options", json={"site": site}, headers={
+                "Origin": ORIGIN, "X-Forwarded-For": "198.51.100.9"}).status_code
+                for _ in range(21)]
+            assert answers[:20] == [200] * 20 and answers[20] == 429
+            other = http.post("/auth/passkey/options", json={"site": site}, headers={
+                "Origin": ORIGIN, "X-Forwarded-For": "198.51.100.10"})
+            assert other.status_code == 200

@@ -352,3 +352,9 @@ class Passkeys:
 
     def remove_staff(self, user_id: int, passkey_id: int) -> None:
         self._remove("staff_user_id", user_id, passkey_id)
+
+    def prune(self) -> int:
+        """Forget challenges nobody answered in time."""
+        with self.db.write() as conn:
+            return int(conn.execute(delete(webauthn_challenges).where(
+                webauthn_challenges.c.expires_at <= datetime.now(UTC))).rowcount)
