@@ -55,8 +55,11 @@ def test_a_reader_registers_a_passkey_and_signs_in_with_it_alone(
     token, _ = _reader(server, site)
     key = SoftAuthenticator()
     with server.client() as http:
+        # No email, no provider, no passkey yet on this server's site: no button.
+        assert http.get("/auth/providers", params={"site": site}).json()["passkeys"] is False
         added = _register(http, site, token, key)
         assert added.status_code == 201, added.text
+        assert http.get("/auth/providers", params={"site": site}).json()["passkeys"] is True
         assert added.json()["name"] == "My laptop"
         begun = _options(http, site)
         assert begun["options"]["allowCredentials"] == []  # discoverable: no name typed

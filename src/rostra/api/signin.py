@@ -97,12 +97,15 @@ def providers(request: Request, site: str | None = Query(None, max_length=64)) -
         ]})
     services: Services = request.app.state.services
     services.sites.get(site)
-    return JSONResponse({
-        "providers": [{"name": c.provider.name, "label": c.provider.label}
-                      for c in _offered(request, site)],
-        "email": services.email_sign_in.available(site),
-        "passkeys": services.sites.settings_of(site).sign_in.passkeys,
-    }, headers={"Cache-Control": "no-cache"})
+    offered = [{"name": c.provider.name, "label": c.provider.label}
+               for c in _offered(request, site)]
+    email = services.email_sign_in.available(site)
+    # A passkey is added after signing in another way: without one, the button would
+    # lead nowhere (unless some reader of the site has a passkey already).
+    passkeys = services.sites.settings_of(site).sign_in.passkeys and (
+        bool(offered) or email or services.passkeys.site_has_any(site))
+    return JSONResponse({"providers": offered, "email": email, "passkeys": passkeys},
+                        headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/{name}/start", summary="Begin signing in (opened in a popup)")

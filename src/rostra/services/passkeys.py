@@ -315,6 +315,13 @@ class Passkeys:
                                           device=device, ip=ip)
         return token, reader
 
+    def site_has_any(self, site_id: str) -> bool:
+        """Whether any reader of the site has a passkey (else none could sign in with one)."""
+        with self.db.read() as conn:
+            return conn.scalar(select(passkeys.c.id).join(
+                reader_accounts, reader_accounts.c.id == passkeys.c.account_id)
+                .where(reader_accounts.c.site_id == site_id).limit(1)) is not None
+
     def of_reader(self, account_id: int) -> list[PasskeyInfo]:
         return self._list("account_id", account_id)
 
