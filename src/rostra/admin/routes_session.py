@@ -242,7 +242,8 @@ async def account_change(request: Request) -> Response:
             return redirect("/admin/account?done=passkey_removed")
         if op == "end_others":
             token = getattr(request.state, "session_token", None)
-            await run_in_threadpool(lambda: service.end_sessions(staff.id, keep_token=token))
+            user_id = staff.id  # not None: checked above (the lambda does not know it)
+            await run_in_threadpool(lambda: service.end_sessions(user_id, keep_token=token))
             return redirect("/admin/account?done=sessions")
         if op == "totp_on":
             secret = await run_in_threadpool(service.enable_totp, staff.id)
