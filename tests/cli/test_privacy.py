@@ -76,7 +76,7 @@ def test_it_exports_and_then_forgets_a_person(tmp_path: Path) -> None:
     forgot = runner.invoke(main, ["--database-url", url, "privacy", "forget",
                                   "ana@example.org", "--yes"])
     assert forgot.exit_code == 0, forgot.output
-    assert ("erased 3 comment(s), 1 subscription(s) and 1 sign-on account(s)"
+    assert ("erased 3 comment(s), 1 subscription(s) and 1 sign-on account(s) "
             in forgot.output)
 
     again = json.loads(runner.invoke(main, ["--database-url", url, "privacy", "export",

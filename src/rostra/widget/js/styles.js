@@ -27,6 +27,8 @@ form{display:grid;gap:.4em;margin:0 0 1.25em}
 .who{display:grid;grid-template-columns:1fr 1fr;gap:.4em .8em}
 .who div{display:grid;gap:.2em}
 .who .signed{margin:0;grid-column:1/-1}
+.em{display:flex;flex-wrap:wrap;gap:.4em;align-items:center;margin-bottom:.6em}.em .ok{flex-basis:100%;margin:0}
+.acct{grid-column:1/-1}.acct h3{font-size:1em;margin:.3em 0}.ss{list-style:none;padding:0;margin:0 0 .4em}
 @media (max-width:480px){.who{grid-template-columns:1fr}}
 label{font-size:.9em;font-weight:600}
 label small{font-weight:400;color:var(--mut)}
