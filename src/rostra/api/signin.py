@@ -75,6 +75,7 @@ def providers(request: Request, site: str | None = Query(None, max_length=64)) -
         "providers": [{"name": c.provider.name, "label": c.provider.label}
                       for c in _offered(request, site)],
         "email": services.email_sign_in.available(site),
+        "passkeys": services.sites.settings_of(site).sign_in.passkeys,
     }, headers={"Cache-Control": "no-cache"})
 
 

@@ -4,8 +4,9 @@ and "Notify of" subscriptions.
 One JSON object per line. The first line is the header ``{"format": "rostra",
 "type": "header", "version": 1}``; then sites, threads, aliases, questions, comments
 (by id, so parents come before replies), votes, subscribers' addresses, subscriptions,
-the comments "replies" subscriptions follow, what imports from other systems made
-of their items, and EU DSA notices and statements of reasons (with their appeals). Every record has a ``type`` and one
+the comments "replies" subscriptions follow, context notes and their ratings, what
+imports from other systems made of their items, and EU DSA notices and statements of
+reasons (with their appeals). Every record has a ``type`` and one
 field per column of its table. docs/import-export.md describes each field.
 """
 
@@ -25,6 +26,7 @@ from sqlalchemy import Select, Table, select
 from rostra.store.db import Database
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, questions
+from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import (
     notify_addresses,
     notify_subscription_comments,
@@ -167,6 +169,39 @@ class SubscriptionCommentRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteRecord:
+    """A context note under a comment (docs/context-notes.md)."""
+
+    TYPE: ClassVar[str] = "note"
+    TABLE: ClassVar[Table] = comment_notes
+    id: int
+    comment_id: int
+    site_id: str
+    text: str
+    html: str
+    sources: list[str]
+    staff_author: str | None
+    account_id: int | None
+    status: str
+    shown: bool
+    helpfulness: float | None
+    rating_count: int
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRatingRecord:
+    TYPE: ClassVar[str] = "note_rating"
+    TABLE: ClassVar[Table] = note_ratings
+    note_id: int
+    account_id: int
+    helpful: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ImportItemRecord:
     """What an import from another system (WordPress, Disqus, …) made of one of its items:
     kept so that importing a newer export of that system after a restore adds only what
@@ -240,14 +275,14 @@ class DsaStatementRecord:
 
 RostraRecord = (
     SiteRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
-    | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | ImportItemRecord
-    | DsaNoticeRecord | DsaStatementRecord
+    | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | NoteRecord
+    | NoteRatingRecord | ImportItemRecord | DsaNoticeRecord | DsaStatementRecord
 )
 RECORD_TYPES: dict[str, type[RostraRecord]] = {
     cls.TYPE: cls
     for cls in (SiteRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
-                AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, ImportItemRecord,
-                DsaNoticeRecord, DsaStatementRecord)
+                AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, NoteRecord,
+                NoteRatingRecord, ImportItemRecord, DsaNoticeRecord, DsaStatementRecord)
 }
 DATETIME_FIELDS = frozenset({
     "created_at", "updated_at", "edited_at", "voted_at", "confirmed_at",
@@ -317,6 +352,8 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     q_followed = select(notify_subscription_comments).order_by(
         notify_subscription_comments.c.subscription_id, notify_subscription_comments.c.comment_id
     )
+    q_notes = select(comment_notes).order_by(comment_notes.c.id)
+    q_ratings = select(note_ratings).order_by(note_ratings.c.note_id, note_ratings.c.account_id)
     # Imports from other systems; the Rostra format's own bookkeeping is not needed (ids
     # are kept, so a restore finds what it restored by id).
     q_books = (select(import_items).where(import_items.c.source != "rostra")
@@ -350,6 +387,9 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
         q_followed = q_followed.where(
             notify_subscription_comments.c.subscription_id.in_(site_subscriptions)
         )
+        q_notes = q_notes.where(comment_notes.c.site_id == site_id)
+        q_ratings = q_ratings.where(note_ratings.c.note_id.in_(
+            select(comment_notes.c.id).where(comment_notes.c.site_id == site_id)))
     yield SiteRecord, q_sites
     yield ThreadRecord, q_threads
     yield AliasRecord, q_aliases
@@ -359,6 +399,8 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     yield AddressRecord, q_addresses
     yield SubscriptionRecord, q_subscriptions
     yield SubscriptionCommentRecord, q_followed
+    yield NoteRecord, q_notes
+    yield NoteRatingRecord, q_ratings
     yield ImportItemRecord, q_books
     yield DsaNoticeRecord, q_notices
     yield DsaStatementRecord, q_statements

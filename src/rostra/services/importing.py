@@ -39,6 +39,8 @@ from rostra.services.exporting import (
     DsaNoticeRecord,
     DsaStatementRecord,
     ImportItemRecord,
+    NoteRatingRecord,
+    NoteRecord,
     QuestionRecord,
     RostraRecord,
     SiteRecord,
@@ -239,7 +241,7 @@ class ImportEngine:
             self._write_threads(conn, groups.pop(ImportedThread, []))
             for cls in (ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
                         AddressRecord, SubscriptionRecord, SubscriptionCommentRecord,
-                        DsaNoticeRecord, DsaStatementRecord):
+                        NoteRecord, NoteRatingRecord, DsaNoticeRecord, DsaStatementRecord):
                 records = groups.pop(cls, [])
                 if records:
                     self._write_records(conn, cls, records)
@@ -617,7 +619,7 @@ class ImportEngine:
         table: Table = cls.TABLE
         if cls is ThreadRecord and self.site_id is not None:
             records = [_replace_site(r, self.site_id) for r in records]
-        if cls in (AliasRecord, SubscriptionRecord, DsaNoticeRecord,
+        if cls in (AliasRecord, SubscriptionRecord, NoteRecord, DsaNoticeRecord,
                    DsaStatementRecord) and self.site_id is not None:
             records = [_replace_site(r, self.site_id) for r in records]
         keys = [_record_key(r) for r in records]
@@ -648,6 +650,7 @@ class ImportEngine:
             "question": "questions_created", "comment": "comments_created",
             "vote": "votes_created", "address": "addresses_created",
             "subscription": "subscriptions_created", "sub_comment": "",
+            "note": "notes_created", "note_rating": "",
             "dsa_notice": "", "dsa_statement": "",
         }[kind]
         if not counter:
@@ -886,6 +889,8 @@ _KEY_FIELDS: dict[type[Any], tuple[str, ...]] = {
     AddressRecord: ("id",),
     SubscriptionRecord: ("id",),
     SubscriptionCommentRecord: ("subscription_id", "comment_id"),
+    NoteRecord: ("id",),
+    NoteRatingRecord: ("note_id", "account_id"),
     DsaNoticeRecord: ("id",),
     DsaStatementRecord: ("id",),
 }
@@ -899,8 +904,10 @@ def _record_key(record: Any) -> tuple[Any, ...]:
 
 def _record_target(record: Any) -> int:
     if isinstance(record, ThreadRecord | CommentRecord | AddressRecord | SubscriptionRecord
-                  | DsaNoticeRecord | DsaStatementRecord):
+                  | NoteRecord | DsaNoticeRecord | DsaStatementRecord):
         return record.id
+    if isinstance(record, NoteRatingRecord):
+        return record.note_id
     if isinstance(record, AliasRecord | QuestionRecord):
         return record.thread_id
     if isinstance(record, SubscriptionCommentRecord):
@@ -917,6 +924,8 @@ def _record_target_key(record: Any) -> str | None:
         return record.voter
     if isinstance(record, SubscriptionCommentRecord):
         return str(record.comment_id)
+    if isinstance(record, NoteRatingRecord):
+        return str(record.account_id)
     return None
 
 

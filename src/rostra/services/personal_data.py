@@ -11,8 +11,11 @@ from rostra.core.models import CommentState
 from rostra.services.comments import CommentEvent, CommentService
 from rostra.services.moderation import record_audit
 from rostra.services.serialise import iso
+from rostra.store import queries
 from rostra.store.account_tables import reader_accounts, reader_sessions, reader_sign_in_links
+from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
+from rostra.store.passkey_tables import passkeys
 from rostra.store.tables import comments, threads
 
 
@@ -42,6 +45,21 @@ class PersonalData:
                 select(reader_sessions)
                 .where(reader_sessions.c.account_id.in_([a.id for a in accounts]))
                 .order_by(reader_sessions.c.id)
+            ).all()
+            keys = conn.execute(
+                select(passkeys.c.account_id, passkeys.c.name, passkeys.c.created_at,
+                       passkeys.c.last_used_at)
+                .where(passkeys.c.account_id.in_([a.id for a in accounts]))
+                .order_by(passkeys.c.id)
+            ).all()
+            account_ids = [a.id for a in accounts]
+            notes = conn.execute(
+                select(comment_notes).where(comment_notes.c.account_id.in_(account_ids))
+                .order_by(comment_notes.c.id)
+            ).all()
+            ratings = conn.execute(
+                select(note_ratings).where(note_ratings.c.account_id.in_(account_ids))
+                .order_by(note_ratings.c.note_id)
             ).all()
             links = conn.execute(
                 select(reader_sign_in_links).where(reader_sign_in_links.c.email == address)
@@ -77,8 +95,24 @@ class PersonalData:
                      {"method": s.method, "device": s.device, "created_at": iso(s.created_at),
                       "last_seen_at": iso(s.seen_at), "expires_at": iso(s.expires_at)}
                      for s in sessions if s.account_id == a.id
+                 ],
+                 "passkeys": [
+                     {"name": k.name, "created_at": iso(k.created_at),
+                      "last_used_at": iso(k.last_used_at)}
+                     for k in keys if k.account_id == a.id
                  ]}
                 for a in accounts
+            ],
+            "context_notes": [
+                {"comment_id": n.comment_id, "site": n.site_id, "text": n.text,
+                 "sources": list(n.sources or []), "status": n.status, "shown": bool(n.shown),
+                 "created_at": iso(n.created_at)}
+                for n in notes
+            ],
+            "note_ratings": [
+                {"note_id": r.note_id, "helpful": bool(r.helpful),
+                 "created_at": iso(r.created_at)}
+                for r in ratings
             ],
             "sign_in_links": [
                 {"site": link.site_id, "name": link.name, "page": link.page_url,
@@ -132,6 +166,19 @@ class PersonalData:
             conn.execute(delete(reader_sign_in_links).where(or_(
                 reader_sign_in_links.c.email == address,
                 reader_sign_in_links.c.account_id.in_(account_ids))))
+            conn.execute(delete(passkeys).where(passkeys.c.account_id.in_(account_ids)))
+            # Context notes they proposed, and their ratings, go too; a thread that showed
+            # one of those notes changes.
+            shown = conn.execute(
+                select(comments.c.thread_id).join(
+                    comment_notes, comment_notes.c.comment_id == comments.c.id)
+                .where(comment_notes.c.account_id.in_(account_ids),
+                       comment_notes.c.shown.is_(True)).distinct()).scalars().all()
+            conn.execute(delete(note_ratings).where(note_ratings.c.account_id.in_(account_ids)))
+            conn.execute(delete(comment_notes).where(
+                comment_notes.c.account_id.in_(account_ids)))
+            for thread_id in shown:
+                queries.bump_thread(conn, thread_id, datetime.now(UTC))
             conn.execute(delete(reader_accounts).where(reader_accounts.c.id.in_(account_ids)))
             record_audit(conn, actor, "forget_person", "person", None,
                          {"comments": len(ids), "subscriptions": int(subscriptions),

@@ -198,9 +198,10 @@ class RostraComments extends HTMLElement {
         .catch(() => ({ providers: [] })));
     }
     const offer = await offers.get(this.site);
-    if (!offer.providers.length && !offer.email) return;
+    if (!offer.providers.length && !offer.email && !offer.passkeys) return;
     form.offerSignIn(offer, (name) => {
       if (name === "") return import("./account.js").then((m) => m.emailForm(this, form));
+      if (name === ":passkey") return import("./account.js").then((m) => m.passkeySignIn(this, form));
       const url = new URL(`auth/${encodeURIComponent(name)}/start`, config.base);
       url.searchParams.set("site", this.site);
       url.searchParams.set("origin", location.origin);
