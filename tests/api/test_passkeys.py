@@ -55,8 +55,11 @@ def test_a_reader_registers_a_passkey_and_signs_in_with_it_alone(
     token, _ = _reader(server, site)
     key = SoftAuthenticator()
     with server.client() as http:
+        # No email, no provider, no passkey yet on this server's site: no button.
+        assert http.get("/auth/providers", params={"site": site}).json()["passkeys"] is False
         added = _register(http, site, token, key)
         assert added.status_code == 201, added.text
+        assert http.get("/auth/providers", params={"site": site}).json()["passkeys"] is True
         assert added.json()["name"] == "My laptop"
         begun = _options(http, site)
         assert begun["options"]["allowCredentials"] == []  # discoverable: no name typed
@@ -143,3 +146,18 @@ def test_erasure_removes_the_passkeys(server: LiveServer, site: str) -> None:
         begun = _options(http, site)
         assert _sign_in(http, site, begun["handle"],
                         key.assert_(begun["options"], ORIGIN)).status_code == 400
+
+
+def test_sign_in_ceremonies_are_rate_limited() -> None:
+    from tests.conftest import running_server
+
+    with running_server("sqlite", rate_limits=True) as live:
+        site = live.add_site("k" + secrets.token_hex(5), [ORIGIN])
+        with live.client() as http:
+            answers = [http.post("/auth/passkey/options", json={"site": site}, headers={
+                "Origin": ORIGIN, "X-Forwarded-For": "198.51.100.9"}).status_code
+                for _ in range(21)]
+            assert answers[:20] == [200] * 20 and answers[20] == 429
+            other = http.post("/auth/passkey/options", json={"site": site}, headers={
+                "Origin": ORIGIN, "X-Forwarded-For": "198.51.100.10"})
+            assert other.status_code == 200

@@ -15,6 +15,7 @@ from rostra.services.identity import ReaderIdentity
 from rostra.services.passkeys import Passkeys
 from rostra.services.reading import ReadService
 from rostra.services.sessions import ReaderSessions
+from rostra.services.site_providers import SiteProviders
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.services.votes import VoteService
@@ -32,6 +33,7 @@ class Services:
     identity: ReaderIdentity
     email_sign_in: EmailSignIn
     passkeys: Passkeys
+    site_providers: SiteProviders
     comments: CommentService
     reading: ReadService
     votes: VoteService
@@ -61,6 +63,7 @@ class Services:
                 enabled=bool(settings.smtp_host and settings.public_url),
                 max_name=settings.max_name_length),
             passkeys=Passkeys(db, sites, accounts),
+            site_providers=SiteProviders(db, sites),
             comments=comments,
             reading=ReadService(db, sites, settings), votes=VoteService(comments),
             bus=bus_for(settings.database_url, settings.redis_url, db),

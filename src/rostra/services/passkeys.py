@@ -315,6 +315,13 @@ class Passkeys:
                                           device=device, ip=ip)
         return token, reader
 
+    def site_has_any(self, site_id: str) -> bool:
+        """Whether any reader of the site has a passkey (else none could sign in with one)."""
+        with self.db.read() as conn:
+            return conn.scalar(select(passkeys.c.id).join(
+                reader_accounts, reader_accounts.c.id == passkeys.c.account_id)
+                .where(reader_accounts.c.site_id == site_id).limit(1)) is not None
+
     def of_reader(self, account_id: int) -> list[PasskeyInfo]:
         return self._list("account_id", account_id)
 
@@ -352,3 +359,9 @@ class Passkeys:
 
     def remove_staff(self, user_id: int, passkey_id: int) -> None:
         self._remove("staff_user_id", user_id, passkey_id)
+
+    def prune(self) -> int:
+        """Forget challenges nobody answered in time."""
+        with self.db.write() as conn:
+            return int(conn.execute(delete(webauthn_challenges).where(
+                webauthn_challenges.c.expires_at <= datetime.now(UTC))).rowcount)

@@ -102,14 +102,14 @@ export async function openAccount(el, form) {
       return fail(error);
     }
     panel.innerHTML =
-      `<h3>${esc(tr.t("sessionsTitle"))}</h3><ul class="ss">` +
+      `<h3>${esc(tr.t("sessionsTitle"))}</h3><ul class="ss sessions">` +
       me.sessions.map((s) =>
         `<li><span>${esc(s.device || tr.t("unknownDevice"))}</span> <small>${esc(tr.t("method_" + s.method))} · ` +
         `${esc(tr.ago(new Date(s.seen_at)))}</small> ` +
         (s.current ? `<strong>${esc(tr.t("thisBrowser"))}</strong>`
           : `<button type="button" class="link" data-end="${s.id}">${esc(tr.t("endSession"))}</button>`) + "</li>",
       ).join("") + "</ul>" +
-      `<h3>${esc(tr.t("passkeysTitle"))}</h3><ul class="ss">` +
+      `<h3>${esc(tr.t("passkeysTitle"))}</h3><ul class="ss keys">` +
       (me.passkeys.length ? me.passkeys.map((k) =>
         `<li><span>${esc(k.name)}</span> <button type="button" class="link" data-key="${k.id}">${esc(tr.t("removePasskey"))}</button></li>`,
       ).join("") : `<li>${esc(tr.t("noPasskeys"))}</li>`) + "</ul>" +
