@@ -130,6 +130,8 @@ export default {
   error_passkey_failed: "تعذّر استخدام مفتاح المرور. يُرجى المحاولة مجددًا.",
   error_passkey_not_found: "أُزيل مفتاح المرور هذا من قبل.",
   error_passkeys_off: "لا يتيح هذا الموقع مفاتيح المرور.",
+  error_provider_exists: "لدى هذا الموقع مزوّد تسجيل دخول بهذا الاسم بالفعل.",
+  error_provider_not_found: "ليس لدى هذا الموقع مزوّد تسجيل دخول كهذا.",
   error_generic: "حدث خطأ ما. يُرجى المحاولة مجددًا؛ نصّك محفوظ.",
   error_unauthorized: "لا يمكن تعديل هذا التعليق إلا من المتصفح الذي كُتب فيه.",
   error_forbidden: "هذا غير مسموح هنا.",

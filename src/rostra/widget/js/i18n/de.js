@@ -158,6 +158,8 @@ export default {
   error_passkey_failed: "Der Passkey konnte nicht verwendet werden. Bitte versuchen Sie es erneut.",
   error_passkey_not_found: "Dieser Passkey wurde schon entfernt.",
   error_passkeys_off: "Diese Website bietet keine Passkeys an.",
+  error_provider_exists: "Diese Website hat schon einen Anmeldeanbieter mit diesem Namen.",
+  error_provider_not_found: "Diese Website hat keinen solchen Anmeldeanbieter.",
   error_generic: "Etwas ist schiefgegangen. Bitte versuchen Sie es erneut; Ihr Text bleibt erhalten.",
   charsLeft: { one: "noch {n} Zeichen", other: "noch {n} Zeichen" },
   charsOver: { one: "{n} Zeichen zu viel", other: "{n} Zeichen zu viel" },

@@ -169,6 +169,8 @@ export default {
   error_passkey_failed: "The passkey could not be used. Please try again.",
   error_passkey_not_found: "That passkey was removed already.",
   error_passkeys_off: "This site does not offer passkeys.",
+  error_provider_exists: "This site has a sign-in provider of that name already.",
+  error_provider_not_found: "This site has no such sign-in provider.",
   error_generic: "Something went wrong. Please try again; your text is kept.",
   error_unauthorized: "This comment can only be changed from the browser it was written in.",
   error_forbidden: "This is not allowed here.",

@@ -158,6 +158,8 @@ export default {
   error_passkey_failed: "No se pudo usar la llave de acceso. Inténtalo de nuevo.",
   error_passkey_not_found: "Esa llave de acceso ya se quitó.",
   error_passkeys_off: "Este sitio no ofrece llaves de acceso.",
+  error_provider_exists: "Este sitio ya tiene un proveedor de inicio de sesión con ese nombre.",
+  error_provider_not_found: "Este sitio no tiene ese proveedor de inicio de sesión.",
   error_generic: "Algo ha salido mal. Inténtalo de nuevo; tu texto se conserva.",
   charsLeft: { one: "Queda {n} carácter", other: "Quedan {n} caracteres" },
   charsOver: { one: "{n} carácter de más", other: "{n} caracteres de más" },

@@ -158,6 +158,8 @@ export default {
   error_passkey_failed: "La clé d’accès n’a pas pu être utilisée. Veuillez réessayer.",
   error_passkey_not_found: "Cette clé d’accès a déjà été retirée.",
   error_passkeys_off: "Ce site ne propose pas de clés d’accès.",
+  error_provider_exists: "Ce site a déjà un fournisseur de connexion de ce nom.",
+  error_provider_not_found: "Ce site n’a pas ce fournisseur de connexion.",
   error_generic: "Une erreur s’est produite. Réessayez ; votre texte est conservé.",
   charsLeft: { one: "{n} caractère restant", other: "{n} caractères restants" },
   charsOver: { one: "{n} caractère de trop", other: "{n} caractères de trop" },

@@ -147,6 +147,8 @@ export default {
   error_passkey_failed: "לא ניתן היה להשתמש במפתח הגישה. נסו שוב.",
   error_passkey_not_found: "מפתח הגישה הזה כבר הוסר.",
   error_passkeys_off: "אתר זה אינו מציע מפתחות גישה.",
+  error_provider_exists: "לאתר זה כבר יש ספק כניסה בשם הזה.",
+  error_provider_not_found: "לאתר זה אין ספק כניסה כזה.",
   error_generic: "משהו השתבש. נסו שוב; הטקסט שלכם נשמר.",
   error_unauthorized: "אפשר לשנות את התגובה רק מהדפדפן שבו נכתבה.",
   error_forbidden: "זה אסור כאן.",

@@ -147,6 +147,8 @@ export default {
   error_passkey_failed: "Non è stato possibile usare la passkey. Riprova.",
   error_passkey_not_found: "Questa passkey è già stata rimossa.",
   error_passkeys_off: "Questo sito non offre le passkey.",
+  error_provider_exists: "Questo sito ha già un provider di accesso con quel nome.",
+  error_provider_not_found: "Questo sito non ha un provider di accesso simile.",
   error_generic: "Qualcosa è andato storto. Riprova; il tuo testo è conservato.",
   error_unauthorized: "Questo commento si può modificare solo dal browser in cui è stato scritto.",
   error_forbidden: "Qui non è consentito.",

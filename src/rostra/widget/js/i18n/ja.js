@@ -167,6 +167,8 @@ export default {
   error_passkey_failed: "パスキーを使えませんでした。もう一度お試しください。",
   error_passkey_not_found: "このパスキーはすでに削除されています。",
   error_passkeys_off: "このサイトではパスキーを利用できません。",
+  error_provider_exists: "このサイトには同じ名前のログインプロバイダーがすでにあります。",
+  error_provider_not_found: "このサイトにはそのようなログインプロバイダーはありません。",
   error_generic: "問題が発生しました。もう一度お試しください。入力した文章は残っています。",
   error_unauthorized: "このコメントは、書いたときのブラウザーからしか変更できません。",
   error_forbidden: "ここでは許可されていません。",

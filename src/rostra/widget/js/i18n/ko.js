@@ -158,6 +158,8 @@ export default {
   error_passkey_failed: "패스키를 사용할 수 없습니다. 다시 시도하세요.",
   error_passkey_not_found: "이미 삭제된 패스키입니다.",
   error_passkeys_off: "이 사이트는 패스키를 제공하지 않습니다.",
+  error_provider_exists: "이 사이트에는 이미 같은 이름의 로그인 제공자가 있습니다.",
+  error_provider_not_found: "이 사이트에는 그런 로그인 제공자가 없습니다.",
   error_generic: "문제가 발생했습니다. 다시 시도하세요. 작성한 글은 그대로 있습니다.",
   charsLeft: { other: "{n}자 남음" },
   charsOver: { other: "{n}자 초과" },

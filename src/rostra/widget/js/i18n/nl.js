@@ -167,6 +167,8 @@ export default {
   error_passkey_failed: "De passkey kon niet worden gebruikt. Probeer het opnieuw.",
   error_passkey_not_found: "Die passkey is al verwijderd.",
   error_passkeys_off: "Deze site biedt geen passkeys aan.",
+  error_provider_exists: "Deze site heeft al een inlogprovider met die naam.",
+  error_provider_not_found: "Deze site heeft zo'n inlogprovider niet.",
   error_generic: "Er ging iets mis. Probeer het opnieuw; je tekst blijft bewaard.",
   error_unauthorized: "Deze reactie kan alleen worden gewijzigd in de browser waarin ze is geschreven.",
   error_forbidden: "Dat mag hier niet.",

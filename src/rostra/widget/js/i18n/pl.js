@@ -147,6 +147,8 @@ export default {
   error_passkey_failed: "Nie udało się użyć klucza dostępu. Spróbuj ponownie.",
   error_passkey_not_found: "Ten klucz dostępu został już usunięty.",
   error_passkeys_off: "Ta witryna nie oferuje kluczy dostępu.",
+  error_provider_exists: "Ta witryna ma już dostawcę logowania o tej nazwie.",
+  error_provider_not_found: "Ta witryna nie ma takiego dostawcy logowania.",
   error_generic: "Coś poszło nie tak. Spróbuj ponownie; twój tekst jest zachowany.",
   error_unauthorized: "Ten komentarz można zmienić tylko w przeglądarce, w której został napisany.",
   error_forbidden: "To nie jest tu dozwolone.",

@@ -147,6 +147,8 @@ export default {
   error_passkey_failed: "Não foi possível usar a chave de acesso. Tente novamente.",
   error_passkey_not_found: "Essa chave de acesso já foi removida.",
   error_passkeys_off: "Este site não oferece chaves de acesso.",
+  error_provider_exists: "Este site já tem um provedor de acesso com esse nome.",
+  error_provider_not_found: "Este site não tem esse provedor de acesso.",
   error_generic: "Algo correu mal. Tente de novo; o seu texto foi guardado.",
   error_unauthorized: "Este comentário só pode ser alterado no navegador em que foi escrito.",
   error_forbidden: "Isto não é permitido aqui.",

@@ -158,6 +158,8 @@ export default {
   error_passkey_failed: "Prístupový kľúč sa nepodarilo použiť. Skúste to znova.",
   error_passkey_not_found: "Tento prístupový kľúč už bol odstránený.",
   error_passkeys_off: "Táto stránka neponúka prístupové kľúče.",
+  error_provider_exists: "Táto stránka už má poskytovateľa prihlásenia s týmto názvom.",
+  error_provider_not_found: "Táto stránka takého poskytovateľa prihlásenia nemá.",
   error_generic: "Niečo sa pokazilo. Skúste to znova; text zostáva zachovaný.",
   charsLeft: { one: "Zostáva {n} znak", few: "Zostávajú {n} znaky", many: "Zostáva {n} znaku", other: "Zostáva {n} znakov" },
   charsOver: { one: "O {n} znak viac, než je povolené", few: "O {n} znaky viac, než je povolené", many: "O {n} znaku viac, než je povolené", other: "O {n} znakov viac, než je povolené" },

@@ -167,6 +167,8 @@ export default {
   error_passkey_failed: "Geçiş anahtarı kullanılamadı. Lütfen yeniden deneyin.",
   error_passkey_not_found: "Bu geçiş anahtarı zaten kaldırılmış.",
   error_passkeys_off: "Bu site geçiş anahtarı sunmuyor.",
+  error_provider_exists: "Bu sitenin bu adda bir giriş sağlayıcısı zaten var.",
+  error_provider_not_found: "Bu sitenin böyle bir giriş sağlayıcısı yok.",
   error_generic: "Bir şeyler ters gitti. Lütfen yeniden deneyin; metniniz saklandı.",
   error_unauthorized: "Bu yorum yalnızca yazıldığı tarayıcıdan değiştirilebilir.",
   error_forbidden: "Buna burada izin verilmiyor.",
