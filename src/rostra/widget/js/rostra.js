@@ -567,7 +567,14 @@ class RostraComments extends HTMLElement {
       if (gen !== this.gen) return;
       const c = res.comment || res;
       if (c.state !== "pending") store.setOwn(id, { pending: false });
-      if (c.state === "pending" && !this.byId.has(c.id)) this.insertNew(c);
+      if (c.state !== "pending" || this.byId.has(c.id)) continue;
+      const li = this.insertNew(c);
+      // Held: the statement of reasons for the hold, under the comment (EU DSA).
+      const sors = await this.api.call("GET", `/api/comments/${id}/statements`, { headers })
+        .then((r) => r.statements, () => []);
+      if (gen === this.gen && sors.length && !sors[0].lifted_at) {
+        import("./dsa.js").then((m) => m.showStatements(this, id, own, sors, li));
+      }
     }
   }
 
