@@ -7,7 +7,7 @@ import contextlib
 import logging
 import sys
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from rostra import __version__
 from rostra.api import api_docs, openapi, problems
 from rostra.api.account import router as account_router
 from rostra.api.email_sign_in import router as email_sign_in_router
+from rostra.api.passkey_sign_in import router as passkey_sign_in_router
 from rostra.api.cache import PageChange, ReadCache
 from rostra.api.front import MAX_BODY, Front
 from rostra.api.live import LiveHub
@@ -160,6 +161,23 @@ def _install_features(app: FastAPI, services: Services) -> None:
                     app.include_router(router)
 
 
+def _prune_sign_ins(services: Services) -> Callable[[], Awaitable[None]]:
+    """A background task: forget ended reader sessions, spent email links and passkey
+    challenges, hourly."""
+
+    async def prune_forever() -> None:
+        while True:
+            await asyncio.sleep(3600)
+            for prune in (services.accounts.sessions.prune, services.email_sign_in.prune,
+                          services.passkeys.prune):
+                try:
+                    await run_in_threadpool(prune)
+                except Exception:  # keep serving; the next round retries
+                    log.exception("pruning sign-ins failed")
+
+    return prune_forever
+
+
 def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     """The ASGI application: the Front wrapped around the FastAPI app.
 
@@ -282,7 +300,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     app.include_router(signin_router)
     app.include_router(account_router)
     app.include_router(email_sign_in_router)
+    app.include_router(passkey_sign_in_router)
     _install_features(app, services)
+    app.state.background.append(_prune_sign_ins(services))
 
     app.include_router(api_docs.router)
 

@@ -73,6 +73,15 @@ def settings_from_form(current: dict[str, Any], form: dict[str, str]) -> dict[st
         notifications["moderator_digest_seconds"] = _number(
             "notifications.digest_minutes", digest_minutes, int) * 60
     merged["notifications"] = notifications
+    if form.get("sign_in_form"):  # the form showed the sign-in fields
+        on = ("1", "on")
+        merged["sign_in"] = {
+            "email": form.get("sign_in_email") in on,
+            "passkeys": form.get("sign_in_passkeys") in on,
+            "providers": None if form.get("sign_in_all") in on else sorted(
+                key.removeprefix("provider_") for key, value in form.items()
+                if key.startswith("provider_") and value in on),
+        }
     validate(merged)
     return merged
 
@@ -114,6 +123,10 @@ def form_values(site_name: str, origins: tuple[str, ...] | list[str],
         "moderator_emails": "\n".join(notifications.get("moderator_emails") or []),
         "moderator_digest": "1" if notifications.get("moderator_digest") else "",
         "digest_minutes": str(digest // 60) if isinstance(digest, int) else "",
+        "sign_in_email": "1" if parsed.sign_in.email else "",
+        "sign_in_passkeys": "1" if parsed.sign_in.passkeys else "",
+        "sign_in_all": "1" if parsed.sign_in.providers is None else "",
+        **{f"provider_{name}": "1" for name in parsed.sign_in.providers or ()},
     }
 
 
