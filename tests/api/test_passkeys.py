@@ -161,3 +161,12 @@ def test_sign_in_ceremonies_are_rate_limited() -> None:
             other = http.post("/auth/passkey/options", json={"site": site}, headers={
                 "Origin": ORIGIN, "X-Forwarded-For": "198.51.100.10"})
             assert other.status_code == 200
+
+
+def test_a_malformed_answer_is_refused_not_a_crash(server: LiveServer, site: str) -> None:
+    with server.client() as http:
+        for credential in ({"id": "AAAA", "response": 5}, {"id": "AAAA", "n": 2 ** 70},
+                           {"id": "!!", "response": {"clientDataJSON": []}}):
+            begun = _options(http, site)
+            answer = _sign_in(http, site, begun["handle"], credential)
+            assert answer.status_code == 400, answer.text
