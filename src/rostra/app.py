@@ -18,13 +18,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from rostra import __version__
 from rostra.api import api_docs, openapi, problems
 from rostra.api.account import router as account_router
-from rostra.api.email_sign_in import router as email_sign_in_router
-from rostra.api.passkey_sign_in import router as passkey_sign_in_router
 from rostra.api.cache import PageChange, ReadCache
+from rostra.api.email_sign_in import router as email_sign_in_router
 from rostra.api.front import MAX_BODY, Front
 from rostra.api.live import LiveHub
 from rostra.api.live import router as live_router
 from rostra.api.metrics import check_metrics_access, exposition
+from rostra.api.passkey_sign_in import router as passkey_sign_in_router
 from rostra.api.posting import PostEndpoint, PostingLane
 from rostra.api.routes import author, read, write
 from rostra.api.signin import router as signin_router
@@ -121,6 +121,8 @@ class CrossWorkerInvalidation:
         for change in changes:
             if change.kind is ChangeKind.HISTORY:
                 self.views.histories.invalidate(change.site_id, change.key)
+                if self.services.reading.shows_regulars(change.site_id):
+                    self.cache.invalidate([("pages", change.site_id)])
             elif change.kind is ChangeKind.SITES:
                 self.services.sites.reload()
             elif change.kind is ChangeKind.RESYNC:

@@ -14,6 +14,7 @@ from rostra.admin.charts import bar_chart, per_day_chart
 from rostra.admin.context import admin, require, require_admin, visible_sites, who
 from rostra.admin.site_forms import (
     THRESHOLDS,
+    TRUST,
     form_defaults,
     form_values,
     settings_from_form,
@@ -87,6 +88,7 @@ async def settings_form(request: Request, site_id: str) -> Response:
     failures = (await run_in_threadpool(notify.staff_failures, site_id)
                 if notify is not None else [])
     return render(request, "site_settings.html", site=site, thresholds=THRESHOLDS,
+                  trust_fields=TRUST,
                   defaults=form_defaults(),
                   values=form_values(site.name, site.origins, site.settings), error=None,
                   done=request.query_params.get("done"), alert_failures=failures,
@@ -143,7 +145,8 @@ async def save_settings(request: Request, site_id: str) -> Response:
             site_id, name=values.get("name", site.name), origins=origins, settings=settings))
     except RostraError as exc:  # invalid input, or an origin another site allows
         return render(request, "site_settings.html", status=exc.status, site=site,
-                      values=values, thresholds=THRESHOLDS, defaults=form_defaults(),
+                      values=values, thresholds=THRESHOLDS, trust_fields=TRUST,
+                      defaults=form_defaults(),
                       error=exc.detail, done=None, alert_failures=[],
                       **await _sign_in_context(request, site_id))
     await run_in_threadpool(

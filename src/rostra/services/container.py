@@ -65,6 +65,7 @@ class Services:
             passkeys=Passkeys(db, sites, accounts),
             site_providers=SiteProviders(db, sites),
             comments=comments,
-            reading=ReadService(db, sites, settings), votes=VoteService(comments),
+            reading=ReadService(db, sites, settings, hashing.email_salt),
+            votes=VoteService(comments),
             bus=bus_for(settings.database_url, settings.redis_url, db),
         )

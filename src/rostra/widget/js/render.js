@@ -119,7 +119,8 @@ export function fillComment(li, c, ctx) {
   pl.title = tr.t("permalink");
   ed.textContent = c.edited_at && !deleted ? "· " + tr.t("edited") : "";
   badge.textContent = c.state === "pending" ? tr.t("pending")
-    : c.pinned ? tr.t("pinned") : c.featured ? tr.t("featured") : "";
+    : c.pinned ? tr.t("pinned") : c.featured ? tr.t("featured")
+    : c.regular ? tr.t("regular") : "";
   li.classList.toggle("picked", !!(c.pinned || c.featured));
   if (deleted) {
     body.textContent = tr.t("deleted");

@@ -40,6 +40,7 @@ export default {
   pending: "بانتظار المراجعة",
   pinned: "مثبّت",
   featured: "اختيار المحررين",
+  regular: "قارئ دائم",
   permalink: "رابط هذا التعليق",
   up: "تصويت بالإيجاب",
   down: "تصويت بالسلب",

@@ -40,6 +40,7 @@ export default {
   pending: "Wartet auf Freigabe",
   pinned: "Angeheftet",
   featured: "Empfehlung der Redaktion",
+  regular: "Stammleser",
   note: "Kontext",
   noteStaff: "Von der Redaktion ergänzt",
   noteReaders: "Von Lesern mit unterschiedlichen Ansichten als hilfreich bewertet",

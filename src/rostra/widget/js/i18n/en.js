@@ -42,6 +42,7 @@ export default {
   pending: "Awaiting moderation",
   pinned: "Pinned",
   featured: "Editors' pick",
+  regular: "Regular",
   note: "Context",
   noteStaff: "Added by the editors",
   noteReaders: "Rated helpful by readers who usually disagree",

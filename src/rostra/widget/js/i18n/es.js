@@ -40,6 +40,7 @@ export default {
   pending: "Pendiente de moderación",
   pinned: "Fijado",
   featured: "Destacado por la redacción",
+  regular: "Habitual",
   note: "Contexto",
   noteStaff: "Añadido por la redacción",
   noteReaders: "Valorado como útil por lectores que suelen discrepar",

@@ -40,6 +40,7 @@ export default {
   pending: "En attente de modération",
   pinned: "Épinglé",
   featured: "Choix de la rédaction",
+  regular: "Habitué",
   note: "Contexte",
   noteStaff: "Ajouté par la rédaction",
   noteReaders: "Jugé utile par des lecteurs aux avis d'ordinaire opposés",

@@ -40,6 +40,7 @@ export default {
   pending: "ממתינה לאישור",
   pinned: "נעוצה",
   featured: "בחירת העורכים",
+  regular: "קורא קבוע",
   note: "הקשר",
   noteStaff: "נוסף על ידי העורכים",
   noteReaders: "דורג כמועיל בידי קוראים שבדרך כלל חלוקים",

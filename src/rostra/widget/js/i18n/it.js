@@ -40,6 +40,7 @@ export default {
   pending: "In attesa di moderazione",
   pinned: "In evidenza",
   featured: "Scelto dalla redazione",
+  regular: "Lettore abituale",
   note: "Contesto",
   noteStaff: "Aggiunto dalla redazione",
   noteReaders: "Giudicato utile da lettori che di solito non sono d’accordo",

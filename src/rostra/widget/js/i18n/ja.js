@@ -40,6 +40,7 @@ export default {
   pending: "承認待ち",
   pinned: "固定",
   featured: "編集部のおすすめ",
+  regular: "常連",
   note: "背景情報",
   noteStaff: "編集部が追加",
   noteReaders: "ふだん意見の異なる読者が役に立つと評価",

@@ -40,6 +40,7 @@ export default {
   pending: "검토 대기 중",
   pinned: "고정됨",
   featured: "편집자 추천",
+  regular: "단골 독자",
   note: "맥락",
   noteStaff: "편집자가 추가함",
   noteReaders: "평소 의견이 다른 독자들이 도움이 된다고 평가함",

@@ -40,6 +40,7 @@ export default {
   pending: "Wacht op moderatie",
   pinned: "Vastgezet",
   featured: "Keuze van de redactie",
+  regular: "Vaste lezer",
   note: "Context",
   noteStaff: "Toegevoegd door de redactie",
   noteReaders: "Nuttig genoemd door lezers die het meestal oneens zijn",

@@ -40,6 +40,7 @@ export default {
   pending: "Czeka na moderację",
   pinned: "Przypięty",
   featured: "Wybór redakcji",
+  regular: "Stały czytelnik",
   note: "Kontekst",
   noteStaff: "Dodane przez redakcję",
   noteReaders: "Ocenione jako pomocne przez czytelników, którzy zwykle się nie zgadzają",

@@ -40,6 +40,7 @@ export default {
   pending: "A aguardar moderação",
   pinned: "Fixado",
   featured: "Escolha da redação",
+  regular: "Leitor habitual",
   note: "Contexto",
   noteStaff: "Acrescentado pela redação",
   noteReaders: "Considerado útil por leitores que costumam discordar",

@@ -40,6 +40,7 @@ export default {
   pending: "Čaká na schválenie",
   pinned: "Pripnuté",
   featured: "Výber redakcie",
+  regular: "Stály čitateľ",
   note: "Kontext",
   noteStaff: "Doplnila redakcia",
   noteReaders: "Užitočné podľa čitateľov s rozdielnymi názormi",

@@ -40,6 +40,7 @@ export default {
   pending: "Onay bekliyor",
   pinned: "Sabitlendi",
   featured: "Editörün seçimi",
+  regular: "Müdavim",
   note: "Bağlam",
   noteStaff: "Editörler ekledi",
   noteReaders: "Genellikle aynı fikirde olmayan okurlar yararlı buldu",
