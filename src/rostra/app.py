@@ -17,6 +17,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from rostra import __version__
 from rostra.api import api_docs, openapi, problems
+from rostra.api.account import router as account_router
+from rostra.api.email_sign_in import router as email_sign_in_router
 from rostra.api.cache import PageChange, ReadCache
 from rostra.api.front import MAX_BODY, Front
 from rostra.api.live import LiveHub
@@ -278,6 +280,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     app.include_router(live_router)
     app.state.oidc = {p.name: OidcClient(p) for p in settings.oidc_providers}
     app.include_router(signin_router)
+    app.include_router(account_router)
+    app.include_router(email_sign_in_router)
     _install_features(app, services)
 
     app.include_router(api_docs.router)

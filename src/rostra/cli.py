@@ -261,7 +261,8 @@ def privacy() -> None:
 @click.option("--output", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout).")
 @click.pass_obj
 def privacy_export(state: CliState, email: str, output: str | None) -> None:
-    """Everything stored under EMAIL (comments and subscriptions on every site), as JSON."""
+    """Everything stored under EMAIL (comments, subscriptions, accounts with their
+    sessions, sign-in links, on every site), as JSON."""
     import orjson
 
     from rostra.services.personal_data import PersonalData
@@ -281,7 +282,7 @@ def privacy_export(state: CliState, email: str, output: str | None) -> None:
 @click.pass_obj
 def privacy_forget(state: CliState, email: str, yes: bool) -> None:
     """Erase EMAIL's comments (replies to them stay under a tombstone), details,
-    subscriptions and sign-on accounts."""
+    subscriptions, sign-on accounts, their sessions and email sign-in links."""
     from rostra.services.personal_data import PersonalData
 
     if not yes:
@@ -289,7 +290,8 @@ def privacy_forget(state: CliState, email: str, yes: bool) -> None:
     services = _services(state.settings)
     done = PersonalData(services.comments).forget(email, actor="cli")
     click.echo(f"erased {done['comments']} comment(s), {done['subscriptions']} "
-               f"subscription(s) and {done['accounts']} sign-on account(s)")
+               f"subscription(s) and {done['accounts']} sign-on account(s) "
+               f"({done['sessions']} session(s) ended)")
 
 
 def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:

@@ -167,3 +167,38 @@ def test_it_lets_staff_change_their_password_and_set_up_a_second_factor(
         assert member.login("a brand new password").status_code == 401
         code = pyotp.TOTP(secret).now()
         assert member.login("a brand new password", code=code).status_code == 303
+
+
+def test_it_lists_staff_sessions_with_their_browsers_and_ends_each(server: LiveServer) -> None:
+    service = staff_service(server)
+    name = _name()
+    service.create_user(name, PASSWORD)
+    with server.client() as one, server.client() as two:
+        _staff_sessions(server, StaffMember(name, one), StaffMember(name, two))
+
+
+def _staff_sessions(server: LiveServer, here: StaffMember, there: StaffMember) -> None:
+    for member in (here, there):
+        assert member.login().status_code == 303
+    page = here.page("/admin/account")
+    rows = page.xpath('//table[@class="sessions"]/tbody/tr')
+    assert len(rows) == 2
+    assert [r.xpath("string(td[1])").count("(this browser)") for r in rows].count(1) == 1
+    assert all("python-httpx" in r.xpath("string(td[1])") for r in rows)
+    other = next(r for r in rows if "(this browser)" not in r.xpath("string(td[1])"))
+    handle = other.get("data-session")
+    with server.services.db.read() as conn:
+        hashes = list(conn.execute(select(staff_sessions.c.token_hash)).scalars())
+    assert any(h.startswith(handle) for h in hashes)
+    # Without the form's token the session stays.
+    refused = here.post("/admin/account", {"op": "end_session", "session": handle}, csrf=False)
+    assert refused.status_code == 403
+    assert there.get("/admin/queue").status_code == 200
+    ended = here.post("/admin/account", {"op": "end_session", "session": handle})
+    assert ended.status_code == 303
+    assert there.get("/admin/queue").status_code in (303, 401)
+    assert here.get("/admin/queue").status_code == 200
+    assert there.login().status_code == 303
+    assert here.post("/admin/account", {"op": "end_others"}).status_code == 303
+    assert there.get("/admin/queue").status_code in (303, 401)
+    assert len(here.page("/admin/account").xpath('//table[@class="sessions"]/tbody/tr')) == 1

@@ -34,3 +34,28 @@ def test_it_passes_an_axe_audit(discussion: Discussion, page: Any, axe_source: s
     comment(page, first["id"]).get_by_role("button", name="Reply").first.click()
     expect(comment(page, first["id"]).locator("form")).to_be_visible()
     assert audit(page, axe_source) == []
+
+
+@pytest.mark.parametrize(("theme", "lang"), [("light", "en"), ("dark", "en"), ("light", "ar")])
+def test_it_passes_an_axe_audit_in_the_states_a_reader_meets(
+    discussion: Discussion, live_server: Any, page: Any, axe_source: str, theme: str, lang: str
+) -> None:
+    from rostra.core.models import CommentState
+
+    gone = discussion.post("Soon deleted", name="Gone")["comment"]["id"]
+    discussion.post("A reply under a tombstone", parent_id=gone)
+    live_server.services.comments.set_state(gone, CommentState.DELETED, actor="test")
+    discussion.post("\n\n".join("A long paragraph about the tram line and its costs. " * 6 for _ in range(10)))
+    parent = None
+    for depth in range(4):
+        parent = discussion.post(f"Depth {depth}", name="Deep Thread", parent_id=parent)["comment"]["id"]
+    page.goto(discussion.url(attrs=f'theme="{theme}"', lang=lang))
+    expect(widget(page).locator(".rm")).to_have_count(1)
+    form = widget(page).locator(".fs form")
+    form.locator('[name="name"]').fill("Me")
+    form.locator('[name="email"]').fill("not-an-address@nowhere")
+    form.locator("textarea").fill("x" * 9_950)
+    expect(form.locator(".cnt")).to_be_visible()
+    form.locator("[type=submit]").click()
+    expect(form.locator(".fe")).to_be_visible()
+    assert audit(page, axe_source) == []

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from widget_page import Discussion, expect, widget
 
-from rostra.widget.build import SOURCES
+from rostra.widget.build import SOURCES, languages
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,11 @@ def strings(lang: str) -> dict[str, str]:
     return dict(re.findall(r'^\s+(\w+): "((?:[^"\\]|\\.)*)",$', text, re.MULTILINE))
 
 
-@pytest.mark.parametrize("lang", sorted(REQUIRED))
+def test_it_ships_the_required_languages_and_more() -> None:
+    assert REQUIRED | {"ar", "he"} <= set(languages()) and len(languages()) >= 16
+
+
+@pytest.mark.parametrize("lang", languages())
 def test_it_renders_in_each_language(discussion: Discussion, page: Any, lang: str) -> None:
     discussion.post("Hello")
     page.goto(discussion.url(lang=lang))
@@ -34,8 +38,12 @@ def test_it_renders_in_each_language(discussion: Discussion, page: Any, lang: st
     # this server sends no email: no "Notify of" to offer
     expect(widget(page).get_by_role("button", name=own["subscribe"], exact=True)).to_be_hidden()
     expect(widget(page).locator(".r")).to_have_attribute("lang", lang)
+    expect(widget(page).locator(".r")).to_have_attribute("dir", "rtl" if lang in {"ar", "he", "fa", "ur"} else "ltr")
     heading = widget(page).locator("h2")
-    expect(heading).to_contain_text("1")
+    if lang in {"ar", "he"}:  # "one comment" written out, without a digit
+        expect(heading).not_to_have_text("")
+    else:
+        expect(heading).to_contain_text(page.evaluate(f"new Intl.NumberFormat('{lang}').format(1)"))
 
 
 def test_it_prefers_the_elements_lang_attribute_over_the_page(discussion: Discussion, page: Any) -> None:

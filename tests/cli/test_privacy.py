@@ -14,9 +14,11 @@ from rostra.cli import main
 from rostra.config import Settings
 from rostra.services.comments import NewComment, RequestContext
 from rostra.services.container import Services
+from rostra.services.notes import NoteDraft, NoteService, NoteStatus
 from rostra.services.reading import PageRequest
 from rostra.store import migrate
 from rostra.store.db import Database
+from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.tables import comments
 from tests.api.test_sso import signed
@@ -45,8 +47,19 @@ def _seed(url: str) -> tuple[Services, int, int, int, int]:
         thread="/c/", site="gazette", text="Posted as a member"), RequestContext(
         sso=signed(secret, id="m1", name="Ana M.", email="ana@old.example",
                    exp=expires))).comment["id"]
-    services.accounts.identify("gazette", signed(
+    account = services.accounts.identify("gazette", signed(
         secret, id="m1", name="Ana M.", email="ana@example.org", exp=expires))
+    # Ana, signed in, proposed a note under Ben's reply (the editors published it) and
+    # rated one by the editors.
+    notes = NoteService(services.comments)
+    member = RequestContext(origin="https://news.example", sso=signed(
+        secret, id="m1", name="Ana M.", email="ana@example.org", exp=expires))
+    hers = notes.propose(reply, NoteDraft("Context Ana proposed", []), member)
+    notes.decide(hers["id"], NoteStatus.PUBLISHED, actor="editor")
+    editors = notes.add_by_staff(mine, NoteDraft("Context by the editors", []), actor="editor")
+    notes.decide(editors["id"], NoteStatus.PROPOSED, actor="editor")
+    notes.rate(editors["id"], False, member)
+    assert account is not None
     now = datetime.now(UTC)
     with db.write() as conn:
         address = conn.execute(notify_addresses.insert().values(
@@ -72,16 +85,24 @@ def test_it_exports_and_then_forgets_a_person(tmp_path: Path) -> None:
     assert [(a["site"], a["id"], a["name"]) for a in data["accounts"]] == [
         ("gazette", "m1", "Ana M.")]
     assert "ben@example.org" not in exported.output and "A reply" not in exported.output
+    assert [(n["comment_id"], n["text"], n["status"]) for n in data["context_notes"]] == [
+        (reply, "Context Ana proposed", "published")]
+    assert [r["helpful"] for r in data["note_ratings"]] == [False]
 
     forgot = runner.invoke(main, ["--database-url", url, "privacy", "forget",
                                   "ana@example.org", "--yes"])
     assert forgot.exit_code == 0, forgot.output
-    assert ("erased 3 comment(s), 1 subscription(s) and 1 sign-on account(s)"
+    assert ("erased 3 comment(s), 1 subscription(s) and 1 sign-on account(s) "
             in forgot.output)
 
     again = json.loads(runner.invoke(main, ["--database-url", url, "privacy", "export",
                                             "ana@example.org"]).output)
     assert again["comments"] == [] and again["subscriptions"] == [] and again["accounts"] == []
+    with services.db.read() as conn:
+        left = [(n.staff_author, n.text) for n in conn.execute(select(comment_notes))]
+        ratings = list(conn.execute(select(note_ratings)))
+    assert left == [("editor", "Context by the editors")], "other people's notes stay"
+    assert ratings == []
     with services.db.read() as conn:
         rows = {r.id: r for r in conn.execute(select(comments))}
     for comment_id in (mine, other, signed_in):

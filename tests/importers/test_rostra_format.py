@@ -12,11 +12,13 @@ from test_wordpress import (  # the richest fixtures: states, anchors, questions
     site_file,
     subscription_dump,
 )
+from tests.conftest import ORIGIN, Reader, _start_live_server, all_ids
 
 from rostra.services.subscriptions import mark_bounced
+from rostra.store.dsa_tables import dsa_notices, dsa_statements
+from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.tables import votes
-from tests.conftest import ORIGIN, Reader, _start_live_server, all_ids
 
 
 def _fill(rostra: Rostra, tmp_path: Path) -> None:
@@ -41,6 +43,37 @@ def _fill(rostra: Rostra, tmp_path: Path) -> None:
                      .values(confirmation_sent_at=datetime(2024, 3, 2, 8, 0, 1, tzinfo=UTC),
                              language="de"))
         conn.execute(update(notify_subscriptions).values(base_url="https://news.example/c/"))
+        # Context notes: one staff published, one readers proposed and rated.
+        made = datetime(2024, 3, 3, 9, 0, 0, 123456, tzinfo=UTC)
+        conn.execute(insert(comment_notes), [
+            {"id": 7, "comment_id": first.id, "site_id": "news", "text": "The *vote* was held.",
+             "html": "<p>The <em>vote</em> was held.</p>",
+             "sources": ["https://council.example/minutes"], "staff_author": "editor",
+             "account_id": None, "status": "published", "shown": True, "helpfulness": None,
+             "rating_count": 0, "created_at": made, "decided_by": "editor",
+             "decided_at": made},
+            {"id": 8, "comment_id": first.id, "site_id": "news", "text": "Reader context",
+             "html": "<p>Reader context</p>", "sources": [], "staff_author": None,
+             "account_id": 41, "status": "proposed", "shown": False, "helpfulness": 0.125,
+             "rating_count": 2, "created_at": made, "decided_by": None, "decided_at": None}])
+        conn.execute(insert(note_ratings), [
+            {"note_id": 8, "account_id": 42, "helpful": True, "created_at": made},
+            {"note_id": 8, "account_id": 43, "helpful": False, "created_at": made}])
+        # A DSA notice that removed the comment, its statement of reasons and the appeal.
+        at = datetime(2024, 3, 6, 9, 30, 0, 123456, tzinfo=UTC)
+        conn.execute(insert(dsa_notices).values(
+            id=7, site_id="news", comment_id=first.id, ground="defamation",
+            ground_label="Defamation", explanation="Names a neighbour as a thief.",
+            notifier_name="Bo", notifier_email="bo@example.com", good_faith=True,
+            reporter="v:xyz", ip_hash="h2", created_at=at, deadline_at=at, status="decided",
+            outcome="illegal", decided_by="editor", decided_at=at, decision_reason="Yes"))
+        conn.execute(insert(dsa_statements).values(
+            id=3, site_id="news", comment_id=first.id, state="rejected", restriction="removal",
+            source="notice", notice_id=7, ground_kind="illegal", ground="Defamation",
+            facts="A notice reported it.", automated_detection=False,
+            automated_decision=False, decided_by="editor", created_at=at, lifted_at=None,
+            appeal_text="It is true.", appealed_at=at, appeal_outcome="upheld",
+            appeal_decided_by="chief", appeal_decided_at=at, appeal_reason="Not shown true"))
 
 
 def write_disqus_small(tmp_path: Path) -> Path:
@@ -62,7 +95,9 @@ def test_it_round_trips_identically(backend: tuple[Rostra, Rostra], tmp_path: Pa
     text = gzip.decompress(first.read_bytes()).decode()
     types = [line.split('"type":"')[1].split('"')[0] for line in text.splitlines()]
     assert {"header", "site", "thread", "alias", "question", "comment", "vote", "address",
-            "subscription", "subscription_comment"} <= set(types)
+            "subscription", "subscription_comment", "note", "note_rating", "dsa_notice",
+            "dsa_statement"} <= set(types)
+    assert counts(target.db)["comment_notes"] == 2 and counts(target.db)["note_ratings"] == 2
     assert subscriptions_of(target.db, "news") == subscriptions_of(source.db, "news")
     # Importing it again creates nothing twice.
     before = counts(target.db)

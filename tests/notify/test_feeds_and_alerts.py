@@ -11,6 +11,7 @@ import httpx
 
 from rostra.core.models import CommentState
 from rostra.notify import alerts
+from rostra.services.notes import NoteDraft, NoteService, NoteStatus
 from tests.notify.conftest import NotifyServer, address, parts
 
 A = "{http://www.w3.org/2005/Atom}"
@@ -163,3 +164,33 @@ def test_it_alerts_moderators_of_held_and_flagged_comments(
     count = len(notify.mailbox.to(now_mod))
     notify.run(worker.run_once())
     assert len(notify.mailbox.to(now_mod)) == count
+
+
+def test_it_puts_context_notes_under_their_comment_in_feeds(
+    notify: NotifyServer, http: httpx.Client
+) -> None:
+    site = notify.new_site()
+    ben = notify.reader(http, site, "Ben")
+    claim = ben.post("/feed-c/", "The bridge closed for good.").json()["comment"]
+    plain = ben.post("/feed-c/", "Nice weather today.").json()["comment"]
+    service = NoteService(notify.live.services.comments)
+    note = service.add_by_staff(claim["id"], NoteDraft(
+        "It reopens in *May*.", ["https://city.example/works?a=1&b=<2>"]), actor="editor")
+    withdrawn = service.add_by_staff(plain["id"], NoteDraft("Withdrawn context", []),
+                                     actor="editor")
+    service.decide(withdrawn["id"], NoteStatus.WITHDRAWN, actor="editor")
+
+    root = _feed(http, f"/feeds/{site}.atom")
+    contents = {e.findtext(f"{A}id"): e.findtext(f"{A}content") or ""
+                for e in root.findall(f"{A}entry")}
+    noted = contents[f"urn:rostra:{site}:comment:{claim['id']}"]
+    assert noted.startswith("<p>The bridge closed for good.</p><aside>")
+    assert "<strong>Context</strong> (added by the editors)" in noted
+    assert "It reopens in <em>May</em>." in noted
+    source = note["sources"][0]
+    assert f'<a href="{source.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")}">' \
+        in noted
+    assert contents[f"urn:rostra:{site}:comment:{plain['id']}"] == "<p>Nice weather today.</p>"
+    channel = _rss(http, f"/feeds/{site}/thread.rss", thread="/feed-c/")
+    descriptions = [item.findtext("description") or "" for item in channel.findall("item")]
+    assert sum("It reopens in <em>May</em>." in d for d in descriptions) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -55,7 +57,8 @@ async def login(request: Request) -> Response:
     try:
         signed = await run_in_threadpool(
             lambda: staff.login(name, (form.get("password") or [""])[0], ip=ip,
-                                totp_code=one(form, "code") or None))
+                                totp_code=one(form, "code") or None,
+                                device=request.headers.get("user-agent")))
     except RostraError as exc:
         status = 401 if isinstance(exc, Unauthorized) else exc.status
         message = "Wrong name, password or code." if isinstance(exc, Unauthorized) else exc.detail
@@ -90,7 +93,13 @@ async def account_page(request: Request) -> Response:
         raise InvalidInput("the admin token has no account; sign in with a staff account")
     account = await run_in_threadpool(admin(request).staff.get, staff.id)
     return render(request, "account.html", account=account,
-                  done=request.query_params.get("done"), secret=None, error=None)
+                  done=request.query_params.get("done"), secret=None, error=None,
+                  sessions=await _sessions(request, staff.id))
+
+
+async def _sessions(request: Request, user_id: int) -> list[Any]:
+    token = getattr(request.state, "session_token", None)
+    return await run_in_threadpool(admin(request).staff.sessions_of, user_id, token)
 
 
 @router.post("/account")
@@ -119,12 +128,20 @@ async def account_change(request: Request) -> Response:
             response = redirect("/admin/login")
             clear_session_cookie(response)
             return response
+        if op == "end_session":
+            if not await run_in_threadpool(service.end_session, staff.id, one(form, "session")):
+                raise InvalidInput("no such session on this account")
+            return redirect("/admin/account?done=session")
+        if op == "end_others":
+            token = getattr(request.state, "session_token", None)
+            await run_in_threadpool(lambda: service.end_sessions(staff.id, keep_token=token))
+            return redirect("/admin/account?done=sessions")
         if op == "totp_on":
             secret = await run_in_threadpool(service.enable_totp, staff.id)
         elif op == "totp_off":
             await run_in_threadpool(service.disable_totp, staff.id)
         else:
-            raise InvalidInput("op: password, totp_on or totp_off")
+            raise InvalidInput("op: password, totp_on, totp_off, end_session or end_others")
     except RostraError as exc:
         error = exc.detail if not isinstance(exc, Unauthorized) else "Wrong current password."
     account = await run_in_threadpool(service.get, staff.id)
@@ -134,4 +151,5 @@ async def account_change(request: Request) -> Response:
 
         uri = pyotp.TOTP(secret).provisioning_uri(name=account.name, issuer_name="Rostra")
     return render(request, "account.html", status=422 if error else 200, account=account,
-                  done=None, secret=secret, uri=uri, error=error)
+                  done=None, secret=secret, uri=uri, error=error,
+                  sessions=await _sessions(request, staff.id))

@@ -218,12 +218,13 @@ def _site_feed(request: Request, site_id: str, kind: feeds.FeedKind) -> Response
     site = svc.sites.get(site_id)
     with svc.db.read() as conn:
         rows = feeds.recent_comments(conn, site.id)
+        notes = feeds.notes_of(conn, [r.id for r in rows])
     base = _base(request)
     return _feed_response(feeds.build_feed(
         kind=kind, feed_id=f"urn:rostra:{site.id}:comments", title=f"{site.name}: comments",
         self_url=f"{base}/feeds/{quote(site.id)}.{kind.value}",
         page_url=site.origins[0] if site.origins else base, rows=rows, site_id=site.id,
-        updated_fallback=datetime.now(UTC).replace(microsecond=0),
+        updated_fallback=datetime.now(UTC).replace(microsecond=0), notes=notes,
     ), kind)
 
 
@@ -236,6 +237,7 @@ def _thread_feed(request: Request, site_id: str, thread: str, kind: feeds.FeedKi
         raise NotFound("no such thread", code="thread_not_found") from None
     with svc.db.read() as conn:
         row, rows = feeds.thread_comments(conn, site.id, key)
+        notes = feeds.notes_of(conn, [r.id for r in rows])
     if row is None:
         raise NotFound("no such thread", code="thread_not_found")
     base = _base(request)
@@ -245,7 +247,7 @@ def _thread_feed(request: Request, site_id: str, thread: str, kind: feeds.FeedKi
         self_url=f"{base}/feeds/{quote(site.id)}/thread.{kind.value}"
                  f"?thread={quote(thread, safe='')}",
         page_url=row.url or (site.origins[0] if site.origins else base), rows=rows,
-        site_id=site.id, updated_fallback=row.created_at,
+        site_id=site.id, updated_fallback=row.created_at, notes=notes,
     ), kind)
 
 

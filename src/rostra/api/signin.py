@@ -20,8 +20,10 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from rostra.core.errors import Forbidden, NotFound, RostraError
+from rostra.api.routes import client_ip
 from rostra.services.container import Services
 from rostra.services.oidc import OidcClient
+from rostra.services.sessions import SignInMethod
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 
@@ -48,12 +50,32 @@ def _callback_url(request: Request, name: str) -> str:
     return f"{base}/auth/{name}/callback"
 
 
-@router.get("/providers", summary="Providers readers may sign in with")
-def providers(request: Request) -> JSONResponse:
-    # GET /auth/providers — the widget shows a "Sign in with …" button for each
-    return JSONResponse({"providers": [
-        {"name": c.provider.name, "label": c.provider.label} for c in _clients(request).values()
-    ]})
+def _offered(request: Request, site: str) -> list[OidcClient]:
+    """The providers a site offers: the server's, narrowed by the site's settings."""
+    services: Services = request.app.state.services
+    chosen = services.sites.settings_of(site).sign_in.providers
+    clients = _clients(request)
+    if chosen is None:
+        return list(clients.values())
+    return [clients[name] for name in chosen if name in clients]
+
+
+@router.get("/providers", summary="Ways readers may sign in")
+def providers(request: Request, site: str | None = Query(None, max_length=64)) -> JSONResponse:
+    # GET /auth/providers?site= — the widget shows a "Sign in with …" button for each
+    # provider the site offers, and "Sign in by email" when it offers that
+    if site is None:
+        return JSONResponse({"providers": [
+            {"name": c.provider.name, "label": c.provider.label}
+            for c in _clients(request).values()
+        ]})
+    services: Services = request.app.state.services
+    services.sites.get(site)
+    return JSONResponse({
+        "providers": [{"name": c.provider.name, "label": c.provider.label}
+                      for c in _offered(request, site)],
+        "email": services.email_sign_in.available(site),
+    }, headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/{name}/start", summary="Begin signing in (opened in a popup)")
@@ -64,6 +86,9 @@ async def start(
     services: Services = request.app.state.services
     client = _client(request, name)
     found = services.sites.get(site)
+    if client not in _offered(request, site):
+        raise Forbidden(f"site {site!r} does not offer {name[:40]!r}",
+                        code="provider_not_offered")
     if origin not in found.origins:
         raise Forbidden(f"origin {origin[:100]!r} is not one of site {site!r}'s",
                         code="origin_not_allowed")
@@ -102,13 +127,19 @@ async def callback(
         identity = await run_in_threadpool(
             client.finish, code, _callback_url(request, name), attempt["verifier"],
             attempt["nonce"])
-        reader = await run_in_threadpool(services.accounts.sign_in, attempt["site"],
-                                         identity.subject, identity.name, identity.email)
+        reader = await run_in_threadpool(
+            lambda: services.accounts.sign_in(attempt["site"], identity.subject, identity.name,
+                                              identity.email,
+                                              email_verified=identity.email is not None))
+        session = await run_in_threadpool(
+            lambda: services.accounts.session_for(
+                attempt["site"], reader, SignInMethod.OIDC,
+                device=request.headers.get("user-agent"),
+                ip=client_ip(request, services.settings.trusted_proxies)))
     except RostraError as exc:
         return _page(origin, {"rostra": "sign-in-failed", "code": exc.extra.get("code", exc.code)},
                      exc.detail)
-    message = {"rostra": "signed-in", "site": attempt["site"],
-               "session": services.accounts.session_for(attempt["site"], reader),
+    message = {"rostra": "signed-in", "site": attempt["site"], "session": session,
                "name": reader.name, "email": reader.email or ""}
     return _page(origin, message, f"Signed in as {reader.name}. This window closes itself.")
 

@@ -19,6 +19,39 @@ def register_section(name: str, validate: Callable[[dict[str, Any]], object]) ->
 
 
 @dataclass(frozen=True, slots=True)
+class SignInSettings:
+    """How readers of the site may sign in (besides the host site's own sign-on)."""
+
+    email: bool = True  # email links (when the server can send email)
+    passkeys: bool = True
+    # The server's OpenID Connect providers the site offers, by name; None: all of them.
+    providers: tuple[str, ...] | None = None
+
+    @classmethod
+    def parse(cls, value: Any) -> SignInSettings:
+        if not isinstance(value, dict):
+            raise InvalidInput("sign_in: must be an object")
+        unknown = sorted(set(value) - {"email", "passkeys", "providers"})
+        if unknown:
+            raise InvalidInput(f"sign_in: unknown key(s): {', '.join(unknown)}")
+        for key in ("email", "passkeys"):
+            if key in value and not isinstance(value[key], bool):
+                raise InvalidInput(f"sign_in.{key}: must be true or false")
+        providers = value.get("providers")
+        if providers is not None and not (
+            isinstance(providers, list) and len(providers) <= 50
+            and all(isinstance(p, str) and 0 < len(p) <= 40 for p in providers)
+        ):
+            raise InvalidInput("sign_in.providers: a list of provider names, or null for all")
+        return cls(email=value.get("email", True), passkeys=value.get("passkeys", True),
+                   providers=tuple(dict.fromkeys(providers)) if providers is not None else None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"email": self.email, "passkeys": self.passkeys,
+                "providers": list(self.providers) if self.providers is not None else None}
+
+
+@dataclass(frozen=True, slots=True)
 class SiteSettings:
     """What a site's owner may tune. Unknown keys are refused, not ignored."""
 
@@ -30,6 +63,7 @@ class SiteSettings:
     max_depth: int = 50
     page_size: int = 20
     languages: tuple[str, ...] = ()
+    sign_in: SignInSettings = field(default_factory=SignInSettings)
     # Sections owned by feature modules, which validate their own keys.
     moderation: dict[str, Any] = field(default_factory=dict)
     notifications: dict[str, Any] = field(default_factory=dict)
@@ -53,6 +87,7 @@ class SiteSettings:
         out = asdict(self)
         out["thread_creation"] = str(self.thread_creation)
         out["languages"] = list(self.languages)
+        out["sign_in"] = self.sign_in.to_json()
         return out
 
 
@@ -87,6 +122,8 @@ def _coerce(name: str, value: Any) -> Any:
         if validate is not None:
             validate(value)
         return value
+    if name == "sign_in":
+        return SignInSettings.parse(value)
     if name == "languages":
         if not isinstance(value, list) or not all(
             isinstance(v, str) and 2 <= len(v) <= 8 for v in value

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
+from html import escape
 from typing import Any
 
 from feedgen.feed import FeedGenerator
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, Row, select
 from rostra.core.models import CommentState
 from rostra.notify.model import comment_url
 from rostra.store import queries
+from rostra.store.notes_tables import comment_notes
 from rostra.store.tables import comments, threads
 
 ENTRIES = 50
@@ -54,6 +56,35 @@ def recent_comments(
     return list(conn.execute(query).all())
 
 
+def notes_of(conn: Connection, comment_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """{comment id: the context notes readers see under it}, for a feed's comments."""
+    if not comment_ids:
+        return {}
+    out: dict[int, list[Any]] = {}
+    for note in conn.execute(
+        select(comment_notes.c.comment_id, comment_notes.c.html, comment_notes.c.sources,
+               comment_notes.c.staff_author)
+        .where(comment_notes.c.comment_id.in_(list(comment_ids)),
+               comment_notes.c.shown.is_(True))
+        .order_by(comment_notes.c.id)
+    ):
+        out.setdefault(note.comment_id, []).append(note)
+    return out
+
+
+def with_notes(html: str, notes: Sequence[Any]) -> str:
+    """A comment's HTML followed by its context notes, as feed readers show it."""
+    parts = [html]
+    for note in notes:
+        by = "added by the editors" if note.staff_author else "rated helpful by readers"
+        links = "".join(
+            f'<li><a href="{escape(url, quote=True)}">{escape(url)}</a></li>'
+            for url in note.sources or [] if url.startswith(("https://", "http://")))
+        parts.append(f"<aside><p><strong>Context</strong> ({by})</p>{note.html}"
+                     + (f"<ul>{links}</ul>" if links else "") + "</aside>")
+    return "".join(parts)
+
+
 def thread_comments(conn: Connection, site_id: str, key: str) -> tuple[Any, list[Any]]:
     """(the thread with ``key``, or None; its newest approved comments)."""
     thread = queries.find_thread(conn, site_id, key)
@@ -82,6 +113,7 @@ def build_feed(
     site_id: str,
     updated_fallback: datetime,
     anonymous: str = "Anonymous",
+    notes: Mapping[int, Sequence[Any]] | None = None,
 ) -> bytes:
     """The feed document, newest entry first. ``page_url`` is the page the feed is
     about (the thread's page, or the site's home)."""
@@ -111,7 +143,8 @@ def build_feed(
         link = comment_url(row.url, row.id)
         if link:
             entry.link(href=xml_safe(link), rel="alternate", type="text/html")
-        entry.content(xml_safe(row.html), type="html")
+        entry.content(xml_safe(with_notes(row.html, (notes or {}).get(row.id, ()))),
+                      type="html")
     if kind is FeedKind.RSS:
         with _RSS_LOCALE:
             rss: bytes = feed.rss_str()

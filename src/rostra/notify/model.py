@@ -20,6 +20,7 @@ class MessageKind(StrEnum):
     DIGEST = "digest"  # new comments in one thread for one subscriber
     MODERATOR = "moderator"  # held or flagged comments for a site's moderators
     WEBHOOK = "webhook"  # one event for one webhook
+    SIGN_IN = "sign_in"  # a reader's email sign-in link
     DSA = "dsa"  # notice receipts and decisions, statements of reasons, appeal decisions
 
 

@@ -27,6 +27,7 @@ class NotifyTokens:
     def __init__(self, secret: str) -> None:
         self._confirm = URLSafeTimedSerializer(secret, salt="rostra.notify.confirm")
         self._address = URLSafeTimedSerializer(secret, salt="rostra.notify.address")
+        self._sign_in = URLSafeTimedSerializer(secret, salt="rostra.sign-in.email")
         # The same signature as rostra.services.tokens.Tokens.statement_token, which
         # checks it when the link is followed.
         self._statement = TimestampSigner(secret, salt="rostra.dsa-statement")
@@ -48,6 +49,20 @@ class NotifyTokens:
 
     def check_address(self, token: str) -> AddressClaim | None:
         return _claim(self._address, token, ADDRESS_MAX_AGE)
+
+    def sign_in_token(self, link_id: int) -> str:
+        """The token of an email sign-in link (the row is checked again on use)."""
+        return self._sign_in.dumps(link_id)
+
+    def check_sign_in(self, token: str | None, max_age: int) -> int | None:
+        """The link id a sign-in token names, or None when forged or too old."""
+        if not token or len(token) > 500:
+            return None
+        try:
+            value = self._sign_in.loads(token, max_age=max_age)
+        except BadSignature:  # includes SignatureExpired
+            return None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _claim(serializer: URLSafeTimedSerializer, token: str, max_age: int) -> AddressClaim | None:

@@ -27,6 +27,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import InvalidInput, Unauthorized
+from rostra.services.sessions import OpenSession, ReaderSessions, SignInMethod
 from rostra.services.tokens import Tokens
 from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database
@@ -34,7 +35,6 @@ from rostra.store.tables import meta
 
 MAX_TOKEN = 4096
 MAX_LIFETIME = 7 * 24 * 3600  # a payload may be valid for a week at most
-SESSION_SECONDS = 30 * 24 * 3600  # an OpenID Connect sign-in lasts a month
 SECRET_CACHE_SECONDS = 10.0  # a secret rotated by another process is found at once anyway
 KNOWN_SECONDS = 600.0  # how long a signed-in reader is trusted to be stored as they were
 
@@ -70,9 +70,10 @@ def _text(data: dict[str, Any], key: str, limit: int, *, required: bool) -> str 
 class ReaderAccounts:
     """Verifies sign-on payloads and keeps one account per (site, person)."""
 
-    def __init__(self, db: Database, tokens: Tokens) -> None:
+    def __init__(self, db: Database, tokens: Tokens, sessions: ReaderSessions) -> None:
         self.db = db
         self.tokens = tokens
+        self.sessions = sessions
         self._secrets: dict[str, tuple[float, str | None]] = {}
         self._known: dict[tuple[str, str], tuple[float, SignedInReader]] = {}
         self._by_id: dict[int, tuple[float, SignedInReader]] = {}
@@ -114,21 +115,30 @@ class ReaderAccounts:
     # -- signing in ----------------------------------------------------------
 
     def reader(self, site_id: str, sso: str | None, session: str | None) -> SignedInReader | None:
-        """The reader a request names: a payload the site signed, or a session from an
-        OpenID Connect sign-in on this site; None for an anonymous reader."""
+        """The reader a request names: a payload the site signed, or an open session
+        (OpenID Connect, email link or passkey) on this site; None for an anonymous
+        reader."""
         if sso:
             return self.identify(site_id, sso)
         if session:
-            found = self.tokens.reader_of_session(session, SESSION_SECONDS)
-            reader = self.get(found[1]) if found is not None and found[0] == site_id else None
-            if reader is None:
-                raise Unauthorized("sign-in: the session is over; please sign in again",
-                                   code="session_expired")
-            return reader
+            return self.in_session(site_id, session)[1]
         return None
 
-    def session_for(self, site_id: str, reader: SignedInReader) -> str:
-        return self.tokens.reader_session(site_id, reader.id)
+    def in_session(self, site_id: str, token: str | None) -> tuple[OpenSession, SignedInReader]:
+        """The open session a token names on this site and its reader; Unauthorized
+        (code session_expired) when it was ended, has expired or is another site's."""
+        found = self.sessions.find(token)
+        reader = self.get(found.account_id) if found is not None and (
+            found.site_id == site_id) else None
+        if found is None or reader is None:
+            raise Unauthorized("sign-in: the session is over; please sign in again",
+                               code="session_expired")
+        return found, reader
+
+    def session_for(self, site_id: str, reader: SignedInReader, method: SignInMethod, *,
+                    device: str | None = None, ip: str | None = None) -> str:
+        """Open a session for the reader on the site; the token the browser keeps."""
+        return self.sessions.open(reader.id, site_id, method, device=device, ip=ip)
 
     def identify(self, site_id: str, token: str) -> SignedInReader:
         """The account a payload names; Unauthorized when it is not the site's or expired."""
@@ -145,18 +155,19 @@ class ReaderAccounts:
         return self.sign_in(site_id, subject, name, email, website)
 
     def sign_in(self, site_id: str, subject: str, name: str, email: str | None,
-                website: str | None = None) -> SignedInReader:
-        """The account of (site, subject), made or brought up to date."""
+                website: str | None = None, *, email_verified: bool = False) -> SignedInReader:
+        """The account of (site, subject), made or brought up to date. ``email_verified``:
+        Rostra saw the reader own the address (an email link, a provider's word)."""
         now = time.monotonic()
         with self._lock:
             known = self._known.get((site_id, subject))
         # The account is written when it is new, changed, or not seen for a while (so
         # an erasure made elsewhere is noticed and seen_at stays roughly right).
-        if known is not None and now - known[0] < KNOWN_SECONDS and (
+        if known is not None and now - known[0] < KNOWN_SECONDS and not email_verified and (
             known[1].name, known[1].email, known[1].website
         ) == (name, email, website):
             return known[1]
-        reader = self._store(site_id, subject, name, email, website)
+        reader = self._store(site_id, subject, name, email, website, email_verified)
         with self._lock:
             if len(self._known) > 50_000:
                 self._known.clear()
@@ -208,9 +219,10 @@ class ReaderAccounts:
         return data
 
     def _store(self, site_id: str, subject: str, name: str, email: str | None,
-               website: str | None) -> SignedInReader:
+               website: str | None, email_verified: bool) -> SignedInReader:
         now = datetime.now(UTC)
-        values = {"name": name, "email": email, "website": website, "seen_at": now}
+        values: dict[str, Any] = {"name": name, "email": email, "website": website,
+                                  "seen_at": now, "email_verified": email_verified}
         where = (reader_accounts.c.site_id == site_id) & (reader_accounts.c.subject == subject)
         for _ in range(2):
             with self.db.write() as conn:

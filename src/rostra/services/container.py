@@ -10,7 +10,10 @@ from rostra.moderation.identity import Hashing
 from rostra.moderation.ip_hashing import ip_hasher_for
 from rostra.services.accounts import ReaderAccounts
 from rostra.services.comments import CommentService
+from rostra.services.email_sign_in import EmailSignIn
+from rostra.services.identity import ReaderIdentity
 from rostra.services.reading import ReadService
+from rostra.services.sessions import ReaderSessions
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.services.votes import VoteService
@@ -25,6 +28,8 @@ class Services:
     sites: SiteService
     tokens: Tokens
     accounts: ReaderAccounts
+    identity: ReaderIdentity
+    email_sign_in: EmailSignIn
     comments: CommentService
     reading: ReadService
     votes: VoteService
@@ -39,14 +44,20 @@ class Services:
         secret = settings.secret_key or db.secret("secret_key")
         tokens = Tokens(secret)
         sites = SiteService(db)
-        accounts = ReaderAccounts(db, tokens)
-        hashing = Hashing(db.secret("ip_salt"), ip_hasher_for(db, settings.secret_key))
+        ips = ip_hasher_for(db, settings.secret_key)
+        accounts = ReaderAccounts(db, tokens, ReaderSessions(db, ips))
+        hashing = Hashing(db.secret("ip_salt"), ips)
         comments = CommentService(
             db, sites, tokens, settings, hashing=hashing, moderator=moderator,
             accounts=accounts,
         )
         return cls(
             settings=settings, db=db, sites=sites, tokens=tokens, accounts=accounts,
+            identity=ReaderIdentity(db, accounts),
+            email_sign_in=EmailSignIn(
+                db, sites, accounts, ips,
+                enabled=bool(settings.smtp_host and settings.public_url),
+                max_name=settings.max_name_length),
             comments=comments,
             reading=ReadService(db, sites, settings), votes=VoteService(comments),
             bus=bus_for(settings.database_url, settings.redis_url, db),

@@ -4,8 +4,9 @@ and "Notify of" subscriptions.
 One JSON object per line. The first line is the header ``{"format": "rostra",
 "type": "header", "version": 1}``; then sites, threads, aliases, questions, comments
 (by id, so parents come before replies), votes, subscribers' addresses, subscriptions,
-the comments "replies" subscriptions follow, and what imports from other systems made
-of their items. Every record has a ``type`` and one
+the comments "replies" subscriptions follow, context notes and their ratings, what
+imports from other systems made of their items, and EU DSA notices and statements of
+reasons (with their appeals). Every record has a ``type`` and one
 field per column of its table. docs/import-export.md describes each field.
 """
 
@@ -23,7 +24,9 @@ from typing import IO, Any, ClassVar
 from sqlalchemy import Select, Table, select
 
 from rostra.store.db import Database
+from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, questions
+from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import (
     notify_addresses,
     notify_subscription_comments,
@@ -32,8 +35,8 @@ from rostra.store.notify_tables import (
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 FORMAT = "rostra"
-VERSION = 2  # 2 added import_item records; files of version 1 are read as well
-READABLE_VERSIONS = frozenset({1, 2})
+VERSION = 3  # 2 added import_item records, 3 dsa_notice and dsa_statement; older are read
+READABLE_VERSIONS = frozenset({1, 2, 3})
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +169,39 @@ class SubscriptionCommentRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteRecord:
+    """A context note under a comment (docs/context-notes.md)."""
+
+    TYPE: ClassVar[str] = "note"
+    TABLE: ClassVar[Table] = comment_notes
+    id: int
+    comment_id: int
+    site_id: str
+    text: str
+    html: str
+    sources: list[str]
+    staff_author: str | None
+    account_id: int | None
+    status: str
+    shown: bool
+    helpfulness: float | None
+    rating_count: int
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRatingRecord:
+    TYPE: ClassVar[str] = "note_rating"
+    TABLE: ClassVar[Table] = note_ratings
+    note_id: int
+    account_id: int
+    helpful: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ImportItemRecord:
     """What an import from another system (WordPress, Disqus, …) made of one of its items:
     kept so that importing a newer export of that system after a restore adds only what
@@ -182,18 +218,76 @@ class ImportItemRecord:
     parent_source_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class DsaNoticeRecord:
+    """A reader's notice that a comment is illegal, and its decision (docs/dsa.md)."""
+
+    TYPE: ClassVar[str] = "dsa_notice"
+    TABLE: ClassVar[Table] = dsa_notices
+    id: int
+    site_id: str
+    comment_id: int | None
+    ground: str
+    ground_label: str
+    explanation: str
+    notifier_name: str | None
+    notifier_email: str | None
+    good_faith: bool
+    reporter: str | None
+    ip_hash: str | None
+    created_at: datetime
+    deadline_at: datetime
+    status: str
+    outcome: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DsaStatementRecord:
+    """A statement of reasons for a removal or restriction, with its appeal."""
+
+    TYPE: ClassVar[str] = "dsa_statement"
+    TABLE: ClassVar[Table] = dsa_statements
+    id: int
+    site_id: str
+    comment_id: int | None
+    state: str
+    restriction: str
+    source: str
+    notice_id: int | None
+    ground_kind: str
+    ground: str
+    facts: str
+    automated_detection: bool
+    automated_decision: bool
+    decided_by: str | None
+    created_at: datetime
+    lifted_at: datetime | None
+    appeal_text: str | None
+    appealed_at: datetime | None
+    appeal_outcome: str | None
+    appeal_decided_by: str | None
+    appeal_decided_at: datetime | None
+    appeal_reason: str | None
+
+
 RostraRecord = (
     SiteRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
-    | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | ImportItemRecord
+    | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | NoteRecord
+    | NoteRatingRecord | ImportItemRecord | DsaNoticeRecord | DsaStatementRecord
 )
 RECORD_TYPES: dict[str, type[RostraRecord]] = {
     cls.TYPE: cls
     for cls in (SiteRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
-                AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, ImportItemRecord)
+                AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, NoteRecord,
+                NoteRatingRecord, ImportItemRecord, DsaNoticeRecord, DsaStatementRecord)
 }
 DATETIME_FIELDS = frozenset({
     "created_at", "updated_at", "edited_at", "voted_at", "confirmed_at",
-    "confirmation_sent_at", "bounced_at",
+    "confirmation_sent_at", "bounced_at", "deadline_at", "decided_at", "lifted_at",
+    "appealed_at", "appeal_decided_at",
 })
 
 
@@ -258,12 +352,18 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     q_followed = select(notify_subscription_comments).order_by(
         notify_subscription_comments.c.subscription_id, notify_subscription_comments.c.comment_id
     )
+    q_notes = select(comment_notes).order_by(comment_notes.c.id)
+    q_ratings = select(note_ratings).order_by(note_ratings.c.note_id, note_ratings.c.account_id)
     # Imports from other systems; the Rostra format's own bookkeeping is not needed (ids
     # are kept, so a restore finds what it restored by id).
     q_books = (select(import_items).where(import_items.c.source != "rostra")
                .order_by(import_items.c.site_id, import_items.c.source, import_items.c.kind,
                          import_items.c.source_id))
+    q_notices = select(dsa_notices).order_by(dsa_notices.c.id)
+    q_statements = select(dsa_statements).order_by(dsa_statements.c.id)
     if site_id is not None:
+        q_notices = q_notices.where(dsa_notices.c.site_id == site_id)
+        q_statements = q_statements.where(dsa_statements.c.site_id == site_id)
         q_books = q_books.where(import_items.c.site_id == site_id)
         q_sites = q_sites.where(sites.c.id == site_id)
         q_threads = q_threads.where(threads.c.site_id == site_id)
@@ -287,6 +387,9 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
         q_followed = q_followed.where(
             notify_subscription_comments.c.subscription_id.in_(site_subscriptions)
         )
+        q_notes = q_notes.where(comment_notes.c.site_id == site_id)
+        q_ratings = q_ratings.where(note_ratings.c.note_id.in_(
+            select(comment_notes.c.id).where(comment_notes.c.site_id == site_id)))
     yield SiteRecord, q_sites
     yield ThreadRecord, q_threads
     yield AliasRecord, q_aliases
@@ -296,7 +399,11 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     yield AddressRecord, q_addresses
     yield SubscriptionRecord, q_subscriptions
     yield SubscriptionCommentRecord, q_followed
+    yield NoteRecord, q_notes
+    yield NoteRatingRecord, q_ratings
     yield ImportItemRecord, q_books
+    yield DsaNoticeRecord, q_notices
+    yield DsaStatementRecord, q_statements
 
 
 def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRecord]:

@@ -168,6 +168,7 @@ class ImportSummary:
     votes_created: int = 0
     addresses_created: int = 0
     subscriptions_created: int = 0
+    notes_created: int = 0
     already_imported: int = 0
     parents_missing: int = 0
     skipped: Counter[str] = field(default_factory=Counter)

@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import String, and_, cast, delete, exists, select, update
 
 from rostra.store.db import Database
+from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, import_runs, questions
+from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import (
     notify_addresses,
     notify_subscription_comments,
@@ -24,6 +26,10 @@ def rollback_run(db: Database, run_id: int) -> None:
                     import_items.c.created.is_(True))
 
     with db.write() as conn:
+        conn.execute(delete(dsa_statements).where(dsa_statements.c.id.in_(
+            select(import_items.c.target_id).where(made("dsa_statement")))))
+        conn.execute(delete(dsa_notices).where(dsa_notices.c.id.in_(
+            select(import_items.c.target_id).where(made("dsa_notice")))))
         conn.execute(delete(notify_subscription_comments).where(exists(
             select(import_items.c.target_id).where(
                 made("sub_comment"),
@@ -34,6 +40,11 @@ def rollback_run(db: Database, run_id: int) -> None:
             select(import_items.c.target_id).where(made("subscription")))))
         conn.execute(delete(notify_addresses).where(notify_addresses.c.id.in_(
             select(import_items.c.target_id).where(made("address")))))
+        conn.execute(delete(note_ratings).where(exists(select(import_items.c.target_id).where(
+            made("note_rating"), import_items.c.target_id == note_ratings.c.note_id,
+            import_items.c.target_key == cast(note_ratings.c.account_id, String)))))
+        conn.execute(delete(comment_notes).where(comment_notes.c.id.in_(
+            select(import_items.c.target_id).where(made("note")))))
         conn.execute(delete(votes).where(exists(select(import_items.c.target_id).where(
             made("vote"), import_items.c.target_id == votes.c.comment_id,
             import_items.c.target_key == votes.c.voter))))

@@ -36,7 +36,11 @@ from rostra.services.exporting import (
     AddressRecord,
     AliasRecord,
     CommentRecord,
+    DsaNoticeRecord,
+    DsaStatementRecord,
     ImportItemRecord,
+    NoteRatingRecord,
+    NoteRecord,
     QuestionRecord,
     RostraRecord,
     SiteRecord,
@@ -236,7 +240,8 @@ class ImportEngine:
                 self._write_site_record(conn, item)
             self._write_threads(conn, groups.pop(ImportedThread, []))
             for cls in (ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
-                        AddressRecord, SubscriptionRecord, SubscriptionCommentRecord):
+                        AddressRecord, SubscriptionRecord, SubscriptionCommentRecord,
+                        NoteRecord, NoteRatingRecord, DsaNoticeRecord, DsaStatementRecord):
                 records = groups.pop(cls, [])
                 if records:
                     self._write_records(conn, cls, records)
@@ -614,7 +619,8 @@ class ImportEngine:
         table: Table = cls.TABLE
         if cls is ThreadRecord and self.site_id is not None:
             records = [_replace_site(r, self.site_id) for r in records]
-        if cls in (AliasRecord, SubscriptionRecord) and self.site_id is not None:
+        if cls in (AliasRecord, SubscriptionRecord, NoteRecord, DsaNoticeRecord,
+                   DsaStatementRecord) and self.site_id is not None:
             records = [_replace_site(r, self.site_id) for r in records]
         keys = [_record_key(r) for r in records]
         present = self._present(conn, cls, keys)
@@ -644,6 +650,8 @@ class ImportEngine:
             "question": "questions_created", "comment": "comments_created",
             "vote": "votes_created", "address": "addresses_created",
             "subscription": "subscriptions_created", "sub_comment": "",
+            "note": "notes_created", "note_rating": "",
+            "dsa_notice": "", "dsa_statement": "",
         }[kind]
         if not counter:
             return
@@ -881,6 +889,10 @@ _KEY_FIELDS: dict[type[Any], tuple[str, ...]] = {
     AddressRecord: ("id",),
     SubscriptionRecord: ("id",),
     SubscriptionCommentRecord: ("subscription_id", "comment_id"),
+    NoteRecord: ("id",),
+    NoteRatingRecord: ("note_id", "account_id"),
+    DsaNoticeRecord: ("id",),
+    DsaStatementRecord: ("id",),
 }
 # ``import_items.kind`` holds 16 characters.
 _ITEM_KINDS: dict[type[Any], str] = {SubscriptionCommentRecord: "sub_comment"}
@@ -891,8 +903,11 @@ def _record_key(record: Any) -> tuple[Any, ...]:
 
 
 def _record_target(record: Any) -> int:
-    if isinstance(record, ThreadRecord | CommentRecord | AddressRecord | SubscriptionRecord):
+    if isinstance(record, ThreadRecord | CommentRecord | AddressRecord | SubscriptionRecord
+                  | NoteRecord | DsaNoticeRecord | DsaStatementRecord):
         return record.id
+    if isinstance(record, NoteRatingRecord):
+        return record.note_id
     if isinstance(record, AliasRecord | QuestionRecord):
         return record.thread_id
     if isinstance(record, SubscriptionCommentRecord):
@@ -909,6 +924,8 @@ def _record_target_key(record: Any) -> str | None:
         return record.voter
     if isinstance(record, SubscriptionCommentRecord):
         return str(record.comment_id)
+    if isinstance(record, NoteRatingRecord):
+        return str(record.account_id)
     return None
 
 

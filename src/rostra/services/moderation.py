@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import InvalidInput, NotFound
@@ -29,7 +29,7 @@ from rostra.services.dsa_context import Source, deciding
 from rostra.services.moderation_views import views_of
 from rostra.services.serialise import comment_json, iso
 from rostra.store import changes, queries
-from rostra.store.account_tables import reader_accounts
+from rostra.store.account_tables import reader_accounts, reader_sessions
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import upsert
 from rostra.store.moderation_tables import (
@@ -265,6 +265,12 @@ class ModerationService:
             ).scalar_one()
             row = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
             out = _ban_json(row)
+            if value.startswith("a:") and not request.shadow:
+                # A banned account is signed out of every browser on the site at once (a
+                # shadow ban keeps its sessions: ending them would tell).
+                conn.execute(delete(reader_sessions).where(
+                    reader_sessions.c.account_id == int(value[2:]),
+                    reader_sessions.c.site_id == request.site_id))
             record_audit(conn, actor, "shadow_ban" if request.shadow else "ban", f"ban:{ban_id}",
                          None, out, request.reason, site_id=request.site_id)
             changes.record(conn, Change(ChangeKind.BANS, request.site_id))

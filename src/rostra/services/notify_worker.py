@@ -30,6 +30,7 @@ from rostra.notify.templates import catalog, render_email
 from rostra.notify.tokens import NotifyTokens
 from rostra.notify.webhooks import WebhookTransport
 from rostra.services.subscriptions import mark_bounced
+from rostra.store.account_tables import reader_sign_in_links
 from rostra.store.db import Database
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions, notify_webhooks
 from rostra.store.tables import comments, sites, threads
@@ -296,6 +297,8 @@ class Worker:
                 return self._digest(conn, rows, address), first.recipient
             if first.kind == MessageKind.MODERATOR.value:
                 return self._moderator(conn, rows), first.recipient
+            if first.kind == MessageKind.SIGN_IN.value:
+                return self._sign_in(conn, first), first.recipient
             if first.kind == MessageKind.DSA.value:
                 return self._dsa(conn, first), first.recipient
         raise Dropped(f"unknown message kind {first.kind!r}")
@@ -321,6 +324,20 @@ class Worker:
             unsubscribe_url=f"{base}/notify/unsubscribe?token={manage_token}",
             language=address.language,
         )
+
+    def _sign_in(self, conn: Any, row: Row[Any]) -> Any:
+        link = conn.execute(select(reader_sign_in_links).where(
+            reader_sign_in_links.c.id == (row.payload or {}).get("link_id"))).first()
+        if link is None or link.used_at is not None or link.expires_at <= datetime.now(UTC):
+            raise Dropped("the sign-in link was used, has expired or is gone")
+        base = base_url(self.settings)
+        url = f"{base}/auth/email/link?token={self.tokens.sign_in_token(link.id)}"
+        minutes = max(1, round((link.expires_at - link.created_at).total_seconds() / 60))
+        rendered = render_email("sign_in", link.language or "en",
+                                site_name=self._site_name(conn, link.site_id), sign_in_url=url,
+                                minutes=minutes)
+        return build_message(rendered, sender=self.settings.mail_from, to=link.email,
+                             language=link.language)
 
     def _digest(self, conn: Any, rows: Sequence[Row[Any]], address: Row[Any] | None) -> Any:
         if address is None or address.confirmed_at is None:

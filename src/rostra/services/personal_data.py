@@ -11,7 +11,9 @@ from rostra.core.models import CommentState
 from rostra.services.comments import CommentEvent, CommentService
 from rostra.services.moderation import record_audit
 from rostra.services.serialise import iso
-from rostra.store.account_tables import reader_accounts
+from rostra.store import queries
+from rostra.store.account_tables import reader_accounts, reader_sessions, reader_sign_in_links
+from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.tables import comments, threads
 
@@ -38,6 +40,24 @@ class PersonalData:
                 select(reader_accounts).where(func.lower(reader_accounts.c.email) == address)
                 .order_by(reader_accounts.c.id)
             ).all()
+            sessions = conn.execute(
+                select(reader_sessions)
+                .where(reader_sessions.c.account_id.in_([a.id for a in accounts]))
+                .order_by(reader_sessions.c.id)
+            ).all()
+            account_ids = [a.id for a in accounts]
+            notes = conn.execute(
+                select(comment_notes).where(comment_notes.c.account_id.in_(account_ids))
+                .order_by(comment_notes.c.id)
+            ).all()
+            ratings = conn.execute(
+                select(note_ratings).where(note_ratings.c.account_id.in_(account_ids))
+                .order_by(note_ratings.c.note_id)
+            ).all()
+            links = conn.execute(
+                select(reader_sign_in_links).where(reader_sign_in_links.c.email == address)
+                .order_by(reader_sign_in_links.c.id)
+            ).all()
             subscriptions = conn.execute(
                 select(notify_subscriptions, notify_addresses.c.confirmed_at)
                 .join(notify_addresses,
@@ -62,8 +82,30 @@ class PersonalData:
             ],
             "accounts": [
                 {"site": a.site_id, "id": a.subject, "name": a.name, "website": a.website,
-                 "created_at": iso(a.created_at), "last_seen_at": iso(a.seen_at)}
+                 "email_verified": bool(a.email_verified),
+                 "created_at": iso(a.created_at), "last_seen_at": iso(a.seen_at),
+                 "sessions": [
+                     {"method": s.method, "device": s.device, "created_at": iso(s.created_at),
+                      "last_seen_at": iso(s.seen_at), "expires_at": iso(s.expires_at)}
+                     for s in sessions if s.account_id == a.id
+                 ]}
                 for a in accounts
+            ],
+            "context_notes": [
+                {"comment_id": n.comment_id, "site": n.site_id, "text": n.text,
+                 "sources": list(n.sources or []), "status": n.status, "shown": bool(n.shown),
+                 "created_at": iso(n.created_at)}
+                for n in notes
+            ],
+            "note_ratings": [
+                {"note_id": r.note_id, "helpful": bool(r.helpful),
+                 "created_at": iso(r.created_at)}
+                for r in ratings
+            ],
+            "sign_in_links": [
+                {"site": link.site_id, "name": link.name, "page": link.page_url,
+                 "requested_at": iso(link.created_at), "used_at": iso(link.used_at)}
+                for link in links
             ],
         }
 
@@ -106,11 +148,30 @@ class PersonalData:
                 notify_subscriptions.c.address_id.in_(
                     select(notify_addresses.c.id).where(notify_addresses.c.email == address))))
             conn.execute(delete(notify_addresses).where(notify_addresses.c.email == address))
+            # Every session of those accounts ends, and links sent to the address go.
+            sessions = conn.execute(delete(reader_sessions).where(
+                reader_sessions.c.account_id.in_(account_ids))).rowcount
+            conn.execute(delete(reader_sign_in_links).where(or_(
+                reader_sign_in_links.c.email == address,
+                reader_sign_in_links.c.account_id.in_(account_ids))))
+            # Context notes they proposed, and their ratings, go too; a thread that showed
+            # one of those notes changes.
+            shown = conn.execute(
+                select(comments.c.thread_id).join(
+                    comment_notes, comment_notes.c.comment_id == comments.c.id)
+                .where(comment_notes.c.account_id.in_(account_ids),
+                       comment_notes.c.shown.is_(True)).distinct()).scalars().all()
+            conn.execute(delete(note_ratings).where(note_ratings.c.account_id.in_(account_ids)))
+            conn.execute(delete(comment_notes).where(
+                comment_notes.c.account_id.in_(account_ids)))
+            for thread_id in shown:
+                queries.bump_thread(conn, thread_id, datetime.now(UTC))
             conn.execute(delete(reader_accounts).where(reader_accounts.c.id.in_(account_ids)))
             record_audit(conn, actor, "forget_person", "person", None,
                          {"comments": len(ids), "subscriptions": int(subscriptions),
-                          "accounts": len(account_ids)}, "erasure on request")
+                          "accounts": len(account_ids), "sessions": int(sessions)},
+                         "erasure on request")
         self.comments.accounts.forget_cached()
         self.comments._notify(events)
         return {"comments": len(ids), "subscriptions": int(subscriptions),
-                "accounts": len(account_ids)}
+                "accounts": len(account_ids), "sessions": int(sessions)}

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from rostra.moderation.ip_hashing import IpHasher
+from rostra.services.sessions import short_device
 from rostra.store.db import Database
 from rostra.store.staff_tables import (
     staff_login_failures,
@@ -33,6 +34,7 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,99}$")
 MIN_PASSWORD = 10
 ROLES = ("owner", "moderator")
 SESSION_TTL = timedelta(hours=12)
+SEEN_EVERY = timedelta(minutes=5)  # how often a session's last use is written
 # Failed logins are counted over this window: per account name, and per address.
 LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_NAME = 5
@@ -57,6 +59,20 @@ class StaffAccount:
     disabled: bool
     created_at: datetime
     roles: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSession:
+    """One open session as the account page lists it; ``handle`` names it in forms
+    (the start of its token's hash: it signs no one in)."""
+
+    handle: str
+    method: str
+    device: str | None
+    created_at: datetime
+    seen_at: datetime
+    expires_at: datetime
+    current: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +215,7 @@ class StaffService:
     # -- signing in ----------------------------------------------------------
 
     def login(self, name: str, password: str, *, ip: str | None,
-              totp_code: str | None = None) -> SignedIn:
+              totp_code: str | None = None, device: str | None = None) -> SignedIn:
         """Check a name, password (and TOTP code when the account has one) and open a
         session. Raises TooManyRequests after too many failures, Unauthorized otherwise;
         the message never says which part was wrong."""
@@ -227,15 +243,30 @@ class StaffService:
             if _hasher.check_needs_rehash(row.password_hash):
                 conn.execute(update(staff_users).where(staff_users.c.id == row.id)
                              .values(password_hash=_hasher.hash(password)))
-            conn.execute(insert(staff_sessions).values(
-                token_hash=_token_hash(token), user_id=row.id, created_at=now,
-                expires_at=expires, last_action=None))
+            self._open(conn, token, row.id, "password", device, ip, now)
             # Success clears the name's failures and gives this attempt's slots back.
             conn.execute(delete(staff_login_failures)
                          .where(staff_login_failures.c.key == keys[0]))
             conn.execute(delete(staff_login_failures)
                          .where(staff_login_failures.c.id.in_(slots)))
         return SignedIn(token, self.get(row.id), expires)
+
+    def open_session(self, user_id: int, method: str, *, ip: str | None,
+                     device: str | None = None) -> SignedIn:
+        """A new session for an account that proved itself another way (a passkey)."""
+        token = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        with self.db.write() as conn:
+            self._open(conn, token, user_id, method, device, ip, now)
+        return SignedIn(token, self.get(user_id), now + SESSION_TTL)
+
+    def _open(self, conn: Connection, token: str, user_id: int, method: str,
+              device: str | None, ip: str | None, now: datetime) -> None:
+        conn.execute(insert(staff_sessions).values(
+            token_hash=_token_hash(token), user_id=user_id, created_at=now,
+            expires_at=now + SESSION_TTL, last_action=None, method=method,
+            device=short_device(device), ip_hash=self.ips.hash(ip) if ip else None,
+            seen_at=now))
 
     def needs_totp(self, name: str) -> bool:
         with self.db.read() as conn:
@@ -291,17 +322,56 @@ class StaffService:
 
     def session(self, token: str) -> StaffAccount | None:
         """Whose session ``token`` is, or None when it is unknown, expired or disabled."""
+        now = datetime.now(UTC)
         with self.db.read() as conn:
             row = conn.execute(
-                select(staff_sessions.c.user_id, staff_sessions.c.expires_at)
+                select(staff_sessions.c.user_id, staff_sessions.c.expires_at,
+                       staff_sessions.c.seen_at)
                 .where(staff_sessions.c.token_hash == _token_hash(token))
             ).first()
-            if row is None or row.expires_at <= datetime.now(UTC):
+            if row is None or row.expires_at <= now:
                 return None
             account = self._account(conn, staff_users.c.id == row.user_id)
         if account is None or account.disabled:
             return None
+        if row.seen_at is None or now - row.seen_at > SEEN_EVERY:
+            with self.db.write() as conn:
+                conn.execute(update(staff_sessions)
+                             .where(staff_sessions.c.token_hash == _token_hash(token))
+                             .values(seen_at=now))
         return account
+
+    def sessions_of(self, user_id: int, current_token: str | None = None) -> list[StaffSession]:
+        """The account's open sessions, most recently used first."""
+        now = datetime.now(UTC)
+        current = _token_hash(current_token) if current_token else None
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(staff_sessions).where(staff_sessions.c.user_id == user_id,
+                                             staff_sessions.c.expires_at > now)
+            ).all()
+        out = [StaffSession(r.token_hash[:16], r.method or "password", r.device, r.created_at,
+                            r.seen_at or r.created_at, r.expires_at, r.token_hash == current)
+               for r in rows]
+        return sorted(out, key=lambda s: s.seen_at, reverse=True)
+
+    def end_session(self, user_id: int, handle: str) -> bool:
+        """End one of the account's sessions, named by its handle (as listed)."""
+        if not (len(handle) == 16 and all(c in "0123456789abcdef" for c in handle)):
+            return False
+        with self.db.write() as conn:
+            return bool(conn.execute(delete(staff_sessions).where(
+                staff_sessions.c.user_id == user_id,
+                staff_sessions.c.token_hash.startswith(handle, autoescape=True),
+            )).rowcount)
+
+    def end_sessions(self, user_id: int, *, keep_token: str | None = None) -> int:
+        """End every session of the account but the one ``keep_token`` names."""
+        where = staff_sessions.c.user_id == user_id
+        if keep_token:
+            where = where & (staff_sessions.c.token_hash != _token_hash(keep_token))
+        with self.db.write() as conn:
+            return int(conn.execute(delete(staff_sessions).where(where)).rowcount)
 
     def logout(self, token: str) -> None:
         with self.db.write() as conn:

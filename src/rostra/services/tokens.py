@@ -27,7 +27,6 @@ class Tokens:
     def __init__(self, secret: str) -> None:
         self._edit = _Signed(secret, "rostra.edit")
         self._voter = _Signed(secret, "rostra.voter")
-        self._reader = _Signed(secret, "rostra.reader")
         self._statement = _Signed(secret, "rostra.dsa-statement")
         self._sign_in = URLSafeTimedSerializer(secret, salt="rostra.sign-in")
 
@@ -86,20 +85,6 @@ class Tokens:
             return self._voter.loads(token)
         except (BadSignature, UnicodeDecodeError):
             return None
-
-    def reader_session(self, site_id: str, account_id: int) -> str:
-        """A signed-in reader's session (after OpenID Connect sign-in), for one site."""
-        return self._reader.dumps(f"{account_id}:{site_id}")
-
-    def reader_of_session(self, token: str | None, max_age: int) -> tuple[str, int] | None:
-        """(site id, account id) of a session this server issued and that is not too old."""
-        if not token or len(token) > 400:
-            return None
-        try:
-            account, _, site_id = self._reader.loads(token, max_age=max_age).partition(":")
-        except (BadSignature, UnicodeDecodeError):
-            return None
-        return (site_id, int(account)) if account.isdigit() and site_id else None
 
     def sign_in_state(self, data: dict[str, str]) -> str:
         """What a sign-in in progress keeps in the reader's browser (a signed cookie)."""

@@ -1,8 +1,18 @@
-"""Readers signed in through their site (single sign-on): one row per person per site."""
+"""Readers' accounts and how they prove who they are: one account per person per site,
+its sessions (one row per signed-in browser), and the email sign-in links sent to it."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+    false,
+)
 
 from rostra.store.tables import ID, UTCDateTime, metadata
 
@@ -11,12 +21,62 @@ reader_accounts = Table(
     metadata,
     Column("id", ID, primary_key=True, autoincrement=True),
     Column("site_id", String(64), ForeignKey("sites.id", ondelete="CASCADE"), nullable=False),
-    # The host site's own id for the person: stable across name and email changes.
+    # The host site's own id for the person (single sign-on), "provider:sub" (OpenID
+    # Connect) or "email:address" (email sign-in): stable across name changes.
     Column("subject", String(255), nullable=False),
     Column("name", String(400), nullable=False),
     Column("email", String(320)),
     Column("website", String(500)),
+    # True when Rostra itself saw the reader own the address (an email link they
+    # followed, or a provider's email_verified): what lets them claim earlier comments.
+    Column("email_verified", Boolean, nullable=False, server_default=false()),
     Column("created_at", UTCDateTime, nullable=False),
     Column("seen_at", UTCDateTime, nullable=False),
     UniqueConstraint("site_id", "subject"),
+)
+
+# A signed-in browser. The widget keeps a random token; only its SHA-256 is stored, so
+# that a copy of the database signs no one in. Deleting the row ends the session.
+reader_sessions = Table(
+    "reader_sessions",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("account_id", ID, ForeignKey("reader_accounts.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("site_id", String(64), ForeignKey("sites.id", ondelete="CASCADE"), nullable=False),
+    # How the reader signed in: oidc, email or passkey.
+    Column("method", String(16), nullable=False),
+    # The browser, as its User-Agent names it (shortened), to tell sessions apart.
+    Column("device", String(200)),
+    Column("ip_hash", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_reader_sessions_account_id", "account_id"),
+)
+
+# Email sign-in links: one row per link sent. The link carries a signature over the
+# row's id (never stored); following it once sets used_at. Rows also count requests
+# for the rate limits, and are deleted a day after they expire.
+reader_sign_in_links = Table(
+    "reader_sign_in_links",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("site_id", String(64), ForeignKey("sites.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(320), nullable=False),  # lower case
+    Column("name", String(400)),
+    Column("page_url", String(2000), nullable=False),  # where the reader is sent back
+    Column("language", String(16)),
+    Column("ip_hash", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+    # Set when the link is followed: the account signed in, and the SHA-256 of the
+    # one-time code the page hands to the widget (cleared when the widget uses it).
+    Column("account_id", ID, ForeignKey("reader_accounts.id", ondelete="CASCADE")),
+    Column("code_hash", String(64)),
+    Index("ix_reader_sign_in_links_email", "email", "created_at"),
+    Index("ix_reader_sign_in_links_ip_hash", "ip_hash", "created_at"),
+    Index("ix_reader_sign_in_links_code_hash", "code_hash"),
 )

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table, func, insert, select
 
+from rostra.store.dsa_tables import dsa_notices, dsa_statements
+from rostra.store.notes_tables import comment_notes
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.tables import comments, threads
 
@@ -72,7 +74,8 @@ def advance_sequences(conn: Connection) -> None:
     """PostgreSQL's id sequences must move past ids written explicitly."""
     if conn.dialect.name != "postgresql":
         return
-    for table in (threads, comments, notify_addresses, notify_subscriptions):
+    for table in (threads, comments, notify_addresses, notify_subscriptions, comment_notes,
+                  dsa_notices, dsa_statements):
         top = conn.scalar(select(func.max(table.c.id)))
         if top is not None:
             conn.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), top)))

@@ -27,9 +27,10 @@ comment_notes = Table(
     Column("text", Text, nullable=False),  # Markdown as written
     Column("html", Text, nullable=False),  # rendered and sanitised
     Column("sources", JSON, nullable=False),  # http(s) addresses
-    # Who wrote it: a staff member (by name) or a signed-in reader (by account).
+    # Who wrote it: a staff member (by name) or a signed-in reader (by account; like
+    # comments.account_id, no foreign key: an export restores notes without accounts).
     Column("staff_author", String(100)),
-    Column("account_id", ID, ForeignKey("reader_accounts.id", ondelete="SET NULL")),
+    Column("account_id", ID),
     # proposed: shown once readers who usually disagree rate it helpful (core/bridging);
     # published and withdrawn: staff decided, whatever the ratings.
     Column("status", String(16), nullable=False),
@@ -48,8 +49,7 @@ note_ratings = Table(
     "note_ratings",
     metadata,
     Column("note_id", ID, ForeignKey("comment_notes.id", ondelete="CASCADE"), primary_key=True),
-    Column("account_id", ID, ForeignKey("reader_accounts.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column("account_id", ID, primary_key=True),
     Column("helpful", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )

@@ -52,6 +52,12 @@ staff_sessions = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     # The last queue action, so that "undo" can reverse it (see rostra.services.workspace).
     Column("last_action", JSON),
+    # How the session began (password or passkey), the browser's User-Agent (shortened),
+    # the hashed address and the last request: what the account page lists.
+    Column("method", String(16)),
+    Column("device", String(200)),
+    Column("ip_hash", String(64)),
+    Column("seen_at", UTCDateTime),
     Index("ix_staff_sessions_user", "user_id"),
 )
 

@@ -6,7 +6,7 @@ let seq = 0; // ids unique inside one shadow root, for label/field pairs
 /**
  * opts: {tr, kind: "top"|"reply"|"edit", label, text, author: {name, email},
  *        account?: {name, email} (signed in: no name or email to type),
- *        signOut?() (a sign-in the reader may end here),
+ *        signOut?() (a sign-in the reader may end here), openAccount?() (its sessions),
  *        submit(values) -> Promise, preview(text) -> Promise<html>,
  *        cancel?(), input?(text)}
  * values: {name, email, text, ack: bool}; `ack` is true
@@ -23,7 +23,8 @@ export function createForm(opts) {
     `<input id="re${n}" name="email" type="email" autocomplete="email" maxlength="254"></div>`;
   const who = kind === "edit" ? "" : account ?
     `<div class="who"><p class="signed">${esc(tr.t("signedInAs", { name: account.name }))}` +
-    (opts.signOut ? ` <button type="button" class="link" data-f="signout">${esc(tr.t("signOut"))}</button>` : "") + "</p>" +
+    (opts.signOut ? ` <button type="button" class="link" data-f="account" aria-expanded="false">${esc(tr.t("account"))}</button>` +
+      ` <button type="button" class="link" data-f="signout">${esc(tr.t("signOut"))}</button>` : "") + "</p>" +
     `<input type="hidden" name="name">` +
     (account.email ? `<input type="hidden" name="email">` : emailField) + "</div>" :
     `<div class="who"><div><label for="rn${n}">${esc(tr.t("name"))}</label>` +
@@ -113,13 +114,15 @@ export function createForm(opts) {
     ack,
   });
   form.focusText = () => text.focus();
-  /** Buttons "Sign in with …" above the name field; `signIn(name)` opens the popup. */
-  form.offerSignIn = (providers, signIn) => {
+  /** Buttons "Sign in with …" above the name field, and "Sign in by email" when the
+   * site offers it; `signIn(name)` opens the provider's popup ("" the email form). */
+  form.offerSignIn = (offer, signIn) => {
     form.signIn = signIn;
     const p = document.createElement("p");
     p.className = "si";
-    p.innerHTML = providers.map((pr) =>
-      `<button type="button" data-f="signin" data-p="${esc(pr.name)}">${esc(tr.t("signInWith", { provider: pr.label }))}</button>`).join(" ");
+    p.innerHTML = offer.providers.map((pr) =>
+      `<button type="button" data-f="signin" data-p="${esc(pr.name)}">${esc(tr.t("signInWith", { provider: pr.label }))}</button>`).join(" ") +
+      (offer.email ? ` <button type="button" data-f="signin" data-p="" aria-expanded="false">${esc(tr.t("signInByEmail"))}</button>` : "");
     form.prepend(p);
   };
   form.clearText = () => {
@@ -144,6 +147,7 @@ export function createForm(opts) {
     if (!f) return;
     if (f.dataset.f === "cancel") return opts.cancel();
     if (f.dataset.f === "signout") return opts.signOut();
+    if (f.dataset.f === "account") return opts.openAccount();
     if (f.dataset.f === "signin") return form.signIn(f.dataset.p);
     if (f.dataset.f === "revise") return (nudge.hidden = true), showWrite(), text.focus();
     if (f.dataset.f === "anyway") {

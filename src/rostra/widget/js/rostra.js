@@ -18,7 +18,8 @@ const PAGE = 20; // top-level comments per page
 const FIRST_CHUNK = 300; // comments rendered before the first paint
 const CHUNK = 150; // comments per later task, so 2,000 never freeze the page
 const SORTS = ["newest", "oldest", "votes"];
-let providers = null; // the sign-in providers, asked once per page
+const offers = new Map(); // per site: the ways to sign in, asked once per page
+let emailCode = null; // the one-time code an email sign-in link brought back
 
 /**
  * Hooks run in order on every comment payload before it is posted; each may
@@ -49,6 +50,19 @@ const config = { base: new URL("../../", import.meta.url).href, site: null };
 // Wait for the next frame to be painted, so each chunk's style and layout work
 // lands in its own frame instead of one long freeze at the end.
 const nextTask = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+
+/** The code in the address's fragment (#rostra-sign-in=…), taken once and removed
+ * from the address so that it is neither bookmarked nor used twice. */
+function takeEmailCode() {
+  if (emailCode === null) {
+    const m = /^#rostra-sign-in=([\w-]{10,100})$/.exec(location.hash);
+    emailCode = m ? m[1] : "";
+    if (m) history.replaceState(history.state, "", location.pathname + location.search);
+  }
+  const code = emailCode;
+  emailCode = "";
+  return code;
+}
 
 /** Start the widget on this page: called once by embed.js. */
 export function boot(opts = {}) {
@@ -135,6 +149,8 @@ class RostraComments extends HTMLElement {
     // Signed in by the host site (its payload) or with a provider (a session): the
     // proof goes with every call.
     const sso = this.getAttribute("sso") || "";
+    const code = !sso && this.site && takeEmailCode();
+    if (code) await this.tradeEmailCode(code);
     const session = !sso && this.site ? store.session(this.site) : null;
     this.account = sso ? accountOf(sso) : session ? { name: session.name, email: session.email, session: true } : null;
     this.api = new Api(config.base, sso ? { "X-Rostra-SSO": sso } : session ? { "X-Rostra-Session": session.token } : {});
@@ -174,21 +190,44 @@ class RostraComments extends HTMLElement {
     });
   }
 
-  /** "Sign in with …": the providers the server offers, in a popup of its own. */
+  /** "Sign in with …": the site's providers, each in a popup of its own, and email links. */
   async offerSignIn(form) {
     if (this.account || !this.site) return;
-    providers = providers || this.api.call("GET", "/auth/providers").then((r) => r.providers).catch(() => []);
-    const list = await providers;
-    if (!list.length) return;
-    form.offerSignIn(list, (name) => {
+    if (!offers.has(this.site)) {
+      offers.set(this.site, this.api.call("GET", "/auth/providers", { params: [["site", this.site]] })
+        .catch(() => ({ providers: [] })));
+    }
+    const offer = await offers.get(this.site);
+    if (!offer.providers.length && !offer.email) return;
+    form.offerSignIn(offer, (name) => {
+      if (name === "") return import("./account.js").then((m) => m.emailForm(this, form));
       const url = new URL(`auth/${encodeURIComponent(name)}/start`, config.base);
       url.searchParams.set("site", this.site);
       url.searchParams.set("origin", location.origin);
       open(url.href, "rostra-sign-in", "popup,width=520,height=660");
     });
+    if (this.signInError) form.setError(this.message(this.signInError));
+    this.signInError = null;
   }
 
-  signOut() {
+  /** Back from an email link: trade its one-time code for a session on this site. */
+  async tradeEmailCode(code) {
+    try {
+      const r = await new Api(config.base).call("POST", "/auth/email/session", { body: { site: this.site, code } });
+      store.setSession(this.site, { token: r.session, name: r.name, email: r.email });
+    } catch (error) {
+      this.signInError = error;
+    }
+  }
+
+  /** Sign out: the server ends the session (it stays ended if this page is closed
+   * first), then this browser forgets it. */
+  async signOut() {
+    try {
+      await this.api.call("POST", "/api/account/sign-out", { params: [["site", this.site]] });
+    } catch {
+      // ended already, or the server is unreachable: forgetting it here still signs out
+    }
     store.setSession(this.site, null);
     this.start();
   }
@@ -310,6 +349,7 @@ class RostraComments extends HTMLElement {
     this.form = createForm({
       tr, kind: "top", label: tr.t("text"), text: store.draft(this.threadKey), author: store.author(),
       account: this.account, signOut: this.account && this.account.session ? () => this.signOut() : null,
+      openAccount: () => import("./account.js").then((m) => m.openAccount(this, this.form)),
       submit: (v) => this.submitNew(v, null, this.form), limit: () => this.limit,
       preview: (text) => this.preview(text),
       message: (e) => this.message(e),

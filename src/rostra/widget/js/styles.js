@@ -27,6 +27,8 @@ form{display:grid;gap:.4em;margin:0 0 1.25em}
 .who{display:grid;grid-template-columns:1fr 1fr;gap:.4em .8em}
 .who div{display:grid;gap:.2em}
 .who .signed{margin:0;grid-column:1/-1}
+.em{display:flex;flex-wrap:wrap;gap:.4em;align-items:center;margin-bottom:.6em}.em .ok{flex-basis:100%;margin:0}
+.acct{grid-column:1/-1}.acct h3{font-size:1em;margin:.3em 0}.ss{list-style:none;padding:0;margin:0 0 .4em}
 @media (max-width:480px){.who{grid-template-columns:1fr}}
 label{font-size:.9em;font-weight:600}
 label small{font-weight:400;color:var(--mut)}
@@ -41,14 +43,14 @@ textarea{min-height:6em;resize:vertical}
 [aria-invalid=true]{border-color:var(--rostra-error,#b3261e)}
 .dark .err{color:var(--rostra-error-dark,#ffb4ab)}
 .btns{display:flex;gap:.5em;flex-wrap:wrap}
-.tabs{display:flex;gap:.25em;border-bottom:1px solid var(--bd);margin:0 0 1em;flex-wrap:wrap}
-.tabs button{border:0;border-bottom:3px solid transparent;border-radius:0;background:none;padding:.4em .7em;color:var(--mut)}
+.tabs{display:flex;gap:.25em;border-bottom:1px solid var(--bd);margin:0 0 1em;overflow-x:auto;scrollbar-width:none}
+.tabs button{white-space:nowrap;border:0;border-bottom:3px solid transparent;border-radius:0;background:none;padding:.4em .7em;color:var(--mut)}
 .tabs [aria-selected=true]{color:var(--fg);border-bottom-color:var(--a);font-weight:600}
 ol{list-style:none;margin:0;padding:0}
 .c{margin:0 0 1em}
 .list>.c{content-visibility:auto;contain-intrinsic-size:auto 9em}
 .c>article{position:relative;padding:.6em .8em .5em;padding-inline-start:3.4em;border-radius:var(--rad);background:var(--sf)}
-.av{position:absolute;inset-inline-start:.7em;top:.65em;width:2em;height:2em;border-radius:50%;display:grid;place-items:center;
+.av{position:absolute;inset-inline-start:.7em;top:.55em;width:2.1em;height:2.1em;border-radius:50%;display:grid;place-items:center;
 font-size:.85em;font-weight:700;color:#fff;background:hsl(var(--h,210) 50% 32%);user-select:none}
 .au{order:-2}.ab:empty{display:none}
 .ab{order:-1;font-size:.75em;font-weight:600;padding:0 .45em;border-radius:1em;background:var(--bg);color:var(--mut);border:1px solid var(--bd)}
@@ -56,9 +58,11 @@ font-size:.85em;font-weight:700;color:#fff;background:hsl(var(--h,210) 50% 32%);
 .clip .rm{position:absolute;bottom:0;inset-inline:0;width:100%;text-align:start;padding:2.5em 0 .1em;
 background:linear-gradient(transparent,var(--sf) 65%);color:var(--a);font-weight:600}
 .c.hl>article{background:var(--hl);box-shadow:0 0 0 2px var(--a)}
-.c .c{margin:.6em 0 0}
+.c .c{margin:.3em 0 0}
+.rp .c>article{background:none;padding-block:.4em .2em}
 .rp{margin-inline-start:1.2em;padding-inline-start:.8em;border-inline-start:2px solid var(--bd)}
 .d4 .rp{margin-inline-start:0;padding-inline-start:0;border-inline-start:0}
+@media (max-width:480px){.rp{margin-inline-start:.5em;padding-inline-start:.4em}.c>article{padding-inline-start:3em}.av{inset-inline-start:.5em}}
 .meta{display:flex;gap:.6em;flex-wrap:wrap;align-items:baseline;font-size:.9em}
 .au{font-weight:700}.au a{color:inherit}
 .meta a{color:var(--mut);text-decoration:none}

@@ -44,9 +44,6 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"],
                                 name=op.f("fk_comment_notes_site_id_sites"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["account_id"], ["reader_accounts.id"],
-                                name=op.f("fk_comment_notes_account_id_reader_accounts"),
-                                ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_comment_notes")),
     )
     op.create_index("ix_comment_notes_comment", "comment_notes", ["comment_id"])
@@ -59,9 +56,6 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["note_id"], ["comment_notes.id"],
                                 name=op.f("fk_note_ratings_note_id_comment_notes"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["account_id"], ["reader_accounts.id"],
-                                name=op.f("fk_note_ratings_account_id_reader_accounts"),
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("note_id", "account_id", name=op.f("pk_note_ratings")),
     )

@@ -1,0 +1,79 @@
+"""A signed-in reader's own account, for the widget's account panel. Every route
+needs the session's token in ``X-Rostra-Session`` (never a cookie: no ambient
+authority, so no cross-site request can use it) and a page of the site as Origin."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from rostra.api.routes import PROBLEMS, json_response, services
+from rostra.api.schemas import IdPath
+from rostra.services.serialise import iso
+
+router = APIRouter(prefix="/api/account", tags=["account"], responses=PROBLEMS)
+
+SiteQuery = Annotated[str, Query(max_length=64, description="The site signed in to")]
+
+
+class SignOutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    everywhere: bool = False
+
+
+def _token(request: Request, site: str) -> str | None:
+    svc = services(request)
+    svc.sites.check_origin(svc.sites.get(site), request.headers.get("origin"))
+    return request.headers.get("x-rostra-session")
+
+
+@router.get("", summary="The signed-in reader's account, sessions and devices")
+async def get_account(request: Request, site: SiteQuery) -> Response:
+    # GET /api/account?site= — who is signed in, where, and what they may claim
+    identity = services(request).identity
+    view = await run_in_threadpool(identity.overview, site, _token(request, site))
+    body: dict[str, Any] = {
+        "name": view.reader.name,
+        "method": view.method,
+        "email_verified": view.email_verified,
+        "claimable": view.claimable,
+        "sessions": [
+            {"id": s.id, "method": s.method, "device": s.device, "current": s.current,
+             "created_at": iso(s.created_at), "seen_at": iso(s.seen_at),
+             "expires_at": iso(s.expires_at)}
+            for s in view.sessions
+        ],
+    }
+    return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+@router.delete("/sessions/{session_id}", status_code=204,
+               summary="End one of the reader's sessions (any device)")
+async def delete_session(request: Request, session_id: IdPath, site: SiteQuery) -> Response:
+    # DELETE /api/account/sessions/{id}?site= — that browser is signed out at once
+    identity = services(request).identity
+    await run_in_threadpool(identity.end_session, site, _token(request, site), session_id)
+    return Response(status_code=204)
+
+
+@router.post("/sign-out", summary="Sign out here, or everywhere")
+async def sign_out(request: Request, site: SiteQuery, body: SignOutIn | None = None) -> Response:
+    # POST /api/account/sign-out?site= {"everywhere": bool} — ends this or every session
+    identity = services(request).identity
+    everywhere = body.everywhere if body is not None else False
+    ended = await run_in_threadpool(
+        lambda: identity.sign_out(site, _token(request, site), everywhere=everywhere))
+    return json_response({"ended": ended})
+
+
+@router.post("/claim", summary="Claim earlier anonymous comments under the verified address")
+async def claim(request: Request, site: SiteQuery) -> Response:
+    # POST /api/account/claim?site= — the site's comments written anonymously with the
+    # address this account proved it owns become the account's
+    identity = services(request).identity
+    claimed = await run_in_threadpool(identity.claim, site, _token(request, site))
+    return json_response({"claimed": claimed})

@@ -1,0 +1,125 @@
+// Signing in by email, and a signed-in reader's own account (where they are signed
+// in, ending those sessions, claiming earlier comments): loaded on first use.
+import { esc } from "./render.js";
+import { store } from "./storage.js";
+
+let seq = 0;
+
+/** The "Sign in by email" form, under the sign-in buttons of `form`. */
+export function emailForm(el, form) {
+  const { tr } = el;
+  const toggle = form.querySelector('[data-f="signin"][data-p=""]');
+  const open = form.querySelector(".em");
+  if (open) {
+    open.remove();
+    toggle.setAttribute("aria-expanded", "false");
+    return;
+  }
+  const n = ++seq;
+  const box = document.createElement("div");
+  box.className = "em";
+  box.innerHTML =
+    `<label for="rm${n}">${esc(tr.t("emailAddress"))}</label>` +
+    `<input id="rm${n}" type="email" autocomplete="email" maxlength="254">` +
+    `<button type="button" class="primary">${esc(tr.t("sendLink"))}</button>` +
+    `<p class="ok" role="status"></p>`;
+  form.querySelector(".si").after(box);
+  toggle.setAttribute("aria-expanded", "true");
+  const input = box.querySelector("input");
+  const send = box.querySelector("button");
+  const status = box.querySelector(".ok");
+  input.value = (form.values().email || "").trim();
+  input.focus();
+  const submit = async () => {
+    form.setError("");
+    status.textContent = "";
+    if (!input.value.trim()) return input.focus();
+    send.disabled = true;
+    try {
+      const name = form.values().name;
+      await el.api.call("POST", "/auth/email", { body: {
+        site: el.site, email: input.value.trim(), name: name || null, language: tr.lang,
+        page: location.href.split("#")[0],
+      } });
+      // never the address itself: the message is the same for every address
+      status.textContent = tr.t("linkSent");
+    } catch (error) {
+      form.setError(el.message(error));
+    } finally {
+      send.disabled = false;
+    }
+  };
+  send.addEventListener("click", submit);
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      submit();
+    }
+  });
+}
+
+/** The account panel under "Signed in as …": sessions, sign out everywhere, claim. */
+export async function openAccount(el, form) {
+  const { tr } = el;
+  const toggle = form.querySelector('[data-f="account"]');
+  const old = form.querySelector(".acct");
+  if (old) {
+    old.remove();
+    toggle.setAttribute("aria-expanded", "false");
+    return;
+  }
+  const panel = document.createElement("div");
+  panel.className = "acct";
+  panel.setAttribute("role", "region");
+  panel.setAttribute("aria-label", tr.t("account"));
+  form.querySelector(".signed").after(panel);
+  toggle.setAttribute("aria-expanded", "true");
+  const params = [["site", el.site]];
+  const fail = (error) => {
+    form.setError(el.message(error));
+    if (error.code === "session_expired") el.start();
+  };
+  const show = async (said = "") => {
+    let me;
+    try {
+      me = await el.api.call("GET", "/api/account", { params });
+    } catch (error) {
+      return fail(error);
+    }
+    panel.innerHTML =
+      `<h3>${esc(tr.t("sessionsTitle"))}</h3><ul class="ss">` +
+      me.sessions.map((s) =>
+        `<li><span>${esc(s.device || tr.t("unknownDevice"))}</span> <small>${esc(tr.t("method_" + s.method))} · ` +
+        `${esc(tr.ago(new Date(s.seen_at)))}</small> ` +
+        (s.current ? `<strong>${esc(tr.t("thisBrowser"))}</strong>`
+          : `<button type="button" class="link" data-end="${s.id}">${esc(tr.t("endSession"))}</button>`) + "</li>",
+      ).join("") + "</ul>" +
+      '<div class="btns">' +
+      (me.claimable ? `<button type="button" data-a="claim">${esc(tr.t("claim", { n: me.claimable }))}</button>` : "") +
+      `<button type="button" data-a="everywhere">${esc(tr.t("signOutEverywhere"))}</button></div>` +
+      `<p class="ok" role="status">${esc(said)}</p>`;
+  };
+  panel.addEventListener("click", async (e) => {
+    const b = e.target.closest("button");
+    if (!b) return;
+    form.setError("");
+    try {
+      if (b.dataset.end) {
+        await el.api.call("DELETE", `/api/account/sessions/${b.dataset.end}`, { params });
+        return show(tr.t("sessionEnded"));
+      }
+      if (b.dataset.a === "claim") {
+        const r = await el.api.call("POST", "/api/account/claim", { params });
+        return show(tr.t("claimed", { n: r.claimed }));
+      }
+      if (b.dataset.a === "everywhere") {
+        await el.api.call("POST", "/api/account/sign-out", { params, body: { everywhere: true } });
+        store.setSession(el.site, null);
+        return el.start();
+      }
+    } catch (error) {
+      fail(error);
+    }
+  });
+  await show();
+}
