@@ -18,8 +18,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from rostra import __version__
 from rostra.api import api_docs, openapi, problems
 from rostra.api.account import router as account_router
-from rostra.api.email_sign_in import router as email_sign_in_router
 from rostra.api.cache import PageChange, ReadCache
+from rostra.api.email_sign_in import router as email_sign_in_router
 from rostra.api.front import MAX_BODY, Front
 from rostra.api.live import LiveHub
 from rostra.api.live import router as live_router
@@ -233,7 +233,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
         hub.loop = asyncio.get_running_loop()
-        tasks = [asyncio.create_task(poll_forever())]
+        tasks = [asyncio.create_task(poll_forever()), asyncio.create_task(hub.beat_forever())]
         if bus is not None:
             tasks.append(asyncio.create_task(bus.run(heard, connected)))
         tasks += [asyncio.create_task(job()) for job in _app.state.background]
