@@ -143,3 +143,19 @@ def test_it_limits_subscription_requests_per_address(
     other = http.post("/api/subscriptions", json=body,
                       headers={"Origin": ORIGIN, "X-Forwarded-For": public_ip()})
     assert other.status_code == statuses[0]
+
+
+def test_it_takes_the_address_the_trusted_proxy_saw() -> None:
+    from rostra.api.posting import forwarded_ip
+
+    trusted = ["127.0.0.1/8", "10.0.0.0/8"]  # host bits set: still the network
+    # The last hop is the one the trusted proxy added; earlier ones are the client's word.
+    assert forwarded_ip("127.0.0.2", "198.51.100.1, 203.0.113.5", trusted) == "203.0.113.5"
+    assert forwarded_ip("10.1.2.3", " 203.0.113.6 ", trusted) == "203.0.113.6"
+    assert forwarded_ip("127.0.0.2", "198.51.100.1,203.0.113.7", trusted) == "203.0.113.7"
+    # No header, no trust, an untrusted or unparsable peer: the peer itself.
+    assert forwarded_ip("127.0.0.2", None, trusted) == "127.0.0.2"
+    assert forwarded_ip("127.0.0.2", "203.0.113.5", []) == "127.0.0.2"
+    assert forwarded_ip("192.0.2.1", "203.0.113.5", trusted) == "192.0.2.1"
+    assert forwarded_ip("unix-socket", "203.0.113.5", trusted) == "unix-socket"
+    assert forwarded_ip(None, "203.0.113.5", trusted) is None

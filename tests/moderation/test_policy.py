@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from rostra.core.errors import InvalidInput
-from rostra.moderation.policy import ListAction, Mode, PowMode, parse_policy
+from rostra.moderation.policy import (
+    ListAction,
+    Mode,
+    Policy,
+    PowMode,
+    PowPolicy,
+    parse_policy,
+    validate_section,
+)
 
 
 def test_it_has_safe_defaults() -> None:
@@ -56,3 +64,115 @@ def test_it_refuses_bad_settings_naming_the_key(section: dict[str, object], name
     with pytest.raises(InvalidInput) as caught:
         parse_policy(section)
     assert names in caught.value.detail
+
+
+# -- every setting's bounds and its message, exactly ---------------------------------
+
+_BAD_POLICIES: list[tuple[dict[str, object], str]] = [
+    ({"bogus": 1, "also": 2}, "moderation: unknown key(s) also, bogus (known: "),
+    ({"mode": "sometimes"}, "moderation.mode: must be one of post, first_time, all"),
+    ({"held_message": " "}, "moderation.held_message: a text of 1 to 500 characters"),
+    ({"held_message": "x" * 501}, "moderation.held_message: a text of 1 to 500 characters"),
+    ({"refused_message": 5}, "moderation.refused_message: a text of 1 to 500 characters"),
+    ({"thresholds": []}, "moderation.thresholds: must be an object"),
+    ({"thresholds": {"nope": 1}}, "moderation.thresholds: unknown key(s) nope (known: "),
+    ({"thresholds": {"spam_line": 1.01}}, "moderation.thresholds.spam_line: must be a number "
+                                          "from 0 to 1"),
+    ({"thresholds": {"spam_line": -0.01}}, "moderation.thresholds.spam_line: must be a number "
+                                           "from 0 to 1"),
+    ({"thresholds": {"spam_line": True}}, "moderation.thresholds.spam_line: must be a number "
+                                          "from 0 to 1"),
+    ({"thresholds": {"spam_line": "0.5"}}, "moderation.thresholds.spam_line: must be a number "
+                                           "from 0 to 1"),
+    ({"thresholds": {"max_links": 1001}}, "moderation.thresholds.max_links: must be a whole "
+                                          "number from 0 to 1000"),
+    ({"thresholds": {"max_links": -1}}, "moderation.thresholds.max_links: must be a whole "
+                                        "number from 0 to 1000"),
+    ({"thresholds": {"max_links": True}}, "moderation.thresholds.max_links: must be a whole "
+                                          "number from 0 to 1000"),
+    ({"thresholds": {"max_links": 2.0}}, "moderation.thresholds.max_links: must be a whole "
+                                         "number from 0 to 1000"),
+    ({"thresholds": {"toxicity_nudge": 0.9, "toxicity_hold": 0.8}},
+     "moderation.thresholds: toxicity_nudge <= toxicity_hold <= toxicity_refuse"),
+    ({"thresholds": {"toxicity_hold": 0.97}},
+     "moderation.thresholds: toxicity_nudge <= toxicity_hold <= toxicity_refuse"),
+    ({"rate_limits": "10/minute"}, "moderation.rate_limits: must be an object"),
+    ({"rate_limits": {"posts": "1/minute"}}, "moderation.rate_limits: unknown key(s) posts "
+                                             "(known: "),
+    ({"rate_limits": {"vote": 10}}, 'moderation.rate_limits.vote: a string such as '
+                                    '"10/minute;100/hour", or ""'),
+    ({"rate_limits": {"vote": "often"}}, "moderation.rate_limits.vote: 'often' is not a rate "
+                                         'such as "10/minute;100/hour"'),
+    ({"rate_limits": {"vote": "x" * 150}}, "moderation.rate_limits.vote: '" + "x" * 100
+                                           + "' is not a rate"),
+    ({"pow": "sometimes"}, "moderation.pow: must be one of off, under_attack, always"),
+    ({"pow": 3}, "moderation.pow: must be an object"),
+    ({"pow": {"level": 1}}, "moderation.pow: unknown key(s) level (known: "
+                            "attack_ip_per_minute, attack_thread_per_minute, difficulty, "
+                            "max_difficulty, mode)"),
+    ({"pow": {"mode": "never"}}, "moderation.pow.mode: must be one of off, under_attack, always"),
+    ({"pow": {"difficulty": 9}}, "moderation.pow.difficulty: must be a whole number from 10 to "
+                                 "10000000"),
+    ({"pow": {"difficulty": 10_000_001}}, "moderation.pow.difficulty: must be a whole number "
+                                          "from 10 to 10000000"),
+    ({"pow": {"attack_ip_per_minute": 0}}, "moderation.pow.attack_ip_per_minute: must be a "
+                                           "whole number from 1 to 100000"),
+    ({"pow": {"attack_thread_per_minute": 100_001}}, "moderation.pow.attack_thread_per_minute: "
+                                                     "must be a whole number from 1 to 100000"),
+    ({"pow": {"max_difficulty": 100_000_001}}, "moderation.pow.max_difficulty: must be a whole "
+                                               "number from 10 to 100000000"),
+    ({"blocked_domains": ["not a domain"]}, "moderation.blocked_domains: 'not a domain' is not "
+                                            "a domain"),
+    ({"blocked_domains": "spam.example"}, "moderation.blocked_domains: must be a list of "
+                                          "non-empty texts (200 characters at most)"),
+    ({"blocklist": [" "]}, "moderation.blocklist: must be a list of non-empty texts"),
+    ({"blocklist": ["x" * 201]}, "moderation.blocklist: must be a list of non-empty texts"),
+    ({"blocklist": [3]}, "moderation.blocklist: must be a list of non-empty texts"),
+    ({"suspect_words": ["x"] * 10_001}, "moderation.suspect_words: at most 10000 entries"),
+    ({"blocklist_action": "delete"}, "moderation.blocklist_action: must be one of refuse, spam, "
+                                     "hold"),
+    ({"languages": ["english"]}, 'moderation.languages: ISO 639-1 codes such as "en", "sk"'),
+    ({"toxicity": "yes"}, "moderation.toxicity: must be true or false"),
+]
+
+
+@pytest.mark.parametrize(("section", "message"), _BAD_POLICIES)
+def test_it_refuses_each_bad_setting_with_its_own_message(section: dict[str, object],
+                                                          message: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        validate_section(section)
+    assert str(refused.value).startswith(message), str(refused.value)
+    if "(known: " in message:  # the known keys listed in order, comma-separated
+        known = str(refused.value).split("(known: ")[1].rstrip(")").split(", ")
+        assert known == sorted(known) and all(k.isidentifier() for k in known), known
+
+
+def test_it_takes_every_setting_at_its_bounds() -> None:
+    policy = parse_policy({
+        "mode": "all", "held_message": " Wait. ", "refused_message": "x" * 500,
+        "thresholds": {"toxicity_nudge": 0.0, "toxicity_hold": 0.0, "toxicity_refuse": 1,
+                       "spam_line": 1.0, "max_links": 1000, "caps_min_letters": 1,
+                       "duplicate_window_seconds": 60},
+        "rate_limits": {"vote": " 5/minute ", "flag": ""},
+        "pow": {"mode": "always", "difficulty": 10, "attack_ip_per_minute": 100_000,
+                "max_difficulty": 100_000_000},
+        "blocked_domains": ["Spam.Example"], "blocklist": [" a ", "x" * 200],
+        "suspect_words": ["w"] * 10_000, "blocklist_action": "spam",
+        "languages": ["en", "sk"], "toxicity": False,
+    })
+    assert policy.mode == "all" and policy.held_message == "Wait."
+    assert policy.refused_message == "x" * 500
+    t = policy.thresholds
+    assert (t.toxicity_nudge, t.toxicity_hold, t.toxicity_refuse) == (0.0, 0.0, 1.0)
+    assert isinstance(t.toxicity_refuse, float) and t.spam_line == 1.0
+    assert (t.max_links, t.caps_min_letters, t.duplicate_window_seconds) == (1000, 1, 60)
+    assert (policy.rate_limits.vote, policy.rate_limits.flag) == ("5/minute", "")
+    assert policy.rate_limits.post_thread == "120/minute"  # the rest keep their defaults
+    assert policy.pow == PowPolicy(mode=PowMode.ALWAYS, difficulty=10,
+                                   attack_ip_per_minute=100_000, max_difficulty=100_000_000)
+    assert parse_policy({"pow": "under_attack"}).pow == PowPolicy(mode=PowMode.UNDER_ATTACK)
+    assert policy.blocked_domains == ("spam.example",)
+    assert policy.blocklist == ("a", "x" * 200) and len(policy.suspect_words) == 10_000
+    assert policy.blocklist_action == "spam" and policy.languages == ("en", "sk")
+    assert policy.toxicity is False
+    assert parse_policy(None) == Policy() == parse_policy({})

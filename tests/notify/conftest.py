@@ -188,6 +188,8 @@ def receiver() -> Iterator[Receiver]:
                 rec.calls.append({"path": self.path, "headers": dict(self.headers),
                                   "body": body, "status": status})
             self.send_response(status)
+            if 300 <= status < 400:  # somewhere else, which a webhook must not follow
+                self.send_header("Location", "/elsewhere")
             self.send_header("Content-Length", "0")
             self.end_headers()
 

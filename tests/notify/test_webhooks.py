@@ -6,8 +6,11 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import socket
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
@@ -188,21 +191,58 @@ def test_it_refuses_urls_with_credentials_or_of_the_wrong_kind(url: str) -> None
     with pytest.raises(TransportError) as refused:
         asyncio.run(resolve(url, allow_private=True))
     assert refused.value.permanent
+    assert str(refused.value).startswith("webhook URL ")
 
 
 def test_it_keeps_a_good_url_as_it_is() -> None:
     url = "https://hooks.example.com:8443/rostra?key=1"
     assert check_url(url) == url
+    # The address it connects to carries the scheme's port when the URL names none.
+    for given, connected in (("https://127.0.0.1/h?x=1", "https://127.0.0.1:443/h?x=1"),
+                             ("http://127.0.0.1", "http://127.0.0.1:80/"),
+                             ("http://[::1]:81/a", "http://[::1]:81/a")):
+        target = asyncio.run(resolve(given, allow_private=True))
+        assert (target.url, target.ip) == (connected, connected.split("//")[1].split(":")[0]
+                                           if "[" not in connected else "::1")
+
+
+def test_it_sends_one_signed_post_with_its_headers(receiver: Receiver) -> None:
+    secret = new_secret()
+    transport = WebhookTransport(allow_private=True, timeout=5)
+    port = int(receiver.url.split(":")[2].split("/")[0])
+    real = socket.getaddrinfo
+
+    def hooks_example(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "hooks.example":  # a name that resolves to the receiver
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, *args, **kwargs)
+
+    with mock.patch.object(socket, "getaddrinfo", hooks_example):
+        asyncio.run(transport.send(f"http://hooks.example:{port}/hook?k=1", secret,
+                                   b'{"a":1}', "comment.created", "msg_1"))
+    [call] = receiver.calls
+    headers = {k.lower(): v for k, v in call["headers"].items()}
+    assert call["path"] == "/hook?k=1" and call["body"] == b'{"a":1}'
+    assert headers["host"] == f"hooks.example:{port}"  # the name, not the address
+    assert headers["content-type"] == "application/json"
+    assert headers["user-agent"] == "Rostra-Webhooks/1"
+    assert headers["x-rostra-event"] == "comment.created"
+    assert headers["x-rostra-delivery"] == headers["webhook-id"] == "msg_1"
+    assert Webhook(secret).verify(call["body"], headers) == {"a": 1}
+    with pytest.raises(TransportError) as refused:
+        asyncio.run(transport.send(receiver.url, "not-a-secret", b"{}", "comment.created", "m"))
+    assert refused.value.permanent and str(refused.value).startswith("webhook secret: ")
+    assert len(receiver.calls) == 1
 
 
 @pytest.mark.parametrize(("status", "permanent"), [
-    (400, True), (404, True), (301, True), (408, False), (429, False), (500, False),
-    (503, False),
+    (400, True), (404, True), (300, True), (301, True), (307, True), (408, False),
+    (429, False), (500, False), (503, False),
 ])
 def test_it_gives_up_on_client_errors_and_retries_server_errors(
     receiver: Receiver, status: int, permanent: bool
 ) -> None:
-    receiver.statuses = [status]
+    receiver.statuses = [status, 200]  # a redirect followed would find a 200
     transport = WebhookTransport(allow_private=True, timeout=5)
     with pytest.raises(TransportError) as failed:
         asyncio.run(transport.send(receiver.url, new_secret(), b"{}", "comment.created", "d1"))
@@ -220,6 +260,7 @@ def test_it_retries_when_the_receiver_cannot_be_reached() -> None:
         asyncio.run(transport.send("http://127.0.0.1:9/hook", new_secret(), b"{}",
                                    "comment.created", "d1"))
     assert failed.value.permanent is False
+    assert str(failed.value).startswith("ConnectError: ")
     with pytest.raises(TransportError) as refused:
         asyncio.run(WebhookTransport(allow_private=False).send(
             "http://127.0.0.1:9/hook", new_secret(), b"{}", "comment.created", "d1"))

@@ -91,3 +91,36 @@ def test_it_keeps_only_the_listed_attributes_of_links_and_lists() -> None:
     images = [(t, a) for t, a in parse(render(
         '![alt](https://example.org/a.png "t")', images=True)) if t == "img"]
     assert images == [("img", {"src": "https://example.org/a.png", "alt": "alt", "title": "t"})]
+
+
+def test_it_keeps_relative_links_with_a_colon_after_the_first_slash() -> None:
+    # A colon before any slash is a scheme (javascript:, data:): the link goes. After a
+    # slash it is part of a path, and the link stays.
+    for href in ("/wiki/Talk:Budget", "notes/a:b", "../x:y", "/?q=a:b"):
+        assert [a["href"] for t, a in parse(render(f"[x]({href})")) if t == "a"] == [href], href
+    for href in ("javascript:alert(1)", "JavaScript:alert(1)", " data:text/html,x", "x:y/z"):
+        assert all(t != "a" for t, _ in parse(render(f"[x]({href})"))), href
+
+
+def test_it_strips_comments_from_imported_html() -> None:
+    assert sanitise_html("<p>a<!-- hidden --><!--[if IE]><script>x</script><![endif]-->b</p>") \
+        == "<p>ab</p>"
+
+
+def test_it_builds_its_cleaners_with_every_rule() -> None:
+    # The cleaners are built once at import; building them here puts every rule of
+    # _cleaner under test (tags, attributes, URL schemes, rel, comments).
+    from rostra.core.markup import ALLOWED_TAGS, ALLOWED_TAGS_WITH_IMAGES, _cleaner
+
+    dirty = ('<p onclick="x">a<!-- c --><a href="javascript:x" title="t">l</a> '
+             '<a href="https://e.org">e</a> <a href="mailto:a@e.org">m</a> '
+             '<a href="ftp://e.org">f</a><img src="https://e.org/i.png" alt="i" onerror="x">'
+             '<ol start="2"><li>x</li></ol><script>x</script></p>')
+    links = ('<p>a<a title="t" rel="nofollow ugc noopener">l</a> '
+             '<a href="https://e.org" rel="nofollow ugc noopener">e</a> '
+             '<a href="mailto:a@e.org" rel="nofollow ugc noopener">m</a> '
+             '<a rel="nofollow ugc noopener">f</a>')
+    rest = '</p><ol start="2"><li>x</li></ol><p></p>'
+    assert _cleaner(ALLOWED_TAGS).clean(dirty) == links + rest
+    assert _cleaner(ALLOWED_TAGS_WITH_IMAGES).clean(dirty) == (
+        links + '<img src="https://e.org/i.png" alt="i">' + rest)

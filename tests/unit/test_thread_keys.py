@@ -42,3 +42,76 @@ def test_it_keeps_explicit_ids_as_written() -> None:
 def test_it_refuses_unusable_identifiers(bad: str) -> None:
     with pytest.raises(ThreadKeyError):
         thread_key(bad)
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("News.Example.", "news.example"),
+    ("a_b.example", "a_b.example"),
+    ("xn--caf-dma.example", "xn--caf-dma.example"),
+    ("café.example", "xn--caf-dma.example"),
+    ("203.0.113.9", "203.0.113.9"),
+    ("2001:DB8::1", "2001:db8::1"),
+    ("fe80::1%eth0", "fe80::1"),
+    ("a" * 63 + ".example", "a" * 63 + ".example"),
+    (".".join(["a" * 49] * 5) + ".abc", ".".join(["a" * 49] * 5) + ".abc"),  # 253 characters
+])
+def test_it_gives_hosts_one_canonical_form(given: str, expected: str) -> None:
+    from rostra.core.thread_keys import check_host
+
+    assert check_host(given) == expected
+
+
+@pytest.mark.parametrize("bad", [
+    "", ".", "a" * 64 + ".example", ".".join(["a" * 49] * 5) + ".abcd", "-a.example",
+    "a-.example", "a b.example", "a..example", "<x>", "not:an:address", "[::1]", "a'b",
+    "\udcff.example",
+])
+def test_it_refuses_what_is_no_host(bad: str) -> None:
+    from rostra.core.thread_keys import check_host
+
+    with pytest.raises(ThreadKeyError):
+        check_host(bad)
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("  https://news.example/a  ", "https://news.example/a"),
+    ("https://[2001:DB8::1]:8443/a/", "https://[2001:db8::1]:8443/a"),
+    ("https://[2001:db8::1]/a", "https://[2001:db8::1]/a"),
+    ("https://news.example:80/a", "https://news.example:80/a"),
+    ("http://news.example:443/a", "http://news.example:443/a"),
+    ("https://news.example///", "https://news.example/"),
+    ("https://news.example/%7Euser/", "https://news.example/~user"),
+    ("https://news.example/a?UTM_Source=x&PK_x=1&Amp&q=", "https://news.example/a?q="),
+    ("https://news.example/a?x=1&x=2&Ref_Url=z", "https://news.example/a?x=1&x=2"),
+    ("https://news.example/a?empty", "https://news.example/a?empty="),
+])
+def test_it_normalises_the_rest_of_a_url(given: str, expected: str) -> None:
+    assert normalise_url(given) == expected
+
+
+@pytest.mark.parametrize("bad", [
+    "https://user:pw@news.example/a", "https://user@news.example/", "https://:pw@news.example/",
+    "https://news.example:99999/", "https://news.example:x/", "https:///a", "mailto:a@b.example",
+    "https://[x]/", "https://news.example/\udcff", "//news.example/a", "news.example/a",
+])
+def test_it_refuses_urls_that_name_no_page(bad: str) -> None:
+    with pytest.raises(ThreadKeyError):
+        normalise_url(bad)
+
+
+def test_it_takes_the_origin_of_a_normalised_url() -> None:
+    from rostra.core.thread_keys import origin_of
+
+    assert origin_of("https://news.example:8443/a?b=1") == "https://news.example:8443"
+    assert origin_of("http://[2001:db8::1]/x") == "http://[2001:db8::1]"
+
+
+def test_it_keys_paths_and_urls_with_their_query_and_refuses_other_schemes() -> None:
+    assert thread_key("/a/b/?utm_source=x&page=2") == "/a/b?page=2"
+    assert thread_key("https://news.example/a/?page=2#c") == "/a?page=2"
+    assert thread_key("HTTPS://news.example/") == "/"
+    assert thread_key("/") == "/"
+    assert thread_key("x" * 1000) == "x" * 1000
+    for bad in ("javascript://x", "a\tb", "a\x1fb", "post\udcff"):
+        with pytest.raises(ThreadKeyError):
+            thread_key(bad)
