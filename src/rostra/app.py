@@ -7,7 +7,7 @@ import contextlib
 import logging
 import sys
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from rostra.api.front import MAX_BODY, Front
 from rostra.api.live import LiveHub
 from rostra.api.live import router as live_router
 from rostra.api.metrics import check_metrics_access, exposition
+from rostra.api.passkey_sign_in import router as passkey_sign_in_router
 from rostra.api.posting import PostEndpoint, PostingLane
 from rostra.api.routes import author, read, write
 from rostra.api.signin import router as signin_router
@@ -120,6 +121,8 @@ class CrossWorkerInvalidation:
         for change in changes:
             if change.kind is ChangeKind.HISTORY:
                 self.views.histories.invalidate(change.site_id, change.key)
+                if self.services.reading.shows_regulars(change.site_id):
+                    self.cache.invalidate([("pages", change.site_id)])
             elif change.kind is ChangeKind.SITES:
                 self.services.sites.reload()
             elif change.kind is ChangeKind.RESYNC:
@@ -158,6 +161,23 @@ def _install_features(app: FastAPI, services: Services) -> None:
                 router = getattr(module, name, None)
                 if router is not None:
                     app.include_router(router)
+
+
+def _prune_sign_ins(services: Services) -> Callable[[], Awaitable[None]]:
+    """A background task: forget ended reader sessions, spent email links and passkey
+    challenges, hourly."""
+
+    async def prune_forever() -> None:
+        while True:
+            await asyncio.sleep(3600)
+            for prune in (services.accounts.sessions.prune, services.email_sign_in.prune,
+                          services.passkeys.prune):
+                try:
+                    await run_in_threadpool(prune)
+                except Exception:  # keep serving; the next round retries
+                    log.exception("pruning sign-ins failed")
+
+    return prune_forever
 
 
 def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
@@ -282,7 +302,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
     app.include_router(signin_router)
     app.include_router(account_router)
     app.include_router(email_sign_in_router)
+    app.include_router(passkey_sign_in_router)
     _install_features(app, services)
+    app.state.background.append(_prune_sign_ins(services))
 
     app.include_router(api_docs.router)
 

@@ -251,6 +251,102 @@ def site_sso(state: CliState, site_id: str, rotate: bool, off: bool) -> None:
                "page; see docs/sso.md)", err=True)
 
 
+@site.command("sign-in")
+@click.argument("site_id")
+@click.option("--email/--no-email", default=None, help="Offer email sign-in links.")
+@click.option("--passkeys/--no-passkeys", default=None, help="Offer passkeys.")
+@click.option("--providers", default=None, metavar="NAMES",
+              help="The server's providers to offer, comma-separated ('' for none).")
+@click.option("--all-providers", is_flag=True, help="Offer every provider of the server.")
+@click.pass_obj
+def site_sign_in(state: CliState, site_id: str, email: bool | None, passkeys: bool | None,
+                 providers: str | None, all_providers: bool) -> None:
+    """How SITE_ID's readers may sign in: show it, or change it."""
+    from rostra.core.errors import RostraError
+
+    services = _services(state.settings)
+    try:
+        current = services.sites.settings_of(site_id).sign_in.to_json()
+        if email is not None:
+            current["email"] = email
+        if passkeys is not None:
+            current["passkeys"] = passkeys
+        if all_providers:
+            current["providers"] = None
+        elif providers is not None:
+            current["providers"] = [p.strip() for p in providers.split(",") if p.strip()]
+        if email is not None or passkeys is not None or all_providers or providers is not None:
+            services.sites.update(site_id, settings={"sign_in": current})
+        chosen = services.sites.settings_of(site_id).sign_in
+        own = services.site_providers.of_site(site_id)
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
+    server = [p.name for p in state.settings.oidc_providers]
+    offered = server if chosen.providers is None else [p for p in chosen.providers if p in server]
+    click.echo(f"email links: {'on' if chosen.email else 'off'}")
+    click.echo(f"passkeys: {'on' if chosen.passkeys else 'off'}")
+    click.echo(f"server providers: {', '.join(offered) or 'none'}"
+               + (" (all)" if chosen.providers is None else ""))
+    click.echo(f"own providers: {', '.join(f'{site_id}.{p.name}' for p in own) or 'none'}")
+
+
+@site.group("provider")
+def site_provider() -> None:
+    """OpenID Connect providers of a site's own (beside the server's)."""
+
+
+@site_provider.command("add")
+@click.argument("site_id")
+@click.argument("name")
+@click.option("--label", required=True, help='The button: "Sign in with LABEL".')
+@click.option("--issuer", required=True, help="The issuer URL (https).")
+@click.option("--client-id", required=True)
+@click.option("--client-secret-file", type=click.File("r"), default=None,
+              help="Read the client secret from FILE ('-': standard input); none: a "
+                   "public client (PKCE only).")
+@click.option("--scopes", default="openid profile email", show_default=True)
+@click.pass_obj
+def site_provider_add(state: CliState, site_id: str, name: str, label: str, issuer: str,
+                      client_id: str, client_secret_file: Any, scopes: str) -> None:
+    """Add provider NAME to SITE_ID; prints the redirect URI to register with it."""
+    from rostra.core.errors import RostraError
+
+    secret = client_secret_file.read().strip() if client_secret_file is not None else ""
+    services = _services(state.settings)
+    try:
+        services.site_providers.add(site_id, name, label, issuer, client_id, secret, scopes)
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
+    base = state.settings.public_url.rstrip("/") or "<public_url>"
+    click.echo(f"added {site_id}.{name}; its redirect URI: {base}/auth/{site_id}.{name}/callback")
+
+
+@site_provider.command("list")
+@click.argument("site_id")
+@click.pass_obj
+def site_provider_list(state: CliState, site_id: str) -> None:
+    """SITE_ID's own providers (never their secrets)."""
+    services = _services(state.settings)
+    for p in services.site_providers.of_site(site_id):
+        click.echo(f"{site_id}.{p.name}\t{p.label}\t{p.issuer}\t{p.client_id}")
+
+
+@site_provider.command("remove")
+@click.argument("site_id")
+@click.argument("name")
+@click.pass_obj
+def site_provider_remove(state: CliState, site_id: str, name: str) -> None:
+    """Remove provider NAME from SITE_ID (its readers' accounts stay)."""
+    from rostra.core.errors import RostraError
+
+    services = _services(state.settings)
+    try:
+        services.site_providers.remove(site_id, name.removeprefix(f"{site_id}."))
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"removed {site_id}.{name.removeprefix(f'{site_id}.')}")
+
+
 @main.group()
 def privacy() -> None:
     """A person's data on request: export it, or erase it."""

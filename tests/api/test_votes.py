@@ -72,3 +72,30 @@ def test_it_validates_vote_values(ana: Reader, ben: Reader) -> None:
                                  headers=ben.headers())
         assert response.status_code == 422, value
     assert ben.vote(999_999_999, 1).status_code == 404
+
+
+def test_it_refuses_votes_from_other_origins_with_bad_values_and_on_own_comments(
+    ana: Reader, ben: Reader, http: httpx.Client
+) -> None:
+    comment_id = ana.post("/vote-rules/", "Vote on me").json()["comment"]["id"]
+    path = f"/api/comments/{comment_id}/vote"
+    for origin in ("https://evil.example", "https://news.example.evil.com"):
+        foreign = http.post(path, json={"value": 1}, headers={**ben.headers(), "Origin": origin})
+        assert foreign.status_code == 403, origin
+        assert foreign.json()["code"] == "origin_not_allowed"
+    for value, detail in ((2, "value: Input should be less than or equal to 1"),
+                          (-2, "value: Input should be greater than or equal to -1"),
+                          (True, "value: Input should be a valid integer")):
+        bad = http.post(path, json={"value": value}, headers=ben.headers())
+        assert bad.status_code == 422 and bad.json()["detail"] == detail, bad.json()
+    # The author, recognised by the comment's edit token alone (a fresh browser, no voter id).
+    own = http.post(path, json={"value": 1}, headers={
+        "Origin": ana.headers()["Origin"], "X-Forwarded-For": "198.51.100.200",
+        "X-Rostra-Edit-Token": ana.tokens[comment_id]})
+    assert own.status_code == 403 and own.json()["code"] == "own_comment"
+    assert own.json()["detail"] == "you cannot vote on your own comment"
+    missing = http.post("/api/comments/999999999/vote", json={"value": 1}, headers=ben.headers())
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "no comment with id 999999999"
+    [shown] = ana.page("/vote-rules/")["comments"]
+    assert (shown["score"], shown["upvotes"], shown["downvotes"]) == (0, 0, 0)

@@ -66,3 +66,27 @@ def test_it_shows_the_author_why_their_comment_was_removed_and_takes_an_appeal(
     page.reload()
     expect(widget(page).locator(".sor .ok")).to_contain_text("Widerspruch eingegangen")
     expect(widget(page).locator(".sor form")).to_have_count(0)
+
+
+def test_it_shows_the_author_why_their_comment_is_held(
+    live_server: Any, host_site: Any, page: Any,
+) -> None:
+    import secrets
+
+    site = "wdsa-" + secrets.token_hex(4)
+    live_server.add_site(site, [host_site.origin], moderation={"mode": "all"})
+    held = Discussion(live_server.url.rstrip("/"), host_site, site, f"/news/{site}/story/")
+    page.goto(held.url())
+    form = widget(page).locator(".fs form")
+    form.get_by_label("Name").fill("Kim")
+    form.get_by_label("Comment").fill("Waiting for the editors, as every comment here.")
+    form.get_by_role("button", name="Post comment").click()
+    own = widget(page).locator("ol.list > li").first
+    expect(own.locator(".body")).to_have_text("Waiting for the editors, as every comment here.")
+    page.reload()
+    statement = widget(page).locator("ol.list > li details.sor")
+    expect(statement).to_have_count(1)
+    statement.locator("summary").click()
+    expect(statement).to_contain_text("Automated means took this decision.")
+    expect(statement).to_contain_text("pre moderation")
+    expect(statement.get_by_role("button", name="Appeal")).to_be_visible()

@@ -77,7 +77,7 @@ def test_a_reader_signs_in_by_email_and_ends_another_browsers_session(
         expect(widget(page).locator("ol.list > li").first.locator(".au")).to_have_text(
             "Mila Reader")
         form.get_by_role("button", name="Account").click()
-        sessions = form.locator(".acct .ss li")
+        sessions = form.locator(".acct ul.sessions li")
         expect(sessions).to_have_count(2)
         expect(form.locator(".acct")).to_contain_text("this browser")
         form.locator(".acct").get_by_role("button", name="Sign out there").click()

@@ -11,6 +11,7 @@ import pytest
 from tests.api.test_sso import signed
 from widget_page import Discussion, comment, expect, widget
 
+from rostra.services.moderation import ModerationService, StaffAction
 from rostra.services.notes import NoteDraft, NoteService
 
 pytestmark = pytest.mark.browser
@@ -91,3 +92,16 @@ def test_a_signed_in_reader_rates_and_proposes_notes(discussion: Discussion, pag
     assert [n["sources"] for n in proposed] == [
         ["https://ferry.example/notice", "https://union.example/strike"]]
     assert proposed[0]["status"] == "proposed" and proposed[0]["shown"] is False
+
+
+def test_it_marks_a_trusted_authors_comments_as_regular(discussion: Discussion, page: Any,
+                                                        live_server: Any) -> None:
+    live_server.add_site(discussion.site, [discussion.host.origin],
+                         moderation={"trust": {"trusted_after": 1, "regular_badge": True}})
+    trusted = discussion.post("I have commented here for years.", name="Ana")["comment"]
+    newcomer = discussion.post("First time here.", name="Ben")["comment"]
+    ModerationService(live_server.services.comments).decide(
+        trusted["id"], StaffAction.APPROVE, actor="editor")
+    page.goto(discussion.url(lang="de"))
+    expect(comment(page, trusted["id"]).locator(".badge")).to_have_text("Stammleser")
+    expect(comment(page, newcomer["id"]).locator(".badge")).to_have_text("")

@@ -88,3 +88,23 @@ def test_it_sends_no_statement_for_a_hold_at_posting_or_for_spam(
     notify.run(notify.worker().run_once())
     assert notify.mailbox.to(mail) == []
     assert held["comment"]["state"] == "pending"
+
+
+def test_it_writes_to_the_author_in_the_sites_language(
+    notify: NotifyServer, http: httpx.Client,
+) -> None:
+    site = notify.new_site(languages=["de"])
+    mail = address()
+    posted = notify.reader(http, site).post("/de/", "Ein Kommentar, der entfernt wird.",
+                                            email=mail).json()
+    removed = http.post(f"/api/moderation/comments/{posted['comment']['id']}/reject",
+                        headers=STAFF, json={"reason": "Beleidigung"})
+    assert removed.status_code == 200
+    notify.run(notify.worker().run_once())
+    [statement] = notify.mailbox.to(mail)
+    assert statement["Subject"].startswith("Ihr Kommentar auf")
+    text, _html = parts(statement)
+    assert "Ein Mensch hat diese Entscheidung getroffen" in text and "Beleidigung" in text
+    page = http.get(link(statement, "/dsa/statement"))
+    assert page.status_code == 200 and "Begründung der Entscheidung" in page.text
+    assert '<html lang="de">' in page.text

@@ -165,6 +165,8 @@ def test_it_refuses_to_call_private_addresses(url: str) -> None:
     with pytest.raises(TransportError) as refused:
         asyncio.run(resolve(url, allow_private=False))
     assert refused.value.permanent
+    assert str(refused.value).endswith(" resolves to a private or local address; webhooks may "
+                                       "not go there (setting allow_private_webhooks)")
 
 
 def test_it_calls_the_address_it_checked() -> None:
@@ -181,27 +183,39 @@ def test_it_tells_public_addresses_from_the_rest() -> None:
         assert not is_public(address), address
 
 
-@pytest.mark.parametrize("url", ["http://user:secret@example.com/hook",
-                                 "https://user@example.com/hook", "https://:pw@example.com/",
-                                 "ftp://example.com/", "https:///nohost", "javascript:alert(1)",
-                                 "https://exa mple.com/", "https://example.com/" + "x" * 2000])
-def test_it_refuses_urls_with_credentials_or_of_the_wrong_kind(url: str) -> None:
-    with pytest.raises(ValueError):
+CREDENTIALS = "must not contain a user name or password"
+NOT_HTTP = "must be an http:// or https:// URL"
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("http://user:secret@example.com/hook", CREDENTIALS),
+    ("https://user@example.com/hook", CREDENTIALS), ("https://:pw@example.com/", CREDENTIALS),
+    ("ftp://example.com/", NOT_HTTP), ("https:///nohost", NOT_HTTP),
+    ("javascript:alert(1)", NOT_HTTP),
+    ("https://exa mple.com/", "the host is not a host name or IP address"),
+    ("https://example.com/" + "x" * 1981, "at most 2000 characters"),  # 2001 characters
+])
+def test_it_refuses_urls_with_credentials_or_of_the_wrong_kind(url: str, message: str) -> None:
+    with pytest.raises(ValueError) as invalid:
         check_url(url)
+    assert str(invalid.value) == message
     with pytest.raises(TransportError) as refused:
         asyncio.run(resolve(url, allow_private=True))
     assert refused.value.permanent
-    assert str(refused.value).startswith("webhook URL ")
+    assert str(refused.value) == f"webhook URL {message}"
 
 
 def test_it_keeps_a_good_url_as_it_is() -> None:
     url = "https://hooks.example.com:8443/rostra?key=1"
     assert check_url(url) == url
+    longest = "https://example.com/" + "x" * 1980
+    assert len(longest) == 2000 and check_url(longest) == longest
     # The address it connects to carries the scheme's port when the URL names none.
     for given, connected in (("https://127.0.0.1/h?x=1", "https://127.0.0.1:443/h?x=1"),
                              ("http://127.0.0.1", "http://127.0.0.1:80/"),
                              ("http://[::1]:81/a", "http://[::1]:81/a")):
         target = asyncio.run(resolve(given, allow_private=True))
+        assert target.host == target.ip  # the name to speak to (SNI): here the address
         assert (target.url, target.ip) == (connected, connected.split("//")[1].split(":")[0]
                                            if "[" not in connected else "::1")
 

@@ -59,7 +59,11 @@ def test_it_gives_no_5xx_and_keeps_its_openapi_promises(backend: str, mode: str,
             [*_schemathesis(), "--config-file", str(config), "run",
              f"{live.url}/api/openapi.json",
              "--checks", CHECKS, "--phases", "coverage,fuzzing",
-             "--max-examples", str(EXAMPLES), "--seed", SEED, "--workers", "2",
+             "--max-examples", str(EXAMPLES), "--seed", SEED,
+             # One worker: with two, Hypothesis (inside schemathesis) sometimes crashes
+             # describing its filters ("AST constructor recursion depth mismatch", a
+             # CPython 3.11 race in ast under threads), which failed CI with no 5xx.
+             "--workers", "1",
              "--header", f"Authorization: Bearer {token}",
              "--header", f"Origin: {ORIGIN}",
              # A valid request to the live-updates stream never ends: it is tested on

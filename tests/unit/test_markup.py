@@ -124,3 +124,12 @@ def test_it_builds_its_cleaners_with_every_rule() -> None:
     assert _cleaner(ALLOWED_TAGS).clean(dirty) == links + rest
     assert _cleaner(ALLOWED_TAGS_WITH_IMAGES).clean(dirty) == (
         links + '<img src="https://e.org/i.png" alt="i">' + rest)
+
+
+def test_it_builds_cleaners_that_keep_only_our_attributes_and_schemes() -> None:
+    from rostra.core.markup import ALLOWED_TAGS, _cleaner
+
+    # nh3's defaults would keep hreflang; ours keep href and title only (lang is global).
+    assert _cleaner(ALLOWED_TAGS).clean(
+        '<p lang="en">a <a href="http://e.org" hreflang="en" title="t">h</a></p>'
+    ) == '<p lang="en">a <a href="http://e.org" title="t" rel="nofollow ugc noopener">h</a></p>'

@@ -52,6 +52,7 @@ def test_it_refuses_unusable_identifiers(bad: str) -> None:
     ("203.0.113.9", "203.0.113.9"),
     ("2001:DB8::1", "2001:db8::1"),
     ("fe80::1%eth0", "fe80::1"),
+    ("fe80::1%a%b", "fe80::1"),
     ("a" * 63 + ".example", "a" * 63 + ".example"),
     (".".join(["a" * 49] * 5) + ".abc", ".".join(["a" * 49] * 5) + ".abc"),  # 253 characters
 ])
@@ -61,16 +62,27 @@ def test_it_gives_hosts_one_canonical_form(given: str, expected: str) -> None:
     assert check_host(given) == expected
 
 
-@pytest.mark.parametrize("bad", [
-    "", ".", "a" * 64 + ".example", ".".join(["a" * 49] * 5) + ".abcd", "-a.example",
-    "a-.example", "a b.example", "a..example", "<x>", "not:an:address", "[::1]", "a'b",
-    "\udcff.example",
+LONG_IDN = "\u00e9 " + "c" * 120
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ("", "empty or overlong host"), (".", "empty or overlong host"),
+    (".".join(["a" * 49] * 5) + ".abcd", "empty or overlong host"),
+    ("a" * 64 + ".example", "not a host name: 'aaaa"), ("-a.example", "not a host name: "),
+    ("a-.example", "not a host name: "), ("a b.example", "not a host name: 'a b.example'"),
+    ("a..example", "not a host name: "), ("<x>", "not a host name: '<x>'"),
+    ("a'b", "not a host name: "), ("\udcff.example", "not a host name: "),
+    ("not:an:address", "not an IPv6 address: 'not:an:address'"),
+    ("[::1]", "not an IPv6 address: '[::1]'"),
+    ("a b" + "c" * 120, f"not a host name: {('a b' + 'c' * 120)[:100]!r}"),
+    (LONG_IDN, f"not a host name: {LONG_IDN[:100]!r}"),
 ])
-def test_it_refuses_what_is_no_host(bad: str) -> None:
+def test_it_refuses_what_is_no_host(bad: str, message: str) -> None:
     from rostra.core.thread_keys import check_host
 
-    with pytest.raises(ThreadKeyError):
+    with pytest.raises(ThreadKeyError) as refused:
         check_host(bad)
+    assert str(refused.value).startswith(message), str(refused.value)
 
 
 @pytest.mark.parametrize(("given", "expected"), [
@@ -80,23 +92,36 @@ def test_it_refuses_what_is_no_host(bad: str) -> None:
     ("https://news.example:80/a", "https://news.example:80/a"),
     ("http://news.example:443/a", "http://news.example:443/a"),
     ("https://news.example///", "https://news.example/"),
+    ("https://news.example//", "https://news.example/"),
     ("https://news.example/%7Euser/", "https://news.example/~user"),
     ("https://news.example/a?UTM_Source=x&PK_x=1&Amp&q=", "https://news.example/a?q="),
     ("https://news.example/a?x=1&x=2&Ref_Url=z", "https://news.example/a?x=1&x=2"),
     ("https://news.example/a?empty", "https://news.example/a?empty="),
+    ("https://news.example/a:b@c!d$e&f'g(h)i*j+k,l;m=n~o/",
+     "https://news.example/a:b@c!d$e&f'g(h)i*j+k,l;m=n~o"),
+    ("https://news.example/ABX/", "https://news.example/ABX"),
+    ("https://news.example/a b", "https://news.example/a%20b"),
 ])
 def test_it_normalises_the_rest_of_a_url(given: str, expected: str) -> None:
     assert normalise_url(given) == expected
 
 
-@pytest.mark.parametrize("bad", [
-    "https://user:pw@news.example/a", "https://user@news.example/", "https://:pw@news.example/",
-    "https://news.example:99999/", "https://news.example:x/", "https:///a", "mailto:a@b.example",
-    "https://[x]/", "https://news.example/\udcff", "//news.example/a", "news.example/a",
+@pytest.mark.parametrize(("bad", "message"), [
+    ("https://user:pw@news.example/a", "a URL with a user name or password: 'https://user:pw@"),
+    ("https://user@news.example/", "a URL with a user name or password: "),
+    ("https://:pw@news.example/", "a URL with a user name or password: "),
+    ("https://news.example:99999/", "bad port in URL: 'https://news.example:99999/'"),
+    ("https://news.example:x/", "bad port in URL: "),
+    ("https:///a", "not an http(s) URL: 'https:///a'"),
+    ("mailto:a@b.example", "not an http(s) URL: 'mailto:a@b.example'"),
+    ("https://[x]/", "not an http(s) URL: 'https://[x]/'"),
+    ("https://news.example/\udcff", "not an http(s) URL: it holds an unpaired surrogate"),
+    ("//news.example/a", "not an http(s) URL: "), ("news.example/a", "not an http(s) URL: "),
 ])
-def test_it_refuses_urls_that_name_no_page(bad: str) -> None:
-    with pytest.raises(ThreadKeyError):
+def test_it_refuses_urls_that_name_no_page(bad: str, message: str) -> None:
+    with pytest.raises(ThreadKeyError) as refused:
         normalise_url(bad)
+    assert str(refused.value).startswith(message), str(refused.value)
 
 
 def test_it_takes_the_origin_of_a_normalised_url() -> None:
@@ -115,3 +140,20 @@ def test_it_keys_paths_and_urls_with_their_query_and_refuses_other_schemes() -> 
     for bad in ("javascript://x", "a\tb", "a\x1fb", "post\udcff"):
         with pytest.raises(ThreadKeyError):
             thread_key(bad)
+
+
+def test_it_quotes_at_most_100_characters_of_what_it_refuses() -> None:
+    from rostra.core.thread_keys import check_host
+
+    cases = [
+        (lambda t: check_host(t), "1:" * 80, "not an IPv6 address: "),
+        (normalise_url, "https://[" + "x" * 120 + "]/", "not an http(s) URL: "),
+        (normalise_url, "gopher://" + "x" * 120, "not an http(s) URL: "),
+        (normalise_url, "https://u:p@news.example/" + "x" * 120,
+         "a URL with a user name or password: "),
+        (normalise_url, "https://news.example:99999/" + "x" * 120, "bad port in URL: "),
+    ]
+    for parse, text, prefix in cases:
+        with pytest.raises(ThreadKeyError) as refused:
+            parse(text)
+        assert str(refused.value) == prefix + repr(text[:100]), text

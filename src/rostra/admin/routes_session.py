@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
+import orjson
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -17,9 +19,10 @@ from rostra.admin.auth import (
     set_session_cookie,
 )
 from rostra.admin.context import admin, who
-from rostra.admin.web import one, pages, read_form, redirect, render, safe_next
+from rostra.admin.web import json_ok, one, pages, read_form, redirect, render, safe_next
 from rostra.api.routes import client_ip
-from rostra.core.errors import InvalidInput, RostraError, Unauthorized
+from rostra.core.errors import Forbidden, InvalidInput, RostraError, Unauthorized
+from rostra.core.ids import parse_id
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -94,7 +97,105 @@ async def account_page(request: Request) -> Response:
     account = await run_in_threadpool(admin(request).staff.get, staff.id)
     return render(request, "account.html", account=account,
                   done=request.query_params.get("done"), secret=None, error=None,
-                  sessions=await _sessions(request, staff.id))
+                  sessions=await _sessions(request, staff.id),
+                  passkeys=await _passkeys(request, staff.id))
+
+
+def _relying_party(request: Request) -> tuple[str, str]:
+    """(domain, origin) staff passkeys are made for and checked against: public_url's,
+    else this request's (the browser checks the page's origin itself)."""
+    base = admin(request).services.settings.public_url or str(request.base_url)
+    parts = urlsplit(base)
+    return parts.hostname or "localhost", f"{parts.scheme}://{parts.netloc}"
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        data = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise InvalidInput("a JSON object is expected") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("a JSON object is expected")
+    return data
+
+
+@router.post("/login/passkey/options")
+@pages
+async def passkey_login_options(request: Request) -> Response:
+    # POST /admin/login/passkey/options (JSON: csrf of the login form) — a challenge
+    data = await _json(request)
+    nonce = request.cookies.get(LOGIN_COOKIE)
+    if not request.app.state.admin_keys.csrf_ok("login:" + nonce if nonce else None,
+                                                str(data.get("csrf") or "")):
+        raise Forbidden("the sign-in form had expired; reload it", code="csrf_failed")
+    rp_id, _ = _relying_party(request)
+    begun = await run_in_threadpool(admin(request).services.passkeys.staff_sign_in_options,
+                                    rp_id)
+    return json_ok({"handle": begun.handle, "options": begun.options})
+
+
+@router.post("/login/passkey")
+@pages
+async def passkey_login(request: Request) -> Response:
+    # POST /admin/login/passkey (JSON: csrf, handle, credential, next) — signs in
+    data = await _json(request)
+    nonce = request.cookies.get(LOGIN_COOKIE)
+    keys = request.app.state.admin_keys
+    if not keys.csrf_ok("login:" + nonce if nonce else None, str(data.get("csrf") or "")):
+        raise Forbidden("the sign-in form had expired; reload it", code="csrf_failed")
+    rp_id, origin = _relying_party(request)
+    services = admin(request).services
+    user_id = await run_in_threadpool(
+        lambda: services.passkeys.staff_sign_in(str(data.get("handle") or ""),
+                                                data.get("credential"), rp_id=rp_id,
+                                                origin=origin))
+    staff = admin(request).staff
+    account = await run_in_threadpool(staff.get, user_id)
+    if account.disabled:
+        raise Unauthorized("this account is disabled", code="login_failed")
+    signed = await run_in_threadpool(lambda: staff.open_session(
+        user_id, "passkey", ip=client_ip(request, services.settings.trusted_proxies),
+        device=request.headers.get("user-agent")))
+    response = json_ok({"next": safe_next(str(data.get("next") or ""))})
+    set_session_cookie(request, response, signed.token)
+    response.delete_cookie(LOGIN_COOKIE, path="/admin")
+    return response
+
+
+@router.post("/account/passkeys/options")
+@pages
+async def passkey_options(request: Request) -> Response:
+    # POST /admin/account/passkeys/options (X-CSRF-Token) — a challenge to make one
+    staff = await who(request)
+    check_csrf(request, {})
+    if staff.id is None:
+        raise InvalidInput("the admin token has no account")
+    rp_id, _ = _relying_party(request)
+    begun = await run_in_threadpool(admin(request).services.passkeys.staff_register_options,
+                                    staff.id, staff.name, rp_id)
+    return json_ok({"handle": begun.handle, "options": begun.options})
+
+
+@router.post("/account/passkeys")
+@pages
+async def passkey_add(request: Request) -> Response:
+    # POST /admin/account/passkeys (X-CSRF-Token; JSON: handle, credential, name)
+    staff = await who(request)
+    check_csrf(request, {})
+    if staff.id is None:
+        raise InvalidInput("the admin token has no account")
+    data = await _json(request)
+    rp_id, origin = _relying_party(request)
+    user_id = staff.id
+    added = await run_in_threadpool(lambda: admin(request).services.passkeys.staff_register(
+        user_id, str(data.get("handle") or ""), data.get("credential"), rp_id=rp_id,
+        origin=origin, name=str(data.get("name") or "") or None,
+        device=request.headers.get("user-agent")))
+    return json_ok({"id": added.id, "name": added.name}, 201)
+
+
+async def _passkeys(request: Request, user_id: int) -> list[Any]:
+    return await run_in_threadpool(admin(request).services.passkeys.of_staff, user_id)
 
 
 async def _sessions(request: Request, user_id: int) -> list[Any]:
@@ -132,16 +233,25 @@ async def account_change(request: Request) -> Response:
             if not await run_in_threadpool(service.end_session, staff.id, one(form, "session")):
                 raise InvalidInput("no such session on this account")
             return redirect("/admin/account?done=session")
+        if op == "remove_passkey":
+            passkey_id = parse_id(one(form, "passkey"))
+            if passkey_id is None:
+                raise InvalidInput("passkey: an id")
+            await run_in_threadpool(admin(request).services.passkeys.remove_staff, staff.id,
+                                    passkey_id)
+            return redirect("/admin/account?done=passkey_removed")
         if op == "end_others":
             token = getattr(request.state, "session_token", None)
-            await run_in_threadpool(lambda: service.end_sessions(staff.id, keep_token=token))
+            user_id = staff.id  # not None: checked above (the lambda does not know it)
+            await run_in_threadpool(lambda: service.end_sessions(user_id, keep_token=token))
             return redirect("/admin/account?done=sessions")
         if op == "totp_on":
             secret = await run_in_threadpool(service.enable_totp, staff.id)
         elif op == "totp_off":
             await run_in_threadpool(service.disable_totp, staff.id)
         else:
-            raise InvalidInput("op: password, totp_on, totp_off, end_session or end_others")
+            raise InvalidInput("op: password, totp_on, totp_off, end_session, end_others or "
+                               "remove_passkey")
     except RostraError as exc:
         error = exc.detail if not isinstance(exc, Unauthorized) else "Wrong current password."
     account = await run_in_threadpool(service.get, staff.id)
@@ -152,4 +262,5 @@ async def account_change(request: Request) -> Response:
         uri = pyotp.TOTP(secret).provisioning_uri(name=account.name, issuer_name="Rostra")
     return render(request, "account.html", status=422 if error else 200, account=account,
                   done=None, secret=secret, uri=uri, error=error,
-                  sessions=await _sessions(request, staff.id))
+                  sessions=await _sessions(request, staff.id),
+                  passkeys=await _passkeys(request, staff.id))

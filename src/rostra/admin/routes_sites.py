@@ -3,6 +3,8 @@ and who works on it: /admin/sites/..."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -12,6 +14,7 @@ from rostra.admin.charts import bar_chart, per_day_chart
 from rostra.admin.context import admin, require, require_admin, visible_sites, who
 from rostra.admin.site_forms import (
     THRESHOLDS,
+    TRUST,
     form_defaults,
     form_values,
     settings_from_form,
@@ -85,9 +88,42 @@ async def settings_form(request: Request, site_id: str) -> Response:
     failures = (await run_in_threadpool(notify.staff_failures, site_id)
                 if notify is not None else [])
     return render(request, "site_settings.html", site=site, thresholds=THRESHOLDS,
+                  trust_fields=TRUST,
                   defaults=form_defaults(),
                   values=form_values(site.name, site.origins, site.settings), error=None,
-                  done=request.query_params.get("done"), alert_failures=failures)
+                  done=request.query_params.get("done"), alert_failures=failures,
+                  **await _sign_in_context(request, site_id))
+
+
+async def _sign_in_context(request: Request, site_id: str) -> dict[str, Any]:
+    services = admin(request).services
+    own = await run_in_threadpool(services.site_providers.of_site, site_id)
+    return {"server_providers": services.settings.oidc_providers, "own_providers": own,
+            "public_url": services.settings.public_url.rstrip("/") or "<public_url>"}
+
+
+@router.post("/sites/{site_id}/providers")
+@pages
+async def site_providers(request: Request, site_id: str) -> Response:
+    # POST /admin/sites/{id}/providers (form: csrf, op=add|remove, name, ...) — owners
+    staff = await who(request)
+    require(staff, site_id, Role.OWNER)
+    form = await read_form(request)
+    check_csrf(request, form)
+    providers = admin(request).services.site_providers
+    name = one(form, "name")
+    if one(form, "op") == "remove":
+        await run_in_threadpool(providers.remove, site_id, name)
+        await run_in_threadpool(_audit, request, staff, "site_provider_removed", site_id,
+                                {"name": name}, None)
+        return redirect(f"/admin/sites/{site_id}/settings", done="saved")
+    await run_in_threadpool(lambda: providers.add(
+        site_id, name, one(form, "label"), one(form, "issuer"), one(form, "client_id"),
+        (form.get("client_secret") or [""])[0]))
+    await run_in_threadpool(_audit, request, staff, "site_provider_added", site_id, None,
+                            {"name": name, "label": one(form, "label"),
+                             "issuer": one(form, "issuer"), "client_id": one(form, "client_id")})
+    return redirect(f"/admin/sites/{site_id}/settings", done="saved")
 
 
 @router.post("/sites/{site_id}/settings")
@@ -109,8 +145,10 @@ async def save_settings(request: Request, site_id: str) -> Response:
             site_id, name=values.get("name", site.name), origins=origins, settings=settings))
     except RostraError as exc:  # invalid input, or an origin another site allows
         return render(request, "site_settings.html", status=exc.status, site=site,
-                      values=values, thresholds=THRESHOLDS, defaults=form_defaults(),
-                      error=exc.detail, done=None)
+                      values=values, thresholds=THRESHOLDS, trust_fields=TRUST,
+                      defaults=form_defaults(),
+                      error=exc.detail, done=None, alert_failures=[],
+                      **await _sign_in_context(request, site_id))
     await run_in_threadpool(
         _audit, request, staff, "site_settings", site_id,
         {"name": site.name, "origins": list(site.origins), "settings": site.settings},

@@ -8,7 +8,7 @@ from typing import Any
 
 from rostra.core.errors import InvalidInput
 from rostra.core.site_settings import SiteSettings
-from rostra.moderation.policy import Thresholds
+from rostra.moderation.policy import Thresholds, TrustPolicy
 
 MODES = ("post", "first_time", "all")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
@@ -25,8 +25,16 @@ THRESHOLDS = {  # form field -> (kind, label)
 }
 
 
+TRUST = {  # form field -> label (moderation.trust, whole numbers)
+    "first_comments_held": "Hold an author's comments until this many were approved",
+    "links_need_approved": "Hold comments with links until the author has this many approved",
+    "account_min_days": "Hold signed-in accounts younger than (days)",
+    "trusted_after": "Trust an author from this trust score (approved − 3 × rejected or spam)",
+}
+
 # What an empty field means, shown beside it.
 THRESHOLD_DEFAULTS = {name: getattr(Thresholds(), name) for name in THRESHOLDS}
+TRUST_DEFAULTS = {name: getattr(TrustPolicy(), name) for name in TRUST}
 
 
 def _number(name: str, value: str, kind: type) -> Any:
@@ -64,6 +72,16 @@ def settings_from_form(current: dict[str, Any], form: dict[str, str]) -> dict[st
         else:
             thresholds.pop(name, None)
     moderation["thresholds"] = thresholds
+    if form.get("trust_form"):  # the form showed the earned-trust fields
+        trust = dict(moderation.get("trust") or {})
+        for name in TRUST:
+            raw = form.get(name, "").strip()
+            if raw:
+                trust[name] = _number(f"moderation.trust.{name}", raw, int)
+            else:
+                trust.pop(name, None)
+        trust["regular_badge"] = form.get("regular_badge") in ("1", "on")
+        moderation["trust"] = trust
     merged["moderation"] = moderation
     notifications = dict(merged.get("notifications") or {})
     notifications["moderator_emails"] = _lines(form.get("moderator_emails", ""))
@@ -73,6 +91,15 @@ def settings_from_form(current: dict[str, Any], form: dict[str, str]) -> dict[st
         notifications["moderator_digest_seconds"] = _number(
             "notifications.digest_minutes", digest_minutes, int) * 60
     merged["notifications"] = notifications
+    if form.get("sign_in_form"):  # the form showed the sign-in fields
+        on = ("1", "on")
+        merged["sign_in"] = {
+            "email": form.get("sign_in_email") in on,
+            "passkeys": form.get("sign_in_passkeys") in on,
+            "providers": None if form.get("sign_in_all") in on else sorted(
+                key.removeprefix("provider_") for key, value in form.items()
+                if key.startswith("provider_") and value in on),
+        }
     validate(merged)
     return merged
 
@@ -100,6 +127,7 @@ def form_values(site_name: str, origins: tuple[str, ...] | list[str],
     parsed = SiteSettings.parse(settings)
     moderation = parsed.moderation
     thresholds = moderation.get("thresholds") or {}
+    trust = moderation.get("trust") or {}
     notifications = parsed.notifications
     digest = notifications.get("moderator_digest_seconds")
     return {
@@ -111,15 +139,22 @@ def form_values(site_name: str, origins: tuple[str, ...] | list[str],
         "mode": str(moderation.get("mode", "post")),
         **{name: str(thresholds[name]) if name in thresholds else ""
            for name in THRESHOLDS},
+        **{name: str(trust[name]) if name in trust else "" for name in TRUST},
+        "regular_badge": "1" if trust.get("regular_badge") is True else "",
         "moderator_emails": "\n".join(notifications.get("moderator_emails") or []),
         "moderator_digest": "1" if notifications.get("moderator_digest") else "",
         "digest_minutes": str(digest // 60) if isinstance(digest, int) else "",
+        "sign_in_email": "1" if parsed.sign_in.email else "",
+        "sign_in_passkeys": "1" if parsed.sign_in.passkeys else "",
+        "sign_in_all": "1" if parsed.sign_in.providers is None else "",
+        **{f"provider_{name}": "1" for name in parsed.sign_in.providers or ()},
     }
 
 
 def form_defaults() -> dict[str, str]:
     """What an empty field of the form means: each threshold's default, and the digest's."""
     out = {name: str(value) for name, value in THRESHOLD_DEFAULTS.items()}
+    out.update({name: str(value) for name, value in TRUST_DEFAULTS.items()})
     try:
         from rostra.notify.site_settings import NotifySettings
     except ImportError:  # pragma: no cover - notifications not in this build

@@ -7,17 +7,30 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rostra.api.routes import PROBLEMS, json_response, services
+from rostra.services.passkeys import PasskeyInfo
 from rostra.api.schemas import IdPath
 from rostra.services.serialise import iso
 
 router = APIRouter(prefix="/api/account", tags=["account"], responses=PROBLEMS)
 
 SiteQuery = Annotated[str, Query(max_length=64, description="The site signed in to")]
+
+
+class PasskeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    handle: str = Field(..., max_length=100, description="From the options call")
+    credential: dict[str, Any] = Field(..., description="The browser's answer, as JSON")
+    name: str | None = Field(None, max_length=100, description="A name to tell it apart")
+
+
+def _passkey(p: PasskeyInfo) -> dict[str, Any]:
+    return {"id": p.id, "name": p.name, "created_at": iso(p.created_at),
+            "last_used_at": iso(p.last_used_at)}
 
 
 class SignOutIn(BaseModel):
@@ -36,6 +49,7 @@ async def get_account(request: Request, site: SiteQuery) -> Response:
     # GET /api/account?site= — who is signed in, where, and what they may claim
     identity = services(request).identity
     view = await run_in_threadpool(identity.overview, site, _token(request, site))
+    keys = await run_in_threadpool(services(request).passkeys.of_reader, view.reader.id)
     body: dict[str, Any] = {
         "name": view.reader.name,
         "method": view.method,
@@ -47,6 +61,7 @@ async def get_account(request: Request, site: SiteQuery) -> Response:
              "expires_at": iso(s.expires_at)}
             for s in view.sessions
         ],
+        "passkeys": [_passkey(p) for p in keys],
     }
     return json_response(body, headers={"Cache-Control": "no-store"})
 
@@ -77,3 +92,32 @@ async def claim(request: Request, site: SiteQuery) -> Response:
     identity = services(request).identity
     claimed = await run_in_threadpool(identity.claim, site, _token(request, site))
     return json_response({"claimed": claimed})
+
+
+@router.post("/passkeys/options", summary="Begin adding a passkey to the account")
+async def passkey_options(request: Request, site: SiteQuery) -> Response:
+    # POST /api/account/passkeys/options?site= — options for navigator.credentials.create()
+    svc = services(request)
+    begun = await run_in_threadpool(svc.passkeys.reader_register_options, site,
+                                    _token(request, site), request.headers.get("origin"))
+    return json_response({"handle": begun.handle, "options": begun.options},
+                         headers={"Cache-Control": "no-store"})
+
+
+@router.post("/passkeys", status_code=201, summary="Add the passkey the browser made")
+async def add_passkey(request: Request, site: SiteQuery, body: PasskeyIn) -> Response:
+    # POST /api/account/passkeys?site= {handle, credential, name} — checked, then kept
+    svc = services(request)
+    added = await run_in_threadpool(
+        lambda: svc.passkeys.reader_register(
+            site, _token(request, site), request.headers.get("origin"), body.handle,
+            body.credential, name=body.name, device=request.headers.get("user-agent")))
+    return json_response(_passkey(added), 201)
+
+
+@router.delete("/passkeys/{passkey_id}", status_code=204, summary="Remove a passkey")
+async def remove_passkey(request: Request, passkey_id: IdPath, site: SiteQuery) -> Response:
+    # DELETE /api/account/passkeys/{id}?site= — it signs no one in any more
+    svc = services(request)
+    await run_in_threadpool(svc.passkeys.remove_reader, site, _token(request, site), passkey_id)
+    return Response(status_code=204)

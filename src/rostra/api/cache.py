@@ -284,7 +284,9 @@ class ReadCache:
 
 
 def thread_tags(site_id: str, thread_id: int | None, key: str) -> tuple[Tag, ...]:
-    tags: list[Tag] = [("key", site_id, key)]
+    # ("pages", site): every thread page of the site, dropped together only when
+    # something shown on all of them changes (an author's "Regular" badge).
+    tags: list[Tag] = [("key", site_id, key), ("pages", site_id)]
     if thread_id is not None:
         tags.append(("thread", str(thread_id)))
     return tuple(tags)

@@ -18,7 +18,7 @@ from rostra.api.routes import PROBLEMS, context, json_response
 from rostra.api.schemas import IdPath, Input
 from rostra.core.errors import NotFound, RostraError, TooManyRequests, Unauthorized
 from rostra.core.ids import MAX_ID
-from rostra.notify.templates import render_page
+from rostra.notify.templates import languages, render_page
 from rostra.services.comments import RequestContext
 from rostra.services.dsa import AppealOutcome, DsaService, NoticeOutcome, period
 
@@ -233,8 +233,15 @@ def get_transparency(
 # -- the statement page behind emailed links ---------------------------------
 
 
-def _page(status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(render_page("dsa_statement", "en", **context), status_code=status,
+def _page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
+    """The statement page, in the site's first language when there is a catalog for it."""
+    language = "en"
+    statement = context.get("statement")
+    if statement is not None:
+        wanted = services(request).sites.settings_of(statement["site"]).languages
+        if wanted and wanted[0] in languages():
+            language = wanted[0]
+    return HTMLResponse(render_page("dsa_statement", language, **context), status_code=status,
                         headers=PAGE_HEADERS)
 
 
@@ -244,8 +251,8 @@ def statement_page(request: Request, token: str = "") -> HTMLResponse:
     try:
         statement = dsa(request).statement_by_token(token[:200])
     except NotFound:
-        return _page(404, statement=None, token="", error=None, thanks=False)
-    return _page(statement=statement, token=token, error=None, thanks=False)
+        return _page(request, 404, statement=None, token="", error=None, thanks=False)
+    return _page(request, statement=statement, token=token, error=None, thanks=False)
 
 
 @pages.post("/statement")
@@ -257,7 +264,7 @@ async def statement_appeal(request: Request) -> HTMLResponse:
     service = dsa(request)
     statement_id = service.tokens.statement_of(token)
     if statement_id is None:
-        return _page(404, statement=None, token="", error=None, thanks=False)
+        return _page(request, 404, statement=None, token="", error=None, thanks=False)
     error, thanks = None, False
     try:
         await run_in_threadpool(service.appeal, statement_id, form.get("text", ""))
@@ -265,7 +272,7 @@ async def statement_appeal(request: Request) -> HTMLResponse:
     except RostraError as exc:
         error = exc.detail
     statement = await run_in_threadpool(service.statement_by_token, token)
-    return _page(400 if error else 200, statement=statement, token=token, error=error,
+    return _page(request, 400 if error else 200, statement=statement, token=token, error=error,
                  thanks=thanks)
 
 

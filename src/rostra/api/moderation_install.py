@@ -79,6 +79,15 @@ def install(app: FastAPI, services: Services) -> None:
     services.comments.tx_hooks.append(service.embedding_hook(engine.stash))
     if classifier is not None:
         service.learners.append(classifier.learner(service))
+
+    def refresh_badges(site_id: str, comment_id: int, action: str) -> None:
+        # An author's trust may have crossed the site's line: their "Regular" badges
+        # change on every page of the site.
+        cache = getattr(app.state, "cache", None)
+        if cache is not None and services.reading.shows_regulars(site_id):
+            cache.invalidate([("pages", site_id)])
+
+    service.learners.append(refresh_badges)
     app.state.moderation = Runtime(service, engine, limiter, pow, meter, settings.rate_limits)
     dsa = DsaService(service, lambda site_id: engine.policy_for(site_id).dsa)
     services.comments.tx_hooks.append(dsa.statement_hook)

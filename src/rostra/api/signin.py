@@ -24,6 +24,7 @@ from rostra.api.routes import client_ip
 from rostra.services.container import Services
 from rostra.services.oidc import OidcClient
 from rostra.services.sessions import SignInMethod
+from rostra.services.site_providers import full_name
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 
@@ -36,8 +37,32 @@ def _clients(request: Request) -> dict[str, OidcClient]:
     return clients
 
 
+def _site_clients(request: Request, site: str) -> list[OidcClient]:
+    """The site's own providers, named <site>.<name> (one client per configuration, kept
+    so that each provider's metadata and keys are read once)."""
+    services: Services = request.app.state.services
+    cache: dict[tuple[str, str], OidcClient] = request.app.state.__dict__.setdefault(
+        "_site_oidc", {})
+    out = []
+    for provider in services.site_providers.of_site(site):
+        named = provider.model_copy(update={"name": full_name(site, provider.name)})
+        key = (site, named.model_dump_json())
+        client = cache.get(key)
+        if client is None:
+            if len(cache) > 1000:
+                cache.clear()
+            client = cache[key] = OidcClient(named)
+        out.append(client)
+    return out
+
+
 def _client(request: Request, name: str) -> OidcClient:
-    client = _clients(request).get(name)
+    if "." in name:
+        site, _, _own = name.partition(".")
+        client = next((c for c in _site_clients(request, site[:64])
+                       if c.provider.name == name), None)
+    else:
+        client = _clients(request).get(name)
     if client is None:
         raise NotFound(f"no sign-in provider {name[:40]!r}")
     return client
@@ -51,13 +76,14 @@ def _callback_url(request: Request, name: str) -> str:
 
 
 def _offered(request: Request, site: str) -> list[OidcClient]:
-    """The providers a site offers: the server's, narrowed by the site's settings."""
+    """The providers a site offers: the server's, narrowed by the site's settings, then
+    the site's own."""
     services: Services = request.app.state.services
     chosen = services.sites.settings_of(site).sign_in.providers
     clients = _clients(request)
-    if chosen is None:
-        return list(clients.values())
-    return [clients[name] for name in chosen if name in clients]
+    server = (list(clients.values()) if chosen is None
+              else [clients[name] for name in chosen if name in clients])
+    return server + _site_clients(request, site)
 
 
 @router.get("/providers", summary="Ways readers may sign in")
@@ -71,11 +97,15 @@ def providers(request: Request, site: str | None = Query(None, max_length=64)) -
         ]})
     services: Services = request.app.state.services
     services.sites.get(site)
-    return JSONResponse({
-        "providers": [{"name": c.provider.name, "label": c.provider.label}
-                      for c in _offered(request, site)],
-        "email": services.email_sign_in.available(site),
-    }, headers={"Cache-Control": "no-cache"})
+    offered = [{"name": c.provider.name, "label": c.provider.label}
+               for c in _offered(request, site)]
+    email = services.email_sign_in.available(site)
+    # A passkey is added after signing in another way: without one, the button would
+    # lead nowhere (unless some reader of the site has a passkey already).
+    passkeys = services.sites.settings_of(site).sign_in.passkeys and (
+        bool(offered) or email or services.passkeys.site_has_any(site))
+    return JSONResponse({"providers": offered, "email": email, "passkeys": passkeys},
+                        headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/{name}/start", summary="Begin signing in (opened in a popup)")
@@ -84,9 +114,10 @@ async def start(
     origin: str = Query(..., max_length=200),
 ) -> Response:
     services: Services = request.app.state.services
-    client = _client(request, name)
+    client = await run_in_threadpool(_client, request, name)
     found = services.sites.get(site)
-    if client not in _offered(request, site):
+    offered = await run_in_threadpool(_offered, request, site)
+    if name not in {c.provider.name for c in offered}:
         raise Forbidden(f"site {site!r} does not offer {name[:40]!r}",
                         code="provider_not_offered")
     if origin not in found.origins:
@@ -122,7 +153,7 @@ async def callback(
     if not hmac.compare_digest(state.encode(), attempt["state"].encode()):
         return _page(origin, {"rostra": "sign-in-failed", "code": "sign_in_failed"},
                      "This answer is not for the sign-in this browser started.")
-    client = _client(request, name)
+    client = await run_in_threadpool(_client, request, name)
     try:
         identity = await run_in_threadpool(
             client.finish, code, _callback_url(request, name), attempt["verifier"],

@@ -29,6 +29,9 @@ LIMITED = (
     ("POST", re.compile(r"^/api/subscriptions$"), "subscribe"),
     # The appeal form behind a statement's emailed link (the API's appeal counts itself).
     ("POST", re.compile(r"^/dsa/statement$"), "appeal"),
+    # Passkey challenges and email codes: each call writes, most before a sign-in.
+    ("POST", re.compile(r"^/auth/(?:passkey/(?:options|session)|email/session)$"), "sign_in"),
+    ("POST", re.compile(r"^/api/account/passkeys(?:/options)?$"), "sign_in"),
 )
 
 

@@ -76,6 +76,9 @@ class RateLimits:
     subscribe: str = "10/hour"
     notice: str = "10/hour"  # DSA notices of illegal content, per reader
     appeal: str = "10/hour"  # appeals against statements of reasons, per reader
+    # Sign-in ceremonies that write before anyone is signed in (passkey challenges,
+    # email codes traded for sessions), per reader.
+    sign_in: str = "20/minute;200/hour"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,7 @@ class TrustPolicy:
     links_need_approved: int = 0  # comments with links wait until this many were approved
     account_min_days: int = 0  # signed-in accounts younger than this are held
     trusted_after: int = 10  # trust score (approved - 3 x rejected/spam - 10 x notices)
+    regular_badge: bool = False  # readers see "Regular" on trusted commenters' comments
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,10 +290,15 @@ _TRUST_RANGES = {
 
 
 def _trust(data: dict[str, Any]) -> TrustPolicy:
-    _no_unknown("moderation.trust", data, set(_TRUST_RANGES))
-    return TrustPolicy(**{
+    _no_unknown("moderation.trust", data, {*_TRUST_RANGES, "regular_badge"})
+    values: dict[str, Any] = {
         name: _int(f"moderation.trust.{name}", value, *_TRUST_RANGES[name])
-        for name, value in data.items()})
+        for name, value in data.items() if name != "regular_badge"}
+    if "regular_badge" in data:
+        if not isinstance(data["regular_badge"], bool):
+            raise InvalidInput("moderation.trust.regular_badge: must be true or false")
+        values["regular_badge"] = data["regular_badge"]
+    return TrustPolicy(**values)
 
 
 def _rate_limits(data: dict[str, Any]) -> RateLimits:

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
-from rostra.notify.templates import RenderedEmail, catalog, render_email
+from rostra.notify.templates import RenderedEmail, catalog, languages, render_email
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
-from rostra.store.tables import comments
+from rostra.store.tables import comments, sites
 
 EXCERPT = 600
 
@@ -19,13 +19,24 @@ def _excerpt(text: str | None) -> str:
     return text if len(text) <= EXCERPT else text[:EXCERPT].rstrip() + "…"
 
 
+def site_language(conn: Any, site_id: str | None) -> str:
+    """The site's first language (its settings' ``languages``) when there is a catalog
+    for it, else English: DSA emails go out in the site's language."""
+    settings = conn.scalar(select(sites.c.settings).where(sites.c.id == site_id))
+    wanted = (settings or {}).get("languages") if isinstance(settings, dict) else None
+    if isinstance(wanted, list) and wanted and wanted[0] in languages():
+        return str(wanted[0])
+    return "en"
+
+
 def compose(conn: Any, row: Row[Any], base: str, tokens: Any,
             site_name: str) -> RenderedEmail | None:
     """The email an outbox row of kind ``dsa`` stands for; None when what it is about is
     gone. ``row.payload``: {"what", "statement_id", "notice_id"}."""
     payload = row.payload or {}
     what = payload.get("what")
-    t = catalog("en")
+    language = site_language(conn, row.site_id)
+    t = catalog(language)
     notice = statement = None
     if payload.get("notice_id"):
         notice = conn.execute(select(dsa_notices).where(
@@ -79,5 +90,5 @@ def compose(conn: Any, row: Row[Any], base: str, tokens: Any,
         lines = [t[f"dsa_appeal_notifier_{statement.appeal_outcome}"].format(id=notice.id)]
     else:
         return None
-    return render_email("dsa", "en", subject=subject, lines=lines, comment_text=text,
+    return render_email("dsa", language, subject=subject, lines=lines, comment_text=text,
                         link=link, link_label=link_label, site_name=site_name)

@@ -30,6 +30,7 @@ from rostra.moderation.decision import Action, Decision, Draft, Moderator, Publi
 from rostra.moderation.identity import Hashing
 from rostra.services.accounts import ReaderAccounts
 from rostra.services.serialise import comment_json, iso, thread_json
+from rostra.services.sessions import ReaderSessions
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.store import queries
@@ -208,7 +209,7 @@ class CommentService:
     ) -> None:
         self.db = db
         self.sites = sites
-        self.accounts = accounts or ReaderAccounts(db, tokens)
+        self.accounts = accounts or ReaderAccounts(db, tokens, ReaderSessions(db, hashing.ips))
         self.tokens = tokens
         self.settings = settings
         self.hashing = hashing

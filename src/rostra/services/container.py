@@ -12,8 +12,10 @@ from rostra.services.accounts import ReaderAccounts
 from rostra.services.comments import CommentService
 from rostra.services.email_sign_in import EmailSignIn
 from rostra.services.identity import ReaderIdentity
+from rostra.services.passkeys import Passkeys
 from rostra.services.reading import ReadService
 from rostra.services.sessions import ReaderSessions
+from rostra.services.site_providers import SiteProviders
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.services.votes import VoteService
@@ -30,6 +32,8 @@ class Services:
     accounts: ReaderAccounts
     identity: ReaderIdentity
     email_sign_in: EmailSignIn
+    passkeys: Passkeys
+    site_providers: SiteProviders
     comments: CommentService
     reading: ReadService
     votes: VoteService
@@ -58,7 +62,10 @@ class Services:
                 db, sites, accounts, ips,
                 enabled=bool(settings.smtp_host and settings.public_url),
                 max_name=settings.max_name_length),
+            passkeys=Passkeys(db, sites, accounts),
+            site_providers=SiteProviders(db, sites),
             comments=comments,
-            reading=ReadService(db, sites, settings), votes=VoteService(comments),
+            reading=ReadService(db, sites, settings, hashing.email_salt),
+            votes=VoteService(comments),
             bus=bus_for(settings.database_url, settings.redis_url, db),
         )

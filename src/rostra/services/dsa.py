@@ -201,6 +201,7 @@ class DsaService:
             raise NotFound("this link is not valid (any more)")
         out = self._statement_json(row, self.policy_for(row.site_id).redress)
         out["comment_text"] = comment.text if comment is not None else ""
+        out["site"] = row.site_id
         return out
 
     @staticmethod

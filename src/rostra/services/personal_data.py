@@ -15,6 +15,7 @@ from rostra.store import queries
 from rostra.store.account_tables import reader_accounts, reader_sessions, reader_sign_in_links
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
+from rostra.store.passkey_tables import passkeys
 from rostra.store.tables import comments, threads
 
 
@@ -44,6 +45,12 @@ class PersonalData:
                 select(reader_sessions)
                 .where(reader_sessions.c.account_id.in_([a.id for a in accounts]))
                 .order_by(reader_sessions.c.id)
+            ).all()
+            keys = conn.execute(
+                select(passkeys.c.account_id, passkeys.c.name, passkeys.c.created_at,
+                       passkeys.c.last_used_at)
+                .where(passkeys.c.account_id.in_([a.id for a in accounts]))
+                .order_by(passkeys.c.id)
             ).all()
             account_ids = [a.id for a in accounts]
             notes = conn.execute(
@@ -88,6 +95,11 @@ class PersonalData:
                      {"method": s.method, "device": s.device, "created_at": iso(s.created_at),
                       "last_seen_at": iso(s.seen_at), "expires_at": iso(s.expires_at)}
                      for s in sessions if s.account_id == a.id
+                 ],
+                 "passkeys": [
+                     {"name": k.name, "created_at": iso(k.created_at),
+                      "last_used_at": iso(k.last_used_at)}
+                     for k in keys if k.account_id == a.id
                  ]}
                 for a in accounts
             ],
@@ -154,6 +166,7 @@ class PersonalData:
             conn.execute(delete(reader_sign_in_links).where(or_(
                 reader_sign_in_links.c.email == address,
                 reader_sign_in_links.c.account_id.in_(account_ids))))
+            conn.execute(delete(passkeys).where(passkeys.c.account_id.in_(account_ids)))
             # Context notes they proposed, and their ratings, go too; a thread that showed
             # one of those notes changes.
             shown = conn.execute(

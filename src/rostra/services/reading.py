@@ -15,6 +15,10 @@ from rostra.config import Settings
 from rostra.core.errors import InvalidInput
 from rostra.core.models import SortOrder
 from rostra.core.thread_keys import ThreadKeyError, thread_key
+from rostra.moderation.checks.reputation import History
+from rostra.moderation.identity import author_key_of_row
+from rostra.moderation.policy import TrustPolicy
+from rostra.moderation.trust import TrustLevel, trust_level
 from rostra.services.serialise import comment_json, note_json, thread_json
 from rostra.services.sites import SiteService
 from rostra.store import queries
@@ -87,7 +91,7 @@ class Page:
 
 def _build_tree(
     tops: Sequence[Any], replies: Sequence[Any], highlights: dict[int, str] | None = None,
-    notes: Sequence[Any] = (),
+    notes: Sequence[Any] = (), regulars: set[int] | frozenset[int] = frozenset(),
 ) -> list[dict[str, Any]]:
     highlights = highlights or {}
     nodes: dict[int, dict[str, Any]] = {}
@@ -107,6 +111,10 @@ def _build_tree(
         picked = nodes.get(comment_id)
         if picked is not None and picked["state"] == "approved":
             picked[kind] = True  # "pinned": true or "featured": true
+    for comment_id in regulars:
+        regular = nodes.get(comment_id)
+        if regular is not None and regular["state"] == "approved":
+            regular["regular"] = True
     for note in notes:  # context notes, under comments readers can see
         noted = nodes.get(note.comment_id)
         if noted is not None and noted["state"] == "approved":
@@ -115,10 +123,29 @@ def _build_tree(
 
 
 class ReadService:
-    def __init__(self, db: Database, sites: SiteService, settings: Settings) -> None:
+    def __init__(self, db: Database, sites: SiteService, settings: Settings,
+                 email_salt: str = "") -> None:
         self.db = db
         self.sites = sites
         self.settings = settings
+        self.email_salt = email_salt  # authors' keys, for the "regular" badge
+
+    def shows_regulars(self, site_id: str) -> bool:
+        """Whether the site's pages mark trusted commenters: a decision that changes an
+        author's trust then changes every cached page of the site."""
+        return trust_settings(self.sites.settings_of(site_id).moderation).regular_badge
+
+    def _regulars(self, conn: Any, site_id: str, trusted_after: int,
+                  ids: Sequence[int]) -> set[int]:
+        """The comments among ``ids`` whose authors the site trusts (moderation.trust):
+        readers see a "Regular" badge on them when the site turns it on."""
+        keys = {row.id: author_key_of_row(row, self.email_salt)
+                for row in queries.authors_of(conn, ids)}
+        histories = {row.author: History(row.approved, row.rejected, row.spam, row.notices)
+                     for row in queries.author_histories(
+                         conn, site_id, sorted({k for k in keys.values() if k}))}
+        return {cid for cid, key in keys.items() if key in histories and trust_level(
+            histories[key], trusted_after) is TrustLevel.TRUSTED}
 
     def page(self, req: PageRequest, origin: str | None = None) -> Page:
         """One page of a thread; an unknown thread reads as empty."""
@@ -173,8 +200,13 @@ class ReadService:
             shown = pinned + climbed + tops
             replies = queries.replies_of_roots(conn, [r.id for r in shown])
             notes = queries.notes_in_thread(conn, thread.id)
+            trust = trust_settings(site_settings.moderation)
+            regulars = self._regulars(
+                conn, site.id, trust.trusted_after,
+                [r.id for r in [*shown, *replies] if r.state == "approved"],
+            ) if trust.regular_badge else set()
         body["thread"] = thread_json(thread)
-        body["comments"] = _build_tree(shown, replies, highlights, notes)
+        body["comments"] = _build_tree(shown, replies, highlights, notes, regulars)
         if more and tops:
             last = tops[-1]
             since = cursor.since if cursor and cursor.since else now
@@ -253,3 +285,15 @@ class ReadService:
         with self.db.read() as conn:
             found = queries.counts_for_keys(conn, site.id, sorted(set(keys.values())))
         return site.id, {ident: found.get(key, 0) for ident, key in keys.items()}
+
+
+def trust_settings(moderation: dict[str, Any]) -> TrustPolicy:
+    """The site's trust settings, as far as reading needs them (the policy itself was
+    checked when the site's settings were saved)."""
+    section = moderation.get("trust") if isinstance(moderation, dict) else None
+    if not isinstance(section, dict):
+        return TrustPolicy()
+    default = TrustPolicy()
+    line = section.get("trusted_after")
+    return TrustPolicy(trusted_after=line if isinstance(line, int) else default.trusted_after,
+                       regular_badge=section.get("regular_badge") is True)

@@ -167,6 +167,29 @@ def highlights_in_thread(conn: Connection, thread_id: int) -> dict[int, str]:
     return {comment_id: kind for comment_id, kind in rows}
 
 
+def authors_of(conn: Connection, ids: Sequence[int]) -> Sequence[Any]:
+    """(id, account_id, author_email, voter_id) of comments: who wrote them, for the
+    trust a site gives authors (never sent to readers)."""
+    if not ids:
+        return []
+    return conn.execute(
+        select(comments.c.id, comments.c.account_id, comments.c.author_email,
+               comments.c.voter_id).where(comments.c.id.in_(list(ids)))
+    ).all()
+
+
+def author_histories(conn: Connection, site_id: str, authors: Sequence[str]) -> Sequence[Any]:
+    """The decided comments of these authors on the site (author_stats rows)."""
+    from rostra.store.moderation_tables import author_stats
+
+    if not authors:
+        return []
+    return conn.execute(
+        select(author_stats).where(author_stats.c.site_id == site_id,
+                                   author_stats.c.author.in_(list(authors)))
+    ).all()
+
+
 def notes_in_thread(conn: Connection, thread_id: int) -> Sequence[Any]:
     """The context notes shown under the thread's comments, oldest first."""
     from rostra.store.notes_tables import comment_notes

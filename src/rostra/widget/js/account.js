@@ -2,6 +2,7 @@
 // in, ending those sessions, claiming earlier comments): loaded on first use.
 import { esc } from "./render.js";
 import { store } from "./storage.js";
+import { create, get, supported } from "./passkey.js";
 
 let seq = 0;
 
@@ -58,6 +59,20 @@ export function emailForm(el, form) {
   });
 }
 
+/** Sign in with a passkey alone: the browser asks which one. */
+export async function passkeySignIn(el, form) {
+  form.setError("");
+  try {
+    const begun = await el.api.call("POST", "/auth/passkey/options", { body: { site: el.site } });
+    const credential = await get(begun.options);
+    const r = await el.api.call("POST", "/auth/passkey/session", { body: { site: el.site, handle: begun.handle, credential } });
+    store.setSession(el.site, { token: r.session, name: r.name, email: r.email });
+    el.start();
+  } catch (error) {
+    form.setError(error instanceof DOMException ? el.tr.t("passkeyCancelled") : el.message(error));
+  }
+}
+
 /** The account panel under "Signed in as …": sessions, sign out everywhere, claim. */
 export async function openAccount(el, form) {
   const { tr } = el;
@@ -87,14 +102,19 @@ export async function openAccount(el, form) {
       return fail(error);
     }
     panel.innerHTML =
-      `<h3>${esc(tr.t("sessionsTitle"))}</h3><ul class="ss">` +
+      `<h3>${esc(tr.t("sessionsTitle"))}</h3><ul class="ss sessions">` +
       me.sessions.map((s) =>
         `<li><span>${esc(s.device || tr.t("unknownDevice"))}</span> <small>${esc(tr.t("method_" + s.method))} · ` +
         `${esc(tr.ago(new Date(s.seen_at)))}</small> ` +
         (s.current ? `<strong>${esc(tr.t("thisBrowser"))}</strong>`
           : `<button type="button" class="link" data-end="${s.id}">${esc(tr.t("endSession"))}</button>`) + "</li>",
       ).join("") + "</ul>" +
+      `<h3>${esc(tr.t("passkeysTitle"))}</h3><ul class="ss keys">` +
+      (me.passkeys.length ? me.passkeys.map((k) =>
+        `<li><span>${esc(k.name)}</span> <button type="button" class="link" data-key="${k.id}">${esc(tr.t("removePasskey"))}</button></li>`,
+      ).join("") : `<li>${esc(tr.t("noPasskeys"))}</li>`) + "</ul>" +
       '<div class="btns">' +
+      (supported() ? `<button type="button" data-a="addkey">${esc(tr.t("addPasskey"))}</button>` : "") +
       (me.claimable ? `<button type="button" data-a="claim">${esc(tr.t("claim", { n: me.claimable }))}</button>` : "") +
       `<button type="button" data-a="everywhere">${esc(tr.t("signOutEverywhere"))}</button></div>` +
       `<p class="ok" role="status">${esc(said)}</p>`;
@@ -107,6 +127,21 @@ export async function openAccount(el, form) {
       if (b.dataset.end) {
         await el.api.call("DELETE", `/api/account/sessions/${b.dataset.end}`, { params });
         return show(tr.t("sessionEnded"));
+      }
+      if (b.dataset.key) {
+        await el.api.call("DELETE", `/api/account/passkeys/${b.dataset.key}`, { params });
+        return show(tr.t("passkeyRemoved"));
+      }
+      if (b.dataset.a === "addkey") {
+        const begun = await el.api.call("POST", "/api/account/passkeys/options", { params });
+        let credential;
+        try {
+          credential = await create(begun.options);
+        } catch {
+          return show(tr.t("passkeyCancelled"));
+        }
+        await el.api.call("POST", "/api/account/passkeys", { params, body: { handle: begun.handle, credential } });
+        return show(tr.t("passkeyAdded"));
       }
       if (b.dataset.a === "claim") {
         const r = await el.api.call("POST", "/api/account/claim", { params });

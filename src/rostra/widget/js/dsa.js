@@ -83,25 +83,31 @@ export async function openNotice(el, li, old, btn) {
   form.querySelector("select").focus();
 }
 
-/** Show the author of removed comment `id` its statements of reasons, above the list. */
-export function showStatements(el, id, own, statements) {
+/**
+ * Show the author of comment `id` its statement of reasons: for a removed comment above
+ * the list; for a held one (`li`, the comment shown to its author) folded under it.
+ */
+export function showStatements(el, id, own, statements, li = null) {
   const { tr } = el;
-  let box = el.shadowRoot.querySelector(".sors");
+  let box = li && li.firstChild.lastChild;
   if (!box) {
-    box = document.createElement("div");
-    box.className = "sors";
-    el.list.before(box);
+    box = el.shadowRoot.querySelector(".sors");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "sors";
+      el.list.before(box);
+    }
   }
   if (box.querySelector(`[data-id="${id}"]`)) return;
   const s = statements[0];
-  const panel = document.createElement("section");
+  const panel = document.createElement(li ? "details" : "section");
   panel.className = "sor";
   panel.dataset.id = id;
   panel.setAttribute("aria-label", tr.t("dsaStatement"));
   const appeal = s.appeal;
-  panel.innerHTML =
-    `<p><strong>${esc(tr.t("dsaRemoved"))}</strong></p>` +
-    (own.text ? `<blockquote class="quote">${esc(own.text)}</blockquote>` : "") +
+  panel.innerHTML = (li ? `<summary>${esc(tr.t("dsaStatement"))}</summary>`
+    : `<p><strong>${esc(tr.t("dsaRemoved"))}</strong></p>` +
+      (own.text ? `<blockquote class="quote">${esc(own.text)}</blockquote>` : "")) +
     `<p>${esc(s.facts)}</p><p>${esc(tr.t("dsaGroundIs", { ground: s.ground }))}</p>` +
     `<p>${esc(tr.t(s.automated_decision ? "dsaAuto" : "dsaHuman"))}</p>` +
     (s.redress ? `<p>${esc(s.redress)}</p>` : "") +

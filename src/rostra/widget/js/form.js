@@ -115,14 +115,16 @@ export function createForm(opts) {
   });
   form.focusText = () => text.focus();
   /** Buttons "Sign in with …" above the name field, and "Sign in by email" when the
-   * site offers it; `signIn(name)` opens the provider's popup ("" the email form). */
+   * site offers it; `signIn(name)` opens the provider's popup ("" the email form,
+   * ":passkey" a passkey). */
   form.offerSignIn = (offer, signIn) => {
     form.signIn = signIn;
     const p = document.createElement("p");
     p.className = "si";
     p.innerHTML = offer.providers.map((pr) =>
       `<button type="button" data-f="signin" data-p="${esc(pr.name)}">${esc(tr.t("signInWith", { provider: pr.label }))}</button>`).join(" ") +
-      (offer.email ? ` <button type="button" data-f="signin" data-p="" aria-expanded="false">${esc(tr.t("signInByEmail"))}</button>` : "");
+      (offer.email ? ` <button type="button" data-f="signin" data-p="" aria-expanded="false">${esc(tr.t("signInByEmail"))}</button>` : "") +
+      (offer.passkeys && typeof PublicKeyCredential === "function" ? ` <button type="button" data-f="signin" data-p=":passkey">${esc(tr.t("signInWithPasskey"))}</button>` : "");
     form.prepend(p);
   };
   form.clearText = () => {

@@ -119,22 +119,25 @@ export function fillComment(li, c, ctx) {
   pl.title = tr.t("permalink");
   ed.textContent = c.edited_at && !deleted ? "· " + tr.t("edited") : "";
   badge.textContent = c.state === "pending" ? tr.t("pending")
-    : c.pinned ? tr.t("pinned") : c.featured ? tr.t("featured") : "";
+    : c.pinned ? tr.t("pinned") : c.featured ? tr.t("featured")
+    : c.regular ? tr.t("regular") : "";
   li.classList.toggle("picked", !!(c.pinned || c.featured));
   if (deleted) {
     body.textContent = tr.t("deleted");
   } else {
     body.innerHTML = c.html; // sanitised by the server (nh3) before it was stored
-    // long comments fold; the length of the HTML decides, so no layout is measured
-    const long = c.html.length > LONG && !li._open;
-    body.classList.toggle("clip", long);
-    if (long) {
+    // long comments fold (their text only: a context note below stays in view); the
+    // length of the HTML decides, so no layout is measured
+    if (c.html.length > LONG && !li._open) {
+      const clip = document.createElement("div");
+      clip.className = "clip";
       const more = document.createElement("button");
       more.type = "button";
       more.className = "link rm";
       more.dataset.act = "expand";
       more.textContent = tr.t("readMore");
-      body.append(more);
+      clip.append(...body.childNodes, more);
+      body.append(clip);
     }
     if (c.anchor && c.anchor.exact) {
       const q = document.createElement("blockquote");

@@ -198,9 +198,10 @@ class RostraComments extends HTMLElement {
         .catch(() => ({ providers: [] })));
     }
     const offer = await offers.get(this.site);
-    if (!offer.providers.length && !offer.email) return;
+    if (!offer.providers.length && !offer.email && !offer.passkeys) return;
     form.offerSignIn(offer, (name) => {
       if (name === "") return import("./account.js").then((m) => m.emailForm(this, form));
+      if (name === ":passkey") return import("./account.js").then((m) => m.passkeySignIn(this, form));
       const url = new URL(`auth/${encodeURIComponent(name)}/start`, config.base);
       url.searchParams.set("site", this.site);
       url.searchParams.set("origin", location.origin);
@@ -566,7 +567,14 @@ class RostraComments extends HTMLElement {
       if (gen !== this.gen) return;
       const c = res.comment || res;
       if (c.state !== "pending") store.setOwn(id, { pending: false });
-      if (c.state === "pending" && !this.byId.has(c.id)) this.insertNew(c);
+      if (c.state !== "pending" || this.byId.has(c.id)) continue;
+      const li = this.insertNew(c);
+      // Held: the statement of reasons for the hold, under the comment (EU DSA).
+      const sors = await this.api.call("GET", `/api/comments/${id}/statements`, { headers })
+        .then((r) => r.statements, () => []);
+      if (gen === this.gen && sors.length && !sors[0].lifted_at) {
+        import("./dsa.js").then((m) => m.showStatements(this, id, own, sors, li));
+      }
     }
   }
 

@@ -1,0 +1,86 @@
+"""OpenID Connect providers of one site: a site may offer providers of its own (its
+newsroom's Keycloak, say) beside the server's, which it may also narrow down (site
+setting ``sign_in.providers``). A site's provider is named ``<site>.<name>`` in URLs,
+so its redirect URI is ``<public_url>/auth/<site>.<name>/callback``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from rostra.config import OidcProvider
+from rostra.core.errors import Conflict, InvalidInput, NotFound
+from rostra.services.sites import SiteService
+from rostra.store.db import Database
+from rostra.store.site_provider_tables import site_oidc_providers as table
+
+MAX_PER_SITE = 20
+
+
+def full_name(site_id: str, name: str) -> str:
+    return f"{site_id}.{name}"
+
+
+class SiteProviders:
+    """Adds, lists and removes a site's own providers."""
+
+    def __init__(self, db: Database, sites: SiteService) -> None:
+        self.db = db
+        self.sites = sites
+
+    def add(self, site_id: str, name: str, label: str, issuer: str, client_id: str,
+            client_secret: str = "", scopes: str = "openid profile email") -> OidcProvider:
+        self.sites.get(site_id)
+        try:
+            provider = OidcProvider(name=name, label=label, issuer=issuer, client_id=client_id,
+                                    client_secret=client_secret, scopes=scopes)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise InvalidInput(f"{field}: {first['msg']}") from None
+        parts = urlsplit(issuer)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise InvalidInput("issuer: an https address")
+        if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+            raise InvalidInput("issuer: an https address (http only for a provider on "
+                               "this machine)")
+        if len(issuer) > 500 or len(client_id) > 300 or len(scopes) > 200:
+            raise InvalidInput("issuer, client_id or scopes: too long")
+        try:
+            with self.db.write() as conn:
+                count = len(conn.execute(select(table.c.name)
+                                         .where(table.c.site_id == site_id)).all())
+                if count >= MAX_PER_SITE:
+                    raise InvalidInput(f"at most {MAX_PER_SITE} providers per site")
+                conn.execute(insert(table).values(
+                    site_id=site_id, name=name, label=label, issuer=issuer,
+                    client_id=client_id, client_secret=client_secret, scopes=scopes,
+                    created_at=datetime.now(UTC)))
+        except IntegrityError:
+            raise Conflict(f"site {site_id!r} has a provider {name!r} already",
+                           code="provider_exists") from None
+        return provider
+
+    def of_site(self, site_id: str) -> list[OidcProvider]:
+        """The site's own providers, secrets included (for signing in, never for show)."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(table).where(table.c.site_id == site_id)
+                                .order_by(table.c.name)).all()
+        return [OidcProvider(name=r.name, label=r.label, issuer=r.issuer,
+                             client_id=r.client_id, client_secret=r.client_secret,
+                             scopes=r.scopes) for r in rows]
+
+    def get(self, site_id: str, name: str) -> OidcProvider | None:
+        return next((p for p in self.of_site(site_id) if p.name == name), None)
+
+    def remove(self, site_id: str, name: str) -> None:
+        with self.db.write() as conn:
+            gone = conn.execute(delete(table).where(table.c.site_id == site_id,
+                                                    table.c.name == name)).rowcount
+        if not gone:
+            raise NotFound(f"site {site_id!r} has no provider {name[:40]!r}",
+                           code="provider_not_found")
