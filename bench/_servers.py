@@ -212,9 +212,13 @@ def rostra_env(work: Path) -> dict[str, str]:
     }
 
 
-def rostra_server(work: Path, site: str, origin: str) -> Server:
-    """Rostra as an operator runs it: `rostra serve`, one uvicorn worker."""
+def rostra_server(work: Path, site: str, origin: str, database_url: str | None = None,
+                  name: str = "rostra") -> Server:
+    """Rostra as an operator runs it: `rostra serve`, one uvicorn worker (on SQLite in
+    ``work`` unless ``database_url`` names another database)."""
     env = rostra_env(work)
+    if database_url:
+        env["ROSTRA_DATABASE_URL"] = database_url
     cli = rostra_cli()
     for argv in ([cli, "db", "upgrade"],
                  [cli, "site", "add", site, "--name", "Benchmark", "--origin", origin]):
@@ -224,11 +228,11 @@ def rostra_server(work: Path, site: str, origin: str) -> Server:
             raise RuntimeError(f"{' '.join(argv[1:])} failed: {done.stderr or done.stdout}")
     port = free_port()
     return Server(
-        name="rostra",
+        name=name,
         argv=[cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
         port=port,
         probe_path="/healthz",
-        log_path=work / "rostra.log",
+        log_path=work / f"{name}.log",
         env=env,
     )
 

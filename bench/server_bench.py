@@ -16,6 +16,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import random
 import shlex
 import shutil
 import signal
@@ -36,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _seed import (
     BIG_THREAD,
     POST_THREAD,
+    VOCABULARY,
     JsonClient,
     isso_poster,
     make_dataset,
@@ -139,6 +141,15 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
                         help="extra environment for `rostra serve` (repeatable)")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results",
                         help="where the JSON and Markdown results go")
+    parser.add_argument("--mixed", action="store_true",
+                        help="hot threads instead: 64 readers of the 1,000-comment thread while "
+                        "posts land on it (1, 5, 20/s) or on another thread (Rostra only)")
+    parser.add_argument("--databases", default="sqlite",
+                        help="with --mixed: sqlite and/or postgresql (comma-separated)")
+    parser.add_argument("--postgres-url", default=os.environ.get(
+                            "ROSTRA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+                        help="with --mixed: a PostgreSQL database from which to create (and "
+                        "drop) one for the run")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (databases, logs)")
     args = parser.parse_args(argv)
@@ -147,6 +158,9 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     args.connections = [int(c) for c in args.connections.split(",")]
     args.systems = [s for s in args.systems.split(",") if s]
     args.endpoints = [e for e in args.endpoints.split(",") if e]
+    args.databases = [d for d in args.databases.split(",") if d]
+    if set(args.databases) - {"sqlite", "postgresql"}:
+        parser.error("--databases: sqlite and/or postgresql")
     unknown = set(args.systems) - set(SYSTEMS)
     if unknown:
         parser.error(f"unknown systems: {', '.join(sorted(unknown))}")
@@ -416,6 +430,10 @@ def main(argv: list[str]) -> int:
     try:
         print(f"work dir {work}; wrk -t1 (one client thread, so the server keeps a core)",
               flush=True)
+        if args.mixed:
+            run_mixed(args, work, command, started, machine)
+            ok = True
+            return 0
         rostra = rostra_server(work, SITE, ORIGIN)
         servers["rostra"] = rostra
         # Seed with the settings of the posting bar (classifier off): the seed's word
@@ -521,6 +539,167 @@ def main(argv: list[str]) -> int:
         else:
             print(f"kept {work} (logs and databases)")
     return 0
+
+
+# -- hot threads: reads while comments land -------------------------------------------
+
+# (label, posts a second on the read thread, flood of another thread)
+MIXED_LOADS = (
+    ("reads alone", 0.0, False),
+    ("1 post/s on the same thread", 1.0, False),
+    ("5 posts/s on the same thread", 5.0, False),
+    ("20 posts/s on the same thread", 20.0, False),
+    ("posts to another thread, 4 clients flat out", 0.0, True),
+)
+
+
+def _create_pg_database(base_url: str) -> tuple[str, Any]:
+    import secrets
+
+    import psycopg
+
+    name = "rostra_bench_" + secrets.token_hex(4)
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = base_url.rsplit("/", 1)[0] + "/" + name
+
+    def drop() -> None:
+        with psycopg.connect(base_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return url, drop
+
+
+def _post_alone(server: Server, n: int = 100) -> dict[str, float]:
+    """Posts one at a time to an idle server: median latency (client included) and the
+    server's CPU per post."""
+    client = JsonClient(server.port, {"Origin": ORIGIN})
+    body = {"site": SITE, "thread": "/bench/alone/", "name": "Alone", "text": ""}
+    for i in range(5):
+        client.call("POST", "/api/comments", {**body, "text": f"warm up {i} bridge"})
+    server.settle()
+    times: list[float] = []
+    cpu_before = server.cpu_seconds()
+    for i in range(n):
+        started = time.perf_counter()
+        client.call("POST", "/api/comments",
+                    {**body, "text": f"alone {i}: " + " ".join(random.sample(VOCABULARY, 10))})
+        times.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": round(statistics.median(times), 2),
+            "cpu_ms": round((server.cpu_seconds() - cpu_before) * 1000 / n, 2)}
+
+
+def run_mixed(args: argparse.Namespace, work: Path, command: str,
+              started: dt.datetime, machine: dict[str, Any]) -> int:
+    from _mixed import MixedPoint, run_point
+
+    eps = {ep.key: ep for ep in endpoints()}
+    read = eps["thread_1000"].loads["rostra"]
+    flood = Load("POST", "/api/comments", {"Origin": ORIGIN, "Content-Type": "application/json"},
+                 json.dumps({"site": SITE, "thread": POST_THREAD, "name": "Flood {n}",
+                             "text": _POST_TEXT}))
+    results: dict[str, list[MixedPoint]] = {}
+    alone: dict[str, dict[str, float]] = {}
+    ceiling_result: WrkResult | None = None
+    for database in args.databases:
+        drop = None
+        url = None
+        if database == "postgresql":
+            url, drop = _create_pg_database(args.postgres_url)
+        server = rostra_server(work, SITE, ORIGIN, url, name=f"rostra-{database}")
+        try:
+            server.start()
+            print(f"[{database}] seeding the 1,000-comment thread ...", flush=True)
+            seed(make_dataset(small_threads=0), rostra_poster(JsonClient(server.port,
+                                                                         {"Origin": ORIGIN}), SITE))
+            server.wait_idle()
+            _fetch(server, read)
+            if database == args.databases[0] and "ceiling" in args.systems:
+                path = work / "thread_1000.json"
+                path.write_bytes(_fetch(server, read))
+                manifest = work / "ceiling.json"
+                manifest.write_text(json.dumps({read.path: str(path)}), encoding="utf-8")
+                ceiling = ceiling_server(work, manifest)
+                ceiling.start()
+                try:
+                    ceiling_result = run_wrk(ceiling.base_url, Load("GET", read.path),
+                                             connections=BAR_CLIENTS, duration_s=args.duration,
+                                             timeout_s=args.timeout, script_dir=work)
+                finally:
+                    ceiling.stop()
+                print(f"  ceiling: {ceiling_result.rps:,.0f} reads/s", flush=True)
+            alone[database] = _post_alone(server)
+            print(f"  one post alone: {alone[database]}", flush=True)
+            flat = run_wrk(server.base_url, flood, connections=4, duration_s=args.duration,
+                           timeout_s=args.timeout, script_dir=work)
+            alone[database]["posts_alone_rps"] = round(flat.rps, 1)
+            print(f"  posts alone, 4 clients: {flat.rps:,.0f}/s", flush=True)
+            points = []
+            for label, rate, flat_out in MIXED_LOADS:
+                server.settle()
+                point = run_point(
+                    server.base_url, server.port, read, label=label, duration_s=args.duration,
+                    script_dir=work, cpu=server.cpu_seconds, site=SITE, origin=ORIGIN,
+                    connections=BAR_CLIENTS, post_thread=BIG_THREAD, rate=rate,
+                    flood=flood if flat_out else None)
+                points.append(point)
+                posts = point.posts or {}
+                print(f"  {label:45} reads {point.reads.rps:8,.0f}/s p50 {point.reads.p50_ms:7.1f}"
+                      f" p99 {point.reads.p99_ms:7.1f} ms  posts {posts}", flush=True)
+            results[database] = points
+        finally:
+            server.stop()
+            if drop is not None:
+                drop()
+    report = "\n\n".join(filter(None, [
+        f"Command: `{command}` ({started:%Y-%m-%d %H:%M} UTC, commit {_git_commit()})",
+        (f"Machine: {machine['cores']} cores ({machine['cpu']}), load average at start "
+         f"{' '.join(machine['loadavg_at_start'])}, at end "
+         f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}; {args.duration:g} s per "
+         f"point; readers: wrk -t1 -c{BAR_CLIENTS} on the 1,000-comment thread (limit=all)."),
+        mixed_markdown(results, alone, ceiling_result),
+    ]))
+    print("\n" + report + "\n")
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"mixed-{started:%Y%m%d-%H%M%S}"
+    stem.with_suffix(".md").write_text(report + "\n", encoding="utf-8")
+    stem.with_suffix(".json").write_text(json.dumps({
+        "command": command, "machine": machine, "alone": alone,
+        "ceiling": ceiling_result.as_dict() if ceiling_result else None,
+        "results": {db: [p.as_dict() for p in points] for db, points in results.items()},
+    }, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {stem}.json and {stem}.md")
+    return 0
+
+
+def mixed_markdown(results: dict[str, list[Any]], alone: dict[str, dict[str, float]],
+                   ceiling: WrkResult | None) -> str:
+    rows = [("| Database | While this lands | Reads/s | Of reads alone | Read p50 ms "
+             "| Read p99 ms | Posts ok / sent | Post p50 ms | Post p99 ms |"),
+            "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+    for database, points in results.items():
+        base = points[0].reads.rps if points else 0
+        for point in points:
+            posts = point.posts or {}
+            share = f"{point.reads.rps / base:.0%}" if base else "–"
+            sent = (f"{posts.get('ok', 0):,} / {posts.get('sent', 0):,}"
+                    + (f" ({posts['rps']:,.0f}/s)" if "rps" in posts else "")) if posts else "–"
+            p50 = "–" if posts.get("p50_ms") is None else _ms(posts["p50_ms"])
+            p99 = "–" if posts.get("p99_ms") is None else _ms(posts["p99_ms"])
+            rows.append(f"| {database} | {point.label} | {_rps(point.reads)} | {share} "
+                        f"| {_ms(point.reads.p50_ms)} | {_ms(point.reads.p99_ms)} | {sent} "
+                        f"| {p50} | {p99} |")
+    lines = ["\n".join(rows)]
+    extra = []
+    if ceiling is not None:
+        extra.append(f"ceiling (bare ASGI, same bytes): {ceiling.rps:,.0f} reads/s, "
+                     f"p99 {ceiling.p99_ms:.1f} ms")
+    for database, figures in alone.items():
+        extra.append(f"{database}: one post alone {figures['p50_ms']} ms (median, client "
+                     f"included) for {figures['cpu_ms']} ms of server CPU; posts alone, 4 "
+                     f"clients flat out: {figures.get('posts_alone_rps', 0):,.0f}/s")
+    if extra:
+        lines.append("; ".join(extra) + ".")
+    return "\n\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -253,7 +253,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
         hub.loop = asyncio.get_running_loop()
-        tasks = [asyncio.create_task(poll_forever())]
+        tasks = [asyncio.create_task(poll_forever()), asyncio.create_task(hub.beat_forever())]
         if bus is not None:
             tasks.append(asyncio.create_task(bus.run(heard, connected)))
         tasks += [asyncio.create_task(job()) for job in _app.state.background]

@@ -232,3 +232,27 @@ def test_it_brings_a_page_up_to_date_with_new_comments_without_reading_it_again(
                 thread=thread, site=site, sort=SortOrder(sort), limit=0 if limit else None))
             assert served == orjson.loads(orjson.dumps(fresh.body))
     assert cache.updates - updates == 4  # each page once, from the page before
+
+
+def test_it_lets_go_of_a_live_stream_when_the_page_goes_away(
+    live_server: LiveServer, site: str
+) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    hub = live_server.app.app.state.live
+    before = hub.count()
+    address = urlsplit(live_server.url)
+    page = socket.create_connection((address.hostname, address.port), timeout=10)
+    page.sendall(f"GET /api/events?site={site}&thread=/stream-closed/ HTTP/1.1\r\n"
+                 f"Host: {address.netloc}\r\n\r\n".encode())
+    received = b""
+    while b": connected" not in received:
+        received += page.recv(4096)
+    assert hub.count() == before + 1
+    page.close()
+    for _ in range(200):  # the server hears of the disconnect, then unsubscribes
+        if hub.count() == before:
+            break
+        threading.Event().wait(0.05)
+    assert hub.count() == before

@@ -23,6 +23,7 @@ from rostra.core.errors import InvalidInput, TooManyRequests
 from rostra.core.thread_keys import ThreadKeyError, thread_key
 
 HEARTBEAT_SECONDS = 25.0
+HEARTBEAT = b": heartbeat\n\n"
 MAX_LISTENERS = 10_000
 
 router = APIRouter(prefix="/api", tags=["read"])
@@ -72,6 +73,20 @@ class LiveHub:
 
         self.loop.call_soon_threadsafe(deliver)
 
+    def beat(self) -> None:
+        """A heartbeat on every open stream (on the event loop): proxies keep quiet
+        streams open. One timer for all streams, not one per stream and message."""
+        with self._lock:
+            queues = [q for streams in self._streams.values() for q in streams]
+        for queue in queues:
+            if not queue.full():
+                queue.put_nowait(HEARTBEAT)
+
+    async def beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            self.beat()
+
 
 @router.get("/events", summary="Live updates of a thread (Server-Sent Events)",
             response_class=StreamingResponse)
@@ -94,17 +109,13 @@ async def events(
     queue = hub.subscribe(resolved.id, key)
 
     async def stream() -> AsyncIterator[bytes]:
+        # No timeout per message (a task and a timer each, times thousands of pages):
+        # the hub sends heartbeats, and the response ends this generator when the
+        # client goes away.
         try:
             yield b"retry: 5000\n: connected\n\n"
             while True:
-                try:
-                    data = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
-                except TimeoutError:
-                    if await request.is_disconnected():
-                        return
-                    yield b": heartbeat\n\n"
-                    continue
-                yield data
+                yield await queue.get()
         finally:
             hub.unsubscribe(resolved.id, key, queue)
 

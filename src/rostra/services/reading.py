@@ -231,8 +231,10 @@ class ReadService:
             return False
         if body.get("next_cursor") is not None:
             return False
+        site = self.sites.resolve(req.site, origin)
+        if self.shows_regulars(site.id):
+            return False  # whether a new comment's author is a regular takes a read
         if req.limit is None:
-            site = self.sites.resolve(req.site, origin)
             limit: int | None = self.sites.settings_of(site.id).page_size
         else:
             limit = req.limit or None

@@ -1,0 +1,153 @@
+"""Reads of a hot thread while comments land: wrk's readers and a paced poster at once.
+
+The readers are one wrk (64 connections, one thread) on the 1,000-comment thread; the
+posts come from Python threads at a fixed rate (each post's latency and status kept),
+or from a second wrk posting as fast as its connections can ("max"). Everything stays
+on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from _seed import VOCABULARY
+from _wrk import Load, WrkResult, run_wrk
+
+
+@dataclass
+class PostStats:
+    sent: int = 0
+    ok: int = 0
+    failed: dict[str, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        lat = sorted(self.latencies_ms)
+        return {
+            "sent": self.sent, "ok": self.ok, "failed": self.failed,
+            "p50_ms": round(statistics.median(lat), 2) if lat else None,
+            "p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))], 2) if lat else None,
+        }
+
+
+class PacedPoster:
+    """Posts ``rate`` comments a second to one thread until stopped, from ``lanes``
+    connections each sending at its own slots (a slow answer delays only its lane)."""
+
+    def __init__(self, port: int, site: str, thread: str, origin: str, rate: float,
+                 lanes: int = 4) -> None:
+        self.port, self.site, self.thread, self.origin = port, site, thread, origin
+        self.rate = rate
+        self.lanes = max(1, min(lanes, int(rate) or 1))
+        self.stats = PostStats()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._rng = random.Random()
+
+    def start(self) -> None:
+        start = time.monotonic() + 0.05
+        for lane in range(self.lanes):
+            t = threading.Thread(target=self._run, args=(lane, start), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self) -> PostStats:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=30)
+        return self.stats
+
+    def _body(self) -> bytes:
+        words = " ".join(self._rng.choice(VOCABULARY) for _ in range(12))
+        return json.dumps({"site": self.site, "thread": self.thread, "name": "Hot reader",
+                           "text": f"On the story: {words}."}).encode()
+
+    def _run(self, lane: int, start: float) -> None:
+        interval = self.lanes / self.rate
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Origin": self.origin, "Content-Type": "application/json"}
+        n = 0
+        while not self._stop.is_set():
+            due = start + (lane / self.rate) + n * interval
+            n += 1
+            wait = due - time.monotonic()
+            if wait > 0 and self._stop.wait(wait):
+                break
+            began = time.perf_counter()
+            try:
+                conn.request("POST", "/api/comments", self._body(), headers)
+                response = conn.getresponse()
+                response.read()
+                status = str(response.status)
+            except (OSError, http.client.HTTPException) as exc:
+                status = type(exc).__name__
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            elapsed = (time.perf_counter() - began) * 1000
+            with self._lock:
+                self.stats.sent += 1
+                if status == "201":
+                    self.stats.ok += 1
+                    self.stats.latencies_ms.append(elapsed)
+                else:
+                    self.stats.failed[status] = self.stats.failed.get(status, 0) + 1
+        conn.close()
+
+
+@dataclass
+class MixedPoint:
+    """One measured point: what the readers got, and what the posts got."""
+
+    label: str
+    reads: WrkResult
+    posts: dict[str, Any] | None
+    server_cpu_s: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "reads": self.reads.as_dict(), "posts": self.posts,
+                "server_cpu_s": round(self.server_cpu_s, 3)}
+
+
+def run_point(base_url: str, port: int, read: Load, *, label: str, duration_s: float,
+              script_dir: Path, cpu: Any, site: str, origin: str, connections: int = 64,
+              post_thread: str | None = None, rate: float = 0.0,
+              flood: Load | None = None, flood_connections: int = 4) -> MixedPoint:
+    """Readers for ``duration_s`` while posts land: ``rate`` a second (paced), or as fast
+    as ``flood_connections`` can (``flood``, a second wrk), or none."""
+    poster = None
+    flood_result: list[WrkResult] = []
+    flood_thread = None
+    cpu_before = cpu()
+    if rate and post_thread is not None:
+        poster = PacedPoster(port, site, post_thread, origin, rate)
+        poster.start()
+    if flood is not None:
+        def flood_run() -> None:
+            flood_result.append(run_wrk(base_url, flood, connections=flood_connections,
+                                        duration_s=duration_s, timeout_s=10,
+                                        script_dir=script_dir))
+        flood_thread = threading.Thread(target=flood_run, daemon=True)
+        flood_thread.start()
+    reads = run_wrk(base_url, read, connections=connections, duration_s=duration_s,
+                    timeout_s=10, script_dir=script_dir)
+    posts: dict[str, Any] | None = None
+    if poster is not None:
+        posts = poster.stop().as_dict()
+        posts["rate"] = rate
+    if flood_thread is not None:
+        flood_thread.join(timeout=duration_s + 60)
+        if flood_result:
+            f = flood_result[0]
+            posts = {"sent": f.requests, "ok": f.ok, "failed": f.errors,
+                     "rps": round(f.rps, 1), "p50_ms": f.p50_ms, "p99_ms": f.p99_ms,
+                     "connections": flood_connections}
+    return MixedPoint(label, reads, posts, cpu() - cpu_before)
