@@ -126,6 +126,25 @@ def test_a_ban_of_the_account_ends_its_sessions(oidc_server: LiveServer) -> None
         assert refused.status_code == 401 and refused.json()["code"] == "session_expired"
 
 
+def test_a_ban_of_the_accounts_email_ends_its_sessions(
+        oidc_server: LiveServer) -> None:  # noqa: F811
+    site = _site(oidc_server)
+    token = _session(oidc_server, site)
+    other_site = _site(oidc_server)
+    elsewhere = _session(oidc_server, other_site)
+    with oidc_server.client() as http:
+        posted = _post(http, site, token)
+        assert posted.status_code == 201, posted.text
+        moderation = oidc_server.app.app.state.moderation.service
+        moderation.ban(BanRequest(site, BanKind.EMAIL,
+                                  comment_id=posted.json()["comment"]["id"], reason="abuse"),
+                       actor="mod")
+        refused = _post(http, site, token)
+        assert refused.status_code == 401 and refused.json()["code"] == "session_expired"
+        # The ban is the site's: the same person's session on another site goes on.
+        assert _account(http, other_site, elsewhere).status_code == 200
+
+
 def test_a_shadow_ban_keeps_the_sessions(oidc_server: LiveServer) -> None:  # noqa: F811
     site = _site(oidc_server)
     token = _session(oidc_server, site)

@@ -265,12 +265,20 @@ class ModerationService:
             ).scalar_one()
             row = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
             out = _ban_json(row)
-            if value.startswith("a:") and not request.shadow:
+            if value.startswith(("a:", "e:")) and not request.shadow:
                 # A banned account is signed out of every browser on the site at once (a
-                # shadow ban keeps its sessions: ending them would tell).
-                conn.execute(delete(reader_sessions).where(
-                    reader_sessions.c.account_id == int(value[2:]),
-                    reader_sessions.c.site_id == request.site_id))
+                # shadow ban keeps its sessions: ending them would tell); so is every
+                # account of the site under a banned email address.
+                banned = [int(value[2:])] if value.startswith("a:") else [
+                    account.id for account in conn.execute(
+                        select(reader_accounts.c.id, reader_accounts.c.email).where(
+                            reader_accounts.c.site_id == request.site_id,
+                            reader_accounts.c.email.is_not(None)))
+                    if email_key(account.email, self.salt) == value]
+                if banned:
+                    conn.execute(delete(reader_sessions).where(
+                        reader_sessions.c.account_id.in_(banned),
+                        reader_sessions.c.site_id == request.site_id))
             record_audit(conn, actor, "shadow_ban" if request.shadow else "ban", f"ban:{ban_id}",
                          None, out, request.reason, site_id=request.site_id)
             changes.record(conn, Change(ChangeKind.BANS, request.site_id))
