@@ -235,20 +235,22 @@ def test_it_brings_a_page_up_to_date_with_new_comments_without_reading_it_again(
 
 
 def test_it_lets_go_of_a_live_stream_when_the_page_goes_away(
-    live_server: LiveServer, site: str
+    server: LiveServer, site: str
 ) -> None:
     import socket
     from urllib.parse import urlsplit
 
-    hub = live_server.app.app.state.live
+    hub = server.app.app.state.live
     before = hub.count()
-    address = urlsplit(live_server.url)
+    address = urlsplit(server.url)
     page = socket.create_connection((address.hostname, address.port), timeout=10)
     page.sendall(f"GET /api/events?site={site}&thread=/stream-closed/ HTTP/1.1\r\n"
                  f"Host: {address.netloc}\r\n\r\n".encode())
     received = b""
-    while b": connected" not in received:
-        received += page.recv(4096)
+    while b": connected" not in received:  # bounded: the socket times out after 10 s
+        chunk = page.recv(4096)
+        assert chunk, f"the server closed the stream: {received[:300]!r}"
+        received += chunk
     assert hub.count() == before + 1
     page.close()
     for _ in range(200):  # the server hears of the disconnect, then unsubscribes
