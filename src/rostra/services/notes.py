@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from rostra.core import markup
 from rostra.core.bridging import Rating, score_notes
@@ -291,23 +291,28 @@ class NoteService:
                  events: list[CommentEvent]) -> None:
         """Fit the bridging score on every rating of the site's proposed notes and show
         exactly the proposed notes that reach it."""
+        proposed = (comment_notes.c.site_id == site_id,
+                    comment_notes.c.status == NoteStatus.PROPOSED.value)
         rows = conn.execute(
             select(note_ratings.c.note_id, note_ratings.c.account_id, note_ratings.c.helpful)
             .join(comment_notes, comment_notes.c.id == note_ratings.c.note_id)
-            .where(comment_notes.c.site_id == site_id,
-                   comment_notes.c.status == NoteStatus.PROPOSED.value)).all()
+            .where(*proposed)).all()
         scores = score_notes([Rating(r.note_id, r.account_id, bool(r.helpful)) for r in rows])
+        stored = {r.id: r for r in conn.execute(select(
+            comment_notes.c.id, comment_notes.c.helpfulness, comment_notes.c.rating_count,
+            comment_notes.c.shown).where(*proposed))}
         for note_id, score in scores.items():
-            conn.execute(update(comment_notes).where(comment_notes.c.id == note_id).values(
-                helpfulness=round(score.helpfulness, 4), rating_count=score.ratings))
-            self._set_shown(conn, _int(note_id), score.shown, now, events)
+            # Only notes whose score moved are written (a rating refits the whole site).
+            before = stored[_int(note_id)]
+            helpfulness = round(score.helpfulness, 4)
+            if (before.helpfulness, before.rating_count) != (helpfulness, score.ratings):
+                conn.execute(update(comment_notes).where(comment_notes.c.id == note_id)
+                             .values(helpfulness=helpfulness, rating_count=score.ratings))
+            if bool(before.shown) != score.shown:
+                self._set_shown(conn, _int(note_id), score.shown, now, events)
 
 
 def _int(value: Hashable) -> int:
     assert isinstance(value, int)
     return value
 
-
-def forget_reader(conn: Connection, account_id: int) -> None:
-    """Erasure: a reader's ratings go; notes they proposed stay, without their account."""
-    conn.execute(delete(note_ratings).where(note_ratings.c.account_id == account_id))
