@@ -218,7 +218,7 @@ class StaffService:
             if account_id is None:
                 raise NotFound(
                     f"no reader account {subject[:255]!r} on site {site_id[:64]!r}: its "
-                    "owner signs in to comment once first", code="account_not_found")
+                    "owner signs in to comment once first")
             conn.execute(update(reader_accounts).where(reader_accounts.c.id == account_id)
                          .values(staff_user_id=user_id))
             queries.staff_changed(conn, site_id)
