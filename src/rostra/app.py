@@ -67,6 +67,8 @@ class CrossWorkerInvalidation:
         self.mine: OrderedDict[int, deque[datetime]] = OrderedDict()
         self.since = datetime.now(UTC)
         self.views = views_of(services.db)
+        self.staff_stamp: str | None = None
+        self.stamp_read = False  # before the first poll there is nothing cached to drop
 
     def _thread_changed(self, site_id: str, key: str, thread_id: int,
                         updated_at: datetime | None) -> None:
@@ -95,6 +97,12 @@ class CrossWorkerInvalidation:
     def poll(self) -> None:
         with self.services.db.read() as conn:
             rows = queries.changed_threads(conn, self.since - POLL_SLACK)
+            stamp = queries.staff_stamp(conn)
+        if self.stamp_read and stamp != self.staff_stamp:
+            # Someone became, or stopped being, a site's staff (queries.staff_changed):
+            # their "Staff" badges change on pages of any thread.
+            self.cache.clear()
+        self.staff_stamp, self.stamp_read = stamp, True
         newest = self.since
         for row in rows:
             self._thread_changed(row.site_id, row.key, row.id, row.updated_at)
@@ -123,6 +131,8 @@ class CrossWorkerInvalidation:
                 self.views.histories.invalidate(change.site_id, change.key)
                 if self.services.reading.shows_regulars(change.site_id):
                     self.cache.invalidate([("pages", change.site_id)])
+            elif change.kind is ChangeKind.STAFF:
+                self.cache.invalidate([("pages", change.site_id)])
             elif change.kind is ChangeKind.SITES:
                 self.services.sites.reload()
             elif change.kind is ChangeKind.RESYNC:

@@ -25,6 +25,7 @@ class ChangeKind(StrEnum):
     BANS = "bans"  # site_id
     SITES = "sites"  # site_id
     HISTORY = "history"  # site_id, key (the author)
+    STAFF = "staff"  # site_id: who is the site's staff changed (the "Staff" badge)
     RESYNC = "resync"  # too many to send one by one: look at everything again
 
 
