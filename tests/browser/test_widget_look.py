@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import insert
+from test_widget_accessibility import audit
+from tests.api.test_sso import signed
 from widget_page import Discussion, comment, expect, widget
 
 from rostra.store.staff_tables import comment_pins
@@ -74,3 +78,44 @@ def test_it_shows_pinned_and_picked_comments_first_and_clearly(
     expect(first).to_have_id(f"comment-{picked}")
     expect(first.locator(".badge")).to_have_text("Editors' pick")
     expect(first).to_have_class("c picked")
+
+
+@pytest.mark.parametrize(("theme", "lang", "label", "title"), [
+    ("light", "en", "Staff", "Written by this site's staff"),
+    ("dark", "de", "Team", "Vom Team dieser Website geschrieben"),
+    ("light", "ar", "فريق الموقع", "كتبه فريق هذا الموقع"),
+])
+def test_it_marks_what_the_sites_staff_wrote(
+    discussion: Discussion, live_server: Any, page: Any, axe_source: str, theme: str, lang: str,
+    label: str, title: str,
+) -> None:
+    impostor = discussion.post("I am the editor here", name="Staff")["comment"]["id"]
+    secret = live_server.services.accounts.make_secret(discussion.site)
+    member = httpx.post(
+        f"{discussion.server_url}/api/comments",
+        json={"site": discussion.site, "thread": discussion.thread, "text": "A member's view"},
+        headers={**discussion.other_reader(),
+                 "X-Rostra-SSO": signed(secret, id="member-1", name="Mia Member")},
+    ).json()["comment"]["id"]
+    editor = signed(secret, id="editor-1", name="Eda Editor", staff=True)
+    page.goto(discussion.url(attrs=f'theme="{theme}" sso="{html.escape(editor)}"', lang=lang))
+    form = widget(page).locator(".fs form")
+    form.locator("textarea").fill("A correction from the newsroom.")
+    form.locator("[type=submit]").click()
+    posted = widget(page).locator("ol.list > li").first
+    expect(posted.locator(":scope > article .body")).to_have_text("A correction from the newsroom.")
+    badge = posted.locator(":scope > article .ab")
+    expect(badge).to_have_text(label)
+    expect(badge).to_have_attribute("title", title)
+    # Read again, as every reader gets it: the badge comes from the server's page.
+    page.reload()
+    badge = widget(page).locator("ol.list > li").first.locator(":scope > article .ab")
+    expect(badge).to_have_text(label)
+    expect(comment(page, impostor).locator(".ab")).to_have_text("")
+    plain = comment(page, member).locator(".ab")
+    expect(plain).not_to_have_text(label)
+    expect(plain).not_to_have_text("")
+    # It stands out from the "signed in" badge: filled with the accent colour.
+    colours = [b.evaluate("e => getComputedStyle(e).backgroundColor") for b in (badge, plain)]
+    assert colours[0] != colours[1]
+    assert audit(page, axe_source) == []

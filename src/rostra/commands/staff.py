@@ -96,6 +96,40 @@ def user_grant(ctx: click.Context, name: str, site_id: str, role: str) -> None:
                                                  sorted(account.roles.items())) or "no roles"))
 
 
+@user_group.command("reader")
+@click.argument("name")
+@click.option("--site", "site_id", required=True, help="The site.")
+@click.option("--subject", help="The reader account's sign-in id: email:ADDRESS, "
+              "PROVIDER:SUB, or the site's single sign-on id.")
+@click.option("--remove", is_flag=True, help="Untie the account instead.")
+@click.pass_context
+def user_reader(ctx: click.Context, name: str, site_id: str, subject: str | None,
+                remove: bool) -> None:
+    """Tie the reader account a staff member comments with to them: while they have a
+    role on the site, their comments carry the "Staff" badge. Without --subject, list
+    the accounts tied to them."""
+    services, staff = _staff(ctx)
+    try:
+        account = staff.by_name(name)
+        if subject is None:
+            for site, tied in staff.linked_readers(account.id):
+                if site == site_id:
+                    click.echo(tied)
+            return
+        if remove:
+            if not staff.unlink_reader(site_id, subject):
+                raise click.ClickException(f"{subject} is not tied to a staff member")
+            click.echo(f"untied {subject} on {site_id}")
+            return
+        staff.link_reader(account.id, site_id, subject)
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
+    finally:
+        services.db.dispose()
+    note = "" if site_id in account.roles else f" (no badge until {name} has a role on it)"
+    click.echo(f"{subject} on {site_id} is {account.name}'s{note}")
+
+
 @user_group.command("password")
 @click.argument("name")
 @click.option("--password-file", type=click.Path(exists=True, dir_okay=False))

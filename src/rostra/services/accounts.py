@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from rostra.core.errors import InvalidInput, Unauthorized
 from rostra.services.sessions import OpenSession, ReaderSessions, SignInMethod
 from rostra.services.tokens import Tokens
+from rostra.store import queries
 from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database
 from rostra.store.tables import meta
@@ -46,6 +47,8 @@ class SignedInReader:
     name: str
     email: str | None
     website: str | None
+    # The site's single sign-on said "staff": true (None: not a single sign-on account).
+    sso_staff: bool | None = None
 
 
 def _b64decode(part: str) -> bytes:
@@ -148,16 +151,22 @@ class ReaderAccounts:
         email = _text(data, "email", 320, required=False)
         website = _text(data, "website", 500, required=False)
         assert subject is not None and name is not None
+        staff = data.get("staff", False)
+        if not isinstance(staff, bool):
+            raise _invalid("'staff' must be true or false")
         if email is not None and ("@" not in email or any(c.isspace() for c in email)):
             raise _invalid("'email' is not an email address")
         if website is not None and not website.lower().startswith(("http://", "https://")):
             raise InvalidInput("sign-in: 'website' must be an http or https address")
-        return self.sign_in(site_id, subject, name, email, website)
+        return self.sign_in(site_id, subject, name, email, website, sso_staff=staff)
 
     def sign_in(self, site_id: str, subject: str, name: str, email: str | None,
-                website: str | None = None, *, email_verified: bool = False) -> SignedInReader:
+                website: str | None = None, *, email_verified: bool = False,
+                sso_staff: bool | None = None) -> SignedInReader:
         """The account of (site, subject), made or brought up to date. ``email_verified``:
-        Rostra saw the reader own the address (an email link, a provider's word)."""
+        Rostra saw the reader own the address (an email link, a provider's word).
+        ``sso_staff``: the site's single sign-on payload said whether the person is its
+        staff (None: another way of signing in, which leaves that as it was)."""
         now = time.monotonic()
         with self._lock:
             known = self._known.get((site_id, subject))
@@ -165,9 +174,10 @@ class ReaderAccounts:
         # an erasure made elsewhere is noticed and seen_at stays roughly right).
         if known is not None and now - known[0] < KNOWN_SECONDS and not email_verified and (
             known[1].name, known[1].email, known[1].website
-        ) == (name, email, website):
+        ) == (name, email, website) and sso_staff in (None, known[1].sso_staff):
             return known[1]
-        reader = self._store(site_id, subject, name, email, website, email_verified)
+        reader = self._store(site_id, subject, name, email, website, email_verified,
+                             sso_staff)
         with self._lock:
             if len(self._known) > 50_000:
                 self._known.clear()
@@ -219,17 +229,23 @@ class ReaderAccounts:
         return data
 
     def _store(self, site_id: str, subject: str, name: str, email: str | None,
-               website: str | None, email_verified: bool) -> SignedInReader:
+               website: str | None, email_verified: bool,
+               sso_staff: bool | None) -> SignedInReader:
         now = datetime.now(UTC)
         values: dict[str, Any] = {"name": name, "email": email, "website": website,
                                   "seen_at": now, "email_verified": email_verified}
+        if sso_staff is not None:
+            values["sso_staff"] = sso_staff
         where = (reader_accounts.c.site_id == site_id) & (reader_accounts.c.subject == subject)
         for _ in range(2):
             with self.db.write() as conn:
-                account_id = conn.scalar(select(reader_accounts.c.id).where(where))
-                if account_id is not None:
+                found = conn.execute(select(reader_accounts.c.id, reader_accounts.c.sso_staff)
+                                     .where(where)).first()
+                if found is not None:
                     conn.execute(update(reader_accounts).where(where).values(**values))
-                    return SignedInReader(account_id, subject, name, email, website)
+                    if sso_staff is not None and sso_staff != found.sso_staff:
+                        queries.staff_changed(conn, site_id)  # its badges change
+                    return SignedInReader(found.id, subject, name, email, website, sso_staff)
             try:
                 with self.db.write() as conn:
                     account_id = conn.execute(
@@ -237,7 +253,7 @@ class ReaderAccounts:
                                                        created_at=now, **values)
                         .returning(reader_accounts.c.id)
                     ).scalar_one()
-                return SignedInReader(account_id, subject, name, email, website)
+                return SignedInReader(account_id, subject, name, email, website, sso_staff)
             except IntegrityError:
                 continue  # made at the same moment by another worker: use theirs
         raise _invalid("the account could not be stored")
@@ -253,7 +269,8 @@ class ReaderAccounts:
             ).first()
         if row is None:
             return None
-        reader = SignedInReader(row.id, row.subject, row.name, row.email, row.website)
+        reader = SignedInReader(row.id, row.subject, row.name, row.email, row.website,
+                                row.sso_staff)
         with self._lock:
             self._by_id[reader.id] = (time.monotonic(), reader)
         return reader

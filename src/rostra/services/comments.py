@@ -33,7 +33,7 @@ from rostra.services.serialise import comment_json, iso, thread_json
 from rostra.services.sessions import ReaderSessions
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
-from rostra.store import queries
+from rostra.store import changes, queries
 from rostra.store.db import Database
 from rostra.store.tables import comments, threads
 
@@ -493,7 +493,10 @@ class CommentService:
         # whole row back (JSON columns included) cost as much as the insert.
         comment_id = conn.execute(_INSERT_COMMENT, values).scalar_one()
         row = SimpleNamespace(id=comment_id, edited_at=None, voted_at=None, **values)
+        row.staff = self._by_staff(conn, p.site.id, p.account_id)
         approved = int(p.state is CommentState.APPROVED)
+        # Other processes send it to their open pages if it is approved when they read it.
+        changes.record_published(conn, thread.id, comment_id)
         shared.bump(thread.id, p.now, approved, approved if new.parent_id is None else 0)
         if approved and new.parent_id is not None:
             self._adjust_reply_count(conn, new.parent_id, +1)
@@ -508,16 +511,23 @@ class CommentService:
         event = CommentEvent(
             EventKind.CREATED, row.id, thread.id, p.site.id, thread.key,
             new.parent_id, None, p.state,
-            comment=comment_json(row) if p.state is CommentState.APPROVED else None,
+            comment=comment_json(row, staff=row.staff)
+            if p.state is CommentState.APPROVED else None,
             retitled=retitled,
         )
         self._emit(conn, event)
         return row, event
 
+    @staticmethod
+    def _by_staff(conn: Connection, site_id: str, account_id: int | None) -> bool:
+        """Whether a comment of this account carries the "Staff" badge."""
+        return account_id is not None and account_id in queries.staff_accounts(
+            conn, site_id, [account_id])
+
     def _posted(self, p: _Prepared, row: Any) -> Posted:
         window = p.site_settings.edit_window_seconds
         return Posted(
-            comment=comment_json(row, to_author=True),
+            comment=comment_json(row, to_author=True, staff=row.staff),
             edit_token=self.tokens.edit_token(row.id),
             editable_until=p.now + timedelta(seconds=window),
             voter_token=p.voter_token,
@@ -657,9 +667,10 @@ class CommentService:
                 self._emit(conn, event)
                 events.append(event)
             current = queries.comment_row(conn, comment_id)
+            assert current is not None
+            staff = self._by_staff(conn, thread.site_id, current.account_id)
         self._notify(events)
-        assert current is not None
-        return comment_json(current, reveal_pending=True)
+        return comment_json(current, reveal_pending=True, staff=staff)
 
     def delete(self, comment_id: int, ctx: RequestContext) -> dict[str, Any] | None:
         """The author deletes their comment; with replies it stays as a tombstone."""
@@ -681,6 +692,8 @@ class CommentService:
         with self.db.read() as conn:
             row = queries.comment_row(conn, comment_id)
             thread = queries.thread_by_id(conn, row.thread_id) if row is not None else None
+            staff = row is not None and thread is not None and self._by_staff(
+                conn, thread.site_id, row.account_id)
         if row is None or thread is None:
             raise NotFound(f"no comment with id {comment_id}")
         is_author = self.tokens.proves_author(ctx.edit_token, comment_id)
@@ -689,7 +702,7 @@ class CommentService:
         if not visible and not (is_author and row.state in held):
             raise NotFound(f"no comment with id {comment_id}")
         return {
-            "comment": comment_json(row, to_author=is_author),
+            "comment": comment_json(row, to_author=is_author, staff=staff),
             "thread": thread_json(thread),
             "site": thread.site_id,
             "root_id": row.root_id or row.id,

@@ -92,7 +92,10 @@ class Page:
 def _build_tree(
     tops: Sequence[Any], replies: Sequence[Any], highlights: dict[int, str] | None = None,
     notes: Sequence[Any] = (), regulars: set[int] | frozenset[int] = frozenset(),
+    staff: set[int] | frozenset[int] = frozenset(),
 ) -> list[dict[str, Any]]:
+    """The page's comments as a tree, with their badges; ``staff``: the reader accounts
+    that are the site's staff (their comments say so)."""
     highlights = highlights or {}
     nodes: dict[int, dict[str, Any]] = {}
     out = []
@@ -111,6 +114,12 @@ def _build_tree(
         picked = nodes.get(comment_id)
         if picked is not None and picked["state"] == "approved":
             picked[kind] = True  # "pinned": true or "featured": true
+    if staff:
+        for row in (*tops, *replies):
+            by_staff = nodes.get(row.id)
+            if by_staff is not None and by_staff["author"] is not None and (
+                    row.account_id in staff):
+                by_staff["staff"] = True
     for comment_id in regulars:
         regular = nodes.get(comment_id)
         if regular is not None and regular["state"] == "approved":
@@ -205,8 +214,12 @@ class ReadService:
                 conn, site.id, trust.trusted_after,
                 [r.id for r in [*shown, *replies] if r.state == "approved"],
             ) if trust.regular_badge else set()
+            staff = queries.staff_accounts(conn, site.id, [
+                r.account_id for r in [*shown, *replies]
+                if r.account_id is not None and r.state == "approved"])
         body["thread"] = thread_json(thread)
-        body["comments"] = _build_tree(shown, replies, highlights, notes, regulars)
+        body["comments"] = _build_tree(shown, replies, highlights, notes, regulars,
+                                         staff)
         if more and tops:
             last = tops[-1]
             since = cursor.since if cursor and cursor.since else now
@@ -218,6 +231,15 @@ class ReadService:
                 since=since if req.sort is SortOrder.VOTES else None,
             ).encode()
         return Page(body, site.id, key, thread.id)
+
+    def published(self, site_id: str, thread_id: int, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Comments published by another process, as its live events carry them (those
+        no longer approved are left out)."""
+        with self.db.read() as conn:
+            rows = queries.published_comments(conn, thread_id, ids)
+            staff = queries.staff_accounts(
+                conn, site_id, [r.account_id for r in rows if r.account_id is not None])
+        return [comment_json(r, staff=r.account_id in staff) for r in rows]
 
     def add_to_page(
         self, body: dict[str, Any], req: PageRequest, new: Sequence[dict[str, Any] | None],

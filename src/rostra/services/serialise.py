@@ -38,12 +38,13 @@ def avatar_key(row: Any) -> str:
 
 
 def comment_json(
-    row: Any, *, reveal_pending: bool = False, to_author: bool = False
+    row: Any, *, reveal_pending: bool = False, to_author: bool = False, staff: bool = False
 ) -> dict[str, Any]:
     """A comment as readers see it; anything not approved shows as a tombstone, except a
     pending comment shown to its own author (``reveal_pending``). ``to_author``: as its
     author sees it, where a comment stored as spam reads as held (the author is told what
-    any held author is told, never "[deleted]" for what they just wrote)."""
+    any held author is told, never "[deleted]" for what they just wrote). ``staff``: its
+    author is the site's staff (``queries.staff_accounts``)."""
     state = row.state
     if to_author:
         reveal_pending = True
@@ -61,7 +62,7 @@ def comment_json(
         anchor = row.anchor
     else:
         author, html, shown_state, anchor = None, "", CommentState.DELETED.value, None
-    return {
+    out: dict[str, Any] = {
         "id": row.id,
         "parent_id": row.parent_id,
         "author": author,
@@ -76,6 +77,9 @@ def comment_json(
         "anchor": anchor,
         "replies": [],
     }
+    if author is not None and staff:
+        out["staff"] = True
+    return out
 
 
 def note_json(row: Any) -> dict[str, Any]:

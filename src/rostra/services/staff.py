@@ -21,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from rostra.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from rostra.moderation.ip_hashing import IpHasher
 from rostra.services.sessions import short_device
+from rostra.store import queries
+from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database
 from rostra.store.staff_tables import (
     staff_login_failures,
@@ -179,6 +181,9 @@ class StaffService:
                          .values(disabled=disabled))
             if disabled:
                 conn.execute(delete(staff_sessions).where(staff_sessions.c.user_id == user_id))
+            for site_id in conn.scalars(select(reader_accounts.c.site_id).distinct().where(
+                    reader_accounts.c.staff_user_id == user_id)):
+                queries.staff_changed(conn, site_id)  # their "Staff" badges come or go
         return self.get(user_id)
 
     def grant(self, user_id: int, site_id: str, role: str | None) -> StaffAccount:
@@ -193,7 +198,52 @@ class StaffService:
             if role is not None:
                 conn.execute(insert(staff_roles).values(
                     user_id=user_id, site_id=site_id, role=_check_role(role)))
+            queries.staff_changed(conn, site_id)
         return self.get(user_id)
+
+    # -- the reader accounts staff comment with --------------------------------
+
+    def link_reader(self, user_id: int, site_id: str, subject: str) -> int:
+        """Tie the site's reader account ``subject`` (``email:ed@example.org``,
+        ``google:1234``, or the site's own single sign-on id) to a staff user: while the
+        user has a role on the site, the account's comments carry the "Staff" badge.
+        Returns the account's id. The account must exist: the person signed in with it
+        at least once, which is what proves the identity is theirs."""
+        subject = subject.strip()
+        with self.db.write() as conn:
+            if conn.scalar(select(staff_users.c.id).where(staff_users.c.id == user_id)) is None:
+                raise NotFound(f"no staff account with id {user_id}")
+            account_id = conn.scalar(select(reader_accounts.c.id).where(
+                reader_accounts.c.site_id == site_id, reader_accounts.c.subject == subject))
+            if account_id is None:
+                raise NotFound(
+                    f"no reader account {subject[:255]!r} on site {site_id[:64]!r}: its "
+                    "owner signs in to comment once first")
+            conn.execute(update(reader_accounts).where(reader_accounts.c.id == account_id)
+                         .values(staff_user_id=user_id))
+            queries.staff_changed(conn, site_id)
+        return int(account_id)
+
+    def unlink_reader(self, site_id: str, subject: str) -> bool:
+        """Untie a reader account from its staff user; False when it was not tied."""
+        with self.db.write() as conn:
+            done = conn.execute(update(reader_accounts).where(
+                reader_accounts.c.site_id == site_id,
+                reader_accounts.c.subject == subject.strip(),
+                reader_accounts.c.staff_user_id.is_not(None),
+            ).values(staff_user_id=None)).rowcount
+            if done:
+                queries.staff_changed(conn, site_id)
+        return bool(done)
+
+    def linked_readers(self, user_id: int) -> list[tuple[str, str]]:
+        """(site id, subject) of the reader accounts tied to the staff user."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(reader_accounts.c.site_id, reader_accounts.c.subject)
+                .where(reader_accounts.c.staff_user_id == user_id)
+                .order_by(reader_accounts.c.site_id, reader_accounts.c.subject)).all()
+        return [(r.site_id, r.subject) for r in rows]
 
     # -- second factor -------------------------------------------------------
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     false,
 )
 
+from rostra.store import staff_tables  # noqa: F401  (staff_users, for the foreign key)
 from rostra.store.tables import ID, UTCDateTime, metadata
 
 reader_accounts = Table(
@@ -30,9 +31,15 @@ reader_accounts = Table(
     # True when Rostra itself saw the reader own the address (an email link they
     # followed, or a provider's email_verified): what lets them claim earlier comments.
     Column("email_verified", Boolean, nullable=False, server_default=false()),
+    # The staff user this account is (tied by the site's owner or an administrator): the
+    # account's comments carry the "Staff" badge while that user has a role on the site.
+    Column("staff_user_id", ID, ForeignKey("staff_users.id", ondelete="SET NULL")),
+    # The site's latest single sign-on payload for the account said "staff": true.
+    Column("sso_staff", Boolean, nullable=False, server_default=false()),
     Column("created_at", UTCDateTime, nullable=False),
     Column("seen_at", UTCDateTime, nullable=False),
     UniqueConstraint("site_id", "subject"),
+    Index("ix_reader_accounts_staff_user_id", "staff_user_id"),
 )
 
 # A signed-in browser. The widget keeps a random token; only its SHA-256 is stored, so

@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    bindparam,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    tuple_,
+    update,
+)
 
 from rostra.core.models import CommentState, SortOrder
 from rostra.store import changes
@@ -167,6 +179,31 @@ def highlights_in_thread(conn: Connection, thread_id: int) -> dict[int, str]:
     return {comment_id: kind for comment_id, kind in rows}
 
 
+def staff_accounts(conn: Connection, site_id: str, account_ids: Iterable[int]) -> set[int]:
+    """The reader accounts among ``account_ids`` that are the site's staff now: tied to
+    an enabled staff user with a role on the site, or marked staff by the site's own
+    single sign-on. Their comments carry the "Staff" badge."""
+    from rostra.store.account_tables import reader_accounts
+    from rostra.store.staff_tables import staff_roles, staff_users
+
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return set()
+    has_role = (
+        select(staff_roles.c.user_id)
+        .join(staff_users, staff_users.c.id == staff_roles.c.user_id)
+        .where(staff_roles.c.user_id == reader_accounts.c.staff_user_id,
+               staff_roles.c.site_id == site_id, staff_users.c.disabled == false())
+        .exists()
+    )
+    return set(conn.scalars(
+        select(reader_accounts.c.id).where(
+            reader_accounts.c.id.in_(wanted), reader_accounts.c.site_id == site_id,
+            or_(reader_accounts.c.sso_staff == true(), has_role),
+        )
+    ))
+
+
 def authors_of(conn: Connection, ids: Sequence[int]) -> Sequence[Any]:
     """(id, account_id, author_email, voter_id) of comments: who wrote them, for the
     trust a site gives authors (never sent to readers)."""
@@ -213,6 +250,17 @@ def pinned_top_level(conn: Connection, ids: Sequence[int]) -> Sequence[Any]:
         select(*PUBLIC_COLUMNS)
         .where(c.id.in_(list(ids)), c.parent_id.is_(None), VISIBLE)
         .order_by(c.created_at.asc(), c.id.asc())
+    ).all()
+
+
+def published_comments(conn: Connection, thread_id: int, ids: Sequence[int]) -> Sequence[Any]:
+    """The approved comments of the thread among ``ids``, oldest first."""
+    c = comments.c
+    return conn.execute(
+        select(*PUBLIC_COLUMNS)
+        .where(c.id.in_(list(ids)), c.thread_id == thread_id,
+               c.state == CommentState.APPROVED.value)
+        .order_by(c.id.asc())
     ).all()
 
 
@@ -279,6 +327,32 @@ def bump_thread(
     if row is not None:
         changes.record(conn, changes.Change(changes.ChangeKind.THREAD, row.site_id, row.key,
                                             thread_id, now))
+
+
+STAFF_STAMP = "staff_changed"
+
+
+def staff_changed(conn: Connection, site_id: str) -> None:
+    """Note, in the current transaction, that who is the site's staff changed: every page
+    of the site showing the "Staff" badge is out of date. Processes hear of it from the
+    change bus, and by polling ``staff_stamp`` where there is none."""
+    import secrets
+
+    from rostra.store.tables import meta
+
+    changes.record(conn, changes.Change(changes.ChangeKind.STAFF, site_id))
+    stamp = secrets.token_hex(8)
+    if conn.execute(update(meta).where(meta.c.key == STAFF_STAMP)
+                    .values(value=stamp)).rowcount == 0:
+        conn.execute(insert(meta).values(key=STAFF_STAMP, value=stamp))
+
+
+def staff_stamp(conn: Connection) -> str | None:
+    """Changes with every ``staff_changed``."""
+    from rostra.store.tables import meta
+
+    value: str | None = conn.scalar(select(meta.c.value).where(meta.c.key == STAFF_STAMP))
+    return value
 
 
 def changed_threads(conn: Connection, since: datetime) -> Sequence[Any]:

@@ -109,7 +109,11 @@ export function fillComment(li, c, ctx) {
     av.textContent = initials(name);
     av.style.setProperty("--h", String(parseInt(key, 16) % 360));
   }
-  ab.textContent = !deleted && c.author && c.author.signed_in ? tr.t("signedIn") : "";
+  // "Staff": the server says so (a staff member's account, or the site's sign-on)
+  const st = !deleted && !!c.staff;
+  ab.textContent = st ? tr.t("staff") : !deleted && c.author && c.author.signed_in ? tr.t("signedIn") : "";
+  ab.title = st ? tr.t("staffTitle") : "";
+  ab.classList.toggle("st", st);
   const when = new Date(c.created_at);
   const time = pl.firstChild;
   time.dateTime = c.created_at;

@@ -54,6 +54,7 @@ ol{list-style:none;margin:0;padding:0}
 font-size:.85em;font-weight:700;color:#fff;background:hsl(var(--h,210) 50% 32%);user-select:none}
 .au{order:-2}.ab:empty{display:none}
 .ab{order:-1;font-size:.75em;font-weight:600;padding:0 .45em;border-radius:1em;background:var(--bg);color:var(--mut);border:1px solid var(--bd)}
+.ab.st{background:var(--a);color:var(--on-a);border-color:var(--a)}
 .clip{max-height:14em;overflow:hidden;position:relative}
 .clip .rm{position:absolute;bottom:0;inset-inline:0;width:100%;text-align:start;padding:2.5em 0 .1em;
 background:linear-gradient(transparent,var(--sf) 65%);color:var(--a);font-weight:600}

@@ -197,6 +197,8 @@ export default {
   readMore: "Weiterlesen",
   moreReplies: { one: "{n} weitere Antwort", other: "{n} weitere Antworten" },
   signedIn: "Angemeldet",
+  staff: "Team",
+  staffTitle: "Vom Team dieser Website geschrieben",
   error_sign_in_required: "Melden Sie sich an, um Kontext-Hinweise vorzuschlagen oder zu bewerten.",
   error_own_note: "Eigene Hinweise können Sie nicht bewerten.",
 };

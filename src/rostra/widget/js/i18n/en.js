@@ -199,6 +199,8 @@ export default {
   readMore: "Read more",
   moreReplies: { one: "{n} more reply", other: "{n} more replies" },
   signedIn: "Signed in",
+  staff: "Staff",
+  staffTitle: "Written by this site's staff",
   error_sign_in_required: "Sign in to propose or rate context notes.",
   error_own_note: "You cannot rate your own note.",
 };

@@ -197,6 +197,8 @@ export default {
   readMore: "Leer más",
   moreReplies: { one: "{n} respuesta más", other: "{n} respuestas más" },
   signedIn: "Con sesión iniciada",
+  staff: "Equipo",
+  staffTitle: "Escrito por el equipo del sitio",
   error_sign_in_required: "Inicie sesión para proponer o valorar notas de contexto.",
   error_own_note: "No puede valorar su propia nota.",
 };

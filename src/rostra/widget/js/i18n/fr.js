@@ -197,6 +197,8 @@ export default {
   readMore: "Lire la suite",
   moreReplies: { one: "{n} autre réponse", other: "{n} autres réponses" },
   signedIn: "Connecté",
+  staff: "Équipe",
+  staffTitle: "Écrit par l’équipe du site",
   error_sign_in_required: "Connectez-vous pour proposer ou évaluer des notes de contexte.",
   error_own_note: "Vous ne pouvez pas évaluer votre propre note.",
 };

@@ -177,6 +177,8 @@ export default {
   readMore: "להמשך קריאה",
   moreReplies: { one: "עוד תשובה אחת", two: "עוד שתי תשובות", other: "עוד {n} תשובות" },
   signedIn: "מחובר/ת",
+  staff: "צוות",
+  staffTitle: "נכתב על ידי צוות האתר",
   error_sign_in_required: "היכנסו כדי להציע או לדרג הערות הקשר.",
   error_own_note: "אי אפשר לדרג הערה שלך.",
   account: "חשבון",

@@ -177,6 +177,8 @@ export default {
   readMore: "Leggi tutto",
   moreReplies: { one: "Altra {n} risposta", other: "Altre {n} risposte" },
   signedIn: "Utente registrato",
+  staff: "Staff",
+  staffTitle: "Scritto dallo staff del sito",
   error_sign_in_required: "Accedi per proporre o valutare note di contesto.",
   error_own_note: "Non puoi valutare una tua nota.",
   account: "Account",

@@ -197,6 +197,8 @@ export default {
   readMore: "続きを読む",
   moreReplies: { other: "ほかに {n} 件の返信" },
   signedIn: "ログイン済み",
+  staff: "運営",
+  staffTitle: "このサイトの運営者が書きました",
   error_sign_in_required: "背景情報を提案・評価するにはログインしてください。",
   error_own_note: "自分の背景情報は評価できません。",
 };

@@ -197,6 +197,8 @@ export default {
   readMore: "더 보기",
   moreReplies: { other: "답글 {n}개 더 보기" },
   signedIn: "로그인 사용자",
+  staff: "운영진",
+  staffTitle: "이 사이트 운영진이 작성함",
   error_sign_in_required: "맥락 노트를 제안하거나 평가하려면 로그인하세요.",
   error_own_note: "자신의 노트는 평가할 수 없습니다.",
 };

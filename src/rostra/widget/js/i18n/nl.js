@@ -197,6 +197,8 @@ export default {
   readMore: "Lees meer",
   moreReplies: { one: "Nog {n} antwoord", other: "Nog {n} antwoorden" },
   signedIn: "Ingelogd",
+  staff: "Team",
+  staffTitle: "Geschreven door het team van deze site",
   error_sign_in_required: "Log in om contextnotities voor te stellen of te beoordelen.",
   error_own_note: "Je kunt je eigen notitie niet beoordelen.",
 };

@@ -177,6 +177,8 @@ export default {
   readMore: "Czytaj dalej",
   moreReplies: { one: "Jeszcze {n} odpowiedź", few: "Jeszcze {n} odpowiedzi", many: "Jeszcze {n} odpowiedzi", other: "Jeszcze {n} odpowiedzi" },
   signedIn: "Zalogowany",
+  staff: "Zespół",
+  staffTitle: "Napisane przez zespół serwisu",
   error_sign_in_required: "Zaloguj się, aby proponować lub oceniać noty kontekstowe.",
   error_own_note: "Nie możesz oceniać własnej noty.",
   account: "Konto",

@@ -177,6 +177,8 @@ export default {
   readMore: "Ler mais",
   moreReplies: { one: "Mais {n} resposta", other: "Mais {n} respostas" },
   signedIn: "Com sessão iniciada",
+  staff: "Equipa",
+  staffTitle: "Escrito pela equipa do site",
   error_sign_in_required: "Entre para propor ou avaliar notas de contexto.",
   error_own_note: "Não pode avaliar a sua própria nota.",
   account: "Conta",

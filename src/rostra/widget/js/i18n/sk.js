@@ -197,6 +197,8 @@ export default {
   readMore: "Čítať ďalej",
   moreReplies: { one: "Ešte {n} odpoveď", few: "Ešte {n} odpovede", many: "Ešte {n} odpovede", other: "Ešte {n} odpovedí" },
   signedIn: "Prihlásený",
+  staff: "Tím",
+  staffTitle: "Napísal tím stránky",
   error_sign_in_required: "Prihláste sa, aby ste mohli navrhovať a hodnotiť kontextové poznámky.",
   error_own_note: "Vlastnú poznámku hodnotiť nemôžete.",
 };

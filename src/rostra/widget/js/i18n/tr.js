@@ -197,6 +197,8 @@ export default {
   readMore: "Devamını oku",
   moreReplies: { one: "{n} yanıt daha", other: "{n} yanıt daha" },
   signedIn: "Giriş yapmış",
+  staff: "Ekip",
+  staffTitle: "Sitenin ekibi tarafından yazıldı",
   error_sign_in_required: "Bağlam notu önermek ya da değerlendirmek için giriş yapın.",
   error_own_note: "Kendi notunuzu değerlendiremezsiniz.",
 };
