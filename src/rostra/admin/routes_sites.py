@@ -203,7 +203,6 @@ async def site_staff(request: Request, site_id: str) -> Response:
     # GET /admin/sites/{id}/staff — owners see and change who works on the site
     staff = await who(request)
     require(staff, site_id, Role.OWNER)
-    site = admin(request).services.sites.get(site_id)
     return await _staff_page(request, site_id, None, request.query_params.get("done"))
 
 
