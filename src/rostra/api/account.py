@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rostra.api.routes import PROBLEMS, json_response, services
-from rostra.services.passkeys import PasskeyInfo
 from rostra.api.schemas import IdPath
+from rostra.services.passkeys import PasskeyInfo
 from rostra.services.serialise import iso
 
 router = APIRouter(prefix="/api/account", tags=["account"], responses=PROBLEMS)

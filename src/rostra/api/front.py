@@ -8,6 +8,7 @@ metrics and an access log line.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -16,6 +17,7 @@ from typing import Any
 
 from rostra.api import metrics
 from rostra.api.cache import CacheKey, Entry, ReadCache
+from rostra.api.pacing import ReadPacer
 from rostra.api.posting import PostEndpoint
 from rostra.api.problems import CONTENT_TYPE, problem_body
 from rostra.logs import request_id
@@ -72,6 +74,7 @@ class Front:
         self.cache = cache
         self.sites = sites
         self.posting = posting
+        self._pacer: ReadPacer | None = None
         # Metric children bound once: labels() on every cache hit costs more than the hit.
         self._hit_metrics = {
             (path, status): (metrics.REQUESTS.labels("GET", path, str(status)),
@@ -117,25 +120,10 @@ class Front:
                     extra.append((STALE_HEADER, stale_ms(entry).encode()))
             if entry is not None:
                 extra += self._cors(origin)
-                if headers.get(b"if-none-match") == entry.etag.encode():
-                    await send({"type": "http.response.start", "status": 304, "headers": [
-                        (b"etag", entry.etag.encode()), (b"x-request-id", rid.encode()), *extra,
-                        *self._security_headers,
-                    ]})
-                    await send({"type": "http.response.body", "body": b""})
-                    status = 304
-                else:
-                    await send({"type": "http.response.start", "status": 200, "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(entry.body)).encode()),
-                        (b"etag", entry.etag.encode()),
-                        (b"cache-control", b"no-cache"),
-                        (b"x-request-id", rid.encode()),
-                        *extra,
-                        *self._security_headers,
-                    ]})
-                    await send({"type": "http.response.body", "body": entry.body})
-                    status = 200
+                pacer = self._pacer_of_loop()
+                if not pacer.admit():
+                    await pacer.wait_turn()
+                status = await self._send_hit(entry, headers, rid, extra, send)
                 metrics.CACHE_HITS.inc()
                 counter, latency = self._hit_metrics[(path, status)]
                 counter.inc()
@@ -163,6 +151,33 @@ class Front:
                 "method": method, "path": path, "status": status, "request_id": rid,
                 "duration_ms": round(elapsed * 1000, 2),
             })
+
+    def _pacer_of_loop(self) -> ReadPacer:
+        loop = asyncio.get_running_loop()
+        if self._pacer is None or self._pacer.loop is not loop:
+            self._pacer = ReadPacer(loop)
+        return self._pacer
+
+    async def _send_hit(self, entry: Entry, headers: dict[bytes, bytes], rid: str,
+                        extra: list[tuple[bytes, bytes]], send: Send) -> int:
+        if headers.get(b"if-none-match") == entry.etag.encode():
+            await send({"type": "http.response.start", "status": 304, "headers": [
+                (b"etag", entry.etag.encode()), (b"x-request-id", rid.encode()), *extra,
+                *self._security_headers,
+            ]})
+            await send({"type": "http.response.body", "body": b""})
+            return 304
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(entry.body)).encode()),
+            (b"etag", entry.etag.encode()),
+            (b"cache-control", b"no-cache"),
+            (b"x-request-id", rid.encode()),
+            *extra,
+            *self._security_headers,
+        ]})
+        await send({"type": "http.response.body", "body": entry.body})
+        return 200
 
     async def _post(
         self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes],

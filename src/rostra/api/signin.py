@@ -19,8 +19,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from rostra.core.errors import Forbidden, NotFound, RostraError
 from rostra.api.routes import client_ip
+from rostra.core.errors import Forbidden, NotFound, RostraError
 from rostra.services.container import Services
 from rostra.services.oidc import OidcClient
 from rostra.services.sessions import SignInMethod
