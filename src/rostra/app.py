@@ -71,16 +71,34 @@ class CrossWorkerInvalidation:
         self.stamp_read = False  # before the first poll there is nothing cached to drop
 
     def _thread_changed(self, site_id: str, key: str, thread_id: int,
-                        updated_at: datetime | None) -> None:
+                        updated_at: datetime | None, *, tell_pages: bool = True) -> bool:
+        """Drop the thread's cached pages; False when the change was known already."""
         if updated_at is not None and (self.seen.get(thread_id) == updated_at
                                        or updated_at in self.mine.get(thread_id, ())):
-            return  # heard of already (from the bus, or an earlier poll), or ours
+            return False  # heard of already (from the bus, or an earlier poll), or ours
         if updated_at is not None:
             self.seen[thread_id] = updated_at
         self.cache.invalidate(
             [("thread", str(thread_id)), ("key", site_id, key), ("site", site_id)])
-        # Every change, from this worker or another, reaches open pages from here.
-        self.hub.publish(site_id, key, {"thread": key})
+        if tell_pages:
+            # Every change of another process reaches open pages from here; a bare
+            # "changed", which each page answers with a fetch (spread over seconds).
+            self.hub.publish(site_id, key, {"thread": key})
+        return True
+
+    def _send_published(self, change: Change) -> None:
+        """Comments another process published: their open pages get each comment, as
+        pages of the process that took them do, so they need not fetch the thread."""
+        try:
+            published = self.services.reading.published(
+                change.site_id, change.thread_id, change.comments)
+        except Exception:  # the pages still learn that something changed
+            log.exception("reading comments published elsewhere")
+            self.hub.publish(change.site_id, change.key, {"thread": change.key})
+            return
+        for comment in published:  # none when they were held or removed meanwhile
+            self.hub.publish(change.site_id, change.key,
+                             {"thread": change.key, "comment": comment})
 
     def ours(self, thread_id: int, updated_at: datetime) -> None:
         """Note a change this process is about to commit (its listeners act on it)."""
@@ -118,7 +136,10 @@ class CrossWorkerInvalidation:
         slow = []
         for change in changes:
             if change.kind is ChangeKind.THREAD:
-                self._thread_changed(change.site_id, change.key, change.thread_id, change.at)
+                if self._thread_changed(change.site_id, change.key, change.thread_id,
+                                        change.at, tell_pages=not change.comments) \
+                        and change.comments:
+                    slow.append(change)
             elif change.kind is ChangeKind.BANS:
                 self.views.bans.invalidate(change.site_id)
             else:
@@ -133,6 +154,8 @@ class CrossWorkerInvalidation:
                     self.cache.invalidate([("pages", change.site_id)])
             elif change.kind is ChangeKind.STAFF:
                 self.cache.invalidate([("pages", change.site_id)])
+            elif change.kind is ChangeKind.THREAD:
+                self._send_published(change)
             elif change.kind is ChangeKind.SITES:
                 self.services.sites.reload()
             elif change.kind is ChangeKind.RESYNC:

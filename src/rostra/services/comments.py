@@ -33,7 +33,7 @@ from rostra.services.serialise import comment_json, iso, thread_json
 from rostra.services.sessions import ReaderSessions
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
-from rostra.store import queries
+from rostra.store import changes, queries
 from rostra.store.db import Database
 from rostra.store.tables import comments, threads
 
@@ -495,6 +495,8 @@ class CommentService:
         row = SimpleNamespace(id=comment_id, edited_at=None, voted_at=None, **values)
         row.staff = self._by_staff(conn, p.site.id, p.account_id)
         approved = int(p.state is CommentState.APPROVED)
+        # Other processes send it to their open pages if it is approved when they read it.
+        changes.record_published(conn, thread.id, comment_id)
         shared.bump(thread.id, p.now, approved, approved if new.parent_id is None else 0)
         if approved and new.parent_id is not None:
             self._adjust_reply_count(conn, new.parent_id, +1)

@@ -232,6 +232,15 @@ class ReadService:
             ).encode()
         return Page(body, site.id, key, thread.id)
 
+    def published(self, site_id: str, thread_id: int, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Comments published by another process, as its live events carry them (those
+        no longer approved are left out)."""
+        with self.db.read() as conn:
+            rows = queries.published_comments(conn, thread_id, ids)
+            staff = queries.staff_accounts(
+                conn, site_id, [r.account_id for r in rows if r.account_id is not None])
+        return [comment_json(r, staff=r.account_id in staff) for r in rows]
+
     def add_to_page(
         self, body: dict[str, Any], req: PageRequest, new: Sequence[dict[str, Any] | None],
         origin: str | None = None,

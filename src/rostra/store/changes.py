@@ -10,7 +10,7 @@ when it commits) or Redis pub/sub (right after the commit).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -36,16 +36,24 @@ class Change:
     key: str = ""
     thread_id: int = 0
     at: datetime | None = None
+    # THREAD: the comments this change posted, so that the other processes can send the
+    # approved ones to their open pages (and nothing for held ones) instead of a bare
+    # "changed" that every page answers with a fetch of the thread.
+    comments: tuple[int, ...] = ()
 
     def to_json(self) -> list[Any]:
-        return [self.kind.value, self.site_id, self.key, self.thread_id,
-                self.at.isoformat() if self.at is not None else None]
+        out: list[Any] = [self.kind.value, self.site_id, self.key, self.thread_id,
+                          self.at.isoformat() if self.at is not None else None]
+        if self.comments:
+            out.append(list(self.comments))
+        return out
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Change:
-        kind, site_id, key, thread_id, at = data
+        kind, site_id, key, thread_id, at = data[:5]
+        published = tuple(int(i) for i in data[5]) if len(data) > 5 else ()
         return cls(ChangeKind(kind), str(site_id), str(key), int(thread_id),
-                   datetime.fromisoformat(at) if at else None)
+                   datetime.fromisoformat(at) if at else None, published)
 
 
 def record(conn: Connection, change: Change) -> None:
@@ -56,7 +64,27 @@ def record(conn: Connection, change: Change) -> None:
     pending[(change.kind.value, change.site_id, change.key, change.thread_id)] = change
 
 
+MAX_PUBLISHED = 32  # comment ids one change carries; past that, the others fetch
+
+
+def record_published(conn: Connection, thread_id: int, comment_id: int) -> None:
+    """Note a comment posted in the connection's current transaction; its thread's
+    change carries the id."""
+    published: dict[int, list[int]] = transaction_memo(conn).setdefault("published", {})
+    published.setdefault(thread_id, []).append(comment_id)
+
+
 def pending(conn: Connection) -> list[Change]:
     """The changes recorded in the connection's current transaction."""
-    found: dict[Any, Change] | None = transaction_memo(conn).get("changes")
-    return list(found.values()) if found else []
+    memo = transaction_memo(conn)
+    found: dict[Any, Change] | None = memo.get("changes")
+    if not found:
+        return []
+    published: dict[int, list[int]] = memo.get("published", {})
+    out = []
+    for change in found.values():
+        ids = published.get(change.thread_id) if change.kind is ChangeKind.THREAD else None
+        if ids and len(ids) <= MAX_PUBLISHED:
+            change = replace(change, comments=tuple(ids))
+        out.append(change)
+    return out

@@ -253,6 +253,17 @@ def pinned_top_level(conn: Connection, ids: Sequence[int]) -> Sequence[Any]:
     ).all()
 
 
+def published_comments(conn: Connection, thread_id: int, ids: Sequence[int]) -> Sequence[Any]:
+    """The approved comments of the thread among ``ids``, oldest first."""
+    c = comments.c
+    return conn.execute(
+        select(*PUBLIC_COLUMNS)
+        .where(c.id.in_(list(ids)), c.thread_id == thread_id,
+               c.state == CommentState.APPROVED.value)
+        .order_by(c.id.asc())
+    ).all()
+
+
 def replies_of_roots(conn: Connection, root_ids: Iterable[int]) -> Sequence[Any]:
     """All visible replies under the given top-level comments, oldest first."""
     ids = list(root_ids)

@@ -209,6 +209,7 @@ export function setVote(li, c, value) {
   up.setAttribute("aria-pressed", String(value === 1));
   down.setAttribute("aria-pressed", String(value === -1));
   sc.textContent = String(c.score ?? 0);
+  sc.dataset.s = Math.sign(c.score ?? 0); // 0 muted, below 0 in the error colour
   li._vote = value;
 }
 
