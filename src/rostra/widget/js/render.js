@@ -209,7 +209,8 @@ export function setVote(li, c, value) {
   up.setAttribute("aria-pressed", String(value === 1));
   down.setAttribute("aria-pressed", String(value === -1));
   sc.textContent = String(c.score ?? 0);
-  sc.dataset.s = Math.sign(c.score ?? 0); // 0 muted, below 0 in the error colour
+  // n, z or p: a zero score is muted, one below zero in the error colour
+  sc.dataset.s = "nzp"[Math.sign(c.score ?? 0) + 1];
   li._vote = value;
 }
 

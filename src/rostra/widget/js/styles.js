@@ -88,7 +88,7 @@ aside.note{margin:.6em 0 .2em;padding:.5em .8em;border:1px solid var(--a);border
 .votes button{border:0;background:none;padding:.1em .4em;color:var(--mut);line-height:1}
 .votes [aria-pressed=true]{color:var(--a)}
 .sc{min-width:1.5em;text-align:center;font-variant-numeric:tabular-nums;font-weight:600}
-.sc[data-s="0"]{color:var(--mut);font-weight:400}.sc[data-s="-1"]{color:var(--rostra-error,#b3261e)}.dark .sc[data-s="-1"]{color:var(--rostra-error-dark,#ffb4ab)}
+[data-s=z]{color:var(--mut);font-weight:400}[data-s=n]{color:var(--rostra-error,#b3261e)}.dark [data-s=n]{color:var(--rostra-error-dark,#ffb4ab)}
 .more{display:flex;gap:.6em;justify-content:center;margin:1em 0}
 .more[hidden],.more button[hidden]{display:none}
 .note{color:var(--mut)}
