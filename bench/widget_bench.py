@@ -2,7 +2,7 @@
 200 and 2,000 comments in Chromium, against a real `rostra serve`.
 
     .venv/bin/python bench/widget_bench.py [--runs 5] [--record docs/performance.md]
-                                          [--screenshots docs/screenshots]
+                                          [--screenshots docs/screenshots] [--screenshots-only]
 
 Script time is Chromium's own ScriptDuration (DevTools Performance metrics): time
 spent running JavaScript, from navigation (or the "View all" click) until every
@@ -241,6 +241,20 @@ def screenshots(browser: Any, out: Path) -> None:
                             clip={"x": 0, "y": 0, "width": 1100, "height": 1400})
             context.close()
             print(f"wrote {out / f'demo-{theme}.png'}")
+            # A phone: the discussion itself, from its header down.
+            context = browser.new_context(viewport={"width": 390, "height": 1400}, color_scheme=theme,
+                                          device_scale_factor=2, is_mobile=True, has_touch=True)
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{port}/demo/?theme={theme}")
+            page.wait_for_function(f"() => ({COUNT})() > 5")
+            page.evaluate("() => document.fonts.ready")
+            top = page.evaluate("() => document.querySelector('#comments').getBoundingClientRect().top + scrollY")
+            page.evaluate(f"() => window.scrollTo(0, {top})")
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            name = "widget-phone.png" if theme == "light" else "widget-phone-dark.png"
+            page.screenshot(path=str(out / name), clip={"x": 0, "y": 0, "width": 390, "height": 1300})
+            context.close()
+            print(f"wrote {out / name}")
     finally:
         proc.terminate()
         proc.wait()
@@ -262,9 +276,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--record", type=Path, help="write the figures into this Markdown file")
     parser.add_argument("--screenshots", type=Path, help="save demo screenshots into this folder")
+    parser.add_argument("--screenshots-only", action="store_true", help="take the screenshots, measure nothing")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
+
+    if args.screenshots_only:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            screenshots(browser, args.screenshots or Path("docs/screenshots"))
+            browser.close()
+        return
 
     rows = sizes()
     total_raw = sum(r[1] for r in rows)

@@ -13,6 +13,8 @@ from rostra.core.errors import NotFound
 from rostra.core.models import CommentState
 from rostra.services.container import Services
 from rostra.store import queries
+from rostra.store.account_tables import reader_accounts
+from rostra.store.staff_tables import comment_pins
 from rostra.store.tables import comments, threads, votes
 
 DEMO_SITE = "demo"
@@ -97,14 +99,20 @@ def ensure_demo(services: Services, origins: list[str], *, comments_count: int =
     rng = random.Random(20261125)
     now = datetime.now(UTC)
     with services.db.write() as conn:
-        _seed_thread(conn, rng, DEMO_THREAD, DEMO_TITLE, comments_count, now)
+        # The newsroom's desk, marked staff by the site's single sign-on: it answers the
+        # newest comment, with the "Staff" badge.
+        desk = conn.execute(insert(reader_accounts).values(
+            site_id=DEMO_SITE, subject="desk", name="Riverside Gazette desk", email=None,
+            website=None, email_verified=False, sso_staff=True, created_at=now, seen_at=now,
+        ).returning(reader_accounts.c.id)).scalar_one()
+        _seed_thread(conn, rng, DEMO_THREAD, DEMO_TITLE, comments_count, now, staff=desk)
         for key, title, count in OTHER_THREADS:
             _seed_thread(conn, rng, key, title, count, now)
     return True
 
 
 def _seed_thread(conn: Any, rng: random.Random, key: str, title: str, count: int,
-                 now: datetime) -> None:
+                 now: datetime, staff: int | None = None) -> None:
     start = now - timedelta(hours=30)
     thread_id = conn.execute(
         insert(threads).values(
@@ -113,7 +121,8 @@ def _seed_thread(conn: Any, rng: random.Random, key: str, title: str, count: int
         ).returning(threads.c.id)
     ).scalar_one()
     made: list[dict[str, Any]] = []
-    times = sorted(start + timedelta(seconds=rng.uniform(0, 29 * 3600)) for _ in range(count))
+    readers = count - 1 if staff is not None else count  # the desk writes one of them
+    times = sorted(start + timedelta(seconds=rng.uniform(0, 29 * 3600)) for _ in range(readers))
     for index, created in enumerate(times):
         parent = None
         if made and rng.random() < 0.45:
@@ -136,11 +145,25 @@ def _seed_thread(conn: Any, rng: random.Random, key: str, title: str, count: int
         conn.execute(update(comments).where(comments.c.id == comment_id).values(root_id=root))
         made.append({"id": comment_id, "depth": row["depth"], "root": root,
                      "parent": parent["id"] if parent else None})
+    newest = next((m for m in reversed(made) if m["parent"] is None), None)
+    newest_id = newest["id"] if newest else None
+    if staff is not None and newest is not None:
+        text = ("Thanks for reading closely. The inspection report is now online, and we "
+                "will update the article when the load test is done.")
+        comment_id = conn.execute(insert(comments).values(
+            thread_id=thread_id, parent_id=newest["id"], root_id=newest["id"], depth=1,
+            state=CommentState.APPROVED.value, author_name="Riverside Gazette desk",
+            author_email=None, author_website=None, account_id=staff, voter_id=None,
+            ip_hash=None, text=text, html=markup.render(text), score=0, upvotes=0,
+            downvotes=0, reply_count=0, created_at=now - timedelta(minutes=4),
+        ).returning(comments.c.id)).scalar_one()
+        made.append({"id": comment_id, "depth": 1, "root": newest["id"], "parent": newest["id"]})
     # Votes from made-up readers: a few comments become popular, most get a handful.
     for item in made:
         ups = int(rng.paretovariate(1.6)) - 1 if rng.random() < 0.7 else 0
         downs = rng.randint(0, 3) if rng.random() < 0.3 else 0
         ups = min(ups, 60)
+        item["ups"] = ups
         rows = [{"comment_id": item["id"], "voter": f"v:demo-{item['id']}-{n}", "value": 1,
                  "ip_hash": None, "created_at": now} for n in range(ups)]
         rows += [{"comment_id": item["id"], "voter": f"v:demo-{item['id']}-d{n}", "value": -1,
@@ -149,6 +172,15 @@ def _seed_thread(conn: Any, rng: random.Random, key: str, title: str, count: int
             conn.execute(insert(votes), rows)
             conn.execute(update(comments).where(comments.c.id == item["id"]).values(
                 upvotes=ups, downvotes=downs, score=ups - downs, voted_at=now))
+    if staff is not None:
+        # The desk picked the most upvoted of the latest opening comments (on the first
+        # page): it heads the discussion.
+        latest = [m for m in made if m["parent"] is None and m["id"] != newest_id][-10:]
+        best = max(latest, key=lambda m: int(m.get("ups", 0)), default=None)
+        if best is not None:
+            conn.execute(insert(comment_pins).values(
+                comment_id=best["id"], site_id=DEMO_SITE, kind="featured",
+                created_by="Riverside Gazette desk", created_at=now))
     # Reply counts, then one deleted comment that keeps its replies as a tombstone.
     children: dict[int, int] = {}
     for item in made:

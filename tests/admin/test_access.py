@@ -22,6 +22,8 @@ def _state(room: Newsroom, comment_id: int) -> str:
 def _endpoints(room: Newsroom, comment_id: int) -> dict[str, list[tuple[str, str, dict[str, Any]]]]:
     """(method, path, form) of every workspace endpoint, by the least role it needs."""
     a = room.site_a
+    # a reader account that signed in, for the owner to tie to a staff member
+    room.server.services.accounts.sign_in(a, "email:x@a.example", "X", "x@a.example")
     return {
         "moderator": [
             ("GET", f"/admin/queue?site={a}", {}),
@@ -40,6 +42,8 @@ def _endpoints(room: Newsroom, comment_id: int) -> dict[str, list[tuple[str, str
             ("POST", f"/admin/sites/{a}/settings", {"name": "Taken over", "mode": "post"}),
             ("GET", f"/admin/sites/{a}/staff", {}),
             ("POST", f"/admin/sites/{a}/staff", {"name": room.outsider.name, "role": "owner"}),
+            ("POST", f"/admin/sites/{a}/staff/readers",
+             {"name": room.outsider.name, "subject": "email:x@a.example", "op": "tie"}),
         ],
         "admin": [
             ("GET", "/admin/sites/new", {}),

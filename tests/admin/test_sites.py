@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from rostra.store import queries
 from tests.admin.conftest import Newsroom, parse
 from tests.conftest import ORIGIN
 
@@ -123,6 +124,44 @@ def test_it_lets_an_owner_give_and_take_roles(newsroom: Newsroom) -> None:
     assert unknown.status_code == 404
     grants = room.owner.get("/admin/audit.json", site=room.site_a, action="grant").json()
     assert [e["after"]["role"] for e in grants["entries"]] == [None, "moderator"]
+
+
+def test_it_lets_an_owner_tie_a_staff_members_reader_account(newsroom: Newsroom) -> None:
+    room = newsroom
+    accounts = room.server.services.accounts
+    reader = accounts.sign_in(room.site_a, "email:mo@a.example", "Mo", "mo@a.example",
+                              email_verified=True)
+
+    def is_staff() -> bool:
+        with room.server.services.db.read() as conn:
+            return reader.id in queries.staff_accounts(conn, room.site_a, [reader.id])
+
+    path = f"/admin/sites/{room.site_a}/staff/readers"
+    # Only an owner of the site ties accounts; an unknown account is refused, named.
+    assert room.moderator.post(path, {"name": room.moderator.name, "subject":
+                                      "email:mo@a.example", "op": "tie"}).status_code == 403
+    unknown = room.owner.post(path, {"name": room.moderator.name,
+                                     "subject": "email:nobody@a.example", "op": "tie"})
+    assert unknown.status_code == 404
+    assert "signs in to comment once first" in parse(unknown).xpath(
+        'string(//p[@role="alert"])')
+    assert not is_staff()
+    tied = room.owner.post(path, {"name": room.moderator.name, "subject": "email:mo@a.example",
+                                  "op": "tie"})
+    assert tied.status_code == 303
+    assert is_staff()
+    page = parse(room.owner.get(f"/admin/sites/{room.site_a}/staff"))
+    row = page.xpath(f'//tr[td[1]="{room.moderator.name}"]/td/text()')
+    assert row == [room.moderator.name, "moderator", "email:mo@a.example"]
+    untied = room.owner.post(path, {"name": room.moderator.name,
+                                    "subject": "email:mo@a.example", "op": "untie"})
+    assert untied.status_code == 303
+    assert not is_staff()
+    entries = room.owner.get("/admin/audit.json", site=room.site_a,
+                             action="staff_reader").json()["entries"]
+    assert [(e["before"], e["after"]) for e in entries] == [
+        ({"user": room.moderator.name, "reader": "email:mo@a.example"}, None),
+        (None, {"user": room.moderator.name, "reader": "email:mo@a.example"})]
 
 
 def test_it_creates_staff_accounts_for_an_administrator(newsroom: Newsroom) -> None:

@@ -80,6 +80,50 @@ def test_it_shows_pinned_and_picked_comments_first_and_clearly(
     expect(first).to_have_class("c picked")
 
 
+def test_it_sets_comments_apart_by_space_and_quiet_scores(
+    discussion: Discussion, live_server: Any, page: Any
+) -> None:
+    picked = discussion.post("An editors' pick")["comment"]["id"]
+    plain = discussion.post("A plain comment")["comment"]["id"]
+    disliked = discussion.post("A disliked comment")["comment"]["id"]
+    discussion.vote(disliked, -1)
+    discussion.vote(picked, 1)
+    with live_server.services.db.write() as conn:
+        conn.execute(insert(comment_pins).values(comment_id=picked, site_id=discussion.site, kind="featured",
+                                                 created_by="test", created_at=datetime.now(UTC)))
+    page.goto(discussion.url())
+    expect(comment(page, disliked).locator(".sc")).to_have_text("-1")
+
+    def style(locator: Any, prop: str) -> str:
+        return str(locator.evaluate(f"e => getComputedStyle(e).{prop}"))
+
+    # Like its peers, a plain comment sits on the discussion's own background, set apart
+    # by a hairline; only picks (and the linked comment) are tinted.
+    root = widget(page).locator(".r").first
+    assert style(comment(page, plain).locator(":scope > article"), "backgroundColor") == style(
+        root, "backgroundColor")
+    assert style(comment(page, picked).locator(":scope > article"), "backgroundColor") != style(
+        root, "backgroundColor")
+    assert style(comment(page, plain), "borderTopWidth") == "1px"
+    # A zero score is quiet, a negative one stands out, a positive one is plain text.
+    zero, down, up = (comment(page, i).locator(".sc") for i in (plain, disliked, picked))
+    assert style(zero, "color") == style(comment(page, plain).locator(".pl"), "color")
+    assert style(down, "color") not in {style(zero, "color"), style(up, "color")}
+    assert style(up, "fontWeight") == "600" and style(zero, "fontWeight") == "400"
+
+
+def test_it_keeps_every_sort_tab_in_view_on_a_phone(discussion: Discussion, page: Any) -> None:
+    discussion.post("One comment")
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(discussion.url())
+    tabs = widget(page).get_by_role("tab")
+    expect(tabs).to_have_count(4)
+    box = widget(page).get_by_role("tablist").bounding_box()
+    for i in range(4):
+        tab = tabs.nth(i).bounding_box()
+        assert box["x"] <= tab["x"] and tab["x"] + tab["width"] <= box["x"] + box["width"] + 0.5
+
+
 @pytest.mark.parametrize(("theme", "lang", "label", "title"), [
     ("light", "en", "Staff", "Written by this site's staff"),
     ("dark", "de", "Team", "Vom Team dieser Website geschrieben"),

@@ -203,11 +203,47 @@ async def site_staff(request: Request, site_id: str) -> Response:
     # GET /admin/sites/{id}/staff — owners see and change who works on the site
     staff = await who(request)
     require(staff, site_id, Role.OWNER)
+    return await _staff_page(request, site_id, None, request.query_params.get("done"))
+
+
+async def _staff_page(request: Request, site_id: str, error: RostraError | None,
+                      done: str | None) -> Response:
+    service = admin(request).staff
     site = admin(request).services.sites.get(site_id)
-    users = await run_in_threadpool(admin(request).staff.list_users)
+    users = await run_in_threadpool(service.list_users)
     members = [u for u in users if site_id in u.roles]
-    return render(request, "site_staff.html", site=site, members=members, error=None,
-                  done=request.query_params.get("done"))
+    tied = {u.id: [subject for site, subject in await run_in_threadpool(
+        service.linked_readers, u.id) if site == site_id] for u in members}
+    return render(request, "site_staff.html", status=error.status if error else 200,
+                  site=site, members=members, tied=tied,
+                  error=error.detail if error else None, done=done)
+
+
+@router.post("/sites/{site_id}/staff/readers")
+@pages
+async def tie_reader(request: Request, site_id: str) -> Response:
+    # POST /admin/sites/{id}/staff/readers (form: csrf, name, subject, op=tie|untie) — the
+    # reader account a staff member comments with, for the "Staff" badge
+    staff = await who(request)
+    require(staff, site_id, Role.OWNER)
+    form = await read_form(request)
+    check_csrf(request, form)
+    service = admin(request).staff
+    subject = one(form, "subject").strip()
+    untie = one(form, "op") == "untie"
+    try:
+        account = await run_in_threadpool(service.by_name, one(form, "name"))
+        if untie:
+            if not await run_in_threadpool(service.unlink_reader, site_id, subject):
+                raise NotFound(f"{subject[:255]!r} is not tied to a staff member")
+        else:
+            await run_in_threadpool(service.link_reader, account.id, site_id, subject)
+    except (InvalidInput, NotFound) as exc:
+        return await _staff_page(request, site_id, exc, None)
+    await run_in_threadpool(_audit, request, staff, "staff_reader", site_id,
+                            None if not untie else {"user": account.name, "reader": subject},
+                            None if untie else {"user": account.name, "reader": subject})
+    return redirect(f"/admin/sites/{site_id}/staff", done="saved")
 
 
 @router.post("/sites/{site_id}/staff")
@@ -226,11 +262,7 @@ async def grant(request: Request, site_id: str) -> Response:
         updated = await run_in_threadpool(
             service.grant, account.id, site_id, None if role == "none" else role)
     except (InvalidInput, NotFound) as exc:
-        site = admin(request).services.sites.get(site_id)
-        users = await run_in_threadpool(service.list_users)
-        return render(request, "site_staff.html", status=exc.status, site=site,
-                      members=[u for u in users if site_id in u.roles], error=exc.detail,
-                      done=None)
+        return await _staff_page(request, site_id, exc, None)
     await run_in_threadpool(_audit, request, staff, "grant", site_id,
                             {"user": account.name, "role": before},
                             {"user": account.name, "role": updated.roles.get(site_id)})

@@ -15,7 +15,6 @@ from rostra.importers.safe_xml import child_texts, fail, iterparse, local_name, 
 from rostra.services.import_records import (
     ImportedComment,
     ImportedThread,
-    ImportFormatError,
     ImportItem,
     Notice,
     Skipped,
@@ -134,6 +133,5 @@ def read_disqus(source: IO[bytes]) -> Iterator[ImportItem]:
             else:
                 yield post
         release(elem)
-    if root is None:
-        raise ImportFormatError("the file is empty")
+    # An empty file never gets here: the parser refuses a document without a root element.
     yield Notice(NO_SUBSCRIPTIONS)

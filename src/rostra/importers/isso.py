@@ -33,9 +33,8 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
 
 
 def read_isso(path: Path) -> Iterator[ImportItem]:
-    """Everything of an Isso database, opened read-only."""
-    if not path.is_file():
-        raise ImportFormatError(f"no such file: {path}")
+    """Everything of an Isso database, opened read-only (`rostra import isso` has checked
+    that the file exists)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         try:

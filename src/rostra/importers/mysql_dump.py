@@ -153,6 +153,8 @@ def _parse_insert(text: str, columns: Sequence[str]) -> Iterator[dict[str, SqlVa
         names = []
         i += 1
         while tokens[i] != ("punct", ")"):
+            if tokens[i] == ("punct", ";"):  # the statement's last token
+                raise ValueError("the column list does not end")
             if tokens[i][0] == "ident":
                 names.append(tokens[i][1][1:-1].replace("``", "`"))
             i += 1

@@ -43,7 +43,7 @@ def read_remark42(source: IO[str]) -> Iterator[ImportItem]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line.rstrip("\r\n"))  # a cut line's error is at its end
         except json.JSONDecodeError as exc:
             raise ImportFormatError(
                 f"not JSON: {exc.msg}", line=lineno, column=exc.colno

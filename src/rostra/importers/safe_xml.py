@@ -51,6 +51,9 @@ def iterparse(
     """("start" | "end", element) events, only for ``tags`` when given (``{*}item``:
     fewer events, faster); stops with ImportFormatError on malformed XML or on any DTD.
     The caller clears elements it is done with."""
+    # lxml keeps the last errors per thread, and a file without a root element adds none
+    # of its own: without this, its error would name the fault of a file read before.
+    etree.clear_error_log()
     parser_events = etree.iterparse(
         source,
         events=("start", "end"),

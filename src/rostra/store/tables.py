@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -142,6 +143,9 @@ comments = Table(
     Index("ix_comments_parent", "parent_id"),
     Index("ix_comments_state_created", "state", "created_at"),
 )
+# A reader's claim, export and erasure find their comments by address, compared as
+# lower case: without this every such request read the whole comments table.
+Index("ix_comments_author_email_lower", func.lower(comments.c.author_email))
 
 votes = Table(
     "votes",

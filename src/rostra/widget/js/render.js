@@ -209,6 +209,8 @@ export function setVote(li, c, value) {
   up.setAttribute("aria-pressed", String(value === 1));
   down.setAttribute("aria-pressed", String(value === -1));
   sc.textContent = String(c.score ?? 0);
+  // n, z or p: a zero score is muted, one below zero in the error colour
+  sc.dataset.s = "nzp"[Math.sign(c.score ?? 0) + 1];
   li._vote = value;
 }
 

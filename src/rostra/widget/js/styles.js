@@ -47,23 +47,24 @@ textarea{min-height:6em;resize:vertical}
 .tabs button{white-space:nowrap;border:0;border-bottom:3px solid transparent;border-radius:0;background:none;padding:.4em .7em;color:var(--mut)}
 .tabs [aria-selected=true]{color:var(--fg);border-bottom-color:var(--a);font-weight:600}
 ol{list-style:none;margin:0;padding:0}
-.c{margin:0 0 1em}
+.c{margin:0}
+.list>.c{padding:.4em 0}.list>.c+.c{border-top:1px solid var(--bd)}
 .list>.c{content-visibility:auto;contain-intrinsic-size:auto 9em}
-.c>article{position:relative;padding:.6em .8em .5em;padding-inline-start:3.4em;border-radius:var(--rad);background:var(--sf)}
-.av{position:absolute;inset-inline-start:.7em;top:.55em;width:2.1em;height:2.1em;border-radius:50%;display:grid;place-items:center;
+.c>article{--cb:var(--bg);position:relative;padding:.5em .3em .4em;padding-inline-start:3.2em;border-radius:var(--rad);background:var(--cb)}
+.av{position:absolute;inset-inline-start:.3em;top:.45em;width:2.1em;height:2.1em;border-radius:50%;display:grid;place-items:center;
 font-size:.85em;font-weight:700;color:#fff;background:hsl(var(--h,210) 50% 32%);user-select:none}
 .au{order:-2}.ab:empty{display:none}
 .ab{order:-1;font-size:.75em;font-weight:600;padding:0 .45em;border-radius:1em;background:var(--bg);color:var(--mut);border:1px solid var(--bd)}
 .ab.st{background:var(--a);color:var(--on-a);border-color:var(--a)}
 .clip{max-height:14em;overflow:hidden;position:relative}
 .clip .rm{position:absolute;bottom:0;inset-inline:0;width:100%;text-align:start;padding:2.5em 0 .1em;
-background:linear-gradient(transparent,var(--sf) 65%);color:var(--a);font-weight:600}
-.c.hl>article{background:var(--hl);box-shadow:0 0 0 2px var(--a)}
+background:linear-gradient(transparent,var(--cb) 65%);color:var(--a);font-weight:600}
+.c.hl>article{--cb:var(--hl);box-shadow:0 0 0 2px var(--a)}
 .c .c{margin:.3em 0 0}
-.rp .c>article{background:none;padding-block:.4em .2em}
+.rp .c>article{padding-block:.4em .2em}
 .rp{margin-inline-start:1.2em;padding-inline-start:.8em;border-inline-start:2px solid var(--bd)}
 .d4 .rp{margin-inline-start:0;padding-inline-start:0;border-inline-start:0}
-@media (max-width:480px){.rp{margin-inline-start:.5em;padding-inline-start:.4em}.c>article{padding-inline-start:3em}.av{inset-inline-start:.5em}}
+@media (max-width:480px){.rp{margin-inline-start:.5em;padding-inline-start:.4em}.c>article{padding-inline-start:2.9em}.tabs{flex-wrap:wrap}.tabs button{padding:.4em .45em;font-size:.92em}.r{padding:var(--rostra-padding,.75em)}}
 .meta{display:flex;gap:.6em;flex-wrap:wrap;align-items:baseline;font-size:.9em}
 .au{font-weight:700}.au a{color:inherit}
 .meta a{color:var(--mut);text-decoration:none}
@@ -72,10 +73,10 @@ background:linear-gradient(transparent,var(--sf) 65%);color:var(--a);font-weight
 .badge:empty{display:none}
 .body{overflow-wrap:anywhere}
 .body p{margin:.4em 0}
-.body pre{overflow:auto;background:var(--bg);padding:.5em;border-radius:var(--rad)}
+.body pre{overflow:auto;background:var(--sf);padding:.5em;border-radius:var(--rad)}
 .body blockquote{margin:.4em 0;padding-inline-start:.8em;border-inline-start:3px solid var(--bd);color:var(--mut)}
 .tomb>article>.body{color:var(--mut);font-style:italic}
-.picked>article{background:color-mix(in srgb,var(--a) 9%,var(--sf));border-inline-start:3px solid var(--a)}
+.picked>article{--cb:color-mix(in srgb,var(--a) 9%,var(--bg));padding-inline-end:.8em;border-inline-start:3px solid var(--a)}
 .picked>article .badge{border-color:var(--a);background:var(--a);color:var(--on-a);font-weight:600}
 .quote{margin:.2em 0;padding-inline-start:.8em;border-inline-start:3px solid var(--a);font-style:italic}
 aside.note{margin:.6em 0 .2em;padding:.5em .8em;border:1px solid var(--a);border-radius:.4em;font-size:.92em}
@@ -87,6 +88,7 @@ aside.note{margin:.6em 0 .2em;padding:.5em .8em;border:1px solid var(--a);border
 .votes button{border:0;background:none;padding:.1em .4em;color:var(--mut);line-height:1}
 .votes [aria-pressed=true]{color:var(--a)}
 .sc{min-width:1.5em;text-align:center;font-variant-numeric:tabular-nums;font-weight:600}
+[data-s=z]{color:var(--mut);font-weight:400}[data-s=n]{color:var(--rostra-error,#b3261e)}.dark [data-s=n]{color:var(--rostra-error-dark,#ffb4ab)}
 .more{display:flex;gap:.6em;justify-content:center;margin:1em 0}
 .more[hidden],.more button[hidden]{display:none}
 .note{color:var(--mut)}
