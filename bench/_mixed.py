@@ -3,7 +3,8 @@
 The readers are one wrk (64 connections, one thread) on the 1,000-comment thread; the
 posts come from Python threads at a fixed rate (each post's latency and status kept),
 or from a second wrk posting as fast as its connections can ("max"). Everything stays
-on 127.0.0.1.
+on 127.0.0.1. Where the paced posts go and what they send is a ``PostTarget``: Rostra's
+``POST /api/comments`` or Isso's ``POST /new?uri=…``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import random
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from _seed import VOCABULARY
 from _wrk import Load, WrkResult, run_wrk
@@ -38,13 +41,33 @@ class PostStats:
         }
 
 
+@dataclass(frozen=True)
+class PostTarget:
+    """Where paced posts go: the request target, and the JSON body for a comment's text."""
+
+    path: str
+    body: Callable[[str], dict[str, Any]]
+
+
+def rostra_target(site: str, thread: str) -> PostTarget:
+    """Rostra's posting API: ``POST /api/comments`` naming the site and thread."""
+    return PostTarget("/api/comments", lambda text: {"site": site, "thread": thread,
+                                                     "name": "Hot reader", "text": text})
+
+
+def isso_target(thread: str) -> PostTarget:
+    """Isso's posting API: ``POST /new?uri=<thread>`` with its own JSON fields."""
+    return PostTarget(f"/new?uri={quote(thread)}",
+                      lambda text: {"author": "Hot reader", "text": text})
+
+
 class PacedPoster:
     """Posts ``rate`` comments a second to one thread until stopped, from ``lanes``
     connections each sending at its own slots (a slow answer delays only its lane)."""
 
-    def __init__(self, port: int, site: str, thread: str, origin: str, rate: float,
+    def __init__(self, port: int, target: PostTarget, origin: str, rate: float,
                  lanes: int = 4) -> None:
-        self.port, self.site, self.thread, self.origin = port, site, thread, origin
+        self.port, self.target, self.origin = port, target, origin
         self.rate = rate
         self.lanes = max(1, min(lanes, int(rate) or 1))
         self.stats = PostStats()
@@ -68,8 +91,7 @@ class PacedPoster:
 
     def _body(self) -> bytes:
         words = " ".join(self._rng.choice(VOCABULARY) for _ in range(12))
-        return json.dumps({"site": self.site, "thread": self.thread, "name": "Hot reader",
-                           "text": f"On the story: {words}."}).encode()
+        return json.dumps(self.target.body(f"On the story: {words}.")).encode()
 
     def _run(self, lane: int, start: float) -> None:
         interval = self.lanes / self.rate
@@ -84,7 +106,7 @@ class PacedPoster:
                 break
             began = time.perf_counter()
             try:
-                conn.request("POST", "/api/comments", self._body(), headers)
+                conn.request("POST", self.target.path, self._body(), headers)
                 response = conn.getresponse()
                 response.read()
                 status = str(response.status)
@@ -118,17 +140,18 @@ class MixedPoint:
 
 
 def run_point(base_url: str, port: int, read: Load, *, label: str, duration_s: float,
-              script_dir: Path, cpu: Any, site: str, origin: str, connections: int = 64,
-              post_thread: str | None = None, rate: float = 0.0,
+              script_dir: Path, cpu: Any, origin: str, connections: int = 64,
+              post_to: PostTarget | None = None, rate: float = 0.0,
               flood: Load | None = None, flood_connections: int = 4) -> MixedPoint:
-    """Readers for ``duration_s`` while posts land: ``rate`` a second (paced), or as fast
-    as ``flood_connections`` can (``flood``, a second wrk), or none."""
+    """Readers for ``duration_s`` while posts land: ``rate`` a second (paced, to
+    ``post_to``), or as fast as ``flood_connections`` can (``flood``, a second wrk), or
+    none."""
     poster = None
     flood_result: list[WrkResult] = []
     flood_thread = None
     cpu_before = cpu()
-    if rate and post_thread is not None:
-        poster = PacedPoster(port, site, post_thread, origin, rate)
+    if rate and post_to is not None:
+        poster = PacedPoster(port, post_to, origin, rate)
         poster.start()
     if flood is not None:
         def flood_run() -> None:

@@ -143,13 +143,17 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
                         help="where the JSON and Markdown results go")
     parser.add_argument("--mixed", action="store_true",
                         help="hot threads instead: 64 readers of the 1,000-comment thread while "
-                        "posts land on it (1, 5, 20/s) or on another thread (Rostra only)")
+                        "posts land on it (1, 5, 20/s) or on another thread (Rostra; Isso with "
+                        "--systems …,isso)")
     parser.add_argument("--databases", default="sqlite",
                         help="with --mixed: sqlite and/or postgresql (comma-separated)")
     parser.add_argument("--postgres-url", default=os.environ.get(
                             "ROSTRA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
                         help="with --mixed: a PostgreSQL database from which to create (and "
                         "drop) one for the run")
+    parser.add_argument("--gzip", action="store_true",
+                        help="with --mixed: the readers send Accept-Encoding: gzip, as browsers "
+                        "do (Rostra then sends its pages gzipped; Isso compresses nothing)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (databases, logs)")
     args = parser.parse_args(argv)
@@ -203,7 +207,7 @@ def _seed_both(rostra: Server, isso: Server | None) -> dict[str, Any]:
         try:
             timings[name] = {"comments": seed(threads, post),
                              "seconds": round(time.monotonic() - started, 1)}
-        except BaseException as exc:  # surfaced below, in the main thread
+        except BaseException as exc:  # noqa: BLE001 (surfaced below, in the main thread)
             errors.append(exc)
 
     workers = [Thread(target=run, args=("rostra", rostra))]
@@ -569,37 +573,88 @@ def _create_pg_database(base_url: str) -> tuple[str, Any]:
     return url, drop
 
 
-def _post_alone(server: Server, n: int = 100) -> dict[str, float]:
+def _post_alone(server: Server, path: str = "/api/comments",
+                body: Any = None, n: int = 100) -> dict[str, float]:
     """Posts one at a time to an idle server: median latency (client included) and the
-    server's CPU per post."""
+    server's CPU per post. ``body`` makes the JSON body from a text (Rostra's by default)."""
+    if body is None:
+        def body(text: str) -> dict[str, Any]:
+            return {"site": SITE, "thread": "/bench/alone/", "name": "Alone", "text": text}
     client = JsonClient(server.port, {"Origin": ORIGIN})
-    body = {"site": SITE, "thread": "/bench/alone/", "name": "Alone", "text": ""}
     for i in range(5):
-        client.call("POST", "/api/comments", {**body, "text": f"warm up {i} bridge"})
+        client.call("POST", path, body(f"warm up {i} bridge"))
     server.settle()
     times: list[float] = []
     cpu_before = server.cpu_seconds()
     for i in range(n):
         started = time.perf_counter()
-        client.call("POST", "/api/comments",
-                    {**body, "text": f"alone {i}: " + " ".join(random.sample(VOCABULARY, 10))})
+        client.call("POST", path, body(f"alone {i}: " + " ".join(random.sample(VOCABULARY, 10))))
         times.append((time.perf_counter() - started) * 1000)
     return {"p50_ms": round(statistics.median(times), 2),
             "cpu_ms": round((server.cpu_seconds() - cpu_before) * 1000 / n, 2)}
 
 
+# Below this many reads in a point, the mixed table gives the count and no share.
+MIXED_MIN_READS = 20
+# The paced posters' connections (_mixed.PacedPoster's default).
+MIXED_LANES = 4
+# Isso's rows in the mixed table (it runs on SQLite only).
+ISSO_ROWS = "isso (SQLite)"
+
+ISSO_MIXED_NOTE = (
+    "Isso runs as the non-mixed mode runs it: {isso}, `gunicorn --preload isso.run` with "
+    "{workers} sync worker(s), SQLite, moderation off, guard off; seeded through its API with "
+    "the same 1,000-comment thread (Isso keeps one level of replies); readers "
+    "`GET /?uri=/bench/big/` ({isso_bytes:,} bytes against Rostra's {rostra_bytes}); posts "
+    "`POST /new?uri=…` with Isso's JSON body. What differs: Isso has no read cache, so each "
+    "read renders the whole thread again and its reads-alone figure is a read or two a "
+    "second against Rostra's thousands (where a point holds fewer than {min_reads} reads "
+    "the table gives their count and no share); its worker answers one request at a time, "
+    "in the order the connections were accepted, so a post waits behind the readers already "
+    "queued. wrk counts only what finishes within the point (its timeout is 10 s), and a "
+    "paced post unanswered after 30 s counts as a failed send while its lane sends nothing, "
+    "hence the posts due. Isso is restarted between points when it is still working through "
+    "its queue (restarts: {restarts})."
+)
+
+
+def _mixed_points(server: Server, read: Load, flood: Load, post_to: Any,
+                  args: argparse.Namespace, work: Path) -> list[Any]:
+    """The mixed loads against one seeded server, in MIXED_LOADS order."""
+    from _mixed import run_point
+
+    points = []
+    for label, rate, flat_out in MIXED_LOADS:
+        server.settle()
+        point = run_point(
+            server.base_url, server.port, read, label=label, duration_s=args.duration,
+            script_dir=work, cpu=server.cpu_seconds, origin=ORIGIN,
+            connections=BAR_CLIENTS, post_to=post_to if rate else None, rate=rate,
+            flood=flood if flat_out else None)
+        points.append(point)
+        posts = point.posts or {}
+        print(f"  {label:45} reads {point.reads.rps:8,.1f}/s p50 {point.reads.p50_ms:7.1f}"
+              f" p99 {point.reads.p99_ms:7.1f} ms  posts {posts}", flush=True)
+    return points
+
+
 def run_mixed(args: argparse.Namespace, work: Path, command: str,
               started: dt.datetime, machine: dict[str, Any]) -> int:
-    from _mixed import MixedPoint, run_point
+    from _mixed import MixedPoint, isso_target, rostra_target
 
     eps = {ep.key: ep for ep in endpoints()}
     read = eps["thread_1000"].loads["rostra"]
-    flood = Load("POST", "/api/comments", {"Origin": ORIGIN, "Content-Type": "application/json"},
+    if args.gzip:
+        read = Load(read.method, read.path, {**read.headers, "Accept-Encoding": "gzip"},
+                    read.body)
+    json_headers = {"Origin": ORIGIN, "Content-Type": "application/json"}
+    flood = Load("POST", "/api/comments", json_headers,
                  json.dumps({"site": SITE, "thread": POST_THREAD, "name": "Flood {n}",
                              "text": _POST_TEXT}))
     results: dict[str, list[MixedPoint]] = {}
     alone: dict[str, dict[str, float]] = {}
     ceiling_result: WrkResult | None = None
+    sizes: dict[str, int] = {}
     for database in args.databases:
         drop = None
         url = None
@@ -612,7 +667,7 @@ def run_mixed(args: argparse.Namespace, work: Path, command: str,
             seed(make_dataset(small_threads=0), rostra_poster(JsonClient(server.port,
                                                                          {"Origin": ORIGIN}), SITE))
             server.wait_idle()
-            _fetch(server, read)
+            sizes.setdefault("rostra", len(_fetch(server, read)))
             if database == args.databases[0] and "ceiling" in args.systems:
                 path = work / "thread_1000.json"
                 path.write_bytes(_fetch(server, read))
@@ -633,37 +688,66 @@ def run_mixed(args: argparse.Namespace, work: Path, command: str,
                            timeout_s=args.timeout, script_dir=work)
             alone[database]["posts_alone_rps"] = round(flat.rps, 1)
             print(f"  posts alone, 4 clients: {flat.rps:,.0f}/s", flush=True)
-            points = []
-            for label, rate, flat_out in MIXED_LOADS:
-                server.settle()
-                point = run_point(
-                    server.base_url, server.port, read, label=label, duration_s=args.duration,
-                    script_dir=work, cpu=server.cpu_seconds, site=SITE, origin=ORIGIN,
-                    connections=BAR_CLIENTS, post_thread=BIG_THREAD, rate=rate,
-                    flood=flood if flat_out else None)
-                points.append(point)
-                posts = point.posts or {}
-                print(f"  {label:45} reads {point.reads.rps:8,.0f}/s p50 {point.reads.p50_ms:7.1f}"
-                      f" p99 {point.reads.p99_ms:7.1f} ms  posts {posts}", flush=True)
-            results[database] = points
+            results[database] = _mixed_points(server, read, flood,
+                                              rostra_target(SITE, BIG_THREAD), args, work)
         finally:
             server.stop()
             if drop is not None:
                 drop()
+    isso_note = ""
+    if "isso" in args.systems:
+        isso_bin = ensure_isso_venv()
+        machine["isso"] = isso_version(isso_bin)
+        isso = isso_server(isso_bin, work, ORIGIN, args.isso_workers)
+        isso_read = eps["thread_1000"].loads["isso"]
+        isso_flood = Load("POST", f"/new?uri={quote(POST_THREAD)}", json_headers,
+                          json.dumps({"author": "Flood {n}", "text": _POST_TEXT,
+                                      "title": "Posting"}))
+        try:
+            # Isso creates a thread only for a post with a title (else it fetches the
+            # page for one, and there is no page): the alone and flood threads are new.
+            isso.start()
+            print(f"[{ISSO_ROWS}] seeding the 1,000-comment thread ...", flush=True)
+            seed(make_dataset(small_threads=0), isso_poster(JsonClient(isso.port,
+                                                                       {"Origin": ORIGIN})))
+            count = json.loads(JsonClient(isso.port, {"Origin": ORIGIN})
+                               .call("POST", "/count", [BIG_THREAD])[1])
+            if count != [1000]:
+                raise RuntimeError(f"Isso counts after seeding: {count}")
+            isso.wait_idle()
+            sizes["isso"] = len(_fetch(isso, isso_read))
+            alone[ISSO_ROWS] = _post_alone(
+                isso, f"/new?uri={quote('/bench/alone/')}",
+                lambda text: {"author": "Alone", "text": text, "title": "Alone"})
+            print(f"  one post alone: {alone[ISSO_ROWS]}", flush=True)
+            flat = run_wrk(isso.base_url, isso_flood, connections=4, duration_s=args.duration,
+                           timeout_s=args.timeout, script_dir=work)
+            alone[ISSO_ROWS]["posts_alone_rps"] = round(flat.rps, 1)
+            print(f"  posts alone, 4 clients: {flat.rps:,.0f}/s", flush=True)
+            results[ISSO_ROWS] = _mixed_points(isso, isso_read, isso_flood,
+                                               isso_target(BIG_THREAD), args, work)
+        finally:
+            isso.stop()
+        isso_note = ISSO_MIXED_NOTE.format(
+            isso=machine["isso"], workers=args.isso_workers, isso_bytes=sizes["isso"],
+            rostra_bytes=f"{sizes['rostra']:,}" if "rostra" in sizes else "–",
+            min_reads=MIXED_MIN_READS, restarts=isso.restarts)
     report = "\n\n".join(filter(None, [
         f"Command: `{command}` ({started:%Y-%m-%d %H:%M} UTC, commit {_git_commit()})",
         (f"Machine: {machine['cores']} cores ({machine['cpu']}), load average at start "
          f"{' '.join(machine['loadavg_at_start'])}, at end "
          f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}; {args.duration:g} s per "
-         f"point; readers: wrk -t1 -c{BAR_CLIENTS} on the 1,000-comment thread (limit=all)."),
+         f"point; readers: wrk -t1 -c{BAR_CLIENTS} on the 1,000-comment thread (limit=all)"
+         f"{', Accept-Encoding: gzip' if args.gzip else ''}."),
         mixed_markdown(results, alone, ceiling_result),
+        isso_note,
     ]))
     print("\n" + report + "\n")
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"mixed-{started:%Y%m%d-%H%M%S}"
     stem.with_suffix(".md").write_text(report + "\n", encoding="utf-8")
     stem.with_suffix(".json").write_text(json.dumps({
-        "command": command, "machine": machine, "alone": alone,
+        "command": command, "machine": machine, "alone": alone, "sizes": sizes,
         "ceiling": ceiling_result.as_dict() if ceiling_result else None,
         "results": {db: [p.as_dict() for p in points] for db, points in results.items()},
     }, indent=2) + "\n", encoding="utf-8")
@@ -676,31 +760,56 @@ def mixed_markdown(results: dict[str, list[Any]], alone: dict[str, dict[str, flo
     rows = [("| Database | While this lands | Reads/s | Of reads alone | Read p50 ms "
              "| Read p99 ms | Posts ok / sent | Post p50 ms | Post p99 ms |"),
             "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+    failures = []
     for database, points in results.items():
-        base = points[0].reads.rps if points else 0
+        # A share of a handful of reads says nothing (Isso answers one or two in a point).
+        base = points[0].reads.rps if points and points[0].reads.ok >= MIXED_MIN_READS else 0
         for point in points:
             posts = point.posts or {}
             share = f"{point.reads.rps / base:.0%}" if base else "–"
-            sent = (f"{posts.get('ok', 0):,} / {posts.get('sent', 0):,}"
-                    + (f" ({posts['rps']:,.0f}/s)" if "rps" in posts else "")) if posts else "–"
-            p50 = "–" if posts.get("p50_ms") is None else _ms(posts["p50_ms"])
-            p99 = "–" if posts.get("p99_ms") is None else _ms(posts["p99_ms"])
-            rows.append(f"| {database} | {point.label} | {_rps(point.reads)} | {share} "
-                        f"| {_ms(point.reads.p50_ms)} | {_ms(point.reads.p99_ms)} | {sent} "
-                        f"| {p50} | {p99} |")
+            reads = _rps(point.reads)
+            if point.reads.ok < MIXED_MIN_READS:
+                reads += f" ({point.reads.ok} in {point.reads.duration_s:.0f} s)"
+            flat = (f" ({posts['rps']:,.0f}/s)" if posts.get("rps", 0) >= 10
+                    else f" ({posts['rps']:.1f}/s)") if "rps" in posts else ""
+            sent = f"{posts.get('ok', 0):,} / {posts.get('sent', 0):,}{flat}" if posts else "–"
+            if "rps" in posts and not posts.get("sent"):
+                # wrk counts the posts answered; the ones still waiting when it stops are not.
+                sent = f"none answered in {point.reads.duration_s:.0f} s"
+            due = int(posts.get("rate", 0) * point.reads.duration_s)
+            lanes = max(1, min(MIXED_LANES, int(posts.get("rate", 0))))
+            if due and posts.get("sent", 0) < due - lanes:
+                # A lane waits for each answer before its next post: the rest were never sent.
+                sent += f" of {due:,} due"
+            done = posts.get("ok", 0) > 0
+            p50 = "–" if not done or posts.get("p50_ms") is None else _ms(posts["p50_ms"])
+            p99 = "–" if not done or posts.get("p99_ms") is None else _ms(posts["p99_ms"])
+            r50, r99 = _latency(point.reads, point.reads.duration_s)
+            rows.append(f"| {database} | {point.label} | {reads} | {share} "
+                        f"| {r50} | {r99} | {sent} | {p50} | {p99} |")
+            if point.reads.errors:
+                failures.append(f"{database}, {point.label}: reads "
+                                + ", ".join(f"{k} {v}" for k, v in point.reads.errors.items()))
+            if posts.get("failed"):
+                failures.append(f"{database}, {point.label}: posts "
+                                + ", ".join(f"{k} {v}" for k, v in posts["failed"].items()))
     lines = ["\n".join(rows)]
     extra = []
     if ceiling is not None:
         extra.append(f"ceiling (bare ASGI, same bytes): {ceiling.rps:,.0f} reads/s, "
                      f"p99 {ceiling.p99_ms:.1f} ms")
     for database, figures in alone.items():
+        rps = figures.get("posts_alone_rps", 0)
         extra.append(f"{database}: one post alone {figures['p50_ms']} ms (median, client "
                      f"included) for {figures['cpu_ms']} ms of server CPU; posts alone, 4 "
-                     f"clients flat out: {figures.get('posts_alone_rps', 0):,.0f}/s")
+                     f"clients flat out: {rps:,.0f}/s")
     if extra:
         lines.append("; ".join(extra) + ".")
+    if failures:
+        lines.append("Not answered (marked * when reads; wrk counts a read or flood post as "
+                     "a timeout after 10 s, a paced post fails after 30 s): "
+                     + "; ".join(failures) + ".")
     return "\n\n".join(lines)
-
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

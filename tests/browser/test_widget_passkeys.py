@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tests.conftest import LiveServer
+from widget_page import Discussion, HostSite, expect, widget
 
 from rostra.services.sessions import SignInMethod
 from rostra.store.passkey_tables import passkeys
-from tests.conftest import LiveServer
-from widget_page import Discussion, HostSite, expect, widget
 
 pytestmark = pytest.mark.browser
 _sites = itertools.count(1)

@@ -109,6 +109,7 @@ def votes_of(db: Database, comment_id: int) -> dict[str, int]:
 
 def counts(db: Database) -> dict[str, int]:
     """Rows in every table an import writes."""
+    from rostra.store.account_tables import reader_accounts
     from rostra.store.import_tables import import_items, import_runs
     from rostra.store.notes_tables import comment_notes, note_ratings
     from rostra.store.tables import sites
@@ -117,7 +118,7 @@ def counts(db: Database) -> dict[str, int]:
     with db.read() as conn:
         for table in (sites, threads, thread_aliases, comments, votes, questions,
                       notify_addresses, notify_subscriptions, notify_subscription_comments,
-                      comment_notes, note_ratings, import_items, import_runs):
+                      comment_notes, note_ratings, reader_accounts, import_items, import_runs):
             out[table.name] = int(conn.scalar(select(func.count()).select_from(table)) or 0)
     return out
 

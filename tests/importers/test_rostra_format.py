@@ -15,6 +15,7 @@ from test_wordpress import (  # the richest fixtures: states, anchors, questions
 from tests.conftest import ORIGIN, Reader, _start_live_server, all_ids
 
 from rostra.services.subscriptions import mark_bounced
+from rostra.store.account_tables import reader_accounts
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
@@ -45,6 +46,11 @@ def _fill(rostra: Rostra, tmp_path: Path) -> None:
         conn.execute(update(notify_subscriptions).values(base_url="https://news.example/c/"))
         # Context notes: one staff published, one readers proposed and rated.
         made = datetime(2024, 3, 3, 9, 0, 0, 123456, tzinfo=UTC)
+        conn.execute(insert(reader_accounts), [
+            {"id": n, "site_id": "news", "subject": f"sso-{n}", "name": f"Reader {n}",
+             "email": f"reader{n}@example.org" if n != 43 else None, "website": None,
+             "email_verified": n == 41, "sso_staff": n == 42, "created_at": made,
+             "seen_at": made} for n in (41, 42, 43)])
         conn.execute(insert(comment_notes), [
             {"id": 7, "comment_id": first.id, "site_id": "news", "text": "The *vote* was held.",
              "html": "<p>The <em>vote</em> was held.</p>",
@@ -96,8 +102,9 @@ def test_it_round_trips_identically(backend: tuple[Rostra, Rostra], tmp_path: Pa
     types = [line.split('"type":"')[1].split('"')[0] for line in text.splitlines()]
     assert {"header", "site", "thread", "alias", "question", "comment", "vote", "address",
             "subscription", "subscription_comment", "note", "note_rating", "dsa_notice",
-            "dsa_statement"} <= set(types)
+            "dsa_statement", "reader_account"} <= set(types)
     assert counts(target.db)["comment_notes"] == 2 and counts(target.db)["note_ratings"] == 2
+    assert counts(target.db)["reader_accounts"] == 3
     assert subscriptions_of(target.db, "news") == subscriptions_of(source.db, "news")
     # Importing it again creates nothing twice.
     before = counts(target.db)

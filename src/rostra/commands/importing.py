@@ -268,7 +268,5 @@ def site_move_command(
         db.dispose()
     console.print(
         f"Moved {', '.join(summary.sites)} from {summary.old_origin} to {summary.new_origin}: "
-        f"{summary.threads_moved:,} threads, {summary.aliases_created:,} aliases."
+        f"{summary.threads_moved:,} threads."
     )
-    for conflict in summary.conflicts:
-        console.print(f"[yellow]Not moved:[/yellow] {conflict}")

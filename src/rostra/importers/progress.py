@@ -85,6 +85,7 @@ def print_summary(console: Console, summary: ImportSummary) -> None:
         ("subscriber addresses created", summary.addresses_created),
         ("subscriptions created", summary.subscriptions_created),
         ("context notes created", summary.notes_created),
+        ("reader accounts created", summary.accounts_created),
         ("already imported before (left alone)", summary.already_imported),
     ]
     for label, count in rows:

@@ -60,9 +60,6 @@ class SiteAwareClassifier:
 
     # -- scoring ------------------------------------------------------------
 
-    def embed(self, text: str) -> Any:
-        return self.classifier.embed(text)
-
     def assess(self, site_id: str, text: str) -> SiteScores:
         """The shipped model's scores for one comment, `abusive` corrected for the site."""
         scores = self.classifier.assess(text)
@@ -154,34 +151,10 @@ def build_classifier(name: str, db: Database) -> SiteAwareClassifier | None:
 
 def language_detector() -> Callable[[str], tuple[str | None, float]]:
     """``text -> (language code or None, confidence)`` from the classifier package."""
-    detect = getattr(_toxicity(), "detect_language", None)
-    if detect is None:  # the classifier package without its language module
-        return _langid_detector()
+    detect = _toxicity().detect_language
 
     def run(text: str) -> tuple[str | None, float]:
-        found = detect(text)
-        if found is None:
-            return None, 0.0
-        if isinstance(found, tuple):
-            code = found[0] if found[0] not in (None, "", "und") else None
-            return code, float(found[1])
-        if isinstance(found, str):
-            return found, 1.0
-        return getattr(found, "language", None), float(getattr(found, "confidence", 1.0))
-
-    return run
-
-
-def _langid_detector() -> Callable[[str], tuple[str | None, float]]:
-    from py3langid.langid import (  # type: ignore[import-untyped]
-        MODEL_FILE,
-        LanguageIdentifier,
-    )
-
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-    def run(text: str) -> tuple[str | None, float]:
-        language, confidence = identifier.classify(text)
-        return str(language), float(confidence)
+        code, confidence = detect(text)  # "und" when no language is sure enough
+        return (code if code not in ("", "und") else None), float(confidence)
 
     return run

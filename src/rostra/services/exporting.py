@@ -2,7 +2,7 @@
 and "Notify of" subscriptions.
 
 One JSON object per line. The first line is the header ``{"format": "rostra",
-"type": "header", "version": 1}``; then sites, threads, aliases, questions, comments
+"type": "header", "version": 4}``; then sites, readers' accounts, threads, aliases, questions, comments
 (by id, so parents come before replies), votes, subscribers' addresses, subscriptions,
 the comments "replies" subscriptions follow, context notes and their ratings, what
 imports from other systems made of their items, and EU DSA notices and statements of
@@ -23,6 +23,7 @@ from typing import IO, Any, ClassVar
 
 from sqlalchemy import Select, Table, select
 
+from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, questions
@@ -35,8 +36,10 @@ from rostra.store.notify_tables import (
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 FORMAT = "rostra"
-VERSION = 3  # 2 added import_item records, 3 dsa_notice and dsa_statement; older are read
-READABLE_VERSIONS = frozenset({1, 2, 3})
+# 2 added import_item records, 3 dsa_notice and dsa_statement, 4 reader_account; older
+# versions are read.
+VERSION = 4
+READABLE_VERSIONS = frozenset({1, 2, 3, 4})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,27 @@ class SiteRecord:
     origins: list[str]
     settings: dict[str, Any]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderAccountRecord:
+    """A reader's account on a site (single sign-on, OpenID Connect or email sign-in):
+    comments, context notes and ratings name their reader by its id. Sessions, passkeys
+    and the tie to a staff user stay with the server: readers sign in again, and the
+    site's owner ties staff accounts again (``rostra user reader``)."""
+
+    TYPE: ClassVar[str] = "reader_account"
+    TABLE: ClassVar[Table] = reader_accounts
+    id: int
+    site_id: str
+    subject: str
+    name: str
+    email: str | None
+    website: str | None
+    email_verified: bool
+    sso_staff: bool
+    created_at: datetime
+    seen_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,20 +298,20 @@ class DsaStatementRecord:
 
 
 RostraRecord = (
-    SiteRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
+    SiteRecord | ReaderAccountRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
     | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | NoteRecord
     | NoteRatingRecord | ImportItemRecord | DsaNoticeRecord | DsaStatementRecord
 )
 RECORD_TYPES: dict[str, type[RostraRecord]] = {
     cls.TYPE: cls
-    for cls in (SiteRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
+    for cls in (SiteRecord, ReaderAccountRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
                 AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, NoteRecord,
                 NoteRatingRecord, ImportItemRecord, DsaNoticeRecord, DsaStatementRecord)
 }
 DATETIME_FIELDS = frozenset({
     "created_at", "updated_at", "edited_at", "voted_at", "confirmed_at",
     "confirmation_sent_at", "bounced_at", "deadline_at", "decided_at", "lifted_at",
-    "appealed_at", "appeal_decided_at",
+    "appealed_at", "appeal_decided_at", "seen_at",
 })
 
 
@@ -342,6 +366,7 @@ def header_line() -> str:
 def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[Any]]]:
     site_threads = select(threads.c.id).where(threads.c.site_id == site_id)
     q_sites = select(sites).order_by(sites.c.id)
+    q_accounts = select(reader_accounts).order_by(reader_accounts.c.id)
     q_threads = select(threads).order_by(threads.c.id)
     q_aliases = select(thread_aliases).order_by(thread_aliases.c.site_id, thread_aliases.c.key)
     q_questions = select(questions).order_by(questions.c.thread_id, questions.c.question_id)
@@ -366,6 +391,7 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
         q_statements = q_statements.where(dsa_statements.c.site_id == site_id)
         q_books = q_books.where(import_items.c.site_id == site_id)
         q_sites = q_sites.where(sites.c.id == site_id)
+        q_accounts = q_accounts.where(reader_accounts.c.site_id == site_id)
         q_threads = q_threads.where(threads.c.site_id == site_id)
         q_aliases = q_aliases.where(thread_aliases.c.site_id == site_id)
         q_questions = q_questions.where(questions.c.thread_id.in_(site_threads))
@@ -391,6 +417,7 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
         q_ratings = q_ratings.where(note_ratings.c.note_id.in_(
             select(comment_notes.c.id).where(comment_notes.c.site_id == site_id)))
     yield SiteRecord, q_sites
+    yield ReaderAccountRecord, q_accounts
     yield ThreadRecord, q_threads
     yield AliasRecord, q_aliases
     yield QuestionRecord, q_questions

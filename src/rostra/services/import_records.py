@@ -169,6 +169,7 @@ class ImportSummary:
     addresses_created: int = 0
     subscriptions_created: int = 0
     notes_created: int = 0
+    accounts_created: int = 0
     already_imported: int = 0
     parents_missing: int = 0
     skipped: Counter[str] = field(default_factory=Counter)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, delete, exists, select, update
 
+from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, import_runs, questions
@@ -45,6 +46,8 @@ def rollback_run(db: Database, run_id: int) -> None:
             import_items.c.target_key == cast(note_ratings.c.account_id, String)))))
         conn.execute(delete(comment_notes).where(comment_notes.c.id.in_(
             select(import_items.c.target_id).where(made("note")))))
+        conn.execute(delete(reader_accounts).where(reader_accounts.c.id.in_(
+            select(import_items.c.target_id).where(made("reader_account")))))
         conn.execute(delete(votes).where(exists(select(import_items.c.target_id).where(
             made("vote"), import_items.c.target_id == votes.c.comment_id,
             import_items.c.target_key == votes.c.voter))))

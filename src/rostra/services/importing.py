@@ -42,6 +42,7 @@ from rostra.services.exporting import (
     NoteRatingRecord,
     NoteRecord,
     QuestionRecord,
+    ReaderAccountRecord,
     RostraRecord,
     SiteRecord,
     SubscriptionCommentRecord,
@@ -66,7 +67,13 @@ from rostra.services.import_rollback import rollback_run
 from rostra.services.sites import SiteService, claim_origins, normalise_origin
 from rostra.services.subscriptions import EMAIL
 from rostra.store import queries
-from rostra.store.bulk import advance_sequences, allocate_ids, insert_many
+from rostra.store.account_tables import reader_accounts
+from rostra.store.bulk import (
+    advance_sequences,
+    allocate_ids,
+    forget_missing_accounts,
+    insert_many,
+)
 from rostra.store.db import Database
 from rostra.store.import_tables import import_items, import_runs, questions
 from rostra.store.notify_tables import (
@@ -239,7 +246,8 @@ class ImportEngine:
             for item in groups.pop(SiteRecord, []):
                 self._write_site_record(conn, item)
             self._write_threads(conn, groups.pop(ImportedThread, []))
-            for cls in (ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
+            for cls in (ReaderAccountRecord, ThreadRecord, AliasRecord, QuestionRecord,
+                        CommentRecord, VoteRecord,
                         AddressRecord, SubscriptionRecord, SubscriptionCommentRecord,
                         NoteRecord, NoteRatingRecord, DsaNoticeRecord, DsaStatementRecord):
                 records = groups.pop(cls, [])
@@ -619,8 +627,8 @@ class ImportEngine:
         table: Table = cls.TABLE
         if cls is ThreadRecord and self.site_id is not None:
             records = [_replace_site(r, self.site_id) for r in records]
-        if cls in (AliasRecord, SubscriptionRecord, NoteRecord, DsaNoticeRecord,
-                   DsaStatementRecord) and self.site_id is not None:
+        if cls in (ReaderAccountRecord, AliasRecord, SubscriptionRecord, NoteRecord,
+                   DsaNoticeRecord, DsaStatementRecord) and self.site_id is not None:
             records = [_replace_site(r, self.site_id) for r in records]
         keys = [_record_key(r) for r in records]
         present = self._present(conn, cls, keys)
@@ -637,6 +645,8 @@ class ImportEngine:
             self._check_thread_keys(conn, fresh)
         if cls is AddressRecord:
             self._check_emails(conn, fresh)
+        if cls is ReaderAccountRecord:
+            self._check_subjects(conn, fresh)
         rows = [{f: getattr(r, f) for f in r.__dataclass_fields__} for r in fresh]
         conn.execute(insert(table), rows)
         kind = _ITEM_KINDS.get(cls, cls.TYPE)
@@ -651,7 +661,7 @@ class ImportEngine:
             "vote": "votes_created", "address": "addresses_created",
             "subscription": "subscriptions_created", "sub_comment": "",
             "note": "notes_created", "note_rating": "",
-            "dsa_notice": "", "dsa_statement": "",
+            "dsa_notice": "", "dsa_statement": "", "reader_account": "accounts_created",
         }[kind]
         if not counter:
             return
@@ -722,12 +732,24 @@ class ImportEngine:
                     f"{by_email[row.email]}: import a Rostra export into an empty database"
                 )
 
+    def _check_subjects(self, conn: Connection, records: list[ReaderAccountRecord]) -> None:
+        for r in records:
+            other = conn.execute(select(reader_accounts.c.id).where(
+                reader_accounts.c.site_id == r.site_id,
+                reader_accounts.c.subject == r.subject)).first()
+            if other is not None:
+                raise ImportConflict(
+                    f"reader account {r.subject!r} of site {r.site_id!r} exists with id "
+                    f"{other.id}, the file has it as {r.id}: import a Rostra export into an "
+                    f"empty database")
+
     # -- the end ------------------------------------------------------------------
 
     def _finish(self) -> None:
         with self.db.write() as conn:
             if self.source is ImportSource.ROSTRA:
                 advance_sequences(conn)
+                forget_missing_accounts(conn)
             else:
                 self._link_comments(conn)
             conn.execute(
@@ -881,6 +903,7 @@ class ImportEngine:
 
 
 _KEY_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    ReaderAccountRecord: ("id",),
     ThreadRecord: ("id",),
     AliasRecord: ("site_id", "key"),
     QuestionRecord: ("thread_id", "question_id"),
@@ -904,7 +927,7 @@ def _record_key(record: Any) -> tuple[Any, ...]:
 
 def _record_target(record: Any) -> int:
     if isinstance(record, ThreadRecord | CommentRecord | AddressRecord | SubscriptionRecord
-                  | NoteRecord | DsaNoticeRecord | DsaStatementRecord):
+                  | NoteRecord | DsaNoticeRecord | DsaStatementRecord | ReaderAccountRecord):
         return record.id
     if isinstance(record, NoteRatingRecord):
         return record.note_id

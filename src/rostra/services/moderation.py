@@ -615,14 +615,6 @@ class ModerationService:
 
         return store
 
-    def embedding_of(self, comment_id: int) -> tuple[str, bytes] | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                select(comment_embeddings.c.encoder, comment_embeddings.c.vector)
-                .where(comment_embeddings.c.comment_id == comment_id)
-            ).first()
-        return (row.encoder, row.vector) if row else None
-
     def text_of(self, comment_id: int) -> str | None:
         """The comment's current text (what a moderator judged), or None if it is gone."""
         with self.db.read() as conn:
@@ -634,12 +626,6 @@ def pack_vector(vector: Any) -> bytes:
     import numpy as np
 
     return bytes(np.asarray(vector, dtype=np.float16).tobytes())
-
-
-def unpack_vector(data: bytes) -> Any:
-    import numpy as np
-
-    return np.frombuffer(data, dtype=np.float16).astype(np.float32)
 
 
 def _ban_json(row: Row[Any]) -> dict[str, Any]:
@@ -663,5 +649,5 @@ def _audit_json(row: Row[Any]) -> dict[str, Any]:
 
 __all__ = [
     "BanKind", "BanRequest", "FlagReason", "ModerationService", "QueueKind", "StaffAction",
-    "pack_vector", "record_audit", "unpack_vector",
+    "pack_vector", "record_audit",
 ]

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from rostra.core.errors import NotFound
-from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of, thread_key
+from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of
 from rostra.services.sites import claim_origins, normalise_origin
-from rostra.store import queries
 from rostra.store.db import Database
-from rostra.store.tables import sites, thread_aliases, threads
+from rostra.store.tables import sites, threads
 
 
 @dataclass(slots=True)
@@ -23,8 +22,6 @@ class MoveSummary:
     new_origin: str
     sites: list[str] = field(default_factory=list)
     threads_moved: int = 0
-    aliases_created: int = 0
-    conflicts: list[str] = field(default_factory=list)
 
 
 def move_site(
@@ -36,8 +33,8 @@ def move_site(
     keep_old_origin: bool = False,
 ) -> MoveSummary:
     """Point every site allowing ``old_origin`` (or just ``site_id``) at ``new_origin``,
-    in one transaction. Threads whose URL was on the old origin get the new URL; where
-    that changes their key, the old key stays as an alias, so old links still resolve."""
+    in one transaction. Threads whose URL was on the old origin get the new URL; their
+    keys (path and query) stay, so old links still resolve."""
     old, new = normalise_origin(old_origin), normalise_origin(new_origin)
     summary = MoveSummary(old, new)
     now = datetime.now(UTC)
@@ -59,7 +56,7 @@ def move_site(
             conn.execute(update(sites).where(sites.c.id == row.id).values(origins=origins))
             summary.sites.append(row.id)
             moved = conn.execute(
-                select(threads.c.id, threads.c.key, threads.c.url).where(
+                select(threads.c.id, threads.c.url).where(
                     threads.c.site_id == row.id,
                     threads.c.url.is_not(None),
                 )
@@ -71,35 +68,9 @@ def move_site(
                     continue
                 if origin_of(url) != old:
                     continue
-                new_url = new + url[len(old):]
-                new_key = thread.key
-                # Only URL-keyed threads follow the URL (explicit ids stay as they are).
-                if thread.key == thread_key(url):
-                    new_key = thread_key(new_url)
-                if new_key != thread.key:
-                    other = queries.find_thread(conn, row.id, new_key)
-                    if other is not None and other.id != thread.id:
-                        summary.conflicts.append(
-                            f"{thread.url} -> {new_url}: key {new_key!r} is taken by thread "
-                            f"{other.id}; left as it was"
-                        )
-                        continue
-                    taken = conn.execute(
-                        select(thread_aliases.c.thread_id).where(
-                            thread_aliases.c.site_id == row.id, thread_aliases.c.key == thread.key
-                        )
-                    ).first()
-                    if taken is None:
-                        conn.execute(
-                            insert(thread_aliases).values(
-                                site_id=row.id, key=thread.key, thread_id=thread.id
-                            )
-                        )
-                        summary.aliases_created += 1
-                conn.execute(
-                    update(threads).where(threads.c.id == thread.id).values(
-                        url=new_url, key=new_key, updated_at=now
-                    )
-                )
+                # Keys are a URL's path and query (core.thread_keys), so a thread keeps
+                # its key and old URLs lead to it still: only the URL changes.
+                conn.execute(update(threads).where(threads.c.id == thread.id).values(
+                    url=new + url[len(old):], updated_at=now))
                 summary.threads_moved += 1
     return summary

@@ -169,12 +169,6 @@ class StaffService:
         if not found:
             raise NotFound(f"no staff account with id {user_id}")
 
-    def set_admin(self, user_id: int, is_admin: bool) -> StaffAccount:
-        with self.db.write() as conn:
-            conn.execute(update(staff_users).where(staff_users.c.id == user_id)
-                         .values(is_admin=is_admin))
-        return self.get(user_id)
-
     def set_disabled(self, user_id: int, disabled: bool) -> StaffAccount:
         with self.db.write() as conn:
             conn.execute(update(staff_users).where(staff_users.c.id == user_id)
@@ -317,12 +311,6 @@ class StaffService:
             expires_at=now + SESSION_TTL, last_action=None, method=method,
             device=short_device(device), ip_hash=self.ips.hash(ip) if ip else None,
             seen_at=now))
-
-    def needs_totp(self, name: str) -> bool:
-        with self.db.read() as conn:
-            secret = conn.scalar(select(staff_users.c.totp_secret)
-                                 .where(staff_users.c.name == name.strip()))
-        return bool(secret)
 
     def _verify(self, digest: str, password: str) -> bool:
         try:

@@ -8,8 +8,9 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, func, insert, select
+from sqlalchemy import Connection, Dialect, Table, func, insert, select, update
 
+from rostra.store.account_tables import reader_accounts
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.notes_tables import comment_notes
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
@@ -75,7 +76,19 @@ def advance_sequences(conn: Connection) -> None:
     if conn.dialect.name != "postgresql":
         return
     for table in (threads, comments, notify_addresses, notify_subscriptions, comment_notes,
-                  dsa_notices, dsa_statements):
+                  dsa_notices, dsa_statements, reader_accounts):
         top = conn.scalar(select(func.max(table.c.id)))
         if top is not None:
             conn.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), top)))
+
+
+def forget_missing_accounts(conn: Connection) -> None:
+    """Comments and context notes that name a reader account the database does not
+    have (a file written before accounts were exported, or of one site only) are made
+    anonymous: a reader who signs in later may get that id, and must not find another
+    person's comments theirs."""
+    known = select(reader_accounts.c.id)
+    for table in (comments, comment_notes):
+        conn.execute(update(table).where(table.c.account_id.is_not(None),
+                                         table.c.account_id.not_in(known))
+                     .values(account_id=None))

@@ -6,6 +6,7 @@ import os
 import queue
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +74,10 @@ class Database:
         self._idle_readers: queue.SimpleQueue[Connection] = queue.SimpleQueue()
         self._held: list[Connection] = []
         self._held_lock = threading.Lock()
+        # SQLite connections inside a read or write block right now: on any thread, and
+        # on this one.
+        self._in_use = 0
+        self._in_use_here = threading.local()
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_on_begin)
@@ -104,10 +109,12 @@ class Database:
         except queue.Empty:
             conn = self._keep(self.engine.connect())
         self._local.conn = conn
+        self._using(1)
         try:
             with conn.begin():
                 yield conn
         finally:
+            self._using(-1)
             self._local.conn = None
             if conn.closed:
                 pass
@@ -128,9 +135,13 @@ class Database:
                 if self._writer is None or self._writer.closed:
                     self._writer = self._keep(self.engine.connect())
                     self._writer.info["immediate"] = True
-                with self._writer.begin():
-                    yield self._writer
-                    changes = self._committing(self._writer)
+                self._using(1)
+                try:
+                    with self._writer.begin():
+                        yield self._writer
+                        changes = self._committing(self._writer)
+                finally:
+                    self._using(-1)
         else:
             with self.engine.begin() as conn:
                 yield conn
@@ -150,7 +161,20 @@ class Database:
                 hook(conn, changes)
         return changes
 
-    def dispose(self) -> None:
+    def _using(self, step: int) -> None:
+        with self._held_lock:
+            self._in_use += step
+        self._in_use_here.n = getattr(self._in_use_here, "n", 0) + step
+
+    def dispose(self, wait_seconds: float = 5.0) -> None:
+        """Close every connection. On SQLite, first wait (up to ``wait_seconds``) for
+        blocks still running on other threads (not this one's), such as a cancelled task's thread when a
+        server stops: closing a SQLite connection under a running query crashes the
+        process."""
+        deadline = time.monotonic() + wait_seconds
+        while (self._in_use - getattr(self._in_use_here, "n", 0) > 0
+               and time.monotonic() < deadline):
+            time.sleep(0.01)
         with self._held_lock:
             held, self._held = self._held, []
         for conn in held:

@@ -1,0 +1,127 @@
+"""Readers' accounts move with a restore: a reader who signs in on the new server is the
+same account, owns the same comments, and nobody else becomes their owner."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+from import_helpers import Rostra
+from sqlalchemy import select
+from tests.api.test_sso import post, signed
+from tests.conftest import ORIGIN, _start_live_server
+
+from rostra.store.account_tables import reader_accounts
+from rostra.store.tables import comments
+
+
+def _backend_name(rostra: Rostra) -> str:
+    return "postgres" if rostra.url.startswith("postgresql") else "sqlite"
+
+
+def _accounts_of(rostra: Rostra, comment_ids: list[int]) -> list[int | None]:
+    with rostra.db.read() as conn:
+        rows = dict(conn.execute(select(comments.c.id, comments.c.account_id)
+                                 .where(comments.c.id.in_(comment_ids))).all())
+    return [rows[i] for i in comment_ids]
+
+
+def test_a_signed_in_reader_is_the_same_account_after_a_restore(
+    backend: tuple[Rostra, Rostra], tmp_path: Path
+) -> None:
+    source, target = backend
+    live, server = _start_live_server(source.url, _backend_name(source))
+    try:
+        live.add_site("news", [ORIGIN])
+        secret = live.services.accounts.make_secret("news")
+        with live.client() as http:
+            ana = post(http, "news", "/story", "Ana, signed in.",
+                       signed(secret, id="u-ana", name="Ana", email="ana@reader.example"))
+            bo = post(http, "news", "/story", "Bo, signed in.", signed(secret, id="u-bo",
+                                                                      name="Bo"))
+        assert ana.status_code == bo.status_code == 201
+    finally:
+        server.stop()
+        live.services.db.dispose()
+    ana_id, bo_id = ana.json()["comment"]["id"], bo.json()["comment"]["id"]
+    before = _accounts_of(source, [ana_id, bo_id])
+
+    path = tmp_path / "all.jsonl.gz"
+    source.ok("export", path)
+    lines = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
+    assert lines[0] == {"format": "rostra", "type": "header", "version": 4}
+    exported = [line for line in lines if line["type"] == "reader_account"]
+    assert [(a["subject"], a["name"], a["email"]) for a in exported] == [
+        ("u-ana", "Ana", "ana@reader.example"), ("u-bo", "Bo", None)]
+    summary = target.ok("import", "rostra", path).output
+    assert re.search(r"reader accounts created\s*│\s*2\s*│", summary), summary
+    assert _accounts_of(target, [ana_id, bo_id]) == before
+
+    live, server = _start_live_server(target.url, _backend_name(target))
+    try:
+        secret = live.services.accounts.make_secret("news")  # the host site is told anew
+        with live.client() as http:
+            again = post(http, "news", "/story", "Ana again, on the new server.",
+                         signed(secret, id="u-ana", name="Ana"))
+            newcomer = post(http, "news", "/story", "Someone new.",
+                            signed(secret, id="u-cy", name="Cy"))
+        assert again.status_code == newcomer.status_code == 201
+    finally:
+        server.stop()
+        live.services.db.dispose()
+    [ana_account] = _accounts_of(target, [again.json()["comment"]["id"]])
+    [cy_account] = _accounts_of(target, [newcomer.json()["comment"]["id"]])
+    assert ana_account == before[0]
+    # A new reader gets an id of its own, past the restored ones.
+    assert cy_account is not None and cy_account > max(a for a in before if a is not None)
+    with target.db.read() as conn:
+        assert conn.execute(select(reader_accounts.c.subject)
+                            .order_by(reader_accounts.c.id)).scalars().all() == [
+            "u-ana", "u-bo", "u-cy"]
+
+
+def test_comments_whose_account_is_not_in_the_file_become_anonymous(
+    backend: tuple[Rostra, Rostra], tmp_path: Path
+) -> None:
+    # A version 3 file names accounts it does not hold: the first reader to sign in on the
+    # new server would get id 1 and, with it, someone else's comments.
+    source, target = backend
+    live, server = _start_live_server(source.url, _backend_name(source))
+    try:
+        live.add_site("news", [ORIGIN])
+        secret = live.services.accounts.make_secret("news")
+        with live.client() as http:
+            ana = post(http, "news", "/story", "Ana, signed in.",
+                       signed(secret, id="u-ana", name="Ana"))
+        assert ana.status_code == 201
+    finally:
+        server.stop()
+        live.services.db.dispose()
+    path = tmp_path / "all.jsonl.gz"
+    source.ok("export", path)
+    old = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
+    old[0]["version"] = 3
+    v3 = tmp_path / "v3.jsonl"
+    v3.write_text("\n".join(json.dumps(line) for line in old
+                            if line["type"] != "reader_account") + "\n", encoding="utf-8")
+    target.ok("import", "rostra", v3)
+    comment_id = ana.json()["comment"]["id"]
+    assert _accounts_of(target, [comment_id]) == [None]
+
+    live, server = _start_live_server(target.url, _backend_name(target))
+    try:
+        secret = live.services.accounts.make_secret("news")
+        with live.client() as http:
+            stranger = post(http, "news", "/story", "A stranger signs in first.",
+                            signed(secret, id="u-zed", name="Zed"))
+            assert stranger.status_code == 201
+            shown = http.get("/api/comments", params={"site": "news", "thread": "/story"},
+                             headers={"Origin": ORIGIN}).json()["comments"]
+    finally:
+        server.stop()
+        live.services.db.dispose()
+    assert _accounts_of(target, [comment_id]) == [None]
+    [old_comment] = [c for c in shown if c["id"] == comment_id]
+    assert old_comment["author"]["signed_in"] is False
