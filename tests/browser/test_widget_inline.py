@@ -58,7 +58,7 @@ def test_it_shows_a_passage_comment_in_the_list_tab_and_count_at_once(
     expect(panel(page).locator("time")).to_have_text(listed.locator("time").inner_text())
     font = widget(page).locator(".r").evaluate("e => getComputedStyle(e).fontFamily")
     expect(panel(page)).to_have_css("font-family", font)
-    accent = widget(page).get_by_role("button", name="Post comment").evaluate(
+    accent = widget(page).locator(".fs [type=submit]").evaluate(
         "e => getComputedStyle(e).backgroundColor")
     expect(panel(page).get_by_role("button", name="Post comment")).to_have_css("background-color", accent)
     # a live theme switch reaches the open panel
@@ -71,7 +71,7 @@ def test_it_shows_a_passage_comment_in_the_list_tab_and_count_at_once(
 
 def test_it_speaks_the_widgets_language_in_the_passage_panel(discussion: Discussion, page: Any) -> None:
     page.goto(discussion.url(lang="de", before=ARTICLE))
-    expect(widget(page).get_by_role("button", name="Kommentar senden")).to_be_visible()
+    expect(widget(page).get_by_role("textbox", name="Kommentar")).to_be_visible()
     select(page, PASSAGE)
     page.get_by_role("button", name="Diese Textstelle kommentieren").click()
     expect(panel(page).get_by_role("heading")).to_have_text("Textstelle")

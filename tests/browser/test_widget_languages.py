@@ -31,7 +31,8 @@ def test_it_renders_in_each_language(discussion: Discussion, page: Any, lang: st
     discussion.post("Hello")
     page.goto(discussion.url(lang=lang))
     own = strings(lang)
-    expect(widget(page).get_by_role("button", name=own["submit"])).to_be_visible()
+    expect(widget(page).get_by_role("button", name=own["identity"])).to_be_visible()
+    expect(widget(page).get_by_role("textbox", name=own["text"])).to_have_attribute("placeholder", own["formTitle"])
     expect(widget(page).get_by_role("tab", name=own["newest"])).to_have_attribute("aria-selected", "true")
     expect(widget(page).get_by_role("button", name=own["reply"])).to_be_visible()
     expect(widget(page).get_by_role("button", name=own["report"], exact=True)).to_be_visible()
@@ -48,14 +49,14 @@ def test_it_renders_in_each_language(discussion: Discussion, page: Any, lang: st
 
 def test_it_prefers_the_elements_lang_attribute_over_the_page(discussion: Discussion, page: Any) -> None:
     page.goto(discussion.url(lang="fr", attrs='lang="uk"'))
-    expect(widget(page).get_by_role("button", name=strings("uk")["submit"])).to_be_visible()
+    expect(widget(page).get_by_role("button", name=strings("uk")["identity"])).to_be_visible()
 
 
 def test_it_falls_back_to_english_for_a_language_it_does_not_speak(
     discussion: Discussion, page: Any
 ) -> None:
     page.goto(discussion.url(lang="xx-YY"))
-    expect(widget(page).get_by_role("button", name="Post comment")).to_be_visible()
+    expect(widget(page).get_by_role("button", name="Name and email")).to_be_visible()
 
 
 def test_it_uses_plural_rules_of_the_language(discussion: Discussion, page: Any) -> None:
@@ -74,9 +75,9 @@ def test_it_falls_back_to_english_not_to_the_browsers_language(
     try:
         page = context.new_page()
         page.goto(discussion.url(lang="xx-YY"))
-        expect(widget(page).get_by_role("button", name="Post comment")).to_be_visible()
+        expect(widget(page).get_by_role("button", name="Name and email")).to_be_visible()
         page.goto(discussion.url(lang=""))  # a page that states no language: the browser's
-        expect(widget(page).get_by_role("button", name="Kommentar senden")).to_be_visible()
+        expect(widget(page).get_by_role("button", name="Name und E-Mail")).to_be_visible()
     finally:
         context.close()
 

@@ -48,8 +48,8 @@ def test_it_offers_new_comments_from_another_reader_without_moving_the_page(
     page.goto(url)
     page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
     form = widget(page).locator(".fs form")
-    form.get_by_label("Name").fill("Mo")
     form.get_by_label("Comment").fill("Anyone else at the reopening?")
+    form.get_by_label("Name").fill("Mo")
     form.get_by_role("button", name="Post comment").click()
     # The author's own page hears of the comment too: the event carries it.
     page.wait_for_function("window.__events.some((e) => e.comment)")
@@ -68,8 +68,8 @@ def test_it_offers_new_comments_from_another_reader_without_moving_the_page(
     # comment from the other reader is then one new comment, not two.
     expect(widget(page).locator('[data-act="fresh"]')).to_be_hidden()
     answer = widget(other).locator(".fs form")
-    answer.get_by_label("Name").fill("Lu")
     answer.get_by_label("Comment").fill("Yes, it was lovely.")
+    answer.get_by_label("Name").fill("Lu")
     answer.get_by_role("button", name="Post comment").click()
     expect(widget(page).locator('[data-act="fresh"]')).to_have_text("1 new comment — show")
     # Both came in the events themselves: the reader's page never fetched them.

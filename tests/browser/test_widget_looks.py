@@ -73,6 +73,7 @@ def test_it_takes_the_hosts_accent_and_ignores_the_hosts_other_css(
     head = ("<style>rostra-comments { --rostra-accent: rgb(200, 0, 0); }"
             " button, textarea { display: none !important; }</style>")
     page.goto(discussion.url(head=head))
+    widget(page).get_by_role("textbox", name="Comment").focus()
     submit = widget(page).get_by_role("button", name="Post comment")
     expect(submit).to_be_visible()
     expect(submit).to_have_css("background-color", "rgb(200, 0, 0)")

@@ -36,8 +36,8 @@ def pow_discussion(live_server: Any, host_site: HostSite) -> Discussion:
 
 def write(page: Any, text: str) -> Any:
     form = top_form(page)
-    form.get_by_label("Name").fill("Kim")
     form.get_by_label("Comment").fill(text)
+    form.get_by_label("Name").fill("Kim")
     form.get_by_role("button", name="Post comment").click()
     return form
 

@@ -50,6 +50,7 @@ def test_it_subscribes_from_the_bar_without_posting(
     mail_server: LiveServer, mail_discussion: Discussion, page: Any
 ) -> None:
     page.goto(mail_discussion.url())
+    widget(page).get_by_role("button", name="Name and email").click()
     bar = widget(page).locator("form.nb")
     bar.get_by_role("button", name="Subscribe").click()
     expect(bar.get_by_role("alert")).to_have_text("Please enter your email address to be notified.")
@@ -67,9 +68,9 @@ def test_it_offers_one_notify_control_and_posts_without_it(
     expect(widget(page).get_by_label("Notify of")).to_have_count(1)
     form = widget(page).locator(".fs form")
     expect(form.get_by_label("Notify of")).to_have_count(0)
+    form.get_by_label("Comment").fill("Keep me posted.")
     form.get_by_label("Name").fill("Lea")
     form.get_by_label("Email").fill("lea@readers.example")
-    form.get_by_label("Comment").fill("Keep me posted.")
     form.get_by_role("button", name="Post comment").click()
     expect(widget(page).locator("ol.list > li .body")).to_have_text("Keep me posted.")
     bar = widget(page).locator("form.nb")
@@ -84,9 +85,9 @@ def test_it_offers_no_notifications_where_the_server_sends_no_email(
 ) -> None:
     page.goto(discussion.url(lang="de"))
     form = widget(page).locator(".fs form")
+    form.get_by_label("Kommentar").fill("Ohne Benachrichtigung.")
     form.get_by_label("Name").fill("Leser")
     form.get_by_label("E-Mail").fill("leser@readers.example")
-    form.get_by_label("Kommentar").fill("Ohne Benachrichtigung.")
     form.get_by_role("button", name="Kommentar senden").click()
     expect(widget(page).locator("ol.list > li .body")).to_have_text("Ohne Benachrichtigung.")
     expect(widget(page).get_by_label("Benachrichtigen bei")).to_be_hidden()

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.browser
 
 def post_via_widget(page: Any, text: str) -> Any:
     form = widget(page).locator(".fs form")
-    form.get_by_label("Name").fill("Me")
     form.get_by_label("Comment").fill(text)
+    form.get_by_label("Name").fill("Me")
     form.get_by_role("button", name="Post comment").click()
     mine = widget(page).locator("ol.list > li").filter(has_text=text)
     expect(mine).to_have_count(1)

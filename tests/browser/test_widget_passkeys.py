@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tests.conftest import LiveServer
+from widget_page import Discussion, HostSite, expect, widget
 
 from rostra.services.sessions import SignInMethod
 from rostra.store.passkey_tables import passkeys
-from tests.conftest import LiveServer
-from widget_page import Discussion, HostSite, expect, widget
 
 pytestmark = pytest.mark.browser
 _sites = itertools.count(1)
@@ -84,6 +84,7 @@ def test_a_reader_adds_a_passkey_signs_in_with_it_alone_and_removes_it(
     cdp, auth_id = authenticator(page)
     signed_in(live_server, site, page, url)
     form = widget(page).locator(".fs form")
+    form.get_by_role("button", name="Signed in as Pia Key").click()
     expect(form.locator(".signed")).to_contain_text("Signed in as Pia Key")
     form.get_by_role("button", name="Account").click()
     panel = form.locator(".acct")

@@ -43,6 +43,7 @@ def test_a_reader_signs_in_with_a_provider_posts_and_signs_out(
 ) -> None:
     page.goto(discussion.url())
     form = widget(page).locator(".fs form")
+    form.get_by_role("button", name="Name and email").click()
     expect(form.get_by_label("Name")).to_be_visible()
     with page.expect_popup() as opened:
         form.get_by_role("button", name="Sign in with Test ID").click()
@@ -55,6 +56,7 @@ def test_a_reader_signs_in_with_a_provider_posts_and_signs_out(
     expect(widget(page).locator("ol.list > li").first.locator(".au")).to_have_text(
         "Olga Provider")
     page.reload()
+    form.get_by_role("button", name="Signed in as Olga Provider").click()
     expect(form.locator(".signed")).to_contain_text("Signed in as Olga Provider")
     form.get_by_role("button", name="Sign out").click()
     expect(form.get_by_role("button", name="Sign in with Test ID")).to_be_visible()
@@ -67,6 +69,7 @@ def test_a_cancelled_sign_in_is_said_and_changes_nothing(
     page.goto(discussion.url())
     form = widget(page).locator(".fs form")
     provider.tamper = {"nonce": "someone else's"}
+    form.get_by_role("button", name="Name and email").click()
     try:
         with page.expect_popup() as opened:
             form.get_by_role("button", name="Sign in with Test ID").click()

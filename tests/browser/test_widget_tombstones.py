@@ -14,8 +14,8 @@ pytestmark = pytest.mark.browser
 
 def post_via_widget(page: Any, text: str) -> None:
     form = widget(page).locator(".fs form")
-    form.get_by_label("Name").fill("Me")
     form.get_by_label("Comment").fill(text)
+    form.get_by_label("Name").fill("Me")
     form.get_by_role("button", name="Post comment").click()
 
 

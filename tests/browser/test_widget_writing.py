@@ -19,9 +19,9 @@ def test_it_posts_a_comment_and_remembers_the_author_without_cookies(
 ) -> None:
     page.goto(discussion.url())
     form = top_form(page)
+    form.get_by_label("Comment").fill("Finally **open** again.")
     form.get_by_label("Name").fill("Dana")
     form.get_by_label("Email").fill("dana@example.com")
-    form.get_by_label("Comment").fill("Finally **open** again.")
     form.get_by_role("button", name="Post comment").click()
     posted = widget(page).locator("ol.list > li").first
     expect(posted.locator(".au")).to_have_text("Dana")
@@ -76,13 +76,14 @@ def test_it_previews_markdown_as_the_server_renders_it(discussion: Discussion, p
 def test_it_posts_with_the_keyboard_alone(discussion: Discussion, page: Any) -> None:
     page.goto(discussion.url())
     expect(widget(page).locator("h2")).to_have_text("0 comments")
+    # the text box comes first; the name, email and buttons unfold after it
+    page.keyboard.press("Tab")
+    expect(top_form(page).get_by_label("Comment")).to_be_focused()
+    page.keyboard.type("Typed without a mouse.")
     page.keyboard.press("Tab")
     expect(top_form(page).get_by_label("Name")).to_be_focused()
     page.keyboard.type("Gus")
     page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
-    expect(top_form(page).get_by_label("Comment")).to_be_focused()
-    page.keyboard.type("Typed without a mouse.")
     page.keyboard.press("Tab")
     expect(top_form(page).get_by_role("button", name="Post comment")).to_be_focused()
     page.keyboard.press("Enter")
@@ -109,8 +110,8 @@ def test_it_keeps_the_draft_when_the_server_says_slow_down(discussion: Discussio
     page.route("**/api/comments", once_429)
     page.goto(discussion.url())
     form = top_form(page)
-    form.get_by_label("Name").fill("Hal")
     form.get_by_label("Comment").fill("My carefully written draft.")
+    form.get_by_label("Name").fill("Hal")
     form.get_by_role("button", name="Post comment").click()
     expect(form.get_by_role("alert")).to_have_text(
         "You are posting too quickly. Please wait a moment and try again; your text is kept."
@@ -132,8 +133,8 @@ def test_it_says_so_in_the_readers_language_when_the_network_is_down(
                else route.continue_())
     page.goto(discussion.url(lang="de"))
     form = top_form(page)
-    form.get_by_label("Name").fill("Ida")
     form.get_by_label("Kommentar").fill("Entwurf")
+    form.get_by_label("Name").fill("Ida")
     form.get_by_role("button", name="Kommentar senden").click()
     expect(form.get_by_role("alert")).to_contain_text("nicht erreichbar")
     expect(form.get_by_label("Kommentar")).to_have_value("Entwurf")

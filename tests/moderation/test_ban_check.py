@@ -13,8 +13,8 @@ from rostra.moderation.checks import Inspection
 from rostra.moderation.checks.bans import BanCheck, BanHit
 from rostra.moderation.decision import Action, Decision, Draft, PublishEverything, Reason
 from rostra.moderation.identity import Hashing, email_key, range_keys
-from rostra.moderation.policy import Policy
 from rostra.moderation.ip_hashing import IpHasher
+from rostra.moderation.policy import Policy
 from rostra.store import migrate
 from rostra.store.db import Database
 

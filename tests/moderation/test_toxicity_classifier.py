@@ -123,7 +123,7 @@ def test_the_policy_defaults_are_the_lines_the_model_was_trained_for() -> None:
 
 
 def test_it_does_not_nudge_ordinary_blunt_or_short_civil_comments(classifier: ToxicityClassifier) -> None:
-    for scores, text in zip(classifier.assess_many(CIVIL), CIVIL):
+    for scores, text in zip(classifier.assess_many(CIVIL), CIVIL, strict=True):
         assert scores.toxic < LINES.toxicity_nudge, (text, scores.classes)
         assert scores.classes["profanity"] < LINES.profanity_nudge, (text, scores.classes)
         assert scores.spam < LINES.spam_line, (text, scores.classes)

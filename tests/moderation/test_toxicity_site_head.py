@@ -86,7 +86,7 @@ def test_it_learns_nearly_the_same_one_at_a_time_or_in_a_batch(basis: DenseHeads
     logits = rng.normal(size=40)
     labels = list(rng.random(40) < 0.4)
     one, batch = SiteHead.new(basis), SiteHead.new(basis)
-    for row, label, logit in zip(x, labels, logits):
+    for row, label, logit in zip(x, labels, logits, strict=True):
         one.update(row, label, logit)
     batch.update(x, labels, logits)
     probe = basis.mean + rng.normal(size=(20, basis.dim)) / basis.scale

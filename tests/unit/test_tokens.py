@@ -13,7 +13,6 @@ from itsdangerous import TimestampSigner
 from rostra.services.tokens import Tokens
 
 
-
 @pytest.fixture(autouse=True)
 def servers() -> None:
     """Two servers' tokens, made in each test (so that a change to Tokens() shows)."""

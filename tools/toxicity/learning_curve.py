@@ -75,7 +75,7 @@ def main() -> None:
     model = ShippedModel.load()
     lines = model.metadata["lines"]
     with np.load(OOF_PATH) as z:
-        logit_of = dict(zip(z["ids"].tolist(), z["logit"].tolist()))
+        logit_of = dict(zip(z["ids"].tolist(), z["logit"].tolist(), strict=True))
     print("| set | meets | decisions | AUC site / shipped | recall at hold site / shipped | "
           "civil held site / shipped |")
     print("|---|---|---|---|---|---|")

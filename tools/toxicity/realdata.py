@@ -21,8 +21,8 @@ from numpy.typing import NDArray
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from corpora import CACHE, CLASSES, DATA_DIR
-from embed_cache import VectorStore
+from corpora import CACHE, CLASSES, DATA_DIR  # noqa: E402  (after the path above)
+from embed_cache import VectorStore  # noqa: E402
 
 WRITTEN_DIR = HERE / "written"
 FEATURE_DIR = CACHE / "features"

@@ -40,7 +40,7 @@ def main() -> None:
     keep = (rows.labels == "abusive") | (rows.labels == "civil")
     rows = rows.subset(keep)
     with np.load(OOF_PATH) as z:
-        logit_of = dict(zip(z["ids"].tolist(), z["logit"].tolist()))
+        logit_of = dict(zip(z["ids"].tolist(), z["logit"].tolist(), strict=True))
     rng = np.random.default_rng(20261206)
     pick = []
     for label, count in (("abusive", args.abusive), ("civil", args.civil)):

@@ -164,7 +164,7 @@ def main() -> None:
             "ngram_fingerprint": fingerprint(DEFAULT_BITS),
             "views": list(views),
             "rows": len(rows),
-            "sources": {str(s): int(n) for s, n in zip(*np.unique(rows.sources, return_counts=True))},
+            "sources": {str(s): int(n) for s, n in zip(*np.unique(rows.sources, return_counts=True), strict=True)},
         },
     )
     MODEL_PATH.write_bytes(model.to_bytes())

@@ -15,6 +15,7 @@ queueing behind the rebuild; the live stream brings them the new comment anyway.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import threading
 import time
@@ -45,10 +46,47 @@ class Entry:
     stale_since: float = 0.0
     # the cache's generation when the read began: changes after it are not in the page
     gen: int = -1
+    # the body gzipped (None when too small to gain from it), made once per page
+    gzipped: bytes | None = None
+
+    @property
+    def gzip_etag(self) -> str:
+        """The gzipped body's ETag: another representation, another tag."""
+        return self.etag[:-1] + '-gz"'
+
+
+# Pages this small fit in a packet or two as they are.
+GZIP_FROM_BYTES = 1400
 
 
 def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def page_entry(data: bytes, site_id: str, tags: tuple[Tag, ...], built_at: float,
+               gen: int) -> Entry:
+    """A page to cache, gzipped once here (off the event loop) for every reader whose
+    browser accepts it: a 1,000-comment thread is about 500 KB of JSON and 80 KB gzipped.
+    Level 1 takes about 2.5 ms for that page and gains most of what level 6 would."""
+    gzipped = (gzip.compress(data, compresslevel=1, mtime=0)
+               if len(data) >= GZIP_FROM_BYTES else None)
+    return Entry(data, etag_of(data), site_id, tags, built_at, gen=gen, gzipped=gzipped)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header allows gzip (``gzip;q=0`` refuses it)."""
+    for item in accept_encoding.lower().split(","):
+        name, _, params = item.partition(";")
+        if name.strip() not in ("gzip", "x-gzip", "*"):
+            continue
+        key, _, value = params.replace(" ", "").partition("=")
+        if key != "q":
+            return True
+        try:
+            return float(value) > 0
+        except ValueError:
+            return False
+    return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from rostra.api import metrics
-from rostra.api.cache import CacheKey, Entry, ReadCache
+from rostra.api.cache import CacheKey, Entry, ReadCache, accepts_gzip
 from rostra.api.pacing import ReadPacer
 from rostra.api.posting import PostEndpoint
 from rostra.api.problems import CONTENT_TYPE, problem_body
@@ -160,23 +160,31 @@ class Front:
 
     async def _send_hit(self, entry: Entry, headers: dict[bytes, bytes], rid: str,
                         extra: list[tuple[bytes, bytes]], send: Send) -> int:
-        if headers.get(b"if-none-match") == entry.etag.encode():
+        body, etag = entry.body, entry.etag
+        encoding: tuple[tuple[bytes, bytes], ...] = ()
+        if entry.gzipped is not None and accepts_gzip(
+                headers.get(b"accept-encoding", b"").decode("latin-1")):
+            body, etag = entry.gzipped, entry.gzip_etag
+            encoding = ((b"content-encoding", b"gzip"),)
+        if headers.get(b"if-none-match") == etag.encode():
             await send({"type": "http.response.start", "status": 304, "headers": [
-                (b"etag", entry.etag.encode()), (b"x-request-id", rid.encode()), *extra,
-                *self._security_headers,
+                (b"etag", etag.encode()), (b"vary", b"Accept-Encoding"),
+                (b"x-request-id", rid.encode()), *extra, *self._security_headers,
             ]})
             await send({"type": "http.response.body", "body": b""})
             return 304
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", b"application/json"),
-            (b"content-length", str(len(entry.body)).encode()),
-            (b"etag", entry.etag.encode()),
+            (b"content-length", str(len(body)).encode()),
+            *encoding,
+            (b"etag", etag.encode()),
+            (b"vary", b"Accept-Encoding"),
             (b"cache-control", b"no-cache"),
             (b"x-request-id", rid.encode()),
             *extra,
             *self._security_headers,
         ]})
-        await send({"type": "http.response.body", "body": entry.body})
+        await send({"type": "http.response.body", "body": body})
         return 200
 
     async def _post(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from rostra.api.cache import Entry, ReadCache, Tag, etag_of, thread_tags
+from rostra.api.cache import Entry, ReadCache, Tag, accepts_gzip, page_entry, thread_tags
 from rostra.api.front import cache_key, stale_ms
 from rostra.api.posting import (
     PostingLane,
@@ -108,12 +108,18 @@ STALE_HEADER = "X-Rostra-Stale-Ms"
 
 
 def _entry_response(request: Request, entry: Entry, stale: bool = False) -> Response:
-    headers = {"ETag": entry.etag}
+    gzipped = entry.gzipped is not None and accepts_gzip(
+        request.headers.get("accept-encoding", ""))
+    etag = entry.gzip_etag if gzipped else entry.etag
+    headers = {"ETag": etag, "Vary": "Accept-Encoding"}
     if stale:
         headers[STALE_HEADER] = stale_ms(entry)
-    if request.headers.get("if-none-match") == entry.etag:
+    if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     headers["Cache-Control"] = "no-cache"
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+        return Response(entry.gzipped, media_type="application/json", headers=headers)
     return Response(entry.body, media_type="application/json", headers=headers)
 
 
@@ -143,8 +149,7 @@ async def _cached_read(
                 return None
             data = orjson.dumps(body)
             cache.count_update()
-            return Entry(data, etag_of(data), base.site_id, base.tags, built_at,
-                         gen=started_gen)
+            return page_entry(data, base.site_id, base.tags, built_at, started_gen)
 
         def read() -> Entry:
             built_at = time.monotonic()
@@ -152,8 +157,7 @@ async def _cached_read(
             if entry is not None:
                 return entry
             body, site_id, tags = read_page()
-            data = orjson.dumps(body)
-            return Entry(data, etag_of(data), site_id, tags, built_at, gen=started_gen)
+            return page_entry(orjson.dumps(body), site_id, tags, built_at, started_gen)
 
         entry = await run_in_threadpool(read)
         cache.put(key, entry, started_gen)

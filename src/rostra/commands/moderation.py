@@ -97,7 +97,7 @@ class _Batched:
 
     def prepare(self, texts: list[str]) -> None:
         scores = self.inner.classifier.assess_many(texts)
-        self._ready = dict(zip(texts, scores))
+        self._ready = dict(zip(texts, scores, strict=True))
 
     def assess(self, site_id: str, text: str) -> Any:
         from rostra.moderation.model import SiteScores

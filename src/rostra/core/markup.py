@@ -47,7 +47,7 @@ _MAYBE_LINK = re.compile(r"//|@|\.[^\W\d_]")
 
 def _safe_link(url: str) -> bool:
     lowered = url.strip().lower()
-    return lowered.startswith(("http://", "https://", "mailto:")) or not (":" in lowered.split("/")[0])
+    return lowered.startswith(("http://", "https://", "mailto:")) or ":" not in lowered.split("/")[0]
 
 
 def _cleaner(tags: set[str]) -> nh3.Cleaner:

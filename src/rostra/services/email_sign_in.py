@@ -24,11 +24,11 @@ from sqlalchemy import func, insert, select, text, update
 
 from rostra.core.errors import Forbidden, InvalidInput, RostraError, TooManyRequests
 from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of
+from rostra.moderation.ip_hashing import IpHasher
 from rostra.notify import outbox
 from rostra.notify.model import Channel, MessageKind
 from rostra.notify.templates import choose_language
 from rostra.services.accounts import ReaderAccounts, SignedInReader
-from rostra.moderation.ip_hashing import IpHasher
 from rostra.services.sessions import SignInMethod, short_device
 from rostra.services.sites import SiteService
 from rostra.store.account_tables import reader_sign_in_links as links

@@ -33,7 +33,6 @@ from webauthn import (
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
     PublicKeyCredentialDescriptor,
     ResidentKeyRequirement,
     UserVerificationRequirement,
@@ -108,13 +107,6 @@ def _credential(data: Any) -> dict[str, Any]:
     if size > MAX_CREDENTIAL:
         raise PasskeyFailed("the passkey answer is too large")
     return data
-
-
-def _transports(values: Any) -> list[AuthenticatorTransport] | None:
-    if not isinstance(values, list):
-        return None
-    known = {t.value for t in AuthenticatorTransport}
-    return [AuthenticatorTransport(v) for v in values if v in known] or None
 
 
 class Passkeys:

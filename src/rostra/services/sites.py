@@ -15,16 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from rostra.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rostra.core.models import Site
 from rostra.core.site_settings import SiteSettings, register_section
+from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of
 from rostra.moderation.policy import validate_section as validate_moderation
 from rostra.notify.site_settings import parse_notify_settings
-
-register_section("moderation", validate_moderation)
-register_section("notifications", parse_notify_settings)
-from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of
 from rostra.store import changes
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
 from rostra.store.tables import sites
+
+register_section("moderation", validate_moderation)
+register_section("notifications", parse_notify_settings)
 
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

@@ -53,7 +53,7 @@ def load(read: Reader) -> Iterator[Row]:
     header = rows[0]
     assert header[:4] == ["Id", "Platform", "Comment", "Majority_Label"], header
     for cells in rows[1:]:
-        record = dict(zip(header, cells))
+        record = dict(zip(header, cells, strict=False))  # short rows: missing cells
         text = _text(record["Comment"])
         label, kind = record["Majority_Label"], record["Vulgar:V/HateSpeech:HS/None:-"].strip()
         original = f"{label}/{kind}/{record['Platform']}"

@@ -87,7 +87,8 @@ class NgramHeads:
         if not len(row.index):
             return []
         contribution = dict(zip(row.index.tolist(),
-                                (self.weights[head, row.index] * row.value).tolist()))
+                                (self.weights[head, row.index] * row.value).tolist(),
+                                strict=True))
         pushes: dict[str, float] = {}
         for written, folded in tokens(text):
             own = featurize(folded, self.bits).index.tolist()

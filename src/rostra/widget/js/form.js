@@ -19,33 +19,37 @@ export function createForm(opts) {
   const form = document.createElement("form");
   form.noValidate = true;
   const account = kind === "edit" ? null : opts.account;
-  const emailField = `<div><label for="re${n}">${esc(tr.t("email"))} <small>(${esc(tr.t("emailHint"))})</small></label>` +
-    `<input id="re${n}" name="email" type="email" autocomplete="email" maxlength="254"></div>`;
+  // Signed in: the server takes the account's name and address, so no field asks for them.
   const who = kind === "edit" ? "" : account ?
-    `<div class="who"><p class="signed">${esc(tr.t("signedInAs", { name: account.name }))}` +
+    `<p class="signed">${esc(tr.t("signedInAs", { name: account.name }))}` +
     (opts.signOut ? ` <button type="button" class="link" data-f="account" aria-expanded="false">${esc(tr.t("account"))}</button>` +
-      ` <button type="button" class="link" data-f="signout">${esc(tr.t("signOut"))}</button>` : "") + "</p>" +
-    `<input type="hidden" name="name">` +
-    (account.email ? `<input type="hidden" name="email">` : emailField) + "</div>" :
+      ` <button type="button" class="link" data-f="signout">${esc(tr.t("signOut"))}</button>` : "") + "</p>" :
     `<div class="who"><div><label for="rn${n}">${esc(tr.t("name"))}</label>` +
     `<input id="rn${n}" name="name" dir="auto" autocomplete="name" maxlength="80" required></div>` +
-    emailField + "</div>";
+    `<div><label for="re${n}">${esc(tr.t("email"))} <small>(${esc(tr.t("emailHint"))})</small></label>` +
+    `<input id="re${n}" name="email" type="email" autocomplete="email" maxlength="254"></div></div>`;
   const submitLabel = kind === "edit" ? tr.t("save") : kind === "reply" ? tr.t("submitReply") : tr.t("submit");
-  form.innerHTML = who +
-    `<label for="rt${n}">${esc(opts.label)}</label>` +
-    `<textarea id="rt${n}" name="text" dir="auto" rows="4" required aria-describedby="rh${n} rc${n} rx${n}"></textarea>` +
+  // The new-comment form leads with its text box; the rest unfolds once the reader
+  // writes (focus) or asks (the .unf button). Replies and edits open unfolded.
+  const top = kind === "top";
+  form.innerHTML =
+    `<label for="rt${n}"${top ? ' class="sr"' : ""}>${esc(opts.label)}</label>` +
+    `<textarea id="rt${n}" name="text" dir="auto" rows="4" required aria-describedby="rh${n} rc${n} rx${n}"` +
+    (top ? ` placeholder="${esc(tr.t("formTitle"))}"></textarea>` +
+      `<button type="button" class="link unf" data-f="unfold" aria-expanded="false" aria-controls="rf${n}">` +
+      `${esc(account ? tr.t("signedInAs", { name: account.name }) : tr.t("identity"))}</button>` : "></textarea>") +
     `<p class="cnt" id="rc${n}" hidden></p>` +
     `<div class="pv body" id="rp${n}" hidden tabindex="-1"></div>` +
-    `<p class="hint" id="rh${n}">${esc(tr.t("markdown"))}</p>` +
     `<p class="err" id="rx${n}" role="alert"></p>` +
     `<div class="nudge" role="alert" hidden><p></p><div class="btns">` +
     `<button type="button" data-f="revise">${esc(tr.t("edit"))}</button>` +
     `<button type="button" data-f="anyway">${esc(tr.t("sendAnyway"))}</button></div></div>` +
     `<p class="ok" aria-live="polite"></p>` +
+    `<div class="fo" id="rf${n}"><p class="hint" id="rh${n}">${esc(tr.t("markdown"))}</p>` + who +
     `<div class="btns"><button type="submit" class="primary">${esc(submitLabel)}</button>` +
     `<button type="button" data-f="preview" aria-controls="rp${n}">${esc(tr.t("preview"))}</button>` +
     (opts.cancel ? `<button type="button" data-f="cancel">${esc(tr.t("cancel"))}</button>` : "") +
-    "</div>";
+    "</div></div>";
   const q = (sel) => form.querySelector(sel);
   const text = q("textarea");
   const pv = q(".pv");
@@ -56,11 +60,19 @@ export function createForm(opts) {
   const ok = q(".ok");
   let ack = false; // "Send anyway" chosen: the next post acknowledges the nudge
   text.value = opts.text || "";
-  if (kind !== "edit") {
-    const author = account || opts.author || {};
+  if (kind !== "edit" && !account) {
+    const author = opts.author || {};
     q('[name="name"]').value = author.name || "";
     q('[name="email"]').value = author.email || "";
   }
+  const unf = q(".unf");
+  /** Show the folded fields (once: the form never folds again). */
+  const unfold = (form.unfold = () => {
+    form.classList.remove("fold");
+    if (unf) unf.setAttribute("aria-expanded", "true");
+  });
+  if (top && !text.value) form.classList.add("fold");
+  text.addEventListener("focus", unfold);
 
   const cnt = q(".cnt");
   const limit = () => (opts.limit && opts.limit()) || 10000;
@@ -76,6 +88,7 @@ export function createForm(opts) {
 
   /** A problem with one field, shown by that field (and announced); cleared on the next try. */
   const fieldError = (input, msg) => {
+    unfold();
     const p = document.createElement("p");
     p.className = "err fe";
     p.id = input.id + "e";
@@ -108,8 +121,8 @@ export function createForm(opts) {
     ok.textContent = msg || "";
   };
   form.values = () => ({
-    name: kind === "edit" ? undefined : q('[name="name"]').value.trim(),
-    email: kind === "edit" ? undefined : q('[name="email"]').value.trim(),
+    name: account ? account.name : kind === "edit" ? undefined : q('[name="name"]').value.trim(),
+    email: account ? account.email : kind === "edit" ? undefined : q('[name="email"]').value.trim(),
     text: text.value,
     ack,
   });
@@ -125,7 +138,7 @@ export function createForm(opts) {
       `<button type="button" data-f="signin" data-p="${esc(pr.name)}">${esc(tr.t("signInWith", { provider: pr.label }))}</button>`).join(" ") +
       (offer.email ? ` <button type="button" data-f="signin" data-p="" aria-expanded="false">${esc(tr.t("signInByEmail"))}</button>` : "") +
       (offer.passkeys && typeof PublicKeyCredential === "function" ? ` <button type="button" data-f="signin" data-p=":passkey">${esc(tr.t("signInWithPasskey"))}</button>` : "");
-    form.prepend(p);
+    q(".hint").after(p);
   };
   form.clearText = () => {
     text.value = "";
@@ -147,6 +160,7 @@ export function createForm(opts) {
   form.addEventListener("click", async (e) => {
     const f = e.target.closest("[data-f]");
     if (!f) return;
+    if (f.dataset.f === "unfold") return unfold(), form.querySelector(".fo input,.fo button").focus();
     if (f.dataset.f === "cancel") return opts.cancel();
     if (f.dataset.f === "signout") return opts.signOut();
     if (f.dataset.f === "account") return opts.openAccount();
@@ -177,7 +191,7 @@ export function createForm(opts) {
     clearFieldErrors();
     nudge.hidden = true;
     // sites require a name by default (site setting require_name)
-    const name = kind !== "edit" && q('[name="name"]');
+    const name = q('[name="name"]');
     if (name && !name.value.trim()) {
       form.setError(tr.t("nameRequired"));
       name.focus();

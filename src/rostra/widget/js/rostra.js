@@ -9,7 +9,7 @@ import { pageIsDark, watchPage } from "./theme.js";
 import { createForm } from "./form.js";
 import { offerFresh, showFresh, syncStream } from "./live.js";
 import {
-  makeTemplate, renderComment, fillComment, setVote, setToggle, renderReplies, repliesList,
+  makeTemplate, renderComment, setVote, setToggle, renderReplies, repliesList,
 } from "./render.js";
 
 // Replaced by build.py with "1" when the inline-feedback module is present.
@@ -347,6 +347,8 @@ class RostraComments extends HTMLElement {
     this.markTab();
     const style = document.createElement("style");
     style.textContent = css;
+    // started again (signed in or out, an attribute changed): a form the reader opened stays open
+    const open = this.form && !this.form.matches(".fold");
     this.form = createForm({
       tr, kind: "top", label: tr.t("text"), text: store.draft(this.threadKey), author: store.author(),
       account: this.account, signOut: this.account && this.account.session ? () => this.signOut() : null,
@@ -356,6 +358,7 @@ class RostraComments extends HTMLElement {
       message: (e) => this.message(e),
       input: (text) => store.setDraft(this.threadKey, text),
     });
+    if (open) this.form.unfold();
     q(".fs").append(this.form);
     this.offerSignIn(this.form);
     this.notifyBar = null; // loaded once the first page says the site sends email
@@ -754,8 +757,7 @@ class RostraComments extends HTMLElement {
       return;
     }
     if (act === "reply") return this.openReply(li, btn);
-    if (act === "edit") return this.openEdit(li, btn);
-    if (act === "delete") return this.removeComment(li, btn);
+    if (act === "edit" || act === "delete") return import("./own.js").then((m) => m[act](this, li, btn));
     if (act === "report") return import("./report.js").then((m) => m.openReport(this, li, btn));
     if (act === "notes") return import("./notes.js").then((m) => m.openNotes(this, li, btn));
     if (act === "toggle") {
@@ -822,72 +824,6 @@ class RostraComments extends HTMLElement {
     });
     slot.append(form);
     form.focusText();
-  }
-
-  openEdit(li, btn) {
-    const slot = li.firstChild.lastChild;
-    const c = li._c;
-    const own = store.ownOne(c.id);
-    if (!own) return;
-    const body = li.firstChild.children[1];
-    const close = () => {
-      slot.replaceChildren();
-      body.hidden = false;
-      btn.focus();
-    };
-    const form = createForm({
-      tr: this.tr, kind: "edit", label: this.tr.t("editText"), text: c.text ?? own.text ?? "",
-      submit: async (v) => {
-        const res = await this.api.call("PATCH", `/api/comments/${c.id}`, {
-          body: { text: v.text }, headers: { "X-Rostra-Edit-Token": own.token },
-        });
-        Object.assign(c, res.comment || res);
-        store.setOwn(c.id, { text: v.text });
-        fillComment(li, c, this.ctx());
-        close();
-        this.say(this.tr.t("saved"));
-      },
-      preview: (text) => this.preview(text), message: (e) => this.message(e), cancel: close,
-      limit: () => this.limit,
-    });
-    body.hidden = true;
-    slot.replaceChildren(form);
-    form.focusText();
-  }
-
-  async removeComment(li, btn) {
-    // two clicks: the first asks, so a stray click deletes nothing
-    if (!btn.dataset.confirm) {
-      btn.dataset.confirm = "1";
-      btn.textContent = this.tr.t("confirmDelete");
-      return;
-    }
-    const c = li._c;
-    const own = store.ownOne(c.id);
-    try {
-      await this.api.call("DELETE", `/api/comments/${c.id}`, { headers: { "X-Rostra-Edit-Token": own && own.token } });
-    } catch (error) {
-      this.err.textContent = this.message(error);
-      this.say(this.message(error));
-      return;
-    }
-    store.setOwn(c.id, null);
-    if (this.info && c.state === "approved") this.info.total = Math.max(0, this.info.total - 1);
-    if (c.replies.length) {
-      Object.assign(c, { state: "deleted", author: null, html: "" });
-      fillComment(li, c, this.ctx());
-      li.firstChild.tabIndex = -1;
-      li.firstChild.focus();
-    } else {
-      this.seen.delete(c.id);
-      this.byId.delete(c.id);
-      const parent = this.byId.get(c.parent_id);
-      if (parent) parent.replies = parent.replies.filter((r) => r !== c);
-      li.remove();
-      this.panel.focus();
-    }
-    this.updateMeta();
-    this.say(this.tr.t("removed"));
   }
 
   /** #comment-<id>: load until that comment is shown, open its ancestors, highlight it. */

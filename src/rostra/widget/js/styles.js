@@ -26,14 +26,17 @@ button[disabled]{opacity:.6;cursor:default}
 form{display:grid;gap:.4em;margin:0 0 1.25em}
 .who{display:grid;grid-template-columns:1fr 1fr;gap:.4em .8em}
 .who div{display:grid;gap:.2em}
-.who .signed{margin:0;grid-column:1/-1}
+.signed{margin:0}
 .em{display:flex;flex-wrap:wrap;gap:.4em;align-items:center;margin-bottom:.6em}.em .ok{flex-basis:100%;margin:0}
-.acct{grid-column:1/-1}.acct h3{font-size:1em;margin:.3em 0}.ss{list-style:none;padding:0;margin:0 0 .4em}
+.acct h3{font-size:1em;margin:.3em 0}.ss{list-style:none;padding:0;margin:0 0 .4em}
 @media (max-width:480px){.who{grid-template-columns:1fr}}
 label{font-size:.9em;font-weight:600}
 label small{font-weight:400;color:var(--mut)}
 input,textarea{width:100%;border:1px solid var(--bd);border-radius:var(--rad);background:var(--bg);padding:.45em .6em}
 textarea{min-height:6em;resize:vertical}
+.fold>.fo,.fs:has(.fold)+.nbs,form:not(.fold)>.unf{display:none}
+.fold textarea{min-height:0;height:2.7em;resize:none}.unf{justify-self:start}::placeholder{color:var(--mut)}
+.fo{display:grid;gap:.4em}
 .pv{border:1px dashed var(--bd);border-radius:var(--rad);padding:.2em .8em;min-height:6em}
 .hint{margin:0;font-size:.85em;color:var(--mut)}
 .err{margin:0;color:var(--rostra-error,#b3261e);font-weight:600}
@@ -90,17 +93,14 @@ aside.note{margin:.6em 0 .2em;padding:.5em .8em;border:1px solid var(--a);border
 .sc{min-width:1.5em;text-align:center;font-variant-numeric:tabular-nums;font-weight:600}
 [data-s=z]{color:var(--mut);font-weight:400}[data-s=n]{color:var(--rostra-error,#b3261e)}.dark [data-s=n]{color:var(--rostra-error-dark,#ffb4ab)}
 .more{display:flex;gap:.6em;justify-content:center;margin:1em 0}
-.more[hidden],.more button[hidden]{display:none}
 .note{color:var(--mut)}
 select{font:inherit;color:inherit;border:1px solid var(--bd);border-radius:var(--rad);background:var(--bg);padding:.3em .4em}
 .nb{display:flex;flex-wrap:wrap;align-items:center;gap:.4em .6em;padding:.5em .8em;background:var(--sf);border-radius:var(--rad);font-size:.9em}
 .nb input{width:auto;flex:1 1 12em}
 .nb p{flex-basis:100%}
-.nb[hidden]{display:none}
 .ok{margin:0;font-weight:600}
 .ok:empty{display:none}
 .nudge{border:1px solid var(--a);border-radius:var(--rad);padding:.2em .8em .6em}
-.nudge[hidden]{display:none}
 fieldset{border:1px solid var(--bd);border-radius:var(--rad);margin:0;padding:.3em .8em .5em;display:flex;flex-wrap:wrap;gap:.2em 1.2em}
 legend{font-size:.9em;font-weight:600;padding:0 .3em}
 fieldset label{font-weight:400}
@@ -111,10 +111,9 @@ fieldset input{width:auto}
 .nq>li{padding:.4em .6em;border:1px solid var(--bd);border-radius:var(--rad)}
 .nf form{display:grid;gap:.3em}.nf textarea{min-height:3em}
 button[aria-pressed="true"]{border-color:var(--a);color:var(--a)}
-.rf select{font:inherit;color:inherit;background:var(--bg);border:1px solid var(--bd);border-radius:var(--rad);padding:.4em;max-width:100%}
+.rf select{padding:.4em;max-width:100%}
 .sor{border:1px solid var(--bd);border-left:3px solid var(--rostra-error,#b3261e);border-radius:var(--rad);padding:.2em .8em .6em;margin:0 0 1em}
 .fresh{text-align:center}
 .fresh button{margin:0 0 1em;font-weight:600;border-color:var(--a)}
-.fresh button[hidden]{display:none}
 @media (prefers-reduced-motion:no-preference){.c.hl>article{transition:background .6s}}
 `;

@@ -14,6 +14,7 @@ export default {
   name: "الاسم",
   anonymous: "مجهول",
   email: "البريد الإلكتروني",
+  identity: "الاسم والبريد الإلكتروني",
   emailHint: "اختياري، لا يُعرض أبدًا",
   text: "التعليق",
   replyText: "الرد على {name}",

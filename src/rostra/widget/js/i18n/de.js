@@ -14,6 +14,7 @@ export default {
   name: "Name",
   anonymous: "Anonym",
   email: "E-Mail",
+  identity: "Name und E-Mail",
   emailHint: "freiwillig, wird nie angezeigt",
   text: "Kommentar",
   replyText: "Antwort an {name}",

@@ -16,6 +16,7 @@ export default {
   name: "Name",
   anonymous: "Anonymous",
   email: "Email",
+  identity: "Name and email",
   emailHint: "optional, never shown",
   text: "Comment",
   replyText: "Reply to {name}",

@@ -14,6 +14,7 @@ export default {
   name: "Nombre",
   anonymous: "Anónimo",
   email: "Correo electrónico",
+  identity: "Nombre y correo electrónico",
   emailHint: "opcional, nunca se muestra",
   text: "Comentario",
   replyText: "Responder a {name}",

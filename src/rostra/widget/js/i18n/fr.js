@@ -14,6 +14,7 @@ export default {
   name: "Nom",
   anonymous: "Anonyme",
   email: "E-mail",
+  identity: "Nom et e-mail",
   emailHint: "facultatif, jamais affiché",
   text: "Commentaire",
   replyText: "Répondre à {name}",

@@ -14,6 +14,7 @@ export default {
   name: "שם",
   anonymous: "אנונימי",
   email: "דוא״ל",
+  identity: "שם ודוא״ל",
   emailHint: "רשות, לעולם לא מוצג",
   text: "תגובה",
   replyText: "תשובה ל{name}",

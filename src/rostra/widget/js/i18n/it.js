@@ -14,6 +14,7 @@ export default {
   name: "Nome",
   anonymous: "Anonimo",
   email: "Email",
+  identity: "Nome ed email",
   emailHint: "facoltativa, mai mostrata",
   text: "Commento",
   replyText: "Rispondi a {name}",

@@ -14,6 +14,7 @@ export default {
   name: "名前",
   anonymous: "匿名",
   email: "メールアドレス",
+  identity: "名前とメールアドレス",
   emailHint: "任意、公開されません",
   text: "コメント",
   replyText: "{name} さんへの返信",

@@ -14,6 +14,7 @@ export default {
   name: "이름",
   anonymous: "익명",
   email: "이메일",
+  identity: "이름과 이메일",
   emailHint: "선택 사항, 공개되지 않음",
   text: "댓글",
   replyText: "{name} 님에게 답글",

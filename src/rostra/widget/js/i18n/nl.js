@@ -14,6 +14,7 @@ export default {
   name: "Naam",
   anonymous: "Anoniem",
   email: "E-mail",
+  identity: "Naam en e-mail",
   emailHint: "optioneel, nooit getoond",
   text: "Reactie",
   replyText: "Antwoord aan {name}",

@@ -14,6 +14,7 @@ export default {
   name: "Imię",
   anonymous: "Anonim",
   email: "E-mail",
+  identity: "Imię i e-mail",
   emailHint: "opcjonalnie, nigdy nie jest pokazywany",
   text: "Komentarz",
   replyText: "Odpowiedz: {name}",

@@ -14,6 +14,7 @@ export default {
   name: "Nome",
   anonymous: "Anónimo",
   email: "Email",
+  identity: "Nome e email",
   emailHint: "opcional, nunca mostrado",
   text: "Comentário",
   replyText: "Responder a {name}",

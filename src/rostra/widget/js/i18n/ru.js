@@ -14,6 +14,7 @@ export default {
   name: "Имя",
   anonymous: "Аноним",
   email: "Эл. почта",
+  identity: "Имя и эл. почта",
   emailHint: "необязательно, не публикуется",
   text: "Комментарий",
   replyText: "Ответ для {name}",

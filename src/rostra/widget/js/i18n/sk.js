@@ -14,6 +14,7 @@ export default {
   name: "Meno",
   anonymous: "Anonym",
   email: "E-mail",
+  identity: "Meno a e-mail",
   emailHint: "nepovinný, nikdy sa nezobrazí",
   text: "Komentár",
   replyText: "Odpoveď pre {name}",

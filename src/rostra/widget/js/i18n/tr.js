@@ -14,6 +14,7 @@ export default {
   name: "Ad",
   anonymous: "Anonim",
   email: "E-posta",
+  identity: "Ad ve e-posta",
   emailHint: "isteğe bağlı, asla gösterilmez",
   text: "Yorum",
   replyText: "{name} adlı kişiye yanıt",

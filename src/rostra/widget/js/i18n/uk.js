@@ -14,6 +14,7 @@ export default {
   name: "Ім’я",
   anonymous: "Анонім",
   email: "Ел. пошта",
+  identity: "Ім’я та ел. пошта",
   emailHint: "необов’язково, не публікується",
   text: "Коментар",
   replyText: "Відповідь для {name}",
