@@ -82,6 +82,8 @@ def test_a_field_error_from_the_server_shows_and_focuses_the_field(
     page.goto(discussion.url())
     form = top_form(page)
     email = form.get_by_label("Email")
+    expect(form.get_by_label("Comment")).to_be_visible()  # rendered, and folded:
+    expect(email).to_have_value("typo@nowhere")
     expect(email).to_be_hidden()
     form.get_by_label("Comment").press_sequentially("Hello there")
     page.keyboard.press("Control+Enter")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from import_builders import (
+    WXR_HEAD,
+    WXR_TAIL,
     DisqusPost,
     DisqusThread,
     WpComment,
@@ -215,3 +217,29 @@ def test_it_skips_remark42_comments_without_a_page_and_counts_scores_without_vot
     [row] = comments_of(rostra.db, thread_by_key(rostra.db, "blog", "/a").id)
     assert (row.text, row.upvotes, row.downvotes) == ("Scored", 0, 3)
     assert counts(rostra.db)["comments"] == 1
+
+
+def _wxr_text(*comments: WpComment) -> str:
+    return WXR_HEAD + WpPost(12, "Rents", "https://news.example/2024/03/rents/",
+                             comments=list(comments)).xml() + WXR_TAIL
+
+
+@pytest.mark.parametrize(("document", "message"), [
+    (_wxr_text(WpComment(1, "ok"), WpComment(2, "?", approved="maybe")),
+     "comment 2: unknown wp:comment_approved 'maybe'"),
+    (_wxr_text(WpComment(1, "ok"), WpComment(2, "no date", date_gmt=None)),
+     "comment 2: wp:comment_date_gmt is missing"),
+    (_wxr_text(WpComment(1, "ok")).replace("<wp:comment_id>1</wp:comment_id>", ""),
+     "wp:comment_id is missing"),
+    (_wxr_text(WpComment(1, "ok")).replace("<rss version", "<feed version")
+     .replace("</rss>", "</feed>"),
+     "not a WordPress export (WXR): the root element is not <rss>"),
+    ('<?xml version="1.0"?>\n<rss version="2.0"><channel><title>No posts</title></channel>'
+     "</rss>\n", "the file is empty"),
+], ids=["approved", "no-date", "no-id", "not-rss", "no-items"])
+def test_it_refuses_a_wordpress_export_it_cannot_read(
+    rostra: Rostra, tmp_path: Path, document: str, message: str
+) -> None:
+    path = tmp_path / "export.xml"
+    path.write_text(document, encoding="utf-8")
+    assert message in _refused(rostra, "wordpress", path, "--site", "news")

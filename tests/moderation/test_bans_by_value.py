@@ -73,3 +73,23 @@ def test_it_answers_404_for_a_ban_that_does_not_exist(
 ) -> None:
     missing = http.delete("/api/moderation/bans/999999999", headers=STAFF)
     assert (missing.status_code, missing.json()["detail"]) == (404, "no ban with id 999999999")
+
+
+def test_a_ban_by_comment_names_a_comment_of_that_site_and_what_it_has(
+    mserver: LiveServer, http: httpx.Client
+) -> None:
+    site, other = new_site(mserver), new_site(mserver)
+    ana = Reader("Ana", http, site)
+    comment_id = ana.post("/story", "An anonymous comment, no account").json()["comment"]["id"]
+    elsewhere = http.post("/api/moderation/bans", headers=STAFF, json={
+        "site": other, "kind": "ip", "comment_id": comment_id})
+    assert elsewhere.status_code == 404
+    assert elsewhere.json()["detail"] == f"no comment with id {comment_id} on this site"
+    no_account = http.post("/api/moderation/bans", headers=STAFF, json={
+        "site": site, "kind": "account", "comment_id": comment_id})
+    assert no_account.status_code == 422
+    assert no_account.json()["detail"] == f"comment {comment_id} has no account to ban"
+    for s in (site, other):
+        listed = http.get("/api/moderation/bans", headers=STAFF, params={"site": s, "all": "true"})
+        assert listed.json()["bans"] == []
+    assert ana.post("/story", "Still allowed to write").status_code == 201

@@ -23,6 +23,8 @@ from typing import IO, Any, ClassVar
 
 from sqlalchemy import Select, Table, select
 
+from rostra.core.errors import InvalidInput
+from rostra.core.site_settings import SiteSettings
 from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
@@ -353,7 +355,20 @@ def record_from_object(obj: dict[str, Any]) -> RostraRecord:
                 raise ValueError(f"{kind}.{f.name}: not a datetime string")
             value = parse_datetime(value)
         values[f.name] = value
+    if cls is SiteRecord:
+        _check_site_settings(values["settings"])
     return cls(**values)
+
+
+def _check_site_settings(settings: Any) -> None:
+    """A site's settings as a server takes them (the admin's and the API's checks): a file
+    must not leave a site that runs on defaults because its own settings are refused."""
+    if not isinstance(settings, dict):
+        raise ValueError("settings: not an object")
+    try:
+        SiteSettings.parse(settings)
+    except InvalidInput as exc:
+        raise ValueError(f"settings: {exc.detail}") from None
 
 
 def header_line() -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -246,10 +246,7 @@ class ImportEngine:
             for item in groups.pop(SiteRecord, []):
                 self._write_site_record(conn, item)
             self._write_threads(conn, groups.pop(ImportedThread, []))
-            for cls in (ReaderAccountRecord, ThreadRecord, AliasRecord, QuestionRecord,
-                        CommentRecord, VoteRecord,
-                        AddressRecord, SubscriptionRecord, SubscriptionCommentRecord,
-                        NoteRecord, NoteRatingRecord, DsaNoticeRecord, DsaStatementRecord):
+            for cls in _RESTORE:  # in the order rows must be written
                 records = groups.pop(cls, [])
                 if records:
                     self._write_records(conn, cls, records)
@@ -625,12 +622,10 @@ class ImportEngine:
         self, conn: Connection, cls: type[RostraRecord], records: list[Any]
     ) -> None:
         table: Table = cls.TABLE
-        if cls is ThreadRecord and self.site_id is not None:
-            records = [_replace_site(r, self.site_id) for r in records]
-        if cls in (ReaderAccountRecord, AliasRecord, SubscriptionRecord, NoteRecord,
-                   DsaNoticeRecord, DsaStatementRecord) and self.site_id is not None:
-            records = [_replace_site(r, self.site_id) for r in records]
-        keys = [_record_key(r) for r in records]
+        how = _RESTORE[cls]
+        if how.site_scoped and self.site_id is not None:
+            records = [replace(r, site_id=self.site_id) for r in records]
+        keys = [how.key_of(r) for r in records]
         present = self._present(conn, cls, keys)
         fresh = []
         for record, key in zip(records, keys, strict=True):
@@ -649,23 +644,15 @@ class ImportEngine:
             self._check_subjects(conn, fresh)
         rows = [{f: getattr(r, f) for f in r.__dataclass_fields__} for r in fresh]
         conn.execute(insert(table), rows)
-        kind = _ITEM_KINDS.get(cls, cls.TYPE)
         self._remember(conn, [
-            {"kind": kind, "source_id": "|".join(str(p) for p in _record_key(r)),
-             "target_id": _record_target(r), "target_key": _record_target_key(r)}
+            {"kind": how.kind or cls.TYPE,
+             "source_id": "|".join(str(p) for p in how.key_of(r)),
+             "target_id": int(getattr(r, how.target)),
+             "target_key": None if how.target_key is None else str(getattr(r, how.target_key))}
             for r in fresh
         ])
-        counter = {
-            "thread": "threads_created", "alias": "aliases_created",
-            "question": "questions_created", "comment": "comments_created",
-            "vote": "votes_created", "address": "addresses_created",
-            "subscription": "subscriptions_created", "sub_comment": "",
-            "note": "notes_created", "note_rating": "",
-            "dsa_notice": "", "dsa_statement": "", "reader_account": "accounts_created",
-        }[kind]
-        if not counter:
-            return
-        setattr(self.summary, counter, getattr(self.summary, counter) + len(fresh))
+        if how.counter:
+            setattr(self.summary, how.counter, getattr(self.summary, how.counter) + len(fresh))
 
     def _write_bookkeeping(self, conn: Connection, records: list[ImportItemRecord]) -> None:
         """Restore what imports from other systems made of their items (after the rows
@@ -699,7 +686,7 @@ class ImportEngine:
         self, conn: Connection, cls: type[RostraRecord], keys: list[tuple[Any, ...]]
     ) -> set[tuple[Any, ...]]:
         table: Table = cls.TABLE
-        key_columns = [table.c[name] for name in _KEY_FIELDS[cls]]
+        key_columns = [table.c[name] for name in _RESTORE[cls].key]
         present: set[tuple[Any, ...]] = set()
         for chunk in _chunks(keys):
             if len(key_columns) == 1:
@@ -902,58 +889,42 @@ class ImportEngine:
         rollback_run(self.db, self._run_id)
 
 
-_KEY_FIELDS: dict[type[Any], tuple[str, ...]] = {
-    ReaderAccountRecord: ("id",),
-    ThreadRecord: ("id",),
-    AliasRecord: ("site_id", "key"),
-    QuestionRecord: ("thread_id", "question_id"),
-    CommentRecord: ("id",),
-    VoteRecord: ("comment_id", "voter"),
-    AddressRecord: ("id",),
-    SubscriptionRecord: ("id",),
-    SubscriptionCommentRecord: ("subscription_id", "comment_id"),
-    NoteRecord: ("id",),
-    NoteRatingRecord: ("note_id", "account_id"),
-    DsaNoticeRecord: ("id",),
-    DsaStatementRecord: ("id",),
+@dataclass(frozen=True, slots=True)
+class _Restore:
+    """How rows of one record type of the Rostra format are restored."""
+
+    key: tuple[str, ...]  # the fields that find the row (a row already there is kept)
+    target: str  # the field import_items.target_id keeps (what a rollback removes)
+    target_key: str | None = None  # and import_items.target_key, where the id is not enough
+    counter: str = ""  # the summary's count of rows made
+    site_scoped: bool = False  # has a site_id, which --site S replaces
+    kind: str = ""  # import_items.kind where the type's name is too long (16 characters)
+
+    def key_of(self, record: Any) -> tuple[Any, ...]:
+        return tuple(getattr(record, name) for name in self.key)
+
+
+# Every record type but sites and the bookkeeping, in the order their rows are written.
+_RESTORE: dict[type[Any], _Restore] = {
+    ReaderAccountRecord: _Restore(("id",), "id", counter="accounts_created",
+                                  site_scoped=True),
+    ThreadRecord: _Restore(("id",), "id", counter="threads_created", site_scoped=True),
+    AliasRecord: _Restore(("site_id", "key"), "thread_id", "key", "aliases_created",
+                          site_scoped=True),
+    QuestionRecord: _Restore(("thread_id", "question_id"), "thread_id", "question_id",
+                             "questions_created"),
+    CommentRecord: _Restore(("id",), "id", counter="comments_created"),
+    VoteRecord: _Restore(("comment_id", "voter"), "comment_id", "voter", "votes_created"),
+    AddressRecord: _Restore(("id",), "id", counter="addresses_created"),
+    SubscriptionRecord: _Restore(("id",), "id", counter="subscriptions_created",
+                                 site_scoped=True),
+    SubscriptionCommentRecord: _Restore(("subscription_id", "comment_id"), "subscription_id",
+                                        "comment_id", kind="sub_comment"),
+    NoteRecord: _Restore(("id",), "id", counter="notes_created", site_scoped=True),
+    NoteRatingRecord: _Restore(("note_id", "account_id"), "note_id", "account_id"),
+    DsaNoticeRecord: _Restore(("id",), "id", site_scoped=True),
+    DsaStatementRecord: _Restore(("id",), "id", site_scoped=True),
 }
-# ``import_items.kind`` holds 16 characters.
-_ITEM_KINDS: dict[type[Any], str] = {SubscriptionCommentRecord: "sub_comment"}
-
-
-def _record_key(record: Any) -> tuple[Any, ...]:
-    return tuple(getattr(record, name) for name in _KEY_FIELDS[type(record)])
-
-
-def _record_target(record: Any) -> int:
-    if isinstance(record, ThreadRecord | CommentRecord | AddressRecord | SubscriptionRecord
-                  | NoteRecord | DsaNoticeRecord | DsaStatementRecord | ReaderAccountRecord):
-        return record.id
-    if isinstance(record, NoteRatingRecord):
-        return record.note_id
-    if isinstance(record, AliasRecord | QuestionRecord):
-        return record.thread_id
-    if isinstance(record, SubscriptionCommentRecord):
-        return record.subscription_id
-    return int(record.comment_id)
-
-
-def _record_target_key(record: Any) -> str | None:
-    if isinstance(record, AliasRecord):
-        return record.key
-    if isinstance(record, QuestionRecord):
-        return record.question_id
-    if isinstance(record, VoteRecord):
-        return record.voter
-    if isinstance(record, SubscriptionCommentRecord):
-        return str(record.comment_id)
-    if isinstance(record, NoteRatingRecord):
-        return str(record.account_id)
-    return None
-
-
-def _replace_site(record: Any, site_id: str) -> Any:
-    return replace(record, site_id=site_id)
 
 
 def subscriptions_supported() -> bool:

@@ -272,13 +272,6 @@ class SubscriptionService:
         with self.db.write() as conn:
             return conn.execute(delete(notify_subscriptions).where(condition)).rowcount
 
-    def mark_bounced(self, email: str, reason: str) -> None:
-        """Stop all mail to ``email`` (a permanent delivery failure or a bounce report)."""
-        email = email.strip().lower()
-        now = datetime.now(UTC)
-        with self.db.write() as conn:
-            mark_bounced(conn, email, reason, now)
-
 
 def mark_bounced(conn: Connection, email: str, reason: str, now: datetime) -> None:
     """Inside a transaction: record that ``email`` bounced (creating its row if needed)."""
