@@ -9,13 +9,18 @@ from __future__ import annotations
 import re
 
 import httpx
-from sqlalchemy import update
+import numpy as np
+from sqlalchemy import select, update
 
 from rostra.moderation.engine import EmbeddingStash
+from rostra.store.moderation_tables import comment_embeddings
 from rostra.store.tables import sites
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, Reader
 from tests.moderation.conftest import new_site
+from tests.moderation.test_http_classifier import chttp, cserver, record  # noqa: F401
 from tests.moderation.test_http_moderation import post
+
+__all__ = ["chttp", "cserver"]
 
 PLAIN = "A perfectly ordinary remark about the council's budget, nothing more."
 OTHERS = ["The new bridge will open in spring, according to the engineers.",
@@ -93,3 +98,33 @@ def test_the_stash_forgets_the_oldest_beyond_its_capacity() -> None:
     assert stash.take(refs[0]) is None
     assert stash.take(refs[1]) == ("e", [1])
     assert stash.take(refs[2]) == ("e", [2])
+
+
+# -- the embedding a classifier computed, kept for the comment it read ----------------------
+
+
+def test_it_keeps_an_embedding_only_for_a_comment_the_classifier_read(
+    cserver: LiveServer, chttp: httpx.Client  # noqa: F811
+) -> None:
+    unread = new_site(cserver, toxicity=False)  # the site turned the classifier off
+    posted = Reader("Ana", chttp, unread).post("/plain", OTHERS[2])
+    assert posted.status_code == 201, posted.text
+    stored = record(chttp, posted.json()["comment"]["id"])
+    assert stored["has_embedding"] is False
+    assert "toxicity" not in stored["moderation"]["facts"]
+
+    read = new_site(cserver)
+    posted = Reader("Ben", chttp, read).post("/plain", OTHERS[2])
+    assert posted.status_code == 201, posted.text
+    comment_id = posted.json()["comment"]["id"]
+    stored = record(chttp, comment_id)
+    assert stored["has_embedding"] is True
+    assert "toxicity" in stored["moderation"]["facts"]
+    # What is kept is the classifier's vector, under its encoder's name.
+    with cserver.services.db.read() as conn:
+        kept = conn.execute(select(comment_embeddings.c.encoder, comment_embeddings.c.vector)
+                            .where(comment_embeddings.c.comment_id == comment_id)).one()
+    encoder = cserver.services.comments.moderator.encoder  # type: ignore[attr-defined]
+    assert kept.encoder == encoder
+    vector = np.frombuffer(kept.vector, dtype=np.float16)
+    assert len(vector) >= 64 and np.isfinite(vector).all() and np.abs(vector).sum() > 0
