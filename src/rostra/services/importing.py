@@ -627,6 +627,9 @@ class ImportEngine:
             records = [replace(r, site_id=self.site_id) for r in records]
         keys = [how.key_of(r) for r in records]
         present = self._present(conn, cls, keys)
+        if cls is ReaderAccountRecord and present:
+            self._check_same_accounts(
+                conn, [r for r, key in zip(records, keys, strict=True) if key in present])
         fresh = []
         for record, key in zip(records, keys, strict=True):
             if key in present:
@@ -729,6 +732,23 @@ class ImportEngine:
                     f"reader account {r.subject!r} of site {r.site_id!r} exists with id "
                     f"{other.id}, the file has it as {r.id}: import a Rostra export into an "
                     f"empty database")
+
+    def _check_same_accounts(self, conn: Connection,
+                             records: list[ReaderAccountRecord]) -> None:
+        """An account id the database has already must be the same reader: passing over
+        another one would give the file's comments to whoever has that id here."""
+        for chunk in _chunks(records):
+            here = {row.id: (row.site_id, row.subject) for row in conn.execute(
+                select(reader_accounts.c.id, reader_accounts.c.site_id,
+                       reader_accounts.c.subject)
+                .where(reader_accounts.c.id.in_([r.id for r in chunk])))}
+            for r in chunk:
+                if here.get(r.id, (r.site_id, r.subject)) != (r.site_id, r.subject):
+                    site_id, subject = here[r.id]
+                    raise ImportConflict(
+                        f"reader account {r.id} is {subject!r} of site {site_id!r} here, the "
+                        f"file has it as {r.subject!r} of site {r.site_id!r}: import a Rostra "
+                        f"export into an empty database")
 
     # -- the end ------------------------------------------------------------------
 
