@@ -151,6 +151,7 @@ def test_an_account_id_taken_by_another_reader_stops_the_import(
     result = target.run("import", "rostra", path)
     assert result.exit_code == 1, result.output
     message = " ".join(result.output.split())
-    assert "reader account 1 is 'u-zed' of site 'news' here" in message, message
+    assert ("reader_account 1 exists here with site_id 'news', subject 'u-zed', the file "
+            "has another") in message, message
     with target.db.read() as conn:
         assert conn.execute(select(comments.c.id, comments.c.account_id)).all() == before
