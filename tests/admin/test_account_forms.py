@@ -131,3 +131,19 @@ def test_the_admin_token_has_no_account_to_change(token_server: LiveServer) -> N
         out = http.post("/admin/logout")
         assert (out.status_code, out.headers["location"]) == (303, "/admin/login")
         assert http.get("/admin/queue").status_code == 200
+
+
+def test_after_signing_in_it_follows_only_paths_of_the_workspace(server: LiveServer) -> None:
+    name = "f" + secrets.token_hex(5)
+    staff_service(server).create_user(name, PASSWORD)
+    for target, landing in [("https://evil.example/admin", "/admin/queue"),
+                            ("//evil.example/admin", "/admin/queue"),
+                            ("/\\evil.example", "/admin/queue"),
+                            ("/elsewhere", "/admin/queue"),
+                            ("/admin/audit", "/admin/audit")]:
+        with server.client() as http:
+            token = parse(http.get("/admin/login")).xpath('//input[@name="csrf"]/@value')[0]
+            signed = http.post("/admin/login", data={"csrf": token, "name": name,
+                                                     "password": PASSWORD, "next": target})
+            assert signed.status_code == 303
+            assert signed.headers["location"] == landing, target

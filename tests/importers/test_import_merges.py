@@ -4,12 +4,14 @@ left unconfirmed and another confirmed, and replies whose parents form a loop.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from import_builders import WpComment, WpPost, write_isso, write_wxr
 from import_helpers import Rostra, comments_of, counts, subscriptions_of, thread_by_key
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
+from rostra.store.notify_tables import notify_addresses
 from rostra.store.tables import sites
 
 STORY = "https://news.example/2024/03/story/"
@@ -79,8 +81,10 @@ def test_it_refuses_to_restore_a_thread_whose_key_it_has_under_another_id(
     before = counts(second_rostra.db)
     result = second_rostra.run("import", "rostra", export)
     assert result.exit_code == 1
-    assert (f"thread '/2024/03/story' of site 'news' exists with id {story.id}, the file has "
-            f"it as {in_file}: import a Rostra export into an empty database") in \
+    # The file's thread of that id is another page: the first conflict met stops it.
+    assert story.id == 1 and in_file == 2
+    assert ("thread 1 exists here with site_id 'news', key '/2024/03/story', the file has "
+            "another: import a Rostra export into an empty database") in \
         " ".join(result.output.split())
     assert counts(second_rostra.db) == before
 
@@ -95,14 +99,15 @@ def test_it_refuses_to_restore_an_address_it_has_under_another_id(
          "email": "ana@example.com", "notification": 1}]), "--site", "blog")
     export = tmp_path / "blog.jsonl"
     rostra.ok("export", export)
-    second_rostra.ok("import", "isso", write_isso(tmp_path / "other.db", [(1, "/b", "B")], [
-        {"tid": 1, "id": 1, "created": 1_600_000_000.0, "text": "Another site",
-         "email": "ana@example.com", "notification": 1}]), "--site", "other")
+    # The target knows the address already, under an id the file does not use.
+    with second_rostra.db.write() as conn:
+        conn.execute(insert(notify_addresses).values(
+            id=7, email="ana@example.com", created_at=datetime(2024, 1, 1, tzinfo=UTC)))
     before = counts(second_rostra.db)
     result = second_rostra.run("import", "rostra", export)
     assert result.exit_code == 1
     message = " ".join(result.output.split())
-    assert ("address 'ana@example.com' exists with id 1, the file has it as 2: import a "
+    assert ("address 'ana@example.com' exists with id 7, the file has it as 2: import a "
             "Rostra export into an empty database") in message
     assert counts(second_rostra.db) == before
 
@@ -124,3 +129,34 @@ def test_an_address_confirmed_by_one_system_is_confirmed_for_all(
     subscriptions = subscriptions_of(rostra.db, "news")
     assert ("bo@example.com", "/2024/03/story", "thread", True, ()) in subscriptions
     assert all(confirmed for _, _, _, confirmed, _ in subscriptions)
+
+
+def test_it_refuses_a_restore_whose_comment_ids_are_other_comments_here(
+    rostra: Rostra, second_rostra: Rostra, tmp_path: Path
+) -> None:
+    # The same page, but comment 2 is a reply in the file and a comment of its own here:
+    # passing over it as "already imported" would hang the file's replies on the wrong one.
+    rostra.ok("import", "wordpress", _story(tmp_path, WpComment(1, "First"),
+                                             WpComment(2, "A reply", parent=1)),
+              "--site", "news")
+    export = tmp_path / "news.jsonl"
+    rostra.ok("export", export)
+    (tmp_path / "here").mkdir()
+    second_rostra.ok("import", "wordpress", _story(tmp_path / "here", WpComment(1, "First"),
+                                                    WpComment(2, "Not a reply")),
+                     "--site", "news")
+    before = counts(second_rostra.db)
+    with second_rostra.db.read() as conn:
+        from rostra.store.tables import comments
+        kept = conn.execute(select(comments.c.id, comments.c.parent_id, comments.c.text)
+                            .order_by(comments.c.id)).all()
+    result = second_rostra.run("import", "rostra", export)
+    assert result.exit_code == 1
+    assert ("comment 2 exists here with thread_id 1, parent_id None, the file has another: "
+            "import a Rostra export into an empty database") in " ".join(result.output.split())
+    assert counts(second_rostra.db) == before
+    with second_rostra.db.read() as conn:
+        assert conn.execute(select(comments.c.id, comments.c.parent_id, comments.c.text)
+                            .order_by(comments.c.id)).all() == kept
+    # The same file again is still welcome: the rows it finds are its own.
+    rostra.ok("import", "rostra", export)

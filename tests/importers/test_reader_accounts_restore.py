@@ -125,3 +125,33 @@ def test_comments_whose_account_is_not_in_the_file_become_anonymous(
     assert _accounts_of(target, [comment_id]) == [None]
     [old_comment] = [c for c in shown if c["id"] == comment_id]
     assert old_comment["author"]["signed_in"] is False
+
+
+def test_an_account_id_taken_by_another_reader_stops_the_import(
+    backend: tuple[Rostra, Rostra], tmp_path: Path
+) -> None:
+    # Passing over the file's account 1 because the database has an account 1 would give
+    # the file's comments of that reader to someone else.
+    source, target = backend
+    for rostra, subject in ((source, "u-ana"), (target, "u-zed")):
+        live, server = _start_live_server(rostra.url, _backend_name(rostra))
+        try:
+            live.add_site("news", [ORIGIN])
+            secret = live.services.accounts.make_secret("news")
+            with live.client() as http:
+                assert post(http, "news", f"/{subject}", "Signed in.",
+                            signed(secret, id=subject, name=subject)).status_code == 201
+        finally:
+            server.stop()
+            live.services.db.dispose()
+    path = tmp_path / "all.jsonl"
+    source.ok("export", path)
+    with target.db.read() as conn:
+        before = conn.execute(select(comments.c.id, comments.c.account_id)).all()
+    result = target.run("import", "rostra", path)
+    assert result.exit_code == 1, result.output
+    message = " ".join(result.output.split())
+    assert ("reader_account 1 exists here with site_id 'news', subject 'u-zed', the file "
+            "has another") in message, message
+    with target.db.read() as conn:
+        assert conn.execute(select(comments.c.id, comments.c.account_id)).all() == before

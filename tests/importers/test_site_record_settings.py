@@ -25,7 +25,17 @@ def _site(**settings: object) -> str:
     ({"require_name": "yes"}, "settings: require_name: must be true or false"),
     ({"edit_window": 900}, "settings: unknown site setting(s): edit_window"),
     ({"sign_in": {"email": True, "sms": True}}, "settings: sign_in: unknown key(s): sms"),
-], ids=["languages", "require-name", "unknown", "sign-in"])
+    ({"sign_in": {"passkeys": "no"}}, "settings: sign_in.passkeys: must be true or false"),
+    ({"sign_in": ["email"]}, "settings: sign_in: must be an object"),
+    ({"moderation": {"toxicity": "yes"}}, "settings: moderation.toxicity: must be true or false"),
+    ({"notifications": {"moderator_digest": "yes"}},
+     "settings: notifications.moderator_digest: must be true or false"),
+    ({"notifications": {"moderator_digest_seconds": 5}},
+     "settings: notifications.moderator_digest_seconds: must be a whole number from 60 to "
+     "604800"),
+    ({"notifications": {"weekly": True}}, "settings: notifications: unknown key(s): weekly"),
+], ids=["languages", "require-name", "unknown", "sign-in", "sign-in-passkeys", "sign-in-list",
+        "moderation", "digest", "digest-seconds", "notifications-unknown"])
 def test_it_refuses_a_site_whose_settings_a_server_would_refuse(
     rostra: Rostra, tmp_path: Path, settings: dict[str, object], message: str
 ) -> None:

@@ -627,6 +627,9 @@ class ImportEngine:
             records = [replace(r, site_id=self.site_id) for r in records]
         keys = [how.key_of(r) for r in records]
         present = self._present(conn, cls, keys)
+        if how.same and present:
+            self._check_same_rows(
+                conn, cls, [r for r, key in zip(records, keys, strict=True) if key in present])
         fresh = []
         for record, key in zip(records, keys, strict=True):
             if key in present:
@@ -729,6 +732,31 @@ class ImportEngine:
                     f"reader account {r.subject!r} of site {r.site_id!r} exists with id "
                     f"{other.id}, the file has it as {r.id}: import a Rostra export into an "
                     f"empty database")
+
+    def _check_same_rows(self, conn: Connection, cls: type[RostraRecord],
+                         records: list[Any]) -> None:
+        """A row the database has already (same id or key) must be the file's row: the
+        same file imported again. Passing over another row with that id would hang the
+        file's replies, votes or comments on it (another thread, another reader)."""
+        how, table = _RESTORE[cls], cls.TABLE
+        key_columns = [table.c[name] for name in how.key]
+        for chunk in _chunks(records):
+            keys = [how.key_of(r) for r in chunk]
+            condition = (key_columns[0].in_([k[0] for k in keys]) if len(key_columns) == 1
+                         else tuple_(*key_columns).in_(keys))
+            here = {tuple(row[:len(key_columns)]): tuple(row[len(key_columns):])
+                    for row in conn.execute(select(*key_columns, *[
+                        table.c[name] for name in how.same]).where(condition))}
+            for record, key in zip(chunk, keys, strict=True):
+                theirs = tuple(getattr(record, name) for name in how.same)
+                ours = here.get(key, theirs)
+                if ours != theirs:
+                    described = ", ".join(f"{name} {value!r}"
+                                          for name, value in zip(how.same, ours, strict=True))
+                    raise ImportConflict(
+                        f"{cls.TYPE} {'/'.join(str(k) for k in key)} exists here with "
+                        f"{described}, the file has another: import a Rostra export into an "
+                        f"empty database")
 
     # -- the end ------------------------------------------------------------------
 
@@ -899,6 +927,8 @@ class _Restore:
     counter: str = ""  # the summary's count of rows made
     site_scoped: bool = False  # has a site_id, which --site S replaces
     kind: str = ""  # import_items.kind where the type's name is too long (16 characters)
+    # Fields a row already there must share with the file's to be the same row.
+    same: tuple[str, ...] = ()
 
     def key_of(self, record: Any) -> tuple[Any, ...]:
         return tuple(getattr(record, name) for name in self.key)
@@ -907,23 +937,27 @@ class _Restore:
 # Every record type but sites and the bookkeeping, in the order their rows are written.
 _RESTORE: dict[type[Any], _Restore] = {
     ReaderAccountRecord: _Restore(("id",), "id", counter="accounts_created",
-                                  site_scoped=True),
-    ThreadRecord: _Restore(("id",), "id", counter="threads_created", site_scoped=True),
+                                  site_scoped=True, same=("site_id", "subject")),
+    ThreadRecord: _Restore(("id",), "id", counter="threads_created", site_scoped=True,
+                           same=("site_id", "key")),
     AliasRecord: _Restore(("site_id", "key"), "thread_id", "key", "aliases_created",
-                          site_scoped=True),
+                          site_scoped=True, same=("thread_id",)),
     QuestionRecord: _Restore(("thread_id", "question_id"), "thread_id", "question_id",
                              "questions_created"),
-    CommentRecord: _Restore(("id",), "id", counter="comments_created"),
+    CommentRecord: _Restore(("id",), "id", counter="comments_created",
+                            same=("thread_id", "parent_id")),
     VoteRecord: _Restore(("comment_id", "voter"), "comment_id", "voter", "votes_created"),
-    AddressRecord: _Restore(("id",), "id", counter="addresses_created"),
+    AddressRecord: _Restore(("id",), "id", counter="addresses_created", same=("email",)),
     SubscriptionRecord: _Restore(("id",), "id", counter="subscriptions_created",
-                                 site_scoped=True),
+                                 site_scoped=True, same=("address_id", "site_id")),
     SubscriptionCommentRecord: _Restore(("subscription_id", "comment_id"), "subscription_id",
                                         "comment_id", kind="sub_comment"),
-    NoteRecord: _Restore(("id",), "id", counter="notes_created", site_scoped=True),
+    NoteRecord: _Restore(("id",), "id", counter="notes_created", site_scoped=True,
+                         same=("comment_id",)),
     NoteRatingRecord: _Restore(("note_id", "account_id"), "note_id", "account_id"),
-    DsaNoticeRecord: _Restore(("id",), "id", site_scoped=True),
-    DsaStatementRecord: _Restore(("id",), "id", site_scoped=True),
+    DsaNoticeRecord: _Restore(("id",), "id", site_scoped=True, same=("site_id", "comment_id")),
+    DsaStatementRecord: _Restore(("id",), "id", site_scoped=True,
+                                 same=("site_id", "comment_id")),
 }
 
 

