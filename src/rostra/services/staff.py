@@ -265,10 +265,11 @@ class StaffService:
         the message never says which part was wrong."""
         name = (name or "").strip()[:100]
         keys = [f"n:{name.casefold()}"]
-        if ip:
-            digest = self.ips.hash(ip)
-            if digest:
-                keys.append(f"i:{digest}")
+        # Hashed before any write transaction: the hasher may write the window's salt,
+        # which inside our SQLite write would wait for itself.
+        ip_hash = self.ips.hash(ip) if ip else None
+        if ip_hash:
+            keys.append(f"i:{ip_hash}")
         # The attempt takes its slot before the password is checked, and keeps it when the
         # check fails: simultaneous guesses cannot all pass a count taken before any of
         # them was recorded.
@@ -287,7 +288,7 @@ class StaffService:
             if _hasher.check_needs_rehash(row.password_hash):
                 conn.execute(update(staff_users).where(staff_users.c.id == row.id)
                              .values(password_hash=_hasher.hash(password)))
-            self._open(conn, token, row.id, "password", device, ip, now)
+            self._open(conn, token, row.id, "password", device, ip_hash, now)
             # Success clears the name's failures and gives this attempt's slots back.
             conn.execute(delete(staff_login_failures)
                          .where(staff_login_failures.c.key == keys[0]))
@@ -300,17 +301,17 @@ class StaffService:
         """A new session for an account that proved itself another way (a passkey)."""
         token = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
+        ip_hash = self.ips.hash(ip) if ip else None  # before the write: see login
         with self.db.write() as conn:
-            self._open(conn, token, user_id, method, device, ip, now)
+            self._open(conn, token, user_id, method, device, ip_hash, now)
         return SignedIn(token, self.get(user_id), now + SESSION_TTL)
 
     def _open(self, conn: Connection, token: str, user_id: int, method: str,
-              device: str | None, ip: str | None, now: datetime) -> None:
+              device: str | None, ip_hash: str | None, now: datetime) -> None:
         conn.execute(insert(staff_sessions).values(
             token_hash=_token_hash(token), user_id=user_id, created_at=now,
             expires_at=now + SESSION_TTL, last_action=None, method=method,
-            device=short_device(device), ip_hash=self.ips.hash(ip) if ip else None,
-            seen_at=now))
+            device=short_device(device), ip_hash=ip_hash, seen_at=now))
 
     def _verify(self, digest: str, password: str) -> bool:
         try:
