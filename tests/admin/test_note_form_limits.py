@@ -35,3 +35,31 @@ def test_it_refuses_a_note_on_another_sites_comment(newsroom: Newsroom) -> None:
     assert refused.status_code == 422
     assert f"comment: no comment {elsewhere} on this site" in \
         " ".join(parse(refused).xpath("string(//main)").split())
+
+
+def test_the_notes_page_answers_its_script_and_names_bad_requests(newsroom: Newsroom) -> None:
+    room = newsroom
+    held = room.held("The council never voted on the budget.")
+    path = f"/admin/sites/{room.site_a}/notes"
+    json = {"Accept": "application/json"}
+    added = room.owner.post(path, {"comment": str(held), "text": "The minutes say otherwise",
+                                   "sources": "https://council.example/minutes"}, headers=json)
+    assert added.status_code == 201, added.text
+    note = added.json()["note"]
+    listed = room.owner.http.get(path, params={"status": "published"}, headers=json)
+    assert [n["id"] for n in listed.json()["notes"]] == [note["id"]]
+    withdrawn = room.owner.post(f"{path}/{note['id']}/withdraw", {"reason": "Outdated"},
+                                headers=json)
+    assert withdrawn.status_code == 200 and withdrawn.json()["note"]["status"] == "withdrawn"
+    for url, form, message in [
+        (path, {"comment": "first", "text": "Context"}, "comment: not an id"),
+        (f"{path}/{note['id']}/bury", {}, "decision: publish, withdraw or reopen"),
+        (f"{path}/latest/publish", {}, "note: not an id"),
+        (f"/admin/sites/{room.site_b}/notes/{note['id']}/publish", {},
+         f"note: no note {note['id']} on this site"),
+    ]:
+        refused = room.admin.post(url, form)
+        assert refused.status_code == 422, url
+        assert message in " ".join(parse(refused).xpath("string(//main)").split())
+    listed = room.owner.http.get(path, params={"status": "withdrawn"}, headers=json)
+    assert [n["id"] for n in listed.json()["notes"]] == [note["id"]]
