@@ -54,6 +54,7 @@ class PostingLane:
                  hub: LiveHub | None = None) -> None:
         self.comments = comments
         self.hub = hub
+        self.in_flight = 0  # posts between their request and their answer
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -63,8 +64,12 @@ class PostingLane:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Posted] = loop.create_future()
         self._ensure_started()
-        self._queue.put((new, ctx, loop, future))
-        return await future
+        self.in_flight += 1  # read on the event loop only, as it is changed
+        try:
+            self._queue.put((new, ctx, loop, future))
+            return await future
+        finally:
+            self.in_flight -= 1
 
     def close(self) -> None:
         """Finish the posts already queued, then stop the thread."""
