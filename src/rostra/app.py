@@ -379,7 +379,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
 
     if bus is not None:
         app.state.on_shutdown.append(bus.close)
-    lane = PostingLane(services.comments)
+    lane = PostingLane(services.comments, hub=hub)
     app.state.posting = lane
     # First at shutdown: the lane finishes the posts already queued while everything
     # they need is still there.

@@ -10,7 +10,7 @@ import httpx
 import pyotp
 import pytest
 
-from tests.admin.conftest import PASSWORD, StaffMember, parse, staff_service
+from tests.admin.conftest import PASSWORD, Newsroom, StaffMember, parse, staff_service
 from tests.conftest import LiveServer, running_server
 
 TOKEN = "admin-token-" + secrets.token_hex(8)
@@ -79,6 +79,7 @@ def test_it_says_what_is_wrong_with_an_account_form_and_changes_nothing(
         for form, message in [
             ({"op": "end_session", "session": "0123456789abcdef"},
              "no such session on this account"),
+            ({"op": "end_session", "session": "not-a-handle"}, "no such session on this account"),
             ({"op": "remove_passkey", "passkey": "first"}, "passkey: an id"),
             ({"op": "delete_account"}, ("op: password, totp_on, totp_off, end_session, "
                                         "end_others or remove_passkey")),
@@ -147,3 +148,16 @@ def test_after_signing_in_it_follows_only_paths_of_the_workspace(server: LiveSer
                                                      "password": PASSWORD, "next": target})
             assert signed.status_code == 303
             assert signed.headers["location"] == landing, target
+
+
+def test_an_owner_grants_only_the_roles_there_are(newsroom: Newsroom) -> None:
+    room = newsroom
+    path = f"/admin/sites/{room.site_a}/staff"
+    refused = room.owner.post(path, {"name": room.outsider.name, "role": "emperor"})
+    assert refused.status_code == 422
+    assert "role: must be one of" in " ".join(parse(refused).xpath("string(//main)").split())
+    nobody = room.owner.post(path, {"name": "nobody-" + secrets.token_hex(3),
+                                    "role": "moderator"})
+    assert nobody.status_code == 404
+    assert staff_service(room.server).by_name(room.outsider.name).roles == {room.site_b:
+                                                                           "moderator"}

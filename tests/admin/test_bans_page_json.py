@@ -46,3 +46,20 @@ def test_the_bans_page_answers_its_script_in_json(newsroom: Newsroom) -> None:
     assert back.status_code == 303
     assert back.headers["location"] == (f"/admin/sites/{room.site_a}/bans?done=lifted&q=troll"
                                         "&all=1")
+
+
+def test_a_sites_bans_page_changes_only_that_sites_bans(newsroom: Newsroom) -> None:
+    room = newsroom
+    held = room.held("From an author banned on the other site", site=room.site_b,
+                     email="troll@readers.example")
+    banned = room.admin.post(f"/admin/comments/{held}/ban", {"kind": "email", "duration": "1d"},
+                             headers=JSON)
+    assert banned.status_code == 200, banned.text
+    ban_id = banned.json()["ban"]
+    for action, form in (("lift", {}), ("extend", {"duration": "7d"})):
+        refused = room.admin.post(f"/admin/sites/{room.site_a}/bans/{ban_id}/{action}", form,
+                                  headers=JSON)
+        assert refused.status_code == 404, action
+        assert refused.json()["detail"] == f"no ban with id {ban_id}"
+    listed = room.admin.http.get(f"/admin/sites/{room.site_b}/bans", headers=JSON)
+    assert [(b["id"], b["active"]) for b in listed.json()["bans"]] == [(ban_id, True)]

@@ -83,3 +83,16 @@ def test_an_idle_pacer_schedules_nothing() -> None:
         return pacer._turn_scheduled, pacer.admit()
 
     assert asyncio.run(main()) == (False, True)
+
+
+def test_it_paces_only_while_something_waits_on_the_loop() -> None:
+    async def main() -> tuple[list[bool], list[bool]]:
+        posting = [False]
+        pacer = ReadPacer(asyncio.get_running_loop(), per_turn=2, busy=lambda: posting[0])
+        alone = [pacer.admit() for _ in range(5)]  # readers alone: all at once
+        await _turns(2)
+        posting[0] = True  # a post is on its way: two a turn again
+        with_post = [pacer.admit() for _ in range(3)]
+        return alone, with_post
+
+    assert asyncio.run(main()) == ([True] * 5, [True, True, False])

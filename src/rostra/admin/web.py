@@ -19,8 +19,6 @@ from rostra.api.problems import problem
 from rostra.api.staff_auth import Staff
 from rostra.core.errors import RostraError, Unauthorized
 
-MAX_FORM = 256 * 1024
-
 
 def _when(value: Any) -> str:
     if isinstance(value, str):
@@ -72,12 +70,11 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 
 async def read_form(request: Request) -> dict[str, list[str]]:
-    """The url-encoded body as name -> values (no multipart: our forms send none)."""
-    body = await request.body()
-    if len(body) > MAX_FORM:
-        from rostra.core.errors import InvalidInput
+    """The url-encoded body as name -> values (no multipart: our forms send none).
 
-        raise InvalidInput("the form is too large")
+    Its size is bounded before it gets here: the front (api/front.py) answers 413 to any
+    body over MAX_BODY, with or without a Content-Length."""
+    body = await request.body()
     return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
 
 

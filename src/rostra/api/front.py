@@ -155,7 +155,9 @@ class Front:
     def _pacer_of_loop(self) -> ReadPacer:
         loop = asyncio.get_running_loop()
         if self._pacer is None or self._pacer.loop is not loop:
-            self._pacer = ReadPacer(loop)
+            lane = self.posting.lane if self.posting is not None else None
+            self._pacer = ReadPacer(loop, busy=None if lane is None else (
+                lambda: lane.in_flight > 0))
         return self._pacer
 
     async def _send_hit(self, entry: Entry, headers: dict[bytes, bytes], rid: str,

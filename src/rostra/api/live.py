@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 import orjson
@@ -36,6 +36,8 @@ class LiveHub:
         self._streams: dict[tuple[str, str], set[asyncio.Queue[bytes]]] = {}
         self._lock = threading.Lock()
         self.loop: asyncio.AbstractEventLoop | None = None
+        # News a thread holds back (``hold``) until it has done what must go first.
+        self._held = threading.local()
 
     def count(self) -> int:
         return sum(len(s) for s in self._streams.values())
@@ -71,7 +73,25 @@ class LiveHub:
                     queue.get_nowait()
                 queue.put_nowait(message)
 
-        self.loop.call_soon_threadsafe(deliver)
+        held: list[Callable[[], None]] | None = getattr(self._held, "news", None)
+        if held is not None:
+            held.append(deliver)
+        else:
+            self.loop.call_soon_threadsafe(deliver)
+
+    def hold(self) -> None:
+        """Keep what this thread publishes until ``release``. The posting lane holds the
+        news of a batch until it has handed the event loop the batch's answers: the
+        answers then go out before thousands of streams wake (a post waited ~250 ms
+        behind 5,000 of them)."""
+        self._held.news = []
+
+    def release(self) -> None:
+        held: list[Callable[[], None]] = getattr(self._held, "news", None) or []
+        self._held.news = None
+        if self.loop is not None:
+            for deliver in held:
+                self.loop.call_soon_threadsafe(deliver)
 
     def beat(self) -> None:
         """A heartbeat on every open stream (on the event loop): proxies keep quiet

@@ -8,13 +8,15 @@ about 100/s. The pacer lets at most ``per_turn`` pages be written in a turn; rea
 past that wait, in order, for the next turn. Total reads hardly change (the loop is
 just as busy), but a turn is short again, so a post's three turns are too.
 
-When readers are few, nobody waits: the budget is only spent under a crowd.
+When readers are few, nobody waits: the budget is only spent under a crowd, and only
+while a post is on its way through the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 READS_PER_TURN = 4
 
@@ -22,15 +24,21 @@ READS_PER_TURN = 4
 class ReadPacer:
     """At most ``per_turn`` cached pages written per turn of one event loop."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, per_turn: int = READS_PER_TURN) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, per_turn: int = READS_PER_TURN,
+                 busy: Callable[[], bool] | None = None) -> None:
         self.loop = loop
         self.per_turn = per_turn
+        # Pace only while this says something waits on the loop (a post): readers alone
+        # lose nothing to pacing (it cost them ~40 % with 64 of them on one page).
+        self.busy = busy
         self._left = per_turn
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._turn_scheduled = False
 
     def admit(self) -> bool:
         """True when a page may be written now; otherwise call ``wait_turn``."""
+        if self.busy is not None and not self._waiting and not self.busy():
+            return True
         if self._left > 0 and not self._waiting:
             self._left -= 1
             self._schedule()

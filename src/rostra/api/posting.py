@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from rostra.api.live import LiveHub
 from rostra.api.metrics import COMMENTS_POSTED, POSTING_BATCH
 from rostra.api.problems import CONTENT_TYPE, error_problem, problem_body, validation_problem
 from rostra.api.schemas import CommentIn
@@ -49,8 +50,11 @@ _Item = tuple[NewComment, RequestContext, asyncio.AbstractEventLoop, "asyncio.Fu
 class PostingLane:
     """The thread that stores comments, in batches, for every request of this worker."""
 
-    def __init__(self, comments: CommentService, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, comments: CommentService, max_batch: int = MAX_BATCH,
+                 hub: LiveHub | None = None) -> None:
         self.comments = comments
+        self.hub = hub
+        self.in_flight = 0  # posts between their request and their answer
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -60,8 +64,12 @@ class PostingLane:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Posted] = loop.create_future()
         self._ensure_started()
-        self._queue.put((new, ctx, loop, future))
-        return await future
+        self.in_flight += 1  # read on the event loop only, as it is changed
+        try:
+            self._queue.put((new, ctx, loop, future))
+            return await future
+        finally:
+            self.in_flight -= 1
 
     def close(self) -> None:
         """Finish the posts already queued, then stop the thread."""
@@ -101,6 +109,15 @@ class PostingLane:
 
     def _post(self, batch: list[_Item]) -> None:
         POSTING_BATCH.observe(len(batch))
+        if self.hub is not None:
+            self.hub.hold()  # the answers first, then the live news of these comments
+        try:
+            self._post_held(batch)
+        finally:
+            if self.hub is not None:
+                self.hub.release()
+
+    def _post_held(self, batch: list[_Item]) -> None:
         try:
             results: list[Any] = self.comments.post_many([(new, ctx) for new, ctx, _, _ in batch])
         except BaseException as exc:  # noqa: BLE001 - no request may be left waiting

@@ -435,20 +435,23 @@ class ModerationService:
         """A reader reports a comment; returns whether this flag held it for review."""
         ip_hash = self.comments.ip_hash(ctx.ip)
         voter_id = self.tokens.voter_id(ctx.voter_token)
-        if ctx.account_id is not None:
-            reader = f"a:{ctx.account_id}"
-        elif voter_id:
-            reader = f"v:{voter_id}"
-        elif ip_hash:
-            reader = f"i:{ip_hash}"
-        else:
-            raise InvalidInput("flags need a reader: send the X-Rostra-Voter header")
         with self.db.read() as conn:
             row = queries.comment_row(conn, comment_id)
         if row is None or row.state != CommentState.APPROVED.value:
             raise NotFound(f"no comment with id {comment_id}")
         thread = self.comments._thread_of(row)
         self.sites.check_origin(self.sites.get(thread.site_id), ctx.origin)
+        # A signed-in reader flags as their account, from whatever browser (as they vote).
+        signed_in = self.comments.accounts.reader(thread.site_id, ctx.sso, ctx.session)
+        account_id = signed_in.id if signed_in is not None else ctx.account_id
+        if account_id is not None:
+            reader = f"a:{account_id}"
+        elif voter_id:
+            reader = f"v:{voter_id}"
+        elif ip_hash:
+            reader = f"i:{ip_hash}"
+        else:
+            raise InvalidInput("flags need a reader: send the X-Rostra-Voter header")
         event = None
         with self.db.write() as conn:
             try:

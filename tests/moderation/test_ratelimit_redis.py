@@ -1,0 +1,79 @@
+"""Rate limits and attack counts kept in Redis (``redis_url``), shared by every server,
+and the pruning of idle keys in memory."""
+
+from __future__ import annotations
+
+import secrets
+
+from rostra.moderation.checks.pow import AttackMeter
+from rostra.moderation.policy import parse_policy
+from rostra.moderation.ratelimit import SWEEP_EVERY, LocalWindows, RateLimiter
+from tests.conftest import require
+from tests.moderation.test_ratelimit import _redis_up
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def test_it_counts_recorded_events_across_servers_in_redis() -> None:
+    require(_redis_up(), "Redis is not running on 127.0.0.1:6379")
+    namespace = "test-count-" + secrets.token_hex(4)
+    one, two = RateLimiter(REDIS_URL), RateLimiter(REDIS_URL)
+    assert one.count(namespace, "ip1") == 0
+    one.record(namespace, "ip1")
+    two.record(namespace, "ip1")
+    one.record(namespace, "ip2")
+    assert two.count(namespace, "ip1") == 2
+    assert one.count(namespace, "ip2") == 1
+    assert one.count(namespace, "ip3") == 0
+
+
+def test_a_redis_backed_meter_raises_the_difficulty_for_an_ip_under_attack() -> None:
+    require(_redis_up(), "Redis is not running on 127.0.0.1:6379")
+    site = "news-" + secrets.token_hex(4)
+    # Two servers sharing one Redis: the attack is counted on both together.
+    one, two = AttackMeter(RateLimiter(REDIS_URL)), AttackMeter(RateLimiter(REDIS_URL))
+    policy = parse_policy({"pow": {"mode": "under_attack", "difficulty": 100,
+                                   "attack_ip_per_minute": 3}}).pow
+    assert not one.requirement(policy, site, "ip1", "/a").required
+    for meter in (one, two, one, two, one, two):
+        meter.record(site, "ip1", "/a")
+    hot = two.requirement(policy, site, "ip1", "/a")
+    assert (hot.required, hot.level, hot.difficulty) == (True, 2, 1000)
+    assert not one.requirement(policy, site, "ip2", "/b").required
+
+
+def test_a_redis_limit_blocks_with_the_time_left_and_counts_nothing_while_blocked() -> None:
+    require(_redis_up(), "Redis is not running on 127.0.0.1:6379")
+    namespace = "test-block-" + secrets.token_hex(4)
+    limiter = RateLimiter(REDIS_URL)
+    assert limiter.hit("1/minute;5/hour", namespace, ["v:1", "i:shared"]) is None
+    wait = limiter.hit("1/minute;5/hour", namespace, ["v:2", "i:shared"])
+    assert wait is not None and 1 <= wait <= 60
+    # The blocked attempt counted nothing: v:2 is still free under its own key.
+    assert limiter.hit("1/minute;5/hour", namespace, ["v:2", "i:other"]) is None
+
+
+def test_it_prunes_keys_idle_past_the_longest_window() -> None:
+    now = [1000.0]
+    windows = LocalWindows(clock=lambda: now[0])
+    windows.hit(((1, 60),), ["post:old"])
+    now[0] += 3601  # past the longest window (an hour by default)
+    for i in range(SWEEP_EVERY - 1):
+        windows.record(f"attack:{i % 10}", 60)
+    assert "post:old" not in windows.events
+    assert set(windows.events) == {f"attack:{i}" for i in range(10)}
+
+
+def test_it_drops_events_older_than_the_window_from_memory() -> None:
+    now = [1000.0]
+    windows = LocalWindows(clock=lambda: now[0])
+    windows.longest = 60
+    assert windows.hit(((1, 60),), ["post:a"]) is None
+    now[0] += 61
+    assert windows.hit(((1, 60),), ["post:a"]) is None
+    assert list(windows.events["post:a"]) == [1061.0]
+    windows.record("attack:a", 60)
+    now[0] += 61
+    windows.record("attack:a", 60)
+    assert list(windows.events["attack:a"]) == [1122.0]
+    assert windows.count("attack:a", 60) == 1
