@@ -4,6 +4,7 @@ a minute, so whatever B knows of A's writes within a second came over the bus.""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -73,6 +74,7 @@ class Stream:
 
     def __init__(self, base: str, site: str, thread: str) -> None:
         self.events: list[str] = []
+        self.data: list[dict[str, Any]] = []  # each event's data, parsed
         self.ready = threading.Event()
         self.client = httpx.Client(base_url=base, timeout=30)
         self.thread = threading.Thread(target=self._read, args=(site, thread), daemon=True)
@@ -88,6 +90,8 @@ class Stream:
                         self.ready.set()
                     elif line.startswith("event: "):
                         self.events.append(line)
+                    elif line.startswith("data: "):
+                        self.data.append(json.loads(line[6:]))
         except httpx.HTTPError:
             pass
 

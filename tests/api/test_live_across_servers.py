@@ -4,40 +4,12 @@ as pages of the server that took it do: no fetch of the thread per page (issue 1
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.api.test_change_bus import redis_up, two_servers, within
+from tests.api.test_change_bus import Stream, redis_up, two_servers, within
 from tests.conftest import ORIGIN, Reader, require
-
-
-class EventData:
-    """The data of each live event of one thread on one server, read in a thread."""
-
-    def __init__(self, base: str, site: str, thread: str) -> None:
-        self.data: list[dict[str, Any]] = []
-        self.ready = threading.Event()
-        self.client = httpx.Client(base_url=base, timeout=30)
-        threading.Thread(target=self._read, args=(site, thread), daemon=True).start()
-        assert self.ready.wait(10), "the stream did not open"
-
-    def _read(self, site: str, thread: str) -> None:
-        try:
-            with self.client.stream("GET", "/api/events",
-                                    params={"site": site, "thread": thread}) as response:
-                for line in response.iter_lines():
-                    if line.startswith(": connected"):
-                        self.ready.set()
-                    elif line.startswith("data: "):
-                        self.data.append(json.loads(line[6:]))
-        except httpx.HTTPError:
-            pass
-
-    def close(self) -> None:
-        self.client.close()
 
 
 @pytest.mark.postgres
@@ -53,7 +25,7 @@ def test_pages_on_the_other_server_get_the_comment_itself(transport: str) -> Non
         ana = Reader("Ana", ha, site)
         first = ana.post("/story", "The first comment, so the thread exists.")
         assert first.status_code == 201
-        on_b = EventData(b.url, site, "/story")
+        on_b = Stream(b.url, site, "/story")
         try:
             posted = ana.post("/story", "Posted on A, read on **B**.", parent_id=None)
             assert posted.status_code == 201, posted.text
@@ -91,7 +63,7 @@ def test_a_held_comment_is_never_sent_to_the_other_servers_pages() -> None:
         approved = ha.post(f"/api/moderation/comments/{first.json()['comment']['id']}/approve",
                            headers={"Authorization": "Bearer bus-admin-token-0123456789abcdef"})
         assert approved.status_code == 200, approved.text
-        on_b = EventData(b.url, site, "/story")
+        on_b = Stream(b.url, site, "/story")
         try:
             held = Reader("Newcomer", ha, site, ip="198.51.100.21").post(
                 "/story", "A newcomer's first comment, held.")

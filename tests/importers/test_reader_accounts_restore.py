@@ -28,24 +28,33 @@ def _accounts_of(rostra: Rostra, comment_ids: list[int]) -> list[int | None]:
     return [rows[i] for i in comment_ids]
 
 
-def test_a_signed_in_reader_is_the_same_account_after_a_restore(
-    backend: tuple[Rostra, Rostra], tmp_path: Path
-) -> None:
-    source, target = backend
-    live, server = _start_live_server(source.url, _backend_name(source))
+def _signed_posts(rostra: Rostra, *posts: tuple[str, str, dict[str, str]]) -> list[int]:
+    """Start a server on ``rostra``, make site news's sign-on secret (anew, as the host
+    site is told after a move) and post (thread, text, claims) as signed-in readers; the
+    comments' ids."""
+    live, server = _start_live_server(rostra.url, _backend_name(rostra))
     try:
         live.add_site("news", [ORIGIN])
         secret = live.services.accounts.make_secret("news")
         with live.client() as http:
-            ana = post(http, "news", "/story", "Ana, signed in.",
-                       signed(secret, id="u-ana", name="Ana", email="ana@reader.example"))
-            bo = post(http, "news", "/story", "Bo, signed in.", signed(secret, id="u-bo",
-                                                                      name="Bo"))
-        assert ana.status_code == bo.status_code == 201
+            answers = [post(http, "news", thread, text, signed(secret, **claims))
+                       for thread, text, claims in posts]
     finally:
         server.stop()
         live.services.db.dispose()
-    ana_id, bo_id = ana.json()["comment"]["id"], bo.json()["comment"]["id"]
+    assert [a.status_code for a in answers] == [201] * len(answers), [a.text for a in answers]
+    return [a.json()["comment"]["id"] for a in answers]
+
+
+def test_a_signed_in_reader_is_the_same_account_after_a_restore(
+    backend: tuple[Rostra, Rostra], tmp_path: Path
+) -> None:
+    source, target = backend
+    ana_id, bo_id = _signed_posts(
+        source,
+        ("/story", "Ana, signed in.",
+         {"id": "u-ana", "name": "Ana", "email": "ana@reader.example"}),
+        ("/story", "Bo, signed in.", {"id": "u-bo", "name": "Bo"}))
     before = _accounts_of(source, [ana_id, bo_id])
 
     path = tmp_path / "all.jsonl.gz"
@@ -59,20 +68,11 @@ def test_a_signed_in_reader_is_the_same_account_after_a_restore(
     assert re.search(r"reader accounts created\s*│\s*2\s*│", summary), summary
     assert _accounts_of(target, [ana_id, bo_id]) == before
 
-    live, server = _start_live_server(target.url, _backend_name(target))
-    try:
-        secret = live.services.accounts.make_secret("news")  # the host site is told anew
-        with live.client() as http:
-            again = post(http, "news", "/story", "Ana again, on the new server.",
-                         signed(secret, id="u-ana", name="Ana"))
-            newcomer = post(http, "news", "/story", "Someone new.",
-                            signed(secret, id="u-cy", name="Cy"))
-        assert again.status_code == newcomer.status_code == 201
-    finally:
-        server.stop()
-        live.services.db.dispose()
-    [ana_account] = _accounts_of(target, [again.json()["comment"]["id"]])
-    [cy_account] = _accounts_of(target, [newcomer.json()["comment"]["id"]])
+    again_id, cy_id = _signed_posts(
+        target, ("/story", "Ana again, on the new server.", {"id": "u-ana", "name": "Ana"}),
+        ("/story", "Someone new.", {"id": "u-cy", "name": "Cy"}))
+    [ana_account] = _accounts_of(target, [again_id])
+    [cy_account] = _accounts_of(target, [cy_id])
     assert ana_account == before[0]
     # A new reader gets an id of its own, past the restored ones.
     assert cy_account is not None and cy_account > max(a for a in before if a is not None)
@@ -88,17 +88,8 @@ def test_comments_whose_account_is_not_in_the_file_become_anonymous(
     # A version 3 file names accounts it does not hold: the first reader to sign in on the
     # new server would get id 1 and, with it, someone else's comments.
     source, target = backend
-    live, server = _start_live_server(source.url, _backend_name(source))
-    try:
-        live.add_site("news", [ORIGIN])
-        secret = live.services.accounts.make_secret("news")
-        with live.client() as http:
-            ana = post(http, "news", "/story", "Ana, signed in.",
-                       signed(secret, id="u-ana", name="Ana"))
-        assert ana.status_code == 201
-    finally:
-        server.stop()
-        live.services.db.dispose()
+    [comment_id] = _signed_posts(source, ("/story", "Ana, signed in.",
+                                          {"id": "u-ana", "name": "Ana"}))
     path = tmp_path / "all.jsonl.gz"
     source.ok("export", path)
     old = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
@@ -107,7 +98,6 @@ def test_comments_whose_account_is_not_in_the_file_become_anonymous(
     v3.write_text("\n".join(json.dumps(line) for line in old
                             if line["type"] != "reader_account") + "\n", encoding="utf-8")
     target.ok("import", "rostra", v3)
-    comment_id = ana.json()["comment"]["id"]
     assert _accounts_of(target, [comment_id]) == [None]
 
     live, server = _start_live_server(target.url, _backend_name(target))
@@ -134,16 +124,7 @@ def test_an_account_id_taken_by_another_reader_stops_the_import(
     # the file's comments of that reader to someone else.
     source, target = backend
     for rostra, subject in ((source, "u-ana"), (target, "u-zed")):
-        live, server = _start_live_server(rostra.url, _backend_name(rostra))
-        try:
-            live.add_site("news", [ORIGIN])
-            secret = live.services.accounts.make_secret("news")
-            with live.client() as http:
-                assert post(http, "news", f"/{subject}", "Signed in.",
-                            signed(secret, id=subject, name=subject)).status_code == 201
-        finally:
-            server.stop()
-            live.services.db.dispose()
+        _signed_posts(rostra, (f"/{subject}", "Signed in.", {"id": subject, "name": subject}))
     path = tmp_path / "all.jsonl"
     source.ok("export", path)
     with target.db.read() as conn:
