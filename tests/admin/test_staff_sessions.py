@@ -26,6 +26,7 @@ from rostra.services.staff import (
     SignedIn,
     StaffService,
 )
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.staff_tables import staff_login_failures, staff_sessions, staff_users
 from tests.admin.conftest import PASSWORD, staff_service
 from tests.conftest import LiveServer
@@ -438,3 +439,29 @@ def test_on_postgres_simultaneous_attempts_on_one_name_are_counted_one_after_ano
     attempt.join(30)
     assert outcome == [FAILED]
     assert len(_failures_since(server, before)) == 1
+
+
+def test_disabling_staff_tells_exactly_the_sites_where_their_reader_accounts_are(
+        server: LiveServer) -> None:
+    """Their "Staff" badges come or go on those sites: each process hears which sites'
+    cached pages to drop from the change the transaction records."""
+    service = staff_service(server)
+    account, other = service.create_user(_name(), PASSWORD), service.create_user(_name(), PASSWORD)
+    mine = [server.add_site("d" + secrets.token_hex(5)) for _ in range(2)]
+    theirs = server.add_site("d" + secrets.token_hex(5))
+    for site, person in ((mine[0], account), (mine[1], account), (theirs, other)):
+        subject = "email:" + secrets.token_hex(4) + "@staff.example"
+        server.services.accounts.sign_in(site, subject, "Ed", subject[6:])
+        service.link_reader(person.id, site, subject)
+    heard: list[Change] = []
+    server.services.db.after_commit.append(heard.extend)
+    try:
+        service.set_disabled(account.id, True)
+        told = sorted(c.site_id for c in heard if c.kind is ChangeKind.STAFF)
+        heard.clear()
+        service.set_disabled(service.create_user(_name(), PASSWORD).id, True)  # no ties
+        untold = [c for c in heard if c.kind is ChangeKind.STAFF]
+    finally:
+        server.services.db.after_commit.remove(heard.extend)
+    assert told == sorted(mine)
+    assert untold == []
