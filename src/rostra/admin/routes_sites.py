@@ -19,7 +19,7 @@ from rostra.admin.site_forms import (
     form_values,
     settings_from_form,
 )
-from rostra.admin.web import json_ok, one, pages, read_form, redirect, render
+from rostra.admin.web import json_endpoint, json_ok, one, pages, read_form, redirect, render
 from rostra.api.staff_auth import Role, Staff
 from rostra.core.errors import InvalidInput, NotFound, RostraError
 from rostra.services.moderation import record_audit
@@ -186,7 +186,7 @@ def _days(request: Request) -> int:
 
 
 @router.get("/sites/{site_id}/stats.json")
-@pages
+@json_endpoint
 async def stats_json(request: Request, site_id: str) -> Response:
     # GET /admin/sites/{id}/stats.json?days=30 — the dashboard's numbers
     staff = await who(request)
