@@ -212,8 +212,8 @@ async def _staff_page(request: Request, site_id: str, error: RostraError | None,
     site = admin(request).services.sites.get(site_id)
     users = await run_in_threadpool(service.list_users)
     members = [u for u in users if site_id in u.roles]
-    tied = {u.id: [subject for site, subject in await run_in_threadpool(
-        service.linked_readers, u.id) if site == site_id] for u in members}
+    readers = await run_in_threadpool(service.readers_tied_on, site_id)
+    tied = {u.id: readers.get(u.id, []) for u in members}
     return render(request, "site_staff.html", status=error.status if error else 200,
                   site=site, members=members, tied=tied,
                   error=error.detail if error else None, done=done)
