@@ -179,6 +179,26 @@ def running_server(backend: str, **overrides: Any) -> Iterator[LiveServer]:
             drop()
 
 
+@contextmanager
+def statements_on(server: LiveServer, table: str) -> Iterator[list[str]]:
+    """The SQL statements naming ``table`` that the server runs inside the block (for
+    counting queries: a page that reads once, not once per row or per request)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    engine = server.services.db.engine
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if table in statement:
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
     """Rostra on SQLite, shared by the session: give each test its own site or thread."""

@@ -4,30 +4,9 @@ however many members the site has, and shows each member's own (SQLite and Postg
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
 
 from tests.admin.conftest import Newsroom, staff_service
-
-
-@contextmanager
-def reader_account_queries(room: Newsroom) -> Iterator[list[str]]:
-    """The statements on reader_accounts that the server runs inside the block."""
-    seen: list[str] = []
-    engine = room.server.services.db.engine
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "reader_accounts" in statement:
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+from tests.conftest import statements_on
 
 
 def _tie(room: Newsroom, user_id: int, subject: str, site: str | None = None) -> None:
@@ -37,7 +16,7 @@ def _tie(room: Newsroom, user_id: int, subject: str, site: str | None = None) ->
 
 
 def _tied_by_name(room: Newsroom) -> tuple[dict[str, str], list[str]]:
-    with reader_account_queries(room) as seen:
+    with statements_on(room.server, "reader_accounts") as seen:
         doc = room.owner.page(f"/admin/sites/{room.site_a}/staff")
     rows = doc.xpath("//table/tbody/tr")
     return {r.xpath("string(td[1])"): r.xpath("string(td[3])") for r in rows}, seen

@@ -20,6 +20,7 @@ from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.services.votes import VoteService
 from rostra.store.change_bus import ChangeBus, bus_for
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
 
 
@@ -55,7 +56,7 @@ class Services:
             db, sites, tokens, settings, hashing=hashing, moderator=moderator,
             accounts=accounts,
         )
-        return cls(
+        services = cls(
             settings=settings, db=db, sites=sites, tokens=tokens, accounts=accounts,
             identity=ReaderIdentity(db, accounts),
             email_sign_in=EmailSignIn(
@@ -69,3 +70,18 @@ class Services:
             votes=VoteService(comments),
             bus=bus_for(settings.database_url, settings.redis_url, db),
         )
+        db.after_commit.append(services.committed)
+        return services
+
+    def committed(self, changes: list[Change]) -> None:
+        """Act at once on this process's own changes, as they commit (the bus brings
+        them back later, to every process; without a bus, never)."""
+        for change in changes:
+            if change.kind is ChangeKind.SIGN_IN:
+                self.forget_sign_in(change.site_id)
+
+    def forget_sign_in(self, site_id: str | None = None) -> None:
+        """Forget what this process remembers of how the site's readers may sign in
+        (every site's with None)."""
+        self.site_providers.cache.forget(site_id)
+        self.passkeys.cache.forget(site_id)

@@ -11,8 +11,9 @@ from rostra.core.models import CommentState
 from rostra.services.comments import CommentEvent, CommentService
 from rostra.services.moderation import record_audit
 from rostra.services.serialise import iso
-from rostra.store import queries
+from rostra.store import changes, queries
 from rostra.store.account_tables import reader_accounts, reader_sessions, reader_sign_in_links
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.passkey_tables import passkeys
@@ -166,6 +167,12 @@ class PersonalData:
             conn.execute(delete(reader_sign_in_links).where(or_(
                 reader_sign_in_links.c.email == address,
                 reader_sign_in_links.c.account_id.in_(account_ids))))
+            # Sites whose readers may no longer have a passkey offer them no more.
+            for site_id in conn.execute(
+                    select(reader_accounts.c.site_id).distinct()
+                    .join(passkeys, passkeys.c.account_id == reader_accounts.c.id)
+                    .where(reader_accounts.c.id.in_(account_ids))).scalars():
+                changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
             conn.execute(delete(passkeys).where(passkeys.c.account_id.in_(account_ids)))
             # Context notes they proposed, and their ratings, go too; a thread that showed
             # one of those notes changes.

@@ -14,7 +14,10 @@ from sqlalchemy.exc import IntegrityError
 
 from rostra.config import OidcProvider
 from rostra.core.errors import Conflict, InvalidInput, NotFound
+from rostra.services.site_cache import PerSite
 from rostra.services.sites import SiteService
+from rostra.store import changes
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
 from rostra.store.site_provider_tables import site_oidc_providers as table
 
@@ -31,6 +34,8 @@ class SiteProviders:
     def __init__(self, db: Database, sites: SiteService) -> None:
         self.db = db
         self.sites = sites
+        # Read on every widget load (GET /auth/providers); forgotten on SIGN_IN changes.
+        self.cache: PerSite[tuple[OidcProvider, ...]] = PerSite(self._read)
 
     def add(self, site_id: str, name: str, label: str, issuer: str, client_id: str,
             client_secret: str = "", scopes: str = "openid profile email") -> OidcProvider:
@@ -60,6 +65,7 @@ class SiteProviders:
                     site_id=site_id, name=name, label=label, issuer=issuer,
                     client_id=client_id, client_secret=client_secret, scopes=scopes,
                     created_at=datetime.now(UTC)))
+                changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
         except IntegrityError:
             raise Conflict(f"site {site_id!r} has a provider {name!r} already",
                            code="provider_exists") from None
@@ -67,12 +73,15 @@ class SiteProviders:
 
     def of_site(self, site_id: str) -> list[OidcProvider]:
         """The site's own providers, secrets included (for signing in, never for show)."""
+        return list(self.cache.get(site_id))
+
+    def _read(self, site_id: str) -> tuple[OidcProvider, ...]:
         with self.db.read() as conn:
             rows = conn.execute(select(table).where(table.c.site_id == site_id)
                                 .order_by(table.c.name)).all()
-        return [OidcProvider(name=r.name, label=r.label, issuer=r.issuer,
-                             client_id=r.client_id, client_secret=r.client_secret,
-                             scopes=r.scopes) for r in rows]
+        return tuple(OidcProvider(name=r.name, label=r.label, issuer=r.issuer,
+                                  client_id=r.client_id, client_secret=r.client_secret,
+                                  scopes=r.scopes) for r in rows)
 
     def get(self, site_id: str, name: str) -> OidcProvider | None:
         return next((p for p in self.of_site(site_id) if p.name == name), None)
@@ -81,6 +90,7 @@ class SiteProviders:
         with self.db.write() as conn:
             gone = conn.execute(delete(table).where(table.c.site_id == site_id,
                                                     table.c.name == name)).rowcount
+            changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
         if not gone:
             raise NotFound(f"site {site_id!r} has no provider {name[:40]!r}",
                            code="provider_not_found")
