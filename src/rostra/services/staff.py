@@ -239,6 +239,20 @@ class StaffService:
                 .order_by(reader_accounts.c.site_id, reader_accounts.c.subject)).all()
         return [(r.site_id, r.subject) for r in rows]
 
+    def readers_tied_on(self, site_id: str) -> dict[int, list[str]]:
+        """Staff user id -> subjects of the site's reader accounts tied to them, in one
+        query (the Staff page shows every member's)."""
+        tied: dict[int, list[str]] = {}
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(reader_accounts.c.staff_user_id, reader_accounts.c.subject)
+                .where(reader_accounts.c.site_id == site_id,
+                       reader_accounts.c.staff_user_id.is_not(None))
+                .order_by(reader_accounts.c.subject)).all()
+        for row in rows:
+            tied.setdefault(int(row.staff_user_id), []).append(row.subject)
+        return tied
+
     # -- second factor -------------------------------------------------------
 
     def enable_totp(self, user_id: int) -> str:

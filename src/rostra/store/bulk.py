@@ -3,7 +3,7 @@ SQLAlchemy compiles, ids allocated ahead, and PostgreSQL's sequences moved past 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -15,6 +15,14 @@ from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.notes_tables import comment_notes
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.tables import comments, threads
+
+IN_CHUNK = 500  # values in one IN (...) list: well under every database's limit
+
+
+def chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    """``values`` in slices of at most ``size``."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
