@@ -245,7 +245,10 @@ def site_sso(state: CliState, site_id: str, rotate: bool, off: bool) -> None:
         services.accounts.disable(site_id)
         click.echo(f"single sign-on is off for {site_id}")
         return
-    secret = services.accounts.make_secret(site_id, rotate=rotate)
+    try:
+        secret = services.accounts.make_secret(site_id, rotate=rotate)
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
     click.echo(secret)
     click.echo(f"(the sign-on secret of {site_id}: keep it on the site's server, never in a "
                "page; see docs/sso.md)", err=True)
@@ -329,6 +332,9 @@ def site_provider_list(state: CliState, site_id: str) -> None:
     services = _services(state.settings)
     for p in services.site_providers.of_site(site_id):
         click.echo(f"{site_id}.{p.name}\t{p.label}\t{p.issuer}\t{p.client_id}")
+    for p, problem in services.site_providers.unusable(site_id):
+        click.echo(f"{site_id}.{p.name}\t{p.label}\t{p.issuer}\t{p.client_id}\t"
+                   f"NOT OFFERED: {problem}")
 
 
 @site_provider.command("remove")
@@ -556,6 +562,7 @@ FEATURE_COMMANDS = (
     ("rostra.commands.worker", "worker_command", main, "worker"),
     ("rostra.commands.moderation", "moderation_group", main, "moderation"),
     ("rostra.commands.report", "report_group", main, "report"),
+    ("rostra.commands.sealing", "secrets_group", main, "secrets"),
 )
 
 
@@ -569,7 +576,7 @@ def _demo_editor(services: Any, database: Path) -> str | None:
     if secret_file.exists():
         return secret_file.read_text(encoding="utf-8").strip()
     password = secrets.token_urlsafe(12)
-    staff = StaffService(services.db, services.comments.hashing.ips)
+    staff = StaffService(services.db, services.comments.hashing.ips, services.sealer)
     staff.create_user("editor", password, is_admin=True)
     login = f"sign in as editor / {password}"
     secret_file.write_text(login + "\n", encoding="utf-8")

@@ -98,7 +98,9 @@ async def settings_form(request: Request, site_id: str) -> Response:
 async def _sign_in_context(request: Request, site_id: str) -> dict[str, Any]:
     services = admin(request).services
     own = await run_in_threadpool(services.site_providers.of_site, site_id)
+    unusable = await run_in_threadpool(services.site_providers.unusable, site_id)
     return {"server_providers": services.settings.oidc_providers, "own_providers": own,
+            "unusable_providers": unusable,
             "public_url": services.settings.public_url.rstrip("/") or "<public_url>"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rostra.config import Settings
+from rostra.core.sealing import Sealer
 from rostra.moderation.decision import Moderator
 from rostra.moderation.identity import Hashing
 from rostra.moderation.ip_hashing import ip_hasher_for
@@ -28,6 +29,8 @@ from rostra.store.db import Database
 class Services:
     settings: Settings
     db: Database
+    # Seals the secrets the database keeps, with a key from the configured secret_key.
+    sealer: Sealer
     sites: SiteService
     tokens: Tokens
     accounts: ReaderAccounts
@@ -50,21 +53,22 @@ class Services:
         tokens = Tokens(secret)
         sites = SiteService(db)
         ips = ip_hasher_for(db, settings.secret_key)
-        accounts = ReaderAccounts(db, tokens, ReaderSessions(db, ips))
+        sealer = Sealer(settings.secret_key)
+        accounts = ReaderAccounts(db, tokens, ReaderSessions(db, ips), sealer)
         hashing = Hashing(db.secret("ip_salt"), ips)
         comments = CommentService(
             db, sites, tokens, settings, hashing=hashing, moderator=moderator,
             accounts=accounts,
         )
         services = cls(
-            settings=settings, db=db, sites=sites, tokens=tokens, accounts=accounts,
+            settings=settings, db=db, sealer=sealer, sites=sites, tokens=tokens, accounts=accounts,
             identity=ReaderIdentity(db, accounts),
             email_sign_in=EmailSignIn(
                 db, sites, accounts, ips,
                 enabled=bool(settings.smtp_host and settings.public_url),
                 max_name=settings.max_name_length),
             passkeys=Passkeys(db, sites, accounts),
-            site_providers=SiteProviders(db, sites),
+            site_providers=SiteProviders(db, sites, sealer),
             comments=comments,
             reading=ReadService(db, sites, settings, hashing.email_salt),
             votes=VoteService(comments),
