@@ -239,16 +239,15 @@ def site_sso(state: CliState, site_id: str, rotate: bool, off: bool) -> None:
     services = _services(state.settings)
     try:
         services.sites.get(site_id)
-    except RostraError as exc:
-        raise click.ClickException(exc.detail) from None
-    if off:
-        services.accounts.disable(site_id)
-        click.echo(f"single sign-on is off for {site_id}")
-        return
-    try:
+        if off:
+            services.accounts.disable(site_id)
+            click.echo(f"single sign-on is off for {site_id}")
+            return
         secret = services.accounts.make_secret(site_id, rotate=rotate)
     except RostraError as exc:
         raise click.ClickException(exc.detail) from None
+    finally:
+        services.db.dispose()
     click.echo(secret)
     click.echo(f"(the sign-on secret of {site_id}: keep it on the site's server, never in a "
                "page; see docs/sso.md)", err=True)
@@ -330,9 +329,14 @@ def site_provider_add(state: CliState, site_id: str, name: str, label: str, issu
 def site_provider_list(state: CliState, site_id: str) -> None:
     """SITE_ID's own providers (never their secrets)."""
     services = _services(state.settings)
-    for p in services.site_providers.of_site(site_id):
+    try:
+        usable = services.site_providers.of_site(site_id)
+        unusable = services.site_providers.unusable(site_id)
+    finally:
+        services.db.dispose()
+    for p in usable:
         click.echo(f"{site_id}.{p.name}\t{p.label}\t{p.issuer}\t{p.client_id}")
-    for p, problem in services.site_providers.unusable(site_id):
+    for p, problem in unusable:
         click.echo(f"{site_id}.{p.name}\t{p.label}\t{p.issuer}\t{p.client_id}\t"
                    f"NOT OFFERED: {problem}")
 

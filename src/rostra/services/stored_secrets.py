@@ -87,7 +87,8 @@ class KindReport:
     def line(self) -> str:
         if not self.counts:
             return f"{self.label}: none stored"
-        return f"{self.label}: " + ", ".join(f"{n} {o.value}" for o, n in self.counts.items())
+        return f"{self.label}: " + ", ".join(
+            f"{self.counts[o]} {o.value}" for o in Outcome if o in self.counts)
 
 
 class StoredSecrets:
