@@ -150,8 +150,8 @@ def _start_live_server(database_url: str, backend: str, **overrides: Any) -> tup
     # Browser tests open the demo pages; production servers do not serve them.
     overrides.setdefault("demo_pages", True)
     overrides.setdefault("cache_poll_seconds", 0.2)
-    settings = Settings(database_url=database_url, secret_key="test-secret-" + backend,
-                        log_level="warning", **overrides)
+    overrides.setdefault("secret_key", "test-secret-" + backend)
+    settings = Settings(database_url=database_url, log_level="warning", **overrides)
     app = create_app(settings)
     server = ThreadedServer(app, port)
     server.start()

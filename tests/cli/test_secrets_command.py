@@ -168,3 +168,36 @@ def test_it_reports_what_it_cannot_open_and_seals_the_rest(
     assert sorted(stored["sso"]) == sorted([plain["sso"], "a-secret-sealed-before"])
     assert stored["provider"] == [plain["provider"], ""]
     assert stored["webhook"] == [plain["webhook"]] and stored["totp"] == [plain["totp"]]
+
+
+def test_an_export_carries_no_secret_and_restores_under_another_key(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    plain = _plain_secrets(live)
+    assert _rostra(live, "secrets", "seal").exit_code == 0
+    site = plain["site"]
+    with live.client() as http:
+        signed_in = post(http, site, "/moved/", "Before the move",
+                         signed(plain["sso"], id="u1", name="Ana"))
+        assert signed_in.status_code == 201, signed_in.text
+    path = tmp_path / "all.jsonl"
+    exported = _rostra(live, "export", str(path))
+    assert exported.exit_code == 0, exported.output
+    text = path.read_text(encoding="utf-8")
+    assert "sealed:" not in text and "whsec_" not in text
+    for secret in (plain["sso"], plain["provider"], plain["webhook"], plain["totp"]):
+        assert secret not in text
+
+    with running_server(live.backend, secret_key="another-servers-secret-key") as target:
+        restored = _rostra(target, "import", "rostra", str(path))
+        assert restored.exit_code == 0, restored.output
+        target.services.sites.reload()
+        new_secret_ = target.services.accounts.make_secret(site)
+        with target.client() as http:
+            page = http.get("/api/comments", params={"site": site, "thread": "/moved/"},
+                            headers={"Origin": ORIGIN})
+            assert page.status_code == 200
+            assert [c["html"] for c in page.json()["comments"]] == ["<p>Before the move</p>"]
+            again = post(http, site, "/moved/", "After the move",
+                         signed(new_secret_, id="u1", name="Ana"))
+            assert again.status_code == 201, again.text
