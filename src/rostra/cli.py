@@ -368,7 +368,7 @@ def privacy() -> None:
 @click.pass_obj
 def privacy_export(state: CliState, email: str, output: str | None) -> None:
     """Everything stored under EMAIL (comments, subscriptions, accounts with their
-    sessions, sign-in links, on every site), as JSON."""
+    sessions, sign-in links, DSA notices filed, on every site), as JSON."""
     import orjson
 
     from rostra.services.personal_data import PersonalData
@@ -388,7 +388,8 @@ def privacy_export(state: CliState, email: str, output: str | None) -> None:
 @click.pass_obj
 def privacy_forget(state: CliState, email: str, yes: bool) -> None:
     """Erase EMAIL's comments (replies to them stay under a tombstone), details,
-    subscriptions, sign-on accounts, their sessions and email sign-in links."""
+    subscriptions, sign-on accounts, their sessions and email sign-in links; DSA notices
+    they filed stay without their name, address and reader key."""
     from rostra.services.personal_data import PersonalData
 
     if not yes:
@@ -397,7 +398,8 @@ def privacy_forget(state: CliState, email: str, yes: bool) -> None:
     done = PersonalData(services.comments).forget(email, actor="cli")
     click.echo(f"erased {done['comments']} comment(s), {done['subscriptions']} "
                f"subscription(s) and {done['accounts']} sign-on account(s) "
-               f"({done['sessions']} session(s) ended)")
+               f"({done['sessions']} session(s) ended); {done['notices']} notice(s) made "
+               "anonymous")
 
 
 def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
