@@ -70,3 +70,18 @@ def test_the_key_id_names_the_key_and_nothing_else() -> None:
     assert Sealer(KEY).key_id == Sealer(KEY).key_id != Sealer(KEY + "!").key_id
     assert Sealer(KEY).sealed_here(Sealer(KEY).seal("x", Purpose.SSO))
     assert not Sealer(KEY + "!").sealed_here(Sealer(KEY).seal("x", Purpose.SSO))
+
+
+def test_a_value_sealed_by_this_version_opens_in_every_later_one() -> None:
+    # Written once by v1 (the key derivation, nonce size and layout are a stored format:
+    # changing them would lock every server out of its own secrets).
+    stored = "sealed:v1:0ac8df2c:QdW_lU8HqT1jM7tFxoL5C8jPZDVY7uYScNG6J-go1aizAtl3J2KF_DxQKE0"
+    sealer = Sealer(KEY)
+    assert sealer.key_id == "0ac8df2c" and sealer.sealed_here(stored)
+    assert sealer.open(stored, Purpose.TOTP) == "JBSWY3DPEHPK3PXP"
+
+
+def test_a_format_it_does_not_know_is_no_key_matter() -> None:
+    with pytest.raises(Unsealable) as caught:
+        Sealer(KEY).open(f"{PREFIX}v2:0ac8df2c:AAAA", Purpose.SSO)
+    assert not caught.value.other_key and "'v2'" in caught.value.reason
