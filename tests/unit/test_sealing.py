@@ -17,6 +17,7 @@ def test_it_opens_what_it_sealed(plain: str) -> None:
     sealer = Sealer(KEY)
     sealed = sealer.seal(plain, Purpose.WEBHOOK)
     assert is_sealed(sealed) and sealed.startswith(f"{PREFIX}v1:{sealer.key_id}:")
+    assert "=" not in sealed  # base64url without padding: one word, safe in any text
     assert len(plain) < 12 or plain not in sealed
     assert Sealer(KEY).open(sealed, Purpose.WEBHOOK) == plain
 
@@ -37,7 +38,8 @@ def test_plain_values_from_before_read_as_they_are() -> None:
 
 def test_without_a_configured_key_nothing_is_sealed() -> None:
     sealer = Sealer("")
-    assert not sealer.active
+    assert sealer.active is False and sealer.key_id == ""
+    assert Sealer(KEY).active is True
     assert sealer.seal("hush", Purpose.SSO) == "hush"
     assert Sealer(KEY).seal("", Purpose.SITE_PROVIDER) == ""  # a public client: no secret
 
@@ -46,8 +48,9 @@ def test_a_value_sealed_with_another_key_says_so() -> None:
     sealed = Sealer("the-key-before").seal("hush", Purpose.SSO)
     with pytest.raises(Unsealable) as caught:
         Sealer(KEY).open(sealed, Purpose.SSO)
-    assert caught.value.other_key
+    assert caught.value.other_key is True
     assert "another secret_key" in caught.value.reason
+    assert str(caught.value) == caught.value.reason
     assert "hush" not in caught.value.reason
     with pytest.raises(Unsealable) as unkeyed:
         Sealer("").open(sealed, Purpose.SSO)
@@ -59,9 +62,12 @@ def test_a_damaged_or_misplaced_value_does_not_open() -> None:
     sealed = sealer.seal("hush", Purpose.SSO)
     with pytest.raises(Unsealable) as misplaced:
         sealer.open(sealed, Purpose.TOTP)  # bound to its purpose
-    assert not misplaced.value.other_key
+    assert misplaced.value.other_key is False
+    assert "damaged, or sealed for another purpose" in misplaced.value.reason
     flipped = sealed[:-3] + ("A" if sealed[-3] != "A" else "B") + sealed[-2:]
-    for damaged in (flipped, sealed[:40], f"{PREFIX}v1:{sealer.key_id}:", f"{PREFIX}v9:x:y"):
+    short = f"{PREFIX}v1:{sealer.key_id}:"
+    for damaged in (flipped, sealed[:40], short, short + "AAAA", short + "A" * 16,
+                    short + "!!!!", f"{PREFIX}v9:x:y"):
         with pytest.raises(Unsealable):
             sealer.open(damaged, Purpose.SSO)
 
@@ -84,4 +90,12 @@ def test_a_value_sealed_by_this_version_opens_in_every_later_one() -> None:
 def test_a_format_it_does_not_know_is_no_key_matter() -> None:
     with pytest.raises(Unsealable) as caught:
         Sealer(KEY).open(f"{PREFIX}v2:0ac8df2c:AAAA", Purpose.SSO)
-    assert not caught.value.other_key and "'v2'" in caught.value.reason
+    assert caught.value.other_key is False and "'v2'" in caught.value.reason
+
+
+def test_thousands_of_seals_all_open() -> None:
+    # Each seal draws a new nonce: every ending of the base64 text comes up.
+    sealer = Sealer(KEY)
+    for n in range(3000):
+        plain = f"secret-{n}" * (n % 7 + 1)
+        assert sealer.open(sealer.seal(plain, Purpose.WEBHOOK), Purpose.WEBHOOK) == plain

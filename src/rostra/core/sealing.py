@@ -101,8 +101,7 @@ class Sealer:
                              f"server's is {self.key_id})", other_key=True)
         try:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            if len(raw) <= NONCE_BYTES:
-                raise ValueError("too short")
+            # Too short for a nonce and a tag: InvalidTag, or ValueError for the nonce.
             plain = self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
                                        purpose.value.encode())
             return plain.decode()
