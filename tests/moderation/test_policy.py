@@ -246,6 +246,11 @@ def ground(code: str = "threat", label: str = "Threat") -> dict[str, object]:
                                         "from 1 to 100000"),
     ({"trust": {"regular_badge": "yes"}}, "moderation.trust.regular_badge: must be true or false"),
     ({"trust": {"regular_badge": 1}}, "moderation.trust.regular_badge: must be true or false"),
+    # and two of the older sections' messages, exactly: a long non-domain cut at 100
+    ({"blocked_domains": ["a b" + "x" * 150]}, "moderation.blocked_domains: "
+                                               f"{'a b' + 'x' * 97!r} is not a domain"),
+    ({"languages": ["en", "english"]}, 'moderation.languages: ISO 639-1 codes such as "en", '
+                                       '"sk"'),
 ])
 def test_it_refuses_each_bad_dsa_or_trust_setting_with_its_own_message(
     section: dict[str, object], message: str
@@ -255,7 +260,15 @@ def test_it_refuses_each_bad_dsa_or_trust_setting_with_its_own_message(
     assert str(refused.value) == message
 
 
+def test_it_takes_equal_toxicity_lines() -> None:
+    equal = {"toxicity_nudge": 0.9, "toxicity_hold": 0.9, "toxicity_refuse": 0.9}
+    t = parse_policy({"thresholds": equal}).thresholds
+    assert (t.toxicity_nudge, t.toxicity_hold, t.toxicity_refuse) == (0.9, 0.9, 0.9)
+
+
 def test_it_takes_the_dsa_section_at_its_bounds() -> None:
+    assert parse_policy({"dsa": {"grounds": [ground()]}}).dsa.grounds == (
+        Ground("threat", "Threat"),)
     many = [ground(f"g{i}", f"Ground {i}") for i in range(100)]
     assert parse_policy({"dsa": {"grounds": many}}).dsa.grounds == tuple(
         Ground(f"g{i}", f"Ground {i}") for i in range(100))
