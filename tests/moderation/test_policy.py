@@ -249,6 +249,8 @@ def ground(code: str = "threat", label: str = "Threat") -> dict[str, object]:
     # and two of the older sections' messages, exactly: a long non-domain cut at 100
     ({"blocked_domains": ["a b" + "x" * 150]}, "moderation.blocked_domains: "
                                                f"{'a b' + 'x' * 97!r} is not a domain"),
+    ({"languages": "en"}, "moderation.languages: must be a list of non-empty texts (200 "
+                          "characters at most)"),
     ({"languages": ["en", "english"]}, 'moderation.languages: ISO 639-1 codes such as "en", '
                                        '"sk"'),
 ])
