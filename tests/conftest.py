@@ -150,8 +150,8 @@ def _start_live_server(database_url: str, backend: str, **overrides: Any) -> tup
     # Browser tests open the demo pages; production servers do not serve them.
     overrides.setdefault("demo_pages", True)
     overrides.setdefault("cache_poll_seconds", 0.2)
-    settings = Settings(database_url=database_url, secret_key="test-secret-" + backend,
-                        log_level="warning", **overrides)
+    overrides.setdefault("secret_key", "test-secret-" + backend)
+    settings = Settings(database_url=database_url, log_level="warning", **overrides)
     app = create_app(settings)
     server = ThreadedServer(app, port)
     server.start()
@@ -177,6 +177,26 @@ def running_server(backend: str, **overrides: Any) -> Iterator[LiveServer]:
         live.services.db.dispose()
         if drop is not None:
             drop()
+
+
+@contextmanager
+def statements_on(server: LiveServer, table: str) -> Iterator[list[str]]:
+    """The SQL statements naming ``table`` that the server runs inside the block (for
+    counting queries: a page that reads once, not once per row or per request)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    engine = server.services.db.engine
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if table in statement:
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 @pytest.fixture(scope="session")

@@ -142,6 +142,8 @@ class CrossWorkerInvalidation:
                     slow.append(change)
             elif change.kind is ChangeKind.BANS:
                 self.views.bans.invalidate(change.site_id)
+            elif change.kind is ChangeKind.SIGN_IN:
+                self.services.forget_sign_in(change.site_id)
             else:
                 slow.append(change)
         return slow
@@ -160,6 +162,7 @@ class CrossWorkerInvalidation:
                 self.services.sites.reload()
             elif change.kind is ChangeKind.RESYNC:
                 self.services.sites.reload()
+                self.services.forget_sign_in()
                 for site in self.services.sites.list():
                     self.views.bans.invalidate(site.id)
                 self.poll()

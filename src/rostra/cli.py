@@ -239,13 +239,15 @@ def site_sso(state: CliState, site_id: str, rotate: bool, off: bool) -> None:
     services = _services(state.settings)
     try:
         services.sites.get(site_id)
+        if off:
+            services.accounts.disable(site_id)
+            click.echo(f"single sign-on is off for {site_id}")
+            return
+        secret = services.accounts.make_secret(site_id, rotate=rotate)
     except RostraError as exc:
         raise click.ClickException(exc.detail) from None
-    if off:
-        services.accounts.disable(site_id)
-        click.echo(f"single sign-on is off for {site_id}")
-        return
-    secret = services.accounts.make_secret(site_id, rotate=rotate)
+    finally:
+        services.db.dispose()
     click.echo(secret)
     click.echo(f"(the sign-on secret of {site_id}: keep it on the site's server, never in a "
                "page; see docs/sso.md)", err=True)
@@ -327,8 +329,16 @@ def site_provider_add(state: CliState, site_id: str, name: str, label: str, issu
 def site_provider_list(state: CliState, site_id: str) -> None:
     """SITE_ID's own providers (never their secrets)."""
     services = _services(state.settings)
-    for p in services.site_providers.of_site(site_id):
+    try:
+        usable = services.site_providers.of_site(site_id)
+        unusable = services.site_providers.unusable(site_id)
+    finally:
+        services.db.dispose()
+    for p in usable:
         click.echo(f"{site_id}.{p.name}\t{p.label}\t{p.issuer}\t{p.client_id}")
+    for p, problem in unusable:
+        click.echo(f"{site_id}.{p.name}\t{p.label}\t{p.issuer}\t{p.client_id}\t"
+                   f"NOT OFFERED: {problem}")
 
 
 @site_provider.command("remove")
@@ -358,7 +368,7 @@ def privacy() -> None:
 @click.pass_obj
 def privacy_export(state: CliState, email: str, output: str | None) -> None:
     """Everything stored under EMAIL (comments, subscriptions, accounts with their
-    sessions, sign-in links, on every site), as JSON."""
+    sessions, sign-in links, DSA notices filed, on every site), as JSON."""
     import orjson
 
     from rostra.services.personal_data import PersonalData
@@ -378,7 +388,8 @@ def privacy_export(state: CliState, email: str, output: str | None) -> None:
 @click.pass_obj
 def privacy_forget(state: CliState, email: str, yes: bool) -> None:
     """Erase EMAIL's comments (replies to them stay under a tombstone), details,
-    subscriptions, sign-on accounts, their sessions and email sign-in links."""
+    subscriptions, sign-on accounts, their sessions and email sign-in links; DSA notices
+    they filed stay without their name, address and reader key."""
     from rostra.services.personal_data import PersonalData
 
     if not yes:
@@ -387,7 +398,8 @@ def privacy_forget(state: CliState, email: str, yes: bool) -> None:
     done = PersonalData(services.comments).forget(email, actor="cli")
     click.echo(f"erased {done['comments']} comment(s), {done['subscriptions']} "
                f"subscription(s) and {done['accounts']} sign-on account(s) "
-               f"({done['sessions']} session(s) ended)")
+               f"({done['sessions']} session(s) ended); {done['notices']} notice(s) made "
+               "anonymous")
 
 
 def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -556,6 +568,7 @@ FEATURE_COMMANDS = (
     ("rostra.commands.worker", "worker_command", main, "worker"),
     ("rostra.commands.moderation", "moderation_group", main, "moderation"),
     ("rostra.commands.report", "report_group", main, "report"),
+    ("rostra.commands.sealing", "secrets_group", main, "secrets"),
 )
 
 
@@ -569,7 +582,7 @@ def _demo_editor(services: Any, database: Path) -> str | None:
     if secret_file.exists():
         return secret_file.read_text(encoding="utf-8").strip()
     password = secrets.token_urlsafe(12)
-    staff = StaffService(services.db, services.comments.hashing.ips)
+    staff = StaffService(services.db, services.comments.hashing.ips, services.sealer)
     staff.create_user("editor", password, is_admin=True)
     login = f"sign in as editor / {password}"
     secret_file.write_text(login + "\n", encoding="utf-8")

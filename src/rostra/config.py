@@ -49,8 +49,9 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(
         "",
-        description="Secret used to sign edit tokens, voter ids and cursors. Empty: a random "
-        "key is generated once and kept in the database.",
+        description="Secret used to sign edit tokens, voter ids and cursors, and to seal the "
+        "secrets kept in the database (docs/security.md). Empty: a random key is generated "
+        "once and kept in the database, and nothing is sealed.",
     )
     host: str = Field("127.0.0.1", description="Address `rostra serve` listens on.")
     port: int = Field(8080, ge=1, le=65535, description="Port `rostra serve` listens on.")

@@ -15,8 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rostra.config import Settings, serving_problems
+
+if TYPE_CHECKING:
+    from rostra.store.db import Database
 
 TIMEOUT_SECONDS = 5.0
 MIN_SECRET_LENGTH = 32
@@ -107,9 +111,31 @@ def check_database(report: Report,
 
         with db.read() as conn:
             rows = conn.execute(select(sites.c.id, sites.c.origins).order_by(sites.c.id)).all()
+        check_sealed_secrets(report, settings, db)
         return [(row.id, tuple(row.origins or ())) for row in rows]
     finally:
         db.dispose()
+
+
+def check_sealed_secrets(report: Report, settings: Settings, db: Database) -> None:
+    """Secrets the database keeps: still plain though secret_key is set (`rostra secrets
+    seal`), or sealed under a key this configuration does not have."""
+    from rostra.core.sealing import Sealer
+    from rostra.services.stored_secrets import Mode, Outcome, StoredSecrets
+
+    reports = StoredSecrets(db, Sealer(settings.secret_key)).run(Mode.STATUS)
+    plain = sum(r.counts.get(Outcome.PLAIN, 0) for r in reports)
+    sealed = sum(r.counts.get(Outcome.ALREADY_SEALED, 0) for r in reports)
+    for r in reports:
+        for what, why in r.unopenable:
+            report.warning(f"secrets: cannot open the secret of {what}: {why}; it stays off until "
+                           "`rostra secrets seal --previous-key-file OLD_KEY_FILE` (see "
+                           "docs/security.md)")
+    if settings.secret_key and plain:
+        report.warning(f"secrets: {plain} kept plain in the database; `rostra secrets seal` "
+                       "seals them with secret_key")
+    elif settings.secret_key:
+        report.ok(f"secrets: {sealed} kept in the database, all sealed")
 
 
 def check_origins(report: Report, site_origins: list[tuple[str, tuple[str, ...]]]) -> None:
@@ -211,7 +237,8 @@ def check_secret(report: Report, settings: Settings) -> None:
     if not key:
         report.warning("secret_key: empty, so a generated key is kept in the database; set "
                        "it in rostra.toml (or ROSTRA_SECRET_KEY_FILE) so that a copy of the "
-                       "database alone cannot forge tokens or reverse IP hashes")
+                       "database alone cannot forge tokens, reverse IP hashes or read the "
+                       "secrets it keeps (nothing is sealed without it)")
     elif len(key) < MIN_SECRET_LENGTH or len(set(key)) < 12:
         report.error(f"secret_key: too weak ({len(key)} characters, {len(set(key))} distinct); "
                      f"use at least {MIN_SECRET_LENGTH} random characters, e.g. the output of "

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from rostra.cli import main
 from rostra.core.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
+from rostra.core.sealing import Sealer
 from rostra.moderation.ip_hashing import IpHasher
 from rostra.services.staff import MAX_FAILURES_PER_NAME, StaffService
 from rostra.store.db import Database
@@ -135,7 +136,7 @@ def test_it_manages_staff_from_the_command_line(tmp_path: Path) -> None:
     assert missing.exit_code != 0 and "no staff account" in missing.output
     db = Database(url)
     try:
-        service = StaffService(db, IpHasher(db, "secret"))
+        service = StaffService(db, IpHasher(db, "secret"), Sealer(""))
         assert service.login("editor", PASSWORD, ip=None).account.roles == {"news": "owner"}
     finally:
         db.dispose()

@@ -37,6 +37,14 @@ def redis_up() -> bool:
         return False
 
 
+def bus_overrides(transport: str) -> dict[str, Any]:
+    """Server settings for the change bus ``transport`` ("postgresql" or "redis")."""
+    if transport == "redis":
+        require(redis_up(), "Redis is not running on 127.0.0.1:6379")
+        return {"redis_url": "redis://127.0.0.1:6379/0"}
+    return {}
+
+
 @contextmanager
 def two_servers(**overrides: Any) -> Iterator[tuple[LiveServer, LiveServer]]:
     require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
@@ -102,11 +110,8 @@ class Stream:
 @pytest.mark.postgres
 @pytest.mark.parametrize("transport", ["postgresql", pytest.param("redis", id="redis")])
 def test_it_tells_the_other_server_at_once(transport: str) -> None:
-    overrides: dict[str, Any] = {}
-    if transport == "redis":
-        require(redis_up(), "Redis is not running on 127.0.0.1:6379")
-        overrides["redis_url"] = "redis://127.0.0.1:6379/0"
-    with two_servers(**overrides) as (a, b), a.client() as ha, b.client() as hb:
+    with two_servers(**bus_overrides(transport)) as (a, b), a.client() as ha, \
+            b.client() as hb:
         assert a.services.bus is not None and a.services.bus.name == transport
         site = a.add_site("bus", [ORIGIN])
         ana, bob = Reader("Ana", ha, site), Reader("Bob", hb, site)

@@ -4,22 +4,18 @@ as pages of the server that took it do: no fetch of the thread per page (issue 1
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
-from tests.api.test_change_bus import Stream, redis_up, two_servers, within
-from tests.conftest import ORIGIN, Reader, require
+from tests.api.test_change_bus import Stream, bus_overrides, two_servers, within
+from tests.conftest import ORIGIN, Reader
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("transport", ["postgresql", "redis"])
 def test_pages_on_the_other_server_get_the_comment_itself(transport: str) -> None:
-    overrides: dict[str, Any] = {}
-    if transport == "redis":
-        require(redis_up(), "Redis is not running on 127.0.0.1:6379")
-        overrides["redis_url"] = "redis://127.0.0.1:6379/0"
-    with two_servers(**overrides) as (a, b), a.client() as ha, b.client() as hb:
+    with two_servers(**bus_overrides(transport)) as (a, b), a.client() as ha, \
+            b.client() as hb:
         site = a.add_site("live", [ORIGIN])
         within(1, lambda: b.services.sites.get(site) is not None)
         ana = Reader("Ana", ha, site)

@@ -108,7 +108,8 @@ def test_a_staff_members_comments_carry_the_badge_while_they_have_a_role(
     wait_until(lambda: page(http, site, "/staff/")[after["id"]].get("staff") is True)
 
     # Disabling the staff account, or untying the reader account, ends it too.
-    staff = StaffService(server.services.db, server.services.comments.hashing.ips)
+    staff = StaffService(server.services.db, server.services.comments.hashing.ips,
+                         server.services.sealer)
     staff.set_disabled(staff.by_name(name).id, True)
     wait_until(lambda: "staff" not in page(http, site, "/staff/")[after["id"]])
     staff.set_disabled(staff.by_name(name).id, False)

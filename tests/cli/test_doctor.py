@@ -183,3 +183,30 @@ def test_it_says_when_public_url_and_proxy_settings_disagree(folder: Path) -> No
     configure(folder, secret_key=SECRET)
     bare = doctor()
     assert "public_url: empty; set it to the address readers reach Rostra at" in bare.output
+
+
+def test_it_says_which_secrets_are_plain_or_cannot_be_opened(folder: Path) -> None:
+    from rostra.core.sealing import Purpose, Sealer
+    from rostra.store.tables import meta
+
+    configure(folder, secret_key=SECRET)
+    runner = CliRunner()
+    assert runner.invoke(main, ["site", "add", "news", "--name", "News"]).exit_code == 0
+    assert "secrets: 0 kept in the database, all sealed" in lines(doctor(), "ok")
+    assert runner.invoke(main, ["site", "sso", "news"]).exit_code == 0
+    assert "secrets: 1 kept in the database, all sealed" in lines(doctor(), "ok")
+    db = Database(f"sqlite:///{folder / 'rostra.sqlite3'}")
+    try:
+        with db.write() as conn:
+            conn.execute(meta.insert().values(key="sso_secret:plain", value="from-before"))
+            conn.execute(meta.insert().values(key="sso_secret:other", value=Sealer(
+                "another-key").seal("sealed-elsewhere", Purpose.SSO)))
+    finally:
+        db.dispose()
+    result = doctor()
+    warned = lines(result, "warning")
+    assert ("secrets: 1 kept plain in the database; `rostra secrets seal` seals them with "
+            "secret_key") in warned
+    assert any(w.startswith("secrets: cannot open the secret of site 'other': sealed with "
+                            "another secret_key") for w in warned), warned
+    assert "from-before" not in result.output and "sealed-elsewhere" not in result.output

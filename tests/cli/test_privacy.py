@@ -114,3 +114,64 @@ def test_it_exports_and_then_forgets_a_person(tmp_path: Path) -> None:
     [tomb] = page.body["comments"]
     assert tomb["state"] == "deleted" and tomb["replies"][0]["id"] == reply
     services.db.dispose()
+
+
+def test_notices_filed_by_the_person_go_anonymous_and_their_mail_is_dropped(
+        tmp_path: Path) -> None:
+    # A DSA notice is a record the site must keep, but the notifier's name, address and
+    # reader key are the person's: exported with the rest, erased with the rest, and a
+    # receipt still queued for the address is not sent after the erasure.
+    from rostra.notify import outbox
+    from rostra.notify.model import Channel, MessageKind
+    from rostra.store.dsa_tables import dsa_notices
+    from rostra.store.notify_tables import notify_outbox
+
+    url = f"sqlite:///{tmp_path / 'p.sqlite3'}"
+    services, mine, reply, other, signed_in = _seed(url)
+    account = services.accounts.identify("gazette", signed(
+        services.accounts.make_secret("gazette"), id="m1", name="Ana M.",
+        email="ana@example.org", exp=int(time.time()) + 600))
+    assert account is not None
+    now = datetime.now(UTC)
+    notice = {"site_id": "gazette", "comment_id": reply, "ground": "defamation",
+              "ground_label": "Defamation", "explanation": "It says false things about me.",
+              "good_faith": True, "created_at": now, "deadline_at": now, "status": "open"}
+    with services.db.write() as conn:
+        by_address = conn.execute(dsa_notices.insert().values(
+            **notice, notifier_name="Ana", notifier_email="Ana@Example.org",
+            reporter="v:browser", ip_hash="h1").returning(dsa_notices.c.id)).scalar_one()
+        by_account = conn.execute(dsa_notices.insert().values(
+            **notice, reporter=f"a:{account.id}", ip_hash="h2")
+            .returning(dsa_notices.c.id)).scalar_one()
+        someone_else = conn.execute(dsa_notices.insert().values(
+            **notice, notifier_name="Ben", notifier_email="ben@example.org",
+            reporter="v:other", ip_hash="h3").returning(dsa_notices.c.id)).scalar_one()
+        for recipient in ("Ana@Example.org", "ben@example.org"):
+            outbox.enqueue(conn, channel=Channel.EMAIL, kind=MessageKind.DSA,
+                           batch_key=f"dsa:receipt:{recipient}", recipient=recipient, now=now,
+                           due_at=now, site_id="gazette", comment_id=reply,
+                           payload={"what": "receipt", "notice_id": by_address})
+    runner = CliRunner()
+    data = json.loads(runner.invoke(main, ["--database-url", url, "privacy", "export",
+                                           "ana@example.org"]).output)
+    assert [(n["id"], n["ground"], n["explanation"]) for n in data["dsa_notices"]] == [
+        (by_address, "defamation", "It says false things about me."),
+        (by_account, "defamation", "It says false things about me.")]
+    assert "ben@example.org" not in json.dumps(data)
+
+    forgot = runner.invoke(main, ["--database-url", url, "privacy", "forget",
+                                  "ana@example.org", "--yes"])
+    assert forgot.exit_code == 0, forgot.output
+    assert "2 notice(s) made anonymous" in forgot.output
+    with services.db.read() as conn:
+        kept = {r.id: (r.notifier_name, r.notifier_email, r.reporter, r.ip_hash,
+                       r.explanation) for r in conn.execute(select(dsa_notices))}
+        recipients = conn.execute(select(notify_outbox.c.recipient)).scalars().all()
+    assert kept == {
+        by_address: (None, None, None, None, "It says false things about me."),
+        by_account: (None, None, None, None, "It says false things about me."),
+        someone_else: ("Ben", "ben@example.org", "v:other", "h3",
+                       "It says false things about me."),
+    }
+    assert recipients == ["ben@example.org"]
+    services.db.dispose()

@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 
 from rostra.cli import main
 from rostra.core.errors import Unauthorized
+from rostra.core.sealing import Sealer
 from rostra.moderation.ip_hashing import IpHasher
 from rostra.services.staff import StaffService
 from rostra.store.db import Database
@@ -33,7 +34,7 @@ class Cli:
     def signs_in(self, name: str, password: str) -> bool:
         db = Database(self.url)
         try:
-            StaffService(db, IpHasher(db, "secret")).login(name, password, ip=None)
+            StaffService(db, IpHasher(db, "secret"), Sealer("")).login(name, password, ip=None)
             return True
         except Unauthorized:
             return False

@@ -136,3 +136,74 @@ def test_an_account_id_taken_by_another_reader_stops_the_import(
             "has another") in message, message
     with target.db.read() as conn:
         assert conn.execute(select(comments.c.id, comments.c.account_id)).all() == before
+
+
+def test_note_ratings_by_an_account_not_in_the_file_are_dropped(
+    backend: tuple[Rostra, Rostra], tmp_path: Path
+) -> None:
+    # A rating's account is part of its key: it cannot be made anonymous as a comment
+    # is. Kept, it would become the rating of whichever new reader gets that id (who
+    # could then never rate the note themselves, and whose viewpoint would carry it).
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, insert
+
+    from rostra.store.notes_tables import comment_notes, note_ratings
+
+    source, target = backend
+    [comment_id] = _signed_posts(source, ("/story", "Ana, signed in.",
+                                          {"id": "u-ana", "name": "Ana"}))
+    [rater] = _accounts_of(source, [comment_id])
+    now = datetime.now(UTC)
+    with source.db.write() as conn:
+        note_id = conn.execute(insert(comment_notes).values(
+            comment_id=comment_id, site_id="news", text="Context.", html="<p>Context.</p>",
+            sources=["https://source.example/a"], staff_author="desk", status="proposed",
+            shown=False, rating_count=1, created_at=now).returning(comment_notes.c.id)
+        ).scalar_one()
+        conn.execute(insert(note_ratings).values(note_id=note_id, account_id=rater,
+                                                 helpful=True, created_at=now))
+    path = tmp_path / "all.jsonl.gz"
+    source.ok("export", path)
+    old = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
+    assert [line["account_id"] for line in old if line["type"] == "note_rating"] == [rater]
+    old[0]["version"] = 3
+    v3 = tmp_path / "v3.jsonl"
+    v3.write_text("\n".join(json.dumps(line) for line in old
+                            if line["type"] != "reader_account") + "\n", encoding="utf-8")
+    target.ok("import", "rostra", v3)
+    with target.db.read() as conn:
+        assert conn.scalar(select(func.count()).select_from(note_ratings)) == 0
+        assert conn.scalar(select(comment_notes.c.rating_count)
+                           .where(comment_notes.c.id == note_id)) == 0
+
+
+def test_note_ratings_of_restored_accounts_are_kept(
+    backend: tuple[Rostra, Rostra], tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from rostra.store.notes_tables import comment_notes, note_ratings
+
+    source, target = backend
+    [comment_id] = _signed_posts(source, ("/story", "Ana, signed in.",
+                                          {"id": "u-ana", "name": "Ana"}))
+    [rater] = _accounts_of(source, [comment_id])
+    now = datetime.now(UTC)
+    with source.db.write() as conn:
+        note_id = conn.execute(insert(comment_notes).values(
+            comment_id=comment_id, site_id="news", text="Context.", html="<p>Context.</p>",
+            sources=[], staff_author="desk", status="proposed", shown=False,
+            rating_count=1, created_at=now).returning(comment_notes.c.id)).scalar_one()
+        conn.execute(insert(note_ratings).values(note_id=note_id, account_id=rater,
+                                                 helpful=True, created_at=now))
+    path = tmp_path / "all.jsonl"
+    source.ok("export", path)
+    target.ok("import", "rostra", path)
+    with target.db.read() as conn:
+        assert conn.execute(select(note_ratings.c.note_id, note_ratings.c.account_id,
+                                   note_ratings.c.helpful)).all() == [(note_id, rater, True)]
+        assert conn.scalar(select(comment_notes.c.rating_count)
+                           .where(comment_notes.c.id == note_id)) == 1

@@ -255,3 +255,34 @@ def test_it_reports_the_figures_on_the_command_line(mserver: LiveServer, http: h
     assert ["decisions", "automated_share", "", "0.0"] in rows
     backwards = runner.invoke(main, [*args[:4], "--from", today, "--to", "2000-01-01"])
     assert backwards.exit_code != 0 and "--from must not be after --to" in backwards.output
+
+
+def test_a_signed_in_readers_notices_are_theirs_from_any_browser(
+    mserver: LiveServer, http: httpx.Client,
+) -> None:
+    # As with flags and votes: a signed-in reader is their account, whatever browser or
+    # address they write from. Notices were keyed (and rate-limited) by browser and
+    # address only, so an account could file without limit by switching addresses.
+    from sqlalchemy import select
+
+    from rostra.store.dsa_tables import dsa_notices
+    from tests.api.test_sso import signed
+
+    site = new_site(mserver, dsa={"grounds": GROUNDS}, rate_limits={"notice": "2/hour"})
+    ana = Reader("Ana", http, site)
+    comment_id = posted(ana, "A comment that one signed-in reader reports again and again.")
+    secret = mserver.services.accounts.make_secret(site)
+    ben = signed(secret, id="ben", name="Ben")
+    codes = []
+    for ip in ("198.51.100.11", "198.51.100.12", "203.0.113.99"):
+        response = http.post(f"/api/comments/{comment_id}/notices", json={
+            "ground": "hate_speech", "explanation": "It calls for violence against a group.",
+            "good_faith": True}, headers={"Origin": ORIGIN, "X-Forwarded-For": ip,
+                                          "X-Rostra-SSO": ben})
+        codes.append(response.status_code)
+    assert codes == [201, 201, 429]
+    account = mserver.services.accounts.identify(site, ben)
+    with mserver.services.db.read() as conn:
+        reporters = conn.execute(select(dsa_notices.c.reporter)
+                                 .where(dsa_notices.c.comment_id == comment_id)).scalars().all()
+    assert reporters == [f"a:{account.id}"] * 2

@@ -6,11 +6,15 @@ import pytest
 
 from rostra.core.errors import InvalidInput
 from rostra.moderation.policy import (
+    DEFAULT_GROUNDS,
+    DsaPolicy,
+    Ground,
     ListAction,
     Mode,
     Policy,
     PowMode,
     PowPolicy,
+    TrustPolicy,
     parse_policy,
     validate_section,
 )
@@ -176,3 +180,125 @@ def test_it_takes_every_setting_at_its_bounds() -> None:
     assert policy.blocklist_action == "spam" and policy.languages == ("en", "sk")
     assert policy.toxicity is False
     assert parse_policy(None) == Policy() == parse_policy({})
+
+
+# -- the DSA and trust sections: every key's bounds and message, exactly --------------
+
+GROUNDS_FORM = ('moderation.dsa.grounds: each ground is {"code": lower-case letters, digits '
+                'and _, "label": 1 to 200 characters}')
+GROUNDS_LIST = 'moderation.dsa.grounds: a list of 1 to 100 {"code": ..., "label": ...} objects'
+
+
+def ground(code: str = "threat", label: str = "Threat") -> dict[str, object]:
+    return {"code": code, "label": label}
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ({"dsa": []}, "moderation.dsa: must be an object"),
+    ({"dsa": {"deadline": 1}}, "moderation.dsa: unknown key(s) deadline (known: grounds, "
+                               "notice_hours, redress)"),
+    ({"dsa": {"grounds": ground()}}, GROUNDS_LIST),
+    ({"dsa": {"grounds": []}}, GROUNDS_LIST),
+    ({"dsa": {"grounds": [ground(f"g{i}") for i in range(101)]}}, GROUNDS_LIST),
+    ({"dsa": {"grounds": ["threat"]}}, GROUNDS_FORM),
+    ({"dsa": {"grounds": [{"code": "threat"}]}}, GROUNDS_FORM),
+    ({"dsa": {"grounds": [{**ground(), "law": "§241"}]}}, GROUNDS_FORM),
+    ({"dsa": {"grounds": [ground(code=7)]}}, GROUNDS_FORM),  # type: ignore[arg-type]
+    ({"dsa": {"grounds": [ground(code="")]}}, GROUNDS_FORM),
+    ({"dsa": {"grounds": [ground(code="Threat")]}}, GROUNDS_FORM),
+    ({"dsa": {"grounds": [ground(code="a-threat")]}}, GROUNDS_FORM),
+    ({"dsa": {"grounds": [ground(code="threat\n")]}}, GROUNDS_FORM),
+    ({"dsa": {"grounds": [ground(code="x" * 65)]}}, GROUNDS_FORM),
+    ({"dsa": {"grounds": [ground(label=7)]}}, GROUNDS_FORM),  # type: ignore[arg-type]
+    ({"dsa": {"grounds": [ground(label="  ")]}}, GROUNDS_FORM),
+    ({"dsa": {"grounds": [ground(label="x" * 201)]}}, GROUNDS_FORM),
+    ({"dsa": {"grounds": [ground(), ground("other"), ground(label="Again")]}},
+     "moderation.dsa.grounds: each code once"),
+    ({"dsa": {"notice_hours": 0}}, "moderation.dsa.notice_hours: must be a whole number from 1 "
+                                   "to 2160"),
+    ({"dsa": {"notice_hours": 2161}}, "moderation.dsa.notice_hours: must be a whole number "
+                                      "from 1 to 2160"),
+    ({"dsa": {"notice_hours": True}}, "moderation.dsa.notice_hours: must be a whole number "
+                                      "from 1 to 2160"),
+    ({"dsa": {"redress": " "}}, "moderation.dsa.redress: a text of 1 to 1000 characters"),
+    ({"dsa": {"redress": "x" * 1001}}, "moderation.dsa.redress: a text of 1 to 1000 characters"),
+    ({"trust": "strict"}, "moderation.trust: must be an object"),
+    ({"trust": {"first_comments": 2}}, "moderation.trust: unknown key(s) first_comments (known: "
+                                       "account_min_days, first_comments_held, "
+                                       "links_need_approved, regular_badge, trusted_after)"),
+    ({"trust": {"first_comments_held": -1}}, "moderation.trust.first_comments_held: must be a "
+                                             "whole number from 0 to 1000"),
+    ({"trust": {"first_comments_held": 1001}}, "moderation.trust.first_comments_held: must be a "
+                                               "whole number from 0 to 1000"),
+    ({"trust": {"links_need_approved": -1}}, "moderation.trust.links_need_approved: must be a "
+                                             "whole number from 0 to 1000"),
+    ({"trust": {"links_need_approved": 1001}}, "moderation.trust.links_need_approved: must be a "
+                                               "whole number from 0 to 1000"),
+    ({"trust": {"account_min_days": -1}}, "moderation.trust.account_min_days: must be a whole "
+                                          "number from 0 to 3650"),
+    ({"trust": {"account_min_days": 3651}}, "moderation.trust.account_min_days: must be a whole "
+                                            "number from 0 to 3650"),
+    ({"trust": {"trusted_after": 0}}, "moderation.trust.trusted_after: must be a whole number "
+                                      "from 1 to 100000"),
+    ({"trust": {"trusted_after": 100_001}}, "moderation.trust.trusted_after: must be a whole "
+                                            "number from 1 to 100000"),
+    ({"trust": {"trusted_after": 2.0}}, "moderation.trust.trusted_after: must be a whole number "
+                                        "from 1 to 100000"),
+    ({"trust": {"regular_badge": "yes"}}, "moderation.trust.regular_badge: must be true or false"),
+    ({"trust": {"regular_badge": 1}}, "moderation.trust.regular_badge: must be true or false"),
+    # and two of the older sections' messages, exactly: a long non-domain cut at 100
+    ({"blocked_domains": ["a b" + "x" * 150]}, "moderation.blocked_domains: "
+                                               f"{'a b' + 'x' * 97!r} is not a domain"),
+    ({"languages": "en"}, "moderation.languages: must be a list of non-empty texts (200 "
+                          "characters at most)"),
+    ({"languages": ["en", "english"]}, 'moderation.languages: ISO 639-1 codes such as "en", '
+                                       '"sk"'),
+])
+def test_it_refuses_each_bad_dsa_or_trust_setting_with_its_own_message(
+    section: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_policy(section)
+    assert str(refused.value) == message
+
+
+def test_it_takes_equal_toxicity_lines() -> None:
+    equal = {"toxicity_nudge": 0.9, "toxicity_hold": 0.9, "toxicity_refuse": 0.9}
+    t = parse_policy({"thresholds": equal}).thresholds
+    assert (t.toxicity_nudge, t.toxicity_hold, t.toxicity_refuse) == (0.9, 0.9, 0.9)
+
+
+def test_it_takes_the_dsa_section_at_its_bounds() -> None:
+    assert parse_policy({"dsa": {"grounds": [ground()]}}).dsa.grounds == (
+        Ground("threat", "Threat"),)
+    many = [ground(f"g{i}", f"Ground {i}") for i in range(100)]
+    assert parse_policy({"dsa": {"grounds": many}}).dsa.grounds == tuple(
+        Ground(f"g{i}", f"Ground {i}") for i in range(100))
+    dsa = parse_policy({"dsa": {
+        "grounds": [ground("x" * 64, " " + "y" * 200 + " "), ground("a", "A")],
+        "notice_hours": 2160, "redress": " " + "r" * 998 + " ",
+    }}).dsa
+    # The labels and the redress are kept stripped, the grounds in their order, as a tuple.
+    assert dsa == DsaPolicy(grounds=(Ground("x" * 64, "y" * 200), Ground("a", "A")),
+                            notice_hours=2160, redress="r" * 998)
+    assert parse_policy({"dsa": {"notice_hours": 1, "redress": "r" * 1000}}).dsa == DsaPolicy(
+        notice_hours=1, redress="r" * 1000)
+    # Each key left out keeps its default: the Transparency Database's categories, 24 hours.
+    assert parse_policy({"dsa": {}}).dsa == DsaPolicy() == Policy().dsa
+    assert DsaPolicy().grounds == DEFAULT_GROUNDS and DsaPolicy().notice_hours == 24
+    assert parse_policy({"dsa": {"redress": "An arbitration board."}}).dsa == DsaPolicy(
+        redress="An arbitration board.")
+
+
+def test_it_takes_the_trust_section_at_its_bounds() -> None:
+    high = {"first_comments_held": 1000, "links_need_approved": 1000,
+            "account_min_days": 3650, "trusted_after": 100_000}
+    assert parse_policy({"trust": {**high, "regular_badge": True}}).trust == TrustPolicy(
+        **high, regular_badge=True)
+    low = {"first_comments_held": 0, "links_need_approved": 0, "account_min_days": 0,
+           "trusted_after": 1}
+    assert parse_policy({"trust": {**low, "regular_badge": False}}).trust == TrustPolicy(**low)
+    assert parse_policy({"trust": {"trusted_after": 7}}).trust == TrustPolicy(trusted_after=7)
+    assert parse_policy({"trust": {"regular_badge": True}}).trust == TrustPolicy(
+        regular_badge=True)
+    assert parse_policy({"trust": {}}).trust == TrustPolicy() == Policy().trust

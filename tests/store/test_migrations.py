@@ -215,3 +215,69 @@ def test_comments_are_found_by_address_through_an_index_on_postgres() -> None:
     finally:
         db.dispose()
         drop()
+
+
+def _totp_column_widens(db: Database) -> None:
+    """Migration 0107 makes room for a sealed TOTP secret; its downgrade refuses while
+    one is stored (the version before cannot read it), and narrows the column once the
+    secrets are plain again."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import inspect, text
+
+    from rostra.core.sealing import Purpose, Sealer
+
+    plain = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    sealed = Sealer("a-configured-secret-key").seal(plain, Purpose.TOTP)
+    assert len(sealed) > 64
+
+    def length() -> int | None:
+        with db.engine.connect() as conn:
+            [column] = [c for c in inspect(conn).get_columns("staff_users")
+                        if c["name"] == "totp_secret"]
+        return getattr(column["type"], "length", None)
+
+    migrate.upgrade(db, "0106")
+    assert length() == 64
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO staff_users (name, password_hash, is_admin, "
+                          "totp_secret, disabled, created_at) VALUES ('ed', 'x', false, "
+                          ":totp, false, :now)"), {"totp": plain, "now": datetime.now(UTC)})
+    migrate.upgrade(db)
+    assert length() == 255
+    with db.engine.begin() as conn:  # PostgreSQL refused this before (varchar(64))
+        conn.execute(text("UPDATE staff_users SET totp_secret = :s"), {"s": sealed})
+    cfg = migrate.alembic_config(db)
+    with pytest.raises(RuntimeError, match="rostra secrets unseal"):
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0106")
+    assert migrate.is_current(db)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE staff_users SET totp_secret = :s"), {"s": plain})
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0106")
+    assert length() == 64
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT totp_secret FROM staff_users")).scalar() == plain
+
+
+def test_it_widens_the_totp_column_for_sealed_secrets_on_sqlite(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 't.sqlite3'}")
+    try:
+        _totp_column_widens(db)
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_it_widens_the_totp_column_for_sealed_secrets_on_postgres() -> None:
+    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = create_postgres_database(POSTGRES_URL)
+    db = Database(url)
+    try:
+        _totp_column_widens(db)
+    finally:
+        db.dispose()
+        drop()

@@ -35,7 +35,7 @@ PRUNE_SECONDS = 3600
 
 
 def install(app: FastAPI, services: Services) -> None:
-    staff = StaffService(services.db, services.comments.hashing.ips)
+    staff = StaffService(services.db, services.comments.hashing.ips, services.sealer)
     runtime = getattr(app.state, "moderation", None)
     # The moderation engine installs first (FEATURES order); without it, a service of our
     # own gives the same decisions and audit log.

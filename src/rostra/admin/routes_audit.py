@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rostra.admin.context import admin, require, visible_sites, who
-from rostra.admin.web import json_ok, pages, render
+from rostra.admin.web import json_endpoint, json_ok, pages, render
 from rostra.core.errors import InvalidInput
 from rostra.services import audit_log as audit
 
@@ -57,7 +57,7 @@ async def audit_page(request: Request) -> Response:
 
 
 @router.get("/audit.json")
-@pages
+@json_endpoint
 async def audit_json(request: Request) -> Response:
     # GET /admin/audit.json?... — the same entries as JSON
     flt, _sites = await _filter(request)

@@ -19,7 +19,16 @@ from rostra.admin.auth import (
     set_session_cookie,
 )
 from rostra.admin.context import admin, who
-from rostra.admin.web import json_ok, one, pages, read_form, redirect, render, safe_next
+from rostra.admin.web import (
+    json_endpoint,
+    json_ok,
+    one,
+    pages,
+    read_form,
+    redirect,
+    render,
+    safe_next,
+)
 from rostra.api.routes import client_ip
 from rostra.core.errors import Forbidden, InvalidInput, RostraError, Unauthorized
 from rostra.core.ids import parse_id
@@ -120,7 +129,7 @@ async def _json(request: Request) -> dict[str, Any]:
 
 
 @router.post("/login/passkey/options")
-@pages
+@json_endpoint
 async def passkey_login_options(request: Request) -> Response:
     # POST /admin/login/passkey/options (JSON: csrf of the login form) — a challenge
     data = await _json(request)
@@ -135,7 +144,7 @@ async def passkey_login_options(request: Request) -> Response:
 
 
 @router.post("/login/passkey")
-@pages
+@json_endpoint
 async def passkey_login(request: Request) -> Response:
     # POST /admin/login/passkey (JSON: csrf, handle, credential, next) — signs in
     data = await _json(request)
@@ -163,7 +172,7 @@ async def passkey_login(request: Request) -> Response:
 
 
 @router.post("/account/passkeys/options")
-@pages
+@json_endpoint
 async def passkey_options(request: Request) -> Response:
     # POST /admin/account/passkeys/options (X-CSRF-Token) — a challenge to make one
     staff = await who(request)
@@ -177,7 +186,7 @@ async def passkey_options(request: Request) -> Response:
 
 
 @router.post("/account/passkeys")
-@pages
+@json_endpoint
 async def passkey_add(request: Request) -> Response:
     # POST /admin/account/passkeys (X-CSRF-Token; JSON: handle, credential, name)
     staff = await who(request)

@@ -19,7 +19,7 @@ from rostra.admin.site_forms import (
     form_values,
     settings_from_form,
 )
-from rostra.admin.web import json_ok, one, pages, read_form, redirect, render
+from rostra.admin.web import json_endpoint, json_ok, one, pages, read_form, redirect, render
 from rostra.api.staff_auth import Role, Staff
 from rostra.core.errors import InvalidInput, NotFound, RostraError
 from rostra.services.moderation import record_audit
@@ -98,7 +98,9 @@ async def settings_form(request: Request, site_id: str) -> Response:
 async def _sign_in_context(request: Request, site_id: str) -> dict[str, Any]:
     services = admin(request).services
     own = await run_in_threadpool(services.site_providers.of_site, site_id)
+    unusable = await run_in_threadpool(services.site_providers.unusable, site_id)
     return {"server_providers": services.settings.oidc_providers, "own_providers": own,
+            "unusable_providers": unusable,
             "public_url": services.settings.public_url.rstrip("/") or "<public_url>"}
 
 
@@ -186,7 +188,7 @@ def _days(request: Request) -> int:
 
 
 @router.get("/sites/{site_id}/stats.json")
-@pages
+@json_endpoint
 async def stats_json(request: Request, site_id: str) -> Response:
     # GET /admin/sites/{id}/stats.json?days=30 — the dashboard's numbers
     staff = await who(request)
@@ -212,8 +214,8 @@ async def _staff_page(request: Request, site_id: str, error: RostraError | None,
     site = admin(request).services.sites.get(site_id)
     users = await run_in_threadpool(service.list_users)
     members = [u for u in users if site_id in u.roles]
-    tied = {u.id: [subject for site, subject in await run_in_threadpool(
-        service.linked_readers, u.id) if site == site_id] for u in members}
+    readers = await run_in_threadpool(service.readers_tied_on, site_id)
+    tied = {u.id: readers.get(u.id, []) for u in members}
     return render(request, "site_staff.html", status=error.status if error else 200,
                   site=site, members=members, tied=tied,
                   error=error.detail if error else None, done=done)

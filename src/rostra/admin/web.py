@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from rostra.admin.auth import csrf_for
-from rostra.api.problems import problem
+from rostra.api.problems import error_response
 from rostra.api.staff_auth import Staff
 from rostra.core.errors import RostraError, Unauthorized
 
@@ -121,14 +121,26 @@ def pages(handler: Handler) -> Handler:
         try:
             return await handler(request, *args, **kwargs)
         except RostraError as exc:
-            extra = dict(exc.extra)
-            code = extra.pop("code", exc.code)
             if wants_json(request):
-                return problem(exc.status, code, exc.title, exc.detail, **extra)
+                return error_response(exc)
             if isinstance(exc, Unauthorized) and request.method in ("GET", "HEAD"):
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return redirect("/admin/login", next=target)
             return render(request, "error.html", status=exc.status, title=exc.title,
-                          detail=exc.detail, code=code)
+                          detail=exc.detail, code=exc.extra.get("code", exc.code))
+
+    return wrapped
+
+
+def json_endpoint(handler: Handler) -> Handler:
+    """Turn service errors into problem+json whatever the request accepts: for the
+    endpoints that only ever answer JSON (no sign-in redirect, no error page)."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return await handler(request, *args, **kwargs)
+        except RostraError as exc:
+            return error_response(exc)
 
     return wrapped

@@ -46,7 +46,11 @@ def _limit(request: Request, ctx: RequestContext, site_id: str, rule: str, what:
     if not rt.rate_limits:
         return
     limits = rt.engine.policy_for(site_id).rate_limits
-    keys = [k for k in (services(request).comments.ip_hash(ctx.ip), ctx.voter_token) if k]
+    comments = services(request).comments
+    # A signed-in reader is counted as their account too, from whatever browser.
+    signed_in = comments.accounts.reader(site_id, ctx.sso, ctx.session)
+    account = f"account:{signed_in.id}" if signed_in is not None else None
+    keys = [k for k in (comments.ip_hash(ctx.ip), ctx.voter_token, account) if k]
     wait = rt.limiter.hit(getattr(limits, rule), f"{rule}:{site_id}", keys)
     if wait is not None:
         raise TooManyRequests(f"too many {what} just now; please wait {wait} seconds",

@@ -26,7 +26,8 @@ def build_runtime(services: Services, **worker_options: Any) -> NotifyRuntime:
         subscriptions=SubscriptionService(
             services.db, services.sites, services.tokens, email_enabled=bool(settings.smtp_host)
         ),
-        webhooks=WebhookRegistry(services.db, services.sites, settings.allow_private_webhooks),
+        webhooks=WebhookRegistry(services.db, services.sites, settings.allow_private_webhooks,
+                                 services.sealer),
         worker=Worker(settings, services.db, tokens, **worker_options),
     )
 

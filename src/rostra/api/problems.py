@@ -51,10 +51,15 @@ def error_problem(exc: RostraError) -> tuple[int, bytes, dict[str, str]]:
     return exc.status, problem_body(exc.status, code, exc.title, exc.detail, **extra), headers
 
 
-async def _rostra_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RostraError)
+def error_response(exc: RostraError) -> Response:
+    """The problem+json answer to an error the services raised."""
     status, body, headers = error_problem(exc)
     return Response(body, status_code=status, media_type=CONTENT_TYPE, headers=headers)
+
+
+async def _rostra_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RostraError)
+    return error_response(exc)
 
 
 def validation_problem(errors: Sequence[Any]) -> tuple[int, bytes]:

@@ -19,7 +19,7 @@ def _staff(ctx: click.Context) -> tuple[Services, StaffService]:
     from rostra.services.staff import StaffService
 
     services: Services = _services(ctx.obj.settings)
-    return services, StaffService(services.db, services.comments.hashing.ips)
+    return services, StaffService(services.db, services.comments.hashing.ips, services.sealer)
 
 
 def _password(password_file: str | None) -> str:
@@ -145,3 +145,22 @@ def user_password(ctx: click.Context, name: str, password_file: str | None) -> N
     finally:
         services.db.dispose()
     click.echo(f"password of {account.name} changed")
+
+
+@user_group.command("totp-off")
+@click.argument("name")
+@click.pass_context
+def user_totp_off(ctx: click.Context, name: str) -> None:
+    """Turn a staff member's second factor (TOTP) off: when their authenticator is lost,
+    or its secret cannot be read after secret_key changed. They set up a new one on
+    their account page after signing in."""
+    services, staff = _staff(ctx)
+    try:
+        account = staff.by_name(name)
+        staff.disable_totp(account.id)
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
+    finally:
+        services.db.dispose()
+    click.echo(f"second factor of {account.name} is off" + (
+        "" if account.totp else " (it had none)"))

@@ -251,7 +251,7 @@ def _thresholds(data: dict[str, Any]) -> Thresholds:
     return Thresholds(**values)
 
 
-GROUND_CODE = re.compile(r"^[a-z0-9_]{1,64}$")
+GROUND_CODE = re.compile(r"[a-z0-9_]{1,64}")  # fullmatch: "$" would let a final "\n" in
 
 
 def _dsa(data: dict[str, Any]) -> DsaPolicy:
@@ -265,7 +265,7 @@ def _dsa(data: dict[str, Any]) -> DsaPolicy:
         grounds = []
         for item in raw:
             if (not isinstance(item, dict) or set(item) != {"code", "label"}
-                    or not isinstance(item["code"], str) or not GROUND_CODE.match(item["code"])
+                    or not isinstance(item["code"], str) or not GROUND_CODE.fullmatch(item["code"])
                     or not isinstance(item["label"], str)
                     or not 0 < len(item["label"].strip()) <= 200):
                 raise InvalidInput("moderation.dsa.grounds: each ground is {\"code\": "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -26,7 +27,8 @@ import orjson
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from rostra.core.errors import InvalidInput, Unauthorized
+from rostra.core.errors import Conflict, InvalidInput, Unauthorized
+from rostra.core.sealing import Purpose, Sealer, Unsealable
 from rostra.services.sessions import OpenSession, ReaderSessions, SignInMethod
 from rostra.services.tokens import Tokens
 from rostra.store import queries
@@ -38,6 +40,8 @@ MAX_TOKEN = 4096
 MAX_LIFETIME = 7 * 24 * 3600  # a payload may be valid for a week at most
 SECRET_CACHE_SECONDS = 10.0  # a secret rotated by another process is found at once anyway
 KNOWN_SECONDS = 600.0  # how long a signed-in reader is trusted to be stored as they were
+
+log = logging.getLogger("rostra.sign_in")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +77,14 @@ def _text(data: dict[str, Any], key: str, limit: int, *, required: bool) -> str 
 class ReaderAccounts:
     """Verifies sign-on payloads and keeps one account per (site, person)."""
 
-    def __init__(self, db: Database, tokens: Tokens, sessions: ReaderSessions) -> None:
+    def __init__(self, db: Database, tokens: Tokens, sessions: ReaderSessions,
+                 sealer: Sealer) -> None:
         self.db = db
         self.tokens = tokens
         self.sessions = sessions
-        self._secrets: dict[str, tuple[float, str | None]] = {}
+        self.sealer = sealer
+        self._secrets: dict[str, tuple[float, str | None | Unsealable]] = {}
+        self._told: set[tuple[str, str]] = set()  # (site, stored value) logged already
         self._known: dict[tuple[str, str], tuple[float, SignedInReader]] = {}
         self._by_id: dict[int, tuple[float, SignedInReader]] = {}
         self._lock = threading.Lock()
@@ -85,27 +92,52 @@ class ReaderAccounts:
     # -- the site's secret ---------------------------------------------------
 
     def secret(self, site_id: str, *, fresh: bool = False) -> str | None:
+        """The site's sign-on secret (None: single sign-on is off). Raises Conflict (code
+        sso_unavailable) when the stored secret cannot be opened (sealed under another
+        ``secret_key``)."""
+        found = self._secret(site_id, fresh=fresh)
+        if isinstance(found, Unsealable):
+            raise Conflict(unsealable_sso(site_id, found), code="sso_unavailable")
+        return found
+
+    def _secret(self, site_id: str, *, fresh: bool = False) -> str | None | Unsealable:
         now = time.monotonic()
         with self._lock:
             cached = self._secrets.get(site_id)
         if cached is not None and not fresh and now - cached[0] < SECRET_CACHE_SECONDS:
             return cached[1]
         with self.db.read() as conn:
-            value = conn.scalar(select(meta.c.value).where(meta.c.key == _secret_key(site_id)))
+            stored = conn.scalar(select(meta.c.value).where(meta.c.key == _secret_key(site_id)))
+        value: str | None | Unsealable = None
+        if stored is not None:
+            try:
+                value = self.sealer.open(stored, Purpose.SSO)
+            except Unsealable as exc:
+                value = exc
+                self._tell(site_id, stored, exc)
         with self._lock:
             self._secrets[site_id] = (now, value)
         return value
 
+    def _tell(self, site_id: str, stored: str, exc: Unsealable) -> None:
+        """Log, once per process and stored value, why the site's sign-on is refused."""
+        with self._lock:
+            if (site_id, stored) in self._told:
+                return
+            self._told.add((site_id, stored))
+        log.error("%s", unsealable_sso(site_id, exc))
+
     def make_secret(self, site_id: str, *, rotate: bool = False) -> str:
         """The site's sign-on secret, made on first use; ``rotate`` replaces it (payloads
         signed with the old one stop working)."""
-        current = self.secret(site_id, fresh=True)
-        if current is not None and not rotate:
+        current = None if rotate else self.secret(site_id, fresh=True)
+        if current is not None:
             return current
         value = secrets.token_urlsafe(32)
         with self.db.write() as conn:
             conn.execute(delete(meta).where(meta.c.key == _secret_key(site_id)))
-            conn.execute(insert(meta).values(key=_secret_key(site_id), value=value))
+            conn.execute(insert(meta).values(key=_secret_key(site_id),
+                                             value=self.sealer.seal(value, Purpose.SSO)))
         self.secret(site_id, fresh=True)
         return value
 
@@ -200,7 +232,14 @@ class ReaderAccounts:
         except (binascii.Error, ValueError):
             raise _invalid("not a sign-on payload") from None
         for fresh in (False, True):  # a just-rotated secret is read again before refusing
-            secret = self.secret(site_id, fresh=fresh)
+            secret = self._secret(site_id, fresh=fresh)
+            if isinstance(secret, Unsealable):
+                if fresh:
+                    raise Unauthorized("sign-in: this site's single sign-on cannot be used "
+                                       "now (the server cannot read its secret; its "
+                                       "administrator finds why in the server's log)",
+                                       code="sso_unavailable")
+                continue
             if secret is None:
                 if fresh:
                     raise Unauthorized("sign-in: this site does not use single sign-on",
@@ -278,3 +317,11 @@ class ReaderAccounts:
 
 def _secret_key(site_id: str) -> str:
     return f"sso_secret:{site_id}"
+
+
+def unsealable_sso(site_id: str, exc: Unsealable) -> str:
+    """What an operator reads when a site's sign-on secret cannot be opened."""
+    return (f"single sign-on of site {site_id!r} is refused: its secret is {exc.reason}. "
+            "Set secret_key back to the key it was sealed with, or re-seal it with "
+            "`rostra secrets seal --previous-key-file OLD_KEY_FILE`, or make a new one "
+            f"with `rostra site sso {site_id} --rotate` (and give it to the site)")

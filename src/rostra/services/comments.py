@@ -24,6 +24,7 @@ from rostra.core.errors import (
     Unauthorized,
 )
 from rostra.core.models import CommentState, Site, ThreadCreation
+from rostra.core.sealing import Sealer
 from rostra.core.site_settings import SiteSettings
 from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of, thread_key
 from rostra.moderation.decision import Action, Decision, Draft, Moderator, PublishEverything
@@ -209,7 +210,8 @@ class CommentService:
     ) -> None:
         self.db = db
         self.sites = sites
-        self.accounts = accounts or ReaderAccounts(db, tokens, ReaderSessions(db, hashing.ips))
+        self.accounts = accounts or ReaderAccounts(db, tokens, ReaderSessions(db, hashing.ips),
+                                                   Sealer(settings.secret_key))
         self.tokens = tokens
         self.settings = settings
         self.hashing = hashing

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rostra.config import Settings
+from rostra.core.sealing import Sealer
 from rostra.moderation.decision import Moderator
 from rostra.moderation.identity import Hashing
 from rostra.moderation.ip_hashing import ip_hasher_for
@@ -20,6 +21,7 @@ from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.services.votes import VoteService
 from rostra.store.change_bus import ChangeBus, bus_for
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
 
 
@@ -27,6 +29,8 @@ from rostra.store.db import Database
 class Services:
     settings: Settings
     db: Database
+    # Seals the secrets the database keeps, with a key from the configured secret_key.
+    sealer: Sealer
     sites: SiteService
     tokens: Tokens
     accounts: ReaderAccounts
@@ -49,23 +53,39 @@ class Services:
         tokens = Tokens(secret)
         sites = SiteService(db)
         ips = ip_hasher_for(db, settings.secret_key)
-        accounts = ReaderAccounts(db, tokens, ReaderSessions(db, ips))
+        sealer = Sealer(settings.secret_key)
+        accounts = ReaderAccounts(db, tokens, ReaderSessions(db, ips), sealer)
         hashing = Hashing(db.secret("ip_salt"), ips)
         comments = CommentService(
             db, sites, tokens, settings, hashing=hashing, moderator=moderator,
             accounts=accounts,
         )
-        return cls(
-            settings=settings, db=db, sites=sites, tokens=tokens, accounts=accounts,
+        services = cls(
+            settings=settings, db=db, sealer=sealer, sites=sites, tokens=tokens, accounts=accounts,
             identity=ReaderIdentity(db, accounts),
             email_sign_in=EmailSignIn(
                 db, sites, accounts, ips,
                 enabled=bool(settings.smtp_host and settings.public_url),
                 max_name=settings.max_name_length),
             passkeys=Passkeys(db, sites, accounts),
-            site_providers=SiteProviders(db, sites),
+            site_providers=SiteProviders(db, sites, sealer),
             comments=comments,
             reading=ReadService(db, sites, settings, hashing.email_salt),
             votes=VoteService(comments),
             bus=bus_for(settings.database_url, settings.redis_url, db),
         )
+        db.after_commit.append(services.committed)
+        return services
+
+    def committed(self, changes: list[Change]) -> None:
+        """Act at once on this process's own changes, as they commit (the bus brings
+        them back later, to every process; without a bus, never)."""
+        for change in changes:
+            if change.kind is ChangeKind.SIGN_IN:
+                self.forget_sign_in(change.site_id)
+
+    def forget_sign_in(self, site_id: str | None = None) -> None:
+        """Forget what this process remembers of how the site's readers may sign in
+        (every site's with None)."""
+        self.site_providers.cache.forget(site_id)
+        self.passkeys.cache.forget(site_id)

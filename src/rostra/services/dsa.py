@@ -72,11 +72,15 @@ def _text(value: str | None, name: str) -> str:
     return text
 
 
-def _reader_key(comments_service: CommentService, ctx: RequestContext) -> tuple[str, str | None]:
+def _reader_key(comments_service: CommentService, site_id: str,
+                ctx: RequestContext) -> tuple[str, str | None]:
     ip_hash = comments_service.ip_hash(ctx.ip)
     voter_id = comments_service.tokens.voter_id(ctx.voter_token)
-    if ctx.account_id is not None:
-        return f"a:{ctx.account_id}", ip_hash
+    # A signed-in reader reports as their account, from whatever browser (as they flag).
+    signed_in = comments_service.accounts.reader(site_id, ctx.sso, ctx.session)
+    account_id = signed_in.id if signed_in is not None else ctx.account_id
+    if account_id is not None:
+        return f"a:{account_id}", ip_hash
     if voter_id:
         return f"v:{voter_id}", ip_hash
     if ip_hash:
@@ -246,7 +250,7 @@ class DsaService:
         if not good_faith:
             raise InvalidInput("good_faith: confirm that you believe the notice is accurate "
                                "and complete", code="good_faith_required")
-        reporter, ip_hash = _reader_key(self.comments, ctx)
+        reporter, ip_hash = _reader_key(self.comments, thread.site_id, ctx)
         now = datetime.now(UTC)
         with self.db.write() as conn:
             notice_id = conn.execute(insert(dsa_notices).values(

@@ -4,22 +4,22 @@ yield (rostra.services.import_records).
 The engine writes in batches, each in its own transaction, and remembers every source
 id it wrote (``import_items``). So importing a file again creates nothing twice; an
 interrupted import is resumed by running it again; and an import that stops on bad
-input removes what its earlier batches wrote, leaving the database as it was.
+input removes what its earlier batches wrote, leaving the database as it was. Records of
+Rostra's own format are written by rostra.services.rostra_format_restore.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Table,
     and_,
     exists,
     func,
@@ -33,25 +33,11 @@ from sqlalchemy import (
 from rostra.core.models import Anchor, CommentState
 from rostra.moderation.ip_hashing import IpHasher, ip_hasher_for
 from rostra.services.exporting import (
-    AddressRecord,
-    AliasRecord,
-    CommentRecord,
-    DsaNoticeRecord,
-    DsaStatementRecord,
     ImportItemRecord,
-    NoteRatingRecord,
-    NoteRecord,
-    QuestionRecord,
-    ReaderAccountRecord,
     RostraRecord,
     SiteRecord,
-    SubscriptionCommentRecord,
-    SubscriptionRecord,
-    ThreadRecord,
-    VoteRecord,
 )
 from rostra.services.import_records import (
-    ImportConflict,
     ImportedComment,
     ImportedSubscription,
     ImportedThread,
@@ -64,13 +50,14 @@ from rostra.services.import_records import (
     Skipped,
 )
 from rostra.services.import_rollback import rollback_run
-from rostra.services.sites import SiteService, claim_origins, normalise_origin
+from rostra.services.rostra_format_restore import RostraRestore
+from rostra.services.sites import SiteService, normalise_origin
 from rostra.services.subscriptions import EMAIL
 from rostra.store import queries
-from rostra.store.account_tables import reader_accounts
 from rostra.store.bulk import (
     advance_sequences,
     allocate_ids,
+    chunks,
     forget_missing_accounts,
     insert_many,
 )
@@ -87,7 +74,6 @@ BATCH_SIZE = 5000
 IP_CACHE_SIZE = 100_000
 ID_RANGE = 20_000  # comments one finishing UPDATE covers
 THREAD_CHUNK = 200  # threads one finishing UPDATE covers
-IN_CHUNK = 500  # values in one IN (...) list: well under every database's limit
 
 
 def file_fingerprint(path: Path) -> str:
@@ -97,11 +83,6 @@ def file_fingerprint(path: Path) -> str:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def _anchor_json(anchor: Anchor | None) -> dict[str, Any] | None:
@@ -146,6 +127,9 @@ class ImportEngine:
         self._ips = ips
         self._ip_hashes: dict[str, str] = {}
         self._run_id = 0
+        # Records of Rostra's own format.
+        self._restore = RostraRestore(site_id=site_id, origins=self.origins,
+                                      summary=self.summary, remember=self._remember)
 
     # -- the run ---------------------------------------------------------------
 
@@ -244,13 +228,11 @@ class ImportEngine:
             groups.setdefault(type(item), []).append(item)
         with self.db.write() as conn:
             for item in groups.pop(SiteRecord, []):
-                self._write_site_record(conn, item)
+                self._restore.write_site(conn, item)
             self._write_threads(conn, groups.pop(ImportedThread, []))
-            for cls in _RESTORE:  # in the order rows must be written
-                records = groups.pop(cls, [])
-                if records:
-                    self._write_records(conn, cls, records)
-            self._write_bookkeeping(conn, groups.pop(ImportItemRecord, []))
+            self._restore.write_rows(conn, groups)
+            self._restore.write_bookkeeping(conn, groups.pop(ImportItemRecord, []),
+                                            self._run_id)
             self._write_comments(conn, groups.pop(ImportedComment, []))
             self._write_votes(conn, groups.pop(ImportedVote, []))
             self._write_subscriptions(conn, groups.pop(ImportedSubscription, []))
@@ -268,7 +250,7 @@ class ImportEngine:
         """Source ids of ``kind`` imported before (by any run) -> the rows they became."""
         found: dict[str, int] = {}
         unique = sorted(set(source_ids))
-        for chunk in _chunks(unique):
+        for chunk in chunks(unique):
             rows = conn.execute(
                 select(import_items.c.source_id, import_items.c.target_id).where(
                     import_items.c.site_id == self._scope,
@@ -428,7 +410,7 @@ class ImportEngine:
             else:
                 wanted[(comment_ids[v.comment_source_id], v.voter[:80])] = v
         pairs = list(wanted)
-        for chunk in _chunks(pairs):
+        for chunk in chunks(pairs):
             taken = conn.execute(
                 select(votes.c.comment_id, votes.c.voter).where(
                     tuple_(votes.c.comment_id, votes.c.voter).in_(list(chunk))
@@ -488,7 +470,7 @@ class ImportEngine:
             return
         now = datetime.now(UTC)
         keys: dict[int, str] = {}
-        for chunk in _chunks(sorted({w[2] for w in wanted.values()})):
+        for chunk in chunks(sorted({w[2] for w in wanted.values()})):
             keys.update((int(r.id), r.key) for r in conn.execute(
                 select(threads.c.id, threads.c.key).where(threads.c.id.in_(list(chunk)))))
         addresses = self._addresses(conn, [(w[1], w[0]) for w in wanted.values()], now)
@@ -500,7 +482,7 @@ class ImportEngine:
             kind = "thread" if s.kind == "thread" else "replies"
             by_source[source_id] = (addresses[email], keys[thread_id], kind)
         wanted_keys = sorted(set(by_source.values()))
-        for chunk in _chunks(wanted_keys):
+        for chunk in chunks(wanted_keys):
             subs.update(((int(r.address_id), r.thread_key, r.kind), int(r.id))
                         for r in conn.execute(
                 select(notify_subscriptions.c.id, notify_subscriptions.c.address_id,
@@ -529,7 +511,7 @@ class ImportEngine:
         links = sorted({(subs[by_source[sid]], w[3]) for sid, w in wanted.items()
                         if w[3] is not None})
         present: set[tuple[int, int]] = set()
-        for chunk in _chunks(links):
+        for chunk in chunks(links):
             present.update((int(r.subscription_id), int(r.comment_id)) for r in conn.execute(
                 select(notify_subscription_comments).where(tuple_(
                     notify_subscription_comments.c.subscription_id,
@@ -559,7 +541,7 @@ class ImportEngine:
             first.setdefault(email, s)
         found: dict[str, int] = {}
         unconfirmed: list[int] = []
-        for chunk in _chunks(sorted(first)):
+        for chunk in chunks(sorted(first)):
             for r in conn.execute(
                 select(notify_addresses.c.id, notify_addresses.c.email,
                        notify_addresses.c.confirmed_at)
@@ -568,7 +550,7 @@ class ImportEngine:
                 found[r.email] = int(r.id)
                 if r.confirmed_at is None and r.email in confirmed:
                     unconfirmed.append(int(r.id))
-        for chunk in _chunks(unconfirmed):
+        for chunk in chunks(unconfirmed):
             conn.execute(update(notify_addresses)
                          .where(notify_addresses.c.id.in_(list(chunk)),
                                 notify_addresses.c.confirmed_at.is_(None))
@@ -594,169 +576,6 @@ class ImportEngine:
             ])
             self.summary.addresses_created += len(ids)
         return found
-
-    # -- records of Rostra's own format ------------------------------------------
-
-    def _write_site_record(self, conn: Connection, record: SiteRecord) -> None:
-        site_id = self.site_id or record.id
-        row = conn.execute(select(sites.c.origins).where(sites.c.id == site_id)).first()
-        if row is not None:
-            if self.origins:
-                merged = sorted(set(row.origins or ()) | set(self.origins))
-                claim_origins(conn, sorted(set(merged) - set(row.origins or ())), [site_id])
-                conn.execute(update(sites).where(sites.c.id == site_id).values(origins=merged))
-            self.summary.already_imported += 1
-            return
-        origins = sorted(set(record.origins) | set(self.origins))
-        claim_origins(conn, origins, [site_id])
-        conn.execute(insert(sites), {
-            "id": site_id, "name": record.name,
-            "origins": origins,
-            "settings": record.settings, "created_at": record.created_at,
-        })
-        self._remember(conn, [{"kind": "site", "source_id": site_id, "target_id": 0,
-                               "target_key": site_id}])
-        self.summary.sites_created += 1
-
-    def _write_records(
-        self, conn: Connection, cls: type[RostraRecord], records: list[Any]
-    ) -> None:
-        table: Table = cls.TABLE
-        how = _RESTORE[cls]
-        if how.site_scoped and self.site_id is not None:
-            records = [replace(r, site_id=self.site_id) for r in records]
-        keys = [how.key_of(r) for r in records]
-        present = self._present(conn, cls, keys)
-        if how.same and present:
-            self._check_same_rows(
-                conn, cls, [r for r, key in zip(records, keys, strict=True) if key in present])
-        fresh = []
-        for record, key in zip(records, keys, strict=True):
-            if key in present:
-                self.summary.already_imported += 1
-            else:
-                present.add(key)
-                fresh.append(record)
-        if not fresh:
-            return
-        if cls is ThreadRecord:
-            self._check_thread_keys(conn, fresh)
-        if cls is AddressRecord:
-            self._check_emails(conn, fresh)
-        if cls is ReaderAccountRecord:
-            self._check_subjects(conn, fresh)
-        rows = [{f: getattr(r, f) for f in r.__dataclass_fields__} for r in fresh]
-        conn.execute(insert(table), rows)
-        self._remember(conn, [
-            {"kind": how.kind or cls.TYPE,
-             "source_id": "|".join(str(p) for p in how.key_of(r)),
-             "target_id": int(getattr(r, how.target)),
-             "target_key": None if how.target_key is None else str(getattr(r, how.target_key))}
-            for r in fresh
-        ])
-        if how.counter:
-            setattr(self.summary, how.counter, getattr(self.summary, how.counter) + len(fresh))
-
-    def _write_bookkeeping(self, conn: Connection, records: list[ImportItemRecord]) -> None:
-        """Restore what imports from other systems made of their items (after the rows
-        they name: a file lists them last), so that importing a newer export of that
-        system adds only what is new. Kept as this run's, but not as made by it."""
-        if not records:
-            return
-        if self.site_id is not None:
-            records = [replace(r, site_id=self.site_id,
-                               target_key=self.site_id if r.kind == "site" else r.target_key)
-                       for r in records]
-        pk = (import_items.c.site_id, import_items.c.source, import_items.c.kind,
-              import_items.c.source_id)
-        fresh: dict[tuple[str, str, str, str], ImportItemRecord] = {}
-        for chunk in _chunks(records):
-            keys = [(r.site_id, r.source, r.kind, r.source_id) for r in chunk]
-            present = {tuple(row) for row in conn.execute(
-                select(*pk).where(tuple_(*pk).in_(keys)))}
-            for key, record in zip(keys, chunk, strict=True):
-                if key not in present:
-                    fresh[key] = record
-        if fresh:
-            insert_many(conn, import_items, [
-                {"site_id": r.site_id, "source": r.source, "kind": r.kind,
-                 "source_id": r.source_id, "target_id": r.target_id,
-                 "target_key": r.target_key, "parent_source_id": r.parent_source_id,
-                 "run_id": self._run_id, "created": False}
-                for r in fresh.values()])
-
-    def _present(
-        self, conn: Connection, cls: type[RostraRecord], keys: list[tuple[Any, ...]]
-    ) -> set[tuple[Any, ...]]:
-        table: Table = cls.TABLE
-        key_columns = [table.c[name] for name in _RESTORE[cls].key]
-        present: set[tuple[Any, ...]] = set()
-        for chunk in _chunks(keys):
-            if len(key_columns) == 1:
-                condition = key_columns[0].in_([k[0] for k in chunk])
-            else:
-                condition = tuple_(*key_columns).in_(list(chunk))
-            present.update(tuple(row) for row in conn.execute(select(*key_columns).where(condition)))
-        return present
-
-    def _check_thread_keys(self, conn: Connection, records: list[ThreadRecord]) -> None:
-        for r in records:
-            other = conn.execute(
-                select(threads.c.id).where(threads.c.site_id == r.site_id, threads.c.key == r.key)
-            ).first()
-            if other is not None:
-                raise ImportConflict(
-                    f"thread {r.key!r} of site {r.site_id!r} exists with id {other.id}, the file "
-                    f"has it as {r.id}: import a Rostra export into an empty database"
-                )
-
-    def _check_emails(self, conn: Connection, records: list[AddressRecord]) -> None:
-        for chunk in _chunks(records):
-            by_email = {r.email: r.id for r in chunk}
-            for row in conn.execute(
-                select(notify_addresses.c.id, notify_addresses.c.email)
-                .where(notify_addresses.c.email.in_(list(by_email)))
-            ):
-                raise ImportConflict(
-                    f"address {row.email!r} exists with id {row.id}, the file has it as "
-                    f"{by_email[row.email]}: import a Rostra export into an empty database"
-                )
-
-    def _check_subjects(self, conn: Connection, records: list[ReaderAccountRecord]) -> None:
-        for r in records:
-            other = conn.execute(select(reader_accounts.c.id).where(
-                reader_accounts.c.site_id == r.site_id,
-                reader_accounts.c.subject == r.subject)).first()
-            if other is not None:
-                raise ImportConflict(
-                    f"reader account {r.subject!r} of site {r.site_id!r} exists with id "
-                    f"{other.id}, the file has it as {r.id}: import a Rostra export into an "
-                    f"empty database")
-
-    def _check_same_rows(self, conn: Connection, cls: type[RostraRecord],
-                         records: list[Any]) -> None:
-        """A row the database has already (same id or key) must be the file's row: the
-        same file imported again. Passing over another row with that id would hang the
-        file's replies, votes or comments on it (another thread, another reader)."""
-        how, table = _RESTORE[cls], cls.TABLE
-        key_columns = [table.c[name] for name in how.key]
-        for chunk in _chunks(records):
-            keys = [how.key_of(r) for r in chunk]
-            condition = (key_columns[0].in_([k[0] for k in keys]) if len(key_columns) == 1
-                         else tuple_(*key_columns).in_(keys))
-            here = {tuple(row[:len(key_columns)]): tuple(row[len(key_columns):])
-                    for row in conn.execute(select(*key_columns, *[
-                        table.c[name] for name in how.same]).where(condition))}
-            for record, key in zip(chunk, keys, strict=True):
-                theirs = tuple(getattr(record, name) for name in how.same)
-                ours = here.get(key, theirs)
-                if ours != theirs:
-                    described = ", ".join(f"{name} {value!r}"
-                                          for name, value in zip(how.same, ours, strict=True))
-                    raise ImportConflict(
-                        f"{cls.TYPE} {'/'.join(str(k) for k in key)} exists here with "
-                        f"{described}, the file has another: import a Rostra export into an "
-                        f"empty database")
 
     # -- the end ------------------------------------------------------------------
 
@@ -869,7 +688,7 @@ class ImportEngine:
         approved = and_(comments.c.thread_id == threads.c.id,
                         comments.c.state == CommentState.APPROVED.value)
         now = datetime.now(UTC)
-        for chunk in _chunks(touched, THREAD_CHUNK):
+        for chunk in chunks(touched, THREAD_CHUNK):
             in_chunk = comments.c.thread_id.in_(list(chunk))
             max_depth = conn.scalar(select(func.max(comments.c.depth)).where(in_chunk))
             # Bottom up: a tombstone counts as a reply only while it has visible replies.
@@ -915,50 +734,6 @@ class ImportEngine:
         if not self._run_id:
             return
         rollback_run(self.db, self._run_id)
-
-
-@dataclass(frozen=True, slots=True)
-class _Restore:
-    """How rows of one record type of the Rostra format are restored."""
-
-    key: tuple[str, ...]  # the fields that find the row (a row already there is kept)
-    target: str  # the field import_items.target_id keeps (what a rollback removes)
-    target_key: str | None = None  # and import_items.target_key, where the id is not enough
-    counter: str = ""  # the summary's count of rows made
-    site_scoped: bool = False  # has a site_id, which --site S replaces
-    kind: str = ""  # import_items.kind where the type's name is too long (16 characters)
-    # Fields a row already there must share with the file's to be the same row.
-    same: tuple[str, ...] = ()
-
-    def key_of(self, record: Any) -> tuple[Any, ...]:
-        return tuple(getattr(record, name) for name in self.key)
-
-
-# Every record type but sites and the bookkeeping, in the order their rows are written.
-_RESTORE: dict[type[Any], _Restore] = {
-    ReaderAccountRecord: _Restore(("id",), "id", counter="accounts_created",
-                                  site_scoped=True, same=("site_id", "subject")),
-    ThreadRecord: _Restore(("id",), "id", counter="threads_created", site_scoped=True,
-                           same=("site_id", "key")),
-    AliasRecord: _Restore(("site_id", "key"), "thread_id", "key", "aliases_created",
-                          site_scoped=True, same=("thread_id",)),
-    QuestionRecord: _Restore(("thread_id", "question_id"), "thread_id", "question_id",
-                             "questions_created"),
-    CommentRecord: _Restore(("id",), "id", counter="comments_created",
-                            same=("thread_id", "parent_id")),
-    VoteRecord: _Restore(("comment_id", "voter"), "comment_id", "voter", "votes_created"),
-    AddressRecord: _Restore(("id",), "id", counter="addresses_created", same=("email",)),
-    SubscriptionRecord: _Restore(("id",), "id", counter="subscriptions_created",
-                                 site_scoped=True, same=("address_id", "site_id")),
-    SubscriptionCommentRecord: _Restore(("subscription_id", "comment_id"), "subscription_id",
-                                        "comment_id", kind="sub_comment"),
-    NoteRecord: _Restore(("id",), "id", counter="notes_created", site_scoped=True,
-                         same=("comment_id",)),
-    NoteRatingRecord: _Restore(("note_id", "account_id"), "note_id", "account_id"),
-    DsaNoticeRecord: _Restore(("id",), "id", site_scoped=True, same=("site_id", "comment_id")),
-    DsaStatementRecord: _Restore(("id",), "id", site_scoped=True,
-                                 same=("site_id", "comment_id")),
-}
 
 
 def subscriptions_supported() -> bool:

@@ -23,6 +23,7 @@ from sqlalchemy import Row, select
 
 from rostra.config import Settings
 from rostra.core.models import CommentState
+from rostra.core.sealing import Purpose, Sealer, Unsealable
 from rostra.notify import outbox
 from rostra.notify.mail import SmtpTransport, build_message
 from rostra.notify.model import MessageKind, TransportError, comment_url
@@ -61,6 +62,14 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def unsealable_webhook(site_id: str, webhook_id: int, url: str, exc: Unsealable) -> str:
+    """What an operator reads when a webhook's secret cannot be opened."""
+    return (f"webhook {webhook_id} of site {site_id!r} ({url}) is not called: its secret is "
+            f"{exc.reason}. Set secret_key back to the key it was sealed with, or re-seal "
+            "it with `rostra secrets seal --previous-key-file OLD_KEY_FILE`, or remove the "
+            "webhook and add it again (with a new secret for its receiver)")
+
+
 class NoPublicUrl(Exception):
     """Email links need ``public_url``; none is set."""
 
@@ -96,6 +105,7 @@ class Worker:
         self.settings = settings
         self.db = db
         self.tokens = tokens
+        self.sealer = Sealer(settings.secret_key)
         self.mail: MailTransport = mail or SmtpTransport(settings)
         self.webhooks: HookTransport = webhooks or WebhookTransport(
             settings.allow_private_webhooks
@@ -269,8 +279,16 @@ class Worker:
             ).first()
         if hook is None or not hook.active:
             raise Dropped("webhook removed or inactive")
+        try:
+            secret = self.sealer.open(hook.secret, Purpose.WEBHOOK)
+        except Unsealable as exc:
+            # A configuration fault: retried with backoff, so that deliveries resume once
+            # the operator puts the key back or re-seals.
+            problem = unsealable_webhook(hook.site_id, hook.id, hook.url, exc)
+            log.error("%s", problem)
+            raise TransportError(problem) from None
         body = json.dumps(row.payload, separators=(",", ":"), ensure_ascii=False).encode()
-        await self.webhooks.send(hook.url, hook.secret, body, row.payload["event"],
+        await self.webhooks.send(hook.url, secret, body, row.payload["event"],
                                  row.payload["delivery"])
 
     # -- emails ------------------------------------------------------------------

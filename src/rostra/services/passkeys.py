@@ -41,8 +41,11 @@ from webauthn.helpers.structs import (
 from rostra.core.errors import Forbidden, InvalidInput, NotFound, RostraError
 from rostra.services.accounts import ReaderAccounts, SignedInReader
 from rostra.services.sessions import SignInMethod
+from rostra.services.site_cache import PerSite
 from rostra.services.sites import SiteService
+from rostra.store import changes
 from rostra.store.account_tables import reader_accounts
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
 from rostra.store.passkey_tables import passkeys, webauthn_challenges
 
@@ -116,6 +119,9 @@ class Passkeys:
         self.db = db
         self.sites = sites
         self.accounts = accounts
+        # Whether the site's readers have any (GET /auth/providers, on every widget load);
+        # forgotten on SIGN_IN changes, which a reader's passkey added or removed makes.
+        self.cache: PerSite[bool] = PerSite(self._site_has_any)
 
     # -- challenges ------------------------------------------------------------
 
@@ -165,7 +171,8 @@ class Passkeys:
 
     def _register(self, purpose: str, handle: str, credential: Any, *, rp_id: str,
                   origin: str, owner: dict[str, int], name: str | None,
-                  device: str | None) -> PasskeyInfo:
+                  device: str | None, site_id: str | None = None) -> PasskeyInfo:
+        """Keep the passkey the ceremony made; ``site_id``: a reader's, of that site."""
         data = _credential(credential)
         challenge = self._take(handle, purpose)
         try:
@@ -195,6 +202,8 @@ class Passkeys:
                 transports=transports if isinstance(transports, list) else None,
                 rp_id=rp_id, name=label, created_at=now, last_used_at=None, **owner,
             ).returning(passkeys.c.id)).scalar_one()
+            if site_id is not None:
+                changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
         return PasskeyInfo(passkey_id, label, now, None)
 
     # -- signing in -----------------------------------------------------------------
@@ -253,10 +262,13 @@ class Passkeys:
             return list(conn.execute(select(passkeys.c.credential_id)
                                      .where(passkeys.c[column] == owner_id)).scalars())
 
-    def _remove(self, column: str, owner_id: int, passkey_id: int) -> None:
+    def _remove(self, column: str, owner_id: int, passkey_id: int,
+                site_id: str | None = None) -> None:
         with self.db.write() as conn:
             gone = conn.execute(delete(passkeys).where(passkeys.c.id == passkey_id,
                                                        passkeys.c[column] == owner_id)).rowcount
+            if gone and site_id is not None:
+                changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
         if not gone:
             raise NotFound(f"no passkey {passkey_id} on this account", code="passkey_not_found")
 
@@ -287,7 +299,7 @@ class Passkeys:
         _, reader = self.accounts.in_session(site_id, token)
         return self._register(f"reader-register:{reader.id}:{rp_id}", handle, credential,
                               rp_id=rp_id, origin=origin, owner={"account_id": reader.id},
-                              name=name, device=device)
+                              name=name, device=device, site_id=site_id)
 
     def reader_sign_in_options(self, site_id: str, origin: str | None) -> Ceremony:
         _, rp_id = self._reader_origin(site_id, origin)
@@ -313,6 +325,9 @@ class Passkeys:
 
     def site_has_any(self, site_id: str) -> bool:
         """Whether any reader of the site has a passkey (else none could sign in with one)."""
+        return self.cache.get(site_id)
+
+    def _site_has_any(self, site_id: str) -> bool:
         with self.db.read() as conn:
             return conn.scalar(select(passkeys.c.id).join(
                 reader_accounts, reader_accounts.c.id == passkeys.c.account_id)
@@ -323,7 +338,7 @@ class Passkeys:
 
     def remove_reader(self, site_id: str, token: str | None, passkey_id: int) -> None:
         _, reader = self.accounts.in_session(site_id, token)
-        self._remove("account_id", reader.id, passkey_id)
+        self._remove("account_id", reader.id, passkey_id, site_id)
 
     # -- staff --------------------------------------------------------------------------
 

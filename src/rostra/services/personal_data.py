@@ -11,10 +11,12 @@ from rostra.core.models import CommentState
 from rostra.services.comments import CommentEvent, CommentService
 from rostra.services.moderation import record_audit
 from rostra.services.serialise import iso
-from rostra.store import queries
+from rostra.store import changes, queries
 from rostra.store.account_tables import reader_accounts, reader_sessions, reader_sign_in_links
+from rostra.store.changes import Change, ChangeKind
+from rostra.store.dsa_tables import dsa_notices
 from rostra.store.notes_tables import comment_notes, note_ratings
-from rostra.store.notify_tables import notify_addresses, notify_subscriptions
+from rostra.store.notify_tables import notify_addresses, notify_outbox, notify_subscriptions
 from rostra.store.passkey_tables import passkeys
 from rostra.store.tables import comments, threads
 
@@ -64,6 +66,10 @@ class PersonalData:
             links = conn.execute(
                 select(reader_sign_in_links).where(reader_sign_in_links.c.email == address)
                 .order_by(reader_sign_in_links.c.id)
+            ).all()
+            notices = conn.execute(
+                select(dsa_notices).where(_notices_of(address, account_ids))
+                .order_by(dsa_notices.c.id)
             ).all()
             subscriptions = conn.execute(
                 select(notify_subscriptions, notify_addresses.c.confirmed_at)
@@ -119,6 +125,13 @@ class PersonalData:
                  "requested_at": iso(link.created_at), "used_at": iso(link.used_at)}
                 for link in links
             ],
+            "dsa_notices": [
+                {"id": n.id, "site": n.site_id, "comment_id": n.comment_id,
+                 "ground": n.ground, "explanation": n.explanation, "name": n.notifier_name,
+                 "received_at": iso(n.created_at), "status": n.status,
+                 "outcome": n.outcome, "decided_at": iso(n.decided_at)}
+                for n in notices
+            ],
         }
 
     def forget(self, email: str, *, actor: str) -> dict[str, int]:
@@ -166,6 +179,12 @@ class PersonalData:
             conn.execute(delete(reader_sign_in_links).where(or_(
                 reader_sign_in_links.c.email == address,
                 reader_sign_in_links.c.account_id.in_(account_ids))))
+            # Sites whose readers may no longer have a passkey offer them no more.
+            for site_id in conn.execute(
+                    select(reader_accounts.c.site_id).distinct()
+                    .join(passkeys, passkeys.c.account_id == reader_accounts.c.id)
+                    .where(reader_accounts.c.id.in_(account_ids))).scalars():
+                changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
             conn.execute(delete(passkeys).where(passkeys.c.account_id.in_(account_ids)))
             # Context notes they proposed, and their ratings, go too; a thread that showed
             # one of those notes changes.
@@ -179,12 +198,30 @@ class PersonalData:
                 comment_notes.c.account_id.in_(account_ids)))
             for thread_id in shown:
                 queries.bump_thread(conn, thread_id, datetime.now(UTC))
+            # DSA notices they filed are records the site keeps (Art. 15, 24), without
+            # the notifier: name, address, reader key and address hash go.
+            notices = conn.execute(
+                update(dsa_notices).where(_notices_of(address, account_ids)).values(
+                    notifier_name=None, notifier_email=None, reporter=None, ip_hash=None)
+            ).rowcount
+            # Mail still queued for the address (a notice's receipt or decision, a
+            # statement of reasons) is not sent after the erasure.
+            conn.execute(delete(notify_outbox).where(
+                func.lower(notify_outbox.c.recipient) == address,
+                notify_outbox.c.sent_at.is_(None)))
             conn.execute(delete(reader_accounts).where(reader_accounts.c.id.in_(account_ids)))
-            record_audit(conn, actor, "forget_person", "person", None,
-                         {"comments": len(ids), "subscriptions": int(subscriptions),
-                          "accounts": len(account_ids), "sessions": int(sessions)},
+            done = {"comments": len(ids), "subscriptions": int(subscriptions),
+                    "accounts": len(account_ids), "sessions": int(sessions),
+                    "notices": int(notices)}
+            record_audit(conn, actor, "forget_person", "person", None, done,
                          "erasure on request")
         self.comments.accounts.forget_cached()
         self.comments._notify(events)
-        return {"comments": len(ids), "subscriptions": int(subscriptions),
-                "accounts": len(account_ids), "sessions": int(sessions)}
+        return done
+
+
+def _notices_of(address: str, account_ids: list[int]) -> Any:
+    """DSA notices the person filed: with their address, or signed in as one of their
+    accounts (reporter "a:<id>")."""
+    return or_(func.lower(dsa_notices.c.notifier_email) == address,
+               dsa_notices.c.reporter.in_([f"a:{i}" for i in account_ids]))

@@ -5,6 +5,9 @@ so its redirect URI is ``<public_url>/auth/<site>.<name>/callback``."""
 
 from __future__ import annotations
 
+import logging
+import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -14,23 +17,51 @@ from sqlalchemy.exc import IntegrityError
 
 from rostra.config import OidcProvider
 from rostra.core.errors import Conflict, InvalidInput, NotFound
+from rostra.core.sealing import Purpose, Sealer, Unsealable
+from rostra.services.site_cache import PerSite
 from rostra.services.sites import SiteService
+from rostra.store import changes
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
 from rostra.store.site_provider_tables import site_oidc_providers as table
 
 MAX_PER_SITE = 20
+
+log = logging.getLogger("rostra.sign_in")
 
 
 def full_name(site_id: str, name: str) -> str:
     return f"{site_id}.{name}"
 
 
+@dataclass(frozen=True, slots=True)
+class SiteProviderList:
+    """A site's own providers as read: those readers may use, and those whose client
+    secret this server cannot open (each with the reason, secret left out)."""
+
+    usable: tuple[OidcProvider, ...]
+    unusable: tuple[tuple[OidcProvider, str], ...] = ()
+
+
+def unsealable_provider(site_id: str, name: str, exc: Unsealable) -> str:
+    """What an operator reads when a site provider's client secret cannot be opened."""
+    return (f"sign-in provider {full_name(site_id, name)!r} is not offered: its client "
+            f"secret is {exc.reason}. Set secret_key back to the key it was sealed with, "
+            "or re-seal it with `rostra secrets seal --previous-key-file OLD_KEY_FILE`, or "
+            "remove the provider and add it again with its client secret")
+
+
 class SiteProviders:
     """Adds, lists and removes a site's own providers."""
 
-    def __init__(self, db: Database, sites: SiteService) -> None:
+    def __init__(self, db: Database, sites: SiteService, sealer: Sealer) -> None:
         self.db = db
         self.sites = sites
+        self.sealer = sealer
+        # Read on every widget load (GET /auth/providers); forgotten on SIGN_IN changes.
+        self.cache: PerSite[SiteProviderList] = PerSite(self._read)
+        self._told: set[tuple[str, str, str]] = set()  # logged already, once per process
+        self._lock = threading.Lock()
 
     def add(self, site_id: str, name: str, label: str, issuer: str, client_id: str,
             client_secret: str = "", scopes: str = "openid profile email") -> OidcProvider:
@@ -58,21 +89,49 @@ class SiteProviders:
                     raise InvalidInput(f"at most {MAX_PER_SITE} providers per site")
                 conn.execute(insert(table).values(
                     site_id=site_id, name=name, label=label, issuer=issuer,
-                    client_id=client_id, client_secret=client_secret, scopes=scopes,
+                    client_id=client_id, scopes=scopes,
+                    client_secret=self.sealer.seal(client_secret, Purpose.SITE_PROVIDER),
                     created_at=datetime.now(UTC)))
+                changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
         except IntegrityError:
             raise Conflict(f"site {site_id!r} has a provider {name!r} already",
                            code="provider_exists") from None
         return provider
 
     def of_site(self, site_id: str) -> list[OidcProvider]:
-        """The site's own providers, secrets included (for signing in, never for show)."""
+        """The site's own providers readers may use, secrets included (for signing in,
+        never for show). One whose secret cannot be opened is left out (``unusable``)."""
+        return list(self.cache.get(site_id).usable)
+
+    def unusable(self, site_id: str) -> list[tuple[OidcProvider, str]]:
+        """The site's own providers that are not offered because their client secret
+        cannot be opened, each with what the operator should do (secrets left out)."""
+        return list(self.cache.get(site_id).unusable)
+
+    def _read(self, site_id: str) -> SiteProviderList:
         with self.db.read() as conn:
             rows = conn.execute(select(table).where(table.c.site_id == site_id)
                                 .order_by(table.c.name)).all()
-        return [OidcProvider(name=r.name, label=r.label, issuer=r.issuer,
-                             client_id=r.client_id, client_secret=r.client_secret,
-                             scopes=r.scopes) for r in rows]
+        usable, unusable = [], []
+        for r in rows:
+            provider = OidcProvider(name=r.name, label=r.label, issuer=r.issuer,
+                                    client_id=r.client_id, client_secret="", scopes=r.scopes)
+            try:
+                secret = self.sealer.open(r.client_secret, Purpose.SITE_PROVIDER)
+            except Unsealable as exc:
+                problem = unsealable_provider(site_id, r.name, exc)
+                unusable.append((provider, problem))
+                self._tell((site_id, r.name, r.client_secret), problem)
+                continue
+            usable.append(provider.model_copy(update={"client_secret": secret}))
+        return SiteProviderList(tuple(usable), tuple(unusable))
+
+    def _tell(self, key: tuple[str, str, str], problem: str) -> None:
+        with self._lock:
+            if key in self._told:
+                return
+            self._told.add(key)
+        log.error("%s", problem)
 
     def get(self, site_id: str, name: str) -> OidcProvider | None:
         return next((p for p in self.of_site(site_id) if p.name == name), None)
@@ -81,6 +140,7 @@ class SiteProviders:
         with self.db.write() as conn:
             gone = conn.execute(delete(table).where(table.c.site_id == site_id,
                                                     table.c.name == name)).rowcount
+            changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
         if not gone:
             raise NotFound(f"site {site_id!r} has no provider {name[:40]!r}",
                            code="provider_not_found")

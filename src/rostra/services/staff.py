@@ -7,6 +7,7 @@ Each method is one transaction. Session tokens and addresses are kept only as ha
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -18,7 +19,15 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from rostra.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from rostra.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
+from rostra.core.sealing import Purpose, Sealer, Unsealable
 from rostra.moderation.ip_hashing import IpHasher
 from rostra.services.sessions import short_device
 from rostra.store import queries
@@ -48,6 +57,8 @@ MAX_FAILURES_PER_ADDRESS = 20
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 # Checked against when the name is unknown, so that a miss costs as long as a hit.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+log = logging.getLogger("rostra.staff")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +127,10 @@ def _check_role(role: str) -> str:
 class StaffService:
     """Creates staff accounts, signs them in and answers who a session belongs to."""
 
-    def __init__(self, db: Database, ips: IpHasher) -> None:
+    def __init__(self, db: Database, ips: IpHasher, sealer: Sealer) -> None:
         self.db = db
         self.ips = ips
+        self.sealer = sealer
 
     # -- accounts ------------------------------------------------------------
 
@@ -239,17 +251,31 @@ class StaffService:
                 .order_by(reader_accounts.c.site_id, reader_accounts.c.subject)).all()
         return [(r.site_id, r.subject) for r in rows]
 
+    def readers_tied_on(self, site_id: str) -> dict[int, list[str]]:
+        """Staff user id -> subjects of the site's reader accounts tied to them, in one
+        query (the Staff page shows every member's)."""
+        tied: dict[int, list[str]] = {}
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(reader_accounts.c.staff_user_id, reader_accounts.c.subject)
+                .where(reader_accounts.c.site_id == site_id,
+                       reader_accounts.c.staff_user_id.is_not(None))
+                .order_by(reader_accounts.c.subject)).all()
+        for row in rows:
+            tied.setdefault(int(row.staff_user_id), []).append(row.subject)
+        return tied
+
     # -- second factor -------------------------------------------------------
 
     def enable_totp(self, user_id: int) -> str:
         """Give the account a new TOTP secret (base32) and return it; codes are then asked."""
         import pyotp
 
-        secret = pyotp.random_base32()
+        secret = str(pyotp.random_base32())
         with self.db.write() as conn:
             conn.execute(update(staff_users).where(staff_users.c.id == user_id)
-                         .values(totp_secret=secret))
-        return str(secret)
+                         .values(totp_secret=self.sealer.seal(secret, Purpose.TOTP)))
+        return secret
 
     def disable_totp(self, user_id: int) -> None:
         with self.db.write() as conn:
@@ -277,8 +303,8 @@ class StaffService:
         with self.db.read() as conn:
             row = conn.execute(select(staff_users).where(staff_users.c.name == name)).first()
         ok = self._verify(row.password_hash if row is not None else _DUMMY_HASH, password or "")
-        if ok and row is not None and row.totp_secret:
-            ok = self._totp_ok(row.totp_secret, totp_code)
+        if ok and row is not None and not row.disabled and row.totp_secret:
+            ok = self._totp_ok(row.name, row.totp_secret, totp_code)
         if not ok or row is None or row.disabled:
             raise Unauthorized("wrong name, password or code", code="login_failed")
         token = secrets.token_urlsafe(32)
@@ -319,9 +345,25 @@ class StaffService:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-    def _totp_ok(self, secret: str, code: str | None) -> bool:
+    def _totp_ok(self, name: str, stored: str, code: str | None) -> bool:
+        """Whether the code is the account's; Forbidden (code totp_unavailable) when its
+        secret cannot be opened: the password was right, and the second factor cannot
+        be checked, so the account cannot sign in with a password until it is fixed."""
         import pyotp
 
+        try:
+            secret = self.sealer.open(stored, Purpose.TOTP)
+        except Unsealable as exc:
+            log.error("staff account %r cannot sign in with a password: its TOTP secret is "
+                      "%s. Set secret_key back to the key it was sealed with, or re-seal it "
+                      "with `rostra secrets seal --previous-key-file OLD_KEY_FILE`, or turn "
+                      "its second factor off with `rostra user totp-off %s` (its owner then "
+                      "sets up a new one)", name, exc.reason, name)
+            raise Forbidden("Your password is right, but this server cannot read your "
+                            "account's second factor (its secret_key has changed). Sign in "
+                            "with a passkey, or ask an administrator to turn the second "
+                            f"factor off (`rostra user totp-off {name}`) and set it up again.",
+                            code="totp_unavailable") from None
         code = (code or "").replace(" ", "")
         return bool(code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1))
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, insert, select
 
 from rostra.core.errors import InvalidInput, NotFound
+from rostra.core.sealing import Purpose, Sealer
 from rostra.notify.model import WebhookEvent
 from rostra.notify.webhooks import check_url, is_public, new_secret, stored_secret
 from rostra.services.serialise import iso
@@ -28,19 +29,19 @@ class NewWebhook:
     secret: str | None = None
 
 
-def webhook_json(row: Any, *, with_secret: bool = False) -> dict[str, Any]:
-    out = {"id": row.id, "site": row.site_id, "url": row.url, "events": list(row.events),
-           "active": row.active, "created_at": iso(row.created_at)}
-    if with_secret:
-        out["secret"] = row.secret
-    return out
+def webhook_json(row: Any) -> dict[str, Any]:
+    """A webhook as the staff API shows it, without its secret."""
+    return {"id": row.id, "site": row.site_id, "url": row.url, "events": list(row.events),
+            "active": row.active, "created_at": iso(row.created_at)}
 
 
 class WebhookRegistry:
-    def __init__(self, db: Database, sites: SiteService, allow_private: bool) -> None:
+    def __init__(self, db: Database, sites: SiteService, allow_private: bool,
+                 sealer: Sealer) -> None:
         self.db = db
         self.sites = sites
         self.allow_private = allow_private
+        self.sealer = sealer
 
     def add(self, site_id: str, new: NewWebhook) -> dict[str, Any]:
         """Register a webhook; the answer is the only one that shows its secret, in the
@@ -72,13 +73,14 @@ class WebhookRegistry:
                 raise InvalidInput(f"a site may have at most {MAX_PER_SITE} webhooks")
             new_id = conn.execute(
                 insert(notify_webhooks).values(
-                    site_id=site_id, url=url, secret=secret, events=list(events), active=True,
+                    site_id=site_id, url=url, secret=self.sealer.seal(secret, Purpose.WEBHOOK),
+                    events=list(events), active=True,
                     created_at=datetime.now(UTC),
                 ).returning(notify_webhooks.c.id)
             ).scalar_one()
             row = conn.execute(select(notify_webhooks)
                                .where(notify_webhooks.c.id == new_id)).one()
-        return webhook_json(row, with_secret=True)
+        return {**webhook_json(row), "secret": secret}
 
     def of_site(self, site_id: str) -> list[dict[str, Any]]:
         self.sites.get(site_id)

@@ -3,18 +3,26 @@ SQLAlchemy compiles, ids allocated ahead, and PostgreSQL's sequences moved past 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, func, insert, select, update
+from sqlalchemy import Connection, Dialect, Table, delete, func, insert, select, update
 
 from rostra.store.account_tables import reader_accounts
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
-from rostra.store.notes_tables import comment_notes
+from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.tables import comments, threads
+
+IN_CHUNK = 500  # values in one IN (...) list: well under every database's limit
+
+
+def chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    """``values`` in slices of at most ``size``."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
@@ -86,9 +94,20 @@ def forget_missing_accounts(conn: Connection) -> None:
     """Comments and context notes that name a reader account the database does not
     have (a file written before accounts were exported, or of one site only) are made
     anonymous: a reader who signs in later may get that id, and must not find another
-    person's comments theirs."""
+    person's comments theirs. Their ratings of notes are dropped (the account is part of
+    a rating's key, so it cannot be anonymous) and the notes' counts follow; a note's
+    fitted helpfulness is refitted at its next rating."""
     known = select(reader_accounts.c.id)
     for table in (comments, comment_notes):
         conn.execute(update(table).where(table.c.account_id.is_not(None),
                                          table.c.account_id.not_in(known))
                      .values(account_id=None))
+    orphans = note_ratings.c.account_id.not_in(known)
+    rated = conn.execute(select(note_ratings.c.note_id).where(orphans).distinct()).scalars().all()
+    if rated:
+        conn.execute(delete(note_ratings).where(orphans))
+        remaining = (select(func.count()).where(note_ratings.c.note_id == comment_notes.c.id)
+                     .scalar_subquery())
+        for ids in chunks(sorted(rated)):
+            conn.execute(update(comment_notes).where(comment_notes.c.id.in_(ids))
+                         .values(rating_count=remaining))

@@ -1,6 +1,6 @@
 """Changes that every process serving the database must hear of at once: a thread that
 changed (caches, live streams), a site's bans, a site's settings or origins, an author's
-moderation history.
+moderation history, the ways to sign in to a site.
 
 A write records them in its transaction (``record``); ``Database.write`` hands them to
 its commit hooks: the change bus (``rostra.store.change_bus``) sends them to the other
@@ -26,6 +26,9 @@ class ChangeKind(StrEnum):
     SITES = "sites"  # site_id
     HISTORY = "history"  # site_id, key (the author)
     STAFF = "staff"  # site_id: who is the site's staff changed (the "Staff" badge)
+    # site_id: how its readers may sign in changed (its own providers; a reader's passkey
+    # added or removed), besides its settings (SITES)
+    SIGN_IN = "sign_in"
     RESYNC = "resync"  # too many to send one by one: look at everything again
 
 

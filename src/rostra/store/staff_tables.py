@@ -27,8 +27,9 @@ staff_users = Table(
     Column("password_hash", String(200), nullable=False),
     # A global admin: every site, creating sites and staff accounts.
     Column("is_admin", Boolean, nullable=False, default=False),
-    # Base32 TOTP secret; NULL: no second factor.
-    Column("totp_secret", String(64)),
+    # Base32 TOTP secret, sealed when secret_key is configured (core/sealing.py: about
+    # 100 characters); NULL: no second factor.
+    Column("totp_secret", String(255)),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
 )

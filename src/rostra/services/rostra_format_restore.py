@@ -1,0 +1,268 @@
+"""Restoring Rostra's own format (the JSON Lines export, rostra.services.exporting): how
+each record type's rows are written, kept when already there, and checked to be the
+file's own rows. The import engine (rostra.services.importing) hands it each batch's
+records of that format, inside the batch's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, select, tuple_, update
+
+from rostra.services.exporting import (
+    AddressRecord,
+    AliasRecord,
+    CommentRecord,
+    DsaNoticeRecord,
+    DsaStatementRecord,
+    ImportItemRecord,
+    NoteRatingRecord,
+    NoteRecord,
+    QuestionRecord,
+    ReaderAccountRecord,
+    RostraRecord,
+    SiteRecord,
+    SubscriptionCommentRecord,
+    SubscriptionRecord,
+    ThreadRecord,
+    VoteRecord,
+)
+from rostra.services.import_records import ImportConflict, ImportSummary
+from rostra.services.sites import claim_origins
+from rostra.store.account_tables import reader_accounts
+from rostra.store.bulk import chunks, insert_many
+from rostra.store.import_tables import import_items
+from rostra.store.notify_tables import notify_addresses
+from rostra.store.tables import sites, threads
+
+# Writes import_items rows of the run (the engine's bookkeeping of what it made).
+Remember = Callable[[Connection, list[dict[str, Any]]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Restore:
+    """How rows of one record type of the Rostra format are restored."""
+
+    key: tuple[str, ...]  # the fields that find the row (a row already there is kept)
+    target: str  # the field import_items.target_id keeps (what a rollback removes)
+    target_key: str | None = None  # and import_items.target_key, where the id is not enough
+    counter: str = ""  # the summary's count of rows made
+    site_scoped: bool = False  # has a site_id, which --site S replaces
+    kind: str = ""  # import_items.kind where the type's name is too long (16 characters)
+    # Fields a row already there must share with the file's to be the same row.
+    same: tuple[str, ...] = ()
+
+    def key_of(self, record: Any) -> tuple[Any, ...]:
+        return tuple(getattr(record, name) for name in self.key)
+
+
+# Every record type but sites and the bookkeeping, in the order their rows are written.
+_RESTORE: dict[type[Any], _Restore] = {
+    ReaderAccountRecord: _Restore(("id",), "id", counter="accounts_created",
+                                  site_scoped=True, same=("site_id", "subject")),
+    ThreadRecord: _Restore(("id",), "id", counter="threads_created", site_scoped=True,
+                           same=("site_id", "key")),
+    AliasRecord: _Restore(("site_id", "key"), "thread_id", "key", "aliases_created",
+                          site_scoped=True, same=("thread_id",)),
+    QuestionRecord: _Restore(("thread_id", "question_id"), "thread_id", "question_id",
+                             "questions_created"),
+    CommentRecord: _Restore(("id",), "id", counter="comments_created",
+                            same=("thread_id", "parent_id")),
+    VoteRecord: _Restore(("comment_id", "voter"), "comment_id", "voter", "votes_created"),
+    AddressRecord: _Restore(("id",), "id", counter="addresses_created", same=("email",)),
+    SubscriptionRecord: _Restore(("id",), "id", counter="subscriptions_created",
+                                 site_scoped=True, same=("address_id", "site_id")),
+    SubscriptionCommentRecord: _Restore(("subscription_id", "comment_id"), "subscription_id",
+                                        "comment_id", kind="sub_comment"),
+    NoteRecord: _Restore(("id",), "id", counter="notes_created", site_scoped=True,
+                         same=("comment_id",)),
+    NoteRatingRecord: _Restore(("note_id", "account_id"), "note_id", "account_id"),
+    DsaNoticeRecord: _Restore(("id",), "id", site_scoped=True, same=("site_id", "comment_id")),
+    DsaStatementRecord: _Restore(("id",), "id", site_scoped=True,
+                                 same=("site_id", "comment_id")),
+}
+
+
+class RostraRestore:
+    """Writes the records of Rostra's format for one import run: onto the sites they name,
+    or all onto ``site_id`` (``--site``); ``origins`` are added to each site's."""
+
+    def __init__(self, *, site_id: str | None, origins: Sequence[str], summary: ImportSummary,
+                 remember: Remember) -> None:
+        self.site_id = site_id
+        self.origins = origins
+        self.summary = summary
+        self._remember = remember
+
+    def write_rows(self, conn: Connection, groups: dict[type, list[Any]]) -> None:
+        """Write the records of every type but sites and the bookkeeping, taking them
+        out of ``groups``, in the order their rows must be written."""
+        for cls in _RESTORE:
+            records = groups.pop(cls, [])
+            if records:
+                self._write_records(conn, cls, records)
+
+    def write_site(self, conn: Connection, record: SiteRecord) -> None:
+        """Make the site unless it is there; either way, add ``origins`` to it."""
+        site_id = self.site_id or record.id
+        row = conn.execute(select(sites.c.origins).where(sites.c.id == site_id)).first()
+        if row is not None:
+            if self.origins:
+                merged = sorted(set(row.origins or ()) | set(self.origins))
+                claim_origins(conn, sorted(set(merged) - set(row.origins or ())), [site_id])
+                conn.execute(update(sites).where(sites.c.id == site_id).values(origins=merged))
+            self.summary.already_imported += 1
+            return
+        origins = sorted(set(record.origins) | set(self.origins))
+        claim_origins(conn, origins, [site_id])
+        conn.execute(insert(sites), {
+            "id": site_id, "name": record.name,
+            "origins": origins,
+            "settings": record.settings, "created_at": record.created_at,
+        })
+        self._remember(conn, [{"kind": "site", "source_id": site_id, "target_id": 0,
+                               "target_key": site_id}])
+        self.summary.sites_created += 1
+
+    def _write_records(
+        self, conn: Connection, cls: type[RostraRecord], records: list[Any]
+    ) -> None:
+        table: Table = cls.TABLE
+        how = _RESTORE[cls]
+        if how.site_scoped and self.site_id is not None:
+            records = [replace(r, site_id=self.site_id) for r in records]
+        keys = [how.key_of(r) for r in records]
+        present = self._present(conn, cls, keys)
+        if how.same and present:
+            self._check_same_rows(
+                conn, cls, [r for r, key in zip(records, keys, strict=True) if key in present])
+        fresh = []
+        for record, key in zip(records, keys, strict=True):
+            if key in present:
+                self.summary.already_imported += 1
+            else:
+                present.add(key)
+                fresh.append(record)
+        if not fresh:
+            return
+        if cls is ThreadRecord:
+            self._check_thread_keys(conn, fresh)
+        if cls is AddressRecord:
+            self._check_emails(conn, fresh)
+        if cls is ReaderAccountRecord:
+            self._check_subjects(conn, fresh)
+        rows = [{f: getattr(r, f) for f in r.__dataclass_fields__} for r in fresh]
+        conn.execute(insert(table), rows)
+        self._remember(conn, [
+            {"kind": how.kind or cls.TYPE,
+             "source_id": "|".join(str(p) for p in how.key_of(r)),
+             "target_id": int(getattr(r, how.target)),
+             "target_key": None if how.target_key is None else str(getattr(r, how.target_key))}
+            for r in fresh
+        ])
+        if how.counter:
+            setattr(self.summary, how.counter, getattr(self.summary, how.counter) + len(fresh))
+
+    def write_bookkeeping(self, conn: Connection, records: list[ImportItemRecord],
+                          run_id: int) -> None:
+        """Restore what imports from other systems made of their items (after the rows
+        they name: a file lists them last), so that importing a newer export of that
+        system adds only what is new. Kept as this run's, but not as made by it."""
+        if not records:
+            return
+        if self.site_id is not None:
+            records = [replace(r, site_id=self.site_id,
+                               target_key=self.site_id if r.kind == "site" else r.target_key)
+                       for r in records]
+        pk = (import_items.c.site_id, import_items.c.source, import_items.c.kind,
+              import_items.c.source_id)
+        fresh: dict[tuple[str, str, str, str], ImportItemRecord] = {}
+        for chunk in chunks(records):
+            keys = [(r.site_id, r.source, r.kind, r.source_id) for r in chunk]
+            present = {tuple(row) for row in conn.execute(
+                select(*pk).where(tuple_(*pk).in_(keys)))}
+            for key, record in zip(keys, chunk, strict=True):
+                if key not in present:
+                    fresh[key] = record
+        if fresh:
+            insert_many(conn, import_items, [
+                {"site_id": r.site_id, "source": r.source, "kind": r.kind,
+                 "source_id": r.source_id, "target_id": r.target_id,
+                 "target_key": r.target_key, "parent_source_id": r.parent_source_id,
+                 "run_id": run_id, "created": False}
+                for r in fresh.values()])
+
+    def _present(
+        self, conn: Connection, cls: type[RostraRecord], keys: list[tuple[Any, ...]]
+    ) -> set[tuple[Any, ...]]:
+        table: Table = cls.TABLE
+        key_columns = [table.c[name] for name in _RESTORE[cls].key]
+        present: set[tuple[Any, ...]] = set()
+        for chunk in chunks(keys):
+            if len(key_columns) == 1:
+                condition = key_columns[0].in_([k[0] for k in chunk])
+            else:
+                condition = tuple_(*key_columns).in_(list(chunk))
+            present.update(tuple(row) for row in conn.execute(select(*key_columns).where(condition)))
+        return present
+
+    def _check_thread_keys(self, conn: Connection, records: list[ThreadRecord]) -> None:
+        for r in records:
+            other = conn.execute(
+                select(threads.c.id).where(threads.c.site_id == r.site_id, threads.c.key == r.key)
+            ).first()
+            if other is not None:
+                raise ImportConflict(
+                    f"thread {r.key!r} of site {r.site_id!r} exists with id {other.id}, the file "
+                    f"has it as {r.id}: import a Rostra export into an empty database"
+                )
+
+    def _check_emails(self, conn: Connection, records: list[AddressRecord]) -> None:
+        for chunk in chunks(records):
+            by_email = {r.email: r.id for r in chunk}
+            for row in conn.execute(
+                select(notify_addresses.c.id, notify_addresses.c.email)
+                .where(notify_addresses.c.email.in_(list(by_email)))
+            ):
+                raise ImportConflict(
+                    f"address {row.email!r} exists with id {row.id}, the file has it as "
+                    f"{by_email[row.email]}: import a Rostra export into an empty database"
+                )
+
+    def _check_subjects(self, conn: Connection, records: list[ReaderAccountRecord]) -> None:
+        for r in records:
+            other = conn.execute(select(reader_accounts.c.id).where(
+                reader_accounts.c.site_id == r.site_id,
+                reader_accounts.c.subject == r.subject)).first()
+            if other is not None:
+                raise ImportConflict(
+                    f"reader account {r.subject!r} of site {r.site_id!r} exists with id "
+                    f"{other.id}, the file has it as {r.id}: import a Rostra export into an "
+                    f"empty database")
+
+    def _check_same_rows(self, conn: Connection, cls: type[RostraRecord],
+                         records: list[Any]) -> None:
+        """A row the database has already (same id or key) must be the file's row: the
+        same file imported again. Passing over another row with that id would hang the
+        file's replies, votes or comments on it (another thread, another reader)."""
+        how, table = _RESTORE[cls], cls.TABLE
+        key_columns = [table.c[name] for name in how.key]
+        for chunk in chunks(records):
+            keys = [how.key_of(r) for r in chunk]
+            condition = (key_columns[0].in_([k[0] for k in keys]) if len(key_columns) == 1
+                         else tuple_(*key_columns).in_(keys))
+            here = {tuple(row[:len(key_columns)]): tuple(row[len(key_columns):])
+                    for row in conn.execute(select(*key_columns, *[
+                        table.c[name] for name in how.same]).where(condition))}
+            for record, key in zip(chunk, keys, strict=True):
+                theirs = tuple(getattr(record, name) for name in how.same)
+                ours = here.get(key, theirs)
+                if ours != theirs:
+                    described = ", ".join(f"{name} {value!r}"
+                                          for name, value in zip(how.same, ours, strict=True))
+                    raise ImportConflict(
+                        f"{cls.TYPE} {'/'.join(str(k) for k in key)} exists here with "
+                        f"{described}, the file has another: import a Rostra export into an "
+                        f"empty database")
