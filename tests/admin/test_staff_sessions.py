@@ -6,6 +6,7 @@ PostgreSQL, through the service the login form and the passkey routes call."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -17,7 +18,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select, text, update
 
-from rostra.core.errors import NotFound, RostraError, TooManyRequests, Unauthorized
+from rostra.core.errors import Forbidden, NotFound, RostraError, TooManyRequests, Unauthorized
+from rostra.core.sealing import Purpose, Sealer, Unsealable
 from rostra.services.staff import (
     LOGIN_WINDOW,
     MAX_FAILURES_PER_ADDRESS,
@@ -465,3 +467,37 @@ def test_disabling_staff_tells_exactly_the_sites_where_their_reader_accounts_are
         server.services.db.after_commit.remove(heard.extend)
     assert told == sorted(mine)
     assert untold == []
+
+
+def test_a_totp_secret_this_server_cannot_open_refuses_the_right_password_with_a_reason(
+        server: LiveServer, caplog: pytest.LogCaptureFixture) -> None:
+    service = staff_service(server)
+    account, disabled = service.create_user(_name(), PASSWORD), service.create_user(_name(), PASSWORD)
+    secret = pyotp.random_base32()
+    sealed = Sealer("a secret_key this server does not have").seal(secret, Purpose.TOTP)
+    with server.services.db.write() as conn:
+        conn.execute(update(staff_users).where(staff_users.c.id.in_([account.id, disabled.id]))
+                     .values(totp_secret=sealed))
+    service.set_disabled(disabled.id, True)
+    with pytest.raises(Unsealable) as unsealable:
+        service.sealer.open(sealed, Purpose.TOTP)
+    code = pyotp.TOTP(secret).now
+    with caplog.at_level(logging.ERROR, logger="rostra.staff"):
+        # A wrong password, or a disabled account, learns nothing more than before.
+        assert _refused(service, account.name, "not the password", ip=None,
+                        totp_code=code()) == FAILED
+        assert _refused(service, disabled.name, PASSWORD, ip=None, totp_code=code()) == FAILED
+        assert caplog.records == []
+        assert _refused(service, account.name, PASSWORD, ip=None, totp_code=code()) == (
+            Forbidden,
+            "Your password is right, but this server cannot read your account's second "
+            "factor (its secret_key has changed). Sign in with a passkey, or ask an "
+            f"administrator to turn the second factor off (`rostra user totp-off "
+            f"{account.name}`) and set it up again.", {"code": "totp_unavailable"})
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [(
+        "rostra.staff", "ERROR",
+        f"staff account {account.name!r} cannot sign in with a password: its TOTP secret is "
+        f"{unsealable.value.reason}. Set secret_key back to the key it was sealed with, or "
+        "re-seal it with `rostra secrets seal --previous-key-file OLD_KEY_FILE`, or turn its "
+        f"second factor off with `rostra user totp-off {account.name}` (its owner then sets "
+        "up a new one)")]
