@@ -134,16 +134,11 @@ class ReaderSessions:
                                               reader_sessions.c.account_id == account_id)
             ).rowcount)
 
-    def end_all(self, account_id: int, *, conn: Connection | None = None,
-                site_id: str | None = None) -> int:
-        """End every session of the account (on one site, when given); how many ended."""
-        where = reader_sessions.c.account_id == account_id
-        if site_id is not None:
-            where = where & (reader_sessions.c.site_id == site_id)
-        if conn is not None:
-            return int(conn.execute(delete(reader_sessions).where(where)).rowcount)
-        with self.db.write() as own:
-            return int(own.execute(delete(reader_sessions).where(where)).rowcount)
+    def end_all(self, account_id: int) -> int:
+        """End every session of the account; how many ended."""
+        with self.db.write() as conn:
+            return int(conn.execute(delete(reader_sessions)
+                                    .where(reader_sessions.c.account_id == account_id)).rowcount)
 
     def prune(self) -> int:
         """Forget expired sessions."""
