@@ -38,9 +38,13 @@ def missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One Chromium for the whole session (starting one takes seconds)."""
+    """One Chromium per test file (starting one takes about a second). Not one for the
+    session: Playwright's sync API keeps its event loop set as running on the thread
+    while it is started, so every asyncio.run() after it fails, and when the suite runs
+    in parallel (pytest -n) other folders' files run on the same worker between these.
+    (A "package" scope is the session's here: tests/ folders are not packages.)"""
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:

@@ -281,3 +281,40 @@ def test_it_widens_the_totp_column_for_sealed_secrets_on_postgres() -> None:
     finally:
         db.dispose()
         drop()
+
+
+def _index_built_by_hand_first(db: Database, concurrently: bool) -> None:
+    """An operator builds 0106's index ahead (on PostgreSQL without locking writes, as
+    docs/deployment.md says); the migration takes it as done instead of failing."""
+    from sqlalchemy import text
+
+    cfg = migrate.alembic_config(db)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0105")
+    sql = ("CREATE INDEX {} IF NOT EXISTS ix_comments_author_email_lower "
+           "ON comments (lower(author_email))").format("CONCURRENTLY" if concurrently else "")
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(sql))
+    migrate.upgrade(db)
+    assert "ix_comments_author_email_lower" in _email_lookup_plan(db)
+
+
+def test_an_index_built_ahead_by_hand_is_taken_as_done_on_sqlite(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'h.sqlite3'}")
+    try:
+        _index_built_by_hand_first(db, concurrently=False)
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_an_index_built_ahead_concurrently_is_taken_as_done_on_postgres() -> None:
+    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = create_postgres_database(POSTGRES_URL)
+    db = Database(url)
+    try:
+        _index_built_by_hand_first(db, concurrently=True)
+    finally:
+        db.dispose()
+        drop()

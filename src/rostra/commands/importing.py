@@ -256,8 +256,14 @@ def site_move_command(
     keep_old_origin: bool,
 ) -> None:
     """Move a site to a new domain; its threads stay, and old URLs still lead to them."""
+    from rostra.store.change_bus import bus_for
+
     console = _console()
     db = _database(ctx)
+    settings = ctx.obj.settings
+    # Running servers hear of the move through the bus at once (PostgreSQL's NOTIFY in
+    # the move's transaction, or Redis after it), not at their next look at the sites.
+    bus = bus_for(settings.database_url, settings.redis_url, db)
     try:
         summary = move_site(
             db, old_origin, new_origin, site_id=site, keep_old_origin=keep_old_origin
@@ -265,6 +271,8 @@ def site_move_command(
     except RostraError as exc:
         raise click.ClickException(exc.detail) from None
     finally:
+        if bus is not None:
+            bus.close()
         db.dispose()
     console.print(
         f"Moved {', '.join(summary.sites)} from {summary.old_origin} to {summary.new_origin}: "

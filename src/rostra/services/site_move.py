@@ -10,6 +10,8 @@ from sqlalchemy import select, update
 from rostra.core.errors import NotFound
 from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of
 from rostra.services.sites import claim_origins, normalise_origin
+from rostra.store import changes
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
 from rostra.store.tables import sites, threads
 
@@ -34,7 +36,9 @@ def move_site(
 ) -> MoveSummary:
     """Point every site allowing ``old_origin`` (or just ``site_id``) at ``new_origin``,
     in one transaction. Threads whose URL was on the old origin get the new URL; their
-    keys (path and query) stay, so old links still resolve."""
+    keys (path and query) stay, so old links still resolve. The sites and threads are
+    recorded as changed: where ``db`` has the change bus installed, every server takes
+    the new origin at once."""
     old, new = normalise_origin(old_origin), normalise_origin(new_origin)
     summary = MoveSummary(old, new)
     now = datetime.now(UTC)
@@ -54,9 +58,10 @@ def move_site(
             origins = [o for o in (row.origins or ()) if keep_old_origin or o != old]
             origins = sorted(set(origins) | {new})
             conn.execute(update(sites).where(sites.c.id == row.id).values(origins=origins))
+            changes.record(conn, Change(ChangeKind.SITES, row.id))
             summary.sites.append(row.id)
             moved = conn.execute(
-                select(threads.c.id, threads.c.url).where(
+                select(threads.c.id, threads.c.key, threads.c.url).where(
                     threads.c.site_id == row.id,
                     threads.c.url.is_not(None),
                 )
@@ -72,5 +77,7 @@ def move_site(
                 # its key and old URLs lead to it still: only the URL changes.
                 conn.execute(update(threads).where(threads.c.id == thread.id).values(
                     url=new + url[len(old):], updated_at=now))
+                changes.record(conn, Change(ChangeKind.THREAD, row.id, thread.key, thread.id,
+                                            at=now))
                 summary.threads_moved += 1
     return summary

@@ -6,6 +6,11 @@ Revises: 0105
 A reader's claim of their comments, the export of their data and its erasure look
 comments up by ``lower(author_email)``; without an index on that expression each of
 them read the whole table.
+
+Building it holds writes to ``comments`` for as long as it takes. On a large PostgreSQL
+database, build it first without that lock (``CREATE INDEX CONCURRENTLY IF NOT EXISTS
+ix_comments_author_email_lower ON comments (lower(author_email))``, docs/deployment.md):
+this migration then finds it and builds nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_comments_author_email_lower", "comments",
-                    [sa.text("lower(author_email)")])
+                    [sa.text("lower(author_email)")], if_not_exists=True)
 
 
 def downgrade() -> None:
