@@ -147,6 +147,8 @@ export default {
   error_sso_invalid: "Ihre Anmeldung konnte nicht geprüft werden. Bitte laden Sie die Seite neu oder melden Sie sich erneut an.",
   error_sso_not_enabled: "Ihre Anmeldung konnte nicht geprüft werden. Bitte laden Sie die Seite neu oder melden Sie sich erneut an.",
   error_session_expired: "Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.",
+  error_sso_unavailable: "Die Anmeldung über diese Website ist gerade nicht möglich. Sie können trotzdem ohne Anmeldung kommentieren.",
+  error_totp_unavailable: "Die Zwei-Faktor-Anmeldung kann für dieses Konto gerade nicht geprüft werden. Bitte wenden Sie sich an die Administratoren der Website.",
   error_sign_in_failed: "Die Anmeldung hat nicht geklappt. Bitte versuchen Sie es erneut.",
   error_sign_in_cancelled: "Die Anmeldung wurde abgebrochen.",
   error_email_sign_in_off: "Diese Website bietet keine Anmeldung per E-Mail an.",

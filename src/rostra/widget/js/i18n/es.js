@@ -147,6 +147,8 @@ export default {
   error_sso_invalid: "No se pudo comprobar tu sesión. Vuelve a cargar la página o inicia sesión de nuevo.",
   error_sso_not_enabled: "No se pudo comprobar tu sesión. Vuelve a cargar la página o inicia sesión de nuevo.",
   error_session_expired: "Tu sesión ha terminado. Vuelve a iniciar sesión.",
+  error_sso_unavailable: "El inicio de sesión a través de este sitio no está disponible ahora. Puedes comentar igualmente sin iniciar sesión.",
+  error_totp_unavailable: "La verificación en dos pasos no se puede comprobar ahora para esta cuenta. Consulta a los administradores del sitio.",
   error_sign_in_failed: "No se pudo iniciar sesión. Inténtalo de nuevo.",
   error_sign_in_cancelled: "Se canceló el inicio de sesión.",
   error_email_sign_in_off: "Este sitio no ofrece iniciar sesión por correo.",

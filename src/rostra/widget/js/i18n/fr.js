@@ -147,6 +147,8 @@ export default {
   error_sso_invalid: "Votre connexion n’a pas pu être vérifiée. Rechargez la page ou reconnectez-vous.",
   error_sso_not_enabled: "Votre connexion n’a pas pu être vérifiée. Rechargez la page ou reconnectez-vous.",
   error_session_expired: "Votre session a pris fin. Veuillez vous reconnecter.",
+  error_sso_unavailable: "La connexion par ce site n'est pas disponible pour le moment. Vous pouvez tout de même commenter sans vous connecter.",
+  error_totp_unavailable: "La connexion en deux étapes ne peut pas être vérifiée pour ce compte pour le moment. Veuillez contacter les administrateurs du site.",
   error_sign_in_failed: "La connexion a échoué. Veuillez réessayer.",
   error_sign_in_cancelled: "La connexion a été annulée.",
   error_email_sign_in_off: "Ce site ne propose pas la connexion par e-mail.",
