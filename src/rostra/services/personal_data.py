@@ -204,11 +204,11 @@ class PersonalData:
                 update(dsa_notices).where(_notices_of(address, account_ids)).values(
                     notifier_name=None, notifier_email=None, reporter=None, ip_hash=None)
             ).rowcount
-            # Mail still queued for the address (a notice's receipt or decision, a
-            # statement of reasons) is not sent after the erasure.
+            # Mail for the address without a subscription behind it (a notice's receipt
+            # or decision, a statement of reasons): queued, it is not sent after the
+            # erasure; sent, its row no longer keeps the address.
             conn.execute(delete(notify_outbox).where(
-                func.lower(notify_outbox.c.recipient) == address,
-                notify_outbox.c.sent_at.is_(None)))
+                func.lower(notify_outbox.c.recipient) == address))
             conn.execute(delete(reader_accounts).where(reader_accounts.c.id.in_(account_ids)))
             done = {"comments": len(ids), "subscriptions": int(subscriptions),
                     "accounts": len(account_ids), "sessions": int(sessions),
