@@ -60,5 +60,9 @@ def test_it_answers_the_login_form_with_429_past_the_limit(server: LiveServer) -
     member = StaffMember(name, server.client())
     for _ in range(MAX_FAILURES_PER_NAME):
         assert member.login("wrong password").status_code == 401
-    assert member.login().status_code == 429
+    limited = member.login()
+    assert limited.status_code == 429
+    # The page says how long to wait, and so does the header a script or a proxy reads.
+    assert limited.headers["retry-after"] == "900"
+    assert "try again in 15 minutes" in limited.text
     member.http.close()

@@ -74,7 +74,11 @@ async def login(request: Request) -> Response:
     except RostraError as exc:
         status = 401 if isinstance(exc, Unauthorized) else exc.status
         message = "Wrong name, password or code." if isinstance(exc, Unauthorized) else exc.detail
-        return _login_page(request, status, message, name)
+        page = _login_page(request, status, message, name)
+        retry_after = exc.extra.get("retry_after")
+        if retry_after is not None:  # the login limit: as the API's 429s say it
+            page.headers["Retry-After"] = str(retry_after)
+        return page
     response = redirect(safe_next(one(form, "next")))
     set_session_cookie(request, response, signed.token)
     response.delete_cookie(LOGIN_COOKIE, path="/admin")
