@@ -6,14 +6,16 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from import_helpers import Rostra
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from tests.api.test_sso import post, signed
 from tests.conftest import ORIGIN, _start_live_server
 
 from rostra.store.account_tables import reader_accounts
+from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.tables import comments
 
 
@@ -45,6 +47,36 @@ def _signed_posts(rostra: Rostra, *posts: tuple[str, str, dict[str, str]]) -> li
     assert [a.status_code for a in answers] == [201] * len(answers), [a.text for a in answers]
     return [a.json()["comment"]["id"] for a in answers]
 
+
+
+def _as_version_3(path: Path, tmp_path: Path) -> Path:
+    """The export at ``path`` as a version 3 file: no reader_account records, so it names
+    accounts it does not hold."""
+    lines = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
+    lines[0]["version"] = 3
+    v3 = tmp_path / "v3.jsonl"
+    v3.write_text("\n".join(json.dumps(line) for line in lines
+                            if line["type"] != "reader_account") + "\n", encoding="utf-8")
+    return v3
+
+
+def _rated_note(source: Rostra) -> tuple[int, int]:
+    """A staff note on a signed-in reader's comment, rated helpful by that reader: the
+    note's id and the rating's account."""
+    [comment_id] = _signed_posts(source, ("/story", "Ana, signed in.",
+                                          {"id": "u-ana", "name": "Ana"}))
+    [rater] = _accounts_of(source, [comment_id])
+    assert rater is not None
+    now = datetime.now(UTC)
+    with source.db.write() as conn:
+        note_id = conn.execute(insert(comment_notes).values(
+            comment_id=comment_id, site_id="news", text="Context.", html="<p>Context.</p>",
+            sources=["https://source.example/a"], staff_author="desk", status="proposed",
+            shown=False, rating_count=1, created_at=now).returning(comment_notes.c.id)
+        ).scalar_one()
+        conn.execute(insert(note_ratings).values(note_id=note_id, account_id=rater,
+                                                 helpful=True, created_at=now))
+    return note_id, rater
 
 def test_a_signed_in_reader_is_the_same_account_after_a_restore(
     backend: tuple[Rostra, Rostra], tmp_path: Path
@@ -92,12 +124,7 @@ def test_comments_whose_account_is_not_in_the_file_become_anonymous(
                                           {"id": "u-ana", "name": "Ana"}))
     path = tmp_path / "all.jsonl.gz"
     source.ok("export", path)
-    old = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
-    old[0]["version"] = 3
-    v3 = tmp_path / "v3.jsonl"
-    v3.write_text("\n".join(json.dumps(line) for line in old
-                            if line["type"] != "reader_account") + "\n", encoding="utf-8")
-    target.ok("import", "rostra", v3)
+    target.ok("import", "rostra", _as_version_3(path, tmp_path))
     assert _accounts_of(target, [comment_id]) == [None]
 
     live, server = _start_live_server(target.url, _backend_name(target))
@@ -144,34 +171,13 @@ def test_note_ratings_by_an_account_not_in_the_file_are_dropped(
     # A rating's account is part of its key: it cannot be made anonymous as a comment
     # is. Kept, it would become the rating of whichever new reader gets that id (who
     # could then never rate the note themselves, and whose viewpoint would carry it).
-    from datetime import UTC, datetime
-
-    from sqlalchemy import func, insert
-
-    from rostra.store.notes_tables import comment_notes, note_ratings
-
     source, target = backend
-    [comment_id] = _signed_posts(source, ("/story", "Ana, signed in.",
-                                          {"id": "u-ana", "name": "Ana"}))
-    [rater] = _accounts_of(source, [comment_id])
-    now = datetime.now(UTC)
-    with source.db.write() as conn:
-        note_id = conn.execute(insert(comment_notes).values(
-            comment_id=comment_id, site_id="news", text="Context.", html="<p>Context.</p>",
-            sources=["https://source.example/a"], staff_author="desk", status="proposed",
-            shown=False, rating_count=1, created_at=now).returning(comment_notes.c.id)
-        ).scalar_one()
-        conn.execute(insert(note_ratings).values(note_id=note_id, account_id=rater,
-                                                 helpful=True, created_at=now))
+    note_id, rater = _rated_note(source)
     path = tmp_path / "all.jsonl.gz"
     source.ok("export", path)
-    old = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
-    assert [line["account_id"] for line in old if line["type"] == "note_rating"] == [rater]
-    old[0]["version"] = 3
-    v3 = tmp_path / "v3.jsonl"
-    v3.write_text("\n".join(json.dumps(line) for line in old
-                            if line["type"] != "reader_account") + "\n", encoding="utf-8")
-    target.ok("import", "rostra", v3)
+    exported = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
+    assert [line["account_id"] for line in exported if line["type"] == "note_rating"] == [rater]
+    target.ok("import", "rostra", _as_version_3(path, tmp_path))
     with target.db.read() as conn:
         assert conn.scalar(select(func.count()).select_from(note_ratings)) == 0
         assert conn.scalar(select(comment_notes.c.rating_count)
@@ -181,24 +187,8 @@ def test_note_ratings_by_an_account_not_in_the_file_are_dropped(
 def test_note_ratings_of_restored_accounts_are_kept(
     backend: tuple[Rostra, Rostra], tmp_path: Path
 ) -> None:
-    from datetime import UTC, datetime
-
-    from sqlalchemy import insert
-
-    from rostra.store.notes_tables import comment_notes, note_ratings
-
     source, target = backend
-    [comment_id] = _signed_posts(source, ("/story", "Ana, signed in.",
-                                          {"id": "u-ana", "name": "Ana"}))
-    [rater] = _accounts_of(source, [comment_id])
-    now = datetime.now(UTC)
-    with source.db.write() as conn:
-        note_id = conn.execute(insert(comment_notes).values(
-            comment_id=comment_id, site_id="news", text="Context.", html="<p>Context.</p>",
-            sources=[], staff_author="desk", status="proposed", shown=False,
-            rating_count=1, created_at=now).returning(comment_notes.c.id)).scalar_one()
-        conn.execute(insert(note_ratings).values(note_id=note_id, account_id=rater,
-                                                 helpful=True, created_at=now))
+    note_id, rater = _rated_note(source)
     path = tmp_path / "all.jsonl"
     source.ok("export", path)
     target.ok("import", "rostra", path)
