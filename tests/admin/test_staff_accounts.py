@@ -69,6 +69,30 @@ def test_it_ends_sessions_when_the_password_changes_or_the_account_is_disabled(
         service.login(account.name, "another long password", ip=None)
 
 
+def test_it_opens_no_session_for_a_disabled_account_whatever_proved_who_it_is(
+        server: LiveServer) -> None:
+    service = staff_service(server)
+    account = service.create_user(_name(), PASSWORD)
+    service.set_disabled(account.id, True)
+    # A passkey (or any other proof) opens sessions through open_session: it refuses a
+    # disabled account itself, as login does, whatever its callers checked before.
+    with pytest.raises(Unauthorized, match="this account is disabled") as refused:
+        service.open_session(account.id, "passkey", ip="192.0.2.30")
+    assert refused.value.extra["code"] == "login_failed"
+    with server.services.db.read() as conn:
+        opened = conn.scalars(select(staff_sessions.c.token_hash)
+                              .where(staff_sessions.c.user_id == account.id)).all()
+    assert opened == []
+    # The password says nothing about itself: right or wrong, the same refusal, and
+    # each counts as a failed attempt.
+    for password in ([PASSWORD, "wrong password"] * MAX_FAILURES_PER_NAME)[
+            :MAX_FAILURES_PER_NAME]:
+        with pytest.raises(Unauthorized, match="wrong name, password or code"):
+            service.login(account.name, password, ip="192.0.2.31")
+    with pytest.raises(TooManyRequests):
+        service.login(account.name, PASSWORD, ip="192.0.2.32")
+
+
 def test_it_stops_guessing_after_a_few_failures(server: LiveServer) -> None:
     service = staff_service(server)
     account = service.create_user(_name(), PASSWORD)

@@ -163,9 +163,7 @@ async def passkey_login(request: Request) -> Response:
                                                 data.get("credential"), rp_id=rp_id,
                                                 origin=origin))
     staff = admin(request).staff
-    account = await run_in_threadpool(staff.get, user_id)
-    if account.disabled:
-        raise Unauthorized("this account is disabled", code="login_failed")
+    # open_session refuses a disabled account (401 login_failed).
     signed = await run_in_threadpool(lambda: staff.open_session(
         user_id, "passkey", ip=client_ip(request, services.settings.trusted_proxies),
         device=request.headers.get("user-agent")))

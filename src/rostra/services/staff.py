@@ -324,11 +324,20 @@ class StaffService:
 
     def open_session(self, user_id: int, method: str, *, ip: str | None,
                      device: str | None = None) -> SignedIn:
-        """A new session for an account that proved itself another way (a passkey)."""
+        """A new session for an account that proved itself another way (a passkey).
+        Raises Unauthorized (code login_failed) when the account is disabled."""
         token = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         ip_hash = self.ips.hash(ip) if ip else None  # before the write: see login
         with self.db.write() as conn:
+            # Checked in the transaction that opens the session: an account disabled
+            # after its proof was checked gets none (session() would refuse it anyway).
+            disabled = conn.scalar(select(staff_users.c.disabled)
+                                   .where(staff_users.c.id == user_id))
+            if disabled is None:
+                raise NotFound(f"no staff account with id {user_id}")
+            if disabled:
+                raise Unauthorized("this account is disabled", code="login_failed")
             self._open(conn, token, user_id, method, device, ip_hash, now)
         return SignedIn(token, self.get(user_id), now + SESSION_TTL)
 
