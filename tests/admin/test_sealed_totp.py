@@ -12,11 +12,12 @@ import secrets
 import pyotp
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from rostra.cli import main
 from rostra.core.sealing import Purpose, Sealer
-from rostra.store.staff_tables import staff_users
+from rostra.services.staff import MAX_FAILURES_PER_NAME
+from rostra.store.staff_tables import staff_login_failures, staff_users
 from tests.admin.conftest import PASSWORD, StaffMember, parse, staff_service
 from tests.conftest import LiveServer
 
@@ -96,3 +97,26 @@ def test_a_totp_secret_sealed_with_another_key_refuses_with_a_clear_message(
     assert f"second factor of {member.name} is off" in done.output
     with server.client() as http:
         assert StaffMember(member.name, http).login().status_code == 303
+
+
+def test_a_right_password_whose_totp_cannot_be_opened_uses_up_no_login_attempt(
+        server: LiveServer) -> None:
+    member = _new_member(server)
+    secret = pyotp.random_base32()
+    _store(server, member.name, BEFORE.seal(secret, Purpose.TOTP))
+    with member.http:
+        # The password was right and the fault is the server's: no attempt is counted,
+        # however often it is tried, and each answer says why.
+        for _ in range(MAX_FAILURES_PER_NAME + 1):
+            refused = member.login(code=pyotp.TOTP(secret).now())
+            assert refused.status_code == 403, refused.text
+            said = parse(refused).xpath('//p[@class="error"]/text()')[0]
+            assert "cannot read your account's second factor" in said
+        with server.services.db.read() as conn:
+            counted = conn.scalar(select(func.count()).select_from(staff_login_failures)
+                                  .where(staff_login_failures.c.key == f"n:{member.name}"))
+        assert counted == 0
+        # Wrong passwords still count as ever.
+        for _ in range(MAX_FAILURES_PER_NAME):
+            assert member.login(password="not the password at all").status_code == 401
+        assert member.login(code=pyotp.TOTP(secret).now()).status_code == 429

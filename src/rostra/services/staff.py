@@ -304,7 +304,13 @@ class StaffService:
             row = conn.execute(select(staff_users).where(staff_users.c.name == name)).first()
         ok = self._verify(row.password_hash if row is not None else _DUMMY_HASH, password or "")
         if ok and row is not None and not row.disabled and row.totp_secret:
-            ok = self._totp_ok(row.name, row.totp_secret, totp_code)
+            try:
+                ok = self._totp_ok(row.name, row.totp_secret, totp_code)
+            except Forbidden:
+                # The password was right and the fault is the server's: not a guess, so
+                # the attempt gives its slots back instead of using up the name's few.
+                self._release(slots)
+                raise
         if not ok or row is None or row.disabled:
             raise Unauthorized("wrong name, password or code", code="login_failed")
         token = secrets.token_urlsafe(32)
@@ -407,6 +413,12 @@ class StaffService:
                              .returning(staff_login_failures.c.id)).scalar_one()
                 for key in keys
             ]
+
+    def _release(self, slots: list[int]) -> None:
+        """Give back the slots ``_reserve`` took: the attempt counts for nothing."""
+        with self.db.write() as conn:
+            conn.execute(delete(staff_login_failures)
+                         .where(staff_login_failures.c.id.in_(slots)))
 
     # -- sessions ------------------------------------------------------------
 
