@@ -25,6 +25,7 @@ _previous = click.option(
 def _run(state: Any, mode_name: str, previous_key_file: Path | None) -> None:
     from rostra.cli import _upgrade
     from rostra.services.stored_secrets import Mode, StoredSecrets
+    from rostra.store.change_bus import bus_for
     from rostra.store.db import Database
 
     settings = state.settings
@@ -42,9 +43,14 @@ def _run(state: Any, mode_name: str, previous_key_file: Path | None) -> None:
         previous = Sealer(key)
     _upgrade(settings)
     db = Database(settings.database_url)
+    # Running servers hear at once of the providers whose secrets were rewritten (they
+    # may remember one as not offered), not when their memory of it runs out.
+    bus = bus_for(settings.database_url, settings.redis_url, db)
     try:
         reports = StoredSecrets(db, Sealer(settings.secret_key)).run(mode, previous)
     finally:
+        if bus is not None:
+            bus.close()
         db.dispose()
     unopenable = [item for report in reports for item in report.unopenable]
     for report in reports:

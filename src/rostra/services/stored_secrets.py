@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Table, and_, select, update
 
 from rostra.core.sealing import Purpose, Sealer, Unsealable, is_sealed
+from rostra.store import changes
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
 from rostra.store.notify_tables import notify_webhooks
 from rostra.store.site_provider_tables import site_oidc_providers
@@ -54,6 +56,11 @@ class _Kind:
     keys: tuple[str, ...]
     where: Callable[[], ColumnElement[bool]]
     name: Callable[[Any], str]
+    # The site whose readers' ways to sign in a rewritten value changes: every server
+    # forgets what it remembers of them at once (SIGN_IN), a provider it kept as not
+    # offered included. None: nothing remembered (single sign-on reads its secret again
+    # before refusing a payload).
+    sign_in_site: Callable[[Any], str] | None = None
 
 
 KINDS = (
@@ -63,7 +70,7 @@ KINDS = (
     _Kind("site providers' client secrets", Purpose.SITE_PROVIDER, site_oidc_providers,
           "client_secret", ("site_id", "name"),
           lambda: site_oidc_providers.c.client_secret != "",
-          lambda r: f"provider {r.site_id}.{r.name}"),
+          lambda r: f"provider {r.site_id}.{r.name}", lambda r: str(r.site_id)),
     _Kind("webhook secrets", Purpose.WEBHOOK, notify_webhooks, "secret", ("id",),
           lambda: notify_webhooks.c.secret != "",
           lambda r: f"webhook {r.id} of site {r.site_id!r}"),
@@ -113,9 +120,11 @@ class StoredSecrets:
             for row in rows:
                 stored = getattr(row, kind.column)
                 outcome, new = self._one(kind, stored, mode, previous, report, row)
-                if new is not None and new != stored and not self._swap(
-                        conn, kind, column, row, stored, new):
-                    outcome = Outcome.CHANGED
+                if new is not None and new != stored:
+                    if not self._swap(conn, kind, column, row, stored, new):
+                        outcome = Outcome.CHANGED
+                    elif kind.sign_in_site is not None:
+                        changes.record(conn, Change(ChangeKind.SIGN_IN, kind.sign_in_site(row)))
                 report.add(outcome)
         return report
 
