@@ -116,6 +116,7 @@ def test_no_command_leaves_a_database_connection_open(
         (["export", str(export)], 0),
         (["import", "rostra", str(export), "--site", "copy"], 1),  # its origin is taken
         (["worker", "--once"], 0),
+        (["doctor"], 0),
     ]
     runner = CliRunner()
     left: dict[str, int] = {}
