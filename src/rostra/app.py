@@ -25,7 +25,8 @@ from rostra.api.live import LiveHub
 from rostra.api.live import router as live_router
 from rostra.api.metrics import check_metrics_access, exposition
 from rostra.api.passkey_sign_in import router as passkey_sign_in_router
-from rostra.api.posting import PostEndpoint, PostingLane
+from rostra.api.posting import Lane, PostEndpoint, PostingLane
+from rostra.api.posting_process import ProcessLane
 from rostra.api.routes import author, read, write
 from rostra.api.signin import router as signin_router
 from rostra.config import Settings, check_serving
@@ -216,8 +217,12 @@ def _prune_sign_ins(services: Services) -> Callable[[], Awaitable[None]]:
     return prune_forever
 
 
-def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
+def create_app(settings: Settings, *, run_migrations: bool = True, served: bool = False) -> Any:
     """The ASGI application: the Front wrapped around the FastAPI app.
+
+    ``served``: built by a server's worker (rostra.asgi), which then stores new comments
+    in a posting process of its own when the setting ``posting_process`` says so;
+    otherwise (tests, embedding, the posting process itself) in a thread.
 
     Raises ConfigError when the settings are unsafe to serve with (see
     ``rostra.config.serving_problems``)."""
@@ -254,6 +259,15 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
 
     services.comments.listeners.append(invalidate)
     services.comments.committing.append(ours)
+    lane: Lane
+    if served and settings.posting_process:
+        def stored_elsewhere(events: list[CommentEvent]) -> None:
+            for event in events:
+                invalidate(event)
+
+        lane = ProcessLane(stored_elsewhere, poller.ours)
+    else:
+        lane = PostingLane(services.comments, hub=hub)
 
     bus = services.bus
 
@@ -286,6 +300,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
             await run_in_threadpool(poller.apply_slow, [Change(ChangeKind.RESYNC)])
 
         pending: set[asyncio.Task[None]] = set()
+        if isinstance(lane, ProcessLane):
+            await lane.start()
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
         hub.loop = asyncio.get_running_loop()
@@ -302,6 +318,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if isinstance(lane, ProcessLane):
+                await lane.aclose()
             for close in _app.state.on_shutdown:
                 close()
             # A cancelled task's thread may still be running its query: let pooled
@@ -382,11 +400,11 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
 
     if bus is not None:
         app.state.on_shutdown.append(bus.close)
-    lane = PostingLane(services.comments, hub=hub)
+    if not isinstance(lane, ProcessLane):
+        # First at shutdown: the lane finishes the posts already queued while everything
+        # they need is still there.
+        app.state.on_shutdown.insert(0, lane.close)
     app.state.posting = lane
-    # First at shutdown: the lane finishes the posts already queued while everything
-    # they need is still there.
-    app.state.on_shutdown.insert(0, lane.close)
     return Front(app, cache, services.sites,
                  PostEndpoint(lane, settings.trusted_proxies, MAX_BODY),
                  hsts_seconds=settings.hsts_seconds if settings.public_url.startswith(

@@ -1,0 +1,131 @@
+"""The posting process: ``python -m rostra.posting_worker FD``, started by a `rostra serve`
+worker (rostra.api.posting_process explains why and the frames on the socket FD).
+
+It is a worker of the deployment that serves no HTTP: it builds the same app from the
+same settings, runs its lifespan (so its site settings, bans and sign-in providers stay
+fresh as any worker's do, and its outbox sender runs), and stores the posts it is sent
+in batches, one transaction each, as the thread lane does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import queue
+import signal
+import socket
+import sys
+import threading
+from typing import Any
+
+from rostra import logs
+from rostra.api.posting_process import HEADER, frame, outcome_of
+from rostra.app import create_app
+from rostra.config import load_settings
+from rostra.services.comments import CommentEvent, CommentService
+
+MAX_BATCH = 32
+
+
+class PostingChild:
+    def __init__(self, sock: socket.socket, comments: CommentService) -> None:
+        self.sock = sock
+        self.comments = comments
+        self.inbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self.events: list[CommentEvent] = []
+        self.lane_thread: int | None = None
+        comments.committing.append(self._committing)
+        comments.listeners.append(self._stored)
+
+    def _committing(self, events: list[CommentEvent]) -> None:
+        if threading.get_ident() == self.lane_thread:
+            self._send(("ours", [(e.thread_id, e.at) for e in events if e.at is not None]))
+
+    def _stored(self, event: CommentEvent) -> None:
+        if threading.get_ident() == self.lane_thread:
+            self.events.append(event)
+
+    def _send(self, message: Any) -> None:
+        self.sock.sendall(frame(message))
+
+    def ready(self) -> None:
+        self._send(("ready",))
+
+    def read(self) -> None:
+        """Frames from the worker into the inbox; None when it has gone."""
+        stream = self.sock.makefile("rb")
+        try:
+            while True:
+                header = stream.read(HEADER.size)
+                if len(header) < HEADER.size:
+                    break
+                (size,) = HEADER.unpack(header)
+                body = stream.read(size)
+                if len(body) < size:
+                    break
+                self.inbox.put(pickle.loads(body))  # noqa: S301 - from our own worker
+        except OSError:
+            pass
+        finally:
+            self.inbox.put(None)
+
+    def lane(self) -> None:
+        """Store the posts in batches until told to stop or the worker goes."""
+        self.lane_thread = threading.get_ident()
+        stop = False
+        while not stop:
+            message = self.inbox.get()
+            batch: list[tuple[Any, ...]] = []
+            while message is not None and message[0] == "post":
+                batch.append(message)
+                if len(batch) >= MAX_BATCH:
+                    break
+                try:
+                    message = self.inbox.get_nowait()
+                except queue.Empty:
+                    message = ("more",)
+            if message is None or message[0] == "stop":
+                stop = True
+            if batch:
+                self._post(batch)
+
+    def _post(self, batch: list[tuple[Any, ...]]) -> None:
+        self.events = []
+        try:
+            results: list[Any] = self.comments.post_many(
+                [(new, ctx) for _, _, new, ctx in batch])
+        except Exception as exc:  # noqa: BLE001 - every request gets an answer
+            results = [exc] * len(batch)
+        outcomes = [(job, outcome_of(result))
+                    for (_, job, _, _), result in zip(batch, results, strict=True)]
+        try:
+            self._send(("done", outcomes, self.events))
+        except OSError:
+            pass  # the worker went away; its requests are answered there
+        self.events = []
+
+
+async def _serve(child: PostingChild, app: Any) -> None:
+    async with app.router.lifespan_context(app):
+        child.ready()
+        await asyncio.get_running_loop().run_in_executor(None, child.lane)
+
+
+def main(argv: list[str]) -> int:
+    # Ctrl-C in a terminal, or a service manager stopping the server's process group,
+    # signals every process in it: the child finishes the posts it was sent and stops
+    # when its worker says so or goes away, never in the middle of a batch.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
+    sock = socket.socket(fileno=int(argv[1]))
+    settings = load_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    front = create_app(settings, run_migrations=False)
+    child = PostingChild(sock, front.app.state.services.comments)
+    threading.Thread(target=child.read, name="rostra-posting-inbox", daemon=True).start()
+    asyncio.run(_serve(child, front.app))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
