@@ -16,6 +16,8 @@ from typing import Any
 import click
 
 from rostra import __version__
+from rostra.commands.opening import services as open_services
+from rostra.commands.opening import upgrade
 from rostra.config import (
     DEFAULT_CONFIG_FILE,
     ConfigError,
@@ -107,24 +109,9 @@ def init(state: CliState, force: bool) -> None:
     path.chmod(0o600)
     click.echo(f"wrote {path}")
     state.config_file = str(path)
-    _upgrade(state.settings)
+    upgrade(state.settings)
     click.echo(f"database ready: {state.settings.database_url}")
     click.echo("next: rostra site add mysite --name 'My site' --origin https://example.com")
-
-
-def _upgrade(settings: Settings) -> None:
-    from rostra.store import migrate
-    from rostra.store.db import Database
-
-    db = Database(settings.database_url)
-    try:
-        before = migrate.current_revisions(db)
-        migrate.upgrade(db)
-        after = migrate.current_revisions(db)
-    finally:
-        db.dispose()
-    if before != after:
-        click.echo(f"migrated schema: {sorted(before) or 'empty'} -> {sorted(after)}", err=True)
 
 
 @main.group()
@@ -136,15 +123,8 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(state: CliState) -> None:
     """Apply pending migrations."""
-    _upgrade(state.settings)
+    upgrade(state.settings)
     click.echo("schema is up to date")
-
-
-def _services(settings: Settings) -> Any:
-    from rostra.services.container import Services
-
-    _upgrade(settings)
-    return Services.build(settings)
 
 
 @main.group()
@@ -162,11 +142,11 @@ def site_add(state: CliState, site_id: str, name: str, origins: tuple[str, ...])
     """Create a site."""
     from rostra.core.errors import RostraError
 
-    services = _services(state.settings)
-    try:
-        created = services.sites.create(site_id, name, list(origins))
-    except RostraError as exc:
-        raise click.ClickException(exc.detail) from None
+    with open_services(state.settings) as services:
+        try:
+            created = services.sites.create(site_id, name, list(origins))
+        except RostraError as exc:
+            raise click.ClickException(exc.detail) from None
     click.echo(f"created site {created.id} ({created.name}): {', '.join(created.origins) or '-'}")
 
 
@@ -174,8 +154,9 @@ def site_add(state: CliState, site_id: str, name: str, origins: tuple[str, ...])
 @click.pass_obj
 def site_list(state: CliState) -> None:
     """List sites."""
-    services = _services(state.settings)
-    for item in services.sites.list():
+    with open_services(state.settings) as services:
+        listed = services.sites.list()
+    for item in listed:
         click.echo(f"{item.id}\t{item.name}\t{' '.join(item.origins)}")
 
 
@@ -188,13 +169,11 @@ def _with_sites(state: CliState, change: Callable[[Any], Any]) -> Any:
     """``change(SiteService)``, its refusals said in one line."""
     from rostra.core.errors import RostraError
 
-    services = _services(state.settings)
-    try:
-        return change(services.sites)
-    except RostraError as exc:
-        raise click.ClickException(exc.detail) from None
-    finally:
-        services.db.dispose()
+    with open_services(state.settings) as services:
+        try:
+            return change(services.sites)
+        except RostraError as exc:
+            raise click.ClickException(exc.detail) from None
 
 
 @site_origin.command("list")
@@ -236,18 +215,16 @@ def site_sso(state: CliState, site_id: str, rotate: bool, off: bool) -> None:
     """Single sign-on: print the secret the site's server signs readers with."""
     from rostra.core.errors import RostraError
 
-    services = _services(state.settings)
-    try:
-        services.sites.get(site_id)
-        if off:
-            services.accounts.disable(site_id)
-            click.echo(f"single sign-on is off for {site_id}")
-            return
-        secret = services.accounts.make_secret(site_id, rotate=rotate)
-    except RostraError as exc:
-        raise click.ClickException(exc.detail) from None
-    finally:
-        services.db.dispose()
+    with open_services(state.settings) as services:
+        try:
+            services.sites.get(site_id)
+            if off:
+                services.accounts.disable(site_id)
+                click.echo(f"single sign-on is off for {site_id}")
+                return
+            secret = services.accounts.make_secret(site_id, rotate=rotate)
+        except RostraError as exc:
+            raise click.ClickException(exc.detail) from None
     click.echo(secret)
     click.echo(f"(the sign-on secret of {site_id}: keep it on the site's server, never in a "
                "page; see docs/sso.md)", err=True)
@@ -266,23 +243,24 @@ def site_sign_in(state: CliState, site_id: str, email: bool | None, passkeys: bo
     """How SITE_ID's readers may sign in: show it, or change it."""
     from rostra.core.errors import RostraError
 
-    services = _services(state.settings)
-    try:
-        current = services.sites.settings_of(site_id).sign_in.to_json()
-        if email is not None:
-            current["email"] = email
-        if passkeys is not None:
-            current["passkeys"] = passkeys
-        if all_providers:
-            current["providers"] = None
-        elif providers is not None:
-            current["providers"] = [p.strip() for p in providers.split(",") if p.strip()]
-        if email is not None or passkeys is not None or all_providers or providers is not None:
-            services.sites.update(site_id, settings={"sign_in": current})
-        chosen = services.sites.settings_of(site_id).sign_in
-        own = services.site_providers.of_site(site_id)
-    except RostraError as exc:
-        raise click.ClickException(exc.detail) from None
+    with open_services(state.settings) as services:
+        try:
+            current = services.sites.settings_of(site_id).sign_in.to_json()
+            if email is not None:
+                current["email"] = email
+            if passkeys is not None:
+                current["passkeys"] = passkeys
+            if all_providers:
+                current["providers"] = None
+            elif providers is not None:
+                current["providers"] = [p.strip() for p in providers.split(",") if p.strip()]
+            if (email is not None or passkeys is not None or all_providers
+                    or providers is not None):
+                services.sites.update(site_id, settings={"sign_in": current})
+            chosen = services.sites.settings_of(site_id).sign_in
+            own = services.site_providers.of_site(site_id)
+        except RostraError as exc:
+            raise click.ClickException(exc.detail) from None
     server = [p.name for p in state.settings.oidc_providers]
     offered = server if chosen.providers is None else [p for p in chosen.providers if p in server]
     click.echo(f"email links: {'on' if chosen.email else 'off'}")
@@ -314,11 +292,11 @@ def site_provider_add(state: CliState, site_id: str, name: str, label: str, issu
     from rostra.core.errors import RostraError
 
     secret = client_secret_file.read().strip() if client_secret_file is not None else ""
-    services = _services(state.settings)
-    try:
-        services.site_providers.add(site_id, name, label, issuer, client_id, secret, scopes)
-    except RostraError as exc:
-        raise click.ClickException(exc.detail) from None
+    with open_services(state.settings) as services:
+        try:
+            services.site_providers.add(site_id, name, label, issuer, client_id, secret, scopes)
+        except RostraError as exc:
+            raise click.ClickException(exc.detail) from None
     base = state.settings.public_url.rstrip("/") or "<public_url>"
     click.echo(f"added {site_id}.{name}; its redirect URI: {base}/auth/{site_id}.{name}/callback")
 
@@ -328,12 +306,9 @@ def site_provider_add(state: CliState, site_id: str, name: str, label: str, issu
 @click.pass_obj
 def site_provider_list(state: CliState, site_id: str) -> None:
     """SITE_ID's own providers (never their secrets)."""
-    services = _services(state.settings)
-    try:
+    with open_services(state.settings) as services:
         usable = services.site_providers.of_site(site_id)
         unusable = services.site_providers.unusable(site_id)
-    finally:
-        services.db.dispose()
     for p in usable:
         click.echo(f"{site_id}.{p.name}\t{p.label}\t{p.issuer}\t{p.client_id}")
     for p, problem in unusable:
@@ -349,11 +324,11 @@ def site_provider_remove(state: CliState, site_id: str, name: str) -> None:
     """Remove provider NAME from SITE_ID (its readers' accounts stay)."""
     from rostra.core.errors import RostraError
 
-    services = _services(state.settings)
-    try:
-        services.site_providers.remove(site_id, name.removeprefix(f"{site_id}."))
-    except RostraError as exc:
-        raise click.ClickException(exc.detail) from None
+    with open_services(state.settings) as services:
+        try:
+            services.site_providers.remove(site_id, name.removeprefix(f"{site_id}."))
+        except RostraError as exc:
+            raise click.ClickException(exc.detail) from None
     click.echo(f"removed {site_id}.{name.removeprefix(f'{site_id}.')}")
 
 
@@ -373,8 +348,9 @@ def privacy_export(state: CliState, email: str, output: str | None) -> None:
 
     from rostra.services.personal_data import PersonalData
 
-    services = _services(state.settings)
-    data = orjson.dumps(PersonalData(services.comments).export(email), option=orjson.OPT_INDENT_2)
+    with open_services(state.settings) as services:
+        data = orjson.dumps(PersonalData(services.comments).export(email),
+                            option=orjson.OPT_INDENT_2)
     if output:
         Path(output).write_bytes(data + b"\n")
         click.echo(f"wrote {output}", err=True)
@@ -394,8 +370,8 @@ def privacy_forget(state: CliState, email: str, yes: bool) -> None:
 
     if not yes:
         click.confirm(f"Erase everything stored under {email}?", abort=True)
-    services = _services(state.settings)
-    done = PersonalData(services.comments).forget(email, actor="cli")
+    with open_services(state.settings) as services:
+        done = PersonalData(services.comments).forget(email, actor="cli")
     click.echo(f"erased {done['comments']} comment(s), {done['subscriptions']} "
                f"subscription(s) and {done['accounts']} sign-on account(s) "
                f"({done['sessions']} session(s) ended); {done['notices']} notice(s) made "
@@ -466,7 +442,7 @@ SERVER_OPTIONS: dict[str, Any] = {
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    _upgrade(settings)
+    upgrade(settings)
     # Each worker loads the settings again: from the same file and the same database.
     state = click.get_current_context().find_object(CliState)
     if state is not None and config_path(state.config_file).exists():
@@ -540,13 +516,12 @@ def demo(state: CliState, host: str, port: int, no_browser: bool, database: str)
     state.overrides["database_url"] = url
     state.overrides["demo_pages"] = True
     state._settings = None
-    services = _services(state.settings)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown_host}:{port}"
     origins = [base, f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
-    seeded = ensure_demo(services, origins)
-    login = _demo_editor(services, Path(database).resolve())
-    services.db.dispose()
+    with open_services(state.settings) as services:
+        seeded = ensure_demo(services, origins)
+        login = _demo_editor(services, Path(database).resolve())
     click.echo(("Seeded" if seeded else "Using") + f" the demo database {database}")
     click.echo(f"  Article with comments:  {base}/demo/")
     click.echo(f"  Index page with counts: {base}/demo/index.html")

@@ -7,7 +7,6 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,30 +16,13 @@ from sqlalchemy import select
 
 from rostra.store.account_tables import reader_accounts
 from rostra.store.tables import comments
-from tests.conftest import ORIGIN, LiveServer, running_server
+from tests.conftest import ORIGIN, LiveServer
 from tests.oidc_provider import LoopbackProvider
 
 
-@pytest.fixture(scope="module")
-def provider() -> Iterator[LoopbackProvider]:
-    started = LoopbackProvider().start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def oidc_server(request: pytest.FixtureRequest, provider: LoopbackProvider) -> Iterator[LiveServer]:
-    with running_server(request.param, oidc_providers=[{
-        "name": "testid", "label": "Test ID", "issuer": provider.issuer,
-        "client_id": provider.client_id, "client_secret": provider.client_secret,
-    }]) as live:
-        yield live
-
-
 @pytest.fixture
-def site(oidc_server: LiveServer) -> str:
-    return oidc_server.add_site("o" + secrets.token_hex(5), [ORIGIN])
+def site(live: LiveServer) -> str:
+    return live.add_site("o" + secrets.token_hex(5), [ORIGIN])
 
 
 def sign_in(live: LiveServer, site: str, origin: str = ORIGIN,
@@ -64,21 +46,21 @@ def sign_in(live: LiveServer, site: str, origin: str = ORIGIN,
     return page.status_code, data["message"], page.text
 
 
-def test_it_lists_the_providers(oidc_server: LiveServer) -> None:
-    listed = httpx.get(f"{oidc_server.url}/auth/providers").json()
+def test_it_lists_the_providers(live: LiveServer) -> None:
+    listed = httpx.get(f"{live.url}/auth/providers").json()
     assert listed == {"providers": [{"name": "testid", "label": "Test ID"}]}
 
 
 def test_a_reader_signs_in_and_posts_and_votes_as_the_account(
-    oidc_server: LiveServer, site: str
+    live: LiveServer, site: str
 ) -> None:
-    status, message, _ = sign_in(oidc_server, site)
+    status, message, _ = sign_in(live, site)
     assert status == 200 and message["rostra"] == "signed-in", message
     assert (message["name"], message["email"], message["site"]) == (
         "Olga Provider", "olga@id.example", site)
     session = message["session"]
     headers = {"Origin": ORIGIN, "X-Rostra-Session": session}
-    with oidc_server.client() as http:
+    with live.client() as http:
         posted = http.post("/api/comments", headers=headers, json={
             "site": site, "thread": "/oidc/", "text": "Signed in with a provider",
             "name": "Not me"})
@@ -89,7 +71,7 @@ def test_a_reader_signs_in_and_posts_and_votes_as_the_account(
             "site": site, "thread": "/oidc/", "text": "An anonymous view", "name": "Pat"},
         ).json()["comment"]["id"]
         # Signed in again in another browser: the same account, so the same single vote.
-        _, again, _ = sign_in(oidc_server, site)
+        _, again, _ = sign_in(live, site)
         for token in (session, again["session"]):
             voted = http.post(f"/api/comments/{other}/vote", json={"value": 1},
                               headers={"Origin": ORIGIN, "X-Rostra-Session": token})
@@ -97,7 +79,7 @@ def test_a_reader_signs_in_and_posts_and_votes_as_the_account(
         own = http.post(f"/api/comments/{comment['id']}/vote", json={"value": 1},
                         headers={"Origin": ORIGIN, "X-Rostra-Session": again["session"]})
         assert own.status_code == 403 and own.json()["code"] == "own_comment"
-    with oidc_server.services.db.read() as conn:
+    with live.services.db.read() as conn:
         row = conn.execute(select(comments.c.account_id, comments.c.author_email)
                            .where(comments.c.id == comment["id"])).one()
         account = conn.execute(select(reader_accounts)
@@ -106,10 +88,10 @@ def test_a_reader_signs_in_and_posts_and_votes_as_the_account(
     assert row.author_email == "olga@id.example"
 
 
-def test_a_session_is_good_on_its_own_site_only(oidc_server: LiveServer, site: str) -> None:
-    _, message, _ = sign_in(oidc_server, site)
-    elsewhere = oidc_server.add_site("o" + secrets.token_hex(5), [ORIGIN])
-    with oidc_server.client() as http:
+def test_a_session_is_good_on_its_own_site_only(live: LiveServer, site: str) -> None:
+    _, message, _ = sign_in(live, site)
+    elsewhere = live.add_site("o" + secrets.token_hex(5), [ORIGIN])
+    with live.client() as http:
         response = http.post("/api/comments", headers={
             "Origin": ORIGIN, "X-Rostra-Session": message["session"]},
             json={"site": elsewhere, "thread": "/x/", "text": "hi"})
@@ -120,15 +102,15 @@ def test_a_session_is_good_on_its_own_site_only(oidc_server: LiveServer, site: s
         assert forged.status_code == 401
 
 
-def test_it_only_answers_pages_of_the_site(oidc_server: LiveServer, site: str) -> None:
-    status, problem, _ = sign_in(oidc_server, site, origin="https://evil.example")
+def test_it_only_answers_pages_of_the_site(live: LiveServer, site: str) -> None:
+    status, problem, _ = sign_in(live, site, origin="https://evil.example")
     assert status == 403 and problem["code"] == "origin_not_allowed"
 
 
 def test_an_answer_for_another_attempt_or_nonce_signs_nobody_in(
-    oidc_server: LiveServer, site: str, provider: LoopbackProvider
+    live: LiveServer, site: str, provider: LoopbackProvider
 ) -> None:
-    _, message, page = sign_in(oidc_server, site, state="not-the-state")
+    _, message, page = sign_in(live, site, state="not-the-state")
     assert message == {"rostra": "sign-in-failed", "code": "sign_in_failed"}
     assert "not for the sign-in" in page
     now = int(time.time())
@@ -137,7 +119,7 @@ def test_an_answer_for_another_attempt_or_nonce_signs_nobody_in(
                      {"exp": now - 3600, "iat": now - 3900}):
         provider.tamper = tampered
         try:
-            _, message, page = sign_in(oidc_server, site)
+            _, message, page = sign_in(live, site)
         finally:
             provider.tamper = {}
         assert message["rostra"] == "sign-in-failed", (tampered, message)
@@ -145,10 +127,10 @@ def test_an_answer_for_another_attempt_or_nonce_signs_nobody_in(
     # An ID token whose signature the provider's published keys do not verify.
     provider.forged_with = RSAKey.generate_key(2048, parameters={"kid": "k1"})
     try:
-        _, message, page = sign_in(oidc_server, site)
+        _, message, page = sign_in(live, site)
     finally:
         provider.forged_with = None
     assert message["rostra"] == "sign-in-failed" and "session" not in message, message
-    with oidc_server.services.db.read() as conn:
+    with live.services.db.read() as conn:
         assert conn.execute(select(reader_accounts.c.id)
                             .where(reader_accounts.c.site_id == site)).first() is None

@@ -14,10 +14,8 @@ from sqlalchemy import func, select, update
 from rostra.services.moderation import BanKind, BanRequest
 from rostra.services.sessions import SESSION_TTL, OpenSession, SessionInfo, SignInMethod
 from rostra.store.account_tables import reader_sessions
-from tests.api.test_oidc import oidc_server, provider, sign_in  # noqa: F401 - fixtures
+from tests.api.test_oidc import sign_in
 from tests.conftest import ORIGIN, LiveServer
-
-__all__ = ["oidc_server", "provider"]
 
 
 def _site(live: LiveServer) -> str:
@@ -41,17 +39,15 @@ def _account(http: httpx.Client, site: str, token: str) -> httpx.Response:
                              "User-Agent": "TestBrowser/1.0"})
 
 
-def test_it_keeps_only_a_hash_of_the_token_and_lists_every_device(
-    oidc_server: LiveServer,  # noqa: F811
-) -> None:
-    site = _site(oidc_server)
-    first, second = _session(oidc_server, site), _session(oidc_server, site)
-    with oidc_server.services.db.read() as conn:
+def test_it_keeps_only_a_hash_of_the_token_and_lists_every_device(live: LiveServer) -> None:
+    site = _site(live)
+    first, second = _session(live, site), _session(live, site)
+    with live.services.db.read() as conn:
         stored = conn.execute(select(reader_sessions.c.token_hash, reader_sessions.c.method,
                                      reader_sessions.c.device)).all()
     assert all(first not in row.token_hash and second not in row.token_hash for row in stored)
     assert {row.method for row in stored} == {"oidc"}
-    with oidc_server.client() as http:
+    with live.client() as http:
         seen = _account(http, site, first)
         assert seen.status_code == 200, seen.text
         body = seen.json()
@@ -63,12 +59,10 @@ def test_it_keeps_only_a_hash_of_the_token_and_lists_every_device(
         assert seen.headers["cache-control"] == "no-store"
 
 
-def test_a_reader_ends_another_device_and_signs_out_everywhere(
-    oidc_server: LiveServer,  # noqa: F811
-) -> None:
-    site = _site(oidc_server)
-    laptop, phone, tablet = (_session(oidc_server, site) for _ in range(3))
-    with oidc_server.client() as http:
+def test_a_reader_ends_another_device_and_signs_out_everywhere(live: LiveServer) -> None:
+    site = _site(live)
+    laptop, phone, tablet = (_session(live, site) for _ in range(3))
+    with live.client() as http:
         sessions = _account(http, site, laptop).json()["sessions"]
         phone_id = next(s["id"] for s in sessions if not s["current"])
         ended = http.delete(f"/api/account/sessions/{phone_id}", params={"site": site},
@@ -89,10 +83,10 @@ def test_a_reader_ends_another_device_and_signs_out_everywhere(
             assert refused.status_code == 401 and refused.json()["code"] == "session_expired"
 
 
-def test_signing_out_here_ends_this_session_only(oidc_server: LiveServer) -> None:  # noqa: F811
-    site = _site(oidc_server)
-    here, there = _session(oidc_server, site), _session(oidc_server, site)
-    with oidc_server.client() as http:
+def test_signing_out_here_ends_this_session_only(live: LiveServer) -> None:
+    site = _site(live)
+    here, there = _session(live, site), _session(live, site)
+    with live.client() as http:
         out = http.post("/api/account/sign-out", params={"site": site},
                         headers={"Origin": ORIGIN, "X-Rostra-Session": here})
         assert out.status_code == 200 and out.json()["ended"] == 1
@@ -100,29 +94,27 @@ def test_signing_out_here_ends_this_session_only(oidc_server: LiveServer) -> Non
         assert _account(http, site, there).status_code == 200
 
 
-def test_the_account_page_wants_the_sites_origin_and_a_session(
-    oidc_server: LiveServer,  # noqa: F811
-) -> None:
-    site = _site(oidc_server)
-    token = _session(oidc_server, site)
-    with oidc_server.client() as http:
+def test_the_account_page_wants_the_sites_origin_and_a_session(live: LiveServer) -> None:
+    site = _site(live)
+    token = _session(live, site)
+    with live.client() as http:
         foreign = http.get("/api/account", params={"site": site},
                            headers={"Origin": "https://evil.example", "X-Rostra-Session": token})
         assert foreign.status_code == 403 and foreign.json()["code"] == "origin_not_allowed"
         assert foreign.headers["content-type"].startswith("application/problem+json")
         missing = http.get("/api/account", params={"site": site}, headers={"Origin": ORIGIN})
         assert missing.status_code == 401 and missing.json()["code"] == "session_expired"
-        other = _site(oidc_server)
+        other = _site(live)
         assert _account(http, other, token).status_code == 401
 
 
-def test_a_ban_of_the_account_ends_its_sessions(oidc_server: LiveServer) -> None:  # noqa: F811
-    site = _site(oidc_server)
-    token = _session(oidc_server, site)
-    with oidc_server.client() as http:
+def test_a_ban_of_the_account_ends_its_sessions(live: LiveServer) -> None:
+    site = _site(live)
+    token = _session(live, site)
+    with live.client() as http:
         posted = _post(http, site, token)
         assert posted.status_code == 201, posted.text
-        moderation = oidc_server.app.app.state.moderation.service
+        moderation = live.app.app.state.moderation.service
         moderation.ban(BanRequest(site, BanKind.ACCOUNT,
                                   comment_id=posted.json()["comment"]["id"], reason="abuse"),
                        actor="mod")
@@ -131,15 +123,15 @@ def test_a_ban_of_the_account_ends_its_sessions(oidc_server: LiveServer) -> None
 
 
 def test_a_ban_of_the_accounts_email_ends_its_sessions(
-        oidc_server: LiveServer) -> None:  # noqa: F811
-    site = _site(oidc_server)
-    token = _session(oidc_server, site)
-    other_site = _site(oidc_server)
-    elsewhere = _session(oidc_server, other_site)
-    with oidc_server.client() as http:
+        live: LiveServer) -> None:
+    site = _site(live)
+    token = _session(live, site)
+    other_site = _site(live)
+    elsewhere = _session(live, other_site)
+    with live.client() as http:
         posted = _post(http, site, token)
         assert posted.status_code == 201, posted.text
-        moderation = oidc_server.app.app.state.moderation.service
+        moderation = live.app.app.state.moderation.service
         moderation.ban(BanRequest(site, BanKind.EMAIL,
                                   comment_id=posted.json()["comment"]["id"], reason="abuse"),
                        actor="mod")
@@ -149,30 +141,30 @@ def test_a_ban_of_the_accounts_email_ends_its_sessions(
         assert _account(http, other_site, elsewhere).status_code == 200
 
 
-def test_a_shadow_ban_keeps_the_sessions(oidc_server: LiveServer) -> None:  # noqa: F811
-    site = _site(oidc_server)
-    token = _session(oidc_server, site)
-    with oidc_server.client() as http:
+def test_a_shadow_ban_keeps_the_sessions(live: LiveServer) -> None:
+    site = _site(live)
+    token = _session(live, site)
+    with live.client() as http:
         posted = _post(http, site, token)
-        moderation = oidc_server.app.app.state.moderation.service
+        moderation = live.app.app.state.moderation.service
         moderation.ban(BanRequest(site, BanKind.ACCOUNT, shadow=True,
                                   comment_id=posted.json()["comment"]["id"]), actor="mod")
         assert _account(http, site, token).status_code == 200
 
 
-def test_erasure_ends_every_session(oidc_server: LiveServer) -> None:  # noqa: F811
+def test_erasure_ends_every_session(live: LiveServer) -> None:
     from rostra.services.personal_data import PersonalData
 
-    site = _site(oidc_server)
-    token = _session(oidc_server, site)
-    people = PersonalData(oidc_server.services.comments)
+    site = _site(live)
+    token = _session(live, site)
+    people = PersonalData(live.services.comments)
     exported = people.export("olga@id.example")
     mine = [a for a in exported["accounts"] if a["site"] == site]
     assert len(mine) == 1 and mine[0]["sessions"][0]["method"] == "oidc"
     assert token not in str(exported)
     done = people.forget("olga@id.example", actor="test")
     assert done["sessions"] >= 1
-    with oidc_server.client() as http:
+    with live.client() as http:
         assert _account(http, site, token).status_code == 401
 
 

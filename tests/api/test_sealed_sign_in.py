@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -21,24 +20,17 @@ from rostra.store.site_provider_tables import site_oidc_providers
 from rostra.store.tables import meta
 from tests.api.test_site_providers import _sign_in
 from tests.api.test_sso import post, signed
-from tests.conftest import ORIGIN, LiveServer, running_server
+from tests.conftest import ORIGIN, LiveServer
 from tests.oidc_provider import LoopbackProvider
 
 BEFORE = Sealer("the-secret-key-before-the-operator-changed-it")
 
 
 @pytest.fixture(scope="module")
-def provider() -> Iterator[LoopbackProvider]:
-    started = LoopbackProvider().start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def live(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
-    with running_server(request.param) as server:
-        yield server
+def server_providers() -> list[dict[str, str]]:
+    """None of the server's own: the sites' providers are what is sealed here (and the
+    loopback provider starts only for the tests that use it)."""
+    return []
 
 
 def _site(live: LiveServer) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,25 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from rostra.cli import main
-from tests.conftest import ORIGIN, LiveServer, running_server
+from tests.conftest import ORIGIN, LiveServer
 from tests.oidc_provider import LoopbackProvider
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[LoopbackProvider]:
-    started = LoopbackProvider().start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def live(request: pytest.FixtureRequest, provider: LoopbackProvider) -> Iterator[LiveServer]:
-    with running_server(request.param, oidc_providers=[{
-        "name": "testid", "label": "Test ID", "issuer": provider.issuer,
-        "client_id": provider.client_id, "client_secret": provider.client_secret,
-    }]) as server:
-        yield server
 
 
 def _site(live: LiveServer, provider: LoopbackProvider, **settings: Any) -> str:

@@ -10,13 +10,14 @@ import gzip
 import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
 import click
 from rich.console import Console
 
+from rostra.commands.opening import database
 from rostra.config import Settings
 from rostra.core.errors import RostraError
 from rostra.importers.disqus import read_disqus
@@ -37,7 +38,6 @@ from rostra.services.import_records import (
 from rostra.services.importing import BATCH_SIZE, ImportEngine, file_fingerprint
 from rostra.services.site_move import move_site
 from rostra.store.db import Database
-from rostra.store.migrate import upgrade
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -50,11 +50,10 @@ def _console() -> Console:
     return Console(stderr=True)
 
 
-def _database(ctx: click.Context) -> Database:
+def _database(ctx: click.Context, *, bus: bool = False) -> AbstractContextManager[Database]:
+    """The database, its schema upgraded (silently), closed when the block ends."""
     obj: HasSettings = ctx.obj
-    db = Database(obj.settings.database_url)
-    upgrade(db)
-    return db
+    return database(obj.settings, bus=bus, say_migrations=False)
 
 
 def _open_binary(path: Path, stack: ExitStack) -> tuple[IO[bytes], IO[bytes]]:
@@ -84,33 +83,31 @@ def _run(
     batch_size: int,
 ) -> None:
     console = _console()
-    db = _database(ctx)
-    try:
-        engine = ImportEngine(
-            db, source=source, site_id=site, fingerprint=file_fingerprint(path),
-            origins=origins, batch_size=batch_size,
-            ips=ip_hasher_for(db, ctx.obj.settings.secret_key),
-        )
-        with ExitStack() as stack:
-            items, raw = read(stack)
-            total = path.stat().st_size if raw is not None else None
-            with import_progress(console, f"{source.value} {path.name}", raw, total) as on:
-                engine.on_progress = on
-                summary = engine.run(items)
-    except (ImportFormatError, ImportConflict) as exc:
-        raise click.ClickException(
-            f"import stopped: {exc}\nNothing was imported: the database is as it was."
-        ) from None
-    except RostraError as exc:
-        raise click.ClickException(exc.detail) from None
-    except KeyboardInterrupt:
-        console.print(
-            "[yellow]Interrupted.[/yellow] What was written is kept; run the same command "
-            "again to resume."
-        )
-        sys.exit(130)
-    finally:
-        db.dispose()
+    with _database(ctx) as db:
+        try:
+            engine = ImportEngine(
+                db, source=source, site_id=site, fingerprint=file_fingerprint(path),
+                origins=origins, batch_size=batch_size,
+                ips=ip_hasher_for(db, ctx.obj.settings.secret_key),
+            )
+            with ExitStack() as stack:
+                items, raw = read(stack)
+                total = path.stat().st_size if raw is not None else None
+                with import_progress(console, f"{source.value} {path.name}", raw, total) as on:
+                    engine.on_progress = on
+                    summary = engine.run(items)
+        except (ImportFormatError, ImportConflict) as exc:
+            raise click.ClickException(
+                f"import stopped: {exc}\nNothing was imported: the database is as it was."
+            ) from None
+        except RostraError as exc:
+            raise click.ClickException(exc.detail) from None
+        except KeyboardInterrupt:
+            console.print(
+                "[yellow]Interrupted.[/yellow] What was written is kept; run the same command "
+                "again to resume."
+            )
+            sys.exit(130)
     print_summary(console, summary)
 
 
@@ -236,12 +233,8 @@ def import_rostra(
 def export_command(ctx: click.Context, file: Path, site: str | None) -> None:
     """Export sites, threads, comments and votes to JSON Lines (.jsonl or .jsonl.gz)."""
     console = _console()
-    db = _database(ctx)
-    try:
-        with exporting.open_output(file) as out:
-            count = exporting.export(db, out, site)
-    finally:
-        db.dispose()
+    with _database(ctx) as db, exporting.open_output(file) as out:
+        count = exporting.export(db, out, site)
     console.print(f"Exported {count:,} records to {file}.")
 
 
@@ -256,24 +249,16 @@ def site_move_command(
     keep_old_origin: bool,
 ) -> None:
     """Move a site to a new domain; its threads stay, and old URLs still lead to them."""
-    from rostra.store.change_bus import bus_for
-
     console = _console()
-    db = _database(ctx)
-    settings = ctx.obj.settings
     # Running servers hear of the move through the bus at once (PostgreSQL's NOTIFY in
     # the move's transaction, or Redis after it), not at their next look at the sites.
-    bus = bus_for(settings.database_url, settings.redis_url, db)
-    try:
-        summary = move_site(
-            db, old_origin, new_origin, site_id=site, keep_old_origin=keep_old_origin
-        )
-    except RostraError as exc:
-        raise click.ClickException(exc.detail) from None
-    finally:
-        if bus is not None:
-            bus.close()
-        db.dispose()
+    with _database(ctx, bus=True) as db:
+        try:
+            summary = move_site(
+                db, old_origin, new_origin, site_id=site, keep_old_origin=keep_old_origin
+            )
+        except RostraError as exc:
+            raise click.ClickException(exc.detail) from None
     console.print(
         f"Moved {', '.join(summary.sites)} from {summary.old_origin} to {summary.new_origin}: "
         f"{summary.threads_moved:,} threads."

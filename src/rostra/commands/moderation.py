@@ -15,6 +15,7 @@ import math
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -188,7 +189,7 @@ def score_command(state: Any, file: Path, site_id: str | None, output: Path | No
 
     with file.open(encoding="utf-8") as stream:
         items = list(read_items(file, stream))
-    policy, db, dispose = Policy(), None, None
+    policy, db = Policy(), None
     settings_mode = "cascade"
     if site_id or mode is None:
         try:
@@ -198,64 +199,63 @@ def score_command(state: Any, file: Path, site_id: str | None, output: Path | No
             if site_id:
                 raise
             settings = None
-    if site_id:
-        from rostra.cli import _services
-        from rostra.core.errors import NotFound
+    with ExitStack() as opened:
+        if site_id:
+            from rostra.commands.opening import services as open_services
+            from rostra.core.errors import NotFound
 
-        services = _services(settings)
+            services = opened.enter_context(open_services(settings))
+            try:
+                services.sites.get(site_id)
+            except NotFound:
+                raise click.ClickException(f"no site {site_id!r} (rostra site list)") from None
+            policy = parse_policy(services.sites.settings_of(site_id).moderation)
+            db = services.db
+        chosen = mode or (settings_mode if settings_mode != "off" else "cascade")
+        encoder = {"fuse": "use3"}.get(chosen, chosen)
+        classifier = _Batched(SiteAwareClassifier(ToxicityClassifier(encoder), db))
+        pipeline = Pipeline([LengthCheck(), LinkCheck(), WordCheck(), CapsCheck(),
+                             LanguageCheck(language_detector()), ToxicityCheck(classifier)])
+        sink = output.open("w", encoding="utf-8") if output else sys.stdout
+        tally = Tally()
+        console = Console(stderr=True)
+        if not console.is_terminal:  # piped or captured: room for the whole table
+            console = Console(stderr=True, width=160)
         try:
-            services.sites.get(site_id)
-        except NotFound:
-            services.db.dispose()
-            raise click.ClickException(f"no site {site_id!r} (rostra site list)") from None
-        policy = parse_policy(services.sites.settings_of(site_id).moderation)
-        db, dispose = services.db, services.db.dispose
-    chosen = mode or (settings_mode if settings_mode != "off" else "cascade")
-    encoder = {"fuse": "use3"}.get(chosen, chosen)
-    classifier = _Batched(SiteAwareClassifier(ToxicityClassifier(encoder), db))
-    pipeline = Pipeline([LengthCheck(), LinkCheck(), WordCheck(), CapsCheck(),
-                         LanguageCheck(language_detector()), ToxicityCheck(classifier)])
-    sink = output.open("w", encoding="utf-8") if output else sys.stdout
-    tally = Tally()
-    console = Console(stderr=True)
-    if not console.is_terminal:  # piped or captured: room for the whole table
-        console = Console(stderr=True, width=160)
-    try:
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(f"scoring {file.name}", total=len(items))
-            for start in range(0, len(items), BATCH):
-                batch = items[start:start + BATCH]
-                classifier.prepare([it.text for it in batch])
-                for it in batch:
-                    draft = Draft(site_id=site_id or "", thread_id=None, thread_key="",
-                                  parent_id=None, text=it.text, author_name=None,
-                                  author_email=None, author_website=None, ip_hash=None,
-                                  voter_id=None, account_id=None, created_at=datetime.now(UTC))
-                    decision, inspection = pipeline.decide(draft, policy)
-                    facts = inspection.facts
-                    score = float(facts.get("toxicity", math.nan))
-                    record = {
-                        **({"id": it.id} if it.id is not None else {}),
-                        "line": it.line,
-                        "score": score,
-                        "classes": facts.get("toxicity_classes", {}),
-                        "decision": decision_name(decision),
-                        "reasons": [r.code for r in decision.reasons],
-                        "language": it.lang or facts.get("language"),
-                        **({"evidence": facts["toxicity_evidence"]}
-                           if "toxicity_evidence" in facts else {}),
-                        **({"label": it.label} if it.label else {}),
-                    }
-                    sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    if it.label:
-                        tally.add(record["language"] or "und", it.label, score, record["decision"])
-                progress.advance(task, len(batch))
-    finally:
-        if output:
-            sink.close()
-        classifier.inner.close()
-        if dispose:
-            dispose()
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task(f"scoring {file.name}", total=len(items))
+                for start in range(0, len(items), BATCH):
+                    batch = items[start:start + BATCH]
+                    classifier.prepare([it.text for it in batch])
+                    for it in batch:
+                        draft = Draft(site_id=site_id or "", thread_id=None, thread_key="",
+                                      parent_id=None, text=it.text, author_name=None,
+                                      author_email=None, author_website=None, ip_hash=None,
+                                      voter_id=None, account_id=None, created_at=datetime.now(UTC))
+                        decision, inspection = pipeline.decide(draft, policy)
+                        facts = inspection.facts
+                        score = float(facts.get("toxicity", math.nan))
+                        record = {
+                            **({"id": it.id} if it.id is not None else {}),
+                            "line": it.line,
+                            "score": score,
+                            "classes": facts.get("toxicity_classes", {}),
+                            "decision": decision_name(decision),
+                            "reasons": [r.code for r in decision.reasons],
+                            "language": it.lang or facts.get("language"),
+                            **({"evidence": facts["toxicity_evidence"]}
+                               if "toxicity_evidence" in facts else {}),
+                            **({"label": it.label} if it.label else {}),
+                        }
+                        sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                        if it.label:
+                            tally.add(record["language"] or "und", it.label, score,
+                                      record["decision"])
+                    progress.advance(task, len(batch))
+        finally:
+            if output:
+                sink.close()
+            classifier.inner.close()
     if tally.rows:
         _print_summary(console, tally.table(), policy)
 

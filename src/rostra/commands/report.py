@@ -32,7 +32,7 @@ def dsa_command(state: Any, since: datetime, until: datetime, site_id: str | Non
                 output: Path | None) -> None:
     """Notices by legal ground, decisions, median time to act, the automated share,
     appeals and their outcomes, for notices and decisions made in the period."""
-    from rostra.cli import _services
+    from rostra.commands.opening import services as open_services
     from rostra.core.errors import NotFound
     from rostra.moderation.policy import parse_policy
     from rostra.services.dsa import DsaService, period, transparency_rows
@@ -40,8 +40,7 @@ def dsa_command(state: Any, since: datetime, until: datetime, site_id: str | Non
 
     if since.date() > until.date():
         raise click.ClickException("--from must not be after --to")
-    services = _services(state.settings)
-    try:
+    with open_services(state.settings) as services:
         if site_id is not None:
             try:
                 services.sites.get(site_id)
@@ -51,8 +50,6 @@ def dsa_command(state: Any, since: datetime, until: datetime, site_id: str | Non
                          lambda s: parse_policy(services.sites.settings_of(s).moderation).dsa)
         start, end = period(since.date(), until.date())
         report = dsa.transparency(start, end, site_id)
-    finally:
-        services.db.dispose()
     if fmt == "json":
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     else:

@@ -23,10 +23,8 @@ _previous = click.option(
 
 
 def _run(state: Any, mode_name: str, previous_key_file: Path | None) -> None:
-    from rostra.cli import _upgrade
+    from rostra.commands.opening import database
     from rostra.services.stored_secrets import Mode, StoredSecrets
-    from rostra.store.change_bus import bus_for
-    from rostra.store.db import Database
 
     settings = state.settings
     mode = Mode(mode_name)
@@ -41,17 +39,10 @@ def _run(state: Any, mode_name: str, previous_key_file: Path | None) -> None:
         if not key:
             raise click.ClickException(f"{previous_key_file} is empty")
         previous = Sealer(key)
-    _upgrade(settings)
-    db = Database(settings.database_url)
-    # Running servers hear at once of the providers whose secrets were rewritten (they
-    # may remember one as not offered), not when their memory of it runs out.
-    bus = bus_for(settings.database_url, settings.redis_url, db)
-    try:
+    # With the bus: running servers hear at once of the providers whose secrets were
+    # rewritten (they may remember one as not offered), not when that memory runs out.
+    with database(settings, bus=True) as db:
         reports = StoredSecrets(db, Sealer(settings.secret_key)).run(mode, previous)
-    finally:
-        if bus is not None:
-            bus.close()
-        db.dispose()
     unopenable = [item for report in reports for item in report.unopenable]
     for report in reports:
         click.echo(report.line())

@@ -19,7 +19,7 @@ def worker_command(state: Any, once: bool, poll: float) -> None:
     or keep both: several workers share the outbox safely)."""
     from rostra import logs
     from rostra.api.notify_install import build_runtime
-    from rostra.cli import _services
+    from rostra.commands.opening import services as open_services
     from rostra.config import ConfigError, check_serving
 
     settings = state.settings
@@ -28,22 +28,19 @@ def worker_command(state: Any, once: bool, poll: float) -> None:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     logs.configure(settings.log_level, settings.log_format)
-    services = _services(settings)
-    rt = build_runtime(services, poll_seconds=poll)
+    with open_services(settings) as services:
+        rt = build_runtime(services, poll_seconds=poll)
 
-    async def main() -> int:
-        if once:
-            return await rt.worker.run_once()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await rt.worker.run(stop)
-        return 0
+        async def main() -> int:
+            if once:
+                return await rt.worker.run_once()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await rt.worker.run(stop)
+            return 0
 
-    try:
         handled = asyncio.run(main())
-    finally:
-        services.db.dispose()
     if once:
         click.echo(f"delivered {handled} batch(es)")

@@ -1,0 +1,68 @@
+"""What a command opens on the database, closed when the command ends, whether it
+succeeds or refuses: the engine and its connections, and the change bus's client.
+
+Every command goes through ``database`` or ``services``: a command run in a process
+that goes on (a test, a script, an embedding) leaves no connection behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import click
+
+from rostra.config import Settings
+
+if TYPE_CHECKING:
+    from rostra.services.container import Services
+    from rostra.store.change_bus import ChangeBus
+    from rostra.store.db import Database
+
+
+def upgrade(settings: Settings) -> None:
+    """Apply pending migrations, saying on stderr when the schema changed."""
+    with database(settings):
+        pass
+
+
+@contextmanager
+def database(settings: Settings, *, bus: bool = False,
+             say_migrations: bool = True) -> Iterator[Database]:
+    """The database, its schema upgraded. ``bus``: with the change bus installed, so that
+    running servers hear of the command's changes at once (not at their next poll)."""
+    from rostra.store import migrate
+    from rostra.store.change_bus import bus_for
+    from rostra.store.db import Database
+
+    db = Database(settings.database_url)
+    installed: ChangeBus | None = None
+    try:
+        before = migrate.current_revisions(db)
+        migrate.upgrade(db)
+        after = migrate.current_revisions(db)
+        if say_migrations and before != after:
+            click.echo(f"migrated schema: {sorted(before) or 'empty'} -> {sorted(after)}",
+                       err=True)
+        if bus:
+            installed = bus_for(settings.database_url, settings.redis_url, db)
+        yield db
+    finally:
+        if installed is not None:
+            installed.close()
+        db.dispose()
+
+
+@contextmanager
+def services(settings: Settings) -> Iterator[Services]:
+    """Every service on the database (its schema upgraded), with the change bus."""
+    from rostra.services.container import Services
+
+    with database(settings) as db:
+        built = Services.build(settings, db)
+        try:
+            yield built
+        finally:
+            if built.bus is not None:
+                built.bus.close()
