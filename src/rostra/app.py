@@ -266,6 +266,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, served: bool 
                 invalidate(event)
 
         lane = ProcessLane(stored_elsewhere, poller.ours)
+        db.after_commit.append(lane.forward)
     else:
         lane = PostingLane(services.comments, hub=hub)
 
@@ -288,6 +289,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True, served: bool 
                     log.exception("cache poll failed")
 
         def heard(changes: list[Change]) -> None:
+            if isinstance(lane, ProcessLane):
+                lane.forward(changes)
             slow = poller.apply(changes)
             if slow:
                 task = asyncio.get_running_loop().create_task(

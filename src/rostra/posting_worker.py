@@ -10,6 +10,7 @@ in batches, one transaction each, as the thread lane does.
 from __future__ import annotations
 
 import asyncio
+import logging
 import pickle
 import queue
 import signal
@@ -22,15 +23,22 @@ from rostra import logs
 from rostra.api.posting_process import HEADER, frame, outcome_of
 from rostra.app import create_app
 from rostra.config import load_settings
-from rostra.services.comments import CommentEvent, CommentService
+from rostra.services.comments import CommentEvent
+from rostra.services.container import Services
+from rostra.services.moderation_views import views_of
+from rostra.store.changes import Change, ChangeKind
+
+log = logging.getLogger("rostra.posting")
 
 MAX_BATCH = 32
 
 
 class PostingChild:
-    def __init__(self, sock: socket.socket, comments: CommentService) -> None:
+    def __init__(self, sock: socket.socket, services: Services) -> None:
         self.sock = sock
-        self.comments = comments
+        self.services = services
+        self.views = views_of(services.db)
+        self.comments = comments = services.comments
         self.inbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
         self.events: list[CommentEvent] = []
         self.lane_thread: int | None = None
@@ -70,7 +78,8 @@ class PostingChild:
             self.inbox.put(None)
 
     def lane(self) -> None:
-        """Store the posts in batches until told to stop or the worker goes."""
+        """Store the posts in batches until told to stop or the worker goes; changes
+        take effect between the posts they came between."""
         self.lane_thread = threading.get_ident()
         stop = False
         while not stop:
@@ -84,10 +93,33 @@ class PostingChild:
                     message = self.inbox.get_nowait()
                 except queue.Empty:
                     message = ("more",)
-            if message is None or message[0] == "stop":
-                stop = True
             if batch:
                 self._post(batch)
+            if message is None or message[0] == "stop":
+                stop = True
+            elif message[0] == "changes":
+                self._forget(message[1])
+
+    def _forget(self, changes: list[Change]) -> None:
+        """What the worker's changes make stale here (its own processes act on them in
+        CrossWorkerInvalidation; these are the parts moderating a post reads)."""
+        try:
+            for change in changes:
+                if change.kind is ChangeKind.BANS:
+                    self.views.bans.invalidate(change.site_id)
+                elif change.kind is ChangeKind.HISTORY:
+                    self.views.histories.invalidate(change.site_id, change.key)
+                elif change.kind is ChangeKind.SIGN_IN:
+                    self.services.forget_sign_in(change.site_id)
+                elif change.kind is ChangeKind.SITES:
+                    self.services.sites.reload()
+                elif change.kind is ChangeKind.RESYNC:
+                    self.services.sites.reload()
+                    self.services.forget_sign_in()
+                    for site in self.services.sites.list():
+                        self.views.bans.invalidate(site.id)
+        except Exception:  # the views' own time limits catch up
+            log.exception("applying changes in the posting process")
 
     def _post(self, batch: list[tuple[Any, ...]]) -> None:
         self.events = []
@@ -121,7 +153,7 @@ def main(argv: list[str]) -> int:
     settings = load_settings()
     logs.configure(settings.log_level, settings.log_format)
     front = create_app(settings, run_migrations=False)
-    child = PostingChild(sock, front.app.state.services.comments)
+    child = PostingChild(sock, front.app.state.services)
     threading.Thread(target=child.read, name="rostra-posting-inbox", daemon=True).start()
     asyncio.run(_serve(child, front.app))
     return 0

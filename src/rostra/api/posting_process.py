@@ -14,7 +14,8 @@ answer and the events of the comments it stored; this worker then updates its ca
 pages and open live streams from those events as if it had stored them itself.
 
 Frames on the socket pair: a 4-byte big-endian length, then a pickle. This worker sends
-``("post", job, NewComment, RequestContext)`` and ``("stop",)``; the child answers
+``("post", job, NewComment, RequestContext)``, ``("changes", [Change])`` (see
+``ProcessLane.forward``) and ``("stop",)``; the child answers
 ``("ready",)`` once it can post, ``("ours", [(thread_id, at)])`` before each commit and ``("done", [(job, outcome)],
 [CommentEvent])`` after it, where an outcome is ``("ok", Posted)``, ``("refused",
 status, code, title, detail, extra)`` for an error a client is told about, or
@@ -37,6 +38,7 @@ from typing import Any
 from rostra.api.metrics import POSTING_BATCH
 from rostra.core.errors import RostraError
 from rostra.services.comments import CommentEvent, NewComment, Posted, RequestContext
+from rostra.store.changes import Change, ChangeKind
 
 log = logging.getLogger("rostra.posting")
 
@@ -46,6 +48,10 @@ CHILD_MODULE = "rostra.posting_worker"
 STOP_SECONDS = 30  # to finish the posts already sent, at shutdown
 READY_SECONDS = 60  # for a child to start (its imports and its lifespan)
 RESTART_PAUSE = 1.0  # between a child's death and the next start
+# What moderating a post reads and a change makes stale: the child hears of these from
+# its worker, in order with the posts (a ban answered before a post holds for that post).
+FORWARDED = frozenset({ChangeKind.BANS, ChangeKind.HISTORY, ChangeKind.SIGN_IN,
+                       ChangeKind.SITES, ChangeKind.RESYNC})
 
 
 class PostingUnavailable(RostraError):
@@ -146,6 +152,7 @@ class ProcessLane:
         self._died_at: float | None = None
         self._ready: asyncio.Event | None = None
         self._closing = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def running(self) -> bool:
@@ -159,7 +166,7 @@ class ProcessLane:
         async with self._starting:
             if self.running:
                 return
-            loop = asyncio.get_running_loop()
+            loop = self._loop = asyncio.get_running_loop()
             if self._died_at is not None:
                 # A child that dies at once must not be restarted in a tight loop.
                 await asyncio.sleep(max(0.0, self._died_at + RESTART_PAUSE - loop.time()))
@@ -201,6 +208,31 @@ class ProcessLane:
             return await future
         finally:
             self.in_flight -= 1
+
+    def forward(self, changes: list[Change]) -> None:
+        """Pass on changes that moderation reads, made by this worker (its commits, on any
+        thread) or heard from other processes. They go down the socket behind the posts
+        already sent and ahead of later ones, so a ban or a site's new settings hold for
+        every post that comes after the answer that made them. A child started later
+        reads everything afresh."""
+        wanted = [change for change in changes if change.kind in FORWARDED]
+        loop = self._loop
+        if not wanted or loop is None or loop.is_closed():
+            return
+        data = frame(("changes", wanted))
+        try:
+            here = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            here = False
+        if here:
+            self._write(data)
+        else:
+            loop.call_soon_threadsafe(self._write, data)
+
+    def _write(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
 
     def _handle(self, message: tuple[Any, ...]) -> None:
         if message[0] == "ready":
