@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import pickle
-import queue
 import signal
 import socket
 import sys
 import threading
+from collections import deque
 from typing import Any
 
 from rostra import logs
@@ -31,6 +31,50 @@ from rostra.store.changes import Change, ChangeKind
 log = logging.getLogger("rostra.posting")
 
 MAX_BATCH = 32
+READ_SIZE = 1 << 16
+
+
+MORE = ("more",)  # nothing more has come in yet
+
+
+class FrameReader:
+    """Frames from the worker, read by the lane itself: blocking for the first of a
+    batch, then whatever else has already come (one thread, no hand-offs)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = bytearray()
+        self.ready: deque[tuple[Any, ...]] = deque()
+        self.closed = False
+
+    def next(self, *, block: bool) -> tuple[Any, ...] | None:
+        """The next frame; None once the worker has gone; MORE when not blocking and
+        nothing is there."""
+        while not self.ready:
+            if self.closed:
+                return None
+            try:
+                data = self.sock.recv(READ_SIZE) if block else self.sock.recv(
+                    READ_SIZE, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return MORE
+            except OSError:
+                data = b""
+            if not data:
+                self.closed = True
+                return None
+            self.buffer += data
+            self._split()
+        return self.ready.popleft()
+
+    def _split(self) -> None:
+        while len(self.buffer) >= HEADER.size:
+            (size,) = HEADER.unpack_from(self.buffer)
+            end = HEADER.size + size
+            if len(self.buffer) < end:
+                return
+            self.ready.append(pickle.loads(self.buffer[HEADER.size:end]))  # noqa: S301 - ours
+            del self.buffer[:end]
 
 
 class PostingChild:
@@ -39,7 +83,7 @@ class PostingChild:
         self.services = services
         self.views = views_of(services.db)
         self.comments = comments = services.comments
-        self.inbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self.frames = FrameReader(sock)
         self.events: list[CommentEvent] = []
         self.lane_thread: int | None = None
         comments.committing.append(self._committing)
@@ -59,40 +103,19 @@ class PostingChild:
     def ready(self) -> None:
         self._send(("ready",))
 
-    def read(self) -> None:
-        """Frames from the worker into the inbox; None when it has gone."""
-        stream = self.sock.makefile("rb")
-        try:
-            while True:
-                header = stream.read(HEADER.size)
-                if len(header) < HEADER.size:
-                    break
-                (size,) = HEADER.unpack(header)
-                body = stream.read(size)
-                if len(body) < size:
-                    break
-                self.inbox.put(pickle.loads(body))  # noqa: S301 - from our own worker
-        except OSError:
-            pass
-        finally:
-            self.inbox.put(None)
-
     def lane(self) -> None:
         """Store the posts in batches until told to stop or the worker goes; changes
         take effect between the posts they came between."""
         self.lane_thread = threading.get_ident()
         stop = False
         while not stop:
-            message = self.inbox.get()
+            message = self.frames.next(block=True)
             batch: list[tuple[Any, ...]] = []
             while message is not None and message[0] == "post":
                 batch.append(message)
                 if len(batch) >= MAX_BATCH:
                     break
-                try:
-                    message = self.inbox.get_nowait()
-                except queue.Empty:
-                    message = ("more",)
+                message = self.frames.next(block=False)
             if batch:
                 self._post(batch)
             if message is None or message[0] == "stop":
@@ -154,7 +177,6 @@ def main(argv: list[str]) -> int:
     logs.configure(settings.log_level, settings.log_format)
     front = create_app(settings, run_migrations=False)
     child = PostingChild(sock, front.app.state.services)
-    threading.Thread(target=child.read, name="rostra-posting-inbox", daemon=True).start()
     asyncio.run(_serve(child, front.app))
     return 0
 
