@@ -9,7 +9,7 @@ import sys
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
@@ -217,15 +217,15 @@ def _prune_sign_ins(services: Services) -> Callable[[], Awaitable[None]]:
     return prune_forever
 
 
-def create_app(settings: Settings, *, run_migrations: bool = True, served: bool = False) -> Any:
+def create_app(settings: Settings, *, run_migrations: bool = True,
+               role: Literal["embedded", "worker", "posting"] = "embedded") -> Any:
     """The ASGI application: the Front wrapped around the FastAPI app.
 
-    ``served``: built by a server's worker (rostra.asgi), which then stores new comments
-    in a posting process of its own when the setting ``posting_process`` says so;
-    otherwise (tests, embedding, the posting process itself) in a thread.
-
-    Raises ConfigError when the settings are unsafe to serve with (see
-    ``rostra.config.serving_problems``)."""
+    ``role``: "worker" for a server's worker (rostra.asgi), which then stores new
+    comments in a posting process of its own when the setting ``posting_process`` says
+    so; "posting" for that process (rostra.posting_worker), which serves no pages and so
+    keeps none up to date; "embedded" (tests, embedding) stores them in a thread.
+    """
     check_serving(settings)
     db = Database(settings.database_url)
     if run_migrations:
@@ -257,10 +257,11 @@ def create_app(settings: Settings, *, run_migrations: bool = True, served: bool 
             if event.at is not None:
                 poller.ours(event.thread_id, event.at)
 
-    services.comments.listeners.append(invalidate)
-    services.comments.committing.append(ours)
+    if role != "posting":
+        services.comments.listeners.append(invalidate)
+        services.comments.committing.append(ours)
     lane: Lane
-    if served and settings.posting_process:
+    if role == "worker" and settings.posting_process:
         def stored_elsewhere(events: list[CommentEvent]) -> None:
             for event in events:
                 invalidate(event)

@@ -175,7 +175,7 @@ def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=int(argv[1]))
     settings = load_settings()
     logs.configure(settings.log_level, settings.log_format)
-    front = create_app(settings, run_migrations=False)
+    front = create_app(settings, run_migrations=False, role="posting")
     child = PostingChild(sock, front.app.state.services)
     asyncio.run(_serve(child, front.app))
     return 0
