@@ -160,3 +160,56 @@ def test_a_running_server_forgets_the_keys_of_pruned_weeks(tmp_path: Path) -> No
     assert there.hash("203.0.113.7", window=week) is None
     assert here.hash("203.0.113.7", window=week) is None
     db.dispose()
+
+
+def test_its_kept_windows_and_parsed_addresses_hash_as_computed_afresh(tmp_path: Path) -> None:
+    # Window names and parsed addresses are kept between posts; every hash must still be
+    # the HMAC of the canonical address under its window's key, and a pruned window's
+    # key must still give no hash though its addresses were hashed before.
+    import ipaddress
+    import random
+
+    from rostra.moderation.identity import Hashing, range_keys
+
+    db = _db(tmp_path)
+    now = [MONDAY - timedelta(days=14)]
+    hasher = IpHasher(db, "settings-secret", clock=lambda: now[0])
+    for days in range(-400, 400, 3):  # a window starts every 7th day from 2024-01-01
+        day = MONDAY + timedelta(days=days, hours=days % 24)
+        start = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(
+            days=(day.date() - datetime(2024, 1, 1).date()).days // 7 * 7)
+        assert hasher.window(day) == start.strftime("%Y%m%d")
+    old = hasher.window()
+    rng = random.Random(7)
+    addresses = [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(200)]
+    addresses += [str(ipaddress.IPv6Address(rng.getrandbits(128))) for _ in range(200)]
+    addresses += ["::ffff:198.51.100.7", " 198.51.100.7 ", "2001:db8::", "nope", "1.2.3"]
+    hashing = Hashing("email-salt", hasher)
+    before = {ip: (hasher.hash(ip), range_keys(ip, hashing)) for ip in addresses * 2}
+    key = hasher._key(old, create=False)
+    assert key is not None
+    for ip in addresses:
+        try:
+            addr = ipaddress.ip_address(ip.strip())
+        except ValueError:
+            assert before[ip] == (None, [])
+            continue
+        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
+        nets = [(24, "r24"), (16, "r16")] if addr.version == 4 else [(48, "r48"), (32, "r32")]
+        text = str(addr) if addr.version == 4 else str(
+            ipaddress.ip_network(f"{addr}/64", strict=False).network_address)
+
+        def mac(text: str) -> str:
+            return f"{old}.{hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]}"
+
+        assert before[ip][0] == mac(text)
+        assert before[ip][1] == [
+            f"{name}:{mac(str(ipaddress.ip_network(f'{addr}/{p}', strict=False).network_address))}"
+            for p, name in nets]
+    # Two weeks on, that window's salt is pruned: its addresses hash to nothing in it.
+    now[0] = MONDAY
+    assert hasher.hash(addresses[0])  # this week's salt is made, the old one pruned
+    assert hasher.hash(addresses[0], window=old) is None
+    assert range_keys(addresses[0], hashing, window=old) == []
+    db.dispose()

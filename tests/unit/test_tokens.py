@@ -93,3 +93,21 @@ def test_it_accepts_tokens_signed_as_released_versions_signed_them() -> None:
 
     state = URLSafeTimedSerializer("one secret", salt="rostra.sign-in").dumps({"a": "b"})
     assert TOKENS.sign_in_state_of(state, 60) == {"a": "b"}
+
+
+def test_it_makes_the_tokens_released_versions_made() -> None:
+    # Keys are derived once and kept (they were derived on every post): the same bytes
+    # must come out as itsdangerous's own TimestampSigner makes at the same second.
+    at = int(time.time()) - 7
+    with mock.patch.object(TimestampSigner, "get_timestamp", lambda _self: at):
+        for secret in ("one secret", "ünïcode sécret", "s" * 200):
+            tokens = Tokens(secret)
+            for value in ("5", "0", "123456789", "v" * 16):
+                for salt, make in (("rostra.edit", tokens.edit_token),
+                                   ("rostra.dsa-statement", tokens.statement_token)):
+                    if value.isdigit():
+                        signed = TimestampSigner(secret, salt=salt).sign(value).decode()
+                        assert make(int(value)) == make(int(value)) == signed
+            with mock.patch("secrets.token_urlsafe", lambda _n: "v" * 16):
+                voter, token = tokens.new_voter()
+            assert token == TimestampSigner(secret, salt="rostra.voter").sign(voter).decode()

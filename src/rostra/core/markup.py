@@ -68,8 +68,45 @@ _CLEAN_WITH_IMAGES = _cleaner(ALLOWED_TAGS_WITH_IMAGES)
 
 def render(text: str, *, images: bool = False) -> str:
     """Markdown subset -> sanitised HTML. Links get rel="nofollow ugc noopener"."""
+    plain = _plain_html(text)
+    if plain is not None:
+        return plain
     html = _parser(images).render(text)
     return (_CLEAN_WITH_IMAGES if images else _CLEAN).clean(html).strip()
+
+
+# What keeps a text from being plain paragraphs: a character an inline rule starts at
+# (escape, code, emphasis, strikethrough, link, image, autolink), an entity, what
+# linkify-it could take for a link (_MAYBE_LINK), whitespace other than spaces and line
+# breaks, control characters, surrogates and non-characters (the parser and the cleaner
+# have rules of their own for those), and a line a block could start (list, quote,
+# indented code; fences start with ` or ~).
+_NOT_PLAIN = re.compile(
+    r"[\\`*_~\[\]<\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+    r"|[^\S \n]|&[#A-Za-z0-9]|//|@|\.[^\W\d_]|^ *(?:[-+>]|\d+[.)])|^ {4}",
+    re.MULTILINE,
+)
+
+
+def _plain_html(text: str) -> str | None:
+    """render(text) without the parser and the cleaner, for a text that is only paragraphs
+    of plain text (most comments); None for any other. Lines become "<br>" and blank lines
+    paragraphs, as the parser makes them (breaks=True); "&" and ">" escaped as the cleaner
+    writes them (it writes the parser's "&quot;" back as a quote). tests/unit/
+    test_markup_plain.py holds it to the full path."""
+    if _NOT_PLAIN.search(text):
+        return None
+    paragraphs, lines = [], []
+    for line in text.replace("&", "&amp;").replace(">", "&gt;").split("\n"):
+        line = line.strip(" ")
+        if line:
+            lines.append(line)
+        elif lines:
+            paragraphs.append("<p>" + "<br>\n".join(lines) + "</p>")
+            lines = []
+    if lines:
+        paragraphs.append("<p>" + "<br>\n".join(lines) + "</p>")
+    return "\n".join(paragraphs)
 
 
 def sanitise_html(html: str) -> str:

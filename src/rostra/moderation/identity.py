@@ -11,6 +11,7 @@ import hmac
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from rostra.moderation.decision import Draft
@@ -48,28 +49,32 @@ def range_keys(ip: str | None, hashing: Hashing, *, window: str | None = None) -
     in the current window or the one given (none when that window's salt is gone)."""
     if not ip:
         return []
-    try:
-        addr = ipaddress.ip_address(ip.strip())
-    except ValueError:
-        return []
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    if addr.version == 4:  # the common case, spelled out: "a.b.c.0" and "a.b.0.0"
-        a, b, c, _ = addr.packed
-        texts = [("r24", f"{a}.{b}.{c}.0"), ("r16", f"{a}.{b}.0.0")]
-    else:
-        number = int(addr)
-        # The network address by masking, as ip_network(strict=False) would give, at a
-        # fraction of its cost.
-        texts = [(name, str(ipaddress.IPv6Address(number >> (128 - prefix) << (128 - prefix))))
-                 for prefix, name in IPV6_RANGES]
     keys = []
-    for name, text in texts:
+    for name, text in _networks_of(ip):
         digest = hashing.ips.hash_canonical(text, window=window)
         if digest is None:
             return []
         keys.append(f"{name}:{digest}")
     return keys
+
+
+@lru_cache(maxsize=4096)  # parsing cost more than hashing; a poster's address recurs
+def _networks_of(ip: str) -> tuple[tuple[str, str], ...]:
+    """(key prefix, network address) of the ranges kept for ``ip``; () for no address."""
+    try:
+        addr = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ()
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if addr.version == 4:  # the common case, spelled out: "a.b.c.0" and "a.b.0.0"
+        a, b, c, _ = addr.packed
+        return (("r24", f"{a}.{b}.{c}.0"), ("r16", f"{a}.{b}.0.0"))
+    number = int(addr)
+    # The network address by masking, as ip_network(strict=False) would give, at a
+    # fraction of its cost.
+    return tuple((name, str(ipaddress.IPv6Address(number >> (128 - prefix) << (128 - prefix))))
+                 for prefix, name in IPV6_RANGES)
 
 
 def network_key(cidr: str, hashing: Hashing, *, window: str | None = None) -> str | None:

@@ -20,13 +20,13 @@ salt is the one the database kept before.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 import secrets
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -42,6 +42,7 @@ EPOCH = date(2024, 1, 1)  # a Monday: weekly windows start on Mondays
 ADDRESS_KEYS = frozenset({"i", "r24", "r16", "r48", "r32"})
 
 
+@lru_cache(maxsize=4096)  # parsing cost more than hashing; a poster's address recurs
 def canonical_address(ip: str) -> str | None:
     """The text hashed for ``ip``: IPv4 as is (also when mapped into IPv6), IPv6 cut to
     its /64 (one household); None for anything that is not an address."""
@@ -82,10 +83,7 @@ class IpHasher:
 
     def window(self, now: datetime | None = None) -> str:
         """The current window's name: the date it began, as YYYYMMDD."""
-        today = (now or self.clock()).date()
-        start = EPOCH + timedelta(days=(today - EPOCH).days // self.window_days
-                                  * self.window_days)
-        return start.strftime("%Y%m%d")
+        return _window_of_day((now or self.clock()).date(), self.window_days)
 
     def _key(self, window: str, *, create: bool) -> bytes | None:
         """The HMAC key of ``window``: None when its salt is gone (or, with create=False,
@@ -148,7 +146,7 @@ class IpHasher:
         key = self._key(name, create=name == current)
         if key is None:
             return None
-        digest = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+        digest = hmac.digest(key, text.encode(), "sha256").hex()[:32]
         return digest if name == LEGACY else f"{name}.{digest}"
 
     def _forget_old_keys(self, current: str) -> None:
@@ -182,6 +180,12 @@ class IpHasher:
                 for name in old:
                     self._keys.pop(name[len(SALT_PREFIX):], None)
         return [n[len(SALT_PREFIX):] for n in old]
+
+
+@lru_cache(maxsize=64)  # asked several times a post; strftime cost more than the rest
+def _window_of_day(day: date, window_days: int) -> str:
+    start = EPOCH + timedelta(days=(day - EPOCH).days // window_days * window_days)
+    return start.strftime("%Y%m%d")
 
 
 def ip_hasher_for(db: Database, secret_key: str | None, *, window_days: int = 7) -> IpHasher:

@@ -123,7 +123,9 @@ class SiteService:
 
     def settings_of(self, site_id: str) -> SiteSettings:
         self.get(site_id)
-        return self._settings.get(site_id, SiteSettings())
+        found = self._settings.get(site_id)
+        # Not dict.get's default: it would build a SiteSettings on every call (every post).
+        return found if found is not None else SiteSettings()
 
     def resolve(self, site_id: str | None, origin: str | None) -> Site:
         """The site named by the request, or else the one serving the request's Origin."""

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode, want_bytes
+
+
+class _KeptKeySigner(TimestampSigner):
+    """TimestampSigner that derives its keys once instead of on every sign and check, and
+    signs with the one-shot HMAC; the tokens are the same bytes."""
+
+    def __init__(self, secret: str, salt: str) -> None:
+        super().__init__(secret, salt=salt)
+        self._keys: dict[bytes | str | None, bytes] = {}
+        self._digest = self.digest_method().name
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        key = self._keys.get(secret_key)
+        if key is None:
+            key = self._keys[secret_key] = super().derive_key(secret_key)
+        return key
+
+    def get_signature(self, value: str | bytes) -> bytes:
+        return base64_encode(hmac.digest(self.derive_key(), want_bytes(value), self._digest))
 
 
 class _Signed:
@@ -12,7 +33,7 @@ class _Signed:
     every post and vote)."""
 
     def __init__(self, secret: str, salt: str) -> None:
-        self._signer = TimestampSigner(secret, salt=salt)
+        self._signer = _KeptKeySigner(secret, salt)
 
     def dumps(self, value: int | str) -> str:
         return self._signer.sign(str(value)).decode()

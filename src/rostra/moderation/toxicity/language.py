@@ -52,15 +52,9 @@ class LanguageDetector:
     def _loaded(self) -> Any:
         with self._lock:
             if self._identifier is None:
-                from py3langid.langid import (  # type: ignore[import-untyped]
-                    MODEL_FILE,
-                    LanguageIdentifier,
-                )
+                from rostra.moderation.toxicity.langwalk import load_identifier
 
-                identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-                if self._languages is not None:
-                    identifier.set_languages(list(self._languages))
-                self._identifier = identifier
+                self._identifier = load_identifier(self._languages)
             return self._identifier
 
 
