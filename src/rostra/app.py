@@ -54,6 +54,14 @@ BUS_POLL_SECONDS = 5.0
 GIL_SWITCH_SECONDS = 0.0002
 
 
+# What moderating a post reads and a change makes stale: a posting process hears of
+# these from its worker, in order with the posts (so a ban answered before a post holds
+# for that post; rostra.posting_worker applies them).
+POSTING_READS: frozenset[str] = frozenset({
+    ChangeKind.BANS, ChangeKind.HISTORY, ChangeKind.SIGN_IN, ChangeKind.SITES,
+    ChangeKind.RESYNC})
+
+
 class CrossWorkerInvalidation:
     """Drops cached pages of threads that another process changed, and tells the open
     live streams: from the change bus at once, from polling as the fallback."""
@@ -266,7 +274,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
             for event in events:
                 invalidate(event)
 
-        lane = ProcessLane(stored_elsewhere, poller.ours)
+        lane = ProcessLane(stored_elsewhere, poller.ours, POSTING_READS)
         db.after_commit.append(lane.forward)
     else:
         lane = PostingLane(services.comments, hub=hub)

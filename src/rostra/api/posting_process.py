@@ -14,7 +14,7 @@ answer and the events of the comments it stored; this worker then updates its ca
 pages and open live streams from those events as if it had stored them itself.
 
 Frames on the socket pair: a 4-byte big-endian length, then a pickle. This worker sends
-``("post", job, NewComment, RequestContext)``, ``("changes", [Change])`` (see
+``("post", job, NewComment, RequestContext)``, ``("changes", [rostra.store.changes.Change])`` (see
 ``ProcessLane.forward``) and ``("stop",)``; the child answers
 ``("ready",)`` once it can post, ``("ours", [(thread_id, at)])`` before each commit and ``("done", [(job, outcome)],
 [CommentEvent])`` after it, where an outcome is ``("ok", Posted)``, ``("refused",
@@ -31,14 +31,13 @@ import pickle
 import socket
 import struct
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from rostra.api.metrics import POSTING_BATCH
 from rostra.core.errors import RostraError
 from rostra.services.comments import CommentEvent, NewComment, Posted, RequestContext
-from rostra.store.changes import Change, ChangeKind
 
 log = logging.getLogger("rostra.posting")
 
@@ -48,10 +47,6 @@ CHILD_MODULE = "rostra.posting_worker"
 STOP_SECONDS = 30  # to finish the posts already sent, at shutdown
 READY_SECONDS = 60  # for a child to start (its imports and its lifespan)
 RESTART_PAUSE = 1.0  # between a child's death and the next start
-# What moderating a post reads and a change makes stale: the child hears of these from
-# its worker, in order with the posts (a ban answered before a post holds for that post).
-FORWARDED = frozenset({ChangeKind.BANS, ChangeKind.HISTORY, ChangeKind.SIGN_IN,
-                       ChangeKind.SITES, ChangeKind.RESYNC})
 
 
 class PostingUnavailable(RostraError):
@@ -138,9 +133,12 @@ class ProcessLane:
 
     def __init__(self, on_events: Callable[[list[CommentEvent]], None],
                  on_ours: Callable[[int, datetime], None],
+                 forwarded: frozenset[str] = frozenset(),
                  argv: list[str] | None = None) -> None:
         self.on_events = on_events
         self.on_ours = on_ours
+        # The kinds of change (rostra.store.changes) that moderating a post reads.
+        self.forwarded = forwarded
         self.argv = argv or [sys.executable, "-m", CHILD_MODULE]
         self.in_flight = 0  # posts between their request and their answer
         self._jobs = itertools.count(1)
@@ -209,13 +207,13 @@ class ProcessLane:
         finally:
             self.in_flight -= 1
 
-    def forward(self, changes: list[Change]) -> None:
+    def forward(self, changes: Sequence[Any]) -> None:
         """Pass on changes that moderation reads, made by this worker (its commits, on any
         thread) or heard from other processes. They go down the socket behind the posts
         already sent and ahead of later ones, so a ban or a site's new settings hold for
         every post that comes after the answer that made them. A child started later
         reads everything afresh."""
-        wanted = [change for change in changes if change.kind in FORWARDED]
+        wanted = [change for change in changes if change.kind in self.forwarded]
         loop = self._loop
         if not wanted or loop is None or loop.is_closed():
             return
