@@ -149,3 +149,62 @@ def shingles(text: str) -> set[bytes]:
 
 def jaccard(a: set[bytes], b: set[bytes]) -> float:
     return len(a & b) / len(a | b)
+
+
+def test_its_window_answers_as_the_unique_of_all_its_buckets_did() -> None:
+    # SiteIndex.similar marks the rows of the buckets a text falls in instead of sorting
+    # them all (np.unique); it must find the same copies, authors and threads.
+    import numpy as np
+
+    from rostra.moderation.checks.duplicates import (
+        PERMUTATIONS,
+        Similar,
+        SiteIndex,
+        _key_hash,
+        bands_of,
+    )
+
+    def before(index: SiteIndex, sig: Any, bands: tuple[bytes, ...], line: float,
+               authors: frozenset[str], thread_key: str) -> Similar:
+        found: list[Any] = []
+        for band in bands:
+            rows = index.buckets.get(band)
+            if rows and not any(len(rows) == len(seen) and rows == seen for seen in found):
+                found.append(rows)
+        if not found:
+            return Similar(0, None, 0, 1)
+        arrays = [np.fromiter(rows, dtype=np.intp, count=len(rows)) for rows in found]
+        candidates = arrays[0] if len(arrays) == 1 else np.unique(np.concatenate(arrays))
+        scores = (index.sigs[candidates] == sig).sum(axis=1) / PERMUTATIONS
+        hits = candidates[scores >= line]
+        if not len(hits):
+            return Similar(0, None, 0, 1)
+        scores = scores[scores >= line]
+        mine = np.array([_key_hash(a) for a in authors], dtype=np.int64)
+        own = (index.authors[hits][:, :, None] == mine[None, None, :]).any(axis=(1, 2))
+        threads = np.unique(index.threads[hits])
+        return Similar(len(hits), float(scores[own].max()) if own.any() else None,
+                       int(own.sum()), len(threads) + int(not np.any(threads == _key_hash(
+                           thread_key))))
+
+    rng = random.Random(11)
+    index = SiteIndex(max_entries=600, bucket_limit=40)  # rows freed and reused, buckets full
+    checked = found = 0
+    for n in range(1500):
+        text = " ".join(rng.sample(WORDS[:12], 9)) + f" {n % 7}"
+        if n % 5 == 0:
+            text = " ".join(rng.choices(WORDS, k=14))
+        sig = signature(text)
+        assert sig is not None
+        bands = bands_of(sig)
+        authors = frozenset({f"v:{rng.randrange(40)}", f"i:{rng.randrange(30)}"})
+        thread = f"/t/{rng.randrange(6)}"
+        for line in (0.5, 0.6, 0.8, 1.0):
+            got = index.similar(sig, bands, line, authors, thread)
+            assert got == before(index, sig, bands, line, authors, thread)
+            checked += 1
+            found += got.copies > 0
+        index.add(float(n), sig, bands, authors, thread)
+        if n % 50 == 0:
+            index.expire(n - 300.0)
+    assert found > checked // 10  # near-copies found often enough to test something

@@ -69,8 +69,11 @@ def fold_tokens(text: str) -> tuple[str, ...]:
     """The folded tokens of ``text``, in order. Remembered for the last few texts:
     several checks fold the same comment."""
     text = _strip_accents(unicodedata.normalize("NFKC", text).casefold())
-    text = text.translate(HOMOGLYPHS)
+    if not text.isascii():  # every homoglyph is outside ASCII
+        text = text.translate(HOMOGLYPHS)
     raw = TOKEN.findall(text)
+    # Most texts have no leetspeak character at all: then no token is searched for one.
+    leet = LEET_CHARS.search(text) is not None
     tokens: list[str] = []
     # Letters spaced or dotted apart ("f u c k", "f.u.c.k") come out as one-character
     # tokens: runs of three or more are joined into one word.
@@ -82,7 +85,7 @@ def fold_tokens(text: str) -> tuple[str, ...]:
         if run:
             tokens.extend(["".join(run)] if len(run) >= 3 else run)
             run = []
-        if LEET_CHARS.search(token) and HAS_LETTER.search(token):
+        if leet and LEET_CHARS.search(token) and HAS_LETTER.search(token):
             # "!" or "|" ending a word is punctuation ("1d10t!!"), inside one a letter.
             token = token.strip("!|+").translate(LEET)
         tokens.append(token)

@@ -135,9 +135,16 @@ class SiteIndex:
                 found.append(rows)
         if not found:
             return Similar(0, None, 0, 1)
-        arrays = [np.fromiter(rows, dtype=np.intp, count=len(rows)) for rows in found]
-        candidates = arrays[0] if len(arrays) == 1 else np.unique(np.concatenate(arrays))
-        scores = (self.sigs[candidates] == sig).sum(axis=1) / PERMUTATIONS
+        if len(found) == 1:
+            candidates = np.fromiter(found[0], dtype=np.intp, count=len(found[0]))
+        else:
+            # The rows of several buckets, each once and in order, as np.unique of them
+            # all would give, without its sort: a mark per row of the index.
+            marked = np.zeros(len(self.sigs), dtype=bool)
+            for rows in found:
+                marked[np.fromiter(rows, dtype=np.intp, count=len(rows))] = True
+            candidates = np.flatnonzero(marked)
+        scores = np.count_nonzero(self.sigs[candidates] == sig, axis=1) / PERMUTATIONS
         hits = candidates[scores >= line]
         if not len(hits):
             return Similar(0, None, 0, 1)

@@ -16,10 +16,15 @@ LINK = re.compile(
     re.IGNORECASE,
 )
 HOST = re.compile(r"^(?:https?://)?(?:[^@/\s]*@)?([^/:?#\s]+)", re.IGNORECASE)
+# Every LINK has a "/" or "www.": most comments have neither, and LINK's bare-domain
+# branch tries every word of them.
+_WWW = re.compile(r"www\.", re.IGNORECASE)
 
 
 def hosts_of(text: str) -> list[str]:
     """The host of each link in ``text``, lower case, in order."""
+    if "/" not in text and not _WWW.search(text):
+        return []
     hosts = []
     for match in LINK.finditer(text):
         host = HOST.match(match.group(0))
