@@ -9,7 +9,7 @@ import sys
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
@@ -25,7 +25,8 @@ from rostra.api.live import LiveHub
 from rostra.api.live import router as live_router
 from rostra.api.metrics import check_metrics_access, exposition
 from rostra.api.passkey_sign_in import router as passkey_sign_in_router
-from rostra.api.posting import PostEndpoint, PostingLane
+from rostra.api.posting import Lane, PostEndpoint, PostingLane
+from rostra.api.posting_process import ProcessLane
 from rostra.api.routes import author, read, write
 from rostra.api.signin import router as signin_router
 from rostra.config import Settings, check_serving
@@ -51,6 +52,14 @@ BUS_POLL_SECONDS = 5.0
 # up to a whole interval: a 1,000-comment page took seconds to rebuild under 64 readers,
 # and a post tens of milliseconds. A short interval bounds each wait.
 GIL_SWITCH_SECONDS = 0.0002
+
+
+# What moderating a post reads and a change makes stale: a posting process hears of
+# these from its worker, in order with the posts (so a ban answered before a post holds
+# for that post; rostra.posting_worker applies them).
+POSTING_READS: frozenset[str] = frozenset({
+    ChangeKind.BANS, ChangeKind.HISTORY, ChangeKind.SIGN_IN, ChangeKind.SITES,
+    ChangeKind.RESYNC})
 
 
 class CrossWorkerInvalidation:
@@ -216,11 +225,15 @@ def _prune_sign_ins(services: Services) -> Callable[[], Awaitable[None]]:
     return prune_forever
 
 
-def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
+def create_app(settings: Settings, *, run_migrations: bool = True,
+               role: Literal["embedded", "worker", "posting"] = "embedded") -> Any:
     """The ASGI application: the Front wrapped around the FastAPI app.
 
-    Raises ConfigError when the settings are unsafe to serve with (see
-    ``rostra.config.serving_problems``)."""
+    ``role``: "worker" for a server's worker (rostra.asgi), which then stores new
+    comments in a posting process of its own when the setting ``posting_process`` says
+    so; "posting" for that process (rostra.posting_worker), which serves no pages and so
+    keeps none up to date; "embedded" (tests, embedding) stores them in a thread.
+    """
     check_serving(settings)
     db = Database(settings.database_url)
     if run_migrations:
@@ -252,8 +265,19 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
             if event.at is not None:
                 poller.ours(event.thread_id, event.at)
 
-    services.comments.listeners.append(invalidate)
-    services.comments.committing.append(ours)
+    if role != "posting":
+        services.comments.listeners.append(invalidate)
+        services.comments.committing.append(ours)
+    lane: Lane
+    if role == "worker" and settings.posting_process:
+        def stored_elsewhere(events: list[CommentEvent]) -> None:
+            for event in events:
+                invalidate(event)
+
+        lane = ProcessLane(stored_elsewhere, poller.ours, POSTING_READS)
+        db.after_commit.append(lane.forward)
+    else:
+        lane = PostingLane(services.comments, hub=hub)
 
     bus = services.bus
 
@@ -274,6 +298,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
                     log.exception("cache poll failed")
 
         def heard(changes: list[Change]) -> None:
+            if isinstance(lane, ProcessLane):
+                lane.forward(changes)
             slow = poller.apply(changes)
             if slow:
                 task = asyncio.get_running_loop().create_task(
@@ -286,6 +312,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
             await run_in_threadpool(poller.apply_slow, [Change(ChangeKind.RESYNC)])
 
         pending: set[asyncio.Task[None]] = set()
+        if isinstance(lane, ProcessLane):
+            await lane.start()
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
         hub.loop = asyncio.get_running_loop()
@@ -302,6 +330,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if isinstance(lane, ProcessLane):
+                await lane.aclose()
             for close in _app.state.on_shutdown:
                 close()
             # A cancelled task's thread may still be running its query: let pooled
@@ -382,11 +412,11 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Any:
 
     if bus is not None:
         app.state.on_shutdown.append(bus.close)
-    lane = PostingLane(services.comments, hub=hub)
+    if not isinstance(lane, ProcessLane):
+        # First at shutdown: the lane finishes the posts already queued while everything
+        # they need is still there.
+        app.state.on_shutdown.insert(0, lane.close)
     app.state.posting = lane
-    # First at shutdown: the lane finishes the posts already queued while everything
-    # they need is still there.
-    app.state.on_shutdown.insert(0, lane.close)
     return Front(app, cache, services.sites,
                  PostEndpoint(lane, settings.trusted_proxies, MAX_BODY),
                  hsts_seconds=settings.hsts_seconds if settings.public_url.startswith(

@@ -16,4 +16,4 @@ def create() -> Any:
     nothing of its parent's logging: it sets up its own, or its lines are lost."""
     settings = load_settings()
     logs.configure(settings.log_level, settings.log_format)
-    return create_app(settings, run_migrations=False)
+    return create_app(settings, run_migrations=False, role="worker")

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         "(marked by an X-Rostra-Stale-Ms header; the live stream brings the new comment). "
         "0: they wait for the new page.",
     )
+    posting_process: bool = Field(
+        True,
+        description="Each `rostra serve` worker moderates and stores new comments in a process "
+        "of its own, so that a crowd of readers cannot starve posting of the worker's Python "
+        "(docs/performance.md). false: in a thread of the worker.",
+    )
     cache_poll_seconds: float = Field(
         0.5, gt=0, le=60,
         description="How often each worker looks for threads changed by other workers or "

@@ -21,7 +21,7 @@ import logging
 import queue
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from pydantic import ValidationError
@@ -45,6 +45,15 @@ MAX_BATCH = 32  # comments a transaction; a batch holds SQLite's writer for a fe
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 _Item = tuple[NewComment, RequestContext, asyncio.AbstractEventLoop, "asyncio.Future[Posted]"]
+
+
+class Lane(Protocol):
+    """Where a worker's posts are stored: this module's thread, or a process of their
+    own (rostra.api.posting_process)."""
+
+    in_flight: int  # posts between their request and their answer (the read pacer's cue)
+
+    async def post(self, new: NewComment, ctx: RequestContext) -> Posted: ...
 
 
 class PostingLane:
@@ -207,7 +216,7 @@ def _host_of(headers: dict[bytes, bytes], scope: Scope) -> str:
 class PostEndpoint:
     """``POST /api/comments`` for the Front: read, validate, post through the lane."""
 
-    def __init__(self, lane: PostingLane, trusted_proxies: list[str], max_body: int) -> None:
+    def __init__(self, lane: Lane, trusted_proxies: list[str], max_body: int) -> None:
         self.lane = lane
         self.trusted = trusted_proxies
         self.max_body = max_body

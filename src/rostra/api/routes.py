@@ -14,7 +14,7 @@ from starlette.responses import Response
 from rostra.api.cache import Entry, ReadCache, Tag, accepts_gzip, page_entry, thread_tags
 from rostra.api.front import cache_key, stale_ms
 from rostra.api.posting import (
-    PostingLane,
+    Lane,
     cookie_is_secure,
     edit_cookie,
     forwarded_ip,
@@ -272,7 +272,7 @@ async def post_comment(request: Request, body: CommentIn) -> Response:
     # POST /api/comments — a new comment or reply; the author gets an edit token.
     # The Front answers this route itself (rostra.api.posting) with the same model and
     # response; this declaration documents it and serves the app without the Front.
-    lane: PostingLane = request.app.state.posting
+    lane: Lane = request.app.state.posting
     ctx = context(request, pow=body.pow, nudge_acknowledged=body.nudge_acknowledged or None)
     posted = await lane.post(new_comment(body), ctx)
     secure = cookie_is_secure(request.url.scheme, request.url.hostname or "")

@@ -1,0 +1,261 @@
+"""`rostra serve` stores new comments in a posting process of its own (posting_process):
+what a reader and an operator see is the same as with the thread lane, and the process
+comes and goes with its server."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import POSTGRES_URL, create_postgres_database, free_port, require
+
+ORIGIN = "https://news.example"
+SITE = "lanes"
+ADMIN_TOKEN = "posting-process-admin-token-0123456789"
+STAFF = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Served:
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def post(self, text: str, thread: str = "/story/", headers: dict[str, str] | None = None,
+             **fields: object) -> httpx.Response:
+        return httpx.post(f"{self.base}/api/comments", timeout=30,
+                          headers={"Origin": ORIGIN, **(headers or {})},
+                          json={"site": SITE, "thread": thread, "name": "Ann", "text": text,
+                                **fields})
+
+    def page(self, thread: str = "/story/") -> dict[str, object]:
+        response = httpx.get(f"{self.base}/api/comments", headers={"Origin": ORIGIN},
+                             params={"site": SITE, "thread": thread, "limit": "all"})
+        assert response.status_code == 200, response.text
+        page: dict[str, object] = response.json()
+        return page
+
+    def posting_processes(self) -> list[int]:
+        """The server's children that are posting processes."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                status = (entry / "status").read_text()
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            ppid = next(int(line.split()[1]) for line in status.splitlines()
+                        if line.startswith("PPid:"))
+            if ppid == self.process.pid and b"rostra.posting_worker" in command:
+                found.append(int(entry.name))
+        return found
+
+
+def _prepare(database_url: str) -> None:
+    from rostra.config import Settings
+    from rostra.services.container import Services
+    from rostra.store import migrate
+    from rostra.store.db import Database
+
+    db = Database(database_url)
+    migrate.upgrade(db)
+    Services.build(Settings(database_url=database_url, secret_key="lanes"), db).sites.create(
+        SITE, "Lanes", [ORIGIN], {"require_name": True})
+    db.dispose()
+
+
+@contextmanager
+def serving(database_url: str, tmp_path: Path, **env: str) -> Iterator[Served]:
+    _prepare(database_url)
+    port = free_port()
+    log = tmp_path / f"serve-{port}.log"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ROSTRA_")}
+    environment.update({"ROSTRA_DATABASE_URL": database_url, "ROSTRA_SECRET_KEY": "lanes",
+                        "ROSTRA_RATE_LIMITS": "false", "ROSTRA_CLASSIFIER": "off",
+                        "ROSTRA_WORKER": "false", "ROSTRA_LOG_LEVEL": "info",
+                        "ROSTRA_ADMIN_TOKEN": ADMIN_TOKEN, **env})
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rostra.cli", "serve", "--port", str(port)],
+            cwd=tmp_path, env=environment, stdout=out, stderr=subprocess.STDOUT)
+    served = Served(f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{served.base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=40)
+
+
+def _wait_until(condition: object, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'lanes.sqlite3'}"
+        return
+    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = create_postgres_database(POSTGRES_URL)
+    try:
+        yield url
+    finally:
+        drop()
+
+
+def test_a_post_is_stored_by_the_posting_process_and_reaches_pages_and_streams(
+        database_url: str, tmp_path: Path) -> None:
+    with serving(database_url, tmp_path) as served:
+        assert len(served.posting_processes()) == 1  # ready before the server says so
+        assert served.post("the first").status_code == 201
+        assert [c["html"] for c in served.page()["comments"]] == [  # type: ignore[index]
+            "<p>the first</p>"]  # now cached by the worker
+
+        lines: queue.Queue[str] = queue.Queue()
+
+        def listen() -> None:
+            with httpx.Client(base_url=served.base, timeout=30) as client, client.stream(
+                    "GET", "/api/events", params={"site": SITE, "thread": "/story/"}
+            ) as response:
+                for line in response.iter_lines():
+                    lines.put(line)
+                    if line.startswith("data:"):
+                        return
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        assert lines.get(timeout=10).startswith("retry:")
+        posted = served.post("a *second* one, while the page is open")
+        assert posted.status_code == 201, posted.text
+        body = posted.json()
+        assert body["comment"]["html"] == "<p>a <em>second</em> one, while the page is open</p>"
+        assert body["edit_token"] and body["moderation"] is None
+        assert "rostra_edit_" in posted.headers["set-cookie"]
+
+        # The open page hears of it with the comment itself, from the worker that took it.
+        while not (line := lines.get(timeout=10)).startswith("data:"):
+            pass
+        event = json.loads(line.removeprefix("data:"))
+        assert event["comment"]["id"] == body["comment"]["id"]
+        # The worker's cached page is brought up to date at once, not at its next poll.
+        assert [c["id"] for c in served.page()["comments"]] == [  # type: ignore[index]
+            body["comment"]["id"], body["comment"]["id"] - 1]
+        listener.join(timeout=5)
+
+        # The author edits through the worker (the token came from the posting process).
+        edited = httpx.patch(
+            f"{served.base}/api/comments/{body['comment']['id']}",
+            headers={"Origin": ORIGIN, "X-Rostra-Edit-Token": body["edit_token"]},
+            json={"text": "edited"})
+        assert edited.status_code == 200, edited.text
+
+
+def test_refusals_come_back_as_the_same_problems(tmp_path: Path) -> None:
+    with serving(f"sqlite:///{tmp_path / 'lanes.sqlite3'}", tmp_path) as served:
+        no_name = served.post("who am I", name=None)
+        assert no_name.status_code == 422
+        assert no_name.headers["content-type"] == "application/problem+json"
+        assert no_name.json()["detail"] == "name: required on this site"
+        orphan = served.post("a reply", parent_id=999_999)
+        assert (orphan.status_code, orphan.json()["code"]) == (404, "parent_not_found")
+
+
+def test_a_ban_holds_for_the_very_next_post_and_lifting_it_too(tmp_path: Path) -> None:
+    # One server, no change bus: the ban is made by the worker and must reach its posting
+    # process before the next post, not when the process's view of bans expires.
+    with serving(f"sqlite:///{tmp_path / 'lanes.sqlite3'}", tmp_path,
+                 ROSTRA_TRUSTED_PROXIES='["127.0.0.1/32"]') as served:
+        troll = {"X-Forwarded-For": "198.51.100.66"}
+        assert served.post("before the ban", headers=troll).status_code == 201
+        for attempt in range(3):
+            ban = httpx.post(f"{served.base}/api/moderation/bans", headers=STAFF, json={
+                "site": SITE, "kind": "ip", "value": "198.51.100.66", "reason": "abuse"})
+            assert ban.status_code == 201, ban.text
+            refused = served.post(f"right after the ban {attempt}", headers=troll)
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["reasons"] == ["banned"]
+            lifted = httpx.delete(f"{served.base}/api/moderation/bans/{ban.json()['ban']['id']}",
+                                  headers=STAFF)
+            assert lifted.status_code == 200
+            assert served.post(f"allowed again {attempt}", headers=troll).status_code == 201
+
+
+def test_a_limited_post_keeps_its_retry_after(tmp_path: Path) -> None:
+    with serving(f"sqlite:///{tmp_path / 'lanes.sqlite3'}", tmp_path,
+                 ROSTRA_RATE_LIMITS="true") as served:
+        for n in range(40):  # bounded: the per-address limit is far lower
+            response = served.post(f"comment number {n} about the ferry timetable")
+            if response.status_code == 429:
+                break
+            assert response.status_code in (201, 202), response.text
+        assert response.status_code == 429
+        assert int(response.headers["retry-after"]) >= 1
+        assert response.json()["code"] == "rate_limited"
+
+
+def test_a_posting_process_that_dies_is_started_again(tmp_path: Path) -> None:
+    with serving(f"sqlite:///{tmp_path / 'lanes.sqlite3'}", tmp_path) as served:
+        [first] = served.posting_processes()
+        os.kill(first, signal.SIGKILL)
+        _wait_until(lambda: first not in served.posting_processes())
+        _wait_until(lambda: "the posting process stopped" in served.log.read_text())
+        response = served.post("after the crash")
+        assert response.status_code == 201, response.text
+        [second] = served.posting_processes()
+        assert second != first
+        assert "after the crash" in json.dumps(served.page())
+
+
+def test_stopping_the_server_stops_its_posting_process_after_the_posts_it_took(
+        tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lanes.sqlite3'}"
+    with serving(url, tmp_path) as served:
+        [child] = served.posting_processes()
+        acknowledged = [served.post(f"before the stop {n}").json()["comment"]["id"]
+                        for n in range(5)]
+        served.process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down, then dies of the signal it was sent, as its callers expect.
+        assert served.process.wait(timeout=40) in (0, -signal.SIGTERM)
+        assert "Application shutdown complete" in served.log.read_text()
+        _wait_until(lambda: not Path(f"/proc/{child}").exists(), timeout=10)
+    import sqlite3
+
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        stored = {row[0] for row in conn.execute("SELECT id FROM comments")}
+    assert set(acknowledged) <= stored
+
+
+def test_the_setting_keeps_posting_in_the_worker(tmp_path: Path) -> None:
+    with serving(f"sqlite:///{tmp_path / 'lanes.sqlite3'}", tmp_path,
+                 ROSTRA_POSTING_PROCESS="false") as served:
+        assert served.post("in a thread").status_code == 201
+        assert served.posting_processes() == []
