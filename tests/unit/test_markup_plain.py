@@ -1,5 +1,6 @@
-"""Plain comments skip the Markdown parser and the cleaner (rostra.core.markup._plain_html):
-whatever it answers must be, byte for byte, what the parser and the cleaner make."""
+"""Plain comments (paragraphs of text with simple emphasis) skip the Markdown parser and
+the cleaner (rostra.core.markup._plain_html): whatever it answers must be, byte for byte,
+what the parser and the cleaner make."""
 
 from __future__ import annotations
 
@@ -56,6 +57,22 @@ def test_plainish_texts_render_as_the_full_path(text: str) -> None:
     check(text)
 
 
+# Emphasis delimiters in every position around words, spaces, punctuation and lines.
+EMPHASIS = ["*", "**", "_", "__", "***", " *", "* ", " **", "** ", " _", "_ ", "a", "b9", "é",
+            "Ж", " ", " ", "\n", "\n\n", ".", ",", ":", "!", "?", ")", "(", "'", "-", "x y",
+            "&", ">", "1.", "`", "~", "\\"]
+
+
+@settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(EMPHASIS), max_size=30).map("".join))
+@example("Comment 1000-1 on the *story*: bridge harbour council ferry.")
+@example("**bold** and _it_ and __init__, *a > b & c*!\n *x*\n\n*y*.")
+@example("*a* b*")
+@example("__a_")
+def test_emphasised_texts_render_as_the_full_path(text: str) -> None:
+    check(text)
+
+
 @settings(max_examples=1500, deadline=None)
 @given(st.text(max_size=80))
 def test_any_text_renders_as_the_full_path(text: str) -> None:
@@ -81,8 +98,35 @@ def test_most_plain_comments_take_the_plain_path() -> None:
 
 
 def test_it_leaves_markdown_and_links_to_the_parser() -> None:
-    for text in ("*em*", "a_b_", "`x`", "~~s~~", "[a](b)", "<http://x>", "\\*", "&amp;",
+    for text in ("*em *", "a_b_", "a *b*c", "*a\nb*", "***a***", "`x`", "~~s~~", "[a](b)", "<http://x>", "\\*", "&amp;",
                  "&#35;", "1. one", "2) two", "- item", "+ item", "> quote", "    code",
                  "see example.com", "me@example.org", "http://example.org", "//x",
                  "tab\there", "no\u00a0break", "cr\r\nlf", "nul\x00", "e.Go"):
         assert markup._plain_html(text) is None, text
+
+
+def test_simple_emphasis_takes_the_plain_path() -> None:
+    for text in ("Comment 1 on the *story*: bridge.", "**bold** and _it_ and __init__ x",
+                 "*a > b & c*!", " *x*\n*y*.", "*é*", "so *very* good (really *much*)"):
+        assert check(text), text
+
+
+def test_sentences_with_emphasis_render_as_the_full_path() -> None:
+    rng = random.Random(15)
+    words = "the council finally approved über Straßenbahn 2024 it's 3 a_b *x".split()
+    marks = ["", "", "", "", "*", "*", "**", "_", "__", "***", "*_"]
+    after = ["", "", "", ".", ",", "!", "?", ":", ")", "'", "-", "*"]
+    emphasised = 0
+    for _ in range(3000):
+        parts = []
+        for _ in range(rng.randint(1, 10)):
+            mark = rng.choice(marks)
+            inner = " ".join(rng.choice(words[:-2] if rng.random() < 0.9 else words)
+                             for _ in range(rng.choice([1, 1, 2, 3])))
+            closing = mark[::-1] if rng.random() < 0.95 else rng.choice(marks)
+            opening = "(" if rng.random() < 0.05 else ""
+            parts.append(opening + mark + inner + closing + rng.choice(after))
+        text = "".join(p + rng.choice([" ", " ", " ", "  ", "\n", "\n\n"]) for p in parts)
+        if check(text) and ("<em>" in markup.render(text) or "<strong>" in markup.render(text)):
+            emphasised += 1
+    assert emphasised > 250  # the rest has a delimiter the plain path leaves to the parser

@@ -88,14 +88,33 @@ _NOT_PLAIN = re.compile(
 )
 
 
+# Emphasis the plain path writes itself: *a*, **a**, _a_ or __a__ opening after a space or
+# a line's start, closing before a space, a line's end or . , ; : ! ? ), its text on one
+# line, starting and ending with a letter or digit and holding no * or _. Such a
+# delimiter can only open (or only close), so each pairs with its neighbour as the
+# parser pairs them; any other * or _ is left to the parser.
+_EMPHASIS = re.compile(r"(?<![^ \n])(\*\*?|__?)([^\W_](?:[^*_\n]*[^\W_])?)\1(?=[ \n.,;:!?)]|\Z)")
+# Placeholders for the tags while the text is escaped (controls: never in a plain text).
+_TAGS = {"\x01": "<em>", "\x02": "</em>", "\x03": "<strong>", "\x04": "</strong>"}
+
+
+def _mark(match: re.Match[str]) -> str:
+    if len(match[1]) == 1:
+        return f"\x01{match[2]}\x02"
+    return f"\x03{match[2]}\x04"
+
+
 def _plain_html(text: str) -> str | None:
     """render(text) without the parser and the cleaner, for a text that is only paragraphs
-    of plain text (most comments); None for any other. Lines become "<br>" and blank lines
-    paragraphs, as the parser makes them (breaks=True); "&" and ">" escaped as the cleaner
-    writes them (it writes the parser's "&quot;" back as a quote). tests/unit/
-    test_markup_plain.py holds it to the full path."""
-    if _NOT_PLAIN.search(text):
+    of plain text and simple emphasis (most comments); None for any other. Lines become
+    "<br>" and blank lines paragraphs, as the parser makes them (breaks=True); "&" and
+    ">" escaped as the cleaner writes them (it writes the parser's "&quot;" back as a
+    quote). tests/unit/test_markup_plain.py holds it to the full path."""
+    emphasis = ("*" in text or "_" in text) and _EMPHASIS.search(text) is not None
+    if _NOT_PLAIN.search(_EMPHASIS.sub(r"\2", text) if emphasis else text):
         return None
+    if emphasis:
+        text = _EMPHASIS.sub(_mark, text)
     paragraphs, lines = [], []
     for line in text.replace("&", "&amp;").replace(">", "&gt;").split("\n"):
         line = line.strip(" ")
@@ -106,7 +125,11 @@ def _plain_html(text: str) -> str | None:
             lines = []
     if lines:
         paragraphs.append("<p>" + "<br>\n".join(lines) + "</p>")
-    return "\n".join(paragraphs)
+    html = "\n".join(paragraphs)
+    if emphasis:
+        for mark, tag in _TAGS.items():
+            html = html.replace(mark, tag)
+    return html
 
 
 def sanitise_html(html: str) -> str:
