@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import random
+from collections import deque
 from typing import Any
 
+import numpy as np
+
 from rostra.moderation.checks import Inspection
-from rostra.moderation.checks.duplicates import SHINGLE, DuplicateCheck, signature, similarity
+from rostra.moderation.checks.duplicates import (
+    AUTHOR_KEYS,
+    PERMUTATIONS,
+    SHINGLE,
+    DuplicateCheck,
+    Similar,
+    SiteIndex,
+    _key_hash,
+    bands_of,
+    signature,
+    similarity,
+)
 from rostra.moderation.checks.length import LengthCheck
 from rostra.moderation.decision import Action
 from rostra.moderation.pipeline import Pipeline
@@ -151,60 +165,118 @@ def jaccard(a: set[bytes], b: set[bytes]) -> float:
     return len(a & b) / len(a | b)
 
 
-def test_its_window_answers_as_the_unique_of_all_its_buckets_did() -> None:
-    # SiteIndex.similar marks the rows of the buckets a text falls in instead of sorting
-    # them all (np.unique); it must find the same copies, authors and threads.
-    import numpy as np
+class DequeIndex:
+    """SiteIndex as it was: buckets as deques, candidates through np.unique."""
 
-    from rostra.moderation.checks.duplicates import (
-        PERMUTATIONS,
-        Similar,
-        SiteIndex,
-        _key_hash,
-        bands_of,
-    )
+    def __init__(self, max_entries: int, bucket_limit: int) -> None:
+        self.max_entries, self.bucket_limit = max_entries, bucket_limit
+        self.order: deque[tuple[float, int, tuple[bytes, ...]]] = deque()
+        self.buckets: dict[bytes, deque[int]] = {}
+        self.sigs = np.zeros((0, PERMUTATIONS), dtype=np.uint64)
+        self.authors = np.zeros((0, AUTHOR_KEYS), dtype=np.int64)
+        self.threads = np.zeros(0, dtype=np.int64)
+        self.free: list[int] = []
+        self._grow()
 
-    def before(index: SiteIndex, sig: Any, bands: tuple[bytes, ...], line: float,
-               authors: frozenset[str], thread_key: str) -> Similar:
-        found: list[Any] = []
+    def _grow(self) -> None:
+        size = len(self.sigs)
+        new = min(max(size * 2, 64), self.max_entries)
+        self.sigs = np.concatenate([self.sigs, np.zeros((new - size, PERMUTATIONS), np.uint64)])
+        self.authors = np.concatenate([self.authors, np.zeros((new - size, AUTHOR_KEYS),
+                                                              np.int64)])
+        self.threads = np.concatenate([self.threads, np.zeros(new - size, np.int64)])
+        self.free.extend(range(new - 1, size - 1, -1))
+
+    def expire(self, before: float) -> None:
+        while self.order and self.order[0][0] < before:
+            self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        _, row, bands = self.order.popleft()
+        self.free.append(row)
         for band in bands:
-            rows = index.buckets.get(band)
+            rows = self.buckets.get(band)
+            if rows and rows[0] == row:
+                rows.popleft()
+                if not rows:
+                    del self.buckets[band]
+
+    def similar(self, sig: Any, bands: tuple[bytes, ...], line: float,
+                authors: frozenset[str], thread_key: str) -> Similar:
+        found: list[deque[int]] = []
+        for band in bands:
+            rows = self.buckets.get(band)
             if rows and not any(len(rows) == len(seen) and rows == seen for seen in found):
                 found.append(rows)
         if not found:
             return Similar(0, None, 0, 1)
         arrays = [np.fromiter(rows, dtype=np.intp, count=len(rows)) for rows in found]
         candidates = arrays[0] if len(arrays) == 1 else np.unique(np.concatenate(arrays))
-        scores = (index.sigs[candidates] == sig).sum(axis=1) / PERMUTATIONS
+        scores = (self.sigs[candidates] == sig).sum(axis=1) / PERMUTATIONS
         hits = candidates[scores >= line]
         if not len(hits):
             return Similar(0, None, 0, 1)
         scores = scores[scores >= line]
         mine = np.array([_key_hash(a) for a in authors], dtype=np.int64)
-        own = (index.authors[hits][:, :, None] == mine[None, None, :]).any(axis=(1, 2))
-        threads = np.unique(index.threads[hits])
-        return Similar(len(hits), float(scores[own].max()) if own.any() else None,
-                       int(own.sum()), len(threads) + int(not np.any(threads == _key_hash(
-                           thread_key))))
+        own = (self.authors[hits][:, :, None] == mine[None, None, :]).any(axis=(1, 2))
+        threads = np.unique(self.threads[hits])
+        thread = _key_hash(thread_key)
+        return Similar(
+            copies=len(hits),
+            best_own=float(scores[own].max()) if own.any() else None,
+            own=int(own.sum()),
+            threads=len(threads) + int(not np.any(threads == thread)),
+        )
 
+    def add(self, at: float, sig: Any, bands: tuple[bytes, ...],
+            authors: frozenset[str], thread_key: str) -> None:
+        while len(self.order) >= self.max_entries:
+            self._drop_oldest()
+        if not self.free:
+            self._grow()
+        row = self.free.pop()
+        self.sigs[row] = sig
+        keys = [_key_hash(a) for a in sorted(authors)][:AUTHOR_KEYS]
+        self.authors[row] = keys + [0] * (AUTHOR_KEYS - len(keys))
+        self.threads[row] = _key_hash(thread_key)
+        self.order.append((at, row, bands))
+        for band in bands:
+            rows = self.buckets.get(band)
+            if rows is None:
+                rows = self.buckets[band] = deque(maxlen=self.bucket_limit)
+            rows.append(row)
+
+
+def test_its_window_answers_as_the_deques_and_np_unique_did() -> None:
+    # SiteIndex keeps its buckets in arrays numpy reads without a conversion per row, and
+    # marks the rows of several buckets instead of sorting them (np.unique): the same
+    # buckets, the same copies, authors and threads, on a full window that recycles rows.
     rng = random.Random(11)
-    index = SiteIndex(max_entries=600, bucket_limit=40)  # rows freed and reused, buckets full
-    checked = found = 0
-    for n in range(1500):
-        text = " ".join(rng.sample(WORDS[:12], 9)) + f" {n % 7}"
-        if n % 5 == 0:
-            text = " ".join(rng.choices(WORDS, k=14))
-        sig = signature(text)
-        assert sig is not None
-        bands = bands_of(sig)
-        authors = frozenset({f"v:{rng.randrange(40)}", f"i:{rng.randrange(30)}"})
-        thread = f"/t/{rng.randrange(6)}"
-        for line in (0.5, 0.6, 0.8, 1.0):
-            got = index.similar(sig, bands, line, authors, thread)
-            assert got == before(index, sig, bands, line, authors, thread)
-            checked += 1
-            found += got.copies > 0
-        index.add(float(n), sig, bands, authors, thread)
-        if n % 50 == 0:
-            index.expire(n - 300.0)
-    assert found > checked // 10  # near-copies found often enough to test something
+    for max_entries, bucket_limit in ((600, 40), (200, 1024), (5000, 8)):
+        index, before = SiteIndex(max_entries, bucket_limit), DequeIndex(max_entries,
+                                                                         bucket_limit)
+        checked = found = 0
+        for n in range(1500):
+            text = " ".join(rng.sample(WORDS[:12], 9)) + f" {n % 7}"
+            if n % 5 == 0:
+                text = " ".join(rng.choices(WORDS, k=14))
+            sig = signature(text)
+            assert sig is not None
+            bands = bands_of(sig)
+            authors = frozenset({f"v:{rng.randrange(40)}", f"i:{rng.randrange(30)}"})
+            thread = f"/t/{rng.randrange(6)}"
+            for line in (0.5, 0.6, 0.8, 1.0):
+                got = index.similar(sig, bands, line, authors, thread)
+                assert got == before.similar(sig, bands, line, authors, thread)
+                checked += 1
+                found += got.copies > 0
+            for kept in (index, before):
+                kept.add(float(n), sig, bands, authors, thread)
+                if n % 50 == 0:
+                    kept.expire(n - 300.0)
+            assert len(index) == len(before.order)
+            assert index.free == before.free
+            if n % 100 == 0:
+                assert {k: list(v) for k, v in index.buckets.items()} == {
+                    k: list(v) for k, v in before.buckets.items()}
+        assert found > checked // 10  # near-copies found often enough to test something

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -84,13 +85,15 @@ class SiteIndex:
     a few numpy operations, however many there are. A bucket holds the rows of its
     ``BUCKET_LIMIT`` newest comments: a flood of copies fills a few buckets, and every
     further copy is compared with at most that many of them, not with the whole window.
+    A bucket's rows are an array("q"), which numpy reads at once, where a deque cost a
+    conversion per row (most of a lookup's time once the buckets fill).
     """
 
     def __init__(self, max_entries: int = MAX_ENTRIES, bucket_limit: int = BUCKET_LIMIT) -> None:
         self.max_entries = max_entries
         self.bucket_limit = bucket_limit
         self.order: deque[tuple[float, int, tuple[bytes, ...]]] = deque()  # (at, row, bands)
-        self.buckets: dict[bytes, deque[int]] = {}
+        self.buckets: dict[bytes, array[int]] = {}
         self.sigs: NDArray[np.uint64] = np.zeros((0, PERMUTATIONS), dtype=np.uint64)
         self.authors: NDArray[np.int64] = np.zeros((0, AUTHOR_KEYS), dtype=np.int64)
         self.threads: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
@@ -121,13 +124,13 @@ class SiteIndex:
             # Rows leave in the order they came, so this one is the oldest in every bucket
             # still holding it (a full bucket may have let it go already).
             if rows and rows[0] == row:
-                rows.popleft()
+                del rows[0]
                 if not rows:
                     del self.buckets[band]
 
     def similar(self, sig: Signature, bands: tuple[bytes, ...], line: float,
                 authors: frozenset[str], thread_key: str) -> Similar:
-        found: list[deque[int]] = []
+        found: list[array[int]] = []
         for band in bands:
             rows = self.buckets.get(band)
             # Copies of one text share all their buckets: read such a bucket only once.
@@ -136,13 +139,13 @@ class SiteIndex:
         if not found:
             return Similar(0, None, 0, 1)
         if len(found) == 1:
-            candidates = np.fromiter(found[0], dtype=np.intp, count=len(found[0]))
+            candidates = np.array(found[0], dtype=np.intp)
         else:
             # The rows of several buckets, each once and in order, as np.unique of them
             # all would give, without its sort: a mark per row of the index.
             marked = np.zeros(len(self.sigs), dtype=bool)
             for rows in found:
-                marked[np.fromiter(rows, dtype=np.intp, count=len(rows))] = True
+                marked[np.array(rows, dtype=np.intp)] = True
             candidates = np.flatnonzero(marked)
         scores = np.count_nonzero(self.sigs[candidates] == sig, axis=1) / PERMUTATIONS
         hits = candidates[scores >= line]
@@ -175,8 +178,10 @@ class SiteIndex:
         for band in bands:
             rows = self.buckets.get(band)
             if rows is None:
-                rows = self.buckets[band] = deque(maxlen=self.bucket_limit)
+                rows = self.buckets[band] = array("q")
             rows.append(row)
+            if len(rows) > self.bucket_limit:
+                del rows[0]  # the oldest goes, as from a full deque
 
 
 _BAND_BYTES = ROWS * 8
