@@ -193,6 +193,8 @@ class ProcessLane:
     async def post(self, new: NewComment, ctx: RequestContext) -> Posted:
         self.in_flight += 1
         try:
+            if self._closing:  # a request that came in as the server stops
+                raise PostingUnavailable("the server is stopping; please try again")
             if not self.running:
                 await self.start()
             transport = self._transport

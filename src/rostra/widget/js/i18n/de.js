@@ -148,6 +148,7 @@ export default {
   error_sso_not_enabled: "Ihre Anmeldung konnte nicht geprüft werden. Bitte laden Sie die Seite neu oder melden Sie sich erneut an.",
   error_session_expired: "Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.",
   error_sso_unavailable: "Die Anmeldung über diese Website ist gerade nicht möglich. Sie können trotzdem ohne Anmeldung kommentieren.",
+  error_posting_unavailable: "Ihr Kommentar konnte gerade nicht gespeichert werden. Bitte prüfen Sie, ob er erscheint, und versuchen Sie es dann erneut.",
   error_totp_unavailable: "Die Zwei-Faktor-Anmeldung kann für dieses Konto gerade nicht geprüft werden. Bitte wenden Sie sich an die Administratoren der Website.",
   error_sign_in_failed: "Die Anmeldung hat nicht geklappt. Bitte versuchen Sie es erneut.",
   error_sign_in_cancelled: "Die Anmeldung wurde abgebrochen.",

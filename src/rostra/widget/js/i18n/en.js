@@ -159,6 +159,7 @@ export default {
   error_sso_not_enabled: "Your sign-in could not be checked. Please reload the page or sign in again.",
   error_session_expired: "Your sign-in has ended. Please sign in again.",
   error_sso_unavailable: "Signing in through this site is not available right now. You can still comment without signing in.",
+  error_posting_unavailable: "Your comment could not be stored just now. Please check whether it appears, then try again.",
   error_totp_unavailable: "Two-step sign-in cannot be checked for this account right now. Please ask the site's administrators.",
   error_sign_in_failed: "Signing in did not work. Please try again.",
   error_sign_in_cancelled: "Signing in was cancelled.",

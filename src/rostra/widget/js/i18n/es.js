@@ -148,6 +148,7 @@ export default {
   error_sso_not_enabled: "No se pudo comprobar tu sesión. Vuelve a cargar la página o inicia sesión de nuevo.",
   error_session_expired: "Tu sesión ha terminado. Vuelve a iniciar sesión.",
   error_sso_unavailable: "El inicio de sesión a través de este sitio no está disponible ahora. Puedes comentar igualmente sin iniciar sesión.",
+  error_posting_unavailable: "Tu comentario no se ha podido guardar ahora mismo. Comprueba si aparece y vuelve a intentarlo.",
   error_totp_unavailable: "La verificación en dos pasos no se puede comprobar ahora para esta cuenta. Consulta a los administradores del sitio.",
   error_sign_in_failed: "No se pudo iniciar sesión. Inténtalo de nuevo.",
   error_sign_in_cancelled: "Se canceló el inicio de sesión.",

@@ -148,6 +148,7 @@ export default {
   error_sso_not_enabled: "Votre connexion n’a pas pu être vérifiée. Rechargez la page ou reconnectez-vous.",
   error_session_expired: "Votre session a pris fin. Veuillez vous reconnecter.",
   error_sso_unavailable: "La connexion par ce site n'est pas disponible pour le moment. Vous pouvez tout de même commenter sans vous connecter.",
+  error_posting_unavailable: "Votre commentaire n’a pas pu être enregistré pour le moment. Vérifiez s’il apparaît, puis réessayez.",
   error_totp_unavailable: "La connexion en deux étapes ne peut pas être vérifiée pour ce compte pour le moment. Veuillez contacter les administrateurs du site.",
   error_sign_in_failed: "La connexion a échoué. Veuillez réessayer.",
   error_sign_in_cancelled: "La connexion a été annulée.",

@@ -141,6 +141,7 @@ export default {
   error_sso_not_enabled: "לא ניתן היה לאמת את הכניסה שלך. רעננו את העמוד או היכנסו שוב.",
   error_session_expired: "הכניסה שלך הסתיימה. נא להיכנס שוב.",
   error_sso_unavailable: "הכניסה דרך האתר הזה אינה זמינה כרגע. אפשר להגיב גם בלי להיכנס.",
+  error_posting_unavailable: "לא ניתן היה לשמור את התגובה שלך כרגע. בדקו אם היא מופיעה ונסו שוב.",
   error_totp_unavailable: "לא ניתן לבדוק כרגע את הכניסה הדו־שלבית של החשבון הזה. נא לפנות למנהלי האתר.",
   error_sign_in_failed: "הכניסה לא הצליחה. נא לנסות שוב.",
   error_sign_in_cancelled: "הכניסה בוטלה.",

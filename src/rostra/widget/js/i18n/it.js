@@ -141,6 +141,7 @@ export default {
   error_sso_not_enabled: "Non è stato possibile verificare il tuo accesso. Ricarica la pagina o accedi di nuovo.",
   error_session_expired: "La tua sessione è terminata. Accedi di nuovo.",
   error_sso_unavailable: "L'accesso tramite questo sito non è disponibile in questo momento. Puoi comunque commentare senza accedere.",
+  error_posting_unavailable: "Non è stato possibile salvare il tuo commento in questo momento. Controlla se compare, poi riprova.",
   error_totp_unavailable: "La verifica in due passaggi non può essere controllata ora per questo account. Rivolgiti agli amministratori del sito.",
   error_sign_in_failed: "L’accesso non è riuscito. Riprova.",
   error_sign_in_cancelled: "Accesso annullato.",

@@ -157,6 +157,7 @@ export default {
   error_sso_not_enabled: "ログインを確認できませんでした。ページを再読み込みするか、もう一度ログインしてください。",
   error_session_expired: "ログインが終了しました。もう一度ログインしてください。",
   error_sso_unavailable: "現在、このサイト経由のログインは利用できません。ログインせずにコメントすることはできます。",
+  error_posting_unavailable: "コメントを今は保存できませんでした。表示されているか確認してから、もう一度お試しください。",
   error_totp_unavailable: "現在、このアカウントの2段階認証を確認できません。サイトの管理者にお問い合わせください。",
   error_sign_in_failed: "ログインできませんでした。もう一度お試しください。",
   error_sign_in_cancelled: "ログインはキャンセルされました。",

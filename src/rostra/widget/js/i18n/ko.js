@@ -148,6 +148,7 @@ export default {
   error_sso_not_enabled: "로그인을 확인할 수 없습니다. 페이지를 새로 고치거나 다시 로그인하세요.",
   error_session_expired: "로그인이 끝났습니다. 다시 로그인하세요.",
   error_sso_unavailable: "지금은 이 사이트를 통한 로그인을 사용할 수 없습니다. 로그인하지 않고 댓글을 남길 수 있습니다.",
+  error_posting_unavailable: "지금은 댓글을 저장하지 못했습니다. 댓글이 보이는지 확인한 뒤 다시 시도해 주세요.",
   error_totp_unavailable: "지금은 이 계정의 2단계 인증을 확인할 수 없습니다. 사이트 관리자에게 문의하세요.",
   error_sign_in_failed: "로그인하지 못했습니다. 다시 시도하세요.",
   error_sign_in_cancelled: "로그인이 취소되었습니다.",

@@ -157,6 +157,7 @@ export default {
   error_sso_not_enabled: "Je inlog kon niet worden gecontroleerd. Laad de pagina opnieuw of log opnieuw in.",
   error_session_expired: "Je sessie is beëindigd. Log opnieuw in.",
   error_sso_unavailable: "Inloggen via deze site is nu niet mogelijk. Je kunt wel reageren zonder in te loggen.",
+  error_posting_unavailable: "Je reactie kon nu niet worden opgeslagen. Kijk of ze verschijnt en probeer het daarna opnieuw.",
   error_totp_unavailable: "De tweestapsverificatie kan voor dit account nu niet worden gecontroleerd. Neem contact op met de beheerders van de site.",
   error_sign_in_failed: "Inloggen is niet gelukt. Probeer het opnieuw.",
   error_sign_in_cancelled: "Inloggen is geannuleerd.",

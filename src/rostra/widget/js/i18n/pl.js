@@ -141,6 +141,7 @@ export default {
   error_sso_not_enabled: "Nie udało się sprawdzić logowania. Odśwież stronę lub zaloguj się ponownie.",
   error_session_expired: "Twoja sesja się skończyła. Zaloguj się ponownie.",
   error_sso_unavailable: "Logowanie przez tę witrynę jest teraz niedostępne. Nadal możesz komentować bez logowania.",
+  error_posting_unavailable: "Nie udało się teraz zapisać Twojego komentarza. Sprawdź, czy się pojawił, i spróbuj ponownie.",
   error_totp_unavailable: "Nie można teraz sprawdzić logowania dwuetapowego dla tego konta. Skontaktuj się z administratorami witryny.",
   error_sign_in_failed: "Logowanie się nie udało. Spróbuj ponownie.",
   error_sign_in_cancelled: "Logowanie anulowano.",

@@ -141,6 +141,7 @@ export default {
   error_sso_not_enabled: "Não foi possível verificar a sua sessão. Recarregue a página ou entre de novo.",
   error_session_expired: "A sua sessão terminou. Entre de novo.",
   error_sso_unavailable: "A entrada através deste site não está disponível neste momento. Pode comentar na mesma sem entrar.",
+  error_posting_unavailable: "Não foi possível guardar o seu comentário neste momento. Verifique se ele aparece e tente novamente.",
   error_totp_unavailable: "A verificação em dois passos não pode ser confirmada agora para esta conta. Contacte os administradores do site.",
   error_sign_in_failed: "Não foi possível entrar. Tente de novo.",
   error_sign_in_cancelled: "A entrada foi cancelada.",

@@ -148,6 +148,7 @@ export default {
   error_sso_not_enabled: "Vaše prihlásenie sa nepodarilo overiť. Znova načítajte stránku alebo sa prihláste znova.",
   error_session_expired: "Vaše prihlásenie skončilo. Prihláste sa znova.",
   error_sso_unavailable: "Prihlásenie cez túto stránku teraz nie je dostupné. Komentovať môžete aj bez prihlásenia.",
+  error_posting_unavailable: "Váš komentár sa teraz nepodarilo uložiť. Skontrolujte, či sa zobrazil, a skúste to znova.",
   error_totp_unavailable: "Dvojstupňové prihlásenie sa pre tento účet teraz nedá overiť. Obráťte sa na správcov stránky.",
   error_sign_in_failed: "Prihlásenie sa nepodarilo. Skúste to znova.",
   error_sign_in_cancelled: "Prihlásenie bolo zrušené.",

@@ -157,6 +157,7 @@ export default {
   error_sso_not_enabled: "Girişiniz doğrulanamadı. Sayfayı yenileyin ya da yeniden giriş yapın.",
   error_session_expired: "Oturumunuz sona erdi. Lütfen yeniden giriş yapın.",
   error_sso_unavailable: "Bu site üzerinden giriş şu anda kullanılamıyor. Giriş yapmadan yine de yorum yazabilirsiniz.",
+  error_posting_unavailable: "Yorumunuz şu anda kaydedilemedi. Görünüp görünmediğine bakın, sonra yeniden deneyin.",
   error_totp_unavailable: "Bu hesap için iki adımlı giriş şu anda doğrulanamıyor. Lütfen sitenin yöneticilerine başvurun.",
   error_sign_in_failed: "Giriş yapılamadı. Lütfen yeniden deneyin.",
   error_sign_in_cancelled: "Giriş iptal edildi.",
