@@ -661,6 +661,8 @@ def run_mixed(args: argparse.Namespace, work: Path, command: str,
         if database == "postgresql":
             url, drop = _create_pg_database(args.postgres_url)
         server = rostra_server(work, SITE, ORIGIN, url, name=f"rostra-{database}")
+        for name, value in (item.split("=", 1) for item in args.rostra_env or ()):
+            server.env[name] = value  # e.g. ROSTRA_POSTING_PROCESS=false, to compare
         try:
             server.start()
             print(f"[{database}] seeding the 1,000-comment thread ...", flush=True)
