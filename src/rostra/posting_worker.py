@@ -20,7 +20,7 @@ from collections import deque
 from typing import Any
 
 from rostra import logs
-from rostra.api.posting_process import HEADER, frame, outcome_of
+from rostra.api.posting_process import HEADER, event_wire, frame, outcome_of, post_from
 from rostra.app import create_app
 from rostra.config import load_settings
 from rostra.services.comments import CommentEvent
@@ -112,7 +112,7 @@ class PostingChild:
             message = self.frames.next(block=True)
             batch: list[tuple[Any, ...]] = []
             while message is not None and message[0] == "post":
-                batch.append(message)
+                batch.append(post_from(message))
                 if len(batch) >= MAX_BATCH:
                     break
                 message = self.frames.next(block=False)
@@ -148,13 +148,13 @@ class PostingChild:
         self.events = []
         try:
             results: list[Any] = self.comments.post_many(
-                [(new, ctx) for _, _, new, ctx in batch])
+                [(new, ctx) for _, new, ctx in batch])
         except Exception as exc:  # noqa: BLE001 - every request gets an answer
             results = [exc] * len(batch)
         outcomes = [(job, outcome_of(result))
-                    for (_, job, _, _), result in zip(batch, results, strict=True)]
+                    for (job, _, _), result in zip(batch, results, strict=True)]
         try:
-            self._send(("done", outcomes, self.events))
+            self._send(("done", outcomes, [event_wire(event) for event in self.events]))
         except OSError:
             pass  # the worker went away; its requests are answered there
         self.events = []
