@@ -144,6 +144,7 @@ def test_it_starts_afresh_when_its_memory_of_words_is_full(
     for text in texts(300, seed=16):
         assert ours.classify(text) == theirs.classify(text)
         assert len(ours._words) <= 50 + len(text.split(" ")) + 1
+        assert len(ours._spaces) <= 50 + len(text.split(" ")) + 1
 
 
 def test_it_falls_back_to_the_library_when_its_walk_disagrees(

@@ -39,6 +39,7 @@ _A = _rng.integers(1, 1 << 63, size=PERMUTATIONS, dtype=np.uint64)[:, None] | np
 _B = _rng.integers(0, 1 << 63, size=PERMUTATIONS, dtype=np.uint64)[:, None]
 _SHINGLE_MASK = np.uint64((1 << (8 * SHINGLE)) - 1)
 _PAD = bytes(8 - SHINGLE)
+_ONES = np.ones(PERMUTATIONS, dtype=np.float32)
 
 Signature = NDArray[np.uint64]
 
@@ -147,7 +148,10 @@ class SiteIndex:
             for rows in found:
                 marked[np.array(rows, dtype=np.intp)] = True
             candidates = np.flatnonzero(marked)
-        scores = np.count_nonzero(self.sigs[candidates] == sig, axis=1) / PERMUTATIONS
+        # Equal minhashes per candidate, summed by a product with ones (exact: at most 32
+        # ones; half the time of a count along the axis once there are hundreds).
+        equal = (self.sigs[candidates] == sig) @ _ONES
+        scores = equal.astype(np.intp) / PERMUTATIONS
         hits = candidates[scores >= line]
         if not len(hits):
             return Similar(0, None, 0, 1)

@@ -22,9 +22,9 @@ from py3langid.langid import (  # type: ignore[import-untyped]
 
 log = logging.getLogger("rostra.moderation")
 
-# (state, word) walks kept; about 200 bytes each. Cleared when full: a few thousand
-# words make most of any language's text.
-MAX_WORDS = 50_000
+# (state, word) walks kept, about 320 bytes each (6 MB). Cleared when full: a few
+# thousand words make most of any language's text.
+MAX_WORDS = 20_000
 # Texts the walk is checked on when the model loads (scripts, spaces, case, bytes).
 _SELF_CHECK = (
     "The council approved the new tram line, about time.", "  double  spaces\nand lines ",
@@ -58,8 +58,9 @@ class WordWalkIdentifier(LanguageIdentifier):  # type: ignore[misc]  # py3langid
     def visit_counts(self, text: bytes) -> Counter[int] | None:
         """py3langid's visit_counts(text): the same counts, in the same order."""
         words, spaces = self._words, self._spaces
-        if len(words) > MAX_WORDS:
+        if len(words) > MAX_WORDS or len(spaces) > MAX_WORDS:
             words.clear()
+            spaces.clear()
         state = 0
         found: list[int] = []
         extend = found.extend
