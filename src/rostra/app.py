@@ -292,7 +292,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
                     continue
                 waited = 0.0
                 try:
-                    await run_in_threadpool(poller.poll)
+                    if role != "posting":  # it serves no pages: only what moderation reads
+                        await run_in_threadpool(poller.poll)
                     await run_in_threadpool(services.sites.reload)
                 except Exception:  # keep serving; the next poll retries
                     log.exception("cache poll failed")
@@ -309,6 +310,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
 
         async def connected() -> None:
             # What changed while the bus was away (or before it first connected).
+            if isinstance(lane, ProcessLane):
+                lane.forward([Change(ChangeKind.RESYNC)])
             await run_in_threadpool(poller.apply_slow, [Change(ChangeKind.RESYNC)])
 
         pending: set[asyncio.Task[None]] = set()
@@ -318,7 +321,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
         hub.loop = asyncio.get_running_loop()
         tasks = [asyncio.create_task(poll_forever()), asyncio.create_task(hub.beat_forever())]
-        if bus is not None:
+        if bus is not None and role != "posting":
+            # A posting process hears what it needs from its worker, in order with the
+            # posts; listening too would only read back comments it stored itself.
             tasks.append(asyncio.create_task(bus.run(heard, connected)))
         tasks += [asyncio.create_task(job()) for job in _app.state.background]
         try:
