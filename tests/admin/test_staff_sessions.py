@@ -284,9 +284,10 @@ def test_a_session_ends_when_it_expires(server: LiveServer) -> None:
 def test_a_disabled_account_has_no_session_even_when_one_was_opened(server: LiveServer) -> None:
     service = staff_service(server)
     account = service.create_user(_name(), PASSWORD)
-    service.set_disabled(account.id, True)
-    # The passkey route checks the account first; the session answers no all the same.
     opened = service.open_session(account.id, "passkey", ip=None)
+    assert service.session(opened.token) == account
+    # Disabled after its session was opened: the session answers no from then on.
+    service.set_disabled(account.id, True)
     assert service.session(opened.token) is None
     assert service.session("no such token") is None
 

@@ -163,7 +163,10 @@ def test_it_refuses_other_origins_pages_and_forged_or_expired_links(
         cross = http.post("/auth/email/link", data={"token": token},
                           headers={"Origin": "https://evil.example"})
         assert cross.status_code == 403
-        forged = http.get(url[:-3] + "abc")
+        # One whole character inside the signature changed (the last one carries padding
+        # bits that several characters share, so changing only the end can keep it valid).
+        other = "A" if url[-5] != "A" else "B"
+        forged = http.get(url[:-5] + other + url[-4:])
         assert forged.status_code == 400
         assert trade(http, site, "x" * 32).status_code == 400
         with server.live.services.db.write() as conn:
