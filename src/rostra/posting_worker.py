@@ -160,8 +160,29 @@ class PostingChild:
         self.events = []
 
 
+def warm(app: Any) -> None:
+    """Load what the first post would otherwise wait for (the language model, the
+    classifier's when it is on) before the worker is told this process is ready."""
+    from rostra.moderation.checks.toxicity import ToxicityCheck
+    from rostra.moderation.model import SiteAwareClassifier, language_detector
+
+    text = "A first comment, to load what moderation reads."
+    language_detector()(text)
+    runtime = getattr(app.state, "moderation", None)
+    if runtime is None:
+        return
+    for check in runtime.engine.pipeline.checks:
+        if isinstance(check, ToxicityCheck) and isinstance(check.classifier,
+                                                           SiteAwareClassifier):
+            check.classifier.classifier.assess(text)
+
+
 async def _serve(child: PostingChild, app: Any) -> None:
     async with app.router.lifespan_context(app):
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, warm, app)
+        except Exception:  # the first post loads it then
+            log.exception("warming up the posting process")
         child.ready()
         await asyncio.get_running_loop().run_in_executor(None, child.lane)
 
