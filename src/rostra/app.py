@@ -233,7 +233,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
     comments in a posting process of its own when the setting ``posting_process`` says
     so; "posting" for that process (rostra.posting_worker), which serves no pages and so
     keeps none up to date; "embedded" (tests, embedding) stores them in a thread.
-    """
+
+    Raises ConfigError when the settings are unsafe to serve with (see
+    ``rostra.config.serving_problems``)."""
     check_serving(settings)
     db = Database(settings.database_url)
     if run_migrations:
