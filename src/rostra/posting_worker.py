@@ -2,9 +2,12 @@
 worker (rostra.api.posting_process explains why and the frames on the socket FD).
 
 It is a worker of the deployment that serves no HTTP: it builds the same app from the
-same settings, runs its lifespan (so its site settings, bans and sign-in providers stay
-fresh as any worker's do, and its outbox sender runs), and stores the posts it is sent
-in batches, one transaction each, as the thread lane does.
+same settings (``role="posting"``: no pages to keep up to date), runs its lifespan (its
+outbox sender and pruning run; it reloads site settings every ``cache_poll_seconds``),
+loads what moderation needs, and stores the posts it is sent in batches, one
+transaction each, as the thread lane does. What else moderation reads and changes
+elsewhere (bans, authors' histories, sign-in, sites) it learns from its worker, in order
+with the posts, rather than from the change bus.
 """
 
 from __future__ import annotations
