@@ -8,18 +8,21 @@ so here they run in a child process (``python -m rostra.posting_worker``) with i
 GIL; the worker keeps the HTTP side (validation, the answer) and its caches.
 
 The child is another worker of the same deployment, as one of `rostra serve --workers
-N` is: it reads the same settings and database, keeps its site settings and bans fresh
-the same way, and runs the same moderation. It sends back, for each batch, every post's
-answer and the events of the comments it stored; this worker then updates its cached
-pages and open live streams from those events as if it had stored them itself.
+N` is: it reads the same settings and database and runs the same moderation; what
+moderation reads and this worker hears has changed (bans, histories, sign-in, sites) it
+forwards to the child in order with the posts. The child sends back, for each batch,
+every post's answer and the events of the comments it stored; this worker then updates
+its cached pages and open live streams from those events as if it had stored them
+itself.
 
-Frames on the socket pair: a 4-byte big-endian length, then a pickle. This worker sends
-``("post", job, NewComment's fields, RequestContext's fields)``, ``("changes", [rostra.store.changes.Change])`` (see
-``ProcessLane.forward``) and ``("stop",)``; the child answers
-``("ready",)`` once it can post, ``("ours", [(thread_id, at)])`` before each commit and ``("done", [(job, outcome)],
-[CommentEvent])`` after it, where an outcome is ``("ok", Posted)``, ``("refused",
-status, code, title, detail, extra)`` for an error a client is told about, or
-``("failed", text)``.
+Frames on the socket pair: a 4-byte big-endian length, then a pickle (of plain tuples:
+pickling the frozen dataclasses themselves cost a quarter of a millisecond a post).
+This worker sends ``("post", job, NewComment's fields, RequestContext's fields)``,
+``("changes", [rostra.store.changes.Change])`` (``ProcessLane.forward``) and
+``("stop",)``; the child answers ``("ready",)`` once it can post, ``("ours",
+[(thread_id, at)])`` before each commit and ``("done", [(job, outcome)], [event])``
+after it, where an outcome is ``("ok", Posted's fields)``, ``("refused", status, code,
+title, detail, extra)`` for an error a client is told about, or ``("failed", text)``.
 """
 
 from __future__ import annotations
@@ -77,9 +80,6 @@ def frame(message: Any) -> bytes:
     body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     return HEADER.pack(len(body)) + body
 
-
-# Answers and events cross as plain tuples: pickling the frozen dataclasses themselves
-# (their fields read one by one in Python) cost a quarter of a millisecond a post.
 
 def posted_wire(posted: Posted) -> tuple[Any, ...]:
     decision = posted.decision
