@@ -100,10 +100,11 @@ def test_a_totp_secret_sealed_with_another_key_refuses_with_a_clear_message(
 
 
 def test_a_right_password_whose_totp_cannot_be_opened_uses_up_no_login_attempt(
-        server: LiveServer) -> None:
+        server: LiveServer, caplog: pytest.LogCaptureFixture) -> None:
     member = _new_member(server)
     secret = pyotp.random_base32()
     _store(server, member.name, BEFORE.seal(secret, Purpose.TOTP))
+    caplog.set_level(logging.ERROR, logger="rostra.staff")
     with member.http:
         # The password was right and the fault is the server's: no attempt is counted,
         # however often it is tried, and each answer says why.
@@ -116,6 +117,11 @@ def test_a_right_password_whose_totp_cannot_be_opened_uses_up_no_login_attempt(
             counted = conn.scalar(select(func.count()).select_from(staff_login_failures)
                                   .where(staff_login_failures.c.key == f"n:{member.name}"))
         assert counted == 0
+        # The operator is told once, not once a try (whoever holds the password could
+        # otherwise fill the log).
+        told = [r for r in caplog.records if member.name in r.getMessage()
+                and "cannot sign in with a password" in r.getMessage()]
+        assert len(told) == 1
         # Wrong passwords still count as ever.
         for _ in range(MAX_FAILURES_PER_NAME):
             assert member.login(password="not the password at all").status_code == 401

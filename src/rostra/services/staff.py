@@ -10,6 +10,7 @@ import hashlib
 import logging
 import re
 import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -131,6 +132,10 @@ class StaffService:
         self.db = db
         self.ips = ips
         self.sealer = sealer
+        # (name, stored secret) whose unreadable TOTP secret was logged: once per process,
+        # as whoever holds the password may try as often as they like.
+        self._told: set[tuple[str, str]] = set()
+        self._told_lock = threading.Lock()
 
     # -- accounts ------------------------------------------------------------
 
@@ -369,11 +374,11 @@ class StaffService:
         try:
             secret = self.sealer.open(stored, Purpose.TOTP)
         except Unsealable as exc:
-            log.error("staff account %r cannot sign in with a password: its TOTP secret is "
-                      "%s. Set secret_key back to the key it was sealed with, or re-seal it "
-                      "with `rostra secrets seal --previous-key-file OLD_KEY_FILE`, or turn "
-                      "its second factor off with `rostra user totp-off %s` (its owner then "
-                      "sets up a new one)", name, exc.reason, name)
+            with self._told_lock:
+                told = (name, stored) in self._told
+                self._told.add((name, stored))
+            if not told:
+                self._log_unreadable(name, exc.reason)
             raise Forbidden("Your password is right, but this server cannot read your "
                             "account's second factor (its secret_key has changed). Sign in "
                             "with a passkey, or ask an administrator to turn the second "
@@ -381,6 +386,14 @@ class StaffService:
                             code="totp_unavailable") from None
         code = (code or "").replace(" ", "")
         return bool(code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1))
+
+    @staticmethod
+    def _log_unreadable(name: str, reason: str) -> None:
+        log.error("staff account %r cannot sign in with a password: its TOTP secret is %s. "
+                  "Set secret_key back to the key it was sealed with, or re-seal it with "
+                  "`rostra secrets seal --previous-key-file OLD_KEY_FILE`, or turn its second "
+                  "factor off with `rostra user totp-off %s` (its owner then sets up a new "
+                  "one)", name, reason, name)
 
     def _reserve(self, keys: list[str]) -> list[int]:
         """Count each key's recent attempts and, when every key is under its limit, record
