@@ -26,6 +26,7 @@ from rostra import logs
 from rostra.api.posting_process import HEADER, event_wire, frame, outcome_of, post_from
 from rostra.app import create_app
 from rostra.config import load_settings
+from rostra.core.errors import RostraError
 from rostra.services.comments import CommentEvent
 from rostra.services.container import Services
 from rostra.services.moderation_views import views_of
@@ -154,6 +155,10 @@ class PostingChild:
                 [(new, ctx) for _, new, ctx in batch])
         except Exception as exc:  # noqa: BLE001 - every request gets an answer
             results = [exc] * len(batch)
+        for failure in {id(r): r for r in results if isinstance(r, Exception)
+                        and not isinstance(r, RostraError)}.values():
+            # A fault of ours: its traceback is logged here (the worker answers 500).
+            log.error("storing a post failed", exc_info=failure)
         outcomes = [(job, outcome_of(result))
                     for (job, _, _), result in zip(batch, results, strict=True)]
         try:

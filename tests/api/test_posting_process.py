@@ -222,6 +222,25 @@ def test_a_limited_post_keeps_its_retry_after(tmp_path: Path) -> None:
         assert response.json()["code"] == "rate_limited"
 
 
+def test_a_fault_in_the_posting_process_is_a_500_problem_and_logged_there(
+        tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "lanes.sqlite3"
+    with serving(f"sqlite:///{path}", tmp_path) as served:
+        with sqlite3.connect(path) as conn:  # the database refuses one text: not a case
+            conn.execute(                    # the checks foresee
+                "CREATE TRIGGER no_boom BEFORE INSERT ON comments WHEN NEW.text LIKE "
+                "'%kaboom%' BEGIN SELECT RAISE(ABORT, 'kaboom refused'); END")
+        failed = served.post("kaboom")
+        assert failed.status_code == 500
+        assert failed.headers["content-type"] == "application/problem+json"
+        assert failed.json()["code"] == "internal_error"
+        assert served.post("the next one").status_code == 201  # nothing else is lost
+        log = served.log.read_text()
+        assert "storing a post failed" in log and "kaboom refused" in log
+
+
 def test_a_posting_process_that_dies_is_started_again(tmp_path: Path) -> None:
     with serving(f"sqlite:///{tmp_path / 'lanes.sqlite3'}", tmp_path) as served:
         [first] = served.posting_processes()
