@@ -11,6 +11,10 @@ side by side only add switching, and on SQLite they queue for its one writer any
 The lane takes every post waiting when it comes round and stores them in one
 transaction (a group commit), so a crowd costs one commit per batch instead of one per
 comment. A response is sent only after the commit that holds its comment.
+
+Under `rostra serve` the same batches are stored by a posting process of the worker's
+own instead (``rostra.api.posting_process``, the setting ``posting_process``): there
+the lane does not share the worker's GIL with its readers. Both are a ``Lane``.
 """
 
 from __future__ import annotations
