@@ -199,6 +199,30 @@ def statements_on(server: LiveServer, table: str) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", note)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'rostra.sqlite3'}"
+        return
+    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = create_postgres_database(POSTGRES_URL)
+    try:
+        yield url
+    finally:
+        drop()
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[Any]:
+    """An OpenID Connect provider on a loopback port (tests/oidc_provider.py)."""
+    from tests.oidc_provider import LoopbackProvider
+
+    started = LoopbackProvider().start()
+    yield started
+    started.stop()
+
+
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
     """Rostra on SQLite, shared by the session: give each test its own site or thread."""

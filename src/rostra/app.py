@@ -32,7 +32,7 @@ from rostra.api.signin import router as signin_router
 from rostra.config import Settings, check_serving
 from rostra.services.comments import CommentEvent, EventKind
 from rostra.services.container import Services
-from rostra.services.moderation_views import views_of
+from rostra.services.moderation_views import ModerationViews, views_of
 from rostra.services.oidc import OidcClient
 from rostra.store import migrate, queries
 from rostra.store.changes import Change, ChangeKind
@@ -56,10 +56,29 @@ GIL_SWITCH_SECONDS = 0.0002
 
 # What moderating a post reads and a change makes stale: a posting process hears of
 # these from its worker, in order with the posts (so a ban answered before a post holds
-# for that post; rostra.posting_worker applies them).
+# for that post), and acts on them with ``forget_what_moderation_read``.
 POSTING_READS: frozenset[str] = frozenset({
     ChangeKind.BANS, ChangeKind.HISTORY, ChangeKind.SIGN_IN, ChangeKind.SITES,
     ChangeKind.RESYNC})
+
+
+def forget_what_moderation_read(services: Services, views: ModerationViews,
+                                change: Change) -> None:
+    """Drop what this process remembers that ``change`` (one of POSTING_READS) made
+    stale: a site's bans, an author's history, how its readers sign in, the sites."""
+    if change.kind is ChangeKind.BANS:
+        views.bans.invalidate(change.site_id)
+    elif change.kind is ChangeKind.HISTORY:
+        views.histories.invalidate(change.site_id, change.key)
+    elif change.kind is ChangeKind.SIGN_IN:
+        services.forget_sign_in(change.site_id)
+    elif change.kind is ChangeKind.SITES:
+        services.sites.reload()
+    elif change.kind is ChangeKind.RESYNC:
+        services.sites.reload()
+        services.forget_sign_in()
+        for site in services.sites.list():
+            views.bans.invalidate(site.id)
 
 
 class CrossWorkerInvalidation:
@@ -149,10 +168,8 @@ class CrossWorkerInvalidation:
                                         change.at, tell_pages=not change.comments) \
                         and change.comments:
                     slow.append(change)
-            elif change.kind is ChangeKind.BANS:
-                self.views.bans.invalidate(change.site_id)
-            elif change.kind is ChangeKind.SIGN_IN:
-                self.services.forget_sign_in(change.site_id)
+            elif change.kind in (ChangeKind.BANS, ChangeKind.SIGN_IN):
+                forget_what_moderation_read(self.services, self.views, change)
             else:
                 slow.append(change)
         return slow
@@ -160,7 +177,7 @@ class CrossWorkerInvalidation:
     def apply_slow(self, changes: list[Change]) -> None:
         for change in changes:
             if change.kind is ChangeKind.HISTORY:
-                self.views.histories.invalidate(change.site_id, change.key)
+                forget_what_moderation_read(self.services, self.views, change)
                 if self.services.reading.shows_regulars(change.site_id):
                     self.cache.invalidate([("pages", change.site_id)])
             elif change.kind is ChangeKind.STAFF:
@@ -168,12 +185,9 @@ class CrossWorkerInvalidation:
             elif change.kind is ChangeKind.THREAD:
                 self._send_published(change)
             elif change.kind is ChangeKind.SITES:
-                self.services.sites.reload()
+                forget_what_moderation_read(self.services, self.views, change)
             elif change.kind is ChangeKind.RESYNC:
-                self.services.sites.reload()
-                self.services.forget_sign_in()
-                for site in self.services.sites.list():
-                    self.views.bans.invalidate(site.id)
+                forget_what_moderation_read(self.services, self.views, change)
                 self.poll()
 
 

@@ -24,13 +24,13 @@ from typing import Any
 
 from rostra import logs
 from rostra.api.posting_process import HEADER, event_wire, frame, outcome_of, post_from
-from rostra.app import create_app
+from rostra.app import create_app, forget_what_moderation_read
 from rostra.config import load_settings
 from rostra.core.errors import RostraError
 from rostra.services.comments import CommentEvent
 from rostra.services.container import Services
 from rostra.services.moderation_views import views_of
-from rostra.store.changes import Change, ChangeKind
+from rostra.store.changes import Change
 
 log = logging.getLogger("rostra.posting")
 
@@ -128,23 +128,10 @@ class PostingChild:
                 self._forget(message[1])
 
     def _forget(self, changes: list[Change]) -> None:
-        """What the worker's changes make stale here (its own processes act on them in
-        CrossWorkerInvalidation; these are the parts moderating a post reads)."""
+        """What the worker's changes make stale here (the parts moderating a post reads)."""
         try:
             for change in changes:
-                if change.kind is ChangeKind.BANS:
-                    self.views.bans.invalidate(change.site_id)
-                elif change.kind is ChangeKind.HISTORY:
-                    self.views.histories.invalidate(change.site_id, change.key)
-                elif change.kind is ChangeKind.SIGN_IN:
-                    self.services.forget_sign_in(change.site_id)
-                elif change.kind is ChangeKind.SITES:
-                    self.services.sites.reload()
-                elif change.kind is ChangeKind.RESYNC:
-                    self.services.sites.reload()
-                    self.services.forget_sign_in()
-                    for site in self.services.sites.list():
-                        self.views.bans.invalidate(site.id)
+                forget_what_moderation_read(self.services, self.views, change)
         except Exception:  # the views' own time limits catch up
             log.exception("applying changes in the posting process")
 

@@ -14,13 +14,6 @@ from tests.oidc_provider import LoopbackProvider
 
 
 @pytest.fixture(scope="module")
-def provider() -> Iterator[LoopbackProvider]:
-    started = LoopbackProvider().start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture(scope="module")
 def server_providers(provider: LoopbackProvider) -> list[dict[str, str]]:
     """The server's setting ``oidc_providers``: the loopback provider, as ``testid``."""
     return [{"name": "testid", "label": "Test ID", "issuer": provider.issuer,

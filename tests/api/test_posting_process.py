@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_URL, create_postgres_database, free_port, require
+from tests.conftest import free_port
 
 ORIGIN = "https://news.example"
 SITE = "lanes"
@@ -137,19 +137,6 @@ def _wait_until(condition: object, timeout: float = 20) -> None:
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'lanes.sqlite3'}"
-        return
-    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
-    url, drop = create_postgres_database(POSTGRES_URL)
-    try:
-        yield url
-    finally:
-        drop()
 
 
 def test_a_post_is_stored_by_the_posting_process_and_reaches_pages_and_streams(

@@ -16,13 +16,6 @@ _sites = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def provider() -> Iterator[LoopbackProvider]:
-    started = LoopbackProvider().start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture(scope="module")
 def oidc_live(provider: LoopbackProvider) -> Iterator[LiveServer]:
     with running_server("sqlite", oidc_providers=[{
         "name": "testid", "label": "Test ID", "issuer": provider.issuer,

@@ -15,7 +15,6 @@ from sqlalchemy import event
 from sqlalchemy.pool import Pool
 
 from rostra.cli import main
-from tests.conftest import POSTGRES_URL, create_postgres_database, require
 
 SECRET_KEY = "a-secret-key-for-the-disposal-test-0123456789"
 
@@ -48,19 +47,6 @@ def open_connections() -> Iterator[OpenConnections]:
         event.remove(Pool, "connect", count.connect)
         event.remove(Pool, "close", count.close)
         event.remove(Pool, "close_detached", count.close_detached)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'rostra.sqlite3'}"
-        return
-    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
-    url, drop = create_postgres_database(POSTGRES_URL)
-    try:
-        yield url
-    finally:
-        drop()
 
 
 def test_no_command_leaves_a_database_connection_open(
