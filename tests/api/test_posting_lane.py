@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from rostra.core.errors import Forbidden, InvalidInput, NotFound
 from rostra.core.thread_keys import thread_key as thread_key_of
@@ -105,6 +105,55 @@ def test_a_refused_post_in_a_batch_leaves_the_others_stored(server: LiveServer,
     first, second = results[0], results[3]
     assert isinstance(first, Posted) and isinstance(second, Posted)
     assert first.comment["id"] != second.comment["id"]
+
+
+def test_a_batch_is_stored_with_one_insert_and_each_post_gets_its_own_row(
+    server: LiveServer, site: str
+) -> None:
+    svc = server.services.comments
+    parent = svc.post(*_item(site, "/rows/", "the parent"))
+    svc.post(*_item(site, "/shut/", "before it closed"))
+    with server.services.db.write() as conn:
+        conn.execute(update(threads).where(threads.c.key == thread_key_of("/shut/"),
+                                           threads.c.site_id == site).values(closed=True))
+    items = [_item(site, ["/rows/", "/rows/other/", "/shut/"][i % 3], _text(100 + i),
+                   parent_id=parent.comment["id"] if i % 6 == 0 else None)
+             for i in range(30)]
+    heard: list[CommentEvent] = []
+    svc.listeners.append(heard.append)
+    inserts: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO COMMENTS"):
+            inserts.append(statement)
+
+    event.listen(server.services.db.engine, "before_cursor_execute", count)
+    try:
+        results = svc.post_many(items)
+    finally:
+        event.remove(server.services.db.engine, "before_cursor_execute", count)
+        svc.listeners.remove(heard.append)
+    assert len(inserts) == 1
+    # Each answer, edit token and event names the row holding that post's text.
+    with server.services.db.read() as conn:
+        stored = {row.id: row for row in conn.execute(
+            select(comments.c.id, comments.c.text, comments.c.parent_id, threads.c.key)
+            .join(threads, threads.c.id == comments.c.thread_id))}
+    by_id = {e.comment_id: e for e in heard}
+    for (new, _), result in zip(items, results, strict=True):
+        if new.thread == "/shut/":
+            assert isinstance(result, Forbidden)
+            continue
+        assert isinstance(result, Posted)
+        row = stored[result.comment["id"]]
+        assert (row.text, row.parent_id, row.key) == (new.text, new.parent_id,
+                                                      thread_key_of(new.thread))
+        assert new.text in result.comment["html"]
+        assert svc.tokens.check_edit_token(result.edit_token, row.id, 60) == "ok"
+        assert by_id[row.id].thread_key == row.key
+        assert by_id[row.id].comment is not None
+        assert new.text in by_id[row.id].comment["html"]
+    assert len(by_id) == 20
 
 
 def test_a_thread_closed_between_checks_and_commit_refuses_only_its_posts(

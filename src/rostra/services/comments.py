@@ -143,6 +143,17 @@ class _Prepared:
     state: CommentState
 
 
+@dataclass(slots=True)
+class _Placed:
+    """A prepared comment checked inside its transaction, with the row to insert."""
+
+    prepared: _Prepared
+    thread: Row[Any]
+    values: dict[str, Any]
+    retitled: bool
+    row: Any = None  # once inserted: the row as written, with its id
+
+
 class _SharedWrite:
     """What the posts of one transaction share: the threads read so far (the writer's
     lock keeps them as read), and the counter changes owed to each thread, written
@@ -159,7 +170,12 @@ class _SharedWrite:
         self.bumps[thread_id] = (now, comments, top_level)
 
 
-_INSERT_COMMENT = insert(comments).returning(comments.c.id)
+# One statement for a batch's comments. PostgreSQL: SQLAlchemy returns their ids in the
+# order given. SQLite (where SQLAlchemy would insert them one by one for that): the rows
+# of one INSERT are numbered in the order given, each one past the largest id so far, in
+# whatever order RETURNING lists them.
+_INSERT_COMMENTS = insert(comments).returning(comments.c.id, sort_by_parameter_order=True)
+_INSERT_COMMENTS_SQLITE = insert(comments).returning(comments.c.id)
 
 TxHook = Callable[[Connection, CommentEvent], None]
 Listener = Callable[[CommentEvent], None]
@@ -439,20 +455,27 @@ class CommentService:
         )
 
     def _store_all(self, batch: list[_Prepared]) -> list[Posted | Exception]:
-        """One transaction for the batch. An item the checks inside it refuse (its thread
-        closed or its parent gone since it was prepared) gets its error; the rest commit."""
-        stored: list[tuple[_Prepared, Any] | Exception] = []
+        """One transaction for the batch, and one INSERT for its comments. An item the
+        checks inside it refuse (its thread closed or its parent gone since it was
+        prepared) gets its error; the rest commit."""
+        outcomes: list[_Placed | Exception] = []
         events: list[CommentEvent] = []
         shared = _SharedWrite()
         with self.db.write() as conn:
             for prepared in batch:
                 try:
-                    row, event = self._store(conn, prepared, shared)
+                    outcomes.append(self._place(conn, prepared, shared))
                 except RostraError as exc:
-                    stored.append(exc)
-                    continue
-                stored.append((prepared, row))
-                events.append(event)
+                    outcomes.append(exc)
+            placed = [item for item in outcomes if not isinstance(item, Exception)]
+            if placed:
+                rows = [item.values for item in placed]
+                if self.db.is_sqlite:
+                    ids = sorted(conn.execute(_INSERT_COMMENTS_SQLITE, rows).scalars())
+                else:
+                    ids = list(conn.execute(_INSERT_COMMENTS, rows).scalars())
+                for item, comment_id in zip(placed, ids, strict=True):
+                    events.append(self._stored(conn, item, comment_id, shared))
             for thread_id, (now, comment_count, top_level_count) in shared.bumps.items():
                 queries.bump_thread(conn, thread_id, now, comment_count=comment_count,
                                     top_level_count=top_level_count)
@@ -460,13 +483,13 @@ class CommentService:
             for note in self.committing:
                 note(events)
         self._notify(events)
-        return [item if isinstance(item, Exception) else self._posted(*item) for item in stored]
+        return [item if isinstance(item, Exception) else self._posted(item.prepared, item.row)
+                for item in outcomes]
 
-    def _store(
-        self, conn: Connection, p: _Prepared, shared: _SharedWrite
-    ) -> tuple[Any, CommentEvent]:
-        """Write one prepared comment. Raises RostraError only before writing anything
-        for it, so the transaction stays good for the rest of a batch."""
+    def _place(self, conn: Connection, p: _Prepared, shared: _SharedWrite) -> _Placed:
+        """Check one prepared comment against its thread as it is now and give it its
+        row. Raises RostraError only before writing anything for it, so the transaction
+        stays good for the rest of a batch."""
         new = p.new
         thread = shared.threads.get((p.site.id, p.key))
         if thread is None:
@@ -481,6 +504,14 @@ class CommentService:
             assert parent is not None
             # root_id is NULL for a top-level comment (or its own id, from importers).
             depth, root_id = parent.depth + 1, parent.root_id or parent.id
+        retitled = bool(thread.title is None and p.title or thread.url is None and p.url)
+        if retitled:
+            conn.execute(
+                update(threads).where(threads.c.id == thread.id).values(
+                    title=thread.title or p.title, url=thread.url or p.url
+                )
+            )
+            del shared.threads[(p.site.id, p.key)]  # the next post reads it as it is now
         values = {
             "thread_id": thread.id, "parent_id": new.parent_id, "root_id": root_id,
             "depth": depth, "state": p.state.value, "author_name": p.name,
@@ -491,10 +522,16 @@ class CommentService:
             "language": p.decision.facts.get("language"),
             "moderation": p.decision.to_json(),
         }
-        # Only the id comes back: the rest is what was just written, and reading the
+        return _Placed(p, thread, values, retitled)
+
+    def _stored(self, conn: Connection, item: _Placed, comment_id: int,
+                shared: _SharedWrite) -> CommentEvent:
+        """What follows from one comment being inserted: counters, changes, hooks."""
+        p, thread, new = item.prepared, item.thread, item.prepared.new
+        # Only the id came back: the rest is what was just written, and reading the
         # whole row back (JSON columns included) cost as much as the insert.
-        comment_id = conn.execute(_INSERT_COMMENT, values).scalar_one()
-        row = SimpleNamespace(id=comment_id, edited_at=None, voted_at=None, **values)
+        row = item.row = SimpleNamespace(id=comment_id, edited_at=None, voted_at=None,
+                                         **item.values)
         row.staff = self._by_staff(conn, p.site.id, p.account_id)
         approved = int(p.state is CommentState.APPROVED)
         # Other processes send it to their open pages if it is approved when they read it.
@@ -502,23 +539,15 @@ class CommentService:
         shared.bump(thread.id, p.now, approved, approved if new.parent_id is None else 0)
         if approved and new.parent_id is not None:
             self._adjust_reply_count(conn, new.parent_id, +1)
-        retitled = bool(thread.title is None and p.title or thread.url is None and p.url)
-        if retitled:
-            conn.execute(
-                update(threads).where(threads.c.id == thread.id).values(
-                    title=thread.title or p.title, url=thread.url or p.url
-                )
-            )
-            del shared.threads[(p.site.id, p.key)]  # the next post reads it as it is now
         event = CommentEvent(
             EventKind.CREATED, row.id, thread.id, p.site.id, thread.key,
             new.parent_id, None, p.state,
             comment=comment_json(row, staff=row.staff)
             if p.state is CommentState.APPROVED else None,
-            retitled=retitled,
+            retitled=item.retitled,
         )
         self._emit(conn, event)
-        return row, event
+        return event
 
     @staticmethod
     def _by_staff(conn: Connection, site_id: str, account_id: int | None) -> bool:
