@@ -14,11 +14,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 
 from rostra.store.tables import meta
 
 READER_CONNECTIONS = 16  # idle SQLite readers kept for reuse; more are opened when busy
+# PostgreSQL: a pooled connection idle this long is pinged before use (one round trip);
+# one used more recently is trusted, as a ping before every transaction cost a post on
+# the posting lane about a tenth of its time. A server restart within that second fails
+# the statements then in flight, and their error makes the pool drop every older
+# connection.
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 class DriverMissing(RuntimeError):
@@ -50,7 +56,6 @@ class Database:
         else:
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 20
-            kwargs["pool_pre_ping"] = True
             if connect_timeout is not None:
                 kwargs["connect_args"] = {"connect_timeout": connect_timeout}
         try:
@@ -81,6 +86,18 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_on_begin)
+        else:
+            event.listen(self.engine, "checkin", _note_checkin)
+            event.listen(self.engine, "checkout", self._ping_if_idle)
+
+    def _ping_if_idle(self, dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("checked_in_at")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            self.engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the pool opens a new connection instead
+            raise DisconnectionError("the database closed an idle connection") from exc
 
     def _keep(self, conn: Connection) -> Connection:
         with self._held_lock:
@@ -248,3 +265,7 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
+
+
+def _note_checkin(dbapi_conn: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
