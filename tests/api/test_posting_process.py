@@ -216,6 +216,37 @@ def test_a_ban_holds_for_the_very_next_post_and_lifting_it_too(tmp_path: Path) -
             assert served.post(f"allowed again {attempt}", headers=troll).status_code == 201
 
 
+def test_a_webhook_added_or_removed_holds_for_the_very_next_post(tmp_path: Path) -> None:
+    # The posting process keeps the site's webhooks in memory: the worker's change must
+    # reach it before the next post.
+    path = tmp_path / "lanes.sqlite3"
+
+    def called(comment_id: int) -> list[int]:
+        import sqlite3
+
+        with sqlite3.connect(path) as db:
+            return [row[0] for row in db.execute(
+                "SELECT webhook_id FROM notify_outbox WHERE channel = 'webhook' "
+                "AND comment_id = ?", (comment_id,))]
+
+    with serving(f"sqlite:///{path}", tmp_path) as served:
+        for attempt in range(3):
+            before = served.post(f"before the webhook {attempt}")
+            added = httpx.post(f"{served.base}/api/admin/sites/{SITE}/webhooks",
+                               headers=STAFF, json={"url": "https://hooks.example/in"})
+            assert added.status_code == 201, added.text
+            hook = added.json()["webhook"]["id"]
+            after = served.post(f"after the webhook {attempt}")
+            assert called(before.json()["comment"]["id"]) == []
+            # (Removing a webhook removes its undelivered calls: look before.)
+            assert called(after.json()["comment"]["id"]) == [hook]
+            removed = httpx.delete(f"{served.base}/api/admin/sites/{SITE}/webhooks/{hook}",
+                                   headers=STAFF)
+            assert removed.status_code == 204, removed.text
+            gone = served.post(f"after removing it {attempt}")
+            assert called(gone.json()["comment"]["id"]) == []
+
+
 def test_a_limited_post_keeps_its_retry_after(tmp_path: Path) -> None:
     with serving(f"sqlite:///{tmp_path / 'lanes.sqlite3'}", tmp_path,
                  ROSTRA_RATE_LIMITS="true") as served:

@@ -35,7 +35,7 @@ def build_runtime(services: Services, **worker_options: Any) -> NotifyRuntime:
 def install(app: Any, services: Services) -> None:
     rt = build_runtime(services, poll_seconds=2.0)
     app.state.notify = rt
-    services.comments.tx_hooks.append(OutboxHook(services.settings))
+    services.comments.tx_hooks.append(OutboxHook(services.settings, services.sites))
 
     def wake(_event: CommentEvent) -> None:
         # Listeners run after the commit, on the thread that ran the transaction.

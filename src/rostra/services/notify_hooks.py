@@ -7,6 +7,7 @@ and only writes outbox rows; the worker delivers them after commit.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,8 +19,8 @@ from rostra.notify import alerts, outbox
 from rostra.notify.model import Channel, MessageKind, SubscriptionKind, WebhookEvent, comment_url
 from rostra.services.comments import CommentEvent, EventKind
 from rostra.services.serialise import iso
+from rostra.services.sites import SiteService
 from rostra.store import queries
-from rostra.store.db import transaction_memo
 from rostra.store.notify_tables import (
     notify_addresses,
     notify_announced,
@@ -61,8 +62,12 @@ def webhook_payload(
 class OutboxHook:
     """The transaction hook: turns comment events into outbox rows."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, sites: SiteService) -> None:
         self.settings = settings
+        self.sites = sites
+        # site id -> (the sites' generation it was read at, its active webhooks): read
+        # once a generation instead of in every transaction that stores comments.
+        self._webhooks: dict[str, tuple[int, Sequence[Row[Any]]]] = {}
 
     @property
     def email_enabled(self) -> bool:
@@ -166,16 +171,21 @@ class OutboxHook:
 
     # -- webhooks ------------------------------------------------------------
 
+    def active_webhooks(self, conn: Connection, site_id: str) -> Sequence[Row[Any]]:
+        """The site's active webhooks. Adding or removing one records a SITES change
+        (rostra.services.webhooks), after which every process reads them again."""
+        generation = self.sites.generation()
+        known = self._webhooks.get(site_id)
+        if known is not None and known[0] == generation:
+            return known[1]
+        hooks = conn.execute(_ACTIVE_WEBHOOKS, {"site_id": site_id}).all()
+        self._webhooks[site_id] = (generation, hooks)
+        return hooks
+
     def webhooks(
         self, conn: Connection, event: CommentEvent, names: list[WebhookEvent]
     ) -> None:
-        # Read once per transaction: a group commit stores many comments of one site.
-        memo = transaction_memo(conn)
-        hooks = memo.get(("webhooks", event.site_id))
-        if hooks is None:
-            hooks = memo[("webhooks", event.site_id)] = conn.execute(
-                _ACTIVE_WEBHOOKS, {"site_id": event.site_id}
-            ).all()
+        hooks = self.active_webhooks(conn, event.site_id)
         if not hooks:
             return
         comment = queries.comment_row(conn, event.comment_id)

@@ -111,6 +111,13 @@ class SiteService:
             self._by_id, self._by_origin, self._settings = by_id, by_origin, settings
             self._loaded_at = time.monotonic()
 
+    def generation(self) -> int:
+        """How many reloads have begun, once the sites are fresh (they reload on a SITES
+        change and every REFRESH_SECONDS): what is kept beside them, such as a site's
+        webhooks, is good while this number stays the same."""
+        self._ensure_fresh()
+        return self._tickets
+
     def get(self, site_id: str) -> Site:
         self._ensure_fresh()
         site = self._by_id.get(site_id)

@@ -16,6 +16,8 @@ from rostra.notify.model import WebhookEvent
 from rostra.notify.webhooks import check_url, is_public, new_secret, stored_secret
 from rostra.services.serialise import iso
 from rostra.services.sites import SiteService
+from rostra.store import changes
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
 from rostra.store.notify_tables import notify_webhooks
 
@@ -80,6 +82,10 @@ class WebhookRegistry:
             ).scalar_one()
             row = conn.execute(select(notify_webhooks)
                                .where(notify_webhooks.c.id == new_id)).one()
+            # Processes keep a site's webhooks with its settings, and read them again on
+            # this change.
+            changes.record(conn, Change(ChangeKind.SITES, site_id))
+        self.sites.reload()
         return {**webhook_json(row), "secret": secret}
 
     def of_site(self, site_id: str) -> list[dict[str, Any]]:
@@ -96,5 +102,8 @@ class WebhookRegistry:
             gone = conn.execute(delete(notify_webhooks).where(
                 notify_webhooks.c.id == webhook_id, notify_webhooks.c.site_id == site_id
             )).rowcount
+            if gone:
+                changes.record(conn, Change(ChangeKind.SITES, site_id))
+        self.sites.reload()
         if not gone:
             raise NotFound(f"no webhook {webhook_id} on site {site_id!r}")
