@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import random
 import re
+import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select, text, update
 
 from rostra.core.errors import Forbidden, InvalidInput, NotFound
 from rostra.core.thread_keys import thread_key as thread_key_of
@@ -154,6 +156,59 @@ def test_a_batch_is_stored_with_one_insert_and_each_post_gets_its_own_row(
         assert by_id[row.id].comment is not None
         assert new.text in by_id[row.id].comment["html"]
     assert len(by_id) == 20
+
+
+@pytest.mark.postgres
+def test_a_reply_does_not_wait_for_another_reply_to_its_parent_to_commit(
+    pg_live_server: LiveServer,
+) -> None:
+    server = pg_live_server
+    site = server.add_site("k" + secrets.token_hex(5), [ORIGIN])
+    svc = server.services.comments
+    parent = svc.post(*_item(site, "/keyshare/", "the parent")).comment["id"]
+    answers: list[Any] = []
+    with server.services.db.engine.connect() as other:
+        # Another process inserting a reply: its foreign key holds the parent FOR KEY
+        # SHARE until it commits. Counting this reply must not wait for that.
+        other.execute(text("SELECT id FROM comments WHERE id = :id FOR KEY SHARE"),
+                      {"id": parent})
+        replying = threading.Thread(target=lambda: answers.append(
+            svc.post(*_item(site, "/keyshare/", "a reply", parent_id=parent))))
+        replying.start()
+        replying.join(timeout=5)
+        waited = replying.is_alive()
+        other.rollback()
+    replying.join()
+    assert not waited
+    assert isinstance(answers[0], Posted)
+
+
+def test_batches_replying_to_the_same_comments_at_once_all_commit(server: LiveServer,
+                                                                  site: str) -> None:
+    # As two workers' posting lanes do: batches replying to the same parents, in
+    # opposite orders. None may fail for waiting on another.
+    svc = server.services.comments
+    parents = [svc.post(*_item(site, "/busy/", f"parent {i}")).comment["id"]
+               for i in range(2)]
+    rounds = 25
+
+    def lane(order: list[int]) -> list[Any]:
+        results: list[Any] = []
+        for r in range(rounds):
+            results += svc.post_many([
+                _item(site, "/busy/", _text(1000 * order[0] + 10 * r + i), parent_id=parent)
+                for i, parent in enumerate(order * 2)])
+        return results
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [r for batch in pool.map(lane, [parents, parents[::-1]]) for r in batch]
+    failures = [r for r in results if not isinstance(r, Posted)]
+    assert failures == []
+    assert {r.comment["state"] for r in results} == {"approved"}
+    with server.services.db.read() as conn:
+        counts = dict(conn.execute(select(comments.c.id, comments.c.reply_count)
+                                   .where(comments.c.id.in_(parents))).all())
+    assert counts == {parent: 2 * 2 * rounds for parent in parents}
 
 
 def test_a_thread_closed_between_checks_and_commit_refuses_only_its_posts(

@@ -196,10 +196,11 @@ def test_refusals_come_back_as_the_same_problems(tmp_path: Path) -> None:
         assert (orphan.status_code, orphan.json()["code"]) == (404, "parent_not_found")
 
 
-def test_a_ban_holds_for_the_very_next_post_and_lifting_it_too(tmp_path: Path) -> None:
-    # One server, no change bus: the ban is made by the worker and must reach its posting
-    # process before the next post, not when the process's view of bans expires.
-    with serving(f"sqlite:///{tmp_path / 'lanes.sqlite3'}", tmp_path,
+def test_a_ban_holds_for_the_very_next_post_and_lifting_it_too(
+        database_url: str, tmp_path: Path) -> None:
+    # One server: the ban is made by the worker and must reach its posting process
+    # before the next post, not when the process's view of bans expires.
+    with serving(database_url, tmp_path,
                  ROSTRA_TRUSTED_PROXIES='["127.0.0.1/32"]') as served:
         troll = {"X-Forwarded-For": "198.51.100.66"}
         assert served.post("before the ban", headers=troll).status_code == 201

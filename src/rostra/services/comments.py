@@ -162,6 +162,7 @@ class _SharedWrite:
     def __init__(self) -> None:
         self.threads: dict[tuple[str, str], Row[Any]] = {}
         self.bumps: dict[int, tuple[datetime, int, int]] = {}
+        self.replies: dict[int, int] = {}  # parent id -> new approved replies to it
 
     def bump(self, thread_id: int, now: datetime, comments: int, top_level: int) -> None:
         was = self.bumps.get(thread_id)
@@ -476,7 +477,13 @@ class CommentService:
                     ids = list(conn.execute(_INSERT_COMMENTS, rows).scalars())
                 for item, comment_id in zip(placed, ids, strict=True):
                     events.append(self._stored(conn, item, comment_id, shared))
-            for thread_id, (now, comment_count, top_level_count) in shared.bumps.items():
+            # Counters last, parents then threads, each in the order of their ids:
+            # concurrent batches on PostgreSQL then lock rows in one order and never
+            # wait for each other in a circle.
+            for parent_id, count in sorted(shared.replies.items()):
+                self._adjust_reply_count(conn, parent_id, count)
+            for thread_id, (now, comment_count, top_level_count) in sorted(
+                    shared.bumps.items()):
                 queries.bump_thread(conn, thread_id, now, comment_count=comment_count,
                                     top_level_count=top_level_count)
             events = [replace(event, at=shared.bumps[event.thread_id][0]) for event in events]
@@ -538,7 +545,7 @@ class CommentService:
         changes.record_published(conn, thread.id, comment_id)
         shared.bump(thread.id, p.now, approved, approved if new.parent_id is None else 0)
         if approved and new.parent_id is not None:
-            self._adjust_reply_count(conn, new.parent_id, +1)
+            shared.replies[new.parent_id] = shared.replies.get(new.parent_id, 0) + 1
         event = CommentEvent(
             EventKind.CREATED, row.id, thread.id, p.site.id, thread.key,
             new.parent_id, None, p.state,
@@ -590,8 +597,12 @@ class CommentService:
         """Change a comment's visible-reply count; a tombstone appearing or vanishing
         changes its own parent's count in turn."""
         while True:
+            # FOR NO KEY UPDATE: a reply being inserted elsewhere holds its parent FOR KEY
+            # SHARE (its foreign key) until it commits, which FOR UPDATE would wait for,
+            # and two batches replying to one comment would then wait for each other.
             row = conn.execute(
-                comments.select().where(comments.c.id == comment_id).with_for_update()
+                comments.select().where(comments.c.id == comment_id)
+                .with_for_update(key_share=True)
             ).first()
             if row is None:
                 return
