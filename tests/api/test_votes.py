@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import httpx
+import secrets
+import threading
 
-from tests.conftest import Reader
+import httpx
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import ORIGIN, LiveServer, Reader
 
 
 def test_it_counts_up_and_down_votes_and_changes(ana: Reader, ben: Reader, http: httpx.Client,
@@ -99,3 +104,33 @@ def test_it_refuses_votes_from_other_origins_with_bad_values_and_on_own_comments
     assert missing.json()["detail"] == "no comment with id 999999999"
     [shown] = ana.page("/vote-rules/")["comments"]
     assert (shown["score"], shown["upvotes"], shown["downvotes"]) == (0, 0, 0)
+
+
+@pytest.mark.postgres
+def test_a_vote_does_not_wait_for_a_reply_to_its_comment_being_stored(
+    pg_live_server: LiveServer,
+) -> None:
+    server = pg_live_server
+    site = server.add_site("v" + secrets.token_hex(5), [ORIGIN])
+    with server.client() as http:
+        comment_id = Reader("Ana", http, site).post("/hot/", "vote on me").json()[
+            "comment"]["id"]
+    answers: list[httpx.Response] = []
+
+    def vote() -> None:
+        with server.client() as http:
+            answers.append(Reader("Ben", http, site).vote(comment_id, 1))
+
+    with server.services.db.engine.connect() as other:
+        # A reply being stored elsewhere: its foreign key holds the comment FOR KEY SHARE
+        # until it commits. Counting a vote must not wait for that.
+        other.execute(text("SELECT id FROM comments WHERE id = :id FOR KEY SHARE"),
+                      {"id": comment_id})
+        voting = threading.Thread(target=vote)
+        voting.start()
+        voting.join(timeout=5)
+        waited = voting.is_alive()
+        other.rollback()
+    voting.join()
+    assert not waited
+    assert answers[0].status_code == 200 and answers[0].json()["score"] == 1

@@ -69,10 +69,12 @@ class VoteService:
         ip_hash = self.comments.ip_hash(ctx.ip)
         now = datetime.now(UTC)
         with self.db.write() as conn:
+            # FOR NO KEY UPDATE: orders votes on the comment without waiting for a reply
+            # being stored (its foreign key holds the comment FOR KEY SHARE).
             current = conn.execute(
                 select(comments.c.score, comments.c.upvotes, comments.c.downvotes)
                 .where(comments.c.id == comment_id)
-                .with_for_update()
+                .with_for_update(key_share=True)
             ).first()
             if current is None:
                 raise NotFound(f"no comment with id {comment_id}")
