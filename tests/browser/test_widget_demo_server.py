@@ -1,0 +1,113 @@
+"""The demo as a new user starts it (`rostra demo`: a real server, which stores comments
+in its posting process): a reader posts through the widget on the demo article, and a
+page already open gets the comment live. (The other browser tests run the server in
+the test's process, where posting stays in the worker.)"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.conftest import free_port
+from widget_page import expect, widget
+
+pytestmark = pytest.mark.browser
+
+# Keeps the page's live streams and the events they bring, for the test to wait on.
+TRACK_STREAMS = """
+window.__streams = [];
+window.__events = [];
+const Original = window.EventSource;
+window.EventSource = class extends Original {
+  constructor(...args) {
+    super(...args);
+    window.__streams.push(this);
+    this.addEventListener("changed", (e) => window.__events.push(JSON.parse(e.data)));
+  }
+};
+"""
+
+
+def _posting_processes(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if f"\nPPid:\t{pid}\n" in status and b"rostra.posting_worker" in command:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    folder = tmp_path_factory.mktemp("demo")
+    port = free_port()
+    with (folder / "demo.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rostra.cli", "demo", "--no-browser", "--port", str(port)],
+            cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, (
+                (folder / "demo.log").read_text())
+            time.sleep(0.2)
+        yield base, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=40)
+
+
+def test_a_reader_posts_on_the_demo_and_an_open_page_gets_it_live(
+    demo: tuple[str, int], chromium: Any, page: Any
+) -> None:
+    base, pid = demo
+    assert len(_posting_processes(pid)) == 1
+    article = f"{base}/demo/"
+    watching = chromium.new_context(viewport={"width": 1000, "height": 900}, locale="en-US")
+    try:
+        other = watching.new_page()
+        other.add_init_script(TRACK_STREAMS)
+        other.goto(article)
+        expect(widget(other).locator("ol.list > li").first).to_be_visible()
+        # The stream is open while the comments are in view (below the article here).
+        widget(other).locator("h2").first.scroll_into_view_if_needed()
+        other.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+
+        text = f"Finally open again, and the buses run on time ({secrets.token_hex(3)})."
+        page.goto(article)
+        form = widget(page).locator(".fs form")
+        form.get_by_label("Comment").fill(text)
+        form.get_by_label("Name").fill("Dana")
+        form.get_by_role("button", name="Post comment").click()
+        expect(widget(page).locator('[role="status"]')).to_have_text(
+            "Your comment was posted.")
+        expect(widget(page).get_by_text(text)).to_be_visible()
+
+        # The page open before the post hears of it from the server's live stream, with
+        # the comment in the event (no fetch), and offers it.
+        other.wait_for_function("window.__events.some((e) => e.comment)")
+        widget(other).get_by_role("button", name="1 new comment — show").click()
+        expect(widget(other).get_by_text(text)).to_be_visible()
+        page.reload()
+        expect(widget(page).get_by_text(text)).to_be_visible()
+    finally:
+        watching.close()
