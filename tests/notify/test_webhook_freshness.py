@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import delete, event, insert, select
 
 from rostra.store.notify_tables import notify_outbox, notify_webhooks
 from tests.notify.conftest import ADMIN_TOKEN, NotifyServer, Receiver
@@ -91,3 +91,23 @@ def test_a_webhook_another_process_added_is_used_within_the_sites_refresh(
     time.sleep(0.3)
     later = _post(notify, http, site, "Once the sites were read again, it is called.")
     assert _called_for(notify, later) == [hook]
+
+
+def test_a_webhook_another_process_removed_never_costs_a_comment(
+    notify: NotifyServer, http: httpx.Client, receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # This process has not heard of the removal (no change bus, the sites not reread):
+    # the comment is stored all the same, and nothing is queued for the webhook.
+    monkeypatch.setattr(notify.live.services.sites, "REFRESH_SECONDS", 3600)
+    site = notify.new_site()
+    added = http.post(f"/api/admin/sites/{site}/webhooks", headers=STAFF,
+                      json={"url": receiver.url})
+    assert added.status_code == 201, added.text
+    hook = added.json()["webhook"]["id"]
+    first = _post(notify, http, site, "While the webhook is there: it is called.")
+    assert _called_for(notify, first) == [hook]
+    with notify.live.services.db.write() as conn:
+        conn.execute(delete(notify_webhooks).where(notify_webhooks.c.id == hook))
+    later = _post(notify, http, site, "After another process removed it: still stored.")
+    assert _called_for(notify, later) == []

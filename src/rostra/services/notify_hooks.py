@@ -21,6 +21,7 @@ from rostra.services.comments import CommentEvent, EventKind
 from rostra.services.serialise import iso
 from rostra.services.sites import SiteService
 from rostra.store import queries
+from rostra.store.db import transaction_memo
 from rostra.store.notify_tables import (
     notify_addresses,
     notify_announced,
@@ -65,9 +66,9 @@ class OutboxHook:
     def __init__(self, settings: Settings, sites: SiteService) -> None:
         self.settings = settings
         self.sites = sites
-        # site id -> (the sites' generation it was read at, its active webhooks): read
-        # once a generation instead of in every transaction that stores comments.
-        self._webhooks: dict[str, tuple[int, Sequence[Row[Any]]]] = {}
+        # site id -> the sites' generation at which it had no webhook: most sites have
+        # none, and posting need not ask again until the sites are read again.
+        self._without_webhooks: dict[str, int] = {}
 
     @property
     def email_enabled(self) -> bool:
@@ -172,14 +173,23 @@ class OutboxHook:
     # -- webhooks ------------------------------------------------------------
 
     def active_webhooks(self, conn: Connection, site_id: str) -> Sequence[Row[Any]]:
-        """The site's active webhooks. Adding or removing one records a SITES change
-        (rostra.services.webhooks), after which every process reads them again."""
+        """The site's active webhooks. A site that has some reads them in each
+        transaction (once: a group commit stores many comments of one site), so one
+        removed meanwhile, whose calls its foreign key would refuse, is never queued.
+        That a site has none is kept until the sites are read again: adding a webhook
+        records a SITES change (rostra.services.webhooks), which every process hears."""
         generation = self.sites.generation()
-        known = self._webhooks.get(site_id)
-        if known is not None and known[0] == generation:
-            return known[1]
-        hooks = conn.execute(_ACTIVE_WEBHOOKS, {"site_id": site_id}).all()
-        self._webhooks[site_id] = (generation, hooks)
+        if self._without_webhooks.get(site_id) == generation:
+            return ()
+        memo = transaction_memo(conn)
+        hooks: Sequence[Row[Any]] | None = memo.get(("webhooks", site_id))
+        if hooks is None:
+            hooks = memo[("webhooks", site_id)] = conn.execute(
+                _ACTIVE_WEBHOOKS, {"site_id": site_id}).all()
+        if hooks:
+            self._without_webhooks.pop(site_id, None)
+        else:
+            self._without_webhooks[site_id] = generation
         return hooks
 
     def webhooks(
