@@ -183,6 +183,38 @@ def test_a_reply_does_not_wait_for_another_reply_to_its_parent_to_commit(
     assert isinstance(answers[0], Posted)
 
 
+@pytest.mark.postgres
+def test_a_batch_chosen_as_a_deadlocks_victim_is_stored_on_a_second_try(
+    pg_live_server: LiveServer,
+) -> None:
+    server = pg_live_server
+    site = server.add_site("d" + secrets.token_hex(5), [ORIGIN])
+    tries = "victim_tries_" + secrets.token_hex(4)
+    # PostgreSQL breaks a deadlock by failing one of the transactions (SQLSTATE 40P01),
+    # which then loses nothing and can run again. Here the first transaction to store
+    # this text fails so (a sequence counts the tries: it survives the rollback).
+    with server.services.db.write() as conn:
+        conn.execute(text(f"CREATE SEQUENCE {tries}"))
+        conn.execute(text(f"""
+            CREATE FUNCTION {tries}() RETURNS trigger AS $$
+            BEGIN
+              IF NEW.text = 'chosen as the victim' AND nextval('{tries}') = 1 THEN
+                RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01';
+              END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql"""))
+        conn.execute(text(f"CREATE TRIGGER {tries} BEFORE INSERT ON comments "
+                          f"FOR EACH ROW EXECUTE FUNCTION {tries}()"))
+    try:
+        svc = server.services.comments
+        alone = svc.post_many([_item(site, "/victim/", "chosen as the victim")])
+        assert isinstance(alone[0], Posted), alone
+        assert _stored_texts(server, "/victim/", site) == ["chosen as the victim"]
+    finally:
+        with server.services.db.write() as conn:
+            conn.execute(text(f"DROP TRIGGER {tries} ON comments"))
+
+
 def test_batches_replying_to_the_same_comments_at_once_all_commit(server: LiveServer,
                                                                   site: str) -> None:
     # As two workers' posting lanes do: batches replying to the same parents, in

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -11,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from rostra.config import Settings
 from rostra.core import markup
@@ -42,6 +43,12 @@ EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,252}\.[^@\s<>\"]{2,63}$")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TITLE = 500
 MAX_URL = 2000
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction rolled back
+# whole and can run again.
+RETRYABLE = frozenset({"40P01", "40001"})
+STORE_ATTEMPTS = 3
+
+log = logging.getLogger("rostra.posting")
 
 
 class CommentRefused(RostraError):
@@ -458,7 +465,20 @@ class CommentService:
     def _store_all(self, batch: list[_Prepared]) -> list[Posted | Exception]:
         """One transaction for the batch, and one INSERT for its comments. An item the
         checks inside it refuse (its thread closed or its parent gone since it was
-        prepared) gets its error; the rest commit."""
+        prepared) gets its error; the rest commit. A transaction PostgreSQL failed to
+        break a deadlock (or a serialization conflict) rolled back whole: it runs again."""
+        attempt = 1
+        while True:
+            try:
+                return self._store_once(batch)
+            except OperationalError as exc:
+                code = getattr(exc.orig, "sqlstate", None)
+                if attempt >= STORE_ATTEMPTS or code not in RETRYABLE:
+                    raise
+                attempt += 1
+                log.info("storing %d comment(s) again after %s", len(batch), code)
+
+    def _store_once(self, batch: list[_Prepared]) -> list[Posted | Exception]:
         outcomes: list[_Placed | Exception] = []
         events: list[CommentEvent] = []
         shared = _SharedWrite()
