@@ -99,6 +99,13 @@ class Settings(BaseSettings):
         "of its own, so that a crowd of readers cannot starve posting of the worker's Python "
         "(docs/performance.md). false: in a thread of the worker.",
     )
+    posting_priority: int = Field(
+        5, ge=0, le=19,
+        description="Nice levels the posting process runs ahead of its worker, so that a "
+        "post waits less for the CPU behind the readers (it uses little). Raising a priority "
+        "needs root, CAP_SYS_NICE or a nice limit (systemd: LimitNICE=-5); without one the "
+        "process runs at its worker's priority, and says so in the log. 0: never try.",
+    )
     cache_poll_seconds: float = Field(
         0.5, gt=0, le=60,
         description="How often each worker looks for threads changed by other workers or "

@@ -186,6 +186,27 @@ def test_a_post_is_stored_by_the_posting_process_and_reaches_pages_and_streams(
         assert edited.status_code == 200, edited.text
 
 
+def _nice(pid: int) -> int:
+    # /proc/PID/stat: the 19th field is the nice value (the command may hold spaces).
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_the_posting_process_runs_ahead_of_its_worker(tmp_path: Path) -> None:
+    with serving(f"sqlite:///{tmp_path / 'lanes.sqlite3'}", tmp_path) as served:
+        [child] = served.posting_processes()
+        worker, posting = _nice(served.process.pid), _nice(child)
+        if os.geteuid() == 0:  # (CI; otherwise only with CAP_SYS_NICE or a nice limit)
+            assert posting == worker - 5
+        else:
+            assert posting == worker
+            assert "runs at its worker's priority" in served.log.read_text()
+        assert served.post("posted from a process ahead of its worker").status_code == 201
+    with serving(f"sqlite:///{tmp_path / 'off.sqlite3'}", tmp_path,
+                 ROSTRA_POSTING_PRIORITY="0") as served:
+        [child] = served.posting_processes()
+        assert _nice(child) == _nice(served.process.pid)
+
+
 def test_refusals_come_back_as_the_same_problems(tmp_path: Path) -> None:
     with serving(f"sqlite:///{tmp_path / 'lanes.sqlite3'}", tmp_path) as served:
         no_name = served.post("who am I", name=None)
