@@ -113,8 +113,8 @@ class SiteService:
 
     def generation(self) -> int:
         """How many reloads have begun, once the sites are fresh (they reload on a SITES
-        change and every REFRESH_SECONDS): what is kept beside them, such as a site's
-        webhooks, is good while this number stays the same."""
+        change and every REFRESH_SECONDS): what is kept beside them, such as which sites
+        have no webhook, is good while this number stays the same."""
         self._ensure_fresh()
         return self._tickets
 

@@ -82,8 +82,8 @@ class WebhookRegistry:
             ).scalar_one()
             row = conn.execute(select(notify_webhooks)
                                .where(notify_webhooks.c.id == new_id)).one()
-            # Processes keep a site's webhooks with its settings, and read them again on
-            # this change.
+            # Processes remember which sites have no webhook (rostra.services.notify_hooks)
+            # and forget it on this change.
             changes.record(conn, Change(ChangeKind.SITES, site_id))
         self.sites.reload()
         return {**webhook_json(row), "secret": secret}
@@ -102,8 +102,5 @@ class WebhookRegistry:
             gone = conn.execute(delete(notify_webhooks).where(
                 notify_webhooks.c.id == webhook_id, notify_webhooks.c.site_id == site_id
             )).rowcount
-            if gone:
-                changes.record(conn, Change(ChangeKind.SITES, site_id))
-        self.sites.reload()
         if not gone:
             raise NotFound(f"no webhook {webhook_id} on site {site_id!r}")
