@@ -36,6 +36,22 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def posting_processes(pid: int) -> list[int]:
+    """The children of process ``pid`` that are posting processes (`rostra serve`)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"\nPPid:\t{pid}\n" in status and b"rostra.posting_worker" in command:
+            found.append(int(entry.name))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

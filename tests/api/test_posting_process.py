@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, posting_processes
 
 ORIGIN = "https://news.example"
 SITE = "lanes"
@@ -53,21 +53,7 @@ class Served:
         return page
 
     def posting_processes(self) -> list[int]:
-        """The server's children that are posting processes."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                status = (entry / "status").read_text()
-                command = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            ppid = next(int(line.split()[1]) for line in status.splitlines()
-                        if line.startswith("PPid:"))
-            if ppid == self.process.pid and b"rostra.posting_worker" in command:
-                found.append(int(entry.name))
-        return found
+        return posting_processes(self.process.pid)
 
 
 def _prepare(database_url: str) -> None:

@@ -10,12 +10,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import free_port
+from tests.conftest import free_port, posting_processes
 from widget_page import expect, widget
 
 pytestmark = pytest.mark.browser
@@ -33,21 +32,6 @@ window.EventSource = class extends Original {
   }
 };
 """
-
-
-def _posting_processes(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if f"\nPPid:\t{pid}\n" in status and b"rostra.posting_worker" in command:
-            found.append(int(entry.name))
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +64,7 @@ def test_a_reader_posts_on_the_demo_and_an_open_page_gets_it_live(
     demo: tuple[str, int], chromium: Any, page: Any
 ) -> None:
     base, pid = demo
-    assert len(_posting_processes(pid)) == 1
+    assert len(posting_processes(pid)) == 1
     article = f"{base}/demo/"
     watching = chromium.new_context(viewport={"width": 1000, "height": 900}, locale="en-US")
     try:
