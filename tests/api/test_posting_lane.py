@@ -243,6 +243,35 @@ def test_batches_replying_to_the_same_comments_at_once_all_commit(server: LiveSe
     assert counts == {parent: 2 * 2 * rounds for parent in parents}
 
 
+def test_a_batch_of_signed_in_posts_asks_once_who_is_staff(server: LiveServer,
+                                                          site: str) -> None:
+    from rostra.store.account_tables import reader_accounts
+
+    accounts = server.services.accounts
+    readers = [accounts.sign_in(site, f"email:r{i}@example.org", f"Reader {i}",
+                                f"r{i}@example.org", email_verified=True) for i in range(4)]
+    with server.services.db.write() as conn:  # the site's sign-on marks one as staff
+        conn.execute(update(reader_accounts).where(reader_accounts.c.id == readers[1].id)
+                     .values(sso_staff=True))
+    items = [(NewComment(thread="/signed/", text=_text(300 + i), site=site, name="Ana"),
+              RequestContext(origin=ORIGIN, ip="203.0.113.9", account_id=readers[i % 4].id))
+             for i in range(8)]
+    asked: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "sso_staff" in statement:
+            asked.append(statement)
+
+    event.listen(server.services.db.engine, "before_cursor_execute", count)
+    try:
+        results = server.services.comments.post_many(items)
+    finally:
+        event.remove(server.services.db.engine, "before_cursor_execute", count)
+    assert len(asked) == 1
+    badges = [r.comment["author"].get("staff", False) for r in results]
+    assert badges == [i % 4 == 1 for i in range(8)]
+
+
 def test_a_thread_closed_between_checks_and_commit_refuses_only_its_posts(
     server: LiveServer, site: str
 ) -> None:

@@ -495,8 +495,9 @@ class CommentService:
                     ids = sorted(conn.execute(_INSERT_COMMENTS_SQLITE, rows).scalars())
                 else:
                     ids = list(conn.execute(_INSERT_COMMENTS, rows).scalars())
+                staff = self._staff_of(conn, placed)
                 for item, comment_id in zip(placed, ids, strict=True):
-                    events.append(self._stored(conn, item, comment_id, shared))
+                    events.append(self._stored(conn, item, comment_id, shared, staff))
             # Counters last, parents then threads, each in the order of their ids:
             # concurrent batches on PostgreSQL then lock rows in one order and never
             # wait for each other in a circle.
@@ -551,15 +552,27 @@ class CommentService:
         }
         return _Placed(p, thread, values, retitled)
 
+    @staticmethod
+    def _staff_of(conn: Connection, placed: list[_Placed]) -> set[tuple[str, int]]:
+        """(site, account) of the batch's authors who carry the "Staff" badge: one
+        question per site, not one per comment."""
+        accounts: dict[str, set[int]] = {}
+        for item in placed:
+            if item.prepared.account_id is not None:
+                accounts.setdefault(item.prepared.site.id, set()).add(
+                    item.prepared.account_id)
+        return {(site_id, account_id) for site_id, ids in accounts.items()
+                for account_id in queries.staff_accounts(conn, site_id, ids)}
+
     def _stored(self, conn: Connection, item: _Placed, comment_id: int,
-                shared: _SharedWrite) -> CommentEvent:
+                shared: _SharedWrite, staff: set[tuple[str, int]]) -> CommentEvent:
         """What follows from one comment being inserted: counters, changes, hooks."""
         p, thread, new = item.prepared, item.thread, item.prepared.new
         # Only the id came back: the rest is what was just written, and reading the
         # whole row back (JSON columns included) cost as much as the insert.
         row = item.row = SimpleNamespace(id=comment_id, edited_at=None, voted_at=None,
                                          **item.values)
-        row.staff = self._by_staff(conn, p.site.id, p.account_id)
+        row.staff = (p.site.id, p.account_id) in staff
         approved = int(p.state is CommentState.APPROVED)
         # Other processes send it to their open pages if it is approved when they read it.
         changes.record_published(conn, thread.id, comment_id)
