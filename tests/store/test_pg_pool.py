@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from rostra.store import db as db_module
 from rostra.store.db import Database
@@ -75,3 +75,34 @@ def test_an_idle_connection_is_pinged_and_one_the_server_closed_is_replaced(
     with database.write() as conn:  # no error: the ping found it closed
         second = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
     assert second != first
+
+
+def _in_one_transaction(conn: Connection) -> bool:
+    """Whether the block's statements share a transaction: now() is when it began."""
+    conn.execute(text("SELECT pg_sleep(0.02)"))
+    shared: bool = conn.execute(text("SELECT now() <> statement_timestamp()")).scalar_one()
+    return shared
+
+
+def test_a_read_runs_without_a_transaction_and_a_snapshot_read_in_one(
+    database: Database,
+) -> None:
+    # Without a transaction a read saves BEGIN and ROLLBACK, a round trip each; under
+    # READ COMMITTED its statements had a snapshot each anyway.
+    with database.read() as conn:
+        assert not _in_one_transaction(conn)
+    with database.read(snapshot=True) as conn:
+        assert _in_one_transaction(conn)
+
+
+def test_a_snapshot_read_does_not_see_what_commits_meanwhile(database: Database) -> None:
+    with database.write() as conn:
+        conn.execute(text("CREATE TABLE moments (n int)"))
+    with database.read(snapshot=True) as conn:
+        assert conn.execute(text("SELECT count(*) FROM moments")).scalar_one() == 0
+        with database.write() as other:
+            other.execute(text("INSERT INTO moments VALUES (1)"))
+        # An export reads every table as of one moment.
+        assert conn.execute(text("SELECT count(*) FROM moments")).scalar_one() == 0
+    with database.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM moments")).scalar_one() == 1

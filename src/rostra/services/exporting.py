@@ -449,8 +449,9 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
 
 
 def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRecord]:
-    """Every record of one site (or all), streamed in the order the format prescribes."""
-    with db.read() as conn:
+    """Every record of one site (or all), streamed in the order the format prescribes,
+    all as of one moment."""
+    with db.read(snapshot=True) as conn:
         for cls, query in _queries(site_id):
             names = [f.name for f in fields(cls)]
             result = conn.execution_options(yield_per=2000).execute(query)

@@ -32,7 +32,7 @@ class PersonalData:
         """Every comment written with ``email``, every subscription of it, and the accounts
         sites signed the person in with under it."""
         address = email.strip().lower()
-        with self.db.read() as conn:
+        with self.db.read(snapshot=True) as conn:
             rows = conn.execute(
                 select(comments, threads.c.site_id, threads.c.key, threads.c.url)
                 .join(threads, threads.c.id == comments.c.thread_id)

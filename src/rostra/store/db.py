@@ -111,11 +111,15 @@ class Database:
         conn.close()
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A consistent snapshot for the block's queries."""
+    def read(self, *, snapshot: bool = False) -> Iterator[Connection]:
+        """The block's queries. On SQLite they share one snapshot. On PostgreSQL they
+        run without a transaction (under READ COMMITTED each statement had a snapshot of
+        its own anyway, and BEGIN and ROLLBACK cost a round trip each), unless
+        ``snapshot``: then in one REPEATABLE READ transaction, as an export needs."""
         if not self.is_sqlite:
+            level = "REPEATABLE READ" if snapshot else "AUTOCOMMIT"
             with self.engine.connect() as conn:
-                yield conn
+                yield conn.execution_options(isolation_level=level)
             return
         current: Connection | None = getattr(self._local, "conn", None)
         if current is not None:  # nested read on this thread: share the snapshot
