@@ -464,7 +464,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 @click.pass_obj
 def doctor(state: CliState) -> None:
     """Check the deployment (configuration, database, sites' origins, email, Redis,
-    secrets, proxy) and say what is wrong; exit status 1 on errors. Changes nothing."""
+    secrets, proxy, posting priority) and say what is wrong; exit status 1 on errors.
+    Changes nothing."""
     from rostra.doctor import Level, examine
 
     try:

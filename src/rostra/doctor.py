@@ -283,6 +283,45 @@ def check_public_url_and_proxies(report: Report, settings: Settings) -> None:
                        + "; /metrics answers only loopback addresses until it is set")
 
 
+CAP_SYS_NICE = 23  # its bit in /proc/PID/status's CapEff
+
+
+def may_run_ahead(levels: int, nice: int, capabilities: int, nice_limit: int) -> bool:
+    """Whether a process at ``nice``, with these effective capabilities and this soft
+    RLIMIT_NICE (a nice value down to 20 - limit is allowed), may lower it by ``levels``."""
+    return bool(capabilities >> CAP_SYS_NICE & 1) or nice - levels >= 20 - nice_limit
+
+
+def check_posting_priority(report: Report, settings: Settings) -> None:
+    """Whether posting processes will run ``posting_priority`` nice levels ahead of their
+    workers, as the user running this command."""
+    import os
+    import resource
+
+    levels = settings.posting_priority
+    if not settings.posting_process or levels == 0:
+        return
+    try:
+        status = Path("/proc/self/status").read_text()
+        capabilities = int(next(line.split()[1] for line in status.splitlines()
+                                if line.startswith("CapEff:")), 16)
+    except (OSError, StopIteration, ValueError):
+        capabilities = 0
+    limit = resource.getrlimit(resource.RLIMIT_NICE)[0]
+    if limit == resource.RLIM_INFINITY:
+        limit = 40
+    if may_run_ahead(levels, os.getpriority(os.PRIO_PROCESS, 0), capabilities, limit):
+        report.ok(f"posting_priority: posting processes can run {levels} nice levels ahead "
+                  "of their workers (as this user)")
+        return
+    report.warning(
+        f"posting_priority: {levels}, but this user may not raise a priority (no "
+        f"CAP_SYS_NICE, nice limit {20 - limit}), so posting processes run level with their "
+        "workers and posting under heavy reading is slower; give the service a nice limit "
+        f"(systemd: LimitNICE=-{levels}) or the capability (docker run --cap-add SYS_NICE), "
+        "or set posting_priority = 0")
+
+
 def check_file_modes(report: Report, settings: Settings, config_file: Path) -> None:
     paths = [config_file] if config_file.exists() else []
     if settings.database_url.startswith("sqlite:///"):
@@ -308,6 +347,7 @@ def examine(settings: Settings, config_file: Path, unconfigured: str | None = No
     check_public_url_and_proxies(report, settings)
     check_smtp(report, settings)
     check_redis(report, settings)
+    check_posting_priority(report, settings)
     check_file_modes(report, settings, config_file)
     return report
 

@@ -3,6 +3,7 @@ the local Redis, and ports where nothing answers."""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,9 +78,11 @@ def configure(folder: Path, **values: object) -> None:
 
 def test_it_passes_a_sound_deployment(folder: Path, smtp_port: int) -> None:
     require(redis_up(), "Redis is not running on 127.0.0.1:6379")
+    # Running ahead needs privileges that a developer's own account lacks (CI runs as root).
+    root = os.geteuid() == 0
     configure(folder, secret_key=SECRET, public_url="https://comments.news.example",
               trusted_proxies=["127.0.0.1/32"], smtp_host="127.0.0.1", smtp_port=smtp_port,
-              smtp_security="none", redis_url=REDIS_URL)
+              smtp_security="none", redis_url=REDIS_URL, posting_priority=5 if root else 0)
     runner = CliRunner()
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
     assert runner.invoke(main, ["site", "add", "news", "--name", "News",
@@ -92,7 +95,9 @@ def test_it_passes_a_sound_deployment(folder: Path, smtp_port: int) -> None:
                      "database: sqlite:///rostra.sqlite3 reachable, schema current",
                      "sites: 1, origins: 1, none shared", f"smtp: 127.0.0.1:{smtp_port} answers",
                      "redis: redis://127.0.0.1:6379/0 answers", "secret_key: 34 characters",
-                     "proxy: X-Forwarded-For believed from 127.0.0.1/32"):
+                     "proxy: X-Forwarded-For believed from 127.0.0.1/32",
+                     *(["posting_priority: posting processes can run 5 nice levels ahead of "
+                        "their workers"] if root else [])):
         assert expected in found, result.output
     assert result.output.rstrip().endswith("no errors")
 
@@ -210,3 +215,16 @@ def test_it_says_which_secrets_are_plain_or_cannot_be_opened(folder: Path) -> No
     assert any(w.startswith("secrets: cannot open the secret of site 'other': sealed with "
                             "another secret_key") for w in warned), warned
     assert "from-before" not in result.output and "sealed-elsewhere" not in result.output
+
+
+def test_it_says_whether_posting_processes_can_run_ahead_of_their_workers() -> None:
+    from rostra.doctor import CAP_SYS_NICE, may_run_ahead
+
+    # Root, or the capability (a container given --cap-add SYS_NICE).
+    assert may_run_ahead(5, 0, 1 << CAP_SYS_NICE, 0)
+    # A plain user with no nice limit (RLIMIT_NICE 0: down to 20), and one with systemd's
+    # LimitNICE=-5 (a limit of 25: down to -5).
+    assert not may_run_ahead(5, 0, 0, 0)
+    assert may_run_ahead(5, 0, 0, 25)
+    assert not may_run_ahead(6, 0, 0, 25)
+    assert may_run_ahead(5, 10, 0, 15)  # a worker started at nice 10, down to 5
