@@ -8,7 +8,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +50,27 @@ def posting_processes(pid: int) -> list[int]:
         if f"\nPPid:\t{pid}\n" in status and b"rostra.posting_worker" in command:
             found.append(int(entry.name))
     return found
+
+
+def without_waiting_for_a_reply(server: LiveServer, comment_id: int,
+                                action: Callable[[], Any]) -> Any:
+    """``action()``'s result, run while another transaction holds the comment FOR KEY
+    SHARE, as inserting a reply to it elsewhere does (its foreign key) until that
+    commits; fails if the action waited for it (PostgreSQL)."""
+    from sqlalchemy import text
+
+    done: list[Any] = []
+    with server.services.db.engine.connect() as other:
+        other.execute(text("SELECT id FROM comments WHERE id = :id FOR KEY SHARE"),
+                      {"id": comment_id})
+        acting = threading.Thread(target=lambda: done.append(action()))
+        acting.start()
+        acting.join(timeout=5)
+        waited = acting.is_alive()
+        other.rollback()
+    acting.join()
+    assert not waited, "it waited for the other transaction to end"
+    return done[0]
 
 
 def free_port() -> int:

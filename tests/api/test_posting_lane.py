@@ -19,7 +19,7 @@ from rostra.core.errors import Forbidden, InvalidInput, NotFound
 from rostra.core.thread_keys import thread_key as thread_key_of
 from rostra.services.comments import CommentEvent, NewComment, Posted, RequestContext
 from rostra.store.tables import comments, threads
-from tests.conftest import ORIGIN, LiveServer, Reader, free_port
+from tests.conftest import ORIGIN, LiveServer, Reader, free_port, without_waiting_for_a_reply
 
 WORDS = (
     "council", "budget", "school", "bridge", "road", "mayor", "vote", "tax", "river",
@@ -166,21 +166,9 @@ def test_a_reply_does_not_wait_for_another_reply_to_its_parent_to_commit(
     site = server.add_site("k" + secrets.token_hex(5), [ORIGIN])
     svc = server.services.comments
     parent = svc.post(*_item(site, "/keyshare/", "the parent")).comment["id"]
-    answers: list[Any] = []
-    with server.services.db.engine.connect() as other:
-        # Another process inserting a reply: its foreign key holds the parent FOR KEY
-        # SHARE until it commits. Counting this reply must not wait for that.
-        other.execute(text("SELECT id FROM comments WHERE id = :id FOR KEY SHARE"),
-                      {"id": parent})
-        replying = threading.Thread(target=lambda: answers.append(
-            svc.post(*_item(site, "/keyshare/", "a reply", parent_id=parent))))
-        replying.start()
-        replying.join(timeout=5)
-        waited = replying.is_alive()
-        other.rollback()
-    replying.join()
-    assert not waited
-    assert isinstance(answers[0], Posted)
+    answer = without_waiting_for_a_reply(server, parent, lambda: svc.post(
+        *_item(site, "/keyshare/", "a reply", parent_id=parent)))
+    assert isinstance(answer, Posted)
 
 
 @pytest.mark.postgres

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import secrets
-import threading
 
 import httpx
 import pytest
-from sqlalchemy import text
 
-from tests.conftest import ORIGIN, LiveServer, Reader
+from tests.conftest import ORIGIN, LiveServer, Reader, without_waiting_for_a_reply
 
 
 def test_it_counts_up_and_down_votes_and_changes(ana: Reader, ben: Reader, http: httpx.Client,
@@ -115,22 +113,10 @@ def test_a_vote_does_not_wait_for_a_reply_to_its_comment_being_stored(
     with server.client() as http:
         comment_id = Reader("Ana", http, site).post("/hot/", "vote on me").json()[
             "comment"]["id"]
-    answers: list[httpx.Response] = []
 
-    def vote() -> None:
+    def vote() -> httpx.Response:
         with server.client() as http:
-            answers.append(Reader("Ben", http, site).vote(comment_id, 1))
+            return Reader("Ben", http, site).vote(comment_id, 1)
 
-    with server.services.db.engine.connect() as other:
-        # A reply being stored elsewhere: its foreign key holds the comment FOR KEY SHARE
-        # until it commits. Counting a vote must not wait for that.
-        other.execute(text("SELECT id FROM comments WHERE id = :id FOR KEY SHARE"),
-                      {"id": comment_id})
-        voting = threading.Thread(target=vote)
-        voting.start()
-        voting.join(timeout=5)
-        waited = voting.is_alive()
-        other.rollback()
-    voting.join()
-    assert not waited
-    assert answers[0].status_code == 200 and answers[0].json()["score"] == 1
+    answer = without_waiting_for_a_reply(server, comment_id, vote)
+    assert answer.status_code == 200 and answer.json()["score"] == 1
