@@ -73,6 +73,23 @@ def without_waiting_for_a_reply(server: LiveServer, comment_id: int,
     return done[0]
 
 
+def wait_ready(base: str, process: Any, log: Path | None = None,
+               seconds: float = 60) -> None:
+    """Wait until the server started as ``process`` answers /readyz; fail (with its log,
+    when it has one) if it stops or takes longer than ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError("server did not start" + (
+                f":\n{log.read_text()}" if log is not None else ""))
+        time.sleep(0.1)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -13,7 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_URL, create_postgres_database, free_port, require
+from tests.conftest import (
+    POSTGRES_URL,
+    create_postgres_database,
+    free_port,
+    require,
+    wait_ready,
+)
 
 ORIGIN = "https://news.example"
 
@@ -26,19 +32,6 @@ def _serve(database_url: str, port: int, cwd: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "rostra.cli", "serve", "--port", str(port)],
                             cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError("server did not start")
-        time.sleep(0.1)
 
 
 def _kill_while_posting(database_url: str, tmp_path: Path) -> None:
@@ -56,7 +49,7 @@ def _kill_while_posting(database_url: str, tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = _serve(database_url, port, tmp_path)
-    _wait_ready(base, server)
+    wait_ready(base, server)
 
     acknowledged: list[int] = []
     lock = threading.Lock()
@@ -92,7 +85,7 @@ def _kill_while_posting(database_url: str, tmp_path: Path) -> None:
 
     restarted = _serve(database_url, port, tmp_path)
     try:
-        _wait_ready(base, restarted)
+        wait_ready(base, restarted)
         stored: set[int] = set()
         for key in ("/kill/0/", "/kill/1/"):
             page = httpx.get(f"{base}/api/comments", params={

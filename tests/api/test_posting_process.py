@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port, posting_processes
+from tests.conftest import free_port, posting_processes, wait_ready
 
 ORIGIN = "https://news.example"
 SITE = "lanes"
@@ -102,15 +102,7 @@ def serving(database_url: str, tmp_path: Path, **env: str) -> Iterator[Served]:
             cwd=tmp_path, env=environment, stdout=out, stderr=subprocess.STDOUT)
     served = Served(f"http://127.0.0.1:{port}", process, log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{served.base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+        wait_ready(served.base, process, log)
         yield served
     finally:
         if process.poll() is None:

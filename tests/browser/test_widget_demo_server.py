@@ -8,30 +8,15 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
-from tests.conftest import free_port, posting_processes
-from widget_page import expect, widget
+from tests.conftest import free_port, posting_processes, wait_ready
+from widget_page import TRACK_STREAMS, expect, widget
 
 pytestmark = pytest.mark.browser
 
-# Keeps the page's live streams and the events they bring, for the test to wait on.
-TRACK_STREAMS = """
-window.__streams = [];
-window.__events = [];
-const Original = window.EventSource;
-window.EventSource = class extends Original {
-  constructor(...args) {
-    super(...args);
-    window.__streams.push(this);
-    this.addEventListener("changed", (e) => window.__events.push(JSON.parse(e.data)));
-  }
-};
-"""
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +29,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
             cwd=folder, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, (
-                (folder / "demo.log").read_text())
-            time.sleep(0.2)
+        wait_ready(base, process, folder / "demo.log", seconds=90)
         yield base, process.pid
     finally:
         process.terminate()

@@ -5,24 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from widget_page import Discussion, expect, widget
+from widget_page import TRACK_STREAMS, Discussion, expect, widget
 
 pytestmark = pytest.mark.browser
 
 # Counts the page's EventSources and the events they hear (the browser's own class,
 # instrumented, not ours).
-TRACK_STREAMS = """<script>
-window.__streams = [];
-window.__events = [];
-const Original = window.EventSource;
-window.EventSource = class extends Original {
-  constructor(...args) {
-    super(...args);
-    window.__streams.push(this);
-    this.addEventListener("changed", (e) => window.__events.push(JSON.parse(e.data)));
-  }
-};
-</script>"""
+TRACK = f"<script>{TRACK_STREAMS}</script>"
 
 
 def newest_fetches(page: Any) -> list[str]:
@@ -37,7 +26,7 @@ def newest_fetches(page: Any) -> list[str]:
 def test_it_offers_new_comments_from_another_reader_without_moving_the_page(
     discussion: Discussion, page: Any, chromium: Any
 ) -> None:
-    url = discussion.url(head=TRACK_STREAMS)
+    url = discussion.url(head=TRACK)
     reader = chromium.new_context(viewport={"width": 1000, "height": 900}, locale="en-US")
     other = reader.new_page()
     other.goto(url)

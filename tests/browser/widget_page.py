@@ -16,6 +16,22 @@ except ImportError:  # the `chromium` fixture skips (or fails in CI) before any 
     expect = None
 
 
+# A page script that keeps the page's live streams and the events they bring, for a test
+# to wait on (add it with page.add_init_script, or in a <script> of the host page).
+TRACK_STREAMS = """
+window.__streams = [];
+window.__events = [];
+const Original = window.EventSource;
+window.EventSource = class extends Original {
+  constructor(...args) {
+    super(...args);
+    window.__streams.push(this);
+    this.addEventListener("changed", (e) => window.__events.push(JSON.parse(e.data)));
+  }
+};
+"""
+
+
 @dataclass
 class HostSite:
     """A static web server standing in for a news site that embeds the widget."""
