@@ -46,13 +46,19 @@ def test_posting_reads_a_sites_webhooks_once_not_per_transaction(
             reads.append(statement)
 
     engine = notify.live.services.db.engine
+    sites = notify.live.services.sites
+    # The server still reads the sites again on each of its polls (every 0.2 s here,
+    # when no change bus tells it of changes): each such reload may read them once more.
+    reloads_before = sites.generation()
     event.listen(engine, "before_cursor_execute", count)
     try:
-        for i in range(5):
+        for i in range(10):
             _post(notify, http, site, f"Comment number {i} about the harbour bridge.")
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert reads == []
+    reloads = sites.generation() - reloads_before
+    assert len(reads) <= reloads, (reads, reloads)
+    assert len(reads) < 10
 
 
 def test_a_webhook_added_or_removed_holds_for_the_next_comment(
