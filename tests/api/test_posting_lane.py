@@ -7,6 +7,7 @@ import random
 import re
 import secrets
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,6 +17,7 @@ import uvicorn
 from sqlalchemy import event, select, text, update
 
 from rostra.core.errors import Forbidden, InvalidInput, NotFound
+from rostra.core.models import CommentState
 from rostra.core.thread_keys import thread_key as thread_key_of
 from rostra.services.comments import CommentEvent, NewComment, Posted, RequestContext
 from rostra.store.tables import comments, threads
@@ -201,6 +203,65 @@ def test_a_batch_chosen_as_a_deadlocks_victim_is_stored_on_a_second_try(
     finally:
         with server.services.db.write() as conn:
             conn.execute(text(f"DROP TRIGGER {tries} ON comments"))
+
+
+@pytest.mark.postgres
+def test_a_moderators_decision_and_a_batch_replying_nearby_do_not_deadlock(
+    pg_live_server: LiveServer,
+) -> None:
+    # A batch locks the comments whose reply counts it changes in the order of their
+    # ids, then their threads. Rejecting a reply changes its parent's count: the decision
+    # must take the parent, the reply and the thread in that order too, or it and a
+    # batch replying to both wait for each other until PostgreSQL fails one.
+    server = pg_live_server
+    site = server.add_site("m" + secrets.token_hex(5), [ORIGIN])
+    svc = server.services.comments
+    parent = svc.post(*_item(site, "/decide/", "the parent")).comment["id"]
+    reply = svc.post(*_item(site, "/decide/", "a reply", parent_id=parent)).comment["id"]
+    with server.services.db.read() as conn:
+        thread = conn.execute(select(comments.c.thread_id)
+                              .where(comments.c.id == reply)).scalar_one()
+    decided: list[Any] = []
+
+    def decide() -> None:
+        try:
+            decided.append(svc.set_state(reply, CommentState.REJECTED, actor="moderator"))
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            decided.append(exc)
+
+    with server.services.db.engine.connect() as batch:
+        batch.execute(text("SELECT id FROM comments WHERE id = :id FOR NO KEY UPDATE"),
+                      {"id": parent})
+        deciding = threading.Thread(target=decide)
+        deciding.start()
+        _wait_until_a_query_waits_for_a_lock(batch)
+        # The batch goes on: the reply's count (it replies to it too), then the thread.
+        batch.execute(text("SELECT id FROM comments WHERE id = :id FOR NO KEY UPDATE"),
+                      {"id": reply})
+        batch.execute(update(threads).where(threads.c.id == thread)
+                      .values(comment_count=threads.c.comment_count))
+        batch.commit()
+    deciding.join(timeout=30)
+    assert len(decided) == 1 and not isinstance(decided[0], Exception), decided
+    with server.services.db.read() as conn:
+        states = dict(conn.execute(select(comments.c.id, comments.c.state)
+                                   .where(comments.c.id.in_([parent, reply]))).all())
+        count = conn.execute(select(comments.c.reply_count)
+                             .where(comments.c.id == parent)).scalar_one()
+    assert states == {parent: "approved", reply: "rejected"}
+    assert count == 0
+
+
+def _wait_until_a_query_waits_for_a_lock(mine: Any, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        waiting = mine.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database() AND pid <> pg_backend_pid()")).scalar_one()
+        if waiting:
+            return
+        time.sleep(0.02)
+    raise AssertionError("nothing waited for the lock")
 
 
 def test_batches_replying_to_the_same_comments_at_once_all_commit(server: LiveServer,

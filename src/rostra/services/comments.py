@@ -662,16 +662,19 @@ class CommentService:
                 text="", html="", author_name=None, author_email=None, author_website=None,
                 anchor=None,
             )
+        # Rows in the order a posting batch locks them (its parents' counts, which have
+        # lower ids than their replies, then the threads), so that on PostgreSQL the two
+        # never wait for each other in a circle: the parent, this comment, its thread.
+        was = queries.is_visible(old_state.value, row.reply_count)
+        now_visible = queries.is_visible(new_state.value, row.reply_count)
+        if was != now_visible and row.parent_id is not None:
+            self._adjust_reply_count(conn, row.parent_id, 1 if now_visible else -1)
         conn.execute(update(comments).where(comments.c.id == row.id).values(**values))
         delta = int(new_state is CommentState.APPROVED) - int(old_state is CommentState.APPROVED)
         queries.bump_thread(
             conn, row.thread_id, datetime.now(UTC),
             comment_count=delta, top_level_count=delta if row.parent_id is None else 0,
         )
-        was = queries.is_visible(old_state.value, row.reply_count)
-        now_visible = queries.is_visible(new_state.value, row.reply_count)
-        if was != now_visible and row.parent_id is not None:
-            self._adjust_reply_count(conn, row.parent_id, 1 if now_visible else -1)
         thread = queries.thread_by_id(conn, row.thread_id)
         assert thread is not None
         event = CommentEvent(
