@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -71,6 +72,60 @@ def without_waiting_for_a_reply(server: LiveServer, comment_id: int,
     acting.join()
     assert not waited, "it waited for the other transaction to end"
     return done[0]
+
+
+def like_a_batch_replying_to(server: LiveServer, parent_id: int, reply_id: int,
+                             action: Callable[[], Any]) -> Any:
+    """``action()``'s result, run while another transaction locks rows as a posting batch
+    replying to both comments does (PostgreSQL): it holds the parent to count its replies
+    and, once ``action`` waits for it, takes the reply, then their thread. Fails if the
+    two deadlocked: whichever PostgreSQL chose failed, or ran again (as
+    rostra.store.db.attempts logs)."""
+    from sqlalchemy import text
+
+    done: list[Any] = []
+    tries = _Records()
+    logger = logging.getLogger("rostra.store.db")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(tries)
+
+    def act() -> None:
+        try:
+            done.append(action())
+        except Exception as exc:  # noqa: BLE001 - reported below
+            done.append(exc)
+
+    lock = "SELECT thread_id FROM comments WHERE id = :id FOR NO KEY UPDATE"
+    with server.services.db.engine.connect() as batch:
+        thread_id = batch.execute(text(lock), {"id": parent_id}).scalar_one()
+        acting = threading.Thread(target=act)
+        acting.start()
+        deadline = time.monotonic() + 10
+        while not batch.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() AND pid <> pg_backend_pid()")).scalar_one():
+            assert time.monotonic() < deadline, "the action did not wait for the batch"
+            time.sleep(0.02)
+        batch.execute(text(lock), {"id": reply_id})
+        batch.execute(text("UPDATE threads SET comment_count = comment_count WHERE id = :id"),
+                      {"id": thread_id})
+        batch.commit()
+    acting.join(timeout=30)
+    logger.removeHandler(tries)
+    logger.setLevel(level)
+    assert len(done) == 1 and not isinstance(done[0], Exception), done
+    assert tries.messages == [], tries.messages
+    return done[0]
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 def wait_ready(base: str, process: Any, log: Path | None = None,

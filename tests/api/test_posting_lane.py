@@ -7,7 +7,6 @@ import random
 import re
 import secrets
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,8 +19,17 @@ from rostra.core.errors import Forbidden, InvalidInput, NotFound
 from rostra.core.models import CommentState
 from rostra.core.thread_keys import thread_key as thread_key_of
 from rostra.services.comments import CommentEvent, NewComment, Posted, RequestContext
+from rostra.services.moderation import ModerationService, StaffAction
+from rostra.store.moderation_tables import audit_log
 from rostra.store.tables import comments, threads
-from tests.conftest import ORIGIN, LiveServer, Reader, free_port, without_waiting_for_a_reply
+from tests.conftest import (
+    ORIGIN,
+    LiveServer,
+    Reader,
+    free_port,
+    like_a_batch_replying_to,
+    without_waiting_for_a_reply,
+)
 
 WORDS = (
     "council", "budget", "school", "bridge", "road", "mayor", "vote", "tax", "river",
@@ -218,31 +226,9 @@ def test_a_moderators_decision_and_a_batch_replying_nearby_do_not_deadlock(
     svc = server.services.comments
     parent = svc.post(*_item(site, "/decide/", "the parent")).comment["id"]
     reply = svc.post(*_item(site, "/decide/", "a reply", parent_id=parent)).comment["id"]
-    with server.services.db.read() as conn:
-        thread = conn.execute(select(comments.c.thread_id)
-                              .where(comments.c.id == reply)).scalar_one()
-    decided: list[Any] = []
-
-    def decide() -> None:
-        try:
-            decided.append(svc.set_state(reply, CommentState.REJECTED, actor="moderator"))
-        except Exception as exc:  # noqa: BLE001 - the test reports it
-            decided.append(exc)
-
-    with server.services.db.engine.connect() as batch:
-        batch.execute(text("SELECT id FROM comments WHERE id = :id FOR NO KEY UPDATE"),
-                      {"id": parent})
-        deciding = threading.Thread(target=decide)
-        deciding.start()
-        _wait_until_a_query_waits_for_a_lock(batch)
-        # The batch goes on: the reply's count (it replies to it too), then the thread.
-        batch.execute(text("SELECT id FROM comments WHERE id = :id FOR NO KEY UPDATE"),
-                      {"id": reply})
-        batch.execute(update(threads).where(threads.c.id == thread)
-                      .values(comment_count=threads.c.comment_count))
-        batch.commit()
-    deciding.join(timeout=30)
-    assert len(decided) == 1 and not isinstance(decided[0], Exception), decided
+    decided = like_a_batch_replying_to(server, parent, reply, lambda: svc.set_state(
+        reply, CommentState.REJECTED, actor="moderator"))
+    assert decided["id"] == reply
     with server.services.db.read() as conn:
         states = dict(conn.execute(select(comments.c.id, comments.c.state)
                                    .where(comments.c.id.in_([parent, reply]))).all())
@@ -252,16 +238,42 @@ def test_a_moderators_decision_and_a_batch_replying_nearby_do_not_deadlock(
     assert count == 0
 
 
-def _wait_until_a_query_waits_for_a_lock(mine: Any, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        waiting = mine.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database() AND pid <> pg_backend_pid()")).scalar_one()
-        if waiting:
-            return
-        time.sleep(0.02)
-    raise AssertionError("nothing waited for the lock")
+@pytest.mark.postgres
+def test_a_moderators_decision_chosen_as_a_deadlocks_victim_is_made_on_a_second_try(
+    pg_live_server: LiveServer,
+) -> None:
+    server = pg_live_server
+    site = server.add_site("v" + secrets.token_hex(5), [ORIGIN])
+    comment = server.services.comments.post(
+        *_item(site, "/victim-decision/", "rejected at the second try")).comment["id"]
+    tries = "decision_tries_" + secrets.token_hex(4)
+    # The first transaction to reject this comment fails as a deadlock's victim does.
+    with server.services.db.write() as conn:
+        conn.execute(text(f"CREATE SEQUENCE {tries}"))
+        conn.execute(text(f"""
+            CREATE FUNCTION {tries}() RETURNS trigger AS $$
+            BEGIN
+              IF NEW.id = {comment} AND NEW.state = 'rejected'
+                 AND nextval('{tries}') = 1 THEN
+                RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01';
+              END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql"""))
+        conn.execute(text(f"CREATE TRIGGER {tries} BEFORE UPDATE ON comments "
+                          f"FOR EACH ROW EXECUTE FUNCTION {tries}()"))
+    try:
+        moderation = ModerationService(server.services.comments)
+        moderation.decide(comment, StaffAction.REJECT, actor="moderator")
+        with server.services.db.read() as conn:
+            state = conn.execute(select(comments.c.state)
+                                 .where(comments.c.id == comment)).scalar_one()
+            audited = conn.execute(select(audit_log.c.action).where(
+                audit_log.c.target == f"comment:{comment}")).scalars().all()
+        assert state == "rejected"
+        assert audited == ["reject"]  # the rolled-back try left nothing behind
+    finally:
+        with server.services.db.write() as conn:
+            conn.execute(text(f"DROP TRIGGER {tries} ON comments"))
 
 
 def test_batches_replying_to_the_same_comments_at_once_all_commit(server: LiveServer,

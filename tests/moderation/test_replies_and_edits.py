@@ -7,10 +7,11 @@ import secrets
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import update
 
 from rostra.store.tables import threads
-from tests.conftest import ORIGIN, LiveServer, Reader
+from tests.conftest import ORIGIN, LiveServer, Reader, like_a_batch_replying_to
 from tests.moderation.conftest import STAFF, new_site
 
 
@@ -43,6 +44,24 @@ def test_it_holds_an_edit_that_a_new_comment_would_have_held(
     held = staff_view(http, comment_id)
     assert held["state"] == "pending"
     assert [r["code"] for r in held["moderation"]["reasons"]] == ["blocklist"]
+
+
+@pytest.mark.postgres
+def test_an_edit_held_again_and_a_batch_replying_nearby_do_not_deadlock(
+    mod_postgres: LiveServer,
+) -> None:
+    # Holding an edited reply changes its parent's reply count: the edit takes the
+    # parent before the reply, as a posting batch replying to both does.
+    site = new_site(mod_postgres, blocklist=["jackpot"], blocklist_action="hold")
+    with mod_postgres.client() as http:
+        ana = Reader("Ana", http, site)
+        parent = ana.post("/edits/", "The parent, about the budget.").json()["comment"]["id"]
+        reply = ana.post("/edits/", "A fair reply about the budget.",
+                         parent_id=parent).json()["comment"]["id"]
+        changed = like_a_batch_replying_to(
+            mod_postgres, parent, reply, lambda: edit(ana, reply, "Win the jackpot!"))
+        assert changed.status_code == 200, changed.text
+        assert public_ids(Reader("Ben", http, site), "/edits/") == [parent]
 
 
 def test_it_refuses_an_edit_that_a_new_comment_would_have_refused(

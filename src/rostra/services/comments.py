@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -12,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from rostra.config import Settings
 from rostra.core import markup
@@ -36,19 +35,13 @@ from rostra.services.sessions import ReaderSessions
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.store import changes, queries
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 from rostra.store.tables import comments, threads
 
 EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,252}\.[^@\s<>\"]{2,63}$")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TITLE = 500
 MAX_URL = 2000
-# PostgreSQL's deadlock_detected and serialization_failure: the transaction rolled back
-# whole and can run again.
-RETRYABLE = frozenset({"40P01", "40001"})
-STORE_ATTEMPTS = 3
-
-log = logging.getLogger("rostra.posting")
 
 
 class CommentRefused(RostraError):
@@ -467,16 +460,10 @@ class CommentService:
         checks inside it refuse (its thread closed or its parent gone since it was
         prepared) gets its error; the rest commit. A transaction PostgreSQL failed to
         break a deadlock (or a serialization conflict) rolled back whole: it runs again."""
-        attempt = 1
-        while True:
-            try:
-                return self._store_once(batch)
-            except OperationalError as exc:
-                code = getattr(exc.orig, "sqlstate", None)
-                if attempt >= STORE_ATTEMPTS or code not in RETRYABLE:
-                    raise
-                attempt += 1
-                log.info("storing %d comment(s) again after %s", len(batch), code)
+        for attempt in attempts(f"storing {len(batch)} comment(s)"):
+            with attempt:
+                stored = self._store_once(batch)
+        return stored
 
     def _store_once(self, batch: list[_Prepared]) -> list[Posted | Exception]:
         outcomes: list[_Placed | Exception] = []
@@ -688,14 +675,15 @@ class CommentService:
         self, comment_id: int, new_state: CommentState, *, actor: str | None = None
     ) -> dict[str, Any]:
         """A moderator's decision: approve, reject, mark spam or delete (kept as tombstone)."""
-        with self.db.write() as conn:
-            row = queries.comment_row(conn, comment_id)
-            if row is None:
-                raise NotFound(f"no comment with id {comment_id}")
-            event = None
-            if row.state != new_state.value:
-                event = self.change_state(conn, row, new_state, actor=actor)
-            row = queries.comment_row(conn, comment_id)
+        for attempt in attempts("a moderator's decision"):
+            with attempt, self.db.write() as conn:
+                row = queries.comment_row(conn, comment_id)
+                if row is None:
+                    raise NotFound(f"no comment with id {comment_id}")
+                event = None
+                if row.state != new_state.value:
+                    event = self.change_state(conn, row, new_state, actor=actor)
+                row = queries.comment_row(conn, comment_id)
         if event is not None:
             self._notify([event])
         assert row is not None
@@ -719,34 +707,39 @@ class CommentService:
         if decision.action is Action.REFUSE:
             raise CommentRefused(decision.message or "this text cannot be published")
         now = datetime.now(UTC)
-        events = []
-        with self.db.write() as conn:
-            conn.execute(
-                update(comments)
-                .where(comments.c.id == comment_id)
-                .values(
-                    text=text,
-                    html=markup.render(text, images=site_settings.allow_images),
-                    edited_at=now,
-                    moderation=decision.to_json(),
+        for attempt in attempts("an author's edit"):
+            with attempt, self.db.write() as conn:
+                events = []
+                current = queries.comment_row(conn, comment_id)
+                assert current is not None
+                held = decision.action is not Action.PUBLISH and current.state == "approved"
+                if held:
+                    # Before the text: the parent's count, then this comment, as a
+                    # posting batch takes them (rostra.services.comments.change_state).
+                    target = (CommentState.SPAM if decision.action is Action.SPAM
+                              else CommentState.PENDING)
+                    events.append(self.change_state(conn, current, target, actor=None))
+                conn.execute(
+                    update(comments)
+                    .where(comments.c.id == comment_id)
+                    .values(
+                        text=text,
+                        html=markup.render(text, images=site_settings.allow_images),
+                        edited_at=now,
+                        moderation=decision.to_json(),
+                    )
                 )
-            )
-            current = queries.comment_row(conn, comment_id)
-            assert current is not None
-            if decision.action is not Action.PUBLISH and current.state == "approved":
-                target = CommentState.SPAM if decision.action is Action.SPAM else CommentState.PENDING
-                events.append(self.change_state(conn, current, target, actor=None))
-            else:
-                queries.bump_thread(conn, row.thread_id, now)
-                event = CommentEvent(
-                    EventKind.EDITED, row.id, row.thread_id, thread.site_id, thread.key,
-                    row.parent_id, CommentState(current.state), CommentState(current.state),
-                )
-                self._emit(conn, event)
-                events.append(event)
-            current = queries.comment_row(conn, comment_id)
-            assert current is not None
-            staff = self._by_staff(conn, thread.site_id, current.account_id)
+                if not held:
+                    queries.bump_thread(conn, row.thread_id, now)
+                    event = CommentEvent(
+                        EventKind.EDITED, row.id, row.thread_id, thread.site_id, thread.key,
+                        row.parent_id, CommentState(current.state), CommentState(current.state),
+                    )
+                    self._emit(conn, event)
+                    events.append(event)
+                current = queries.comment_row(conn, comment_id)
+                assert current is not None
+                staff = self._by_staff(conn, thread.site_id, current.account_id)
         self._notify(events)
         return comment_json(current, reveal_pending=True, staff=staff)
 
@@ -754,11 +747,12 @@ class CommentService:
         """The author deletes their comment; with replies it stays as a tombstone."""
         row = self._load(comment_id)
         self._editable(row, ctx)
-        with self.db.write() as conn:
-            current = queries.comment_row(conn, comment_id)
-            assert current is not None
-            event = self.change_state(conn, current, CommentState.DELETED, actor=None, erase=True)
-            current = queries.comment_row(conn, comment_id)
+        for attempt in attempts("an author's deletion"):
+            with attempt, self.db.write() as conn:
+                current = queries.comment_row(conn, comment_id)
+                assert current is not None
+                event = self.change_state(conn, current, CommentState.DELETED, actor=None, erase=True)
+                current = queries.comment_row(conn, comment_id)
         self._notify([event])
         assert current is not None
         if current.reply_count > 0:

@@ -31,7 +31,7 @@ from rostra.services.serialise import comment_json, iso
 from rostra.store import changes, queries
 from rostra.store.account_tables import reader_accounts, reader_sessions
 from rostra.store.changes import Change, ChangeKind
-from rostra.store.db import upsert
+from rostra.store.db import attempts, upsert
 from rostra.store.moderation_tables import (
     audit_log,
     author_stats,
@@ -194,30 +194,32 @@ class ModerationService:
     ) -> dict[str, Any]:
         """Approve, reject, mark spam or delete a comment; recorded and learned from."""
         target = TARGET_STATE[action]
-        events: list[CommentEvent] = []
-        with self.db.write() as conn:
-            row = queries.comment_row(conn, comment_id)
-            if row is None:
-                raise NotFound(f"no comment with id {comment_id}")
-            thread = queries.thread_by_id(conn, row.thread_id)
-            assert thread is not None
-            before = row.state
-            if row.state != target.value:
-                with deciding(Source.MODERATOR, actor=actor, reason=reason):
-                    events.append(self.comments.change_state(conn, row, target, actor=actor))
-            # Open flags are answered by this decision.
-            conn.execute(
-                update(flags)
-                .where(flags.c.comment_id == comment_id, flags.c.resolved_at.is_(None))
-                .values(resolved_at=datetime.now(UTC))
-            )
-            author = author_key_of_row(row, self.salt)
-            if author and action is not StaffAction.DELETE:
-                self._count_decision(conn, thread.site_id, author, action)
-            record_audit(conn, actor, action.value, f"comment:{comment_id}",
-                         {"state": before}, {"state": target.value}, reason,
-                         site_id=thread.site_id)
-            row = queries.comment_row(conn, comment_id)
+        for attempt in attempts("a moderator's decision"):
+            with attempt, self.db.write() as conn:
+                events: list[CommentEvent] = []
+                row = queries.comment_row(conn, comment_id)
+                if row is None:
+                    raise NotFound(f"no comment with id {comment_id}")
+                thread = queries.thread_by_id(conn, row.thread_id)
+                assert thread is not None
+                before = row.state
+                if row.state != target.value:
+                    with deciding(Source.MODERATOR, actor=actor, reason=reason):
+                        events.append(self.comments.change_state(conn, row, target, actor=actor))
+                # Open flags are answered by this decision.
+                conn.execute(
+                    update(flags)
+                    .where(flags.c.comment_id == comment_id, flags.c.resolved_at.is_(None))
+                    .values(resolved_at=datetime.now(UTC))
+                )
+                author = author_key_of_row(row, self.salt)
+                if author and action is not StaffAction.DELETE:
+                    self._count_decision(conn, thread.site_id, author, action)
+                record_audit(conn, actor, action.value, f"comment:{comment_id}",
+                             {"state": before}, {"state": target.value}, reason,
+                             site_id=thread.site_id)
+                row = queries.comment_row(conn, comment_id)
+        assert thread is not None
         if author:
             self.views.histories.invalidate(thread.site_id, author)
         self.comments._notify(events)

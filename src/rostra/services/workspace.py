@@ -27,6 +27,7 @@ from rostra.services.moderation import (
     record_audit,
 )
 from rostra.store import queries
+from rostra.store.db import attempts
 from rostra.store.staff_tables import comment_pins, comment_revisions
 from rostra.store.tables import comments
 
@@ -62,18 +63,19 @@ class Workspace:
         return {"kind": "state", "action": action.value, "items": done}
 
     def _restore_state(self, comment_id: int, state: str, actor: str) -> None:
-        events: list[CommentEvent] = []
-        with self.db.write() as conn:
-            row = queries.comment_row(conn, comment_id)
-            if row is None:
-                return  # gone since; nothing to restore
-            thread = queries.thread_by_id(conn, row.thread_id)
-            assert thread is not None
-            if row.state != state:
-                events.append(self.services.comments.change_state(
-                    conn, row, CommentState(state), actor=actor))
-            record_audit(conn, actor, "undo", f"comment:{comment_id}", {"state": row.state},
-                         {"state": state}, None, site_id=thread.site_id)
+        for attempt in attempts("undoing a decision"):
+            with attempt, self.db.write() as conn:
+                events: list[CommentEvent] = []
+                row = queries.comment_row(conn, comment_id)
+                if row is None:
+                    return  # gone since; nothing to restore
+                thread = queries.thread_by_id(conn, row.thread_id)
+                assert thread is not None
+                if row.state != state:
+                    events.append(self.services.comments.change_state(
+                        conn, row, CommentState(state), actor=actor))
+                record_audit(conn, actor, "undo", f"comment:{comment_id}", {"state": row.state},
+                             {"state": state}, None, site_id=thread.site_id)
         self.services.comments._notify(events)
 
     # -- edits ---------------------------------------------------------------

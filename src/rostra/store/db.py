@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import secrets
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DisconnectionError, IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 
 from rostra.store.tables import meta
 
@@ -25,6 +26,12 @@ READER_CONNECTIONS = 16  # idle SQLite readers kept for reuse; more are opened w
 # the statements then in flight, and their error makes the pool drop every older
 # connection.
 PING_AFTER_IDLE_SECONDS = 1.0
+# PostgreSQL's deadlock_detected and serialization_failure: it rolled the transaction
+# back whole, so running it again neither loses nor repeats anything.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+TRANSACTION_ATTEMPTS = 3
+
+log = logging.getLogger(__name__)
 
 
 class DriverMissing(RuntimeError):
@@ -35,6 +42,53 @@ def _engine_url(url: str) -> str:
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
+
+
+def may_run_again(exc: BaseException) -> bool:
+    """Whether ``exc`` is PostgreSQL rolling a transaction back that may simply run
+    again (it broke a deadlock by failing it, or found a serialization conflict)."""
+    return (isinstance(exc, OperationalError)
+            and getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES)
+
+
+class Attempt:
+    """One try of a transaction (see ``attempts``): leaving it with an error that allows
+    another try swallows the error, so the loop goes round again."""
+
+    def __init__(self, what: str, number: int, last: bool) -> None:
+        self.what, self.number, self.last = what, number, last
+        self.succeeded = False
+
+    def __enter__(self) -> Attempt:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 traceback: Any) -> bool:
+        if exc is None:
+            self.succeeded = True
+            return False
+        if self.last or not may_run_again(exc):
+            return False
+        log.info("%s: try %d rolled back (%s); running it again", self.what,
+                 self.number, getattr(getattr(exc, "orig", None), "sqlstate", "?"))
+        return True
+
+
+def attempts(what: str, tries: int = TRANSACTION_ATTEMPTS) -> Iterator[Attempt]:
+    """Tries of a transaction that PostgreSQL may fail to break a deadlock::
+
+        for attempt in attempts("a moderator's decision"):
+            with attempt, db.write() as conn:
+                ...
+
+    The block runs again (up to ``tries`` times in all) when its transaction was rolled
+    back for that; any other error, or the last try's, is raised. Start the block's
+    state afresh inside it: a failed try's is gone with its transaction."""
+    for number in range(1, tries + 1):
+        attempt = Attempt(what, number, last=number == tries)
+        yield attempt
+        if attempt.succeeded:
+            return
 
 
 class Database:
