@@ -14,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import event, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from rostra.core.errors import Forbidden, InvalidInput, NotFound
 from rostra.core.models import CommentState
@@ -28,6 +29,7 @@ from tests.conftest import (
     Reader,
     free_port,
     like_a_batch_replying_to,
+    running_server,
     without_waiting_for_a_reply,
 )
 
@@ -274,6 +276,61 @@ def test_a_moderators_decision_chosen_as_a_deadlocks_victim_is_made_on_a_second_
     finally:
         with server.services.db.write() as conn:
             conn.execute(text(f"DROP TRIGGER {tries} ON comments"))
+
+
+def _drop_every_connection(server: LiveServer) -> None:
+    """What a restart or a failover of PostgreSQL does to the server's connections."""
+    with server.services.db.engine.connect() as admin:
+        admin.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+
+
+@pytest.mark.postgres
+def test_a_post_right_after_postgresql_dropped_its_connections_is_stored_once() -> None:
+    # The pool trusts a connection used within the last second (no ping): the first
+    # statement on it fails, and the batch, which had committed nothing, runs again.
+    with running_server("postgres") as server:
+        site = server.add_site("r" + secrets.token_hex(5), [ORIGIN])
+        svc = server.services.comments
+        svc.post(*_item(site, "/restart/", "before the restart"))
+        _drop_every_connection(server)
+        after = svc.post_many([_item(site, "/restart/", "right after it")])
+        assert isinstance(after[0], Posted), after
+        assert _stored_texts(server, "/restart/", site) == ["before the restart",
+                                                            "right after it"]
+
+
+@pytest.mark.postgres
+def test_a_batch_whose_connection_is_lost_at_commit_is_not_stored_twice() -> None:
+    # Lost during COMMIT, a transaction may have committed: running it again, or each
+    # of its posts alone, could store them twice, so its posts fail instead (readers are
+    # told to check and send again).
+    with running_server("postgres") as server:
+        site = server.add_site("c" + secrets.token_hex(5), [ORIGIN])
+        with server.services.db.write() as conn:
+            conn.execute(text("CREATE SEQUENCE commits_lost"))
+            conn.execute(text("""
+                CREATE FUNCTION lose_the_commit() RETURNS trigger AS $$
+                BEGIN
+                  IF NEW.text = 'lost at commit' THEN
+                    PERFORM nextval('commits_lost');
+                    PERFORM pg_terminate_backend(pg_backend_pid());
+                  END IF;
+                  RETURN NEW;
+                END $$ LANGUAGE plpgsql"""))
+            # A deferred constraint trigger runs as the transaction commits.
+            conn.execute(text(
+                "CREATE CONSTRAINT TRIGGER lose_the_commit AFTER INSERT ON comments "
+                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lose_the_commit()"))
+        with pytest.raises(OperationalError):
+            server.services.comments.post_many([
+                _item(site, "/commit/", "lost at commit"),
+                _item(site, "/commit/", "in the same batch")])
+        with server.services.db.read() as conn:
+            tries = conn.execute(text("SELECT last_value FROM commits_lost")).scalar_one()
+        assert tries == 1
+        assert _stored_texts(server, "/commit/", site) == []
 
 
 def test_batches_replying_to_the_same_comments_at_once_all_commit(server: LiveServer,

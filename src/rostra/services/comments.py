@@ -35,7 +35,7 @@ from rostra.services.sessions import ReaderSessions
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.store import changes, queries
-from rostra.store.db import Database, attempts
+from rostra.store.db import Database, attempts, commit_unknown
 from rostra.store.tables import comments, threads
 
 EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,252}\.[^@\s<>\"]{2,63}$")
@@ -356,9 +356,9 @@ class CommentService:
         if ready:
             try:
                 stored = self._store_all([prepared for _, prepared in ready])
-            except Exception:
-                if len(ready) == 1:
-                    raise
+            except Exception as exc:
+                if len(ready) == 1 or commit_unknown(exc):
+                    raise  # (lost at COMMIT, the batch may be stored: never store it again)
                 # The database refused something the checks did not foresee, and the
                 # whole batch rolled back: store each alone so only that one fails.
                 stored = []

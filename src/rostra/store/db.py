@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 
 from rostra.store.tables import meta
 
@@ -45,10 +45,22 @@ def _engine_url(url: str) -> str:
 
 
 def may_run_again(exc: BaseException) -> bool:
-    """Whether ``exc`` is PostgreSQL rolling a transaction back that may simply run
-    again (it broke a deadlock by failing it, or found a serialization conflict)."""
-    return (isinstance(exc, OperationalError)
-            and getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES)
+    """Whether ``exc`` ended a transaction that committed nothing and may simply run
+    again: PostgreSQL broke a deadlock by failing it or found a serialization conflict,
+    or the connection was lost on one of its statements (a restart or failover of the
+    server; the pool then replaces every connection it had)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    return exc.connection_invalidated and exc.statement is not None
+
+
+def commit_unknown(exc: BaseException) -> bool:
+    """Whether ``exc`` lost the connection as the transaction committed: it may have
+    committed or not, so running its work again could do it twice."""
+    return (isinstance(exc, DBAPIError) and exc.connection_invalidated
+            and exc.statement is None)
 
 
 class Attempt:
@@ -69,20 +81,21 @@ class Attempt:
             return False
         if self.last or not may_run_again(exc):
             return False
-        log.info("%s: try %d rolled back (%s); running it again", self.what,
-                 self.number, getattr(getattr(exc, "orig", None), "sqlstate", "?"))
+        log.info("%s: try %d failed (%s); running it again", self.what, self.number,
+                 getattr(getattr(exc, "orig", None), "sqlstate", None) or "connection lost")
         return True
 
 
 def attempts(what: str, tries: int = TRANSACTION_ATTEMPTS) -> Iterator[Attempt]:
-    """Tries of a transaction that PostgreSQL may fail to break a deadlock::
+    """Tries of a transaction that PostgreSQL may fail to break a deadlock, or lose
+    with its connection (``may_run_again``)::
 
         for attempt in attempts("a moderator's decision"):
             with attempt, db.write() as conn:
                 ...
 
-    The block runs again (up to ``tries`` times in all) when its transaction was rolled
-    back for that; any other error, or the last try's, is raised. Start the block's
+    The block runs again (up to ``tries`` times in all) when its transaction ended so;
+    any other error, or the last try's, is raised. Start the block's
     state afresh inside it: a failed try's is gone with its transaction."""
     for number in range(1, tries + 1):
         attempt = Attempt(what, number, last=number == tries)
