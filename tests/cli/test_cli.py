@@ -131,3 +131,24 @@ def test_it_documents_every_setting() -> None:
     doc = (repo_root() / "docs" / "configuration.md").read_text()
     assert settings_markdown() in doc, "run: python tools/gen_docs.py to refresh docs"
     assert gen_docs.cli_help() in doc, "run: python tools/gen_docs.py to refresh docs"
+
+
+def test_a_command_loads_only_what_it_needs(tmp_path: Path) -> None:
+    # The import and export machinery (about a third of a second of imports) loads when
+    # a command of it is named, not for `rostra site list`; `--help` still lists them.
+    assert run(["init"], tmp_path).returncode == 0
+    probe = ("import sys; sys.argv = ['rostra', 'site', 'list']\n"
+             "from rostra.cli import main\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('rostra.importers', "
+             "'rostra.commands.importing', 'rostra.services.importing'))))")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ROSTRA_")}
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120, env=environment, check=False)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip().splitlines()[-1] == "[]"
+    listed = run(["--help"], tmp_path).stdout
+    for name in ("import", "export", "user", "worker", "moderation", "report", "secrets"):
+        assert f"\n  {name} " in listed, listed
+    assert "\n  move " in run(["site", "--help"], tmp_path).stdout
+    assert run(["import", "--help"], tmp_path).returncode == 0
