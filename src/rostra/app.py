@@ -21,7 +21,7 @@ from rostra.api.account import router as account_router
 from rostra.api.cache import PageChange, ReadCache
 from rostra.api.email_sign_in import router as email_sign_in_router
 from rostra.api.front import MAX_BODY, Front
-from rostra.api.live import LiveHub
+from rostra.api.live import LiveHub, close_on_stop_signals
 from rostra.api.live import router as live_router
 from rostra.api.metrics import check_metrics_access, exposition
 from rostra.api.passkey_sign_in import router as passkey_sign_in_router
@@ -336,6 +336,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
         hub.loop = asyncio.get_running_loop()
+        restore_signals = close_on_stop_signals(hub)
         tasks = [asyncio.create_task(poll_forever()), asyncio.create_task(hub.beat_forever())]
         if bus is not None and role != "posting":
             # A posting process hears what it needs from its worker, in order with the
@@ -345,6 +346,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
         try:
             yield
         finally:
+            restore_signals()
             sys.setswitchinterval(switch_interval)
             for task in tasks:
                 task.cancel()

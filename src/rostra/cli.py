@@ -467,6 +467,10 @@ SERVER_OPTIONS: dict[str, Any] = {
     "access_log": False,
     "proxy_headers": False,
     "server_header": False,
+    # Live streams end as a stop begins (rostra.api.live.close_on_stop_signals); any
+    # other response still open this long after (a slow download) is cut, so that a
+    # server told to stop does stop.
+    "timeout_graceful_shutdown": 30,
 }
 
 

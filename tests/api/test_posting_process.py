@@ -311,6 +311,38 @@ def test_stopping_the_server_stops_its_posting_process_after_the_posts_it_took(
     assert set(acknowledged) <= stored
 
 
+def test_stopping_the_server_ends_its_readers_live_streams(tmp_path: Path) -> None:
+    # Every open page holds a live stream. uvicorn waits for open responses before it
+    # stops, and a stream never ends by itself: one reader's page kept the server from
+    # stopping at all (until systemd or Docker killed it, past any graceful shutdown).
+    url = f"sqlite:///{tmp_path / 'lanes.sqlite3'}"
+    with serving(url, tmp_path, ROSTRA_WORKERS="2") as served:
+        received: list[bytes] = []
+        streams = [threading.Thread(target=_read_stream, args=(served.base, received),
+                                    daemon=True) for _ in range(4)]
+        for stream in streams:
+            stream.start()
+        _wait_until(lambda: received.count(b"connected") == 4, timeout=10)
+        started = time.monotonic()
+        served.process.send_signal(signal.SIGTERM)
+        assert served.process.wait(timeout=20) in (0, -signal.SIGTERM)
+        stopped_in = time.monotonic() - started
+        for stream in streams:
+            stream.join(timeout=5)
+        assert received.count(b"ended") == 4
+        assert stopped_in < 10, stopped_in
+        assert "Application shutdown complete" in served.log.read_text()
+
+
+def _read_stream(base: str, received: list[bytes]) -> None:
+    with httpx.stream("GET", f"{base}/api/events", params={"site": SITE, "thread": "/live"},
+                      headers={"Origin": ORIGIN}, timeout=60) as response:
+        for chunk in response.iter_bytes():
+            if b": connected" in chunk:
+                received.append(b"connected")
+    received.append(b"ended")
+
+
 def test_the_setting_keeps_posting_in_the_worker(tmp_path: Path) -> None:
     with serving(f"sqlite:///{tmp_path / 'lanes.sqlite3'}", tmp_path,
                  ROSTRA_POSTING_PROCESS="false") as served:

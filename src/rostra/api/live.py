@@ -11,9 +11,11 @@ bare "changed": the page then fetches what it shows, each at its own moment.
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -24,6 +26,7 @@ from rostra.core.thread_keys import ThreadKeyError, thread_key
 
 HEARTBEAT_SECONDS = 25.0
 HEARTBEAT = b": heartbeat\n\n"
+END = b""  # put on a stream's queue: the stream ends (the server is stopping)
 MAX_LISTENERS = 10_000
 
 router = APIRouter(prefix="/api", tags=["read"])
@@ -38,6 +41,7 @@ class LiveHub:
         self.loop: asyncio.AbstractEventLoop | None = None
         # News a thread holds back (``hold``) until it has done what must go first.
         self._held = threading.local()
+        self.closing = False
 
     def count(self) -> int:
         return sum(len(s) for s in self._streams.values())
@@ -46,9 +50,33 @@ class LiveHub:
         if self.count() >= MAX_LISTENERS:
             raise TooManyRequests("too many open live streams on this server")
         queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=16)
+        if self.closing:
+            queue.put_nowait(END)
+            return queue
         with self._lock:
             self._streams.setdefault((site_id, key), set()).add(queue)
         return queue
+
+    def close(self) -> None:
+        """End every open stream: the server is stopping. uvicorn waits for open
+        responses before it stops, and a stream never ends by itself, so one open page
+        kept a server from stopping at all. Pages reconnect after the stream's retry
+        delay, to another server or to this one once it is back. Safe in a signal
+        handler (it only schedules the work on the event loop)."""
+        self.closing = True
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+
+        def end() -> None:
+            with self._lock:
+                queues = [q for streams in self._streams.values() for q in streams]
+            for queue in queues:
+                if queue.full():
+                    queue.get_nowait()
+                queue.put_nowait(END)
+
+        loop.call_soon_threadsafe(end)
 
     def unsubscribe(self, site_id: str, key: str, queue: asyncio.Queue[bytes]) -> None:
         with self._lock:
@@ -108,6 +136,31 @@ class LiveHub:
             self.beat()
 
 
+def close_on_stop_signals(hub: LiveHub) -> Callable[[], None]:
+    """Have SIGTERM and SIGINT end ``hub``'s streams, then do what they did before (the
+    server's own handler: uvicorn's stops accepting and waits for open responses).
+    Returns what puts the previous handlers back. Only a server run in the main thread
+    hears signals, and only one that handles them in Python is chained."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    chained: dict[int, Callable[[int, FrameType | None], Any]] = {
+        sig: handler for sig, handler in previous.items() if callable(handler)}
+
+    def stop(sig: int, frame: FrameType | None) -> None:
+        hub.close()
+        chained[sig](sig, frame)
+
+    for sig in chained:
+        signal.signal(sig, stop)
+
+    def restore() -> None:
+        for sig, handler in chained.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
 @router.get("/events", summary="Live updates of a thread (Server-Sent Events)",
             response_class=StreamingResponse)
 async def events(
@@ -134,8 +187,8 @@ async def events(
         # client goes away.
         try:
             yield b"retry: 5000\n: connected\n\n"
-            while True:
-                yield await queue.get()
+            while message := await queue.get():
+                yield message
         finally:
             hub.unsubscribe(resolved.id, key, queue)
 
