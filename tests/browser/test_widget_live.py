@@ -67,3 +67,39 @@ def test_it_offers_new_comments_from_another_reader_without_moving_the_page(
     other.evaluate("document.querySelector('rostra-comments').remove()")
     other.wait_for_function("window.__streams.every((s) => s.readyState === 2)")
     reader.close()
+
+
+def test_a_stream_the_browser_gave_up_on_is_opened_again_later(
+    discussion: Discussion, page: Any
+) -> None:
+    # While a server restarts, its proxy answers the stream with an error (502), and a
+    # browser's EventSource then gives up for good: the page would hear nothing more.
+    # The widget opens the stream again later, and fetches what it missed meanwhile.
+    refused: list[str] = []
+
+    def restarting(route: Any) -> None:
+        if len(refused) < 2:
+            refused.append(route.request.url)
+            route.fulfill(status=502, body="Bad Gateway")
+        else:
+            route.fallback()
+
+    page.clock.install()
+    page.route("**/api/events?*", restarting)
+    page.goto(discussion.url(head=TRACK))
+    expect(widget(page).locator("h2")).to_have_text("0 comments")
+    page.wait_for_function("window.__streams.length === 1 && "
+                           "window.__streams[0].readyState === 2")
+    page.clock.run_for(25_000)  # the first try again (5-10 s) is refused too
+    page.wait_for_function("window.__streams.length === 2 && "
+                           "window.__streams[1].readyState === 2")
+    page.clock.run_for(40_000)  # then 10-20 s
+    page.wait_for_function("window.__streams.length === 3 && "
+                           "window.__streams[2].readyState === 1")
+    assert len(refused) == 2
+    with page.expect_request(lambda r: r.method == "GET" and "/api/comments?" in r.url
+                             and "sort=newest" in r.url):
+        page.clock.run_for(6_000)  # what it missed: fetched once it is back
+    discussion.post("Posted once the stream is back.")
+    page.wait_for_function("window.__events.some((e) => e.comment)")
+    expect(widget(page).get_by_role("button", name="1 new comment — show")).to_be_visible()

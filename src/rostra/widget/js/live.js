@@ -7,6 +7,8 @@ import { descendants } from "./render.js";
 const PAGE = 20; // as many as the first page of the newest sort
 const DELAY_MS = 800; // gather a burst of "changed" events into one fetch
 const SPREAD_MS = 4000; // and spread the fetches of many pages over a few seconds
+const REOPEN_MS = 5000; // a stream the browser gave up on: try again after 5-10 s,
+const REOPEN_MAX_MS = 60000; // twice as long each time it fails, up to 1-2 minutes
 
 /** Open, keep or close the stream to match what the reader sees. */
 export function syncStream(el) {
@@ -18,12 +20,31 @@ export function syncStream(el) {
   el.events = null;
   clearTimeout(el.changeTimer);
   el.changeTimer = null;
+  clearTimeout(el.reopenTimer);
+  el.reopenTimer = null;
   if (!url) return;
   const events = new EventSource(url);
   let opened = false;
   events.addEventListener("changed", (e) => onChanged(el, e.data));
   // a reopened stream (or one the browser reconnected) may have missed news
-  events.addEventListener("open", () => (opened ? onChanged(el) : (opened = true)));
+  events.addEventListener("open", () => {
+    if (opened || el.streamFailures) onChanged(el);
+    opened = true;
+    el.streamFailures = 0;
+  });
+  // The browser reconnects a stream that ends or drops by itself, but gives up for good
+  // on an error answer (a proxy's 502 while the server restarts): open it again later.
+  events.addEventListener("error", () => {
+    if (events.readyState !== EventSource.CLOSED || el.events !== events) return;
+    el.events = null;
+    const failures = (el.streamFailures || 0) + 1;
+    el.streamFailures = failures;
+    const wait = Math.min(REOPEN_MAX_MS, REOPEN_MS * 2 ** (failures - 1));
+    el.reopenTimer = setTimeout(() => {
+      el.reopenTimer = null;
+      syncStream(el);
+    }, wait * (1 + Math.random()));
+  });
   el.events = events;
 }
 
