@@ -3,12 +3,20 @@ and the pruning of idle keys in memory."""
 
 from __future__ import annotations
 
+import logging
 import secrets
+import shutil
+import subprocess
+import time
 
+import pytest
+import redis
+
+from rostra.moderation import ratelimit
 from rostra.moderation.checks.pow import AttackMeter
 from rostra.moderation.policy import parse_policy
 from rostra.moderation.ratelimit import SWEEP_EVERY, LocalWindows, RateLimiter
-from tests.conftest import require
+from tests.conftest import ORIGIN, Reader, free_port, require, running_server
 from tests.moderation.test_ratelimit import _redis_up
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -77,3 +85,59 @@ def test_it_drops_events_older_than_the_window_from_memory() -> None:
     windows.record("attack:a", 60)
     assert list(windows.events["attack:a"]) == [1122.0]
     assert windows.count("attack:a", 60) == 1
+
+
+def test_while_redis_is_unreachable_limits_count_here_and_are_shared_again_once_it_is_back(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Redis down must not stop every post, vote and subscription (each counts against
+    # a limit): the limits hold in each process meanwhile, as without redis_url.
+    require(shutil.which("redis-server") is not None, "redis-server is not installed")
+    monkeypatch.setattr(ratelimit, "REDIS_RETRY_SECONDS", 0.2)
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    limiter = RateLimiter(url)
+    namespace = "test-down-" + secrets.token_hex(4)
+    with caplog.at_level(logging.WARNING, logger="rostra.ratelimit"):
+        assert limiter.hit("2/minute", namespace, ["ip"]) is None
+        assert limiter.hit("2/minute", namespace, ["ip"]) is None
+        assert limiter.hit("2/minute", namespace, ["ip"]) is not None
+        limiter.record(namespace, "seen")
+        assert limiter.count(namespace, "seen") == 1
+    assert [r.getMessage() for r in caplog.records].count(
+        f"rate limits: Redis at {url} is unreachable; counting in this process until "
+        "it is back") == 1
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = redis.Redis.from_url(url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        time.sleep(0.3)  # past REDIS_RETRY_SECONDS
+        other = RateLimiter(url)
+        limiter.record(namespace, "shared")
+        other.record(namespace, "shared")
+        assert limiter.count(namespace, "shared") == 2
+        client.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_server_whose_redis_is_down_still_takes_comments_within_its_limits() -> None:
+    down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    with running_server("sqlite", redis_url=down, rate_limits=True) as server:
+        site = server.add_site("rd" + secrets.token_hex(4), [ORIGIN], moderation={
+            "mode": "post", "toxicity": False, "rate_limits": {"post_author": "2/minute"}})
+        with server.client() as http:
+            ana = Reader("Ana", http, site, ip="198.51.100.77")
+            answers = [ana.post("/redis-down/", f"Comment number {n} on the ferry timetable.")
+                       for n in range(3)]
+    assert [a.status_code for a in answers] == [201, 201, 429], [a.text for a in answers]

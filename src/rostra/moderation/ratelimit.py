@@ -8,6 +8,7 @@ key each 10 ms, which costs more than the rest of the pipeline under a busy site
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -15,11 +16,19 @@ from collections import deque
 from collections.abc import Callable
 from functools import lru_cache
 
+import redis
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 SWEEP_EVERY = 10_000  # hits between sweeps of idle keys (bounds memory)
+# While Redis is unreachable, limits are counted in this process, and Redis is tried
+# again after this long (not on every post: an address that does not answer would cost
+# each one a connect timeout).
+REDIS_RETRY_SECONDS = 5.0
+
+log = logging.getLogger("rostra.ratelimit")
+REDIS_ERRORS = (redis.RedisError, OSError)
 
 
 @lru_cache(maxsize=512)
@@ -90,16 +99,41 @@ class LocalWindows:
 
 
 class RateLimiter:
-    """Counts events per key; ``hit`` says how long to wait when a limit is reached."""
+    """Counts events per key; ``hit`` says how long to wait when a limit is reached.
+
+    With Redis, counts are shared by every process and server. While it is unreachable
+    they are kept in this process (as without ``redis_url``) rather than failing every
+    post, vote and subscription; once it answers again they are shared again."""
 
     def __init__(self, redis_url: str = "") -> None:
         self.local: LocalWindows | None = None
+        self.redis_url = redis_url
         if redis_url:
             storage = storage_from_string(redis_url)
             assert isinstance(storage, Storage)  # a sync URL gives a sync storage
             self.limiter = MovingWindowRateLimiter(storage)
+            self._meanwhile = LocalWindows()
+            self._redis_down_until: float | None = None
         else:
             self.local = LocalWindows()
+
+    def _windows(self) -> LocalWindows | None:
+        """The windows in this process to count with, or None to count in Redis."""
+        if self.local is not None:
+            return self.local
+        until = self._redis_down_until
+        if until is not None:
+            if time.monotonic() < until:
+                return self._meanwhile
+            self._redis_down_until = None
+        return None
+
+    def _redis_failed(self, exc: Exception) -> LocalWindows:
+        if self._redis_down_until is None:
+            log.warning("rate limits: Redis at %s is unreachable; counting in this process "
+                        "until it is back", self.redis_url, extra={"error": str(exc)})
+        self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+        return self._meanwhile
 
     def hit(self, spec: str, namespace: str, keys: list[str]) -> int | None:
         """Count one event for every key under every rate of ``spec``.
@@ -110,8 +144,15 @@ class RateLimiter:
         limits = rates(spec)
         if not limits or not keys:
             return None
-        if self.local is not None:
-            return self.local.hit(limits, [f"{namespace}:{k}" for k in keys])
+        windows = self._windows()
+        if windows is None:
+            try:
+                return self._hit_redis(spec, namespace, keys)
+            except REDIS_ERRORS as exc:
+                windows = self._redis_failed(exc)
+        return windows.hit(limits, [f"{namespace}:{k}" for k in keys])
+
+    def _hit_redis(self, spec: str, namespace: str, keys: list[str]) -> int | None:
         items = _items(spec)
         for item in items:
             for key in keys:
@@ -125,18 +166,26 @@ class RateLimiter:
 
     def count(self, namespace: str, key: str, per_seconds: int = 60) -> int:
         """Events counted under ``key`` by ``record`` in the last ``per_seconds``."""
-        if self.local is not None:
-            return self.local.count(f"{namespace}:{key}", per_seconds)
-        item = _counter(per_seconds)
-        stats = self.limiter.get_window_stats(item, namespace, key)
-        return int(item.amount - stats.remaining)
+        windows = self._windows()
+        if windows is None:
+            try:
+                item = _counter(per_seconds)
+                stats = self.limiter.get_window_stats(item, namespace, key)
+                return int(item.amount - stats.remaining)
+            except REDIS_ERRORS as exc:
+                windows = self._redis_failed(exc)
+        return windows.count(f"{namespace}:{key}", per_seconds)
 
     def record(self, namespace: str, key: str, per_seconds: int = 60) -> None:
         """Count one event for ``count`` (no limit applies)."""
-        if self.local is not None:
-            self.local.record(f"{namespace}:{key}", per_seconds)
-        else:
-            self.limiter.hit(_counter(per_seconds), namespace, key)
+        windows = self._windows()
+        if windows is None:
+            try:
+                self.limiter.hit(_counter(per_seconds), namespace, key)
+                return
+            except REDIS_ERRORS as exc:
+                windows = self._redis_failed(exc)
+        windows.record(f"{namespace}:{key}", per_seconds)
 
 
 @lru_cache(maxsize=512)
