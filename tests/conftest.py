@@ -74,6 +74,19 @@ def without_waiting_for_a_reply(server: LiveServer, comment_id: int,
     return done[0]
 
 
+def drop_database_connections(server: LiveServer, *, but_listeners: bool = False) -> None:
+    """What a restart or a failover of PostgreSQL does to the server's connections
+    (``but_listeners``: the change bus's LISTEN connection survives, so that its
+    reconnecting does not replace the pool's connections first)."""
+    from sqlalchemy import text
+
+    with server.services.db.engine.connect() as admin:
+        admin.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            + (" AND query NOT LIKE 'LISTEN%'" if but_listeners else "")))
+
+
 def like_a_batch_replying_to(server: LiveServer, parent_id: int, reply_id: int,
                              action: Callable[[], Any]) -> Any:
     """``action()``'s result, run while another transaction locks rows as a posting batch

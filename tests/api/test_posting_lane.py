@@ -27,6 +27,7 @@ from tests.conftest import (
     ORIGIN,
     LiveServer,
     Reader,
+    drop_database_connections,
     free_port,
     like_a_batch_replying_to,
     running_server,
@@ -278,14 +279,6 @@ def test_a_moderators_decision_chosen_as_a_deadlocks_victim_is_made_on_a_second_
             conn.execute(text(f"DROP TRIGGER {tries} ON comments"))
 
 
-def _drop_every_connection(server: LiveServer) -> None:
-    """What a restart or a failover of PostgreSQL does to the server's connections."""
-    with server.services.db.engine.connect() as admin:
-        admin.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-
-
 @pytest.mark.postgres
 def test_a_post_right_after_postgresql_dropped_its_connections_is_stored_once() -> None:
     # The pool trusts a connection used within the last second (no ping): the first
@@ -294,7 +287,7 @@ def test_a_post_right_after_postgresql_dropped_its_connections_is_stored_once() 
         site = server.add_site("r" + secrets.token_hex(5), [ORIGIN])
         svc = server.services.comments
         svc.post(*_item(site, "/restart/", "before the restart"))
-        _drop_every_connection(server)
+        drop_database_connections(server)
         after = svc.post_many([_item(site, "/restart/", "right after it")])
         assert isinstance(after[0], Posted), after
         assert _stored_texts(server, "/restart/", site) == ["before the restart",

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.conftest import ORIGIN, LiveServer, Reader, _start_live_server
+from tests.conftest import (
+    ORIGIN,
+    LiveServer,
+    Reader,
+    _start_live_server,
+    drop_database_connections,
+    running_server,
+)
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -172,3 +181,21 @@ def test_it_tells_any_page_whether_it_may_embed_the_site(ana: Reader) -> None:
     assert refused.headers["access-control-allow-origin"] == "*"
     allowed = ana.http.get("/api/origin", params={"site": ana.site}, headers={"Origin": ORIGIN})
     assert allowed.json()["allowed"] is True
+
+
+@pytest.mark.postgres
+def test_a_page_read_right_after_postgresql_dropped_its_connections_is_answered() -> None:
+    # The pool trusts a connection used within the last second (no ping): the page's
+    # first statement on one the restart closed fails, and the read runs again.
+    with running_server("postgres", cache_poll_seconds=60) as server:
+        site = server.add_site("rr" + secrets.token_hex(4), [ORIGIN])
+        with server.client() as http:
+            ana = Reader("Ana", http, site)
+            assert ana.post("/restart/", "Before the restart.").status_code == 201
+            assert len(ana.page("/restart/")["comments"]) == 1
+            assert ana.post("/restart/", "Another, so the page is read again.").status_code == 201
+            drop_database_connections(server, but_listeners=True)
+            response = http.get("/api/comments", params={"site": site, "thread": "/restart/"},
+                                headers={"Origin": ORIGIN})
+            assert response.status_code == 200, response.text
+            assert len(response.json()["comments"]) == 2

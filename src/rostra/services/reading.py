@@ -22,7 +22,7 @@ from rostra.moderation.trust import TrustLevel, trust_level
 from rostra.services.serialise import comment_json, note_json, thread_json
 from rostra.services.sites import SiteService
 from rostra.store import queries
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 
 MAX_COUNT_KEYS = 200
 
@@ -157,7 +157,15 @@ class ReadService:
             histories[key], trusted_after) is TrustLevel.TRUSTED}
 
     def page(self, req: PageRequest, origin: str | None = None) -> Page:
-        """One page of a thread; an unknown thread reads as empty."""
+        """One page of a thread; an unknown thread reads as empty. A read simply runs
+        again where it may: on a connection PostgreSQL closed (as the first after a
+        restart can meet), it runs on a fresh one instead of failing."""
+        for attempt in attempts("reading a page"):
+            with attempt:
+                page = self._page(req, origin)
+        return page
+
+    def _page(self, req: PageRequest, origin: str | None) -> Page:
         site = self.sites.resolve(req.site, origin)
         site_settings = self.sites.settings_of(site.id)
         try:
@@ -306,8 +314,9 @@ class ReadService:
                 keys[ident] = thread_key(ident)
             except ThreadKeyError as exc:
                 raise InvalidInput(f"thread: {exc}") from None
-        with self.db.read() as conn:
-            found = queries.counts_for_keys(conn, site.id, sorted(set(keys.values())))
+        for attempt in attempts("reading counts"):
+            with attempt, self.db.read() as conn:
+                found = queries.counts_for_keys(conn, site.id, sorted(set(keys.values())))
         return site.id, {ident: found.get(key, 0) for ident, key in keys.items()}
 
 
