@@ -7,7 +7,9 @@ import random
 import re
 import secrets
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -190,27 +192,37 @@ def test_a_batch_chosen_as_a_deadlocks_victim_is_stored_on_a_second_try(
 ) -> None:
     server = pg_live_server
     site = server.add_site("d" + secrets.token_hex(5), [ORIGIN])
-    tries = "victim_tries_" + secrets.token_hex(4)
     # PostgreSQL breaks a deadlock by failing one of the transactions (SQLSTATE 40P01),
-    # which then loses nothing and can run again. Here the first transaction to store
-    # this text fails so (a sequence counts the tries: it survives the rollback).
+    # which then loses nothing and can run again.
+    with first_try_fails_as_a_deadlocks_victim(
+            server, "INSERT", "NEW.text = 'chosen as the victim'"):
+        svc = server.services.comments
+        alone = svc.post_many([_item(site, "/victim/", "chosen as the victim")])
+        assert isinstance(alone[0], Posted), alone
+        assert _stored_texts(server, "/victim/", site) == ["chosen as the victim"]
+
+
+@contextmanager
+def first_try_fails_as_a_deadlocks_victim(server: LiveServer, event: str,
+                                          condition: str) -> Iterator[None]:
+    """Inside the block, the first transaction whose ``event`` (INSERT or UPDATE) of a
+    comment meets ``condition`` fails as a deadlock's victim does (a sequence counts the
+    tries: it survives the rollback)."""
+    tries = "victim_tries_" + secrets.token_hex(4)
     with server.services.db.write() as conn:
         conn.execute(text(f"CREATE SEQUENCE {tries}"))
         conn.execute(text(f"""
             CREATE FUNCTION {tries}() RETURNS trigger AS $$
             BEGIN
-              IF NEW.text = 'chosen as the victim' AND nextval('{tries}') = 1 THEN
+              IF {condition} AND nextval('{tries}') = 1 THEN
                 RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01';
               END IF;
               RETURN NEW;
             END $$ LANGUAGE plpgsql"""))
-        conn.execute(text(f"CREATE TRIGGER {tries} BEFORE INSERT ON comments "
+        conn.execute(text(f"CREATE TRIGGER {tries} BEFORE {event} ON comments "
                           f"FOR EACH ROW EXECUTE FUNCTION {tries}()"))
     try:
-        svc = server.services.comments
-        alone = svc.post_many([_item(site, "/victim/", "chosen as the victim")])
-        assert isinstance(alone[0], Posted), alone
-        assert _stored_texts(server, "/victim/", site) == ["chosen as the victim"]
+        yield
     finally:
         with server.services.db.write() as conn:
             conn.execute(text(f"DROP TRIGGER {tries} ON comments"))
@@ -249,22 +261,9 @@ def test_a_moderators_decision_chosen_as_a_deadlocks_victim_is_made_on_a_second_
     site = server.add_site("v" + secrets.token_hex(5), [ORIGIN])
     comment = server.services.comments.post(
         *_item(site, "/victim-decision/", "rejected at the second try")).comment["id"]
-    tries = "decision_tries_" + secrets.token_hex(4)
     # The first transaction to reject this comment fails as a deadlock's victim does.
-    with server.services.db.write() as conn:
-        conn.execute(text(f"CREATE SEQUENCE {tries}"))
-        conn.execute(text(f"""
-            CREATE FUNCTION {tries}() RETURNS trigger AS $$
-            BEGIN
-              IF NEW.id = {comment} AND NEW.state = 'rejected'
-                 AND nextval('{tries}') = 1 THEN
-                RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01';
-              END IF;
-              RETURN NEW;
-            END $$ LANGUAGE plpgsql"""))
-        conn.execute(text(f"CREATE TRIGGER {tries} BEFORE UPDATE ON comments "
-                          f"FOR EACH ROW EXECUTE FUNCTION {tries}()"))
-    try:
+    with first_try_fails_as_a_deadlocks_victim(
+            server, "UPDATE", f"NEW.id = {comment} AND NEW.state = 'rejected'"):
         moderation = ModerationService(server.services.comments)
         moderation.decide(comment, StaffAction.REJECT, actor="moderator")
         with server.services.db.read() as conn:
@@ -274,9 +273,6 @@ def test_a_moderators_decision_chosen_as_a_deadlocks_victim_is_made_on_a_second_
                 audit_log.c.target == f"comment:{comment}")).scalars().all()
         assert state == "rejected"
         assert audited == ["reject"]  # the rolled-back try left nothing behind
-    finally:
-        with server.services.db.write() as conn:
-            conn.execute(text(f"DROP TRIGGER {tries} ON comments"))
 
 
 @pytest.mark.postgres
