@@ -141,3 +141,14 @@ def test_a_server_whose_redis_is_down_still_takes_comments_within_its_limits() -
             answers = [ana.post("/redis-down/", f"Comment number {n} on the ferry timetable.")
                        for n in range(3)]
     assert [a.status_code for a in answers] == [201, 201, 429], [a.text for a in answers]
+
+
+def test_the_warning_that_redis_is_unreachable_never_shows_its_password(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = f"redis://:s3cret-pass@127.0.0.1:{free_port()}/0"  # nothing listens there
+    with caplog.at_level(logging.WARNING, logger="rostra.ratelimit"):
+        assert RateLimiter(url).hit("5/minute", "pw-" + secrets.token_hex(4), ["ip"]) is None
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert "s3cret-pass" not in warning
+    assert f"redis://:***@127.0.0.1:{url.rsplit(':', 1)[1].split('/')[0]}/0" in warning

@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from functools import lru_cache
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from limits import RateLimitItem, parse_many
@@ -131,7 +132,8 @@ class RateLimiter:
     def _redis_failed(self, exc: Exception) -> LocalWindows:
         if self._redis_down_until is None:
             log.warning("rate limits: Redis at %s is unreachable; counting in this process "
-                        "until it is back", self.redis_url, extra={"error": str(exc)})
+                        "until it is back", _without_password(self.redis_url),
+                        extra={"error": str(exc)})
         self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
         return self._meanwhile
 
@@ -186,6 +188,16 @@ class RateLimiter:
             except REDIS_ERRORS as exc:
                 windows = self._redis_failed(exc)
         windows.record(f"{namespace}:{key}", per_seconds)
+
+
+def _without_password(url: str) -> str:
+    """``url`` as it may be logged: a password in it is replaced."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + host))
 
 
 @lru_cache(maxsize=512)
