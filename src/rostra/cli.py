@@ -26,6 +26,7 @@ from rostra.config import (
     commented_config,
     config_path,
     load_settings,
+    shown_url,
 )
 
 
@@ -141,7 +142,7 @@ def init(state: CliState, force: bool) -> None:
     click.echo(f"wrote {path}")
     state.config_file = str(path)
     upgrade(state.settings)
-    click.echo(f"database ready: {state.settings.database_url}")
+    click.echo(f"database ready: {shown_url(state.settings.database_url)}")
     click.echo("next: rostra site add mysite --name 'My site' --origin https://example.com")
 
 

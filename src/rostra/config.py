@@ -320,6 +320,16 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
                 os.environ[k] = v
 
 
+def shown_url(url: str) -> str:
+    """A database or Redis URL as it may be shown or logged: without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not parseable: show its scheme only
+        return url.split(":", 1)[0] + ":…"
+
+
 def config_path(config_file: str | os.PathLike[str] | None = None) -> Path:
     """The configuration file ``load_settings`` reads (which may not exist)."""
     return Path(config_file or os.environ.get("ROSTRA_CONFIG") or DEFAULT_CONFIG_FILE)

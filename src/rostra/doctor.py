@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rostra.config import Settings, serving_problems
+from rostra.config import Settings, serving_problems, shown_url
 
 if TYPE_CHECKING:
     from rostra.store.db import Database
@@ -49,16 +49,6 @@ class Report:
 
     def of(self, level: Level) -> list[str]:
         return [text for found, text in self.findings if found is level]
-
-
-def shown_url(url: str) -> str:
-    """A database or Redis URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not parseable: show its scheme only
-        return url.split(":", 1)[0] + ":…"
 
 
 def check_configuration(report: Report, settings: Settings, config_file: Path,

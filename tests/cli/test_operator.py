@@ -55,9 +55,13 @@ def test_it_manages_the_origins_of_a_site(tmp_path: Path) -> None:
 def test_it_inits_with_the_database_the_environment_names(tmp_path: Path) -> None:
     require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
     url, drop = create_postgres_database(POSTGRES_URL)
+    # (The test server trusts local connections: the password is there to be hidden.)
+    url = url.replace("://postgres@", "://postgres:s3cret-pass@", 1)
     try:
         result = run(["init"], tmp_path, ROSTRA_DATABASE_URL=url)
         assert result.returncode == 0, result.stderr
+        assert "s3cret-pass" not in result.stdout + result.stderr
+        assert "database ready: postgresql://postgres:***@" in result.stdout
         assert tomllib.loads((tmp_path / "rostra.toml").read_text())["database_url"] == url
         assert not (tmp_path / "rostra.sqlite3").exists()
         # Later commands find the database from the file alone.

@@ -15,12 +15,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from functools import lru_cache
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from rostra.config import shown_url
 
 SWEEP_EVERY = 10_000  # hits between sweeps of idle keys (bounds memory)
 # While Redis is unreachable, limits are counted in this process, and Redis is tried
@@ -132,7 +133,7 @@ class RateLimiter:
     def _redis_failed(self, exc: Exception) -> LocalWindows:
         if self._redis_down_until is None:
             log.warning("rate limits: Redis at %s is unreachable; counting in this process "
-                        "until it is back", _without_password(self.redis_url),
+                        "until it is back", shown_url(self.redis_url),
                         extra={"error": str(exc)})
         self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
         return self._meanwhile
@@ -188,16 +189,6 @@ class RateLimiter:
             except REDIS_ERRORS as exc:
                 windows = self._redis_failed(exc)
         windows.record(f"{namespace}:{key}", per_seconds)
-
-
-def _without_password(url: str) -> str:
-    """``url`` as it may be logged: a password in it is replaced."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + host))
 
 
 @lru_cache(maxsize=512)
