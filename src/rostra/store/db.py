@@ -24,7 +24,7 @@ READER_CONNECTIONS = 16  # idle SQLite readers kept for reuse; more are opened w
 # one used more recently is trusted, as a ping before every transaction cost a post on
 # the posting lane about a tenth of its time. A server restart within that second fails
 # the statements then in flight, and their error makes the pool drop every older
-# connection.
+# connection; what may simply run again then does (``attempts``).
 PING_AFTER_IDLE_SECONDS = 1.0
 # PostgreSQL's deadlock_detected and serialization_failure: it rolled the transaction
 # back whole, so running it again neither loses nor repeats anything.
