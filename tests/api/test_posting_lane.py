@@ -194,7 +194,7 @@ def test_a_batch_chosen_as_a_deadlocks_victim_is_stored_on_a_second_try(
     site = server.add_site("d" + secrets.token_hex(5), [ORIGIN])
     # PostgreSQL breaks a deadlock by failing one of the transactions (SQLSTATE 40P01),
     # which then loses nothing and can run again.
-    with first_try_fails_as_a_deadlocks_victim(
+    with first_try_fails(
             server, "INSERT", "NEW.text = 'chosen as the victim'"):
         svc = server.services.comments
         alone = svc.post_many([_item(site, "/victim/", "chosen as the victim")])
@@ -202,12 +202,16 @@ def test_a_batch_chosen_as_a_deadlocks_victim_is_stored_on_a_second_try(
         assert _stored_texts(server, "/victim/", site) == ["chosen as the victim"]
 
 
+DEADLOCK = "RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'"
+CONNECTION_LOST = "PERFORM pg_terminate_backend(pg_backend_pid())"
+
+
 @contextmanager
-def first_try_fails_as_a_deadlocks_victim(server: LiveServer, event: str,
-                                          condition: str) -> Iterator[None]:
+def first_try_fails(server: LiveServer, event: str, condition: str,
+                    failure: str = DEADLOCK) -> Iterator[None]:
     """Inside the block, the first transaction whose ``event`` (INSERT or UPDATE) of a
-    comment meets ``condition`` fails as a deadlock's victim does (a sequence counts the
-    tries: it survives the rollback)."""
+    comment meets ``condition`` fails: as a deadlock's victim does, or by losing its
+    connection (a sequence counts the tries: it survives the rollback)."""
     tries = "victim_tries_" + secrets.token_hex(4)
     with server.services.db.write() as conn:
         conn.execute(text(f"CREATE SEQUENCE {tries}"))
@@ -215,7 +219,7 @@ def first_try_fails_as_a_deadlocks_victim(server: LiveServer, event: str,
             CREATE FUNCTION {tries}() RETURNS trigger AS $$
             BEGIN
               IF {condition} AND nextval('{tries}') = 1 THEN
-                RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01';
+                {failure};
               END IF;
               RETURN NEW;
             END $$ LANGUAGE plpgsql"""))
@@ -262,7 +266,7 @@ def test_a_moderators_decision_chosen_as_a_deadlocks_victim_is_made_on_a_second_
     comment = server.services.comments.post(
         *_item(site, "/victim-decision/", "rejected at the second try")).comment["id"]
     # The first transaction to reject this comment fails as a deadlock's victim does.
-    with first_try_fails_as_a_deadlocks_victim(
+    with first_try_fails(
             server, "UPDATE", f"NEW.id = {comment} AND NEW.state = 'rejected'"):
         moderation = ModerationService(server.services.comments)
         moderation.decide(comment, StaffAction.REJECT, actor="moderator")
@@ -276,9 +280,24 @@ def test_a_moderators_decision_chosen_as_a_deadlocks_victim_is_made_on_a_second_
 
 
 @pytest.mark.postgres
+def test_a_batch_whose_connection_is_lost_on_a_statement_is_stored_once(
+    pg_live_server: LiveServer,
+) -> None:
+    # Lost before COMMIT (PostgreSQL restarting in the middle of it), the transaction
+    # committed nothing: the batch runs again on a fresh connection.
+    server = pg_live_server
+    site = server.add_site("l" + secrets.token_hex(5), [ORIGIN])
+    with first_try_fails(server, "INSERT", "NEW.text = 'lost on the insert'",
+                         CONNECTION_LOST):
+        stored = server.services.comments.post_many([
+            _item(site, "/lost/", "lost on the insert")])
+    assert isinstance(stored[0], Posted), stored
+    assert _stored_texts(server, "/lost/", site) == ["lost on the insert"]
+
+
+@pytest.mark.postgres
 def test_a_post_right_after_postgresql_dropped_its_connections_is_stored_once() -> None:
-    # The pool trusts a connection used within the last second (no ping): the first
-    # statement on it fails, and the batch, which had committed nothing, runs again.
+    # Every connection closed at once, most of them used within the last second.
     with running_server("postgres") as server:
         site = server.add_site("r" + secrets.token_hex(5), [ORIGIN])
         svc = server.services.comments

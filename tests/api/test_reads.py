@@ -185,8 +185,9 @@ def test_it_tells_any_page_whether_it_may_embed_the_site(ana: Reader) -> None:
 
 @pytest.mark.postgres
 def test_a_page_read_right_after_postgresql_dropped_its_connections_is_answered() -> None:
-    # The pool trusts a connection used within the last second (no ping): the page's
-    # first statement on one the restart closed fails, and the read runs again.
+    # Every connection closed at once, most of them used within the last second: the
+    # pool sees that their sockets were closed, and a read that still meets one runs
+    # again.
     with running_server("postgres", cache_poll_seconds=60) as server:
         site = server.add_site("rr" + secrets.token_hex(4), [ORIGIN])
         with server.client() as http:

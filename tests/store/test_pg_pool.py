@@ -77,6 +77,23 @@ def test_an_idle_connection_is_pinged_and_one_the_server_closed_is_replaced(
     assert second != first
 
 
+def test_a_connection_the_server_closed_a_moment_ago_is_replaced_without_an_error(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A restart closes every connection at once, most of them used within the last
+    # second: their sockets say so (the server's goodbye is waiting to be read), so the
+    # pool pings those first instead of trusting them.
+    pings = _pings(database, monkeypatch)
+    first = _backend(database)
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+    time.sleep(0.05)
+    with database.write() as conn:  # no error: the ping found it closed
+        second = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    assert second != first
+    assert len(pings) == 1
+
+
 def _in_one_transaction(conn: Connection) -> bool:
     """Whether the block's statements share a transaction: now() is when it began."""
     conn.execute(text("SELECT pg_sleep(0.02)"))

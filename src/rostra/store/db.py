@@ -6,6 +6,7 @@ import logging
 import os
 import queue
 import secrets
+import select as os_select
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,10 +22,10 @@ from rostra.store.tables import meta
 
 READER_CONNECTIONS = 16  # idle SQLite readers kept for reuse; more are opened when busy
 # PostgreSQL: a pooled connection idle this long is pinged before use (one round trip);
-# one used more recently is trusted, as a ping before every transaction cost a post on
-# the posting lane about a tenth of its time. A server restart within that second fails
-# the statements then in flight, and their error makes the pool drop every older
-# connection; what may simply run again then does (``attempts``).
+# one used more recently is trusted unless its socket has news (``_has_news``), as a
+# ping before every transaction cost a post on the posting lane about a tenth of its
+# time. A restart fails the statements in flight, and their error makes the pool drop
+# every older connection; what may simply run again then does (``attempts``).
 PING_AFTER_IDLE_SECONDS = 1.0
 # PostgreSQL's deadlock_detected and serialization_failure: it rolled the transaction
 # back whole, so running it again neither loses nor repeats anything.
@@ -159,7 +160,8 @@ class Database:
 
     def _ping_if_idle(self, dbapi_conn: Any, record: Any, proxy: Any) -> None:
         idle_since = record.info.get("checked_in_at")
-        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        if idle_since is None or (time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS
+                                  and not _has_news(dbapi_conn)):
             return
         try:
             self.engine.dialect.do_ping(dbapi_conn)
@@ -307,6 +309,17 @@ def _create_private(path: Path) -> None:
 def upsert(conn: Connection) -> Any:
     """The dialect's INSERT that can take ON CONFLICT DO UPDATE (PostgreSQL or SQLite)."""
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def _has_news(dbapi_conn: Any) -> bool:
+    """Whether an idle connection's socket has something to read: the server closed it
+    (a restart or failover says goodbye on every connection at once) or sent a notice.
+    One system call, no round trip; such a connection is pinged before use."""
+    try:
+        readable, _, _ = os_select.select([dbapi_conn.fileno()], [], [], 0)
+    except (OSError, ValueError):  # closed already
+        return True
+    return bool(readable)
 
 
 def transaction_memo(conn: Connection) -> dict[Any, Any]:
