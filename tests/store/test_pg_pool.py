@@ -69,12 +69,7 @@ def test_an_idle_connection_is_pinged_and_one_the_server_closed_is_replaced(
     time.sleep(0.1)
     assert _backend(database) == first  # pinged, alive, kept
     assert len(pings) == 1
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (first,))
-    time.sleep(0.1)
-    with database.write() as conn:  # no error: the ping found it closed
-        second = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    assert second != first
+    assert _after_the_server_closes(database, first) != first
 
 
 def test_a_connection_the_server_closed_a_moment_ago_is_replaced_without_an_error(
@@ -85,13 +80,19 @@ def test_a_connection_the_server_closed_a_moment_ago_is_replaced_without_an_erro
     # pool pings those first instead of trusting them.
     pings = _pings(database, monkeypatch)
     first = _backend(database)
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (first,))
-    time.sleep(0.05)
-    with database.write() as conn:  # no error: the ping found it closed
-        second = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    assert second != first
+    assert _after_the_server_closes(database, first) != first
     assert len(pings) == 1
+
+
+def _after_the_server_closes(database: Database, backend: int) -> int:
+    """The backend of the next transaction after the server closed ``backend``'s
+    connection: it runs without an error (the ping found that one closed)."""
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+    time.sleep(0.1)
+    with database.write() as conn:
+        pid: int = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    return pid
 
 
 def _in_one_transaction(conn: Connection) -> bool:
