@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import text
 
 from rostra.app import create_app
 from rostra.cli import SERVER_OPTIONS
@@ -139,6 +140,36 @@ class _Records(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+
+
+DEADLOCK = "RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'"
+CONNECTION_LOST = "PERFORM pg_terminate_backend(pg_backend_pid())"
+
+
+@contextmanager
+def first_try_fails(server: LiveServer, event: str, condition: str,
+                    failure: str = DEADLOCK, table: str = "comments") -> Iterator[None]:
+    """Inside the block, the first transaction whose ``event`` (INSERT or UPDATE) of a
+    row of ``table`` meets ``condition`` fails: as a deadlock's victim does, or by
+    losing its connection (a sequence counts the tries: it survives the rollback)."""
+    tries = "victim_tries_" + secrets.token_hex(4)
+    with server.services.db.write() as conn:
+        conn.execute(text(f"CREATE SEQUENCE {tries}"))
+        conn.execute(text(f"""
+            CREATE FUNCTION {tries}() RETURNS trigger AS $$
+            BEGIN
+              IF {condition} AND nextval('{tries}') = 1 THEN
+                {failure};
+              END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql"""))
+        conn.execute(text(f"CREATE TRIGGER {tries} BEFORE {event} ON {table} "
+                          f"FOR EACH ROW EXECUTE FUNCTION {tries}()"))
+    try:
+        yield
+    finally:
+        with server.services.db.write() as conn:
+            conn.execute(text(f"DROP TRIGGER {tries} ON {table}"))
 
 
 def wait_ready(base: str, process: Any, log: Path | None = None,

@@ -7,16 +7,13 @@ import random
 import re
 import secrets
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import event, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import event, select, update
 
 from rostra.core.errors import Forbidden, InvalidInput, NotFound
 from rostra.core.models import CommentState
@@ -26,10 +23,12 @@ from rostra.services.moderation import ModerationService, StaffAction
 from rostra.store.moderation_tables import audit_log
 from rostra.store.tables import comments, threads
 from tests.conftest import (
+    CONNECTION_LOST,
     ORIGIN,
     LiveServer,
     Reader,
     drop_database_connections,
+    first_try_fails,
     free_port,
     like_a_batch_replying_to,
     running_server,
@@ -202,36 +201,6 @@ def test_a_batch_chosen_as_a_deadlocks_victim_is_stored_on_a_second_try(
         assert _stored_texts(server, "/victim/", site) == ["chosen as the victim"]
 
 
-DEADLOCK = "RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'"
-CONNECTION_LOST = "PERFORM pg_terminate_backend(pg_backend_pid())"
-
-
-@contextmanager
-def first_try_fails(server: LiveServer, event: str, condition: str,
-                    failure: str = DEADLOCK) -> Iterator[None]:
-    """Inside the block, the first transaction whose ``event`` (INSERT or UPDATE) of a
-    comment meets ``condition`` fails: as a deadlock's victim does, or by losing its
-    connection (a sequence counts the tries: it survives the rollback)."""
-    tries = "victim_tries_" + secrets.token_hex(4)
-    with server.services.db.write() as conn:
-        conn.execute(text(f"CREATE SEQUENCE {tries}"))
-        conn.execute(text(f"""
-            CREATE FUNCTION {tries}() RETURNS trigger AS $$
-            BEGIN
-              IF {condition} AND nextval('{tries}') = 1 THEN
-                {failure};
-              END IF;
-              RETURN NEW;
-            END $$ LANGUAGE plpgsql"""))
-        conn.execute(text(f"CREATE TRIGGER {tries} BEFORE {event} ON comments "
-                          f"FOR EACH ROW EXECUTE FUNCTION {tries}()"))
-    try:
-        yield
-    finally:
-        with server.services.db.write() as conn:
-            conn.execute(text(f"DROP TRIGGER {tries} ON comments"))
-
-
 @pytest.mark.postgres
 def test_a_moderators_decision_and_a_batch_replying_nearby_do_not_deadlock(
     pg_live_server: LiveServer,
@@ -307,38 +276,6 @@ def test_a_post_right_after_postgresql_dropped_its_connections_is_stored_once() 
         assert isinstance(after[0], Posted), after
         assert _stored_texts(server, "/restart/", site) == ["before the restart",
                                                             "right after it"]
-
-
-@pytest.mark.postgres
-def test_a_batch_whose_connection_is_lost_at_commit_is_not_stored_twice() -> None:
-    # Lost during COMMIT, a transaction may have committed: running it again, or each
-    # of its posts alone, could store them twice, so its posts fail instead (readers are
-    # told to check and send again).
-    with running_server("postgres") as server:
-        site = server.add_site("c" + secrets.token_hex(5), [ORIGIN])
-        with server.services.db.write() as conn:
-            conn.execute(text("CREATE SEQUENCE commits_lost"))
-            conn.execute(text("""
-                CREATE FUNCTION lose_the_commit() RETURNS trigger AS $$
-                BEGIN
-                  IF NEW.text = 'lost at commit' THEN
-                    PERFORM nextval('commits_lost');
-                    PERFORM pg_terminate_backend(pg_backend_pid());
-                  END IF;
-                  RETURN NEW;
-                END $$ LANGUAGE plpgsql"""))
-            # A deferred constraint trigger runs as the transaction commits.
-            conn.execute(text(
-                "CREATE CONSTRAINT TRIGGER lose_the_commit AFTER INSERT ON comments "
-                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION lose_the_commit()"))
-        with pytest.raises(OperationalError):
-            server.services.comments.post_many([
-                _item(site, "/commit/", "lost at commit"),
-                _item(site, "/commit/", "in the same batch")])
-        with server.services.db.read() as conn:
-            tries = conn.execute(text("SELECT last_value FROM commits_lost")).scalar_one()
-        assert tries == 1
-        assert _stored_texts(server, "/commit/", site) == []
 
 
 def test_batches_replying_to_the_same_comments_at_once_all_commit(server: LiveServer,

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from rostra.config import Settings
 from rostra.core import markup
@@ -35,7 +35,8 @@ from rostra.services.sessions import ReaderSessions
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.store import changes, queries
-from rostra.store.db import Database, attempts, commit_unknown
+from rostra.store.comment_insert import insert_comments
+from rostra.store.db import Database, RolledBack, attempts, commit_unknown
 from rostra.store.tables import comments, threads
 
 EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,252}\.[^@\s<>\"]{2,63}$")
@@ -161,22 +162,15 @@ class _SharedWrite:
 
     def __init__(self) -> None:
         self.threads: dict[tuple[str, str], Row[Any]] = {}
-        self.bumps: dict[int, tuple[datetime, int, int]] = {}
+        self.bumps: dict[int, tuple[Row[Any], datetime, int, int]] = {}
         self.replies: dict[int, int] = {}  # parent id -> new approved replies to it
 
-    def bump(self, thread_id: int, now: datetime, comments: int, top_level: int) -> None:
-        was = self.bumps.get(thread_id)
+    def bump(self, thread: Row[Any], now: datetime, comments: int, top_level: int) -> None:
+        was = self.bumps.get(thread.id)
         if was is not None:
-            now, comments, top_level = max(was[0], now), was[1] + comments, was[2] + top_level
-        self.bumps[thread_id] = (now, comments, top_level)
+            now, comments, top_level = max(was[1], now), was[2] + comments, was[3] + top_level
+        self.bumps[thread.id] = (thread, now, comments, top_level)
 
-
-# One statement for a batch's comments. PostgreSQL: SQLAlchemy returns their ids in the
-# order given. SQLite (where SQLAlchemy would insert them one by one for that): the rows
-# of one INSERT are numbered in the order given, each one past the largest id so far, in
-# whatever order RETURNING lists them.
-_INSERT_COMMENTS = insert(comments).returning(comments.c.id, sort_by_parameter_order=True)
-_INSERT_COMMENTS_SQLITE = insert(comments).returning(comments.c.id)
 
 TxHook = Callable[[Connection, CommentEvent], None]
 Listener = Callable[[CommentEvent], None]
@@ -459,7 +453,9 @@ class CommentService:
         """One transaction for the batch, and one INSERT for its comments. An item the
         checks inside it refuse (its thread closed or its parent gone since it was
         prepared) gets its error; the rest commit. A transaction PostgreSQL failed to
-        break a deadlock (or a serialization conflict) rolled back whole: it runs again."""
+        break a deadlock (or a serialization conflict) rolled back whole: it runs again,
+        as does one whose COMMIT lost its connection, once its comments are found not
+        to be stored."""
         for attempt in attempts(f"storing {len(batch)} comment(s)"):
             with attempt:
                 stored = self._store_once(batch)
@@ -469,6 +465,38 @@ class CommentService:
         outcomes: list[_Placed | Exception] = []
         events: list[CommentEvent] = []
         shared = _SharedWrite()
+        ids: list[int] = []
+        try:
+            self._write_batch(batch, outcomes, events, shared, ids)
+        except DBAPIError as exc:
+            if not (commit_unknown(exc) and ids and self._committed(ids, exc)):
+                raise
+            # Committed: only its answer was lost. (A Redis bus's message for it is
+            # not sent; other processes see it at their next poll.)
+        self._notify(events)
+        return [item if isinstance(item, Exception) else self._posted(item.prepared, item.row)
+                for item in outcomes]
+
+    def _committed(self, ids: list[int], lost: DBAPIError) -> bool:
+        """Whether the batch that inserted ``ids`` committed, its COMMIT having lost its
+        connection. Raises RolledBack when it did not (it may run again), and ``lost``
+        when that cannot be known (the database still away): its posts then fail, as
+        storing them again could store them twice."""
+        try:
+            with self.db.read() as conn:
+                found = queries.count_comments(conn, ids)
+        except Exception:
+            raise lost from None
+        if found == 0:
+            raise RolledBack(f"{len(ids)} comment(s) not stored; running the batch again")
+        if found != len(ids):  # one transaction: all or none (unless removed since)
+            raise lost
+        return True
+
+    def _write_batch(self, batch: list[_Prepared], outcomes: list[_Placed | Exception],
+                     events: list[CommentEvent], shared: _SharedWrite,
+                     ids: list[int]) -> None:
+        """The batch's transaction; ``ids`` gets the new comments' ids once inserted."""
         with self.db.write() as conn:
             for prepared in batch:
                 try:
@@ -477,11 +505,7 @@ class CommentService:
                     outcomes.append(exc)
             placed = [item for item in outcomes if not isinstance(item, Exception)]
             if placed:
-                rows = [item.values for item in placed]
-                if self.db.is_sqlite:
-                    ids = sorted(conn.execute(_INSERT_COMMENTS_SQLITE, rows).scalars())
-                else:
-                    ids = list(conn.execute(_INSERT_COMMENTS, rows).scalars())
+                ids += insert_comments(conn, [item.values for item in placed])
                 staff = self._staff_of(conn, placed)
                 for item, comment_id in zip(placed, ids, strict=True):
                     events.append(self._stored(conn, item, comment_id, shared, staff))
@@ -490,16 +514,14 @@ class CommentService:
             # wait for each other in a circle.
             for parent_id, count in sorted(shared.replies.items()):
                 self._adjust_reply_count(conn, parent_id, count)
-            for thread_id, (now, comment_count, top_level_count) in sorted(
+            for _, (thread, now, comment_count, top_level_count) in sorted(
                     shared.bumps.items()):
-                queries.bump_thread(conn, thread_id, now, comment_count=comment_count,
-                                    top_level_count=top_level_count)
-            events = [replace(event, at=shared.bumps[event.thread_id][0]) for event in events]
+                queries.bump_read_thread(conn, thread, now, comment_count=comment_count,
+                                         top_level_count=top_level_count)
+            events[:] = [replace(event, at=shared.bumps[event.thread_id][1])
+                         for event in events]
             for note in self.committing:
                 note(events)
-        self._notify(events)
-        return [item if isinstance(item, Exception) else self._posted(item.prepared, item.row)
-                for item in outcomes]
 
     def _place(self, conn: Connection, p: _Prepared, shared: _SharedWrite) -> _Placed:
         """Check one prepared comment against its thread as it is now and give it its
@@ -563,7 +585,7 @@ class CommentService:
         approved = int(p.state is CommentState.APPROVED)
         # Other processes send it to their open pages if it is approved when they read it.
         changes.record_published(conn, thread.id, comment_id)
-        shared.bump(thread.id, p.now, approved, approved if new.parent_id is None else 0)
+        shared.bump(thread, p.now, approved, approved if new.parent_id is None else 0)
         if approved and new.parent_id is not None:
             shared.replies[new.parent_id] = shared.replies.get(new.parent_id, 0) + 1
         event = CommentEvent(

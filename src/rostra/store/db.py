@@ -45,11 +45,18 @@ def _engine_url(url: str) -> str:
     return url
 
 
+class RolledBack(Exception):
+    """A transaction whose COMMIT lost its connection (``commit_unknown``) was looked
+    for afterwards and had not committed: it may run again."""
+
+
 def may_run_again(exc: BaseException) -> bool:
     """Whether ``exc`` ended a transaction that committed nothing and may simply run
     again: PostgreSQL broke a deadlock by failing it or found a serialization conflict,
     or the connection was lost on one of its statements (a restart or failover of the
     server; the pool then replaces every connection it had)."""
+    if isinstance(exc, RolledBack):
+        return True
     if not isinstance(exc, DBAPIError):
         return False
     if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
@@ -235,12 +242,37 @@ class Database:
         else:
             with self.engine.begin() as conn:
                 yield conn
-                changes = self._committing(conn)
+                changes = self._commit_postgresql(conn)
         if changes:
             for hook in self.after_commit:
                 hook(changes)
 
+    def _commit_postgresql(self, conn: Connection) -> list[Any]:
+        """What is left of the transaction in one round trip: the statements put off to
+        its end (``at_commit``), the change bus's NOTIFY and COMMIT, pipelined (each
+        was a round trip of its own, a third of a posting batch's). The pipeline's error
+        comes as SQLAlchemy's, as any other statement's would."""
+        import psycopg
+
+        raw = conn.connection.driver_connection
+        assert isinstance(raw, psycopg.Connection)
+        try:
+            with raw.pipeline():  # one Sync, as it ends
+                changes = self._committing(conn)
+                raw.execute("COMMIT")  # (its commit() would sync once more)
+        except psycopg.Error as exc:
+            # Lost here, the connection may have been lost at COMMIT: whether the
+            # transaction committed is unknown (``commit_unknown``), so nothing runs it
+            # again. Otherwise it rolled back whole (a deadlock's victim may run again).
+            lost = raw.broken or raw.closed
+            if lost:
+                conn.invalidate(exc)
+            raise DBAPIError.instance(None, None, exc, psycopg.Error,
+                                      connection_invalidated=lost) from exc
+        return changes
+
     def _committing(self, conn: Connection) -> list[Any]:
+        _run_put_off(conn)
         if not (self.before_commit or self.after_commit):
             return []
         from rostra.store.changes import pending
@@ -331,6 +363,19 @@ def transaction_memo(conn: Connection) -> dict[Any, Any]:
         held = conn.info["transaction_memo"] = (transaction, {})
     memo: dict[Any, Any] = held[1]
     return memo
+
+
+def at_commit(conn: Connection, statement: Any, params: dict[str, Any]) -> None:
+    """Run ``statement``, which returns nothing, at the end of the transaction, just
+    before it commits, after the ones put off before it. On PostgreSQL it goes in the
+    commit's round trip; its error comes at the commit (a deadlock's victim runs again,
+    ``attempts``)."""
+    transaction_memo(conn).setdefault("at_commit", []).append((statement, params))
+
+
+def _run_put_off(conn: Connection) -> None:
+    for statement, params in transaction_memo(conn).pop("at_commit", ()):
+        conn.execute(statement, params)
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import (
 
 from rostra.core.models import CommentState, SortOrder
 from rostra.store import changes
+from rostra.store.db import at_commit
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 # A comment shows in the tree when approved, or as a tombstone (no author, no text) when
@@ -76,7 +77,7 @@ _THREAD_BY_ALIAS = (
 _THREAD_BY_ID = select(threads).where(threads.c.id == bindparam("thread_id"))
 _SITE_BY_ID = select(sites).where(sites.c.id == bindparam("site_id"))
 _COMMENT_BY_ID = select(comments).where(comments.c.id == bindparam("comment_id"))
-_BUMP_THREAD = (
+_BUMP_READ_THREAD = (
     update(threads)
     .where(threads.c.id == bindparam("thread_id"))
     .values(
@@ -84,8 +85,8 @@ _BUMP_THREAD = (
         comment_count=threads.c.comment_count + bindparam("d_comments"),
         top_level_count=threads.c.top_level_count + bindparam("d_top"),
     )
-    .returning(threads.c.site_id, threads.c.key)
 )
+_BUMP_THREAD = _BUMP_READ_THREAD.returning(threads.c.site_id, threads.c.key)
 
 
 def find_thread(conn: Connection, site_id: str, key: str) -> Row[Any] | None:
@@ -95,6 +96,12 @@ def find_thread(conn: Connection, site_id: str, key: str) -> Row[Any] | None:
     if row is not None:
         return row
     return conn.execute(_THREAD_BY_ALIAS, params).first()
+
+
+def count_comments(conn: Connection, ids: Sequence[int]) -> int:
+    """How many of the comments ``ids`` are stored."""
+    return int(conn.execute(select(func.count()).select_from(comments)
+                            .where(comments.c.id.in_(ids))).scalar_one())
 
 
 def thread_by_id(conn: Connection, thread_id: int) -> Row[Any] | None:
@@ -327,6 +334,19 @@ def bump_thread(
     if row is not None:
         changes.record(conn, changes.Change(changes.ChangeKind.THREAD, row.site_id, row.key,
                                             thread_id, now))
+
+
+def bump_read_thread(
+    conn: Connection, thread: Row[Any], now: datetime, *, comment_count: int = 0,
+    top_level_count: int = 0,
+) -> None:
+    """``bump_thread`` for a thread this transaction has read: its row says what
+    changed, and the UPDATE goes with the commit (one round trip on PostgreSQL)."""
+    at_commit(conn, _BUMP_READ_THREAD, {"thread_id": thread.id, "now": now,
+                                        "d_comments": comment_count,
+                                        "d_top": top_level_count})
+    changes.record(conn, changes.Change(changes.ChangeKind.THREAD, thread.site_id,
+                                        thread.key, thread.id, now))
 
 
 STAFF_STAMP = "staff_changed"

@@ -1,0 +1,254 @@
+"""A posting batch's commit on PostgreSQL: what follows the INSERT goes in one round
+trip with COMMIT, and a batch whose COMMIT loses its connection is looked for before it
+runs again, so that it is neither stored twice nor refused for having been stored."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import tempfile
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from psycopg import pq
+from sqlalchemy import event, select, text
+
+from rostra.config import Settings
+from rostra.core.thread_keys import thread_key as thread_key_of
+from rostra.services.comments import NewComment, Posted, RequestContext
+from rostra.services.container import Services
+from rostra.store.db import Database
+from rostra.store.migrate import upgrade
+from rostra.store.tables import comments, threads
+from tests.conftest import (
+    CONNECTION_LOST,
+    ORIGIN,
+    POSTGRES_URL,
+    LiveServer,
+    create_postgres_database,
+    first_try_fails,
+    require,
+)
+
+pytestmark = pytest.mark.postgres
+
+
+def _item(site: str, thread: str, text: str) -> tuple[NewComment, RequestContext]:
+    return (NewComment(thread=thread, text=text, site=site, name="Ana"),
+            RequestContext(origin=ORIGIN, ip="203.0.113.9"))
+
+
+def _stored(services: Services, site: str, thread: str) -> list[str]:
+    with services.db.read() as conn:
+        return list(conn.execute(
+            select(comments.c.text).join(threads, threads.c.id == comments.c.thread_id)
+            .where(threads.c.site_id == site, threads.c.key == thread_key_of(thread))
+            .order_by(comments.c.id)).scalars())
+
+
+def _thread_count(services: Services, site: str, thread: str) -> int:
+    with services.db.read() as conn:
+        return int(conn.execute(select(threads.c.comment_count).where(
+            threads.c.site_id == site, threads.c.key == thread_key_of(thread))).scalar_one())
+
+
+class _Trace:
+    """What the client sends PostgreSQL on the engine's connections (libpq's trace):
+    each Sync (extended protocol) or Query (simple) is one round trip."""
+
+    def __init__(self, db: Database) -> None:
+        self.file = tempfile.TemporaryFile()
+        self.traced: list[Any] = []
+        self.engine = db.engine
+        event.listen(self.engine, "checkout", self._trace)
+
+    def _trace(self, dbapi_conn: Any, *_: Any) -> None:
+        if dbapi_conn not in self.traced:
+            dbapi_conn.pgconn.trace(self.file.fileno())
+            dbapi_conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+            self.traced.append(dbapi_conn)
+
+    def round_trips(self) -> list[str]:
+        event.remove(self.engine, "checkout", self._trace)
+        for dbapi_conn in self.traced:
+            dbapi_conn.pgconn.untrace()
+        with self.file:
+            self.file.seek(0)
+            lines = self.file.read().decode(errors="replace").splitlines()
+        return [line for line in lines
+                if line.split("\t")[:1] == ["F"] and ("\tSync" in line or "\tQuery" in line)]
+
+
+def test_a_batch_takes_four_round_trips_whatever_its_size(pg_live_server: LiveServer) -> None:
+    # BEGIN, the thread, the INSERT, then the thread's counters, the change bus's NOTIFY
+    # and COMMIT together (each of those three was a round trip of its own).
+    server = pg_live_server
+    site = server.add_site("t" + secrets.token_hex(5), [ORIGIN])
+    svc = server.services.comments
+    svc.post(*_item(site, "/trips/", "the thread exists"))
+    for size in (1, 4):
+        trace = _Trace(server.services.db)
+        stored = svc.post_many([_item(site, "/trips/", f"batch of {size}, post {i}")
+                                for i in range(size)])
+        trips = trace.round_trips()
+        assert all(isinstance(result, Posted) for result in stored), stored
+        assert len(trips) == 4, trips
+    assert _thread_count(server.services, site, "/trips/") == 6
+
+
+def test_a_batch_whose_counters_are_a_deadlocks_victim_is_stored_once(
+    pg_live_server: LiveServer,
+) -> None:
+    # The counters' UPDATE fails in the commit's round trip: the error still says
+    # "deadlock", and the batch runs again.
+    server = pg_live_server
+    site = server.add_site("d" + secrets.token_hex(5), [ORIGIN])
+    key = thread_key_of("/counted/")
+    server.services.comments.post(*_item(site, "/counted/", "first"))
+    with first_try_fails(server, "UPDATE", f"NEW.key = '{key}' AND NEW.site_id = '{site}'",
+                         table="threads"):
+        stored = server.services.comments.post_many([_item(site, "/counted/", "second")])
+    assert isinstance(stored[0], Posted), stored
+    assert _stored(server.services, site, "/counted/") == ["first", "second"]
+    assert _thread_count(server.services, site, "/counted/") == 2
+
+
+def test_a_batch_losing_its_connection_in_the_commits_round_trip_is_stored_once(
+    pg_live_server: LiveServer,
+) -> None:
+    # Lost there, the batch may have committed or not; it had not (the backend ended
+    # on the counters' UPDATE, before COMMIT), so it runs again.
+    server = pg_live_server
+    site = server.add_site("l" + secrets.token_hex(5), [ORIGIN])
+    key = thread_key_of("/cut/")
+    server.services.comments.post(*_item(site, "/cut/", "first"))
+    with first_try_fails(server, "UPDATE", f"NEW.key = '{key}' AND NEW.site_id = '{site}'",
+                         CONNECTION_LOST, table="threads"):
+        stored = server.services.comments.post_many([_item(site, "/cut/", "second"),
+                                                     _item(site, "/cut/", "third")])
+    assert all(isinstance(result, Posted) for result in stored), stored
+    assert _stored(server.services, site, "/cut/") == ["first", "second", "third"]
+    assert _thread_count(server.services, site, "/cut/") == 3
+
+
+def test_a_batch_whose_commit_failed_with_its_connection_is_stored_at_the_next_try(
+    pg_live_server: LiveServer,
+) -> None:
+    # A deferred constraint trigger ends the backend as the transaction commits: it did
+    # not commit, which the batch finds out before it runs again.
+    server = pg_live_server
+    site = server.add_site("c" + secrets.token_hex(5), [ORIGIN])
+    tries = "commits_lost_" + secrets.token_hex(4)
+    with server.services.db.write() as conn:
+        conn.execute(text(f"CREATE SEQUENCE {tries}"))
+        conn.execute(text(f"""
+            CREATE FUNCTION {tries}() RETURNS trigger AS $$
+            BEGIN
+              IF NEW.text = 'lost at commit' AND nextval('{tries}') = 1 THEN
+                PERFORM pg_terminate_backend(pg_backend_pid());
+              END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql"""))
+        conn.execute(text(
+            f"CREATE CONSTRAINT TRIGGER {tries} AFTER INSERT ON comments "
+            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {tries}()"))
+    try:
+        stored = server.services.comments.post_many([
+            _item(site, "/commit/", "lost at commit"),
+            _item(site, "/commit/", "in the same batch")])
+    finally:
+        with server.services.db.write() as conn:
+            conn.execute(text(f"DROP TRIGGER {tries} ON comments"))
+            tried = conn.execute(text(f"SELECT last_value FROM {tries}")).scalar_one()
+    assert all(isinstance(result, Posted) for result in stored), stored
+    assert tried == 2
+    assert _stored(server.services, site, "/commit/") == ["lost at commit",
+                                                          "in the same batch"]
+
+
+class _CuttingProxy:
+    """PostgreSQL behind a loopback port. Once ``armed``, it closes the connection that
+    carries the server's answer to a COMMIT instead of passing the answer on: the
+    transaction committed, and the client cannot know."""
+
+    DONE = b"C\x00\x00\x00\x0bCOMMIT\x00"  # CommandComplete "COMMIT"
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.armed = False
+        self.cut = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            threading.Thread(target=self._pump, args=(client, server, False),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, True),
+                             daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, answers: bool) -> None:
+        tail = b""
+        try:
+            while data := source.recv(65536):
+                if answers and self.armed and self.DONE in tail + data:
+                    self.armed = False
+                    self.cut += 1
+                    break
+                tail = data[-len(self.DONE):]
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            end.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def proxied() -> Iterator[tuple[Services, _CuttingProxy]]:
+    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = create_postgres_database(POSTGRES_URL)
+    direct = Database(url)
+    upgrade(direct)
+    direct.dispose()
+    parts = urlsplit(url)
+    proxy = _CuttingProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    via = url.replace(parts.netloc, f"{parts.username}@127.0.0.1:{proxy.port}", 1)
+    services = Services.build(Settings(database_url=via))
+    try:
+        yield services, proxy
+    finally:
+        services.db.dispose()
+        proxy.close()
+        drop()
+
+
+def test_a_batch_that_committed_but_lost_the_answer_is_answered_and_stored_once(
+    proxied: tuple[Services, _CuttingProxy],
+) -> None:
+    services, proxy = proxied
+    site = "p" + secrets.token_hex(5)
+    services.sites.create(site, "Proxied", [ORIGIN])
+    services.comments.post(*_item(site, "/answer/", "first"))
+    proxy.armed = True
+    stored = services.comments.post_many([_item(site, "/answer/", "second"),
+                                          _item(site, "/answer/", "third")])
+    assert proxy.cut == 1
+    assert all(isinstance(result, Posted) for result in stored), stored
+    assert _stored(services, site, "/answer/") == ["first", "second", "third"]
+    assert _thread_count(services, site, "/answer/") == 3
