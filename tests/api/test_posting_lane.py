@@ -20,6 +20,7 @@ from rostra.core.models import CommentState
 from rostra.core.thread_keys import thread_key as thread_key_of
 from rostra.services.comments import CommentEvent, NewComment, Posted, RequestContext
 from rostra.services.moderation import ModerationService, StaffAction
+from rostra.services.personal_data import PersonalData
 from rostra.store.moderation_tables import audit_log
 from rostra.store.tables import comments, threads
 from tests.conftest import (
@@ -246,6 +247,31 @@ def test_a_moderators_decision_chosen_as_a_deadlocks_victim_is_made_on_a_second_
                 audit_log.c.target == f"comment:{comment}")).scalars().all()
         assert state == "rejected"
         assert audited == ["reject"]  # the rolled-back try left nothing behind
+
+
+@pytest.mark.postgres
+def test_a_persons_erasure_chosen_as_a_deadlocks_victim_is_done_on_a_second_try(
+    pg_live_server: LiveServer,
+) -> None:
+    server = pg_live_server
+    site = server.add_site("e" + secrets.token_hex(5), [ORIGIN])
+    address = f"erase-{secrets.token_hex(4)}@example.org"
+    svc = server.services.comments
+    first = svc.post(*_item(site, "/erased/", "mine", email=address)).comment["id"]
+    svc.post(*_item(site, "/erased/", "also mine", parent_id=first, email=address))
+    with first_try_fails(server, "UPDATE",
+                         f"NEW.state = 'deleted' AND OLD.author_email = '{address}'"):
+        done = PersonalData(svc).forget(address, actor="cli")
+    assert done["comments"] == 2
+    with server.services.db.read() as conn:
+        left = conn.execute(select(comments.c.state, comments.c.text).where(
+            comments.c.thread_id.in_(select(threads.c.id).where(threads.c.site_id == site))
+        )).all()
+        audited = conn.execute(select(audit_log.c.action).where(
+            audit_log.c.action == "forget_person", audit_log.c.created_at >= select(comments.c.created_at)
+            .where(comments.c.id == first).scalar_subquery())).scalars().all()
+    assert sorted(left) == [("deleted", ""), ("deleted", "")]
+    assert audited == ["forget_person"]  # the rolled-back try left nothing behind
 
 
 @pytest.mark.postgres

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Connection, delete, func, or_, select, update
 
 from rostra.core.models import CommentState
 from rostra.services.comments import CommentEvent, CommentService
@@ -14,6 +14,7 @@ from rostra.services.serialise import iso
 from rostra.store import changes, queries
 from rostra.store.account_tables import reader_accounts, reader_sessions, reader_sign_in_links
 from rostra.store.changes import Change, ChangeKind
+from rostra.store.db import attempts
 from rostra.store.dsa_tables import dsa_notices
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_outbox, notify_subscriptions
@@ -137,87 +138,93 @@ class PersonalData:
     def forget(self, email: str, *, actor: str) -> dict[str, int]:
         """Erase the person's comments (replies to them stay, under a tombstone), their
         name, email, website and IP hash, their subscriptions and their sign-on accounts;
-        one transaction."""
+        one transaction, run again if PostgreSQL fails it to break a deadlock."""
         address = email.strip().lower()
-        events: list[CommentEvent] = []
-        with self.db.write() as conn:
-            account_ids = list(conn.execute(
-                select(reader_accounts.c.id).where(func.lower(reader_accounts.c.email) == address)
-            ).scalars())
-            # Comments under the address, and those the person posted signed in by a site.
-            rows = conn.execute(
-                select(comments).where(or_(
-                    func.lower(comments.c.author_email) == address,
-                    comments.c.account_id.in_(account_ids),
-                ))
-            ).all()
-            for row in rows:
-                if row.state != CommentState.DELETED.value:
-                    events.append(self.comments.change_state(
-                        conn, row, CommentState.DELETED, actor=actor, erase=True))
-            ids = [r.id for r in rows]
-            for start in range(0, len(ids), 500):
-                conn.execute(
-                    update(comments).where(comments.c.id.in_(ids[start:start + 500])).values(
-                        text="", html="", author_name=None, author_email=None,
-                        author_website=None, ip_hash=None, voter_id=None, anchor=None)
-                )
-            # Subscriptions and queued mail go with the address (ON DELETE CASCADE).
-            subscriptions = conn.scalar(
-                select(func.count()).select_from(notify_subscriptions)
-                .join(notify_addresses,
-                      notify_addresses.c.id == notify_subscriptions.c.address_id)
-                .where(notify_addresses.c.email == address)
-            ) or 0
-            conn.execute(delete(notify_subscriptions).where(
-                notify_subscriptions.c.address_id.in_(
-                    select(notify_addresses.c.id).where(notify_addresses.c.email == address))))
-            conn.execute(delete(notify_addresses).where(notify_addresses.c.email == address))
-            # Every session of those accounts ends, and links sent to the address go.
-            sessions = conn.execute(delete(reader_sessions).where(
-                reader_sessions.c.account_id.in_(account_ids))).rowcount
-            conn.execute(delete(reader_sign_in_links).where(or_(
-                reader_sign_in_links.c.email == address,
-                reader_sign_in_links.c.account_id.in_(account_ids))))
-            # Sites whose readers may no longer have a passkey offer them no more.
-            for site_id in conn.execute(
-                    select(reader_accounts.c.site_id).distinct()
-                    .join(passkeys, passkeys.c.account_id == reader_accounts.c.id)
-                    .where(reader_accounts.c.id.in_(account_ids))).scalars():
-                changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
-            conn.execute(delete(passkeys).where(passkeys.c.account_id.in_(account_ids)))
-            # Context notes they proposed, and their ratings, go too; a thread that showed
-            # one of those notes changes.
-            shown = conn.execute(
-                select(comments.c.thread_id).join(
-                    comment_notes, comment_notes.c.comment_id == comments.c.id)
-                .where(comment_notes.c.account_id.in_(account_ids),
-                       comment_notes.c.shown.is_(True)).distinct()).scalars().all()
-            conn.execute(delete(note_ratings).where(note_ratings.c.account_id.in_(account_ids)))
-            conn.execute(delete(comment_notes).where(
-                comment_notes.c.account_id.in_(account_ids)))
-            for thread_id in shown:
-                queries.bump_thread(conn, thread_id, datetime.now(UTC))
-            # DSA notices they filed are records the site keeps (Art. 15, 24), without
-            # the notifier: name, address, reader key and address hash go.
-            notices = conn.execute(
-                update(dsa_notices).where(_notices_of(address, account_ids)).values(
-                    notifier_name=None, notifier_email=None, reporter=None, ip_hash=None)
-            ).rowcount
-            # Mail for the address without a subscription behind it (a notice's receipt
-            # or decision, a statement of reasons): queued, it is not sent after the
-            # erasure; sent, its row no longer keeps the address.
-            conn.execute(delete(notify_outbox).where(
-                func.lower(notify_outbox.c.recipient) == address))
-            conn.execute(delete(reader_accounts).where(reader_accounts.c.id.in_(account_ids)))
-            done = {"comments": len(ids), "subscriptions": int(subscriptions),
-                    "accounts": len(account_ids), "sessions": int(sessions),
-                    "notices": int(notices)}
-            record_audit(conn, actor, "forget_person", "person", None, done,
-                         "erasure on request")
+        for attempt in attempts("a person's erasure"):
+            with attempt, self.db.write() as conn:
+                done, events = self._forget(conn, address, actor)
         self.comments.accounts.forget_cached()
         self.comments._notify(events)
         return done
+
+    def _forget(self, conn: Connection, address: str,
+                actor: str) -> tuple[dict[str, int], list[CommentEvent]]:
+        events: list[CommentEvent] = []
+        account_ids = list(conn.execute(
+            select(reader_accounts.c.id).where(func.lower(reader_accounts.c.email) == address)
+        ).scalars())
+        # Comments under the address, and those the person posted signed in by a site.
+        rows = conn.execute(
+            select(comments).where(or_(
+                func.lower(comments.c.author_email) == address,
+                comments.c.account_id.in_(account_ids),
+            )).order_by(comments.c.id)  # parents first, as a posting batch takes them
+        ).all()
+        for row in rows:
+            if row.state != CommentState.DELETED.value:
+                events.append(self.comments.change_state(
+                    conn, row, CommentState.DELETED, actor=actor, erase=True))
+        ids = [r.id for r in rows]
+        for start in range(0, len(ids), 500):
+            conn.execute(
+                update(comments).where(comments.c.id.in_(ids[start:start + 500])).values(
+                    text="", html="", author_name=None, author_email=None,
+                    author_website=None, ip_hash=None, voter_id=None, anchor=None)
+            )
+        # Subscriptions and queued mail go with the address (ON DELETE CASCADE).
+        subscriptions = conn.scalar(
+            select(func.count()).select_from(notify_subscriptions)
+            .join(notify_addresses,
+                  notify_addresses.c.id == notify_subscriptions.c.address_id)
+            .where(notify_addresses.c.email == address)
+        ) or 0
+        conn.execute(delete(notify_subscriptions).where(
+            notify_subscriptions.c.address_id.in_(
+                select(notify_addresses.c.id).where(notify_addresses.c.email == address))))
+        conn.execute(delete(notify_addresses).where(notify_addresses.c.email == address))
+        # Every session of those accounts ends, and links sent to the address go.
+        sessions = conn.execute(delete(reader_sessions).where(
+            reader_sessions.c.account_id.in_(account_ids))).rowcount
+        conn.execute(delete(reader_sign_in_links).where(or_(
+            reader_sign_in_links.c.email == address,
+            reader_sign_in_links.c.account_id.in_(account_ids))))
+        # Sites whose readers may no longer have a passkey offer them no more.
+        for site_id in conn.execute(
+                select(reader_accounts.c.site_id).distinct()
+                .join(passkeys, passkeys.c.account_id == reader_accounts.c.id)
+                .where(reader_accounts.c.id.in_(account_ids))).scalars():
+            changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
+        conn.execute(delete(passkeys).where(passkeys.c.account_id.in_(account_ids)))
+        # Context notes they proposed, and their ratings, go too; a thread that showed
+        # one of those notes changes.
+        shown = conn.execute(
+            select(comments.c.thread_id).join(
+                comment_notes, comment_notes.c.comment_id == comments.c.id)
+            .where(comment_notes.c.account_id.in_(account_ids),
+                   comment_notes.c.shown.is_(True)).distinct()).scalars().all()
+        conn.execute(delete(note_ratings).where(note_ratings.c.account_id.in_(account_ids)))
+        conn.execute(delete(comment_notes).where(
+            comment_notes.c.account_id.in_(account_ids)))
+        for thread_id in shown:
+            queries.bump_thread(conn, thread_id, datetime.now(UTC))
+        # DSA notices they filed are records the site keeps (Art. 15, 24), without
+        # the notifier: name, address, reader key and address hash go.
+        notices = conn.execute(
+            update(dsa_notices).where(_notices_of(address, account_ids)).values(
+                notifier_name=None, notifier_email=None, reporter=None, ip_hash=None)
+        ).rowcount
+        # Mail for the address without a subscription behind it (a notice's receipt
+        # or decision, a statement of reasons): queued, it is not sent after the
+        # erasure; sent, its row no longer keeps the address.
+        conn.execute(delete(notify_outbox).where(
+            func.lower(notify_outbox.c.recipient) == address))
+        conn.execute(delete(reader_accounts).where(reader_accounts.c.id.in_(account_ids)))
+        done = {"comments": len(ids), "subscriptions": int(subscriptions),
+                "accounts": len(account_ids), "sessions": int(sessions),
+                "notices": int(notices)}
+        record_audit(conn, actor, "forget_person", "person", None, done,
+                     "erasure on request")
+        return done, events
 
 
 def _notices_of(address: str, account_ids: list[int]) -> Any:
