@@ -56,25 +56,29 @@ def _thread_count(services: Services, site: str, thread: str) -> int:
 
 
 class _Trace:
-    """What the client sends PostgreSQL on the engine's connections (libpq's trace):
-    each Sync (extended protocol) or Query (simple) is one round trip."""
+    """What this thread sends PostgreSQL on the engine's connections (libpq's trace,
+    from checkout to checkin: the server's background tasks use the engine too): each
+    Sync (extended protocol) or Query (simple) is one round trip."""
 
     def __init__(self, db: Database) -> None:
         self.file = tempfile.TemporaryFile()
-        self.traced: list[Any] = []
+        self.thread = threading.get_ident()
         self.engine = db.engine
         event.listen(self.engine, "checkout", self._trace)
+        event.listen(self.engine, "checkin", self._untrace)
 
     def _trace(self, dbapi_conn: Any, *_: Any) -> None:
-        if dbapi_conn not in self.traced:
+        if threading.get_ident() == self.thread:
             dbapi_conn.pgconn.trace(self.file.fileno())
             dbapi_conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
-            self.traced.append(dbapi_conn)
+
+    def _untrace(self, dbapi_conn: Any, *_: Any) -> None:
+        if threading.get_ident() == self.thread and not dbapi_conn.closed:
+            dbapi_conn.pgconn.untrace()
 
     def round_trips(self) -> list[str]:
         event.remove(self.engine, "checkout", self._trace)
-        for dbapi_conn in self.traced:
-            dbapi_conn.pgconn.untrace()
+        event.remove(self.engine, "checkin", self._untrace)
         with self.file:
             self.file.seek(0)
             lines = self.file.read().decode(errors="replace").splitlines()

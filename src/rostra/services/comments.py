@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Connection, Row, update
 
 from rostra.config import Settings
 from rostra.core import markup
@@ -23,21 +19,28 @@ from rostra.core.errors import (
     RostraError,
     Unauthorized,
 )
-from rostra.core.models import CommentState, Site, ThreadCreation
+from rostra.core.models import CommentState
 from rostra.core.sealing import Sealer
 from rostra.core.site_settings import SiteSettings
 from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of, thread_key
-from rostra.moderation.decision import Action, Decision, Draft, Moderator, PublishEverything
+from rostra.moderation.decision import Action, Draft, Moderator, PublishEverything
 from rostra.moderation.identity import Hashing
 from rostra.services.accounts import ReaderAccounts
+from rostra.services.comment_batches import BatchStorage, Prepared
+from rostra.services.comment_values import (
+    CommentEvent,
+    EventKind,
+    NewComment,
+    Posted,
+    RequestContext,
+)
 from rostra.services.serialise import comment_json, iso, thread_json
 from rostra.services.sessions import ReaderSessions
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
-from rostra.store import changes, queries
-from rostra.store.comment_insert import insert_comments
-from rostra.store.db import Database, RolledBack, attempts, commit_unknown
-from rostra.store.tables import comments, threads
+from rostra.store import queries
+from rostra.store.db import Database, attempts, commit_unknown
+from rostra.store.tables import comments
 
 EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,252}\.[^@\s<>\"]{2,63}$")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -49,127 +52,6 @@ class CommentRefused(RostraError):
     status = 422
     code = "comment_refused"
     title = "Comment refused"
-
-
-class EventKind(StrEnum):
-    CREATED = "created"
-    EDITED = "edited"
-    STATE_CHANGED = "state_changed"
-
-
-@dataclass(frozen=True, slots=True)
-class CommentEvent:
-    """What happened to a comment; hooks see it inside the transaction, listeners after."""
-
-    kind: EventKind
-    comment_id: int
-    thread_id: int
-    site_id: str
-    thread_key: str
-    parent_id: int | None
-    old_state: CommentState | None
-    new_state: CommentState
-    actor: str | None = None
-    # The thread's updated_at as this change set it (new comments; None where not known)
-    at: datetime | None = None
-    # A comment just published, as a thread's page shows it (new approved comments only):
-    # live streams carry it so that open pages need not fetch the page again.
-    comment: dict[str, Any] | None = None
-    # The comment also gave the thread its title or address (pages show them).
-    retitled: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class RequestContext:
-    """Who is asking: the parts of an HTTP request the services care about."""
-
-    origin: str | None = None
-    ip: str | None = None
-    voter_token: str | None = None
-    edit_token: str | None = None
-    account_id: int | None = None
-    sso: str | None = None  # the host site's signed sign-on payload (X-Rostra-SSO)
-    session: str | None = None  # a session from an OpenID Connect sign-in (X-Rostra-Session)
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class NewComment:
-    thread: str
-    text: str
-    site: str | None = None
-    name: str | None = None
-    email: str | None = None
-    website: str | None = None
-    parent_id: int | None = None
-    title: str | None = None
-    url: str | None = None
-    anchor: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Posted:
-    comment: dict[str, Any]
-    edit_token: str
-    editable_until: datetime
-    voter_token: str | None
-    decision: Decision
-    site_id: str
-    edit_window_seconds: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """A comment checked, moderated and rendered, ready for its transaction."""
-
-    new: NewComment
-    ctx: RequestContext
-    site: Site
-    site_settings: SiteSettings
-    key: str
-    text: str
-    html: str
-    name: str | None
-    email: str | None
-    website: str | None
-    title: str | None
-    url: str | None
-    anchor: dict[str, Any] | None
-    account_id: int | None
-    voter_id: str
-    voter_token: str | None
-    ip_hash: str | None
-    now: datetime
-    decision: Decision
-    state: CommentState
-
-
-@dataclass(slots=True)
-class _Placed:
-    """A prepared comment checked inside its transaction, with the row to insert."""
-
-    prepared: _Prepared
-    thread: Row[Any]
-    values: dict[str, Any]
-    retitled: bool
-    row: Any = None  # once inserted: the row as written, with its id
-
-
-class _SharedWrite:
-    """What the posts of one transaction share: the threads read so far (the writer's
-    lock keeps them as read), and the counter changes owed to each thread, written
-    once at the end instead of once per comment."""
-
-    def __init__(self) -> None:
-        self.threads: dict[tuple[str, str], Row[Any]] = {}
-        self.bumps: dict[int, tuple[Row[Any], datetime, int, int]] = {}
-        self.replies: dict[int, int] = {}  # parent id -> new approved replies to it
-
-    def bump(self, thread: Row[Any], now: datetime, comments: int, top_level: int) -> None:
-        was = self.bumps.get(thread.id)
-        if was is not None:
-            now, comments, top_level = max(was[1], now), was[2] + comments, was[3] + top_level
-        self.bumps[thread.id] = (thread, now, comments, top_level)
 
 
 TxHook = Callable[[Connection, CommentEvent], None]
@@ -206,7 +88,7 @@ def _check_email(value: str | None) -> str | None:
     return value
 
 
-class CommentService:
+class CommentService(BatchStorage):
     """The one door for changes to comments. Each method is one transaction."""
 
     def __init__(
@@ -257,33 +139,6 @@ class CommentService:
         if "\x00" in text:
             raise InvalidInput("text: contains a NUL character")
         return text
-
-    def _thread_for_write(
-        self, conn: Connection, site: Site, key: str, url: str | None, title: str | None
-    ) -> Row[Any]:
-        row = queries.find_thread(conn, site.id, key)
-        if row is not None:
-            return row
-        if self.sites.settings_of(site.id).thread_creation is ThreadCreation.CLOSED:
-            raise NotFound(
-                f"no thread {key[:100]!r} on this site, and the site does not create threads "
-                "on first comment",
-                code="thread_not_found",
-            )
-        now = datetime.now(UTC)
-        try:
-            with conn.begin_nested():
-                conn.execute(
-                    insert(threads).values(
-                        site_id=site.id, key=key, url=url, title=title, created_at=now,
-                        updated_at=now, comment_count=0, top_level_count=0, closed=False,
-                    )
-                )
-        except IntegrityError:
-            pass  # created by a concurrent request on PostgreSQL; use theirs
-        row = queries.find_thread(conn, site.id, key)
-        assert row is not None
-        return row
 
     def _editable(self, comment: Row[Any], ctx: RequestContext) -> SiteSettings:
         """Raise unless the request carries this comment's edit token within the window."""
@@ -341,7 +196,7 @@ class CommentService:
         before the transaction holding the comments has committed.
         """
         results: list[Posted | Exception | None] = [None] * len(items)
-        ready: list[tuple[int, _Prepared]] = []
+        ready: list[tuple[int, Prepared]] = []
         for index, (new, ctx) in enumerate(items):
             try:
                 ready.append((index, self._prepare(new, ctx)))
@@ -365,7 +220,7 @@ class CommentService:
                 results[index] = result
         return [r for r in results if r is not None]
 
-    def _prepare(self, new: NewComment, ctx: RequestContext) -> _Prepared:
+    def _prepare(self, new: NewComment, ctx: RequestContext) -> Prepared:
         """Everything before the write: validation, moderation, rendering."""
         site = self.sites.resolve(new.site, ctx.origin)
         self.sites.check_origin(site, ctx.origin)
@@ -441,7 +296,7 @@ class CommentService:
             Action.HOLD: CommentState.PENDING,
             Action.SPAM: CommentState.SPAM,
         }[decision.action]
-        return _Prepared(
+        return Prepared(
             new=new, ctx=ctx, site=site, site_settings=site_settings, key=key, text=text,
             html=markup.render(text, images=site_settings.allow_images), name=name,
             email=email, website=website, title=title, url=url, anchor=anchor,
@@ -449,172 +304,11 @@ class CommentService:
             ip_hash=ip_hash, now=now, decision=decision, state=state,
         )
 
-    def _store_all(self, batch: list[_Prepared]) -> list[Posted | Exception]:
-        """One transaction for the batch, and one INSERT for its comments. An item the
-        checks inside it refuse (its thread closed or its parent gone since it was
-        prepared) gets its error; the rest commit. A transaction PostgreSQL failed to
-        break a deadlock (or a serialization conflict) rolled back whole: it runs again,
-        as does one whose COMMIT lost its connection, once its comments are found not
-        to be stored."""
-        for attempt in attempts(f"storing {len(batch)} comment(s)"):
-            with attempt:
-                stored = self._store_once(batch)
-        return stored
-
-    def _store_once(self, batch: list[_Prepared]) -> list[Posted | Exception]:
-        outcomes: list[_Placed | Exception] = []
-        events: list[CommentEvent] = []
-        shared = _SharedWrite()
-        ids: list[int] = []
-        try:
-            self._write_batch(batch, outcomes, events, shared, ids)
-        except DBAPIError as exc:
-            if not (commit_unknown(exc) and ids and self._committed(ids, exc)):
-                raise
-            # Committed: only its answer was lost. (A Redis bus's message for it is
-            # not sent; other processes see it at their next poll.)
-        self._notify(events)
-        return [item if isinstance(item, Exception) else self._posted(item.prepared, item.row)
-                for item in outcomes]
-
-    def _committed(self, ids: list[int], lost: DBAPIError) -> bool:
-        """Whether the batch that inserted ``ids`` committed, its COMMIT having lost its
-        connection. Raises RolledBack when it did not (it may run again), and ``lost``
-        when that cannot be known (the database still away): its posts then fail, as
-        storing them again could store them twice."""
-        try:
-            with self.db.read() as conn:
-                found = queries.count_comments(conn, ids)
-        except Exception:
-            raise lost from None
-        if found == 0:
-            raise RolledBack(f"{len(ids)} comment(s) not stored; running the batch again")
-        if found != len(ids):  # one transaction: all or none (unless removed since)
-            raise lost
-        return True
-
-    def _write_batch(self, batch: list[_Prepared], outcomes: list[_Placed | Exception],
-                     events: list[CommentEvent], shared: _SharedWrite,
-                     ids: list[int]) -> None:
-        """The batch's transaction; ``ids`` gets the new comments' ids once inserted."""
-        with self.db.write() as conn:
-            for prepared in batch:
-                try:
-                    outcomes.append(self._place(conn, prepared, shared))
-                except RostraError as exc:
-                    outcomes.append(exc)
-            placed = [item for item in outcomes if not isinstance(item, Exception)]
-            if placed:
-                ids += insert_comments(conn, [item.values for item in placed])
-                staff = self._staff_of(conn, placed)
-                for item, comment_id in zip(placed, ids, strict=True):
-                    events.append(self._stored(conn, item, comment_id, shared, staff))
-            # Counters last, parents then threads, each in the order of their ids:
-            # concurrent batches on PostgreSQL then lock rows in one order and never
-            # wait for each other in a circle.
-            for parent_id, count in sorted(shared.replies.items()):
-                self._adjust_reply_count(conn, parent_id, count)
-            for _, (thread, now, comment_count, top_level_count) in sorted(
-                    shared.bumps.items()):
-                queries.bump_read_thread(conn, thread, now, comment_count=comment_count,
-                                         top_level_count=top_level_count)
-            events[:] = [replace(event, at=shared.bumps[event.thread_id][1])
-                         for event in events]
-            for note in self.committing:
-                note(events)
-
-    def _place(self, conn: Connection, p: _Prepared, shared: _SharedWrite) -> _Placed:
-        """Check one prepared comment against its thread as it is now and give it its
-        row. Raises RostraError only before writing anything for it, so the transaction
-        stays good for the rest of a batch."""
-        new = p.new
-        thread = shared.threads.get((p.site.id, p.key))
-        if thread is None:
-            thread = self._thread_for_write(conn, p.site, p.key, p.url, p.title)
-            shared.threads[(p.site.id, p.key)] = thread
-        if thread.closed:
-            raise Forbidden("this discussion is closed", code="thread_closed")
-        depth, root_id = 0, None
-        if new.parent_id is not None:
-            parent = queries.comment_row(conn, new.parent_id)
-            self._check_parent(parent, thread, p.site_settings)
-            assert parent is not None
-            # root_id is NULL for a top-level comment (or its own id, from importers).
-            depth, root_id = parent.depth + 1, parent.root_id or parent.id
-        retitled = bool(thread.title is None and p.title or thread.url is None and p.url)
-        if retitled:
-            conn.execute(
-                update(threads).where(threads.c.id == thread.id).values(
-                    title=thread.title or p.title, url=thread.url or p.url
-                )
-            )
-            del shared.threads[(p.site.id, p.key)]  # the next post reads it as it is now
-        values = {
-            "thread_id": thread.id, "parent_id": new.parent_id, "root_id": root_id,
-            "depth": depth, "state": p.state.value, "author_name": p.name,
-            "author_email": p.email, "author_website": p.website,
-            "account_id": p.account_id, "voter_id": p.voter_id, "ip_hash": p.ip_hash,
-            "text": p.text, "html": p.html, "created_at": p.now, "score": 0, "upvotes": 0,
-            "downvotes": 0, "reply_count": 0, "anchor": p.anchor,
-            "language": p.decision.facts.get("language"),
-            "moderation": p.decision.to_json(),
-        }
-        return _Placed(p, thread, values, retitled)
-
-    @staticmethod
-    def _staff_of(conn: Connection, placed: list[_Placed]) -> set[tuple[str, int]]:
-        """(site, account) of the batch's authors who carry the "Staff" badge: one
-        question per site, not one per comment."""
-        accounts: dict[str, set[int]] = {}
-        for item in placed:
-            if item.prepared.account_id is not None:
-                accounts.setdefault(item.prepared.site.id, set()).add(
-                    item.prepared.account_id)
-        return {(site_id, account_id) for site_id, ids in accounts.items()
-                for account_id in queries.staff_accounts(conn, site_id, ids)}
-
-    def _stored(self, conn: Connection, item: _Placed, comment_id: int,
-                shared: _SharedWrite, staff: set[tuple[str, int]]) -> CommentEvent:
-        """What follows from one comment being inserted: counters, changes, hooks."""
-        p, thread, new = item.prepared, item.thread, item.prepared.new
-        # Only the id came back: the rest is what was just written, and reading the
-        # whole row back (JSON columns included) cost as much as the insert.
-        row = item.row = SimpleNamespace(id=comment_id, edited_at=None, voted_at=None,
-                                         **item.values)
-        row.staff = (p.site.id, p.account_id) in staff
-        approved = int(p.state is CommentState.APPROVED)
-        # Other processes send it to their open pages if it is approved when they read it.
-        changes.record_published(conn, thread.id, comment_id)
-        shared.bump(thread, p.now, approved, approved if new.parent_id is None else 0)
-        if approved and new.parent_id is not None:
-            shared.replies[new.parent_id] = shared.replies.get(new.parent_id, 0) + 1
-        event = CommentEvent(
-            EventKind.CREATED, row.id, thread.id, p.site.id, thread.key,
-            new.parent_id, None, p.state,
-            comment=comment_json(row, staff=row.staff)
-            if p.state is CommentState.APPROVED else None,
-            retitled=item.retitled,
-        )
-        self._emit(conn, event)
-        return event
-
     @staticmethod
     def _by_staff(conn: Connection, site_id: str, account_id: int | None) -> bool:
         """Whether a comment of this account carries the "Staff" badge."""
         return account_id is not None and account_id in queries.staff_accounts(
             conn, site_id, [account_id])
-
-    def _posted(self, p: _Prepared, row: Any) -> Posted:
-        window = p.site_settings.edit_window_seconds
-        return Posted(
-            comment=comment_json(row, to_author=True, staff=row.staff),
-            edit_token=self.tokens.edit_token(row.id),
-            editable_until=p.now + timedelta(seconds=window),
-            voter_token=p.voter_token,
-            decision=p.decision,
-            site_id=p.site.id,
-            edit_window_seconds=window,
-        )
 
     def _parse_anchor(self, data: dict[str, Any] | None) -> dict[str, Any] | None:
         if data is None:

@@ -1,0 +1,299 @@
+"""Storing posts in batches: the posting lane's group commit. One transaction and one
+INSERT for whatever posts the lane gathered, each checked against its thread as it is
+inside the transaction (closed since, or its parent gone: that post alone is refused),
+the counters written once at the end, and a batch whose COMMIT lost its connection
+looked for before it runs again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from rostra.core.errors import Forbidden, NotFound, RostraError
+from rostra.core.models import CommentState, Site, ThreadCreation
+from rostra.core.site_settings import SiteSettings
+from rostra.moderation.decision import Decision
+from rostra.services.comment_values import (
+    CommentEvent,
+    EventKind,
+    NewComment,
+    Posted,
+    RequestContext,
+)
+from rostra.services.serialise import comment_json
+from rostra.services.sites import SiteService
+from rostra.services.tokens import Tokens
+from rostra.store import changes, queries
+from rostra.store.comment_insert import insert_comments
+from rostra.store.db import Database, RolledBack, attempts, commit_unknown
+from rostra.store.tables import threads
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A comment checked, moderated and rendered, ready for its transaction."""
+
+    new: NewComment
+    ctx: RequestContext
+    site: Site
+    site_settings: SiteSettings
+    key: str
+    text: str
+    html: str
+    name: str | None
+    email: str | None
+    website: str | None
+    title: str | None
+    url: str | None
+    anchor: dict[str, Any] | None
+    account_id: int | None
+    voter_id: str
+    voter_token: str | None
+    ip_hash: str | None
+    now: datetime
+    decision: Decision
+    state: CommentState
+
+
+@dataclass(slots=True)
+class _Placed:
+    """A prepared comment checked inside its transaction, with the row to insert."""
+
+    prepared: Prepared
+    thread: Row[Any]
+    values: dict[str, Any]
+    retitled: bool
+    row: Any = None  # once inserted: the row as written, with its id
+
+
+class _SharedWrite:
+    """What the posts of one transaction share: the threads read so far (the writer's
+    lock keeps them as read), and the counter changes owed to each thread, written
+    once at the end instead of once per comment."""
+
+    def __init__(self) -> None:
+        self.threads: dict[tuple[str, str], Row[Any]] = {}
+        self.bumps: dict[int, tuple[Row[Any], datetime, int, int]] = {}
+        self.replies: dict[int, int] = {}  # parent id -> new approved replies to it
+
+    def bump(self, thread: Row[Any], now: datetime, comments: int, top_level: int) -> None:
+        was = self.bumps.get(thread.id)
+        if was is not None:
+            now, comments, top_level = max(was[1], now), was[2] + comments, was[3] + top_level
+        self.bumps[thread.id] = (thread, now, comments, top_level)
+
+
+class BatchStorage:
+    """The batch-writing half of CommentService (which provides what is declared here)."""
+
+    db: Database
+    sites: SiteService
+    tokens: Tokens
+    committing: list[Callable[[list[CommentEvent]], None]]
+
+    def _emit(self, conn: Connection, event: CommentEvent) -> None:
+        raise NotImplementedError
+
+    def _notify(self, events: list[CommentEvent]) -> None:
+        raise NotImplementedError
+
+    def _check_parent(self, parent: Row[Any] | None, thread: Row[Any] | None,
+                      site_settings: SiteSettings) -> None:
+        raise NotImplementedError
+
+    def _adjust_reply_count(self, conn: Connection, comment_id: int, delta: int) -> None:
+        raise NotImplementedError
+
+    def _store_all(self, batch: list[Prepared]) -> list[Posted | Exception]:
+        """One transaction for the batch, and one INSERT for its comments. An item the
+        checks inside it refuse (its thread closed or its parent gone since it was
+        prepared) gets its error; the rest commit. A transaction PostgreSQL failed to
+        break a deadlock (or a serialization conflict) rolled back whole: it runs again,
+        as does one whose COMMIT lost its connection, once its comments are found not
+        to be stored."""
+        for attempt in attempts(f"storing {len(batch)} comment(s)"):
+            with attempt:
+                stored = self._store_once(batch)
+        return stored
+
+    def _store_once(self, batch: list[Prepared]) -> list[Posted | Exception]:
+        outcomes: list[_Placed | Exception] = []
+        events: list[CommentEvent] = []
+        shared = _SharedWrite()
+        ids: list[int] = []
+        try:
+            self._write_batch(batch, outcomes, events, shared, ids)
+        except DBAPIError as exc:
+            if not (commit_unknown(exc) and ids and self._committed(ids, exc)):
+                raise
+            # Committed: only its answer was lost. (A Redis bus's message for it is
+            # not sent; other processes see it at their next poll.)
+        self._notify(events)
+        return [item if isinstance(item, Exception) else self._posted(item.prepared, item.row)
+                for item in outcomes]
+
+    def _committed(self, ids: list[int], lost: DBAPIError) -> bool:
+        """Whether the batch that inserted ``ids`` committed, its COMMIT having lost its
+        connection. Raises RolledBack when it did not (it may run again), and ``lost``
+        when that cannot be known (the database still away): its posts then fail, as
+        storing them again could store them twice."""
+        try:
+            with self.db.read() as conn:
+                found = queries.count_comments(conn, ids)
+        except Exception:
+            raise lost from None
+        if found == 0:
+            raise RolledBack(f"{len(ids)} comment(s) not stored; running the batch again")
+        if found != len(ids):  # one transaction: all or none (unless removed since)
+            raise lost
+        return True
+
+    def _write_batch(self, batch: list[Prepared], outcomes: list[_Placed | Exception],
+                     events: list[CommentEvent], shared: _SharedWrite,
+                     ids: list[int]) -> None:
+        """The batch's transaction; ``ids`` gets the new comments' ids once inserted."""
+        with self.db.write() as conn:
+            for prepared in batch:
+                try:
+                    outcomes.append(self._place(conn, prepared, shared))
+                except RostraError as exc:
+                    outcomes.append(exc)
+            placed = [item for item in outcomes if not isinstance(item, Exception)]
+            if placed:
+                ids += insert_comments(conn, [item.values for item in placed])
+                staff = self._staff_of(conn, placed)
+                for item, comment_id in zip(placed, ids, strict=True):
+                    events.append(self._stored(conn, item, comment_id, shared, staff))
+            # Counters last, parents then threads, each in the order of their ids:
+            # concurrent batches on PostgreSQL then lock rows in one order and never
+            # wait for each other in a circle.
+            for parent_id, count in sorted(shared.replies.items()):
+                self._adjust_reply_count(conn, parent_id, count)
+            for _, (thread, now, comment_count, top_level_count) in sorted(
+                    shared.bumps.items()):
+                queries.bump_read_thread(conn, thread, now, comment_count=comment_count,
+                                         top_level_count=top_level_count)
+            events[:] = [replace(event, at=shared.bumps[event.thread_id][1])
+                         for event in events]
+            for note in self.committing:
+                note(events)
+
+    def _place(self, conn: Connection, p: Prepared, shared: _SharedWrite) -> _Placed:
+        """Check one prepared comment against its thread as it is now and give it its
+        row. Raises RostraError only before writing anything for it, so the transaction
+        stays good for the rest of a batch."""
+        new = p.new
+        thread = shared.threads.get((p.site.id, p.key))
+        if thread is None:
+            thread = self._thread_for_write(conn, p.site, p.key, p.url, p.title)
+            shared.threads[(p.site.id, p.key)] = thread
+        if thread.closed:
+            raise Forbidden("this discussion is closed", code="thread_closed")
+        depth, root_id = 0, None
+        if new.parent_id is not None:
+            parent = queries.comment_row(conn, new.parent_id)
+            self._check_parent(parent, thread, p.site_settings)
+            assert parent is not None
+            # root_id is NULL for a top-level comment (or its own id, from importers).
+            depth, root_id = parent.depth + 1, parent.root_id or parent.id
+        retitled = bool(thread.title is None and p.title or thread.url is None and p.url)
+        if retitled:
+            conn.execute(
+                update(threads).where(threads.c.id == thread.id).values(
+                    title=thread.title or p.title, url=thread.url or p.url
+                )
+            )
+            del shared.threads[(p.site.id, p.key)]  # the next post reads it as it is now
+        values = {
+            "thread_id": thread.id, "parent_id": new.parent_id, "root_id": root_id,
+            "depth": depth, "state": p.state.value, "author_name": p.name,
+            "author_email": p.email, "author_website": p.website,
+            "account_id": p.account_id, "voter_id": p.voter_id, "ip_hash": p.ip_hash,
+            "text": p.text, "html": p.html, "created_at": p.now, "score": 0, "upvotes": 0,
+            "downvotes": 0, "reply_count": 0, "anchor": p.anchor,
+            "language": p.decision.facts.get("language"),
+            "moderation": p.decision.to_json(),
+        }
+        return _Placed(p, thread, values, retitled)
+
+    @staticmethod
+    def _staff_of(conn: Connection, placed: list[_Placed]) -> set[tuple[str, int]]:
+        """(site, account) of the batch's authors who carry the "Staff" badge: one
+        question per site, not one per comment."""
+        accounts: dict[str, set[int]] = {}
+        for item in placed:
+            if item.prepared.account_id is not None:
+                accounts.setdefault(item.prepared.site.id, set()).add(
+                    item.prepared.account_id)
+        return {(site_id, account_id) for site_id, ids in accounts.items()
+                for account_id in queries.staff_accounts(conn, site_id, ids)}
+
+    def _stored(self, conn: Connection, item: _Placed, comment_id: int,
+                shared: _SharedWrite, staff: set[tuple[str, int]]) -> CommentEvent:
+        """What follows from one comment being inserted: counters, changes, hooks."""
+        p, thread, new = item.prepared, item.thread, item.prepared.new
+        # Only the id came back: the rest is what was just written, and reading the
+        # whole row back (JSON columns included) cost as much as the insert.
+        row = item.row = SimpleNamespace(id=comment_id, edited_at=None, voted_at=None,
+                                         **item.values)
+        row.staff = (p.site.id, p.account_id) in staff
+        approved = int(p.state is CommentState.APPROVED)
+        # Other processes send it to their open pages if it is approved when they read it.
+        changes.record_published(conn, thread.id, comment_id)
+        shared.bump(thread, p.now, approved, approved if new.parent_id is None else 0)
+        if approved and new.parent_id is not None:
+            shared.replies[new.parent_id] = shared.replies.get(new.parent_id, 0) + 1
+        event = CommentEvent(
+            EventKind.CREATED, row.id, thread.id, p.site.id, thread.key,
+            new.parent_id, None, p.state,
+            comment=comment_json(row, staff=row.staff)
+            if p.state is CommentState.APPROVED else None,
+            retitled=item.retitled,
+        )
+        self._emit(conn, event)
+        return event
+
+    def _posted(self, p: Prepared, row: Any) -> Posted:
+        window = p.site_settings.edit_window_seconds
+        return Posted(
+            comment=comment_json(row, to_author=True, staff=row.staff),
+            edit_token=self.tokens.edit_token(row.id),
+            editable_until=p.now + timedelta(seconds=window),
+            voter_token=p.voter_token,
+            decision=p.decision,
+            site_id=p.site.id,
+            edit_window_seconds=window,
+        )
+
+    def _thread_for_write(
+        self, conn: Connection, site: Site, key: str, url: str | None, title: str | None
+    ) -> Row[Any]:
+        row = queries.find_thread(conn, site.id, key)
+        if row is not None:
+            return row
+        if self.sites.settings_of(site.id).thread_creation is ThreadCreation.CLOSED:
+            raise NotFound(
+                f"no thread {key[:100]!r} on this site, and the site does not create threads "
+                "on first comment",
+                code="thread_not_found",
+            )
+        now = datetime.now(UTC)
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(threads).values(
+                        site_id=site.id, key=key, url=url, title=title, created_at=now,
+                        updated_at=now, comment_count=0, top_level_count=0, closed=False,
+                    )
+                )
+        except IntegrityError:
+            pass  # created by a concurrent request on PostgreSQL; use theirs
+        row = queries.find_thread(conn, site.id, key)
+        assert row is not None
+        return row
