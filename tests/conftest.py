@@ -172,6 +172,62 @@ def first_try_fails(server: LiveServer, event: str, condition: str,
             conn.execute(text(f"DROP TRIGGER {tries} ON {table}"))
 
 
+class CuttingProxy:
+    """PostgreSQL behind a loopback port, cutting one connection when told: the first
+    that carries ``cut_answer`` from the server (``COMMITTED``: the transaction
+    committed, and the client cannot know), or ``cut_query`` from the client (the
+    statement is lost in flight, as in a restart). Each is cleared once used."""
+
+    COMMITTED = b"C\x00\x00\x00\x0bCOMMIT\x00"  # CommandComplete "COMMIT"
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.cut_answer: bytes | None = None
+        self.cut_query: bytes | None = None
+        self.cut = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            threading.Thread(target=self._pump, args=(client, server, False),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, True),
+                             daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, answers: bool) -> None:
+        tail = b""
+        try:
+            while data := source.recv(65536):
+                pattern = self.cut_answer if answers else self.cut_query
+                if pattern is not None and pattern in tail + data:
+                    if answers:
+                        self.cut_answer = None
+                    else:
+                        self.cut_query = None
+                    self.cut += 1
+                    break
+                tail = data[-64:]
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            end.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
 def wait_ready(base: str, process: Any, log: Path | None = None,
                seconds: float = 60) -> None:
     """Wait until the server started as ``process`` answers /readyz; fail (with its log,

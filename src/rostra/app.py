@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
@@ -36,7 +37,7 @@ from rostra.services.moderation_views import ModerationViews, views_of
 from rostra.services.oidc import OidcClient
 from rostra.store import migrate, queries
 from rostra.store.changes import Change, ChangeKind
-from rostra.store.db import Database
+from rostra.store.db import Database, may_run_again
 
 log = logging.getLogger("rostra")
 
@@ -239,6 +240,47 @@ def _prune_sign_ins(services: Services) -> Callable[[], Awaitable[None]]:
     return prune_forever
 
 
+class ReadAgainOnLostConnection:
+    """A GET (or HEAD) whose database connection was lost on one of its statements (the
+    database restarting or failing over at that moment) runs once more, on a fresh
+    connection, if no byte of its answer has left: it changed nothing. Without this, the
+    requests in flight at a restart answered 500 (posts and other writes run their
+    transaction again themselves; see ``rostra.store.db.attempts``)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        started = False
+        received: list[Any] = []
+
+        async def remember(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        async def receive_once() -> Any:
+            received.append(await receive())
+            return received[-1]
+
+        try:
+            await self.app(scope, receive_once, remember)
+            return
+        except DBAPIError as exc:
+            if started or not may_run_again(exc):
+                raise
+            log.info("%s %s: the database connection was lost; reading again",
+                     scope["method"], scope["path"])
+
+        async def replay() -> Any:
+            return received.pop(0) if received else await receive()
+
+        await self.app(scope, replay, send)
+
+
 def create_app(settings: Settings, *, run_migrations: bool = True,
                role: Literal["embedded", "worker", "posting"] = "embedded") -> Any:
     """The ASGI application: the Front wrapped around the FastAPI app.
@@ -382,6 +424,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
     app.state.background = []  # async callables run for the app's lifetime
     app.state.on_shutdown = []  # plain callables run at shutdown
     problems.install(app)
+    app.add_middleware(ReadAgainOnLostConnection)
     openapi.install(app)
     app.include_router(read)
     app.include_router(write)

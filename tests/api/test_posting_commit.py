@@ -5,7 +5,6 @@ runs again, so that it is neither stored twice nor refused for having been store
 from __future__ import annotations
 
 import secrets
-import socket
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from tests.conftest import (
     CONNECTION_LOST,
     ORIGIN,
     POSTGRES_URL,
+    CuttingProxy,
     LiveServer,
     create_postgres_database,
     first_try_fails,
@@ -173,65 +173,15 @@ def test_a_batch_whose_commit_failed_with_its_connection_is_stored_at_the_next_t
                                                           "in the same batch"]
 
 
-class _CuttingProxy:
-    """PostgreSQL behind a loopback port. Once ``armed``, it closes the connection that
-    carries the server's answer to a COMMIT instead of passing the answer on: the
-    transaction committed, and the client cannot know."""
-
-    DONE = b"C\x00\x00\x00\x0bCOMMIT\x00"  # CommandComplete "COMMIT"
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.armed = False
-        self.cut = 0
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self.target)
-            threading.Thread(target=self._pump, args=(client, server, False),
-                             daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, True),
-                             daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket, answers: bool) -> None:
-        tail = b""
-        try:
-            while data := source.recv(65536):
-                if answers and self.armed and self.DONE in tail + data:
-                    self.armed = False
-                    self.cut += 1
-                    break
-                tail = data[-len(self.DONE):]
-                sink.sendall(data)
-        except OSError:
-            pass
-        for end in (source, sink):
-            try:
-                end.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            end.close()
-
-    def close(self) -> None:
-        self.listener.close()
-
-
 @pytest.fixture
-def proxied() -> Iterator[tuple[Services, _CuttingProxy]]:
+def proxied() -> Iterator[tuple[Services, CuttingProxy]]:
     require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
     url, drop = create_postgres_database(POSTGRES_URL)
     direct = Database(url)
     upgrade(direct)
     direct.dispose()
     parts = urlsplit(url)
-    proxy = _CuttingProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxy = CuttingProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
     via = url.replace(parts.netloc, f"{parts.username}@127.0.0.1:{proxy.port}", 1)
     services = Services.build(Settings(database_url=via))
     try:
@@ -243,13 +193,13 @@ def proxied() -> Iterator[tuple[Services, _CuttingProxy]]:
 
 
 def test_a_batch_that_committed_but_lost_the_answer_is_answered_and_stored_once(
-    proxied: tuple[Services, _CuttingProxy],
+    proxied: tuple[Services, CuttingProxy],
 ) -> None:
     services, proxy = proxied
     site = "p" + secrets.token_hex(5)
     services.sites.create(site, "Proxied", [ORIGIN])
     services.comments.post(*_item(site, "/answer/", "first"))
-    proxy.armed = True
+    proxy.cut_answer = CuttingProxy.COMMITTED
     stored = services.comments.post_many([_item(site, "/answer/", "second"),
                                           _item(site, "/answer/", "third")])
     assert proxy.cut == 1
