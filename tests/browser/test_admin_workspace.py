@@ -103,6 +103,9 @@ def test_it_works_the_queue_with_the_keyboard(room: Newsroom, page: Any) -> None
     assert [c["id"] for c in public["comments"]] == [first]
 
     page.keyboard.press("u")  # undo the last action: the rejection
+    # The queue reloads as the server has it then; selecting before that reload lands
+    # selects on the page about to go (a slow run did, and approved nothing).
+    page.wait_for_url(re.compile(r"[?&]done=undo"))
     expect(item(page, second)).to_be_visible()
     expect(item(page, second).locator(".state")).to_have_text("pending")
     # The page may redraw before the undo's answer lands: wait for the database.
