@@ -18,12 +18,13 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from rostra.app import create_app
 from rostra.cli import SERVER_OPTIONS
 from rostra.config import Settings
 from rostra.services.container import Services
+from rostra.store.db import Database
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("ROSTRA_TEST_POSTGRES_URL", "")
@@ -226,6 +227,39 @@ class CuttingProxy:
 
     def close(self) -> None:
         self.listener.close()
+
+
+class RoundTrips:
+    """What this thread sends PostgreSQL on the engine's connections (libpq's trace,
+    from checkout to checkin: the server's background tasks use the engine too): each
+    Sync (extended protocol) or Query (simple) is one round trip."""
+
+    def __init__(self, db: Database) -> None:
+        self.file = tempfile.TemporaryFile()
+        self.thread = threading.get_ident()
+        self.engine = db.engine
+        event.listen(self.engine, "checkout", self._trace)
+        event.listen(self.engine, "checkin", self._untrace)
+
+    def _trace(self, dbapi_conn: Any, *_: Any) -> None:
+        if threading.get_ident() == self.thread:
+            from psycopg import pq
+
+            dbapi_conn.pgconn.trace(self.file.fileno())
+            dbapi_conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    def _untrace(self, dbapi_conn: Any, *_: Any) -> None:
+        if threading.get_ident() == self.thread and not dbapi_conn.closed:
+            dbapi_conn.pgconn.untrace()
+
+    def round_trips(self) -> list[str]:
+        event.remove(self.engine, "checkout", self._trace)
+        event.remove(self.engine, "checkin", self._untrace)
+        with self.file:
+            self.file.seek(0)
+            lines = self.file.read().decode(errors="replace").splitlines()
+        return [line for line in lines
+                if line.split("\t")[:1] == ["F"] and ("\tSync" in line or "\tQuery" in line)]
 
 
 def wait_ready(base: str, process: Any, log: Path | None = None,

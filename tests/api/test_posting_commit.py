@@ -5,15 +5,11 @@ runs again, so that it is neither stored twice nor refused for having been store
 from __future__ import annotations
 
 import secrets
-import tempfile
-import threading
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from psycopg import pq
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from rostra.config import Settings
 from rostra.core.thread_keys import thread_key as thread_key_of
@@ -28,6 +24,7 @@ from tests.conftest import (
     POSTGRES_URL,
     CuttingProxy,
     LiveServer,
+    RoundTrips,
     create_postgres_database,
     first_try_fails,
     require,
@@ -55,37 +52,6 @@ def _thread_count(services: Services, site: str, thread: str) -> int:
             threads.c.site_id == site, threads.c.key == thread_key_of(thread))).scalar_one())
 
 
-class _Trace:
-    """What this thread sends PostgreSQL on the engine's connections (libpq's trace,
-    from checkout to checkin: the server's background tasks use the engine too): each
-    Sync (extended protocol) or Query (simple) is one round trip."""
-
-    def __init__(self, db: Database) -> None:
-        self.file = tempfile.TemporaryFile()
-        self.thread = threading.get_ident()
-        self.engine = db.engine
-        event.listen(self.engine, "checkout", self._trace)
-        event.listen(self.engine, "checkin", self._untrace)
-
-    def _trace(self, dbapi_conn: Any, *_: Any) -> None:
-        if threading.get_ident() == self.thread:
-            dbapi_conn.pgconn.trace(self.file.fileno())
-            dbapi_conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
-
-    def _untrace(self, dbapi_conn: Any, *_: Any) -> None:
-        if threading.get_ident() == self.thread and not dbapi_conn.closed:
-            dbapi_conn.pgconn.untrace()
-
-    def round_trips(self) -> list[str]:
-        event.remove(self.engine, "checkout", self._trace)
-        event.remove(self.engine, "checkin", self._untrace)
-        with self.file:
-            self.file.seek(0)
-            lines = self.file.read().decode(errors="replace").splitlines()
-        return [line for line in lines
-                if line.split("\t")[:1] == ["F"] and ("\tSync" in line or "\tQuery" in line)]
-
-
 def test_a_batch_takes_four_round_trips_whatever_its_size(pg_live_server: LiveServer) -> None:
     # BEGIN, the thread, the INSERT, then the thread's counters, the change bus's NOTIFY
     # and COMMIT together (each of those three was a round trip of its own).
@@ -94,7 +60,7 @@ def test_a_batch_takes_four_round_trips_whatever_its_size(pg_live_server: LiveSe
     svc = server.services.comments
     svc.post(*_item(site, "/trips/", "the thread exists"))
     for size in (1, 4):
-        trace = _Trace(server.services.db)
+        trace = RoundTrips(server.services.db)
         stored = svc.post_many([_item(site, "/trips/", f"batch of {size}, post {i}")
                                 for i in range(size)])
         trips = trace.round_trips()

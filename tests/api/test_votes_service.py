@@ -17,11 +17,13 @@ import httpx
 import pytest
 
 from rostra.core.thread_keys import ThreadKeyError, thread_key
+from rostra.services.comments import NewComment, RequestContext
 from tests.conftest import (
     ORIGIN,
     POSTGRES_URL,
     LiveServer,
     Reader,
+    RoundTrips,
     _start_live_server,
     create_postgres_database,
     require,
@@ -232,3 +234,27 @@ def test_a_changed_vote_is_exported_with_the_time_it_was_changed(
     # The vote as it stands now was cast when the comment was last voted on.
     assert vote["created_at"] == comment["voted_at"]
     assert vote["created_at"] > comment["created_at"]
+
+
+@pytest.mark.postgres
+def test_a_vote_takes_eight_round_trips_on_postgresql(pg_live_server: LiveServer) -> None:
+    # Reading the comment and its thread (2); then BEGIN, the comment's counts (FOR NO
+    # KEY UPDATE), the voter's earlier vote, the vote's row, the comment's new counts
+    # (returned by their UPDATE, read by a SELECT of their own before), and the thread's
+    # change, NOTIFY and COMMIT together (three round trips before).
+    server = pg_live_server
+    site = server.add_site("v" + secrets.token_hex(5), [ORIGIN])
+    services = server.services
+    comment = services.comments.post(
+        NewComment(thread="/votes/trips/", text="Vote on me.", site=site, name="Ana"),
+        RequestContext(origin=ORIGIN, ip="203.0.113.9")).comment["id"]
+    voter = RequestContext(origin=ORIGIN, ip="203.0.113.10",
+                           voter_token=services.tokens.new_voter()[1])
+    trace = RoundTrips(services.db)
+    result = services.votes.vote(comment, 1, voter)
+    trips = trace.round_trips()
+    assert (result.score, result.upvotes, result.downvotes) == (1, 1, 0)
+    assert len(trips) == 8, trips
+    page = server.client(headers={"Origin": ORIGIN}).get(
+        "/api/comments", params={"site": site, "thread": "/votes/trips/"}).json()
+    assert [(c["id"], c["score"]) for c in page["comments"]] == [(comment, 1)]

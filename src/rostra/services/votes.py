@@ -119,7 +119,7 @@ class VoteService:
                 )
             up = int(value == 1) - int(old == 1)
             down = int(value == -1) - int(old == -1)
-            conn.execute(
+            result = conn.execute(
                 update(comments)
                 .where(comments.c.id == comment_id)
                 .values(
@@ -128,13 +128,11 @@ class VoteService:
                     score=comments.c.score + (value - old),
                     voted_at=now,
                 )
-            )
-            queries.bump_thread(conn, row.thread_id, now)
-            result = conn.execute(
-                select(comments.c.score, comments.c.upvotes, comments.c.downvotes).where(
-                    comments.c.id == comment_id
-                )
+                .returning(comments.c.score, comments.c.upvotes, comments.c.downvotes)
             ).one()
+            # The thread's row was read above: its change goes with the commit (one round
+            # trip on PostgreSQL).
+            queries.bump_read_thread(conn, thread, now)
             event = CommentEvent(
                 EventKind.EDITED, comment_id, row.thread_id, thread.site_id, thread.key,
                 row.parent_id, CommentState.APPROVED, CommentState.APPROVED, "vote",
