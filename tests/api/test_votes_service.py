@@ -255,6 +255,7 @@ def test_a_vote_takes_eight_round_trips_on_postgresql(pg_live_server: LiveServer
     trips = trace.round_trips()
     assert (result.score, result.upvotes, result.downvotes) == (1, 1, 0)
     assert len(trips) == 8, trips
-    page = server.client(headers={"Origin": ORIGIN}).get(
-        "/api/comments", params={"site": site, "thread": "/votes/trips/"}).json()
+    with server.client(headers={"Origin": ORIGIN}) as http:
+        page = http.get("/api/comments",
+                        params={"site": site, "thread": "/votes/trips/"}).json()
     assert [(c["id"], c["score"]) for c in page["comments"]] == [(comment, 1)]
