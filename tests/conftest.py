@@ -252,6 +252,13 @@ class RoundTrips:
         if threading.get_ident() == self.thread and not dbapi_conn.closed:
             dbapi_conn.pgconn.untrace()
 
+    def in_transactions(self) -> list[str]:
+        """The round trips from the first BEGIN on: what reads before it took (a site's
+        settings refreshed now and then, say) left out."""
+        trips = self.round_trips()
+        begins = [i for i, trip in enumerate(trips) if "BEGIN" in trip]
+        return trips[begins[0]:] if begins else []
+
     def round_trips(self) -> list[str]:
         event.remove(self.engine, "checkout", self._trace)
         event.remove(self.engine, "checkin", self._untrace)

@@ -63,7 +63,7 @@ def test_a_batch_takes_four_round_trips_whatever_its_size(pg_live_server: LiveSe
         trace = RoundTrips(server.services.db)
         stored = svc.post_many([_item(site, "/trips/", f"batch of {size}, post {i}")
                                 for i in range(size)])
-        trips = trace.round_trips()
+        trips = trace.in_transactions()
         assert all(isinstance(result, Posted) for result in stored), stored
         assert len(trips) == 4, trips
     assert _thread_count(server.services, site, "/trips/") == 6

@@ -237,11 +237,11 @@ def test_a_changed_vote_is_exported_with_the_time_it_was_changed(
 
 
 @pytest.mark.postgres
-def test_a_vote_takes_eight_round_trips_on_postgresql(pg_live_server: LiveServer) -> None:
-    # Reading the comment and its thread (2); then BEGIN, the comment's counts (FOR NO
-    # KEY UPDATE), the voter's earlier vote, the vote's row, the comment's new counts
-    # (returned by their UPDATE, read by a SELECT of their own before), and the thread's
-    # change, NOTIFY and COMMIT together (three round trips before).
+def test_a_votes_transaction_takes_six_round_trips_on_postgresql(pg_live_server: LiveServer) -> None:
+    # BEGIN, the comment's counts (FOR NO KEY UPDATE), the voter's earlier vote, the
+    # vote's row, the comment's new counts (returned by their UPDATE, read by a SELECT of
+    # their own before), and the thread's change, NOTIFY and COMMIT together (three round
+    # trips before).
     server = pg_live_server
     site = server.add_site("v" + secrets.token_hex(5), [ORIGIN])
     services = server.services
@@ -252,9 +252,9 @@ def test_a_vote_takes_eight_round_trips_on_postgresql(pg_live_server: LiveServer
                            voter_token=services.tokens.new_voter()[1])
     trace = RoundTrips(services.db)
     result = services.votes.vote(comment, 1, voter)
-    trips = trace.round_trips()
+    trips = trace.in_transactions()
     assert (result.score, result.upvotes, result.downvotes) == (1, 1, 0)
-    assert len(trips) == 8, trips
+    assert len(trips) == 6, trips
     with server.client(headers={"Origin": ORIGIN}) as http:
         page = http.get("/api/comments",
                         params={"site": site, "thread": "/votes/trips/"}).json()
