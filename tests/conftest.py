@@ -149,10 +149,13 @@ CONNECTION_LOST = "PERFORM pg_terminate_backend(pg_backend_pid())"
 
 @contextmanager
 def first_try_fails(server: LiveServer, event: str, condition: str,
-                    failure: str = DEADLOCK, table: str = "comments") -> Iterator[None]:
+                    failure: str = DEADLOCK, table: str = "comments",
+                    at_commit: bool = False) -> Iterator[Callable[[], int]]:
     """Inside the block, the first transaction whose ``event`` (INSERT or UPDATE) of a
     row of ``table`` meets ``condition`` fails: as a deadlock's victim does, or by
-    losing its connection (a sequence counts the tries: it survives the rollback)."""
+    losing its connection; with ``at_commit``, as it commits (a deferred constraint
+    trigger). The block gets how many tries met the condition so far (a sequence
+    counts them: it survives the rollback)."""
     tries = "victim_tries_" + secrets.token_hex(4)
     with server.services.db.write() as conn:
         conn.execute(text(f"CREATE SEQUENCE {tries}"))
@@ -164,10 +167,20 @@ def first_try_fails(server: LiveServer, event: str, condition: str,
               END IF;
               RETURN NEW;
             END $$ LANGUAGE plpgsql"""))
-        conn.execute(text(f"CREATE TRIGGER {tries} BEFORE {event} ON {table} "
-                          f"FOR EACH ROW EXECUTE FUNCTION {tries}()"))
+        when = (f"CONSTRAINT TRIGGER {tries} AFTER {event} ON {table} DEFERRABLE "
+                "INITIALLY DEFERRED" if at_commit
+                else f"TRIGGER {tries} BEFORE {event} ON {table}")
+        conn.execute(text(f"CREATE {when} FOR EACH ROW EXECUTE FUNCTION {tries}()"))
+
+    def tried() -> int:
+        with server.services.db.read() as conn:
+            count: int = conn.execute(text(
+                f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {tries}")
+            ).scalar_one()
+        return count
+
     try:
-        yield
+        yield tried
     finally:
         with server.services.db.write() as conn:
             conn.execute(text(f"DROP TRIGGER {tries} ON {table}"))

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from rostra.config import Settings
 from rostra.core.thread_keys import thread_key as thread_key_of
@@ -20,6 +20,7 @@ from rostra.store.migrate import upgrade
 from rostra.store.tables import comments, threads
 from tests.conftest import (
     CONNECTION_LOST,
+    DEADLOCK,
     ORIGIN,
     POSTGRES_URL,
     CuttingProxy,
@@ -73,39 +74,26 @@ def test_a_batch_takes_four_round_trips_whatever_its_size(pg_live_server: LiveSe
     assert _thread_count(server.services, site, "/trips/") == 16
 
 
-def test_a_batch_whose_counters_are_a_deadlocks_victim_is_stored_once(
-    pg_live_server: LiveServer,
+@pytest.mark.parametrize("failure", [DEADLOCK, CONNECTION_LOST], ids=["deadlock", "lost"])
+def test_a_batch_failing_in_the_commits_round_trip_is_stored_once(
+    pg_live_server: LiveServer, failure: str,
 ) -> None:
-    # The counters' UPDATE fails in the commit's round trip: the error still says
-    # "deadlock", and the batch runs again.
+    # The counters' UPDATE fails in the commit's round trip. As a deadlock's victim, the
+    # error still says "deadlock" and the batch runs again. With its connection lost, the
+    # batch may have committed or not; it had not (the backend ended on that UPDATE,
+    # before COMMIT), which it finds out, and it runs again.
     server = pg_live_server
     site = server.add_site("d" + secrets.token_hex(5), [ORIGIN])
     key = thread_key_of("/counted/")
     server.services.comments.post(*_item(site, "/counted/", "first"))
     with first_try_fails(server, "UPDATE", f"NEW.key = '{key}' AND NEW.site_id = '{site}'",
-                         table="threads"):
-        stored = server.services.comments.post_many([_item(site, "/counted/", "second")])
-    assert isinstance(stored[0], Posted), stored
-    assert _stored(server.services, site, "/counted/") == ["first", "second"]
-    assert _thread_count(server.services, site, "/counted/") == 2
-
-
-def test_a_batch_losing_its_connection_in_the_commits_round_trip_is_stored_once(
-    pg_live_server: LiveServer,
-) -> None:
-    # Lost there, the batch may have committed or not; it had not (the backend ended
-    # on the counters' UPDATE, before COMMIT), so it runs again.
-    server = pg_live_server
-    site = server.add_site("l" + secrets.token_hex(5), [ORIGIN])
-    key = thread_key_of("/cut/")
-    server.services.comments.post(*_item(site, "/cut/", "first"))
-    with first_try_fails(server, "UPDATE", f"NEW.key = '{key}' AND NEW.site_id = '{site}'",
-                         CONNECTION_LOST, table="threads"):
-        stored = server.services.comments.post_many([_item(site, "/cut/", "second"),
-                                                     _item(site, "/cut/", "third")])
+                         failure, table="threads") as tried:
+        stored = server.services.comments.post_many([_item(site, "/counted/", "second"),
+                                                     _item(site, "/counted/", "third")])
+        assert tried() == 2
     assert all(isinstance(result, Posted) for result in stored), stored
-    assert _stored(server.services, site, "/cut/") == ["first", "second", "third"]
-    assert _thread_count(server.services, site, "/cut/") == 3
+    assert _stored(server.services, site, "/counted/") == ["first", "second", "third"]
+    assert _thread_count(server.services, site, "/counted/") == 3
 
 
 def test_a_batch_whose_commit_failed_with_its_connection_is_stored_at_the_next_try(
@@ -115,30 +103,13 @@ def test_a_batch_whose_commit_failed_with_its_connection_is_stored_at_the_next_t
     # not commit, which the batch finds out before it runs again.
     server = pg_live_server
     site = server.add_site("c" + secrets.token_hex(5), [ORIGIN])
-    tries = "commits_lost_" + secrets.token_hex(4)
-    with server.services.db.write() as conn:
-        conn.execute(text(f"CREATE SEQUENCE {tries}"))
-        conn.execute(text(f"""
-            CREATE FUNCTION {tries}() RETURNS trigger AS $$
-            BEGIN
-              IF NEW.text = 'lost at commit' AND nextval('{tries}') = 1 THEN
-                PERFORM pg_terminate_backend(pg_backend_pid());
-              END IF;
-              RETURN NEW;
-            END $$ LANGUAGE plpgsql"""))
-        conn.execute(text(
-            f"CREATE CONSTRAINT TRIGGER {tries} AFTER INSERT ON comments "
-            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {tries}()"))
-    try:
+    with first_try_fails(server, "INSERT", "NEW.text = 'lost at commit'", CONNECTION_LOST,
+                         at_commit=True) as tried:
         stored = server.services.comments.post_many([
             _item(site, "/commit/", "lost at commit"),
             _item(site, "/commit/", "in the same batch")])
-    finally:
-        with server.services.db.write() as conn:
-            conn.execute(text(f"DROP TRIGGER {tries} ON comments"))
-            tried = conn.execute(text(f"SELECT last_value FROM {tries}")).scalar_one()
+        assert tried() == 2
     assert all(isinstance(result, Posted) for result in stored), stored
-    assert tried == 2
     assert _stored(server.services, site, "/commit/") == ["lost at commit",
                                                           "in the same batch"]
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from rostra.core.errors import Forbidden, NotFound, RostraError
+from rostra.core.errors import Forbidden, InvalidInput, NotFound, RostraError
 from rostra.core.models import CommentState, Site, ThreadCreation
 from rostra.core.site_settings import SiteSettings
 from rostra.moderation.decision import Decision
@@ -32,7 +32,7 @@ from rostra.services.tokens import Tokens
 from rostra.store import changes, queries
 from rostra.store.comment_insert import insert_comments
 from rostra.store.db import Database, RolledBack, attempts, commit_unknown
-from rostra.store.tables import threads
+from rostra.store.tables import comments, threads
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,26 +89,63 @@ class _SharedWrite:
         self.bumps[thread.id] = (thread, now, comments, top_level)
 
 
+TxHook = Callable[[Connection, CommentEvent], None]
+Listener = Callable[[CommentEvent], None]
+
+
 class BatchStorage:
-    """The batch-writing half of CommentService (which provides what is declared here)."""
+    """The batch-writing half of CommentService (which sets what is declared here),
+    with what it shares with the rest of it: the hooks and listeners told of each
+    comment, a parent's checks and its reply count."""
 
     db: Database
     sites: SiteService
     tokens: Tokens
+    tx_hooks: list[TxHook]
+    listeners: list[Listener]
     committing: list[Callable[[list[CommentEvent]], None]]
 
     def _emit(self, conn: Connection, event: CommentEvent) -> None:
-        raise NotImplementedError
+        for hook in self.tx_hooks:
+            hook(conn, event)
 
     def _notify(self, events: list[CommentEvent]) -> None:
-        raise NotImplementedError
+        for event in events:
+            for listener in self.listeners:
+                listener(event)
 
-    def _check_parent(self, parent: Row[Any] | None, thread: Row[Any] | None,
-                      site_settings: SiteSettings) -> None:
-        raise NotImplementedError
+    def _check_parent(
+        self, parent: Row[Any] | None, thread: Row[Any] | None, site_settings: SiteSettings
+    ) -> None:
+        if parent is None or thread is None or parent.thread_id != thread.id:
+            raise NotFound("parent_id: no such comment in this thread", code="parent_not_found")
+        if parent.state != CommentState.APPROVED.value:
+            raise InvalidInput("parent_id: that comment cannot be replied to")
+        if parent.depth + 1 > site_settings.max_depth:
+            raise InvalidInput("parent_id: replies are nested too deeply here")
 
     def _adjust_reply_count(self, conn: Connection, comment_id: int, delta: int) -> None:
-        raise NotImplementedError
+        """Change a comment's visible-reply count; a tombstone appearing or vanishing
+        changes its own parent's count in turn."""
+        while True:
+            # FOR NO KEY UPDATE: a reply being inserted elsewhere holds its parent FOR KEY
+            # SHARE (its foreign key) until it commits, which FOR UPDATE would wait for,
+            # and two batches replying to one comment would then wait for each other.
+            row = conn.execute(
+                comments.select().where(comments.c.id == comment_id)
+                .with_for_update(key_share=True)
+            ).first()
+            if row is None:
+                return
+            was = queries.is_visible(row.state, row.reply_count)
+            count = max(0, row.reply_count + delta)
+            conn.execute(
+                update(comments).where(comments.c.id == comment_id).values(reply_count=count)
+            )
+            now_visible = queries.is_visible(row.state, count)
+            if was == now_visible or row.parent_id is None:
+                return
+            comment_id, delta = row.parent_id, (1 if now_visible else -1)
 
     def _store_all(self, batch: list[Prepared]) -> list[Posted | Exception]:
         """One transaction for the batch, and one INSERT for its comments. An item the

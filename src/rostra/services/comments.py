@@ -26,7 +26,7 @@ from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of, th
 from rostra.moderation.decision import Action, Draft, Moderator, PublishEverything
 from rostra.moderation.identity import Hashing
 from rostra.services.accounts import ReaderAccounts
-from rostra.services.comment_batches import BatchStorage, Prepared
+from rostra.services.comment_batches import BatchStorage, Listener, Prepared, TxHook
 from rostra.services.comment_values import (
     CommentEvent,
     EventKind,
@@ -52,10 +52,6 @@ class CommentRefused(RostraError):
     status = 422
     code = "comment_refused"
     title = "Comment refused"
-
-
-TxHook = Callable[[Connection, CommentEvent], None]
-Listener = Callable[[CommentEvent], None]
 
 
 def _clean_line(value: str | None, name: str, limit: int) -> str | None:
@@ -119,15 +115,6 @@ class CommentService(BatchStorage):
 
     def ip_hash(self, ip: str | None) -> str | None:
         return self.hashing.ip(ip)
-
-    def _emit(self, conn: Connection, event: CommentEvent) -> None:
-        for hook in self.tx_hooks:
-            hook(conn, event)
-
-    def _notify(self, events: list[CommentEvent]) -> None:
-        for event in events:
-            for listener in self.listeners:
-                listener(event)
 
     def _check_text(self, text: str, site_settings: SiteSettings) -> str:
         if not isinstance(text, str) or not text.strip():
@@ -318,39 +305,6 @@ class CommentService(BatchStorage):
         except ImportError:  # pragma: no cover - inline feedback module not installed
             raise InvalidInput("anchor: inline feedback is not available") from None
         return anchor_to_json(parse_anchor(data))
-
-    def _check_parent(
-        self, parent: Row[Any] | None, thread: Row[Any] | None, site_settings: SiteSettings
-    ) -> None:
-        if parent is None or thread is None or parent.thread_id != thread.id:
-            raise NotFound("parent_id: no such comment in this thread", code="parent_not_found")
-        if parent.state != CommentState.APPROVED.value:
-            raise InvalidInput("parent_id: that comment cannot be replied to")
-        if parent.depth + 1 > site_settings.max_depth:
-            raise InvalidInput("parent_id: replies are nested too deeply here")
-
-    def _adjust_reply_count(self, conn: Connection, comment_id: int, delta: int) -> None:
-        """Change a comment's visible-reply count; a tombstone appearing or vanishing
-        changes its own parent's count in turn."""
-        while True:
-            # FOR NO KEY UPDATE: a reply being inserted elsewhere holds its parent FOR KEY
-            # SHARE (its foreign key) until it commits, which FOR UPDATE would wait for,
-            # and two batches replying to one comment would then wait for each other.
-            row = conn.execute(
-                comments.select().where(comments.c.id == comment_id)
-                .with_for_update(key_share=True)
-            ).first()
-            if row is None:
-                return
-            was = queries.is_visible(row.state, row.reply_count)
-            count = max(0, row.reply_count + delta)
-            conn.execute(
-                update(comments).where(comments.c.id == comment_id).values(reply_count=count)
-            )
-            now_visible = queries.is_visible(row.state, count)
-            if was == now_visible or row.parent_id is None:
-                return
-            comment_id, delta = row.parent_id, (1 if now_visible else -1)
 
     def change_state(
         self, conn: Connection, row: Row[Any], new_state: CommentState, *, actor: str | None,
