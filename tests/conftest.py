@@ -220,7 +220,9 @@ class CuttingProxy:
         try:
             while data := source.recv(65536):
                 pattern = self.cut_answer if answers else self.cut_query
-                if pattern is not None and pattern in tail + data:
+                # (a match ending in what came now: the tail was passed on already)
+                if pattern is not None and pattern in (tail + data)[
+                        max(0, len(tail) - len(pattern) + 1):]:
                     if answers:
                         self.cut_answer = None
                     else:
