@@ -280,8 +280,22 @@ class RoundTrips:
         with self.file:
             self.file.seek(0)
             lines = self.file.read().decode(errors="replace").splitlines()
-        return [line for line in lines
-                if line.split("\t")[:1] == ["F"] and ("\tSync" in line or "\tQuery" in line)]
+        # One entry per round trip, naming what it sent: a Sync ends the extended
+        # protocol's messages (each Parse names its statement), a Query is one by itself.
+        trips: list[str] = []
+        sent: list[str] = []
+        for line in lines:
+            fields = line.split("\t")
+            if fields[:1] != ["F"] or len(fields) < 3:
+                continue
+            if fields[2] == "Query":
+                trips.append(" ".join(fields[3:]).strip()[:120])
+            elif fields[2] == "Parse":
+                sent.append(" ".join(fields[3:]).strip()[:120])
+            elif fields[2] == "Sync":
+                trips.append(" | ".join(sent) or "Sync")
+                sent = []
+        return trips
 
 
 def wait_ready(base: str, process: Any, log: Path | None = None,
