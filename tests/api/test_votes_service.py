@@ -241,14 +241,15 @@ def test_a_votes_transaction_takes_six_round_trips_on_postgresql(pg_live_server:
     # BEGIN, the comment's counts (FOR NO KEY UPDATE), the voter's earlier vote, the
     # vote's row, the comment's new counts (returned by their UPDATE, read by a SELECT of
     # their own before), and the thread's change, NOTIFY and COMMIT together (three round
-    # trips before). The fewest of three votes: the first after the sites' periodic
-    # refresh also reads the site's webhooks.
+    # trips before). Every one of twelve votes: psycopg prepares each statement on its
+    # fifth use on a connection, a round trip of its own once per connection that the
+    # count leaves out (CI's votes met one each and counted 7).
     server = pg_live_server
     site = server.add_site("v" + secrets.token_hex(5), [ORIGIN])
     services = server.services
     ids = [services.comments.post(
         NewComment(thread="/votes/trips/", text=f"Vote on me, {n}.", site=site, name="Ana"),
-        RequestContext(origin=ORIGIN, ip="203.0.113.9")).comment["id"] for n in range(3)]
+        RequestContext(origin=ORIGIN, ip="203.0.113.9")).comment["id"] for n in range(12)]
     voter = RequestContext(origin=ORIGIN, ip="203.0.113.10",
                            voter_token=services.tokens.new_voter()[1])
     counted = []
@@ -257,7 +258,7 @@ def test_a_votes_transaction_takes_six_round_trips_on_postgresql(pg_live_server:
         result = services.votes.vote(comment, 1, voter)
         counted.append(trace.in_transactions())
         assert (result.score, result.upvotes, result.downvotes) == (1, 1, 0)
-    assert min(len(trips) for trips in counted) == 6, counted
+    assert [len(trips) for trips in counted] == [6] * len(ids), counted
     with server.client(headers={"Origin": ORIGIN}) as http:
         page = http.get("/api/comments",
                         params={"site": site, "thread": "/votes/trips/"}).json()
