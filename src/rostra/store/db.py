@@ -164,6 +164,12 @@ class Database:
         else:
             event.listen(self.engine, "checkin", _note_checkin)
             event.listen(self.engine, "checkout", self._ping_if_idle)
+            for name, run in (
+                ("do_execute", lambda cur, sql, params: cur.execute(sql, params)),
+                ("do_execute_no_params", lambda cur, sql: cur.execute(sql)),
+                ("do_executemany", lambda cur, sql, params: cur.executemany(sql, params)),
+            ):
+                event.listen(self.engine, name, _begin_with(run))
 
     def _ping_if_idle(self, dbapi_conn: Any, record: Any, proxy: Any) -> None:
         idle_since = record.info.get("checked_in_at")
@@ -240,9 +246,15 @@ class Database:
                 finally:
                     self._using(-1)
         else:
-            with self.engine.begin() as conn:
-                yield conn
-                changes = self._commit_postgresql(conn)
+            with self.engine.connect() as conn:
+                # psycopg would send BEGIN in a round trip of its own before the first
+                # statement; in autocommit mode it sends none, and the first statement
+                # carries ours (_begin_with).
+                conn.execution_options(isolation_level="AUTOCOMMIT",
+                                       **{_BEGIN_PENDING: [_BEGIN]})
+                with conn.begin():
+                    yield conn
+                    changes = self._commit_postgresql(conn)
         if changes:
             for hook in self.after_commit:
                 hook(changes)
@@ -254,10 +266,17 @@ class Database:
         comes as SQLAlchemy's, as any other statement's would."""
         import psycopg
 
+        from rostra.store.changes import pending
+
         raw = conn.connection.driver_connection
         assert isinstance(raw, psycopg.Connection)
+        begin = conn.get_execution_options()[_BEGIN_PENDING]
+        if begin and not (transaction_memo(conn).get("at_commit") or pending(conn)):
+            return []  # the block sent and left nothing: there is no transaction
         try:
             with raw.pipeline():  # one Sync, as it ends
+                if begin:  # only put-off statements: they open the transaction
+                    raw.execute(begin.pop(), prepare=False)
                 changes = self._committing(conn)
                 raw.execute("COMMIT")  # (its commit() would sync once more)
         except psycopg.Error as exc:
@@ -394,6 +413,30 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
+
+
+# A write transaction on PostgreSQL whose BEGIN has not been sent yet holds it in this
+# execution option (a list, emptied once sent).
+_BEGIN_PENDING = "rostra_begin_pending"
+_BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
+
+
+def _begin_with(run: Callable[..., Any]) -> Callable[..., bool]:
+    """A ``do_execute*`` hook: the first statement of a write transaction goes out
+    pipelined behind its BEGIN, one round trip for the two. ``run`` executes the
+    statement on the cursor; the hook says whether it did (else SQLAlchemy does)."""
+
+    def hook(cursor: Any, statement: str, *args: Any) -> bool:
+        pending: list[str] | None = args[-1].execution_options.get(_BEGIN_PENDING)
+        if not pending:
+            return False
+        raw = cursor.connection
+        with raw.pipeline():  # its end sends one Sync and reads every result
+            raw.execute(pending.pop(), prepare=False)  # seen as BEGIN in a trace
+            run(cursor, statement, *args[:-1])
+        return True
+
+    return hook
 
 
 def _note_checkin(dbapi_conn: Any, record: Any) -> None:

@@ -1,0 +1,114 @@
+"""A write transaction on PostgreSQL sends its BEGIN with its first statement (one round
+trip for both, where psycopg sent BEGIN alone first). It must still be one transaction
+whatever the first statement is: what a failed block wrote is gone, a failing first
+statement leaves a usable connection, and the isolation level is READ COMMITTED whatever
+the database's default."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import column, insert, table, text
+from sqlalchemy.exc import IntegrityError
+
+from rostra.store.db import Database, at_commit
+from tests.conftest import POSTGRES_URL, RoundTrips, create_postgres_database, require
+
+pytestmark = pytest.mark.postgres
+
+items = table("items", column("id"), column("note"))
+
+
+@pytest.fixture
+def database() -> Iterator[Database]:
+    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = create_postgres_database(POSTGRES_URL)
+    database = Database(url)
+    with database.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE items (id integer PRIMARY KEY, note text)"))
+    try:
+        yield database
+    finally:
+        database.dispose()
+        drop()
+
+
+def _stored(database: Database) -> list[int]:
+    with database.read() as conn:
+        return list(conn.execute(text("SELECT id FROM items ORDER BY id")).scalars())
+
+
+class Failed(Exception):
+    pass
+
+
+@pytest.mark.parametrize("first", ["one row", "many rows", "no parameters", "savepoint"])
+def test_a_failed_block_leaves_nothing_whatever_its_first_statement(
+    database: Database, first: str
+) -> None:
+    with pytest.raises(Failed), database.write() as conn:
+        if first == "one row":
+            conn.execute(insert(items).values(id=1, note="a"))
+        elif first == "many rows":  # executemany
+            conn.execute(insert(items), [{"id": 1, "note": "a"}, {"id": 2, "note": "b"}])
+        elif first == "no parameters":
+            conn.exec_driver_sql("INSERT INTO items (id, note) VALUES (1, 'a')")
+        else:
+            with conn.begin_nested():
+                conn.execute(insert(items).values(id=1, note="a"))
+        conn.execute(insert(items).values(id=3, note="c"))
+        raise Failed
+    assert _stored(database) == []
+    with database.write() as conn:
+        conn.execute(insert(items).values(id=4, note="d"))
+    assert _stored(database) == [4]
+
+
+def test_a_failing_first_statement_rolls_back_and_the_connection_goes_on(
+    database: Database,
+) -> None:
+    with database.write() as conn:
+        conn.execute(insert(items).values(id=1, note="a"))
+    with pytest.raises(IntegrityError), database.write() as conn:
+        conn.execute(insert(items).values(id=1, note="again"))
+    for n in range(2, 12):  # the pool's connections, the failed one among them
+        with database.write() as conn:
+            conn.execute(insert(items).values(id=n, note="b"))
+            assert conn.execute(text("SELECT count(*) FROM items")).scalar_one() == n
+    assert _stored(database) == list(range(1, 12))
+
+
+def test_a_block_of_put_off_statements_alone_commits_them(database: Database) -> None:
+    with database.write() as conn:
+        at_commit(conn, insert(items).values(id=7, note="late"), {})
+    assert _stored(database) == [7]
+
+
+def test_a_block_that_sends_nothing_costs_nothing(database: Database) -> None:
+    # (A server's change bus listens for what transactions change.)
+    heard: list[object] = []
+    database.before_commit.append(lambda conn, changes: heard.append(changes))
+    trace = RoundTrips(database)
+    with database.write():
+        pass
+    assert trace.round_trips() == []
+    assert heard == []
+
+
+def test_the_transaction_is_read_committed_whatever_the_databases_default(
+    database: Database,
+) -> None:
+    with database.engine.begin() as conn:
+        name = conn.execute(text("SELECT current_database()")).scalar_one()
+        conn.execute(text(
+            f'ALTER DATABASE "{name}" SET default_transaction_isolation = \'serializable\''))
+    database.engine.dispose()  # new connections take the new default
+    with database.read() as conn:
+        assert conn.execute(text("SHOW default_transaction_isolation")).scalar_one() == (
+            "serializable")
+    with database.write() as conn:
+        level = conn.execute(text("SHOW transaction_isolation")).scalar_one()
+        in_block = conn.execute(text("SELECT now() = statement_timestamp()")).scalar_one()
+    assert level == "read committed"
+    assert in_block is False  # a transaction's now() is its start, not this statement's
