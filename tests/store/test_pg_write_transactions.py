@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import column, insert, table, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, column, insert, table, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import TypeDecorator
 
 from rostra.store.db import Database, at_commit
 from tests.conftest import POSTGRES_URL, RoundTrips, create_postgres_database, require
@@ -83,6 +84,35 @@ def test_a_block_of_put_off_statements_alone_commits_them(database: Database) ->
     with database.write() as conn:
         at_commit(conn, insert(items).values(id=7, note="late"), {})
     assert _stored(database) == [7]
+
+
+class Shouted(TypeDecorator[str]):
+    """A column type that converts what it stores (as a UTC timestamp's type does)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: object) -> str | None:
+        return None if value is None else value.upper()
+
+
+typed = Table("items", MetaData(), Column("id", Integer, primary_key=True),
+              Column("note", Shouted))
+
+
+def test_put_off_statements_go_as_sqlalchemy_would_send_them(database: Database) -> None:
+    # They go to psycopg directly in the commit's pipeline: the column types' conversions
+    # and the statement's own literal values must still apply, in order.
+    with database.write() as conn:
+        conn.execute(insert(items).values(id=7, note="first"))
+        at_commit(conn, update(typed).where(typed.c.id == 7), {"note": "quiet"})
+        at_commit(conn, insert(typed), {"id": 8, "note": "later"})
+        at_commit(conn, update(typed).where(typed.c.id == 8), {"note": "last"})
+    with database.read() as conn:
+        rows = conn.execute(text("SELECT id, note FROM items ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [(7, "QUIET"), (8, "LAST")]
+    with pytest.raises(ValueError), database.write() as conn:
+        at_commit(conn, update(typed).returning(typed.c.id), {"note": "x"})
 
 
 def test_a_block_that_sends_nothing_costs_nothing(database: Database) -> None:
