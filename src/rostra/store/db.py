@@ -388,8 +388,8 @@ def transaction_memo(conn: Connection) -> dict[Any, Any]:
 def at_commit(conn: Connection, statement: Any, params: dict[str, Any]) -> None:
     """Run ``statement``, which returns nothing, at the end of the transaction, just
     before it commits, after the ones put off before it. On PostgreSQL it goes in the
-    commit's round trip; its error comes at the commit (a deadlock's victim runs again,
-    ``attempts``)."""
+    commit's round trip, straight to the driver (SQLAlchemy's events do not see it); its
+    error comes at the commit (a deadlock's victim runs again, ``attempts``)."""
     transaction_memo(conn).setdefault("at_commit", []).append((statement, params))
 
 
