@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ from rostra.cli import SERVER_OPTIONS
 from rostra.config import Settings
 from rostra.services.container import Services
 from rostra.store.db import Database
+from rostra.store.migrate import upgrade
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("ROSTRA_TEST_POSTGRES_URL", "")
@@ -304,6 +306,26 @@ class RoundTrips:
                     trips.append(" | ".join(sent) or "(prepared)")
                 sent, bound = [], False
         return trips
+
+
+@pytest.fixture
+def proxied() -> Iterator[tuple[Services, CuttingProxy]]:
+    """Services on a fresh PostgreSQL database reached through a CuttingProxy."""
+    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = create_postgres_database(POSTGRES_URL)
+    direct = Database(url)
+    upgrade(direct)
+    direct.dispose()
+    parts = urlsplit(url)
+    proxy = CuttingProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    via = url.replace(parts.netloc, f"{parts.username}@127.0.0.1:{proxy.port}", 1)
+    services = Services.build(Settings(database_url=via))
+    try:
+        yield services, proxy
+    finally:
+        services.db.dispose()
+        proxy.close()
+        drop()
 
 
 def wait_ready(base: str, process: Any, log: Path | None = None,

@@ -5,30 +5,22 @@ runs again, so that it is neither stored twice nor refused for having been store
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from rostra.config import Settings
 from rostra.core.thread_keys import thread_key as thread_key_of
 from rostra.services.comments import NewComment, Posted, RequestContext
 from rostra.services.container import Services
-from rostra.store.db import Database
-from rostra.store.migrate import upgrade
 from rostra.store.tables import comments, threads
 from tests.conftest import (
     CONNECTION_LOST,
     DEADLOCK,
     ORIGIN,
-    POSTGRES_URL,
     CuttingProxy,
     LiveServer,
     RoundTrips,
-    create_postgres_database,
     first_try_fails,
-    require,
 )
 
 pytestmark = pytest.mark.postgres
@@ -112,25 +104,6 @@ def test_a_batch_whose_commit_failed_with_its_connection_is_stored_at_the_next_t
     assert all(isinstance(result, Posted) for result in stored), stored
     assert _stored(server.services, site, "/commit/") == ["lost at commit",
                                                           "in the same batch"]
-
-
-@pytest.fixture
-def proxied() -> Iterator[tuple[Services, CuttingProxy]]:
-    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
-    url, drop = create_postgres_database(POSTGRES_URL)
-    direct = Database(url)
-    upgrade(direct)
-    direct.dispose()
-    parts = urlsplit(url)
-    proxy = CuttingProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    via = url.replace(parts.netloc, f"{parts.username}@127.0.0.1:{proxy.port}", 1)
-    services = Services.build(Settings(database_url=via))
-    try:
-        yield services, proxy
-    finally:
-        services.db.dispose()
-        proxy.close()
-        drop()
 
 
 def test_a_batch_that_committed_but_lost_the_answer_is_answered_and_stored_once(

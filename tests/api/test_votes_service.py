@@ -15,17 +15,23 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from rostra.core.thread_keys import ThreadKeyError, thread_key
 from rostra.services.comments import NewComment, RequestContext
+from rostra.services.container import Services
+from rostra.store.tables import comments, votes
 from tests.conftest import (
+    CONNECTION_LOST,
     ORIGIN,
     POSTGRES_URL,
+    CuttingProxy,
     LiveServer,
     Reader,
     RoundTrips,
     _start_live_server,
     create_postgres_database,
+    first_try_fails,
     require,
 )
 from tests.importers.import_helpers import Rostra
@@ -263,3 +269,58 @@ def test_a_votes_transaction_takes_five_round_trips_on_postgresql(pg_live_server
         page = http.get("/api/comments",
                         params={"site": site, "thread": "/votes/trips/"}).json()
     assert sorted((c["id"], c["score"]) for c in page["comments"]) == [(i, 1) for i in ids]
+
+
+@pytest.mark.postgres
+def test_a_vote_whose_connection_is_lost_on_a_statement_is_cast_at_the_next_try(
+    pg_live_server: LiveServer,
+) -> None:
+    # A restart or failover of PostgreSQL in the middle of the vote's transaction: it
+    # committed nothing and runs again on a fresh connection (it answered 500 before).
+    server = pg_live_server
+    site = server.add_site("l" + secrets.token_hex(5), [ORIGIN])
+    services = server.services
+    comment = services.comments.post(
+        NewComment(thread="/votes/lost/", text="Vote on me.", site=site, name="Ana"),
+        RequestContext(origin=ORIGIN, ip="203.0.113.9")).comment["id"]
+    voter = RequestContext(origin=ORIGIN, ip="203.0.113.10",
+                           voter_token=services.tokens.new_voter()[1])
+    with first_try_fails(server, "INSERT", f"NEW.comment_id = {comment}", CONNECTION_LOST,
+                         table="votes") as tried:
+        result = services.votes.vote(comment, 1, voter)
+        assert tried() == 2
+    assert (result.score, result.upvotes, result.downvotes, result.vote) == (1, 1, 0, 1)
+    assert _stored_counts(services, comment) == (1, 1, 0, 1)
+
+
+@pytest.mark.postgres
+def test_a_vote_whose_commit_lost_its_answer_is_counted_once(
+    proxied: tuple[Services, CuttingProxy],
+) -> None:
+    # The COMMIT went through but its answer was lost with the connection. Setting a vote
+    # is the same done twice: the vote runs again, finds itself, and answers the counts.
+    # A reader who had no voter id yet and votes from a network that voted already is
+    # refused; its own earlier try is not such a vote.
+    services, proxy = proxied
+    site = "c" + secrets.token_hex(5)
+    services.sites.create(site, "Proxied", [ORIGIN])
+    comment = services.comments.post(
+        NewComment(thread="/votes/answer/", text="Vote on me.", site=site, name="Ana"),
+        RequestContext(origin=ORIGIN, ip="203.0.113.9")).comment["id"]
+    fresh_reader = RequestContext(origin=ORIGIN, ip="203.0.113.10")
+    proxy.cut_answer = CuttingProxy.COMMITTED
+    result = services.votes.vote(comment, 1, fresh_reader)
+    assert proxy.cut == 1
+    assert result.voter_token is not None
+    assert (result.score, result.upvotes, result.downvotes, result.vote) == (1, 1, 0, 1)
+    assert _stored_counts(services, comment) == (1, 1, 0, 1)
+
+
+def _stored_counts(services: Services, comment_id: int) -> tuple[int, int, int, int]:
+    """The comment's score, upvotes and downvotes, and how many votes it has."""
+    with services.db.read() as conn:
+        row = conn.execute(select(comments.c.score, comments.c.upvotes, comments.c.downvotes)
+                           .where(comments.c.id == comment_id)).one()
+        stored = conn.execute(select(func.count()).select_from(votes)
+                              .where(votes.c.comment_id == comment_id)).scalar_one()
+    return row.score, row.upvotes, row.downvotes, stored

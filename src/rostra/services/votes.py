@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, update
 
@@ -12,6 +13,7 @@ from rostra.core.models import CommentState
 from rostra.core.thread_keys import ThreadKeyError, thread_key
 from rostra.services.comments import CommentEvent, CommentService, EventKind, RequestContext
 from rostra.store import queries
+from rostra.store.db import attempts
 from rostra.store.tables import comments, votes
 
 
@@ -67,6 +69,25 @@ class VoteService:
         ):
             raise Forbidden("you cannot vote on your own comment", code="own_comment")
         ip_hash = self.comments.ip_hash(ctx.ip)
+        # Setting a vote to a value is the same done once or twice, so a try whose
+        # COMMIT lost its connection runs again too (it finds the vote as it left it).
+        for attempt in attempts("a vote", idempotent=True):
+            with attempt:
+                counts, changed = self._record(comment_id, voter, value, fresh, ip_hash,
+                                               row, thread)
+        if changed:
+            self.comments._notify([CommentEvent(
+                EventKind.EDITED, comment_id, row.thread_id, thread.site_id, thread.key,
+                row.parent_id, CommentState.APPROVED, CommentState.APPROVED, "vote",
+            )])
+        return VoteResult(*counts, value, new_token)
+
+    def _record(
+        self, comment_id: int, voter: str, value: int, fresh: bool, ip_hash: str | None,
+        row: Any, thread: Any,
+    ) -> tuple[tuple[int, int, int], bool]:
+        """The vote's transaction: (score, upvotes, downvotes) after it, and whether it
+        changed anything."""
         now = datetime.now(UTC)
         with self.db.write() as conn:
             # FOR NO KEY UPDATE: orders votes on the comment without waiting for a reply
@@ -84,11 +105,14 @@ class VoteService:
                 )
             )
             old = int(old or 0)
+            if value == old:
+                return (current.score, current.upvotes, current.downvotes), False
             if fresh and ip_hash and value != 0:
                 # A reader who dropped their voter id to vote again from the same network.
                 seen = conn.scalar(
                     select(votes.c.voter).where(
-                        votes.c.comment_id == comment_id, votes.c.ip_hash == ip_hash
+                        votes.c.comment_id == comment_id, votes.c.ip_hash == ip_hash,
+                        votes.c.voter != voter,
                     ).limit(1)
                 )
                 if seen is not None:
@@ -96,10 +120,6 @@ class VoteService:
                         "a vote on this comment came from your network already",
                         code="already_voted",
                     )
-            if value == old:
-                return VoteResult(
-                    current.score, current.upvotes, current.downvotes, value, new_token
-                )
             if old == 0:
                 conn.execute(
                     insert(votes).values(
@@ -133,12 +153,7 @@ class VoteService:
             # The thread's row was read above: its change goes with the commit (one round
             # trip on PostgreSQL).
             queries.bump_read_thread(conn, thread, now)
-            event = CommentEvent(
-                EventKind.EDITED, comment_id, row.thread_id, thread.site_id, thread.key,
-                row.parent_id, CommentState.APPROVED, CommentState.APPROVED, "vote",
-            )
-        self.comments._notify([event])
-        return VoteResult(result.score, result.upvotes, result.downvotes, value, new_token)
+        return (result.score, result.upvotes, result.downvotes), True
 
     def my_votes(
         self, site_id: str | None, thread: str, ctx: RequestContext

@@ -76,8 +76,9 @@ class Attempt:
     """One try of a transaction (see ``attempts``): leaving it with an error that allows
     another try swallows the error, so the loop goes round again."""
 
-    def __init__(self, what: str, number: int, last: bool) -> None:
+    def __init__(self, what: str, number: int, last: bool, idempotent: bool = False) -> None:
         self.what, self.number, self.last = what, number, last
+        self.idempotent = idempotent
         self.succeeded = False
 
     def __enter__(self) -> Attempt:
@@ -88,14 +89,16 @@ class Attempt:
         if exc is None:
             self.succeeded = True
             return False
-        if self.last or not may_run_again(exc):
+        if self.last or not (may_run_again(exc)
+                             or self.idempotent and commit_unknown(exc)):
             return False
         log.info("%s: try %d failed (%s); running it again", self.what, self.number,
                  getattr(getattr(exc, "orig", None), "sqlstate", None) or "connection lost")
         return True
 
 
-def attempts(what: str, tries: int = TRANSACTION_ATTEMPTS) -> Iterator[Attempt]:
+def attempts(what: str, tries: int = TRANSACTION_ATTEMPTS, *,
+             idempotent: bool = False) -> Iterator[Attempt]:
     """Tries of a transaction that PostgreSQL may fail to break a deadlock, or lose
     with its connection (``may_run_again``)::
 
@@ -105,9 +108,11 @@ def attempts(what: str, tries: int = TRANSACTION_ATTEMPTS) -> Iterator[Attempt]:
 
     The block runs again (up to ``tries`` times in all) when its transaction ended so;
     any other error, or the last try's, is raised. Start the block's
-    state afresh inside it: a failed try's is gone with its transaction."""
+    state afresh inside it: a failed try's is gone with its transaction. A block that
+    is ``idempotent`` (done twice, its work is done once) also runs again when its
+    COMMIT lost the connection and may have committed (``commit_unknown``)."""
     for number in range(1, tries + 1):
-        attempt = Attempt(what, number, last=number == tries)
+        attempt = Attempt(what, number, last=number == tries, idempotent=idempotent)
         yield attempt
         if attempt.succeeded:
             return
