@@ -140,7 +140,11 @@ def test_it_tells_the_other_server_at_once(transport: str) -> None:
         assert refused.status_code == 422 and refused.json()["reasons"] == ["banned"]
         lifted = ha.delete(f"/api/moderation/bans/{banned.json()['ban']['id']}", headers=STAFF)
         assert lifted.status_code == 200
-        assert cid.post("/story", "Posting on B after the ban was lifted.").status_code == 201
+        # B kept the site's bans since it refused Cid, and forgets them when the bus
+        # brings the lift: a moment after A answered (under a full run's load, after B's
+        # next post once). A refused post stores nothing.
+        within(1, lambda: cid.post(
+            "/story", "Posting on B after the ban was lifted.").status_code == 201)
 
 
 @pytest.mark.postgres
