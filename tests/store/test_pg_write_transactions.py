@@ -10,11 +10,18 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, column, insert, table, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.types import TypeDecorator
 
-from rostra.store.db import Database, at_commit
-from tests.conftest import POSTGRES_URL, RoundTrips, create_postgres_database, require
+from rostra.store.db import Database, at_commit, attempts, commit_unknown, may_run_again
+from tests.conftest import (
+    CONNECTION_LOST,
+    DEADLOCK,
+    POSTGRES_URL,
+    RoundTrips,
+    create_postgres_database,
+    require,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -78,6 +85,39 @@ def test_a_failing_first_statement_rolls_back_and_the_connection_goes_on(
             conn.execute(insert(items).values(id=n, note="b"))
             assert conn.execute(text("SELECT count(*) FROM items")).scalar_one() == n
     assert _stored(database) == list(range(1, 12))
+
+
+def _fail_first_inserts(database: Database, failure: str, count: int) -> None:
+    with database.engine.begin() as conn:
+        conn.execute(text("CREATE SEQUENCE tries"))
+        conn.execute(text(f"""
+            CREATE FUNCTION fail_once() RETURNS trigger AS $$
+            BEGIN
+              IF nextval('tries') <= {count} THEN {failure}; END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql"""))
+        conn.execute(text("CREATE TRIGGER fail_once BEFORE INSERT ON items "
+                          "FOR EACH ROW EXECUTE FUNCTION fail_once()"))
+
+
+@pytest.mark.parametrize("failure", [CONNECTION_LOST, DEADLOCK], ids=["lost", "deadlock"])
+def test_a_first_statement_failing_with_its_begin_may_run_again(
+    database: Database, failure: str
+) -> None:
+    # The first statement goes in one round trip with BEGIN: lost there (a restart of
+    # the server) or a deadlock's victim, the transaction committed nothing, says so as
+    # any statement's failure does, and runs again on a good connection.
+    _fail_first_inserts(database, failure, 2)
+    with pytest.raises(DBAPIError) as failed, database.write() as conn:
+        conn.execute(insert(items).values(id=1, note="failed"))
+    assert may_run_again(failed.value) and not commit_unknown(failed.value)
+    tries = 0
+    for attempt in attempts("a test"):
+        with attempt, database.write() as conn:
+            tries += 1
+            conn.execute(insert(items).values(id=2, note="at the second try"))
+    assert tries == 2
+    assert _stored(database) == [2]
 
 
 def test_a_block_of_put_off_statements_alone_commits_them(database: Database) -> None:
