@@ -1,8 +1,9 @@
 """A write transaction on PostgreSQL sends its BEGIN with its first statement (one round
 trip for both, where psycopg sent BEGIN alone first). It must still be one transaction
 whatever the first statement is: what a failed block wrote is gone, a failing first
-statement leaves a usable connection, and the isolation level is READ COMMITTED whatever
-the database's default."""
+statement leaves a usable connection (and may run again, as any statement's failure), and
+the isolation level is READ COMMITTED whatever the database's default. The statements put
+off to the commit go to psycopg directly, as SQLAlchemy would have sent them."""
 
 from __future__ import annotations
 
