@@ -247,9 +247,10 @@ def test_a_votes_transaction_takes_five_round_trips_on_postgresql(pg_live_server
     # BEGIN with the comment's counts (FOR NO KEY UPDATE; BEGIN was a round trip of its
     # own), the voter's earlier vote, the vote's row, the comment's new counts (returned
     # by their UPDATE, read by a SELECT of their own before), and the thread's change,
-    # NOTIFY and COMMIT together (three round trips before). Every one of twelve votes: psycopg prepares each statement on its
-    # fifth use on a connection, a round trip of its own once per connection that the
-    # count leaves out (CI's votes met one each and counted 7).
+    # NOTIFY and COMMIT together (three round trips before). Every one of twelve votes:
+    # psycopg prepares each statement on its fifth use on a connection, a round trip of
+    # its own once per connection that the count leaves out (CI's votes met one each and
+    # counted 7).
     server = pg_live_server
     site = server.add_site("v" + secrets.token_hex(5), [ORIGIN])
     services = server.services

@@ -74,7 +74,7 @@ class VoteService:
         for attempt in attempts("a vote", idempotent=True):
             with attempt:
                 counts, changed = self._record(comment_id, voter, value, fresh, ip_hash,
-                                               row, thread)
+                                               thread)
         if changed:
             self.comments._notify([CommentEvent(
                 EventKind.EDITED, comment_id, row.thread_id, thread.site_id, thread.key,
@@ -84,7 +84,7 @@ class VoteService:
 
     def _record(
         self, comment_id: int, voter: str, value: int, fresh: bool, ip_hash: str | None,
-        row: Any, thread: Any,
+        thread: Any,
     ) -> tuple[tuple[int, int, int], bool]:
         """The vote's transaction: (score, upvotes, downvotes) after it, and whether it
         changed anything."""
