@@ -30,7 +30,7 @@ from rostra.services.serialise import comment_json
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.store import changes, queries
-from rostra.store.comment_insert import insert_comments
+from rostra.store.comment_insert import StaleThreads, insert_comments
 from rostra.store.db import Database, RolledBack, attempts, commit_unknown
 from rostra.store.tables import comments, threads
 
@@ -74,11 +74,14 @@ class _Placed:
 
 class _SharedWrite:
     """What the posts of one transaction share: the threads read so far (the writer's
-    lock keeps them as read), and the counter changes owed to each thread, written
+    lock keeps them as read), whether one of them was read by an earlier transaction
+    (the INSERT then checks it), and the counter changes owed to each thread, written
     once at the end instead of once per comment."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: bool) -> None:
+        self.known = known  # may threads read by earlier transactions be used
         self.threads: dict[tuple[str, str], Row[Any]] = {}
+        self.unchecked = False  # one of them was
         self.bumps: dict[int, tuple[Row[Any], datetime, int, int]] = {}
         self.replies: dict[int, int] = {}  # parent id -> new approved replies to it
 
@@ -87,6 +90,14 @@ class _SharedWrite:
         if was is not None:
             now, comments, top_level = max(was[1], now), was[2] + comments, was[3] + top_level
         self.bumps[thread.id] = (thread, now, comments, top_level)
+
+
+KNOWN_THREADS = 4096  # threads remembered by a process (forgotten all at once past it)
+
+
+def _retitles(thread: Row[Any], p: Prepared) -> bool:
+    """Whether the post gives its thread the title or address it lacks."""
+    return bool(thread.title is None and p.title or thread.url is None and p.url)
 
 
 TxHook = Callable[[Connection, CommentEvent], None]
@@ -104,6 +115,10 @@ class BatchStorage:
     tx_hooks: list[TxHook]
     listeners: list[Listener]
     committing: list[Callable[[list[CommentEvent]], None]]
+    # PostgreSQL: open threads as an earlier transaction read them, by (site, key as
+    # posted). Reading the thread was a round trip of its own before the INSERT, a
+    # seventh of the posting process's time under a flood of posts to one thread.
+    known_threads: dict[tuple[str, str], Row[Any]]
 
     def _emit(self, conn: Connection, event: CommentEvent) -> None:
         for hook in self.tx_hooks:
@@ -160,9 +175,19 @@ class BatchStorage:
         return stored
 
     def _store_once(self, batch: list[Prepared]) -> list[Posted | Exception]:
+        try:
+            return self._store_try(batch, known=True)
+        except StaleThreads:
+            # A thread read by an earlier transaction was closed or removed since (the
+            # transaction rolled back): this time every thread is read as it is now.
+            for prepared in batch:
+                self.known_threads.pop((prepared.site.id, prepared.key), None)
+            return self._store_try(batch, known=False)
+
+    def _store_try(self, batch: list[Prepared], *, known: bool) -> list[Posted | Exception]:
         outcomes: list[_Placed | Exception] = []
         events: list[CommentEvent] = []
-        shared = _SharedWrite()
+        shared = _SharedWrite(known)
         ids: list[int] = []
         try:
             self._write_batch(batch, outcomes, events, shared, ids)
@@ -203,7 +228,8 @@ class BatchStorage:
                     outcomes.append(exc)
             placed = [item for item in outcomes if not isinstance(item, Exception)]
             if placed:
-                ids += insert_comments(conn, [item.values for item in placed])
+                ids += insert_comments(conn, [item.values for item in placed],
+                                       check_threads=shared.unchecked)
                 staff = self._staff_of(conn, placed)
                 for item, comment_id in zip(placed, ids, strict=True):
                     events.append(self._stored(conn, item, comment_id, shared, staff))
@@ -226,10 +252,7 @@ class BatchStorage:
         row. Raises RostraError only before writing anything for it, so the transaction
         stays good for the rest of a batch."""
         new = p.new
-        thread = shared.threads.get((p.site.id, p.key))
-        if thread is None:
-            thread = self._thread_for_write(conn, p.site, p.key, p.url, p.title)
-            shared.threads[(p.site.id, p.key)] = thread
+        thread = self._post_thread(conn, p, shared)
         if thread.closed:
             raise Forbidden("this discussion is closed", code="thread_closed")
         depth, root_id = 0, None
@@ -239,7 +262,7 @@ class BatchStorage:
             assert parent is not None
             # root_id is NULL for a top-level comment (or its own id, from importers).
             depth, root_id = parent.depth + 1, parent.root_id or parent.id
-        retitled = bool(thread.title is None and p.title or thread.url is None and p.url)
+        retitled = _retitles(thread, p)
         if retitled:
             conn.execute(
                 update(threads).where(threads.c.id == thread.id).values(
@@ -247,6 +270,7 @@ class BatchStorage:
                 )
             )
             del shared.threads[(p.site.id, p.key)]  # the next post reads it as it is now
+            self.known_threads.pop((p.site.id, p.key), None)
         values = {
             "thread_id": thread.id, "parent_id": new.parent_id, "root_id": root_id,
             "depth": depth, "state": p.state.value, "author_name": p.name,
@@ -307,6 +331,30 @@ class BatchStorage:
             site_id=p.site.id,
             edit_window_seconds=window,
         )
+
+    def _post_thread(self, conn: Connection, p: Prepared, shared: _SharedWrite) -> Row[Any]:
+        """The post's thread as this transaction read it, or (PostgreSQL) as an earlier
+        one did when it was open, found under this very key (not an alias) and needs no
+        title or address from this post; the INSERT checks that one is still there and
+        open (a key moved since leaves an alias to the same thread)."""
+        where = (p.site.id, p.key)
+        thread = shared.threads.get(where)
+        if thread is not None:
+            return thread
+        thread = self.known_threads.get(where) if shared.known else None
+        if thread is not None and not _retitles(thread, p):
+            shared.unchecked = True
+        else:
+            thread = self._thread_for_write(conn, p.site, p.key, p.url, p.title)
+            if (conn.dialect.name == "postgresql" and not thread.closed
+                    and thread.key == p.key and thread.site_id == p.site.id):
+                if len(self.known_threads) >= KNOWN_THREADS:
+                    self.known_threads.clear()
+                self.known_threads[where] = thread
+            else:
+                self.known_threads.pop(where, None)
+        shared.threads[where] = thread
+        return thread
 
     def _thread_for_write(
         self, conn: Connection, site: Site, key: str, url: str | None, title: str | None

@@ -110,6 +110,7 @@ class CommentService(BatchStorage):
         # Told of new comments just before their transaction commits (in memory only:
         # the live streams must know a change is theirs before the change bus says so).
         self.committing: list[Callable[[list[CommentEvent]], None]] = []
+        self.known_threads = {}
 
     # -- helpers -------------------------------------------------------------
 

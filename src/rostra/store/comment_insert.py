@@ -9,6 +9,11 @@ parameters for psycopg to keep its conversion: turning that text into PostgreSQL
 was a tenth of a batch of four's time, and the server parsed and planned it each time.
 Here psycopg converts the text once, PostgreSQL prepares it once per connection, and
 the rows are one string (a list per column cost more to send than it saved).
+
+On PostgreSQL the INSERT can also check the rows' threads (``check_threads``): the
+posting lane then need not read a thread it read in an earlier transaction, and a
+thread closed or removed since stops the batch (StaleThreads) instead of taking the
+comment.
 """
 
 from __future__ import annotations
@@ -28,22 +33,36 @@ _INSERT_SQLITE = insert(comments).returning(comments.c.id)
 _POSTGRESQL = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
-def insert_comments(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` (each with the same columns) and return their ids, in order."""
+class StaleThreads(Exception):
+    """A row's thread was closed or removed since it was read: nothing is to be
+    committed (the caller's transaction rolls back), and the threads read again."""
+
+
+def insert_comments(conn: Connection, rows: Sequence[dict[str, Any]], *,
+                    check_threads: bool = False) -> list[int]:
+    """Insert ``rows`` (each with the same columns) and return their ids, in order.
+
+    ``check_threads`` (PostgreSQL only): insert a row only if its thread is there and
+    open, and raise StaleThreads if one is not."""
     if not rows:
         return []
     if conn.dialect.name != "postgresql":
+        if check_threads:
+            raise ValueError("check_threads is for PostgreSQL")
         return sorted(conn.execute(_INSERT_SQLITE, list(rows)).scalars())
     names = tuple(rows[0])
     as_json = [{name: _bound(name, row[name]) for name in names} for row in rows]
     # The serial ids are taken in the order of the SELECT's ORDER BY (the guarantee
     # SQLAlchemy's ordered RETURNING relies on too), whatever order RETURNING lists them.
-    return sorted(conn.exec_driver_sql(_recordset_insert(names),
-                                       {"rows": json.dumps(as_json)}).scalars())
+    ids = sorted(conn.exec_driver_sql(_recordset_insert(names, check_threads),
+                                      {"rows": json.dumps(as_json)}).scalars())
+    if len(ids) != len(rows):
+        raise StaleThreads(f"{len(rows) - len(ids)} comment(s) for a thread closed or gone")
+    return ids
 
 
 @lru_cache(maxsize=8)
-def _recordset_insert(names: tuple[str, ...]) -> str:
+def _recordset_insert(names: tuple[str, ...], check_threads: bool = False) -> str:
     declared, columns = [], []
     for name in names:
         kind = comments.c[name].type
@@ -56,7 +75,9 @@ def _recordset_insert(names: tuple[str, ...]) -> str:
     return (f"INSERT INTO comments ({', '.join(names)}) "
             f"SELECT {', '.join(columns)} "
             f"FROM ROWS FROM (json_to_recordset(%(rows)s::json) AS ({', '.join(declared)})) "
-            f"WITH ORDINALITY AS u({', '.join(names)}, n) ORDER BY u.n RETURNING id")
+            f"WITH ORDINALITY AS u({', '.join(names)}, n) "
+            + ("JOIN threads t ON t.id = u.thread_id AND NOT t.closed " if check_threads else "")
+            + "ORDER BY u.n RETURNING id")
 
 
 def _bound(name: str, value: Any) -> Any:
