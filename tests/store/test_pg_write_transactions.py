@@ -3,7 +3,8 @@ trip for both, where psycopg sent BEGIN alone first). It must still be one trans
 whatever the first statement is: what a failed block wrote is gone, a failing first
 statement leaves a usable connection (and may run again, as any statement's failure), and
 the isolation level is READ COMMITTED whatever the database's default. The statements put
-off to the commit go to psycopg directly, as SQLAlchemy would have sent them."""
+off to the commit go to psycopg directly, as SQLAlchemy would have sent them; so may a
+statement of the block (``driver_rows``), and its failure is any statement's."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, column, insert,
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.types import TypeDecorator
 
-from rostra.store.db import Database, at_commit, attempts, commit_unknown, may_run_again
+from rostra.store.db import (
+    Database,
+    at_commit,
+    attempts,
+    commit_unknown,
+    driver_rows,
+    may_run_again,
+)
 from tests.conftest import (
     CONNECTION_LOST,
     DEADLOCK,
@@ -52,7 +60,8 @@ class Failed(Exception):
     pass
 
 
-@pytest.mark.parametrize("first", ["one row", "many rows", "no parameters", "savepoint"])
+@pytest.mark.parametrize("first", ["one row", "many rows", "no parameters", "savepoint",
+                                   "straight to psycopg"])
 def test_a_failed_block_leaves_nothing_whatever_its_first_statement(
     database: Database, first: str
 ) -> None:
@@ -63,6 +72,8 @@ def test_a_failed_block_leaves_nothing_whatever_its_first_statement(
             conn.execute(insert(items), [{"id": 1, "note": "a"}, {"id": 2, "note": "b"}])
         elif first == "no parameters":
             conn.exec_driver_sql("INSERT INTO items (id, note) VALUES (1, 'a')")
+        elif first == "straight to psycopg":
+            assert driver_rows(conn, _INSERT_RETURNING, {"id": 1, "note": "a"}) == [(1,)]
         else:
             with conn.begin_nested():
                 conn.execute(insert(items).values(id=1, note="a"))
@@ -72,6 +83,26 @@ def test_a_failed_block_leaves_nothing_whatever_its_first_statement(
     with database.write() as conn:
         conn.execute(insert(items).values(id=4, note="d"))
     assert _stored(database) == [4]
+
+
+_INSERT_RETURNING = "INSERT INTO items (id, note) VALUES (%(id)s, %(note)s) RETURNING id"
+
+
+def test_a_statement_straight_to_psycopg_fails_as_any_other_and_the_connection_goes_on(
+    database: Database,
+) -> None:
+    with database.write() as conn:
+        conn.execute(insert(items).values(id=1, note="a"))
+        assert driver_rows(conn, _INSERT_RETURNING, {"id": 2, "note": "b"}) == [(2,)]
+    for first in (True, False):  # with its BEGIN, and after another statement
+        with pytest.raises(IntegrityError), database.write() as conn:
+            if not first:
+                conn.execute(insert(items).values(id=5, note="gone with the rest"))
+            driver_rows(conn, _INSERT_RETURNING, {"id": 1, "note": "again"})
+    for n in range(3, 13):  # the pool's connections, the failed ones among them
+        with database.write() as conn:
+            assert driver_rows(conn, _INSERT_RETURNING, {"id": n, "note": "c"}) == [(n,)]
+    assert _stored(database) == list(range(1, 13))
 
 
 def test_a_failing_first_statement_rolls_back_and_the_connection_goes_on(
@@ -101,22 +132,30 @@ def _fail_first_inserts(database: Database, failure: str, count: int) -> None:
                           "FOR EACH ROW EXECUTE FUNCTION fail_once()"))
 
 
+@pytest.mark.parametrize("straight", [False, True], ids=["sqlalchemy", "psycopg"])
 @pytest.mark.parametrize("failure", [CONNECTION_LOST, DEADLOCK], ids=["lost", "deadlock"])
 def test_a_first_statement_failing_with_its_begin_may_run_again(
-    database: Database, failure: str
+    database: Database, failure: str, straight: bool
 ) -> None:
     # The first statement goes in one round trip with BEGIN: lost there (a restart of
     # the server) or a deadlock's victim, the transaction committed nothing, says so as
     # any statement's failure does, and runs again on a good connection.
     _fail_first_inserts(database, failure, 2)
     with pytest.raises(DBAPIError) as failed, database.write() as conn:
-        conn.execute(insert(items).values(id=1, note="failed"))
+        if straight:
+            driver_rows(conn, _INSERT_RETURNING, {"id": 1, "note": "failed"})
+        else:
+            conn.execute(insert(items).values(id=1, note="failed"))
     assert may_run_again(failed.value) and not commit_unknown(failed.value)
+    assert failed.value.connection_invalidated == (failure == CONNECTION_LOST)
     tries = 0
     for attempt in attempts("a test"):
         with attempt, database.write() as conn:
             tries += 1
-            conn.execute(insert(items).values(id=2, note="at the second try"))
+            if straight:
+                driver_rows(conn, _INSERT_RETURNING, {"id": 2, "note": "at the second try"})
+            else:
+                conn.execute(insert(items).values(id=2, note="at the second try"))
     assert tries == 2
     assert _stored(database) == [2]
 

@@ -425,6 +425,35 @@ def _driver_form(statement: Any, dialect: Any,
     return compiled, tuple(compiled._bind_processors.items())
 
 
+def driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Run ``sql`` (psycopg's ``%(name)s`` form) in a PostgreSQL write transaction
+    straight through psycopg, and return its rows, its BEGIN pipelined with it if it is
+    the first statement (as ``_begin_with`` does). For a statement run often whose
+    result costs SQLAlchemy more to wrap than the statement costs the database (the
+    posting batch's INSERT). SQLAlchemy's events do not see it; its errors come as
+    SQLAlchemy's, as any other statement's would."""
+    import psycopg
+
+    raw = conn.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    begin: list[str] | None = conn.get_execution_options().get(_BEGIN_PENDING)
+    try:
+        with raw.cursor() as cursor:
+            if begin:
+                with raw.pipeline():  # one round trip for the two, as its end syncs
+                    raw.execute(begin.pop(), prepare=False)
+                    cursor.execute(sql, params)
+            else:
+                cursor.execute(sql, params)
+            return cursor.fetchall()
+    except psycopg.Error as exc:
+        lost = raw.broken or raw.closed
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(sql, params, exc, psycopg.Error,
+                                  connection_invalidated=lost) from exc
+
+
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy emit BEGIN itself (see _sqlite_on_begin) instead of pysqlite.
     dbapi_conn.isolation_level = None
