@@ -454,42 +454,54 @@ class ModerationService:
             reader = f"i:{ip_hash}"
         else:
             raise InvalidInput("flags need a reader: send the X-Rostra-Voter header")
+        # Run again after a deadlock or a lost connection, even one lost at COMMIT: a
+        # flag set twice is set once (the second try finds it and holds nothing more).
         event = None
-        with self.db.write() as conn:
-            try:
-                with conn.begin_nested():
-                    conn.execute(insert(flags).values(
-                        comment_id=comment_id, reader=reader, reason=reason.value,
-                        note=(note or "")[:500] or None, ip_hash=ip_hash,
-                        created_at=datetime.now(UTC),
-                    ))
-            except IntegrityError:
-                return False  # this reader flagged it already: counted once
-            count = conn.scalar(
-                select(func.count()).select_from(flags)
-                .where(flags.c.comment_id == comment_id, flags.c.resolved_at.is_(None))
-            ) or 0
-            if count == 1:
-                # The first report tells the site's moderators (if it has any listed);
-                # a hold by further reports alerts them again as a held comment.
-                comment_flagged(conn, comment_id, reason=reason.value, flags=count)
-            current = queries.comment_row(conn, comment_id)
-            if (flags_to_hold and count >= flags_to_hold and current is not None
-                    and current.state == CommentState.APPROVED.value):
-                event = self.comments.change_state(conn, current, CommentState.PENDING,
-                                                   actor="readers")
-                moderation = dict(current.moderation or {})
-                moderation["reasons"] = [*moderation.get("reasons", []), {
-                    "check": "flags", "code": "flagged",
-                    "message": f"{count} readers flagged it", "score": float(count)}]
-                conn.execute(update(comments).where(comments.c.id == comment_id)
-                             .values(moderation=moderation))
-                record_audit(conn, "readers", "hold", f"comment:{comment_id}",
-                             {"state": "approved"}, {"state": "pending"},
-                             f"{count} readers flagged it", site_id=thread.site_id)
+        for attempt in attempts("a reader's flag", idempotent=True):
+            with attempt, self.db.write() as conn:
+                event = self._flag_once(conn, comment_id, reader, reason, note, ip_hash,
+                                        flags_to_hold, thread.site_id)
         if event is not None:
             self.comments._notify([event])
         return event is not None
+
+    def _flag_once(self, conn: Connection, comment_id: int, reader: str, reason: FlagReason,
+                   note: str | None, ip_hash: str | None, flags_to_hold: int,
+                   site_id: str) -> CommentEvent | None:
+        """The flag's transaction; the event of the hold it caused, if it did."""
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(flags).values(
+                    comment_id=comment_id, reader=reader, reason=reason.value,
+                    note=(note or "")[:500] or None, ip_hash=ip_hash,
+                    created_at=datetime.now(UTC),
+                ))
+        except IntegrityError:
+            return None  # this reader flagged it already: counted once
+        count = conn.scalar(
+            select(func.count()).select_from(flags)
+            .where(flags.c.comment_id == comment_id, flags.c.resolved_at.is_(None))
+        ) or 0
+        if count == 1:
+            # The first report tells the site's moderators (if it has any listed); a
+            # hold by further reports alerts them again as a held comment.
+            comment_flagged(conn, comment_id, reason=reason.value, flags=count)
+        current = queries.comment_row(conn, comment_id)
+        if not (flags_to_hold and count >= flags_to_hold and current is not None
+                and current.state == CommentState.APPROVED.value):
+            return None
+        event = self.comments.change_state(conn, current, CommentState.PENDING,
+                                           actor="readers")
+        moderation = dict(current.moderation or {})
+        moderation["reasons"] = [*moderation.get("reasons", []), {
+            "check": "flags", "code": "flagged",
+            "message": f"{count} readers flagged it", "score": float(count)}]
+        conn.execute(update(comments).where(comments.c.id == comment_id)
+                     .values(moderation=moderation))
+        record_audit(conn, "readers", "hold", f"comment:{comment_id}",
+                     {"state": "approved"}, {"state": "pending"},
+                     f"{count} readers flagged it", site_id=site_id)
+        return event
 
     # -- reading for moderators ----------------------------------------------
 
