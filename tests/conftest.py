@@ -153,11 +153,11 @@ CONNECTION_LOST = "PERFORM pg_terminate_backend(pg_backend_pid())"
 def first_try_fails(server: LiveServer, event: str, condition: str,
                     failure: str = DEADLOCK, table: str = "comments",
                     at_commit: bool = False) -> Iterator[Callable[[], int]]:
-    """Inside the block, the first transaction whose ``event`` (INSERT or UPDATE) of a
-    row of ``table`` meets ``condition`` fails: as a deadlock's victim does, or by
-    losing its connection; with ``at_commit``, as it commits (a deferred constraint
-    trigger). The block gets how many tries met the condition so far (a sequence
-    counts them: it survives the rollback)."""
+    """Inside the block, the first transaction whose ``event`` (INSERT, UPDATE or
+    DELETE) of a row of ``table`` meets ``condition`` fails: as a deadlock's victim
+    does, or by losing its connection; with ``at_commit``, as it commits (a deferred
+    constraint trigger). The block gets how many tries met the condition so far (a
+    sequence counts them: it survives the rollback)."""
     tries = "victim_tries_" + secrets.token_hex(4)
     with server.services.db.write() as conn:
         conn.execute(text(f"CREATE SEQUENCE {tries}"))
@@ -167,7 +167,7 @@ def first_try_fails(server: LiveServer, event: str, condition: str,
               IF {condition} AND nextval('{tries}') = 1 THEN
                 {failure};
               END IF;
-              RETURN NEW;
+              RETURN {"OLD" if event == "DELETE" else "NEW"};
             END $$ LANGUAGE plpgsql"""))
         when = (f"CONSTRAINT TRIGGER {tries} AFTER {event} ON {table} DEFERRABLE "
                 "INITIALLY DEFERRED" if at_commit

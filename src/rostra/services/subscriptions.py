@@ -23,7 +23,7 @@ from rostra.notify.tokens import AddressClaim
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.store import queries
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 from rostra.store.notify_tables import (
     notify_addresses,
     notify_subscription_comments,
@@ -122,37 +122,48 @@ class SubscriptionService:
             raise InvalidInput(f"thread: {exc}") from None
         language = choose_language(request.language, accept_language)
         now = datetime.now(UTC)
-        with self.db.write() as conn:
-            thread = queries.find_thread(conn, site.id, key)
-            if thread is not None:
-                key = thread.key  # the canonical key, as comment events carry it
-            follow = self._followed_comment(conn, request.comment_id, edit_token, thread)
-            address = self._address(conn, email, language, now)
-            sub_id = self._subscription(conn, address.id, site.id, key, kind, language, now)
-            if follow is not None:
-                exists = conn.execute(
-                    select(notify_subscription_comments.c.comment_id).where(
-                        notify_subscription_comments.c.subscription_id == sub_id,
-                        notify_subscription_comments.c.comment_id == follow,
-                    )
-                ).first()
-                if exists is None:
-                    conn.execute(insert(notify_subscription_comments).values(
-                        subscription_id=sub_id, comment_id=follow))
-            sent = False
-            if address.confirmed_at is None and address.bounced_at is None and (
-                address.confirmation_sent_at is None
-                or now - address.confirmation_sent_at > CONFIRM_RESEND
-            ):
-                outbox.enqueue(
-                    conn, channel=Channel.EMAIL, kind=MessageKind.CONFIRM,
-                    batch_key=f"confirm:{address.id}", recipient=email,
-                    payload={"site_id": site.id}, now=now, due_at=now,
-                    address_id=address.id, site_id=site.id,
+        # Runs again after a deadlock or a lost connection, even one lost at COMMIT:
+        # subscribing twice finds the address and the subscription the first try made,
+        # and its confirmation email already queued.
+        for attempt in attempts("a subscription", idempotent=True):
+            with attempt, self.db.write() as conn:
+                result = self._subscribe_once(conn, request, site.id, key, kind, email,
+                                              language, edit_token, now)
+        return result
+
+    def _subscribe_once(self, conn: Connection, request: SubscribeRequest, site_id: str,
+                        key: str, kind: SubscriptionKind, email: str, language: str,
+                        edit_token: str | None, now: datetime) -> SubscribeResult:
+        thread = queries.find_thread(conn, site_id, key)
+        if thread is not None:
+            key = thread.key  # the canonical key, as comment events carry it
+        follow = self._followed_comment(conn, request.comment_id, edit_token, thread)
+        address = self._address(conn, email, language, now)
+        sub_id = self._subscription(conn, address.id, site_id, key, kind, language, now)
+        if follow is not None:
+            exists = conn.execute(
+                select(notify_subscription_comments.c.comment_id).where(
+                    notify_subscription_comments.c.subscription_id == sub_id,
+                    notify_subscription_comments.c.comment_id == follow,
                 )
-                conn.execute(update(notify_addresses).where(notify_addresses.c.id == address.id)
-                             .values(confirmation_sent_at=now))
-                sent = True
+            ).first()
+            if exists is None:
+                conn.execute(insert(notify_subscription_comments).values(
+                    subscription_id=sub_id, comment_id=follow))
+        sent = False
+        if address.confirmed_at is None and address.bounced_at is None and (
+            address.confirmation_sent_at is None
+            or now - address.confirmation_sent_at > CONFIRM_RESEND
+        ):
+            outbox.enqueue(
+                conn, channel=Channel.EMAIL, kind=MessageKind.CONFIRM,
+                batch_key=f"confirm:{address.id}", recipient=email,
+                payload={"site_id": site_id}, now=now, due_at=now,
+                address_id=address.id, site_id=site_id,
+            )
+            conn.execute(update(notify_addresses).where(notify_addresses.c.id == address.id)
+                         .values(confirmation_sent_at=now))
+            sent = True
         return SubscribeResult(sub_id, address.id, sent, address.confirmed_at is not None)
 
     def _followed_comment(
@@ -232,16 +243,18 @@ class SubscriptionService:
         if self.address_of(claim) is None:
             return None
         assert claim is not None
-        with self.db.write() as conn:
-            conn.execute(
-                update(notify_addresses)
-                .where(notify_addresses.c.id == claim.address_id,
-                       notify_addresses.c.confirmed_at.is_(None))
-                .values(confirmed_at=datetime.now(UTC))
-            )
-            return conn.execute(
-                select(notify_addresses).where(notify_addresses.c.id == claim.address_id)
-            ).first()
+        for attempt in attempts("confirming an address", idempotent=True):  # (once is once)
+            with attempt, self.db.write() as conn:
+                conn.execute(
+                    update(notify_addresses)
+                    .where(notify_addresses.c.id == claim.address_id,
+                           notify_addresses.c.confirmed_at.is_(None))
+                    .values(confirmed_at=datetime.now(UTC))
+                )
+                row = conn.execute(
+                    select(notify_addresses).where(notify_addresses.c.id == claim.address_id)
+                ).first()
+        return row
 
     def subscriptions_of(self, address_id: int) -> list[SubscriptionView]:
         with self.db.read() as conn:
@@ -269,8 +282,13 @@ class SubscriptionService:
         condition = notify_subscriptions.c.address_id == address_id
         if subscription_ids is not None:
             condition = condition & notify_subscriptions.c.id.in_(subscription_ids)
-        with self.db.write() as conn:
-            return conn.execute(delete(notify_subscriptions).where(condition)).rowcount
+        # Again even after a COMMIT lost its connection (ending twice ends once): a
+        # reader's one-click unsubscribe must not fail for it. That second try counts
+        # none ended, which no caller shows.
+        for attempt in attempts("ending subscriptions", idempotent=True):
+            with attempt, self.db.write() as conn:
+                ended: int = conn.execute(delete(notify_subscriptions).where(condition)).rowcount
+        return ended
 
 
 def mark_bounced(conn: Connection, email: str, reason: str, now: datetime) -> None:
