@@ -27,7 +27,7 @@ from rostra.services.moderation import record_audit
 from rostra.services.serialise import iso
 from rostra.services.serialise import note_json as public_note_json
 from rostra.store import queries
-from rostra.store.db import upsert
+from rostra.store.db import attempts, upsert
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.tables import comments
 
@@ -138,16 +138,20 @@ class NoteService:
                             code="note_on_own_comment")
         text, sources = self._checked(draft)
         now = datetime.now(UTC)
-        with self.db.write() as conn:
-            recent = conn.scalar(select(func.count()).select_from(comment_notes).where(
-                comment_notes.c.site_id == site_id, comment_notes.c.account_id == account_id,
-                comment_notes.c.created_at > now - timedelta(days=1)))
-            if int(recent or 0) >= PROPOSALS_PER_DAY:
-                raise TooManyRequests(
-                    f"at most {PROPOSALS_PER_DAY} context notes a day; please wait",
-                    retry_after=3600)
-            note = self._insert(conn, row.id, site_id, text, sources, now, [],
-                                account_id=account_id, status=NoteStatus.PROPOSED)
+        # Runs again after a deadlock or a connection lost before its COMMIT (not after
+        # one lost at COMMIT: a second try could add the note twice).
+        for attempt in attempts("a reader's context note"):
+            with attempt, self.db.write() as conn:
+                recent = conn.scalar(select(func.count()).select_from(comment_notes).where(
+                    comment_notes.c.site_id == site_id,
+                    comment_notes.c.account_id == account_id,
+                    comment_notes.c.created_at > now - timedelta(days=1)))
+                if int(recent or 0) >= PROPOSALS_PER_DAY:
+                    raise TooManyRequests(
+                        f"at most {PROPOSALS_PER_DAY} context notes a day; please wait",
+                        retry_after=3600)
+                note = self._insert(conn, row.id, site_id, text, sources, now, [],
+                                    account_id=account_id, status=NoteStatus.PROPOSED)
         return note_json(note, reader_rating=None)
 
     def rate(self, note_id: int, helpful: bool, ctx: RequestContext) -> dict[str, Any]:
@@ -162,16 +166,20 @@ class NoteService:
         if account_id == note.account_id:
             raise Forbidden("you cannot rate your own note", code="own_note")
         now = datetime.now(UTC)
-        with self.db.write() as conn:
-            stmt = upsert(conn)(note_ratings).values(
-                note_id=note_id, account_id=account_id, helpful=helpful, created_at=now)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=[note_ratings.c.note_id, note_ratings.c.account_id],
-                set_={"helpful": helpful, "created_at": now}))
-            events: list[CommentEvent] = []
-            self._rescore(conn, site_id, now, events)
-            note = conn.execute(select(comment_notes).where(
-                comment_notes.c.id == note_id)).one()
+        # Rescoring writes every note of the site that changed, so two ratings at once
+        # may deadlock; it runs again, even after a COMMIT lost with its connection (a
+        # rating given twice is given once, and scoring again changes nothing more).
+        for attempt in attempts("a rating of a context note", idempotent=True):
+            with attempt, self.db.write() as conn:
+                stmt = upsert(conn)(note_ratings).values(
+                    note_id=note_id, account_id=account_id, helpful=helpful, created_at=now)
+                conn.execute(stmt.on_conflict_do_update(
+                    index_elements=[note_ratings.c.note_id, note_ratings.c.account_id],
+                    set_={"helpful": helpful, "created_at": now}))
+                events: list[CommentEvent] = []
+                self._rescore(conn, site_id, now, events)
+                note = conn.execute(select(comment_notes).where(
+                    comment_notes.c.id == note_id)).one()
         self.comments._notify(events)
         return note_json(note, reader_rating=helpful)
 
@@ -301,8 +309,9 @@ class NoteService:
         stored = {r.id: r for r in conn.execute(select(
             comment_notes.c.id, comment_notes.c.helpfulness, comment_notes.c.rating_count,
             comment_notes.c.shown).where(*proposed))}
-        for note_id, score in scores.items():
-            # Only notes whose score moved are written (a rating refits the whole site).
+        for note_id, score in sorted(scores.items(), key=lambda item: _int(item[0])):
+            # Only notes whose score moved are written (a rating refits the whole site),
+            # in the order of their ids: two ratings at once lock them in one order.
             before = stored[_int(note_id)]
             helpfulness = round(score.helpfulness, 4)
             if (before.helpfulness, before.rating_count) != (helpfulness, score.ratings):
