@@ -44,6 +44,7 @@ from rostra.services.dsa_context import (
 from rostra.services.moderation import ModerationService, StaffAction, record_audit
 from rostra.services.serialise import iso
 from rostra.store import queries
+from rostra.store.db import attempts
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.tables import comments, threads
 
@@ -252,22 +253,26 @@ class DsaService:
                                "and complete", code="good_faith_required")
         reporter, ip_hash = _reader_key(self.comments, thread.site_id, ctx)
         now = datetime.now(UTC)
-        with self.db.write() as conn:
-            notice_id = conn.execute(insert(dsa_notices).values(
-                site_id=thread.site_id, comment_id=comment_id, ground=chosen.code,
-                ground_label=chosen.label, explanation=text, notifier_name=name,
-                notifier_email=email, good_faith=True, reporter=reporter, ip_hash=ip_hash,
-                created_at=now, deadline_at=now + timedelta(hours=policy.notice_hours),
-                status="open",
-            ).returning(dsa_notices.c.id)).scalar_one()
-            record_audit(conn, "reader", "dsa_notice", f"comment:{comment_id}", None,
-                         {"notice": notice_id, "ground": chosen.code}, None,
-                         site_id=thread.site_id)
-            comment_flagged(conn, comment_id, reason=f"DSA notice: {chosen.label}")
-            if email:
-                self._mail(conn, email, "receipt", thread.site_id, comment_id=comment_id,
-                           notice_id=notice_id)
-            notice = conn.execute(select(dsa_notices).where(dsa_notices.c.id == notice_id)).one()
+        # Runs again after a deadlock or a connection lost before its COMMIT (not
+        # after one lost at COMMIT: a second try could file the notice twice).
+        for attempt in attempts("a notice"):
+            with attempt, self.db.write() as conn:
+                notice_id = conn.execute(insert(dsa_notices).values(
+                    site_id=thread.site_id, comment_id=comment_id, ground=chosen.code,
+                    ground_label=chosen.label, explanation=text, notifier_name=name,
+                    notifier_email=email, good_faith=True, reporter=reporter, ip_hash=ip_hash,
+                    created_at=now, deadline_at=now + timedelta(hours=policy.notice_hours),
+                    status="open",
+                ).returning(dsa_notices.c.id)).scalar_one()
+                record_audit(conn, "reader", "dsa_notice", f"comment:{comment_id}", None,
+                             {"notice": notice_id, "ground": chosen.code}, None,
+                             site_id=thread.site_id)
+                comment_flagged(conn, comment_id, reason=f"DSA notice: {chosen.label}")
+                if email:
+                    self._mail(conn, email, "receipt", thread.site_id, comment_id=comment_id,
+                               notice_id=notice_id)
+                notice = conn.execute(
+                    select(dsa_notices).where(dsa_notices.c.id == notice_id)).one()
         return _receipt(notice)
 
     def notices(self, site_id: str, *, status: str = "open",
@@ -373,26 +378,29 @@ class DsaService:
         caller proved to have written; None when the statement's own token was shown)."""
         text = _text(text, "text")
         now = datetime.now(UTC)
-        with self.db.write() as conn:
-            row = conn.execute(select(dsa_statements).where(
-                dsa_statements.c.id == statement_id)).first()
-            if row is None or (comment_id is not None and row.comment_id != comment_id):
-                raise NotFound(f"no statement with id {statement_id} for this comment")
-            if row.appealed_at is not None:
-                raise Conflict("this decision was appealed already; an appeal is possible "
-                               "once", code="appealed_already")
-            if row.lifted_at is not None:
-                raise InvalidInput("nothing to appeal: the comment is published again",
-                                   code="nothing_to_appeal")
-            conn.execute(update(dsa_statements).where(dsa_statements.c.id == statement_id)
-                         .values(appeal_text=text, appealed_at=now))
-            record_audit(conn, "author", "dsa_appeal", f"comment:{row.comment_id}", None,
-                         {"statement": statement_id}, None, site_id=row.site_id)
-            if row.comment_id is not None:
-                comment_flagged(conn, row.comment_id, reason="appeal against a decision")
-            row = conn.execute(select(dsa_statements).where(
-                dsa_statements.c.id == statement_id)).one()
-        return self._statement_json(row, self.policy_for(row.site_id).redress)
+        # Runs again after a deadlock or a connection lost before its COMMIT (not
+        # after one lost at COMMIT: the second try would find it appealed already).
+        for attempt in attempts("an appeal"):
+            with attempt, self.db.write() as conn:
+                row = conn.execute(select(dsa_statements).where(
+                    dsa_statements.c.id == statement_id)).first()
+                if row is None or (comment_id is not None and row.comment_id != comment_id):
+                    raise NotFound(f"no statement with id {statement_id} for this comment")
+                if row.appealed_at is not None:
+                    raise Conflict("this decision was appealed already; an appeal is possible "
+                                   "once", code="appealed_already")
+                if row.lifted_at is not None:
+                    raise InvalidInput("nothing to appeal: the comment is published again",
+                                       code="nothing_to_appeal")
+                conn.execute(update(dsa_statements).where(dsa_statements.c.id == statement_id)
+                             .values(appeal_text=text, appealed_at=now))
+                record_audit(conn, "author", "dsa_appeal", f"comment:{row.comment_id}", None,
+                             {"statement": statement_id}, None, site_id=row.site_id)
+                if row.comment_id is not None:
+                    comment_flagged(conn, row.comment_id, reason="appeal against a decision")
+                appealed = conn.execute(select(dsa_statements).where(
+                    dsa_statements.c.id == statement_id)).one()
+        return self._statement_json(appealed, self.policy_for(appealed.site_id).redress)
 
     def appeals(self, site_id: str, *, pending_only: bool = True,
                 limit: int = 100) -> list[dict[str, Any]]:
