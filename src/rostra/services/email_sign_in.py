@@ -32,7 +32,7 @@ from rostra.services.accounts import ReaderAccounts, SignedInReader
 from rostra.services.sessions import SignInMethod, short_device
 from rostra.services.sites import SiteService
 from rostra.store.account_tables import reader_sign_in_links as links
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 
 LINK_TTL = timedelta(minutes=15)
 CODE_TTL = timedelta(minutes=5)  # from following the link to the widget using the code
@@ -133,30 +133,33 @@ class EmailSignIn:
         language = choose_language(new.language, accept_language)
         ip_hash = self.ips.hash(ip) if ip else None
         now = datetime.now(UTC)
-        with self.db.write() as conn:
-            if conn.dialect.name == "postgresql":
-                # Count and record as one step, so simultaneous requests cannot all
-                # pass a count taken before any of them was recorded.
-                conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 21))"),
-                             {"k": "rostra-sign-in:" + address})
-            since = now - LIMIT_WINDOW
-            per_address = conn.scalar(select(func.count()).select_from(links).where(
-                links.c.email == address, links.c.created_at > since)) or 0
-            per_ip = conn.scalar(select(func.count()).select_from(links).where(
-                links.c.ip_hash == ip_hash, links.c.created_at > since)) if ip_hash else 0
-            if per_address >= LINKS_PER_ADDRESS or (per_ip or 0) >= LINKS_PER_IP:
-                wait = int(LIMIT_WINDOW.total_seconds())
-                raise TooManyRequests("too many sign-in links asked for; try again later",
-                                      retry_after=wait)
-            link_id = conn.execute(insert(links).values(
-                site_id=site.id, email=address, name=name, page_url=page, language=language,
-                ip_hash=ip_hash, created_at=now, expires_at=now + LINK_TTL,
-            ).returning(links.c.id)).scalar_one()
-            outbox.enqueue(
-                conn, channel=Channel.EMAIL, kind=MessageKind.SIGN_IN,
-                batch_key=f"sign-in:{link_id}", recipient=address,
-                payload={"link_id": link_id}, now=now, due_at=now, site_id=site.id,
-            )
+        # Runs again after a deadlock or a connection lost before its COMMIT (not after
+        # one lost at COMMIT: a link or a code is used once).
+        for attempt in attempts("asking for a sign-in link"):
+            with attempt, self.db.write() as conn:
+                if conn.dialect.name == "postgresql":
+                    # Count and record as one step, so simultaneous requests cannot all
+                    # pass a count taken before any of them was recorded.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 21))"),
+                                 {"k": "rostra-sign-in:" + address})
+                since = now - LIMIT_WINDOW
+                per_address = conn.scalar(select(func.count()).select_from(links).where(
+                    links.c.email == address, links.c.created_at > since)) or 0
+                per_ip = conn.scalar(select(func.count()).select_from(links).where(
+                    links.c.ip_hash == ip_hash, links.c.created_at > since)) if ip_hash else 0
+                if per_address >= LINKS_PER_ADDRESS or (per_ip or 0) >= LINKS_PER_IP:
+                    wait = int(LIMIT_WINDOW.total_seconds())
+                    raise TooManyRequests("too many sign-in links asked for; try again later",
+                                          retry_after=wait)
+                link_id = conn.execute(insert(links).values(
+                    site_id=site.id, email=address, name=name, page_url=page, language=language,
+                    ip_hash=ip_hash, created_at=now, expires_at=now + LINK_TTL,
+                ).returning(links.c.id)).scalar_one()
+                outbox.enqueue(
+                    conn, channel=Channel.EMAIL, kind=MessageKind.SIGN_IN,
+                    batch_key=f"sign-in:{link_id}", recipient=address,
+                    payload={"link_id": link_id}, now=now, due_at=now, site_id=site.id,
+                )
 
     # -- 2. following it ---------------------------------------------------------
 
@@ -180,21 +183,28 @@ class EmailSignIn:
         """Use the link (once): sign its address's account in and return where to send
         the browser, with a one-time code in the fragment."""
         now = datetime.now(UTC)
-        with self.db.write() as conn:
-            used = conn.execute(
-                update(links).where(links.c.id == (link_id or 0), links.c.used_at.is_(None),
-                                    links.c.expires_at > now)
-                .values(used_at=now)
-            ).rowcount
-            row = conn.execute(select(links).where(links.c.id == (link_id or 0))).first()
+        # Runs again after a deadlock or a connection lost before its COMMIT (not after
+        # one lost at COMMIT: a link or a code is used once).
+        for attempt in attempts("following a sign-in link"):
+            with attempt, self.db.write() as conn:
+                used = conn.execute(
+                    update(links).where(links.c.id == (link_id or 0), links.c.used_at.is_(None),
+                                        links.c.expires_at > now)
+                    .values(used_at=now)
+                ).rowcount
+                row = conn.execute(select(links).where(links.c.id == (link_id or 0))).first()
         if not used or row is None:
             raise LinkInvalid("this sign-in link was used already or has expired; "
                               "ask for a new one")
         reader = self._account(row.site_id, row.email, row.name)
         code = secrets.token_urlsafe(24)
-        with self.db.write() as conn:
-            conn.execute(update(links).where(links.c.id == row.id)
-                         .values(account_id=reader.id, code_hash=_hash(code)))
+        # Runs again after a deadlock or a lost connection, even one lost at COMMIT (the
+        # same code set twice is set once): a used link without its code strands the
+        # reader.
+        for attempt in attempts("naming a sign-in code", idempotent=True):
+            with attempt, self.db.write() as conn:
+                conn.execute(update(links).where(links.c.id == row.id)
+                             .values(account_id=reader.id, code_hash=_hash(code)))
         page = row.page_url.split("#", 1)[0]
         return f"{page}#{FRAGMENT}={code}"
 
@@ -228,18 +238,22 @@ class EmailSignIn:
         # would wait for this one).
         if ip:
             self.ips.hash(ip)
-        with self.db.write() as conn:
-            row = conn.execute(select(links.c.id, links.c.account_id).where(
-                links.c.code_hash == _hash(code), links.c.site_id == site.id,
-                links.c.used_at > now - CODE_TTL)).first()
-            taken = row is not None and conn.execute(
-                update(links).where(links.c.id == row.id, links.c.code_hash.is_not(None))
-                .values(code_hash=None)).rowcount
-            if not taken or row is None or row.account_id is None:
-                raise LinkInvalid("this sign-in code was used already or has expired")
-            token = self.accounts.sessions.open(row.account_id, site.id, SignInMethod.EMAIL,
-                                                device=short_device(device), ip=ip, conn=conn)
-        reader = self.accounts.get(row.account_id)
+        # Runs again after a deadlock or a connection lost before its COMMIT (not after
+        # one lost at COMMIT: a link or a code is used once).
+        for attempt in attempts("trading a sign-in code"):
+            with attempt, self.db.write() as conn:
+                row = conn.execute(select(links.c.id, links.c.account_id).where(
+                    links.c.code_hash == _hash(code), links.c.site_id == site.id,
+                    links.c.used_at > now - CODE_TTL)).first()
+                taken = row is not None and conn.execute(
+                    update(links).where(links.c.id == row.id, links.c.code_hash.is_not(None))
+                    .values(code_hash=None)).rowcount
+                if not taken or row is None or row.account_id is None:
+                    raise LinkInvalid("this sign-in code was used already or has expired")
+                account_id: int = row.account_id
+                token = self.accounts.sessions.open(account_id, site.id, SignInMethod.EMAIL,
+                                                    device=short_device(device), ip=ip, conn=conn)
+        reader = self.accounts.get(account_id)
         if reader is None:
             raise LinkInvalid("the account is gone")
         return token, reader
