@@ -33,7 +33,7 @@ from rostra.services.sessions import OpenSession, ReaderSessions, SignInMethod
 from rostra.services.tokens import Tokens
 from rostra.store import queries
 from rostra.store.account_tables import reader_accounts
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 from rostra.store.tables import meta
 
 MAX_TOKEN = 4096
@@ -276,22 +276,27 @@ class ReaderAccounts:
         if sso_staff is not None:
             values["sso_staff"] = sso_staff
         where = (reader_accounts.c.site_id == site_id) & (reader_accounts.c.subject == subject)
+        # Each write runs again after a deadlock or a lost connection, even one lost at
+        # COMMIT: storing the account twice stores it once (a second INSERT finds it made).
         for _ in range(2):
-            with self.db.write() as conn:
-                found = conn.execute(select(reader_accounts.c.id, reader_accounts.c.sso_staff)
-                                     .where(where)).first()
-                if found is not None:
-                    conn.execute(update(reader_accounts).where(where).values(**values))
-                    if sso_staff is not None and sso_staff != found.sso_staff:
-                        queries.staff_changed(conn, site_id)  # its badges change
-                    return SignedInReader(found.id, subject, name, email, website, sso_staff)
+            for attempt in attempts("a signed-in reader's account", idempotent=True):
+                with attempt, self.db.write() as conn:
+                    found = conn.execute(select(reader_accounts.c.id,
+                                                reader_accounts.c.sso_staff).where(where)).first()
+                    if found is not None:
+                        conn.execute(update(reader_accounts).where(where).values(**values))
+                        if sso_staff is not None and sso_staff != found.sso_staff:
+                            queries.staff_changed(conn, site_id)  # its badges change
+            if found is not None:
+                return SignedInReader(found.id, subject, name, email, website, sso_staff)
             try:
-                with self.db.write() as conn:
-                    account_id = conn.execute(
-                        insert(reader_accounts).values(site_id=site_id, subject=subject,
-                                                       created_at=now, **values)
-                        .returning(reader_accounts.c.id)
-                    ).scalar_one()
+                for attempt in attempts("a signed-in reader's new account", idempotent=True):
+                    with attempt, self.db.write() as conn:
+                        account_id = conn.execute(
+                            insert(reader_accounts).values(site_id=site_id, subject=subject,
+                                                           created_at=now, **values)
+                            .returning(reader_accounts.c.id)
+                        ).scalar_one()
                 return SignedInReader(account_id, subject, name, email, website, sso_staff)
             except IntegrityError:
                 continue  # made at the same moment by another worker: use theirs
