@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, StatementError
 
 from rostra.store.tables import meta
 
@@ -289,11 +289,7 @@ class Database:
             # Lost here, the connection may have been lost at COMMIT: whether the
             # transaction committed is unknown (``commit_unknown``), so nothing runs it
             # again. Otherwise it rolled back whole (a deadlock's victim may run again).
-            lost = raw.broken or raw.closed
-            if lost:
-                conn.invalidate(exc)
-            raise DBAPIError.instance(None, None, exc, psycopg.Error,
-                                      connection_invalidated=lost) from exc
+            raise _as_sqlalchemys(conn, raw, exc) from exc
         return changes
 
     def _committing(self, conn: Connection, raw: Any = None) -> list[Any]:
@@ -447,11 +443,20 @@ def driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]
                 cursor.execute(sql, params)
             return cursor.fetchall()
     except psycopg.Error as exc:
-        lost = raw.broken or raw.closed
-        if lost:
-            conn.invalidate(exc)
-        raise DBAPIError.instance(sql, params, exc, psycopg.Error,
-                                  connection_invalidated=lost) from exc
+        raise _as_sqlalchemys(conn, raw, exc, sql, params) from exc
+
+
+def _as_sqlalchemys(conn: Connection, raw: Any, exc: Exception, sql: str | None = None,
+                    params: Any = None) -> StatementError:
+    """A psycopg error of a statement sent past SQLAlchemy, as SQLAlchemy would have
+    raised it (its class by the error's, the connection invalidated if it was lost), so
+    that ``attempts`` and ``commit_unknown`` read it as any statement's."""
+    import psycopg
+
+    lost = bool(raw.broken or raw.closed)
+    if lost:
+        conn.invalidate(exc)
+    return DBAPIError.instance(sql, params, exc, psycopg.Error, connection_invalidated=lost)
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
