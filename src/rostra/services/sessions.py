@@ -17,7 +17,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from rostra.moderation.ip_hashing import IpHasher
 from rostra.store.account_tables import reader_sessions
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 
 SESSION_TTL = timedelta(days=30)
 # seen_at is written at most this often per session (a signed-in reader's every post
@@ -109,9 +109,13 @@ class ReaderSessions:
         if row is None or row.expires_at <= now:
             return None
         if now - row.seen_at > SEEN_EVERY:
-            with self.db.write() as conn:
-                conn.execute(update(reader_sessions).where(reader_sessions.c.id == row.id)
-                             .values(seen_at=now))
+            # Written by whatever request the reader makes (a post, say), which must not
+            # fail for it: it runs again after a deadlock or a lost connection, even one
+            # lost at COMMIT (noting it twice notes it once).
+            for attempt in attempts("noting a session seen", idempotent=True):
+                with attempt, self.db.write() as conn:
+                    conn.execute(update(reader_sessions).where(reader_sessions.c.id == row.id)
+                                 .values(seen_at=now))
         return OpenSession(row.id, row.account_id, row.site_id, row.method)
 
     def of_account(self, account_id: int, current: int | None = None) -> list[SessionInfo]:
@@ -127,18 +131,24 @@ class ReaderSessions:
                             r.id == current) for r in rows]
 
     def end(self, account_id: int, session_id: int) -> bool:
-        """End one of the account's sessions; False when it has none with that id."""
-        with self.db.write() as conn:
-            return bool(conn.execute(
-                delete(reader_sessions).where(reader_sessions.c.id == session_id,
-                                              reader_sessions.c.account_id == account_id)
-            ).rowcount)
+        """End one of the account's sessions; False when it has none with that id (or
+        when a first try that ended it lost its COMMIT: ending twice ends once, so it
+        runs again after a deadlock or any lost connection)."""
+        for attempt in attempts("ending a session", idempotent=True):
+            with attempt, self.db.write() as conn:
+                ended = bool(conn.execute(
+                    delete(reader_sessions).where(reader_sessions.c.id == session_id,
+                                                  reader_sessions.c.account_id == account_id)
+                ).rowcount)
+        return ended
 
     def end_all(self, account_id: int) -> int:
-        """End every session of the account; how many ended."""
-        with self.db.write() as conn:
-            return int(conn.execute(delete(reader_sessions)
-                                    .where(reader_sessions.c.account_id == account_id)).rowcount)
+        """End every session of the account; how many ended (runs again as ``end`` does)."""
+        for attempt in attempts("ending an account's sessions", idempotent=True):
+            with attempt, self.db.write() as conn:
+                ended = int(conn.execute(delete(reader_sessions).where(
+                    reader_sessions.c.account_id == account_id)).rowcount)
+        return ended
 
     def prune(self) -> int:
         """Forget expired sessions."""
