@@ -128,3 +128,28 @@ def test_it_keeps_an_embedding_only_for_a_comment_the_classifier_read(
     assert kept.encoder == encoder
     vector = np.frombuffer(kept.vector, dtype=np.float16)
     assert len(vector) >= 64 and np.isfinite(vector).all() and np.abs(vector).sum() > 0
+
+
+def test_the_embedding_is_kept_without_reading_the_new_comment_back(
+    cserver: LiveServer, chttp: httpx.Client  # noqa: F811
+) -> None:
+    # The transaction that stores a new comment knows its moderation record (where the
+    # embedding's reference is); reading it back was a round trip a comment on
+    # PostgreSQL.
+    from sqlalchemy import event
+
+    site = new_site(cserver)
+    read_back: list[str] = []
+
+    def watch(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT COMMENTS.MODERATION"):
+            read_back.append(statement)
+
+    event.listen(cserver.services.db.engine, "before_cursor_execute", watch)
+    try:
+        posted = Reader("Cleo", chttp, site).post("/kept", OTHERS[1])
+    finally:
+        event.remove(cserver.services.db.engine, "before_cursor_execute", watch)
+    assert posted.status_code == 201, posted.text
+    assert record(chttp, posted.json()["comment"]["id"])["has_embedding"] is True
+    assert read_back == []

@@ -38,6 +38,9 @@ class CommentEvent:
     comment: dict[str, Any] | None = None
     # The comment also gave the thread its title or address (pages show them).
     retitled: bool = False
+    # A new comment's moderation record as stored, for the hooks of the transaction that
+    # stored it (reading it back was a round trip a comment); not sent to other processes.
+    moderation: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -619,7 +619,9 @@ class ModerationService:
         def store(conn: Connection, event: CommentEvent) -> None:
             if event.kind is not EventKind.CREATED or not stash:
                 return
-            moderation = conn.scalar(_MODERATION_OF, {"comment_id": event.comment_id})
+            moderation = event.moderation
+            if moderation is None:  # (an event made elsewhere than the posting batch)
+                moderation = conn.scalar(_MODERATION_OF, {"comment_id": event.comment_id})
             ref = ((moderation or {}).get("facts") or {}).get("ref")
             taken = stash.take(ref) if ref else None
             if taken is None:
