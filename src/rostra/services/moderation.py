@@ -257,33 +257,36 @@ class ModerationService:
             now + timedelta(seconds=request.duration_seconds)
             if request.duration_seconds else None
         )
-        with self.db.write() as conn:
-            ban_id = conn.execute(
-                insert(bans).values(
-                    site_id=request.site_id, kind=request.kind.value, value=value,
-                    shadow=request.shadow, reason=request.reason, label=label[:400],
-                    created_by=actor, created_at=now, expires_at=expires,
-                ).returning(bans.c.id)
-            ).scalar_one()
-            row = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
-            out = _ban_json(row)
-            if value.startswith(("a:", "e:")) and not request.shadow:
-                # A banned account is signed out of every browser on the site at once (a
-                # shadow ban keeps its sessions: ending them would tell); so is every
-                # account of the site under a banned email address.
-                banned = [int(value[2:])] if value.startswith("a:") else [
-                    account.id for account in conn.execute(
-                        select(reader_accounts.c.id, reader_accounts.c.email).where(
-                            reader_accounts.c.site_id == request.site_id,
-                            reader_accounts.c.email.is_not(None)))
-                    if email_key(account.email, self.salt) == value]
-                if banned:
-                    conn.execute(delete(reader_sessions).where(
-                        reader_sessions.c.account_id.in_(banned),
-                        reader_sessions.c.site_id == request.site_id))
-            record_audit(conn, actor, "shadow_ban" if request.shadow else "ban", f"ban:{ban_id}",
-                         None, out, request.reason, site_id=request.site_id)
-            changes.record(conn, Change(ChangeKind.BANS, request.site_id))
+        # Runs again after a deadlock or a connection lost before its COMMIT (not after
+        # one lost at COMMIT: it would be placed, or audited, twice).
+        for attempt in attempts("a ban"):
+            with attempt, self.db.write() as conn:
+                ban_id = conn.execute(
+                    insert(bans).values(
+                        site_id=request.site_id, kind=request.kind.value, value=value,
+                        shadow=request.shadow, reason=request.reason, label=label[:400],
+                        created_by=actor, created_at=now, expires_at=expires,
+                    ).returning(bans.c.id)
+                ).scalar_one()
+                row = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
+                out = _ban_json(row)
+                if value.startswith(("a:", "e:")) and not request.shadow:
+                    # A banned account is signed out of every browser on the site at once (a
+                    # shadow ban keeps its sessions: ending them would tell); so is every
+                    # account of the site under a banned email address.
+                    banned = [int(value[2:])] if value.startswith("a:") else [
+                        account.id for account in conn.execute(
+                            select(reader_accounts.c.id, reader_accounts.c.email).where(
+                                reader_accounts.c.site_id == request.site_id,
+                                reader_accounts.c.email.is_not(None)))
+                        if email_key(account.email, self.salt) == value]
+                    if banned:
+                        conn.execute(delete(reader_sessions).where(
+                            reader_sessions.c.account_id.in_(banned),
+                            reader_sessions.c.site_id == request.site_id))
+                record_audit(conn, actor, "shadow_ban" if request.shadow else "ban", f"ban:{ban_id}",
+                             None, out, request.reason, site_id=request.site_id)
+                changes.record(conn, Change(ChangeKind.BANS, request.site_id))
         self.views.bans.invalidate(request.site_id)
         return out
 
@@ -336,20 +339,23 @@ class ModerationService:
 
     def unban(self, ban_id: int, *, actor: str, reason: str | None = None,
               site_ids: list[str] | None = None) -> dict[str, Any]:
-        with self.db.write() as conn:
-            row = conn.execute(select(bans).where(bans.c.id == ban_id)).first()
-            if row is None or (site_ids is not None and row.site_id not in site_ids):
-                raise NotFound(f"no ban with id {ban_id}")
-            before = _ban_json(row)
-            if row.lifted_at is None:
-                conn.execute(update(bans).where(bans.c.id == ban_id).values(
-                    lifted_at=datetime.now(UTC), lifted_by=actor))
-            row = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
-            out = _ban_json(row)
-            record_audit(conn, actor, "unban", f"ban:{ban_id}", before, out, reason,
-                         site_id=row.site_id)
-            changes.record(conn, Change(ChangeKind.BANS, row.site_id))
-        self.views.bans.invalidate(row.site_id)
+        # Runs again after a deadlock or a connection lost before its COMMIT (not after
+        # one lost at COMMIT: it would be audited twice).
+        for attempt in attempts("lifting a ban"):
+            with attempt, self.db.write() as conn:
+                row = conn.execute(select(bans).where(bans.c.id == ban_id)).first()
+                if row is None or (site_ids is not None and row.site_id not in site_ids):
+                    raise NotFound(f"no ban with id {ban_id}")
+                before = _ban_json(row)
+                if row.lifted_at is None:
+                    conn.execute(update(bans).where(bans.c.id == ban_id).values(
+                        lifted_at=datetime.now(UTC), lifted_by=actor))
+                lifted = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
+                out = _ban_json(lifted)
+                record_audit(conn, actor, "unban", f"ban:{ban_id}", before, out, reason,
+                             site_id=lifted.site_id)
+                changes.record(conn, Change(ChangeKind.BANS, lifted.site_id))
+        self.views.bans.invalidate(lifted.site_id)
         return out
 
     def extend(self, ban_id: int, duration_seconds: int | None, *, actor: str,
@@ -358,20 +364,23 @@ class ModerationService:
         stays lifted. Audited like the ban itself."""
         now = datetime.now(UTC)
         expires = now + timedelta(seconds=duration_seconds) if duration_seconds else None
-        with self.db.write() as conn:
-            row = conn.execute(select(bans).where(bans.c.id == ban_id)).first()
-            if row is None or (site_ids is not None and row.site_id not in site_ids):
-                raise NotFound(f"no ban with id {ban_id}")
-            if row.lifted_at is not None:
-                raise InvalidInput(f"ban {ban_id} was lifted; place a new one instead")
-            before = _ban_json(row)
-            conn.execute(update(bans).where(bans.c.id == ban_id).values(expires_at=expires))
-            row = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
-            out = _ban_json(row)
-            record_audit(conn, actor, "extend_ban", f"ban:{ban_id}", before, out, None,
-                         site_id=row.site_id)
-            changes.record(conn, Change(ChangeKind.BANS, row.site_id))
-        self.views.bans.invalidate(row.site_id)
+        # Runs again after a deadlock or a connection lost before its COMMIT (not after
+        # one lost at COMMIT: it would be audited twice).
+        for attempt in attempts("extending a ban"):
+            with attempt, self.db.write() as conn:
+                row = conn.execute(select(bans).where(bans.c.id == ban_id)).first()
+                if row is None or (site_ids is not None and row.site_id not in site_ids):
+                    raise NotFound(f"no ban with id {ban_id}")
+                if row.lifted_at is not None:
+                    raise InvalidInput(f"ban {ban_id} was lifted; place a new one instead")
+                before = _ban_json(row)
+                conn.execute(update(bans).where(bans.c.id == ban_id).values(expires_at=expires))
+                extended = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
+                out = _ban_json(extended)
+                record_audit(conn, actor, "extend_ban", f"ban:{ban_id}", before, out, None,
+                             site_id=extended.site_id)
+                changes.record(conn, Change(ChangeKind.BANS, extended.site_id))
+        self.views.bans.invalidate(extended.site_id)
         return out
 
     def search_bans(self, site_id: str, query: str = "", *, active_only: bool = True,
