@@ -1,8 +1,9 @@
 """A reader's session survives a deadlock or a lost connection (a PostgreSQL restart or
 failover) in its writes: the note of when it was last seen, written now and then by
 whatever request the reader makes (a post, say), made that request answer 500; and
-signing out of one browser or all of them did too. Each runs again, even after a COMMIT
-lost with its connection (each done twice is done once)."""
+signing out of one browser or all of them did too, and so did opening one (an OIDC or
+passkey sign-in). Each runs again; all but the opening also after a COMMIT lost with
+its connection (each done twice is done once)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,18 @@ def test_signing_out_runs_again(
         assert ended.status_code in (200, 204), ended.text
         assert _account(http, site, token).status_code == 401
         assert (_account(http, site, other).status_code == 401) == everywhere
+
+
+@pytest.mark.parametrize("live", ["postgres"], indirect=True)
+@pytest.mark.parametrize("failure", [DEADLOCK, CONNECTION_LOST], ids=IDS[:2])
+def test_a_sign_in_survives_a_failed_write_of_its_session(
+    live: LiveServer, failure: str,
+) -> None:
+    # (Not after a COMMIT lost with its connection: the session's token is made once.)
+    site = _site(live)
+    with first_try_fails(live, "INSERT", f"NEW.site_id = '{site}'", failure,
+                         table="reader_sessions") as tried:
+        token = _session(live, site)
+        assert tried() == 2
+    with live.client() as http:
+        assert _account(http, site, token).status_code == 200

@@ -88,8 +88,11 @@ class ReaderSessions:
         }
         if conn is not None:
             conn.execute(insert(reader_sessions).values(**values))
-        else:
-            with self.db.write() as own:
+            return token
+        # Runs again after a deadlock or a connection lost before its COMMIT (not after
+        # one lost at COMMIT: the token is made once, and a second row would clash).
+        for attempt in attempts("opening a session"):
+            with attempt, self.db.write() as own:
                 own.execute(insert(reader_sessions).values(**values))
         return token
 
