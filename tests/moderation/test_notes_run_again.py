@@ -6,9 +6,11 @@ once); a proposal does not (a second try could add the note twice)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from rostra.store.notes_tables import comment_notes, note_ratings
 from tests.conftest import CONNECTION_LOST, DEADLOCK, LiveServer, Reader, first_try_fails
@@ -21,9 +23,9 @@ FAILURES = [(DEADLOCK, False), (CONNECTION_LOST, False), (CONNECTION_LOST, True)
 IDS = ["deadlock", "lost on the statement", "lost at commit"]
 
 
-def _count(server: LiveServer, query: object) -> int:
+def _count(server: LiveServer, query: Select[Any]) -> int:
     with server.services.db.read() as conn:
-        return int(conn.scalar(query) or 0)  # type: ignore[call-overload]
+        return int(conn.scalar(query) or 0)
 
 
 def _comment(http: httpx.Client, site: str) -> int:

@@ -5,9 +5,11 @@ lost COMMIT (done twice, done once: one subscription, one confirmation email).""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from rostra.notify.tokens import AddressClaim
 from rostra.store.notify_tables import notify_addresses, notify_outbox, notify_subscriptions
@@ -20,9 +22,9 @@ FAILURES = [(DEADLOCK, False), (CONNECTION_LOST, False), (CONNECTION_LOST, True)
 IDS = ["deadlock", "lost on the statement", "lost at commit"]
 
 
-def _count(notify: NotifyServer, query: object) -> int:
+def _count(notify: NotifyServer, query: Select[Any]) -> int:
     with notify.live.services.db.read() as conn:
-        return int(conn.scalar(query) or 0)  # type: ignore[call-overload]
+        return int(conn.scalar(query) or 0)
 
 
 @pytest.mark.parametrize("notify", ["postgres"], indirect=True)
