@@ -336,7 +336,8 @@ class BatchStorage:
         """The post's thread as this transaction read it, or (PostgreSQL) as an earlier
         one did when it was open, found under this very key (not an alias) and needs no
         title or address from this post; the INSERT checks that one is still there and
-        open (a key moved since leaves an alias to the same thread)."""
+        open. (A thread keeps its key; a site's move changes only its address, which this
+        post then leaves as the row had it, as it would a title set since.)"""
         where = (p.site.id, p.key)
         thread = shared.threads.get(where)
         if thread is not None:
