@@ -3,18 +3,21 @@ each comment cost four statements of its own (was it announced before, mark it, 
 back, its thread's subscribers), each a round trip on PostgreSQL, and posting ran at
 less than half its speed with email on. A new comment was never announced before; its
 mark goes with the commit; the thread's subscribers are read once a batch; and the
-comment is read back only when somebody is to be told."""
+comment is read back only when somebody is to be told. Webhook calls, announcements and
+statements of reasons are made from the rows the batch wrote, not read back."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from rostra.core.thread_keys import thread_key as thread_key_of
 from rostra.notify.tokens import AddressClaim
 from rostra.services.comments import NewComment, Posted, RequestContext
 from rostra.store.notify_tables import notify_addresses, notify_announced, notify_outbox
 from tests.conftest import ORIGIN, RoundTrips
-from tests.notify.conftest import NotifyServer, address
+from tests.notify.conftest import NotifyServer, Receiver, address
+from tests.notify.test_webhooks import STAFF
 
 pytestmark = pytest.mark.postgres
 
@@ -62,3 +65,50 @@ def test_a_subscriber_still_hears_of_each_comment_of_a_batch(notify: NotifyServe
         marked = sorted(conn.execute(select(notify_announced.c.comment_id).where(
             notify_announced.c.comment_id.in_(ids))).scalars())
     assert queued == ids and marked == ids
+
+
+@pytest.mark.parametrize("held", [False, True], ids=["published", "held"])
+def test_a_batch_on_a_site_with_a_webhook_reads_no_comment_back(
+    notify: NotifyServer, receiver: Receiver, held: bool,
+) -> None:
+    # Its webhook calls, announcements and statements of reasons are made from the rows
+    # the batch wrote (each read them back: a round trip a comment on PostgreSQL); the
+    # thread is read once. The calls carry what the comments are.
+    site = notify.new_site()
+    with notify.live.client() as http:
+        added = http.post(f"/api/admin/sites/{site}/webhooks", headers=STAFF,
+                          json={"url": receiver.url})
+        assert added.status_code == 201, added.text
+    if held:
+        notify.holds.sites.add(site)
+    svc = notify.live.services.comments
+    svc.post(*_item(site, "/hooked/", "the thread exists"))
+    read_back: list[str] = []
+
+    def watch(conn: object, cursor: object, statement: str, *args: object) -> None:
+        flat = " ".join(statement.split())
+        if ("FROM comments WHERE comments.id =" in flat
+                or "FROM threads WHERE threads.id =" in flat):
+            read_back.append(flat)
+
+    event.listen(notify.live.services.db.engine, "before_cursor_execute", watch)
+    try:
+        stored = svc.post_many([_item(site, "/hooked/", f"hooked {i}") for i in range(4)])
+    finally:
+        event.remove(notify.live.services.db.engine, "before_cursor_execute", watch)
+    assert all(isinstance(result, Posted) for result in stored), stored
+    assert len([s for s in read_back if "FROM threads" in s]) <= 1
+    assert [s for s in read_back if "FROM comments" in s] == []
+    ids = [result.comment["id"] for result in stored if isinstance(result, Posted)]
+    with notify.live.services.db.read() as conn:
+        calls = conn.execute(select(notify_outbox.c.comment_id, notify_outbox.c.payload)
+                             .where(notify_outbox.c.comment_id.in_(ids),
+                                    notify_outbox.c.kind == "webhook")
+                             .order_by(notify_outbox.c.comment_id)).all()
+    assert [call.comment_id for call in calls] == ids
+    for call, i in zip(calls, range(4), strict=True):
+        body = call.payload
+        assert body["comment"]["text"] == f"hooked {i}"
+        assert body["comment"]["state"] == ("pending" if held else "approved")
+        assert body["comment"]["author"]["name"] == "Ana"
+        assert body["thread"]["key"] == thread_key_of("/hooked/")

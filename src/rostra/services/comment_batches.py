@@ -315,7 +315,7 @@ class BatchStorage:
             new.parent_id, None, p.state,
             comment=comment_json(row, staff=row.staff)
             if p.state is CommentState.APPROVED else None,
-            retitled=item.retitled, moderation=item.values["moderation"],
+            retitled=item.retitled, row=row,
         )
         self._emit(conn, event)
         return event

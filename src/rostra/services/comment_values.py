@@ -38,9 +38,10 @@ class CommentEvent:
     comment: dict[str, Any] | None = None
     # The comment also gave the thread its title or address (pages show them).
     retitled: bool = False
-    # A new comment's moderation record as stored, for the hooks of the transaction that
-    # stored it (reading it back was a round trip a comment); not sent to other processes.
-    moderation: dict[str, Any] | None = None
+    # A new comment's row as its transaction wrote it, for that transaction's hooks
+    # (reading it back was a round trip a comment on PostgreSQL); not sent to other
+    # processes.
+    row: Any = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,7 +122,8 @@ class DsaService:
             return
         if event.new_state is CommentState.DELETED and context is None:
             return  # the author's own deletion, or an erasure on their request
-        row = queries.comment_row(conn, event.comment_id)
+        row = event.row if event.row is not None else queries.comment_row(
+            conn, event.comment_id)
         if row is None:
             return
         moderation = row.moderation or {}

@@ -628,8 +628,9 @@ class ModerationService:
         def store(conn: Connection, event: CommentEvent) -> None:
             if event.kind is not EventKind.CREATED or not stash:
                 return
-            moderation = event.moderation
-            if moderation is None:  # (an event made elsewhere than the posting batch)
+            if event.row is not None:
+                moderation = event.row.moderation
+            else:  # (an event made elsewhere than the posting batch)
                 moderation = conn.scalar(_MODERATION_OF, {"comment_id": event.comment_id})
             ref = ((moderation or {}).get("facts") or {}).get("ref")
             taken = stash.take(ref) if ref else None

@@ -134,7 +134,8 @@ class OutboxHook:
         subs = self._subscribers(conn, event.site_id, event.thread_key)
         if not subs:
             return
-        comment = queries.comment_row(conn, event.comment_id)
+        comment = event.row if event.row is not None else queries.comment_row(
+            conn, event.comment_id)
         if comment is None:
             return
         author_email = (comment.author_email or "").lower()
@@ -217,8 +218,14 @@ class OutboxHook:
         hooks = self.active_webhooks(conn, event.site_id)
         if not hooks:
             return
-        comment = queries.comment_row(conn, event.comment_id)
-        thread = queries.thread_by_id(conn, event.thread_id)
+        # A new comment's row as written; its thread read once a transaction (a batch
+        # stores many comments of a thread).
+        comment = event.row if event.row is not None else queries.comment_row(
+            conn, event.comment_id)
+        memo = transaction_memo(conn)
+        if ("thread", event.thread_id) not in memo:
+            memo[("thread", event.thread_id)] = queries.thread_by_id(conn, event.thread_id)
+        thread = memo[("thread", event.thread_id)]
         if comment is None or thread is None:
             return
         now = datetime.now(UTC)
