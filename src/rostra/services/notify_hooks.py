@@ -139,8 +139,10 @@ class OutboxHook:
         if comment is None:
             return
         author_email = (comment.author_email or "").lower()
-        # Subscriptions that follow this very comment belong to its author.
-        own = set(self._following(conn, comment.id))
+        # Subscriptions that follow this very comment belong to its author (none can
+        # follow one this transaction made: they are made with its edit token, later).
+        own = set() if event.kind is EventKind.CREATED else set(
+            self._following(conn, comment.id))
         parent_email, parent_followers = "", set()
         if comment.parent_id is not None:
             parent_email = (conn.execute(
