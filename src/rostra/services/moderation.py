@@ -339,24 +339,13 @@ class ModerationService:
 
     def unban(self, ban_id: int, *, actor: str, reason: str | None = None,
               site_ids: list[str] | None = None) -> dict[str, Any]:
-        # Runs again after a deadlock or a connection lost before its COMMIT (not after
-        # one lost at COMMIT: it would be audited twice).
-        for attempt in attempts("lifting a ban"):
-            with attempt, self.db.write() as conn:
-                row = conn.execute(select(bans).where(bans.c.id == ban_id)).first()
-                if row is None or (site_ids is not None and row.site_id not in site_ids):
-                    raise NotFound(f"no ban with id {ban_id}")
-                before = _ban_json(row)
-                if row.lifted_at is None:
-                    conn.execute(update(bans).where(bans.c.id == ban_id).values(
-                        lifted_at=datetime.now(UTC), lifted_by=actor))
-                lifted = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
-                out = _ban_json(lifted)
-                record_audit(conn, actor, "unban", f"ban:{ban_id}", before, out, reason,
-                             site_id=lifted.site_id)
-                changes.record(conn, Change(ChangeKind.BANS, lifted.site_id))
-        self.views.bans.invalidate(lifted.site_id)
-        return out
+        def lift(conn: Connection, row: Row[Any]) -> None:
+            if row.lifted_at is None:
+                conn.execute(update(bans).where(bans.c.id == ban_id).values(
+                    lifted_at=datetime.now(UTC), lifted_by=actor))
+
+        return self._change_ban(ban_id, site_ids, lift, actor=actor, action="unban",
+                                reason=reason, what="lifting a ban")
 
     def extend(self, ban_id: int, duration_seconds: int | None, *, actor: str,
                site_ids: list[str] | None = None) -> dict[str, Any]:
@@ -364,23 +353,34 @@ class ModerationService:
         stays lifted. Audited like the ban itself."""
         now = datetime.now(UTC)
         expires = now + timedelta(seconds=duration_seconds) if duration_seconds else None
-        # Runs again after a deadlock or a connection lost before its COMMIT (not after
-        # one lost at COMMIT: it would be audited twice).
-        for attempt in attempts("extending a ban"):
+
+        def prolong(conn: Connection, row: Row[Any]) -> None:
+            if row.lifted_at is not None:
+                raise InvalidInput(f"ban {ban_id} was lifted; place a new one instead")
+            conn.execute(update(bans).where(bans.c.id == ban_id).values(expires_at=expires))
+
+        return self._change_ban(ban_id, site_ids, prolong, actor=actor, action="extend_ban",
+                                reason=None, what="extending a ban")
+
+    def _change_ban(self, ban_id: int, site_ids: list[str] | None,
+                    change: Callable[[Connection, Row[Any]], None], *, actor: str,
+                    action: str, reason: str | None, what: str) -> dict[str, Any]:
+        """Change a ban of ``site_ids`` (None: any site), audited, in one transaction.
+        It runs again after a deadlock or a connection lost before its COMMIT (not after
+        one lost at COMMIT: it would be audited twice)."""
+        for attempt in attempts(what):
             with attempt, self.db.write() as conn:
                 row = conn.execute(select(bans).where(bans.c.id == ban_id)).first()
                 if row is None or (site_ids is not None and row.site_id not in site_ids):
                     raise NotFound(f"no ban with id {ban_id}")
-                if row.lifted_at is not None:
-                    raise InvalidInput(f"ban {ban_id} was lifted; place a new one instead")
                 before = _ban_json(row)
-                conn.execute(update(bans).where(bans.c.id == ban_id).values(expires_at=expires))
-                extended = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
-                out = _ban_json(extended)
-                record_audit(conn, actor, "extend_ban", f"ban:{ban_id}", before, out, None,
-                             site_id=extended.site_id)
-                changes.record(conn, Change(ChangeKind.BANS, extended.site_id))
-        self.views.bans.invalidate(extended.site_id)
+                change(conn, row)
+                changed = conn.execute(select(bans).where(bans.c.id == ban_id)).one()
+                out = _ban_json(changed)
+                record_audit(conn, actor, action, f"ban:{ban_id}", before, out, reason,
+                             site_id=changed.site_id)
+                changes.record(conn, Change(ChangeKind.BANS, changed.site_id))
+        self.views.bans.invalidate(changed.site_id)
         return out
 
     def search_bans(self, site_id: str, query: str = "", *, active_only: bool = True,
