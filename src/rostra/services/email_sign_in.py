@@ -134,7 +134,7 @@ class EmailSignIn:
         ip_hash = self.ips.hash(ip) if ip else None
         now = datetime.now(UTC)
         # Runs again after a deadlock or a connection lost before its COMMIT (not after
-        # one lost at COMMIT: a link or a code is used once).
+        # one lost at COMMIT: a second try would mail a second link).
         for attempt in attempts("asking for a sign-in link"):
             with attempt, self.db.write() as conn:
                 if conn.dialect.name == "postgresql":
