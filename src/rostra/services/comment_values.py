@@ -38,9 +38,9 @@ class CommentEvent:
     comment: dict[str, Any] | None = None
     # The comment also gave the thread its title or address (pages show them).
     retitled: bool = False
-    # A new comment's row as its transaction wrote it, for that transaction's hooks
-    # (reading it back was a round trip a comment on PostgreSQL); not sent to other
-    # processes.
+    # A new comment's row as its transaction wrote it (every CREATED event has it), for
+    # that transaction's hooks (reading it back was a round trip a comment on
+    # PostgreSQL); not sent to other processes.
     row: Any = None
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import InvalidInput, NotFound
@@ -43,9 +43,6 @@ from rostra.store.moderation_tables import (
 from rostra.store.tables import comments, threads
 
 log = logging.getLogger("rostra.moderation")
-
-# Built once: the embedding hook runs inside every post's transaction.
-_MODERATION_OF = select(comments.c.moderation).where(comments.c.id == bindparam("comment_id"))
 
 
 class StaffAction(StrEnum):
@@ -628,10 +625,7 @@ class ModerationService:
         def store(conn: Connection, event: CommentEvent) -> None:
             if event.kind is not EventKind.CREATED or not stash:
                 return
-            if event.row is not None:
-                moderation = event.row.moderation
-            else:  # (an event made elsewhere than the posting batch)
-                moderation = conn.scalar(_MODERATION_OF, {"comment_id": event.comment_id})
+            moderation = event.row.moderation  # a new comment's event carries its row
             ref = ((moderation or {}).get("facts") or {}).get("ref")
             taken = stash.take(ref) if ref else None
             if taken is None:
