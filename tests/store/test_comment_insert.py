@@ -1,5 +1,8 @@
 """A batch of comments in one INSERT (rostra.store.comment_insert): the rows it writes
-are the rows SQLAlchemy's own INSERT writes, and the ids come back in the order given."""
+are the rows SQLAlchemy's own INSERT writes, and the ids come back in the order given.
+On PostgreSQL the ids are taken ahead and the INSERT goes with the commit: a row whose
+thread was closed or removed fails the transaction, recognisably, as does an id taken
+ahead that is in use."""
 
 from __future__ import annotations
 
@@ -8,17 +11,18 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
-from rostra.store.comment_insert import insert_comments
+from rostra.store.comment_insert import CommentIds, id_taken, insert_comments, stale_thread
 from rostra.store.db import Database
 from rostra.store.migrate import upgrade
 from rostra.store.tables import comments, sites, threads
+from tests.conftest import POSTGRES_URL, create_postgres_database, require
 
 
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
+def _seeded(url: str) -> Database:
+    database = Database(url)
     upgrade(database)
     now = datetime.now(UTC)
     with database.write() as conn:
@@ -27,10 +31,28 @@ def db(database_url: str) -> Iterator[Database]:
         conn.execute(insert(threads).values(
             id=1, site_id="s", key="/k/", created_at=now, updated_at=now, comment_count=0,
             top_level_count=0, closed=False))
+    return database
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = _seeded(database_url)
     try:
         yield database
     finally:
         database.dispose()
+
+
+@pytest.fixture
+def pg_db() -> Iterator[Database]:
+    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = create_postgres_database(POSTGRES_URL)
+    database = _seeded(url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+        drop()
 
 
 def _row(text: str, **extra: Any) -> dict[str, Any]:
@@ -44,6 +66,17 @@ def _row(text: str, **extra: Any) -> dict[str, Any]:
     }
     row.update(extra)
     return row
+
+
+IDS = CommentIds()
+
+
+def _ided(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with ids taken ahead, as the posting lane gives them on PostgreSQL."""
+    if conn.dialect.name != "postgresql":
+        return rows
+    return [row | {"id": taken} for row, taken in zip(rows, IDS.take(conn, len(rows)),
+                                                        strict=True)]
 
 
 def _stored(db: Database, ids: list[int]) -> list[dict[str, Any]]:
@@ -69,7 +102,7 @@ def test_the_rows_are_those_sqlalchemys_insert_writes(db: Database) -> None:
              downvotes=3, reply_count=4, voter_id=None),
     ]
     with db.write() as conn:
-        ours = insert_comments(conn, rows)
+        ours = insert_comments(conn, _ided(conn, rows))
     with db.write() as conn:
         theirs = [conn.execute(insert(comments).values(**row).returning(comments.c.id))
                   .scalar_one() for row in rows]
@@ -79,9 +112,9 @@ def test_the_rows_are_those_sqlalchemys_insert_writes(db: Database) -> None:
 def test_ids_come_back_in_the_order_given(db: Database) -> None:
     texts = [f"comment {i}" for i in range(60)]
     with db.write() as conn:
-        ids = insert_comments(conn, [_row(text) for text in texts])
+        ids = insert_comments(conn, _ided(conn, [_row(text) for text in texts]))
         # Another batch in the same transaction continues after it.
-        later = insert_comments(conn, [_row("later")])
+        later = insert_comments(conn, _ided(conn, [_row("later")]))
     with db.read() as conn:
         stored = dict(conn.execute(select(comments.c.id, comments.c.text)
                                    .where(comments.c.id.in_(ids + later))).all())
@@ -93,3 +126,36 @@ def test_ids_come_back_in_the_order_given(db: Database) -> None:
 def test_nothing_to_insert_is_no_statement(db: Database) -> None:
     with db.write() as conn:
         assert insert_comments(conn, []) == []
+
+
+def _count(db: Database) -> int:
+    with db.read() as conn:
+        return int(conn.scalar(select(func.count()).select_from(comments)) or 0)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("thread", ["closed", "removed"])
+def test_a_row_whose_thread_is_closed_or_gone_fails_the_transaction(
+    pg_db: Database, thread: str,
+) -> None:
+    db = pg_db
+    with db.write() as conn:
+        if thread == "closed":
+            conn.execute(update(threads).where(threads.c.id == 1).values(closed=True))
+        else:
+            conn.execute(delete(threads).where(threads.c.id == 1))
+    with pytest.raises(DBAPIError) as failed, db.write() as conn:
+        insert_comments(conn, _ided(conn, [_row("to a closed thread"), _row("and another")]))
+    assert stale_thread(failed.value) and not id_taken(failed.value)
+    assert _count(db) == 0
+
+
+@pytest.mark.postgres
+def test_an_id_taken_ahead_that_is_in_use_fails_recognisably(pg_db: Database) -> None:
+    db = pg_db
+    with db.write() as conn:
+        first = insert_comments(conn, _ided(conn, [_row("first")]))
+    with pytest.raises(DBAPIError) as failed, db.write() as conn:
+        insert_comments(conn, [_row("again") | {"id": first[0]}])
+    assert id_taken(failed.value) and not stale_thread(failed.value)
+    assert _count(db) == 1

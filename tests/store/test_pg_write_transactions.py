@@ -4,7 +4,8 @@ whatever the first statement is: what a failed block wrote is gone, a failing fi
 statement leaves a usable connection (and may run again, as any statement's failure), and
 the isolation level is READ COMMITTED whatever the database's default. The statements put
 off to the commit go to psycopg directly, as SQLAlchemy would have sent them; so may a
-statement of the block (``driver_rows``), and its failure is any statement's."""
+statement of the block sent with whatever goes next (``send_with_next``), and its failure
+is any statement's, or the commit's."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from rostra.store.db import (
     at_commit,
     attempts,
     commit_unknown,
-    driver_rows,
     may_run_again,
+    send_with_next,
 )
 from tests.conftest import (
     CONNECTION_LOST,
@@ -61,7 +62,7 @@ class Failed(Exception):
 
 
 @pytest.mark.parametrize("first", ["one row", "many rows", "no parameters", "savepoint",
-                                   "straight to psycopg"])
+                                   "sent with the next"])
 def test_a_failed_block_leaves_nothing_whatever_its_first_statement(
     database: Database, first: str
 ) -> None:
@@ -72,8 +73,8 @@ def test_a_failed_block_leaves_nothing_whatever_its_first_statement(
             conn.execute(insert(items), [{"id": 1, "note": "a"}, {"id": 2, "note": "b"}])
         elif first == "no parameters":
             conn.exec_driver_sql("INSERT INTO items (id, note) VALUES (1, 'a')")
-        elif first == "straight to psycopg":
-            assert driver_rows(conn, _INSERT_RETURNING, {"id": 1, "note": "a"}) == [(1,)]
+        elif first == "sent with the next":
+            send_with_next(conn, _INSERT, {"id": 1, "note": "a"})
         else:
             with conn.begin_nested():
                 conn.execute(insert(items).values(id=1, note="a"))
@@ -85,24 +86,32 @@ def test_a_failed_block_leaves_nothing_whatever_its_first_statement(
     assert _stored(database) == [4]
 
 
-_INSERT_RETURNING = "INSERT INTO items (id, note) VALUES (%(id)s, %(note)s) RETURNING id"
+_INSERT = "INSERT INTO items (id, note) VALUES (%(id)s, %(note)s)"
 
 
-def test_a_statement_straight_to_psycopg_fails_as_any_other_and_the_connection_goes_on(
+def test_a_statement_sent_with_the_next_goes_in_order_and_fails_as_any_other(
     database: Database,
 ) -> None:
-    with database.write() as conn:
-        conn.execute(insert(items).values(id=1, note="a"))
-        assert driver_rows(conn, _INSERT_RETURNING, {"id": 2, "note": "b"}) == [(2,)]
-    for first in (True, False):  # with its BEGIN, and after another statement
+    trace = RoundTrips(database)
+    with database.write() as conn:  # alone: with BEGIN and COMMIT
+        send_with_next(conn, _INSERT, {"id": 1, "note": "a"})
+        send_with_next(conn, _INSERT, {"id": 2, "note": "b"})
+    assert len(trace.in_transactions()) == 1
+    with database.write() as conn:  # ahead of the next statement, which sees it
+        send_with_next(conn, _INSERT, {"id": 3, "note": "c"})
+        assert conn.execute(text("SELECT count(*) FROM items")).scalar_one() == 3
+    # Its failure comes with the next statement's, or with the commit, as SQLAlchemy's.
+    for then in ("a statement", "the commit", "after a statement"):
         with pytest.raises(IntegrityError), database.write() as conn:
-            if not first:
+            if then == "after a statement":
                 conn.execute(insert(items).values(id=5, note="gone with the rest"))
-            driver_rows(conn, _INSERT_RETURNING, {"id": 1, "note": "again"})
-    for n in range(3, 13):  # the pool's connections, the failed ones among them
+            send_with_next(conn, _INSERT, {"id": 1, "note": "again"})
+            if then == "a statement":
+                conn.execute(insert(items).values(id=6, note="gone with the rest"))
+    for n in range(7, 17):  # the pool's connections, the failed ones among them
         with database.write() as conn:
-            assert driver_rows(conn, _INSERT_RETURNING, {"id": n, "note": "c"}) == [(n,)]
-    assert _stored(database) == list(range(1, 13))
+            send_with_next(conn, _INSERT, {"id": n, "note": "d"})
+    assert _stored(database) == [1, 2, 3, *range(7, 17)]
 
 
 def test_a_failing_first_statement_rolls_back_and_the_connection_goes_on(
@@ -132,7 +141,7 @@ def _fail_first_inserts(database: Database, failure: str, count: int) -> None:
                           "FOR EACH ROW EXECUTE FUNCTION fail_once()"))
 
 
-@pytest.mark.parametrize("straight", [False, True], ids=["sqlalchemy", "psycopg"])
+@pytest.mark.parametrize("straight", [False, True], ids=["sqlalchemy", "with the next"])
 @pytest.mark.parametrize("failure", [CONNECTION_LOST, DEADLOCK], ids=["lost", "deadlock"])
 def test_a_first_statement_failing_with_its_begin_may_run_again(
     database: Database, failure: str, straight: bool
@@ -143,7 +152,8 @@ def test_a_first_statement_failing_with_its_begin_may_run_again(
     _fail_first_inserts(database, failure, 2)
     with pytest.raises(DBAPIError) as failed, database.write() as conn:
         if straight:
-            driver_rows(conn, _INSERT_RETURNING, {"id": 1, "note": "failed"})
+            send_with_next(conn, _INSERT, {"id": 1, "note": "failed"})
+            conn.execute(text("SELECT 1"))
         else:
             conn.execute(insert(items).values(id=1, note="failed"))
     assert may_run_again(failed.value) and not commit_unknown(failed.value)
@@ -153,7 +163,8 @@ def test_a_first_statement_failing_with_its_begin_may_run_again(
         with attempt, database.write() as conn:
             tries += 1
             if straight:
-                driver_rows(conn, _INSERT_RETURNING, {"id": 2, "note": "at the second try"})
+                send_with_next(conn, _INSERT, {"id": 2, "note": "at the second try"})
+                conn.execute(text("SELECT 1"))
             else:
                 conn.execute(insert(items).values(id=2, note="at the second try"))
     assert tries == 2

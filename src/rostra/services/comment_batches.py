@@ -30,7 +30,7 @@ from rostra.services.serialise import comment_json
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.store import changes, queries
-from rostra.store.comment_insert import StaleThreads, insert_comments
+from rostra.store.comment_insert import CommentIds, id_taken, insert_comments, stale_thread
 from rostra.store.db import Database, RolledBack, attempts, commit_unknown
 from rostra.store.tables import comments, threads
 
@@ -72,16 +72,19 @@ class _Placed:
     row: Any = None  # once inserted: the row as written, with its id
 
 
+class StaleThreads(Exception):
+    """A thread read by an earlier transaction was closed or removed since: the batch's
+    transaction failed, and runs again reading its threads afresh."""
+
+
 class _SharedWrite:
     """What the posts of one transaction share: the threads read so far (the writer's
-    lock keeps them as read), whether one of them was read by an earlier transaction
-    (the INSERT then checks it), and the counter changes owed to each thread, written
-    once at the end instead of once per comment."""
+    lock keeps them as read), and the counter changes owed to each thread, written once
+    at the end instead of once per comment."""
 
     def __init__(self, known: bool) -> None:
         self.known = known  # may threads read by earlier transactions be used
         self.threads: dict[tuple[str, str], Row[Any]] = {}
-        self.unchecked = False  # one of them was
         self.bumps: dict[int, tuple[Row[Any], datetime, int, int]] = {}
         self.replies: dict[int, int] = {}  # parent id -> new approved replies to it
 
@@ -119,6 +122,7 @@ class BatchStorage:
     # posted). Reading the thread was a round trip of its own before the INSERT, a
     # seventh of the posting process's time under a flood of posts to one thread.
     known_threads: dict[tuple[str, str], Row[Any]]
+    comment_ids: CommentIds  # PostgreSQL: new comments' ids, taken ahead
 
     def _emit(self, conn: Connection, event: CommentEvent) -> None:
         for hook in self.tx_hooks:
@@ -175,14 +179,16 @@ class BatchStorage:
         return stored
 
     def _store_once(self, batch: list[Prepared]) -> list[Posted | Exception]:
-        try:
-            return self._store_try(batch, known=True)
-        except StaleThreads:
-            # A thread read by an earlier transaction was closed or removed since (the
-            # transaction rolled back): this time every thread is read as it is now.
-            for prepared in batch:
-                self.known_threads.pop((prepared.site.id, prepared.key), None)
-            return self._store_try(batch, known=False)
+        for known in (True, False, False):
+            try:
+                return self._store_try(batch, known=known)
+            except StaleThreads:
+                # A thread read by an earlier transaction (or this one, closed as it
+                # ran) was closed or removed since: the transaction rolled back, and this
+                # time every thread is read as it is now.
+                for prepared in batch:
+                    self.known_threads.pop((prepared.site.id, prepared.key), None)
+        raise RolledBack("threads closed or removed while the batch was stored, thrice")
 
     def _store_try(self, batch: list[Prepared], *, known: bool) -> list[Posted | Exception]:
         outcomes: list[_Placed | Exception] = []
@@ -192,6 +198,11 @@ class BatchStorage:
         try:
             self._write_batch(batch, outcomes, events, shared, ids)
         except DBAPIError as exc:
+            if stale_thread(exc):
+                raise StaleThreads from exc
+            if id_taken(exc):
+                self.comment_ids.forget()
+                raise RolledBack("comment ids taken ahead are in use; taking new ones") from exc
             if not (commit_unknown(exc) and ids and self._committed(ids, exc)):
                 raise
             # Committed: only its answer was lost. (A Redis bus's message for it is
@@ -228,8 +239,11 @@ class BatchStorage:
                     outcomes.append(exc)
             placed = [item for item in outcomes if not isinstance(item, Exception)]
             if placed:
-                ids += insert_comments(conn, [item.values for item in placed],
-                                       check_threads=shared.unchecked)
+                if conn.dialect.name == "postgresql":
+                    for item, taken in zip(placed, self.comment_ids.take(conn, len(placed)),
+                                           strict=True):
+                        item.values["id"] = taken
+                ids += insert_comments(conn, [item.values for item in placed])
                 staff = self._staff_of(conn, placed)
                 for item, comment_id in zip(placed, ids, strict=True):
                     events.append(self._stored(conn, item, comment_id, shared, staff))
@@ -301,8 +315,8 @@ class BatchStorage:
         p, thread, new = item.prepared, item.thread, item.prepared.new
         # Only the id came back: the rest is what was just written, and reading the
         # whole row back (JSON columns included) cost as much as the insert.
-        row = item.row = SimpleNamespace(id=comment_id, edited_at=None, voted_at=None,
-                                         **item.values)
+        row = item.row = SimpleNamespace(edited_at=None, voted_at=None,
+                                         **(item.values | {"id": comment_id}))
         row.staff = (p.site.id, p.account_id) in staff
         approved = int(p.state is CommentState.APPROVED)
         # Other processes send it to their open pages if it is approved when they read it.
@@ -343,9 +357,7 @@ class BatchStorage:
         if thread is not None:
             return thread
         thread = self.known_threads.get(where) if shared.known else None
-        if thread is not None and not _retitles(thread, p):
-            shared.unchecked = True
-        else:
+        if thread is None or _retitles(thread, p):
             thread = self._thread_for_write(conn, p.site, p.key, p.url, p.title)
             if (conn.dialect.name == "postgresql" and not thread.closed
                     and thread.key == p.key and thread.site_id == p.site.id):

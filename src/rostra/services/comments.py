@@ -39,6 +39,7 @@ from rostra.services.sessions import ReaderSessions
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.store import queries
+from rostra.store.comment_insert import CommentIds
 from rostra.store.db import Database, attempts, commit_unknown
 from rostra.store.tables import comments
 
@@ -111,6 +112,7 @@ class CommentService(BatchStorage):
         # the live streams must know a change is theirs before the change bus says so).
         self.committing: list[Callable[[list[CommentEvent]], None]] = []
         self.known_threads = {}
+        self.comment_ids = CommentIds()
 
     # -- helpers -------------------------------------------------------------
 

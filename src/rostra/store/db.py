@@ -256,8 +256,7 @@ class Database:
                 # psycopg would send BEGIN in a round trip of its own before the first
                 # statement; in autocommit mode it sends none, and the first statement
                 # carries ours (_begin_with).
-                conn.execution_options(isolation_level="AUTOCOMMIT",
-                                       **{_BEGIN_PENDING: [_BEGIN]})
+                conn.execution_options(isolation_level="AUTOCOMMIT", **{_UNSENT: [_BEGIN]})
                 with conn.begin():
                     yield conn
                     changes = self._commit_postgresql(conn)
@@ -276,13 +275,13 @@ class Database:
 
         raw = conn.connection.driver_connection
         assert isinstance(raw, psycopg.Connection)
-        begin = conn.get_execution_options()[_BEGIN_PENDING]
-        if begin and not (transaction_memo(conn).get("at_commit") or pending(conn)):
+        unsent = conn.get_execution_options()[_UNSENT]
+        if unsent == [_BEGIN] and not (transaction_memo(conn).get("at_commit")
+                                       or pending(conn)):
             return []  # the block sent and left nothing: there is no transaction
         try:
             with raw.pipeline():  # one Sync, as it ends
-                if begin:  # only put-off statements: they open the transaction
-                    raw.execute(begin.pop(), prepare=False)
+                _send(raw, unsent)  # BEGIN (if nothing was sent), statements sent last
                 changes = self._committing(conn, raw)
                 raw.execute("COMMIT")  # (its commit() would sync once more)
         except psycopg.Error as exc:
@@ -421,34 +420,18 @@ def _driver_form(statement: Any, dialect: Any,
     return compiled, tuple(compiled._bind_processors.items())
 
 
-def driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
-    """Run ``sql`` (psycopg's ``%(name)s`` form) in a PostgreSQL write transaction
-    straight through psycopg, and return its rows, its BEGIN pipelined with it if it is
-    the first statement (as ``_begin_with`` does). For a statement run often whose
-    result costs SQLAlchemy more to wrap than the statement costs the database (the
-    posting batch's INSERT). SQLAlchemy's events do not see it; its errors come as
-    SQLAlchemy's, as any other statement's would."""
-    import psycopg
-
-    raw = conn.connection.driver_connection
-    assert isinstance(raw, psycopg.Connection)
-    begin: list[str] | None = conn.get_execution_options().get(_BEGIN_PENDING)
-    try:
-        with raw.cursor() as cursor:
-            if begin:
-                with raw.pipeline():  # one round trip for the two, as its end syncs
-                    raw.execute(begin.pop(), prepare=False)
-                    cursor.execute(sql, params)
-            else:
-                cursor.execute(sql, params)
-            return cursor.fetchall()
-    except psycopg.Error as exc:
-        raise _as_sqlalchemys(conn, raw, exc, sql, params) from exc
+def send_with_next(conn: Connection, sql: str, params: dict[str, Any]) -> None:
+    """Send ``sql`` (psycopg's ``%(name)s`` form; it returns nothing) in a PostgreSQL
+    write transaction with whatever goes to the database next: pipelined ahead of the
+    block's next statement, or in the commit's round trip. For a statement whose block
+    need not wait for it (the posting batch's INSERT, its ids taken ahead): a block that
+    sends nothing else is then one round trip. It goes to psycopg directly (SQLAlchemy's
+    events do not see it); its error comes with that statement's, or the commit's."""
+    conn.get_execution_options()[_UNSENT].append((sql, params))
 
 
-def _as_sqlalchemys(conn: Connection, raw: Any, exc: Exception, sql: str | None = None,
-                    params: Any = None) -> StatementError:
-    """A psycopg error of a statement sent past SQLAlchemy, as SQLAlchemy would have
+def _as_sqlalchemys(conn: Connection, raw: Any, exc: Exception) -> StatementError:
+    """A psycopg error of the commit's pipeline, as SQLAlchemy would have
     raised it (its class by the error's, the connection invalidated if it was lost), so
     that ``attempts`` and ``commit_unknown`` read it as any statement's."""
     import psycopg
@@ -456,7 +439,7 @@ def _as_sqlalchemys(conn: Connection, raw: Any, exc: Exception, sql: str | None 
     lost = bool(raw.broken or raw.closed)
     if lost:
         conn.invalidate(exc)
-    return DBAPIError.instance(sql, params, exc, psycopg.Error, connection_invalidated=lost)
+    return DBAPIError.instance(None, None, exc, psycopg.Error, connection_invalidated=lost)
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -477,24 +460,37 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
 
 
-# A write transaction on PostgreSQL whose BEGIN has not been sent yet holds it in this
-# execution option (a list, emptied once sent).
-_BEGIN_PENDING = "rostra_begin_pending"
-_BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
+# A write transaction on PostgreSQL holds in this execution option what it has not sent
+# yet, in order (a list, emptied as sent): its BEGIN until its first statement, and
+# statements put off to go with the next one (``send_with_next``).
+_UNSENT = "rostra_unsent"
+_BEGIN: tuple[str, dict[str, Any] | None] = ("BEGIN ISOLATION LEVEL READ COMMITTED", None)
+
+
+def _send(raw: Any, unsent: list[tuple[str, dict[str, Any] | None]]) -> None:
+    """Send ``unsent`` (emptying it) on ``raw``, a psycopg connection in pipeline mode."""
+    while unsent:
+        sql, params = unsent.pop(0)
+        if params is None:
+            raw.execute(sql, prepare=False)  # (BEGIN: seen as BEGIN in a trace)
+        else:
+            raw.execute(sql, params)
 
 
 def _begin_with(run: Callable[..., Any]) -> Callable[..., bool]:
     """A ``do_execute*`` hook: the first statement of a write transaction goes out
-    pipelined behind its BEGIN, one round trip for the two. ``run`` executes the
-    statement on the cursor; the hook says whether it did (else SQLAlchemy does)."""
+    pipelined behind its BEGIN, one round trip for the two, as does any statement behind
+    those put off to go with it (``send_with_next``). ``run`` executes the statement on
+    the cursor; the hook says whether it did (else SQLAlchemy does)."""
 
     def hook(cursor: Any, statement: str, *args: Any) -> bool:
-        pending: list[str] | None = args[-1].execution_options.get(_BEGIN_PENDING)
-        if not pending:
+        unsent: list[tuple[str, dict[str, Any] | None]] | None = (
+            args[-1].execution_options.get(_UNSENT))
+        if not unsent:
             return False
         raw = cursor.connection
         with raw.pipeline():  # its end sends one Sync and reads every result
-            raw.execute(pending.pop(), prepare=False)  # seen as BEGIN in a trace
+            _send(raw, unsent)
             run(cursor, statement, *args[:-1])
         return True
 
