@@ -1,4 +1,5 @@
-"""Reading the audit log with filters (the moderation engine writes it: record_audit)."""
+"""The audit log: every change a person makes, with who and why (``record_audit``, inside
+the change's transaction), and reading it with filters."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, func, insert, or_, select
 
 from rostra.core.errors import InvalidInput
 from rostra.services.queue import _like
@@ -14,6 +15,23 @@ from rostra.store.db import Database
 from rostra.store.moderation_tables import audit_log
 
 PAGE_SIZE = 50
+
+
+def record_audit(
+    conn: Connection, actor: str, action: str, target: str, before: Any, after: Any,
+    reason: str | None, *, site_id: str | None = None,
+) -> None:
+    """Append one entry to the audit log, inside the caller's transaction.
+
+    ``target`` is "<kind>:<id>" (comment:12, ban:3); ``before``/``after`` are JSON-able
+    snapshots of what changed (or None).
+    """
+    conn.execute(
+        insert(audit_log).values(
+            site_id=site_id, actor=actor[:200], action=action[:40], target=target[:200],
+            before=before, after=after, reason=reason, created_at=datetime.now(UTC),
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
