@@ -12,7 +12,7 @@ from rostra.core.errors import NotFound
 from rostra.services.accounts import ReaderAccounts, SignedInReader
 from rostra.services.sessions import OpenSession, SessionInfo
 from rostra.store.account_tables import reader_accounts
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 from rostra.store.tables import comments, threads
 
 
@@ -66,15 +66,19 @@ class ReaderIdentity:
         address = self._verified_email(reader.id)
         if address is None:
             return 0
-        with self.db.write() as conn:
-            return int(conn.execute(
-                update(comments).where(
-                    comments.c.account_id.is_(None),
-                    func.lower(comments.c.author_email) == address,
-                    comments.c.thread_id.in_(
-                        select(threads.c.id).where(threads.c.site_id == site_id)),
-                ).values(account_id=reader.id)
-            ).rowcount)
+        # Runs again after a deadlock or a connection lost before its COMMIT (not after
+        # one lost at COMMIT: the second try would claim nothing and answer 0).
+        for attempt in attempts("claiming comments"):
+            with attempt, self.db.write() as conn:
+                claimed = int(conn.execute(
+                    update(comments).where(
+                        comments.c.account_id.is_(None),
+                        func.lower(comments.c.author_email) == address,
+                        comments.c.thread_id.in_(
+                            select(threads.c.id).where(threads.c.site_id == site_id)),
+                    ).values(account_id=reader.id)
+                ).rowcount)
+        return claimed
 
     def _verified_email(self, account_id: int) -> str | None:
         with self.db.read() as conn:

@@ -128,15 +128,21 @@ class ModerationService(BanDesk):
         changes.record(conn, Change(ChangeKind.HISTORY, site_id, author))
 
     def spend_pow(self, solved: Solved) -> bool:
-        """Mark a proof-of-work challenge spent; False when it was spent before."""
+        """Mark a proof-of-work challenge spent; False when it was spent before.
+
+        A post's check: it runs again after a deadlock or a connection lost before its
+        COMMIT (PostgreSQL restarting in the spam wave the puzzle was turned on for),
+        not after one lost at COMMIT (the second try would find the challenge spent,
+        by this post, and refuse it as a replay)."""
         try:
-            with self.db.write() as conn:
-                conn.execute(
-                    insert(pow_used).values(
-                        challenge=solved.challenge,
-                        expires_at=datetime.fromtimestamp(solved.expires_at, UTC),
+            for attempt in attempts("spending a proof of work"):
+                with attempt, self.db.write() as conn:
+                    conn.execute(
+                        insert(pow_used).values(
+                            challenge=solved.challenge,
+                            expires_at=datetime.fromtimestamp(solved.expires_at, UTC),
+                        )
                     )
-                )
         except IntegrityError:
             return False
         return True
