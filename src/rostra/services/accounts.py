@@ -134,17 +134,21 @@ class ReaderAccounts:
         if current is not None:
             return current
         value = secrets.token_urlsafe(32)
-        with self.db.write() as conn:
-            conn.execute(delete(meta).where(meta.c.key == _secret_key(site_id)))
-            conn.execute(insert(meta).values(key=_secret_key(site_id),
-                                             value=self.sealer.seal(value, Purpose.SSO)))
+        # Replacing the secret twice leaves the one answered: it runs again even after a
+        # COMMIT lost with its connection.
+        for attempt in attempts("making a sign-on secret", idempotent=True):
+            with attempt, self.db.write() as conn:
+                conn.execute(delete(meta).where(meta.c.key == _secret_key(site_id)))
+                conn.execute(insert(meta).values(key=_secret_key(site_id),
+                                                 value=self.sealer.seal(value, Purpose.SSO)))
         self.secret(site_id, fresh=True)
         return value
 
     def disable(self, site_id: str) -> None:
         """Turn single sign-on off for the site: every payload is refused."""
-        with self.db.write() as conn:
-            conn.execute(delete(meta).where(meta.c.key == _secret_key(site_id)))
+        for attempt in attempts("turning single sign-on off", idempotent=True):
+            with attempt, self.db.write() as conn:
+                conn.execute(delete(meta).where(meta.c.key == _secret_key(site_id)))
         self.secret(site_id, fresh=True)
 
     # -- signing in ----------------------------------------------------------

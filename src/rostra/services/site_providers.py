@@ -22,7 +22,7 @@ from rostra.services.site_cache import PerSite
 from rostra.services.sites import SiteService
 from rostra.store import changes
 from rostra.store.changes import Change, ChangeKind
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 from rostra.store.site_provider_tables import site_oidc_providers as table
 
 MAX_PER_SITE = 20
@@ -82,17 +82,20 @@ class SiteProviders:
         if len(issuer) > 500 or len(client_id) > 300 or len(scopes) > 200:
             raise InvalidInput("issuer, client_id or scopes: too long")
         try:
-            with self.db.write() as conn:
-                count = len(conn.execute(select(table.c.name)
-                                         .where(table.c.site_id == site_id)).all())
-                if count >= MAX_PER_SITE:
-                    raise InvalidInput(f"at most {MAX_PER_SITE} providers per site")
-                conn.execute(insert(table).values(
-                    site_id=site_id, name=name, label=label, issuer=issuer,
-                    client_id=client_id, scopes=scopes,
-                    client_secret=self.sealer.seal(client_secret, Purpose.SITE_PROVIDER),
-                    created_at=datetime.now(UTC)))
-                changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
+            # Runs again after a deadlock or a connection lost before its COMMIT (not
+            # after one lost at COMMIT: it would find the provider and answer 409).
+            for attempt in attempts("adding a sign-in provider"):
+                with attempt, self.db.write() as conn:
+                    count = len(conn.execute(select(table.c.name)
+                                             .where(table.c.site_id == site_id)).all())
+                    if count >= MAX_PER_SITE:
+                        raise InvalidInput(f"at most {MAX_PER_SITE} providers per site")
+                    conn.execute(insert(table).values(
+                        site_id=site_id, name=name, label=label, issuer=issuer,
+                        client_id=client_id, scopes=scopes,
+                        client_secret=self.sealer.seal(client_secret, Purpose.SITE_PROVIDER),
+                        created_at=datetime.now(UTC)))
+                    changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
         except IntegrityError:
             raise Conflict(f"site {site_id!r} has a provider {name!r} already",
                            code="provider_exists") from None
@@ -137,10 +140,11 @@ class SiteProviders:
         return next((p for p in self.of_site(site_id) if p.name == name), None)
 
     def remove(self, site_id: str, name: str) -> None:
-        with self.db.write() as conn:
-            gone = conn.execute(delete(table).where(table.c.site_id == site_id,
-                                                    table.c.name == name)).rowcount
-            changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
+        for attempt in attempts("removing a sign-in provider"):  # (not after a lost COMMIT)
+            with attempt, self.db.write() as conn:
+                gone = conn.execute(delete(table).where(table.c.site_id == site_id,
+                                                        table.c.name == name)).rowcount
+                changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
         if not gone:
             raise NotFound(f"site {site_id!r} has no provider {name[:40]!r}",
                            code="provider_not_found")

@@ -20,7 +20,7 @@ from rostra.moderation.policy import validate_section as validate_moderation
 from rostra.notify.site_settings import parse_notify_settings
 from rostra.store import changes
 from rostra.store.changes import Change, ChangeKind
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 from rostra.store.tables import sites
 
 register_section("moderation", validate_moderation)
@@ -179,18 +179,22 @@ class SiteService:
         parsed = SiteSettings.parse(settings)
         normal = sorted({normalise_origin(o) for o in origins})
         try:
-            with self.db.write() as conn:
-                claim_origins(conn, normal, [site_id])
-                changes.record(conn, Change(ChangeKind.SITES, site_id))
-                conn.execute(
-                    insert(sites).values(
-                        id=site_id,
-                        name=name.strip()[:200],
-                        origins=normal,
-                        settings=parsed.to_json(),
-                        created_at=datetime.now(UTC),
+            # Runs again after a deadlock or a connection lost before its COMMIT (not
+            # after one lost at COMMIT: the second try would find the site, made by the
+            # first, and answer that it exists already).
+            for attempt in attempts("making a site"):
+                with attempt, self.db.write() as conn:
+                    claim_origins(conn, normal, [site_id])
+                    changes.record(conn, Change(ChangeKind.SITES, site_id))
+                    conn.execute(
+                        insert(sites).values(
+                            id=site_id,
+                            name=name.strip()[:200],
+                            origins=normal,
+                            settings=parsed.to_json(),
+                            created_at=datetime.now(UTC),
+                        )
                     )
-                )
         except IntegrityError:
             raise Conflict(f"a site with id {site_id!r} exists already") from None
         self.reload()
@@ -216,14 +220,18 @@ class SiteService:
             merged = {**site.settings, **settings}
             values["settings"] = SiteSettings.parse(merged).to_json()
         if values:
-            with self.db.write() as conn:
-                if "origins" in values:
-                    # Only origins the site gains are checked: a shared origin from before
-                    # the rule does not block other changes (`rostra doctor` points it out).
-                    gained = [o for o in values["origins"] if o not in site.origins]
-                    claim_origins(conn, gained, [site_id])
-                conn.execute(update(sites).where(sites.c.id == site_id).values(**values))
-                changes.record(conn, Change(ChangeKind.SITES, site_id))
+            # Setting values twice sets them once: it runs again even after a COMMIT
+            # lost with its connection.
+            for attempt in attempts("changing a site", idempotent=True):
+                with attempt, self.db.write() as conn:
+                    if "origins" in values:
+                        # Only origins the site gains are checked: a shared origin from
+                        # before the rule does not block other changes (`rostra doctor`
+                        # points it out).
+                        gained = [o for o in values["origins"] if o not in site.origins]
+                        claim_origins(conn, gained, [site_id])
+                    conn.execute(update(sites).where(sites.c.id == site_id).values(**values))
+                    changes.record(conn, Change(ChangeKind.SITES, site_id))
             self.reload()
         return self.get(site_id)
 

@@ -18,7 +18,7 @@ from rostra.services.serialise import iso
 from rostra.services.sites import SiteService
 from rostra.store import changes
 from rostra.store.changes import Change, ChangeKind
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 from rostra.store.notify_tables import notify_webhooks
 
 MAX_PER_SITE = 20
@@ -68,23 +68,26 @@ class WebhookRegistry:
             secret = stored_secret(new.secret) if new.secret is not None else new_secret()
         except ValueError as exc:
             raise InvalidInput(f"secret: {exc}") from None
-        with self.db.write() as conn:
-            count = len(conn.execute(select(notify_webhooks.c.id)
-                                     .where(notify_webhooks.c.site_id == site_id)).all())
-            if count >= MAX_PER_SITE:
-                raise InvalidInput(f"a site may have at most {MAX_PER_SITE} webhooks")
-            new_id = conn.execute(
-                insert(notify_webhooks).values(
-                    site_id=site_id, url=url, secret=self.sealer.seal(secret, Purpose.WEBHOOK),
-                    events=list(events), active=True,
-                    created_at=datetime.now(UTC),
-                ).returning(notify_webhooks.c.id)
-            ).scalar_one()
-            row = conn.execute(select(notify_webhooks)
-                               .where(notify_webhooks.c.id == new_id)).one()
-            # Processes remember which sites have no webhook (rostra.services.notify_hooks)
-            # and forget it on this change.
-            changes.record(conn, Change(ChangeKind.SITES, site_id))
+        # Runs again after a deadlock or a connection lost before its COMMIT (not after
+        # one lost at COMMIT: it would make a second webhook).
+        for attempt in attempts("adding a webhook"):
+            with attempt, self.db.write() as conn:
+                count = len(conn.execute(select(notify_webhooks.c.id)
+                                         .where(notify_webhooks.c.site_id == site_id)).all())
+                if count >= MAX_PER_SITE:
+                    raise InvalidInput(f"a site may have at most {MAX_PER_SITE} webhooks")
+                new_id = conn.execute(
+                    insert(notify_webhooks).values(
+                        site_id=site_id, url=url, secret=self.sealer.seal(secret, Purpose.WEBHOOK),
+                        events=list(events), active=True,
+                        created_at=datetime.now(UTC),
+                    ).returning(notify_webhooks.c.id)
+                ).scalar_one()
+                row = conn.execute(select(notify_webhooks)
+                                   .where(notify_webhooks.c.id == new_id)).one()
+                # Processes remember which sites have no webhook (rostra.services.notify_hooks)
+                # and forget it on this change.
+                changes.record(conn, Change(ChangeKind.SITES, site_id))
         self.sites.reload()
         return {**webhook_json(row), "secret": secret}
 
@@ -98,9 +101,10 @@ class WebhookRegistry:
 
     def remove(self, site_id: str, webhook_id: int) -> None:
         """Remove a webhook; its undelivered calls go with it."""
-        with self.db.write() as conn:
-            gone = conn.execute(delete(notify_webhooks).where(
-                notify_webhooks.c.id == webhook_id, notify_webhooks.c.site_id == site_id
-            )).rowcount
+        for attempt in attempts("removing a webhook"):  # (not after a lost COMMIT: 404)
+            with attempt, self.db.write() as conn:
+                gone = conn.execute(delete(notify_webhooks).where(
+                    notify_webhooks.c.id == webhook_id, notify_webhooks.c.site_id == site_id
+                )).rowcount
         if not gone:
             raise NotFound(f"no webhook {webhook_id} on site {site_id!r}")
