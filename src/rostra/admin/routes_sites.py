@@ -20,19 +20,12 @@ from rostra.admin.site_forms import (
     settings_from_form,
 )
 from rostra.admin.web import json_endpoint, json_ok, one, pages, read_form, redirect, render
-from rostra.api.staff_auth import Role, Staff
+from rostra.api.staff_auth import Role
 from rostra.core.errors import InvalidInput, NotFound, RostraError
-from rostra.services.moderation import record_audit
+from rostra.services.audit_log import Audited
 from rostra.services.site_stats import site_stats
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-
-
-def _audit(request: Request, staff: Staff, action: str, site_id: str, before: object,
-           after: object) -> None:
-    with admin(request).services.db.write() as conn:
-        record_audit(conn, actor_of(staff), action, f"site:{site_id}", before, after, None,
-                     site_id=site_id)
 
 
 @router.get("/sites")
@@ -65,15 +58,13 @@ async def create_site(request: Request) -> Response:
     values = {k: one(form, k) for k in ("id", "name", "origins")}
     origins = [o.strip() for o in values["origins"].splitlines() if o.strip()]
     try:
-        site = await run_in_threadpool(
-            admin(request).services.sites.create, values["id"], values["name"], origins)
+        site = await run_in_threadpool(lambda: admin(request).services.sites.create(
+            values["id"], values["name"], origins, audited=Audited(actor_of(staff))))
     except InvalidInput as exc:
         return render(request, "site_new.html", status=422, values=values, error=exc.detail)
     except RostraError as exc:
         return render(request, "site_new.html", status=exc.status, values=values,
                       error=exc.detail)
-    await run_in_threadpool(_audit, request, staff, "site_create", site.id, None,
-                            {"name": site.name, "origins": list(site.origins)})
     return redirect(f"/admin/sites/{site.id}/settings", done="created")
 
 
@@ -114,17 +105,13 @@ async def site_providers(request: Request, site_id: str) -> Response:
     check_csrf(request, form)
     providers = admin(request).services.site_providers
     name = one(form, "name")
+    audited = Audited(actor_of(staff))
     if one(form, "op") == "remove":
-        await run_in_threadpool(providers.remove, site_id, name)
-        await run_in_threadpool(_audit, request, staff, "site_provider_removed", site_id,
-                                {"name": name}, None)
+        await run_in_threadpool(lambda: providers.remove(site_id, name, audited=audited))
         return redirect(f"/admin/sites/{site_id}/settings", done="saved")
     await run_in_threadpool(lambda: providers.add(
         site_id, name, one(form, "label"), one(form, "issuer"), one(form, "client_id"),
-        (form.get("client_secret") or [""])[0]))
-    await run_in_threadpool(_audit, request, staff, "site_provider_added", site_id, None,
-                            {"name": name, "label": one(form, "label"),
-                             "issuer": one(form, "issuer"), "client_id": one(form, "client_id")})
+        (form.get("client_secret") or [""])[0], audited=audited))
     return redirect(f"/admin/sites/{site_id}/settings", done="saved")
 
 
@@ -143,18 +130,15 @@ async def save_settings(request: Request, site_id: str) -> Response:
     try:
         settings = settings_from_form(site.settings, values)
         origins = [o.strip() for o in values.get("origins", "").splitlines() if o.strip()]
-        updated = await run_in_threadpool(lambda: sites.update(
-            site_id, name=values.get("name", site.name), origins=origins, settings=settings))
+        await run_in_threadpool(lambda: sites.update(
+            site_id, name=values.get("name", site.name), origins=origins, settings=settings,
+            audited=Audited(actor_of(staff))))
     except RostraError as exc:  # invalid input, or an origin another site allows
         return render(request, "site_settings.html", status=exc.status, site=site,
                       values=values, thresholds=THRESHOLDS, trust_fields=TRUST,
                       defaults=form_defaults(),
                       error=exc.detail, done=None, alert_failures=[],
                       **await _sign_in_context(request, site_id))
-    await run_in_threadpool(
-        _audit, request, staff, "site_settings", site_id,
-        {"name": site.name, "origins": list(site.origins), "settings": site.settings},
-        {"name": updated.name, "origins": list(updated.origins), "settings": updated.settings})
     return redirect(f"/admin/sites/{site_id}/settings", done="saved")
 
 
@@ -235,16 +219,16 @@ async def tie_reader(request: Request, site_id: str) -> Response:
     untie = one(form, "op") == "untie"
     try:
         account = await run_in_threadpool(service.by_name, one(form, "name"))
+        audited = Audited(actor_of(staff))
         if untie:
-            if not await run_in_threadpool(service.unlink_reader, site_id, subject):
+            if not await run_in_threadpool(
+                    lambda: service.unlink_reader(site_id, subject, audited=audited)):
                 raise NotFound(f"{subject[:255]!r} is not tied to a staff member")
         else:
-            await run_in_threadpool(service.link_reader, account.id, site_id, subject)
+            await run_in_threadpool(
+                lambda: service.link_reader(account.id, site_id, subject, audited=audited))
     except (InvalidInput, NotFound) as exc:
         return await _staff_page(request, site_id, exc, None)
-    await run_in_threadpool(_audit, request, staff, "staff_reader", site_id,
-                            None if not untie else {"user": account.name, "reader": subject},
-                            None if untie else {"user": account.name, "reader": subject})
     return redirect(f"/admin/sites/{site_id}/staff", done="saved")
 
 
@@ -260,12 +244,9 @@ async def grant(request: Request, site_id: str) -> Response:
     role = one(form, "role")
     try:
         account = await run_in_threadpool(service.by_name, one(form, "name"))
-        before = account.roles.get(site_id)
-        updated = await run_in_threadpool(
-            service.grant, account.id, site_id, None if role == "none" else role)
+        await run_in_threadpool(lambda: service.grant(
+            account.id, site_id, None if role == "none" else role,
+            audited=Audited(actor_of(staff))))
     except (InvalidInput, NotFound) as exc:
         return await _staff_page(request, site_id, exc, None)
-    await run_in_threadpool(_audit, request, staff, "grant", site_id,
-                            {"user": account.name, "role": before},
-                            {"user": account.name, "role": updated.roles.get(site_id)})
     return redirect(f"/admin/sites/{site_id}/staff", done="saved")

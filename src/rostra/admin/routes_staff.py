@@ -10,7 +10,7 @@ from rostra.admin.auth import actor_of, check_csrf
 from rostra.admin.context import admin, require_admin, who
 from rostra.admin.web import one, pages, read_form, redirect, render
 from rostra.core.errors import RostraError
-from rostra.services.moderation import record_audit
+from rostra.services.audit_log import Audited
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -37,17 +37,11 @@ async def create_staff(request: Request) -> Response:
     service = admin(request).staff
     name = one(form, "name")
     try:
-        account = await run_in_threadpool(lambda: service.create_user(
-            name, (form.get("password") or [""])[0], is_admin=one(form, "admin") in ("1", "on")))
+        await run_in_threadpool(lambda: service.create_user(
+            name, (form.get("password") or [""])[0], is_admin=one(form, "admin") in ("1", "on"),
+            audited=Audited(actor_of(staff))))
     except RostraError as exc:
         users = await run_in_threadpool(service.list_users)
         return render(request, "staff.html", status=exc.status, users=users, error=exc.detail,
                       values={"name": name}, done=None)
-
-    def audit() -> None:
-        with admin(request).services.db.write() as conn:
-            record_audit(conn, actor_of(staff), "staff_create", f"staff:{account.id}", None,
-                         {"name": account.name, "admin": account.is_admin}, None)
-
-    await run_in_threadpool(audit)
     return redirect("/admin/staff", done="created")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -12,12 +13,15 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import orjson
 from fastapi import Request
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from rostra.admin.auth import csrf_for
 from rostra.api.problems import error_response
 from rostra.api.staff_auth import Staff
 from rostra.core.errors import RostraError, Unauthorized
+
+log = logging.getLogger("rostra.admin")
 
 
 def _when(value: Any) -> str:
@@ -112,14 +116,39 @@ def redirect(url: str, **params: Any) -> RedirectResponse:
 Handler = Callable[..., Awaitable[Response]]
 
 
+class ServerFailed(RostraError):
+    """What a staff member is told of an error nobody foresaw (the database failing in
+    the middle of a form's write, say); the traceback goes to the log."""
+
+    status = 500
+    code = "server_error"
+    title = "The server could not do this"
+
+
+def _unforeseen(request: Request) -> ServerFailed:
+    log.exception("admin: %s %s failed", request.method, request.url.path)
+    return ServerFailed("Try again in a moment; if it keeps failing, the server's log says "
+                        "why.")
+
+
 def pages(handler: Handler) -> Handler:
     """Turn service errors into pages: sign-in for 401, an error page otherwise; and
-    problem+json for requests from the workspace's script."""
+    problem+json for requests from the workspace's script. An error nobody foresaw in a
+    form's POST is a page too (a 500): escaping, uvicorn would drop the connection after
+    its answer, and the browser could show a reset connection instead. (A GET's escapes:
+    ReadAgainOnLostConnection runs it again when the database went away under it.)"""
 
     @functools.wraps(handler)
     async def wrapped(request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
-            return await handler(request, *args, **kwargs)
+            try:
+                return await handler(request, *args, **kwargs)
+            except (RostraError, StarletteHTTPException):
+                raise
+            except Exception:
+                if request.method in ("GET", "HEAD"):
+                    raise
+                raise _unforeseen(request) from None
         except RostraError as exc:
             if wants_json(request):
                 return error_response(exc)
@@ -142,5 +171,11 @@ def json_endpoint(handler: Handler) -> Handler:
             return await handler(request, *args, **kwargs)
         except RostraError as exc:
             return error_response(exc)
+        except StarletteHTTPException:
+            raise
+        except Exception:
+            if request.method in ("GET", "HEAD"):
+                raise
+            return error_response(_unforeseen(request))
 
     return wrapped

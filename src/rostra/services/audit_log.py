@@ -35,6 +35,18 @@ def record_audit(
 
 
 @dataclass(frozen=True, slots=True)
+class Audited:
+    """Who makes a change through a service that audits it in the change's own
+    transaction: the change and its entry commit together, or neither does."""
+
+    actor: str
+
+    def record(self, conn: Connection, action: str, target: str, before: Any, after: Any,
+               *, site_id: str | None) -> None:
+        record_audit(conn, self.actor, action, target, before, after, None, site_id=site_id)
+
+
+@dataclass(frozen=True, slots=True)
 class AuditFilter:
     sites: tuple[str, ...]
     actor: str = ""

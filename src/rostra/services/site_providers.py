@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from rostra.config import OidcProvider
 from rostra.core.errors import Conflict, InvalidInput, NotFound
 from rostra.core.sealing import Purpose, Sealer, Unsealable
+from rostra.services.audit_log import Audited
 from rostra.services.site_cache import PerSite
 from rostra.services.sites import SiteService
 from rostra.store import changes
@@ -64,7 +65,8 @@ class SiteProviders:
         self._lock = threading.Lock()
 
     def add(self, site_id: str, name: str, label: str, issuer: str, client_id: str,
-            client_secret: str = "", scopes: str = "openid profile email") -> OidcProvider:
+            client_secret: str = "", scopes: str = "openid profile email", *,
+            audited: Audited | None = None) -> OidcProvider:
         self.sites.get(site_id)
         try:
             provider = OidcProvider(name=name, label=label, issuer=issuer, client_id=client_id,
@@ -96,6 +98,10 @@ class SiteProviders:
                         client_secret=self.sealer.seal(client_secret, Purpose.SITE_PROVIDER),
                         created_at=datetime.now(UTC)))
                     changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
+                    if audited is not None:
+                        audited.record(conn, "site_provider_added", f"site:{site_id}", None,
+                                       {"name": name, "label": label, "issuer": issuer,
+                                        "client_id": client_id}, site_id=site_id)
         except IntegrityError:
             raise Conflict(f"site {site_id!r} has a provider {name!r} already",
                            code="provider_exists") from None
@@ -139,12 +145,15 @@ class SiteProviders:
     def get(self, site_id: str, name: str) -> OidcProvider | None:
         return next((p for p in self.of_site(site_id) if p.name == name), None)
 
-    def remove(self, site_id: str, name: str) -> None:
+    def remove(self, site_id: str, name: str, *, audited: Audited | None = None) -> None:
         for attempt in attempts("removing a sign-in provider"):  # (not after a lost COMMIT)
             with attempt, self.db.write() as conn:
                 gone = conn.execute(delete(table).where(table.c.site_id == site_id,
                                                         table.c.name == name)).rowcount
                 changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
+                if gone and audited is not None:
+                    audited.record(conn, "site_provider_removed", f"site:{site_id}",
+                                   {"name": name}, None, site_id=site_id)
         if not gone:
             raise NotFound(f"site {site_id!r} has no provider {name[:40]!r}",
                            code="provider_not_found")

@@ -18,6 +18,7 @@ from rostra.core.site_settings import SiteSettings, register_section
 from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of
 from rostra.moderation.policy import validate_section as validate_moderation
 from rostra.notify.site_settings import parse_notify_settings
+from rostra.services.audit_log import Audited
 from rostra.store import changes
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database, attempts
@@ -168,6 +169,8 @@ class SiteService:
         name: str,
         origins: Sequence[str] = (),
         settings: dict[str, Any] | None = None,
+        *,
+        audited: Audited | None = None,
     ) -> Site:
         if not SITE_ID.match(site_id):
             raise InvalidInput(
@@ -195,6 +198,10 @@ class SiteService:
                             created_at=datetime.now(UTC),
                         )
                     )
+                    if audited is not None:
+                        audited.record(conn, "site_create", f"site:{site_id}", None,
+                                       {"name": name.strip()[:200], "origins": normal},
+                                       site_id=site_id)
         except IntegrityError:
             raise Conflict(f"a site with id {site_id!r} exists already") from None
         self.reload()
@@ -207,7 +214,9 @@ class SiteService:
         name: str | None = None,
         origins: Sequence[str] | None = None,
         settings: dict[str, Any] | None = None,
+        audited: Audited | None = None,
     ) -> Site:
+        """Change what is given; ``audited``: recorded in the audit log as it commits."""
         site = self.get(site_id)
         values: dict[str, Any] = {}
         if name is not None:
@@ -220,9 +229,12 @@ class SiteService:
             merged = {**site.settings, **settings}
             values["settings"] = SiteSettings.parse(merged).to_json()
         if values:
+            before = {"name": site.name, "origins": list(site.origins),
+                      "settings": site.settings}
+            after = {**before, **values}
             # Setting values twice sets them once: it runs again even after a COMMIT
-            # lost with its connection.
-            for attempt in attempts("changing a site", idempotent=True):
+            # lost with its connection (unless audited: the entry would be made twice).
+            for attempt in attempts("changing a site", idempotent=audited is None):
                 with attempt, self.db.write() as conn:
                     if "origins" in values:
                         # Only origins the site gains are checked: a shared origin from
@@ -232,6 +244,9 @@ class SiteService:
                         claim_origins(conn, gained, [site_id])
                     conn.execute(update(sites).where(sites.c.id == site_id).values(**values))
                     changes.record(conn, Change(ChangeKind.SITES, site_id))
+                    if audited is not None:
+                        audited.record(conn, "site_settings", f"site:{site_id}", before,
+                                       after, site_id=site_id)
             self.reload()
         return self.get(site_id)
 

@@ -30,6 +30,7 @@ from rostra.core.errors import (
 )
 from rostra.core.sealing import Purpose, Sealer, Unsealable
 from rostra.moderation.ip_hashing import IpHasher
+from rostra.services.audit_log import Audited
 from rostra.services.sessions import short_device
 from rostra.store import queries
 from rostra.store.account_tables import reader_accounts
@@ -139,7 +140,9 @@ class StaffService:
 
     # -- accounts ------------------------------------------------------------
 
-    def create_user(self, name: str, password: str, *, is_admin: bool = False) -> StaffAccount:
+    def create_user(self, name: str, password: str, *, is_admin: bool = False,
+                    audited: Audited | None = None) -> StaffAccount:
+        """A new staff account; ``audited``: recorded in the audit log as it commits."""
         name = _check_name(name)
         digest = _hasher.hash(_check_password(password))
         try:
@@ -150,6 +153,9 @@ class StaffService:
                         disabled=False, created_at=datetime.now(UTC),
                     ).returning(staff_users.c.id)
                 ).scalar_one()
+                if audited is not None:
+                    audited.record(conn, "staff_create", f"staff:{user_id}", None,
+                                   {"name": name, "admin": is_admin}, site_id=None)
         except IntegrityError:
             raise Conflict(f"a staff account named {name!r} exists already") from None
         return self.get(user_id)
@@ -197,24 +203,34 @@ class StaffService:
                 queries.staff_changed(conn, site_id)  # their "Staff" badges come or go
         return self.get(user_id)
 
-    def grant(self, user_id: int, site_id: str, role: str | None) -> StaffAccount:
-        """Give ``user_id`` a role on ``site_id``; None takes their role there away."""
+    def grant(self, user_id: int, site_id: str, role: str | None, *,
+              audited: Audited | None = None) -> StaffAccount:
+        """Give ``user_id`` a role on ``site_id``; None takes their role there away.
+        ``audited``: recorded in the audit log as it commits."""
         with self.db.write() as conn:
             if conn.scalar(select(sites.c.id).where(sites.c.id == site_id)) is None:
                 raise NotFound(f"no site with id {site_id[:64]!r}", code="site_not_found")
-            if conn.scalar(select(staff_users.c.id).where(staff_users.c.id == user_id)) is None:
+            name = conn.scalar(select(staff_users.c.name).where(staff_users.c.id == user_id))
+            if name is None:
                 raise NotFound(f"no staff account with id {user_id}")
+            was = conn.scalar(select(staff_roles.c.role).where(
+                staff_roles.c.user_id == user_id, staff_roles.c.site_id == site_id))
             conn.execute(delete(staff_roles).where(staff_roles.c.user_id == user_id,
                                                    staff_roles.c.site_id == site_id))
-            if role is not None:
+            given = _check_role(role) if role is not None else None
+            if given is not None:
                 conn.execute(insert(staff_roles).values(
-                    user_id=user_id, site_id=site_id, role=_check_role(role)))
+                    user_id=user_id, site_id=site_id, role=given))
             queries.staff_changed(conn, site_id)
+            if audited is not None:
+                audited.record(conn, "grant", f"site:{site_id}", {"user": name, "role": was},
+                               {"user": name, "role": given}, site_id=site_id)
         return self.get(user_id)
 
     # -- the reader accounts staff comment with --------------------------------
 
-    def link_reader(self, user_id: int, site_id: str, subject: str) -> int:
+    def link_reader(self, user_id: int, site_id: str, subject: str, *,
+                    audited: Audited | None = None) -> int:
         """Tie the site's reader account ``subject`` (``email:ed@example.org``,
         ``google:1234``, or the site's own single sign-on id) to a staff user: while the
         user has a role on the site, the account's comments carry the "Staff" badge.
@@ -222,7 +238,8 @@ class StaffService:
         at least once, which is what proves the identity is theirs."""
         subject = subject.strip()
         with self.db.write() as conn:
-            if conn.scalar(select(staff_users.c.id).where(staff_users.c.id == user_id)) is None:
+            name = conn.scalar(select(staff_users.c.name).where(staff_users.c.id == user_id))
+            if name is None:
                 raise NotFound(f"no staff account with id {user_id}")
             account_id = conn.scalar(select(reader_accounts.c.id).where(
                 reader_accounts.c.site_id == site_id, reader_accounts.c.subject == subject))
@@ -233,18 +250,29 @@ class StaffService:
             conn.execute(update(reader_accounts).where(reader_accounts.c.id == account_id)
                          .values(staff_user_id=user_id))
             queries.staff_changed(conn, site_id)
+            if audited is not None:
+                audited.record(conn, "staff_reader", f"site:{site_id}", None,
+                               {"user": name, "reader": subject}, site_id=site_id)
         return int(account_id)
 
-    def unlink_reader(self, site_id: str, subject: str) -> bool:
-        """Untie a reader account from its staff user; False when it was not tied."""
+    def unlink_reader(self, site_id: str, subject: str, *,
+                      audited: Audited | None = None) -> bool:
+        """Untie a reader account from its staff user; False when it was not tied.
+        ``audited``: recorded in the audit log, with the user it was tied to."""
+        subject = subject.strip()
+        where = (reader_accounts.c.site_id == site_id, reader_accounts.c.subject == subject,
+                 reader_accounts.c.staff_user_id.is_not(None))
         with self.db.write() as conn:
-            done = conn.execute(update(reader_accounts).where(
-                reader_accounts.c.site_id == site_id,
-                reader_accounts.c.subject == subject.strip(),
-                reader_accounts.c.staff_user_id.is_not(None),
-            ).values(staff_user_id=None)).rowcount
+            name = conn.scalar(select(staff_users.c.name).join(
+                reader_accounts, reader_accounts.c.staff_user_id == staff_users.c.id)
+                .where(*where))
+            done = conn.execute(update(reader_accounts).where(*where)
+                                .values(staff_user_id=None)).rowcount
             if done:
                 queries.staff_changed(conn, site_id)
+                if audited is not None:
+                    audited.record(conn, "staff_reader", f"site:{site_id}",
+                                   {"user": name, "reader": subject}, None, site_id=site_id)
         return bool(done)
 
     def linked_readers(self, user_id: int) -> list[tuple[str, str]]:
