@@ -121,7 +121,7 @@ class ServerFailed(RostraError):
     the middle of a form's write, say); the traceback goes to the log."""
 
     status = 500
-    code = "server_error"
+    code = "internal_error"
     title = "The server could not do this"
 
 
