@@ -46,7 +46,7 @@ from rostra.services.sites import SiteService
 from rostra.store import changes
 from rostra.store.account_tables import reader_accounts
 from rostra.store.changes import Change, ChangeKind
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 from rostra.store.passkey_tables import passkeys, webauthn_challenges
 
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -128,12 +128,17 @@ class Passkeys:
     def _begin(self, purpose: str, challenge: bytes, options: Any) -> Ceremony:
         handle = secrets.token_urlsafe(24)
         now = datetime.now(UTC)
-        with self.db.write() as conn:
-            conn.execute(delete(webauthn_challenges)
-                         .where(webauthn_challenges.c.expires_at <= now))
-            conn.execute(insert(webauthn_challenges).values(
-                id=_hash(handle), challenge=challenge, purpose=purpose,
-                expires_at=now + CHALLENGE_TTL))
+        # Each write of a ceremony runs again after a deadlock or a connection lost
+        # before its COMMIT (PostgreSQL restarting or failing over); only the sign-in's
+        # count also after one lost at COMMIT (the others would find their work done:
+        # the challenge kept or used up, the passkey registered, and refuse).
+        for attempt in attempts("beginning a passkey ceremony"):
+            with attempt, self.db.write() as conn:
+                conn.execute(delete(webauthn_challenges)
+                             .where(webauthn_challenges.c.expires_at <= now))
+                conn.execute(insert(webauthn_challenges).values(
+                    id=_hash(handle), challenge=challenge, purpose=purpose,
+                    expires_at=now + CHALLENGE_TTL))
         return Ceremony(handle, orjson.loads(options_to_json(options)))
 
     def _take(self, handle: str | None, purpose: str) -> bytes:
@@ -141,12 +146,13 @@ class Passkeys:
         when there is none (unknown, expired, used, or begun for something else)."""
         if not handle or len(handle) > 100:
             raise PasskeyFailed("this passkey request has expired; please try again")
-        with self.db.write() as conn:
-            row = conn.execute(select(webauthn_challenges).where(
-                webauthn_challenges.c.id == _hash(handle))).first()
-            if row is not None:
-                conn.execute(delete(webauthn_challenges)
-                             .where(webauthn_challenges.c.id == row.id))
+        for attempt in attempts("using a passkey challenge"):
+            with attempt, self.db.write() as conn:
+                row = conn.execute(select(webauthn_challenges).where(
+                    webauthn_challenges.c.id == _hash(handle))).first()
+                if row is not None:
+                    conn.execute(delete(webauthn_challenges)
+                                 .where(webauthn_challenges.c.id == row.id))
         if (row is None or row.purpose != purpose
                 or row.expires_at <= datetime.now(UTC)):
             raise PasskeyFailed("this passkey request has expired; please try again")
@@ -185,25 +191,26 @@ class Passkeys:
         response = data.get("response")
         transports = response.get("transports") if isinstance(response, dict) else None
         column, owner_id = next(iter(owner.items()))
-        with self.db.write() as conn:
-            count = conn.scalar(select(func.count()).select_from(passkeys)
-                                .where(passkeys.c[column] == owner_id)) or 0
-            if count >= MAX_PER_OWNER:
-                raise InvalidInput(f"at most {MAX_PER_OWNER} passkeys per account")
-            credential_id = bytes_to_base64url(verified.credential_id)
-            taken = conn.scalar(select(passkeys.c.id).where(
-                passkeys.c.credential_hash == _hash(verified.credential_id)))
-            if taken is not None:
-                raise PasskeyFailed("this passkey is registered already")
-            label = _label(name, device)
-            passkey_id = conn.execute(insert(passkeys).values(
-                credential_hash=_hash(verified.credential_id), credential_id=credential_id,
-                public_key=verified.credential_public_key, sign_count=verified.sign_count,
-                transports=transports if isinstance(transports, list) else None,
-                rp_id=rp_id, name=label, created_at=now, last_used_at=None, **owner,
-            ).returning(passkeys.c.id)).scalar_one()
-            if site_id is not None:
-                changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
+        for attempt in attempts("registering a passkey"):
+            with attempt, self.db.write() as conn:
+                count = conn.scalar(select(func.count()).select_from(passkeys)
+                                    .where(passkeys.c[column] == owner_id)) or 0
+                if count >= MAX_PER_OWNER:
+                    raise InvalidInput(f"at most {MAX_PER_OWNER} passkeys per account")
+                credential_id = bytes_to_base64url(verified.credential_id)
+                taken = conn.scalar(select(passkeys.c.id).where(
+                    passkeys.c.credential_hash == _hash(verified.credential_id)))
+                if taken is not None:
+                    raise PasskeyFailed("this passkey is registered already")
+                label = _label(name, device)
+                passkey_id = conn.execute(insert(passkeys).values(
+                    credential_hash=_hash(verified.credential_id), credential_id=credential_id,
+                    public_key=verified.credential_public_key, sign_count=verified.sign_count,
+                    transports=transports if isinstance(transports, list) else None,
+                    rp_id=rp_id, name=label, created_at=now, last_used_at=None, **owner,
+                ).returning(passkeys.c.id)).scalar_one()
+                if site_id is not None:
+                    changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
         return PasskeyInfo(passkey_id, label, now, None)
 
     # -- signing in -----------------------------------------------------------------
@@ -242,9 +249,11 @@ class Passkeys:
                 require_user_verification=required)
         except Exception as exc:  # noqa: BLE001 - whatever the parser trips on: no passkey
             raise PasskeyFailed(f"the passkey could not be checked: {exc}"[:300]) from None
-        with self.db.write() as conn:
-            conn.execute(update(passkeys).where(passkeys.c.id == row.id).values(
-                sign_count=verified.new_sign_count, last_used_at=datetime.now(UTC)))
+        used = datetime.now(UTC)
+        for attempt in attempts("counting a passkey's use", idempotent=True):
+            with attempt, self.db.write() as conn:
+                conn.execute(update(passkeys).where(passkeys.c.id == row.id).values(
+                    sign_count=verified.new_sign_count, last_used_at=used))
         return row
 
     # -- lists ------------------------------------------------------------------------
@@ -264,11 +273,12 @@ class Passkeys:
 
     def _remove(self, column: str, owner_id: int, passkey_id: int,
                 site_id: str | None = None) -> None:
-        with self.db.write() as conn:
-            gone = conn.execute(delete(passkeys).where(passkeys.c.id == passkey_id,
-                                                       passkeys.c[column] == owner_id)).rowcount
-            if gone and site_id is not None:
-                changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
+        for attempt in attempts("removing a passkey"):  # (not after a lost COMMIT: 404)
+            with attempt, self.db.write() as conn:
+                gone = conn.execute(delete(passkeys).where(
+                    passkeys.c.id == passkey_id, passkeys.c[column] == owner_id)).rowcount
+                if gone and site_id is not None:
+                    changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
         if not gone:
             raise NotFound(f"no passkey {passkey_id} on this account", code="passkey_not_found")
 

@@ -95,26 +95,30 @@ class Workspace:
     def _replace_text(self, comment_id: int, text: str, *, actor: str, action: str,
                       reason: str | None) -> int:
         comments_service = self.services.comments
-        with self.db.write() as conn:
-            row = queries.comment_row(conn, comment_id)
-            if row is None:
-                raise NotFound(f"no comment with id {comment_id}")
-            thread = queries.thread_by_id(conn, row.thread_id)
-            assert thread is not None
-            images = self.services.sites.settings_of(thread.site_id).allow_images
-            now = datetime.now(UTC)
-            revision = conn.execute(insert(comment_revisions).values(
-                comment_id=comment_id, text=row.text, html=row.html, edited_by=actor,
-                created_at=now).returning(comment_revisions.c.id)).scalar_one()
-            conn.execute(update(comments).where(comments.c.id == comment_id).values(
-                text=text, html=markup.render(text, images=images), edited_at=now))
-            queries.bump_thread(conn, row.thread_id, now)
-            event = CommentEvent(EventKind.EDITED, row.id, row.thread_id, thread.site_id,
-                                 thread.key, row.parent_id, CommentState(row.state),
-                                 CommentState(row.state), actor)
-            comments_service._emit(conn, event)
-            record_audit(conn, actor, action, f"comment:{comment_id}", {"text": row.text},
-                         {"text": text}, reason, site_id=thread.site_id)
+        # Runs again after a deadlock or a connection lost before its COMMIT (not after
+        # one lost at COMMIT: it would keep a second revision and audit it twice); so do
+        # pinning and its undo.
+        for attempt in attempts("a moderator's edit"):
+            with attempt, self.db.write() as conn:
+                row = queries.comment_row(conn, comment_id)
+                if row is None:
+                    raise NotFound(f"no comment with id {comment_id}")
+                thread = queries.thread_by_id(conn, row.thread_id)
+                assert thread is not None
+                images = self.services.sites.settings_of(thread.site_id).allow_images
+                now = datetime.now(UTC)
+                revision = conn.execute(insert(comment_revisions).values(
+                    comment_id=comment_id, text=row.text, html=row.html, edited_by=actor,
+                    created_at=now).returning(comment_revisions.c.id)).scalar_one()
+                conn.execute(update(comments).where(comments.c.id == comment_id).values(
+                    text=text, html=markup.render(text, images=images), edited_at=now))
+                queries.bump_thread(conn, row.thread_id, now)
+                event = CommentEvent(EventKind.EDITED, row.id, row.thread_id, thread.site_id,
+                                     thread.key, row.parent_id, CommentState(row.state),
+                                     CommentState(row.state), actor)
+                comments_service._emit(conn, event)
+                record_audit(conn, actor, action, f"comment:{comment_id}", {"text": row.text},
+                             {"text": text}, reason, site_id=thread.site_id)
         comments_service._notify([event])
         return int(revision)
 
@@ -131,13 +135,14 @@ class Workspace:
     def pin(self, comment_id: int, kind: PinKind | None, *, actor: str) -> Undo:
         """Feature or pin a comment (None: neither); returns how to undo it."""
         site_id = self.moderation.site_of_comment(comment_id)
-        with self.db.write() as conn:
-            before = conn.scalar(select(comment_pins.c.kind)
-                                 .where(comment_pins.c.comment_id == comment_id))
-            self._set_pin(conn, comment_id, site_id, kind.value if kind else None, actor)
-            record_audit(conn, actor, kind.value if kind else "unpin", f"comment:{comment_id}",
-                         {"pin": before}, {"pin": kind.value if kind else None}, None,
-                         site_id=site_id)
+        for attempt in attempts("pinning a comment"):
+            with attempt, self.db.write() as conn:
+                before = conn.scalar(select(comment_pins.c.kind)
+                                     .where(comment_pins.c.comment_id == comment_id))
+                self._set_pin(conn, comment_id, site_id, kind.value if kind else None, actor)
+                record_audit(conn, actor, kind.value if kind else "unpin", f"comment:{comment_id}",
+                             {"pin": before}, {"pin": kind.value if kind else None}, None,
+                             site_id=site_id)
         return {"kind": "pin", "id": comment_id, "before": before}
 
     def _set_pin(self, conn: Any, comment_id: int, site_id: str, kind: str | None,
@@ -153,12 +158,13 @@ class Workspace:
 
     def _restore_pin(self, comment_id: int, before: str | None, actor: str) -> None:
         site_id = self.moderation.site_of_comment(comment_id)
-        with self.db.write() as conn:
-            now = conn.scalar(select(comment_pins.c.kind)
-                              .where(comment_pins.c.comment_id == comment_id))
-            self._set_pin(conn, comment_id, site_id, before, actor)
-            record_audit(conn, actor, "undo", f"comment:{comment_id}", {"pin": now},
-                         {"pin": before}, None, site_id=site_id)
+        for attempt in attempts("undoing a pin"):
+            with attempt, self.db.write() as conn:
+                now = conn.scalar(select(comment_pins.c.kind)
+                                  .where(comment_pins.c.comment_id == comment_id))
+                self._set_pin(conn, comment_id, site_id, before, actor)
+                record_audit(conn, actor, "undo", f"comment:{comment_id}", {"pin": now},
+                             {"pin": before}, None, site_id=site_id)
 
     # -- bans ----------------------------------------------------------------
 
