@@ -34,7 +34,7 @@ from rostra.services.audit_log import Audited
 from rostra.services.sessions import short_device
 from rostra.store import queries
 from rostra.store.account_tables import reader_accounts
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 from rostra.store.staff_tables import (
     staff_login_failures,
     staff_roles,
@@ -478,10 +478,15 @@ class StaffService:
         if account is None or account.disabled:
             return None
         if row.seen_at is None or now - row.seen_at > SEEN_EVERY:
-            with self.db.write() as conn:
-                conn.execute(update(staff_sessions)
-                             .where(staff_sessions.c.token_hash == _token_hash(token))
-                             .values(seen_at=now))
+            # Written by whatever request the person makes: it runs again after a
+            # deadlock or a lost connection, even one lost at COMMIT (noted twice is
+            # noted once), rather than fail that request. So do keeping the last action
+            # and signing out.
+            for attempt in attempts("noting a staff session seen", idempotent=True):
+                with attempt, self.db.write() as conn:
+                    conn.execute(update(staff_sessions)
+                                 .where(staff_sessions.c.token_hash == _token_hash(token))
+                                 .values(seen_at=now))
         return account
 
     def sessions_of(self, user_id: int, current_token: str | None = None) -> list[StaffSession]:
@@ -502,31 +507,40 @@ class StaffService:
         """End one of the account's sessions, named by its handle (as listed)."""
         if not (len(handle) == 16 and all(c in "0123456789abcdef" for c in handle)):
             return False
-        with self.db.write() as conn:
-            return bool(conn.execute(delete(staff_sessions).where(
-                staff_sessions.c.user_id == user_id,
-                staff_sessions.c.token_hash.startswith(handle, autoescape=True),
-            )).rowcount)
+        # Runs again, but not after a COMMIT lost with its connection (the second try
+        # would answer that there was no such session); so does ending them all.
+        for attempt in attempts("ending a staff session"):
+            with attempt, self.db.write() as conn:
+                ended = bool(conn.execute(delete(staff_sessions).where(
+                    staff_sessions.c.user_id == user_id,
+                    staff_sessions.c.token_hash.startswith(handle, autoescape=True),
+                )).rowcount)
+        return ended
 
     def end_sessions(self, user_id: int, *, keep_token: str | None = None) -> int:
         """End every session of the account but the one ``keep_token`` names."""
         where = staff_sessions.c.user_id == user_id
         if keep_token:
             where = where & (staff_sessions.c.token_hash != _token_hash(keep_token))
-        with self.db.write() as conn:
-            return int(conn.execute(delete(staff_sessions).where(where)).rowcount)
+        for attempt in attempts("ending staff sessions"):
+            with attempt, self.db.write() as conn:
+                ended = int(conn.execute(delete(staff_sessions).where(where)).rowcount)
+        return ended
 
     def logout(self, token: str) -> None:
-        with self.db.write() as conn:
-            conn.execute(delete(staff_sessions)
-                         .where(staff_sessions.c.token_hash == _token_hash(token)))
+        for attempt in attempts("signing staff out", idempotent=True):
+            with attempt, self.db.write() as conn:
+                conn.execute(delete(staff_sessions)
+                             .where(staff_sessions.c.token_hash == _token_hash(token)))
 
     def remember_action(self, token: str, action: dict[str, Any] | None) -> None:
-        """Keep the session's last queue action (what undo reverses)."""
-        with self.db.write() as conn:
-            conn.execute(update(staff_sessions)
-                         .where(staff_sessions.c.token_hash == _token_hash(token))
-                         .values(last_action=action))
+        """Keep the session's last queue action (what undo reverses). Written after the
+        action committed: it runs again rather than answer 500 for an action done."""
+        for attempt in attempts("keeping a staff action", idempotent=True):
+            with attempt, self.db.write() as conn:
+                conn.execute(update(staff_sessions)
+                             .where(staff_sessions.c.token_hash == _token_hash(token))
+                             .values(last_action=action))
 
     def last_action(self, token: str) -> dict[str, Any] | None:
         with self.db.read() as conn:
