@@ -182,25 +182,31 @@ class StaffService:
 
     def set_password(self, user_id: int, password: str) -> None:
         digest = _hasher.hash(_check_password(password))
-        with self.db.write() as conn:
-            found = conn.execute(
-                update(staff_users).where(staff_users.c.id == user_id)
-                .values(password_hash=digest)
-            ).rowcount
-            # A new password ends every session signed in with the old one.
-            conn.execute(delete(staff_sessions).where(staff_sessions.c.user_id == user_id))
+        # The account's own changes (a password, being disabled, a second factor) run
+        # again after a deadlock or a lost connection, even one lost at COMMIT: each
+        # sets what it sets, and done twice is done once.
+        for attempt in attempts("setting a staff password", idempotent=True):
+            with attempt, self.db.write() as conn:
+                found = conn.execute(
+                    update(staff_users).where(staff_users.c.id == user_id)
+                    .values(password_hash=digest)
+                ).rowcount
+                # A new password ends every session signed in with the old one.
+                conn.execute(delete(staff_sessions).where(staff_sessions.c.user_id == user_id))
         if not found:
             raise NotFound(f"no staff account with id {user_id}")
 
     def set_disabled(self, user_id: int, disabled: bool) -> StaffAccount:
-        with self.db.write() as conn:
-            conn.execute(update(staff_users).where(staff_users.c.id == user_id)
-                         .values(disabled=disabled))
-            if disabled:
-                conn.execute(delete(staff_sessions).where(staff_sessions.c.user_id == user_id))
-            for site_id in conn.scalars(select(reader_accounts.c.site_id).distinct().where(
-                    reader_accounts.c.staff_user_id == user_id)):
-                queries.staff_changed(conn, site_id)  # their "Staff" badges come or go
+        for attempt in attempts("disabling staff", idempotent=True):
+            with attempt, self.db.write() as conn:
+                conn.execute(update(staff_users).where(staff_users.c.id == user_id)
+                             .values(disabled=disabled))
+                if disabled:
+                    conn.execute(delete(staff_sessions)
+                                 .where(staff_sessions.c.user_id == user_id))
+                for site_id in conn.scalars(select(reader_accounts.c.site_id).distinct().where(
+                        reader_accounts.c.staff_user_id == user_id)):
+                    queries.staff_changed(conn, site_id)  # their "Staff" badges come or go
         return self.get(user_id)
 
     def grant(self, user_id: int, site_id: str, role: str | None, *,
@@ -305,15 +311,18 @@ class StaffService:
         import pyotp
 
         secret = str(pyotp.random_base32())
-        with self.db.write() as conn:
-            conn.execute(update(staff_users).where(staff_users.c.id == user_id)
-                         .values(totp_secret=self.sealer.seal(secret, Purpose.TOTP)))
+        sealed = self.sealer.seal(secret, Purpose.TOTP)
+        for attempt in attempts("setting a second factor", idempotent=True):
+            with attempt, self.db.write() as conn:
+                conn.execute(update(staff_users).where(staff_users.c.id == user_id)
+                             .values(totp_secret=sealed))
         return secret
 
     def disable_totp(self, user_id: int) -> None:
-        with self.db.write() as conn:
-            conn.execute(update(staff_users).where(staff_users.c.id == user_id)
-                         .values(totp_secret=None))
+        for attempt in attempts("dropping a second factor", idempotent=True):
+            with attempt, self.db.write() as conn:
+                conn.execute(update(staff_users).where(staff_users.c.id == user_id)
+                             .values(totp_secret=None))
 
     # -- signing in ----------------------------------------------------------
 
