@@ -14,7 +14,7 @@ from rostra.core.errors import Forbidden
 from rostra.core.thread_keys import thread_key as thread_key_of
 from rostra.services.comments import NewComment, Posted, RequestContext
 from rostra.services.container import Services
-from rostra.store.bulk import advance_sequences
+from rostra.store.bulk import advance_sequences, allocate_ids
 from rostra.store.tables import comments, threads
 from tests.conftest import (
     CONNECTION_LOST,
@@ -203,3 +203,32 @@ def test_ids_taken_ahead_that_a_restore_wrote_since_are_given_up(
                                                             "third"]
     assert min(result.comment["id"] for result in stored  # type: ignore[union-attr]
                ) > restored
+
+
+def test_a_reply_gets_an_id_above_its_parents_whatever_ids_were_taken_ahead(
+    pg_live_server: LiveServer,
+) -> None:
+    # The parent came through another process (another server, an import) after this
+    # one took its ids: the reply's id must still be above it, as an export lists
+    # comments by id and a restore writes a parent before its replies.
+    server = pg_live_server
+    site = server.add_site("o" + secrets.token_hex(5), [ORIGIN])
+    svc = server.services.comments
+    first = svc.post(*_item(site, "/order/", "this process takes its ids"))
+    assert isinstance(first, Posted)
+    with server.services.db.write() as conn:
+        thread_id = conn.execute(select(comments.c.thread_id).where(
+            comments.c.id == first.comment["id"])).scalar_one()
+        parent_id = allocate_ids(conn, comments, 1)[0]  # as another process would
+        conn.execute(insert(comments).values(
+            id=parent_id, thread_id=thread_id, depth=0, state="approved",
+            text="from elsewhere", html="<p>from elsewhere</p>", created_at=datetime.now(UTC),
+            score=0, upvotes=0, downvotes=0, reply_count=0))
+    stored = svc.post_many([
+        (NewComment(thread="/order/", text="a reply", site=site, name="Ana",
+                    parent_id=parent_id), RequestContext(origin=ORIGIN, ip="203.0.113.9")),
+        _item(site, "/order/", "top-level, beside it")])
+    assert all(isinstance(result, Posted) for result in stored), stored
+    reply, beside = (result.comment["id"] for result in stored)  # type: ignore[union-attr]
+    assert reply > parent_id
+    assert beside < parent_id  # the ids taken ahead still serve the rest

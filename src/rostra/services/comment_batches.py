@@ -240,9 +240,7 @@ class BatchStorage:
             placed = [item for item in outcomes if not isinstance(item, Exception)]
             if placed:
                 if conn.dialect.name == "postgresql":
-                    for item, taken in zip(placed, self.comment_ids.take(conn, len(placed)),
-                                           strict=True):
-                        item.values["id"] = taken
+                    self._give_ids(conn, placed)
                 ids += insert_comments(conn, [item.values for item in placed])
                 staff = self._staff_of(conn, placed)
                 for item, comment_id in zip(placed, ids, strict=True):
@@ -260,6 +258,17 @@ class BatchStorage:
                          for event in events]
             for note in self.committing:
                 note(events)
+
+    def _give_ids(self, conn: Connection, placed: list[_Placed]) -> None:
+        """PostgreSQL: each comment's id, taken ahead (``CommentIds``). A reply whose
+        parent has a larger one (posted through another process, or imported, since
+        this one took its ids) gets a fresh id from the sequence, larger still: a reply's
+        id stays above its parent's, as an export lists them and a restore needs."""
+        for item, taken in zip(placed, self.comment_ids.take(conn, len(placed)), strict=True):
+            parent = item.values["parent_id"]
+            if parent is not None and taken <= parent:
+                taken = self.comment_ids.fresh(conn)
+            item.values["id"] = taken
 
     def _place(self, conn: Connection, p: Prepared, shared: _SharedWrite) -> _Placed:
         """Check one prepared comment against its thread as it is now and give it its

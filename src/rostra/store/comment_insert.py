@@ -47,7 +47,8 @@ class CommentIds:
     and handed out in order. Ids handed to a transaction that did not commit are not
     handed out again (it may have committed after all: its COMMIT's answer lost), so a
     process leaves gaps, as a sequence does; comments are ordered by their time, not
-    their id, so ids taken ahead by two processes may interleave."""
+    their id, so ids taken ahead by two processes may interleave (but a reply's id stays
+    above its parent's: ``BatchStorage._give_ids``)."""
 
     def __init__(self) -> None:
         self._free: deque[int] = deque()
@@ -59,6 +60,11 @@ class CommentIds:
             if len(self._free) < count:
                 self._free.extend(allocate_ids(conn, comments, max(ID_BLOCK, count)))
             return [self._free.popleft() for _ in range(count)]
+
+    def fresh(self, conn: Connection) -> int:
+        """One id from the sequence itself: above every id handed out so far, by any
+        process (a round trip)."""
+        return allocate_ids(conn, comments, 1)[0]
 
     def forget(self) -> None:
         """Drop the ids taken (the sequence was set back, and hands them out again)."""
