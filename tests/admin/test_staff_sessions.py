@@ -434,7 +434,14 @@ def test_on_postgres_simultaneous_attempts_on_one_name_are_counted_one_after_ano
         attempt.start()
         with server.services.db.engine.connect() as watcher:
             deadline = time.monotonic() + 30
-            while watcher.scalar(waiting) == 0:
+
+            def nobody_waits() -> bool:
+                # Each look in a transaction of its own: PostgreSQL keeps the view of
+                # pg_stat_activity a transaction first took (a first look before the
+                # attempt waited would otherwise be all it ever saw).
+                with watcher.begin():
+                    return watcher.scalar(waiting) == 0
+            while nobody_waits():
                 assert attempt.is_alive() and time.monotonic() < deadline, \
                     "the attempt did not wait for the name's lock"
                 time.sleep(0.02)
