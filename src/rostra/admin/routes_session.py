@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from rostra.admin.auth import (
     LOGIN_COOKIE,
+    actor_of,
     check_csrf,
     clear_session_cookie,
     login_nonce,
@@ -32,6 +33,7 @@ from rostra.admin.web import (
 from rostra.api.routes import client_ip
 from rostra.core.errors import Forbidden, InvalidInput, RostraError, Unauthorized
 from rostra.core.ids import parse_id
+from rostra.services.audit_log import Audited
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -228,6 +230,8 @@ async def account_change(request: Request) -> Response:
     op = one(form, "op")
     secret = None
     error = None
+    user_id = account.id
+    audited = Audited(actor_of(staff))  # the account's own changes are audited
     try:
         if op == "password":
             new = (form.get("new_password") or [""])[0]
@@ -236,7 +240,8 @@ async def account_change(request: Request) -> Response:
             await run_in_threadpool(lambda: service.login(
                 account.name, (form.get("password") or [""])[0], ip=None,
                 totp_code=one(form, "code") or None))
-            await run_in_threadpool(service.set_password, staff.id, new)
+            await run_in_threadpool(lambda: service.set_password(user_id, new,
+                                                                 audited=audited))
             response = redirect("/admin/login")
             clear_session_cookie(response)
             return response
@@ -257,9 +262,10 @@ async def account_change(request: Request) -> Response:
             await run_in_threadpool(lambda: service.end_sessions(user_id, keep_token=token))
             return redirect("/admin/account?done=sessions")
         if op == "totp_on":
-            secret = await run_in_threadpool(service.enable_totp, staff.id)
+            secret = await run_in_threadpool(
+                lambda: service.enable_totp(user_id, audited=audited))
         elif op == "totp_off":
-            await run_in_threadpool(service.disable_totp, staff.id)
+            await run_in_threadpool(lambda: service.disable_totp(user_id, audited=audited))
         else:
             raise InvalidInput("op: password, totp_on, totp_off, end_session, end_others or "
                                "remove_passkey")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +13,7 @@ import click
 
 from rostra.commands.opening import services
 from rostra.core.errors import RostraError
+from rostra.services.audit_log import Audited
 
 if TYPE_CHECKING:
     from rostra.services.staff import StaffService
@@ -37,6 +40,16 @@ def _password(password_file: str | None) -> str:
     return value
 
 
+def _operator() -> Audited:
+    """Who the audit log names for a change made here: the command line, and the
+    system user who ran it."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        user = f"uid {os.getuid()}"
+    return Audited(f"command line ({user})")
+
+
 @click.group()
 def user_group() -> None:
     """Staff accounts: administrators, site owners and moderators."""
@@ -55,9 +68,10 @@ def user_add(ctx: click.Context, name: str, is_admin: bool, site_id: str | None,
              password_file: str | None) -> None:
     """Create a staff account (asks for its password)."""
     with _staff(ctx) as staff:
-        account = staff.create_user(name, _password(password_file), is_admin=is_admin)
+        account = staff.create_user(name, _password(password_file), is_admin=is_admin,
+                                    audited=_operator())
         if site_id:
-            account = staff.grant(account.id, site_id, role)
+            account = staff.grant(account.id, site_id, role, audited=_operator())
     roles = ", ".join(f"{r} of {s}" for s, r in sorted(account.roles.items()))
     click.echo(f"created {account.name}" + (" (admin)" if account.is_admin else "")
                + (f": {roles}" if roles else ""))
@@ -86,7 +100,8 @@ def user_grant(ctx: click.Context, name: str, site_id: str, role: str) -> None:
     """Give a staff member a role on a site (or take it away)."""
     with _staff(ctx) as staff:
         account = staff.by_name(name)
-        account = staff.grant(account.id, site_id, None if role == "none" else role)
+        account = staff.grant(account.id, site_id, None if role == "none" else role,
+                              audited=_operator())
     click.echo(f"{account.name}: " + (", ".join(f"{r} of {s}" for s, r in
                                                  sorted(account.roles.items())) or "no roles"))
 
@@ -111,11 +126,11 @@ def user_reader(ctx: click.Context, name: str, site_id: str, subject: str | None
                     click.echo(tied)
             return
         if remove:
-            if not staff.unlink_reader(site_id, subject):
+            if not staff.unlink_reader(site_id, subject, audited=_operator()):
                 raise click.ClickException(f"{subject} is not tied to a staff member")
             click.echo(f"untied {subject} on {site_id}")
             return
-        staff.link_reader(account.id, site_id, subject)
+        staff.link_reader(account.id, site_id, subject, audited=_operator())
     note = "" if site_id in account.roles else f" (no badge until {name} has a role on it)"
     click.echo(f"{subject} on {site_id} is {account.name}'s{note}")
 
@@ -128,7 +143,7 @@ def user_password(ctx: click.Context, name: str, password_file: str | None) -> N
     """Set a staff member's password (ends their sessions)."""
     with _staff(ctx) as staff:
         account = staff.by_name(name)
-        staff.set_password(account.id, _password(password_file))
+        staff.set_password(account.id, _password(password_file), audited=_operator())
     click.echo(f"password of {account.name} changed")
 
 
@@ -141,6 +156,6 @@ def user_totp_off(ctx: click.Context, name: str) -> None:
     their account page after signing in."""
     with _staff(ctx) as staff:
         account = staff.by_name(name)
-        staff.disable_totp(account.id)
+        staff.disable_totp(account.id, audited=_operator())
     click.echo(f"second factor of {account.name} is off" + (
         "" if account.totp else " (it had none)"))

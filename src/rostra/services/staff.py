@@ -126,6 +126,14 @@ def _check_role(role: str) -> str:
     return role
 
 
+
+def _audit_own(conn: Connection, audited: Audited | None, action: str, user_id: int) -> None:
+    """An account's own change in the audit log (about no site: administrators see it),
+    naming the account; what changed is in the action, never a secret."""
+    if audited is not None:
+        name = conn.scalar(select(staff_users.c.name).where(staff_users.c.id == user_id))
+        audited.record(conn, action, f"staff:{user_id}", None, {"name": name}, site_id=None)
+
 class StaffService:
     """Creates staff accounts, signs them in and answers who a session belongs to."""
 
@@ -180,12 +188,15 @@ class StaffService:
             roles = self._roles(conn, [r.id for r in rows])
         return [self._from_row(r, roles.get(r.id, {})) for r in rows]
 
-    def set_password(self, user_id: int, password: str) -> None:
+    def set_password(self, user_id: int, password: str, *,
+                     audited: Audited | None = None) -> None:
+        """A new password (its sessions end). ``audited``, as for each of the account's
+        own changes: recorded in the audit log (never the secret) as it commits."""
         digest = _hasher.hash(_check_password(password))
         # The account's own changes (a password, being disabled, a second factor) run
-        # again after a deadlock or a lost connection, even one lost at COMMIT: each
-        # sets what it sets, and done twice is done once.
-        for attempt in attempts("setting a staff password", idempotent=True):
+        # again after a deadlock or a lost connection, even one lost at COMMIT unless
+        # audited: each sets what it sets, and done twice is done once.
+        for attempt in attempts("setting a staff password", idempotent=audited is None):
             with attempt, self.db.write() as conn:
                 found = conn.execute(
                     update(staff_users).where(staff_users.c.id == user_id)
@@ -193,14 +204,19 @@ class StaffService:
                 ).rowcount
                 # A new password ends every session signed in with the old one.
                 conn.execute(delete(staff_sessions).where(staff_sessions.c.user_id == user_id))
+                if found:
+                    _audit_own(conn, audited, "staff_password", user_id)
         if not found:
             raise NotFound(f"no staff account with id {user_id}")
 
-    def set_disabled(self, user_id: int, disabled: bool) -> StaffAccount:
-        for attempt in attempts("disabling staff", idempotent=True):
+    def set_disabled(self, user_id: int, disabled: bool, *,
+                     audited: Audited | None = None) -> StaffAccount:
+        for attempt in attempts("disabling staff", idempotent=audited is None):
             with attempt, self.db.write() as conn:
                 conn.execute(update(staff_users).where(staff_users.c.id == user_id)
                              .values(disabled=disabled))
+                _audit_own(conn, audited, "staff_disable" if disabled else "staff_enable",
+                           user_id)
                 if disabled:
                     conn.execute(delete(staff_sessions)
                                  .where(staff_sessions.c.user_id == user_id))
@@ -306,23 +322,25 @@ class StaffService:
 
     # -- second factor -------------------------------------------------------
 
-    def enable_totp(self, user_id: int) -> str:
+    def enable_totp(self, user_id: int, *, audited: Audited | None = None) -> str:
         """Give the account a new TOTP secret (base32) and return it; codes are then asked."""
         import pyotp
 
         secret = str(pyotp.random_base32())
         sealed = self.sealer.seal(secret, Purpose.TOTP)
-        for attempt in attempts("setting a second factor", idempotent=True):
+        for attempt in attempts("setting a second factor", idempotent=audited is None):
             with attempt, self.db.write() as conn:
                 conn.execute(update(staff_users).where(staff_users.c.id == user_id)
                              .values(totp_secret=sealed))
+                _audit_own(conn, audited, "totp_on", user_id)
         return secret
 
-    def disable_totp(self, user_id: int) -> None:
-        for attempt in attempts("dropping a second factor", idempotent=True):
+    def disable_totp(self, user_id: int, *, audited: Audited | None = None) -> None:
+        for attempt in attempts("dropping a second factor", idempotent=audited is None):
             with attempt, self.db.write() as conn:
                 conn.execute(update(staff_users).where(staff_users.c.id == user_id)
                              .values(totp_secret=None))
+                _audit_own(conn, audited, "totp_off", user_id)
 
     # -- signing in ----------------------------------------------------------
 
