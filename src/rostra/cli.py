@@ -16,8 +16,8 @@ from typing import Any
 import click
 
 from rostra import __version__
+from rostra.commands.opening import operator, upgrade
 from rostra.commands.opening import services as open_services
-from rostra.commands.opening import upgrade
 from rostra.config import (
     DEFAULT_CONFIG_FILE,
     ConfigError,
@@ -176,7 +176,7 @@ def site_add(state: CliState, site_id: str, name: str, origins: tuple[str, ...])
 
     with open_services(state.settings) as services:
         try:
-            created = services.sites.create(site_id, name, list(origins))
+            created = services.sites.create(site_id, name, list(origins), audited=operator())
         except RostraError as exc:
             raise click.ClickException(exc.detail) from None
     click.echo(f"created site {created.id} ({created.name}): {', '.join(created.origins) or '-'}")
@@ -224,7 +224,8 @@ def site_origin_list(state: CliState, site_id: str) -> None:
 def site_origin_add(state: CliState, site_id: str, origin: str) -> None:
     """Allow ORIGIN (e.g. https://news.example.com) to embed SITE_ID's discussions; refused
     when another site allows it already."""
-    updated = _with_sites(state, lambda sites: sites.add_origin(site_id, origin))
+    updated = _with_sites(state, lambda sites: sites.add_origin(site_id, origin,
+                                                                audited=operator()))
     click.echo(f"{site_id} allows: {', '.join(updated.origins)}")
 
 
@@ -234,7 +235,8 @@ def site_origin_add(state: CliState, site_id: str, origin: str) -> None:
 @click.pass_obj
 def site_origin_remove(state: CliState, site_id: str, origin: str) -> None:
     """Stop allowing ORIGIN on SITE_ID (its pages can no longer post or read by origin)."""
-    updated = _with_sites(state, lambda sites: sites.remove_origin(site_id, origin))
+    updated = _with_sites(state, lambda sites: sites.remove_origin(site_id, origin,
+                                                                   audited=operator()))
     click.echo(f"{site_id} allows: {', '.join(updated.origins) or 'no origin'}")
 
 
@@ -288,7 +290,8 @@ def site_sign_in(state: CliState, site_id: str, email: bool | None, passkeys: bo
                 current["providers"] = [p.strip() for p in providers.split(",") if p.strip()]
             if (email is not None or passkeys is not None or all_providers
                     or providers is not None):
-                services.sites.update(site_id, settings={"sign_in": current})
+                services.sites.update(site_id, settings={"sign_in": current},
+                                      audited=operator())
             chosen = services.sites.settings_of(site_id).sign_in
             own = services.site_providers.of_site(site_id)
         except RostraError as exc:

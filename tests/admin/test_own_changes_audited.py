@@ -1,8 +1,9 @@
 """A staff account's own changes are in the audit log: a new password, a second factor
 turned on and off (from the account page, by the person), and from the command line a
-new account, a role, a tied reader account, a password and a second factor turned off
-(by "command line (<system user>)"). None was recorded; an administrator could not tell
-who turned a second factor off. Entries name the account, never a secret."""
+site, its origins, a new account, a role, a tied reader account, a password and a
+second factor turned off (by "command line (<system user>)"). None was recorded: an
+administrator could not tell who turned a second factor off. Entries name the account,
+never a secret."""
 
 from __future__ import annotations
 
@@ -46,8 +47,10 @@ def test_the_account_pages_changes_are_audited(server: LiveServer) -> None:
 
 def test_the_command_lines_changes_are_audited(tmp_path: Path) -> None:
     cli = Cli(tmp_path)
-    assert cli.run("site", "add", "news", "--name", "News").exit_code == 0
     steps = [
+        ("site", "add", "news", "--name", "News", "--origin", "https://news.example"),
+        ("site", "origin", "add", "news", "https://www.news.example"),
+        ("site", "origin", "remove", "news", "https://news.example"),
         ("user", "add", "desk", "--site", "news", "--role", "moderator",
          "--password-file", cli.password_file(PASSWORD)),
         ("user", "grant", "desk", "--site", "news", "--role", "owner"),
@@ -64,7 +67,7 @@ def test_the_command_lines_changes_are_audited(tmp_path: Path) -> None:
                                        audit_log.c.target).order_by(audit_log.c.id)).all()
     finally:
         db.dispose()
-    actions = [r.action for r in rows if r.action != "site_create"]
-    assert actions == ["staff_create", "grant", "grant", "staff_password", "totp_off"], rows
-    assert all(r.actor.startswith("command line (") for r in rows
-               if r.action != "site_create"), rows
+    assert [r.action for r in rows] == [
+        "site_create", "site_settings", "site_settings", "staff_create", "grant", "grant",
+        "staff_password", "totp_off"], rows
+    assert all(r.actor.startswith("command line (") for r in rows), rows

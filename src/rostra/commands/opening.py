@@ -7,6 +7,8 @@ that goes on (a test, a script, an embedding) leaves no connection behind.
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from rostra.config import Settings
+from rostra.services.audit_log import Audited
 
 if TYPE_CHECKING:
     from rostra.services.container import Services
@@ -66,3 +69,13 @@ def services(settings: Settings) -> Iterator[Services]:
         finally:
             if built.bus is not None:
                 built.bus.close()
+
+
+def operator() -> Audited:
+    """Who the audit log names for a change made from the command line: the command
+    line, and the system user who ran it."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        user = f"uid {os.getuid()}"
+    return Audited(f"command line ({user})")

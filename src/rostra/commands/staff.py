@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,9 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from rostra.commands.opening import services
+from rostra.commands.opening import operator, services
 from rostra.core.errors import RostraError
-from rostra.services.audit_log import Audited
 
 if TYPE_CHECKING:
     from rostra.services.staff import StaffService
@@ -40,16 +37,6 @@ def _password(password_file: str | None) -> str:
     return value
 
 
-def _operator() -> Audited:
-    """Who the audit log names for a change made here: the command line, and the
-    system user who ran it."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a bare container)
-        user = f"uid {os.getuid()}"
-    return Audited(f"command line ({user})")
-
-
 @click.group()
 def user_group() -> None:
     """Staff accounts: administrators, site owners and moderators."""
@@ -69,9 +56,9 @@ def user_add(ctx: click.Context, name: str, is_admin: bool, site_id: str | None,
     """Create a staff account (asks for its password)."""
     with _staff(ctx) as staff:
         account = staff.create_user(name, _password(password_file), is_admin=is_admin,
-                                    audited=_operator())
+                                    audited=operator())
         if site_id:
-            account = staff.grant(account.id, site_id, role, audited=_operator())
+            account = staff.grant(account.id, site_id, role, audited=operator())
     roles = ", ".join(f"{r} of {s}" for s, r in sorted(account.roles.items()))
     click.echo(f"created {account.name}" + (" (admin)" if account.is_admin else "")
                + (f": {roles}" if roles else ""))
@@ -101,7 +88,7 @@ def user_grant(ctx: click.Context, name: str, site_id: str, role: str) -> None:
     with _staff(ctx) as staff:
         account = staff.by_name(name)
         account = staff.grant(account.id, site_id, None if role == "none" else role,
-                              audited=_operator())
+                              audited=operator())
     click.echo(f"{account.name}: " + (", ".join(f"{r} of {s}" for s, r in
                                                  sorted(account.roles.items())) or "no roles"))
 
@@ -126,11 +113,11 @@ def user_reader(ctx: click.Context, name: str, site_id: str, subject: str | None
                     click.echo(tied)
             return
         if remove:
-            if not staff.unlink_reader(site_id, subject, audited=_operator()):
+            if not staff.unlink_reader(site_id, subject, audited=operator()):
                 raise click.ClickException(f"{subject} is not tied to a staff member")
             click.echo(f"untied {subject} on {site_id}")
             return
-        staff.link_reader(account.id, site_id, subject, audited=_operator())
+        staff.link_reader(account.id, site_id, subject, audited=operator())
     note = "" if site_id in account.roles else f" (no badge until {name} has a role on it)"
     click.echo(f"{subject} on {site_id} is {account.name}'s{note}")
 
@@ -143,7 +130,7 @@ def user_password(ctx: click.Context, name: str, password_file: str | None) -> N
     """Set a staff member's password (ends their sessions)."""
     with _staff(ctx) as staff:
         account = staff.by_name(name)
-        staff.set_password(account.id, _password(password_file), audited=_operator())
+        staff.set_password(account.id, _password(password_file), audited=operator())
     click.echo(f"password of {account.name} changed")
 
 
@@ -156,6 +143,6 @@ def user_totp_off(ctx: click.Context, name: str) -> None:
     their account page after signing in."""
     with _staff(ctx) as staff:
         account = staff.by_name(name)
-        staff.disable_totp(account.id, audited=_operator())
+        staff.disable_totp(account.id, audited=operator())
     click.echo(f"second factor of {account.name} is off" + (
         "" if account.totp else " (it had none)"))

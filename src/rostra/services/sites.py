@@ -250,19 +250,22 @@ class SiteService:
             self.reload()
         return self.get(site_id)
 
-    def add_origin(self, site_id: str, origin: str) -> Site:
+    def add_origin(self, site_id: str, origin: str, *, audited: Audited | None = None) -> Site:
         """Allow one more origin (refused when another site allows it)."""
         site = self.get(site_id)
-        return self.update(site_id, origins=[*site.origins, normalise_origin(origin)])
+        return self.update(site_id, origins=[*site.origins, normalise_origin(origin)],
+                           audited=audited)
 
-    def remove_origin(self, site_id: str, origin: str) -> Site:
+    def remove_origin(self, site_id: str, origin: str, *,
+                      audited: Audited | None = None) -> Site:
         """Stop allowing an origin; NotFound when the site does not allow it."""
         site = self.get(site_id)
         normal = normalise_origin(origin)
         if normal not in site.origins:
             raise NotFound(f"site {site_id!r} does not allow the origin {normal}",
                            code="origin_not_found")
-        return self.update(site_id, origins=[o for o in site.origins if o != normal])
+        return self.update(site_id, origins=[o for o in site.origins if o != normal],
+                           audited=audited)
 
     def list(self) -> list[Site]:
         self.reload()
