@@ -322,8 +322,9 @@ class BatchStorage:
                 shared: _SharedWrite, staff: set[tuple[str, int]]) -> CommentEvent:
         """What follows from one comment being inserted: counters, changes, hooks."""
         p, thread, new = item.prepared, item.thread, item.prepared.new
-        # Only the id came back: the rest is what was just written, and reading the
-        # whole row back (JSON columns included) cost as much as the insert.
+        # The row is what was just written, with its id (given ahead on PostgreSQL,
+        # returned on SQLite): reading it back (JSON columns included) cost as much as
+        # the insert.
         row = item.row = SimpleNamespace(edited_at=None, voted_at=None,
                                          **(item.values | {"id": comment_id}))
         row.staff = (p.site.id, p.account_id) in staff
