@@ -1,9 +1,9 @@
 """A staff account's own changes are in the audit log: a new password, a second factor
-turned on and off (from the account page, by the person), and from the command line a
-site, its origins, a new account, a role, a tied reader account, a password and a
-second factor turned off (by "command line (<system user>)"). None was recorded: an
-administrator could not tell who turned a second factor off. Entries name the account,
-never a secret."""
+turned on and off, a passkey added or removed (from the account page, by the person),
+and from the command line a site, its origins, a new account, a role, a tied reader
+account, a password and a second factor turned off (by "command line (<system user>)").
+None was recorded: an administrator could not tell who turned a second factor off.
+Entries name the account, never a secret."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from rostra.store.db import Database
 from rostra.store.moderation_tables import audit_log
 from tests.admin.conftest import PASSWORD
 from tests.admin.test_account_forms import _signed_in
+from tests.admin.test_staff_passkeys import _add
 from tests.cli.test_user_command import Cli
 from tests.conftest import LiveServer
+from tests.webauthn_soft import SoftAuthenticator
 
 
 def _entries(db: Database, target: str) -> list[Any]:
@@ -71,3 +73,20 @@ def test_the_command_lines_changes_are_audited(tmp_path: Path) -> None:
         "site_create", "site_settings", "site_settings", "staff_create", "grant", "grant",
         "staff_password", "totp_off"], rows
     assert all(r.actor.startswith("command line (") for r in rows), rows
+
+
+def test_a_staff_members_passkeys_added_and_removed_are_audited(server: LiveServer) -> None:
+    with server.client() as http:
+        member = _signed_in(server, http)
+        member.csrf = member.page("/admin/queue").xpath("//main/@data-csrf")[0]
+        account = server.app.app.state.staff.by_name(member.name)
+        added = _add(member, server, SoftAuthenticator())
+        assert added.status_code == 201, added.text
+        removed = member.post("/admin/account", {"op": "remove_passkey",
+                                                 "passkey": added.json()["id"]})
+        assert removed.status_code == 303, removed.text[:300]
+    entries = _entries(server.services.db, f"staff:{account.id}")
+    assert [(e.action, e.actor) for e in entries] == [
+        ("passkey_added", f"{member.name} (#{account.id})"),
+        ("passkey_removed", f"{member.name} (#{account.id})")]
+    assert entries[0].after == {"passkey": added.json()["id"], "name": "Desk key"}

@@ -203,7 +203,7 @@ async def passkey_add(request: Request) -> Response:
     added = await run_in_threadpool(lambda: admin(request).services.passkeys.staff_register(
         user_id, str(data.get("handle") or ""), data.get("credential"), rp_id=rp_id,
         origin=origin, name=str(data.get("name") or "") or None,
-        device=request.headers.get("user-agent")))
+        device=request.headers.get("user-agent"), audited=Audited(actor_of(staff))))
     return json_ok({"id": added.id, "name": added.name}, 201)
 
 
@@ -253,8 +253,8 @@ async def account_change(request: Request) -> Response:
             passkey_id = parse_id(one(form, "passkey"))
             if passkey_id is None:
                 raise InvalidInput("passkey: an id")
-            await run_in_threadpool(admin(request).services.passkeys.remove_staff, staff.id,
-                                    passkey_id)
+            await run_in_threadpool(lambda: admin(request).services.passkeys.remove_staff(
+                user_id, passkey_id, audited=audited))
             return redirect("/admin/account?done=passkey_removed")
         if op == "end_others":
             token = getattr(request.state, "session_token", None)

@@ -40,6 +40,7 @@ from webauthn.helpers.structs import (
 
 from rostra.core.errors import Forbidden, InvalidInput, NotFound, RostraError
 from rostra.services.accounts import ReaderAccounts, SignedInReader
+from rostra.services.audit_log import Audited
 from rostra.services.sessions import SignInMethod
 from rostra.services.site_cache import PerSite
 from rostra.services.sites import SiteService
@@ -177,8 +178,10 @@ class Passkeys:
 
     def _register(self, purpose: str, handle: str, credential: Any, *, rp_id: str,
                   origin: str, owner: dict[str, int], name: str | None,
-                  device: str | None, site_id: str | None = None) -> PasskeyInfo:
-        """Keep the passkey the ceremony made; ``site_id``: a reader's, of that site."""
+                  device: str | None, site_id: str | None = None,
+                  audited: Audited | None = None) -> PasskeyInfo:
+        """Keep the passkey the ceremony made; ``site_id``: a reader's, of that site;
+        ``audited``: a staff member's, recorded in the audit log as it commits."""
         data = _credential(credential)
         challenge = self._take(handle, purpose)
         try:
@@ -211,6 +214,9 @@ class Passkeys:
                 ).returning(passkeys.c.id)).scalar_one()
                 if site_id is not None:
                     changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
+                if audited is not None:
+                    audited.record(conn, "passkey_added", f"staff:{owner_id}", None,
+                                   {"passkey": passkey_id, "name": label}, site_id=None)
         return PasskeyInfo(passkey_id, label, now, None)
 
     # -- signing in -----------------------------------------------------------------
@@ -272,13 +278,16 @@ class Passkeys:
                                      .where(passkeys.c[column] == owner_id)).scalars())
 
     def _remove(self, column: str, owner_id: int, passkey_id: int,
-                site_id: str | None = None) -> None:
+                site_id: str | None = None, audited: Audited | None = None) -> None:
         for attempt in attempts("removing a passkey"):  # (not after a lost COMMIT: 404)
             with attempt, self.db.write() as conn:
                 gone = conn.execute(delete(passkeys).where(
                     passkeys.c.id == passkey_id, passkeys.c[column] == owner_id)).rowcount
                 if gone and site_id is not None:
                     changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
+                if gone and audited is not None:
+                    audited.record(conn, "passkey_removed", f"staff:{owner_id}",
+                                   {"passkey": passkey_id}, None, site_id=None)
         if not gone:
             raise NotFound(f"no passkey {passkey_id} on this account", code="passkey_not_found")
 
@@ -359,11 +368,11 @@ class Passkeys:
             existing=self._existing("staff_user_id", user_id))
 
     def staff_register(self, user_id: int, handle: str, credential: Any, *, rp_id: str,
-                       origin: str, name: str | None = None,
-                       device: str | None = None) -> PasskeyInfo:
+                       origin: str, name: str | None = None, device: str | None = None,
+                       audited: Audited | None = None) -> PasskeyInfo:
         return self._register(f"staff-register:{user_id}", handle, credential, rp_id=rp_id,
                               origin=origin, owner={"staff_user_id": user_id}, name=name,
-                              device=device)
+                              device=device, audited=audited)
 
     def staff_sign_in_options(self, rp_id: str) -> Ceremony:
         return self._sign_in_options("staff-sign-in", rp_id, required=True)
@@ -378,8 +387,9 @@ class Passkeys:
     def of_staff(self, user_id: int) -> list[PasskeyInfo]:
         return self._list("staff_user_id", user_id)
 
-    def remove_staff(self, user_id: int, passkey_id: int) -> None:
-        self._remove("staff_user_id", user_id, passkey_id)
+    def remove_staff(self, user_id: int, passkey_id: int, *,
+                     audited: Audited | None = None) -> None:
+        self._remove("staff_user_id", user_id, passkey_id, audited=audited)
 
     def prune(self) -> int:
         """Forget challenges nobody answered in time."""
