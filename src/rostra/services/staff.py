@@ -130,8 +130,10 @@ def _check_role(role: str) -> str:
 def _audit_own(conn: Connection, audited: Audited | None, action: str, user_id: int) -> None:
     """An account's own change in the audit log (about no site: administrators see it),
     naming the account; what changed is in the action, never a secret."""
-    if audited is not None:
-        name = conn.scalar(select(staff_users.c.name).where(staff_users.c.id == user_id))
+    if audited is None:
+        return
+    name = conn.scalar(select(staff_users.c.name).where(staff_users.c.id == user_id))
+    if name is not None:  # (no such account: nothing changed)
         audited.record(conn, action, f"staff:{user_id}", None, {"name": name}, site_id=None)
 
 class StaffService:
