@@ -30,17 +30,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _seed import POST_THREAD, JsonClient, make_dataset, rostra_poster, seed
+from _seed import JsonClient, make_dataset, rostra_poster, seed
 from _servers import Server, free_port, rostra_cli, rostra_env, rostra_server
 from _wrk import Load, run_wrk
-from posting_lane_bench import _alone, _children, _cpu_ms
+from posting_lane_bench import _alone, _children, _cpu_ms, _under_readers, flood_load
 from server_bench import ORIGIN, SITE, endpoints
 
 TEMPLATE, RUN = "rostra_ab_template", "rostra_ab_run"
@@ -97,19 +96,12 @@ def _measure(server: Server, work: Path, read: Load, flood: Load,
     cpu = [round((_cpu_ms(pid) - b) / posts, 3) for pid, b in zip(pids, before, strict=True)]
     cpu_db = round((sum(_cpu_ms(pid) for pid in database if Path(f"/proc/{pid}").exists())
                     - before_db) / posts, 3)
-    mixed: list[Any] = []
-    poster = threading.Thread(target=lambda: mixed.append(run_wrk(
-        server.base_url, flood, connections=4, duration_s=duration, timeout_s=10,
-        script_dir=work)))
-    poster.start()
-    reads = run_wrk(server.base_url, read, connections=64, duration_s=duration,
-                    timeout_s=10, script_dir=work)
-    poster.join()
+    mixed = _under_readers(server, work, read, flood, duration)
     return {"alone_p50_ms": alone["p50_ms"], "alone_cpu_ms": alone["cpu_ms"],
             "flood_posts": round(flooded.rps), "flood_p50_ms": flooded.p50_ms,
             "flood_cpu_ms": cpu, "flood_cpu_ms_postgresql": cpu_db,
-            "mixed_posts": round(mixed[0].rps), "mixed_post_p50_ms": mixed[0].p50_ms,
-            "mixed_reads": round(reads.rps), "mixed_read_p99_ms": reads.p99_ms}
+            "mixed_posts": mixed["posts"], "mixed_post_p50_ms": mixed["post_p50_ms"],
+            "mixed_reads": mixed["reads"], "mixed_read_p99_ms": mixed["read_p99_ms"]}
 
 
 def main(argv: list[str]) -> int:
@@ -137,10 +129,7 @@ def main(argv: list[str]) -> int:
             _seed(work0, versions[0][1], None)
         eps = {ep.key: ep for ep in endpoints()}
         read = eps["thread_1000"].loads["rostra"]
-        flood = Load("POST", "/api/comments", {"Origin": ORIGIN,
-                                               "Content-Type": "application/json"},
-                     json.dumps({"site": SITE, "thread": POST_THREAD, "name": "Flood {n}",
-                                 "text": "Comment {n} on the *story*: {words}."}))
+        flood = flood_load()
         runs = [(name, src, "postgresql") for name, src in versions]
         if not args.no_sqlite:
             runs.append((versions[-1][0], versions[-1][1], "sqlite"))

@@ -59,6 +59,16 @@ def _cpu_ms(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
+def flood_load() -> Load:
+    """wrk posting to another thread than the readers' (the mixed table's last row)."""
+    import json
+
+    return Load("POST", "/api/comments", {"Origin": ORIGIN,
+                                          "Content-Type": "application/json"},
+                json.dumps({"site": SITE, "thread": POST_THREAD, "name": "Flood {n}",
+                            "text": "Comment {n} on the *story*: {words}."}))
+
+
 def _alone(server: Server, n: int = 300) -> dict[str, Any]:
     client = JsonClient(server.port, {"Origin": ORIGIN})
 
@@ -114,10 +124,7 @@ def main(argv: list[str]) -> int:
         seeding.stop()
         eps = {ep.key: ep for ep in endpoints()}
         read = eps["thread_1000"].loads["rostra"]
-        flood = Load("POST", "/api/comments", {"Origin": ORIGIN,
-                                               "Content-Type": "application/json"},
-                     json.dumps({"site": SITE, "thread": POST_THREAD, "name": "Flood {n}",
-                                 "text": "Comment {n} on the *story*: {words}."}))
+        flood = flood_load()
         rows = []
         for round_ in range(1, args.rounds + 1):
             for lane, setting in LANES.items():

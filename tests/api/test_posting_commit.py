@@ -176,6 +176,19 @@ def test_a_batch_that_committed_but_lost_the_answer_is_answered_and_stored_once(
     assert _thread_count(services, site, "/answer/") == 3
 
 
+def _written_elsewhere(services: Services, beside: Posted, comment_id: int,
+                       text: str) -> None:
+    """A comment in ``beside``'s thread with the id given, as another process (a restore,
+    another server) writes it, past this process's posting lane."""
+    with services.db.write() as conn:
+        thread_id = conn.execute(select(comments.c.thread_id).where(
+            comments.c.id == beside.comment["id"])).scalar_one()
+        conn.execute(insert(comments).values(
+            id=comment_id, thread_id=thread_id, depth=0, state="approved", text=text,
+            html=f"<p>{text}</p>", created_at=datetime.now(UTC), score=0, upvotes=0,
+            downvotes=0, reply_count=0))
+
+
 def test_ids_taken_ahead_that_a_restore_wrote_since_are_given_up(
     pg_live_server: LiveServer,
 ) -> None:
@@ -188,13 +201,8 @@ def test_ids_taken_ahead_that_a_restore_wrote_since_are_given_up(
     first = svc.post(*_item(site, "/restored/", "first"))
     assert isinstance(first, Posted)
     restored = first.comment["id"] + 1  # the next id this process would give
+    _written_elsewhere(server.services, first, restored, "restored")
     with server.services.db.write() as conn:
-        thread_id = conn.execute(select(comments.c.thread_id).where(
-            comments.c.id == first.comment["id"])).scalar_one()
-        conn.execute(insert(comments).values(
-            id=restored, thread_id=thread_id, depth=0, state="approved", text="restored",
-            html="<p>restored</p>", created_at=datetime.now(UTC), score=0, upvotes=0,
-            downvotes=0, reply_count=0))
         advance_sequences(conn)
     stored = svc.post_many([_item(site, "/restored/", "second"),
                             _item(site, "/restored/", "third")])
@@ -217,13 +225,8 @@ def test_a_reply_gets_an_id_above_its_parents_whatever_ids_were_taken_ahead(
     first = svc.post(*_item(site, "/order/", "this process takes its ids"))
     assert isinstance(first, Posted)
     with server.services.db.write() as conn:
-        thread_id = conn.execute(select(comments.c.thread_id).where(
-            comments.c.id == first.comment["id"])).scalar_one()
         parent_id = allocate_ids(conn, comments, 1)[0]  # as another process would
-        conn.execute(insert(comments).values(
-            id=parent_id, thread_id=thread_id, depth=0, state="approved",
-            text="from elsewhere", html="<p>from elsewhere</p>", created_at=datetime.now(UTC),
-            score=0, upvotes=0, downvotes=0, reply_count=0))
+    _written_elsewhere(server.services, first, parent_id, "from elsewhere")
     stored = svc.post_many([
         (NewComment(thread="/order/", text="a reply", site=site, name="Ana",
                     parent_id=parent_id), RequestContext(origin=ORIGIN, ip="203.0.113.9")),
