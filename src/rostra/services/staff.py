@@ -156,16 +156,19 @@ class StaffService:
         name = _check_name(name)
         digest = _hasher.hash(_check_password(password))
         try:
-            with self.db.write() as conn:
-                user_id = conn.execute(
-                    insert(staff_users).values(
-                        name=name, password_hash=digest, is_admin=is_admin, totp_secret=None,
-                        disabled=False, created_at=datetime.now(UTC),
-                    ).returning(staff_users.c.id)
-                ).scalar_one()
-                if audited is not None:
-                    audited.record(conn, "staff_create", f"staff:{user_id}", None,
-                                   {"name": name, "admin": is_admin}, site_id=None)
+            # Runs again after a deadlock or a statement's lost connection; not after a
+            # lost COMMIT, whose second try would find the name taken by its first.
+            for attempt in attempts("making a staff account"):
+                with attempt, self.db.write() as conn:
+                    user_id = conn.execute(
+                        insert(staff_users).values(
+                            name=name, password_hash=digest, is_admin=is_admin,
+                            totp_secret=None, disabled=False, created_at=datetime.now(UTC),
+                        ).returning(staff_users.c.id)
+                    ).scalar_one()
+                    if audited is not None:
+                        audited.record(conn, "staff_create", f"staff:{user_id}", None,
+                                       {"name": name, "admin": is_admin}, site_id=None)
         except IntegrityError:
             raise Conflict(f"a staff account named {name!r} exists already") from None
         return self.get(user_id)
@@ -231,25 +234,32 @@ class StaffService:
               audited: Audited | None = None) -> StaffAccount:
         """Give ``user_id`` a role on ``site_id``; None takes their role there away.
         ``audited``: recorded in the audit log as it commits."""
-        with self.db.write() as conn:
-            if conn.scalar(select(sites.c.id).where(sites.c.id == site_id)) is None:
-                raise NotFound(f"no site with id {site_id[:64]!r}", code="site_not_found")
-            name = conn.scalar(select(staff_users.c.name).where(staff_users.c.id == user_id))
-            if name is None:
-                raise NotFound(f"no staff account with id {user_id}")
-            was = conn.scalar(select(staff_roles.c.role).where(
-                staff_roles.c.user_id == user_id, staff_roles.c.site_id == site_id))
-            conn.execute(delete(staff_roles).where(staff_roles.c.user_id == user_id,
-                                                   staff_roles.c.site_id == site_id))
-            given = _check_role(role) if role is not None else None
-            if given is not None:
-                conn.execute(insert(staff_roles).values(
-                    user_id=user_id, site_id=site_id, role=given))
-            queries.staff_changed(conn, site_id)
-            if audited is not None:
-                audited.record(conn, "grant", f"site:{site_id}", {"user": name, "role": was},
-                               {"user": name, "role": given}, site_id=site_id)
+        # A role, a tied reader account: each sets what it sets, so it also runs again
+        # after a lost COMMIT, unless audited (the entry would be written twice).
+        given = _check_role(role) if role is not None else None
+        for attempt in attempts("granting a role", idempotent=audited is None):
+            with attempt, self.db.write() as conn:
+                self._grant(conn, user_id, site_id, given, audited)
         return self.get(user_id)
+
+    def _grant(self, conn: Connection, user_id: int, site_id: str, given: str | None,
+               audited: Audited | None) -> None:
+        if conn.scalar(select(sites.c.id).where(sites.c.id == site_id)) is None:
+            raise NotFound(f"no site with id {site_id[:64]!r}", code="site_not_found")
+        name = conn.scalar(select(staff_users.c.name).where(staff_users.c.id == user_id))
+        if name is None:
+            raise NotFound(f"no staff account with id {user_id}")
+        was = conn.scalar(select(staff_roles.c.role).where(
+            staff_roles.c.user_id == user_id, staff_roles.c.site_id == site_id))
+        conn.execute(delete(staff_roles).where(staff_roles.c.user_id == user_id,
+                                               staff_roles.c.site_id == site_id))
+        if given is not None:
+            conn.execute(insert(staff_roles).values(
+                user_id=user_id, site_id=site_id, role=given))
+        queries.staff_changed(conn, site_id)
+        if audited is not None:
+            audited.record(conn, "grant", f"site:{site_id}", {"user": name, "role": was},
+                           {"user": name, "role": given}, site_id=site_id)
 
     # -- the reader accounts staff comment with --------------------------------
 
@@ -261,23 +271,26 @@ class StaffService:
         Returns the account's id. The account must exist: the person signed in with it
         at least once, which is what proves the identity is theirs."""
         subject = subject.strip()
-        with self.db.write() as conn:
-            name = conn.scalar(select(staff_users.c.name).where(staff_users.c.id == user_id))
-            if name is None:
-                raise NotFound(f"no staff account with id {user_id}")
-            account_id = conn.scalar(select(reader_accounts.c.id).where(
-                reader_accounts.c.site_id == site_id, reader_accounts.c.subject == subject))
-            if account_id is None:
-                raise NotFound(
-                    f"no reader account {subject[:255]!r} on site {site_id[:64]!r}: its "
-                    "owner signs in to comment once first")
-            conn.execute(update(reader_accounts).where(reader_accounts.c.id == account_id)
-                         .values(staff_user_id=user_id))
-            queries.staff_changed(conn, site_id)
-            if audited is not None:
-                audited.record(conn, "staff_reader", f"site:{site_id}", None,
-                               {"user": name, "reader": subject}, site_id=site_id)
-        return int(account_id)
+        for attempt in attempts("tying a reader account to staff",
+                                idempotent=audited is None):
+            with attempt, self.db.write() as conn:
+                name = conn.scalar(select(staff_users.c.name).where(staff_users.c.id == user_id))
+                if name is None:
+                    raise NotFound(f"no staff account with id {user_id}")
+                account_id = conn.scalar(select(reader_accounts.c.id).where(
+                    reader_accounts.c.site_id == site_id, reader_accounts.c.subject == subject))
+                if account_id is None:
+                    raise NotFound(
+                        f"no reader account {subject[:255]!r} on site {site_id[:64]!r}: its "
+                        "owner signs in to comment once first")
+                tied = int(account_id)
+                conn.execute(update(reader_accounts).where(reader_accounts.c.id == tied)
+                             .values(staff_user_id=user_id))
+                queries.staff_changed(conn, site_id)
+                if audited is not None:
+                    audited.record(conn, "staff_reader", f"site:{site_id}", None,
+                                   {"user": name, "reader": subject}, site_id=site_id)
+        return tied
 
     def unlink_reader(self, site_id: str, subject: str, *,
                       audited: Audited | None = None) -> bool:
@@ -286,17 +299,19 @@ class StaffService:
         subject = subject.strip()
         where = (reader_accounts.c.site_id == site_id, reader_accounts.c.subject == subject,
                  reader_accounts.c.staff_user_id.is_not(None))
-        with self.db.write() as conn:
-            name = conn.scalar(select(staff_users.c.name).join(
-                reader_accounts, reader_accounts.c.staff_user_id == staff_users.c.id)
-                .where(*where))
-            done = conn.execute(update(reader_accounts).where(*where)
-                                .values(staff_user_id=None)).rowcount
-            if done:
-                queries.staff_changed(conn, site_id)
-                if audited is not None:
-                    audited.record(conn, "staff_reader", f"site:{site_id}",
-                                   {"user": name, "reader": subject}, None, site_id=site_id)
+        # Not after a lost COMMIT: its second try would answer "was not tied".
+        for attempt in attempts("untying a reader account from staff"):
+            with attempt, self.db.write() as conn:
+                name = conn.scalar(select(staff_users.c.name).join(
+                    reader_accounts, reader_accounts.c.staff_user_id == staff_users.c.id)
+                    .where(*where))
+                done = conn.execute(update(reader_accounts).where(*where)
+                                    .values(staff_user_id=None)).rowcount
+                if done:
+                    queries.staff_changed(conn, site_id)
+                    if audited is not None:
+                        audited.record(conn, "staff_reader", f"site:{site_id}",
+                                       {"user": name, "reader": subject}, None, site_id=site_id)
         return bool(done)
 
     def linked_readers(self, user_id: int) -> list[tuple[str, str]]:
@@ -378,16 +393,21 @@ class StaffService:
         token = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         expires = now + SESSION_TTL
-        with self.db.write() as conn:
-            if _hasher.check_needs_rehash(row.password_hash):
-                conn.execute(update(staff_users).where(staff_users.c.id == row.id)
-                             .values(password_hash=_hasher.hash(password)))
-            self._open(conn, token, row.id, "password", device, ip_hash, now)
-            # Success clears the name's failures and gives this attempt's slots back.
-            conn.execute(delete(staff_login_failures)
-                         .where(staff_login_failures.c.key == keys[0]))
-            conn.execute(delete(staff_login_failures)
-                         .where(staff_login_failures.c.id.in_(slots)))
+        rehashed = (_hasher.hash(password) if _hasher.check_needs_rehash(row.password_hash)
+                    else None)
+        # Opening the session runs again after a deadlock or a lost connection, even one
+        # lost at COMMIT: a second try that finds the session its first opened is done.
+        for attempt in attempts("signing staff in", idempotent=True):
+            with attempt, self.db.write() as conn:
+                if rehashed is not None:
+                    conn.execute(update(staff_users).where(staff_users.c.id == row.id)
+                                 .values(password_hash=rehashed))
+                self._open(conn, token, row.id, "password", device, ip_hash, now)
+                # Success clears the name's failures and gives this attempt's slots back.
+                conn.execute(delete(staff_login_failures)
+                             .where(staff_login_failures.c.key == keys[0]))
+                conn.execute(delete(staff_login_failures)
+                             .where(staff_login_failures.c.id.in_(slots)))
         return SignedIn(token, self.get(row.id), expires)
 
     def open_session(self, user_id: int, method: str, *, ip: str | None,
@@ -397,22 +417,29 @@ class StaffService:
         token = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         ip_hash = self.ips.hash(ip) if ip else None  # before the write: see login
-        with self.db.write() as conn:
-            # Checked in the transaction that opens the session: an account disabled
-            # after its proof was checked gets none (session() would refuse it anyway).
-            disabled = conn.scalar(select(staff_users.c.disabled)
-                                   .where(staff_users.c.id == user_id))
-            if disabled is None:
-                raise NotFound(f"no staff account with id {user_id}")
-            if disabled:
-                raise Unauthorized("this account is disabled", code="login_failed")
-            self._open(conn, token, user_id, method, device, ip_hash, now)
+        for attempt in attempts("opening a staff session", idempotent=True):  # as login's
+            with attempt, self.db.write() as conn:
+                # Checked in the transaction that opens the session: an account disabled
+                # after its proof was checked gets none (session() would refuse it anyway).
+                disabled = conn.scalar(select(staff_users.c.disabled)
+                                       .where(staff_users.c.id == user_id))
+                if disabled is None:
+                    raise NotFound(f"no staff account with id {user_id}")
+                if disabled:
+                    raise Unauthorized("this account is disabled", code="login_failed")
+                self._open(conn, token, user_id, method, device, ip_hash, now)
         return SignedIn(token, self.get(user_id), now + SESSION_TTL)
 
     def _open(self, conn: Connection, token: str, user_id: int, method: str,
               device: str | None, ip_hash: str | None, now: datetime) -> None:
+        """Open the session ``token`` names, unless a try before this one did (its
+        COMMIT lost with the connection, it may have committed)."""
+        digest = _token_hash(token)
+        if conn.scalar(select(staff_sessions.c.user_id)
+                       .where(staff_sessions.c.token_hash == digest)) is not None:
+            return
         conn.execute(insert(staff_sessions).values(
-            token_hash=_token_hash(token), user_id=user_id, created_at=now,
+            token_hash=digest, user_id=user_id, created_at=now,
             expires_at=now + SESSION_TTL, last_action=None, method=method,
             device=short_device(device), ip_hash=ip_hash, seen_at=now))
 
@@ -458,37 +485,47 @@ class StaffService:
         TooManyRequests (recording nothing) when a key is at its limit."""
         now = datetime.now(UTC)
         since = now - LOGIN_WINDOW
-        with self.db.write() as conn:
-            if conn.dialect.name == "postgresql":
-                # SQLite writes one at a time already; PostgreSQL transactions would each
-                # count the others' attempts as not there yet.
-                for key in sorted(keys):
-                    conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
-                                 {"k": "rostra-login:" + key})
-            for key in keys:
-                count = conn.scalar(
-                    select(func.count()).select_from(staff_login_failures)
-                    .where(staff_login_failures.c.key == key,
-                           staff_login_failures.c.created_at > since)
-                ) or 0
-                limit = MAX_FAILURES_PER_NAME if key.startswith("n:") else MAX_FAILURES_PER_ADDRESS
-                if count >= limit:
-                    wait = int(LOGIN_WINDOW.total_seconds())
-                    raise TooManyRequests(
-                        f"too many failed logins; try again in {wait // 60} minutes",
-                        retry_after=wait,
-                    )
-            return [
-                conn.execute(insert(staff_login_failures).values(key=key, created_at=now)
-                             .returning(staff_login_failures.c.id)).scalar_one()
-                for key in keys
-            ]
+        # Runs again after a deadlock or a statement's lost connection; not after a lost
+        # COMMIT, whose second try would count this attempt twice.
+        for attempt in attempts("counting a staff sign-in"):
+            with attempt, self.db.write() as conn:
+                return self._count_and_take(conn, keys, since, now)
+        raise AssertionError("attempts ends with a success or an error")
+
+    @staticmethod
+    def _count_and_take(conn: Connection, keys: list[str], since: datetime,
+                        now: datetime) -> list[int]:
+        if conn.dialect.name == "postgresql":
+            # SQLite writes one at a time already; PostgreSQL transactions would each
+            # count the others' attempts as not there yet.
+            for key in sorted(keys):
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
+                             {"k": "rostra-login:" + key})
+        for key in keys:
+            count = conn.scalar(
+                select(func.count()).select_from(staff_login_failures)
+                .where(staff_login_failures.c.key == key,
+                       staff_login_failures.c.created_at > since)
+            ) or 0
+            limit = MAX_FAILURES_PER_NAME if key.startswith("n:") else MAX_FAILURES_PER_ADDRESS
+            if count >= limit:
+                wait = int(LOGIN_WINDOW.total_seconds())
+                raise TooManyRequests(
+                    f"too many failed logins; try again in {wait // 60} minutes",
+                    retry_after=wait,
+                )
+        return [
+            conn.execute(insert(staff_login_failures).values(key=key, created_at=now)
+                         .returning(staff_login_failures.c.id)).scalar_one()
+            for key in keys
+        ]
 
     def _release(self, slots: list[int]) -> None:
         """Give back the slots ``_reserve`` took: the attempt counts for nothing."""
-        with self.db.write() as conn:
-            conn.execute(delete(staff_login_failures)
-                         .where(staff_login_failures.c.id.in_(slots)))
+        for attempt in attempts("giving sign-in slots back", idempotent=True):
+            with attempt, self.db.write() as conn:
+                conn.execute(delete(staff_login_failures)
+                             .where(staff_login_failures.c.id.in_(slots)))
 
     # -- sessions ------------------------------------------------------------
 
