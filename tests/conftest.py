@@ -156,16 +156,18 @@ CONNECTION_LOST = "PERFORM pg_terminate_backend(pg_backend_pid())"
 
 
 @contextmanager
-def first_try_fails(server: LiveServer, event: str, condition: str,
+def first_try_fails(server: LiveServer | Database, event: str, condition: str,
                     failure: str = DEADLOCK, table: str = "comments",
                     at_commit: bool = False) -> Iterator[Callable[[], int]]:
     """Inside the block, the first transaction whose ``event`` (INSERT, UPDATE or
     DELETE) of a row of ``table`` meets ``condition`` fails: as a deadlock's victim
     does, or by losing its connection; with ``at_commit``, as it commits (a deferred
     constraint trigger). The block gets how many tries met the condition so far (a
-    sequence counts them: it survives the rollback)."""
+    sequence counts them: it survives the rollback). ``server``: a live server's
+    database, or a database itself."""
+    db = server if isinstance(server, Database) else server.services.db
     tries = "victim_tries_" + secrets.token_hex(4)
-    with server.services.db.write() as conn:
+    with db.write() as conn:
         conn.execute(text(f"CREATE SEQUENCE {tries}"))
         conn.execute(text(f"""
             CREATE FUNCTION {tries}() RETURNS trigger AS $$
@@ -181,7 +183,7 @@ def first_try_fails(server: LiveServer, event: str, condition: str,
         conn.execute(text(f"CREATE {when} FOR EACH ROW EXECUTE FUNCTION {tries}()"))
 
     def tried() -> int:
-        with server.services.db.read() as conn:
+        with db.read() as conn:
             count: int = conn.execute(text(
                 f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {tries}")
             ).scalar_one()
@@ -190,7 +192,7 @@ def first_try_fails(server: LiveServer, event: str, condition: str,
     try:
         yield tried
     finally:
-        with server.services.db.write() as conn:
+        with db.write() as conn:
             conn.execute(text(f"DROP TRIGGER {tries} ON {table}"))
 
 

@@ -54,6 +54,21 @@ def second_rostra(tmp_path: Path) -> Iterator[Rostra]:
     yield from _sqlite(tmp_path, "second.sqlite3")
 
 
+@pytest.fixture
+def pg_rostra() -> Iterator[Rostra]:
+    """A fresh PostgreSQL database with the schema."""
+    if not POSTGRES_URL:
+        if IN_CI:
+            pytest.fail("CI=true and ROSTRA_TEST_POSTGRES_URL is not set")
+        pytest.skip("ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = _postgres_database()
+    db = Database(url)
+    upgrade(db)
+    yield Rostra(url, db)
+    db.dispose()
+    drop()  # type: ignore[operator]
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Rostra, Rostra]]:
     """Two fresh databases (source and restore target) on SQLite or on PostgreSQL."""

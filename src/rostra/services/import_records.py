@@ -3,8 +3,9 @@ summary, and the errors that stop an import. The engine in importing.py writes t
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -174,6 +175,12 @@ class ImportSummary:
     parents_missing: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     notices: list[str] = field(default_factory=list)
+
+    def put_back(self, earlier: ImportSummary) -> None:
+        """Say again what ``earlier`` (a copy taken before a transaction that failed and
+        runs again) said: the failed try's counts went with its rows."""
+        for f in fields(self):
+            setattr(self, f.name, copy.deepcopy(getattr(earlier, f.name)))
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -10,9 +10,10 @@ Rostra's own format are written by rostra.services.rostra_format_restore.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,7 +62,7 @@ from rostra.store.bulk import (
     forget_missing_accounts,
     insert_many,
 )
-from rostra.store.db import Database
+from rostra.store.db import Attempt, Database, attempts
 from rostra.store.import_tables import import_items, import_runs, questions
 from rostra.store.notify_tables import (
     notify_addresses,
@@ -150,35 +151,22 @@ class ImportEngine:
             raise
         return self.summary
 
+    def _tries(self, what: str) -> Iterator[Attempt]:
+        """``attempts`` of one of the run's transactions (a batch, the end), each try
+        starting from what the run knew before the first: a failed try's counts and
+        thread ids went with its rows. So a deadlock with the site's live traffic, or a
+        restart of PostgreSQL, costs the batch a second try, not the whole run."""
+        summary, thread_ids = copy.deepcopy(self.summary), dict(self._thread_ids)
+        for attempt in attempts(what):
+            if attempt.number > 1:
+                self.summary.put_back(summary)
+                self._thread_ids = dict(thread_ids)
+            yield attempt
+
     def _start(self) -> None:
-        with self.db.write() as conn:
-            row = conn.execute(
-                select(import_runs.c.id)
-                .where(
-                    import_runs.c.site_id == self._scope,
-                    import_runs.c.source == self.source.value,
-                    import_runs.c.fingerprint == self.fingerprint,
-                    import_runs.c.status == RunStatus.RUNNING.value,
-                )
-                .order_by(import_runs.c.id.desc())
-            ).first()
-            if row is not None:
-                self._run_id = int(row.id)
-                self.summary.resumed = True
-            else:
-                self._run_id = int(
-                    conn.execute(
-                        insert(import_runs).returning(import_runs.c.id),
-                        {
-                            "site_id": self._scope,
-                            "source": self.source.value,
-                            "fingerprint": self.fingerprint,
-                            "status": RunStatus.RUNNING.value,
-                            "started_at": datetime.now(UTC),
-                            "site_created": False,
-                        },
-                    ).scalar_one()
-                )
+        for attempt in self._tries("starting an import"):
+            with attempt, self.db.write() as conn:
+                self._open_run(conn)
         self.summary.run_id = self._run_id
         # Made now: the hasher may write the window's salt, which must not happen inside
         # a batch.
@@ -188,6 +176,36 @@ class ImportEngine:
         if self.site_id is not None and self.source is not ImportSource.ROSTRA:
             self._ensure_site(self.site_id, name=self.site_id)
 
+    def _open_run(self, conn: Connection) -> None:
+        """Take over the interrupted run of this file, or record a new one."""
+        row = conn.execute(
+            select(import_runs.c.id)
+            .where(
+                import_runs.c.site_id == self._scope,
+                import_runs.c.source == self.source.value,
+                import_runs.c.fingerprint == self.fingerprint,
+                import_runs.c.status == RunStatus.RUNNING.value,
+            )
+            .order_by(import_runs.c.id.desc())
+        ).first()
+        if row is not None:
+            self._run_id = int(row.id)
+            self.summary.resumed = True
+        else:
+            self._run_id = int(
+                conn.execute(
+                    insert(import_runs).returning(import_runs.c.id),
+                    {
+                        "site_id": self._scope,
+                        "source": self.source.value,
+                        "fingerprint": self.fingerprint,
+                        "status": RunStatus.RUNNING.value,
+                        "started_at": datetime.now(UTC),
+                        "site_created": False,
+                    },
+                ).scalar_one()
+            )
+
     def _ensure_site(self, site_id: str, *, name: str) -> None:
         service = SiteService(self.db)
         with self.db.read() as conn:
@@ -195,12 +213,13 @@ class ImportEngine:
         if row is None:
             service.create(site_id, name, self.origins)
             self.summary.sites_created += 1
-            with self.db.write() as conn:
-                conn.execute(
-                    update(import_runs)
-                    .where(import_runs.c.id == self._run_id)
-                    .values(site_created=True)
-                )
+            for attempt in attempts("noting an import's new site", idempotent=True):
+                with attempt, self.db.write() as conn:
+                    conn.execute(
+                        update(import_runs)
+                        .where(import_runs.c.id == self._run_id)
+                        .values(site_created=True)
+                    )
         elif self.origins:
             merged = sorted(set(row.origins or ()) | set(self.origins))
             service.update(site_id, origins=merged)
@@ -226,25 +245,28 @@ class ImportEngine:
         groups: dict[type, list[Any]] = {}
         for item in batch:
             groups.setdefault(type(item), []).append(item)
-        with self.db.write() as conn:
-            for item in groups.pop(SiteRecord, []):
-                self._restore.write_site(conn, item)
-            self._write_threads(conn, groups.pop(ImportedThread, []))
-            self._restore.write_rows(conn, groups)
-            self._restore.write_bookkeeping(conn, groups.pop(ImportItemRecord, []),
-                                            self._run_id)
-            self._write_comments(conn, groups.pop(ImportedComment, []))
-            self._write_votes(conn, groups.pop(ImportedVote, []))
-            self._write_subscriptions(conn, groups.pop(ImportedSubscription, []))
-            for skipped in groups.pop(Skipped, []):
-                self.summary.skipped[skipped.reason] += 1
-            for notice in groups.pop(Notice, []):
-                if notice.message not in self.summary.notices:
-                    self.summary.notices.append(notice.message)
-            if groups:  # pragma: no cover - an importer yielded something unknown
-                raise TypeError(f"cannot import {sorted(t.__name__ for t in groups)}")
+        for attempt in self._tries("writing a batch of an import"):
+            with attempt, self.db.write() as conn:
+                self._write_batch(conn, dict(groups))
         if self.on_progress is not None:
             self.on_progress(self.summary)
+
+    def _write_batch(self, conn: Connection, groups: dict[type, list[Any]]) -> None:
+        for item in groups.pop(SiteRecord, []):
+            self._restore.write_site(conn, item)
+        self._write_threads(conn, groups.pop(ImportedThread, []))
+        self._restore.write_rows(conn, groups)
+        self._restore.write_bookkeeping(conn, groups.pop(ImportItemRecord, []),
+                                        self._run_id)
+        self._write_comments(conn, groups.pop(ImportedComment, []))
+        self._write_votes(conn, groups.pop(ImportedVote, []))
+        self._write_subscriptions(conn, groups.pop(ImportedSubscription, []))
+        for skipped in groups.pop(Skipped, []):
+            self.summary.skipped[skipped.reason] += 1
+        for notice in groups.pop(Notice, []):
+            self._notice(notice.message)
+        if groups:  # pragma: no cover - an importer yielded something unknown
+            raise TypeError(f"cannot import {sorted(t.__name__ for t in groups)}")
 
     def _mapped(self, conn: Connection, kind: str, source_ids: Sequence[str]) -> dict[str, int]:
         """Source ids of ``kind`` imported before (by any run) -> the rows they became."""
@@ -580,18 +602,19 @@ class ImportEngine:
     # -- the end ------------------------------------------------------------------
 
     def _finish(self) -> None:
-        with self.db.write() as conn:
-            if self.source is ImportSource.ROSTRA:
-                advance_sequences(conn)
-                forget_missing_accounts(conn)
-            else:
-                self._link_comments(conn)
-            conn.execute(
-                update(import_runs).where(import_runs.c.id == self._run_id).values(
-                    status=RunStatus.DONE.value, finished_at=datetime.now(UTC),
-                    summary=self.summary.to_json(),
+        for attempt in self._tries("finishing an import"):
+            with attempt, self.db.write() as conn:
+                if self.source is ImportSource.ROSTRA:
+                    advance_sequences(conn)
+                    forget_missing_accounts(conn)
+                else:
+                    self._link_comments(conn)
+                conn.execute(
+                    update(import_runs).where(import_runs.c.id == self._run_id).values(
+                        status=RunStatus.DONE.value, finished_at=datetime.now(UTC),
+                        summary=self.summary.to_json(),
+                    )
                 )
-            )
 
     def _run_comments(self, low: int | None = None, high: int | None = None) -> Any:
         """Ids of the comments this run wrote (between ``low`` and ``high``)."""
