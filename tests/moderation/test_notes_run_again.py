@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 
 from rostra.store.notes_tables import comment_notes, note_ratings
 from tests.conftest import CONNECTION_LOST, DEADLOCK, LiveServer, Reader, first_try_fails
-from tests.moderation.conftest import new_site
+from tests.moderation.conftest import STAFF, new_site
 from tests.moderation.test_context_notes import Member
 
 pytestmark = pytest.mark.postgres
@@ -78,3 +78,39 @@ def test_a_proposed_note_whose_transaction_failed_runs_again(
     notes = select(func.count()).select_from(comment_notes).where(
         comment_notes.c.comment_id == comment_id)
     assert _count(server, notes) == 1
+
+
+@pytest.mark.parametrize(("failure", "at_commit"), FAILURES[:2], ids=IDS[:2])
+def test_a_staff_note_and_its_decisions_run_again(
+    mod_postgres: LiveServer, failure: str, at_commit: bool,
+) -> None:
+    """A note staff add is published at once; publishing, withdrawing and reopening one
+    decide it. Each ran outside ``attempts``; neither runs again after a lost COMMIT
+    (a note could be added, a decision audited, twice)."""
+    server = mod_postgres
+    site = new_site(server)
+    with server.client() as http:
+        comment_id = _comment(http, site)
+        with first_try_fails(server, "INSERT", "true", failure, table="comment_notes",
+                             at_commit=at_commit) as tried:
+            added = http.post("/api/moderation/notes", headers=STAFF, json={
+                "comment_id": comment_id, "text": "It opened in 1992 (city archive).",
+                "sources": ["https://archive.example/bridge"]})
+            assert tried() == 2
+        assert added.status_code == 201, added.text
+        note_id = added.json()["note"]["id"]
+        for decision, shown in (("withdraw", False), ("publish", True)):
+            with first_try_fails(server, "UPDATE", "NEW.status IS DISTINCT FROM OLD.status",
+                                 failure, table="comment_notes") as tried:
+                decided = http.post(f"/api/moderation/notes/{note_id}/{decision}",
+                                    headers=STAFF)
+                assert tried() == 2
+            assert decided.status_code == 200, decided.text
+            assert decided.json()["note"]["shown"] is shown
+        audit = http.get("/api/moderation/audit", params={"site": site},
+                         headers=STAFF).json()
+    notes = select(func.count()).select_from(comment_notes).where(
+        comment_notes.c.comment_id == comment_id)
+    assert _count(server, notes) == 1
+    assert [e["action"] for e in audit["entries"]][:3] == [
+        "published_note", "withdrawn_note", "add_note"]

@@ -347,24 +347,29 @@ class DsaService:
                 self.moderation.decide(notice.comment_id, StaffAction.REJECT, actor=actor,
                                        reason=reason or f"DSA notice {notice_id}")
         now = datetime.now(UTC)
-        with self.db.write() as conn:
-            done = conn.execute(update(dsa_notices).where(
-                dsa_notices.c.id == notice_id, dsa_notices.c.status == "open").values(
-                status="decided", outcome=outcome.value, decided_by=actor[:200],
-                decided_at=now, decision_reason=reason)).rowcount
-            if not done:
-                raise Conflict(f"notice {notice_id} was decided already",
-                               code="decided_already")
-            comment = queries.comment_row(conn, notice.comment_id) if (
-                notice.comment_id is not None) else None
-            if comment is not None and outcome is not NoticeOutcome.NO_ACTION:
-                self.moderation.count_upheld_notice(conn, notice.site_id, comment)
-            record_audit(conn, actor, "dsa_notice_decision", f"notice:{notice_id}",
-                         {"status": "open"}, {"status": "decided", "outcome": outcome.value},
-                         reason, site_id=notice.site_id)
-            if notice.notifier_email:
-                self._mail(conn, notice.notifier_email, "notice_decision", notice.site_id,
-                           comment_id=notice.comment_id, notice_id=notice_id)
+        # The comment's removal committed already (moderation.decide runs its own
+        # attempts); the notice's decision runs again after a deadlock or a
+        # statement's lost connection, not after a lost COMMIT (it would find the
+        # notice decided already). So does an appeal's decision.
+        for attempt in attempts("a decision on a DSA notice"):
+            with attempt, self.db.write() as conn:
+                done = conn.execute(update(dsa_notices).where(
+                    dsa_notices.c.id == notice_id, dsa_notices.c.status == "open").values(
+                    status="decided", outcome=outcome.value, decided_by=actor[:200],
+                    decided_at=now, decision_reason=reason)).rowcount
+                if not done:
+                    raise Conflict(f"notice {notice_id} was decided already",
+                                   code="decided_already")
+                comment = queries.comment_row(conn, notice.comment_id) if (
+                    notice.comment_id is not None) else None
+                if comment is not None and outcome is not NoticeOutcome.NO_ACTION:
+                    self.moderation.count_upheld_notice(conn, notice.site_id, comment)
+                record_audit(conn, actor, "dsa_notice_decision", f"notice:{notice_id}",
+                             {"status": "open"}, {"status": "decided", "outcome": outcome.value},
+                             reason, site_id=notice.site_id)
+                if notice.notifier_email:
+                    self._mail(conn, notice.notifier_email, "notice_decision", notice.site_id,
+                               comment_id=notice.comment_id, notice_id=notice_id)
         if comment is not None and outcome is not NoticeOutcome.NO_ACTION:
             author = author_key_of_row(comment, self.moderation.salt)
             if author:
@@ -454,30 +459,31 @@ class DsaService:
                 self.moderation.decide(row.comment_id, StaffAction.APPROVE, actor=actor,
                                        reason=reason or f"appeal against statement {row.id}")
         now = datetime.now(UTC)
-        with self.db.write() as conn:
-            done = conn.execute(update(dsa_statements).where(
-                dsa_statements.c.id == statement_id,
-                dsa_statements.c.appeal_outcome.is_(None)).values(
-                appeal_outcome=outcome.value, appeal_decided_by=actor[:200],
-                appeal_decided_at=now, appeal_reason=reason)).rowcount
-            if not done:
-                raise Conflict("this appeal was decided already", code="decided_already")
-            record_audit(conn, actor, "dsa_appeal_decision", f"comment:{row.comment_id}",
-                         None, {"statement": statement_id, "outcome": outcome.value}, reason,
-                         site_id=row.site_id)
-            comment = queries.comment_row(conn, row.comment_id) if row.comment_id else None
-            if comment is not None and comment.author_email:
-                self._mail(conn, comment.author_email, "appeal_decision", row.site_id,
-                           comment_id=row.comment_id, statement_id=statement_id)
-            if row.notice_id is not None:
-                notifier = conn.scalar(select(dsa_notices.c.notifier_email).where(
-                    dsa_notices.c.id == row.notice_id))
-                if notifier:
-                    self._mail(conn, notifier, "appeal_decision_notifier", row.site_id,
-                               comment_id=row.comment_id, statement_id=statement_id,
-                               notice_id=row.notice_id)
-            row = conn.execute(select(dsa_statements).where(
-                dsa_statements.c.id == statement_id)).one()
+        for attempt in attempts("a decision on an appeal"):
+            with attempt, self.db.write() as conn:
+                done = conn.execute(update(dsa_statements).where(
+                    dsa_statements.c.id == statement_id,
+                    dsa_statements.c.appeal_outcome.is_(None)).values(
+                    appeal_outcome=outcome.value, appeal_decided_by=actor[:200],
+                    appeal_decided_at=now, appeal_reason=reason)).rowcount
+                if not done:
+                    raise Conflict("this appeal was decided already", code="decided_already")
+                record_audit(conn, actor, "dsa_appeal_decision", f"comment:{row.comment_id}",
+                             None, {"statement": statement_id, "outcome": outcome.value}, reason,
+                             site_id=row.site_id)
+                comment = queries.comment_row(conn, row.comment_id) if row.comment_id else None
+                if comment is not None and comment.author_email:
+                    self._mail(conn, comment.author_email, "appeal_decision", row.site_id,
+                               comment_id=row.comment_id, statement_id=statement_id)
+                if row.notice_id is not None:
+                    notifier = conn.scalar(select(dsa_notices.c.notifier_email).where(
+                        dsa_notices.c.id == row.notice_id))
+                    if notifier:
+                        self._mail(conn, notifier, "appeal_decision_notifier", row.site_id,
+                                   comment_id=row.comment_id, statement_id=statement_id,
+                                   notice_id=row.notice_id)
+                row = conn.execute(select(dsa_statements).where(
+                    dsa_statements.c.id == statement_id)).one()
         return self._statement_json(row, self.policy_for(row.site_id).redress)
 
     # -- transparency ---------------------------------------------------------------

@@ -197,13 +197,16 @@ class NoteService:
         thread = self.comments._thread_of(row)
         text, sources = self._checked(draft)
         now = datetime.now(UTC)
-        events: list[CommentEvent] = []
-        with self.db.write() as conn:
-            note = self._insert(conn, row.id, thread.site_id, text, sources, now, events,
-                                staff_author=actor[:100], status=NoteStatus.PUBLISHED)
-            record_audit(conn, actor, "add_note", f"comment:{comment_id}", None,
-                         {"note": note.id, "text": text, "sources": sources}, None,
-                         site_id=thread.site_id)
+        # Runs again after a deadlock or a statement's lost connection (not after a
+        # lost COMMIT: the note could be added twice), as does a decision below.
+        for attempt in attempts("a staff member's context note"):
+            events: list[CommentEvent] = []
+            with attempt, self.db.write() as conn:
+                note = self._insert(conn, row.id, thread.site_id, text, sources, now, events,
+                                    staff_author=actor[:100], status=NoteStatus.PUBLISHED)
+                record_audit(conn, actor, "add_note", f"comment:{comment_id}", None,
+                             {"note": note.id, "text": text, "sources": sources}, None,
+                             site_id=thread.site_id)
         self.comments._notify(events)
         return note_json(note, for_staff=True)
 
@@ -212,23 +215,24 @@ class NoteService:
         """Publish or withdraw any note, whatever its ratings; PROPOSED hands a note back
         to the readers' ratings."""
         now = datetime.now(UTC)
-        events: list[CommentEvent] = []
-        with self.db.write() as conn:
-            note = conn.execute(select(comment_notes).where(
-                comment_notes.c.id == note_id)).first()
-            if note is None:
-                raise NotFound(f"no note with id {note_id}")
-            conn.execute(update(comment_notes).where(comment_notes.c.id == note_id).values(
-                status=status.value, decided_by=actor[:100], decided_at=now))
-            self._set_shown(conn, note_id, status is NoteStatus.PUBLISHED, now, events)
-            if status is NoteStatus.PROPOSED:
-                self._rescore(conn, note.site_id, now, events)
-            record_audit(conn, actor, f"{status.value}_note" if status is not
-                         NoteStatus.PROPOSED else "reopen_note", f"note:{note_id}",
-                         {"status": note.status}, {"status": status.value}, reason,
-                         site_id=note.site_id)
-            note = conn.execute(select(comment_notes).where(
-                comment_notes.c.id == note_id)).one()
+        for attempt in attempts("a decision on a context note"):
+            events: list[CommentEvent] = []
+            with attempt, self.db.write() as conn:
+                note = conn.execute(select(comment_notes).where(
+                    comment_notes.c.id == note_id)).first()
+                if note is None:
+                    raise NotFound(f"no note with id {note_id}")
+                conn.execute(update(comment_notes).where(comment_notes.c.id == note_id).values(
+                    status=status.value, decided_by=actor[:100], decided_at=now))
+                self._set_shown(conn, note_id, status is NoteStatus.PUBLISHED, now, events)
+                if status is NoteStatus.PROPOSED:
+                    self._rescore(conn, note.site_id, now, events)
+                record_audit(conn, actor, f"{status.value}_note" if status is not
+                             NoteStatus.PROPOSED else "reopen_note", f"note:{note_id}",
+                             {"status": note.status}, {"status": status.value}, reason,
+                             site_id=note.site_id)
+                note = conn.execute(select(comment_notes).where(
+                    comment_notes.c.id == note_id)).one()
         self.comments._notify(events)
         return note_json(note, for_staff=True)
 
