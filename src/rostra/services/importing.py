@@ -5,7 +5,9 @@ The engine writes in batches, each in its own transaction, and remembers every s
 id it wrote (``import_items``). So importing a file again creates nothing twice; an
 interrupted import is resumed by running it again; and an import that stops on bad
 input removes what its earlier batches wrote, leaving the database as it was. Records of
-Rostra's own format are written by rostra.services.rostra_format_restore.
+Rostra's own format are written by rostra.services.rostra_format_restore, subscriptions
+by rostra.services.import_subscriptions; the run's end ties replies to their parents
+(rostra.services.import_linking).
 """
 
 from __future__ import annotations
@@ -21,23 +23,20 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    and_,
-    exists,
-    func,
     insert,
-    or_,
     select,
     tuple_,
     update,
 )
 
-from rostra.core.models import Anchor, CommentState
+from rostra.core.models import Anchor
 from rostra.moderation.ip_hashing import IpHasher, ip_hasher_for
 from rostra.services.exporting import (
     ImportItemRecord,
     RostraRecord,
     SiteRecord,
 )
+from rostra.services.import_linking import link_run_comments
 from rostra.services.import_records import (
     ImportedComment,
     ImportedSubscription,
@@ -51,9 +50,9 @@ from rostra.services.import_records import (
     Skipped,
 )
 from rostra.services.import_rollback import rollback_run
+from rostra.services.import_subscriptions import SubscriptionImport, alias_source_id
 from rostra.services.rostra_format_restore import RostraRestore
 from rostra.services.sites import SiteService, normalise_origin
-from rostra.services.subscriptions import EMAIL
 from rostra.store import queries
 from rostra.store.bulk import (
     advance_sequences,
@@ -64,17 +63,10 @@ from rostra.store.bulk import (
 )
 from rostra.store.db import Attempt, Database, attempts
 from rostra.store.import_tables import import_items, import_runs, questions
-from rostra.store.notify_tables import (
-    notify_addresses,
-    notify_subscription_comments,
-    notify_subscriptions,
-)
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 BATCH_SIZE = 5000
 IP_CACHE_SIZE = 100_000
-ID_RANGE = 20_000  # comments one finishing UPDATE covers
-THREAD_CHUNK = 200  # threads one finishing UPDATE covers
 
 
 def file_fingerprint(path: Path) -> str:
@@ -90,11 +82,7 @@ def _anchor_json(anchor: Anchor | None) -> dict[str, Any] | None:
     return None if anchor is None else asdict(anchor)
 
 
-def _alias_source_id(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-class ImportEngine:
+class ImportEngine(SubscriptionImport):
     """Writes a stream of records for one site (or, for the Rostra format, the sites the
     records name) and finishes with parents, depths and counts computed in SQL."""
 
@@ -338,7 +326,7 @@ class ImportEngine:
                     insert(thread_aliases),
                     {"site_id": self.site_id, "key": alias, "thread_id": thread_id},
                 )
-                remember.append({"kind": "alias", "source_id": _alias_source_id(alias),
+                remember.append({"kind": "alias", "source_id": alias_source_id(alias),
                                  "target_id": thread_id, "target_key": alias})
                 self.summary.aliases_created += 1
             for position, q in enumerate(t.questions):
@@ -455,150 +443,6 @@ class ImportEngine:
         ])
         self.summary.votes_created += len(wanted)
 
-    def _write_subscriptions(self, conn: Connection, items: list[ImportedSubscription]) -> None:
-        """Addresses (created confirmed when the source had them confirmed), subscriptions
-        by thread key, and the comments "replies to this comment" subscriptions follow."""
-        if not items:
-            return
-        assert self.site_id is not None
-        followed = [s.comment_source_id for s in items if s.comment_source_id]
-        comment_ids = self._mapped(conn, "comment", followed) if followed else {}
-        wanted: dict[str, tuple[ImportedSubscription, str, int, int | None]] = {}
-        for s in items:
-            email = s.email.strip().lower()
-            if len(email) > 320 or not EMAIL.match(email):
-                self.summary.skipped["subscription without a valid email address"] += 1
-                continue
-            if s.kind not in ("thread", "replies", "comment"):
-                self.summary.skipped["subscription of an unknown kind"] += 1
-                continue
-            thread_id = self._thread_id(conn, s.thread_source_id)
-            if thread_id is None:
-                self.summary.skipped["subscription to a page that is not imported"] += 1
-                continue
-            comment_id = None
-            if s.kind == "comment":
-                comment_id = comment_ids.get(s.comment_source_id or "")
-                if comment_id is None:
-                    self.summary.skipped["subscription to a comment that is not imported"] += 1
-                    continue
-            source_id = _alias_source_id(
-                f"{s.thread_source_id}|{email}|{s.kind}|{s.comment_source_id or ''}")
-            wanted[source_id] = (s, email, thread_id, comment_id)
-        for source_id in self._mapped(conn, "subscription", list(wanted)):
-            del wanted[source_id]
-            self.summary.already_imported += 1
-        if not wanted:
-            return
-        now = datetime.now(UTC)
-        keys: dict[int, str] = {}
-        for chunk in chunks(sorted({w[2] for w in wanted.values()})):
-            keys.update((int(r.id), r.key) for r in conn.execute(
-                select(threads.c.id, threads.c.key).where(threads.c.id.in_(list(chunk)))))
-        addresses = self._addresses(conn, [(w[1], w[0]) for w in wanted.values()], now)
-        # Several source rows can be one Rostra subscription (wpDiscuz keeps one row per
-        # followed comment): key them by (address, thread key, kind).
-        subs: dict[tuple[int, str, str], int] = {}
-        by_source: dict[str, tuple[int, str, str]] = {}
-        for source_id, (s, email, thread_id, _cid) in wanted.items():
-            kind = "thread" if s.kind == "thread" else "replies"
-            by_source[source_id] = (addresses[email], keys[thread_id], kind)
-        wanted_keys = sorted(set(by_source.values()))
-        for chunk in chunks(wanted_keys):
-            subs.update(((int(r.address_id), r.thread_key, r.kind), int(r.id))
-                        for r in conn.execute(
-                select(notify_subscriptions.c.id, notify_subscriptions.c.address_id,
-                       notify_subscriptions.c.thread_key, notify_subscriptions.c.kind)
-                .where(notify_subscriptions.c.site_id == self.site_id,
-                       tuple_(notify_subscriptions.c.address_id,
-                              notify_subscriptions.c.thread_key,
-                              notify_subscriptions.c.kind).in_(list(chunk)))))
-        fresh = [k for k in wanted_keys if k not in subs]
-        first: dict[tuple[int, str, str], ImportedSubscription] = {}
-        for source_id, key in by_source.items():
-            first.setdefault(key, wanted[source_id][0])
-        made: set[int] = set()
-        if fresh:
-            ids = allocate_ids(conn, notify_subscriptions, len(fresh))
-            conn.execute(insert(notify_subscriptions), [
-                {"id": new_id, "address_id": key[0], "site_id": self.site_id,
-                 "thread_key": key[1], "kind": key[2],
-                 "language": (first[key].language or "en")[:16], "base_url": None,
-                 "created_at": first[key].created_at or now}
-                for key, new_id in zip(fresh, ids, strict=True)
-            ])
-            subs.update(zip(fresh, ids, strict=True))
-            made.update(ids)
-            self.summary.subscriptions_created += len(ids)
-        links = sorted({(subs[by_source[sid]], w[3]) for sid, w in wanted.items()
-                        if w[3] is not None})
-        present: set[tuple[int, int]] = set()
-        for chunk in chunks(links):
-            present.update((int(r.subscription_id), int(r.comment_id)) for r in conn.execute(
-                select(notify_subscription_comments).where(tuple_(
-                    notify_subscription_comments.c.subscription_id,
-                    notify_subscription_comments.c.comment_id).in_(list(chunk)))))
-        new_links = [link for link in links if link not in present]
-        if new_links:
-            conn.execute(insert(notify_subscription_comments), [
-                {"subscription_id": sub_id, "comment_id": cid} for sub_id, cid in new_links])
-        self._remember(conn, [
-            {"kind": "subscription", "source_id": sid, "target_id": subs[key],
-             "created": subs[key] in made}
-            for sid, key in by_source.items()
-        ] + [
-            {"kind": "sub_comment", "source_id": f"{sub_id}|{cid}", "target_id": sub_id,
-             "target_key": str(cid)}
-            for sub_id, cid in new_links
-        ])
-
-    def _addresses(
-        self, conn: Connection, wanted: list[tuple[str, ImportedSubscription]], now: datetime
-    ) -> dict[str, int]:
-        """email -> address id, creating missing addresses. An address the source system
-        had confirmed is confirmed here too (a confirmation is never taken back)."""
-        confirmed = {e for e, s in wanted if s.confirmed}
-        first: dict[str, ImportedSubscription] = {}
-        for email, s in wanted:
-            first.setdefault(email, s)
-        found: dict[str, int] = {}
-        unconfirmed: list[int] = []
-        for chunk in chunks(sorted(first)):
-            for r in conn.execute(
-                select(notify_addresses.c.id, notify_addresses.c.email,
-                       notify_addresses.c.confirmed_at)
-                .where(notify_addresses.c.email.in_(list(chunk)))
-            ):
-                found[r.email] = int(r.id)
-                if r.confirmed_at is None and r.email in confirmed:
-                    unconfirmed.append(int(r.id))
-        for chunk in chunks(unconfirmed):
-            conn.execute(update(notify_addresses)
-                         .where(notify_addresses.c.id.in_(list(chunk)),
-                                notify_addresses.c.confirmed_at.is_(None))
-                         .values(confirmed_at=now))
-        missing = [e for e in first if e not in found]
-        if missing:
-            ids = allocate_ids(conn, notify_addresses, len(missing))
-            rows = []
-            for email, new_id in zip(missing, ids, strict=True):
-                s = first[email]
-                created = s.created_at or now
-                rows.append({
-                    "id": new_id, "email": email, "language": (s.language or "en")[:16],
-                    "created_at": created,
-                    "confirmed_at": created if email in confirmed else None,
-                    "confirmation_sent_at": None, "bounced_at": None, "bounce_reason": None,
-                })
-            conn.execute(insert(notify_addresses), rows)
-            found.update(zip(missing, ids, strict=True))
-            self._remember(conn, [
-                {"kind": "address", "source_id": _alias_source_id(email), "target_id": new_id}
-                for email, new_id in zip(missing, ids, strict=True)
-            ])
-            self.summary.addresses_created += len(ids)
-        return found
-
     # -- the end ------------------------------------------------------------------
 
     def _finish(self) -> None:
@@ -608,7 +452,7 @@ class ImportEngine:
                     advance_sequences(conn)
                     forget_missing_accounts(conn)
                 else:
-                    self._link_comments(conn)
+                    self._link(conn)
                 conn.execute(
                     update(import_runs).where(import_runs.c.id == self._run_id).values(
                         status=RunStatus.DONE.value, finished_at=datetime.now(UTC),
@@ -616,135 +460,14 @@ class ImportEngine:
                     )
                 )
 
-    def _run_comments(self, low: int | None = None, high: int | None = None) -> Any:
-        """Ids of the comments this run wrote (between ``low`` and ``high``)."""
-        query = select(import_items.c.target_id).where(
-            import_items.c.run_id == self._run_id, import_items.c.kind == "comment"
-        )
-        if low is not None and high is not None:
-            query = query.where(import_items.c.target_id.between(low, high))
-        return query
-
-    def _link_comments(self, conn: Connection) -> None:
-        """Parents from source ids, then roots and depths, reply counts and thread counts.
-
-        Every UPDATE covers one range of ids (or of threads) at a time: on SQLite a
-        statement keeps a journal of every page it changes, so one statement over a
-        million comments would hold hundreds of MiB."""
-        child, parent = import_items.alias("child"), import_items.alias("parent")
-        ranges = self._id_ranges(conn)
-        parent_target = (
-            select(parent.c.target_id)
-            .select_from(child.join(parent, and_(
-                parent.c.site_id == child.c.site_id, parent.c.source == child.c.source,
-                parent.c.kind == "comment", parent.c.source_id == child.c.parent_source_id,
-            )))
-            .where(child.c.kind == "comment", child.c.target_id == comments.c.id,
-                   child.c.run_id == self._run_id)
-            .scalar_subquery()
-        )
-        pc = comments.alias("pc")
-        missing = 0
-        for lo, hi in ranges:
-            in_range = comments.c.id.between(lo, hi)
-            run_comments = self._run_comments(lo, hi)
-            with_parent = run_comments.where(import_items.c.parent_source_id.is_not(None))
-            conn.execute(update(comments).where(in_range, comments.c.id.in_(with_parent))
-                         .values(parent_id=parent_target))
-            # A parent in another thread is as good as missing.
-            conn.execute(
-                update(comments)
-                .where(in_range, comments.c.id.in_(with_parent),
-                       comments.c.parent_id.is_not(None),
-                       select(pc.c.thread_id).where(pc.c.id == comments.c.parent_id)
-                       .scalar_subquery() != comments.c.thread_id)
-                .values(parent_id=None)
-            )
-            missing += int(conn.scalar(
-                select(func.count()).select_from(comments)
-                .where(in_range, comments.c.id.in_(with_parent), comments.c.parent_id.is_(None))
-            ) or 0)
-            conn.execute(
-                update(comments)
-                .where(in_range, comments.c.id.in_(run_comments), comments.c.parent_id.is_(None))
-                .values(root_id=comments.c.id, depth=0)
-            )
-        self.summary.parents_missing = missing
-        if missing:
-            self._notice(f"{missing} replies whose parent is not in the file became top-level")
-        while True:
-            done = 0
-            for lo, hi in ranges:
-                done += conn.execute(
-                    update(comments)
-                    .where(
-                        comments.c.id.between(lo, hi),
-                        comments.c.id.in_(self._run_comments(lo, hi)),
-                        comments.c.root_id.is_(None),
-                        exists(select(pc.c.id).where(pc.c.id == comments.c.parent_id,
-                                                     pc.c.root_id.is_not(None))),
-                    )
-                    .values(
-                        root_id=select(pc.c.root_id).where(pc.c.id == comments.c.parent_id)
-                        .scalar_subquery(),
-                        depth=select(pc.c.depth + 1).where(pc.c.id == comments.c.parent_id)
-                        .scalar_subquery(),
-                    )
-                ).rowcount
-            if not done:
-                break
-        looped = 0
-        for lo, hi in ranges:
-            looped += conn.execute(
-                update(comments)
-                .where(comments.c.id.between(lo, hi),
-                       comments.c.id.in_(self._run_comments(lo, hi)),
-                       comments.c.root_id.is_(None))
-                .values(parent_id=None, root_id=comments.c.id, depth=0)
-            ).rowcount
-        if looped:
-            self._notice(f"{looped} replies in a loop of parents became top-level")
-        touched = sorted(int(t) for t in conn.scalars(
-            select(comments.c.thread_id).where(comments.c.id.in_(self._run_comments()))
-            .distinct()))
-        reply = comments.alias("reply")
-        approved = and_(comments.c.thread_id == threads.c.id,
-                        comments.c.state == CommentState.APPROVED.value)
-        now = datetime.now(UTC)
-        for chunk in chunks(touched, THREAD_CHUNK):
-            in_chunk = comments.c.thread_id.in_(list(chunk))
-            max_depth = conn.scalar(select(func.max(comments.c.depth)).where(in_chunk))
-            # Bottom up: a tombstone counts as a reply only while it has visible replies.
-            for depth in range(int(max_depth or 0), -1, -1):
-                conn.execute(
-                    update(comments)
-                    .where(in_chunk, comments.c.depth == depth)
-                    .values(reply_count=select(func.count()).select_from(reply).where(
-                        reply.c.parent_id == comments.c.id,
-                        or_(reply.c.state == CommentState.APPROVED.value,
-                            reply.c.reply_count > 0),
-                    ).scalar_subquery())
-                )
-            conn.execute(
-                update(threads).where(threads.c.id.in_(list(chunk))).values(
-                    comment_count=select(func.count()).select_from(comments).where(approved)
-                    .scalar_subquery(),
-                    top_level_count=select(func.count()).select_from(comments)
-                    .where(approved, comments.c.parent_id.is_(None)).scalar_subquery(),
-                    updated_at=now,
-                )
-            )
-
-    def _id_ranges(self, conn: Connection) -> list[tuple[int, int]]:
-        """The ids of this run's comments as ranges of at most ID_RANGE ids."""
-        low, high = conn.execute(
-            select(func.min(import_items.c.target_id), func.max(import_items.c.target_id))
-            .where(import_items.c.run_id == self._run_id, import_items.c.kind == "comment")
-        ).one()
-        if low is None:
-            return []
-        return [(start, min(start + ID_RANGE - 1, int(high)))
-                for start in range(int(low), int(high) + 1, ID_RANGE)]
+    def _link(self, conn: Connection) -> None:
+        linked = link_run_comments(conn, self._run_id)
+        self.summary.parents_missing = linked.missing
+        if linked.missing:
+            self._notice(f"{linked.missing} replies whose parent is not in the file became "
+                         "top-level")
+        if linked.looped:
+            self._notice(f"{linked.looped} replies in a loop of parents became top-level")
 
     def _notice(self, message: str) -> None:
         if message not in self.summary.notices:
