@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import InvalidInput, NotFound
@@ -307,13 +307,17 @@ class ModerationService(BanDesk):
             query = query.where(c.state == CommentState.SPAM.value)
         else:
             query = query.where(c.state == CommentState.PENDING.value)
-        if before_id is not None:
-            query = query.where(c.id < before_id)
+        # Newest first by the time they were posted (ids are taken ahead by each posting
+        # process, so they interleave); ``before_id``: the last comment of the page before.
         # Shadow-banned comments are told apart by their stored facts, so the page is
         # filtered here; pages stay bounded by reading a few times the limit.
-        query = query.order_by(c.id.desc()).limit(limit * 4 if kind in (
-            QueueKind.HELD, QueueKind.SHADOW) else limit)
+        query = query.order_by(c.created_at.desc(), c.id.desc()).limit(
+            limit * 4 if kind in (QueueKind.HELD, QueueKind.SHADOW) else limit)
         with self.db.read() as conn:
+            if before_id is not None:
+                at = conn.scalar(select(c.created_at).where(c.id == before_id))
+                query = query.where(c.id < before_id if at is None else or_(
+                    c.created_at < at, and_(c.created_at == at, c.id < before_id)))
             rows = conn.execute(query).all()
             out = []
             for row in rows:

@@ -191,7 +191,18 @@ def _risk_order() -> Any:
     toxicity = facts["toxicity"].as_float()
     spam = facts["toxicity_classes"]["spam"].as_float()
     return (toxicity.is_(None), func.coalesce(toxicity, 0.0).desc(),
-            func.coalesce(spam, 0.0).desc(), comments.c.id.desc())
+            func.coalesce(spam, 0.0).desc(), *_newest_first())
+
+
+def _newest_first() -> tuple[Any, ...]:
+    """By the time comments were posted, never by their ids alone: ids are taken ahead by
+    each posting process (a hundred at a time on PostgreSQL), so comments from two
+    processes or servers interleave in blocks."""
+    return comments.c.created_at.desc(), comments.c.id.desc()
+
+
+def _oldest_first() -> tuple[Any, ...]:
+    return comments.c.created_at.asc(), comments.c.id.asc()
 
 
 def _base() -> Any:
@@ -226,7 +237,7 @@ class QueueReader:
         if f.order == "risk":
             order: tuple[Any, ...] = _risk_order()
         else:
-            order = (comments.c.id.asc() if f.oldest_first else comments.c.id.desc(),)
+            order = _oldest_first() if f.oldest_first else _newest_first()
         query = (_base().where(*_where(f)).order_by(*order)
                  .limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE))
         with self.db.read() as conn:
@@ -261,7 +272,7 @@ class QueueReader:
         item.replies = [
             _staff_json(r) for r in conn.execute(
                 _base().where(comments.c.parent_id == row.id)
-                .order_by(comments.c.id.asc()).limit(CONTEXT_REPLIES)
+                .order_by(*_oldest_first()).limit(CONTEXT_REPLIES)
             ).all()
         ]
         item.history = self._history(conn, row)

@@ -267,7 +267,7 @@ def published_comments(conn: Connection, thread_id: int, ids: Sequence[int]) -> 
         select(*PUBLIC_COLUMNS)
         .where(c.id.in_(list(ids)), c.thread_id == thread_id,
                c.state == CommentState.APPROVED.value)
-        .order_by(c.id.asc())
+        .order_by(c.created_at.asc(), c.id.asc())
     ).all()
 
 
