@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from rostra.services.staff import SESSION_TTL
+from rostra.services.staff_sign_in import SESSION_TTL
 from tests.admin.conftest import PASSWORD, Newsroom, StaffMember, parse, staff_service
 from tests.admin.test_access import _state
 from tests.conftest import ORIGIN, LiveServer, Reader, running_server

@@ -8,7 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from rostra.core.errors import TooManyRequests, Unauthorized
-from rostra.services.staff import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_NAME
+from rostra.services.staff_sign_in import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_NAME
 from tests.admin.conftest import PASSWORD, StaffMember, staff_service
 from tests.conftest import LiveServer
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from rostra.cli import main
 from rostra.core.sealing import Purpose, Sealer
-from rostra.services.staff import MAX_FAILURES_PER_NAME
+from rostra.services.staff_sign_in import MAX_FAILURES_PER_NAME
 from rostra.store.staff_tables import staff_login_failures, staff_users
 from tests.admin.conftest import PASSWORD, StaffMember, parse, staff_service
 from tests.conftest import LiveServer

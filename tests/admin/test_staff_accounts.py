@@ -15,7 +15,8 @@ from rostra.cli import main
 from rostra.core.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
 from rostra.core.sealing import Sealer
 from rostra.moderation.ip_hashing import IpHasher
-from rostra.services.staff import MAX_FAILURES_PER_NAME, StaffService
+from rostra.services.staff import StaffService
+from rostra.services.staff_sign_in import MAX_FAILURES_PER_NAME
 from rostra.store.db import Database
 from rostra.store.staff_tables import staff_sessions, staff_users
 from tests.admin.conftest import PASSWORD, StaffMember, parse, staff_service

@@ -20,13 +20,13 @@ from sqlalchemy import func, select, text, update
 
 from rostra.core.errors import Forbidden, NotFound, RostraError, TooManyRequests, Unauthorized
 from rostra.core.sealing import Purpose, Sealer, Unsealable
-from rostra.services.staff import (
+from rostra.services.staff import StaffService
+from rostra.services.staff_sign_in import (
     LOGIN_WINDOW,
     MAX_FAILURES_PER_ADDRESS,
     MAX_FAILURES_PER_NAME,
     SESSION_TTL,
     SignedIn,
-    StaffService,
 )
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.staff_tables import staff_login_failures, staff_sessions, staff_users

@@ -18,7 +18,8 @@ from starlette.responses import Response
 
 from rostra.api.staff_auth import AUTHENTICATORS, Role, Staff, current_staff
 from rostra.core.errors import Forbidden
-from rostra.services.staff import SESSION_TTL, StaffAccount, StaffService
+from rostra.services.staff import StaffAccount, StaffService
+from rostra.services.staff_sign_in import SESSION_TTL
 
 COOKIE = "rostra_staff"
 LOGIN_COOKIE = "rostra_login"
