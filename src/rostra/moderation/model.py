@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, update
 
-from rostra.store.db import Database, upsert
+from rostra.store.db import Database, attempts, upsert
 from rostra.store.moderation_tables import site_heads
 
 log = logging.getLogger("rostra.moderation")
@@ -83,11 +83,15 @@ class SiteAwareClassifier:
         if cached is not None and time.monotonic() - cached[0] < HEAD_TTL_SECONDS:
             return cached[1]
         with self.db.read() as conn:
-            state = conn.scalar(select(site_heads.c.state).where(
-                site_heads.c.site_id == site_id, site_heads.c.encoder == self.encoder))
-        head = _toxicity().SiteHead.from_bytes(state) if state is not None else None
+            head = self._read_head(conn, site_id)
         self._heads[site_id] = (time.monotonic(), head)
         return head
+
+    def _read_head(self, conn: Connection, site_id: str, *, for_update: bool = False) -> Any:
+        query = select(site_heads.c.state).where(
+            site_heads.c.site_id == site_id, site_heads.c.encoder == self.encoder)
+        state = conn.scalar(query.with_for_update() if for_update else query)
+        return _toxicity().SiteHead.from_bytes(state) if state is not None else None
 
     def learn(self, site_id: str, text: str, bad: bool) -> None:
         """Teach the site's head one moderator decision on `text` and keep it.
@@ -97,20 +101,28 @@ class SiteAwareClassifier:
         """
         assert self.db is not None, "learning needs the database"
         scores = self.classifier.assess(text)
+        # The head is read and written back in one transaction, its row locked (on
+        # SQLite, writes go one at a time): two workers learning at once each add their
+        # decision, where reading before the write lost one of them. A deadlock or a
+        # statement's lost connection runs it again; a lost COMMIT does not (the
+        # decision could be learned twice).
         with self._lock:  # one update of a site's head at a time in this process
             self._heads.pop(site_id, None)
-            head = self.site_head(site_id) or _toxicity().SiteHead.new(
-                self.classifier.model.use3)
-            head.update(scores.embedding, bad, scores.logit)
-            now = datetime.now(UTC)
-            with self.db.write() as conn:
-                stmt = upsert(conn)(site_heads).values(
-                    site_id=site_id, encoder=self.encoder, state=head.to_bytes(),
-                    decisions=int(head.n_decisions), updated_at=now)
-                conn.execute(stmt.on_conflict_do_update(
-                    index_elements=[site_heads.c.site_id, site_heads.c.encoder],
-                    set_={"state": stmt.excluded.state, "decisions": stmt.excluded.decisions,
-                          "updated_at": now}))
+            for attempt in attempts("learning from a moderator's decision"):
+                with attempt, self.db.write() as conn:
+                    now = datetime.now(UTC)
+                    # A site's first decision: its row is made first (two first decisions
+                    # at once: the second waits for the first's), so there is one to lock.
+                    blank = _toxicity().SiteHead.new(self.classifier.model.use3)
+                    conn.execute(upsert(conn)(site_heads).values(
+                        site_id=site_id, encoder=self.encoder, state=blank.to_bytes(),
+                        decisions=0, updated_at=now).on_conflict_do_nothing())
+                    head = self._read_head(conn, site_id, for_update=True)
+                    head.update(scores.embedding, bad, scores.logit)
+                    conn.execute(update(site_heads).where(
+                        site_heads.c.site_id == site_id, site_heads.c.encoder == self.encoder,
+                    ).values(state=head.to_bytes(), decisions=int(head.n_decisions),
+                             updated_at=now))
             self._heads[site_id] = (time.monotonic(), head)
 
     def learner(self, service: Any) -> Callable[[str, int, str], None]:
