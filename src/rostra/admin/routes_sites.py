@@ -128,10 +128,14 @@ async def save_settings(request: Request, site_id: str) -> Response:
     values = {k: one(form, k) for k in form}
     values.setdefault("moderator_digest", "")
     try:
-        settings = settings_from_form(site.settings, values)
+        settings_from_form(site.settings, values)  # refused here, before any write
         origins = [o.strip() for o in values.get("origins", "").splitlines() if o.strip()]
+        # The form's changes go onto the settings as stored: keys the form does not show
+        # (how readers sign in, ...) stay as they are, even if this worker has not heard
+        # of a change made a moment ago elsewhere.
         await run_in_threadpool(lambda: sites.update(
-            site_id, name=values.get("name", site.name), origins=origins, settings=settings,
+            site_id, name=values.get("name", site.name), origins=origins,
+            settings_from=lambda stored: settings_from_form(stored, values),
             audited=Audited(actor_of(staff))))
     except RostraError as exc:  # invalid input, or an origin another site allows
         return render(request, "site_settings.html", status=exc.status, site=site,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -214,58 +214,86 @@ class SiteService:
         name: str | None = None,
         origins: Sequence[str] | None = None,
         settings: dict[str, Any] | None = None,
+        settings_from: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
         audited: Audited | None = None,
     ) -> Site:
-        """Change what is given; ``audited``: recorded in the audit log as it commits."""
-        site = self.get(site_id)
-        values: dict[str, Any] = {}
-        if name is not None:
-            if not name.strip():
-                raise InvalidInput("name: must not be empty")
-            values["name"] = name.strip()[:200]
-        if origins is not None:
-            values["origins"] = sorted({normalise_origin(o) for o in origins})
-        if settings is not None:
-            merged = {**site.settings, **settings}
-            values["settings"] = SiteSettings.parse(merged).to_json()
-        if values:
-            before = {"name": site.name, "origins": list(site.origins),
-                      "settings": site.settings}
-            after = {**before, **values}
-            # Setting values twice sets them once: it runs again even after a COMMIT
-            # lost with its connection (unless audited: the entry would be made twice).
-            for attempt in attempts("changing a site", idempotent=audited is None):
-                with attempt, self.db.write() as conn:
-                    if "origins" in values:
-                        # Only origins the site gains are checked: a shared origin from
-                        # before the rule does not block other changes (`rostra doctor`
-                        # points it out).
-                        gained = [o for o in values["origins"] if o not in site.origins]
-                        claim_origins(conn, gained, [site_id])
-                    conn.execute(update(sites).where(sites.c.id == site_id).values(**values))
-                    changes.record(conn, Change(ChangeKind.SITES, site_id))
-                    if audited is not None:
-                        audited.record(conn, "site_settings", f"site:{site_id}", before,
-                                       after, site_id=site_id)
-            self.reload()
-        return self.get(site_id)
+        """Change what is given: ``settings``, the keys given (the others kept), or
+        ``settings_from``, the settings made from those stored (a form's changes applied
+        to them); ``audited``: recorded in the audit log as it commits."""
+        if name is not None and not name.strip():
+            raise InvalidInput("name: must not be empty")
+
+        def change(site: Site) -> dict[str, Any]:
+            values: dict[str, Any] = {}
+            if name is not None:
+                values["name"] = name.strip()[:200]
+            if origins is not None:
+                values["origins"] = sorted({normalise_origin(o) for o in origins})
+            new = dict(site.settings)
+            if settings_from is not None:
+                new = settings_from(new)
+            if settings is not None:
+                new = {**new, **settings}
+            if settings is not None or settings_from is not None:
+                values["settings"] = SiteSettings.parse(new).to_json()
+            return values
+
+        return self._change(site_id, change, audited)
 
     def add_origin(self, site_id: str, origin: str, *, audited: Audited | None = None) -> Site:
         """Allow one more origin (refused when another site allows it)."""
-        site = self.get(site_id)
-        return self.update(site_id, origins=[*site.origins, normalise_origin(origin)],
-                           audited=audited)
+        normal = normalise_origin(origin)
+        return self._change(site_id, lambda site: {"origins": sorted({*site.origins, normal})},
+                            audited)
 
     def remove_origin(self, site_id: str, origin: str, *,
                       audited: Audited | None = None) -> Site:
         """Stop allowing an origin; NotFound when the site does not allow it."""
-        site = self.get(site_id)
         normal = normalise_origin(origin)
-        if normal not in site.origins:
-            raise NotFound(f"site {site_id!r} does not allow the origin {normal}",
-                           code="origin_not_found")
-        return self.update(site_id, origins=[o for o in site.origins if o != normal],
-                           audited=audited)
+
+        def change(site: Site) -> dict[str, Any]:
+            if normal not in site.origins:
+                raise NotFound(f"site {site_id!r} does not allow the origin {normal}",
+                               code="origin_not_found")
+            return {"origins": [o for o in site.origins if o != normal]}
+
+        return self._change(site_id, change, audited)
+
+    def _change(self, site_id: str, change: Callable[[Site], dict[str, Any]],
+                audited: Audited | None) -> Site:
+        """Apply ``change`` (the site as stored -> the values to set) to the site's row,
+        read and written in one transaction with the row locked: a change is made to
+        the site as it is, not as this process last saw it (another worker or server
+        may have changed a setting a moment ago; two origins added at once are both
+        kept)."""
+        self.get(site_id)  # NotFound before any write
+        # Setting values twice sets them once: it runs again even after a COMMIT lost
+        # with its connection (unless audited: the entry would be made twice).
+        for attempt in attempts("changing a site", idempotent=audited is None):
+            with attempt, self.db.write() as conn:
+                row = conn.execute(select(sites).where(sites.c.id == site_id)
+                                   .with_for_update()).first()
+                if row is None:
+                    raise NotFound(f"no site with id {site_id[:64]!r}", code="site_not_found")
+                site = _site(row)
+                values = change(site)
+                if not values:
+                    break
+                if "origins" in values:
+                    # Only origins the site gains are checked: a shared origin from
+                    # before the rule does not block other changes (`rostra doctor`
+                    # points it out).
+                    gained = [o for o in values["origins"] if o not in site.origins]
+                    claim_origins(conn, gained, [site_id])
+                conn.execute(update(sites).where(sites.c.id == site_id).values(**values))
+                changes.record(conn, Change(ChangeKind.SITES, site_id))
+                if audited is not None:
+                    before = {"name": site.name, "origins": list(site.origins),
+                              "settings": site.settings}
+                    audited.record(conn, "site_settings", f"site:{site_id}", before,
+                                   {**before, **values}, site_id=site_id)
+        self.reload()
+        return self.get(site_id)
 
     def list(self) -> list[Site]:
         self.reload()
