@@ -314,7 +314,9 @@ class CommentService(BatchStorage):
         erase: bool = False,
     ) -> CommentEvent:
         """Move a comment to ``new_state`` inside the caller's transaction, keeping thread
-        and parent counters right. ``erase`` drops the author's text and details."""
+        and parent counters right. ``erase`` drops the author's text and details. The
+        counters follow the comment as it is once locked, not ``row`` (read before)."""
+        row = queries.locked_comment(conn, row)
         old_state = CommentState(row.state)
         values: dict[str, Any] = {"state": new_state.value}
         if erase:
@@ -353,6 +355,7 @@ class CommentService(BatchStorage):
                 row = queries.comment_row(conn, comment_id)
                 if row is None:
                     raise NotFound(f"no comment with id {comment_id}")
+                row = queries.locked_comment(conn, row)
                 event = None
                 if row.state != new_state.value:
                     event = self.change_state(conn, row, new_state, actor=actor)

@@ -166,6 +166,7 @@ class ModerationService(BanDesk):
                 row = queries.comment_row(conn, comment_id)
                 if row is None:
                     raise NotFound(f"no comment with id {comment_id}")
+                row = queries.locked_comment(conn, row)  # its state, as another left it
                 thread = queries.thread_by_id(conn, row.thread_id)
                 assert thread is not None
                 before = row.state
@@ -252,7 +253,12 @@ class ModerationService(BanDesk):
     def _flag_once(self, conn: Connection, comment_id: int, reader: str, reason: FlagReason,
                    note: str | None, ip_hash: str | None, flags_to_hold: int,
                    site_id: str) -> CommentEvent | None:
-        """The flag's transaction; the event of the hold it caused, if it did."""
+        """The flag's transaction; the event of the hold it caused, if it did. The
+        comment is locked first: flags on it count one after another, each seeing the
+        others' (two at once each counted without the other and neither held it)."""
+        row = queries.comment_row(conn, comment_id)
+        if row is not None:
+            queries.locked_comment(conn, row)
         try:
             with conn.begin_nested():
                 conn.execute(insert(flags).values(

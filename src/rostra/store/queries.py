@@ -116,6 +116,26 @@ def comment_row(conn: Connection, comment_id: int) -> Row[Any] | None:
     return conn.execute(_COMMENT_BY_ID, {"comment_id": comment_id}).first()
 
 
+def locked_comment(conn: Connection, row: Row[Any]) -> Row[Any]:
+    """The comment of ``row`` read again with its row locked until the transaction ends
+    (on PostgreSQL; SQLite's writes go one at a time), so that two decisions on it at
+    once (two moderators, a moderator and readers' flags, its author deleting it) each
+    see the state the other left: a decision reading it unlocked counted its change
+    from a state another had already left, and the thread's and parent's counts
+    drifted for good. Its parent is locked first: a posting batch locks parents in the
+    order of their ids, replies' ids are above their parents', and the two then never
+    wait for each other in a circle. FOR NO KEY UPDATE, as a posting batch's counts:
+    a reply being stored holds its parent FOR KEY SHARE, which this does not wait for."""
+    if conn.dialect.name != "postgresql":
+        return row
+    if row.parent_id is not None:
+        conn.execute(select(comments.c.id).where(comments.c.id == row.parent_id)
+                     .with_for_update(key_share=True))
+    fresh = conn.execute(select(comments).where(comments.c.id == row.id)
+                         .with_for_update(key_share=True)).first()
+    return fresh if fresh is not None else row
+
+
 def top_level_page(
     conn: Connection,
     thread_id: int,

@@ -1,0 +1,112 @@
+"""Two decisions on one comment at once (two moderators on one queue page; readers'
+flags while a moderator acts) each see the state the other left (PostgreSQL, where
+transactions run side by side). A decision read the comment unlocked: two rejections at
+once each took the comment off the thread's count, which then stayed one short for
+good; two readers flagging at once each counted their flag without the other's, and
+the comment stayed up with as many flags as the site's hold line."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from rostra.store import queries
+from tests.conftest import LiveServer, Reader
+from tests.moderation.conftest import STAFF, new_site
+from tests.moderation.test_dsa import posted
+
+pytestmark = pytest.mark.postgres
+
+
+def _side_by_side(server: LiveServer, lock: str, params: dict[str, Any],
+                  actions: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
+    """Run ``actions`` at once while another transaction holds ``lock``; once each of
+    them waits for a lock, let them go, and return their answers."""
+    answers: list[Any] = [None] * len(actions)
+
+    def run(n: int) -> None:
+        try:
+            answers[n] = actions[n]()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            answers[n] = exc
+
+    with server.services.db.engine.connect() as holder:
+        holder.execute(text(lock), params)
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(len(actions))]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while True:
+            # pg_stat_activity as it is now (a transaction keeps the view it first took).
+            holder.execute(text("SELECT pg_stat_clear_snapshot()"))
+            waiting = holder.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() AND pid <> pg_backend_pid()")).scalar_one()
+            if waiting >= len(actions):
+                break
+            assert time.monotonic() < deadline, f"only {waiting} waited"
+            time.sleep(0.02)
+        holder.rollback()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert all(isinstance(a, httpx.Response) for a in answers), answers
+    return answers
+
+
+def _thread_of(server: LiveServer, comment_id: int) -> Any:
+    with server.services.db.read() as conn:
+        row = queries.comment_row(conn, comment_id)
+        assert row is not None
+        return queries.thread_by_id(conn, row.thread_id)
+
+
+def test_two_rejections_at_once_take_the_comment_off_the_count_once(
+    mod_postgres: LiveServer,
+) -> None:
+    server = mod_postgres
+    site = new_site(server)
+    with server.client() as http, server.client() as other:
+        ana = Reader("Ana", http, site)
+        posted(ana, "The first comment of the thread, to keep it company.")
+        comment_id = posted(ana, "A comment two moderators reject at the same moment.")
+        thread = _thread_of(server, comment_id)
+        assert thread.comment_count == 2
+        # Both decisions wait on the thread's row (the first, having changed the
+        # comment) or the comment's (the second), then run one after the other.
+        answers = _side_by_side(
+            server, "SELECT id FROM threads WHERE id = :id FOR UPDATE", {"id": thread.id},
+            [lambda c=c: c.post(f"/api/moderation/comments/{comment_id}/reject",
+                                headers=STAFF, json={})
+             for c in (http, other)])
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert _thread_of(server, comment_id).comment_count == 1
+
+
+def test_two_flags_at_once_reach_the_hold_line_together(mod_postgres: LiveServer) -> None:
+    server = mod_postgres
+    site = new_site(server, thresholds={"flags_to_hold": 2})
+    with server.client() as http, server.client() as other:
+        ana = Reader("Ana", http, site)
+        comment_id = posted(ana, "An opinion that two readers find offensive at once.")
+        flaggers = [Reader("Ben", http, site), Reader("Cy", other, site)]
+        for reader in flaggers:
+            reader.voter = None
+
+        def flag(reader: Reader) -> httpx.Response:
+            return reader.http.post(f"/api/comments/{comment_id}/flag",
+                                    json={"reason": "abuse"}, headers=reader.headers())
+
+        # Both flags wait on the comment's row, held here as a moderator's edit would.
+        answers = _side_by_side(
+            server, "SELECT id FROM comments WHERE id = :id FOR UPDATE", {"id": comment_id},
+            [lambda r=r: flag(r) for r in flaggers])
+    assert [a.status_code for a in answers] == [202, 202], [a.text for a in answers]
+    with server.services.db.read() as conn:
+        row = queries.comment_row(conn, comment_id)
+    assert row is not None and row.state == "pending"
