@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from rostra.core import markup
-from rostra.core.errors import InvalidInput, NotFound
+from rostra.core.errors import Conflict, InvalidInput, NotFound
 from rostra.core.models import CommentState
 from rostra.services.comments import CommentEvent, EventKind
 from rostra.services.container import Services
 from rostra.services.moderation import (
+    TARGET_STATE,
     BanKind,
     BanRequest,
     ModerationService,
@@ -59,16 +60,25 @@ class Workspace:
             if row is None:
                 raise NotFound(f"no comment with id {comment_id}")
             self.moderation.decide(comment_id, action, actor=actor, reason=reason)
-            done.append({"id": comment_id, "before": row.state})
+            done.append({"id": comment_id, "before": row.state,
+                         "after": TARGET_STATE[action].value})
         return {"kind": "state", "action": action.value, "items": done}
 
-    def _restore_state(self, comment_id: int, state: str, actor: str) -> None:
+    def _restore_state(self, comment_id: int, state: str, after: str | None,
+                       actor: str) -> bool:
+        """Put the comment back in ``state`` unless another decision moved it from
+        ``after`` (the state the undone action left) since: undo takes back this
+        moderator's decision, never a later one. False when it was left as it is."""
+        events: list[CommentEvent] = []
         for attempt in attempts("undoing a decision"):
             with attempt, self.db.write() as conn:
-                events: list[CommentEvent] = []
+                events = []
                 row = queries.comment_row(conn, comment_id)
                 if row is None:
-                    return  # gone since; nothing to restore
+                    return False  # gone since; nothing to restore
+                row = queries.locked_comment(conn, row)
+                if after is not None and row.state != after:
+                    return False
                 thread = queries.thread_by_id(conn, row.thread_id)
                 assert thread is not None
                 if row.state != state:
@@ -77,6 +87,7 @@ class Workspace:
                 record_audit(conn, actor, "undo", f"comment:{comment_id}", {"state": row.state},
                              {"state": state}, None, site_id=thread.site_id)
         self.services.comments._notify(events)
+        return True
 
     # -- edits ---------------------------------------------------------------
 
@@ -93,7 +104,7 @@ class Workspace:
         return {"kind": "edit", "id": comment_id, "revision": revision}
 
     def _replace_text(self, comment_id: int, text: str, *, actor: str, action: str,
-                      reason: str | None) -> int:
+                      reason: str | None, unless_edited_since: datetime | None = None) -> int:
         comments_service = self.services.comments
         # Runs again after a deadlock or a connection lost before its COMMIT (not after
         # one lost at COMMIT: it would keep a second revision and audit it twice); so do
@@ -103,6 +114,10 @@ class Workspace:
                 row = queries.comment_row(conn, comment_id)
                 if row is None:
                     raise NotFound(f"no comment with id {comment_id}")
+                row = queries.locked_comment(conn, row)
+                if unless_edited_since is not None and row.edited_at != unless_edited_since:
+                    raise Conflict(f"comment {comment_id} was edited again since; its text "
+                                   "is left as it is", code="changed_since")
                 thread = queries.thread_by_id(conn, row.thread_id)
                 assert thread is not None
                 images = self.services.sites.settings_of(thread.site_id).allow_images
@@ -123,12 +138,21 @@ class Workspace:
         return int(revision)
 
     def _restore_revision(self, comment_id: int, revision_id: int, actor: str) -> None:
+        """Put back the text an edit replaced, unless the comment was edited since
+        (by staff or its author): Conflict then, and the later text stays."""
         with self.db.read() as conn:
-            old = conn.execute(select(comment_revisions.c.text)
+            old = conn.execute(select(comment_revisions.c.text, comment_revisions.c.created_at)
                                .where(comment_revisions.c.id == revision_id,
                                       comment_revisions.c.comment_id == comment_id)).first()
-        if old is not None:
-            self._replace_text(comment_id, old.text, actor=actor, action="undo", reason=None)
+            row = queries.comment_row(conn, comment_id)
+        if old is None or row is None:
+            return
+        # The edit wrote its revision and the comment's edited_at at one moment.
+        if row.edited_at != old.created_at:
+            raise Conflict(f"comment {comment_id} was edited again since; its text is left "
+                           "as it is", code="changed_since")
+        self._replace_text(comment_id, old.text, actor=actor, action="undo", reason=None,
+                           unless_edited_since=old.created_at)
 
     # -- featuring and pinning -----------------------------------------------
 
@@ -143,7 +167,8 @@ class Workspace:
                 record_audit(conn, actor, kind.value if kind else "unpin", f"comment:{comment_id}",
                              {"pin": before}, {"pin": kind.value if kind else None}, None,
                              site_id=site_id)
-        return {"kind": "pin", "id": comment_id, "before": before}
+        return {"kind": "pin", "id": comment_id, "before": before,
+                "after": kind.value if kind else None}
 
     def _set_pin(self, conn: Any, comment_id: int, site_id: str, kind: str | None,
                  actor: str) -> None:
@@ -156,12 +181,21 @@ class Workspace:
                 comment_id=comment_id, site_id=site_id, kind=kind, created_by=actor,
                 created_at=datetime.now(UTC)))
 
-    def _restore_pin(self, comment_id: int, before: str | None, actor: str) -> None:
+    def _restore_pin(self, comment_id: int, before: str | None, undo: Undo,
+                     actor: str) -> None:
+        """Feature or pin the comment as it was, unless it was featured, pinned or
+        unpinned again since (Conflict: the later choice stays)."""
         site_id = self.moderation.site_of_comment(comment_id)
         for attempt in attempts("undoing a pin"):
             with attempt, self.db.write() as conn:
+                row = queries.comment_row(conn, comment_id)
+                if row is not None:
+                    queries.locked_comment(conn, row)  # pins of one comment, one at a time
                 now = conn.scalar(select(comment_pins.c.kind)
                                   .where(comment_pins.c.comment_id == comment_id))
+                if "after" in undo and now != undo["after"]:
+                    raise Conflict(f"comment {comment_id} was featured or pinned again "
+                                   "since; it is left as it is", code="changed_since")
                 self._set_pin(conn, comment_id, site_id, before, actor)
                 record_audit(conn, actor, "undo", f"comment:{comment_id}", {"pin": now},
                              {"pin": before}, None, site_id=site_id)
@@ -185,15 +219,23 @@ class Workspace:
         """Reverse the last action; returns what was undone, in words."""
         kind = last.get("kind")
         if kind == "state":
-            for item in reversed(last["items"]):
-                self._restore_state(int(item["id"]), str(item["before"]), actor)
-            n = len(last["items"])
-            return f"{last['action']} of {n} comment{'s' if n != 1 else ''}"
+            items = last["items"]
+            kept = [item for item in reversed(items)
+                    if not self._restore_state(int(item["id"]), str(item["before"]),
+                                               item.get("after"), actor)]
+            if kept and len(kept) == len(items):
+                raise Conflict("every comment of the last action was decided again since; "
+                               "they are left as they are", code="changed_since")
+            n = len(items) - len(kept)
+            said = f"{last['action']} of {n} comment{'s' if n != 1 else ''}"
+            if kept:
+                said += f" ({len(kept)} decided again since, left as decided)"
+            return said
         if kind == "edit":
             self._restore_revision(int(last["id"]), int(last["revision"]), actor)
             return f"edit of comment {last['id']}"
         if kind == "pin":
-            self._restore_pin(int(last["id"]), last.get("before"), actor)
+            self._restore_pin(int(last["id"]), last.get("before"), last, actor)
             return f"featuring of comment {last['id']}"
         if kind == "ban":
             self.moderation.unban(int(last["ban"]), actor=actor, reason="undo")
