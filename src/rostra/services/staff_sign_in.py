@@ -122,7 +122,17 @@ class StaffSignIn:
         # lost at COMMIT: a second try that finds the session its first opened is done.
         for attempt in attempts("signing staff in", idempotent=True):
             with attempt, self.db.write() as conn:
-                if rehashed is not None:
+                # The account as it is now, locked: a password changed (or the account
+                # disabled) while this one was checked ended every session, and must not
+                # be followed by a session opened with the old one, nor by the old
+                # password's rehash put over the new.
+                now_row = conn.execute(
+                    select(staff_users.c.password_hash, staff_users.c.disabled)
+                    .where(staff_users.c.id == row.id).with_for_update()).first()
+                if (now_row is None or now_row.disabled or now_row.password_hash
+                        not in (row.password_hash, rehashed)):
+                    raise Unauthorized("wrong name, password or code", code="login_failed")
+                if rehashed is not None and now_row.password_hash != rehashed:
                     conn.execute(update(staff_users).where(staff_users.c.id == row.id)
                                  .values(password_hash=rehashed))
                 self._open(conn, token, row.id, "password", device, ip_hash, now)
