@@ -91,6 +91,56 @@ def drop_database_connections(server: LiveServer, *, but_listeners: bool = False
             + (" AND query NOT LIKE 'LISTEN%'" if but_listeners else "")))
 
 
+def side_by_side(server: LiveServer, lock: str, params: dict[str, Any],
+                 actions: list[Callable[[], Any]],
+                 meanwhile: Callable[[Any], None] | None = None,
+                 in_order: bool = False) -> list[Any]:
+    """Run ``actions`` at once (PostgreSQL) while another transaction holds ``lock`` (a
+    SELECT ... FOR UPDATE); once each of them waits for a lock, that transaction does
+    ``meanwhile`` and commits (or, without it, rolls back), and their answers (or
+    errors) are returned in order. ``in_order``: each starts once the one before waits,
+    so that they queue for the lock (and get it) in their order."""
+    answers: list[Any] = [None] * len(actions)
+
+    def run(n: int) -> None:
+        try:
+            answers[n] = actions[n]()
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            answers[n] = exc
+
+    with server.services.db.engine.connect() as holder:
+        holder.execute(text(lock), params)
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(len(actions))]
+
+        def wait_for(count: int) -> None:
+            deadline = time.monotonic() + 10
+            while True:
+                # pg_stat_activity as it is now (a transaction keeps its first view).
+                holder.execute(text("SELECT pg_stat_clear_snapshot()"))
+                waiting = holder.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database() AND pid <> pg_backend_pid()"
+                )).scalar_one()
+                if waiting >= count:
+                    return
+                assert time.monotonic() < deadline, f"only {waiting} of {count} waited"
+                time.sleep(0.02)
+
+        for started, thread in enumerate(threads, start=1):
+            thread.start()
+            if in_order:
+                wait_for(started)
+        wait_for(len(threads))
+        if meanwhile is None:
+            holder.rollback()
+        else:
+            meanwhile(holder)
+            holder.commit()
+    for thread in threads:
+        thread.join(timeout=30)
+    return answers
+
+
 def like_a_batch_replying_to(server: LiveServer, parent_id: int, reply_id: int,
                              action: Callable[[], Any]) -> Any:
     """``action()``'s result, run while another transaction locks rows as a posting batch

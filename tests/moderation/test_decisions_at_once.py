@@ -7,56 +7,17 @@ the comment stayed up with as many flags as the site's hold line."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from rostra.store import queries
-from tests.conftest import LiveServer, Reader
+from tests.conftest import LiveServer, Reader, side_by_side
 from tests.moderation.conftest import STAFF, new_site
 from tests.moderation.test_dsa import posted
 
 pytestmark = pytest.mark.postgres
-
-
-def _side_by_side(server: LiveServer, lock: str, params: dict[str, Any],
-                  actions: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
-    """Run ``actions`` at once while another transaction holds ``lock``; once each of
-    them waits for a lock, let them go, and return their answers."""
-    answers: list[Any] = [None] * len(actions)
-
-    def run(n: int) -> None:
-        try:
-            answers[n] = actions[n]()
-        except Exception as exc:  # noqa: BLE001 - reported below
-            answers[n] = exc
-
-    with server.services.db.engine.connect() as holder:
-        holder.execute(text(lock), params)
-        threads = [threading.Thread(target=run, args=(n,)) for n in range(len(actions))]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + 10
-        while True:
-            # pg_stat_activity as it is now (a transaction keeps the view it first took).
-            holder.execute(text("SELECT pg_stat_clear_snapshot()"))
-            waiting = holder.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database() AND pid <> pg_backend_pid()")).scalar_one()
-            if waiting >= len(actions):
-                break
-            assert time.monotonic() < deadline, f"only {waiting} waited"
-            time.sleep(0.02)
-        holder.rollback()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert all(isinstance(a, httpx.Response) for a in answers), answers
-    return answers
 
 
 def _thread_of(server: LiveServer, comment_id: int) -> Any:
@@ -79,7 +40,7 @@ def test_two_rejections_at_once_take_the_comment_off_the_count_once(
         assert thread.comment_count == 2
         # Both decisions wait on the thread's row (the first, having changed the
         # comment) or the comment's (the second), then run one after the other.
-        answers = _side_by_side(
+        answers = side_by_side(
             server, "SELECT id FROM threads WHERE id = :id FOR UPDATE", {"id": thread.id},
             [lambda c=c: c.post(f"/api/moderation/comments/{comment_id}/reject",
                                 headers=STAFF, json={})
@@ -103,7 +64,7 @@ def test_two_flags_at_once_reach_the_hold_line_together(mod_postgres: LiveServer
                                     json={"reason": "abuse"}, headers=reader.headers())
 
         # Both flags wait on the comment's row, held here as a moderator's edit would.
-        answers = _side_by_side(
+        answers = side_by_side(
             server, "SELECT id FROM comments WHERE id = :id FOR UPDATE", {"id": comment_id},
             [lambda r=r: flag(r) for r in flaggers])
     assert [a.status_code for a in answers] == [202, 202], [a.text for a in answers]

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -147,13 +147,13 @@ class Passkeys:
         when there is none (unknown, expired, used, or begun for something else)."""
         if not handle or len(handle) > 100:
             raise PasskeyFailed("this passkey request has expired; please try again")
+        # Used up by the DELETE that returns it: of two answers to one challenge at
+        # once, the second finds it gone (reading it first, both took it).
         for attempt in attempts("using a passkey challenge"):
             with attempt, self.db.write() as conn:
-                row = conn.execute(select(webauthn_challenges).where(
-                    webauthn_challenges.c.id == _hash(handle))).first()
-                if row is not None:
-                    conn.execute(delete(webauthn_challenges)
-                                 .where(webauthn_challenges.c.id == row.id))
+                row = conn.execute(delete(webauthn_challenges).where(
+                    webauthn_challenges.c.id == _hash(handle))
+                    .returning(*webauthn_challenges.c)).first()
         if (row is None or row.purpose != purpose
                 or row.expires_at <= datetime.now(UTC)):
             raise PasskeyFailed("this passkey request has expired; please try again")
@@ -258,8 +258,12 @@ class Passkeys:
         used = datetime.now(UTC)
         for attempt in attempts("counting a passkey's use", idempotent=True):
             with attempt, self.db.write() as conn:
+                # Never backwards: of two uses at once, the later count stays.
+                new_count = int(verified.new_sign_count)
                 conn.execute(update(passkeys).where(passkeys.c.id == row.id).values(
-                    sign_count=verified.new_sign_count, last_used_at=used))
+                    sign_count=case((passkeys.c.sign_count < new_count, new_count),
+                                    else_=passkeys.c.sign_count),
+                    last_used_at=used))
         return row
 
     # -- lists ------------------------------------------------------------------------
