@@ -7,15 +7,17 @@ the comment stayed up with as many flags as the site's hold line."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import httpx
 import pytest
 
 from rostra.store import queries
+from tests.admin.conftest import _member
 from tests.conftest import LiveServer, Reader, side_by_side
 from tests.moderation.conftest import STAFF, new_site
-from tests.moderation.test_dsa import posted
+from tests.moderation.test_dsa import notice, posted, statements
 
 pytestmark = pytest.mark.postgres
 
@@ -71,3 +73,68 @@ def test_two_flags_at_once_reach_the_hold_line_together(mod_postgres: LiveServer
     with server.services.db.read() as conn:
         row = queries.comment_row(conn, comment_id)
     assert row is not None and row.state == "pending"
+
+
+def _notice_of(server: LiveServer, site: str, comment_id: int, http: httpx.Client) -> int:
+    ben = Reader("Ben", http, site)
+    filed = notice(ben, comment_id, ground="illegal_or_harmful_speech")
+    assert filed.status_code == 201, filed.text
+    return int(filed.json()["notice"]["id"])
+
+
+def test_a_notice_decided_twice_at_once_is_decided_by_the_first(
+    mod_postgres: LiveServer,
+) -> None:
+    """The second moderator's removal committed before it found the notice decided:
+    a comment removed under a notice decided "no action"."""
+    server = mod_postgres
+    site = new_site(server)
+    with server.client() as http:
+        ana = Reader("Ana", http, site)
+        comment_id = posted(ana, "Those people should all be driven out of the town.")
+        notice_id = _notice_of(server, site, comment_id, http)
+
+        def decide(outcome: str) -> httpx.Response:
+            return http.post(f"/api/moderation/notices/{notice_id}/decision",
+                             headers=STAFF, json={"outcome": outcome})
+
+        answers = side_by_side(
+            server, "SELECT id FROM dsa_notices WHERE id = :id FOR UPDATE", {"id": notice_id},
+            [lambda: decide("no_action"), lambda: decide("illegal")], in_order=True)
+        assert [a.status_code for a in answers] == [200, 409], [a.text for a in answers]
+        assert answers[0].json()["notice"]["outcome"] == "no_action"
+        assert comment_id in [c["id"] for c in ana.page("/war-story")["comments"]]
+
+
+def test_an_appeal_decided_twice_at_once_is_decided_by_the_first(
+    mod_postgres: LiveServer,
+) -> None:
+    server = mod_postgres
+    site = new_site(server)
+    first = _member(server, f"mod-{secrets.token_hex(4)}", roles={site: "moderator"})
+    try:
+        with server.client() as http:
+            ana = Reader("Ana", http, site)
+            comment_id = posted(ana, "The mayor is a crook and everyone knows it.")
+            rejected = first.http.post(f"/api/moderation/comments/{comment_id}/reject",
+                                       headers={"X-CSRF-Token": first.csrf}, json={})
+            assert rejected.status_code == 200, rejected.text
+            [statement] = statements(ana, comment_id)
+            appealed = ana.http.post(
+                f"/api/comments/{comment_id}/appeal", headers=ana.headers(comment_id),
+                json={"statement_id": statement["id"], "text": "The minutes say so."})
+            assert appealed.status_code == 201, appealed.text
+
+            def decide(outcome: str) -> httpx.Response:
+                return http.post(
+                    f"/api/moderation/statements/{statement['id']}/appeal-decision",
+                    headers=STAFF, json={"outcome": outcome})
+
+            answers = side_by_side(
+                server, "SELECT id FROM dsa_statements WHERE id = :id FOR UPDATE",
+                {"id": statement["id"]},
+                [lambda: decide("upheld"), lambda: decide("reversed")], in_order=True)
+            assert [a.status_code for a in answers] == [200, 409], [a.text for a in answers]
+            assert comment_id not in [c["id"] for c in ana.page("/war-story")["comments"]]
+    finally:
+        first.http.close()

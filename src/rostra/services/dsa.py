@@ -21,7 +21,6 @@ from sqlalchemy import Connection, Row, insert, select, update
 
 from rostra.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rostra.core.models import CommentState
-from rostra.moderation.identity import author_key_of_row
 from rostra.moderation.policy import DsaPolicy
 from rostra.notify import outbox
 from rostra.notify.alerts import comment_flagged
@@ -331,49 +330,45 @@ class DsaService:
     def decide_notice(self, notice_id: int, outcome: NoticeOutcome, *, actor: str,
                       reason: str | None = None) -> dict[str, Any]:
         """Decide a notice: remove the comment (illegal, or against the site's rules) or
-        take no action. The author gets a statement of reasons, the notifier the decision."""
-        with self.db.read() as conn:
-            notice = conn.execute(select(dsa_notices).where(
-                dsa_notices.c.id == notice_id)).first()
-        if notice is None:
-            raise NotFound(f"no notice with id {notice_id}")
-        if notice.status != "open":
-            raise Conflict(f"notice {notice_id} was decided already", code="decided_already")
+        take no action. The author gets a statement of reasons, the notifier the decision.
+
+        One transaction, the notice locked first: the comment's removal and the notice's
+        decision commit together, and of two moderators deciding it at once the second
+        finds it decided and changes nothing (its removal used to commit before it
+        found out, leaving a comment removed under a notice decided "no action"). It
+        runs again after a deadlock or a statement's lost connection, not after a lost
+        COMMIT (it would find the notice decided already); so does an appeal's decision."""
         reason = (reason or "").strip()[:2000] or None
-        if outcome is not NoticeOutcome.NO_ACTION and notice.comment_id is not None:
-            kind = "illegal" if outcome is NoticeOutcome.ILLEGAL else "terms"
-            with deciding(Source.NOTICE, actor=actor, reason=reason, ground_kind=kind,
-                          ground=notice.ground_label, notice_id=notice_id):
-                self.moderation.decide(notice.comment_id, StaffAction.REJECT, actor=actor,
-                                       reason=reason or f"DSA notice {notice_id}")
-        now = datetime.now(UTC)
-        # The comment's removal committed already (moderation.decide runs its own
-        # attempts); the notice's decision runs again after a deadlock or a
-        # statement's lost connection, not after a lost COMMIT (it would find the
-        # notice decided already). So does an appeal's decision.
         for attempt in attempts("a decision on a DSA notice"):
             with attempt, self.db.write() as conn:
-                done = conn.execute(update(dsa_notices).where(
-                    dsa_notices.c.id == notice_id, dsa_notices.c.status == "open").values(
-                    status="decided", outcome=outcome.value, decided_by=actor[:200],
-                    decided_at=now, decision_reason=reason)).rowcount
-                if not done:
+                notice = conn.execute(select(dsa_notices).where(
+                    dsa_notices.c.id == notice_id).with_for_update()).first()
+                if notice is None:
+                    raise NotFound(f"no notice with id {notice_id}")
+                if notice.status != "open":
                     raise Conflict(f"notice {notice_id} was decided already",
                                    code="decided_already")
-                comment = queries.comment_row(conn, notice.comment_id) if (
-                    notice.comment_id is not None) else None
-                if comment is not None and outcome is not NoticeOutcome.NO_ACTION:
-                    self.moderation.count_upheld_notice(conn, notice.site_id, comment)
+                removed = None
+                if outcome is not NoticeOutcome.NO_ACTION and notice.comment_id is not None:
+                    kind = "illegal" if outcome is NoticeOutcome.ILLEGAL else "terms"
+                    with deciding(Source.NOTICE, actor=actor, reason=reason, ground_kind=kind,
+                                  ground=notice.ground_label, notice_id=notice_id):
+                        removed = self.moderation.decide_in(
+                            conn, notice.comment_id, StaffAction.REJECT, actor=actor,
+                            reason=reason or f"DSA notice {notice_id}")
+                conn.execute(update(dsa_notices).where(dsa_notices.c.id == notice_id).values(
+                    status="decided", outcome=outcome.value, decided_by=actor[:200],
+                    decided_at=datetime.now(UTC), decision_reason=reason))
+                if removed is not None:
+                    self.moderation.count_upheld_notice(conn, notice.site_id, removed.row)
                 record_audit(conn, actor, "dsa_notice_decision", f"notice:{notice_id}",
                              {"status": "open"}, {"status": "decided", "outcome": outcome.value},
                              reason, site_id=notice.site_id)
                 if notice.notifier_email:
                     self._mail(conn, notice.notifier_email, "notice_decision", notice.site_id,
                                comment_id=notice.comment_id, notice_id=notice_id)
-        if comment is not None and outcome is not NoticeOutcome.NO_ACTION:
-            author = author_key_of_row(comment, self.moderation.salt)
-            if author:
-                self.moderation.views.histories.invalidate(notice.site_id, author)
+        if removed is not None:
+            self.moderation.after_decision(removed)
         return self.notice(notice_id)
 
     # -- appeals ------------------------------------------------------------------
@@ -440,34 +435,32 @@ class DsaService:
     def decide_appeal(self, statement_id: int, outcome: AppealOutcome, *, actor: str,
                       reason: str | None = None) -> dict[str, Any]:
         """Decide an appeal; the moderator who took the first decision may not. A reversal
-        publishes the comment again. The author, and a notice's notifier, are told."""
-        with self.db.read() as conn:
-            row = conn.execute(select(dsa_statements).where(
-                dsa_statements.c.id == statement_id)).first()
-        if row is None:
-            raise NotFound(f"no statement with id {statement_id}")
-        if row.appealed_at is None:
-            raise InvalidInput("this decision was not appealed", code="not_appealed")
-        if row.appeal_outcome is not None:
-            raise Conflict("this appeal was decided already", code="decided_already")
-        if row.decided_by and row.decided_by == actor:
-            raise Forbidden("a different moderator must decide the appeal against your own "
-                            "decision", code="same_moderator")
+        publishes the comment again. The author, and a notice's notifier, are told. One
+        transaction, the statement locked first, as a notice's decision."""
         reason = (reason or "").strip()[:2000] or None
-        if outcome is AppealOutcome.REVERSED and row.comment_id is not None:
-            with deciding(Source.MODERATOR, actor=actor, quiet=True):
-                self.moderation.decide(row.comment_id, StaffAction.APPROVE, actor=actor,
-                                       reason=reason or f"appeal against statement {row.id}")
-        now = datetime.now(UTC)
         for attempt in attempts("a decision on an appeal"):
             with attempt, self.db.write() as conn:
-                done = conn.execute(update(dsa_statements).where(
-                    dsa_statements.c.id == statement_id,
-                    dsa_statements.c.appeal_outcome.is_(None)).values(
-                    appeal_outcome=outcome.value, appeal_decided_by=actor[:200],
-                    appeal_decided_at=now, appeal_reason=reason)).rowcount
-                if not done:
+                row = conn.execute(select(dsa_statements).where(
+                    dsa_statements.c.id == statement_id).with_for_update()).first()
+                if row is None:
+                    raise NotFound(f"no statement with id {statement_id}")
+                if row.appealed_at is None:
+                    raise InvalidInput("this decision was not appealed", code="not_appealed")
+                if row.appeal_outcome is not None:
                     raise Conflict("this appeal was decided already", code="decided_already")
+                if row.decided_by and row.decided_by == actor:
+                    raise Forbidden("a different moderator must decide the appeal against "
+                                    "your own decision", code="same_moderator")
+                published = None
+                if outcome is AppealOutcome.REVERSED and row.comment_id is not None:
+                    with deciding(Source.MODERATOR, actor=actor, quiet=True):
+                        published = self.moderation.decide_in(
+                            conn, row.comment_id, StaffAction.APPROVE, actor=actor,
+                            reason=reason or f"appeal against statement {row.id}")
+                conn.execute(update(dsa_statements).where(
+                    dsa_statements.c.id == statement_id).values(
+                    appeal_outcome=outcome.value, appeal_decided_by=actor[:200],
+                    appeal_decided_at=datetime.now(UTC), appeal_reason=reason))
                 record_audit(conn, actor, "dsa_appeal_decision", f"comment:{row.comment_id}",
                              None, {"statement": statement_id, "outcome": outcome.value}, reason,
                              site_id=row.site_id)
@@ -482,9 +475,11 @@ class DsaService:
                         self._mail(conn, notifier, "appeal_decision_notifier", row.site_id,
                                    comment_id=row.comment_id, statement_id=statement_id,
                                    notice_id=row.notice_id)
-                row = conn.execute(select(dsa_statements).where(
+                decided = conn.execute(select(dsa_statements).where(
                     dsa_statements.c.id == statement_id)).one()
-        return self._statement_json(row, self.policy_for(row.site_id).redress)
+        if published is not None:
+            self.moderation.after_decision(published)
+        return self._statement_json(decided, self.policy_for(decided.site_id).redress)
 
     # -- transparency ---------------------------------------------------------------
 

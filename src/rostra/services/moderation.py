@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -72,6 +73,18 @@ class QueueKind(StrEnum):
     FLAGGED = "flagged"
     SPAM = "spam"
     SHADOW = "shadow"
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A moderator's decision as its transaction left it (``ModerationService.decide_in``)."""
+
+    comment_id: int
+    action: StaffAction
+    row: Row[Any]
+    thread: Row[Any]
+    author: str | None
+    events: list[CommentEvent]
 
 
 class ModerationService(BanDesk):
@@ -159,45 +172,57 @@ class ModerationService(BanDesk):
         self, comment_id: int, action: StaffAction, *, actor: str, reason: str | None = None
     ) -> dict[str, Any]:
         """Approve, reject, mark spam or delete a comment; recorded and learned from."""
-        target = TARGET_STATE[action]
         for attempt in attempts("a moderator's decision"):
             with attempt, self.db.write() as conn:
-                events: list[CommentEvent] = []
-                row = queries.comment_row(conn, comment_id)
-                if row is None:
-                    raise NotFound(f"no comment with id {comment_id}")
-                row = queries.locked_comment(conn, row)  # its state, as another left it
-                thread = queries.thread_by_id(conn, row.thread_id)
-                assert thread is not None
-                before = row.state
-                if row.state != target.value:
-                    with deciding(Source.MODERATOR, actor=actor, reason=reason):
-                        events.append(self.comments.change_state(conn, row, target, actor=actor))
-                # Open flags are answered by this decision.
-                conn.execute(
-                    update(flags)
-                    .where(flags.c.comment_id == comment_id, flags.c.resolved_at.is_(None))
-                    .values(resolved_at=datetime.now(UTC))
-                )
-                author = author_key_of_row(row, self.salt)
-                if author and action is not StaffAction.DELETE:
-                    self._count_decision(conn, thread.site_id, author, action)
-                record_audit(conn, actor, action.value, f"comment:{comment_id}",
-                             {"state": before}, {"state": target.value}, reason,
-                             site_id=thread.site_id)
-                row = queries.comment_row(conn, comment_id)
+                decided = self.decide_in(conn, comment_id, action, actor=actor, reason=reason)
+        self.after_decision(decided)
+        return self._comment_out(decided.row, decided.thread)
+
+    def decide_in(self, conn: Connection, comment_id: int, action: StaffAction, *,
+                  actor: str, reason: str | None = None) -> Decided:
+        """``decide``'s transaction, inside the caller's (a DSA notice's decision and
+        the comment's removal commit together); ``after_decision`` once it committed."""
+        target = TARGET_STATE[action]
+        events: list[CommentEvent] = []
+        row = queries.comment_row(conn, comment_id)
+        if row is None:
+            raise NotFound(f"no comment with id {comment_id}")
+        row = queries.locked_comment(conn, row)  # its state, as another left it
+        thread = queries.thread_by_id(conn, row.thread_id)
         assert thread is not None
-        if author:
-            self.views.histories.invalidate(thread.site_id, author)
-        self.comments._notify(events)
-        if action is not StaffAction.DELETE:
+        before = row.state
+        if row.state != target.value:
+            with deciding(Source.MODERATOR, actor=actor, reason=reason):
+                events.append(self.comments.change_state(conn, row, target, actor=actor))
+        # Open flags are answered by this decision.
+        conn.execute(
+            update(flags)
+            .where(flags.c.comment_id == comment_id, flags.c.resolved_at.is_(None))
+            .values(resolved_at=datetime.now(UTC))
+        )
+        author = author_key_of_row(row, self.salt)
+        if author and action is not StaffAction.DELETE:
+            self._count_decision(conn, thread.site_id, author, action)
+        record_audit(conn, actor, action.value, f"comment:{comment_id}",
+                     {"state": before}, {"state": target.value}, reason,
+                     site_id=thread.site_id)
+        row = queries.comment_row(conn, comment_id)
+        assert row is not None
+        return Decided(comment_id, action, row, thread, author, events)
+
+    def after_decision(self, decided: Decided) -> None:
+        """What follows a decision's commit: the author's history read afresh, the
+        events sent, the classifier taught."""
+        if decided.author:
+            self.views.histories.invalidate(decided.thread.site_id, decided.author)
+        self.comments._notify(decided.events)
+        if decided.action is not StaffAction.DELETE:
             for learn in self.learners:
                 try:
-                    learn(thread.site_id, comment_id, action.value)
+                    learn(decided.thread.site_id, decided.comment_id, decided.action.value)
                 except Exception:  # learning is a bonus; the decision stands
-                    log.exception("learning from the decision on comment %s failed", comment_id)
-        assert row is not None
-        return self._comment_out(row, thread)
+                    log.exception("learning from the decision on comment %s failed",
+                                  decided.comment_id)
 
     def _count_decision(self, conn: Connection, site_id: str, author: str,
                         action: StaffAction) -> None:
