@@ -4,6 +4,7 @@ staff can always publish or withdraw one."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -84,13 +85,29 @@ def test_staff_notes_show_at_once_and_staff_decide_any_note(
         "comment_id": comment["id"], "text": "x"}).status_code == 401
 
 
-def test_reader_notes_show_only_when_both_sides_find_them_helpful(
-        mserver: LiveServer, http: httpx.Client) -> None:
-    site = new_site(mserver)
-    secret = mserver.services.accounts.make_secret(site)
+@dataclass
+class Ferry:
+    """A thread of six claims about a ferry, readers on two sides, and four notes that
+    split them (each side finds its own side's helpful), so that the model tells the
+    sides apart."""
+
+    left: list[Member]
+    right: list[Member]
+    writer: Member
+    ana: Reader
+    ids: list[int]
+
+    def propose(self, comment_id: int, text: str) -> int:
+        response = self.writer.propose(comment_id, text, "https://ferry.example/timetable")
+        assert response.status_code == 201, response.text
+        assert response.json()["note"]["status"] == "proposed"
+        return int(response.json()["note"]["id"])
+
+
+def ferry(server: LiveServer, http: httpx.Client, site: str) -> Ferry:
+    secret = server.services.accounts.make_secret(site)
     left = [Member(http, secret, f"left{i}", f"198.51.100.{i + 1}") for i in range(6)]
     right = [Member(http, secret, f"right{i}", f"198.51.100.{i + 101}") for i in range(6)]
-    writer = Member(http, secret, "writer", "192.0.2.9")
     ana = Reader("Ana", http, site)
     claims = ["The ferry stopped running on Sundays last spring.",
               "Tickets cost twice what they did before the merger.",
@@ -100,22 +117,23 @@ def test_reader_notes_show_only_when_both_sides_find_them_helpful(
               "The harbour office closes at noon on weekdays now."]
     posted = [ana.post("/ferry", claim).json()["comment"] for claim in claims]
     assert all(c["state"] == "approved" for c in posted)
-    ids = [c["id"] for c in posted]
-
-    def propose(comment_id: int, text: str) -> int:
-        response = writer.propose(comment_id, text, "https://ferry.example/timetable")
-        assert response.status_code == 201, response.text
-        assert response.json()["note"]["status"] == "proposed"
-        return int(response.json()["note"]["id"])
-
-    # Notes that split the readers: each side finds its own side's notes helpful.
+    found = Ferry(left, right, Member(http, secret, "writer", "192.0.2.9"), ana,
+                  [c["id"] for c in posted])
     for n in range(4):
         one_side, other = (left, right) if n % 2 == 0 else (right, left)
-        split = propose(ids[n], f"A note that one side likes ({n}).")
+        split = found.propose(found.ids[n], f"A note that one side likes ({n}).")
         for member in one_side:
             member.rate(split, True)
         for member in other:
             member.rate(split, False)
+    return found
+
+
+def test_reader_notes_show_only_when_both_sides_find_them_helpful(
+        mserver: LiveServer, http: httpx.Client) -> None:
+    site = new_site(mserver)
+    town = ferry(mserver, http, site)
+    left, right, ana, ids, propose = town.left, town.right, town.ana, town.ids, town.propose
     bridging = propose(ids[4], "The timetable changed on 1 May; both old and new are linked.")
     one_sided = propose(ids[5], "A note only the left finds helpful.")
     for member in left + right:

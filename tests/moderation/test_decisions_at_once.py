@@ -12,11 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from rostra.store import queries
 from tests.admin.conftest import _member
 from tests.conftest import LiveServer, Reader, side_by_side
 from tests.moderation.conftest import STAFF, new_site
+from tests.moderation.test_context_notes import ferry, shown_notes
 from tests.moderation.test_dsa import notice, posted, statements
 
 pytestmark = pytest.mark.postgres
@@ -138,3 +140,34 @@ def test_an_appeal_decided_twice_at_once_is_decided_by_the_first(
             assert comment_id not in [c["id"] for c in ana.page("/war-story")["comments"]]
     finally:
         first.http.close()
+
+
+def test_a_note_withdrawn_while_a_rating_rescores_it_stays_withdrawn(
+    mod_postgres: LiveServer,
+) -> None:
+    """A rating refits the site's proposed notes and shows those that reach the line;
+    it read the note as proposed, a moderator withdrew it meanwhile, and the rating then
+    showed it: a withdrawn note on the page."""
+    server = mod_postgres
+    site = new_site(server)
+    with server.client() as http:
+        town = ferry(server, http, site)
+        ana, ids = town.ana, town.ids
+        bridging = town.propose(ids[4], "The timetable changed on 1 May; both are linked.")
+        # Rated helpful by one side, then the other, in turn: the fifth rating shows it.
+        in_turn = [m for pair in zip(town.left, town.right, strict=True) for m in pair]
+        *first, last = in_turn[:5]
+        for member in first:
+            member.rate(bridging, True)
+        assert ids[4] not in shown_notes(ana, "/ferry")
+
+        def withdraw(conn: Any) -> None:
+            conn.execute(text("UPDATE comment_notes SET status = 'withdrawn', shown = false "
+                              "WHERE id = :id"), {"id": bridging})
+
+        # The moderator's withdrawal holds the note while the last rating is counted.
+        [rated] = side_by_side(
+            server, "SELECT id FROM comment_notes WHERE id = :id FOR NO KEY UPDATE",
+            {"id": bridging}, [lambda: last.rate(bridging, True)], withdraw)
+        assert rated.status_code == 200, rated.text
+        assert ids[4] not in shown_notes(ana, "/ferry")

@@ -282,12 +282,15 @@ class NoteService:
         return conn.execute(select(comment_notes).where(comment_notes.c.id == note_id)).one()
 
     def _set_shown(self, conn: Connection, note_id: int, shown: bool, now: datetime,
-                   events: list[CommentEvent]) -> None:
-        """Show or hide a note. A change marks its thread changed: other processes hear of
-        it, and the event (sent after the commit) drops this process's cached pages."""
-        changed = conn.execute(update(comment_notes).where(
-            comment_notes.c.id == note_id, comment_notes.c.shown != shown,
-        ).values(shown=shown).returning(comment_notes.c.comment_id)).first()
+                   events: list[CommentEvent], only_proposed: bool = False) -> None:
+        """Show or hide a note (``only_proposed``: if it is still proposed). A change marks
+        its thread changed: other processes hear of it, and the event (sent after the
+        commit) drops this process's cached pages."""
+        where = [comment_notes.c.id == note_id, comment_notes.c.shown != shown]
+        if only_proposed:
+            where.append(comment_notes.c.status == NoteStatus.PROPOSED.value)
+        changed = conn.execute(update(comment_notes).where(*where).values(shown=shown)
+                               .returning(comment_notes.c.comment_id)).first()
         if changed is None:
             return
         row = queries.comment_row(conn, changed.comment_id)
@@ -316,13 +319,18 @@ class NoteService:
         for note_id, score in sorted(scores.items(), key=lambda item: _int(item[0])):
             # Only notes whose score moved are written (a rating refits the whole site),
             # in the order of their ids: two ratings at once lock them in one order.
+            # Each write is to a note still proposed: a moderator may have published or
+            # withdrawn it since it was read (PostgreSQL checks the condition again on
+            # the row as that decision left it), and the ratings no longer decide it.
             before = stored[_int(note_id)]
             helpfulness = round(score.helpfulness, 4)
             if (before.helpfulness, before.rating_count) != (helpfulness, score.ratings):
-                conn.execute(update(comment_notes).where(comment_notes.c.id == note_id)
+                conn.execute(update(comment_notes).where(comment_notes.c.id == note_id,
+                                                         *proposed)
                              .values(helpfulness=helpfulness, rating_count=score.ratings))
             if bool(before.shown) != score.shown:
-                self._set_shown(conn, _int(note_id), score.shown, now, events)
+                self._set_shown(conn, _int(note_id), score.shown, now, events,
+                                only_proposed=True)
 
 
 def _int(value: Hashable) -> int:
