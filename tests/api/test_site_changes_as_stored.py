@@ -6,11 +6,17 @@ old copy and wrote the whole); two origins added at once kept one."""
 
 from __future__ import annotations
 
+import logging
 import secrets
+from typing import Any
+
+import pytest
+from sqlalchemy import text
 
 from rostra.admin.site_forms import settings_from_form
+from rostra.services.site_move import move_site
 from rostra.services.sites import SiteService
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, side_by_side
 
 
 def _two_workers(server: LiveServer) -> tuple[SiteService, SiteService, str]:
@@ -58,3 +64,46 @@ def test_the_settings_form_applies_its_changes_to_the_settings_as_stored(
     stored = SiteService(server.services.db).get(site).settings
     assert stored["sign_in"]["email"] is False
     assert stored["moderation"]["mode"] == "all" and stored["languages"] == ["en"]
+
+
+@pytest.mark.postgres
+def test_an_origin_added_while_another_claim_holds_the_sites_waits_in_line(
+    pg_live_server: LiveServer, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A change that claims an origin takes the sites table before the site's row: it
+    took the row first, and with another claim (a move of sites to a new domain)
+    holding the table and then changing that row, the two waited for each other until
+    PostgreSQL broke the deadlock by failing one."""
+    server = pg_live_server
+    first, _, site = _two_workers(server)
+
+    def move(conn: Any) -> None:  # as `rostra site move` does, the table held
+        conn.execute(text("UPDATE sites SET name = 'Moved' WHERE id = :id"), {"id": site})
+
+    with caplog.at_level(logging.INFO, logger="rostra.store.db"):
+        [added] = side_by_side(server, "LOCK TABLE sites IN SHARE ROW EXCLUSIVE MODE", {},
+                               [lambda: first.add_origin(site, "https://one.example")], move)
+    assert not isinstance(added, Exception), added
+    assert added.origins == ("https://news.example", "https://one.example")
+    assert added.name == "Moved"
+    assert [r.getMessage() for r in caplog.records if "running it again" in r.getMessage()] == []
+
+
+@pytest.mark.postgres
+def test_a_move_keeps_an_origin_added_while_it_waited(pg_live_server: LiveServer) -> None:
+    """A move to a new domain read the sites, then waited for the table: an origin
+    another change added meanwhile was written over with what it had read."""
+    server = pg_live_server
+    _, _, site = _two_workers(server)
+
+    def add_an_origin(conn: Any) -> None:  # as add_origin does, the table held
+        conn.execute(text("UPDATE sites SET origins = :o WHERE id = :id"),
+                     {"o": '["https://news.example", "https://one.example"]', "id": site})
+
+    [moved] = side_by_side(
+        server, "LOCK TABLE sites IN SHARE ROW EXCLUSIVE MODE", {},
+        [lambda: move_site(server.services.db, "https://news.example",
+                           "https://news.example.org", site_id=site)], add_an_origin)
+    assert not isinstance(moved, Exception), moved
+    assert SiteService(server.services.db).get(site).origins == (
+        "https://news.example.org", "https://one.example")

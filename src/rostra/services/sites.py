@@ -38,6 +38,15 @@ def normalise_origin(origin: str) -> str:
         raise InvalidInput(f"not an origin (scheme://host[:port]): {origin[:100]!r}") from None
 
 
+def lock_origins(conn: Connection) -> None:
+    """On PostgreSQL, lock the sites table against other writers until the transaction
+    ends (``claim_origins``). A transaction that will claim origins takes it before any
+    site's row: holding a row while waiting for the table, it would wait in a circle
+    with a claim holding the table and waiting for that row."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE sites IN SHARE ROW EXCLUSIVE MODE")
+
+
 def claim_origins(conn: Connection, origins: Sequence[str], site_ids: Sequence[str]) -> None:
     """Refuse, inside the caller's write transaction, origins that a site other than
     ``site_ids`` allows: a browser's Origin must name one site. On PostgreSQL the sites
@@ -45,8 +54,7 @@ def claim_origins(conn: Connection, origins: Sequence[str], site_ids: Sequence[s
     cannot claim one origin at the same time (SQLite's writer lock does that already)."""
     if not origins:
         return
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("LOCK TABLE sites IN SHARE ROW EXCLUSIVE MODE")
+    lock_origins(conn)
     wanted = set(origins)
     rows = conn.execute(select(sites.c.id, sites.c.origins).order_by(sites.c.id)).all()
     for row in rows:
@@ -238,13 +246,13 @@ class SiteService:
                 values["settings"] = SiteSettings.parse(new).to_json()
             return values
 
-        return self._change(site_id, change, audited)
+        return self._change(site_id, change, audited, claims=origins is not None)
 
     def add_origin(self, site_id: str, origin: str, *, audited: Audited | None = None) -> Site:
         """Allow one more origin (refused when another site allows it)."""
         normal = normalise_origin(origin)
         return self._change(site_id, lambda site: {"origins": sorted({*site.origins, normal})},
-                            audited)
+                            audited, claims=True)
 
     def remove_origin(self, site_id: str, origin: str, *,
                       audited: Audited | None = None) -> Site:
@@ -260,7 +268,7 @@ class SiteService:
         return self._change(site_id, change, audited)
 
     def _change(self, site_id: str, change: Callable[[Site], dict[str, Any]],
-                audited: Audited | None) -> Site:
+                audited: Audited | None, *, claims: bool = False) -> Site:
         """Apply ``change`` (the site as stored -> the values to set) to the site's row,
         read and written in one transaction with the row locked: a change is made to
         the site as it is, not as this process last saw it (another worker or server
@@ -271,6 +279,8 @@ class SiteService:
         # with its connection (unless audited: the entry would be made twice).
         for attempt in attempts("changing a site", idempotent=audited is None):
             with attempt, self.db.write() as conn:
+                if claims:  # ``claims``: the change may claim origins; the table first
+                    lock_origins(conn)
                 row = conn.execute(select(sites).where(sites.c.id == site_id)
                                    .with_for_update()).first()
                 if row is None:
