@@ -91,7 +91,7 @@ def drop_database_connections(server: LiveServer, *, but_listeners: bool = False
             + (" AND query NOT LIKE 'LISTEN%'" if but_listeners else "")))
 
 
-def side_by_side(server: LiveServer, lock: str, params: dict[str, Any],
+def side_by_side(server: LiveServer | Database, lock: str, params: dict[str, Any],
                  actions: list[Callable[[], Any]],
                  meanwhile: Callable[[Any], None] | None = None,
                  in_order: bool = False) -> list[Any]:
@@ -99,7 +99,9 @@ def side_by_side(server: LiveServer, lock: str, params: dict[str, Any],
     SELECT ... FOR UPDATE); once each of them waits for a lock, that transaction does
     ``meanwhile`` and commits (or, without it, rolls back), and their answers (or
     errors) are returned in order. ``in_order``: each starts once the one before waits,
-    so that they queue for the lock (and get it) in their order."""
+    so that they queue for the lock (and get it) in their order. ``server``: a live
+    server's database, or a database itself."""
+    db = server if isinstance(server, Database) else server.services.db
     answers: list[Any] = [None] * len(actions)
 
     def run(n: int) -> None:
@@ -108,7 +110,7 @@ def side_by_side(server: LiveServer, lock: str, params: dict[str, Any],
         except Exception as exc:  # noqa: BLE001 - returned to the test
             answers[n] = exc
 
-    with server.services.db.engine.connect() as holder:
+    with db.engine.connect() as holder:
         holder.execute(text(lock), params)
         threads = [threading.Thread(target=run, args=(n,)) for n in range(len(actions))]
 

@@ -208,9 +208,12 @@ class ImportEngine(SubscriptionImport):
                         .where(import_runs.c.id == self._run_id)
                         .values(site_created=True)
                     )
-        elif self.origins:
-            merged = sorted(set(row.origins or ()) | set(self.origins))
-            service.update(site_id, origins=merged)
+        else:
+            # Each added to the site as it is then (not the origins read above, which a
+            # change made meanwhile would lose).
+            for origin in self.origins:
+                if origin not in (row.origins or ()):
+                    service.add_origin(site_id, origin)
 
     def _ip_hash(self, ip: str | None) -> str | None:
         if not ip or self._ips is None:
