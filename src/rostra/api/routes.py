@@ -38,7 +38,7 @@ from rostra.api.schemas import (
     VoteOut,
     VotesOut,
 )
-from rostra.core.errors import InvalidInput
+from rostra.core.errors import InvalidInput, NotFound
 from rostra.core.models import SortOrder
 from rostra.services.comments import RequestContext
 from rostra.services.container import Services
@@ -75,9 +75,14 @@ def context(request: Request, comment_id: int | None = None, **extras: Any) -> R
     edit_token = request.headers.get("x-rostra-edit-token")
     if not edit_token and comment_id is not None:
         edit_token = request.cookies.get(f"rostra_edit_{comment_id}")
-        # A cookie alone is ambient authority: demand an Origin the site allows (CSRF).
-        if edit_token and request.method not in ("GET", "HEAD") and not request.headers.get(
-            "origin"
+        origin = request.headers.get("origin")
+        # A cookie alone is ambient authority: a write must name an Origin (CSRF), and
+        # any request that names one (a page's fetch, a GET too: the cookie is sent to
+        # every site's pages, SameSite=None) counts it only from a page of the
+        # comment's own site: another site's page must not learn whose comment it is.
+        if edit_token and (
+            (request.method not in ("GET", "HEAD") and not origin)
+            or (origin and not _comments_site_allows(svc, comment_id, origin))
         ):
             edit_token = None
     return RequestContext(
@@ -89,6 +94,16 @@ def context(request: Request, comment_id: int | None = None, **extras: Any) -> R
         session=request.headers.get("x-rostra-session") or None,
         extras={k: v for k, v in extras.items() if v is not None},
     )
+
+
+def _comments_site_allows(svc: Services, comment_id: int, origin: str) -> bool:
+    """Whether the site of comment ``comment_id`` allows ``origin`` (False when the
+    comment is not there)."""
+    try:
+        thread = svc.comments._thread_of(svc.comments._load(comment_id))
+    except NotFound:
+        return False
+    return svc.sites.origin_allowed(svc.sites.get(thread.site_id), origin)
 
 
 def _limit(value: str | None) -> int | None:
