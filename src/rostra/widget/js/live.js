@@ -66,7 +66,7 @@ function onChanged(el, raw) {
 /** A comment that came in the event: offer it, as if the newest page had brought it. */
 function takeLive(el, c) {
   if (el.sort === "inline" || c.state !== "approved") return;
-  if (el.byId.has(c.id) || c.id <= el.newestId) return; // shown, or older than the page
+  if (el.byId.has(c.id) || c.created_at < el.newestAt) return; // shown, or older than the page
   const comments = el.fresh ? [...el.fresh.comments] : [];
   if (c.parent_id && !el.li(c.parent_id)) {
     // a reply to a comment offered but not shown yet goes with it; others are elsewhere
@@ -109,7 +109,7 @@ async function checkNew(el) {
   const walk = (c, parentKnown) => {
     if (el.byId.has(c.id)) {
       for (const r of c.replies || []) walk(r, !!el.li(c.id));
-    } else if (c.id > el.newestId && c.state !== "deleted" && parentKnown) {
+    } else if (c.created_at >= el.newestAt && c.state !== "deleted" && parentKnown) {
       fresh.push(c); // its replies come with it
     }
   };

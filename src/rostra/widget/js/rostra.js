@@ -407,7 +407,10 @@ class RostraComments extends HTMLElement {
     this.byId = new Map(); // every comment loaded, replies included
     this.votes = {};
     this.cursor = null;
-    this.newestId = 0; // comments above this id that arrive live are "new"
+    // Comments posted after this time that arrive live are "new". By time, not id:
+    // each posting process takes ids ahead in blocks, so a newer comment from another
+    // worker or server can have the lower id.
+    this.newestAt = "";
     this.freshBtn.hidden = true;
     this.list.replaceChildren();
     this.note.textContent = this.tr.t("loading");
@@ -489,12 +492,13 @@ class RostraComments extends HTMLElement {
   }
 
   /**
-   * Remember `c` and its replies. `keep` false: only note the newest id; `loaded`
-   * false (a comment just posted or shown live): do not move the newest id.
+   * Remember `c` and its replies. `keep` false: only note the newest time; `loaded`
+   * false (a comment just posted or shown live): do not move the newest time.
    */
   index(c, keep = true, loaded = true) {
     if (keep) this.byId.set(c.id, c);
-    if (loaded) this.newestId = Math.max(this.newestId, c.id);
+    // ISO times in UTC with milliseconds ("…T12:00:00.000Z"): compared as strings.
+    if (loaded && c.created_at > this.newestAt) this.newestAt = c.created_at;
     c.replies = c.replies || [];
     for (const r of c.replies) this.index(r, keep, loaded);
   }
