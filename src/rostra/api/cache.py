@@ -116,6 +116,9 @@ class ReadCache:
         self._tag_gen: dict[Tag, int] = {}
         self._gen = 0
         self._cleared_at = -1
+        # Tags' generations before this one may have been forgotten (``_tag_gen`` is
+        # pruned): a page read before it cannot be told apart from one still current.
+        self._reliable_from = -1
         self._lock = threading.Lock()
         # Rebuilds under way, by key; touched from the event loop only.
         self._flights: dict[CacheKey, _Flight] = {}
@@ -123,6 +126,9 @@ class ReadCache:
         # rebuild can bring a page up to date without reading it again: the generations
         # at which each tag was invalidated, and the change made at each generation.
         self._tag_history: OrderedDict[Tag, deque[int]] = OrderedDict()
+        # Tags whose history was forgotten and begun again: their history is whole only
+        # for pages read at or after the generation here.
+        self._history_from: dict[Tag, int] = {}
         self._changes: OrderedDict[int, object] = OrderedDict()
         self.hits = 0
         self.misses = 0
@@ -150,7 +156,7 @@ class ReadCache:
         with self._lock:
             # Invalidations bump the generation first, so one made after the read began
             # carries a generation above ``started_gen``.
-            if self._cleared_at > started_gen:
+            if self._cleared_at > started_gen or self._reliable_from > started_gen:
                 return False
             if any(self._tag_gen.get(tag, -1) > started_gen for tag in entry.tags):
                 # Out of date since some moment after its snapshot began; say since then.
@@ -202,9 +208,10 @@ class ReadCache:
                     history = self._tag_history[tag] = deque(maxlen=HISTORY_PER_TAG)
                     was = self._tag_gen.get(tag)
                     if was is not None and was != self._gen:
-                        # Its history was forgotten: pages read before ``was`` cannot
-                        # be brought up to date (no change is known at that generation).
-                        history.append(was)
+                        # Its history was forgotten: which changes it had before ``was``
+                        # is not known, so pages read before then cannot be brought up
+                        # to date (they are read again).
+                        self._history_from[tag] = was
                     while len(self._tag_history) > HISTORY_TAGS:
                         self._tag_history.popitem(last=False)
                 else:
@@ -217,21 +224,28 @@ class ReadCache:
                         self._untag(key, entry)
                         self._keep_stale(key, replace(entry, stale_since=time.monotonic()))
             if len(self._tag_gen) > 100_000:
-                # Old generations only matter to reads still in flight; keep the newest.
+                # Old generations only matter to pages read before them; keep the newest,
+                # and read again any page read before the oldest kept.
                 keep = sorted(self._tag_gen.items(), key=lambda kv: kv[1])[-50_000:]
                 self._tag_gen = dict(keep)
+                self._reliable_from = keep[0][1]
+                self._history_from = {tag: gen for tag, gen in self._history_from.items()
+                                      if gen >= self._reliable_from}
 
     def changes_since(self, entry: Entry, upto: int) -> list[object] | None:
         """The changes made to ``entry``'s tags after it was read, up to generation
         ``upto``, oldest first; None when one of them is not known (a change heard from
         another process, a vote, an edit) or no longer remembered."""
         with self._lock:
-            if entry.gen < 0 or self._cleared_at > entry.gen:
+            if entry.gen < 0 or self._cleared_at > entry.gen or (
+                    self._reliable_from > entry.gen):
                 return None
             gens: set[int] = set()
             for tag in entry.tags:
                 if self._tag_gen.get(tag, -1) <= entry.gen:
                     continue
+                if self._history_from.get(tag, -1) > entry.gen:
+                    return None  # changes made to it before its history began again
                 history = self._tag_history.get(tag)
                 if history is None or not history or history[0] > entry.gen + 1 and (
                         len(history) == history.maxlen):
