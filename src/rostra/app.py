@@ -94,7 +94,11 @@ class CrossWorkerInvalidation:
         # updated_at values this process's own writes gave threads, lately: the bus may
         # bring one back after a later write of ours, out of order.
         self.mine: OrderedDict[int, deque[datetime]] = OrderedDict()
+        # ... and every stamp this process's writes gave them (``committed``).
+        self.stamped: OrderedDict[int, deque[datetime]] = OrderedDict()
         self.since = datetime.now(UTC)
+        # Pages are read after this: a change stamped before it is in every one of them.
+        self.started = self.since
         self.views = views_of(services.db)
         self.staff_stamp: str | None = None
         self.stamp_read = False  # before the first poll there is nothing cached to drop
@@ -129,16 +133,39 @@ class CrossWorkerInvalidation:
             self.hub.publish(change.site_id, change.key,
                              {"thread": change.key, "comment": comment})
 
-    def ours(self, thread_id: int, updated_at: datetime) -> None:
-        """Note a change this process is about to commit (its listeners act on it)."""
+    def ours(self, thread_id: int, updated_at: datetime, before: datetime | None = None,
+             site_id: str = "", key: str = "") -> None:
+        """Note a change this process is about to commit (its listeners act on it).
+        ``before``: the thread's stamp as the change found it, where known. A stamp this
+        process never saw is another process's change, which this one's stamp is about
+        to hide from the poll (it sees only the newest): the thread's pages are dropped
+        now (without the bus, nothing else would tell of it)."""
+        if (before is not None and site_id and before >= self.started
+                and self.seen.get(thread_id) != before
+                and before not in self.mine.get(thread_id, ())
+                and before not in self.stamped.get(thread_id, ())):
+            self._thread_changed(site_id, key, thread_id, None)
         self.seen[thread_id] = updated_at
-        recent = self.mine.get(thread_id)
+        self._remember(self.mine, thread_id, updated_at)
+
+    def committed(self, changes: list[Change]) -> None:
+        """After a commit of this process: the stamps its writes gave threads (votes,
+        edits, decisions as well as posts), which a later post finds as its ``before``.
+        Kept apart from ``mine``: the bus and the poll still tell open pages of those."""
+        for change in changes:
+            if change.kind is ChangeKind.THREAD and change.at is not None:
+                self._remember(self.stamped, change.thread_id, change.at)
+
+    @staticmethod
+    def _remember(stamps: OrderedDict[int, deque[datetime]], thread_id: int,
+                  updated_at: datetime) -> None:
+        recent = stamps.get(thread_id)
         if recent is None:
-            recent = self.mine[thread_id] = deque(maxlen=64)
-            if len(self.mine) > 10_000:
-                self.mine.popitem(last=False)
+            recent = stamps[thread_id] = deque(maxlen=64)
+            if len(stamps) > 10_000:
+                stamps.popitem(last=False)
         else:
-            self.mine.move_to_end(thread_id)
+            stamps.move_to_end(thread_id)
         recent.append(updated_at)
 
     def poll(self) -> None:
@@ -321,11 +348,13 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
         # must not send open pages a bare "changed" (a fetch) for them.
         for event in events:
             if event.at is not None:
-                poller.ours(event.thread_id, event.at)
+                poller.ours(event.thread_id, event.at, event.before, event.site_id,
+                            event.thread_key)
 
     if role != "posting":
         services.comments.listeners.append(invalidate)
         services.comments.committing.append(ours)
+        db.after_commit.append(poller.committed)
     lane: Lane
     if role == "worker" and settings.posting_process:
         def stored_elsewhere(events: list[CommentEvent]) -> None:

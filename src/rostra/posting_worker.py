@@ -96,7 +96,8 @@ class PostingChild:
 
     def _committing(self, events: list[CommentEvent]) -> None:
         if threading.get_ident() == self.lane_thread:
-            self._send(("ours", [(e.thread_id, e.at) for e in events if e.at is not None]))
+            self._send(("ours", [(e.thread_id, e.at, e.before, e.site_id, e.thread_key)
+                                 for e in events if e.at is not None]))
 
     def _stored(self, event: CommentEvent) -> None:
         if threading.get_ident() == self.lane_thread:

@@ -20,7 +20,7 @@ pickling the frozen dataclasses themselves cost a quarter of a millisecond a pos
 This worker sends ``("post", job, NewComment's fields, RequestContext's fields)``,
 ``("changes", [rostra.store.changes.Change])`` (``ProcessLane.forward``) and
 ``("stop",)``; the child answers ``("ready",)`` once it can post, ``("ours",
-[(thread_id, at)])`` before each commit and ``("done", [(job, outcome)], [event])``
+[(thread_id, at, before, site_id, key)])`` before each commit and ``("done", [(job, outcome)], [event])``
 after it, where an outcome is ``("ok", Posted's fields)``, ``("refused", status, code,
 title, detail, extra)`` for an error a client is told about, or ``("failed", text)``.
 """
@@ -189,7 +189,7 @@ class ProcessLane:
     """The worker's side: sends posts to the child and settles each request's future."""
 
     def __init__(self, on_events: Callable[[list[CommentEvent]], None],
-                 on_ours: Callable[[int, datetime], None],
+                 on_ours: Callable[[int, datetime, datetime | None, str, str], None],
                  forwarded: frozenset[str] = frozenset(),
                  argv: list[str] | None = None) -> None:
         self.on_events = on_events
@@ -299,8 +299,8 @@ class ProcessLane:
         if message[0] == "ours":
             # Before the commit: the change bus or the poll brings these changes back,
             # and must not send open pages a bare "changed" for them.
-            for thread_id, at in message[1]:
-                self.on_ours(thread_id, at)
+            for thread_id, at, before, site_id, key in message[1]:
+                self.on_ours(thread_id, at, before, site_id, key)
             return
         _, outcomes, wired = message
         events = [event_from(wire) for wire in wired]

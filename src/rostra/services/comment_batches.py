@@ -98,6 +98,16 @@ class _SharedWrite:
 KNOWN_THREADS = 4096  # threads remembered by a process (forgotten all at once past it)
 
 
+def _stamp_before(conn: Connection, thread: Row[Any]) -> datetime | None:
+    """The thread's stamp as this write found it, where that says something: on SQLite
+    the thread was read in this (serialised) transaction (on PostgreSQL it may come
+    from an earlier one, and the change bus tells of other processes' changes anyway);
+    a thread never stamped since it was made (one this very post makes) has none."""
+    if conn.dialect.name != "sqlite" or thread.updated_at == thread.created_at:
+        return None
+    return thread.updated_at  # type: ignore[no-any-return]
+
+
 def _retitles(thread: Row[Any], p: Prepared) -> bool:
     """Whether the post gives its thread the title or address it lacks."""
     return bool(thread.title is None and p.title or thread.url is None and p.url)
@@ -254,7 +264,8 @@ class BatchStorage:
                     shared.bumps.items()):
                 queries.bump_read_thread(conn, thread, now, comment_count=comment_count,
                                          top_level_count=top_level_count)
-            events[:] = [replace(event, at=shared.bumps[event.thread_id][1])
+            events[:] = [replace(event, at=shared.bumps[event.thread_id][1],
+                                 before=_stamp_before(conn, shared.bumps[event.thread_id][0]))
                          for event in events]
             for note in self.committing:
                 note(events)

@@ -42,6 +42,10 @@ class CommentEvent:
     # that transaction's hooks (reading it back was a round trip a comment on
     # PostgreSQL); not sent to other processes.
     row: Any = None
+    # The thread's updated_at as this change found it, where its transaction read the
+    # thread (SQLite): another process's change since this one last knew shows as a
+    # stamp it never saw. (Last: events are built from positional fields elsewhere.)
+    before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
