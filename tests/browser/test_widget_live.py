@@ -103,3 +103,49 @@ def test_a_stream_the_browser_gave_up_on_is_opened_again_later(
     discussion.post("Posted once the stream is back.")
     page.wait_for_function("window.__events.some((e) => e.comment)")
     expect(widget(page).get_by_role("button", name="1 new comment — show")).to_be_visible()
+
+
+def test_a_page_hears_what_was_posted_while_its_stream_was_closed(
+    discussion: Discussion, page: Any
+) -> None:
+    """The stream is closed while the tab is hidden (or the widget out of view); the
+    comments posted meanwhile sent their news to nobody. Opened again, the page fetched
+    nothing and never offered them."""
+    page.goto(discussion.url(head=TRACK))
+    expect(widget(page).locator("h2")).to_have_text("0 comments")
+    page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    shown = "Object.defineProperty(document, 'visibilityState', {value: '%s', " \
+            "configurable: true}); document.dispatchEvent(new Event('visibilitychange'))"
+    page.evaluate(shown % "hidden")
+    page.wait_for_function("window.__streams.every((s) => s.readyState === 2)")
+    discussion.post("Posted while the reader was in another tab.")
+    page.evaluate(shown % "visible")
+    page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    show = widget(page).get_by_role("button", name="1 new comment — show")
+    expect(show).to_be_visible(timeout=10_000)  # fetched at a moment of its own (< 5 s)
+
+
+def test_a_page_served_from_just_before_a_write_fetches_what_it_missed(
+    discussion: Discussion, page: Any
+) -> None:
+    """While a thread's page is rebuilt after a write, readers get the page from just
+    before it, marked with X-Rostra-Stale-Ms; the write's news went out before their
+    stream was open, and the page never offered the comment. Here the first page is
+    the one from before a comment (the server's answer, held back until the comment is
+    posted, and marked as such)."""
+    held: list[bool] = []
+
+    def first_page_from_before(route: Any) -> None:
+        if held:
+            route.continue_()
+            return
+        held.append(True)
+        before = route.fetch()
+        discussion.post("Posted while the page was on its way.")
+        route.fulfill(response=before, headers={**before.headers, "x-rostra-stale-ms": "120"})
+
+    page.route("**/api/comments?*", first_page_from_before)
+    page.goto(discussion.url(head=TRACK))
+    expect(widget(page).locator("h2")).to_have_text("0 comments")
+    show = widget(page).get_by_role("button", name="1 new comment — show")
+    expect(show).to_be_visible(timeout=10_000)  # fetched at a moment of its own (< 5 s)

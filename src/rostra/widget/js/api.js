@@ -52,8 +52,11 @@ export class Api {
     return u.href;
   }
 
-  /** fetch() a JSON API route; throw ApiError with the problem+json `code`. */
-  async call(method, path, { params, body, headers = {} } = {}) {
+  /**
+   * fetch() a JSON API route; throw ApiError with the problem+json `code`. `onStale`
+   * is called when the answer is a page from just before a write (X-Rostra-Stale-Ms).
+   */
+  async call(method, path, { params, body, headers = {}, onStale = null } = {}) {
     const init = { method, headers: { Accept: "application/json", ...this.headers, ...headers }, credentials: "omit" };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
@@ -66,6 +69,7 @@ export class Api {
       throw new ApiError("network", 0);
     }
     if (res.status === 204) return null;
+    if (onStale && res.headers.get("X-Rostra-Stale-Ms")) onStale();
     let data = null;
     try {
       data = await res.json();

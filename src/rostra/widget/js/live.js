@@ -16,7 +16,10 @@ export function syncStream(el) {
     typeof EventSource === "function";
   const url = want ? el.api.url("/api/events", el.threadParams()) : null;
   if (el.events && el.events.url === url) return;
-  if (el.events) el.events.close();
+  if (el.events) {
+    el.events.close();
+    el.missed = true; // news while it is closed (a hidden tab, scrolled away) is not heard
+  }
   el.events = null;
   clearTimeout(el.changeTimer);
   el.changeTimer = null;
@@ -26,10 +29,12 @@ export function syncStream(el) {
   const events = new EventSource(url);
   let opened = false;
   events.addEventListener("changed", (e) => onChanged(el, e.data));
-  // a reopened stream (or one the browser reconnected) may have missed news
+  // a reopened stream (or one the browser reconnected, or one opened after a page
+  // served from just before a write) may have missed news
   events.addEventListener("open", () => {
-    if (opened || el.streamFailures) onChanged(el);
+    if (opened || el.streamFailures || el.missed) onChanged(el);
     opened = true;
+    el.missed = false;
     el.streamFailures = 0;
   });
   // The browser reconnects a stream that ends or drops by itself, but gives up for good
@@ -46,6 +51,15 @@ export function syncStream(el) {
     }, wait * (1 + Math.random()));
   });
   el.events = events;
+}
+
+/**
+ * A page was served from just before a write (X-Rostra-Stale-Ms): the write's news may
+ * have gone out before this page listened. Fetch it once the stream is open.
+ */
+export function missedNews(el) {
+  if (el.events && el.events.readyState === EventSource.OPEN) onChanged(el);
+  else el.missed = true;
 }
 
 function onChanged(el, raw) {

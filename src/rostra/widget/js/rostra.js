@@ -7,7 +7,7 @@ import { loadStrings, pickLang, RTL } from "./i18n.js";
 import { css } from "./styles.js";
 import { pageIsDark, watchPage } from "./theme.js";
 import { createForm } from "./form.js";
-import { offerFresh, showFresh, syncStream } from "./live.js";
+import { missedNews, offerFresh, showFresh, syncStream } from "./live.js";
 import {
   makeTemplate, renderComment, setVote, setToggle, renderReplies, repliesList,
 } from "./render.js";
@@ -425,6 +425,7 @@ class RostraComments extends HTMLElement {
     // another sort, the first page does not say which that is.
     const newest = this.sort === "newest" || all ? null : this.api.call("GET", "/api/comments", {
       params: [...this.threadParams(), ["sort", "newest"], ["limit", String(PAGE)]],
+      onStale: () => missedNews(this),
     }).then((d) => d.comments.forEach((c) => this.index(c, false))).catch(() => null);
     const ok = await this.loadPage();
     await newest;
@@ -460,7 +461,7 @@ class RostraComments extends HTMLElement {
       ["cursor", this.all ? null : this.cursor]];
     let data;
     try {
-      data = await this.api.call("GET", "/api/comments", { params });
+      data = await this.api.call("GET", "/api/comments", { params, onStale: () => missedNews(this) });
     } catch (e) {
       const refused = e.code === "network" && (await this.originRefused());
       if (gen === this.gen) {
