@@ -260,8 +260,15 @@ class BatchStorage:
             # wait for each other in a circle.
             for parent_id, count in sorted(shared.replies.items()):
                 self._adjust_reply_count(conn, parent_id, count)
-            for _, (thread, now, comment_count, top_level_count) in sorted(
+            # Stamped as the transaction ends, not when its posts were prepared: other
+            # workers' polls look back a moment from what they saw last, and a post
+            # that waited for the writer's lock (an import's batch) longer than that
+            # would carry a stamp they had already passed.
+            ending = datetime.now(UTC)
+            for thread_id, (thread, now, comment_count, top_level_count) in sorted(
                     shared.bumps.items()):
+                now = max(now, ending)
+                shared.bumps[thread_id] = (thread, now, comment_count, top_level_count)
                 queries.bump_read_thread(conn, thread, now, comment_count=comment_count,
                                          top_level_count=top_level_count)
             events[:] = [replace(event, at=shared.bumps[event.thread_id][1],
