@@ -99,11 +99,13 @@ def context(request: Request, comment_id: int | None = None, **extras: Any) -> R
 def _comments_site_allows(svc: Services, comment_id: int, origin: str) -> bool:
     """Whether the site of comment ``comment_id`` allows ``origin`` (False when the
     comment is not there)."""
+    site_id = svc.comments.site_of(comment_id)
+    if site_id is None:
+        return False
     try:
-        thread = svc.comments._thread_of(svc.comments._load(comment_id))
+        return svc.sites.origin_allowed(svc.sites.get(site_id), origin)
     except NotFound:
         return False
-    return svc.sites.origin_allowed(svc.sites.get(thread.site_id), origin)
 
 
 def _limit(value: str | None) -> int | None:

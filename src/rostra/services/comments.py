@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, update
+from sqlalchemy import Connection, Row, select, update
 
 from rostra.config import Settings
 from rostra.core import markup
@@ -41,7 +41,7 @@ from rostra.services.tokens import Tokens
 from rostra.store import queries
 from rostra.store.comment_insert import CommentIds
 from rostra.store.db import Database, attempts, commit_unknown
-from rostra.store.tables import comments
+from rostra.store.tables import comments, threads
 
 EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,252}\.[^@\s<>\"]{2,63}$")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -158,6 +158,14 @@ class CommentService(BatchStorage):
             thread = queries.thread_by_id(conn, comment.thread_id)
         assert thread is not None
         return thread
+
+    def site_of(self, comment_id: int) -> str | None:
+        """The site of comment ``comment_id`` (None when there is no such comment)."""
+        with self.db.read() as conn:
+            site_id = conn.scalar(select(threads.c.site_id).join(
+                comments, comments.c.thread_id == threads.c.id).where(
+                comments.c.id == comment_id))
+        return None if site_id is None else str(site_id)
 
     def _load(self, comment_id: int) -> Row[Any]:
         with self.db.read() as conn:
@@ -311,12 +319,14 @@ class CommentService(BatchStorage):
 
     def change_state(
         self, conn: Connection, row: Row[Any], new_state: CommentState, *, actor: str | None,
-        erase: bool = False,
+        erase: bool = False, locked: bool = False,
     ) -> CommentEvent:
         """Move a comment to ``new_state`` inside the caller's transaction, keeping thread
         and parent counters right. ``erase`` drops the author's text and details. The
-        counters follow the comment as it is once locked, not ``row`` (read before)."""
-        row = queries.locked_comment(conn, row)
+        counters follow the comment as it is once locked, not ``row`` (read before);
+        ``locked``: the caller read ``row`` with ``queries.locked_comment`` already."""
+        if not locked:
+            row = queries.locked_comment(conn, row)
         old_state = CommentState(row.state)
         values: dict[str, Any] = {"state": new_state.value}
         if erase:
@@ -358,7 +368,8 @@ class CommentService(BatchStorage):
                 row = queries.locked_comment(conn, row)
                 event = None
                 if row.state != new_state.value:
-                    event = self.change_state(conn, row, new_state, actor=actor)
+                    event = self.change_state(conn, row, new_state, actor=actor,
+                                              locked=True)
                 row = queries.comment_row(conn, comment_id)
         if event is not None:
             self._notify([event])

@@ -193,7 +193,8 @@ class ModerationService(BanDesk):
         before = row.state
         if row.state != target.value:
             with deciding(Source.MODERATOR, actor=actor, reason=reason):
-                events.append(self.comments.change_state(conn, row, target, actor=actor))
+                events.append(self.comments.change_state(conn, row, target, actor=actor,
+                                                         locked=True))
         # Open flags are answered by this decision.
         conn.execute(
             update(flags)
@@ -282,8 +283,7 @@ class ModerationService(BanDesk):
         comment is locked first: flags on it count one after another, each seeing the
         others' (two at once each counted without the other and neither held it)."""
         row = queries.comment_row(conn, comment_id)
-        if row is not None:
-            queries.locked_comment(conn, row)
+        current = queries.locked_comment(conn, row) if row is not None else None
         try:
             with conn.begin_nested():
                 conn.execute(insert(flags).values(
@@ -301,12 +301,11 @@ class ModerationService(BanDesk):
             # The first report tells the site's moderators (if it has any listed); a
             # hold by further reports alerts them again as a held comment.
             comment_flagged(conn, comment_id, reason=reason.value, flags=count)
-        current = queries.comment_row(conn, comment_id)
         if not (flags_to_hold and count >= flags_to_hold and current is not None
                 and current.state == CommentState.APPROVED.value):
             return None
         event = self.comments.change_state(conn, current, CommentState.PENDING,
-                                           actor="readers")
+                                           actor="readers", locked=True)
         moderation = dict(current.moderation or {})
         moderation["reasons"] = [*moderation.get("reasons", []), {
             "check": "flags", "code": "flagged",
@@ -386,11 +385,7 @@ class ModerationService(BanDesk):
         return out
 
     def site_of_comment(self, comment_id: int) -> str:
-        with self.db.read() as conn:
-            site_id = conn.scalar(
-                select(threads.c.site_id).join(comments, comments.c.thread_id == threads.c.id)
-                .where(comments.c.id == comment_id)
-            )
+        site_id = self.comments.site_of(comment_id)
         if site_id is None:
             raise NotFound(f"no comment with id {comment_id}")
         return str(site_id)

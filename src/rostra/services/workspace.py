@@ -83,7 +83,7 @@ class Workspace:
                 assert thread is not None
                 if row.state != state:
                     events.append(self.services.comments.change_state(
-                        conn, row, CommentState(state), actor=actor))
+                        conn, row, CommentState(state), actor=actor, locked=True))
                 record_audit(conn, actor, "undo", f"comment:{comment_id}", {"state": row.state},
                              {"state": state}, None, site_id=thread.site_id)
         self.services.comments._notify(events)
@@ -144,13 +144,10 @@ class Workspace:
             old = conn.execute(select(comment_revisions.c.text, comment_revisions.c.created_at)
                                .where(comment_revisions.c.id == revision_id,
                                       comment_revisions.c.comment_id == comment_id)).first()
-            row = queries.comment_row(conn, comment_id)
-        if old is None or row is None:
+        if old is None:
             return
-        # The edit wrote its revision and the comment's edited_at at one moment.
-        if row.edited_at != old.created_at:
-            raise Conflict(f"comment {comment_id} was edited again since; its text is left "
-                           "as it is", code="changed_since")
+        # The edit wrote its revision and the comment's edited_at at one moment: a later
+        # edit moved edited_at (checked in the transaction that puts the text back).
         self._replace_text(comment_id, old.text, actor=actor, action="undo", reason=None,
                            unless_edited_since=old.created_at)
 
