@@ -6,15 +6,26 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import insert, select
 
 from rostra.moderation.ip_hashing import LEGACY, IpHasher, window_of
 from rostra.services.moderation import ModerationService
 from rostra.store import migrate
 from rostra.store.db import Database
-from rostra.store.tables import comments, meta
-from tests.conftest import ORIGIN, Reader, running_server
+from rostra.store.moderation_tables import bans
+from rostra.store.tables import comments, meta, sites
+from tests.conftest import (
+    ORIGIN,
+    POSTGRES_URL,
+    Reader,
+    create_postgres_database,
+    require,
+    running_server,
+    side_by_side,
+)
 
 TOKEN = "ip-weeks-token"
 
@@ -144,6 +155,70 @@ def test_bans_by_address_and_network_outlive_the_weekly_salt() -> None:
             assert lifted.status_code == 200
             assert troll.post("/story", "Allowed back after the ban was lifted.").status_code == 201
 
+
+
+def test_a_ban_on_an_address_of_a_forgotten_week_is_refused() -> None:
+    """Banning the address or network of a comment whose week's salt was deleted would
+    place a ban that can never match: the moderator is told to ban otherwise."""
+    with running_server("sqlite", admin_token=TOKEN) as live:
+        ips = live.services.comments.hashing.ips
+        now = [MONDAY]
+        ips.clock = lambda: now[0]
+        site = "ipforgot"
+        live.add_site(site, [ORIGIN])
+        staff = {"Authorization": f"Bearer {TOKEN}"}
+        with live.client() as http:
+            old = Reader("Old", http, site, ip="198.51.100.7").post(
+                "/story", "A comment from three weeks ago.")
+            assert old.status_code == 201
+            now[0] = MONDAY + timedelta(days=21)  # its week's salt goes with the next post
+            fresh = Reader("New", http, site, ip="192.0.2.77").post(
+                "/story", "A comment of this week.")
+            assert fresh.status_code == 201
+            for kind in ("ip", "range"):
+                refused = http.post("/api/moderation/bans", headers=staff, json={
+                    "site": site, "kind": kind, "comment_id": old.json()["comment"]["id"]})
+                assert refused.status_code == 422, refused.text
+                assert "no longer known" in refused.json()["detail"]
+            assert ModerationService(live.services.comments).search_bans(site) == []
+            # This week's address is known: its ban is placed.
+            placed = http.post("/api/moderation/bans", headers=staff, json={
+                "site": site, "kind": "ip", "comment_id": fresh.json()["comment"]["id"]})
+            assert placed.status_code == 201, placed.text
+
+
+@pytest.mark.postgres
+def test_a_ban_placed_while_old_salts_are_pruned_keeps_its_salt() -> None:
+    """PostgreSQL: a prune that read the bans before a ban made in an old week committed
+    deleted that week's salt, and the ban never matched again."""
+    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = create_postgres_database(POSTGRES_URL)
+    db = Database(url)
+    try:
+        migrate.upgrade(db)
+        hasher = IpHasher(db, "settings-secret", clock=lambda: MONDAY)
+        old = hasher.window(MONDAY - timedelta(days=21))
+        with db.write() as conn:
+            conn.execute(insert(sites).values(id="race", name="race", origins=[], settings={},
+                                              created_at=MONDAY))
+            conn.execute(insert(meta).values(key=f"ip_salt:{old}", value="old-salt"))
+        key = f"i:{hasher.hash('198.51.100.7', window=old)}"
+
+        def ban_in_old_week(conn: Any) -> None:
+            conn.execute(insert(bans).values(
+                site_id="race", kind="ip", value=key, shadow=False, created_by="t",
+                created_at=MONDAY))
+
+        # The ban's transaction holds the salt (as BanDesk.ban does) while a prune runs.
+        [pruned] = side_by_side(
+            db, "SELECT key FROM meta WHERE key = :key FOR SHARE", {"key": f"ip_salt:{old}"},
+            [lambda: hasher.prune((), now=MONDAY)], meanwhile=ban_in_old_week)
+        assert pruned == []
+        assert IpHasher(db, "settings-secret", clock=lambda: MONDAY).hash(
+            "198.51.100.7", window=old) == key[2:]
+    finally:
+        db.dispose()
+        drop()
 
 
 def test_a_running_server_forgets_the_keys_of_pruned_weeks(tmp_path: Path) -> None:

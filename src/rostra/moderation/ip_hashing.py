@@ -28,10 +28,10 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import Connection, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 from rostra.store.moderation_tables import bans
 from rostra.store.tables import meta
 
@@ -115,17 +115,29 @@ class IpHasher:
             with self.db.read() as conn:
                 return str(conn.scalar(select(meta.c.value).where(meta.c.key == name)))
         # A new window began: the salts no one needs any more go now, once a window.
-        self.prune(self.windows_of_bans())
+        self.prune()
         return value
 
-    def windows_of_bans(self, now: datetime | None = None) -> set[str]:
+    def windows_of_bans(self, now: datetime | None = None,
+                        conn: Connection | None = None) -> set[str]:
         """The windows active address and network bans (on any site) were made in."""
         moment = now or self.clock()
         query = select(bans.c.value).distinct().where(
             bans.c.kind.in_(("ip", "range")), bans.c.lifted_at.is_(None),
             or_(bans.c.expires_at.is_(None), bans.c.expires_at > moment))
-        with self.db.read() as conn:
+        if conn is not None:
             return {window_of(v) for v in conn.scalars(query)}
+        with self.db.read() as reading:
+            return {window_of(v) for v in reading.scalars(query)}
+
+    def holds(self, conn: Connection, window: str) -> bool:
+        """Whether ``window``'s salt is still there, kept until ``conn``'s transaction
+        ends: a ban made in it keeps it from a prune running meanwhile (which waits for
+        the lock, then sees the ban), and a ban made after a prune finds it gone."""
+        if window == LEGACY:
+            return self.legacy_salt is not None
+        return conn.execute(select(meta.c.key).where(meta.c.key == SALT_PREFIX + window)
+                            .with_for_update(read=True)).first() is not None
 
     # -- hashing ---------------------------------------------------------------
 
@@ -164,21 +176,29 @@ class IpHasher:
 
     # -- salts that are no longer needed -----------------------------------------
 
-    def prune(self, keep: Iterable[str], now: datetime | None = None) -> list[str]:
-        """Delete the salts of windows older than the previous one, except those in
-        ``keep`` (windows that active bans were made in); returns the windows deleted."""
+    def prune(self, keep: Iterable[str] = (), now: datetime | None = None) -> list[str]:
+        """Delete the salts of windows older than the previous one, except those active
+        bans were made in and those in ``keep``; returns the windows deleted. The salts
+        are locked before the bans are read, so a ban placed meanwhile is seen
+        (``holds``)."""
         current = self.window(now)
         previous = self.window((now or self.clock()) - timedelta(days=self.window_days))
         kept = set(keep) | {current, previous}
-        with self.db.read() as conn:
-            names = conn.scalars(select(meta.c.key).where(meta.c.key.startswith(SALT_PREFIX)))
-            old = [n for n in names if n[len(SALT_PREFIX):] not in kept]
-        if old:
-            with self.db.write() as conn:
-                conn.execute(delete(meta).where(meta.c.key.in_(old)))
-            with self._lock:
-                for name in old:
-                    self._keys.pop(name[len(SALT_PREFIX):], None)
+        old: list[str] = []
+        for attempt in attempts("pruning address salts", idempotent=True):
+            with attempt, self.db.write() as conn:
+                old = list(conn.scalars(select(meta.c.key).where(
+                    meta.c.key.startswith(SALT_PREFIX),
+                    meta.c.key.not_in([SALT_PREFIX + name for name in kept]),
+                ).with_for_update()))
+                if old:
+                    banned = self.windows_of_bans(now, conn)
+                    old = [n for n in old if n[len(SALT_PREFIX):] not in banned]
+                if old:
+                    conn.execute(delete(meta).where(meta.c.key.in_(old)))
+        with self._lock:
+            for name in old:
+                self._keys.pop(name[len(SALT_PREFIX):], None)
         return [n[len(SALT_PREFIX):] for n in old]
 
 

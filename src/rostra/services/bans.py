@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, or_, select, updat
 from rostra.core.errors import InvalidInput, NotFound
 from rostra.core.ids import parse_id
 from rostra.moderation.identity import Hashing, email_key, network_key
+from rostra.moderation.ip_hashing import window_of
 from rostra.services.audit_log import record_audit
 from rostra.services.moderation_views import ModerationViews
 from rostra.services.serialise import iso
@@ -73,6 +74,12 @@ class BanDesk:
         # one lost at COMMIT: it would be placed, or audited, twice).
         for attempt in attempts("a ban"):
             with attempt, self.db.write() as conn:
+                if request.kind in (BanKind.IP, BanKind.RANGE) and not self.hashing.ips.holds(
+                        conn, window_of(value)):
+                    raise InvalidInput(
+                        f"the {label} is no longer known: addresses are forgotten two weeks "
+                        "after the week they were seen; ban the author's account, email "
+                        "address or voter id instead")
                 ban_id = conn.execute(
                     insert(bans).values(
                         site_id=request.site_id, kind=request.kind.value, value=value,
