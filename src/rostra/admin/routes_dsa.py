@@ -14,7 +14,8 @@ from rostra.admin.context import require, visible_sites, who
 from rostra.admin.web import json_ok, one, pages, read_form, redirect, render
 from rostra.core.errors import InvalidInput
 from rostra.core.ids import parse_id
-from rostra.services.dsa import AppealOutcome, DsaService, NoticeOutcome, period
+from rostra.services.dsa import AppealOutcome, DsaService, NoticeOutcome
+from rostra.services.dsa_transparency import period
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 VIEWS = ("open", "decided", "appeals")

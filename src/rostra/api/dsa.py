@@ -20,7 +20,8 @@ from rostra.core.errors import NotFound, RostraError, TooManyRequests, Unauthori
 from rostra.core.ids import MAX_ID
 from rostra.notify.templates import languages, render_page
 from rostra.services.comments import RequestContext
-from rostra.services.dsa import AppealOutcome, DsaService, NoticeOutcome, period
+from rostra.services.dsa import AppealOutcome, DsaService, NoticeOutcome
+from rostra.services.dsa_transparency import period
 
 read = APIRouter(prefix="/api", tags=["read"], responses=PROBLEMS)
 write = APIRouter(prefix="/api", tags=["write"], responses=PROBLEMS)

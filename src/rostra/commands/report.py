@@ -35,7 +35,8 @@ def dsa_command(state: Any, since: datetime, until: datetime, site_id: str | Non
     from rostra.commands.opening import services as open_services
     from rostra.core.errors import NotFound
     from rostra.moderation.policy import parse_policy
-    from rostra.services.dsa import DsaService, period, transparency_rows
+    from rostra.services.dsa import DsaService
+    from rostra.services.dsa_transparency import period, transparency_rows
     from rostra.services.moderation import ModerationService
 
     if since.date() > until.date():
