@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
+from sqlalchemy import insert
 
 from rostra.core.models import CommentState
 from rostra.notify import alerts
 from rostra.services.notes import NoteDraft, NoteService, NoteStatus
+from rostra.store.moderation_tables import flags
 from tests.notify.conftest import NotifyServer, address, parts
 
 A = "{http://www.w3.org/2005/Atom}"
@@ -138,10 +140,13 @@ def test_it_alerts_moderators_of_held_and_flagged_comments(
     [digest] = notify.mailbox.to(digest_mod)
     assert digest["Subject"].startswith("2 comments need moderation")
 
-    # The moderation engine calls comment_flagged inside its own transaction.
+    # The moderation engine calls comment_flagged inside the transaction that records
+    # the flag (an alert is sent while the flag is open).
     notify.holds.sites.discard(site)
     flagged = notify.reader(http, site, "Dee").post("/mod/", "Flag me").json()["comment"]["id"]
     with notify.live.services.db.write() as conn:
+        conn.execute(insert(flags).values(comment_id=flagged, reader="v:engine",
+                                          reason="insult", created_at=datetime.now(UTC)))
         assert alerts.comment_flagged(conn, flagged, reason="insult", flags=3) == 1
     notify.run(worker.run_once())
     text, _html = parts(notify.mailbox.to(now_mod)[-1])

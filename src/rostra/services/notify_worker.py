@@ -25,6 +25,7 @@ from rostra.config import Settings
 from rostra.core.models import CommentState
 from rostra.core.sealing import Purpose, Sealer, Unsealable
 from rostra.notify import outbox
+from rostra.notify.alerts import FLAGGED, HELD
 from rostra.notify.mail import SmtpTransport, build_message
 from rostra.notify.model import MessageKind, TransportError, comment_url
 from rostra.notify.templates import catalog, render_email
@@ -33,6 +34,8 @@ from rostra.notify.webhooks import WebhookTransport
 from rostra.services.subscriptions import mark_bounced
 from rostra.store.account_tables import reader_sign_in_links
 from rostra.store.db import Database
+from rostra.store.dsa_tables import dsa_notices, dsa_statements
+from rostra.store.moderation_tables import flags
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions, notify_webhooks
 from rostra.store.tables import comments, sites, threads
 
@@ -422,6 +425,25 @@ class Worker:
             raise Dropped("what the message was about is gone")
         return build_message(rendered, sender=self.settings.mail_from, to=row.recipient)
 
+    @staticmethod
+    def _open_reports(conn: Any, ids: list[int]) -> tuple[set[int], set[int]]:
+        """Of these comments: those with an open reader's flag, and those with an open
+        DSA notice or an undecided appeal (what ``alerts.comment_flagged`` is told of)."""
+        flagged = set(conn.execute(
+            select(flags.c.comment_id)
+            .where(flags.c.comment_id.in_(ids), flags.c.resolved_at.is_(None))
+        ).scalars())
+        disputed = set(conn.execute(
+            select(dsa_notices.c.comment_id)
+            .where(dsa_notices.c.comment_id.in_(ids), dsa_notices.c.status == "open")
+            .union(
+                select(dsa_statements.c.comment_id)
+                .where(dsa_statements.c.comment_id.in_(ids),
+                       dsa_statements.c.appealed_at.is_not(None),
+                       dsa_statements.c.appeal_decided_at.is_(None)))
+        ).scalars())
+        return flagged, disputed
+
     def _moderator(self, conn: Any, rows: Sequence[Row[Any]]) -> Any:
         first = rows[0]
         found = {
@@ -432,21 +454,28 @@ class Worker:
                 .where(comments.c.id.in_([row.comment_id for row in rows]))
             ).all()
         }
+        flagged, disputed = self._open_reports(conn, list(found))
         base = base_url(self.settings)
         items: list[dict[str, Any]] = []
-        seen: set[tuple[int, str]] = set()
+        seen: set[int] = set()
         size = 0
         more = 0
         for row in rows:
             comment = found.get(row.comment_id)
-            reason = row.payload.get("reason", "held")
-            if comment is None or (comment.id, reason) in seen:
+            reason = row.payload.get("reason", HELD)
+            if comment is None or comment.id in seen:
                 continue
-            if comment.state in (CommentState.APPROVED.value, CommentState.DELETED.value) and (
-                reason == "held"
-            ):
-                continue  # decided already
-            seen.add((comment.id, reason))
+            # Only what still waits for a moderator: a held comment still in the queue; a
+            # flagged one with an undecided DSA notice or appeal, or still up with a
+            # reader's flag nobody answered (a decision answers them).
+            if reason == FLAGGED:
+                if comment.id not in disputed and not (
+                    comment.id in flagged and comment.state == CommentState.APPROVED.value
+                ):
+                    continue
+            elif comment.state != CommentState.PENDING.value:
+                continue
+            seen.add(comment.id)
             # A flood of held comments must not make an email that no server takes: past
             # the caps, comments are only counted, and the email links to the queue.
             if len(items) >= ALERT_ITEMS or size >= ALERT_BYTES:
