@@ -126,3 +126,44 @@ def test_it_alerts_moderators_of_dsa_notices_and_appeals_until_decided(
     [_, appeal] = notify.mailbox.to(moderator)
     assert listed(appeal) == [("flagged", "Ana")]
     assert "(appeal against a decision)" in parts(appeal)[0]
+
+
+def test_it_alerts_moderators_when_readers_flags_hold_a_comment(
+    notify: NotifyServer, http: httpx.Client
+) -> None:
+    moderator = address()
+    site = notify.new_site(notifications={"moderator_emails": [moderator]},
+                           moderation={"thresholds": {"flags_to_hold": 2}})
+    worker = notify.worker()
+    cid = notify.reader(http, site, "Fay").post("/f/", "Report me").json()["comment"]["id"]
+    flag(notify, http, site, cid, "Gus", "abuse")
+    notify.run(worker.run_once())
+    [first] = notify.mailbox.to(moderator)
+    assert listed(first) == [("flagged", "Fay")]
+
+    flag(notify, http, site, cid, "Hal", "spam")  # the second flag hides it
+    notify.run(worker.run_once())
+    [_, hold] = notify.mailbox.to(moderator)
+    assert listed(hold) == [("held", "Fay")]
+    text, _html = parts(hold)
+    assert "(abuse, spam; 2 flags)" in text  # why it was hidden
+    assert f"/admin/?site={site}&comment={cid}" in text
+
+
+def test_it_lists_a_comment_flagged_and_held_within_one_digest_once(
+    notify: NotifyServer, http: httpx.Client
+) -> None:
+    moderator = address()
+    site = notify.new_site(
+        notifications={"moderator_emails": [moderator], "moderator_digest": True,
+                       "moderator_digest_seconds": 600},
+        moderation={"thresholds": {"flags_to_hold": 2}})
+    cid = notify.reader(http, site, "Fay").post("/g/", "Report me").json()["comment"]["id"]
+    flag(notify, http, site, cid, "Gus")
+    flag(notify, http, site, cid, "Hal")
+
+    notify.run(notify.worker().run_once(now=datetime.now(UTC) + LATER))
+    [digest] = notify.mailbox.to(moderator)
+    assert digest["Subject"].startswith("A comment needs moderation")
+    assert listed(digest) == [("held", "Fay")]
+    assert "(abuse; 2 flags)" in parts(digest)[0]

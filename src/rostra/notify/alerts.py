@@ -15,6 +15,7 @@ from rostra.core.errors import InvalidInput
 from rostra.notify import outbox
 from rostra.notify.model import Channel, MessageKind
 from rostra.notify.site_settings import NotifySettings, parse_notify_settings
+from rostra.store.moderation_tables import flags
 from rostra.store.notify_tables import notify_outbox
 from rostra.store.tables import comments, sites, threads
 
@@ -66,14 +67,32 @@ def comment_held(conn: Connection, comment_id: int, detail: str | None = None) -
     return _alert(conn, comment_id, HELD, detail)
 
 
+def _flag_detail(reason: str | None, count: int | None) -> str | None:
+    parts = [p for p in (reason, f"{count} flags" if count else None) if p]
+    return "; ".join(parts)[:300] or None
+
+
 def comment_flagged(
     conn: Connection, comment_id: int, *, reason: str | None = None, flags: int | None = None
 ) -> int:
     """Alert the site's moderators that readers flagged a comment. Call it inside the
     transaction that records the flag; ``reason`` and ``flags`` (the count so far) are
     shown in the email. Returns how many alerts were written."""
-    parts = [p for p in (reason, f"{flags} flags" if flags else None) if p]
-    return _alert(conn, comment_id, FLAGGED, "; ".join(parts)[:300] or None)
+    return _alert(conn, comment_id, FLAGGED, _flag_detail(reason, flags))
+
+
+def comment_held_by_flags(conn: Connection, comment_id: int) -> int:
+    """Alert the site's moderators that readers' flags hid a comment (its site's
+    ``flags_to_hold``), as a held comment that shows the open flags' reasons and count.
+    Its flagged alert, where still unsent, is left out then (the worker lists a flagged
+    comment only while it is up): one email, one item. Returns how many were written."""
+    reasons = list(conn.execute(
+        select(flags.c.reason)
+        .where(flags.c.comment_id == comment_id, flags.c.resolved_at.is_(None))
+        .order_by(flags.c.created_at, flags.c.reader)
+    ).scalars())
+    return _alert(conn, comment_id, HELD,
+                  _flag_detail(", ".join(dict.fromkeys(reasons)) or None, len(reasons)))
 
 
 def failed_alerts(conn: Connection, site_id: str) -> list[dict[str, object]]:

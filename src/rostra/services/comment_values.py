@@ -11,6 +11,9 @@ from typing import Any
 from rostra.core.models import CommentState
 from rostra.moderation.decision import Decision
 
+# The actor of a hold that readers' flags caused (a site's ``flags_to_hold``).
+READERS = "readers"
+
 
 class EventKind(StrEnum):
     CREATED = "created"

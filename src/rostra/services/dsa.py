@@ -23,6 +23,7 @@ from rostra.moderation.policy import DsaPolicy
 from rostra.notify import outbox
 from rostra.notify.alerts import comment_flagged
 from rostra.notify.model import Channel, MessageKind
+from rostra.services.comment_values import READERS
 from rostra.services.comments import (
     CommentEvent,
     CommentService,
@@ -130,7 +131,7 @@ class DsaService:
         if context is None:
             if event.kind is EventKind.CREATED or event.actor is None:
                 context = Deciding(Source.AUTOMATED)
-            elif event.actor == "readers":
+            elif event.actor == READERS:
                 context = Deciding(Source.FLAGS, actor=None)
             else:
                 context = Deciding(Source.MODERATOR, actor=event.actor)

@@ -26,6 +26,7 @@ from rostra.moderation.pow import Solved
 from rostra.notify.alerts import comment_flagged
 from rostra.services.audit_log import record_audit
 from rostra.services.bans import BanDesk, BanKind, BanRequest
+from rostra.services.comment_values import READERS
 from rostra.services.comments import CommentEvent, CommentService, EventKind, RequestContext
 from rostra.services.dsa_context import Source, deciding
 from rostra.services.moderation_views import views_of
@@ -305,14 +306,14 @@ class ModerationService(BanDesk):
                 and current.state == CommentState.APPROVED.value):
             return None
         event = self.comments.change_state(conn, current, CommentState.PENDING,
-                                           actor="readers", locked=True)
+                                           actor=READERS, locked=True)
         moderation = dict(current.moderation or {})
         moderation["reasons"] = [*moderation.get("reasons", []), {
             "check": "flags", "code": "flagged",
             "message": f"{count} readers flagged it", "score": float(count)}]
         conn.execute(update(comments).where(comments.c.id == comment_id)
                      .values(moderation=moderation))
-        record_audit(conn, "readers", "hold", f"comment:{comment_id}",
+        record_audit(conn, READERS, "hold", f"comment:{comment_id}",
                      {"state": "approved"}, {"state": "pending"},
                      f"{count} readers flagged it", site_id=site_id)
         return event

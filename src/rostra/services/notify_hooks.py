@@ -17,6 +17,7 @@ from rostra.config import Settings
 from rostra.core.models import CommentState
 from rostra.notify import alerts, outbox
 from rostra.notify.model import Channel, MessageKind, SubscriptionKind, WebhookEvent, comment_url
+from rostra.services.comment_values import READERS
 from rostra.services.comments import CommentEvent, EventKind
 from rostra.services.serialise import iso
 from rostra.services.sites import SiteService
@@ -105,6 +106,9 @@ class OutboxHook:
             elif event.new_state is CommentState.PENDING and event.actor is None:
                 # An edit sent an approved comment back to the queue.
                 alerts.comment_held(conn, event.comment_id, "edited")
+            elif event.new_state is CommentState.PENDING and event.actor == READERS:
+                # Readers' flags hid it: as held, since it waits in the queue now.
+                alerts.comment_held_by_flags(conn, event.comment_id)
         if hook_events:
             self.webhooks(conn, event, hook_events)
 
