@@ -167,3 +167,26 @@ def test_it_lists_a_comment_flagged_and_held_within_one_digest_once(
     assert digest["Subject"].startswith("A comment needs moderation")
     assert listed(digest) == [("held", "Fay")]
     assert "(abuse; 2 flags)" in parts(digest)[0]
+
+
+def test_it_alerts_moderators_in_the_sites_language(
+    notify: NotifyServer, http: httpx.Client
+) -> None:
+    moderator, english = address(), address()
+    site = notify.new_site(languages=["de"], notifications={"moderator_emails": [moderator]})
+    other = notify.new_site(languages=["tlh"], notifications={"moderator_emails": [english]})
+    notify.holds.sites.update({site, other})
+    notify.reader(http, site, "Eve").post("/l/", "Bitte prüfen")
+    notify.reader(http, other, "Eve").post("/l/", "Please check")
+    notify.run(notify.worker().run_once())
+
+    [alert] = notify.mailbox.to(moderator)
+    assert alert["Subject"].startswith("Ein Kommentar wartet auf Moderation")
+    assert alert["Content-Language"] == "de"
+    assert listed(alert) == [("zurückgehalten", "Eve")]
+    text, html = parts(alert)
+    assert "In der Moderationsliste öffnen" in text and '<html lang="de">' in html
+    # A language without a catalog: English.
+    [fallback] = notify.mailbox.to(english)
+    assert fallback["Subject"].startswith("A comment needs moderation")
+    assert fallback["Content-Language"] == "en"

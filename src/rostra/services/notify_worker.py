@@ -26,6 +26,7 @@ from rostra.core.models import CommentState
 from rostra.core.sealing import Purpose, Sealer, Unsealable
 from rostra.notify import outbox
 from rostra.notify.alerts import FLAGGED, HELD
+from rostra.notify.dsa_mail import site_language
 from rostra.notify.mail import SmtpTransport, build_message
 from rostra.notify.model import MessageKind, TransportError, comment_url
 from rostra.notify.templates import catalog, render_email
@@ -492,11 +493,14 @@ class Worker:
             })
         if not items:
             raise Dropped("every comment was decided already")
-        t = catalog("en")
+        # In the site's language, as its DSA emails: moderators have no language of their own.
+        language = site_language(conn, first.site_id)
+        t = catalog(language)
         for item in items:
             item["reason"] = t.get(f"reason_{item['reason']}", item["reason"])
         rendered = render_email(
-            "moderator", "en", items=items, total=len(items) + more, more=more,
+            "moderator", language, items=items, total=len(items) + more, more=more,
             queue_url=f"{base}/admin/queue?site={quote(first.site_id or '')}",
             site_name=self._site_name(conn, first.site_id))
-        return build_message(rendered, sender=self.settings.mail_from, to=first.recipient)
+        return build_message(rendered, sender=self.settings.mail_from, to=first.recipient,
+                             language=language)
