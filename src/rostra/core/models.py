@@ -16,6 +16,17 @@ class CommentState(StrEnum):
     DELETED = "deleted"
 
 
+# The key a comment's moderation record carries once its author's data was erased on
+# request (rostra.services.personal_data): its value is when.
+ERASED = "erased"
+
+
+def is_erased(moderation: Any) -> bool:
+    """Whether a comment's moderation record marks it erased on its author's request: no
+    staff action may publish it or put text back into it."""
+    return isinstance(moderation, dict) and ERASED in moderation
+
+
 class SortOrder(StrEnum):
     NEWEST = "newest"
     OLDEST = "oldest"

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from rostra.core.errors import InvalidInput, NotFound
-from rostra.core.models import CommentState
+from rostra.core.errors import Conflict, InvalidInput, NotFound
+from rostra.core.models import CommentState, is_erased
 from rostra.moderation.checks.bans import BanHit
 from rostra.moderation.checks.reputation import History
 from rostra.moderation.identity import author_key_of_row
@@ -45,6 +45,13 @@ from rostra.store.moderation_tables import (
 from rostra.store.tables import comments, threads
 
 log = logging.getLogger("rostra.moderation")
+
+
+def erased_conflict(comment_id: int) -> Conflict:
+    """What staff are told when they would publish, edit or restore a comment erased on
+    its author's request (rostra.services.personal_data)."""
+    return Conflict(f"comment {comment_id} was erased on its author's request: it cannot "
+                    "be published, edited or given its text back", code="erased")
 
 
 class StaffAction(StrEnum):
@@ -189,6 +196,8 @@ class ModerationService(BanDesk):
         if row is None:
             raise NotFound(f"no comment with id {comment_id}")
         row = queries.locked_comment(conn, row)  # its state, as another left it
+        if target is not CommentState.DELETED and is_erased(row.moderation):
+            raise erased_conflict(comment_id)
         thread = queries.thread_by_id(conn, row.thread_id)
         assert thread is not None
         before = row.state
@@ -470,5 +479,5 @@ def _audit_json(row: Row[Any]) -> dict[str, Any]:
 
 __all__ = [
     "BanKind", "BanRequest", "FlagReason", "ModerationService", "QueueKind", "StaffAction",
-    "pack_vector", "record_audit",
+    "erased_conflict", "pack_vector", "record_audit",
 ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, or_, select, update
 
-from rostra.core.models import CommentState
+from rostra.core.models import ERASED, CommentState
 from rostra.services.comments import CommentEvent, CommentService
 from rostra.services.moderation import record_audit
 from rostra.services.serialise import iso
@@ -16,9 +17,11 @@ from rostra.store.account_tables import reader_accounts, reader_sessions, reader
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import attempts
 from rostra.store.dsa_tables import dsa_notices
+from rostra.store.moderation_tables import audit_log, comment_embeddings
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_outbox, notify_subscriptions
 from rostra.store.passkey_tables import passkeys
+from rostra.store.staff_tables import comment_revisions
 from rostra.store.tables import comments, threads
 
 
@@ -137,8 +140,10 @@ class PersonalData:
 
     def forget(self, email: str, *, actor: str) -> dict[str, int]:
         """Erase the person's comments (replies to them stay, under a tombstone), their
-        name, email, website and IP hash, their subscriptions and their sign-on accounts;
-        one transaction, run again if PostgreSQL fails it to break a deadlock."""
+        name, email, website and IP hash, their subscriptions and their sign-on accounts,
+        and what the workspace keeps of the comments (revisions, audited text); the
+        comments stay marked erased, so that no staff action brings their text back. One
+        transaction, run again if PostgreSQL fails it to break a deadlock."""
         address = email.strip().lower()
         for attempt in attempts("a person's erasure"):
             with attempt, self.db.write() as conn:
@@ -160,17 +165,28 @@ class PersonalData:
                 comments.c.account_id.in_(account_ids),
             )).order_by(comments.c.id)  # parents first, as a posting batch takes them
         ).all()
+        ids = [r.id for r in rows]
+        now = datetime.now(UTC)
         for row in rows:
             if row.state != CommentState.DELETED.value:
                 events.append(self.comments.change_state(
                     conn, row, CommentState.DELETED, actor=actor, erase=True))
-        ids = [r.id for r in rows]
-        for start in range(0, len(ids), 500):
+            # Marked, so that no staff action publishes it or puts text back into it
+            # (rostra.core.models.is_erased); what the checks learned of its words goes.
+            conn.execute(update(comments).where(comments.c.id == row.id).values(
+                moderation=_erased_moderation(row.moderation, now)))
+        for chunk in _chunks(ids):
             conn.execute(
-                update(comments).where(comments.c.id.in_(ids[start:start + 500])).values(
+                update(comments).where(comments.c.id.in_(chunk)).values(
                     text="", html="", author_name=None, author_email=None,
                     author_website=None, ip_hash=None, voter_id=None, anchor=None)
             )
+            # The text staff edits replaced, and the sentence embedding of the words.
+            conn.execute(delete(comment_revisions).where(
+                comment_revisions.c.comment_id.in_(chunk)))
+            conn.execute(delete(comment_embeddings).where(
+                comment_embeddings.c.comment_id.in_(chunk)))
+            _scrub_audit(conn, chunk)
         # Subscriptions and queued mail go with the address (ON DELETE CASCADE).
         subscriptions = conn.scalar(
             select(func.count()).select_from(notify_subscriptions)
@@ -225,6 +241,57 @@ class PersonalData:
         record_audit(conn, actor, "forget_person", "person", None, done,
                      "erasure on request")
         return done, events
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _erased_moderation(moderation: Any, now: datetime) -> dict[str, Any]:
+    """A comment's moderation record once erased: the action taken and its reasons' codes
+    and scores (the site's figures count them), without the facts (the classifier's
+    evidence quotes the text) and the sentences (one names the domains it linked to),
+    and when it was erased."""
+    record = moderation if isinstance(moderation, dict) else {}
+    kept: dict[str, Any] = {ERASED: iso(now)}
+    if "action" in record:
+        kept["action"] = record["action"]
+    reasons = [{"check": r.get("check"), "code": r.get("code"), "message": "",
+                "score": r.get("score")}
+               for r in record.get("reasons") or [] if isinstance(r, dict)]
+    if reasons:
+        kept["reasons"] = reasons
+    return kept
+
+
+# What an audit entry about a comment may hold of its author: a staff edit (and its undo)
+# keeps the text it replaced and the text it wrote.
+_PERSONAL_KEYS = ("text", "html", "name", "email", "website")
+ERASED_VALUE = "[erased]"
+
+
+def _scrub_audit(conn: Connection, ids: list[int]) -> None:
+    """Audit entries about the erased comments keep who did what, when and why; the
+    person's words, name and address in them are replaced by ``ERASED_VALUE``. A note's
+    entry keeps its text: a note is somebody else's, and stays with the comment."""
+    entries = conn.execute(
+        select(audit_log.c.id, audit_log.c.before, audit_log.c.after)
+        .where(audit_log.c.target.in_([f"comment:{i}" for i in ids]),
+               audit_log.c.action != "add_note")
+    ).all()
+    for entry in entries:
+        before, after = _scrubbed(entry.before), _scrubbed(entry.after)
+        if (before, after) != (entry.before, entry.after):
+            conn.execute(update(audit_log).where(audit_log.c.id == entry.id)
+                         .values(before=before, after=after))
+
+
+def _scrubbed(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    return {k: ERASED_VALUE if k in _PERSONAL_KEYS and v not in (None, "") else v
+            for k, v in value.items()}
 
 
 def _notices_of(address: str, account_ids: list[int]) -> Any:

@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert, select, update
 
 from rostra.core import markup
 from rostra.core.errors import Conflict, InvalidInput, NotFound
-from rostra.core.models import CommentState
+from rostra.core.models import CommentState, is_erased
 from rostra.services.comments import CommentEvent, EventKind
 from rostra.services.container import Services
 from rostra.services.moderation import (
@@ -25,6 +25,7 @@ from rostra.services.moderation import (
     BanRequest,
     ModerationService,
     StaffAction,
+    erased_conflict,
     record_audit,
 )
 from rostra.store import queries
@@ -33,6 +34,13 @@ from rostra.store.staff_tables import comment_pins, comment_revisions
 from rostra.store.tables import comments
 
 Undo = dict[str, Any]
+
+
+class Kept(StrEnum):
+    """Why an undo left a comment as it is."""
+
+    CHANGED = "changed"  # decided again since, or gone
+    ERASED = "erased"  # erased on its author's request
 
 
 class PinKind(StrEnum):
@@ -52,33 +60,42 @@ class Workspace:
 
     def decide(self, comment_ids: list[int], action: StaffAction, *, actor: str,
                reason: str | None = None) -> Undo:
-        """Approve, reject, mark spam or delete each comment; returns how to undo it."""
+        """Approve, reject, mark spam or delete each comment; returns how to undo it.
+        Refused before any is decided when one was erased on request (only delete is not)."""
         done = []
-        for comment_id in comment_ids:
-            with self.db.read() as conn:
-                row = queries.comment_row(conn, comment_id)
+        with self.db.read() as conn:
+            rows = {i: queries.comment_row(conn, i) for i in comment_ids}
+        for comment_id, row in rows.items():
             if row is None:
                 raise NotFound(f"no comment with id {comment_id}")
+            if action is not StaffAction.DELETE and is_erased(row.moderation):
+                raise erased_conflict(comment_id)
+        for comment_id in comment_ids:
+            row = rows[comment_id]
+            assert row is not None
             self.moderation.decide(comment_id, action, actor=actor, reason=reason)
             done.append({"id": comment_id, "before": row.state,
                          "after": TARGET_STATE[action].value})
         return {"kind": "state", "action": action.value, "items": done}
 
     def _restore_state(self, comment_id: int, state: str, after: str | None,
-                       actor: str) -> bool:
+                       actor: str) -> Kept | None:
         """Put the comment back in ``state`` unless another decision moved it from
         ``after`` (the state the undone action left) since: undo takes back this
-        moderator's decision, never a later one. False when it was left as it is."""
+        moderator's decision, never a later one; nor does it bring back a comment erased
+        on its author's request. Why it was left as it is, or None when it was put back."""
         events: list[CommentEvent] = []
         for attempt in attempts("undoing a decision"):
             with attempt, self.db.write() as conn:
                 events = []
                 row = queries.comment_row(conn, comment_id)
                 if row is None:
-                    return False  # gone since; nothing to restore
+                    return Kept.CHANGED  # gone since; nothing to restore
                 row = queries.locked_comment(conn, row)
+                if is_erased(row.moderation) and state != CommentState.DELETED.value:
+                    return Kept.ERASED
                 if after is not None and row.state != after:
-                    return False
+                    return Kept.CHANGED
                 thread = queries.thread_by_id(conn, row.thread_id)
                 assert thread is not None
                 if row.state != state:
@@ -87,7 +104,7 @@ class Workspace:
                 record_audit(conn, actor, "undo", f"comment:{comment_id}", {"state": row.state},
                              {"state": state}, None, site_id=thread.site_id)
         self.services.comments._notify(events)
-        return True
+        return None
 
     # -- edits ---------------------------------------------------------------
 
@@ -115,6 +132,8 @@ class Workspace:
                 if row is None:
                     raise NotFound(f"no comment with id {comment_id}")
                 row = queries.locked_comment(conn, row)
+                if is_erased(row.moderation):
+                    raise erased_conflict(comment_id)
                 if unless_edited_since is not None and row.edited_at != unless_edited_since:
                     raise Conflict(f"comment {comment_id} was edited again since; its text "
                                    "is left as it is", code="changed_since")
@@ -144,7 +163,10 @@ class Workspace:
             old = conn.execute(select(comment_revisions.c.text, comment_revisions.c.created_at)
                                .where(comment_revisions.c.id == revision_id,
                                       comment_revisions.c.comment_id == comment_id)).first()
+            row = queries.comment_row(conn, comment_id) if old is None else None
         if old is None:
+            if row is not None and is_erased(row.moderation):
+                raise erased_conflict(comment_id)  # its revisions went with the erasure
             return
         # The edit wrote its revision and the comment's edited_at at one moment: a later
         # edit moved edited_at (checked in the transaction that puts the text back).
@@ -217,16 +239,26 @@ class Workspace:
         kind = last.get("kind")
         if kind == "state":
             items = last["items"]
-            kept = [item for item in reversed(items)
-                    if not self._restore_state(int(item["id"]), str(item["before"]),
-                                               item.get("after"), actor)]
+            kept = [why for why in (
+                self._restore_state(int(item["id"]), str(item["before"]),
+                                    item.get("after"), actor)
+                for item in reversed(items)) if why is not None]
+            changed, erased = kept.count(Kept.CHANGED), kept.count(Kept.ERASED)
             if kept and len(kept) == len(items):
+                if erased:
+                    raise Conflict(
+                        "the comments of the last action were erased on their authors' "
+                        "request" + (" or decided again since" if changed else "")
+                        + "; they are left as they are", code="erased")
                 raise Conflict("every comment of the last action was decided again since; "
                                "they are left as they are", code="changed_since")
             n = len(items) - len(kept)
             said = f"{last['action']} of {n} comment{'s' if n != 1 else ''}"
-            if kept:
-                said += f" ({len(kept)} decided again since, left as decided)"
+            if changed:
+                said += f" ({changed} decided again since, left as decided)"
+            if erased:
+                whose = "its author's" if erased == 1 else "their authors'"
+                said += f" ({erased} erased on {whose} request, left deleted)"
             return said
         if kind == "edit":
             self._restore_revision(int(last["id"]), int(last["revision"]), actor)
