@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
 from rostra.core.models import ERASED, CommentState
+from rostra.notify.model import MessageKind
 from rostra.services.comments import CommentEvent, CommentService
 from rostra.services.moderation import record_audit
 from rostra.services.serialise import iso
@@ -141,9 +142,10 @@ class PersonalData:
     def forget(self, email: str, *, actor: str) -> dict[str, int]:
         """Erase the person's comments (replies to them stay, under a tombstone), their
         name, email, website and IP hash, their subscriptions and their sign-on accounts,
-        and what the workspace keeps of the comments (revisions, audited text); the
-        comments stay marked erased, so that no staff action brings their text back. One
-        transaction, run again if PostgreSQL fails it to break a deadlock."""
+        and what the workspace and the outbox keep of the comments (revisions, audited
+        text, messages not sent yet); the comments stay marked erased, so that no staff
+        action brings their text back. One transaction, run again if PostgreSQL fails it
+        to break a deadlock."""
         address = email.strip().lower()
         for attempt in attempts("a person's erasure"):
             with attempt, self.db.write() as conn:
@@ -167,6 +169,8 @@ class PersonalData:
         ).all()
         ids = [r.id for r in rows]
         now = datetime.now(UTC)
+        for chunk in _chunks(ids):
+            _forget_messages_about(conn, chunk)
         for row in rows:
             if row.state != CommentState.DELETED.value:
                 events.append(self.comments.change_state(
@@ -246,6 +250,19 @@ class PersonalData:
 def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
+
+
+def _forget_messages_about(conn: Connection, ids: list[int]) -> None:
+    """Messages about the erased comments: a webhook call's body is written when it is
+    queued, so one still waiting (its receiver down, say) would send the person's name
+    and words; it goes, and those sent keep no copy. Before the comments change: the
+    calls saying they were deleted, queued by that change, carry nothing of the person.
+    DSA mail is owed to a notifier and reads the comment only as it goes: it stays."""
+    about = and_(notify_outbox.c.comment_id.in_(ids),
+                 notify_outbox.c.kind != MessageKind.DSA.value)
+    conn.execute(delete(notify_outbox).where(
+        about, notify_outbox.c.sent_at.is_(None), notify_outbox.c.failed_at.is_(None)))
+    conn.execute(update(notify_outbox).where(about).values(payload={ERASED: True}))
 
 
 def _erased_moderation(moderation: Any, now: datetime) -> dict[str, Any]:
