@@ -1,6 +1,6 @@
 """An SMTP server that takes the recipient but refuses the message, and one that is not
-there: a 5xx gives up on the message and silences the address, a 4xx and a missing
-server keep it for a retry."""
+there: a 5xx gives up on the message (the address is not silenced: the message was
+refused, not the reader's mailbox), a 4xx and a missing server keep it for a retry."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def _confirmation_for(live: LiveServer) -> tuple[Any, Any]:
     return row, address
 
 
-def test_a_message_refused_for_good_is_given_up_and_the_address_silenced(
+def test_a_message_refused_for_good_is_given_up_and_the_address_kept(
     smtp: tuple[int, RefusingData]
 ) -> None:
     port, handler = smtp
@@ -74,7 +74,7 @@ def test_a_message_refused_for_good_is_given_up_and_the_address_silenced(
         handler.answer = RefusingData.answer
     assert row.failed_at is not None and row.sent_at is None
     assert row.last_error == "SMTP 552 5.3.4 Message too big for system"
-    assert address.bounced_at is not None
+    assert address.bounced_at is None
 
 
 def test_a_message_refused_for_now_is_kept_for_a_retry(smtp: tuple[int, RefusingData]) -> None:

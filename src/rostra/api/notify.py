@@ -124,8 +124,10 @@ def confirm_page(request: Request, token: str = "") -> HTMLResponse:
     if address is None:
         return _page("confirm", _fallback_language(request), 400, invalid=True)
     subs = rt.subscriptions.subscriptions_of(address.id)
+    # A bounced address is asked to confirm again: that ends the bounce.
     return _page("confirm", address.language, invalid=False,
-                 confirmed=address.confirmed_at is not None, email=address.email,
+                 confirmed=address.confirmed_at is not None and address.bounced_at is None,
+                 email=address.email,
                  site_name=subs[0].site_name if subs else "", token=token,
                  action="/notify/confirm")
 

@@ -32,11 +32,15 @@ class WebhookEvent(StrEnum):
 
 class TransportError(Exception):
     """A delivery failed. ``permanent``: retrying cannot help (a 5xx SMTP reply, a
-    refused webhook address); otherwise the worker retries with backoff."""
+    refused webhook address); otherwise the worker retries with backoff. ``bounced``:
+    the recipient's address itself was refused for good (not merely this message), so
+    nothing more should go to it."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False,
+                 bounced: bool = False) -> None:
         super().__init__(message)
-        self.permanent = permanent
+        self.permanent = permanent or bounced
+        self.bounced = bounced
 
 
 def comment_url(thread_url: str | None, comment_id: int) -> str | None:

@@ -246,10 +246,11 @@ class Worker:
 
             def give_up(conn: Any) -> None:
                 outbox.mark_failed(conn, ids, self.worker_id, now, str(exc))
-                # A reader's address that bounces gets nothing more. A staff address is
-                # never silenced that way (one oversized or refused alert would stop every
-                # later one): the failure is shown in the admin instead.
-                if (exc.permanent and first.channel == "email" and self.settings.smtp_host
+                # A reader's address that bounces gets nothing more: only a refusal of
+                # the address itself, not of this one message (its size, its content, our
+                # sender). A staff address is never silenced that way (one refused alert
+                # would stop every later one): the failure is shown in the admin instead.
+                if (exc.bounced and first.channel == "email" and self.settings.smtp_host
                         and not staff):
                     mark_bounced(conn, first.recipient.lower(), str(exc), now)
 
@@ -310,8 +311,11 @@ class Worker:
                     select(notify_addresses)
                     .where(notify_addresses.c.email == first.recipient.lower())
                 ).first()
+            # A confirmation may go to a bounced address: the reader asked for it again,
+            # and confirming is how a bounce ends.
             if (address is not None and address.bounced_at is not None
-                    and first.kind != MessageKind.MODERATOR.value):
+                    and first.kind not in (MessageKind.MODERATOR.value,
+                                           MessageKind.CONFIRM.value)):
                 raise Dropped("the address bounced")
             if first.kind == MessageKind.CONFIRM.value:
                 return self._confirmation(conn, first, address), first.recipient
@@ -332,7 +336,7 @@ class Worker:
     def _confirmation(self, conn: Any, row: Row[Any], address: Row[Any] | None) -> Any:
         if address is None:
             raise Dropped("the address is gone")
-        if address.confirmed_at is not None:
+        if address.confirmed_at is not None and address.bounced_at is None:
             raise Dropped("confirmed already")
         base = base_url(self.settings)
         confirm = f"{base}/notify/confirm?token={self.tokens.confirm_token(address.id, address.email)}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import Forbidden, InvalidInput, NotFound, RostraError
@@ -151,9 +151,14 @@ class SubscriptionService:
                 conn.execute(insert(notify_subscription_comments).values(
                     subscription_id=sub_id, comment_id=follow))
         sent = False
-        if address.confirmed_at is None and address.bounced_at is None and (
+        # A bounced address (confirmed or not) gets a fresh confirmation: confirming it
+        # ends the bounce. Once after each bounce even within the hour, as the last
+        # confirmation may be what bounced; the hour still spaces the rest.
+        bounced = address.bounced_at is not None
+        if (address.confirmed_at is None or bounced) and (
             address.confirmation_sent_at is None
             or now - address.confirmation_sent_at > CONFIRM_RESEND
+            or (bounced and address.confirmation_sent_at <= address.bounced_at)
         ):
             outbox.enqueue(
                 conn, channel=Channel.EMAIL, kind=MessageKind.CONFIRM,
@@ -239,7 +244,8 @@ class SubscriptionService:
         return row if row is not None and row.email == claim.email else None
 
     def confirm(self, claim: AddressClaim | None) -> Row[Any] | None:
-        """Confirm the address (once; later calls change nothing). None: no such address."""
+        """Confirm the address and end its bounce, if any (once; later calls change
+        nothing). None: no such address."""
         if self.address_of(claim) is None:
             return None
         assert claim is not None
@@ -248,8 +254,11 @@ class SubscriptionService:
                 conn.execute(
                     update(notify_addresses)
                     .where(notify_addresses.c.id == claim.address_id,
-                           notify_addresses.c.confirmed_at.is_(None))
-                    .values(confirmed_at=datetime.now(UTC))
+                           or_(notify_addresses.c.confirmed_at.is_(None),
+                               notify_addresses.c.bounced_at.is_not(None)))
+                    .values(confirmed_at=func.coalesce(notify_addresses.c.confirmed_at,
+                                                       datetime.now(UTC)),
+                            bounced_at=None, bounce_reason=None)
                 )
                 row = conn.execute(
                     select(notify_addresses).where(notify_addresses.c.id == claim.address_id)
