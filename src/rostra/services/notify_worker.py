@@ -180,19 +180,23 @@ class Worker:
         keys = await asyncio.to_thread(self._due, at, limit)
         handled = 0
         for key in keys:
-            rows = await asyncio.to_thread(self.claim, key, at)
+            # Claimed at the current time, not at `at`: a lease runs from the claim, and
+            # a batch claimed late in a long pass must not look stale to other workers.
+            rows = await asyncio.to_thread(self.claim, key)
             if rows:
                 await self.deliver(rows)
                 handled += 1
         return handled
 
     def _due(self, now: datetime, limit: int) -> list[str]:
+        """Batches due at ``now``; claims are stale by the current time."""
         with self.db.read() as conn:
-            return outbox.due_batches(conn, now, now - self.lease, limit)
+            return outbox.due_batches(conn, now, datetime.now(UTC) - self.lease, limit)
 
     def claim(self, batch_key: str, now: datetime | None = None) -> list[Row[Any]]:
-        """Claim a batch's claimable rows for this worker (public so that tests can play
-        a worker that dies right after claiming)."""
+        """Claim a batch's claimable rows for this worker, as at ``now`` (default: the
+        current time). Public so that tests can play a worker that dies right after
+        claiming."""
         at = now or datetime.now(UTC)
         with self.db.write() as conn:
             return outbox.claim(conn, batch_key, self.worker_id, at, at - self.lease,
