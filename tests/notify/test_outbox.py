@@ -84,7 +84,10 @@ def test_a_claim_belongs_to_one_worker_until_its_lease_runs_out(db: Database) ->
     with db.write() as conn:
         assert outbox.mark_sent(conn, ids, "w1", later) == 0  # no longer w1's
         assert outbox.mark_sent(conn, ids, "w2", later) == 2
-        assert outbox.mark_sent(conn, ids, "w2", later) == 0  # sent once
+        assert outbox.mark_sent(conn, ids, "w2", later + timedelta(seconds=1)) == 0  # once
+        # The same record run again (after a COMMIT lost with its connection) answers
+        # as the first did, and changes nothing.
+        assert outbox.mark_sent(conn, ids, "w2", later) == 2
     assert [r.sent_at for r in _rows(db, "b")] == [later, later]
     assert _claim(db, "b", "w3", later + timedelta(hours=1)) == []
     assert _due(db, later + timedelta(hours=1)) == []

@@ -128,9 +128,15 @@ def _mine(ids: Sequence[int], worker_id: str) -> ColumnElement[bool]:
 
 
 def mark_sent(conn: Connection, ids: Sequence[int], worker_id: str, now: datetime) -> int:
-    """Record delivery; returns how many of the rows were still this worker's."""
+    """Record delivery at ``now``; returns how many of the rows were still this worker's.
+    Rows it recorded at ``now`` already count too, so that running it again after a
+    COMMIT that may have gone through answers as the first run did."""
     return conn.execute(
-        update(outbox).where(_mine(ids, worker_id)).values(sent_at=now)
+        update(outbox).where(
+            outbox.c.id.in_(list(ids)), outbox.c.claimed_by == worker_id,
+            outbox.c.failed_at.is_(None),
+            or_(outbox.c.sent_at.is_(None), outbox.c.sent_at == now),
+        ).values(sent_at=now)
     ).rowcount
 
 

@@ -34,7 +34,7 @@ from rostra.notify.tokens import NotifyTokens
 from rostra.notify.webhooks import WebhookTransport
 from rostra.services.subscriptions import mark_bounced
 from rostra.store.account_tables import reader_sign_in_links
-from rostra.store.db import Database
+from rostra.store.db import Database, attempts
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.moderation_tables import flags
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions, notify_webhooks
@@ -233,8 +233,9 @@ class Worker:
             log.exception("delivering %s failed", first.batch_key)
             await self._failed(rows, TransportError(f"{type(exc).__name__}: {exc}"))
         else:
+            sent_at = datetime.now(UTC)  # one moment for every try (see mark_sent)
             done = await self._record_count(lambda conn: outbox.mark_sent(
-                conn, ids, self.worker_id, datetime.now(UTC)))
+                conn, ids, self.worker_id, sent_at))
             if done != len(ids):
                 log.warning("batch %s: claim taken over while sending", first.batch_key)
 
@@ -270,8 +271,14 @@ class Worker:
             conn, ids, self.worker_id, now + timedelta(seconds=delay), str(exc)))
 
     def _write(self, action: Callable[[Any], Any]) -> Any:
-        with self.db.write() as conn:
-            return action(conn)
+        """Record a batch's outcome (sent, retried, given up, released). Run again after
+        a deadlock or a lost connection, even one lost at COMMIT: each write changes only
+        rows still this worker's, so done twice is done once. Raised instead, it left the
+        rows claimed, and another worker sent the message again after the lease."""
+        for attempt in attempts("recording a delivery", idempotent=True):
+            with attempt, self.db.write() as conn:
+                result = action(conn)
+        return result
 
     async def _record(self, action: Callable[[Any], Any]) -> None:
         await asyncio.to_thread(self._write, action)
