@@ -108,9 +108,34 @@ def _stamp_before(conn: Connection, thread: Row[Any]) -> datetime | None:
     return thread.updated_at  # type: ignore[no-any-return]
 
 
+# The key, in a held comment's decision facts, of the title and address it brought.
+THREAD_OFFER = "thread_offer"
+
+
+def _offered(p: Prepared) -> tuple[str | None, str | None]:
+    """(title, address) the post may give its thread now. Readers see a thread's title in
+    its page, feeds, digests and webhooks, so only a published comment names it; a held
+    one's wait in its decision's facts (``thread_offer``) until it is approved
+    (``CommentService.change_state``)."""
+    if p.state is not CommentState.APPROVED:
+        return None, None
+    return p.title, p.url
+
+
 def _retitles(thread: Row[Any], p: Prepared) -> bool:
     """Whether the post gives its thread the title or address it lacks."""
-    return bool(thread.title is None and p.title or thread.url is None and p.url)
+    title, url = _offered(p)
+    return bool(thread.title is None and title or thread.url is None and url)
+
+
+def _moderation(p: Prepared) -> dict[str, Any]:
+    """The comment's ``moderation`` column: its decision, and for a comment not published
+    the title and address it brought, kept for when it is approved."""
+    moderation = p.decision.to_json()
+    if p.state is not CommentState.APPROVED and (p.title or p.url):
+        moderation["facts"] = {**moderation.get("facts", {}),
+                               THREAD_OFFER: {"title": p.title, "url": p.url}}
+    return moderation
 
 
 TxHook = Callable[[Connection, CommentEvent], None]
@@ -305,9 +330,10 @@ class BatchStorage:
             depth, root_id = parent.depth + 1, parent.root_id or parent.id
         retitled = _retitles(thread, p)
         if retitled:
+            title, url = _offered(p)
             conn.execute(
                 update(threads).where(threads.c.id == thread.id).values(
-                    title=thread.title or p.title, url=thread.url or p.url
+                    title=thread.title or title, url=thread.url or url
                 )
             )
             del shared.threads[(p.site.id, p.key)]  # the next post reads it as it is now
@@ -320,7 +346,7 @@ class BatchStorage:
             "text": p.text, "html": p.html, "created_at": p.now, "score": 0, "upvotes": 0,
             "downvotes": 0, "reply_count": 0, "anchor": p.anchor,
             "language": p.decision.facts.get("language"),
-            "moderation": p.decision.to_json(),
+            "moderation": _moderation(p),
         }
         return _Placed(p, thread, values, retitled)
 
@@ -386,7 +412,8 @@ class BatchStorage:
             return thread
         thread = self.known_threads.get(where) if shared.known else None
         if thread is None or _retitles(thread, p):
-            thread = self._thread_for_write(conn, p.site, p.key, p.url, p.title)
+            title, url = _offered(p)
+            thread = self._thread_for_write(conn, p.site, p.key, url, title)
             if (conn.dialect.name == "postgresql" and not thread.closed
                     and thread.key == p.key and thread.site_id == p.site.id):
                 if len(self.known_threads) >= KNOWN_THREADS:

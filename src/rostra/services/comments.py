@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, func, select, update
 
 from rostra.config import Settings
 from rostra.core import markup
@@ -26,7 +26,13 @@ from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of, th
 from rostra.moderation.decision import Action, Draft, Moderator, PublishEverything
 from rostra.moderation.identity import Hashing
 from rostra.services.accounts import ReaderAccounts
-from rostra.services.comment_batches import BatchStorage, Listener, Prepared, TxHook
+from rostra.services.comment_batches import (
+    THREAD_OFFER,
+    BatchStorage,
+    Listener,
+    Prepared,
+    TxHook,
+)
 from rostra.services.comment_values import (
     CommentEvent,
     EventKind,
@@ -76,6 +82,25 @@ def _check_website(value: str | None) -> str | None:
         return normalise_url(value if "://" in value else f"https://{value}")
     except ThreadKeyError:
         raise InvalidInput("website: must be an http or https address") from None
+
+
+def _take_offer(conn: Connection, row: Row[Any], thread: Row[Any]) -> None:
+    """A comment published after it was held gives its thread the title and address it
+    brought (``THREAD_OFFER``), where the thread still has none."""
+    facts = (getattr(row, "moderation", None) or {}).get("facts") or {}
+    offer = facts.get(THREAD_OFFER) or {}
+    title, url = offer.get("title"), offer.get("url")
+    if (thread.title is None and title) or (thread.url is None and url):
+        conn.execute(update(threads).where(threads.c.id == thread.id).values(
+            title=func.coalesce(threads.c.title, title), url=func.coalesce(threads.c.url, url)))
+
+
+def _with_offer(moderation: dict[str, Any], row: Row[Any]) -> dict[str, Any]:
+    """An edit's decision, keeping the title and address the comment brought while held."""
+    offer = ((row.moderation or {}).get("facts") or {}).get(THREAD_OFFER)
+    if offer:
+        moderation["facts"] = {**moderation.get("facts", {}), THREAD_OFFER: offer}
+    return moderation
 
 
 def _check_email(value: str | None) -> str | None:
@@ -349,6 +374,8 @@ class CommentService(BatchStorage):
         )
         thread = queries.thread_by_id(conn, row.thread_id)
         assert thread is not None
+        if new_state is CommentState.APPROVED and old_state is not CommentState.APPROVED:
+            _take_offer(conn, row, thread)
         event = CommentEvent(
             EventKind.STATE_CHANGED, row.id, row.thread_id, thread.site_id, thread.key,
             row.parent_id, old_state, new_state, actor,
@@ -413,7 +440,7 @@ class CommentService(BatchStorage):
                         text=text,
                         html=markup.render(text, images=site_settings.allow_images),
                         edited_at=now,
-                        moderation=decision.to_json(),
+                        moderation=_with_offer(decision.to_json(), current),
                     )
                 )
                 if not held:
