@@ -81,6 +81,47 @@ def test_a_shadow_banned_author_is_told_what_any_held_author_is_told() -> None:
     assert decision.message == "A moderator will look at it soon."
     assert decision.facts["shadow"] == {"ban": 3, "kind": "ip", "action": "publish",
                                         "reasons": []}
+    assert decision.told == ("held_for_review",)
+
+
+class Says:
+    """A check that asks for ``action`` with reason ``code``."""
+
+    name = "says"
+
+    def __init__(self, action: Action, code: str) -> None:
+        self.action, self.code = action, code
+
+    def run(self, item: Inspection) -> Iterable[Finding]:
+        yield finding(self.name, self.action, self.code, "the check said so")
+
+
+def test_spam_and_a_shadow_ban_tell_the_author_what_an_ordinary_hold_would() -> None:
+    shadow = Facts(shadow={"ban": 3, "kind": "ip"})
+    spam, links = Says(Action.SPAM, "blocklist"), Says(Action.HOLD, "too_many_links")
+    note = Says(Action.PUBLISH, "nudge_acknowledged")
+    post, held_all = parse_policy({}), parse_policy({"mode": "all"})
+    cases = [
+        # (checks, policy) -> what the author is told, as an ordinary hold of it says
+        ([spam], post, ["held_for_review"]),
+        ([spam, note], post, ["nudge_acknowledged", "held_for_review"]),
+        ([spam, links], post, ["too_many_links"]),
+        ([spam], held_all, ["pre_moderation"]),
+        ([shadow], held_all, ["pre_moderation"]),
+        ([shadow, links], post, ["too_many_links"]),
+        ([shadow, spam, links], post, ["too_many_links"]),
+        ([shadow, spam], post, ["held_for_review"]),
+    ]
+    for checks, policy, codes in cases:
+        decision, _ = Pipeline(checks).decide(draft("Hello"), policy)
+        assert decision.action in (Action.HOLD, Action.SPAM)
+        assert decision.codes_for_author() == codes, (checks, codes)
+        assert decision.message == "Your comment is awaiting moderation."
+    # An ordinary hold tells its own reasons; spam keeps its real ones for moderators.
+    held, _ = Pipeline([links]).decide(draft("Hello"), post)
+    assert held.told is None and held.codes_for_author() == ["too_many_links"]
+    filed, _ = Pipeline([spam, links]).decide(draft("Hello"), post)
+    assert [r.code for r in filed.reasons] == ["blocklist", "too_many_links"]
 
 
 def test_a_published_comment_keeps_the_facts_learned() -> None:

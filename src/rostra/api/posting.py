@@ -188,8 +188,9 @@ def posted_body(posted: Posted) -> bytes:
     COMMENTS_POSTED.labels(posted.comment["state"]).inc()
     moderation = None
     if posted.comment["state"] != "approved":
+        # What an ordinary hold says, for spam and a shadow ban too (Decision.told).
         moderation = {"message": posted.decision.message,
-                      "reasons": [r.code for r in posted.decision.reasons]}
+                      "reasons": posted.decision.codes_for_author()}
     return orjson.dumps({
         "comment": posted.comment,
         "edit_token": posted.edit_token,

@@ -86,13 +86,15 @@ def posted_wire(posted: Posted) -> tuple[Any, ...]:
     return (posted.comment, posted.edit_token, posted.editable_until, posted.voter_token,
             decision.action.value,
             [(r.check, r.code, r.message, r.score) for r in decision.reasons],
-            decision.message, decision.facts, posted.site_id, posted.edit_window_seconds)
+            decision.message, decision.facts, decision.told, posted.site_id,
+            posted.edit_window_seconds)
 
 
 def posted_from(wire: tuple[Any, ...]) -> Posted:
     (comment, edit_token, editable_until, voter_token, action, reasons, message, facts,
-     site_id, edit_window_seconds) = wire
-    decision = Decision(Action(action), tuple(Reason(*r) for r in reasons), message, facts)
+     told, site_id, edit_window_seconds) = wire
+    decision = Decision(Action(action), tuple(Reason(*r) for r in reasons), message, facts,
+                        told)
     return Posted(comment, edit_token, editable_until, voter_token, decision, site_id,
                   edit_window_seconds)
 

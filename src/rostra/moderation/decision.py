@@ -36,6 +36,13 @@ class Decision:
     message: str | None = None
     # Facts learned while deciding that the comment keeps (language, toxicity score...).
     facts: dict[str, Any] = field(default_factory=dict)
+    # The reason codes its author is told, where they are not ``reasons``' (a comment
+    # filed as spam, or held for a shadow ban): what an ordinary hold would say.
+    told: tuple[str, ...] | None = None
+
+    def codes_for_author(self) -> list[str]:
+        """The reason codes the comment's author is told."""
+        return list(self.told) if self.told is not None else [r.code for r in self.reasons]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -22,7 +22,7 @@ throttled or unproven request never reaches the classifier):
 12. policy mode    ``all``: held; ``first_time``: held until one comment was approved
                    (neither for a trusted author)
 13. shadow ban     whatever is not refused is stored held, and the author is told only
-                   what any held author is told
+                   what an ordinary hold would say (as is the author of spam)
 
 The combined action is the most severe asked for (refuse > spam > hold > publish); the
 decision keeps every finding's reason with its score. Checks are added by writing a
@@ -33,9 +33,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rostra.moderation.checks import SEVERITY, Check, Finding, Inspection, finding
+from rostra.moderation.checks import Check, Finding, Inspection, finding
 from rostra.moderation.decision import Action, Decision, Draft, Reason
 from rostra.moderation.policy import Mode, Policy
+
+# What the author of a held comment is told when nothing they could see held it.
+HELD_FOR_REVIEW = "held_for_review"
 
 
 class Pipeline:
@@ -95,17 +98,33 @@ def combine(item: Inspection) -> Decision:
                         facts)
     if "shadow" in facts:
         # Stored as held, so nobody but the author (through their edit token) sees it. The
-        # real reasons stay with the facts for moderators; the author gets the reason any
-        # held comment gives, so a shadow ban does not announce itself.
+        # real reasons stay with the facts for moderators; the author is told what an
+        # ordinary hold would say, so a shadow ban does not announce itself.
         facts["shadow"] = {**facts["shadow"], "action": action.value,
                            "reasons": [r.to_json() for r in reasons]}
         return Decision(
             Action.HOLD,
-            (Reason("policy", "held_for_review", "held for review"),),
+            (Reason("policy", HELD_FOR_REVIEW, "held for review"),),
             policy.held_message,
             facts,
+            told=told_as_held(item),
         )
-    if SEVERITY[action] >= SEVERITY[Action.HOLD]:
+    if action is Action.SPAM:
         # Spam is shown to its author as held: no need to tell a spammer what was caught.
+        return Decision(action, reasons, policy.held_message, facts,
+                        told=told_as_held(item))
+    if action is Action.HOLD:
         return Decision(action, reasons, policy.held_message, facts)
     return Decision(Action.PUBLISH, reasons, None, facts)
+
+
+def told_as_held(item: Inspection) -> tuple[str, ...]:
+    """The codes the author of a comment filed as spam, or held for a shadow ban, is
+    told: those an ordinary hold of it would give (every finding but the spam ones: the
+    site's mode, too many links...), and ``held_for_review`` where none of them holds it.
+    The spam codes (``blocklist``, ``spam_score``) would tell a spammer what was caught."""
+    kept = [f for f in item.findings if f.action is not Action.SPAM]
+    codes = tuple(f.reason.code for f in kept)
+    if not any(f.action is Action.HOLD for f in kept):
+        codes += (HELD_FOR_REVIEW,)
+    return codes
