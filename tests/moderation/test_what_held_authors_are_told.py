@@ -1,6 +1,6 @@
 """The author of a comment filed as spam, or held for a shadow ban, is told what an
-ordinary hold on that site says: neither the spam filter's findings nor the ban show.
-On SQLite and PostgreSQL."""
+ordinary hold on that site says, and sees it as held when editing it: neither the spam
+filter's findings nor the ban show. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -65,3 +65,20 @@ def test_a_spam_author_is_told_what_an_ordinary_hold_says(
     assert told(spam) == told(plain) == {"message": HELD, "reasons": ["too_many_links"]}
     assert "blocklist" in staff_codes(http, spam.json()["comment"]["id"])
 
+
+def test_a_spam_author_editing_their_comment_sees_it_held(
+    mserver: LiveServer, http: httpx.Client,
+) -> None:
+    site = new_site(mserver, blocklist=["casino"], blocklist_action="spam")
+    eve = Reader("Eve", http, site)
+    comment_id = eve.post("/s", "Visit my casino now please friends").json()["comment"]["id"]
+    own = http.get(f"/api/comments/{comment_id}", headers=eve.headers(comment_id))
+    assert own.json()["comment"]["state"] == "pending"
+    edited = http.patch(f"/api/comments/{comment_id}", headers=eve.headers(comment_id),
+                        json={"text": "Visit my casino now please, friends!"})
+    assert edited.status_code == 200, edited.text
+    comment = edited.json()["comment"]
+    assert comment["state"] == "pending"
+    assert comment["author"]["name"] == "Eve"
+    assert comment["html"] == "<p>Visit my casino now please, friends!</p>"
+    assert staff_codes(http, comment_id) == ["blocklist"]

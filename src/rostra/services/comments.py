@@ -455,7 +455,8 @@ class CommentService(BatchStorage):
                 assert current is not None
                 staff = self._by_staff(conn, thread.site_id, current.account_id)
         self._notify(events)
-        return comment_json(current, reveal_pending=True, staff=staff)
+        # As get() shows it to its author: spam reads as held, never as "[deleted]".
+        return comment_json(current, to_author=True, staff=staff)
 
     def delete(self, comment_id: int, ctx: RequestContext) -> dict[str, Any] | None:
         """The author deletes their comment; with replies it stays as a tombstone."""
