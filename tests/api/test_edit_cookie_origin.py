@@ -35,3 +35,15 @@ def test_another_sites_page_cannot_use_the_edit_cookie(server: LiveServer) -> No
             assert "Waiting for a moderator" not in other.text
             own = http.get(path, headers={**cookie, "Origin": ORIGIN})
             assert own.status_code == 200, (path, own.text)
+
+
+def test_no_cache_keeps_what_an_edit_token_shows(server: LiveServer) -> None:
+    with server.client() as http:
+        comment_id, token = _held_comment(server, http)
+        cookie = {"Cookie": f"rostra_edit_{comment_id}={token}"}
+        for headers in (cookie, {**cookie, "Origin": ORIGIN},
+                        {"X-Rostra-Edit-Token": token},
+                        {"X-Rostra-Edit-Token": token, "Origin": ORIGIN}):
+            own = http.get(f"/api/comments/{comment_id}", headers=headers)
+            assert own.status_code == 200 and "Waiting for a moderator" in own.text, headers
+            assert own.headers.get("cache-control") == "private, no-store", headers

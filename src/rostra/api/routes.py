@@ -239,7 +239,13 @@ def post_counts(request: Request, body: CountsIn) -> Response:
 def get_comment(request: Request, comment_id: IdPath) -> Response:
     # GET /api/comments/{id} — permalinks, and a held comment for its author
     svc = services(request)
-    return json_response(svc.comments.get(comment_id, context(request, comment_id)))
+    body = svc.comments.get(comment_id, context(request, comment_id))
+    # With an edit token (the header or the cookie) the answer may be the author's own:
+    # a held comment, its moderation message. No cache may keep it for anyone else.
+    private = (request.headers.get("x-rostra-edit-token")
+               or request.cookies.get(f"rostra_edit_{comment_id}"))
+    return json_response(body, headers={"Cache-Control": "private, no-store"}
+                         if private else None)
 
 
 @read.get("/votes", response_model=VotesOut, summary="The reader's own votes in a thread")
