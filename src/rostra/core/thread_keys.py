@@ -131,3 +131,15 @@ def thread_key(identifier: str) -> str:
     if any(ord(c) < 32 for c in ident):
         raise ThreadKeyError("thread identifier contains control characters")
     return ident
+
+
+def public_website(value: str | None) -> str | None:
+    """An author's website as readers may follow it (thread pages, feeds): an http(s)
+    address, or nothing (an import may bring anything, ``javascript:`` included)."""
+    if not value:
+        return None
+    try:
+        return normalise_url(value) if value.strip().lower().startswith(
+            ("http://", "https://")) else None
+    except ThreadKeyError:
+        return None

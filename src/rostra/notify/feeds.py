@@ -15,6 +15,7 @@ from feedgen.feed import FeedGenerator
 from sqlalchemy import Connection, Row, select
 
 from rostra.core.models import CommentState
+from rostra.core.thread_keys import public_website
 from rostra.notify.model import comment_url
 from rostra.store import queries
 from rostra.store.notes_tables import comment_notes
@@ -135,8 +136,9 @@ def build_feed(
         entry.title(xml_safe(f"{author_name}: {row.title or row.url or row.key}"[:300]))
         entry.published(row.created_at)
         entry.updated(row.edited_at or row.created_at)
-        if row.author_website:
-            entry.author(name=author_name, uri=xml_safe(row.author_website))
+        website = public_website(row.author_website)
+        if website:
+            entry.author(name=author_name, uri=xml_safe(website))
         else:
             entry.author(name=author_name)
         entry.dc.dc_creator(author_name)

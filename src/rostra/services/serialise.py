@@ -7,25 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from rostra.core.models import CommentState
-from rostra.core.thread_keys import ThreadKeyError, normalise_url
+from rostra.core.thread_keys import public_website
 
 
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def public_website(value: str | None) -> str | None:
-    """An author's website as readers may follow it: an http(s) address, or nothing (an
-    import may bring anything, ``javascript:`` included)."""
-    if not value:
-        return None
-    try:
-        return normalise_url(value) if value.strip().lower().startswith(
-            ("http://", "https://")) else None
-    except ThreadKeyError:
-        return None
 
 
 def avatar_key(row: Any) -> str:
