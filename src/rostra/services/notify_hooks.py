@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, bindparam, func, insert, select
 
 from rostra.config import Settings
 from rostra.core.models import CommentState
+from rostra.core.thread_keys import public_website
 from rostra.notify import alerts, outbox
 from rostra.notify.model import Channel, MessageKind, SubscriptionKind, WebhookEvent, comment_url
 from rostra.services.comment_values import READERS
@@ -66,7 +67,9 @@ def webhook_payload(
                    "title": thread.title},
         "comment": {
             "id": comment.id, "parent_id": comment.parent_id, "state": comment.state,
-            "author": {"name": comment.author_name, "website": comment.author_website},
+            # As thread pages and feeds show it: an import may have stored javascript:.
+            "author": {"name": comment.author_name,
+                       "website": public_website(comment.author_website)},
             "text": comment.text, "html": comment.html,
             "created_at": iso(comment.created_at), "edited_at": iso(comment.edited_at),
             "url": comment_url(thread.url, comment.id),
