@@ -80,19 +80,23 @@ class WpPost:
     status: str = "publish"
     comment_status: str = "open"
     comments: list[WpComment] = field(default_factory=list)
+    password: str = ""
+    guid: str | None = None  # default: the shortlink https://news.example/?p=ID
 
     def xml(self) -> str:
         comments = "\n  ".join(c.xml() for c in self.comments)
+        guid = self.guid if self.guid is not None else f"https://news.example/?p={self.id}"
         return f"""<item>
   <title>{escape(self.title)}</title>
   <link>{escape(self.link)}</link>
-  <guid isPermaLink="false">https://news.example/?p={self.id}</guid>
+  <guid isPermaLink="false">{escape(guid)}</guid>
   <content:encoded>{cdata(self.content)}</content:encoded>
   <excerpt:encoded>{cdata("")}</excerpt:encoded>
   <wp:post_id>{self.id}</wp:post_id>
   <wp:post_date_gmt>2024-02-29 08:00:00</wp:post_date_gmt>
   <wp:comment_status>{self.comment_status}</wp:comment_status>
   <wp:status>{self.status}</wp:status>
+  <wp:post_password>{cdata(self.password)}</wp:post_password>
   <wp:post_type>{self.post_type}</wp:post_type>
   <wp:postmeta><wp:meta_key>_edit_lock</wp:meta_key><wp:meta_value>1</wp:meta_value></wp:postmeta>
   {comments}

@@ -138,3 +138,13 @@ def subscriptions_of(db: Database, site: str) -> set[tuple[str, str, str, bool, 
             followed.setdefault(link.subscription_id, []).append(link.comment_id)
     return {(r.email, r.thread_key, r.kind, r.confirmed_at is not None,
              tuple(sorted(followed.get(r.id, ())))) for r in rows}
+
+
+def last_summary(db: Database) -> dict[str, Any]:
+    """The summary of the latest import run (skipped reasons, notices, counts)."""
+    from rostra.store.import_tables import import_runs
+
+    with db.read() as conn:
+        summary = conn.scalar(select(import_runs.c.summary).order_by(import_runs.c.id.desc()))
+    assert summary is not None
+    return dict(summary)

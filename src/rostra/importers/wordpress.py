@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -35,7 +36,8 @@ from rostra.services.import_records import (
     Skipped,
 )
 
-WP_NAMESPACE_PREFIX = "{http://wordpress.org/export/"
+# WordPress writes http://wordpress.org/export/1.x/; WordPress.com writes https://.
+WP_NAMESPACE = re.compile(r"https?://wordpress\.org/export/")
 CONTENT_NAMESPACE = "{http://purl.org/rss/1.0/modules/content/}"
 STATES = {
     "1": CommentState.APPROVED,
@@ -89,8 +91,25 @@ class _Post:
     form_ids: dict[str, str] = field(default_factory=dict)
 
 
-def _is_wp(tag: object) -> bool:
-    return isinstance(tag, str) and tag.startswith(WP_NAMESPACE_PREFIX)
+def _namespace(tag: str) -> str:
+    """``{namespace}name`` -> ``namespace`` (empty for none)."""
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
+def _wp_namespaces(root: etree._Element) -> set[str]:
+    """The namespace the file binds ``wp:`` to, whatever its URI."""
+    bound = root.nsmap.get("wp")
+    return {bound} if bound else set()
+
+
+def _is_wp(namespace: str, bound: set[str]) -> bool:
+    return namespace in bound or WP_NAMESPACE.match(namespace) is not None
+
+
+def unknown_comments_notice(namespace: str, count: int) -> str:
+    where = f"the namespace {namespace}" if namespace else "no namespace"
+    return (f"{count} <comment> elements of items in {where} are not WordPress comments: "
+            "not imported")
 
 
 def _item_fields(item: etree._Element) -> dict[str, str]:
@@ -287,6 +306,8 @@ def read_wordpress(
         wpdiscuz_sql.seek(0)
     post: _Post | None = None
     seen_rss = False
+    wp_namespaces: set[str] = set()
+    unknown: Counter[str] = Counter()  # <comment> children of items in another namespace
     for event, elem in iterparse(source, ("{*}item", "{*}comment")):
         tag = elem.tag
         if not isinstance(tag, str):
@@ -296,12 +317,18 @@ def read_wordpress(
             root = elem.getroottree().getroot()
             if local_name(str(root.tag)) != "rss":
                 raise fail(root, "not a WordPress export (WXR): the root element is not <rss>")
+            wp_namespaces = _wp_namespaces(root)
         name = local_name(tag)
         if event == "start":
             if name == "item":
                 post = _Post()
             continue
-        if name == "comment" and _is_wp(tag) and post is not None:
+        if name == "comment" and post is not None and not _is_wp(_namespace(tag), wp_namespaces):
+            parent = elem.getparent()
+            if parent is not None and local_name(str(parent.tag)) == "item":
+                unknown[_namespace(tag)] += 1
+                release(elem)
+        elif name == "comment" and post is not None:
             yield from _begin_thread(post, elem.getparent())
             if post.unplaced:
                 yield Skipped(UNPLACED_COMMENT, child_texts(elem).get("comment_id", ""))
@@ -319,6 +346,8 @@ def read_wordpress(
             post = None
     if not seen_rss:
         raise ImportFormatError("the file is empty")
+    for namespace, count in sorted(unknown.items()):
+        yield Notice(unknown_comments_notice(namespace, count))
     if wpdiscuz_sql is None:
         yield Notice(WXR_ONLY_NOTICE)
     else:

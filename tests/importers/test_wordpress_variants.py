@@ -1,0 +1,45 @@
+"""WXR files as real sites write them: WordPress.com's https namespace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from import_builders import WpComment, WpPost, write_wxr
+from import_helpers import Rostra, comments_of, counts, last_summary, thread_by_key
+
+STORY = "https://news.example/2024/03/story/"
+HTTP_WP = 'xmlns:wp="http://wordpress.org/export/1.2/"'
+
+
+def _said(output: str) -> str:
+    return " ".join(output.split())
+
+
+def test_it_reads_an_export_in_the_https_namespace(rostra: Rostra, tmp_path: Path) -> None:
+    # WordPress.com binds wp: to https://wordpress.org/export/1.2/ (WordPress's own
+    # importer reads both).
+    path = write_wxr(tmp_path / "wpcom.xml", [WpPost(12, "Story", STORY, comments=[
+        WpComment(1, "First"), WpComment(2, "A reply", parent=1)])])
+    path.write_text(path.read_text().replace(
+        HTTP_WP, 'xmlns:wp="https://wordpress.org/export/1.2/"'))
+    rostra.ok("import", "wordpress", path, "--site", "news")
+    thread = thread_by_key(rostra.db, "news", "/2024/03/story")
+    rows = comments_of(rostra.db, thread.id)
+    assert [(r.text, r.parent_id) for r in rows] == [("First", None), ("A reply", rows[0].id)]
+    assert thread.comment_count == 2
+
+
+def test_it_says_when_an_item_has_comments_it_does_not_know(
+    rostra: Rostra, tmp_path: Path
+) -> None:
+    path = write_wxr(tmp_path / "odd.xml", [WpPost(12, "Story", STORY, comments=[
+        WpComment(1, "First"), WpComment(2, "Second")])])
+    text = path.read_text().replace(HTTP_WP, HTTP_WP + ' xmlns:x="http://example.com/x/"')
+    path.write_text(text.replace("<wp:comment>", "<x:comment>").replace(
+        "</wp:comment>", "</x:comment>"))
+    result = rostra.ok("import", "wordpress", path, "--site", "news")
+    assert counts(rostra.db)["comments"] == 0
+    notice = ("2 <comment> elements of items in the namespace http://example.com/x/ "
+              "are not WordPress comments: not imported")
+    assert notice in last_summary(rostra.db)["notices"]
+    assert notice in _said(result.output)
