@@ -1,4 +1,5 @@
-"""WXR files as real sites write them: WordPress.com's https namespace."""
+"""WXR files as real sites write them: WordPress.com's https namespace, password-protected
+and private posts."""
 
 from __future__ import annotations
 
@@ -43,3 +44,31 @@ def test_it_says_when_an_item_has_comments_it_does_not_know(
               "are not WordPress comments: not imported")
     assert notice in last_summary(rostra.db)["notices"]
     assert notice in _said(result.output)
+
+
+def test_comments_of_protected_and_private_posts_are_held(
+    rostra: Rostra, tmp_path: Path
+) -> None:
+    path = write_wxr(tmp_path / "x.xml", [
+        WpPost(12, "Open", STORY, comments=[WpComment(1, "Public")]),
+        WpPost(13, "Members", "https://news.example/members/", password="s3cret", comments=[
+            WpComment(2, "Behind the password"), WpComment(3, "Spam there", approved="spam"),
+            WpComment(4, "Reply behind it", parent=2)]),
+        WpPost(14, "Staff", "https://news.example/staff/", status="private",
+               comments=[WpComment(5, "Private post")]),
+    ])
+    result = rostra.ok("import", "wordpress", path, "--site", "news")
+    public = thread_by_key(rostra.db, "news", "/2024/03/story")
+    assert [r.state for r in comments_of(rostra.db, public.id)] == ["approved"]
+    members = thread_by_key(rostra.db, "news", "/members")
+    assert [(r.text, r.state) for r in comments_of(rostra.db, members.id)] == [
+        ("Behind the password", "pending"), ("Spam there", "spam"),
+        ("Reply behind it", "pending")]
+    assert members.comment_count == 0
+    staff = thread_by_key(rostra.db, "news", "/staff")
+    assert [r.state for r in comments_of(rostra.db, staff.id)] == ["pending"]
+    assert staff.comment_count == 0
+    [notice] = [n for n in last_summary(rostra.db)["notices"] if "password" in n]
+    assert notice.startswith("3 approved comments of password-protected or private posts "
+                             "were imported as pending")
+    assert notice[:60] in _said(result.output)

@@ -63,6 +63,10 @@ WXR_ONLY_NOTICE = (
     "with --wpdiscuz-sql DUMP.sql (a dump of the wc_users_voted and "
     "wc_comments_subscription tables)"
 )
+HIDDEN_NOTICE = (
+    "{count} approved comments of password-protected or private posts were imported as "
+    "pending: only moderators see them; approve them where the post is public now"
+)
 
 VOTES_TABLE = "wc_users_voted"
 SUBSCRIPTIONS_TABLE = "wc_comments_subscription"
@@ -86,6 +90,7 @@ class _Post:
     thread: ImportedThread | None = None
     skipped: bool = False
     unplaced: bool = False  # skipped because nothing tells which page it is
+    hidden: bool = False  # password-protected or private: its comments are held
     # Comments held back until the item ends, to map their feedback form ids.
     held: list[ImportedComment] = field(default_factory=list)
     form_ids: dict[str, str] = field(default_factory=dict)
@@ -308,6 +313,7 @@ def read_wordpress(
     seen_rss = False
     wp_namespaces: set[str] = set()
     unknown: Counter[str] = Counter()  # <comment> children of items in another namespace
+    held_back = 0  # approved comments of hidden posts imported as pending
     for event, elem in iterparse(source, ("{*}item", "{*}comment")):
         tag = elem.tag
         if not isinstance(tag, str):
@@ -334,6 +340,13 @@ def read_wordpress(
                 yield Skipped(UNPLACED_COMMENT, child_texts(elem).get("comment_id", ""))
             elif not post.skipped:
                 item = _comment(elem, post, keep_pingbacks)
+                if post.hidden and isinstance(item, ImportedComment) and (
+                    item.state is CommentState.APPROVED
+                ):
+                    # Readers of the post needed its password (or an account): its
+                    # comments must not become public on their own.
+                    item = replace(item, state=CommentState.PENDING)
+                    held_back += 1
                 if isinstance(item, Skipped) or not post.thread or not post.thread.questions:
                     yield item
                 else:
@@ -346,6 +359,8 @@ def read_wordpress(
             post = None
     if not seen_rss:
         raise ImportFormatError("the file is empty")
+    if held_back:
+        yield Notice(HIDDEN_NOTICE.format(count=held_back))
     for namespace, count in sorted(unknown.items()):
         yield Notice(unknown_comments_notice(namespace, count))
     if wpdiscuz_sql is None:
@@ -378,6 +393,9 @@ def _begin_thread(
         return
     post.post_id = thread.source_id
     post.thread = thread
+    post.hidden = bool(fields.get("post_password", "").strip()) or (
+        fields.get("status", "").strip() == "private"
+    )
     yield thread
 
 
