@@ -189,7 +189,11 @@ def _thread(fields: Mapping[str, str]) -> ImportedThread | None:
     if post_id:
         shortlink = "/?page_id=" if fields.get("post_type") == "page" else "/?p="
         aliases += [shortlink + post_id, post_id]
-    guid_key = key_for(fields.get("guid"))
+    guid = fields.get("guid") or ""
+    named = _POST_ID_IN_URL.search(guid)
+    # A post made from another (a copy) keeps that one's guid, ?p=<the other's id>: it
+    # names the other post, not this one.
+    guid_key = None if named and post_id and named.group(1) != post_id else key_for(guid)
     if guid_key:
         aliases.append(guid_key)
     created = parse_naive_utc(fields.get("post_date_gmt", "")) or parse_naive_utc(

@@ -112,6 +112,7 @@ class ImportEngine(SubscriptionImport):
         self._scope = site_id if source is not ImportSource.ROSTRA else "*"
         self._pending: list[ImportItem | RostraRecord] = []
         self._thread_ids: dict[str, int] = {}
+        self._thread_items: dict[int, str] = {}  # thread -> the first item of the run on it
         # Addresses of imported comments are hashed as the server hashes them this window.
         self._ips = ips
         self._ip_hashes: dict[str, str] = {}
@@ -145,10 +146,12 @@ class ImportEngine(SubscriptionImport):
         thread ids went with its rows. So a deadlock with the site's live traffic, or a
         restart of PostgreSQL, costs the batch a second try, not the whole run."""
         summary, thread_ids = copy.deepcopy(self.summary), dict(self._thread_ids)
+        thread_items = dict(self._thread_items)
         for attempt in attempts(what):
             if attempt.number > 1:
                 self.summary.put_back(summary)
                 self._thread_ids = dict(thread_ids)
+                self._thread_items = dict(thread_items)
             yield attempt
 
     def _start(self) -> None:
@@ -297,11 +300,9 @@ class ImportEngine(SubscriptionImport):
             if t.source_id in known:
                 self._thread_ids[t.source_id] = known[t.source_id]
                 continue
-            found = None
-            for key in (t.key, *t.aliases):
-                found = queries.find_thread(conn, self.site_id, key)
-                if found is not None:
-                    break
+            found = queries.find_thread(conn, self.site_id, t.key)
+            if found is None:
+                found = self._thread_by_alias(conn, t)
             if found is not None:
                 thread_id, created = int(found.id), False
                 self.summary.threads_matched += 1
@@ -320,6 +321,7 @@ class ImportEngine(SubscriptionImport):
                 created = True
                 self.summary.threads_created += 1
             self._thread_ids[t.source_id] = thread_id
+            self._thread_items.setdefault(thread_id, t.source_id)
             remember = [{"kind": "thread", "source_id": t.source_id, "target_id": thread_id,
                          "created": created}]
             for alias in dict.fromkeys(t.aliases):
@@ -352,6 +354,38 @@ class ImportEngine(SubscriptionImport):
                                  "target_id": thread_id, "target_key": q.question_id})
                 self.summary.questions_created += 1
             self._remember(conn, remember)
+
+    def _thread_by_alias(self, conn: Connection, t: ImportedThread) -> Any:
+        """The thread the aliases of ``t`` lead to, when its key led nowhere: only one
+        that no other item of the source has (two WordPress posts can share a guid), and
+        only when they lead to one thread."""
+        assert self.site_id is not None
+        found: dict[int, Any] = {}
+        for alias in dict.fromkeys(t.aliases):
+            row = queries.find_thread(conn, self.site_id, alias)
+            if row is not None and not self._another_items(conn, int(row.id), t.source_id):
+                found.setdefault(int(row.id), row)
+        if len(found) > 1:
+            self._notice("items whose aliases led to several threads got threads of their own")
+            return None
+        return next(iter(found.values()), None)
+
+    def _another_items(self, conn: Connection, thread_id: int, source_id: str) -> bool:
+        """Whether thread ``thread_id`` is another item's of this source (this run's or
+        an earlier one's)."""
+        mine = self._thread_items.get(thread_id)
+        if mine is not None:
+            return mine != source_id
+        other = conn.execute(
+            select(import_items.c.source_id).where(
+                import_items.c.site_id == self._scope,
+                import_items.c.source == self.source.value,
+                import_items.c.kind == "thread",
+                import_items.c.target_id == thread_id,
+                import_items.c.source_id != source_id,
+            ).limit(1)
+        ).first()
+        return other is not None
 
     def _thread_id(self, conn: Connection, source_id: str) -> int | None:
         if source_id not in self._thread_ids:
