@@ -1,5 +1,6 @@
 """WXR files as real sites write them: WordPress.com's https namespace, password-protected
-and private posts."""
+and private posts, and comment types that are not readers' comments (WordPress 6.9's
+editorial notes, WooCommerce's order notes)."""
 
 from __future__ import annotations
 
@@ -72,3 +73,27 @@ def test_comments_of_protected_and_private_posts_are_held(
     assert notice.startswith("3 approved comments of password-protected or private posts "
                              "were imported as pending")
     assert notice[:60] in _said(result.output)
+
+
+def test_it_imports_only_readers_comments(rostra: Rostra, tmp_path: Path) -> None:
+    path = write_wxr(tmp_path / "x.xml", [WpPost(12, "Story", STORY, comments=[
+        WpComment(1, "Plain"), WpComment(2, "Typed comment", type="comment"),
+        WpComment(3, "Five stars", type="review"),
+        WpComment(4, "Editor: check the figures", type="note", approved="0"),
+        WpComment(5, "Editor: done", type="note", approved="0", parent=4),
+        WpComment(6, "Order shipped", type="order_note"),
+        WpComment(7, "Linked", type="pingback"),
+    ])])
+    rostra.ok("import", "wordpress", path, "--site", "news")
+    thread = thread_by_key(rostra.db, "news", "/2024/03/story")
+    assert [r.text for r in comments_of(rostra.db, thread.id)] == [
+        "Plain", "Typed comment", "Five stars"]
+    assert last_summary(rostra.db)["skipped"] == {
+        "comment_type note: not a reader's comment": 2,
+        "comment_type order_note: not a reader's comment": 1,
+        "pingback (use --keep-pingbacks to import)": 1}
+    rostra.ok("import", "wordpress", path, "--site", "other", "--keep-pingbacks")
+    assert last_summary(rostra.db)["skipped"] == {
+        "comment_type note: not a reader's comment": 2,
+        "comment_type order_note: not a reader's comment": 1}
+    assert counts(rostra.db)["comments"] == 3 + 4

@@ -50,6 +50,7 @@ STATES = {
 }
 THREAD_POST_TYPES = frozenset({"post", "page"})
 PINGS = frozenset({"pingback", "trackback"})
+READER_TYPES = frozenset({"", "comment", "review"})  # WooCommerce's product reviews
 _FEEDBACK = re.compile(
     r"\[wpdiscuz-feedback\b([^\]]*)\](.*?)\[/wpdiscuz-feedback\]", re.DOTALL | re.IGNORECASE
 )
@@ -236,8 +237,13 @@ def _comment(
     if not comment_id:
         raise fail(elem, "wp:comment_id is missing")
     kind = fields.get("comment_type", "").strip()
-    if kind in PINGS and not keep_pings:
-        return Skipped(f"{kind} (use --keep-pingbacks to import)", comment_id)
+    if kind in PINGS:
+        if not keep_pings:
+            return Skipped(f"{kind} (use --keep-pingbacks to import)", comment_id)
+    elif kind not in READER_TYPES:
+        # WordPress 6.9's editorial notes, WooCommerce's order notes, plugins' own rows:
+        # not written by readers, often private.
+        return Skipped(f"comment_type {kind[:40]}: not a reader's comment", comment_id)
     try:
         created = parse_naive_utc(fields.get("comment_date_gmt", "")) or parse_naive_utc(
             fields.get("comment_date", "")
