@@ -7,7 +7,6 @@ The lead's CLI adds ``import_group`` and ``export_command`` to the top-level gro
 from __future__ import annotations
 
 import gzip
-import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack
@@ -65,12 +64,6 @@ def _open_binary(path: Path, stack: ExitStack) -> tuple[IO[bytes], IO[bytes]]:
         return stack.enter_context(cast("IO[bytes]", gzip.GzipFile(fileobj=raw, mode="rb"))), raw
     raw.seek(0)
     return raw, raw
-
-
-def _open_text(path: Path, stack: ExitStack) -> tuple[IO[str], IO[bytes]]:
-    stream, raw = _open_binary(path, stack)
-    text = stack.enter_context(io.TextIOWrapper(stream, encoding="utf-8"))
-    return text, raw
 
 
 def _run(
@@ -203,8 +196,8 @@ def import_remark42(
     """Import a Remark42 backup (gzipped or not)."""
 
     def read(stack: ExitStack) -> tuple[Iterator[ImportItem], IO[bytes]]:
-        text, raw = _open_text(file, stack)
-        return read_remark42(text), raw
+        stream, raw = _open_binary(file, stack)
+        return read_remark42(stream), raw
 
     _run(ctx, ImportSource.REMARK42, file, site, origins, read, batch_size)
 
@@ -220,8 +213,8 @@ def import_rostra(
     """Import a Rostra export (JSON Lines, gzipped or not), keeping every id."""
 
     def read(stack: ExitStack) -> tuple[Iterator[RostraRecord], IO[bytes]]:
-        text, raw = _open_text(file, stack)
-        return read_rostra(text), raw
+        stream, raw = _open_binary(file, stack)
+        return read_rostra(stream), raw
 
     _run(ctx, ImportSource.ROSTRA, file, site, origins, read, batch_size)
 

@@ -10,6 +10,7 @@ from typing import IO, Any
 from rostra.core.markup import render, sanitise_html
 from rostra.core.models import CommentState
 from rostra.importers.common import key_for
+from rostra.importers.streams import utf8_lines
 from rostra.services.import_records import (
     ImportedComment,
     ImportedThread,
@@ -36,10 +37,10 @@ NO_SUBSCRIPTIONS = (
 )
 
 
-def read_remark42(source: IO[str]) -> Iterator[ImportItem]:
+def read_remark42(source: IO[bytes]) -> Iterator[ImportItem]:
     """Threads as their URLs first appear, comments, and each reader's vote."""
     seen: set[str] = set()
-    for lineno, line in enumerate(source, start=1):
+    for lineno, line in utf8_lines(source):
         if not line.strip():
             continue
         try:

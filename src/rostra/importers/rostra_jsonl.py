@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import IO
 
+from rostra.importers.streams import utf8_lines
 from rostra.services.exporting import (
     FORMAT,
     READABLE_VERSIONS,
@@ -16,10 +17,10 @@ from rostra.services.exporting import (
 from rostra.services.import_records import ImportFormatError
 
 
-def read_rostra(source: IO[str]) -> Iterator[RostraRecord]:
+def read_rostra(source: IO[bytes]) -> Iterator[RostraRecord]:
     """Records after checking the header; any bad line stops with its number."""
     header_seen = False
-    for lineno, line in enumerate(source, start=1):
+    for lineno, line in utf8_lines(source):
         if not line.strip():
             continue
         try:

@@ -10,6 +10,7 @@ from typing import IO
 
 from lxml import etree
 
+from rostra.importers.streams import CountingReader
 from rostra.services.import_records import ImportFormatError
 
 _POSITION_SUFFIX = re.compile(r",? line \d+, column \d+$")
@@ -55,7 +56,7 @@ def iterparse(
     # of its own: without this, its error would name the fault of a file read before.
     etree.clear_error_log()
     parser_events = etree.iterparse(
-        source,
+        CountingReader(source),
         events=("start", "end"),
         tag=list(tags) if tags else None,
         resolve_entities=False,
