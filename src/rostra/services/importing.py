@@ -52,8 +52,8 @@ from rostra.services.import_records import (
 from rostra.services.import_rollback import rollback_run
 from rostra.services.import_subscriptions import SubscriptionImport, alias_source_id
 from rostra.services.rostra_format_restore import RostraRestore
-from rostra.services.sites import SiteService, normalise_origin
-from rostra.store import queries
+from rostra.services.sites import SiteService, claim_origins, lock_origins, normalise_origin
+from rostra.store import changes, queries
 from rostra.store.bulk import (
     advance_sequences,
     allocate_ids,
@@ -61,6 +61,7 @@ from rostra.store.bulk import (
     forget_missing_accounts,
     insert_many,
 )
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Attempt, Database, attempts
 from rostra.store.import_tables import import_items, import_runs, questions
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
@@ -212,11 +213,15 @@ class ImportEngine(SubscriptionImport):
                         .values(site_created=True)
                     )
         else:
-            # Each added to the site as it is then (not the origins read above, which a
-            # change made meanwhile would lose).
-            for origin in self.origins:
-                if origin not in (row.origins or ()):
-                    service.add_origin(site_id, origin)
+            gained = [o for o in self.origins if o not in (row.origins or ())]
+            if gained:
+                # Refused now (taken by another site) rather than after the whole file;
+                # added only as the run finishes, so that a run that fails leaves the
+                # site's allowlist as it was.
+                for attempt in attempts("checking an import's origins", idempotent=True):
+                    with attempt, self.db.write() as conn:
+                        claim_origins(conn, gained, [site_id])
+                self._restore.origins_to_add.setdefault(site_id, set()).update(gained)
 
     def _ip_hash(self, ip: str | None) -> str | None:
         if not ip or self._ips is None:
@@ -490,12 +495,34 @@ class ImportEngine(SubscriptionImport):
                     forget_missing_accounts(conn)
                 else:
                     self._link(conn)
+                self._add_origins(conn)
                 conn.execute(
                     update(import_runs).where(import_runs.c.id == self._run_id).values(
                         status=RunStatus.DONE.value, finished_at=datetime.now(UTC),
                         summary=self.summary.to_json(),
                     )
                 )
+
+    def _add_origins(self, conn: Connection) -> None:
+        """Add the origins noted for sites that were there already, in the run's last
+        transaction, each to the site as it is now (an origin added meanwhile stays)."""
+        wanted = self._restore.origins_to_add
+        if not wanted:
+            return
+        lock_origins(conn)  # the table before any site's row (see claim_origins)
+        for site_id in sorted(wanted):
+            row = conn.execute(select(sites.c.origins).where(sites.c.id == site_id)
+                               .with_for_update()).first()
+            if row is None:
+                continue
+            have = set(row.origins or ())
+            gained = sorted(wanted[site_id] - have)
+            if not gained:
+                continue
+            claim_origins(conn, gained, [site_id])
+            conn.execute(update(sites).where(sites.c.id == site_id)
+                         .values(origins=sorted(have | set(gained))))
+            changes.record(conn, Change(ChangeKind.SITES, site_id))
 
     def _link(self, conn: Connection) -> None:
         linked = link_run_comments(conn, self._run_id)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, insert, select, tuple_
 
 from rostra.services.exporting import (
     AddressRecord,
@@ -95,6 +95,9 @@ class RostraRestore:
         self.origins = origins
         self.summary = summary
         self._remember = remember
+        # Origins for sites that were there already: added as the run finishes, so that
+        # a run that fails leaves their allowlists as they were.
+        self.origins_to_add: dict[str, set[str]] = {}
 
     def write_rows(self, conn: Connection, groups: dict[type, list[Any]]) -> None:
         """Write the records of every type but sites and the bookkeeping, taking them
@@ -105,14 +108,15 @@ class RostraRestore:
                 self._write_records(conn, cls, records)
 
     def write_site(self, conn: Connection, record: SiteRecord) -> None:
-        """Make the site unless it is there; either way, add ``origins`` to it."""
+        """Make the site with ``origins`` unless it is there; if it is, note them for the
+        end of the run (``origins_to_add``)."""
         site_id = self.site_id or record.id
         row = conn.execute(select(sites.c.origins).where(sites.c.id == site_id)).first()
         if row is not None:
-            if self.origins:
-                merged = sorted(set(row.origins or ()) | set(self.origins))
-                claim_origins(conn, sorted(set(merged) - set(row.origins or ())), [site_id])
-                conn.execute(update(sites).where(sites.c.id == site_id).values(origins=merged))
+            gained = sorted(set(self.origins) - set(row.origins or ()))
+            if gained:
+                claim_origins(conn, gained, [site_id])  # refused now rather than at the end
+                self.origins_to_add.setdefault(site_id, set()).update(gained)
             self.summary.already_imported += 1
             return
         origins = sorted(set(record.origins) | set(self.origins))
