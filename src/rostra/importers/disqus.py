@@ -129,7 +129,7 @@ def read_disqus(source: IO[bytes]) -> Iterator[ImportItem]:
         elif name == "post":
             post = _post(elem)
             if post.thread_source_id in deleted:
-                yield Skipped("comment on a deleted thread", post.source_id)
+                yield Skipped("comment on a deleted thread", post.source_id, kind="comment")
             else:
                 yield post
         release(elem)

@@ -91,7 +91,7 @@ def _comments(conn: sqlite3.Connection, cols: set[str]) -> Iterator[ImportItem]:
          dislikes, notification) in conn.execute(query):
         state = MODES.get(int(mode or 0))
         if state is None:
-            yield Skipped(f"comment in unknown Isso mode {mode}", str(cid))
+            yield Skipped(f"comment in unknown Isso mode {mode}", str(cid), kind="comment")
             continue
         body = text or ""
         yield ImportedComment(

@@ -40,6 +40,7 @@ NO_SUBSCRIPTIONS = (
 def read_remark42(source: IO[bytes]) -> Iterator[ImportItem]:
     """Threads as their URLs first appear, comments, and each reader's vote."""
     seen: set[str] = set()
+    read_only: set[str] = set()  # keys of posts closed to new comments
     for lineno, line in utf8_lines(source):
         if not line.strip():
             continue
@@ -56,12 +57,26 @@ def read_remark42(source: IO[bytes]) -> Iterator[ImportItem]:
                 raise ImportFormatError(
                     f"unknown Remark42 backup version {obj.get('version')!r}", line=1
                 )
+            read_only = _read_only(obj.get("posts"))
             continue
-        yield from _comment(obj, lineno, seen)
+        yield from _comment(obj, lineno, seen, read_only)
     yield Notice(NO_SUBSCRIPTIONS)
 
 
-def _comment(obj: dict[str, Any], lineno: int, seen: set[str]) -> Iterator[ImportItem]:
+def _read_only(posts: Any) -> set[str]:
+    """Keys of the metadata's posts marked ``read_only`` (closed to new comments)."""
+    found: set[str] = set()
+    for post in posts if isinstance(posts, list) else ():
+        if isinstance(post, dict) and post.get("read_only") is True:
+            key = key_for(str(post.get("url") or ""))
+            if key is not None:
+                found.add(key)
+    return found
+
+
+def _comment(
+    obj: dict[str, Any], lineno: int, seen: set[str], read_only: set[str]
+) -> Iterator[ImportItem]:
     cid = str(obj.get("id") or "").strip()
     locator = obj.get("locator") or {}
     url = str(locator.get("url") or "").strip() if isinstance(locator, dict) else ""
@@ -69,14 +84,14 @@ def _comment(obj: dict[str, Any], lineno: int, seen: set[str]) -> Iterator[Impor
         raise ImportFormatError("a comment has no id", line=lineno, element="id")
     key = key_for(url)
     if key is None:
-        yield Skipped("comment without a page URL", cid)
+        yield Skipped("comment without a page URL", cid, kind="comment")
         return
     created = _time(obj.get("time"), lineno, "time") or datetime.now(UTC)
     if url not in seen:
         seen.add(url)
         yield ImportedThread(
             source_id=url, key=key, url=url, title=(obj.get("title") or None),
-            created_at=created,
+            created_at=created, closed=key in read_only,
         )
     user = obj.get("user") or {}
     votes = obj.get("votes") or {}

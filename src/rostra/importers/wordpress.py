@@ -239,11 +239,13 @@ def _comment(
     kind = fields.get("comment_type", "").strip()
     if kind in PINGS:
         if not keep_pings:
-            return Skipped(f"{kind} (use --keep-pingbacks to import)", comment_id)
+            return Skipped(f"{kind} (use --keep-pingbacks to import)", comment_id,
+                           kind="comment")
     elif kind not in READER_TYPES:
         # WordPress 6.9's editorial notes, WooCommerce's order notes, plugins' own rows:
         # not written by readers, often private.
-        return Skipped(f"comment_type {kind[:40]}: not a reader's comment", comment_id)
+        return Skipped(f"comment_type {kind[:40]}: not a reader's comment", comment_id,
+                       kind="comment")
     try:
         created = parse_naive_utc(fields.get("comment_date_gmt", "")) or parse_naive_utc(
             fields.get("comment_date", "")
@@ -347,7 +349,8 @@ def read_wordpress(
         elif name == "comment" and post is not None:
             yield from _begin_thread(post, elem.getparent())
             if post.unplaced:
-                yield Skipped(UNPLACED_COMMENT, child_texts(elem).get("comment_id", ""))
+                yield Skipped(UNPLACED_COMMENT, child_texts(elem).get("comment_id", ""),
+                              kind="comment")
             elif not post.skipped:
                 item = _comment(elem, post, keep_pingbacks)
                 if post.hidden and isinstance(item, ImportedComment) and (

@@ -3,6 +3,7 @@ source id, then roots and depths, reply counts and thread counts, all in SQL."""
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,10 +22,12 @@ THREAD_CHUNK = 200  # threads one finishing UPDATE covers
 @dataclass(frozen=True, slots=True)
 class Linked:
     """What tying a run's replies found: replies whose parent was not in the file
-    (``missing``) or formed a loop of parents (``looped``) became top-level."""
+    (``missing``; ``skipped_parents`` of them to a comment the import skipped) or formed
+    a loop of parents (``looped``) became top-level."""
 
     missing: int
     looped: int
+    skipped_parents: int = 0  # of ``missing``: replies to a comment the import skipped
 
 
 def _run_comments(run_id: int, low: int | None = None, high: int | None = None) -> Any:
@@ -37,7 +40,9 @@ def _run_comments(run_id: int, low: int | None = None, high: int | None = None) 
     return query
 
 
-def link_run_comments(conn: Connection, run_id: int) -> Linked:
+def link_run_comments(
+    conn: Connection, run_id: int, skipped: Container[str] = frozenset()
+) -> Linked:
     """Parents from source ids, then roots and depths, reply counts and thread counts,
     for the comments run ``run_id`` wrote.
 
@@ -57,7 +62,7 @@ def link_run_comments(conn: Connection, run_id: int) -> Linked:
         .scalar_subquery()
     )
     pc = comments.alias("pc")
-    missing = 0
+    missing = skipped_parents = 0
     for lo, hi in ranges:
         in_range = comments.c.id.between(lo, hi)
         run_comments = _run_comments(run_id, lo, hi)
@@ -73,10 +78,17 @@ def link_run_comments(conn: Connection, run_id: int) -> Linked:
                    .scalar_subquery() != comments.c.thread_id)
             .values(parent_id=None)
         )
-        missing += int(conn.scalar(
-            select(func.count()).select_from(comments)
-            .where(in_range, comments.c.id.in_(with_parent), comments.c.parent_id.is_(None))
-        ) or 0)
+        orphans = list(conn.scalars(
+            select(import_items.c.parent_source_id).where(
+                import_items.c.run_id == run_id, import_items.c.kind == "comment",
+                import_items.c.target_id.between(lo, hi),
+                import_items.c.parent_source_id.is_not(None),
+                import_items.c.target_id.in_(
+                    select(comments.c.id).where(in_range, comments.c.parent_id.is_(None))),
+            )
+        ))
+        missing += len(orphans)
+        skipped_parents += sum(1 for p in orphans if p in skipped)
         conn.execute(
             update(comments)
             .where(in_range, comments.c.id.in_(run_comments), comments.c.parent_id.is_(None))
@@ -142,7 +154,7 @@ def link_run_comments(conn: Connection, run_id: int) -> Linked:
                 updated_at=now,
             )
         )
-    return Linked(missing, looped)
+    return Linked(missing, looped, skipped_parents)
 
 
 def _id_ranges(conn: Connection, run_id: int) -> list[tuple[int, int]]:

@@ -127,6 +127,7 @@ class Skipped:
 
     reason: str
     source_id: str = ""
+    kind: str = ""  # "comment" for a comment: a reply to it is told apart from an orphan
 
 
 @dataclass(frozen=True, slots=True)

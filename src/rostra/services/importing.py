@@ -67,6 +67,7 @@ from rostra.store.import_tables import import_items, import_runs, questions
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 BATCH_SIZE = 5000
+DUPLICATE_COMMENT = "comment with a duplicate source id in the file (the first is kept)"
 IP_CACHE_SIZE = 100_000
 
 
@@ -114,6 +115,7 @@ class ImportEngine(SubscriptionImport):
         self._pending: list[ImportItem | RostraRecord] = []
         self._thread_ids: dict[str, int] = {}
         self._thread_items: dict[int, str] = {}  # thread -> the first item of the run on it
+        self._skipped_comments: set[str] = set()  # source ids: replies to them are told so
         # Addresses of imported comments are hashed as the server hashes them this window.
         self._ips = ips
         self._ip_hashes: dict[str, str] = {}
@@ -262,6 +264,8 @@ class ImportEngine(SubscriptionImport):
         self._write_subscriptions(conn, groups.pop(ImportedSubscription, []))
         for skipped in groups.pop(Skipped, []):
             self.summary.skipped[skipped.reason] += 1
+            if skipped.kind == "comment" and skipped.source_id:
+                self._skipped_comments.add(skipped.source_id)
         for notice in groups.pop(Notice, []):
             self._notice(notice.message)
         if groups:  # pragma: no cover - an importer yielded something unknown
@@ -404,15 +408,19 @@ class ImportEngine(SubscriptionImport):
     def _write_comments(self, conn: Connection, items: list[ImportedComment]) -> None:
         if not items:
             return
-        known = self._mapped(conn, "comment", [c.source_id for c in items])
+        known = self._known_comments(conn, [c.source_id for c in items])
         rows: list[dict[str, Any]] = []
         fresh: list[ImportedComment] = []
         seen: set[str] = set()
         for c in items:
-            if c.source_id in known or c.source_id in seen:
+            thread_id = self._thread_id(conn, c.thread_source_id)
+            if c.source_id in seen or (c.source_id in known and self._twice_in_file(
+                    known[c.source_id], thread_id)):
+                self.summary.skipped[DUPLICATE_COMMENT] += 1
+                continue
+            if c.source_id in known:
                 self.summary.already_imported += 1
                 continue
-            thread_id = self._thread_id(conn, c.thread_source_id)
             if thread_id is None:
                 self.summary.skipped["comment on a page that is not in the file"] += 1
                 continue
@@ -444,6 +452,36 @@ class ImportEngine(SubscriptionImport):
             for c, new_id in zip(fresh, ids, strict=True)
         ])
         self.summary.comments_created += len(ids)
+
+    def _known_comments(
+        self, conn: Connection, source_ids: Sequence[str]
+    ) -> dict[str, tuple[int, int | None]]:
+        """Source ids of comments imported before (by any run) -> (the run that wrote
+        them, the thread their comment is on)."""
+        found: dict[str, tuple[int, int | None]] = {}
+        for chunk in chunks(sorted(set(source_ids))):
+            rows = conn.execute(
+                select(import_items.c.source_id, import_items.c.run_id, comments.c.thread_id)
+                .select_from(import_items.outerjoin(
+                    comments, comments.c.id == import_items.c.target_id))
+                .where(
+                    import_items.c.site_id == self._scope,
+                    import_items.c.source == self.source.value,
+                    import_items.c.kind == "comment",
+                    import_items.c.source_id.in_(chunk),
+                )
+            )
+            found.update({r.source_id: (int(r.run_id), r.thread_id) for r in rows})
+        return found
+
+    def _twice_in_file(self, known: tuple[int, int | None], thread_id: int | None) -> bool:
+        """Whether a comment whose source id was imported before (``known``: by which run,
+        on which thread) is a second comment of the file with that id: on another page,
+        or written by this run when it is no resumed one (which reads the file again)."""
+        run_id, on_thread = known
+        if on_thread is not None and thread_id is not None and on_thread != thread_id:
+            return True
+        return run_id == self._run_id and not self.summary.resumed
 
     def _write_votes(self, conn: Connection, items: list[ImportedVote]) -> None:
         if not items:
@@ -525,11 +563,14 @@ class ImportEngine(SubscriptionImport):
             changes.record(conn, Change(ChangeKind.SITES, site_id))
 
     def _link(self, conn: Connection) -> None:
-        linked = link_run_comments(conn, self._run_id)
+        linked = link_run_comments(conn, self._run_id, self._skipped_comments)
         self.summary.parents_missing = linked.missing
-        if linked.missing:
-            self._notice(f"{linked.missing} replies whose parent is not in the file became "
-                         "top-level")
+        if linked.skipped_parents:
+            self._notice(f"{linked.skipped_parents} replies to a comment the import skipped "
+                         "(see skipped) became top-level")
+        if linked.missing - linked.skipped_parents:
+            self._notice(f"{linked.missing - linked.skipped_parents} replies whose parent is "
+                         "not in the file became top-level")
         if linked.looped:
             self._notice(f"{linked.looped} replies in a loop of parents became top-level")
 
