@@ -93,7 +93,9 @@ STAFF_CODES = {"csrf_failed", "login_failed", "metrics_token_required", "metrics
                # EU DSA decisions by moderators (the staff API and the workspace)
                "decided_already", "not_appealed", "same_moderator",
                # a moderator's undo of an action someone changed since (the workspace)
-               "changed_since"}
+               "changed_since",
+               # a decision on a comment erased on its author's request (staff only)
+               "erased"}
 
 
 def problem_codes() -> set[str]:
