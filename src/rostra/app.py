@@ -31,6 +31,7 @@ from rostra.api.posting_process import ProcessLane
 from rostra.api.routes import author, read, write
 from rostra.api.signin import router as signin_router
 from rostra.config import Settings, check_serving
+from rostra.core.models import CommentState
 from rostra.services.comments import CommentEvent, EventKind
 from rostra.services.container import Services
 from rostra.services.moderation_views import ModerationViews, views_of
@@ -104,8 +105,11 @@ class CrossWorkerInvalidation:
         self.stamp_read = False  # before the first poll there is nothing cached to drop
 
     def _thread_changed(self, site_id: str, key: str, thread_id: int,
-                        updated_at: datetime | None, *, tell_pages: bool = True) -> bool:
-        """Drop the thread's cached pages; False when the change was known already."""
+                        updated_at: datetime | None, *, tell_pages: bool = True,
+                        removed: tuple[int, ...] = ()) -> bool:
+        """Drop the thread's cached pages; False when the change was known already.
+        ``removed``: comments the change took out of readers' view, which open pages
+        stop showing from the event itself."""
         if updated_at is not None and (self.seen.get(thread_id) == updated_at
                                        or updated_at in self.mine.get(thread_id, ())):
             return False  # heard of already (from the bus, or an earlier poll), or ours
@@ -113,7 +117,9 @@ class CrossWorkerInvalidation:
             self.seen[thread_id] = updated_at
         self.cache.invalidate(
             [("thread", str(thread_id)), ("key", site_id, key), ("site", site_id)])
-        if tell_pages:
+        if removed:
+            self.hub.publish(site_id, key, {"thread": key, "removed": list(removed)})
+        elif tell_pages:
             # Every change of another process reaches open pages from here; a bare
             # "changed", which each page answers with a fetch (spread over seconds).
             self.hub.publish(site_id, key, {"thread": key})
@@ -193,7 +199,8 @@ class CrossWorkerInvalidation:
         for change in changes:
             if change.kind is ChangeKind.THREAD:
                 if self._thread_changed(change.site_id, change.key, change.thread_id,
-                                        change.at, tell_pages=not change.comments) \
+                                        change.at, tell_pages=not change.comments,
+                                        removed=change.removed) \
                         and change.comments:
                     slow.append(change)
             elif change.kind in (ChangeKind.BANS, ChangeKind.SIGN_IN):
@@ -342,6 +349,13 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
             # held one only its author sees, from posting).
             hub.publish(event.site_id, event.thread_key,
                         {"thread": event.thread_key, "comment": event.comment})
+        elif (event.kind is EventKind.STATE_CHANGED
+              and event.old_state is CommentState.APPROVED
+              and event.new_state is not CommentState.APPROVED):
+            # A comment taken down leaves open pages now, not at their next reload (the
+            # bus or the poll tells those of other processes).
+            hub.publish(event.site_id, event.thread_key,
+                        {"thread": event.thread_key, "removed": [event.comment_id]})
 
     def ours(events: list[CommentEvent]) -> None:
         # Before the commit: the change bus or the poll brings these changes back, and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -149,3 +150,32 @@ def test_a_page_served_from_just_before_a_write_fetches_what_it_missed(
     expect(widget(page).locator("h2")).to_have_text("0 comments")
     show = widget(page).get_by_role("button", name="1 new comment — show")
     expect(show).to_be_visible(timeout=10_000)  # fetched at a moment of its own (< 5 s)
+
+
+def test_a_comment_a_moderator_takes_down_leaves_open_pages_at_once(
+    discussion: Discussion, page: Any, live_server: Any
+) -> None:
+    from rostra.services.moderation import ModerationService, StaffAction
+
+    first = discussion.post("A remark that a moderator deletes.", name="Al")["comment"]["id"]
+    rude = discussion.post("A rude remark that a moderator rejects.", name="Bo")["comment"]["id"]
+    discussion.post("A fair answer to the rude remark.", name="Cy", parent_id=rude)
+    page.goto(discussion.url(head=TRACK))
+    page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    expect(widget(page).locator("h2")).to_have_text("3 comments")
+    fetches = newest_fetches(page)
+
+    moderation = ModerationService(live_server.services.comments)
+    moderation.decide(rude, StaffAction.REJECT, actor="test-moderator")
+    moderation.decide(first, StaffAction.DELETE, actor="test-moderator")
+    # Without a reload: shown as removed, the reply under the rejected one still there.
+    for comment_id in (rude, first):
+        removed = widget(page).locator(f"#comment-{comment_id}")
+        expect(removed).to_have_class(re.compile(r"\btomb\b"))
+        expect(removed.locator(".body").first).to_have_text("[deleted]")
+    expect(widget(page).locator(f"#comment-{rude} .body").last).to_have_text(
+        "A fair answer to the rude remark.")
+    expect(widget(page).locator("h2")).to_have_text("1 comment")
+    # The events said it all: the page fetched nothing to learn of it.
+    page.wait_for_timeout(300)
+    assert fetches == []

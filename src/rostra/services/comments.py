@@ -44,7 +44,7 @@ from rostra.services.serialise import comment_json, iso, thread_json
 from rostra.services.sessions import ReaderSessions
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
-from rostra.store import queries
+from rostra.store import changes, queries
 from rostra.store.comment_insert import CommentIds
 from rostra.store.db import Database, attempts, commit_unknown
 from rostra.store.tables import comments, threads
@@ -376,6 +376,8 @@ class CommentService(BatchStorage):
         assert thread is not None
         if new_state is CommentState.APPROVED and old_state is not CommentState.APPROVED:
             _take_offer(conn, row, thread)
+        elif old_state is CommentState.APPROVED and new_state is not CommentState.APPROVED:
+            changes.record_removed(conn, row.thread_id, row.id)
         event = CommentEvent(
             EventKind.STATE_CHANGED, row.id, row.thread_id, thread.site_id, thread.key,
             row.parent_id, old_state, new_state, actor,

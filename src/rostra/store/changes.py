@@ -43,20 +43,26 @@ class Change:
     # approved ones to their open pages (and nothing for held ones) instead of a bare
     # "changed" that every page answers with a fetch of the thread.
     comments: tuple[int, ...] = ()
+    # THREAD: the comments this change took out of readers' view (rejected, deleted,
+    # filed as spam, held again), so that open pages stop showing them at once.
+    removed: tuple[int, ...] = ()
 
     def to_json(self) -> list[Any]:
         out: list[Any] = [self.kind.value, self.site_id, self.key, self.thread_id,
                           self.at.isoformat() if self.at is not None else None]
-        if self.comments:
+        if self.comments or self.removed:
             out.append(list(self.comments))
+        if self.removed:
+            out.append(list(self.removed))
         return out
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Change:
         kind, site_id, key, thread_id, at = data[:5]
         published = tuple(int(i) for i in data[5]) if len(data) > 5 else ()
+        removed = tuple(int(i) for i in data[6]) if len(data) > 6 else ()
         return cls(ChangeKind(kind), str(site_id), str(key), int(thread_id),
-                   datetime.fromisoformat(at) if at else None, published)
+                   datetime.fromisoformat(at) if at else None, published, removed)
 
 
 def record(conn: Connection, change: Change) -> None:
@@ -67,7 +73,7 @@ def record(conn: Connection, change: Change) -> None:
     pending[(change.kind.value, change.site_id, change.key, change.thread_id)] = change
 
 
-MAX_PUBLISHED = 32  # comment ids one change carries; past that, the others fetch
+MAX_PUBLISHED = 32  # comment ids one change carries (each list); past that, pages fetch
 
 
 def record_published(conn: Connection, thread_id: int, comment_id: int) -> None:
@@ -77,6 +83,13 @@ def record_published(conn: Connection, thread_id: int, comment_id: int) -> None:
     published.setdefault(thread_id, []).append(comment_id)
 
 
+def record_removed(conn: Connection, thread_id: int, comment_id: int) -> None:
+    """Note a comment taken out of readers' view in the connection's current
+    transaction; its thread's change carries the id."""
+    removed: dict[int, list[int]] = transaction_memo(conn).setdefault("removed", {})
+    removed.setdefault(thread_id, []).append(comment_id)
+
+
 def pending(conn: Connection) -> list[Change]:
     """The changes recorded in the connection's current transaction."""
     memo = transaction_memo(conn)
@@ -84,10 +97,15 @@ def pending(conn: Connection) -> list[Change]:
     if not found:
         return []
     published: dict[int, list[int]] = memo.get("published", {})
+    removed: dict[int, list[int]] = memo.get("removed", {})
     out = []
     for change in found.values():
-        ids = published.get(change.thread_id) if change.kind is ChangeKind.THREAD else None
-        if ids and len(ids) <= MAX_PUBLISHED:
-            change = replace(change, comments=tuple(ids))
+        if change.kind is ChangeKind.THREAD:
+            ids = published.get(change.thread_id)
+            if ids and len(ids) <= MAX_PUBLISHED:
+                change = replace(change, comments=tuple(ids))
+            gone = removed.get(change.thread_id)
+            if gone and len(gone) <= MAX_PUBLISHED:  # past that, pages fetch
+                change = replace(change, removed=tuple(dict.fromkeys(gone)))
         out.append(change)
     return out
