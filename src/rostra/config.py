@@ -151,6 +151,13 @@ class Settings(BaseSettings):
         300, ge=0, le=86400,
         description="Replies to the same thread are gathered this long into one email.",
     )
+    notify_outbox_retention_days: int = Field(
+        30, ge=1, le=3650,
+        description="Sent and given-up emails and webhook calls (readers' addresses, "
+        "commenters' names and words) are deleted from the outbox this many days after; "
+        "failed moderator alerts stay at least 14 days, for the admin to see. Messages not "
+        "sent yet stay until they are.",
+    )
     worker: bool = Field(
         True, description="Run the background worker (email, webhooks) inside `rostra serve`."
     )
