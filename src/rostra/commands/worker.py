@@ -10,7 +10,8 @@ import click
 
 
 @click.command()
-@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--once", is_flag=True,
+              help="Deliver what is due now, delete what is past its retention, then exit.")
 @click.option("--poll", default=2.0, show_default=True, type=float,
               help="Seconds between looks at the outbox when idle.")
 @click.pass_obj
@@ -42,5 +43,7 @@ def worker_command(state: Any, once: bool, poll: float) -> None:
             return 0
 
         handled = asyncio.run(main())
+        # The loop prunes hourly; a worker run from cron prunes on each run.
+        pruned = rt.worker.prune() if once else 0
     if once:
-        click.echo(f"delivered {handled} batch(es)")
+        click.echo(f"delivered {handled} batch(es), pruned {pruned} old message(s)")

@@ -4,7 +4,8 @@ Rows sharing a ``batch_key`` leave as one message once the earliest of them is d
 A worker claims rows with ``UPDATE … WHERE claimed_at IS NULL`` (and, on PostgreSQL,
 first ``SELECT … FOR UPDATE SKIP LOCKED`` so that workers pass each other by), so each
 row belongs to one worker at a time; a claim older than the lease is taken to be a
-dead worker's and may be claimed again.
+dead worker's and may be claimed again. Sent and given-up rows are pruned after the
+retention period (``prune``); nothing reads them to decide what to send.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from rostra.notify.model import Channel, MessageKind
@@ -168,3 +169,21 @@ def release(conn: Connection, ids: Sequence[int], worker_id: str) -> None:
     conn.execute(
         update(outbox).where(_mine(ids, worker_id)).values(claimed_at=None, claimed_by=None)
     )
+
+
+def prune(
+    conn: Connection, *, before: datetime, staff_failures_before: datetime, limit: int
+) -> int:
+    """Delete up to ``limit`` rows sent or given up before ``before``, lowest ids first;
+    a failed moderator alert only once it failed before ``staff_failures_before`` too
+    (the admin lists those). Rows not sent yet are never touched. Returns how many went.
+    Done twice, it deletes once: the rows of a first run are gone for the second."""
+    old = or_(
+        outbox.c.sent_at < before,
+        and_(outbox.c.failed_at < before,
+             or_(outbox.c.kind != MessageKind.MODERATOR.value,
+                 outbox.c.failed_at < staff_failures_before)),
+    )
+    # The ids first, a chunk at a time, so that a huge backlog never holds a long lock.
+    ids = select(outbox.c.id).where(old).order_by(outbox.c.id).limit(limit)
+    return conn.execute(delete(outbox).where(outbox.c.id.in_(ids))).rowcount

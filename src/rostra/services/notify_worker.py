@@ -4,6 +4,8 @@ Run inside ``rostra serve`` (setting ``worker``) or alone as ``rostra worker``; 
 of workers may share one database. A batch is marked sent right after the transport
 accepted it, so a worker that stops between two batches loses and repeats nothing; one
 killed while claiming leaves a claim that another worker takes over after the lease.
+Each worker also deletes, hourly, the rows sent or given up longer ago than
+``notify_outbox_retention_days`` (``prune``): several doing so at once delete each row once.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -25,7 +28,7 @@ from rostra.config import Settings
 from rostra.core.models import CommentState
 from rostra.core.sealing import Purpose, Sealer, Unsealable
 from rostra.notify import outbox
-from rostra.notify.alerts import FLAGGED, HELD
+from rostra.notify.alerts import FAILURES_SHOWN, FLAGGED, HELD
 from rostra.notify.dsa_mail import site_language
 from rostra.notify.mail import SmtpTransport, build_message
 from rostra.notify.model import MessageKind, TransportError, comment_url
@@ -105,6 +108,8 @@ class Worker:
         retry_max_seconds: float = 6 * 3600.0,
         max_attempts: int = 12,
         batch_limit: int = 50,
+        prune_seconds: float = 3600.0,
+        prune_chunk: int = 2000,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -123,6 +128,8 @@ class Worker:
         self.retry_max_seconds = retry_max_seconds
         self.max_attempts = max_attempts
         self.batch_limit = batch_limit
+        self.prune_seconds = prune_seconds
+        self.prune_chunk = prune_chunk
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.Event | None = None
 
@@ -140,8 +147,15 @@ class Worker:
         self._wakeup = asyncio.Event()
         log.info("notification worker %s started", self.worker_id)
         try:
+            next_prune = time.monotonic()
             while stop is None or not stop.is_set():
                 self._wakeup.clear()
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + self.prune_seconds
+                    try:
+                        await asyncio.to_thread(self.prune)
+                    except Exception:  # keep delivering; the next round retries
+                        log.exception("pruning the notification outbox failed")
                 try:
                     handled = await self.run_once()
                 except Exception:  # a broken row or a database hiccup: keep serving
@@ -201,6 +215,35 @@ class Worker:
         with self.db.write() as conn:
             return outbox.claim(conn, batch_key, self.worker_id, at, at - self.lease,
                                 skip_locked=not self.db.is_sqlite)
+
+    # -- retention -------------------------------------------------------------
+
+    def prune(self, now: datetime | None = None) -> int:
+        """Delete the rows sent or given up more than ``notify_outbox_retention_days``
+        before ``now`` (default: the current time), in chunks of ``prune_chunk`` rows,
+        each its own transaction; returns how many went. Nothing that decides what to send
+        reads those rows (a comment is announced once by ``notify_announced``, a
+        confirmation resent by ``notify_addresses.confirmation_sent_at``, sign-in links
+        counted in their own table); failed moderator alerts stay while the admin lists
+        them (``alerts.FAILURES_SHOWN``)."""
+        at = now or datetime.now(UTC)
+        before = at - timedelta(days=self.settings.notify_outbox_retention_days)
+        staff_before = min(before, at - FAILURES_SHOWN)
+        total = 0
+        while True:
+            # A chunk runs again after a deadlock or a lost connection, even one lost at
+            # COMMIT: the rows it deleted are gone, so done twice is done once.
+            for attempt in attempts("pruning the notification outbox", idempotent=True):
+                with attempt, self.db.write() as conn:
+                    deleted = outbox.prune(conn, before=before,
+                                           staff_failures_before=staff_before,
+                                           limit=self.prune_chunk)
+            total += deleted
+            if deleted < self.prune_chunk:
+                if total:
+                    log.info("pruned %d notification(s) older than %d days from the outbox",
+                             total, self.settings.notify_outbox_retention_days)
+                return total
 
     # -- one batch -----------------------------------------------------------
 
