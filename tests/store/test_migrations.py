@@ -318,3 +318,66 @@ def test_an_index_built_ahead_concurrently_is_taken_as_done_on_postgres() -> Non
     finally:
         db.dispose()
         drop()
+
+
+def _consent_per_subscription(db: Database) -> None:
+    """Migration 0108 gives each subscription its own confirmation: those of an address
+    confirmed before stay confirmed, the others wait. Its downgrade drops the
+    subscriptions still waiting under a confirmed address (the version before would
+    switch them on)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    migrate.upgrade(db, "0107")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO sites (id, name, origins, settings, created_at) "
+                          "VALUES ('s', 'S', '[]', '{}', :at)"), {"at": at})
+        conn.execute(text("INSERT INTO notify_addresses (id, email, language, created_at, "
+                          "confirmed_at) VALUES (1, 'yes@x.example', 'en', :at, :at), "
+                          "(2, 'no@x.example', 'en', :at, NULL)"), {"at": at})
+        conn.execute(text("INSERT INTO notify_subscriptions (id, address_id, site_id, "
+                          "thread_key, kind, language, created_at) VALUES "
+                          "(1, 1, 's', '/a', 'thread', 'en', :at), "
+                          "(2, 2, 's', '/a', 'thread', 'en', :at)"), {"at": at})
+    migrate.upgrade(db)
+
+    def confirmed() -> dict[int, bool]:
+        with db.engine.connect() as conn:
+            return {int(r[0]): r[1] is not None for r in conn.execute(text(
+                "SELECT id, confirmed_at FROM notify_subscriptions ORDER BY id"))}
+
+    assert confirmed() == {1: True, 2: False}
+    with db.engine.begin() as conn:  # a stranger's, waiting under a confirmed address
+        conn.execute(text("INSERT INTO notify_subscriptions (id, address_id, site_id, "
+                          "thread_key, kind, language, created_at, voter_id) VALUES "
+                          "(3, 1, 's', '/b', 'thread', 'de', :at, 'v')"), {"at": at})
+    cfg = migrate.alembic_config(db)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0107")
+    with db.engine.connect() as conn:
+        left = [int(r[0]) for r in conn.execute(text(
+            "SELECT id FROM notify_subscriptions ORDER BY id"))]
+    assert left == [1, 2]
+
+
+def test_it_confirms_each_subscription_on_its_own_on_sqlite(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 't.sqlite3'}")
+    try:
+        _consent_per_subscription(db)
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_it_confirms_each_subscription_on_its_own_on_postgres() -> None:
+    require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
+    url, drop = create_postgres_database(POSTGRES_URL)
+    db = Database(url)
+    try:
+        _consent_per_subscription(db)
+    finally:
+        db.dispose()
+        drop()

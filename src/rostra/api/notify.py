@@ -21,7 +21,7 @@ from rostra.core.thread_keys import ThreadKeyError, thread_key
 from rostra.notify import feeds
 from rostra.notify.templates import catalog, choose_language, render_page
 from rostra.services.notify_runtime import NotifyRuntime
-from rostra.services.subscriptions import SubscribeRequest
+from rostra.services.subscriptions import Requester, SubscribeRequest, SubscriptionView
 from rostra.services.webhooks import NewWebhook
 
 subscriptions = APIRouter(prefix="/api", tags=["notifications"])
@@ -77,25 +77,33 @@ class SubscriptionIn(Strict):
 
 
 class SubscriptionAccepted(BaseModel):
-    status: Literal["accepted"]
+    status: Literal["accepted", "subscribed"] = Field(
+        ..., description="subscribed: active now (a signed-in reader subscribed the address "
+        "their account verified); accepted: anything else, whether or not a confirmation "
+        "email was sent")
 
 
 @subscriptions.post("/subscriptions", status_code=202, response_model=SubscriptionAccepted,
                     summary="Notify me of new comments or of replies")
 async def subscribe(request: Request, body: SubscriptionIn) -> Response:
-    # POST /api/subscriptions — the "Notify of" choice; the answer never tells whether the
-    # address is known or confirmed (that would leak who reads what).
+    # POST /api/subscriptions — the "Notify of" choice; the answer never tells a stranger
+    # whether the address is known or confirmed (that would leak who reads what): only a
+    # signed-in reader subscribing the address their account verified hears "subscribed".
     rt = runtime(request)
-    await run_in_threadpool(
+    headers = request.headers
+    result = await run_in_threadpool(
         rt.subscriptions.subscribe,
         SubscribeRequest(thread=body.thread, email=body.email, kind=body.kind, site=body.site,
                          language=body.language, comment_id=body.comment_id),
-        origin=request.headers.get("origin"),
-        edit_token=request.headers.get("x-rostra-edit-token"),
-        accept_language=request.headers.get("accept-language"),
+        origin=headers.get("origin"),
+        edit_token=headers.get("x-rostra-edit-token"),
+        accept_language=headers.get("accept-language"),
+        requester=Requester(voter_token=headers.get("x-rostra-voter"),
+                            session=headers.get("x-rostra-session"),
+                            sso=headers.get("x-rostra-sso")),
     )
     rt.wake()
-    return _json({"status": "accepted"}, 202)
+    return _json({"status": "subscribed" if result.by_owner else "accepted"}, 202)
 
 
 # -- pages behind email links ------------------------------------------------
@@ -119,17 +127,21 @@ def _fallback_language(request: Request) -> str:
 def confirm_page(request: Request, token: str = "") -> HTMLResponse:
     # GET /notify/confirm — shows a button: link scanners that fetch every URL in an
     # email must not confirm on the reader's behalf.
+    # The page names each subscription the link confirms, and no other.
     rt = runtime(request)
-    address = rt.subscriptions.address_of(rt.tokens.check_confirm(token))
-    if address is None:
+    claim = rt.tokens.check_confirm(token)
+    address = rt.subscriptions.address_of(claim)
+    if address is None or claim is None:
         return _page("confirm", _fallback_language(request), 400, invalid=True)
-    subs = rt.subscriptions.subscriptions_of(address.id)
-    # A bounced address is asked to confirm again: that ends the bounce.
+    subs, confirmed = rt.subscriptions.to_confirm(claim)
+    if not subs:  # all ended since
+        return _page("confirm", address.language, 400, invalid=True)
+    # A bounced address is asked to confirm again, confirmed subscriptions included:
+    # that ends the bounce, so the page shows its button.
     return _page("confirm", address.language, invalid=False,
-                 confirmed=address.confirmed_at is not None and address.bounced_at is None,
-                 email=address.email,
-                 site_name=subs[0].site_name if subs else "", token=token,
-                 action="/notify/confirm")
+                 confirmed=confirmed and address.bounced_at is None,
+                 email=address.email, subscriptions=_listed(address.language, subs),
+                 token=token, action="/notify/confirm")
 
 
 @pages.post("/confirm")
@@ -137,11 +149,23 @@ async def confirm(request: Request) -> HTMLResponse:
     # POST /notify/confirm — double opt-in done
     rt = runtime(request)
     token = (await _form(request)).get("token", "")
-    address = await run_in_threadpool(rt.subscriptions.confirm, rt.tokens.check_confirm(token))
-    if address is None:
+    claim = rt.tokens.check_confirm(token)
+    address = await run_in_threadpool(rt.subscriptions.confirm, claim)
+    if address is None or claim is None:
         return _page("confirm", _fallback_language(request), 400, invalid=True)
+    subs, _confirmed = await run_in_threadpool(rt.subscriptions.to_confirm, claim)
     return _page("confirm", address.language, invalid=False, confirmed=True,
-                 email=address.email, site_name="", token="", action="")
+                 email=address.email, subscriptions=_listed(address.language, subs),
+                 token="", action="")
+
+
+def _listed(language: str, subs: list[SubscriptionView]) -> list[dict[str, Any]]:
+    t = catalog(language)
+    return [
+        {"id": s.id, "title": s.title, "url": s.url, "site_name": s.site_name,
+         "kind_label": t[f"kind_{s.kind.value}"]}
+        for s in subs
+    ]
 
 
 def _manage(request: Request, token: str, message: str | None = None) -> HTMLResponse:
@@ -149,12 +173,7 @@ def _manage(request: Request, token: str, message: str | None = None) -> HTMLRes
     address = rt.subscriptions.address_of(rt.tokens.check_address(token))
     if address is None:
         return _page("manage", _fallback_language(request), 400, invalid=True)
-    t = catalog(address.language)
-    subs = [
-        {"id": s.id, "title": s.title, "url": s.url, "site_name": s.site_name,
-         "kind_label": t[f"kind_{s.kind.value}"]}
-        for s in rt.subscriptions.subscriptions_of(address.id)
-    ]
+    subs = _listed(address.language, rt.subscriptions.subscriptions_of(address.id))
     return _page("manage", address.language, invalid=False, email=address.email,
                  subscriptions=subs, token=token, action="/notify/manage", message=message)
 

@@ -24,7 +24,8 @@ def build_runtime(services: Services, **worker_options: Any) -> NotifyRuntime:
         settings=settings,
         tokens=tokens,
         subscriptions=SubscriptionService(
-            services.db, services.sites, services.tokens, email_enabled=bool(settings.smtp_host)
+            services.db, services.sites, services.tokens, email_enabled=bool(settings.smtp_host),
+            accounts=services.accounts,
         ),
         webhooks=WebhookRegistry(services.db, services.sites, settings.allow_private_webhooks,
                                  services.sealer),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
@@ -13,11 +14,13 @@ ADDRESS_MAX_AGE = 180 * 86400
 @dataclass(frozen=True, slots=True)
 class AddressClaim:
     """Who a link speaks for: an address, and optionally the subscriptions an email
-    was about (one-click unsubscribe ends exactly those)."""
+    was about (one-click unsubscribe ends exactly those; confirming confirms exactly
+    those), and when the link was signed."""
 
     address_id: int
     email: str
     subscription_ids: tuple[int, ...] = ()
+    issued_at: datetime | None = None
 
 
 class NotifyTokens:
@@ -36,8 +39,13 @@ class NotifyTokens:
         """The link to a statement of reasons and its appeal form (see services.dsa)."""
         return self._statement.sign(str(statement_id)).decode()
 
-    def confirm_token(self, address_id: int, email: str) -> str:
-        return self._confirm.dumps({"a": address_id, "e": email})
+    def confirm_token(
+        self, address_id: int, email: str, subscription_ids: tuple[int, ...] = ()
+    ) -> str:
+        """The link of a confirmation email: confirms the subscriptions it names (a
+        token without any, from before consent per subscription, those made by the time
+        it was signed)."""
+        return self._confirm.dumps({"a": address_id, "e": email, "s": list(subscription_ids)})
 
     def address_token(
         self, address_id: int, email: str, subscription_ids: tuple[int, ...] = ()
@@ -69,7 +77,7 @@ def _claim(serializer: URLSafeTimedSerializer, token: str, max_age: int) -> Addr
     if not token or len(token) > 2000:
         return None
     try:
-        data = serializer.loads(token, max_age=max_age)
+        data, issued_at = serializer.loads(token, max_age=max_age, return_timestamp=True)
     except BadSignature:  # includes SignatureExpired
         return None
     if not isinstance(data, dict):
@@ -77,4 +85,5 @@ def _claim(serializer: URLSafeTimedSerializer, token: str, max_age: int) -> Addr
     address_id, email, subs = data.get("a"), data.get("e"), data.get("s", [])
     if not isinstance(address_id, int) or not isinstance(email, str) or not isinstance(subs, list):
         return None
-    return AddressClaim(address_id, email, tuple(int(s) for s in subs if isinstance(s, int)))
+    return AddressClaim(address_id, email, tuple(int(s) for s in subs if isinstance(s, int)),
+                        issued_at)

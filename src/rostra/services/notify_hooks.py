@@ -45,7 +45,7 @@ _SUBSCRIBERS = (
     .join(notify_addresses, notify_addresses.c.id == notify_subscriptions.c.address_id)
     .where(notify_subscriptions.c.site_id == bindparam("site_id"),
            notify_subscriptions.c.thread_key == bindparam("thread_key"),
-           notify_addresses.c.confirmed_at.is_not(None),
+           notify_subscriptions.c.confirmed_at.is_not(None),
            notify_addresses.c.bounced_at.is_(None))
     .order_by(notify_subscriptions.c.id)
 )

@@ -35,7 +35,7 @@ from rostra.notify.model import MessageKind, TransportError, comment_url
 from rostra.notify.templates import catalog, render_email
 from rostra.notify.tokens import NotifyTokens
 from rostra.notify.webhooks import WebhookTransport
-from rostra.services.subscriptions import mark_bounced
+from rostra.services.subscriptions import mark_bounced, views
 from rostra.store.account_tables import reader_sign_in_links
 from rostra.store.db import Database, attempts
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
@@ -372,7 +372,7 @@ class Worker:
                                            MessageKind.CONFIRM.value)):
                 raise Dropped("the address bounced")
             if first.kind == MessageKind.CONFIRM.value:
-                return self._confirmation(conn, first, address), first.recipient
+                return self._confirmation(conn, rows, address), first.recipient
             if first.kind == MessageKind.DIGEST.value:
                 return self._digest(conn, rows, address), first.recipient
             if first.kind == MessageKind.MODERATOR.value:
@@ -387,17 +387,37 @@ class Worker:
         name = conn.execute(select(sites.c.name).where(sites.c.id == site_id)).scalar()
         return str(name or site_id or "")
 
-    def _confirmation(self, conn: Any, row: Row[Any], address: Row[Any] | None) -> Any:
+    def _confirmation(self, conn: Any, rows: Sequence[Row[Any]],
+                      address: Row[Any] | None) -> Any:
+        """One email asking to confirm the subscriptions its rows name, listing each: its
+        link confirms those and no other (rows queued before consent per subscription
+        name none; theirs confirms what the address had by then)."""
         if address is None:
             raise Dropped("the address is gone")
-        if address.confirmed_at is not None and address.bounced_at is None:
+        first = rows[0]
+        wanted = tuple(sorted({r.subscription_id for r in rows if r.subscription_id}))
+        # A bounced address confirms again what its rows name, confirmed or not: that is
+        # how its reader ends the bounce.
+        bounced = address.bounced_at is not None
+        named = notify_subscriptions.c.id.in_(list(wanted))
+        listed = views(conn, named if bounced
+                       else named & notify_subscriptions.c.confirmed_at.is_(None)
+                       ) if wanted else []
+        if wanted and not listed:
+            raise Dropped("ended" if bounced else "confirmed already or ended")
+        if not wanted and address.confirmed_at is not None and not bounced:
             raise Dropped("confirmed already")
+        ids = tuple(v.id for v in listed)
+        t = catalog(address.language)
         base = base_url(self.settings)
-        confirm = f"{base}/notify/confirm?token={self.tokens.confirm_token(address.id, address.email)}"
-        manage_token = self.tokens.address_token(address.id, address.email)
+        token = self.tokens.confirm_token(address.id, address.email, ids)
+        manage_token = self.tokens.address_token(address.id, address.email, ids)
         rendered = render_email(
-            "confirm", address.language, site_name=self._site_name(conn, row.site_id),
-            email=address.email, confirm_url=confirm,
+            "confirm", address.language, email=address.email,
+            site_name=listed[0].site_name if listed else self._site_name(conn, first.site_id),
+            confirm_url=f"{base}/notify/confirm?token={token}",
+            subscriptions=[{"title": v.title, "url": v.url, "site_name": v.site_name,
+                            "kind_label": t[f"kind_{v.kind.value}"]} for v in listed],
         )
         return build_message(
             rendered, sender=self.settings.mail_from, to=address.email,

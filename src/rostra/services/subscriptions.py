@@ -1,7 +1,8 @@
 """"Notify of" subscriptions: subscribe, confirm (double opt-in), list and end them.
 
-Each method is one transaction. A subscription of an unconfirmed address is stored at
-once but matches nothing until the address is confirmed (see services/notify_hooks.py).
+Each method is one transaction. A subscription is stored at once but matches nothing
+until it is confirmed (see services/notify_hooks.py): by the link in an email about it,
+or at once when a signed-in reader subscribes the address their account verified.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from rostra.core.errors import Forbidden, InvalidInput, NotFound, RostraError
 from rostra.core.thread_keys import ThreadKeyError, thread_key
@@ -20,20 +22,23 @@ from rostra.notify import outbox
 from rostra.notify.model import Channel, MessageKind, SubscriptionKind
 from rostra.notify.templates import choose_language
 from rostra.notify.tokens import AddressClaim
+from rostra.services.accounts import ReaderAccounts
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.store import queries
+from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database, attempts
 from rostra.store.notify_tables import (
     notify_addresses,
+    notify_outbox,
     notify_subscription_comments,
     notify_subscriptions,
 )
 from rostra.store.tables import sites, threads
 
 EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,252}\.[^@\s<>\"]{2,63}$")
-# A reader who subscribes again before confirming gets a new confirmation email at most
-# this often: the form must not become a way to flood someone's inbox.
+# An address gets at most one confirmation email this often, whoever asks and for
+# whatever subscription: the form must not become a way to flood someone's inbox.
 CONFIRM_RESEND = timedelta(hours=1)
 
 
@@ -54,11 +59,31 @@ class SubscribeRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Requester:
+    """Who sends a subscription request, as its headers say: the browser's signed voter
+    token, and a signed-in reader's session token or single sign-on payload."""
+
+    voter_token: str | None = None
+    session: str | None = None
+    sso: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Maker:
+    proven: bool  # the request comes from an account that verified the address
+    voter_id: str | None
+    account_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class SubscribeResult:
     subscription_id: int
     address_id: int
-    confirmation_sent: bool
+    confirmation_sent: bool  # queued now, or joined one waiting for the hourly cap
     confirmed: bool
+    # Asked by the address's proven owner (a signed-in reader's verified address): only
+    # then may the answer tell that the subscription is active.
+    by_owner: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +112,14 @@ class SubscriptionService:
     """The door for readers' subscriptions."""
 
     def __init__(
-        self, db: Database, sites: SiteService, tokens: Tokens, email_enabled: bool
+        self, db: Database, sites: SiteService, tokens: Tokens, email_enabled: bool,
+        accounts: ReaderAccounts | None = None,
     ) -> None:
         self.db = db
         self.sites = sites
-        self.tokens = tokens  # proves authorship of a comment (its edit token)
+        self.tokens = tokens  # proves authorship of a comment (its edit token), voter ids
         self.email_enabled = email_enabled
+        self.accounts = accounts  # signed-in readers, who may own the address
 
     # -- subscribing ---------------------------------------------------------
 
@@ -103,10 +130,13 @@ class SubscriptionService:
         origin: str | None,
         edit_token: str | None = None,
         accept_language: str | None = None,
+        requester: Requester | None = None,
     ) -> SubscribeResult:
-        """Store a subscription; the first one of an unconfirmed address queues a
-        confirmation email. ``comment_id`` with its edit token makes a "replies"
-        subscription follow that comment even if it was posted without this address."""
+        """Store a subscription. It is active at once only when the request comes from
+        a signed-in reader whose account has this address verified; otherwise it waits
+        for its own confirmation, asked by email (at most one email an hour to an
+        address). ``comment_id`` with its edit token makes a "replies" subscription
+        follow that comment even if it was posted without this address."""
         if not self.email_enabled:
             raise EmailOff("this server does not send email (smtp_host is not set)")
         site = self.sites.resolve(request.site, origin)
@@ -121,25 +151,57 @@ class SubscriptionService:
         except ThreadKeyError as exc:
             raise InvalidInput(f"thread: {exc}") from None
         language = choose_language(request.language, accept_language)
+        who = requester or Requester()
+        voter_id = self.tokens.voter_id(who.voter_token) if who.voter_token else None
+        account = self._account(site.id, who)
         now = datetime.now(UTC)
         # Runs again after a deadlock or a lost connection, even one lost at COMMIT:
         # subscribing twice finds the address and the subscription the first try made,
         # and its confirmation email already queued.
         for attempt in attempts("a subscription", idempotent=True):
             with attempt, self.db.write() as conn:
-                result = self._subscribe_once(conn, request, site.id, key, kind, email,
-                                              language, edit_token, now)
+                proven = account is not None and self._owns(conn, account, email)
+                result = self._subscribe_once(
+                    conn, request, site.id, key, kind, email, language, edit_token, now,
+                    _Maker(proven, voter_id, account))
         return result
+
+    def _account(self, site_id: str, who: Requester) -> int | None:
+        """The signed-in reader's account id; None for anyone else (an expired session
+        or a refused payload subscribes as an anonymous reader would: by email)."""
+        if self.accounts is None or not (who.sso or who.session):
+            return None
+        try:
+            reader = self.accounts.reader(site_id, who.sso, who.session)
+        except RostraError:
+            return None
+        return reader.id if reader is not None else None
+
+    @staticmethod
+    def _owns(conn: Connection, account_id: int, email: str) -> bool:
+        """Whether the account proved ``email`` its own (an email sign-in link it
+        followed, or a provider that vouched for it)."""
+        row = conn.execute(
+            select(reader_accounts.c.email, reader_accounts.c.email_verified)
+            .where(reader_accounts.c.id == account_id)
+        ).first()
+        return bool(row is not None and row.email_verified and row.email
+                    and str(row.email).lower() == email)
 
     def _subscribe_once(self, conn: Connection, request: SubscribeRequest, site_id: str,
                         key: str, kind: SubscriptionKind, email: str, language: str,
-                        edit_token: str | None, now: datetime) -> SubscribeResult:
+                        edit_token: str | None, now: datetime, maker: _Maker
+                        ) -> SubscribeResult:
         thread = queries.find_thread(conn, site_id, key)
         if thread is not None:
             key = thread.key  # the canonical key, as comment events carry it
         follow = self._followed_comment(conn, request.comment_id, edit_token, thread)
-        address = self._address(conn, email, language, now)
-        sub_id = self._subscription(conn, address.id, site_id, key, kind, language, now)
+        address = self._address(conn, email, language, now, maker.proven)
+        if address.confirmed_at is not None and not maker.proven:
+            # Whoever asks cannot choose the language of a known reader's emails.
+            language = address.language
+        sub_id, sub_confirmed = self._subscription(
+            conn, address.id, site_id, key, kind, language, now, maker)
         if follow is not None:
             exists = conn.execute(
                 select(notify_subscription_comments.c.comment_id).where(
@@ -150,26 +212,69 @@ class SubscriptionService:
             if exists is None:
                 conn.execute(insert(notify_subscription_comments).values(
                     subscription_id=sub_id, comment_id=follow))
+        if maker.proven:
+            conn.execute(update(notify_subscriptions).where(
+                notify_subscriptions.c.id == sub_id,
+                notify_subscriptions.c.confirmed_at.is_(None)).values(confirmed_at=now))
+            conn.execute(update(notify_addresses).where(
+                notify_addresses.c.id == address.id,
+                notify_addresses.c.confirmed_at.is_(None)).values(confirmed_at=now))
+            return SubscribeResult(sub_id, address.id, False, True, by_owner=True)
         sent = False
-        # A bounced address (confirmed or not) gets a fresh confirmation: confirming it
-        # ends the bounce. Once after each bounce even within the hour, as the last
-        # confirmation may be what bounced; the hour still spaces the rest.
-        bounced = address.bounced_at is not None
-        if (address.confirmed_at is None or bounced) and (
-            address.confirmation_sent_at is None
-            or now - address.confirmation_sent_at > CONFIRM_RESEND
-            or (bounced and address.confirmation_sent_at <= address.bounced_at)
-        ):
-            outbox.enqueue(
-                conn, channel=Channel.EMAIL, kind=MessageKind.CONFIRM,
-                batch_key=f"confirm:{address.id}", recipient=email,
-                payload={"site_id": site_id}, now=now, due_at=now,
-                address_id=address.id, site_id=site_id,
-            )
+        # A bounced address (confirmed or not, its subscription too) is asked to confirm
+        # again: confirming is how its reader ends the bounce.
+        if not sub_confirmed or address.bounced_at is not None:
+            sent = self._ask_confirmation(conn, address, sub_id, site_id, now)
+        return SubscribeResult(sub_id, address.id, sent, sub_confirmed)
+
+    @staticmethod
+    def _ask_confirmation(conn: Connection, address: Row[Any], sub_id: int, site_id: str,
+                          now: datetime) -> bool:
+        """Queue the confirmation of one subscription; False when one about it is on its
+        way or went out within the hour. An address gets at most one confirmation email
+        an hour, whoever asks: one asked for meanwhile joins the next, which lists each
+        subscription it confirms. After a bounce, the first one leaves at once even within
+        the hour, as the last confirmation may be what bounced."""
+        bounced_at = address.bounced_at
+        last = address.confirmation_sent_at
+        again = bounced_at is not None and (last is None or last <= bounced_at)
+        mine = notify_outbox.c.subscription_id == sub_id
+        confirm = notify_outbox.c.kind == MessageKind.CONFIRM.value
+        unsent = and_(notify_outbox.c.sent_at.is_(None), notify_outbox.c.failed_at.is_(None))
+        if again:
+            # One already waiting for the hourly cap leaves now.
+            conn.execute(update(notify_outbox).where(
+                confirm, notify_outbox.c.address_id == address.id, unsent,
+                notify_outbox.c.claimed_at.is_(None), notify_outbox.c.due_at > now,
+            ).values(due_at=now))
             conn.execute(update(notify_addresses).where(notify_addresses.c.id == address.id)
                          .values(confirmation_sent_at=now))
-            sent = True
-        return SubscribeResult(sub_id, address.id, sent, address.confirmed_at is not None)
+        recent = notify_outbox.c.sent_at > now - CONFIRM_RESEND
+        if bounced_at is not None:
+            recent = recent & (notify_outbox.c.sent_at > bounced_at)  # not what bounced
+        if conn.execute(select(notify_outbox.c.id).where(
+            confirm, mine, notify_outbox.c.failed_at.is_(None),
+            or_(notify_outbox.c.sent_at.is_(None), recent),
+        ).limit(1)).first() is not None:
+            return False
+        waiting = conn.execute(select(func.min(notify_outbox.c.due_at)).where(
+            confirm, notify_outbox.c.address_id == address.id, unsent,
+            notify_outbox.c.claimed_at.is_(None),
+        )).scalar()
+        if waiting is not None:
+            due = waiting
+        else:
+            due = (now if again or last is None or now - last >= CONFIRM_RESEND
+                   else last + CONFIRM_RESEND)
+            conn.execute(update(notify_addresses).where(notify_addresses.c.id == address.id)
+                         .values(confirmation_sent_at=due))
+        outbox.enqueue(
+            conn, channel=Channel.EMAIL, kind=MessageKind.CONFIRM,
+            batch_key=f"confirm:{address.id}", recipient=address.email,
+            payload={"site_id": site_id}, now=now, due_at=due,
+            address_id=address.id, subscription_id=sub_id, site_id=site_id,
+        )
+        return True
 
     def _followed_comment(
         self, conn: Connection, comment_id: int | None, edit_token: str | None,
@@ -186,7 +291,8 @@ class SubscriptionService:
         return comment_id
 
     @staticmethod
-    def _address(conn: Connection, email: str, language: str, now: datetime) -> Row[Any]:
+    def _address(conn: Connection, email: str, language: str, now: datetime,
+                 proven: bool) -> Row[Any]:
         query = select(notify_addresses).where(notify_addresses.c.email == email)
         row = conn.execute(query).first()
         if row is None:
@@ -197,39 +303,52 @@ class SubscriptionService:
             except IntegrityError:
                 pass  # a concurrent request created it (PostgreSQL); use theirs
             row = conn.execute(query).first()
-        else:
+        elif row.language != language and (proven or row.confirmed_at is None):
+            # Only its owner, or anyone while nobody has confirmed it, sets its language.
             conn.execute(update(notify_addresses).where(notify_addresses.c.id == row.id)
                          .values(language=language))
+            row = conn.execute(query).first()
         assert row is not None
         return row
 
     @staticmethod
     def _subscription(
         conn: Connection, address_id: int, site_id: str, key: str, kind: SubscriptionKind,
-        language: str, now: datetime,
-    ) -> int:
-        query = select(notify_subscriptions.c.id).where(
+        language: str, now: datetime, maker: _Maker,
+    ) -> tuple[int, bool]:
+        """The subscription's id and whether it is confirmed, made if need be. A
+        confirmed one changes only at its owner's request."""
+        query = select(notify_subscriptions.c.id, notify_subscriptions.c.confirmed_at).where(
             notify_subscriptions.c.address_id == address_id,
             notify_subscriptions.c.site_id == site_id,
             notify_subscriptions.c.thread_key == key,
             notify_subscriptions.c.kind == kind.value,
         )
-        found = conn.execute(query).scalar()
+        found = conn.execute(query).first()
         # base_url (where the reader reached us) is no longer kept: links in emails come
         # from public_url only.
-        values = {"language": language, "base_url": None}
+        values: dict[str, Any] = {"language": language, "base_url": None}
         if found is not None:
-            conn.execute(update(notify_subscriptions)
-                         .where(notify_subscriptions.c.id == found).values(**values))
-            return int(found)
+            if found.confirmed_at is None or maker.proven:
+                # Who made it is kept: a later request names another browser only where
+                # none was named.
+                for column, value in (("voter_id", maker.voter_id),
+                                      ("account_id", maker.account_id)):
+                    if value is not None:
+                        values[column] = func.coalesce(notify_subscriptions.c[column], value)
+                conn.execute(update(notify_subscriptions)
+                             .where(notify_subscriptions.c.id == found.id).values(**values))
+            return int(found.id), found.confirmed_at is not None
         try:
             with conn.begin_nested():
                 conn.execute(insert(notify_subscriptions).values(
                     address_id=address_id, site_id=site_id, thread_key=key, kind=kind.value,
-                    created_at=now, **values))
+                    created_at=now, voter_id=maker.voter_id, account_id=maker.account_id,
+                    **values))
         except IntegrityError:
             pass  # the same subscription, made concurrently
-        return int(conn.execute(query).scalar_one())
+        made = conn.execute(query).one()
+        return int(made.id), made.confirmed_at is not None
 
     # -- links from emails ---------------------------------------------------
 
@@ -244,11 +363,13 @@ class SubscriptionService:
         return row if row is not None and row.email == claim.email else None
 
     def confirm(self, claim: AddressClaim | None) -> Row[Any] | None:
-        """Confirm the address and end its bounce, if any (once; later calls change
-        nothing). None: no such address."""
+        """Confirm the subscriptions the link names (once; later calls change nothing),
+        and the address as its reader's, ending its bounce if any. None: no such
+        address."""
         if self.address_of(claim) is None:
             return None
         assert claim is not None
+        now = datetime.now(UTC)
         for attempt in attempts("confirming an address", idempotent=True):  # (once is once)
             with attempt, self.db.write() as conn:
                 conn.execute(
@@ -256,34 +377,34 @@ class SubscriptionService:
                     .where(notify_addresses.c.id == claim.address_id,
                            or_(notify_addresses.c.confirmed_at.is_(None),
                                notify_addresses.c.bounced_at.is_not(None)))
-                    .values(confirmed_at=func.coalesce(notify_addresses.c.confirmed_at,
-                                                       datetime.now(UTC)),
+                    .values(confirmed_at=func.coalesce(notify_addresses.c.confirmed_at, now),
                             bounced_at=None, bounce_reason=None)
                 )
+                conn.execute(update(notify_subscriptions).where(
+                    _named_by(claim), notify_subscriptions.c.confirmed_at.is_(None),
+                ).values(confirmed_at=now))
                 row = conn.execute(
                     select(notify_addresses).where(notify_addresses.c.id == claim.address_id)
                 ).first()
         return row
 
-    def subscriptions_of(self, address_id: int) -> list[SubscriptionView]:
+    def to_confirm(self, claim: AddressClaim) -> tuple[list[SubscriptionView], bool]:
+        """The subscriptions a confirmation link names, and whether all are confirmed."""
+        views = self.subscriptions_of(claim.address_id, _named_by(claim))
         with self.db.read() as conn:
-            rows = conn.execute(
-                select(
-                    notify_subscriptions.c.id, notify_subscriptions.c.site_id,
-                    notify_subscriptions.c.thread_key, notify_subscriptions.c.kind,
-                    sites.c.name.label("site_name"), threads.c.title, threads.c.url,
-                )
-                .join(sites, sites.c.id == notify_subscriptions.c.site_id)
-                .outerjoin(threads, (threads.c.site_id == notify_subscriptions.c.site_id)
-                           & (threads.c.key == notify_subscriptions.c.thread_key))
-                .where(notify_subscriptions.c.address_id == address_id)
-                .order_by(notify_subscriptions.c.id)
-            ).all()
-        return [
-            SubscriptionView(r.id, r.site_id, r.site_name, r.thread_key,
-                             r.title or r.url or r.thread_key, r.url, SubscriptionKind(r.kind))
-            for r in rows
-        ]
+            waiting = conn.execute(select(notify_subscriptions.c.id).where(
+                _named_by(claim), notify_subscriptions.c.confirmed_at.is_(None)).limit(1)
+            ).first()
+        return views, waiting is None
+
+    def subscriptions_of(
+        self, address_id: int, only: ColumnElement[bool] | None = None
+    ) -> list[SubscriptionView]:
+        condition = notify_subscriptions.c.address_id == address_id
+        if only is not None:
+            condition = condition & only
+        with self.db.read() as conn:
+            return views(conn, condition)
 
     def end(self, address_id: int, subscription_ids: list[int] | None) -> int:
         """End some (or, with None, all) of an address's subscriptions; pending emails
@@ -298,6 +419,39 @@ class SubscriptionService:
             with attempt, self.db.write() as conn:
                 ended: int = conn.execute(delete(notify_subscriptions).where(condition)).rowcount
         return ended
+
+
+def views(conn: Connection, condition: ColumnElement[bool]) -> list[SubscriptionView]:
+    """The subscriptions ``condition`` picks, as pages and emails list them."""
+    rows = conn.execute(
+        select(
+            notify_subscriptions.c.id, notify_subscriptions.c.site_id,
+            notify_subscriptions.c.thread_key, notify_subscriptions.c.kind,
+            sites.c.name.label("site_name"), threads.c.title, threads.c.url,
+        )
+        .join(sites, sites.c.id == notify_subscriptions.c.site_id)
+        .outerjoin(threads, (threads.c.site_id == notify_subscriptions.c.site_id)
+                   & (threads.c.key == notify_subscriptions.c.thread_key))
+        .where(condition)
+        .order_by(notify_subscriptions.c.id)
+    ).all()
+    return [
+        SubscriptionView(r.id, r.site_id, r.site_name, r.thread_key,
+                         r.title or r.url or r.thread_key, r.url, SubscriptionKind(r.kind))
+        for r in rows
+    ]
+
+
+def _named_by(claim: AddressClaim) -> ColumnElement[bool]:
+    """The address's subscriptions a confirmation link is about: those it lists, or for
+    a link from before consent per subscription (it lists none), those made by the time
+    it was signed (to the second). A claim made in code with neither: all of them."""
+    mine = notify_subscriptions.c.address_id == claim.address_id
+    if claim.subscription_ids:
+        return mine & notify_subscriptions.c.id.in_(list(claim.subscription_ids))
+    if claim.issued_at is None:
+        return mine
+    return mine & (notify_subscriptions.c.created_at < claim.issued_at + timedelta(seconds=1))
 
 
 def mark_bounced(conn: Connection, email: str, reason: str, now: datetime) -> None:

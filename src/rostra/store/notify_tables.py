@@ -1,7 +1,8 @@
 """Tables of the notifications feature: addresses, subscriptions, outbox, webhooks.
 
-They live on the shared ``metadata``; migration 0004 creates exactly these, and 0008
-stores webhook secrets in the Standard Webhooks form.
+They live on the shared ``metadata``; migration 0004 creates exactly these, 0008
+stores webhook secrets in the Standard Webhooks form, and 0108 gives each subscription
+its own confirmation.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ notify_addresses = Table(
     Column("email", String(320), nullable=False),
     Column("language", String(16), nullable=False, default="en"),
     Column("created_at", UTCDateTime, nullable=False),
-    # Double opt-in: NULL until the reader follows the confirmation link; never reset.
+    # When the reader first proved the address theirs (a confirmation link followed, or a
+    # signed-in account's verified address); never reset. Each subscription still needs
+    # its own consent (notify_subscriptions.confirmed_at).
     Column("confirmed_at", UTCDateTime),
+    # When the latest confirmation email was, or is to be, sent: at most one an hour.
     Column("confirmation_sent_at", UTCDateTime),
     # A permanent delivery failure stops all further mail to the address.
     Column("bounced_at", UTCDateTime),
@@ -56,6 +60,14 @@ notify_subscriptions = Table(
     # Where the reader reached this server, for links when public_url is not set.
     Column("base_url", String(500)),
     Column("created_at", UTCDateTime, nullable=False),
+    # Double opt-in, per subscription: NULL until its owner confirms it (a link in an
+    # email about it, or a request from their account with the address verified);
+    # nothing is sent for it before. Never reset.
+    Column("confirmed_at", UTCDateTime),
+    # The browser (voter id) and signed-in account that made it: comments of theirs are
+    # never announced to it, even when posted without an email.
+    Column("voter_id", String(64)),
+    Column("account_id", ID),
     UniqueConstraint("address_id", "site_id", "thread_key", "kind",
                      name="uq_notify_subscriptions_address_thread_kind"),
     Index("ix_notify_subscriptions_thread", "site_id", "thread_key"),
