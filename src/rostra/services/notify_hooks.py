@@ -41,6 +41,7 @@ _ANNOUNCED = insert(notify_announced)
 _SUBSCRIBERS = (
     select(notify_subscriptions.c.id, notify_subscriptions.c.kind,
            notify_subscriptions.c.address_id, notify_subscriptions.c.base_url,
+           notify_subscriptions.c.voter_id, notify_subscriptions.c.account_id,
            notify_addresses.c.email)
     .join(notify_addresses, notify_addresses.c.id == notify_subscriptions.c.address_id)
     .where(notify_subscriptions.c.site_id == bindparam("site_id"),
@@ -48,6 +49,15 @@ _SUBSCRIBERS = (
            notify_subscriptions.c.confirmed_at.is_not(None),
            notify_addresses.c.bounced_at.is_(None))
     .order_by(notify_subscriptions.c.id)
+)
+# The comments the subscriptions follow, with who wrote them.
+_FOLLOWED = (
+    select(notify_subscription_comments.c.subscription_id,
+           notify_subscription_comments.c.comment_id, comments.c.voter_id,
+           comments.c.account_id)
+    .join(comments, comments.c.id == notify_subscription_comments.c.comment_id)
+    .where(notify_subscription_comments.c.subscription_id.in_(
+        bindparam("subscription_ids", expanding=True)))
 )
 
 # A held comment that gets approved is news; one restored from spam or rejection is too.
@@ -146,17 +156,14 @@ class OutboxHook:
         if comment is None:
             return
         author_email = (comment.author_email or "").lower()
-        # Subscriptions that follow this very comment belong to its author (none can
-        # follow one this transaction made: they are made with its edit token, later).
-        own = set() if event.kind is EventKind.CREATED else set(
-            self._following(conn, comment.id))
-        parent_email, parent_followers = "", set()
+        own, parent_followers = self._own_and_parents(
+            self._followed(conn, event.site_id, event.thread_key, subs), subs, comment)
+        parent_email = ""
         if comment.parent_id is not None:
             parent_email = (conn.execute(
                 select(func.lower(func.coalesce(comments.c.author_email, "")))
                 .where(comments.c.id == comment.parent_id)
             ).scalar() or "")
-            parent_followers = set(self._following(conn, comment.parent_id))
         own_addresses = {s.address_id for s in subs if s.id in own}
         chosen: dict[int, tuple[Any, bool]] = {}
         for sub in subs:
@@ -193,11 +200,40 @@ class OutboxHook:
         return found
 
     @staticmethod
-    def _following(conn: Connection, comment_id: int) -> list[int]:
-        return list(conn.execute(
-            select(notify_subscription_comments.c.subscription_id)
-            .where(notify_subscription_comments.c.comment_id == comment_id)
-        ).scalars())
+    def _followed(conn: Connection, site_id: str, thread_key: str,
+                  subs: Sequence[Row[Any]]) -> Sequence[Row[Any]]:
+        """The comments the thread's subscriptions follow, with their authors' voter and
+        account ids, as this transaction first read them (a batch posts many comments
+        to a thread; none of them can be followed yet)."""
+        memo = transaction_memo(conn)
+        key = ("followed", site_id, thread_key)
+        if key not in memo:
+            memo[key] = conn.execute(_FOLLOWED, {"subscription_ids": [s.id for s in subs]}).all()
+        found: Sequence[Row[Any]] = memo[key]
+        return found
+
+    @staticmethod
+    def _own_and_parents(
+        followed: Sequence[Row[Any]], subs: Sequence[Row[Any]], comment: Row[Any]
+    ) -> tuple[set[int], set[int]]:
+        """The subscriptions the comment's author holds, and those following its parent.
+
+        A subscription is the author's when it follows this comment (through its edit
+        token), or was made from the comment's browser (voter id) or account, or follows
+        another comment of that browser or account: a comment posted without an email
+        is its author's all the same."""
+        def same_author(voter_id: str | None, account_id: int | None) -> bool:
+            return bool((voter_id and voter_id == comment.voter_id)
+                        or (account_id is not None and account_id == comment.account_id))
+
+        own = {s.id for s in subs if same_author(s.voter_id, s.account_id)}
+        parents: set[int] = set()
+        for row in followed:
+            if row.comment_id == comment.id or same_author(row.voter_id, row.account_id):
+                own.add(row.subscription_id)
+            if comment.parent_id is not None and row.comment_id == comment.parent_id:
+                parents.add(row.subscription_id)
+        return own, parents
 
     # -- webhooks ------------------------------------------------------------
 
