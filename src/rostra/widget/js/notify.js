@@ -6,15 +6,19 @@ import { store } from "./storage.js";
 /**
  * Subscribe `email` to the element's thread. kind: "thread" (new follow-up comments)
  * or "replies" (replies to my comments); with `own` ({id, token}) the reply
- * subscription also follows that comment. Resolves when the server accepted it.
+ * subscription also follows that comment. Resolves with the server's answer:
+ * {status: "subscribed"} (active now) or {status: "accepted"} (confirm by email).
  */
 export function subscribe(el, { email, kind, own = null }) {
   const body = { thread: el.threadKey, email, kind, language: el.tr.lang };
   if (el.site) body.site = el.site;
   if (own && kind === "replies") body.comment_id = own.id;
-  return el.api.call("POST", "/api/subscriptions", {
-    body, headers: own && kind === "replies" ? { "X-Rostra-Edit-Token": own.token } : {},
-  });
+  // the voter id: comments this browser posts later, even without an email, are never
+  // announced to this subscription
+  const voter = store.voter();
+  const headers = voter ? { "X-Rostra-Voter": voter } : {};
+  if (own && kind === "replies") headers["X-Rostra-Edit-Token"] = own.token;
+  return el.api.call("POST", "/api/subscriptions", { body, headers });
 }
 
 let seq = 0;
@@ -54,8 +58,9 @@ export function createNotifyBar(el, email) {
       // "replies" also follows the reader's newest comment here, proven by its edit token
       const [id, own] = Object.entries(store.own()).filter(([, o]) => o.thread === el.threadKey)
         .sort((a, b) => b[1].at - a[1].at)[0] || [];
-      await subscribe(el, { email: address, kind: form.elements.kind.value, own: own ? { id: +id, token: own.token } : null });
-      ok.textContent = tr.t("notifyCheck");
+      const res = await subscribe(el, { email: address, kind: form.elements.kind.value, own: own ? { id: +id, token: own.token } : null });
+      // "subscribed": a signed-in reader's verified address, active now; else an email asks first
+      ok.textContent = tr.t(res && res.status === "subscribed" ? "notifySubscribed" : "notifyCheck");
     } catch (error) {
       err.textContent = el.message(error);
     } finally {

@@ -86,6 +86,7 @@ export default {
   notifyReplies: "الردود الجديدة على تعليقاتي",
   subscribe: "اشتراك",
   notifyCheck: "اقتربت: تحقّق من بريدك الإلكتروني وأكّد الاشتراك لتبدأ الإشعارات.",
+  notifySubscribed: "تم الاشتراك: ستصل الإشعارات إلى عنوانك.",
   notifyEmailRequired: "يُرجى إدخال بريدك الإلكتروني لتصلك الإشعارات.",
   sendAnyway: "الإرسال على أي حال",
   report: "إبلاغ",

@@ -100,6 +100,7 @@ export default {
   notifyReplies: "neuen Antworten auf meine Kommentare",
   subscribe: "Abonnieren",
   notifyCheck: "Fast geschafft: Bitte prüfen Sie Ihre E-Mails und bestätigen Sie, um die Benachrichtigungen zu starten.",
+  notifySubscribed: "Abonniert: Die Benachrichtigungen gehen an Ihre Adresse.",
   notifyEmailRequired: "Bitte geben Sie Ihre E-Mail-Adresse an, um benachrichtigt zu werden.",
   sendAnyway: "Trotzdem senden",
   report: "Melden",

@@ -102,6 +102,7 @@ export default {
   notifyReplies: "new replies to my comments",
   subscribe: "Subscribe",
   notifyCheck: "Almost done: check your email and confirm to start the notifications.",
+  notifySubscribed: "Subscribed: the notifications go to your address.",
   notifyEmailRequired: "Please enter your email address to be notified.",
   sendAnyway: "Send anyway",
   report: "Report",

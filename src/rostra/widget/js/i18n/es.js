@@ -100,6 +100,7 @@ export default {
   notifyReplies: "nuevas respuestas a mis comentarios",
   subscribe: "Suscribirse",
   notifyCheck: "Casi listo: revise su correo y confirme para empezar a recibir los avisos.",
+  notifySubscribed: "Suscrito: los avisos llegarán a su dirección.",
   notifyEmailRequired: "Indique su dirección de correo electrónico para recibir avisos.",
   sendAnyway: "Enviar de todos modos",
   report: "Denunciar",

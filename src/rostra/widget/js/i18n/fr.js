@@ -100,6 +100,7 @@ export default {
   notifyReplies: "des réponses à mes commentaires",
   subscribe: "S’abonner",
   notifyCheck: "Presque fini : consultez vos e-mails et confirmez pour recevoir les notifications.",
+  notifySubscribed: "Abonné : les notifications arriveront à votre adresse.",
   notifyEmailRequired: "Veuillez indiquer votre adresse e-mail pour être averti.",
   sendAnyway: "Envoyer quand même",
   report: "Signaler",

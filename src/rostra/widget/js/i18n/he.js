@@ -84,6 +84,7 @@ export default {
   notifyReplies: "תשובות חדשות לתגובות שלי",
   subscribe: "הרשמה",
   notifyCheck: "כמעט סיימנו: בדקו את הדוא״ל ואשרו כדי להתחיל לקבל התראות.",
+  notifySubscribed: "נרשמת: ההתראות יישלחו לכתובת שלך.",
   notifyEmailRequired: "נא להזין כתובת דוא״ל לקבלת התראות.",
   sendAnyway: "לשלוח בכל זאת",
   report: "דיווח",

@@ -84,6 +84,7 @@ export default {
   notifyReplies: "nuove risposte ai miei commenti",
   subscribe: "Iscriviti",
   notifyCheck: "Quasi fatto: controlla la tua email e conferma per ricevere le notifiche.",
+  notifySubscribed: "Iscrizione attiva: le notifiche arriveranno al tuo indirizzo.",
   notifyEmailRequired: "Inserisci il tuo indirizzo email per ricevere le notifiche.",
   sendAnyway: "Invia comunque",
   report: "Segnala",

@@ -100,6 +100,7 @@ export default {
   notifyReplies: "自分のコメントへの新しい返信",
   subscribe: "登録",
   notifyCheck: "あと少しです。メールを確認し、登録を確定すると通知が始まります。",
+  notifySubscribed: "登録しました。通知はあなたのアドレスに届きます。",
   notifyEmailRequired: "通知を受け取るメールアドレスを入力してください。",
   sendAnyway: "このまま送信",
   report: "報告",

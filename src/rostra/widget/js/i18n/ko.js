@@ -100,6 +100,7 @@ export default {
   notifyReplies: "내 댓글에 달린 답글",
   subscribe: "구독",
   notifyCheck: "거의 끝났습니다. 이메일을 확인하고 구독을 확정해 주세요.",
+  notifySubscribed: "구독되었습니다. 알림이 이메일 주소로 전송됩니다.",
   notifyEmailRequired: "알림을 받을 이메일 주소를 입력해 주세요.",
   sendAnyway: "그래도 보내기",
   report: "신고",

@@ -100,6 +100,7 @@ export default {
   notifyReplies: "nieuwe antwoorden op mijn reacties",
   subscribe: "Abonneren",
   notifyCheck: "Bijna klaar: kijk in je e-mail en bevestig om de meldingen te starten.",
+  notifySubscribed: "Geabonneerd: de meldingen gaan naar uw adres.",
   notifyEmailRequired: "Vul je e-mailadres in om meldingen te krijgen.",
   sendAnyway: "Toch versturen",
   report: "Melden",

@@ -84,6 +84,7 @@ export default {
   notifyReplies: "nowych odpowiedziach na moje komentarze",
   subscribe: "Subskrybuj",
   notifyCheck: "Prawie gotowe: sprawdź pocztę i potwierdź, aby zacząć otrzymywać powiadomienia.",
+  notifySubscribed: "Subskrypcja aktywna: powiadomienia trafią na Twój adres.",
   notifyEmailRequired: "Podaj adres e-mail, aby otrzymywać powiadomienia.",
   sendAnyway: "Wyślij mimo to",
   report: "Zgłoś",

@@ -84,6 +84,7 @@ export default {
   notifyReplies: "novas respostas aos meus comentários",
   subscribe: "Subscrever",
   notifyCheck: "Quase pronto: verifique o seu email e confirme para começar a receber notificações.",
+  notifySubscribed: "Subscrição ativa: as notificações seguirão para o seu endereço.",
   notifyEmailRequired: "Introduza o seu endereço de email para ser avisado.",
   sendAnyway: "Enviar mesmo assim",
   report: "Denunciar",

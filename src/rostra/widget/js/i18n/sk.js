@@ -100,6 +100,7 @@ export default {
   notifyReplies: "odpovede na moje komentáre",
   subscribe: "Prihlásiť odber",
   notifyCheck: "Takmer hotovo: pozrite si e-mail a potvrďte odber upozornení.",
+  notifySubscribed: "Odber je aktívny: upozornenia prídu na vašu adresu.",
   notifyEmailRequired: "Zadajte e-mailovú adresu, na ktorú pošleme upozornenia.",
   sendAnyway: "Aj tak odoslať",
   report: "Nahlásiť",

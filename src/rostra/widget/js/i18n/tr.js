@@ -100,6 +100,7 @@ export default {
   notifyReplies: "yorumlarıma gelen yeni yanıtlar",
   subscribe: "Abone ol",
   notifyCheck: "Neredeyse bitti: bildirimleri başlatmak için e-postanızı kontrol edip onaylayın.",
+  notifySubscribed: "Abone olundu: bildirimler adresinize gönderilecek.",
   notifyEmailRequired: "Bildirim almak için lütfen e-posta adresinizi girin.",
   sendAnyway: "Yine de gönder",
   report: "Bildir",
