@@ -129,7 +129,7 @@ def subscriptions_of(db: Database, site: str) -> set[tuple[str, str, str, bool, 
         rows = conn.execute(
             select(notify_subscriptions.c.id, notify_addresses.c.email,
                    notify_subscriptions.c.thread_key, notify_subscriptions.c.kind,
-                   notify_addresses.c.confirmed_at)
+                   notify_subscriptions.c.confirmed_at)
             .join(notify_addresses, notify_addresses.c.id == notify_subscriptions.c.address_id)
             .where(notify_subscriptions.c.site_id == site)
         ).all()

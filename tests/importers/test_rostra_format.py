@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 from import_builders import WpComment, WpPost, write_wxr
 from import_helpers import Rostra, counts, subscriptions_of, thread_by_key
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from test_wordpress import (  # the richest fixtures: states, anchors, questions, subscriptions
     site_file,
     subscription_dump,
@@ -112,6 +113,39 @@ def test_it_round_trips_identically(backend: tuple[Rostra, Rostra], tmp_path: Pa
     after = counts(target.db)
     assert {k: v for k, v in after.items() if k != "import_runs"} == {
         k: v for k, v in before.items() if k != "import_runs"}
+
+
+def test_a_file_before_version_5_keeps_subscriptions_confirmed_with_their_address(
+    backend: tuple[Rostra, Rostra], tmp_path: Path
+) -> None:
+    # Consent was per address then: a subscription of a confirmed address was on. One
+    # of version 5 keeps its own state, even where its address is confirmed.
+    source, target = backend
+    _fill(source, tmp_path)
+    with source.db.write() as conn:
+        confirmed = select(notify_addresses.c.id).where(notify_addresses.c.confirmed_at
+                                                        .is_not(None)).scalar_subquery()
+        conn.execute(update(notify_subscriptions).where(
+            notify_subscriptions.c.address_id.in_(confirmed)).values(confirmed_at=None))
+    path = tmp_path / "all.jsonl"
+    source.ok("export", path)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert lines[0]["version"] == 5
+    subs = [line for line in lines if line["type"] == "subscription"]
+    assert subs and all(s["confirmed_at"] is None for s in subs)
+    for line in subs:
+        del line["confirmed_at"], line["voter_id"], line["account_id"]
+    lines[0]["version"] = 4
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    target.ok("import", "rostra", path)
+    with target.db.read() as conn:
+        rows = conn.execute(
+            select(notify_subscriptions.c.confirmed_at, notify_addresses.c.confirmed_at
+                   .label("address_confirmed_at"))
+            .join(notify_addresses, notify_addresses.c.id == notify_subscriptions.c.address_id)
+        ).all()
+    assert {r.address_confirmed_at is not None for r in rows} == {True, False}
+    assert all(r.confirmed_at == r.address_confirmed_at for r in rows)
 
 
 def test_it_exports_one_site(rostra: Rostra, second_rostra: Rostra, tmp_path: Path) -> None:

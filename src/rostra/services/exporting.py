@@ -2,7 +2,7 @@
 and "Notify of" subscriptions.
 
 One JSON object per line. The first line is the header ``{"format": "rostra",
-"type": "header", "version": 4}``; then sites, readers' accounts, threads, aliases, questions, comments
+"type": "header", "version": 5}``; then sites, readers' accounts, threads, aliases, questions, comments
 (by id, so parents come before replies), votes, subscribers' addresses, subscriptions,
 the comments "replies" subscriptions follow, context notes and their ratings, what
 imports from other systems made of their items, and EU DSA notices and statements of
@@ -38,10 +38,13 @@ from rostra.store.notify_tables import (
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 FORMAT = "rostra"
-# 2 added import_item records, 3 dsa_notice and dsa_statement, 4 reader_account; older
-# versions are read.
-VERSION = 4
-READABLE_VERSIONS = frozenset({1, 2, 3, 4})
+# 2 added import_item records, 3 dsa_notice and dsa_statement, 4 reader_account, 5 a
+# subscription's confirmed_at, voter_id and account_id; older versions are read.
+VERSION = 5
+READABLE_VERSIONS = frozenset({1, 2, 3, 4, 5})
+# A subscription of a file before version 5 has no confirmation of its own: it was
+# confirmed with its address, and is restored so (services.rostra_format_restore).
+FROM_ADDRESS = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +185,9 @@ class SubscriptionRecord:
     language: str
     base_url: str | None
     created_at: datetime
+    confirmed_at: datetime | None  # version 5; before it, FROM_ADDRESS
+    voter_id: str | None  # version 5
+    account_id: int | None  # version 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +316,12 @@ RECORD_TYPES: dict[str, type[RostraRecord]] = {
                 AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, NoteRecord,
                 NoteRatingRecord, ImportItemRecord, DsaNoticeRecord, DsaStatementRecord)
 }
+# Fields a later version added, and what a record of an older file takes for each.
+ADDED_FIELDS: dict[tuple[str, str], Any] = {
+    ("subscription", "confirmed_at"): FROM_ADDRESS,
+    ("subscription", "voter_id"): None,
+    ("subscription", "account_id"): None,
+}
 DATETIME_FIELDS = frozenset({
     "created_at", "updated_at", "edited_at", "voted_at", "confirmed_at",
     "confirmation_sent_at", "bounced_at", "deadline_at", "decided_at", "lifted_at",
@@ -347,6 +359,9 @@ def record_from_object(obj: dict[str, Any]) -> RostraRecord:
         raise ValueError(f"unknown record type {kind!r}")
     values: dict[str, Any] = {}
     for f in fields(cls):
+        if f.name not in obj and (cls.TYPE, f.name) in ADDED_FIELDS:
+            values[f.name] = ADDED_FIELDS[cls.TYPE, f.name]
+            continue
         if f.name not in obj:
             raise ValueError(f"{kind}: missing field {f.name!r}")
         value = obj[f.name]

@@ -98,6 +98,14 @@ class SubscriptionImport:
         first: dict[tuple[int, str, str], ImportedSubscription] = {}
         for source_id, key in by_source.items():
             first.setdefault(key, wanted[source_id][0])
+        # A subscription the source had confirmed is confirmed here too (at its date), as
+        # its address is; one already here gains the confirmation, never loses one.
+        confirmed = {by_source[sid] for sid, w in wanted.items() if w[0].confirmed}
+        for chunk in chunks(sorted(subs[k] for k in confirmed if k in subs)):
+            conn.execute(update(notify_subscriptions)
+                         .where(notify_subscriptions.c.id.in_(list(chunk)),
+                                notify_subscriptions.c.confirmed_at.is_(None))
+                         .values(confirmed_at=now))
         made: set[int] = set()
         if fresh:
             ids = allocate_ids(conn, notify_subscriptions, len(fresh))
@@ -105,7 +113,9 @@ class SubscriptionImport:
                 {"id": new_id, "address_id": key[0], "site_id": self.site_id,
                  "thread_key": key[1], "kind": key[2],
                  "language": (first[key].language or "en")[:16], "base_url": None,
-                 "created_at": first[key].created_at or now}
+                 "created_at": first[key].created_at or now,
+                 "confirmed_at": (first[key].created_at or now) if key in confirmed else None,
+                 "voter_id": None, "account_id": None}
                 for key, new_id in zip(fresh, ids, strict=True)
             ])
             subs.update(zip(fresh, ids, strict=True))

@@ -77,7 +77,7 @@ class PersonalData:
                 .order_by(dsa_notices.c.id)
             ).all()
             subscriptions = conn.execute(
-                select(notify_subscriptions, notify_addresses.c.confirmed_at)
+                select(notify_subscriptions)
                 .join(notify_addresses,
                       notify_addresses.c.id == notify_subscriptions.c.address_id)
                 .where(notify_addresses.c.email == address)
@@ -191,6 +191,14 @@ class PersonalData:
             conn.execute(delete(comment_embeddings).where(
                 comment_embeddings.c.comment_id.in_(chunk)))
             _scrub_audit(conn, chunk)
+        # Other addresses' subscriptions made from the person's browser or accounts
+        # forget which (the comments above forgot their voter id).
+        voters = sorted({r.voter_id for r in rows if r.voter_id})
+        for column, values in (("voter_id", voters), ("account_id", account_ids)):
+            for start in range(0, len(values), 500):
+                conn.execute(update(notify_subscriptions).where(
+                    notify_subscriptions.c[column].in_(values[start:start + 500]))
+                    .values({column: None}))
         # Subscriptions and queued mail go with the address (ON DELETE CASCADE).
         subscriptions = conn.scalar(
             select(func.count()).select_from(notify_subscriptions)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, select, tuple_
 
 from rostra.services.exporting import (
+    FROM_ADDRESS,
     AddressRecord,
     AliasRecord,
     CommentRecord,
@@ -157,6 +158,8 @@ class RostraRestore:
             self._check_emails(conn, fresh)
         if cls is ReaderAccountRecord:
             self._check_subjects(conn, fresh)
+        if cls is SubscriptionRecord:
+            fresh = self._confirmations(conn, fresh)
         rows = [{f: getattr(r, f) for f in r.__dataclass_fields__} for r in fresh]
         conn.execute(insert(table), rows)
         self._remember(conn, [
@@ -222,6 +225,23 @@ class RostraRestore:
                     f"thread {r.key!r} of site {r.site_id!r} exists with id {other.id}, the file "
                     f"has it as {r.id}: import a Rostra export into an empty database"
                 )
+
+    @staticmethod
+    def _confirmations(
+        conn: Connection, records: list[SubscriptionRecord]
+    ) -> list[SubscriptionRecord]:
+        """Subscriptions of a file before version 5 were confirmed with their address:
+        each takes its address's confirmation (written before them, or there already)."""
+        older = sorted({r.address_id for r in records if r.confirmed_at == FROM_ADDRESS})
+        if not older:
+            return records
+        confirmed: dict[int, Any] = {}
+        for chunk in chunks(older):
+            confirmed.update((int(row.id), row.confirmed_at) for row in conn.execute(
+                select(notify_addresses.c.id, notify_addresses.c.confirmed_at)
+                .where(notify_addresses.c.id.in_(list(chunk)))))
+        return [replace(r, confirmed_at=confirmed.get(r.address_id))
+                if r.confirmed_at == FROM_ADDRESS else r for r in records]
 
     def _check_emails(self, conn: Connection, records: list[AddressRecord]) -> None:
         for chunk in chunks(records):
