@@ -16,16 +16,18 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select
 
-from rostra.store.notify_tables import notify_addresses, notify_outbox
+from rostra.store.notify_tables import notify_addresses, notify_outbox, notify_subscriptions
 from tests.conftest import free_port
 from tests.notify.conftest import (
     BACKENDS,
     Handler,
     Mailbox,
     NotifyServer,
+    Page,
     _server,
     address,
     confirm_address,
+    link,
     parts,
 )
 from tests.notify.test_email_flow import deliver, subscribed
@@ -204,3 +206,51 @@ def test_a_reader_whose_confirmation_bounced_can_ask_for_another_at_once(
         assert len(notify.mailbox.to(mail)) == 1
         confirm_address(client, confirmation)
     assert _address(notify, mail).bounced_at is None
+
+
+def test_a_bounced_reader_confirms_again_the_subscription_they_had_confirmed(
+    relay: tuple[NotifyServer, Relay]
+) -> None:
+    # Consent per subscription (a confirmed one asks nothing more) meets the bounce (a
+    # bounced address must confirm again): re-subscribing to the confirmed thread brings
+    # a confirmation that names it, and confirming it ends the bounce.
+    notify, _handler = relay
+    with notify.live.client() as http:
+        site, mail = notify.new_site(), address()
+        subscribed(notify, http, site, "/kept/", mail)
+        ben = notify.reader(http, site, "Ben")
+        assert ben.post("/kept/", "while away").status_code == 201
+        notify.mailbox.refuse[mail] = (550, "5.1.1 No such user")
+        try:
+            deliver(notify)
+        finally:
+            del notify.mailbox.refuse[mail]
+        assert _address(notify, mail).bounced_at is not None
+        with notify.live.services.db.read() as conn:
+            [(sub_id, was_confirmed)] = conn.execute(
+                select(notify_subscriptions.c.id, notify_subscriptions.c.confirmed_at)
+                .join(notify_addresses,
+                      notify_addresses.c.id == notify_subscriptions.c.address_id)
+                .where(notify_addresses.c.email == mail)).all()
+        assert was_confirmed is not None
+
+        mailed = len(notify.mailbox.to(mail))
+        notify.subscribe(http, site, "/kept/", mail)
+        deliver(notify, later=False)  # at once: the last confirmation predates the bounce
+        [ask] = notify.mailbox.to(mail)[mailed:]
+        assert "confirm" in str(ask["Subject"]).lower()
+        assert "/kept" in parts(ask)[0]
+        # Its page lists the subscription and shows the button, not "confirmed already".
+        page = Page(http.get(link(ask, "/notify/confirm")).text)
+        assert f"about-{sub_id}" in page.ids and "confirmed" not in page.ids
+        assert "confirm" in page.ids
+
+        confirm_address(http, ask)
+        row = _address(notify, mail)
+        assert (row.bounced_at, row.bounce_reason) == (None, None)
+        assert row.confirmed_at is not None
+        assert ben.post("/kept/", "welcome back").status_code == 201
+        deliver(notify)
+    [text] = _texts(notify, mail)
+    assert "welcome back" in text and "while away" not in text
+
