@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select
 
+from rostra.services.sessions import SignInMethod
 from rostra.store.notify_tables import notify_addresses, notify_outbox, notify_subscriptions
 from tests.conftest import free_port
 from tests.notify.conftest import (
@@ -254,3 +255,36 @@ def test_a_bounced_reader_confirms_again_the_subscription_they_had_confirmed(
     [text] = _texts(notify, mail)
     assert "welcome back" in text and "while away" not in text
 
+
+def test_a_signed_in_owner_of_a_bounced_address_is_asked_to_confirm_it_too(
+    relay: tuple[NotifyServer, Relay]
+) -> None:
+    # Their verified address subscribes at once, but no mail reaches a bounced address:
+    # subscribing must bring the confirmation that ends the bounce.
+    notify, _handler = relay
+    with notify.live.client() as http:
+        site, mail = notify.new_site(), address()
+        accounts = notify.live.services.accounts
+        mila = accounts.sign_in(site, f"email:{mail}", "Mila", mail, email_verified=True)
+        signed_in = {"X-Rostra-Session": accounts.session_for(site, mila, SignInMethod.EMAIL)}
+        notify.subscribe(http, site, "/mine/", mail, headers=signed_in)
+        ben = notify.reader(http, site, "Ben")
+        assert ben.post("/mine/", "while away").status_code == 201
+        notify.mailbox.refuse[mail] = (550, "5.1.1 No such user")
+        try:
+            deliver(notify)
+        finally:
+            del notify.mailbox.refuse[mail]
+        assert _address(notify, mail).bounced_at is not None
+
+        answer = notify.subscribe(http, site, "/mine/", mail, headers=signed_in)
+        assert answer.json() == {"status": "subscribed"}
+        deliver(notify, later=False)
+        [ask] = notify.mailbox.to(mail)
+        assert "confirm" in str(ask["Subject"]).lower() and "/mine" in parts(ask)[0]
+        confirm_address(http, ask)
+        assert _address(notify, mail).bounced_at is None
+        assert ben.post("/mine/", "welcome back").status_code == 201
+        deliver(notify)
+    [text] = _texts(notify, mail)
+    assert "welcome back" in text and "while away" not in text

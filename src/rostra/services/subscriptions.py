@@ -219,7 +219,11 @@ class SubscriptionService:
             conn.execute(update(notify_addresses).where(
                 notify_addresses.c.id == address.id,
                 notify_addresses.c.confirmed_at.is_(None)).values(confirmed_at=now))
-            return SubscribeResult(sub_id, address.id, False, True, by_owner=True)
+            # Active at once, but a bounced address gets nothing until a confirmation
+            # gets through: its owner is asked too.
+            sent = address.bounced_at is not None and self._ask_confirmation(
+                conn, address, sub_id, site_id, now)
+            return SubscribeResult(sub_id, address.id, sent, True, by_owner=True)
         sent = False
         # A bounced address (confirmed or not, its subscription too) is asked to confirm
         # again: confirming is how its reader ends the bounce.
