@@ -231,10 +231,11 @@ class ReadService:
         if more and tops:
             last = tops[-1]
             since = cursor.since if cursor and cursor.since else now
+            voted = req.sort is SortOrder.VOTES
             body["next_cursor"] = Cursor(
                 sort=req.sort,
                 keyset=queries.Keyset(
-                    last.created_at, last.id, last.score if req.sort is SortOrder.VOTES else None
+                    last.created_at, last.id, queries.ranked_score(last) if voted else None
                 ),
                 since=since if req.sort is SortOrder.VOTES else None,
             ).encode()

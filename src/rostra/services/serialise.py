@@ -58,9 +58,10 @@ def comment_json(
         "created_at": iso(row.created_at),
         "edited_at": iso(row.edited_at) if author is not None else None,
         "state": shown_state,
-        "score": row.score,
-        "upvotes": row.upvotes,
-        "downvotes": row.downvotes,
+        # a tombstone shows no votes (its stored ones stay, should it be approved again)
+        "score": row.score if author is not None else 0,
+        "upvotes": row.upvotes if author is not None else 0,
+        "downvotes": row.downvotes if author is not None else 0,
         "reply_count": row.reply_count,
         "anchor": anchor,
         "replies": [],

@@ -24,7 +24,14 @@ from sqlalchemy import (
 from rostra.core.models import CommentState, SortOrder
 from rostra.store import changes
 from rostra.store.db import at_commit
-from rostra.store.tables import comments, sites, thread_aliases, threads, votes
+from rostra.store.tables import (
+    RANKED_SCORE,
+    comments,
+    sites,
+    thread_aliases,
+    threads,
+    votes,
+)
 
 # A comment shows in the tree when approved, or as a tombstone (no author, no text) when
 # it is not approved but has visible replies. reply_count counts visible direct replies.
@@ -33,6 +40,11 @@ VISIBLE = or_(comments.c.state == CommentState.APPROVED.value, comments.c.reply_
 
 def is_visible(state: str, reply_count: int) -> bool:
     return state == CommentState.APPROVED.value or reply_count > 0
+
+
+def ranked_score(row: Any) -> int:
+    """``tables.RANKED_SCORE`` of a row read with ``PUBLIC_COLUMNS``: where its page ends."""
+    return int(row.score) if row.state == CommentState.APPROVED.value else 0
 
 PUBLIC_COLUMNS = (
     comments.c.id,
@@ -161,10 +173,10 @@ def top_level_page(
     else:
         if after is not None:
             query = query.where(
-                tuple_(c.score, c.created_at, c.id)
+                tuple_(RANKED_SCORE, c.created_at, c.id)
                 < tuple_(after.score or 0, after.created_at, after.id)
             )
-        query = query.order_by(c.score.desc(), c.created_at.desc(), c.id.desc())
+        query = query.order_by(RANKED_SCORE.desc(), c.created_at.desc(), c.id.desc())
     if limit is not None:
         query = query.limit(limit)
     return conn.execute(query).all()
@@ -186,10 +198,10 @@ def voted_since(
             c.parent_id.is_(None),
             VISIBLE,
             c.voted_at > since,
-            tuple_(c.score, c.created_at, c.id)
+            tuple_(RANKED_SCORE, c.created_at, c.id)
             >= tuple_(before.score or 0, before.created_at, before.id),
         )
-        .order_by(c.score.desc(), c.created_at.desc(), c.id.desc())
+        .order_by(RANKED_SCORE.desc(), c.created_at.desc(), c.id.desc())
     )
     return conn.execute(query).all()
 
