@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from rostra.store.account_tables import reader_accounts, reader_sessions, reader
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import attempts
 from rostra.store.dsa_tables import dsa_notices
-from rostra.store.moderation_tables import audit_log, comment_embeddings
+from rostra.store.moderation_tables import audit_log, bans, comment_embeddings
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_outbox, notify_subscriptions
 from rostra.store.passkey_tables import passkeys
@@ -143,7 +144,8 @@ class PersonalData:
         """Erase the person's comments (replies to them stay, under a tombstone), their
         name, email, website and IP hash, their subscriptions and their sign-on accounts,
         and what the workspace and the outbox keep of the comments (revisions, audited
-        text, messages not sent yet); the comments stay marked erased, so that no staff
+        text, messages not sent yet, their name in the labels of bans placed from them:
+        the bans stay in force); the comments stay marked erased, so that no staff
         action brings their text back. One transaction, run again if PostgreSQL fails it
         to break a deadlock."""
         address = email.strip().lower()
@@ -191,6 +193,7 @@ class PersonalData:
             conn.execute(delete(comment_embeddings).where(
                 comment_embeddings.c.comment_id.in_(chunk)))
             _scrub_audit(conn, chunk)
+        _unname_bans(conn, set(ids))
         # Other addresses' subscriptions made from the person's browser or accounts
         # forget which (the comments above forgot their voter id).
         voters = sorted({r.voter_id for r in rows if r.voter_id})
@@ -310,6 +313,49 @@ def _scrub_audit(conn: Connection, ids: list[int]) -> None:
         if (before, after) != (entry.before, entry.after):
             conn.execute(update(audit_log).where(audit_log.c.id == entry.id)
                          .values(before=before, after=after))
+
+
+# A ban placed from a comment is labelled "author of comment N (name)", or "address of"
+# or "network of" that (rostra.services.bans): what follows the comment's id is its name.
+_BAN_LABEL_NAME = re.compile(r"(author of comment (\d+)) \(.*\Z", re.DOTALL)
+
+
+def _unnamed_label(label: Any, ids: set[int]) -> Any:
+    """``label`` without the author's name, where it names one of the comments ``ids``."""
+    if not isinstance(label, str):
+        return label
+    found = _BAN_LABEL_NAME.search(label)
+    if found is None or int(found.group(2)) not in ids:
+        return label
+    return label[:found.start()] + found.group(1)
+
+
+def _unname_bans(conn: Connection, ids: set[int]) -> None:
+    """Bans placed from the erased comments stay in force (their keys are hashes) but
+    no longer name the person: their labels, and the labels in their audit entries,
+    keep "author of comment N" without the name. Bans are few: their labels are read
+    and the comment's id is matched here."""
+    if not ids:
+        return
+    placed = conn.execute(select(bans.c.id, bans.c.label).where(
+        bans.c.label.like("%author of comment %"))).all()
+    named = {ban.id: _unnamed_label(ban.label, ids) for ban in placed}
+    named = {ban.id: named[ban.id] for ban in placed if named[ban.id] != ban.label}
+    for ban_id, label in named.items():
+        conn.execute(update(bans).where(bans.c.id == ban_id).values(label=label))
+    targets = [f"ban:{ban_id}" for ban_id in named]
+    for start in range(0, len(targets), 500):
+        entries = conn.execute(
+            select(audit_log.c.id, audit_log.c.before, audit_log.c.after)
+            .where(audit_log.c.target.in_(targets[start:start + 500]))).all()
+        for entry in entries:
+            before, after = (
+                {**value, "label": _unnamed_label(value.get("label"), ids)}
+                if isinstance(value, dict) and "label" in value else value
+                for value in (entry.before, entry.after))
+            if (before, after) != (entry.before, entry.after):
+                conn.execute(update(audit_log).where(audit_log.c.id == entry.id)
+                             .values(before=before, after=after))
 
 
 def _scrubbed(value: Any) -> Any:
