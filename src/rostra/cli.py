@@ -191,12 +191,14 @@ def privacy_export(state: CliState, email: str, output: str | None) -> None:
 def privacy_forget(state: CliState, email: str, yes: bool) -> None:
     """Erase EMAIL's comments (replies to them stay under a tombstone), details,
     subscriptions, sign-on accounts, their sessions and email sign-in links; DSA notices
-    they filed stay without their name, address and reader key."""
+    they filed stay without their name, address and reader key. Sites' webhooks are
+    sent comment.deleted for each comment, as when the server deletes one."""
     from rostra.services.personal_data import PersonalData
 
     if not yes:
         click.confirm(f"Erase everything stored under {email}?", abort=True)
-    with open_services(state.settings) as services:
+    # With the server's outbox hook: webhook receivers are told each comment was deleted.
+    with open_services(state.settings, outbox=True) as services:
         done = PersonalData(services.comments).forget(email, actor="cli")
     click.echo(f"erased {done['comments']} comment(s), {done['subscriptions']} "
                f"subscription(s) and {done['accounts']} sign-on account(s) "

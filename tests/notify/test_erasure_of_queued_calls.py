@@ -45,8 +45,8 @@ def test_an_erasure_drops_queued_webhook_calls_and_blanks_sent_ones(
     while run(notify, 600):  # the receiver is back; every retry is due
         pass
 
-    # Nothing of hers goes out after the erasure: at most a call saying a comment was
-    # deleted (the command line queues none: its services have no outbox hook).
+    # Nothing of hers goes out after the erasure: only calls saying a comment was
+    # deleted (tests/notify/test_erasure_tells_webhooks.py), without her name or words.
     for call in receiver.calls[before:]:
         body = payload(call)
         assert body["event"] == "comment.deleted", body

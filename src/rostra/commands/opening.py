@@ -58,12 +58,19 @@ def database(settings: Settings, *, bus: bool = False,
 
 
 @contextmanager
-def services(settings: Settings) -> Iterator[Services]:
-    """Every service on the database (its schema upgraded), with the change bus."""
+def services(settings: Settings, *, outbox: bool = False) -> Iterator[Services]:
+    """Every service on the database (its schema upgraded), with the change bus.
+    ``outbox``: a change to a comment queues what it does in the server (webhook calls,
+    subscriber mail, moderators' alerts), with the outbox hook the server installs
+    (``rostra.api.notify_install``); a running server's worker, or `rostra worker`,
+    sends them."""
     from rostra.services.container import Services
+    from rostra.services.notify_hooks import OutboxHook
 
     with database(settings) as db:
         built = Services.build(settings, db)
+        if outbox:
+            built.comments.tx_hooks.append(OutboxHook(settings, built.sites))
         try:
             yield built
         finally:
