@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select
 
+from rostra.services.audit_log import Audited
 from rostra.services.webhooks import NewWebhook
 from rostra.store.notify_tables import notify_webhooks
 from rostra.store.site_provider_tables import site_oidc_providers
@@ -59,11 +60,12 @@ def test_a_webhook_is_added_and_removed_once(pg_live_server: LiveServer,
     webhooks = server.app.app.state.notify.webhooks
     added: list[dict[str, object]] = []
     _once(server, "INSERT", f"NEW.site_id = '{site}'", failure, "notify_webhooks",
-          lambda: added.append(webhooks.add(site, NewWebhook("https://hooks.example/in"))))
+          lambda: added.append(webhooks.add(site, NewWebhook("https://hooks.example/in"),
+                                            audited=Audited("a test"))))
     assert str(added[0]["secret"]).startswith("whsec_")
     assert _count(server, notify_webhooks, notify_webhooks.c.site_id == site) == 1
     _once(server, "DELETE", f"OLD.site_id = '{site}'", failure, "notify_webhooks",
-          lambda: webhooks.remove(site, int(str(added[0]["id"]))))
+          lambda: webhooks.remove(site, int(str(added[0]["id"])), audited=Audited("a test")))
     assert _count(server, notify_webhooks, notify_webhooks.c.site_id == site) == 0
 
 

@@ -259,7 +259,8 @@ async def account_change(request: Request) -> Response:
         if op == "end_others":
             token = getattr(request.state, "session_token", None)
             user_id = staff.id  # not None: checked above (the lambda does not know it)
-            await run_in_threadpool(lambda: service.end_sessions(user_id, keep_token=token))
+            await run_in_threadpool(lambda: service.end_sessions(user_id, keep_token=token,
+                                                                 audited=audited))
             return redirect("/admin/account?done=sessions")
         if op == "totp_on":
             secret = await run_in_threadpool(

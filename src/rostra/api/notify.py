@@ -20,6 +20,7 @@ from rostra.core.ids import MAX_ID, parse_id
 from rostra.core.thread_keys import ThreadKeyError, thread_key
 from rostra.notify import feeds
 from rostra.notify.templates import catalog, choose_language, render_page
+from rostra.services.audit_log import Audited
 from rostra.services.notify_runtime import NotifyRuntime
 from rostra.services.subscriptions import Requester, SubscribeRequest, SubscriptionView
 from rostra.services.webhooks import NewWebhook
@@ -328,6 +329,11 @@ class WebhookIn(Strict):
 StaffDep = Annotated[Staff, Depends(current_staff)]
 
 
+def _audited(who: Staff) -> Audited:
+    """The staff member as the audit log names them."""
+    return Audited(who.name if who.id is None else f"{who.name} (#{who.id})")
+
+
 @staff.get("/sites/{site_id}/webhooks", summary="List a site's webhooks")
 def list_webhooks(request: Request, site_id: str, who: StaffDep) -> Response:
     # GET /api/admin/sites/{site}/webhooks — secrets are not shown again
@@ -340,7 +346,8 @@ def add_webhook(request: Request, site_id: str, body: WebhookIn, who: StaffDep) 
     # POST /api/admin/sites/{site}/webhooks — the answer carries the secret, once
     require_role(who, site_id, Role.OWNER)
     hook = runtime(request).webhooks.add(
-        site_id, NewWebhook(url=body.url, events=tuple(body.events), secret=body.secret))
+        site_id, NewWebhook(url=body.url, events=tuple(body.events), secret=body.secret),
+        audited=_audited(who))
     return _json({"webhook": hook}, 201)
 
 
@@ -349,5 +356,5 @@ def add_webhook(request: Request, site_id: str, body: WebhookIn, who: StaffDep) 
 def remove_webhook(request: Request, site_id: str, webhook_id: IdPath, who: StaffDep) -> Response:
     # DELETE /api/admin/sites/{site}/webhooks/{id}
     require_role(who, site_id, Role.OWNER)
-    runtime(request).webhooks.remove(site_id, webhook_id)
+    runtime(request).webhooks.remove(site_id, webhook_id, audited=_audited(who))
     return Response(status_code=204)

@@ -14,6 +14,7 @@ from rostra.core.errors import InvalidInput, NotFound
 from rostra.core.sealing import Purpose, Sealer
 from rostra.notify.model import WebhookEvent
 from rostra.notify.webhooks import check_url, is_public, new_secret, stored_secret
+from rostra.services.audit_log import Audited
 from rostra.services.serialise import iso
 from rostra.services.sites import SiteService
 from rostra.store import changes
@@ -37,6 +38,11 @@ def webhook_json(row: Any) -> dict[str, Any]:
             "active": row.active, "created_at": iso(row.created_at)}
 
 
+def _audited_view(row: Any) -> dict[str, Any]:
+    """What the audit log keeps of a webhook: where it sends and what, not its secret."""
+    return {"url": row.url, "events": list(row.events)}
+
+
 class WebhookRegistry:
     def __init__(self, db: Database, sites: SiteService, allow_private: bool,
                  sealer: Sealer) -> None:
@@ -45,9 +51,11 @@ class WebhookRegistry:
         self.allow_private = allow_private
         self.sealer = sealer
 
-    def add(self, site_id: str, new: NewWebhook) -> dict[str, Any]:
+    def add(self, site_id: str, new: NewWebhook, *, audited: Audited) -> dict[str, Any]:
         """Register a webhook; the answer is the only one that shows its secret, in the
-        Standard Webhooks form (``whsec_…``) whatever form it was given in."""
+        Standard Webhooks form (``whsec_…``) whatever form it was given in. Audited in
+        the same transaction (its URL and events, never the secret): a webhook receives
+        every comment of the site."""
         self.sites.get(site_id)
         try:
             url = check_url(new.url.strip())
@@ -85,6 +93,8 @@ class WebhookRegistry:
                 ).scalar_one()
                 row = conn.execute(select(notify_webhooks)
                                    .where(notify_webhooks.c.id == new_id)).one()
+                audited.record(conn, "webhook_added", f"webhook:{new_id}", None,
+                               _audited_view(row), site_id=site_id)
                 # Processes remember which sites have no webhook (rostra.services.notify_hooks)
                 # and forget it on this change.
                 changes.record(conn, Change(ChangeKind.SITES, site_id))
@@ -99,12 +109,16 @@ class WebhookRegistry:
                                 .order_by(notify_webhooks.c.id)).all()
         return [webhook_json(r) for r in rows]
 
-    def remove(self, site_id: str, webhook_id: int) -> None:
-        """Remove a webhook; its undelivered calls go with it."""
+    def remove(self, site_id: str, webhook_id: int, *, audited: Audited) -> None:
+        """Remove a webhook; its undelivered calls go with it. Audited in the same
+        transaction, with the URL and events it had."""
+        which = (notify_webhooks.c.id == webhook_id, notify_webhooks.c.site_id == site_id)
         for attempt in attempts("removing a webhook"):  # (not after a lost COMMIT: 404)
             with attempt, self.db.write() as conn:
-                gone = conn.execute(delete(notify_webhooks).where(
-                    notify_webhooks.c.id == webhook_id, notify_webhooks.c.site_id == site_id
-                )).rowcount
+                row = conn.execute(select(notify_webhooks).where(*which)).one_or_none()
+                gone = conn.execute(delete(notify_webhooks).where(*which)).rowcount
+                if gone and row is not None:
+                    audited.record(conn, "webhook_removed", f"webhook:{webhook_id}",
+                                   _audited_view(row), None, site_id=site_id)
         if not gone:
             raise NotFound(f"no webhook {webhook_id} on site {site_id!r}")
