@@ -108,6 +108,9 @@ def test_it_works_the_queue_with_the_keyboard(room: Newsroom, page: Any) -> None
     page.wait_for_url(re.compile(r"[?&]done=undo"))
     expect(item(page, second)).to_be_visible()
     expect(item(page, second).locator(".state")).to_have_text("pending")
+    # (The reload carries the server's signature of these words: unsigned, none show.)
+    expect(page.locator("#notice-text")).to_have_text(
+        "Undid the last action: reject of 1 comment")
     # The page may redraw before the undo's answer lands: wait for the database.
     deadline = time.monotonic() + 15
     while state_of(room, second) != "pending":

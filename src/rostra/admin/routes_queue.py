@@ -3,6 +3,8 @@ per-comment pages (edit, ban)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from math import ceil
 from typing import Any
 from urllib.parse import urlencode
@@ -11,7 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from rostra.admin.auth import actor_of, check_csrf
+from rostra.admin.auth import SessionKeys, actor_of, check_csrf
 from rostra.admin.context import admin, require, visible_sites, who
 from rostra.admin.web import json_ok, one, pages, read_form, redirect, render, safe_next
 from rostra.api.schemas import IdPath
@@ -71,19 +73,27 @@ async def queue_page(request: Request) -> Response:
         request, "queue.html", items=items, flt=flt, params=params, sites=sites,
         states=[s.value for s in QueueState], total=total, error=error,
         pages=max(1, ceil(total / PAGE_SIZE)), page_query=urlencode(base),
-        reasons=reason_codes(items), done=_done_text(params), can_undo=bool(last),
+        reasons=reason_codes(items), done=_done_text(request, params), can_undo=bool(last),
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     )
 
 
-def _done_text(params: dict[str, str]) -> str | None:
+def _done_text(request: Request, params: dict[str, str]) -> str | None:
+    """The notice after an action, made from a known code and a number; after an undo,
+    what was undone only as the server said it to this session (signed), so that a
+    link cannot put words of its own in the workspace's notice."""
     done = params.get("done", "")
     verb = DONE.get(done)
     if verb is None:
         return None
     count = params.get("n", "")
     if done == "undo":
-        return verb + " " + (params.get("what", "")[:120] or "done")
+        what = params.get("what", "")
+        token = getattr(request.state, "session_token", None)
+        if what and token and hmac.compare_digest(
+                params.get("sig", ""), _undone_signature(request, token, what)):
+            return verb + " " + what[:120]
+        return verb.removesuffix(":") + "."
     return f"{verb} {count} comment{'s' if count != '1' else ''}." if count.isdigit() else verb
 
 
@@ -168,9 +178,18 @@ async def undo(request: Request) -> Response:
         require(staff, str(last["site"]))
     what = await run_in_threadpool(lambda: parts.workspace.undo(last, actor=actor_of(staff)))
     await run_in_threadpool(parts.staff.remember_action, token, None)
+    sig = _undone_signature(request, token, what)
     if request.headers.get("accept", "").startswith("application/json"):
-        return json_ok({"undone": what})
-    return redirect(safe_next(one(form, "next")), done="undo", what=what)
+        return json_ok({"undone": what, "sig": sig})
+    return redirect(safe_next(one(form, "next")), done="undo", what=what, sig=sig)
+
+
+def _undone_signature(request: Request, token: str, what: str) -> str:
+    """Signs what an undo did for the session that did it: the queue page says only
+    that, and only to that session."""
+    keys: SessionKeys = request.app.state.admin_keys
+    message = b"undone:" + token.encode() + b"\0" + what.encode()
+    return hmac.new(keys.secret, message, hashlib.sha256).hexdigest()
 
 
 @router.get("/comments/{comment_id}")

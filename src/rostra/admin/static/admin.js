@@ -70,6 +70,7 @@
     const url = new URL(window.location.href);
     url.searchParams.set("done", "undo");
     url.searchParams.set("what", data.undone || "");
+    url.searchParams.set("sig", data.sig || "");  // the page shows "what" only if signed
     url.searchParams.delete("n");
     window.location.assign(url.toString());
   }
