@@ -157,3 +157,17 @@ def test_it_quotes_at_most_100_characters_of_what_it_refuses() -> None:
         with pytest.raises(ThreadKeyError) as refused:
             parse(text)
         assert str(refused.value) == prefix + repr(text[:100]), text
+
+
+def test_a_script_url_names_no_thread_and_makes_no_link() -> None:
+    from rostra.core.thread_keys import http_url
+
+    for bad in ("javascript:alert(1)", " JavaScript:fetch('//x')", "vbscript:msgbox",
+                "data:text/html,<script>x()</script>"):
+        with pytest.raises(ThreadKeyError):
+            thread_key(bad)
+        assert http_url(bad) is None
+    # Explicit ids with a colon stay keys, as they were.
+    assert thread_key("post:12") == "post:12"
+    assert http_url(" https://news.example/a/ ") == "https://news.example/a/"
+    assert http_url("https://[x]/") is None and http_url(None) is None

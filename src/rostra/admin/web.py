@@ -20,6 +20,7 @@ from rostra.admin.auth import csrf_for
 from rostra.api.problems import error_response
 from rostra.api.staff_auth import Staff
 from rostra.core.errors import RostraError, Unauthorized
+from rostra.core.thread_keys import http_url
 
 log = logging.getLogger("rostra.admin")
 
@@ -55,6 +56,8 @@ env = Environment(
 )
 env.filters["when"] = _when
 env.filters["duration"] = _duration
+# Links are made only from http(s) URLs (a thread's link may come from an import).
+env.filters["http_url"] = http_url
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -24,6 +24,10 @@ class ThreadKeyError(ValueError):
     """The page identifier cannot name a thread."""
 
 
+# Schemes a browser runs or opens in place rather than fetching a page: an identifier
+# written with one (an import's ``javascript:`` link) names no thread.
+SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:")
+
 # Unpaired UTF-16 surrogates: no URL or key can be encoded with one.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -126,7 +130,7 @@ def thread_key(identifier: str) -> str:
     if ident.startswith("/"):
         normal = urlsplit(normalise_url("http://x" + ident))
         return normal.path + (f"?{normal.query}" if normal.query else "")
-    if "://" in ident:
+    if "://" in ident or ident.lower().startswith(SCRIPT_SCHEMES):
         raise ThreadKeyError("only http and https URLs can name a thread")
     if any(ord(c) < 32 for c in ident):
         raise ThreadKeyError("thread identifier contains control characters")
@@ -143,3 +147,16 @@ def public_website(value: str | None) -> str | None:
             ("http://", "https://")) else None
     except ThreadKeyError:
         return None
+
+
+def http_url(value: str | None) -> str | None:
+    """``value`` as written (trimmed) if it is an http(s) URL of a page (one that
+    normalise_url takes), else None: what may be kept as a thread's link and shown as
+    one (an import may bring anything, ``javascript:`` included)."""
+    if not value or not value.strip().lower().startswith(("http://", "https://")):
+        return None
+    try:
+        normalise_url(value)
+    except ThreadKeyError:
+        return None
+    return value.strip()

@@ -10,6 +10,7 @@ from typing import IO
 from lxml import etree
 
 from rostra.core.models import CommentState
+from rostra.core.thread_keys import http_url
 from rostra.importers.common import clean_html, key_for, parse_naive_utc, truthy
 from rostra.importers.safe_xml import child_texts, fail, iterparse, local_name, release
 from rostra.services.import_records import (
@@ -58,7 +59,7 @@ def _thread(elem: etree._Element) -> ImportedThread | Skipped:
     return ImportedThread(
         source_id=source_id,
         key=key,
-        url=link or None,
+        url=http_url(link),
         title=html.unescape(fields.get("title", "")).strip() or None,
         created_at=_date(elem, fields.get("createdAt", ""), f"thread {source_id}"),
         closed=truthy(fields.get("isClosed")),

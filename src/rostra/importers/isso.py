@@ -67,7 +67,8 @@ def _threads(conn: sqlite3.Connection) -> Iterator[ImportItem]:
     for tid, uri, title, first in rows:
         key = key_for(uri)
         if key is None:
-            yield Skipped("thread with an empty uri", str(tid))
+            yield Skipped("thread with an empty uri" if not (uri or "").strip()
+                          else "thread whose uri names no page", str(tid))
             continue
         yield ImportedThread(
             source_id=str(tid), key=key, url=None, title=(title or None),

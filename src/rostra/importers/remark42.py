@@ -9,6 +9,7 @@ from typing import IO, Any
 
 from rostra.core.markup import render, sanitise_html
 from rostra.core.models import CommentState
+from rostra.core.thread_keys import http_url
 from rostra.importers.common import key_for
 from rostra.importers.streams import utf8_lines
 from rostra.services.import_records import (
@@ -90,7 +91,7 @@ def _comment(
     if url not in seen:
         seen.add(url)
         yield ImportedThread(
-            source_id=url, key=key, url=url, title=(obj.get("title") or None),
+            source_id=url, key=key, url=http_url(url), title=(obj.get("title") or None),
             created_at=created, closed=key in read_only,
         )
     user = obj.get("user") or {}

@@ -14,6 +14,7 @@ from typing import IO
 from lxml import etree
 
 from rostra.core.models import CommentState
+from rostra.core.thread_keys import http_url
 from rostra.importers.common import (
     anchor_in,
     html_to_text,
@@ -203,7 +204,7 @@ def _thread(fields: Mapping[str, str]) -> ImportedThread | None:
     return ImportedThread(
         source_id=post_id or key,
         key=key,
-        url=(fields.get("link") or "").strip() or None,
+        url=http_url(fields.get("link")),
         title=html.unescape(fields.get("title", "")).strip() or None,
         created_at=created,
         closed=fields.get("comment_status", "open") == "closed",

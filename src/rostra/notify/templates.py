@@ -15,6 +15,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from rostra.core.thread_keys import http_url
+
 TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK = "en"
 LANGUAGE = re.compile(r"^[a-z]{2,8}$")
@@ -75,12 +77,15 @@ def catalog(language: str) -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         keep_trailing_newline=False,
     )
+    # Links are made only from http(s) URLs (a thread's link may come from an import).
+    env.filters["http_url"] = http_url
+    return env
 
 
 def render_email(name: str, language: str, **context: Any) -> RenderedEmail:

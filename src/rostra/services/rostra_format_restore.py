@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, tuple_
 
+from rostra.core.thread_keys import http_url
 from rostra.services.exporting import (
     FROM_ADDRESS,
     AddressRecord,
@@ -138,6 +139,10 @@ class RostraRestore:
         how = _RESTORE[cls]
         if how.site_scoped and self.site_id is not None:
             records = [replace(r, site_id=self.site_id) for r in records]
+        if cls is ThreadRecord:
+            # A thread's link is restored only as an http(s) URL: a file (or the server
+            # it came from, by an import before this check) may hold a javascript: one.
+            records = [replace(r, url=http_url(r.url)) for r in records]
         keys = [how.key_of(r) for r in records]
         present = self._present(conn, cls, keys)
         if how.same and present:
