@@ -4,6 +4,7 @@ why; the admin token, which has no account, gets no account page."""
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -81,8 +82,8 @@ def test_it_says_what_is_wrong_with_an_account_form_and_changes_nothing(
              "no such session on this account"),
             ({"op": "end_session", "session": "not-a-handle"}, "no such session on this account"),
             ({"op": "remove_passkey", "passkey": "first"}, "passkey: an id"),
-            ({"op": "delete_account"}, ("op: password, totp_on, totp_off, end_session, "
-                                        "end_others or remove_passkey")),
+            ({"op": "delete_account"}, ("op: password, totp_on, totp_confirm, totp_off, "
+                                        "end_session, end_others or remove_passkey")),
         ]:
             response = member.post("/admin/account", form)
             assert response.status_code == 422
@@ -95,15 +96,19 @@ def test_it_says_what_is_wrong_with_an_account_form_and_changes_nothing(
 def test_it_turns_the_second_factor_off(server: LiveServer) -> None:
     with server.client() as http:
         member = _signed_in(server, http)
-        secret = parse(member.post("/admin/account", {"op": "totp_on"})).xpath(
-            'string(//code[@class="secret"])')
+        secret = parse(member.post("/admin/account", {"op": "totp_on", "password": PASSWORD})
+                       ).xpath('string(//code[@class="secret"])')
+        totp = pyotp.TOTP(secret)
+        assert member.post("/admin/account", {"op": "totp_confirm",
+                                              "code": totp.now()}).status_code == 303
         with server.client() as other:
             assert StaffMember(member.name, other).login().status_code == 401
-            code = pyotp.TOTP(secret).now()
-            assert StaffMember(member.name, other).login(code=code).status_code == 303
-        off = member.post("/admin/account", {"op": "totp_off"})
-        assert off.status_code == 200
-        assert parse(off).xpath('//code[@class="secret"]') == []
+        # Each code is taken once: the steps after the one that confirmed the key.
+        off = member.post("/admin/account", {"op": "totp_off", "password": PASSWORD,
+                                             "code": totp.at(time.time() + 30)})
+        assert (off.status_code, off.headers["location"]) == (303,
+                                                              "/admin/account?done=totp_off")
+        assert parse(member.get("/admin/account")).xpath('//code[@class="secret"]') == []
     with server.client() as other:
         assert StaffMember(member.name, other).login().status_code == 303  # no code asked
 

@@ -8,14 +8,16 @@ Entries name the account, never a secret."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
+import pyotp
 from sqlalchemy import select
 
 from rostra.store.db import Database
 from rostra.store.moderation_tables import audit_log
-from tests.admin.conftest import PASSWORD
+from tests.admin.conftest import PASSWORD, parse
 from tests.admin.test_account_forms import _signed_in
 from tests.admin.test_staff_passkeys import _add
 from tests.cli.test_user_command import Cli
@@ -33,8 +35,13 @@ def test_the_account_pages_changes_are_audited(server: LiveServer) -> None:
     with server.client() as http:
         member = _signed_in(server, http)
         account = server.app.app.state.staff.by_name(member.name)
-        assert member.post("/admin/account", {"op": "totp_on"}).status_code == 200
-        assert member.post("/admin/account", {"op": "totp_off"}).status_code == 200
+        page = member.post("/admin/account", {"op": "totp_on", "password": PASSWORD})
+        totp = pyotp.TOTP(parse(page).xpath('string(//code[@class="secret"])'))
+        assert member.post("/admin/account", {"op": "totp_confirm",
+                                              "code": totp.now()}).status_code == 303
+        assert member.post("/admin/account", {
+            "op": "totp_off", "password": PASSWORD,
+            "code": totp.at(time.time() + 30)}).status_code == 303
         changed = member.post("/admin/account", {
             "op": "password", "password": PASSWORD, "new_password": "another long password",
             "repeat": "another long password"})

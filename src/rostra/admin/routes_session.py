@@ -219,7 +219,7 @@ async def _sessions(request: Request, user_id: int) -> list[Any]:
 @router.post("/account")
 @pages
 async def account_change(request: Request) -> Response:
-    # POST /admin/account (form: csrf, op=password|totp_on|totp_off, ...)
+    # POST /admin/account (form: csrf, op=password|totp_on|totp_confirm|totp_off, ...)
     staff = await who(request)
     form = await read_form(request)
     check_csrf(request, form)
@@ -232,6 +232,7 @@ async def account_change(request: Request) -> Response:
     error = None
     user_id = account.id
     audited = Audited(actor_of(staff))  # the account's own changes are audited
+    token = getattr(request.state, "session_token", None)  # the session changes keep
     try:
         if op == "password":
             new = (form.get("new_password") or [""])[0]
@@ -257,21 +258,31 @@ async def account_change(request: Request) -> Response:
                 user_id, passkey_id, audited=audited))
             return redirect("/admin/account?done=passkey_removed")
         if op == "end_others":
-            token = getattr(request.state, "session_token", None)
-            user_id = staff.id  # not None: checked above (the lambda does not know it)
             await run_in_threadpool(lambda: service.end_sessions(user_id, keep_token=token,
                                                                  audited=audited))
             return redirect("/admin/account?done=sessions")
-        if op == "totp_on":
-            secret = await run_in_threadpool(
-                lambda: service.enable_totp(user_id, audited=audited))
-        elif op == "totp_off":
-            await run_in_threadpool(lambda: service.disable_totp(user_id, audited=audited))
+        if op in ("totp_on", "totp_off"):
+            # Setting up, replacing or dropping the second factor asks for the password
+            # (and the code, when there is one), as a new password does: a session alone
+            # is not enough to change how the account signs in.
+            await run_in_threadpool(lambda: service.reauthenticate(
+                user_id, (form.get("password") or [""])[0], one(form, "code") or None))
+            if op == "totp_on":  # the new secret waits for a code from it
+                secret = await run_in_threadpool(service.begin_totp, user_id)
+            else:
+                await run_in_threadpool(lambda: service.disable_totp(
+                    user_id, keep_token=token, audited=audited))
+                return redirect("/admin/account?done=totp_off")
+        elif op == "totp_confirm":
+            await run_in_threadpool(lambda: service.confirm_totp(
+                user_id, one(form, "code"), keep_token=token, audited=audited))
+            return redirect("/admin/account?done=totp_on")
         else:
-            raise InvalidInput("op: password, totp_on, totp_off, end_session, end_others or "
-                               "remove_passkey")
+            raise InvalidInput("op: password, totp_on, totp_confirm, totp_off, end_session, "
+                               "end_others or remove_passkey")
     except RostraError as exc:
-        error = exc.detail if not isinstance(exc, Unauthorized) else "Wrong current password."
+        error = exc.detail if not isinstance(exc, Unauthorized) else (
+            "Wrong current password or code." if account.totp else "Wrong current password.")
     account = await run_in_threadpool(service.get, staff.id)
     uri = None
     if secret:

@@ -17,14 +17,19 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import Conflict, InvalidInput, NotFound
-from rostra.core.sealing import Purpose, Sealer
+from rostra.core.sealing import Purpose, Sealer, Unsealable
 from rostra.moderation.ip_hashing import IpHasher
 from rostra.services.audit_log import Audited
 from rostra.services.staff_sign_in import PASSWORDS, StaffSignIn, token_hash
 from rostra.store import queries
 from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database, attempts
-from rostra.store.staff_tables import staff_roles, staff_sessions, staff_users
+from rostra.store.staff_tables import (
+    staff_login_failures,
+    staff_roles,
+    staff_sessions,
+    staff_users,
+)
 from rostra.store.tables import sites
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,99}$")
@@ -43,6 +48,8 @@ class StaffAccount:
     disabled: bool
     created_at: datetime
     roles: dict[str, str] = field(default_factory=dict)
+    # A new TOTP secret waits for its first code (set up on the account page).
+    totp_pending: bool = False
 
 
 def _check_name(name: str) -> str:
@@ -303,7 +310,9 @@ class StaffService(StaffSignIn):
     # -- second factor -------------------------------------------------------
 
     def enable_totp(self, user_id: int, *, audited: Audited | None = None) -> str:
-        """Give the account a new TOTP secret (base32) and return it; codes are then asked."""
+        """Give the account a new TOTP secret (base32) at once and return it; codes are
+        then asked. For whoever already holds the account (tests, the operator): the
+        account page goes through ``begin_totp`` and ``confirm_totp`` instead."""
         import pyotp
 
         secret = str(pyotp.random_base32())
@@ -311,16 +320,79 @@ class StaffService(StaffSignIn):
         for attempt in attempts("setting a second factor", idempotent=audited is None):
             with attempt, self.db.write() as conn:
                 conn.execute(update(staff_users).where(staff_users.c.id == user_id)
-                             .values(totp_secret=sealed))
+                             .values(totp_secret=sealed, totp_pending=None))
                 _audit_own(conn, audited, "totp_on", user_id)
         return secret
 
-    def disable_totp(self, user_id: int, *, audited: Audited | None = None) -> None:
+    def begin_totp(self, user_id: int) -> str:
+        """A new TOTP secret (base32) for the account, kept as waiting (any one waiting
+        before is dropped) and returned to be shown once: it signs nothing in until
+        ``confirm_totp`` takes a code from it. The caller has checked the password."""
+        import pyotp
+
+        secret = str(pyotp.random_base32())
+        sealed = self.sealer.seal(secret, Purpose.TOTP)
+        for attempt in attempts("keeping a new second factor", idempotent=True):
+            with attempt, self.db.write() as conn:
+                found = conn.execute(update(staff_users).where(staff_users.c.id == user_id)
+                                     .values(totp_pending=sealed)).rowcount
+        if not found:
+            raise NotFound(f"no staff account with id {user_id}")
+        return secret
+
+    def confirm_totp(self, user_id: int, code: str | None, *, keep_token: str | None = None,
+                     audited: Audited | None = None) -> None:
+        """Make the account's waiting TOTP secret its second factor, given a code from
+        it; every session but ``keep_token``'s ends (they were not asked for it).
+        Wrong codes are counted against the account's name as failed sign-ins are.
+        Raises InvalidInput when no secret waits or the code is not its."""
+        with self.db.read() as conn:
+            row = conn.execute(select(staff_users.c.name, staff_users.c.totp_pending)
+                               .where(staff_users.c.id == user_id)).first()
+        if row is None:
+            raise NotFound(f"no staff account with id {user_id}")
+        if row.totp_pending is None:
+            raise InvalidInput("no new authenticator key is waiting; set one up again")
+        slots = self._reserve([f"n:{row.name.casefold()}"])
+        try:
+            secret = self.sealer.open(row.totp_pending, Purpose.TOTP)
+        except Unsealable:  # secret_key changed since: nothing to confirm, not a guess
+            self._release(slots)
+            raise InvalidInput("this server can no longer read the new key; set one up "
+                               "again") from None
+        if not self._code_of(secret, code):
+            raise InvalidInput("that code is not one of the new key's; try the code your "
+                               "app shows now")
+        for attempt in attempts("confirming a second factor", idempotent=audited is None):
+            with attempt, self.db.write() as conn:
+                changed = conn.execute(
+                    update(staff_users).where(staff_users.c.id == user_id,
+                                              staff_users.c.totp_pending == row.totp_pending)
+                    .values(totp_secret=row.totp_pending, totp_pending=None)).rowcount
+                if not changed:  # replaced, or confirmed meanwhile: this code is not its
+                    raise InvalidInput("no new authenticator key is waiting; set one up again")
+                self._end_others(conn, user_id, keep_token)
+                conn.execute(delete(staff_login_failures)
+                             .where(staff_login_failures.c.id.in_(slots)))
+                _audit_own(conn, audited, "totp_on", user_id)
+
+    def disable_totp(self, user_id: int, *, keep_token: str | None = None,
+                     audited: Audited | None = None) -> None:
+        """Drop the account's second factor (and any new one waiting); every session
+        but ``keep_token``'s ends. The account page checks the password and code first."""
         for attempt in attempts("dropping a second factor", idempotent=audited is None):
             with attempt, self.db.write() as conn:
                 conn.execute(update(staff_users).where(staff_users.c.id == user_id)
-                             .values(totp_secret=None))
+                             .values(totp_secret=None, totp_pending=None))
+                self._end_others(conn, user_id, keep_token)
                 _audit_own(conn, audited, "totp_off", user_id)
+
+    @staticmethod
+    def _end_others(conn: Connection, user_id: int, keep_token: str | None) -> None:
+        where = staff_sessions.c.user_id == user_id
+        if keep_token:
+            where = where & (staff_sessions.c.token_hash != token_hash(keep_token))
+        conn.execute(delete(staff_sessions).where(where))
 
     # -- rows ----------------------------------------------------------------
 
@@ -342,4 +414,5 @@ class StaffService(StaffSignIn):
         return StaffAccount(
             id=row.id, name=row.name, is_admin=bool(row.is_admin), totp=bool(row.totp_secret),
             disabled=bool(row.disabled), created_at=row.created_at, roles=dict(roles),
+            totp_pending=bool(row.totp_pending),
         )

@@ -90,29 +90,8 @@ class StaffSignIn:
         session. Raises TooManyRequests after too many failures, Unauthorized otherwise;
         the message never says which part was wrong."""
         name = (name or "").strip()[:100]
-        keys = [f"n:{name.casefold()}"]
-        # Hashed before any write transaction: the hasher may write the window's salt,
-        # which inside our SQLite write would wait for itself.
         ip_hash = self.ips.hash(ip) if ip else None
-        if ip_hash:
-            keys.append(f"i:{ip_hash}")
-        # The attempt takes its slot before the password is checked, and keeps it when the
-        # check fails: simultaneous guesses cannot all pass a count taken before any of
-        # them was recorded.
-        slots = self._reserve(keys)
-        with self.db.read() as conn:
-            row = conn.execute(select(staff_users).where(staff_users.c.name == name)).first()
-        ok = self._verify(row.password_hash if row is not None else _DUMMY_HASH, password or "")
-        if ok and row is not None and not row.disabled and row.totp_secret:
-            try:
-                ok = self._totp_ok(row.name, row.totp_secret, totp_code)
-            except Forbidden:
-                # The password was right and the fault is the server's: not a guess, so
-                # the attempt gives its slots back instead of using up the name's few.
-                self._release(slots)
-                raise
-        if not ok or row is None or row.disabled:
-            raise Unauthorized("wrong name, password or code", code="login_failed")
+        row, keys, slots = self._check(name, password, ip_hash, totp_code)
         token = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         expires = now + SESSION_TTL
@@ -142,6 +121,49 @@ class StaffSignIn:
                 conn.execute(delete(staff_login_failures)
                              .where(staff_login_failures.c.id.in_(slots)))
         return SignedIn(token, self.get(row.id), expires)
+
+    def reauthenticate(self, user_id: int, password: str,
+                       totp_code: str | None = None) -> None:
+        """Check the account's own password (and its TOTP code when it has one) before a
+        change to how it signs in; counted and limited as a sign-in by its name is.
+        Raises TooManyRequests or Unauthorized (code login_failed)."""
+        with self.db.read() as conn:
+            name = conn.scalar(select(staff_users.c.name).where(staff_users.c.id == user_id))
+        if name is None:
+            raise NotFound(f"no staff account with id {user_id}")
+        slots = self._check(name, password, None, totp_code)[2]
+        for attempt in attempts("checking a staff password again", idempotent=True):
+            with attempt, self.db.write() as conn:
+                conn.execute(delete(staff_login_failures)
+                             .where(staff_login_failures.c.id.in_(slots)))
+
+    def _check(self, name: str, password: str, ip_hash: str | None,
+               totp_code: str | None) -> tuple[Any, list[str], list[int]]:
+        """The account row when the name, password and code are right, with the keys its
+        attempt was counted under and the slots it took; raises as ``login`` does."""
+        keys = [f"n:{name.casefold()}"]
+        # Hashed (by the caller) before any write transaction: the hasher may write the
+        # window's salt, which inside our SQLite write would wait for itself.
+        if ip_hash:
+            keys.append(f"i:{ip_hash}")
+        # The attempt takes its slot before the password is checked, and keeps it when the
+        # check fails: simultaneous guesses cannot all pass a count taken before any of
+        # them was recorded.
+        slots = self._reserve(keys)
+        with self.db.read() as conn:
+            row = conn.execute(select(staff_users).where(staff_users.c.name == name)).first()
+        ok = self._verify(row.password_hash if row is not None else _DUMMY_HASH, password or "")
+        if ok and row is not None and not row.disabled and row.totp_secret:
+            try:
+                ok = self._totp_ok(row.name, row.totp_secret, totp_code)
+            except Forbidden:
+                # The password was right and the fault is the server's: not a guess, so
+                # the attempt gives its slots back instead of using up the name's few.
+                self._release(slots)
+                raise
+        if not ok or row is None or row.disabled:
+            raise Unauthorized("wrong name, password or code", code="login_failed")
+        return row, keys, slots
 
     def open_session(self, user_id: int, method: str, *, ip: str | None,
                      device: str | None = None) -> SignedIn:
@@ -183,13 +205,15 @@ class StaffSignIn:
             return False
 
     def _totp_ok(self, name: str, stored: str, code: str | None) -> bool:
-        """Whether the code is the account's; Forbidden (code totp_unavailable) when its
-        secret cannot be opened: the password was right, and the second factor cannot
-        be checked, so the account cannot sign in with a password until it is fixed."""
-        import pyotp
+        """Whether the code is the account's; Forbidden as ``_totp_secret`` says."""
+        return self._code_of(self._totp_secret(name, stored), code)
 
+    def _totp_secret(self, name: str, stored: str) -> str:
+        """The account's TOTP secret opened; Forbidden (code totp_unavailable) when it
+        cannot be: the password was right, and the second factor cannot be checked, so
+        the account cannot sign in with a password until it is fixed."""
         try:
-            secret = self.sealer.open(stored, Purpose.TOTP)
+            return self.sealer.open(stored, Purpose.TOTP)
         except Unsealable as exc:
             with self._told_lock:
                 told = (name, stored) in self._told
@@ -201,6 +225,12 @@ class StaffSignIn:
                             "with a passkey, or ask an administrator to turn the second "
                             f"factor off (`rostra user totp-off {name}`) and set it up again.",
                             code="totp_unavailable") from None
+
+    @staticmethod
+    def _code_of(secret: str, code: str | None) -> bool:
+        """Whether ``code`` (spaces allowed) is the secret's, a step either way allowed."""
+        import pyotp
+
         code = (code or "").replace(" ", "")
         return bool(code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1))
 

@@ -30,6 +30,9 @@ staff_users = Table(
     # Base32 TOTP secret, sealed when secret_key is configured (core/sealing.py: about
     # 100 characters); NULL: no second factor.
     Column("totp_secret", String(255)),
+    # A new TOTP secret (sealed as totp_secret) set up on the account page and waiting
+    # for a code from it, which only then makes it totp_secret; NULL: none waiting.
+    Column("totp_pending", String(255)),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
