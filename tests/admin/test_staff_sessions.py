@@ -406,9 +406,11 @@ def test_a_totp_code_of_the_step_before_or_after_is_taken_and_no_further(
 
     assert attempt(-2) is False
     assert attempt(2) is False
+    # Each code is taken once, and none older than one taken: these go forward.
     assert attempt(-1) is True
-    assert attempt(1) is True
     assert attempt(0) is True
+    assert attempt(1) is True
+    assert attempt(0) is False  # the step after it was taken
 
 
 def test_on_postgres_simultaneous_attempts_on_one_name_are_counted_one_after_another(

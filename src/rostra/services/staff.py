@@ -360,7 +360,8 @@ class StaffService(StaffSignIn):
             self._release(slots)
             raise InvalidInput("this server can no longer read the new key; set one up "
                                "again") from None
-        if not self._code_of(secret, code):
+        step = self._step_of(secret, code)
+        if step is None:
             raise InvalidInput("that code is not one of the new key's; try the code your "
                                "app shows now")
         for attempt in attempts("confirming a second factor", idempotent=audited is None):
@@ -371,6 +372,7 @@ class StaffService(StaffSignIn):
                     .values(totp_secret=row.totp_pending, totp_pending=None)).rowcount
                 if not changed:  # replaced, or confirmed meanwhile: this code is not its
                     raise InvalidInput("no new authenticator key is waiting; set one up again")
+                self._take_step(conn, user_id, step)  # (a later step taken already: kept)
                 self._end_others(conn, user_id, keep_token)
                 conn.execute(delete(staff_login_failures)
                              .where(staff_login_failures.c.id.in_(slots)))

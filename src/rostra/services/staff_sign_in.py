@@ -7,6 +7,7 @@ undo. Session tokens and addresses are kept only as hashes.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import secrets
 import threading
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, text, update
 
 from rostra.core.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from rostra.core.sealing import Purpose, Sealer, Unsealable
@@ -91,7 +92,7 @@ class StaffSignIn:
         the message never says which part was wrong."""
         name = (name or "").strip()[:100]
         ip_hash = self.ips.hash(ip) if ip else None
-        row, keys, slots = self._check(name, password, ip_hash, totp_code)
+        row, keys, slots, step = self._check(name, password, ip_hash, totp_code)
         token = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         expires = now + SESSION_TTL
@@ -110,6 +111,10 @@ class StaffSignIn:
                     .where(staff_users.c.id == row.id).with_for_update()).first()
                 if (now_row is None or now_row.disabled or now_row.password_hash
                         not in (row.password_hash, rehashed)):
+                    raise Unauthorized("wrong name, password or code", code="login_failed")
+                if self._opened(conn, token):
+                    break  # this try's first committed (its COMMIT lost): done
+                if step is not None and not self._take_step(conn, row.id, step):
                     raise Unauthorized("wrong name, password or code", code="login_failed")
                 if rehashed is not None and now_row.password_hash != rehashed:
                     conn.execute(update(staff_users).where(staff_users.c.id == row.id)
@@ -131,16 +136,21 @@ class StaffSignIn:
             name = conn.scalar(select(staff_users.c.name).where(staff_users.c.id == user_id))
         if name is None:
             raise NotFound(f"no staff account with id {user_id}")
-        slots = self._check(name, password, None, totp_code)[2]
-        for attempt in attempts("checking a staff password again", idempotent=True):
+        _, _, slots, step = self._check(name, password, None, totp_code)
+        # Not after a lost COMMIT: its second try would find the code's step taken.
+        for attempt in attempts("checking a staff password again"):
             with attempt, self.db.write() as conn:
+                if step is not None and not self._take_step(conn, user_id, step):
+                    raise Unauthorized("wrong name, password or code", code="login_failed")
                 conn.execute(delete(staff_login_failures)
                              .where(staff_login_failures.c.id.in_(slots)))
 
     def _check(self, name: str, password: str, ip_hash: str | None,
-               totp_code: str | None) -> tuple[Any, list[str], list[int]]:
+               totp_code: str | None) -> tuple[Any, list[str], list[int], int | None]:
         """The account row when the name, password and code are right, with the keys its
-        attempt was counted under and the slots it took; raises as ``login`` does."""
+        attempt was counted under, the slots it took and the time step of its code (None:
+        the account has no code), which the caller takes with ``_take_step`` in the
+        transaction that acts on it; raises as ``login`` does."""
         keys = [f"n:{name.casefold()}"]
         # Hashed (by the caller) before any write transaction: the hasher may write the
         # window's salt, which inside our SQLite write would wait for itself.
@@ -153,9 +163,11 @@ class StaffSignIn:
         with self.db.read() as conn:
             row = conn.execute(select(staff_users).where(staff_users.c.name == name)).first()
         ok = self._verify(row.password_hash if row is not None else _DUMMY_HASH, password or "")
+        step = None
         if ok and row is not None and not row.disabled and row.totp_secret:
             try:
-                ok = self._totp_ok(row.name, row.totp_secret, totp_code)
+                step = self._step_of(self._totp_secret(row.name, row.totp_secret), totp_code)
+                ok = step is not None
             except Forbidden:
                 # The password was right and the fault is the server's: not a guess, so
                 # the attempt gives its slots back instead of using up the name's few.
@@ -163,7 +175,20 @@ class StaffSignIn:
                 raise
         if not ok or row is None or row.disabled:
             raise Unauthorized("wrong name, password or code", code="login_failed")
-        return row, keys, slots
+        return row, keys, slots, step
+
+    @staticmethod
+    def _take_step(conn: Connection, user_id: int, step: int) -> bool:
+        """Record ``step`` as the account's last code's, unless a code of that step or a
+        later one was taken already (False: this code is spent). One conditional UPDATE:
+        of two transactions taking one step at once, the second waits on the row lock
+        and then finds the condition false (PostgreSQL re-reads the row it waited for;
+        SQLite writes one at a time)."""
+        return bool(conn.execute(
+            update(staff_users).where(
+                staff_users.c.id == user_id,
+                or_(staff_users.c.totp_step.is_(None), staff_users.c.totp_step < step))
+            .values(totp_step=step)).rowcount)
 
     def open_session(self, user_id: int, method: str, *, ip: str | None,
                      device: str | None = None) -> SignedIn:
@@ -185,13 +210,18 @@ class StaffSignIn:
                 self._open(conn, token, user_id, method, device, ip_hash, now)
         return SignedIn(token, self.get(user_id), now + SESSION_TTL)
 
+    @staticmethod
+    def _opened(conn: Connection, token: str) -> bool:
+        """Whether the session ``token`` names is open: a try before this one opened it
+        (its COMMIT lost with the connection, it may have committed)."""
+        return conn.scalar(select(staff_sessions.c.user_id)
+                           .where(staff_sessions.c.token_hash == token_hash(token))) is not None
+
     def _open(self, conn: Connection, token: str, user_id: int, method: str,
               device: str | None, ip_hash: str | None, now: datetime) -> None:
-        """Open the session ``token`` names, unless a try before this one did (its
-        COMMIT lost with the connection, it may have committed)."""
+        """Open the session ``token`` names, unless a try before this one did."""
         digest = token_hash(token)
-        if conn.scalar(select(staff_sessions.c.user_id)
-                       .where(staff_sessions.c.token_hash == digest)) is not None:
+        if self._opened(conn, token):
             return
         conn.execute(insert(staff_sessions).values(
             token_hash=digest, user_id=user_id, created_at=now,
@@ -203,10 +233,6 @@ class StaffSignIn:
             return bool(PASSWORDS.verify(digest, password))
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
-
-    def _totp_ok(self, name: str, stored: str, code: str | None) -> bool:
-        """Whether the code is the account's; Forbidden as ``_totp_secret`` says."""
-        return self._code_of(self._totp_secret(name, stored), code)
 
     def _totp_secret(self, name: str, stored: str) -> str:
         """The account's TOTP secret opened; Forbidden (code totp_unavailable) when it
@@ -227,12 +253,21 @@ class StaffSignIn:
                             code="totp_unavailable") from None
 
     @staticmethod
-    def _code_of(secret: str, code: str | None) -> bool:
-        """Whether ``code`` (spaces allowed) is the secret's, a step either way allowed."""
+    def _step_of(secret: str, code: str | None) -> int | None:
+        """The time step whose code ``code`` (spaces allowed) is, of now's and the one
+        either side; None when it is none of theirs."""
         import pyotp
 
         code = (code or "").replace(" ", "")
-        return bool(code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1))
+        if not (code.isdigit() and len(code) == 6):
+            return None
+        totp = pyotp.TOTP(secret)
+        now = totp.timecode(datetime.now(UTC))
+        found = None
+        for step in (now - 1, now, now + 1):  # each compared: as long for every code
+            if hmac.compare_digest(totp.generate_otp(step), code):
+                found = step
+        return found
 
     @staticmethod
     def _log_unreadable(name: str, reason: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -33,6 +34,9 @@ staff_users = Table(
     # A new TOTP secret (sealed as totp_secret) set up on the account page and waiting
     # for a code from it, which only then makes it totp_secret; NULL: none waiting.
     Column("totp_pending", String(255)),
+    # The TOTP time step (30-second count since 1970) of the last code taken: a code of
+    # that step or an earlier one is refused, so each is taken once. NULL: none yet.
+    Column("totp_step", BigInteger),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
