@@ -20,7 +20,7 @@ from rostra.core.errors import Conflict, InvalidInput, NotFound
 from rostra.core.sealing import Purpose, Sealer, Unsealable
 from rostra.moderation.ip_hashing import IpHasher
 from rostra.services.audit_log import Audited
-from rostra.services.staff_sign_in import PASSWORDS, StaffSignIn, token_hash
+from rostra.services.staff_sign_in import PASSWORDS, StaffSignIn, login_limited, token_hash
 from rostra.store import queries
 from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database, attempts
@@ -353,7 +353,10 @@ class StaffService(StaffSignIn):
             raise NotFound(f"no staff account with id {user_id}")
         if row.totp_pending is None:
             raise InvalidInput("no new authenticator key is waiting; set one up again")
-        slots = self._reserve([f"n:{row.name.casefold()}"])
+        reserved = self._reserve([f"n:{row.name.casefold()}"])
+        if reserved.name_limited:
+            raise login_limited()
+        slots = reserved.slots
         try:
             secret = self.sealer.open(row.totp_pending, Purpose.TOTP)
         except Unsealable:  # secret_key changed since: nothing to confirm, not a guess

@@ -70,6 +70,22 @@ class SignedIn:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class _Reserved:
+    """What ``_reserve`` took: the ids of the rows it wrote, and whether the account
+    name was at its limit already."""
+
+    slots: list[int]
+    name_limited: bool
+
+
+def login_limited() -> TooManyRequests:
+    """The answer past a login limit (also to a new key's wrong codes past the name's)."""
+    wait = int(LOGIN_WINDOW.total_seconds())
+    return TooManyRequests(f"too many failed logins; try again in {wait // 60} minutes",
+                           retry_after=wait)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -159,7 +175,10 @@ class StaffSignIn:
         # The attempt takes its slot before the password is checked, and keeps it when the
         # check fails: simultaneous guesses cannot all pass a count taken before any of
         # them was recorded.
-        slots = self._reserve(keys)
+        reserved = self._reserve(keys)
+        slots = reserved.slots
+        # The password is checked even past the name's limit, as long for any name (a
+        # dummy hash for one that does not exist): see below.
         with self.db.read() as conn:
             row = conn.execute(select(staff_users).where(staff_users.c.name == name)).first()
         ok = self._verify(row.password_hash if row is not None else _DUMMY_HASH, password or "")
@@ -172,7 +191,16 @@ class StaffSignIn:
                 # The password was right and the fault is the server's: not a guess, so
                 # the attempt gives its slots back instead of using up the name's few.
                 self._release(slots)
+                if reserved.name_limited:
+                    raise login_limited() from None  # (past the limit it would tell a guess)
                 raise
+        if reserved.name_limited and (not ok or step is None):
+            # Past the name's limit, only the right password with a right code gets
+            # through: whoever guessed at the name from elsewhere cannot lock out an owner
+            # who has a second factor, and still needs both. Anything else is answered as
+            # before, never saying whether the password was right; an account without
+            # codes stays locked for the window (docs/security.md).
+            raise login_limited()
         if not ok or row is None or row.disabled:
             raise Unauthorized("wrong name, password or code", code="login_failed")
         return row, keys, slots, step
@@ -277,10 +305,11 @@ class StaffSignIn:
                   "factor off with `rostra user totp-off %s` (its owner then sets up a new "
                   "one)", name, reason, name)
 
-    def _reserve(self, keys: list[str]) -> list[int]:
-        """Count each key's recent attempts and, when every key is under its limit, record
-        this one, in one transaction; returns the ids of the rows it wrote. Raises
-        TooManyRequests (recording nothing) when a key is at its limit."""
+    def _reserve(self, keys: list[str]) -> _Reserved:
+        """Count each key's recent attempts and record this one under each key not at its
+        limit, in one transaction. Raises TooManyRequests (recording nothing) when an
+        address is at its limit; a name at its limit is said in the answer instead (its
+        attempt is not recorded under it: the window ends as it would have)."""
         now = datetime.now(UTC)
         since = now - LOGIN_WINDOW
         # Runs again after a deadlock or a statement's lost connection; not after a lost
@@ -292,13 +321,14 @@ class StaffSignIn:
 
     @staticmethod
     def _count_and_take(conn: Connection, keys: list[str], since: datetime,
-                        now: datetime) -> list[int]:
+                        now: datetime) -> _Reserved:
         if conn.dialect.name == "postgresql":
             # SQLite writes one at a time already; PostgreSQL transactions would each
             # count the others' attempts as not there yet.
             for key in sorted(keys):
                 conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
                              {"k": "rostra-login:" + key})
+        over = set()
         for key in keys:
             count = conn.scalar(
                 select(func.count()).select_from(staff_login_failures)
@@ -307,16 +337,15 @@ class StaffSignIn:
             ) or 0
             limit = MAX_FAILURES_PER_NAME if key.startswith("n:") else MAX_FAILURES_PER_ADDRESS
             if count >= limit:
-                wait = int(LOGIN_WINDOW.total_seconds())
-                raise TooManyRequests(
-                    f"too many failed logins; try again in {wait // 60} minutes",
-                    retry_after=wait,
-                )
-        return [
+                if not key.startswith("n:"):
+                    raise login_limited()
+                over.add(key)
+        slots = [
             conn.execute(insert(staff_login_failures).values(key=key, created_at=now)
                          .returning(staff_login_failures.c.id)).scalar_one()
-            for key in keys
+            for key in keys if key not in over
         ]
+        return _Reserved(slots, bool(over))
 
     def _release(self, slots: list[int]) -> None:
         """Give back the slots ``_reserve`` took: the attempt counts for nothing."""
