@@ -1,7 +1,7 @@
 """staff_users.totp_pending: a new TOTP secret waiting for its first code
 
-Revision ID: 0109
-Revises: 0108
+Revision ID: 0110
+Revises: 0109
 
 The account page used to put a new TOTP secret in place at once, with only a session:
 a stolen session could replace the second factor. A new secret now waits here (sealed
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0109"
-down_revision = "0108"
+revision = "0110"
+down_revision = "0109"
 branch_labels = None
 depends_on = None
 

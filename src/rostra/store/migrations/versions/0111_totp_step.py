@@ -1,7 +1,7 @@
 """staff_users.totp_step: the last TOTP time step an account's code was taken for
 
-Revision ID: 0110
-Revises: 0109
+Revision ID: 0111
+Revises: 0110
 
 A TOTP code was taken as often as it was typed within its 90 seconds: one seen over a
 shoulder, or caught with the password, signed in a second browser. Each account now
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0110"
-down_revision = "0109"
+revision = "0111"
+down_revision = "0110"
 branch_labels = None
 depends_on = None
 
