@@ -529,4 +529,4 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
     return Front(app, cache, services.sites,
                  PostEndpoint(lane, settings.trusted_proxies, MAX_BODY),
                  hsts_seconds=settings.hsts_seconds if settings.public_url.startswith(
-                     "https://") else 0)
+                     "https://") else 0, public_url=settings.public_url)

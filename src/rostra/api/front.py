@@ -1,7 +1,8 @@
 """The plain-ASGI front every HTTP request passes first.
 
 It gives each request an id, enforces the body size limit, answers CORS preflights,
-adds CORS headers for the sites' origins, serves cached thread pages and counts and
+adds CORS headers for the sites' origins (never on the staff surfaces, whose changes it
+takes from the server's own origin only), serves cached thread pages and counts and
 takes new comments (rostra.api.posting) without entering the framework, and records
 metrics and an access log line.
 """
@@ -14,6 +15,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from rostra.api import metrics
 from rostra.api.cache import CacheKey, Entry, ReadCache, accepts_gzip
@@ -34,6 +36,11 @@ log = logging.getLogger("rostra.access")
 CACHED_PATHS = frozenset({"/api/comments", "/api/counts"})
 POSTING_PATH = "/api/comments"
 PUBLIC_PREFIXES = ("/widget/", "/embed.js", "/api/origin")
+# What only staff (or Prometheus) may use: no page of a site's origin may read or call it
+# with the visitor's cookies. A site's origin may share Rostra's registrable domain
+# (www.news.example beside comments.news.example), where the SameSite=Strict staff
+# cookie is sent as well, so CORS there would hand a site's page the staff session.
+STAFF_PREFIXES = ("/admin", "/api/moderation", "/api/admin", "/metrics")
 MAX_BODY = 256 * 1024
 BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Sent with every response that does not set them itself.
@@ -60,12 +67,44 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
     return {k.lower(): v for k, v in scope["headers"]}
 
 
+def is_staff_path(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in STAFF_PREFIXES)
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of an absolute URL, lower case; "" for none."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+def from_elsewhere(headers: dict[bytes, bytes], own_origin: str) -> bool:
+    """A browser request sent by a page of another origin: its Origin is not ours
+    (``own_origin``, or the request's own Host when that is unknown), or its
+    Sec-Fetch-Site says another site's page, or a sibling on our own site, sent it.
+    A client that sends neither header (a script, curl) is not a page elsewhere."""
+    fetch_site = headers.get(b"sec-fetch-site", b"").lower()
+    if fetch_site in (b"cross-site", b"same-site"):
+        return True
+    origin = headers.get(b"origin")
+    if origin is None:
+        return False
+    given = origin.decode("latin-1").strip().lower()
+    if own_origin:
+        return given != own_origin
+    host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+    return not host or urlsplit(given).netloc != host
+
+
 class Front:
     def __init__(
         self, app: ASGIApp, cache: ReadCache, sites: SiteService,
         posting: PostEndpoint | None = None, *, hsts_seconds: int = 0,
+        public_url: str = "",
     ) -> None:
         self.app = app
+        # Where the workspace's own pages come from: changes to staff surfaces are taken
+        # from pages of this origin only (the request's Host when public_url is unset).
+        self.own_origin = origin_of(public_url)
         # HSTS only when public_url is https (the caller decides): a plain-http test or
         # intranet server must not pin browsers to https.
         hsts = ((b"strict-transport-security",
@@ -132,9 +171,12 @@ class Front:
 
         token = request_id.set(rid)
         try:
+            staff = is_staff_path(path)
             if method == "OPTIONS" and b"access-control-request-method" in headers:
-                await self._preflight(origin, rid, send)
-                status = 204 if origin and self.sites.is_known_origin(origin) else 403
+                status = await self._preflight(origin, rid, send, staff=staff)
+            elif staff and method not in BODYLESS and from_elsewhere(headers, self.own_origin):
+                status = await self._refuse(
+                    send, rid, "staff pages take changes only from this server's own pages")
             elif method == "POST" and path == POSTING_PATH and self.posting is not None:
                 status = await self._post(scope, receive, send, headers, origin, rid)
             else:
@@ -202,7 +244,10 @@ class Front:
                                   [*self._cors(origin), (b"x-request-id", rid.encode()),
                                    *self._security_headers])
 
-    async def _preflight(self, origin: str, rid: str, send: Send) -> None:
+    async def _preflight(self, origin: str, rid: str, send: Send, *, staff: bool) -> int:
+        if staff:
+            return await self._refuse(send, rid, "staff surfaces answer no cross-origin "
+                                      "requests")
         if origin and self.sites.is_known_origin(origin):
             await send({"type": "http.response.start", "status": 204, "headers": [
                 *self._cors(origin),
@@ -213,20 +258,25 @@ class Front:
                 *self._security_headers,
             ]})
             await send({"type": "http.response.body", "body": b""})
-            return
-        body = problem_body(403, "origin_not_allowed", "Origin not allowed",
-                            f"no site allows requests from {origin[:100]!r}")
+            return 204
+        return await self._refuse(send, rid, f"no site allows requests from {origin[:100]!r}")
+
+    async def _refuse(self, send: Send, rid: str, detail: str) -> int:
+        body = problem_body(403, "origin_not_allowed", "Origin not allowed", detail)
         await send({"type": "http.response.start", "status": 403, "headers": [
             (b"content-type", CONTENT_TYPE.encode()), (b"vary", b"Origin"),
             (b"x-request-id", rid.encode()), *self._security_headers,
         ]})
         await send({"type": "http.response.body", "body": body})
+        return 403
 
     async def _forward(
         self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes],
         origin: str, rid: str,
     ) -> int:
         status_box = [500]
+        if is_staff_path(scope["path"]):
+            origin = ""  # no CORS headers at all: see STAFF_PREFIXES
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and (len(length) > 12 or int(length) > MAX_BODY):
             await self._too_large(send, origin, rid)
