@@ -527,6 +527,6 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
         app.state.on_shutdown.insert(0, lane.close)
     app.state.posting = lane
     return Front(app, cache, services.sites,
-                 PostEndpoint(lane, settings.trusted_proxies, MAX_BODY),
+                 PostEndpoint(lane, settings.trusted_proxies, MAX_BODY, settings.public_url),
                  hsts_seconds=settings.hsts_seconds if settings.public_url.startswith(
                      "https://") else 0, public_url=settings.public_url)

@@ -1,7 +1,8 @@
 """Staff sign-in for the workspace: the session cookie, its authenticator, CSRF tokens.
 
 The cookie holds a random session token signed with the server's secret (HttpOnly,
-SameSite=Strict, Secure behind https). A request authenticated by the cookie must
+SameSite=Strict; over https, Secure and named with the ``__Host-`` prefix, so that no
+sibling host can set or shadow it). A request authenticated by the cookie must
 prove it comes from our own pages with a CSRF token before it may change anything;
 a request with a bearer token carries no ambient authority and needs none.
 """
@@ -16,12 +17,14 @@ from fastapi import Request
 from itsdangerous import BadSignature, Signer
 from starlette.responses import Response
 
+from rostra.api.routes import served_over_https
 from rostra.api.staff_auth import AUTHENTICATORS, Role, Staff, current_staff
 from rostra.core.errors import Forbidden
 from rostra.services.staff import StaffAccount, StaffService
 from rostra.services.staff_sign_in import SESSION_TTL
 
-COOKIE = "rostra_staff"
+COOKIE = "rostra_staff"  # over plain http only (a test or intranet server)
+SECURE_COOKIE = "__Host-rostra_staff"  # over https, public_url's or a trusted proxy's
 LOGIN_COOKIE = "rostra_login"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -63,9 +66,15 @@ def actor_of(staff: Staff) -> str:
     return staff.name if staff.id is None else f"{staff.name} (#{staff.id})"
 
 
+def session_cookie(request: Request) -> str:
+    """The session cookie's name: only the ``__Host-`` one counts over https (an older
+    ``rostra_staff`` cookie, which lacked Secure, no longer signs anyone in there)."""
+    return SECURE_COOKIE if served_over_https(request) else COOKIE
+
+
 def session_token(request: Request) -> str | None:
     keys: SessionKeys = request.app.state.admin_keys
-    return keys.token_of(request.cookies.get(COOKIE))
+    return keys.token_of(request.cookies.get(session_cookie(request)))
 
 
 def session_authenticator(request: Request) -> Staff | None:
@@ -119,14 +128,17 @@ def csrf_for(request: Request) -> str:
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
     keys: SessionKeys = request.app.state.admin_keys
+    name = session_cookie(request)
     response.set_cookie(
-        COOKIE, keys.cookie_value(token), max_age=int(SESSION_TTL.total_seconds()), path="/",
-        httponly=True, samesite="strict", secure=request.url.scheme == "https",
+        name, keys.cookie_value(token), max_age=int(SESSION_TTL.total_seconds()), path="/",
+        httponly=True, samesite="strict", secure=name == SECURE_COOKIE,
     )
 
 
 def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(SECURE_COOKIE, path="/", secure=True, httponly=True,
+                           samesite="strict")
 
 
 def login_nonce(request: Request) -> str:
@@ -136,4 +148,4 @@ def login_nonce(request: Request) -> str:
 
 def set_login_cookie(request: Request, response: Response, nonce: str) -> None:
     response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, path="/admin", httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https")
+                        samesite="strict", secure=served_over_https(request))

@@ -158,21 +158,37 @@ def _settle(settled: list[tuple[asyncio.Future[Posted], Any]]) -> None:
 # -- requests and responses ---------------------------------------------------
 
 
+def is_trusted_proxy(peer: str | None, trusted: list[str]) -> bool:
+    if not peer or not trusted:
+        return False
+    try:
+        peer_addr = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(peer_addr in ipaddress.ip_network(net, strict=False) for net in trusted)
+
+
 def forwarded_ip(peer: str | None, forwarded_for: str | None, trusted: list[str]) -> str | None:
     """The reader's address; X-Forwarded-For is believed only from a trusted proxy."""
-    if peer and trusted and forwarded_for:
-        try:
-            peer_addr = ipaddress.ip_address(peer)
-            if any(peer_addr in ipaddress.ip_network(net, strict=False) for net in trusted):
-                return forwarded_for.split(",")[-1].strip()
-        except ValueError:
-            return peer
+    if forwarded_for and is_trusted_proxy(peer, trusted):
+        return forwarded_for.split(",")[-1].strip()
     return peer
 
 
-def cookie_is_secure(scheme: str, host: str) -> bool:
+def over_https(scheme: str, peer: str | None, forwarded_proto: str | None,
+               trusted: list[str], public_url: str) -> bool:
+    """Whether the browser reached Rostra over https: public_url is https, the
+    connection is, or a trusted proxy says so (X-Forwarded-Proto, its last entry).
+    ``rostra serve`` runs behind a TLS proxy and sees plain http itself."""
+    if scheme == "https" or public_url.lower().startswith("https://"):
+        return True
+    return bool(forwarded_proto) and is_trusted_proxy(peer, trusted) and (
+        forwarded_proto or "").split(",")[-1].strip().lower() == "https"
+
+
+def cookie_is_secure(https: bool, host: str) -> bool:
     # Browsers treat loopback as a secure context, so the demo gets the same cookies.
-    return scheme == "https" or host.lower() in LOCAL_HOSTS
+    return https or host.lower() in LOCAL_HOSTS
 
 
 def edit_cookie(posted: Posted, secure: bool) -> str:
@@ -221,9 +237,11 @@ def _host_of(headers: dict[bytes, bytes], scope: Scope) -> str:
 class PostEndpoint:
     """``POST /api/comments`` for the Front: read, validate, post through the lane."""
 
-    def __init__(self, lane: Lane, trusted_proxies: list[str], max_body: int) -> None:
+    def __init__(self, lane: Lane, trusted_proxies: list[str], max_body: int,
+                 public_url: str = "") -> None:
         self.lane = lane
         self.trusted = trusted_proxies
+        self.public_url = public_url
         self.max_body = max_body
 
     async def __call__(
@@ -293,7 +311,11 @@ class PostEndpoint:
             return status, problem, problem_type, [
                 (name.lower().encode(), value.encode()) for name, value in extra_headers.items()
             ]
-        secure = cookie_is_secure(scope.get("scheme", "http"), _host_of(headers, scope))
+        proto = headers.get(b"x-forwarded-proto")
+        https = over_https(scope.get("scheme", "http"), peer[0] if peer else None,
+                           proto.decode("latin-1") if proto else None, self.trusted,
+                           self.public_url)
+        secure = cookie_is_secure(https, _host_of(headers, scope))
         return 201, posted_body(posted), b"application/json", [
             (b"set-cookie", edit_cookie(posted, secure).encode("latin-1")),
         ]

@@ -19,6 +19,7 @@ from rostra.api.posting import (
     edit_cookie,
     forwarded_ip,
     new_comment,
+    over_https,
     posted_body,
 )
 from rostra.api.schemas import (
@@ -68,6 +69,15 @@ def client_ip(request: Request, trusted: list[str]) -> str | None:
     """The reader's address; X-Forwarded-For is believed only from a trusted proxy."""
     return forwarded_ip(request.client.host if request.client else None,
                         request.headers.get("x-forwarded-for"), trusted)
+
+
+def served_over_https(request: Request) -> bool:
+    """Whether the browser reached us over https (rostra.api.posting.over_https): what
+    makes a cookie Secure behind the TLS proxy, where the connection itself is http."""
+    settings = request.app.state.settings
+    return over_https(request.url.scheme, request.client.host if request.client else None,
+                      request.headers.get("x-forwarded-proto"), settings.trusted_proxies,
+                      settings.public_url)
 
 
 def context(request: Request, comment_id: int | None = None, **extras: Any) -> RequestContext:
@@ -298,7 +308,7 @@ async def post_comment(request: Request, body: CommentIn) -> Response:
     lane: Lane = request.app.state.posting
     ctx = context(request, pow=body.pow, nudge_acknowledged=body.nudge_acknowledged or None)
     posted = await lane.post(new_comment(body), ctx)
-    secure = cookie_is_secure(request.url.scheme, request.url.hostname or "")
+    secure = cookie_is_secure(served_over_https(request), request.url.hostname or "")
     return Response(posted_body(posted), status_code=201, media_type="application/json",
                     headers={"Set-Cookie": edit_cookie(posted, secure)})
 

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from rostra.api.routes import client_ip
+from rostra.api.routes import client_ip, served_over_https
 from rostra.core.errors import Forbidden, NotFound, RostraError
 from rostra.services.container import Services
 from rostra.services.oidc import OidcClient
@@ -130,7 +130,7 @@ async def start(
         "nonce": begun.nonce, "verifier": begun.verifier,
     })
     response = RedirectResponse(begun.url, status_code=302)
-    secure = request.url.scheme == "https"
+    secure = served_over_https(request)
     response.set_cookie(COOKIE, state, max_age=ATTEMPT_SECONDS, path="/auth/", httponly=True,
                         secure=secure, samesite="lax")
     return response
