@@ -109,3 +109,23 @@ def test_a_webhook_whose_entry_fails_is_not_added(newsroom: Newsroom) -> None:
     assert hooks() == 0
     add()
     assert hooks() == 1
+
+
+def test_ending_one_other_session_is_audited(newsroom: Newsroom) -> None:
+    import re
+
+    room, owner = newsroom, newsroom.owner
+    account = staff_service(room.server).by_name(owner.name)
+    with room.server.client() as http:
+        elsewhere = StaffMember(owner.name, http)
+        assert elsewhere.login().status_code == 303
+        page = owner.http.get("/admin/account")
+        assert page.status_code == 200
+        handles = re.findall(r'name="session" value="([0-9a-f]{16})"', page.text)
+        assert handles, "the account page lists the other session"
+        ended = owner.post("/admin/account", {"op": "end_session", "session": handles[0]})
+        assert ended.status_code == 303, ended.text[:300]
+        assert http.get("/admin/queue").status_code != 200  # that session is over
+    [entry] = [e for e in _entries(room, "session_ended") if e.target == f"staff:{account.id}"]
+    assert (entry.site_id, entry.actor, entry.after) == (
+        None, _actor(room, owner), {"name": owner.name, "session": handles[0]})

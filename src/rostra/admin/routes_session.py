@@ -247,7 +247,9 @@ async def account_change(request: Request) -> Response:
             clear_session_cookie(response)
             return response
         if op == "end_session":
-            if not await run_in_threadpool(service.end_session, staff.id, one(form, "session")):
+            handle = one(form, "session")
+            if not await run_in_threadpool(lambda: service.end_session(
+                    user_id, handle, audited=audited)):
                 raise InvalidInput("no such session on this account")
             return redirect("/admin/account?done=session")
         if op == "remove_passkey":

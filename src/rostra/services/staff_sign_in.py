@@ -28,6 +28,7 @@ from rostra.store.db import Database, attempts
 from rostra.store.staff_tables import staff_login_failures, staff_sessions, staff_users
 
 if TYPE_CHECKING:
+    from rostra.services.audit_log import Audited
     from rostra.services.staff import StaffAccount
 
 SESSION_TTL = timedelta(hours=12)
@@ -396,8 +397,10 @@ class StaffSignIn:
                for r in rows]
         return sorted(out, key=lambda s: s.seen_at, reverse=True)
 
-    def end_session(self, user_id: int, handle: str) -> bool:
-        """End one of the account's sessions, named by its handle (as listed)."""
+    def end_session(self, user_id: int, handle: str, *,
+                    audited: Audited | None = None) -> bool:
+        """End one of the account's sessions, named by its handle (as listed); with
+        ``audited``, the audit log says so, in the same transaction."""
         if not (len(handle) == 16 and all(c in "0123456789abcdef" for c in handle)):
             return False
         # Runs again, but not after a COMMIT lost with its connection (the second try
@@ -408,6 +411,11 @@ class StaffSignIn:
                     staff_sessions.c.user_id == user_id,
                     staff_sessions.c.token_hash.startswith(handle, autoescape=True),
                 )).rowcount)
+                name = conn.scalar(select(staff_users.c.name)
+                                   .where(staff_users.c.id == user_id))
+                if ended and audited is not None and name is not None:
+                    audited.record(conn, "session_ended", f"staff:{user_id}", None,
+                                   {"name": name, "session": handle}, site_id=None)
         return ended
 
     def end_sessions(self, user_id: int, *, keep_token: str | None = None) -> int:
