@@ -179,3 +179,27 @@ def test_a_comment_a_moderator_takes_down_leaves_open_pages_at_once(
     # The events said it all: the page fetched nothing to learn of it.
     page.wait_for_timeout(300)
     assert fetches == []
+
+
+def test_a_reply_taken_down_while_folded_shows_as_removed_when_unfolded(
+    discussion: Discussion, page: Any, live_server: Any
+) -> None:
+    from rostra.services.moderation import ModerationService, StaffAction
+
+    parent = None
+    chain = []
+    for n, name in enumerate(("Al", "Bo", "Cy", "Di")):
+        parent = discussion.post(f"Link {n} of a long exchange.", name=name,
+                                 parent_id=parent)["comment"]["id"]
+        chain.append(parent)
+    page.goto(discussion.url(head=TRACK))
+    page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    expect(widget(page).locator(f"#comment-{chain[2]}")).to_be_visible()
+    expect(widget(page).locator(f"#comment-{chain[3]}")).to_have_count(0)  # folded
+    ModerationService(live_server.services.comments).decide(
+        chain[3], StaffAction.REJECT, actor="test-moderator")
+    expect(widget(page).locator("h2")).to_have_text("3 comments")
+    widget(page).locator(f"#comment-{chain[2]} [aria-expanded]").first.click()
+    folded = widget(page).locator(f"#comment-{chain[3]}")
+    expect(folded).to_have_class(re.compile(r"\btomb\b"))
+    expect(folded.locator(".body").first).to_have_text("[deleted]")

@@ -16,13 +16,11 @@ export function takeDown(el, ids) {
     const c = el.byId.get(id);
     if (gone.has(id) || !c || c.state === "deleted" || ctx.own(id)) continue;
     gone.add(id); // the same news may come twice (this server, then the change bus)
+    // in place: a reply not shown yet (behind "N more replies") is drawn later from its
+    // parent's list, which holds this same object
+    Object.assign(c, { state: "deleted", author: null, html: "", edited_at: null, anchor: null });
     const li = el.li(id);
-    const tomb = { ...c, state: "deleted", author: null, html: "", edited_at: null, anchor: null };
-    el.byId.set(id, tomb);
-    if (li) {
-      li._c = tomb;
-      fillComment(li, tomb, ctx);
-    }
+    if (li) fillComment(li, c, ctx);
     fewer += 1;
   }
   if (el.fresh) {
