@@ -418,14 +418,23 @@ class StaffSignIn:
                                    {"name": name, "session": handle}, site_id=None)
         return ended
 
-    def end_sessions(self, user_id: int, *, keep_token: str | None = None) -> int:
-        """End every session of the account but the one ``keep_token`` names."""
+    def end_sessions(self, user_id: int, *, keep_token: str | None = None,
+                     audited: Audited | None = None) -> int:
+        """End every session of the account but the one ``keep_token`` names; with
+        ``audited``, how many ended is in the audit log, written in the same transaction."""
         where = staff_sessions.c.user_id == user_id
         if keep_token:
             where = where & (staff_sessions.c.token_hash != token_hash(keep_token))
+        # Runs again, but not after a COMMIT lost with its connection (the second try
+        # would find none to end).
         for attempt in attempts("ending staff sessions"):
             with attempt, self.db.write() as conn:
                 ended = int(conn.execute(delete(staff_sessions).where(where)).rowcount)
+                name = conn.scalar(select(staff_users.c.name)
+                                   .where(staff_users.c.id == user_id))
+                if ended and audited is not None and name is not None:
+                    audited.record(conn, "sessions_ended", f"staff:{user_id}", None,
+                                   {"name": name, "ended": ended}, site_id=None)
         return ended
 
     def logout(self, token: str) -> None:
