@@ -16,17 +16,13 @@ from sqlalchemy import select
 from rostra.cli import main
 from rostra.store.notify_tables import notify_outbox
 from tests.notify.conftest import NotifyServer, Receiver, payload
-from tests.notify.test_webhooks import STAFF, run
+from tests.notify.test_webhooks import run, site_calling
 
 
 def test_an_erasure_drops_queued_webhook_calls_and_blanks_sent_ones(
     notify: NotifyServer, http: httpx.Client, receiver: Receiver
 ) -> None:
-    site = notify.new_site()
-    run(notify, 600)  # start from an empty outbox
-    added = http.post(f"/api/admin/sites/{site}/webhooks", headers=STAFF,
-                      json={"url": receiver.url})
-    assert added.status_code == 201, added.text
+    site = site_calling(notify, http, receiver)
     email = f"ana-{secrets.token_hex(4)}@example.org"
     ana = notify.reader(http, site, "Ana Secretname")
     sent = ana.post("/erased/", "Words that went out", email=email).json()["comment"]["id"]

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from rostra.services.personal_data import PersonalData
 from tests.notify.conftest import NotifyServer, Receiver, payload
-from tests.notify.test_webhooks import STAFF, run
+from tests.notify.test_webhooks import run, site_calling
 
 
 def _deleted_calls(receiver: Receiver, since: int) -> dict[int, dict[str, Any]]:
@@ -39,11 +39,7 @@ def test_the_command_lines_erasure_tells_webhooks_as_the_servers_does(
 ) -> None:
     from rostra.cli import main
 
-    site = notify.new_site()
-    run(notify, 600)  # start from an empty outbox
-    added = http.post(f"/api/admin/sites/{site}/webhooks", headers=STAFF,
-                      json={"url": receiver.url})
-    assert added.status_code == 201, added.text
+    site = site_calling(notify, http, receiver)
     ana_email = f"ana-{secrets.token_hex(4)}@example.org"
     cid_email = f"cid-{secrets.token_hex(4)}@example.org"
     ana = _posts(notify, http, site, ana_email, "Ana Secretname")

@@ -37,6 +37,16 @@ def run(notify: NotifyServer, minutes: float = 0) -> int:
     return notify.run(worker.run_once(now=datetime.now(UTC) + timedelta(minutes=minutes)))
 
 
+def site_calling(notify: NotifyServer, http: httpx.Client, receiver: Receiver) -> str:
+    """A new site whose webhook calls ``receiver``, with nothing left in the outbox."""
+    site = notify.new_site()
+    run(notify, 600)  # start from an empty outbox
+    added = http.post(f"/api/admin/sites/{site}/webhooks", headers=STAFF,
+                      json={"url": receiver.url})
+    assert added.status_code == 201, added.text
+    return site
+
+
 def test_it_signs_webhooks_and_retries_until_the_receiver_takes_them(
     notify: NotifyServer, http: httpx.Client, receiver: Receiver
 ) -> None:
