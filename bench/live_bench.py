@@ -1,13 +1,15 @@
 """Live pages: how fast a new comment reaches thousands of open pages of one thread.
 
-    .venv/bin/python bench/live_bench.py [--pages 5000] [--posts 10]
+    .venv/bin/python bench/live_bench.py [--pages 5000] [--posts 10] [--votes 20]
 
 Serves Rostra (`rostra serve`, one worker, SQLite) on 127.0.0.1, opens ``--pages``
 live streams (GET /api/events) on one thread from one asyncio client process on the
 same machine, then posts ``--posts`` comments one second apart and times, for every
 page, the moment the event carrying each comment arrives, from the moment the post was
-sent. Also counts the events that came without the comment (a page would fetch the
-thread for those) and the thread reads the server answered meanwhile (from /metrics).
+sent. Then casts ``--votes`` votes (each from a reader of its own) on those comments,
+``--vote-gap`` apart, and times the event carrying each vote's counts the same way.
+Also counts the events that came with neither (a page would fetch the thread for
+those) and the thread reads the server answered meanwhile (from /metrics).
 The client shares the machine's cores with the server: on two cores, the figures are
 the two together.
 """
@@ -53,6 +55,7 @@ class Page:
 
     def __init__(self) -> None:
         self.arrived: dict[int, float] = {}
+        self.voted: dict[tuple[int, int], float] = {}  # (comment, its upvotes): when
         self.bare = 0
         self.ready = asyncio.Event()
 
@@ -72,15 +75,35 @@ class Page:
                     now = time.perf_counter()
                     data = json.loads(line[6:])
                     comment = data.get("comment")
-                    if comment is None:
-                        self.bare += 1
-                    else:
+                    if comment is not None:
                         self.arrived[comment["id"]] = now
+                    elif "votes" in data:
+                        for v in data["votes"]:
+                            self.voted.setdefault((v["id"], v["upvotes"]), now)
+                    else:
+                        self.bare += 1
         finally:
             writer.close()
 
 
-async def _measure(port: int, pages: int, posts: int, gap_s: float) -> dict[str, object]:
+def _vote(port: int, comment_id: int) -> tuple[int, int]:
+    """Vote a comment up as a reader of an address of their own: (comment, its upvotes)."""
+    address = f"198.18.{random.randrange(256)}.{random.randrange(1, 255)}"
+    client = JsonClient(port, {"Origin": ORIGIN, "X-Forwarded-For": address})
+    _, data = client.call("POST", f"/api/comments/{comment_id}/vote", {"value": 1})
+    return comment_id, int(json.loads(data)["upvotes"])
+
+
+def _percentiles(delays: list[float]) -> tuple[float | None, float | None]:
+    if not delays:
+        return None, None
+    delays = sorted(delays)
+    return (round(statistics.median(delays), 1),
+            round(delays[min(len(delays) - 1, int(len(delays) * 0.99))], 1))
+
+
+async def _measure(port: int, pages: int, posts: int, gap_s: float, votes: int,
+                   vote_gap_s: float) -> dict[str, object]:
     path = "/api/events?" + urlencode({"site": SITE, "thread": THREAD})
     open_pages = [Page() for _ in range(pages)]
     tasks: list[asyncio.Task[None]] = []
@@ -108,10 +131,15 @@ async def _measure(port: int, pages: int, posts: int, gap_s: float) -> dict[str,
             sent[int(comment["id"])] = t0
         else:
             held += 1
-    # Wait for every page to have every comment, or 30 s.
+    voted: dict[tuple[int, int], float] = {}
+    for n in range(votes if sent else 0):
+        await asyncio.sleep(vote_gap_s)
+        t0 = time.perf_counter()
+        voted[await asyncio.to_thread(_vote, port, list(sent)[n % len(sent)])] = t0
+    # Wait for every page to have every comment and vote, or 30 s.
     deadline = time.perf_counter() + 30
     while time.perf_counter() < deadline and any(
-            len(p.arrived) < len(sent) for p in open_pages):
+            len(p.arrived) < len(sent) or len(p.voted) < len(voted) for p in open_pages):
         await asyncio.sleep(0.1)
     await asyncio.sleep(1.5)  # let a poll pass: any bare "changed" would show up now
     reads_after = await asyncio.to_thread(_reads, client)
@@ -121,6 +149,9 @@ async def _measure(port: int, pages: int, posts: int, gap_s: float) -> dict[str,
     delays = sorted((p.arrived[cid] - t0) * 1000 for p in open_pages
                     for cid, t0 in sent.items() if cid in p.arrived)
     expected = pages * len(sent)
+    vote_delays = [(p.voted[key] - t0) * 1000 for p in open_pages
+                   for key, t0 in voted.items() if key in p.voted]
+    vote_p50, vote_p99 = _percentiles(vote_delays)
     return {
         "pages": pages, "posts": len(sent), "held": held, "opened_s": round(opened_s, 1),
         "delivered": len(delays), "expected": expected,
@@ -129,6 +160,8 @@ async def _measure(port: int, pages: int, posts: int, gap_s: float) -> dict[str,
         if delays else None,
         "max_ms": round(delays[-1], 1) if delays else None,
         "post_ack_p50_ms": round(statistics.median(acked_ms), 1),
+        "votes": len(voted), "votes_delivered": len(vote_delays),
+        "votes_expected": pages * len(voted), "vote_p50_ms": vote_p50, "vote_p99_ms": vote_p99,
         "bare_events": sum(p.bare for p in open_pages),
         "thread_reads_meanwhile": int(reads_after - reads_before),
     }
@@ -140,6 +173,8 @@ def main(argv: list[str]) -> int:
                         help="open pages per run, comma-separated (default 1000,5000)")
     parser.add_argument("--posts", type=int, default=10, help="comments posted per run")
     parser.add_argument("--gap", type=float, default=1.0, help="seconds between posts")
+    parser.add_argument("--votes", type=int, default=20, help="votes cast per run")
+    parser.add_argument("--vote-gap", type=float, default=0.2, help="seconds between votes")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results")
     args = parser.parse_args(argv)
     pages = [int(p) for p in args.pages.split(",")]
@@ -164,12 +199,16 @@ def main(argv: list[str]) -> int:
         for n in pages:
             (work / str(n)).mkdir()
             server = rostra_server(work / str(n), SITE, ORIGIN)
+            # Each vote comes from an address of its own (X-Forwarded-For): one network
+            # votes once on a comment.
+            server.env["ROSTRA_TRUSTED_PROXIES"] = '["127.0.0.1"]'
             server.start()
             try:
                 JsonClient(server.port, {"Origin": ORIGIN}).call(
                     "POST", "/api/comments", {"site": SITE, "thread": THREAD, "name": "First",
                                               "text": "The first comment."})
-                result = asyncio.run(_measure(server.port, n, args.posts, args.gap))
+                result = asyncio.run(_measure(server.port, n, args.posts, args.gap,
+                                              args.votes, args.vote_gap))
                 result["server_cpu_s"] = round(server.cpu_seconds(), 1)
             finally:
                 server.stop()
@@ -177,19 +216,23 @@ def main(argv: list[str]) -> int:
             print(json.dumps(result), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    rows = [("| Open pages | Delivered | Delivery p50 ms | p99 ms | max ms | Events without "
-             "the comment | Thread reads meanwhile | Post acknowledged, p50 ms |"),
-            "|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    rows = [("| Open pages | Delivered | Delivery p50 ms | p99 ms | max ms | Votes delivered "
+             "| Vote p50 ms | Vote p99 ms | Events with neither | Thread reads meanwhile "
+             "| Post acknowledged, p50 ms |"),
+            "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for r in results:
         rows.append(f"| {r['pages']:,} | {r['delivered']:,} / {r['expected']:,} | {r['p50_ms']} "
-                    f"| {r['p99_ms']} | {r['max_ms']} | {r['bare_events']} "
+                    f"| {r['p99_ms']} | {r['max_ms']} "
+                    f"| {r['votes_delivered']:,} / {r['votes_expected']:,} | {r['vote_p50_ms']} "
+                    f"| {r['vote_p99_ms']} | {r['bare_events']} "
                     f"| {r['thread_reads_meanwhile']} | {r['post_ack_p50_ms']} |")
     report = "\n\n".join([
         f"Command: `{command}` ({started:%Y-%m-%d %H:%M} UTC)",
         (f"Machine: {os.cpu_count()} cores, load average at start {' '.join(load_start)}, "
          f"at end {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; one `rostra "
          f"serve` worker on SQLite; the pages are one {loop_name} client process on the same "
-         f"machine; {args.posts} comments, {args.gap:g} s apart, per run."),
+         f"machine; {args.posts} comments, {args.gap:g} s apart, then {args.votes} votes, "
+         f"{args.vote_gap:g} s apart, per run."),
         "\n".join(rows),
     ])
     print("\n" + report)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -97,6 +98,8 @@ class CrossWorkerInvalidation:
         self.mine: OrderedDict[int, deque[datetime]] = OrderedDict()
         # ... and every stamp this process's writes gave them (``committed``).
         self.stamped: OrderedDict[int, deque[datetime]] = OrderedDict()
+        # ... and those of its votes and edits, whose news its pages had at commit.
+        self.told: OrderedDict[int, deque[datetime]] = OrderedDict()
         self.since = datetime.now(UTC)
         # Pages are read after this: a change stamped before it is in every one of them.
         self.started = self.since
@@ -105,11 +108,11 @@ class CrossWorkerInvalidation:
         self.stamp_read = False  # before the first poll there is nothing cached to drop
 
     def _thread_changed(self, site_id: str, key: str, thread_id: int,
-                        updated_at: datetime | None, *, tell_pages: bool = True,
-                        removed: tuple[int, ...] = ()) -> bool:
-        """Drop the thread's cached pages; False when the change was known already.
-        ``removed``: comments the change took out of readers' view, which open pages
-        stop showing from the event itself."""
+                        updated_at: datetime | None, change: Change | None = None) -> bool:
+        """Drop the thread's cached pages and tell its open pages; False when the change
+        was known already. ``change``: as the bus brought it, with the news open pages
+        show in place (comments taken down, vote counts); True when it also carries
+        comments to read and send them (``apply_slow``)."""
         if updated_at is not None and (self.seen.get(thread_id) == updated_at
                                        or updated_at in self.mine.get(thread_id, ())):
             return False  # heard of already (from the bus, or an earlier poll), or ours
@@ -117,27 +120,42 @@ class CrossWorkerInvalidation:
             self.seen[thread_id] = updated_at
         self.cache.invalidate(
             [("thread", str(thread_id)), ("key", site_id, key), ("site", site_id)])
-        if removed:
-            self.hub.publish(site_id, key, {"thread": key, "removed": list(removed)})
-        elif tell_pages:
-            # Every change of another process reaches open pages from here; a bare
-            # "changed", which each page answers with a fetch (spread over seconds).
+        if updated_at is not None and updated_at in self.told.get(thread_id, ()):
+            return False  # a vote or an edit of ours: its pages heard of it at commit
+        if change is None or not change.shown_in_place:
+            # A bare "changed", which each page answers with a fetch (spread over
+            # seconds): the poll's news, and changes that carry nothing pages show.
             self.hub.publish(site_id, key, {"thread": key})
-        return True
+            return False
+        if change.removed:
+            self.hub.publish(site_id, key, {"thread": key, "removed": list(change.removed)})
+        self._tell_votes(change)
+        return bool(change.comments or change.edited)
 
-    def _send_published(self, change: Change) -> None:
-        """Comments another process published: their open pages get each comment, as
-        pages of the process that took them do, so they need not fetch the thread."""
-        try:
-            published = self.services.reading.published(
-                change.site_id, change.thread_id, change.comments)
-        except Exception:  # the pages still learn that something changed
-            log.exception("reading comments published elsewhere")
-            self.hub.publish(change.site_id, change.key, {"thread": change.key})
-            return
-        for comment in published:  # none when they were held or removed meanwhile
-            self.hub.publish(change.site_id, change.key,
-                             {"thread": change.key, "comment": comment})
+    def _tell_votes(self, change: Change) -> None:
+        if change.votes:
+            self.hub.publish(change.site_id, change.key, {"thread": change.key, "votes": [
+                {"id": i, "score": score, "upvotes": up, "downvotes": down}
+                for i, score, up, down in change.votes]})
+
+    def _send_published(self, change: Change, *, edits_only: bool = False) -> None:
+        """Comments published or edited by a change: their open pages get each comment
+        as the thread's page shows it now, so they need not fetch the thread."""
+        lists = ((change.comments, "comment"), (change.edited, "edited"))
+        for ids, name in lists[1:] if edits_only else lists:
+            if not ids:
+                continue
+            try:
+                shown = self.services.reading.published(change.site_id, change.thread_id, ids)
+            except Exception:  # the pages still learn that something changed
+                log.exception("reading comments changed elsewhere")
+                self.hub.publish(change.site_id, change.key, {"thread": change.key})
+                return
+            for comment in shown:  # none when they were held or removed meanwhile
+                if name == "edited":
+                    del comment["replies"]  # the page has them: only the comment changed
+                self.hub.publish(change.site_id, change.key,
+                                 {"thread": change.key, name: comment})
 
     def ours(self, thread_id: int, updated_at: datetime, before: datetime | None = None,
              site_id: str = "", key: str = "") -> None:
@@ -154,13 +172,32 @@ class CrossWorkerInvalidation:
         self.seen[thread_id] = updated_at
         self._remember(self.mine, thread_id, updated_at)
 
+    def committing(self, _conn: Connection, changes: list[Change]) -> None:
+        """Before a commit of this process: its votes and edits (and comments taken
+        down) reach its open pages from ``committed``, and the bus, which may bring
+        the change back before that ran, must not tell them again."""
+        for change in changes:
+            if (change.kind is ChangeKind.THREAD and change.at is not None
+                    and change.shown_in_place and not change.comments):
+                self._remember(self.told, change.thread_id, change.at)
+
     def committed(self, changes: list[Change]) -> None:
         """After a commit of this process: the stamps its writes gave threads (votes,
         edits, decisions as well as posts), which a later post finds as its ``before``.
-        Kept apart from ``mine``: the bus and the poll still tell open pages of those."""
+        Kept apart from ``mine``: the bus and the poll drop the thread's cached pages.
+        Votes and edits reach this process's open pages from here, at once (comments
+        taken down, from the comments' listener); the other processes' from the bus
+        (or, without one, from their poll, as a bare "changed")."""
         for change in changes:
-            if change.kind is ChangeKind.THREAD and change.at is not None:
-                self._remember(self.stamped, change.thread_id, change.at)
+            if change.kind is not ChangeKind.THREAD or change.at is None:
+                continue
+            self._remember(self.stamped, change.thread_id, change.at)
+            if change.shown_in_place and not change.comments:
+                try:
+                    self._tell_votes(change)
+                    self._send_published(change, edits_only=True)
+                except Exception:  # the write committed: never fail it now
+                    log.exception("telling open pages of a change")
 
     @staticmethod
     def _remember(stamps: OrderedDict[int, deque[datetime]], thread_id: int,
@@ -199,9 +236,7 @@ class CrossWorkerInvalidation:
         for change in changes:
             if change.kind is ChangeKind.THREAD:
                 if self._thread_changed(change.site_id, change.key, change.thread_id,
-                                        change.at, tell_pages=not change.comments,
-                                        removed=change.removed) \
-                        and change.comments:
+                                        change.at, change):
                     slow.append(change)
             elif change.kind in (ChangeKind.BANS, ChangeKind.SIGN_IN):
                 forget_what_moderation_read(self.services, self.views, change)
@@ -368,6 +403,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
     if role != "posting":
         services.comments.listeners.append(invalidate)
         services.comments.committing.append(ours)
+        db.before_commit.append(poller.committing)
         db.after_commit.append(poller.committed)
     lane: Lane
     if role == "worker" and settings.posting_process:

@@ -203,3 +203,42 @@ def test_a_reply_taken_down_while_folded_shows_as_removed_when_unfolded(
     folded = widget(page).locator(f"#comment-{chain[3]}")
     expect(folded).to_have_class(re.compile(r"\btomb\b"))
     expect(folded.locator(".body").first).to_have_text("[deleted]")
+
+
+def test_votes_and_edits_by_others_show_in_place_without_a_fetch(
+    discussion: Discussion, page: Any
+) -> None:
+    import httpx
+
+    posted = discussion.post("A remark with a frist typo.", name="Al")
+    first, token = posted["comment"]["id"], posted["edit_token"]
+    second = discussion.post("A second remark.", name="Bo")["comment"]["id"]
+    page.goto(discussion.url(head=TRACK))
+    page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    expect(widget(page).locator(f"#comment-{first} .body").first).to_have_text(
+        "A remark with a frist typo.")
+    fetches = newest_fetches(page)
+
+    discussion.vote(first, 1)
+    discussion.vote(first, 1)
+    discussion.vote(second, -1)
+    expect(widget(page).locator(f"#comment-{first} .sc").first).to_have_text("2")
+    expect(widget(page).locator(f"#comment-{second} .sc").first).to_have_text("-1")
+    expect(widget(page).locator(f"#comment-{second} .sc").first).to_have_attribute("data-s", "n")
+    # The reader's own vote still works on a comment whose counts came live.
+    widget(page).locator(f"#comment-{first} [data-act=up]").first.click()
+    expect(widget(page).locator(f"#comment-{first} .sc").first).to_have_text("3")
+    expect(widget(page).locator(f"#comment-{first} [data-act=up]").first).to_have_attribute(
+        "aria-pressed", "true")
+
+    edited = httpx.patch(f"{discussion.server_url}/api/comments/{first}",
+                         json={"text": "A remark with a *first* typo fixed."},
+                         headers={**discussion.other_reader(), "X-Rostra-Edit-Token": token})
+    assert edited.status_code == 200, edited.text
+    body = widget(page).locator(f"#comment-{first} .body").first
+    expect(body).to_have_text("A remark with a first typo fixed.")
+    expect(body.locator("em")).to_have_text("first")
+    expect(widget(page).locator(f"#comment-{first} .ed").first).to_have_text("· edited")
+    # The events said it all: the page fetched nothing to learn of it.
+    page.wait_for_timeout(300)
+    assert fetches == []

@@ -2,10 +2,11 @@
 
 A comment posted through this worker reaches its thread's streams at once, in the event
 itself (``comment``, as the thread's page shows it), so a page can show it without
-fetching anything; a held comment is not sent (its author has it from posting). Other
-changes (edits, votes, moderation) and comments posted through other workers and
-servers come through the change bus or the poll that keeps the read cache fresh, as a
-bare "changed": the page then fetches what it shows, each at its own moment.
+fetching anything; a held comment is not sent (its author has it from posting). So do
+comments taken down (``removed``), edits (``edited``) and votes (``votes``): from this
+worker at commit, from the others over the change bus (``rostra.app``). Other changes,
+and every change a worker without a bus hears of from its poll, come as a bare
+"changed": the page then fetches what it shows, each at its own moment.
 """
 
 from __future__ import annotations
@@ -169,8 +170,8 @@ async def events(
     site: Annotated[str | None, Query(max_length=64)] = None,
 ) -> StreamingResponse:
     # GET /api/events — `event: changed` whenever the thread gets a new comment, an
-    # edit, a vote or a moderation decision. Its data carries the new comment when this
-    # server stored it (`comment`); otherwise the page fetches what it shows.
+    # edit, a vote or a moderation decision. Its data carries what changed where it
+    # can (`comment`, `removed`, `edited`, `votes`); otherwise the page fetches.
     hub: LiveHub = request.app.state.live
     services = request.app.state.services
     resolved = services.sites.resolve(site, request.headers.get("origin"))

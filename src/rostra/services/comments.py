@@ -447,6 +447,8 @@ class CommentService(BatchStorage):
                 )
                 if not held:
                     queries.bump_thread(conn, row.thread_id, now)
+                    if current.state == CommentState.APPROVED.value:
+                        changes.record_edited(conn, row.thread_id, row.id)  # open pages show it
                     event = CommentEvent(
                         EventKind.EDITED, row.id, row.thread_id, thread.site_id, thread.key,
                         row.parent_id, CommentState(current.state), CommentState(current.state),

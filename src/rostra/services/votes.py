@@ -12,7 +12,7 @@ from rostra.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rostra.core.models import CommentState
 from rostra.core.thread_keys import ThreadKeyError, thread_key
 from rostra.services.comments import CommentEvent, CommentService, EventKind, RequestContext
-from rostra.store import queries
+from rostra.store import changes, queries
 from rostra.store.db import attempts
 from rostra.store.tables import comments, votes
 
@@ -151,8 +151,10 @@ class VoteService:
                 .returning(comments.c.score, comments.c.upvotes, comments.c.downvotes)
             ).one()
             # The thread's row was read above: its change goes with the commit (one round
-            # trip on PostgreSQL).
+            # trip on PostgreSQL), with the new counts, which open pages show.
             queries.bump_read_thread(conn, thread, now)
+            changes.record_votes(conn, thread.id, comment_id, result.score, result.upvotes,
+                                 result.downvotes)
         return (result.score, result.upvotes, result.downvotes), True
 
     def my_votes(

@@ -28,7 +28,7 @@ from rostra.services.moderation import (
     erased_conflict,
     record_audit,
 )
-from rostra.store import queries
+from rostra.store import changes, queries
 from rostra.store.db import attempts
 from rostra.store.staff_tables import comment_pins, comment_revisions
 from rostra.store.tables import comments
@@ -147,6 +147,8 @@ class Workspace:
                 conn.execute(update(comments).where(comments.c.id == comment_id).values(
                     text=text, html=markup.render(text, images=images), edited_at=now))
                 queries.bump_thread(conn, row.thread_id, now)
+                if row.state == CommentState.APPROVED.value:
+                    changes.record_edited(conn, row.thread_id, row.id)  # open pages show it
                 event = CommentEvent(EventKind.EDITED, row.id, row.thread_id, thread.site_id,
                                      thread.key, row.parent_id, CommentState(row.state),
                                      CommentState(row.state), actor)

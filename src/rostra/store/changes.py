@@ -46,23 +46,40 @@ class Change:
     # THREAD: the comments this change took out of readers' view (rejected, deleted,
     # filed as spam, held again), so that open pages stop showing them at once.
     removed: tuple[int, ...] = ()
+    # THREAD: comments whose text changed and stay in view (open pages show the new
+    # text), and comments' vote counts as votes left them, (id, score, upvotes,
+    # downvotes): news that a page shows in place, without fetching anything.
+    edited: tuple[int, ...] = ()
+    votes: tuple[tuple[int, int, int, int], ...] = ()
+
+    @property
+    def shown_in_place(self) -> bool:
+        """Whether what the change did reaches open pages in the news it carries (no
+        page need fetch the thread for it)."""
+        return bool(self.comments or self.removed or self.edited or self.votes)
 
     def to_json(self) -> list[Any]:
         out: list[Any] = [self.kind.value, self.site_id, self.key, self.thread_id,
                           self.at.isoformat() if self.at is not None else None]
-        if self.comments or self.removed:
-            out.append(list(self.comments))
-        if self.removed:
-            out.append(list(self.removed))
-        return out
+        # Lists by position, trailing empty ones left out: a server of an older version
+        # reads the ones it knows.
+        lists = [list(self.comments), list(self.removed), list(self.edited),
+                 [list(v) for v in self.votes]]
+        while lists and not lists[-1]:
+            lists.pop()
+        return out + lists
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Change:
         kind, site_id, key, thread_id, at = data[:5]
-        published = tuple(int(i) for i in data[5]) if len(data) > 5 else ()
-        removed = tuple(int(i) for i in data[6]) if len(data) > 6 else ()
+
+        def ids(n: int) -> tuple[int, ...]:
+            return tuple(int(i) for i in data[n]) if len(data) > n else ()
+
+        votes = tuple((int(i), int(s), int(u), int(d)) for i, s, u, d in data[8]) \
+            if len(data) > 8 else ()
         return cls(ChangeKind(kind), str(site_id), str(key), int(thread_id),
-                   datetime.fromisoformat(at) if at else None, published, removed)
+                   datetime.fromisoformat(at) if at else None, ids(5), ids(6), ids(7), votes)
 
 
 def record(conn: Connection, change: Change) -> None:
@@ -90,6 +107,22 @@ def record_removed(conn: Connection, thread_id: int, comment_id: int) -> None:
     removed.setdefault(thread_id, []).append(comment_id)
 
 
+def record_edited(conn: Connection, thread_id: int, comment_id: int) -> None:
+    """Note a comment whose text changed in the connection's current transaction and
+    that stays in readers' view; its thread's change carries the id."""
+    edited: dict[int, list[int]] = transaction_memo(conn).setdefault("edited", {})
+    edited.setdefault(thread_id, []).append(comment_id)
+
+
+def record_votes(conn: Connection, thread_id: int, comment_id: int, score: int,
+                 upvotes: int, downvotes: int) -> None:
+    """Note a comment's vote counts as the connection's current transaction left them;
+    its thread's change carries them."""
+    votes: dict[int, dict[int, tuple[int, int, int, int]]] = transaction_memo(
+        conn).setdefault("votes", {})
+    votes.setdefault(thread_id, {})[comment_id] = (comment_id, score, upvotes, downvotes)
+
+
 def pending(conn: Connection) -> list[Change]:
     """The changes recorded in the connection's current transaction."""
     memo = transaction_memo(conn)
@@ -98,6 +131,8 @@ def pending(conn: Connection) -> list[Change]:
         return []
     published: dict[int, list[int]] = memo.get("published", {})
     removed: dict[int, list[int]] = memo.get("removed", {})
+    edited: dict[int, list[int]] = memo.get("edited", {})
+    voted: dict[int, dict[int, tuple[int, int, int, int]]] = memo.get("votes", {})
     out = []
     for change in found.values():
         if change.kind is ChangeKind.THREAD:
@@ -107,5 +142,12 @@ def pending(conn: Connection) -> list[Change]:
             gone = removed.get(change.thread_id)
             if gone and len(gone) <= MAX_PUBLISHED:  # past that, pages fetch
                 change = replace(change, removed=tuple(dict.fromkeys(gone)))
+            changed = [i for i in dict.fromkeys(edited.get(change.thread_id, ()))
+                       if i not in change.removed]
+            if changed and len(changed) <= MAX_PUBLISHED:
+                change = replace(change, edited=tuple(changed))
+            counts = voted.get(change.thread_id)
+            if counts and len(counts) <= MAX_PUBLISHED:
+                change = replace(change, votes=tuple(counts.values()))
         out.append(change)
     return out

@@ -1,8 +1,8 @@
 // Live updates: a Server-Sent Events stream (GET /api/events) says the thread
-// changed. A new comment comes in the event itself and is offered at once, and so do
-// the comments a moderator took down, which leave the page at once; for other news the
-// element fetches the newest page, at a moment of its own so that the pages open on a
-// busy thread do not all ask at once.
+// changed. A new comment comes in the event itself and is offered at once; comments a
+// moderator took down, edits and votes come in it too, and show in place (news.js).
+// For other news the element fetches the newest page, at a moment of its own so that
+// the pages open on a busy thread do not all ask at once.
 import { descendants } from "./render.js";
 
 const PAGE = 20; // as many as the first page of the newest sort
@@ -71,8 +71,8 @@ function onChanged(el, raw) {
     data = null;
   }
   if (data && data.comment) return takeLive(el, data.comment);
-  // rare (a moderator's decision): loaded when one comes
-  if (data && data.removed) return import("./gone.js").then((m) => m.takeDown(el, data.removed));
+  // news of comments on the page (taken down, edited, voted on): loaded when one comes
+  if (data && (data.removed || data.edited || data.votes)) return import("./news.js").then((m) => m.apply(el, data));
   if (el.changeTimer) return; // a fetch is due already
   el.changeTimer = setTimeout(() => {
     el.changeTimer = null;

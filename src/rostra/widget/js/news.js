@@ -1,14 +1,27 @@
-// Comments a moderator took down while the page was open: the live stream names them
-// (live.js), and they leave the page at once.
+// News of comments already on the page, from the live stream (live.js): those a
+// moderator took down leave it, edits show their new text, votes their new counts, all
+// in place and without fetching anything. Loaded with the first such news.
 import { offerFresh } from "./live.js";
-import { fillComment } from "./render.js";
+import { fillComment, setVote } from "./render.js";
+
+export function apply(el, data) {
+  if (data.removed) takeDown(el, data.removed);
+  if (data.edited) edited(el, data.edited);
+  for (const v of data.votes || []) {
+    const c = el.byId.get(v.id);
+    if (!c) continue;
+    Object.assign(c, { score: v.score, upvotes: v.upvotes, downvotes: v.downvotes });
+    const li = el.li(v.id);
+    if (li) setVote(li, c, el.votes[v.id] || 0);
+  }
+}
 
 /**
  * Comments taken out of readers' view (rejected, deleted, spam, held again): shown as
  * removed where the page has them, dropped from those offered. Their authors' own pages
  * keep them as they are, until a reload shows what became of them.
  */
-export function takeDown(el, ids) {
+function takeDown(el, ids) {
   const gone = (el.gone = el.gone || new Set());
   const ctx = el.ctx();
   let fewer = 0;
@@ -32,4 +45,15 @@ export function takeDown(el, ids) {
     el.info.total = Math.max(0, el.info.total - fewer);
     el.updateMeta();
   }
+}
+
+/** A comment's new text (its author's or a moderator's edit), unless the page has a
+ * later one already: the author's own page shows theirs from editing it. */
+function edited(el, e) {
+  const c = el.byId.get(e.id);
+  const ctx = el.ctx();
+  if (!c || c.state === "deleted" || ctx.own(e.id) || (c.edited_at || "") > e.edited_at) return;
+  Object.assign(c, { html: e.html, edited_at: e.edited_at });
+  const li = el.li(e.id);
+  if (li) fillComment(li, c, ctx);
 }
