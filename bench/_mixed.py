@@ -47,12 +47,26 @@ class PostTarget:
 
     path: str
     body: Callable[[str], dict[str, Any]]
+    ok: str = "201"  # the status of a write that worked
+    # Each write's own path and headers (a vote: which comment, and a reader of its own).
+    vary: Callable[[random.Random], tuple[str, dict[str, str]]] | None = None
 
 
 def rostra_target(site: str, thread: str) -> PostTarget:
     """Rostra's posting API: ``POST /api/comments`` naming the site and thread."""
     return PostTarget("/api/comments", lambda text: {"site": site, "thread": thread,
                                                      "name": "Hot reader", "text": text})
+
+
+def rostra_votes(ids: list[int]) -> PostTarget:
+    """Rostra's votes, ``POST /api/comments/<id>/vote``: each an upvote on one of
+    ``ids`` by a reader of an address of their own (X-Forwarded-For: the server must
+    trust 127.0.0.1 as a proxy)."""
+    def vary(rng: random.Random) -> tuple[str, dict[str, str]]:
+        address = f"198.18.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        return f"/api/comments/{rng.choice(ids)}/vote", {"X-Forwarded-For": address}
+
+    return PostTarget("", lambda _text: {"value": 1}, ok="200", vary=vary)
 
 
 def isso_target(thread: str) -> PostTarget:
@@ -104,9 +118,11 @@ class PacedPoster:
             wait = due - time.monotonic()
             if wait > 0 and self._stop.wait(wait):
                 break
+            path, extra = (self.target.vary(self._rng) if self.target.vary
+                           else (self.target.path, {}))
             began = time.perf_counter()
             try:
-                conn.request("POST", self.target.path, self._body(), headers)
+                conn.request("POST", path, self._body(), {**headers, **extra})
                 response = conn.getresponse()
                 response.read()
                 status = str(response.status)
@@ -117,7 +133,7 @@ class PacedPoster:
             elapsed = (time.perf_counter() - began) * 1000
             with self._lock:
                 self.stats.sent += 1
-                if status == "201":
+                if status == self.target.ok:
                     self.stats.ok += 1
                     self.stats.latencies_ms.append(elapsed)
                 else:

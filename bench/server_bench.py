@@ -559,6 +559,18 @@ MIXED_LOADS = (
     ("posts to another thread, 4 clients flat out", 0.0, 4),
     ("posts to another thread, 16 clients flat out", 0.0, 16),
 )
+# Readers' votes land on a hot thread more often than its comments (Rostra only).
+VOTE_LOAD = ("20 votes/s on the same thread", 20.0)
+
+
+def _comment_ids(page: dict[str, Any]) -> list[int]:
+    """Every comment id on a page of Rostra's, replies included."""
+    ids, stack = [], list(page["comments"])
+    while stack:
+        node = stack.pop()
+        ids.append(int(node["id"]))
+        stack.extend(node.get("replies", ()))
+    return ids
 
 
 def _create_pg_database(base_url: str) -> tuple[str, Any]:
@@ -623,18 +635,21 @@ ISSO_MIXED_NOTE = (
 
 
 def _mixed_points(server: Server, read: Load, flood: Load, post_to: Any,
-                  args: argparse.Namespace, work: Path) -> list[Any]:
-    """The mixed loads against one seeded server, in MIXED_LOADS order."""
+                  args: argparse.Namespace, work: Path, vote_to: Any = None) -> list[Any]:
+    """The mixed loads against one seeded server, in MIXED_LOADS order, then VOTE_LOAD
+    where ``vote_to`` says where votes go."""
     from _mixed import run_point
 
     points = []
-    for label, rate, flooding in MIXED_LOADS:
+    loads = [*MIXED_LOADS, (*VOTE_LOAD, -1)] if vote_to is not None else list(MIXED_LOADS)
+    for label, rate, flooding in loads:
         server.settle()
+        target = vote_to if flooding < 0 else post_to
         point = run_point(
             server.base_url, server.port, read, label=label, duration_s=args.duration,
             script_dir=work, cpu=server.cpu_seconds, origin=ORIGIN,
-            connections=BAR_CLIENTS, post_to=post_to if rate else None, rate=rate,
-            flood=flood if flooding else None, flood_connections=flooding or 4)
+            connections=BAR_CLIENTS, post_to=target if rate else None, rate=rate,
+            flood=flood if flooding > 0 else None, flood_connections=max(flooding, 4))
         points.append(point)
         posts = point.posts or {}
         print(f"  {label:45} reads {point.reads.rps:8,.1f}/s p50 {point.reads.p50_ms:7.1f}"
@@ -644,10 +659,10 @@ def _mixed_points(server: Server, read: Load, flood: Load, post_to: Any,
 
 def run_mixed(args: argparse.Namespace, work: Path, command: str,
               started: dt.datetime, machine: dict[str, Any]) -> int:
-    from _mixed import MixedPoint, isso_target, rostra_target
+    from _mixed import MixedPoint, isso_target, rostra_target, rostra_votes
 
     eps = {ep.key: ep for ep in endpoints()}
-    read = eps["thread_1000"].loads["rostra"]
+    read = plain = eps["thread_1000"].loads["rostra"]
     if args.gzip:
         read = Load(read.method, read.path, {**read.headers, "Accept-Encoding": "gzip"},
                     read.body)
@@ -665,6 +680,8 @@ def run_mixed(args: argparse.Namespace, work: Path, command: str,
         if database == "postgresql":
             url, drop = _create_pg_database(args.postgres_url)
         server = rostra_server(work, SITE, ORIGIN, url, name=f"rostra-{database}")
+        # Each paced vote comes from an address of its own (X-Forwarded-For).
+        server.env["ROSTRA_TRUSTED_PROXIES"] = '["127.0.0.1"]'
         for name, value in (item.split("=", 1) for item in args.rostra_env or ()):
             server.env[name] = value  # e.g. ROSTRA_POSTING_PROCESS=false, to compare
         try:
@@ -694,8 +711,9 @@ def run_mixed(args: argparse.Namespace, work: Path, command: str,
                            timeout_s=args.timeout, script_dir=work)
             alone[database]["posts_alone_rps"] = round(flat.rps, 1)
             print(f"  posts alone, 4 clients: {flat.rps:,.0f}/s", flush=True)
-            results[database] = _mixed_points(server, read, flood,
-                                              rostra_target(SITE, BIG_THREAD), args, work)
+            results[database] = _mixed_points(
+                server, read, flood, rostra_target(SITE, BIG_THREAD), args, work,
+                rostra_votes(_comment_ids(json.loads(_fetch(server, plain)))))
         finally:
             server.stop()
             if drop is not None:

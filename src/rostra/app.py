@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from rostra import __version__
 from rostra.api import api_docs, openapi, problems
 from rostra.api.account import router as account_router
-from rostra.api.cache import PageChange, ReadCache
+from rostra.api.cache import PageChange, ReadCache, VoteCounts
 from rostra.api.email_sign_in import router as email_sign_in_router
 from rostra.api.front import MAX_BODY, Front
 from rostra.api.live import LiveHub, close_on_stop_signals
@@ -114,14 +114,18 @@ class CrossWorkerInvalidation:
         show in place (comments taken down, vote counts); True when it also carries
         comments to read and send them (``apply_slow``)."""
         if updated_at is not None and (self.seen.get(thread_id) == updated_at
-                                       or updated_at in self.mine.get(thread_id, ())):
-            return False  # heard of already (from the bus, or an earlier poll), or ours
+                                       or updated_at in self.mine.get(thread_id, ())
+                                       or updated_at in self.told.get(thread_id, ())):
+            # Heard of already (from the bus, or an earlier poll), or ours: our comments'
+            # listener dropped the pages, and its pages heard of it.
+            return False
         if updated_at is not None:
             self.seen[thread_id] = updated_at
+        only_votes = change is not None and change.votes and not (
+            change.comments or change.removed or change.edited)
         self.cache.invalidate(
-            [("thread", str(thread_id)), ("key", site_id, key), ("site", site_id)])
-        if updated_at is not None and updated_at in self.told.get(thread_id, ()):
-            return False  # a vote or an edit of ours: its pages heard of it at commit
+            [("thread", str(thread_id)), ("key", site_id, key), ("site", site_id)],
+            VoteCounts(change.votes) if only_votes and change is not None else None)
         if change is None or not change.shown_in_place:
             # A bare "changed", which each page answers with a fetch (spread over
             # seconds): the poll's news, and changes that carry nothing pages show.
@@ -138,11 +142,11 @@ class CrossWorkerInvalidation:
                 {"id": i, "score": score, "upvotes": up, "downvotes": down}
                 for i, score, up, down in change.votes]})
 
-    def _send_published(self, change: Change, *, edits_only: bool = False) -> None:
-        """Comments published or edited by a change: their open pages get each comment
-        as the thread's page shows it now, so they need not fetch the thread."""
-        lists = ((change.comments, "comment"), (change.edited, "edited"))
-        for ids, name in lists[1:] if edits_only else lists:
+    def _send_published(self, change: Change) -> None:
+        """Comments published (posted, or approved by a moderator) or edited by a
+        change: their open pages get each comment as the thread's page shows it now, so
+        they need not fetch the thread."""
+        for ids, name in ((change.comments, "comment"), (change.edited, "edited")):
             if not ids:
                 continue
             try:
@@ -173,29 +177,37 @@ class CrossWorkerInvalidation:
         self._remember(self.mine, thread_id, updated_at)
 
     def committing(self, _conn: Connection, changes: list[Change]) -> None:
-        """Before a commit of this process: its votes and edits (and comments taken
-        down) reach its open pages from ``committed``, and the bus, which may bring
-        the change back before that ran, must not tell them again."""
+        """Before a commit of this process: its votes, edits and moderators' decisions
+        reach its open pages from ``committed`` (and from the comments' listener, for
+        comments taken down), and the bus, which may bring the change back before that
+        ran, must not tell them again. (Posts are ``mine`` already: the posting path
+        tells pages of them.)"""
         for change in changes:
-            if (change.kind is ChangeKind.THREAD and change.at is not None
-                    and change.shown_in_place and not change.comments):
+            if self._told_at_commit(change):
+                assert change.at is not None
                 self._remember(self.told, change.thread_id, change.at)
+
+    def _told_at_commit(self, change: Change) -> bool:
+        return (change.kind is ChangeKind.THREAD and change.at is not None
+                and change.shown_in_place
+                and change.at not in self.mine.get(change.thread_id, ()))
 
     def committed(self, changes: list[Change]) -> None:
         """After a commit of this process: the stamps its writes gave threads (votes,
         edits, decisions as well as posts), which a later post finds as its ``before``.
         Kept apart from ``mine``: the bus and the poll drop the thread's cached pages.
-        Votes and edits reach this process's open pages from here, at once (comments
-        taken down, from the comments' listener); the other processes' from the bus
-        (or, without one, from their poll, as a bare "changed")."""
+        Votes, edits and approved comments reach this process's open pages from here,
+        at once (comments taken down, from the comments' listener); the other
+        processes' from the bus (or, without one, from their poll, as a bare
+        "changed")."""
         for change in changes:
             if change.kind is not ChangeKind.THREAD or change.at is None:
                 continue
             self._remember(self.stamped, change.thread_id, change.at)
-            if change.shown_in_place and not change.comments:
+            if self._told_at_commit(change):
                 try:
                     self._tell_votes(change)
-                    self._send_published(change, edits_only=True)
+                    self._send_published(change)
                 except Exception:  # the write committed: never fail it now
                     log.exception("telling open pages of a change")
 
@@ -372,12 +384,14 @@ def create_app(settings: Settings, *, run_migrations: bool = True,
     poller = CrossWorkerInvalidation(services, cache, hub)
 
     def invalidate(event: CommentEvent) -> None:
-        # A new comment is all a rebuild needs to bring the thread's pages up to date.
+        # A new comment, or a vote's counts, is all a rebuild needs to bring the thread's
+        # pages up to date.
         new = event.kind is EventKind.CREATED and event.at is not None and not event.retitled
         cache.invalidate(
             [("thread", str(event.thread_id)), ("key", event.site_id, event.thread_key),
              ("site", event.site_id)],
-            PageChange(event.comment) if new else None,
+            PageChange(event.comment) if new
+            else VoteCounts(((event.comment_id, *event.votes),)) if event.votes else None,
         )
         if event.kind is EventKind.CREATED and event.comment is not None:
             # Open pages hear of a new comment from here, with the comment itself (a

@@ -178,35 +178,6 @@ def test_it_sends_the_new_comment_in_the_live_event_as_the_page_shows_it(
         stream.close()
 
 
-def test_it_does_not_broadcast_a_held_comment(live_server: LiveServer) -> None:
-    held_site = "h" + secrets.token_hex(5)
-    live_server.add_site(held_site, [ORIGIN], moderation={"mode": "all"})
-    with live_server.client() as http:
-        author = Reader("Hal", http, held_site)
-        thread = "/held-live/"
-        stream = Events(live_server, held_site, thread)
-        try:
-            response = author.post(thread, "Held until a moderator looks.")
-            assert response.status_code == 201
-            held = response.json()["comment"]
-            assert held["state"] == "pending"  # the author has it, from posting
-            live_server.services.comments.set_state(held["id"], _approved())
-            name, data = stream.next()
-            # The stream's first news is the moderator's approval, with no comment in it:
-            # the held comment itself was never sent to the thread's readers.
-            assert name == "changed"
-            assert "comment" not in data
-            assert data == {"thread": thread.rstrip("/")}
-        finally:
-            stream.close()
-
-
-def _approved() -> Any:
-    from rostra.core.models import CommentState
-
-    return CommentState.APPROVED
-
-
 def test_it_brings_a_page_up_to_date_with_new_comments_without_reading_it_again(
     server: LiveServer, site: str, ana: Reader, ben: Reader
 ) -> None:
@@ -258,3 +229,34 @@ def test_it_lets_go_of_a_live_stream_when_the_page_goes_away(
             break
         threading.Event().wait(0.05)
     assert hub.count() == before
+
+
+def test_it_brings_a_page_up_to_date_with_votes_without_reading_it_again(
+    server: LiveServer, site: str, ana: Reader, ben: Reader
+) -> None:
+    from rostra.core.models import SortOrder
+    from rostra.services.reading import PageRequest
+
+    cache = server.app.cache
+    thread = "/votes-in-place/"
+    first = ana.post(thread, "The first.").json()["comment"]["id"]
+    reply = ana.post(thread, "A reply.", parent_id=first).json()["comment"]["id"]
+    ana.post(thread, "The second.")
+    pages = [{"sort": sort} | ({"limit": limit} if limit else {})
+             for sort in ("newest", "oldest") for limit in ("all", None)]
+    for params in pages:
+        ana.page(thread, **params)
+    updates = cache.updates
+    assert ben.vote(first, 1).status_code == 200
+    assert ben.vote(reply, -1).status_code == 200
+    assert ben.vote(first, -1).status_code == 200
+    for params in pages:
+        served = ana.page(thread, **params)
+        fresh = server.services.reading.page(PageRequest(
+            thread=thread, site=site, sort=SortOrder(params["sort"]),
+            limit=0 if "limit" in params else None))
+        assert served == orjson.loads(orjson.dumps(fresh.body))
+    assert cache.updates - updates == len(pages)  # each page from the one before
+    # Most Voted is read again: a vote may move a comment.
+    voted = ana.page(thread, sort="votes")
+    assert [c["id"] for c in voted["comments"]][-1] == first

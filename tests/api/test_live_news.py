@@ -172,3 +172,50 @@ def test_a_change_carries_edits_and_votes_and_an_older_server_reads_the_rest() -
     older_reads = Change(ChangeKind.THREAD, *sent[1:4], datetime.fromisoformat(sent[4]),
                          tuple(sent[5]), tuple(sent[6]))
     assert not older_reads.comments and not older_reads.removed
+
+
+def test_a_comment_a_moderator_approves_reaches_open_pages_as_a_new_one(
+    live_server: LiveServer,
+) -> None:
+    import secrets
+
+    from rostra.core.models import CommentState
+
+    held_site = "a" + secrets.token_hex(5)
+    live_server.add_site(held_site, [ORIGIN], moderation={"mode": "all"})
+    with live_server.client() as http:
+        author, reader = Reader("Hal", http, held_site), Reader("Ivy", http, held_site)
+        thread = "/live-news-approved/"
+        stream = Events(live_server, held_site, thread)
+        try:
+            held = author.post(thread, "Held until a moderator looks.").json()["comment"]
+            assert held["state"] == "pending"
+            live_server.services.comments.set_state(held["id"], CommentState.APPROVED)
+            name, data = stream.next()
+            # The held comment was never sent; approved, it comes as any new comment does.
+            assert name == "changed"
+            [shown] = reader.page(thread)["comments"]
+            assert data == {"thread": thread.rstrip("/"), "comment": shown}
+            assert shown["state"] == "approved" and shown["id"] == held["id"]
+            assert _quiet(stream, reader) == []
+        finally:
+            stream.close()
+
+
+@pytest.mark.postgres
+def test_pages_on_the_other_server_get_a_comment_approved_on_one() -> None:
+    from rostra.core.models import CommentState
+
+    with two_servers() as (a, b), a.client() as ha:
+        site = a.add_site("approved", [ORIGIN], moderation={"mode": "all"})
+        within(1, lambda: b.services.sites.get(site) is not None)
+        held = Reader("Hal", ha, site).post("/story", "Held, then approved.").json()["comment"]
+        on_b = Stream(b.url, site, "/story")
+        try:
+            a.services.comments.set_state(held["id"], CommentState.APPROVED)
+            within(2, lambda: on_b.data)
+            [event] = on_b.data
+            assert event["comment"]["id"] == held["id"]
+            assert event["comment"]["state"] == "approved"
+        finally:
+            on_b.close()

@@ -242,3 +242,42 @@ def test_votes_and_edits_by_others_show_in_place_without_a_fetch(
     # The events said it all: the page fetched nothing to learn of it.
     page.wait_for_timeout(300)
     assert fetches == []
+
+
+def test_a_comment_put_back_or_approved_by_a_moderator_shows_without_a_fetch(
+    discussion: Discussion, page: Any, live_server: Any
+) -> None:
+    from rostra.core.models import CommentState
+    from rostra.services.moderation import ModerationService, StaffAction
+    from rostra.services.workspace import Workspace
+
+    first = discussion.post("A remark rejected by mistake.", name="Al")["comment"]["id"]
+    discussion.post("An answer to it.", name="Bo", parent_id=first)
+    page.goto(discussion.url(head=TRACK))
+    page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    expect(widget(page).locator("h2")).to_have_text("2 comments")
+    fetches = newest_fetches(page)
+
+    workspace = Workspace(live_server.services, ModerationService(live_server.services.comments))
+    undo = workspace.decide([first], StaffAction.REJECT, actor="test-moderator")
+    shown = widget(page).locator(f"#comment-{first}")
+    expect(shown).to_have_class(re.compile(r"\btomb\b"))
+    expect(widget(page).locator("h2")).to_have_text("1 comment")
+    workspace.undo(undo, actor="test-moderator")
+    expect(shown).not_to_have_class(re.compile(r"\btomb\b"))
+    expect(shown.locator(".body").first).to_have_text("A remark rejected by mistake.")
+    expect(shown.locator(".au").first).to_have_text("Al")
+    expect(shown.locator(".body").last).to_have_text("An answer to it.")
+    expect(widget(page).locator("h2")).to_have_text("2 comments")
+
+    # A comment held again (by readers' flags, say), then approved: offered as new.
+    held = discussion.post("A remark held for a moderator.", name="Cy")["comment"]["id"]
+    live_server.services.comments.set_state(held, CommentState.PENDING)
+    live_server.services.comments.set_state(held, CommentState.APPROVED)
+    show = widget(page).get_by_role("button", name="1 new comment — show")
+    expect(show).to_be_visible()
+    show.click()
+    expect(widget(page).locator(f"#comment-{held} .body").first).to_have_text(
+        "A remark held for a moderator.")
+    page.wait_for_timeout(300)
+    assert fetches == []

@@ -97,6 +97,14 @@ class PageChange:
     comment: dict[str, Any] | None
 
 
+@dataclass(frozen=True, slots=True)
+class VoteCounts:
+    """A change a writer describes to the cache: comments' vote counts as votes left
+    them, (id, score, upvotes, downvotes) each."""
+
+    counts: tuple[tuple[int, int, int, int], ...]
+
+
 @dataclass(slots=True)
 class _Flight:
     task: asyncio.Task[Entry]

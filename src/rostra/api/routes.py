@@ -11,7 +11,16 @@ from fastapi import APIRouter, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from rostra.api.cache import Entry, ReadCache, Tag, accepts_gzip, page_entry, thread_tags
+from rostra.api.cache import (
+    Entry,
+    PageChange,
+    ReadCache,
+    Tag,
+    VoteCounts,
+    accepts_gzip,
+    page_entry,
+    thread_tags,
+)
 from rostra.api.front import cache_key, stale_ms
 from rostra.api.posting import (
     Lane,
@@ -215,7 +224,11 @@ async def list_comments(
         return page.body, page.site_id, thread_tags(page.site_id, page.thread_id, page.key)
 
     def add(body: dict[str, Any], changes: list[Any]) -> bool:
-        return svc.reading.add_to_page(body, req, [c.comment for c in changes], origin)
+        # New comments first: each came with no votes, and counts are as votes left them.
+        new = [c.comment for c in changes if isinstance(c, PageChange)]
+        counts = [n for c in changes if isinstance(c, VoteCounts) for n in c.counts]
+        return ((not new or svc.reading.add_to_page(body, req, new, origin))
+                and (not counts or svc.reading.votes_into_page(body, req, counts)))
 
     return await _cached_read(request, read_page, add)
 

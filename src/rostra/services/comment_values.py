@@ -49,6 +49,8 @@ class CommentEvent:
     # thread (SQLite): another process's change since this one last knew shows as a
     # stamp it never saw. (Last: events are built from positional fields elsewhere.)
     before: datetime | None = None
+    # A vote's event: the comment's (score, upvotes, downvotes) as the vote left them.
+    votes: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -376,6 +376,8 @@ class CommentService(BatchStorage):
         assert thread is not None
         if new_state is CommentState.APPROVED and old_state is not CommentState.APPROVED:
             _take_offer(conn, row, thread)
+            # Readers see it for the first time (or again): open pages get it as a new one.
+            changes.record_published(conn, row.thread_id, row.id)
         elif old_state is CommentState.APPROVED and new_state is not CommentState.APPROVED:
             changes.record_removed(conn, row.thread_id, row.id)
         event = CommentEvent(

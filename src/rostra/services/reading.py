@@ -13,7 +13,7 @@ import orjson
 
 from rostra.config import Settings
 from rostra.core.errors import InvalidInput
-from rostra.core.models import SortOrder
+from rostra.core.models import CommentState, SortOrder
 from rostra.core.thread_keys import ThreadKeyError, thread_key
 from rostra.moderation.checks.reputation import History
 from rostra.moderation.identity import author_key_of_row
@@ -300,6 +300,24 @@ class ReadService:
             else:
                 tops.append(comment)
             nodes[comment["id"]] = comment
+        return True
+
+    @staticmethod
+    def votes_into_page(body: dict[str, Any], req: PageRequest,
+                        counts: Sequence[tuple[int, int, int, int]]) -> bool:
+        """Put comments' vote counts, (id, score, upvotes, downvotes) in the order votes
+        left them, into a page read before; False for Most Voted, whose order they may
+        change. A removed comment keeps showing none."""
+        if req.sort is SortOrder.VOTES or body.get("thread") is None:
+            return False
+        by_id = {n[0]: n for n in counts}  # the last counts of each comment
+        stack = list(body["comments"])
+        while stack:
+            node = stack.pop()
+            stack.extend(node["replies"])
+            found = by_id.get(node["id"])
+            if found is not None and node["state"] != CommentState.DELETED.value:
+                node["score"], node["upvotes"], node["downvotes"] = found[1:]
         return True
 
     def counts(

@@ -79,6 +79,7 @@ class VoteService:
             self.comments._notify([CommentEvent(
                 EventKind.EDITED, comment_id, row.thread_id, thread.site_id, thread.key,
                 row.parent_id, CommentState.APPROVED, CommentState.APPROVED, "vote",
+                votes=counts,
             )])
         return VoteResult(*counts, value, new_token)
 

@@ -83,7 +83,10 @@ function onChanged(el, raw) {
 /** A comment that came in the event: offer it, as if the newest page had brought it. */
 function takeLive(el, c) {
   if (el.sort === "inline" || c.state !== "approved") return;
-  if (el.byId.has(c.id) || c.created_at < el.newestAt) return; // shown, or older than the page
+  const shown = el.byId.get(c.id);
+  // shown already (as removed, if a moderator took it down and then put it back)
+  if (shown) return shown.state === "deleted" && import("./news.js").then((m) => m.restore(el, shown, c));
+  if (c.created_at < el.newestAt) return; // older than the page
   const comments = el.fresh ? [...el.fresh.comments] : [];
   if (c.parent_id && !el.li(c.parent_id)) {
     // a reply to a comment offered but not shown yet goes with it; others are elsewhere

@@ -1,6 +1,7 @@
 // News of comments already on the page, from the live stream (live.js): those a
-// moderator took down leave it, edits show their new text, votes their new counts, all
-// in place and without fetching anything. Loaded with the first such news.
+// moderator took down leave it (and come back if put back), edits show their new text,
+// votes their new counts, all in place and without fetching anything. Loaded with the
+// first such news.
 import { offerFresh } from "./live.js";
 import { fillComment, setVote } from "./render.js";
 
@@ -43,6 +44,20 @@ function takeDown(el, ids) {
   }
   if (fewer && el.info) {
     el.info.total = Math.max(0, el.info.total - fewer);
+    el.updateMeta();
+  }
+}
+
+/** A comment shown as removed that a moderator put back (an undo, an approval): shown
+ * again as it now reads, its replies where they were. */
+export function restore(el, shown, c) {
+  el.gone?.delete(c.id);
+  const { replies, ...now } = c;
+  Object.assign(shown, now);
+  const li = el.li(c.id);
+  if (li) fillComment(li, shown, el.ctx());
+  if (el.info) {
+    el.info.total += 1;
     el.updateMeta();
   }
 }
