@@ -128,8 +128,6 @@ def link_run_comments(
         select(comments.c.thread_id).where(comments.c.id.in_(_run_comments(run_id)))
         .distinct()))
     reply = comments.alias("reply")
-    approved = and_(comments.c.thread_id == threads.c.id,
-                    comments.c.state == CommentState.APPROVED.value)
     now = datetime.now(UTC)
     for chunk in chunks(touched, THREAD_CHUNK):
         in_chunk = comments.c.thread_id.in_(list(chunk))
@@ -145,16 +143,23 @@ def link_run_comments(
                         reply.c.reply_count > 0),
                 ).scalar_subquery())
             )
-        conn.execute(
-            update(threads).where(threads.c.id.in_(list(chunk))).values(
-                comment_count=select(func.count()).select_from(comments).where(approved)
-                .scalar_subquery(),
-                top_level_count=select(func.count()).select_from(comments)
-                .where(approved, comments.c.parent_id.is_(None)).scalar_subquery(),
-                updated_at=now,
-            )
-        )
+        conn.execute(update(threads).where(threads.c.id.in_(list(chunk)))
+                     .values(recounted(now)))
     return Linked(missing, looped, skipped_parents)
+
+
+def recounted(now: datetime) -> dict[str, Any]:
+    """Values for an UPDATE of threads: their counts as their comments are now, and
+    ``now`` as the stamp that tells caches they changed."""
+    approved = and_(comments.c.thread_id == threads.c.id,
+                    comments.c.state == CommentState.APPROVED.value)
+    return {
+        "comment_count": select(func.count()).select_from(comments).where(approved)
+        .scalar_subquery(),
+        "top_level_count": select(func.count()).select_from(comments)
+        .where(approved, comments.c.parent_id.is_(None)).scalar_subquery(),
+        "updated_at": now,
+    }
 
 
 def _id_ranges(conn: Connection, run_id: int) -> list[tuple[int, int]]:

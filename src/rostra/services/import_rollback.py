@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, delete, exists, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    String,
+    and_,
+    cast,
+    delete,
+    exists,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.engine import Connection
 
+from rostra.services.import_linking import THREAD_CHUNK, recounted
+from rostra.store import changes
 from rostra.store.account_tables import reader_accounts
+from rostra.store.bulk import chunks
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database, attempts
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, import_runs, questions
@@ -21,7 +38,9 @@ from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 
 def rollback_run(db: Database, run_id: int) -> None:
-    """Delete what an import run created, then the run itself, in one transaction."""
+    """Delete what an import run created, then the run itself, in one transaction; the
+    threads it leaves standing that showed what it deleted are counted again and stamped
+    changed, so that caches and open pages drop it."""
     # Deleting what the run made is done once however often it runs: it runs again
     # after a deadlock or a lost connection, even one lost at COMMIT.
     for attempt in attempts("undoing an import", idempotent=True):
@@ -30,10 +49,11 @@ def rollback_run(db: Database, run_id: int) -> None:
 
 
 def _undo(conn: Connection, run_id: int) -> None:
-    def made(kind: str) -> Any:
+    def made(kind: str) -> ColumnElement[bool]:
         return and_(import_items.c.run_id == run_id, import_items.c.kind == kind,
                     import_items.c.created.is_(True))
 
+    touched = _threads_touched(conn, made)
     conn.execute(delete(dsa_statements).where(dsa_statements.c.id.in_(
         select(import_items.c.target_id).where(made("dsa_statement")))))
     conn.execute(delete(dsa_notices).where(dsa_notices.c.id.in_(
@@ -72,6 +92,11 @@ def _undo(conn: Connection, run_id: int) -> None:
     conn.execute(delete(comments).where(comments.c.id.in_(run_comments)))
     conn.execute(delete(threads).where(
         threads.c.id.in_(select(import_items.c.target_id).where(made("thread")))))
+    now = datetime.now(UTC)
+    for chunk in chunks([t.id for t in touched], THREAD_CHUNK):
+        conn.execute(update(threads).where(threads.c.id.in_(list(chunk))).values(recounted(now)))
+    for t in touched:
+        changes.record(conn, Change(ChangeKind.THREAD, t.site_id, t.key, t.id, now))
     run = conn.execute(select(import_runs).where(import_runs.c.id == run_id)).first()
     made_sites = [r.target_key for r in conn.execute(
         select(import_items.c.target_key).where(made("site")))]
@@ -81,3 +106,26 @@ def _undo(conn: Connection, run_id: int) -> None:
     conn.execute(delete(import_runs).where(import_runs.c.id == run_id))
     if made_sites:
         conn.execute(delete(sites).where(sites.c.id.in_(made_sites)))
+
+
+def _threads_touched(
+    conn: Connection, made: Callable[[str], ColumnElement[bool]]
+) -> list[Row[Any]]:
+    """The threads that hold what the run made and readers see (comments, context notes
+    on comments, aliases), less those it created (which go with it): what a server may
+    have cached of them shows what the rollback deletes."""
+    run = import_items.c.target_id
+    holding = union(
+        select(comments.c.thread_id).where(comments.c.id.in_(select(run).where(
+            made("comment")))),
+        select(comments.c.thread_id)
+        .join(comment_notes, comment_notes.c.comment_id == comments.c.id)
+        .where(comment_notes.c.id.in_(select(run).where(made("note")))),
+        select(run).where(made("alias")),
+    )
+    return list(conn.execute(
+        select(threads.c.id, threads.c.site_id, threads.c.key)
+        .where(threads.c.id.in_(holding),
+               threads.c.id.not_in(select(run).where(made("thread"))))
+        .order_by(threads.c.id)
+    ))
