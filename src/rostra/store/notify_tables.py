@@ -1,8 +1,8 @@
 """Tables of the notifications feature: addresses, subscriptions, outbox, webhooks.
 
 They live on the shared ``metadata``; migration 0004 creates exactly these, 0008
-stores webhook secrets in the Standard Webhooks form, and 0108 gives each subscription
-its own confirmation.
+stores webhook secrets in the Standard Webhooks form, 0108 gives each subscription its
+own confirmation, and 0112 indexes the outbox for its prune.
 """
 
 from __future__ import annotations
@@ -108,6 +108,8 @@ notify_webhooks = Table(
 )
 
 PENDING = text("sent_at IS NULL AND failed_at IS NULL")
+SENT = text("sent_at IS NOT NULL")
+FAILED = text("failed_at IS NOT NULL")
 
 # Every message waiting to go out, written in the transaction of the change that causes
 # it. Rows sharing a ``batch_key`` go out together as one message; a worker owns a row
@@ -138,4 +140,9 @@ notify_outbox = Table(
     Column("failed_at", UTCDateTime),
     Index("ix_notify_outbox_pending", "due_at", sqlite_where=PENDING, postgresql_where=PENDING),
     Index("ix_notify_outbox_batch", "batch_key"),
+    # The hourly prune (outbox.prune) finds what is past its retention through these,
+    # oldest first.
+    Index("ix_notify_outbox_sent", "sent_at", sqlite_where=SENT, postgresql_where=SENT),
+    Index("ix_notify_outbox_failed", "failed_at", sqlite_where=FAILED,
+          postgresql_where=FAILED),
 )
