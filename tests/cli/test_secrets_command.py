@@ -17,12 +17,14 @@ from click.testing import CliRunner, Result
 from sqlalchemy import insert, select, update
 
 from rostra.cli import main
-from rostra.core.sealing import Purpose, Sealer
+from rostra.core.sealing import Purpose, Sealer, is_sealed
 from rostra.notify.webhooks import new_secret
+from rostra.services.staff import StaffService
 from rostra.store.notify_tables import notify_webhooks
 from rostra.store.site_provider_tables import site_oidc_providers
 from rostra.store.staff_tables import staff_users
 from rostra.store.tables import meta
+from tests.admin.conftest import StaffMember
 from tests.api.test_sso import post, signed
 from tests.conftest import ORIGIN, LiveServer, running_server
 
@@ -92,6 +94,7 @@ def test_it_seals_plain_secrets_once_and_they_keep_working(live: LiveServer) -> 
         "site providers' client secrets: 1 sealed now",
         "webhook secrets: 1 sealed now",
         "staff TOTP secrets: 1 sealed now",
+        "staff TOTP secrets waiting for a first code: none stored",
     ]
     after = _stored(live)
     assert after["provider"][1] == ""  # the public client has no secret to seal
@@ -108,6 +111,7 @@ def test_it_seals_plain_secrets_once_and_they_keep_working(live: LiveServer) -> 
         "site providers' client secrets: 1 sealed already",
         "webhook secrets: 1 sealed already",
         "staff TOTP secrets: 1 sealed already",
+        "staff TOTP secrets waiting for a first code: none stored",
     ]
     assert _stored(live) == after  # not a byte changed
 
@@ -201,3 +205,60 @@ def test_an_export_carries_no_secret_and_restores_under_another_key(
             again = post(http, site, "/moved/", "After the move",
                          signed(new_secret_, id="u1", name="Ana"))
             assert again.status_code == 201, again.text
+
+
+def _waiting_totp(live: LiveServer, name: str) -> str:
+    with live.services.db.read() as conn:
+        value: str = conn.scalar(select(staff_users.c.totp_pending)
+                                 .where(staff_users.c.name == name))
+    return value
+
+
+def test_it_seals_a_new_totp_secret_waiting_for_its_first_code(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    name = "waiting-" + secrets.token_hex(4)
+    account = live.app.app.state.staff.create_user(name, PASSWORD)
+    before = "the-secret-key-before-the-operator-changed-it"
+    key_file = tmp_path / "old-key"
+    key_file.write_text(before, encoding="utf-8")
+    # The staff member began a new second factor on the server before the operator
+    # changed secret_key: it waits for a code from it, sealed with that key.
+    server_before = StaffService(live.services.db, live.services.comments.hashing.ips,
+                                 Sealer(before))
+    secret = server_before.begin_totp(account.id)
+    assert Sealer(before).sealed_here(_waiting_totp(live, name))
+    current = Sealer(live.settings.secret_key)
+
+    resealed = _rostra(live, "secrets", "seal", "--previous-key-file", str(key_file))
+    assert resealed.exit_code == 0, resealed.output
+    waiting = _waiting_totp(live, name)
+    assert current.sealed_here(waiting) and secret not in waiting
+    assert ("staff TOTP secrets waiting for a first code: 1 re-sealed from the previous key"
+            in resealed.stdout)
+    assert secret not in resealed.output
+
+    # Back to plain (before a downgrade), and sealed again.
+    unsealed = _rostra(live, "secrets", "unseal")
+    assert unsealed.exit_code == 0, unsealed.output
+    assert "staff TOTP secrets waiting for a first code: 1 unsealed" in unsealed.stdout
+    assert _waiting_totp(live, name) == secret
+    status = _rostra(live, "secrets", "status")
+    assert "staff TOTP secrets waiting for a first code: 1 plain" in status.stdout
+    sealed = _rostra(live, "secrets", "seal")
+    assert sealed.exit_code == 0, sealed.output
+    assert "staff TOTP secrets waiting for a first code: 1 sealed now" in sealed.stdout
+    waiting = _waiting_totp(live, name)
+    assert is_sealed(waiting) and current.sealed_here(waiting) and secret not in waiting
+
+    # The staff member confirms it on the account page with a code from their app.
+    with live.client() as http:
+        member = StaffMember(name, http)
+        assert member.login().status_code == 303
+        confirmed = member.post("/admin/account", {
+            "op": "totp_confirm", "code": pyotp.TOTP(secret).now()})
+        assert confirmed.status_code == 303, confirmed.text
+    with live.services.db.read() as conn:
+        row = conn.execute(select(staff_users.c.totp_secret, staff_users.c.totp_pending)
+                           .where(staff_users.c.name == name)).one()
+    assert row.totp_pending is None and current.open(row.totp_secret, Purpose.TOTP) == secret

@@ -1,6 +1,7 @@
 """The secrets the database keeps, sealed or opened in place (``rostra secrets``): a
 site's sign-on secret, its own providers' client secrets, webhook secrets and staff
-TOTP secrets (core/sealing.py says how a value is sealed).
+TOTP secrets, confirmed or waiting for a first code (core/sealing.py says how a value
+is sealed).
 
 ``seal`` seals the plain values (left from before ``secret_key`` was configured) and
 re-seals those sealed under a previous key; ``unseal`` writes them plain again (before
@@ -77,6 +78,11 @@ KINDS = (
     _Kind("staff TOTP secrets", Purpose.TOTP, staff_users, "totp_secret", ("id",),
           lambda: staff_users.c.totp_secret.is_not(None),
           lambda r: f"staff account {r.name!r}"),
+    # A new one set up on the account page, kept until a code from it confirms it (it
+    # then becomes totp_secret as stored): sealed with the key that must open it then.
+    _Kind("staff TOTP secrets waiting for a first code", Purpose.TOTP, staff_users,
+          "totp_pending", ("id",), lambda: staff_users.c.totp_pending.is_not(None),
+          lambda r: f"the new second factor of staff account {r.name!r}"),
 )
 
 
