@@ -86,6 +86,7 @@ def print_summary(console: Console, summary: ImportSummary) -> None:
         ("subscriptions created", summary.subscriptions_created),
         ("context notes created", summary.notes_created),
         ("reader accounts created", summary.accounts_created),
+        ("featured and pinned comments", summary.pins_created),
         ("already imported before (left alone)", summary.already_imported),
     ]
     for label, count in rows:

@@ -2,11 +2,12 @@
 and "Notify of" subscriptions.
 
 One JSON object per line. The first line is the header ``{"format": "rostra",
-"type": "header", "version": 5}``; then sites, readers' accounts, threads, aliases, questions, comments
+"type": "header", "version": 6}``; then sites, readers' accounts, threads, aliases, questions, comments
 (by id, so parents come before replies), votes, subscribers' addresses, subscriptions,
 the comments "replies" subscriptions follow, context notes and their ratings, what
 imports from other systems made of their items, and EU DSA notices and statements of
-reasons (with their appeals). Every record has a ``type`` and one
+reasons (with their appeals), and the comments staff featured or pinned. Every record
+has a ``type`` and one
 field per column of its table. docs/import-export.md describes each field.
 """
 
@@ -35,13 +36,14 @@ from rostra.store.notify_tables import (
     notify_subscription_comments,
     notify_subscriptions,
 )
+from rostra.store.staff_tables import comment_pins
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 FORMAT = "rostra"
 # 2 added import_item records, 3 dsa_notice and dsa_statement, 4 reader_account, 5 a
-# subscription's confirmed_at, voter_id and account_id; older versions are read.
-VERSION = 5
-READABLE_VERSIONS = frozenset({1, 2, 3, 4, 5})
+# subscription's confirmed_at, voter_id and account_id, 6 pin; older versions are read.
+VERSION = 6
+READABLE_VERSIONS = frozenset({1, 2, 3, 4, 5, 6})
 # A subscription of a file before version 5 has no confirmation of its own: it was
 # confirmed with its address, and is restored so (services.rostra_format_restore).
 FROM_ADDRESS = datetime(1970, 1, 1, tzinfo=UTC)
@@ -305,16 +307,30 @@ class DsaStatementRecord:
     appeal_reason: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class PinRecord:
+    """A comment staff featured (an editors' pick) or pinned (shown first); version 6."""
+
+    TYPE: ClassVar[str] = "pin"
+    TABLE: ClassVar[Table] = comment_pins
+    comment_id: int
+    site_id: str
+    kind: str
+    created_by: str
+    created_at: datetime
+
+
 RostraRecord = (
     SiteRecord | ReaderAccountRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
     | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | NoteRecord
-    | NoteRatingRecord | ImportItemRecord | DsaNoticeRecord | DsaStatementRecord
+    | NoteRatingRecord | ImportItemRecord | DsaNoticeRecord | DsaStatementRecord | PinRecord
 )
 RECORD_TYPES: dict[str, type[RostraRecord]] = {
     cls.TYPE: cls
     for cls in (SiteRecord, ReaderAccountRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
                 AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, NoteRecord,
-                NoteRatingRecord, ImportItemRecord, DsaNoticeRecord, DsaStatementRecord)
+                NoteRatingRecord, ImportItemRecord, DsaNoticeRecord, DsaStatementRecord,
+                PinRecord)
 }
 # Fields a later version added, and what a record of an older file takes for each.
 ADDED_FIELDS: dict[tuple[str, str], Any] = {
@@ -416,7 +432,9 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
                          import_items.c.source_id))
     q_notices = select(dsa_notices).order_by(dsa_notices.c.id)
     q_statements = select(dsa_statements).order_by(dsa_statements.c.id)
+    q_pins = select(comment_pins).order_by(comment_pins.c.comment_id)
     if site_id is not None:
+        q_pins = q_pins.where(comment_pins.c.site_id == site_id)
         q_notices = q_notices.where(dsa_notices.c.site_id == site_id)
         q_statements = q_statements.where(dsa_statements.c.site_id == site_id)
         q_books = q_books.where(import_items.c.site_id == site_id)
@@ -461,6 +479,7 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     yield ImportItemRecord, q_books
     yield DsaNoticeRecord, q_notices
     yield DsaStatementRecord, q_statements
+    yield PinRecord, q_pins
 
 
 def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRecord]:

@@ -22,6 +22,7 @@ from rostra.services.exporting import (
     ImportItemRecord,
     NoteRatingRecord,
     NoteRecord,
+    PinRecord,
     QuestionRecord,
     ReaderAccountRecord,
     RostraRecord,
@@ -84,6 +85,8 @@ _RESTORE: dict[type[Any], _Restore] = {
     DsaNoticeRecord: _Restore(("id",), "id", site_scoped=True, same=("site_id", "comment_id")),
     DsaStatementRecord: _Restore(("id",), "id", site_scoped=True,
                                  same=("site_id", "comment_id")),
+    PinRecord: _Restore(("comment_id",), "comment_id", counter="pins_created",
+                        site_scoped=True, same=("site_id",)),
 }
 
 
