@@ -1,5 +1,5 @@
 """A restore keeps what moderators did to a site beyond comment states: the comments
-they featured or pinned (docs/import-export.md)."""
+they featured or pinned, and the texts their edits replaced (docs/import-export.md)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import Table, insert, select
 
 from rostra.store import queries
 from rostra.store.db import Database
-from rostra.store.staff_tables import comment_pins
+from rostra.store.staff_tables import comment_pins, comment_revisions
 
 AT = datetime(2024, 3, 6, 9, 30, 0, 123456, tzinfo=UTC)
 
@@ -79,3 +79,24 @@ def test_a_site_export_holds_only_its_own_pins(rostra: Rostra, second_rostra: Ro
     _restored(rostra, second_rostra, tmp_path, "--site", "other")
     assert [(r[0], r[2]) for r in _rows(second_rostra.db, comment_pins)] == [
         (other.id, "featured")]
+
+
+def test_it_keeps_the_texts_staff_edits_replaced(
+    backend: tuple[Rostra, Rostra], tmp_path: Path
+) -> None:
+    source, target = backend
+    rows = _site(source, tmp_path)
+    with source.db.write() as conn:
+        conn.execute(insert(comment_revisions), [
+            {"comment_id": rows[0].id, "text": "the *first* words", "html": "<p>x</p>",
+             "edited_by": "editor", "created_at": AT},
+            {"comment_id": rows[0].id, "text": "the second words", "html": "<p>y</p>",
+             "edited_by": "chief", "created_at": AT}])
+    _restored(source, target, tmp_path, "--site", "news")
+    assert _rows(target.db, comment_revisions) == _rows(source.db, comment_revisions)
+    # A staff edit after the restore keeps its revision under an id of its own.
+    with target.db.write() as conn:
+        conn.execute(insert(comment_revisions).values(
+            comment_id=rows[1].id, text="a reply", html="<p>a reply</p>", edited_by="editor",
+            created_at=AT))
+    assert [r[0] for r in _rows(target.db, comment_revisions)] == [1, 2, 3]

@@ -6,7 +6,8 @@ One JSON object per line. The first line is the header ``{"format": "rostra",
 (by id, so parents come before replies), votes, subscribers' addresses, subscriptions,
 the comments "replies" subscriptions follow, context notes and their ratings, what
 imports from other systems made of their items, and EU DSA notices and statements of
-reasons (with their appeals), and the comments staff featured or pinned. Every record
+reasons (with their appeals), the comments staff featured or pinned, and the texts staff
+edits replaced. Every record
 has a ``type`` and one
 field per column of its table. docs/import-export.md describes each field.
 """
@@ -36,12 +37,13 @@ from rostra.store.notify_tables import (
     notify_subscription_comments,
     notify_subscriptions,
 )
-from rostra.store.staff_tables import comment_pins
+from rostra.store.staff_tables import comment_pins, comment_revisions
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 FORMAT = "rostra"
 # 2 added import_item records, 3 dsa_notice and dsa_statement, 4 reader_account, 5 a
-# subscription's confirmed_at, voter_id and account_id, 6 pin; older versions are read.
+# subscription's confirmed_at, voter_id and account_id, 6 pin and revision; older versions
+# are read.
 VERSION = 6
 READABLE_VERSIONS = frozenset({1, 2, 3, 4, 5, 6})
 # A subscription of a file before version 5 has no confirmation of its own: it was
@@ -320,17 +322,32 @@ class PinRecord:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class RevisionRecord:
+    """The text a comment had before a staff member edited it; version 6."""
+
+    TYPE: ClassVar[str] = "revision"
+    TABLE: ClassVar[Table] = comment_revisions
+    id: int
+    comment_id: int
+    text: str
+    html: str
+    edited_by: str
+    created_at: datetime
+
+
 RostraRecord = (
     SiteRecord | ReaderAccountRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
     | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | NoteRecord
     | NoteRatingRecord | ImportItemRecord | DsaNoticeRecord | DsaStatementRecord | PinRecord
+    | RevisionRecord
 )
 RECORD_TYPES: dict[str, type[RostraRecord]] = {
     cls.TYPE: cls
     for cls in (SiteRecord, ReaderAccountRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
                 AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, NoteRecord,
                 NoteRatingRecord, ImportItemRecord, DsaNoticeRecord, DsaStatementRecord,
-                PinRecord)
+                PinRecord, RevisionRecord)
 }
 # Fields a later version added, and what a record of an older file takes for each.
 ADDED_FIELDS: dict[tuple[str, str], Any] = {
@@ -433,8 +450,11 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     q_notices = select(dsa_notices).order_by(dsa_notices.c.id)
     q_statements = select(dsa_statements).order_by(dsa_statements.c.id)
     q_pins = select(comment_pins).order_by(comment_pins.c.comment_id)
+    q_revisions = select(comment_revisions).order_by(comment_revisions.c.id)
     if site_id is not None:
         q_pins = q_pins.where(comment_pins.c.site_id == site_id)
+        q_revisions = q_revisions.where(comment_revisions.c.comment_id.in_(
+            select(comments.c.id).where(comments.c.thread_id.in_(site_threads))))
         q_notices = q_notices.where(dsa_notices.c.site_id == site_id)
         q_statements = q_statements.where(dsa_statements.c.site_id == site_id)
         q_books = q_books.where(import_items.c.site_id == site_id)
@@ -480,6 +500,7 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     yield DsaNoticeRecord, q_notices
     yield DsaStatementRecord, q_statements
     yield PinRecord, q_pins
+    yield RevisionRecord, q_revisions
 
 
 def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRecord]:

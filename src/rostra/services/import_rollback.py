@@ -34,7 +34,7 @@ from rostra.store.notify_tables import (
     notify_subscription_comments,
     notify_subscriptions,
 )
-from rostra.store.staff_tables import comment_pins
+from rostra.store.staff_tables import comment_pins, comment_revisions
 from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 
@@ -61,6 +61,8 @@ def _undo(conn: Connection, run_id: int) -> None:
         select(import_items.c.target_id).where(made("dsa_notice")))))
     conn.execute(delete(comment_pins).where(comment_pins.c.comment_id.in_(
         select(import_items.c.target_id).where(made("pin")))))
+    conn.execute(delete(comment_revisions).where(comment_revisions.c.id.in_(
+        select(import_items.c.target_id).where(made("revision")))))
     conn.execute(delete(notify_subscription_comments).where(exists(
         select(import_items.c.target_id).where(
             made("sub_comment"),

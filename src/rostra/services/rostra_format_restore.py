@@ -25,6 +25,7 @@ from rostra.services.exporting import (
     PinRecord,
     QuestionRecord,
     ReaderAccountRecord,
+    RevisionRecord,
     RostraRecord,
     SiteRecord,
     SubscriptionCommentRecord,
@@ -87,6 +88,7 @@ _RESTORE: dict[type[Any], _Restore] = {
                                  same=("site_id", "comment_id")),
     PinRecord: _Restore(("comment_id",), "comment_id", counter="pins_created",
                         site_scoped=True, same=("site_id",)),
+    RevisionRecord: _Restore(("id",), "id", same=("comment_id",)),
 }
 
 

@@ -14,6 +14,7 @@ from rostra.store.account_tables import reader_accounts
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
+from rostra.store.staff_tables import comment_revisions
 from rostra.store.tables import comments, threads
 
 IN_CHUNK = 500  # values in one IN (...) list: well under every database's limit
@@ -84,7 +85,7 @@ def advance_sequences(conn: Connection) -> None:
     if conn.dialect.name != "postgresql":
         return
     for table in (threads, comments, notify_addresses, notify_subscriptions, comment_notes,
-                  dsa_notices, dsa_statements, reader_accounts):
+                  dsa_notices, dsa_statements, reader_accounts, comment_revisions):
         top = conn.scalar(select(func.max(table.c.id)))
         if top is not None:
             conn.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), top)))
