@@ -1,5 +1,5 @@
 """A restore keeps what moderators did to a site beyond comment states: the comments
-they featured or pinned, and the texts their edits replaced (docs/import-export.md)."""
+they featured or pinned, the texts their edits replaced, and bans (docs/import-export.md)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from import_builders import WpComment, WpPost, write_wxr
 from import_helpers import Rostra, comments_of, counts, thread_by_key
 from sqlalchemy import Table, insert, select
 
+from rostra.moderation.identity import email_key
 from rostra.store import queries
 from rostra.store.db import Database
+from rostra.store.moderation_tables import bans
 from rostra.store.staff_tables import comment_pins, comment_revisions
+from rostra.store.tables import comments, meta
 
 AT = datetime(2024, 3, 6, 9, 30, 0, 123456, tzinfo=UTC)
 
@@ -100,3 +103,52 @@ def test_it_keeps_the_texts_staff_edits_replaced(
             comment_id=rows[1].id, text="a reply", html="<p>a reply</p>", edited_by="editor",
             created_at=AT))
     assert [r[0] for r in _rows(target.db, comment_revisions)] == [1, 2, 3]
+
+
+def _salt(db: Database) -> str:
+    with db.write() as conn:  # as the server makes it on first use
+        salt = conn.scalar(select(meta.c.value).where(meta.c.key == "ip_salt"))
+        if salt is None:
+            salt = "salt-of-" + db.url[-12:]
+            conn.execute(insert(meta).values(key="ip_salt", value=salt))
+    return str(salt)
+
+
+def test_it_keeps_bans_and_keys_bans_on_an_address_again(
+    backend: tuple[Rostra, Rostra], tmp_path: Path
+) -> None:
+    """Bans by account, voter and address carry over as they are; a ban on an email
+    address is a keyed hash of it, keyed with a salt of the database: the file names the
+    address where the database knows it, and the restore keys it with its own salt."""
+    source, target = backend
+    rows = _site(source, tmp_path)
+    with source.db.write() as conn:
+        conn.execute(comments.update().where(comments.c.id == rows[2].id)
+                     .values(author_email="Troll@Example.org"))
+    salt = _salt(source.db)
+    ban = {"site_id": "news", "shadow": False, "reason": None, "label": None,
+           "created_by": "mod", "created_at": AT, "expires_at": None, "lifted_at": None,
+           "lifted_by": None}
+    with source.db.write() as conn:
+        conn.execute(insert(bans), [
+            {**ban, "kind": "voter", "value": "v:abc", "reason": "troll", "label": "Ben"},
+            {**ban, "kind": "account", "value": "a:41", "shadow": True,
+             "expires_at": datetime(2030, 1, 1, tzinfo=UTC)},
+            {**ban, "kind": "email", "value": email_key("troll@example.org", salt)},
+            {**ban, "kind": "ip", "value": "i:20240304.00ff", "lifted_at": AT,
+             "lifted_by": "chief"}])
+    _restored(source, target, tmp_path)
+    restored = _rows(target.db, bans)
+    assert len(restored) == 4
+    assert [r[1:] for r in restored if r[2] != "email"] == [
+        r[1:] for r in _rows(source.db, bans) if r[2] != "email"]
+    email_ban = next(r for r in restored if r[2] == "email")
+    assert email_ban[3] == email_key("troll@example.org", _salt(target.db))
+    # The restored database exports the same file again.
+    again = tmp_path / "again.jsonl"
+    target.ok("export", again)
+    assert again.read_text() == (tmp_path / "all.jsonl").read_text()
+    # A ban made after the restore gets an id of its own.
+    with target.db.write() as conn:
+        conn.execute(insert(bans).values(**{**ban, "kind": "voter", "value": "v:new"}))
+    assert [r[0] for r in _rows(target.db, bans)] == [1, 2, 3, 4, 5]

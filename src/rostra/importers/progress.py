@@ -87,6 +87,7 @@ def print_summary(console: Console, summary: ImportSummary) -> None:
         ("context notes created", summary.notes_created),
         ("reader accounts created", summary.accounts_created),
         ("featured and pinned comments", summary.pins_created),
+        ("bans created", summary.bans_created),
         ("already imported before (left alone)", summary.already_imported),
     ]
     for label, count in rows:

@@ -6,8 +6,8 @@ One JSON object per line. The first line is the header ``{"format": "rostra",
 (by id, so parents come before replies), votes, subscribers' addresses, subscriptions,
 the comments "replies" subscriptions follow, context notes and their ratings, what
 imports from other systems made of their items, and EU DSA notices and statements of
-reasons (with their appeals), the comments staff featured or pinned, and the texts staff
-edits replaced. Every record
+reasons (with their appeals), the comments staff featured or pinned, the texts staff
+edits replaced, and bans. Every record
 has a ``type`` and one
 field per column of its table. docs/import-export.md describes each field.
 """
@@ -18,7 +18,7 @@ import gzip
 import io
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
@@ -27,10 +27,12 @@ from sqlalchemy import Select, Table, select
 
 from rostra.core.errors import InvalidInput
 from rostra.core.site_settings import SiteSettings
+from rostra.moderation.identity import email_key
 from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, questions
+from rostra.store.moderation_tables import bans
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import (
     notify_addresses,
@@ -38,17 +40,22 @@ from rostra.store.notify_tables import (
     notify_subscriptions,
 )
 from rostra.store.staff_tables import comment_pins, comment_revisions
-from rostra.store.tables import comments, sites, thread_aliases, threads, votes
+from rostra.store.tables import comments, meta, sites, thread_aliases, threads, votes
 
 FORMAT = "rostra"
 # 2 added import_item records, 3 dsa_notice and dsa_statement, 4 reader_account, 5 a
-# subscription's confirmed_at, voter_id and account_id, 6 pin and revision; older versions
-# are read.
+# subscription's confirmed_at, voter_id and account_id, 6 pin, revision and ban; older
+# versions are read.
 VERSION = 6
 READABLE_VERSIONS = frozenset({1, 2, 3, 4, 5, 6})
 # A subscription of a file before version 5 has no confirmation of its own: it was
 # confirmed with its address, and is restored so (services.rostra_format_restore).
 FROM_ADDRESS = datetime(1970, 1, 1, tzinfo=UTC)
+# An author key made of an email address ("e:<HMAC>") is keyed with a salt of the
+# database it was made in; the file names the address instead ("email:<address>"), and a
+# restore makes the key again with its own salt (rostra.services.rostra_format_restore).
+EMAIL_KEY_PREFIX = "email:"
+EMAIL_SALT = "ip_salt"  # the meta row of the salt (rostra.services.container)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,18 +343,39 @@ class RevisionRecord:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class BanRecord:
+    """A ban (or shadow ban) on a site, lifted or not; version 6. ``value`` is the key
+    the ban matches, an email key written as ``email:<address>``."""
+
+    TYPE: ClassVar[str] = "ban"
+    TABLE: ClassVar[Table] = bans
+    id: int
+    site_id: str
+    kind: str
+    value: str
+    shadow: bool
+    reason: str | None
+    label: str | None
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None
+    lifted_at: datetime | None
+    lifted_by: str | None
+
+
 RostraRecord = (
     SiteRecord | ReaderAccountRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
     | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | NoteRecord
     | NoteRatingRecord | ImportItemRecord | DsaNoticeRecord | DsaStatementRecord | PinRecord
-    | RevisionRecord
+    | RevisionRecord | BanRecord
 )
 RECORD_TYPES: dict[str, type[RostraRecord]] = {
     cls.TYPE: cls
     for cls in (SiteRecord, ReaderAccountRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
                 AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, NoteRecord,
                 NoteRatingRecord, ImportItemRecord, DsaNoticeRecord, DsaStatementRecord,
-                PinRecord, RevisionRecord)
+                PinRecord, RevisionRecord, BanRecord)
 }
 # Fields a later version added, and what a record of an older file takes for each.
 ADDED_FIELDS: dict[tuple[str, str], Any] = {
@@ -358,7 +386,7 @@ ADDED_FIELDS: dict[tuple[str, str], Any] = {
 DATETIME_FIELDS = frozenset({
     "created_at", "updated_at", "edited_at", "voted_at", "confirmed_at",
     "confirmation_sent_at", "bounced_at", "deadline_at", "decided_at", "lifted_at",
-    "appealed_at", "appeal_decided_at", "seen_at",
+    "appealed_at", "appeal_decided_at", "seen_at", "expires_at",
 })
 
 
@@ -451,7 +479,9 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     q_statements = select(dsa_statements).order_by(dsa_statements.c.id)
     q_pins = select(comment_pins).order_by(comment_pins.c.comment_id)
     q_revisions = select(comment_revisions).order_by(comment_revisions.c.id)
+    q_bans = select(bans).order_by(bans.c.id)
     if site_id is not None:
+        q_bans = q_bans.where(bans.c.site_id == site_id)
         q_pins = q_pins.where(comment_pins.c.site_id == site_id)
         q_revisions = q_revisions.where(comment_revisions.c.comment_id.in_(
             select(comments.c.id).where(comments.c.thread_id.in_(site_threads))))
@@ -501,18 +531,48 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     yield DsaStatementRecord, q_statements
     yield PinRecord, q_pins
     yield RevisionRecord, q_revisions
+    yield BanRecord, q_bans
 
 
 def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRecord]:
     """Every record of one site (or all), streamed in the order the format prescribes,
     all as of one moment."""
     with db.read(snapshot=True) as conn:
+        addresses: dict[str, str] | None = None
         for cls, query in _queries(site_id):
             names = [f.name for f in fields(cls)]
+            if cls is BanRecord:
+                addresses = _addresses_by_key(conn, site_id)
             result = conn.execution_options(yield_per=2000).execute(query)
             for row in result:
                 mapping = row._mapping
-                yield cls(**{name: _plain(mapping[name]) for name in names})
+                record = cls(**{name: _plain(mapping[name]) for name in names})
+                if isinstance(record, BanRecord) and addresses:
+                    record = replace(record, value=addresses.get(record.value, record.value))
+                yield record
+
+
+def _addresses_by_key(conn: Any, site_id: str | None) -> dict[str, str]:
+    """``e:<HMAC>`` -> ``email:<address>`` for the addresses the database knows (of
+    comments, subscribers and readers' accounts), by the database's own salt. A key whose
+    address is nowhere else (a ban on an address that never wrote) stays as it is."""
+    salt = conn.scalar(select(meta.c.value).where(meta.c.key == EMAIL_SALT))
+    if salt is None:
+        return {}
+    emails: set[str] = set()
+    site_comments = select(comments.c.author_email).where(comments.c.author_email.is_not(None))
+    accounts = select(reader_accounts.c.email).where(reader_accounts.c.email.is_not(None))
+    subscribers = select(notify_addresses.c.email)
+    if site_id is not None:
+        site_comments = site_comments.where(comments.c.thread_id.in_(
+            select(threads.c.id).where(threads.c.site_id == site_id)))
+        accounts = accounts.where(reader_accounts.c.site_id == site_id)
+        subscribers = subscribers.where(notify_addresses.c.id.in_(
+            select(notify_subscriptions.c.address_id).where(
+                notify_subscriptions.c.site_id == site_id)))
+    for query in (site_comments.distinct(), accounts.distinct(), subscribers):
+        emails.update(str(e).strip().casefold() for e in conn.scalars(query))
+    return {email_key(e, str(salt)): EMAIL_KEY_PREFIX + e for e in emails}
 
 
 def _plain(value: Any) -> Any:

@@ -28,6 +28,7 @@ from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database, attempts
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, import_runs, questions
+from rostra.store.moderation_tables import bans
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import (
     notify_addresses,
@@ -63,6 +64,8 @@ def _undo(conn: Connection, run_id: int) -> None:
         select(import_items.c.target_id).where(made("pin")))))
     conn.execute(delete(comment_revisions).where(comment_revisions.c.id.in_(
         select(import_items.c.target_id).where(made("revision")))))
+    conn.execute(delete(bans).where(bans.c.id.in_(
+        select(import_items.c.target_id).where(made("ban")))))
     conn.execute(delete(notify_subscription_comments).where(exists(
         select(import_items.c.target_id).where(
             made("sub_comment"),

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from rostra.core.models import Anchor
 from rostra.moderation.ip_hashing import IpHasher, ip_hasher_for
 from rostra.services.exporting import (
+    EMAIL_SALT,
     ImportItemRecord,
     RostraRecord,
     SiteRecord,
@@ -167,6 +168,8 @@ class ImportEngine(SubscriptionImport):
         if self._ips is None:
             self._ips = ip_hasher_for(self.db, None)
         self._ips.hash("127.0.0.1")
+        if self.source is ImportSource.ROSTRA:
+            self._restore.email_salt = self.db.secret(EMAIL_SALT)
         if self.site_id is not None and self.source is not ImportSource.ROSTRA:
             self._ensure_site(self.site_id, name=self.site_id)
 

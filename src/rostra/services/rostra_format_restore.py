@@ -12,10 +12,13 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, select, tuple_
 
 from rostra.core.thread_keys import http_url
+from rostra.moderation.identity import email_key
 from rostra.services.exporting import (
+    EMAIL_KEY_PREFIX,
     FROM_ADDRESS,
     AddressRecord,
     AliasRecord,
+    BanRecord,
     CommentRecord,
     DsaNoticeRecord,
     DsaStatementRecord,
@@ -35,8 +38,10 @@ from rostra.services.exporting import (
 )
 from rostra.services.import_records import ImportConflict, ImportSummary
 from rostra.services.sites import claim_origins
+from rostra.store import changes
 from rostra.store.account_tables import reader_accounts
 from rostra.store.bulk import chunks, insert_many
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.import_tables import import_items
 from rostra.store.notify_tables import notify_addresses
 from rostra.store.tables import sites, threads
@@ -89,6 +94,8 @@ _RESTORE: dict[type[Any], _Restore] = {
     PinRecord: _Restore(("comment_id",), "comment_id", counter="pins_created",
                         site_scoped=True, same=("site_id",)),
     RevisionRecord: _Restore(("id",), "id", same=("comment_id",)),
+    BanRecord: _Restore(("id",), "id", counter="bans_created", site_scoped=True,
+                        same=("site_id",)),
 }
 
 
@@ -102,6 +109,9 @@ class RostraRestore:
         self.origins = origins
         self.summary = summary
         self._remember = remember
+        # The salt of this database's email keys (set before the first batch): a ban on
+        # an address is keyed with it again.
+        self.email_salt = ""
         # Origins for sites that were there already: added as the run finishes, so that
         # a run that fails leaves their allowlists as they were.
         self.origins_to_add: dict[str, set[str]] = {}
@@ -148,6 +158,10 @@ class RostraRestore:
             # A thread's link is restored only as an http(s) URL: a file (or the server
             # it came from, by an import before this check) may hold a javascript: one.
             records = [replace(r, url=http_url(r.url)) for r in records]
+        if cls is BanRecord:
+            records = [replace(r, value=self._author_key(r.value)) for r in records]
+            for site_id in sorted({r.site_id for r in records}):
+                changes.record(conn, Change(ChangeKind.BANS, site_id))  # servers reload
         keys = [how.key_of(r) for r in records]
         present = self._present(conn, cls, keys)
         if how.same and present:
@@ -181,6 +195,12 @@ class RostraRestore:
         ])
         if how.counter:
             setattr(self.summary, how.counter, getattr(self.summary, how.counter) + len(fresh))
+
+    def _author_key(self, key: str) -> str:
+        """A key as this database makes it: an address the file names becomes its key."""
+        if key.startswith(EMAIL_KEY_PREFIX) and self.email_salt:
+            return email_key(key[len(EMAIL_KEY_PREFIX):], self.email_salt)
+        return key
 
     def write_bookkeeping(self, conn: Connection, records: list[ImportItemRecord],
                           run_id: int) -> None:

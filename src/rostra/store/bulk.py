@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Dialect, Table, delete, func, insert, select,
 
 from rostra.store.account_tables import reader_accounts
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
+from rostra.store.moderation_tables import bans
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.staff_tables import comment_revisions
@@ -85,7 +86,8 @@ def advance_sequences(conn: Connection) -> None:
     if conn.dialect.name != "postgresql":
         return
     for table in (threads, comments, notify_addresses, notify_subscriptions, comment_notes,
-                  dsa_notices, dsa_statements, reader_accounts, comment_revisions):
+                  dsa_notices, dsa_statements, reader_accounts, comment_revisions,
+                  bans):
         top = conn.scalar(select(func.max(table.c.id)))
         if top is not None:
             conn.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), top)))
