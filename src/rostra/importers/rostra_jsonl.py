@@ -8,6 +8,8 @@ from typing import IO
 
 from rostra.importers.streams import utf8_lines
 from rostra.services.exporting import (
+    END,
+    ENDED_FROM_VERSION,
     FORMAT,
     READABLE_VERSIONS,
     VERSION,
@@ -18,8 +20,13 @@ from rostra.services.import_records import ImportFormatError
 
 
 def read_rostra(source: IO[bytes]) -> Iterator[RostraRecord]:
-    """Records after checking the header; any bad line stops with its number."""
+    """Records after checking the header; any bad line stops with its number, and so does
+    a file of version 6 or later that does not end with its end line (cut short)."""
     header_seen = False
+    version: object = None
+    records = 0
+    ended_at = 0
+    lineno = 0
     for lineno, line in utf8_lines(source):
         if not line.strip():
             continue
@@ -39,10 +46,27 @@ def read_rostra(source: IO[bytes]) -> Iterator[RostraRecord]:
                     line=lineno,
                 )
             header_seen = True
+            version = obj.get("version")
+            continue
+        if ended_at:
+            raise ImportFormatError(f"a line after the end line (line {ended_at})",
+                                    line=lineno)
+        if obj.get("type") == END:
+            if obj.get("records") != records:
+                raise ImportFormatError(
+                    f"the end line counts {obj.get('records')!r} records, the file has "
+                    f"{records} before it: lines are missing or were added", line=lineno)
+            ended_at = lineno
             continue
         try:
-            yield record_from_object(obj)
+            record = record_from_object(obj)
         except (ValueError, TypeError) as exc:
             raise ImportFormatError(str(exc), line=lineno, element=str(obj.get("type"))) from None
+        records += 1
+        yield record
     if not header_seen:
         raise ImportFormatError("the file is empty")
+    if not ended_at and isinstance(version, int) and version >= ENDED_FROM_VERSION:
+        raise ImportFormatError(
+            f"the file ends without its end line, after {records:,} records: it was cut "
+            "short (export it again, or copy it whole)", line=lineno)

@@ -447,6 +447,16 @@ def _check_site_settings(settings: Any) -> None:
         raise ValueError(f"settings: {exc.detail}") from None
 
 
+# The last line of a file of version 6 or later: how many records came before it, so a
+# file cut short at the end of a line is told from a whole one.
+END = "end"
+ENDED_FROM_VERSION = 6
+
+
+def end_line(count: int) -> str:
+    return json.dumps({"records": count, "type": END}, sort_keys=True, separators=(",", ":"))
+
+
 def header_line() -> str:
     return json.dumps(
         {"format": FORMAT, "type": "header", "version": VERSION}, sort_keys=True,
@@ -618,7 +628,8 @@ def export(
     site_id: str | None = None,
     on_record: Callable[[int], None] | None = None,
 ) -> int:
-    """Write the header and every record to ``out``; returns the number of records."""
+    """Write the header, every record and the end line to ``out``; returns the number of
+    records."""
     out.write(header_line() + "\n")
     count = 0
     for record in iter_records(db, site_id):
@@ -626,6 +637,7 @@ def export(
         count += 1
         if on_record is not None and count % 1000 == 0:
             on_record(count)
+    out.write(end_line(count) + "\n")
     if on_record is not None:
         on_record(count)
     return count
