@@ -68,3 +68,11 @@ def test_a_file_of_an_older_version_needs_no_end_line(
     path.write_text(json.dumps(header) + "\n" + "".join(body))
     second_rostra.ok("import", "rostra", path)
     assert counts(second_rostra.db)["comments"] == counts(rostra.db)["comments"] == 60
+
+
+def test_an_export_shows_its_progress(rostra: Rostra, tmp_path: Path) -> None:
+    _export(rostra, tmp_path)
+    said = " ".join(rostra.ok("export", tmp_path / "again.jsonl").output.split())
+    records = len((tmp_path / "again.jsonl").read_text().splitlines()) - 2
+    assert f"export again.jsonl {records} records" in said, said
+    assert "records/s" in said

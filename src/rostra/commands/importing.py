@@ -21,7 +21,7 @@ from rostra.config import Settings
 from rostra.core.errors import RostraError
 from rostra.importers.disqus import read_disqus
 from rostra.importers.isso import read_isso
-from rostra.importers.progress import import_progress, print_summary
+from rostra.importers.progress import export_progress, import_progress, print_summary
 from rostra.importers.remark42 import read_remark42
 from rostra.importers.rostra_jsonl import read_rostra
 from rostra.importers.wordpress import read_wordpress
@@ -226,8 +226,9 @@ def import_rostra(
 def export_command(ctx: click.Context, file: Path, site: str | None) -> None:
     """Export sites, threads, comments and votes to JSON Lines (.jsonl or .jsonl.gz)."""
     console = _console()
-    with _database(ctx) as db, exporting.open_output(file) as out:
-        count = exporting.export(db, out, site)
+    with (_database(ctx) as db, exporting.open_output(file) as out,
+          export_progress(console, f"export {file.name}") as on_record):
+        count = exporting.export(db, out, site, on_record=on_record)
     console.print(f"Exported {count:,} records to {file}.")
 
 

@@ -68,6 +68,30 @@ def import_progress(
             progress.update(task, completed=total)
 
 
+@contextmanager
+def export_progress(console: Console, label: str) -> Iterator[Callable[[int], None]]:
+    """A callback for exporting.export(on_record=...): the records written and their
+    rate, drawn live while open (an export of a large site takes minutes)."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.fields[records]}"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task(label, total=None, records="0 records", rate="")
+
+        def update(count: int) -> None:
+            elapsed = progress.tasks[task].elapsed or 0.0
+            rate = count / elapsed if elapsed > 0 else 0.0
+            progress.update(task, records=f"{count:,} records", rate=f"{rate:,.0f} records/s")
+
+        yield update
+
+
 def print_summary(console: Console, summary: ImportSummary) -> None:
     """Threads, comments, votes, what was skipped and why, and remarks."""
     table = Table(title=f"Import from {summary.source.value}", show_header=False)
