@@ -112,10 +112,16 @@ def test_it_sets_comments_apart_by_space_and_quiet_scores(
     assert style(up, "fontWeight") == "600" and style(zero, "fontWeight") == "400"
 
 
-def test_it_keeps_every_sort_tab_in_view_on_a_phone(discussion: Discussion, page: Any) -> None:
+# A phone; and a 1,280 px window at 200 % zoom (640 px) and a small tablet, in the
+# languages with the longest tab names, where the row once ran out of the widget with
+# its scroll bar hidden and "Inline Feedbacks" cut off (WCAG 1.4.4 and 1.4.10).
+@pytest.mark.parametrize(("width", "lang"), [(360, "en"), (640, "fr"), (640, "pl"), (520, "de")])
+def test_it_keeps_every_sort_tab_in_view_on_a_phone(
+    discussion: Discussion, page: Any, width: int, lang: str
+) -> None:
     discussion.post("One comment")
-    page.set_viewport_size({"width": 360, "height": 800})
-    page.goto(discussion.url())
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(discussion.url(lang=lang))
     tabs = widget(page).get_by_role("tab")
     expect(tabs).to_have_count(4)
     box = widget(page).get_by_role("tablist").bounding_box()

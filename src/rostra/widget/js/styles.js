@@ -46,7 +46,7 @@ textarea{min-height:6em;resize:vertical}
 [aria-invalid=true]{border-color:var(--rostra-error,#b3261e)}
 .dark .err{color:var(--rostra-error-dark,#ffb4ab)}
 .btns{display:flex;gap:.5em;flex-wrap:wrap}
-.tabs{display:flex;gap:.25em;border-bottom:1px solid var(--bd);margin:0 0 1em;overflow-x:auto;scrollbar-width:none}
+.tabs{display:flex;flex-wrap:wrap;gap:.25em;border-bottom:1px solid var(--bd);margin:0 0 1em}
 .tabs button{white-space:nowrap;border:0;border-bottom:3px solid transparent;border-radius:0;background:none;padding:.4em .7em;color:var(--mut)}
 .tabs [aria-selected=true]{color:var(--fg);border-bottom-color:var(--a);font-weight:600}
 ol{list-style:none;margin:0;padding:0}
@@ -67,7 +67,7 @@ background:linear-gradient(transparent,var(--cb) 65%);color:var(--a);font-weight
 .rp .c>article{padding-block:.4em .2em}
 .rp{margin-inline-start:1.2em;padding-inline-start:.8em;border-inline-start:2px solid var(--bd)}
 .d4 .rp{margin-inline-start:0;padding-inline-start:0;border-inline-start:0}
-@media (max-width:480px){.rp{margin-inline-start:.5em;padding-inline-start:.4em}.c>article{padding-inline-start:2.9em}.tabs{flex-wrap:wrap}.tabs button{padding:.4em .45em;font-size:.92em}.r{padding:var(--rostra-padding,.75em)}}
+@media (max-width:480px){.rp{margin-inline-start:.5em;padding-inline-start:.4em}.c>article{padding-inline-start:2.9em}.tabs button{padding:.4em .45em;font-size:.92em}.r{padding:var(--rostra-padding,.75em)}}
 .meta{display:flex;gap:.6em;flex-wrap:wrap;align-items:baseline;font-size:.9em}
 .au{font-weight:700}.au a{color:inherit}
 .meta a{color:var(--mut);text-decoration:none}
