@@ -35,7 +35,8 @@ export function emailForm(el, form) {
     form.setError("");
     status.textContent = "";
     if (!input.value.trim()) return input.focus();
-    send.disabled = true;
+    if (send.ariaDisabled == "true") return;
+    send.ariaDisabled = true; // not disabled: that drops the focus
     try {
       const name = form.values().name;
       await el.api.call("POST", "/auth/email", { body: {
@@ -47,7 +48,7 @@ export function emailForm(el, form) {
     } catch (error) {
       form.setError(el.message(error));
     } finally {
-      send.disabled = false;
+      send.ariaDisabled = false;
     }
   };
   send.addEventListener("click", submit);

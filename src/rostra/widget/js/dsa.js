@@ -46,7 +46,7 @@ export async function openNotice(el, li, old, btn) {
   });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    if (submit.disabled) return;
+    if (submit.ariaDisabled == "true") return;
     const f = form.elements;
     const explanation = f.dsaExplain.value.trim();
     if (!f.ground.value || explanation.length < 10 || !f.faith.checked) {
@@ -54,7 +54,7 @@ export async function openNotice(el, li, old, btn) {
       (!f.ground.value ? f.ground : explanation.length < 10 ? f.dsaExplain : f.faith).focus();
       return;
     }
-    submit.disabled = true;
+    submit.ariaDisabled = true; // not disabled: that drops the focus
     err.textContent = "";
     const voter = store.voter();
     let res;
@@ -66,7 +66,7 @@ export async function openNotice(el, li, old, btn) {
       });
     } catch (error) {
       err.textContent = el.message(error);
-      submit.disabled = false;
+      submit.ariaDisabled = false;
       return;
     }
     li._reported = true;

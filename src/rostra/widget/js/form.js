@@ -185,7 +185,7 @@ export function createForm(opts) {
   });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    if (submit.disabled) return;
+    if (submit.ariaDisabled == "true") return;
     form.setError("");
     form.setStatus("");
     clearFieldErrors();
@@ -210,7 +210,8 @@ export function createForm(opts) {
       text.focus();
       return;
     }
-    submit.disabled = true;
+    // aria-disabled, not disabled: a disabled button drops the keyboard focus to the page
+    submit.ariaDisabled = true;
     const label = submit.textContent;
     submit.textContent = tr.t("posting");
     let wait = 0;
@@ -235,8 +236,8 @@ export function createForm(opts) {
       ack = false;
       submit.textContent = label;
       // honour Retry-After: sending again before then would only be refused again
-      submit.disabled = wait > 0;
-      if (wait > 0) setTimeout(() => (submit.disabled = false), wait * 1000);
+      submit.ariaDisabled = wait > 0;
+      if (wait > 0) setTimeout(() => (submit.ariaDisabled = false), wait * 1000);
     }
   });
   return form;

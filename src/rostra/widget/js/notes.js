@@ -44,12 +44,12 @@ export async function openNotes(el, li, btn) {
   }
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    if (submit.disabled) return;
+    if (submit.ariaDisabled == "true") return;
     if (!text.value.trim()) {
       err.textContent = tr.t("noteRequired");
       return text.focus();
     }
-    submit.disabled = true;
+    submit.ariaDisabled = true; // not disabled: that drops the focus
     err.textContent = "";
     try {
       await el.api.call("POST", `/api/comments/${li._c.id}/notes`, {
@@ -57,7 +57,7 @@ export async function openNotes(el, li, btn) {
       });
     } catch (error) {
       err.textContent = el.message(error);
-      submit.disabled = false;
+      submit.ariaDisabled = false;
       return;
     }
     const thanks = document.createElement("p");

@@ -45,7 +45,7 @@ export function createNotifyBar(el, email) {
   input.value = email || "";
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    if (button.disabled) return;
+    if (button.ariaDisabled == "true") return;
     ok.textContent = err.textContent = "";
     const address = input.value.trim();
     if (!address || !input.checkValidity()) {
@@ -53,7 +53,7 @@ export function createNotifyBar(el, email) {
       input.focus();
       return;
     }
-    button.disabled = true;
+    button.ariaDisabled = true; // not disabled: that drops the focus
     try {
       // "replies" also follows the reader's newest comment here, proven by its edit token
       const [id, own] = Object.entries(store.own()).filter(([, o]) => o.thread === el.threadKey)
@@ -64,7 +64,7 @@ export function createNotifyBar(el, email) {
     } catch (error) {
       err.textContent = el.message(error);
     } finally {
-      button.disabled = false;
+      button.ariaDisabled = false;
     }
   });
   return form;

@@ -37,14 +37,14 @@ export function openReport(el, li, btn) {
     import("./dsa.js").then((m) => m.openNotice(el, li, form, btn)));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    if (submit.disabled) return;
+    if (submit.ariaDisabled == "true") return;
     const reason = form.elements.reason.value;
     if (!reason) {
       err.textContent = tr.t("reasonRequired");
       form.querySelector("input").focus();
       return;
     }
-    submit.disabled = true;
+    submit.ariaDisabled = true; // not disabled: that drops the focus
     err.textContent = "";
     const voter = store.voter();
     try {
@@ -53,7 +53,7 @@ export function openReport(el, li, btn) {
       });
     } catch (error) {
       err.textContent = el.message(error);
-      submit.disabled = false;
+      submit.ariaDisabled = false;
       return;
     }
     li._reported = true;

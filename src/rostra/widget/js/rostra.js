@@ -775,10 +775,12 @@ class RostraComments extends HTMLElement {
   }
 
   async loadMore(btn) {
-    btn.disabled = true;
+    // busy, yet focused: a disabled button would drop the keyboard focus to the page
+    if (btn.ariaDisabled == "true") return;
+    btn.ariaDisabled = true;
     const before = this.list.children.length;
     await this.loadPage();
-    btn.disabled = false;
+    btn.ariaDisabled = false;
     // keep keyboard users in place: focus the first comment that just arrived
     const first = this.list.children[before];
     if (this.more.hidden && first) {

@@ -17,7 +17,7 @@ a{color:var(--a)}
 button,input,textarea{font:inherit;color:inherit}
 button{cursor:pointer;border:1px solid var(--bd);background:var(--sf);border-radius:var(--rad);padding:.3em .8em}
 button:hover{border-color:var(--a)}
-button[disabled]{opacity:.6;cursor:default}
+[aria-disabled=true]{opacity:.6;cursor:default}
 .primary{background:var(--a);color:var(--on-a);border-color:var(--a);font-weight:600}
 .link{border:0;background:none;padding:.2em .3em;color:var(--mut);font-size:.9em}
 .link:hover{color:var(--a);text-decoration:underline}

@@ -1,0 +1,83 @@
+"""Where the keyboard focus goes after each action: a reader using the keyboard or a
+screen reader never finds it thrown back to the top of the page (WCAG 2.4.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from test_widget_notify import mail_discussion, mail_server  # noqa: F401 (fixtures)
+from widget_page import Discussion, comment, expect, widget
+
+pytestmark = pytest.mark.browser
+
+
+def top_form(page: Any) -> Any:
+    return widget(page).locator(".fs form")
+
+
+def test_posting_with_the_button_keeps_the_focus_on_it(discussion: Discussion, page: Any) -> None:
+    page.goto(discussion.url())
+    form = top_form(page)
+    form.get_by_label("Comment").fill("Sent with Enter on the button")
+    form.get_by_label("Name").fill("Kay")
+    send = form.get_by_role("button", name="Post comment")
+    send.focus()
+    page.keyboard.press("Enter")
+    expect(widget(page).locator("ol.list > li .body")).to_have_text("Sent with Enter on the button")
+    expect(widget(page).get_by_role("status")).to_have_text("Your comment was posted.")
+    # it was disabled while sending, which sent the focus to the page's <body>
+    expect(send).to_be_focused()
+    # and a post that fails leaves it there too, next to the message
+    page.route("**/api/comments", lambda r: r.abort() if r.request.method == "POST" else r.fallback())
+    form.get_by_label("Comment").fill("Sent while the network is down")
+    send.focus()
+    page.keyboard.press("Enter")
+    expect(form.get_by_role("alert")).to_contain_text("cannot be reached")
+    expect(send).to_be_focused()
+    expect(send).to_be_enabled()
+
+
+def test_load_more_keeps_the_focus_while_more_pages_wait(discussion: Discussion, page: Any) -> None:
+    for i in range(45):
+        discussion.post(f"Comment {i}")
+    page.goto(discussion.url())
+    items = widget(page).locator("ol.list > li")
+    expect(items).to_have_count(20)
+    more = widget(page).get_by_role("button", name="Load more comments")
+    more.focus()
+    page.keyboard.press("Enter")
+    expect(items).to_have_count(40)
+    expect(more).to_be_enabled()
+    expect(more).to_be_focused()
+    page.keyboard.press("Enter")  # the last page: focus moves to its first comment
+    expect(items).to_have_count(45)
+    expect(items.nth(40).locator(":scope > article")).to_be_focused()
+
+
+def test_a_report_that_fails_keeps_the_focus_on_send(discussion: Discussion, page: Any) -> None:
+    other = discussion.post("Someone else's comment")["comment"]["id"]
+    page.route("**/flag", lambda r: r.abort())
+    page.goto(discussion.url())
+    li = comment(page, other)
+    li.get_by_role("button", name="Report").click()
+    li.get_by_label("Spam").check()
+    send = li.get_by_role("button", name="Send report")
+    send.focus()
+    page.keyboard.press("Enter")
+    expect(li.get_by_role("alert")).to_contain_text("cannot be reached")
+    expect(send).to_be_focused()
+
+
+def test_subscribing_keeps_the_focus_on_subscribe(
+    mail_discussion: Discussion, page: Any  # noqa: F811
+) -> None:
+    page.goto(mail_discussion.url())
+    widget(page).get_by_role("button", name="Name and email").click()
+    bar = widget(page).locator("form.nb")
+    bar.get_by_label("Email").fill("reader@readers.example")
+    subscribe = bar.get_by_role("button", name="Subscribe")
+    subscribe.focus()
+    page.keyboard.press("Enter")
+    expect(bar.locator(".ok")).to_contain_text("check your email")
+    expect(subscribe).to_be_focused()
