@@ -81,3 +81,18 @@ def test_subscribing_keeps_the_focus_on_subscribe(
     page.keyboard.press("Enter")
     expect(bar.locator(".ok")).to_contain_text("check your email")
     expect(subscribe).to_be_focused()
+
+
+def test_read_more_hands_the_focus_to_the_text_it_opens(discussion: Discussion, page: Any) -> None:
+    long = "\n\n".join(f"Paragraph {i}: " + "the tram line will change the city. " * 8 for i in range(12))
+    cid = discussion.post(long)["comment"]["id"]
+    page.goto(discussion.url())
+    body = comment(page, cid).locator(".body")
+    more = body.get_by_role("button", name="Read more")
+    more.focus()
+    page.keyboard.press("Enter")
+    expect(more).to_have_count(0)
+    # the button goes, its work done: the focus goes on to what it opened, not to <body>
+    expect(body).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(comment(page, cid).get_by_role("button", name="Vote up")).to_be_focused()

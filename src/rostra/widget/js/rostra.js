@@ -757,9 +757,12 @@ class RostraComments extends HTMLElement {
     if (act === "up" || act === "down") return this.vote(li, act === "up" ? 1 : -1);
     if (act === "expand") {
       li._open = true;
+      const body = btn.closest(".body");
       btn.parentElement.classList.remove("clip");
       btn.remove();
-      return;
+      // the button is gone: its focus goes on to the text it opened, not to the page
+      body.tabIndex = -1;
+      return body.focus();
     }
     if (act === "reply") return this.openReply(li, btn);
     if (act === "edit" || act === "delete") return import("./own.js").then((m) => m[act](this, li, btn));
