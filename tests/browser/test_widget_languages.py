@@ -105,3 +105,19 @@ def test_it_gives_each_text_a_reader_wrote_its_own_direction(discussion: Discuss
     assert widget(page).locator(f"#comment-{english} .body").evaluate("e => e.matches(':dir(ltr)')")
     expect(widget(page).locator(".r")).to_have_attribute("dir", "ltr")
     assert widget(page).get_by_role("textbox", name="Comment").get_attribute("dir") == "auto"
+
+
+def test_its_arrow_keys_follow_the_tabs_right_to_left(discussion: Discussion, page: Any) -> None:
+    page.goto(discussion.url(lang="ar"))
+    tabs = widget(page).get_by_role("tab")
+    expect(tabs).to_have_count(4)
+    newest, oldest = tabs.nth(0), tabs.nth(1)
+    # laid out right to left, the second tab stands to the left of the first
+    assert oldest.bounding_box()["x"] < newest.bounding_box()["x"]
+    newest.focus()
+    page.keyboard.press("ArrowLeft")  # towards the tab on the left, as the WAI-ARIA tabs pattern says
+    expect(oldest).to_be_focused()
+    expect(oldest).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowRight")
+    expect(newest).to_be_focused()
+    expect(newest).to_have_attribute("aria-selected", "true")

@@ -730,7 +730,9 @@ class RostraComments extends HTMLElement {
     const tabs = [...this.tabs.children];
     const i = tabs.indexOf(e.target);
     if (i < 0) return;
-    const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+    // right to left, the next tab stands on the left
+    const d = this.root.dir == "rtl" ? -1 : 1;
+    const to = { ArrowRight: i + d, ArrowLeft: i - d, Home: 0, End: tabs.length - 1 }[e.key];
     if (to === undefined) return;
     e.preventDefault();
     const tab = tabs[(to + tabs.length) % tabs.length];
