@@ -105,3 +105,17 @@ def test_a_used_link_says_so_and_signs_no_one_in(
     _sign_in_by_email(page, discussion.url(), box, email)
     page.goto(link(box.to(email)[-1], "/auth/email/link"))
     expect(page.get_by_role("alert")).to_contain_text("used already or has expired")
+
+
+def test_signing_out_leaves_the_focus_in_the_form(
+    discussion: Discussion, page: Any, mailbox: tuple[Mailbox, int]
+) -> None:
+    _sign_in_by_email(page, discussion.url(), mailbox[0], f"out{secrets.token_hex(4)}@readers.example")
+    form = widget(page).locator(".fs form")
+    form.get_by_role("button", name="Signed in as").click()  # unfolds the form
+    form.get_by_role("button", name="Sign out", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(form.get_by_role("button", name="Sign in by email")).to_be_visible()
+    # the widget is built again signed out; the focus was on a button that went with
+    # the old one, and fell to the top of the page
+    expect(form.get_by_label("Comment")).to_be_focused()

@@ -349,6 +349,8 @@ class RostraComments extends HTMLElement {
     style.textContent = css;
     // started again (signed in or out, an attribute changed): a form the reader opened stays open
     const open = this.form && !this.form.matches(".fold");
+    // and the focus in it (on "Sign out", say, which goes) stays in the new one, not the page's top
+    const had = this.shadowRoot.activeElement;
     this.form = createForm({
       tr, kind: "top", label: tr.t("text"), text: store.draft(this.threadKey), author: store.author(),
       account: this.account, signOut: this.account && this.account.session ? () => this.signOut() : null,
@@ -366,6 +368,7 @@ class RostraComments extends HTMLElement {
     this.tabs.addEventListener("keydown", (e) => this.onTabKey(e));
     this.root = root;
     this.shadowRoot.replaceChildren(style, root);
+    if (had) this.form.focusText();
   }
 
   /** light, dark, or auto: the page's own background decides (see theme.js). */
