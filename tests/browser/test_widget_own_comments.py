@@ -69,8 +69,11 @@ def test_it_deletes_an_own_comment_after_asking(discussion: Discussion, page: An
     mine = post_via_widget(page, "Regrettable")
     expect(widget(page).locator("h2")).to_have_text("2 comments")
     mine.get_by_role("button", name="Delete").click()
+    # the question is said aloud too: a focused button's new name is not always read out
+    expect(widget(page).get_by_role("status")).to_have_text("Really delete?")
     mine.get_by_role("button", name="Really delete?").click()
     expect(mine).to_have_count(0)
+    expect(widget(page).get_by_role("status")).to_have_text("Your comment was deleted.")
     expect(widget(page).locator("h2")).to_have_text("1 comment")
     page.reload()
     expect(widget(page).locator("ol.list > li")).to_have_count(1)

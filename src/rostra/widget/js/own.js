@@ -41,6 +41,8 @@ async function remove(el, li, btn) {
   if (!btn.dataset.confirm) {
     btn.dataset.confirm = "1";
     btn.textContent = el.tr.t("confirmDelete");
+    // said aloud too: screen readers do not always read a focused button's new name
+    el.say(btn.textContent);
     return;
   }
   const c = li._c;
