@@ -76,7 +76,9 @@ def _run(
     batch_size: int,
 ) -> None:
     console = _console()
-    with _database(ctx) as db:
+    # Running servers hear of the threads it changed (or, if it fails, stopped showing)
+    # at once over the change bus, not at their next poll.
+    with _database(ctx, bus=True) as db:
         try:
             engine = ImportEngine(
                 db, source=source, site_id=site, fingerprint=file_fingerprint(path),

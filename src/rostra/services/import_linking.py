@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, exists, func, or_, select, update
 
 from rostra.core.models import CommentState
+from rostra.store import changes
 from rostra.store.bulk import chunks
+from rostra.store.changes import Change, ChangeKind
 from rostra.store.import_tables import import_items
 from rostra.store.tables import comments, threads
 
@@ -145,6 +147,11 @@ def link_run_comments(
             )
         conn.execute(update(threads).where(threads.c.id.in_(list(chunk)))
                      .values(recounted(now)))
+        # The other processes hear of it at commit (the change bus; past 500 threads,
+        # a message to look at everything again), not at their next poll.
+        for row in conn.execute(select(threads.c.id, threads.c.site_id, threads.c.key)
+                                .where(threads.c.id.in_(list(chunk)))):
+            changes.record(conn, Change(ChangeKind.THREAD, row.site_id, row.key, row.id, now))
     return Linked(missing, looped, skipped_parents)
 
 
