@@ -78,3 +78,59 @@ def test_it_speaks_the_widgets_language_in_the_passage_panel(discussion: Discuss
     expect(panel(page).get_by_text("Noch keine Kommentare zu dieser Textstelle.")).to_be_visible()
     expect(panel(page).get_by_role("button", name="Kommentar senden")).to_be_visible()
     expect(panel(page).get_by_role("button", name="Schließen")).to_be_visible()
+
+
+def select_first_letter_of(page: Any, text: str) -> None:
+    """The first letter of `text` selected, as a screen reader's browse mode or caret
+    browsing (F7, which a test cannot press) leaves it; the keyboard extends it from there."""
+    page.wait_for_function("() => !!document.querySelector('rostra-inline-button')")  # mounted
+    page.evaluate(
+        """(text) => {
+          const walker = document.createTreeWalker(document.getElementById('story'), NodeFilter.SHOW_TEXT);
+          while (walker.nextNode()) {
+            const n = walker.currentNode, at = n.data.indexOf(text);
+            if (at >= 0) return getSelection().setBaseAndExtent(n, at, n, at + 1);
+          }
+          throw new Error('not in the article: ' + text);
+        }""", text)
+
+
+def test_a_keyboard_reader_selects_a_passage_and_tabs_to_its_button(
+    discussion: Discussion, page: Any
+) -> None:
+    page.goto(discussion.url(before=ARTICLE))
+    expect(widget(page).locator("h2")).to_have_text("0 comments")
+    select_first_letter_of(page, "Construction")
+    for _ in range(len("onstruction is due")):
+        page.keyboard.press("Shift+ArrowRight")
+    button = page.get_by_role("button", name="Comment on this passage")
+    expect(button).to_be_visible()
+    # the frame after the last key, where the page places the button (a reader is slower)
+    page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    # the next Tab goes to the button, not on into the discussion below the article
+    page.keyboard.press("Tab")
+    expect(button).to_be_focused()
+    # near the passage, where the reader's eyes are
+    passage = page.evaluate("getSelection().getRangeAt(0).getBoundingClientRect().toJSON()")
+    box = button.bounding_box()
+    assert box is not None and 0 <= box["y"] - passage["bottom"] < 40
+    page.keyboard.press("Enter")
+    expect(panel(page).locator("blockquote")).to_have_text("Construction is due")
+    expect(panel(page).get_by_role("textbox", name="Comment")).to_be_focused()
+
+
+def test_a_passage_comment_that_fails_keeps_the_focus_on_post(discussion: Discussion, page: Any) -> None:
+    page.goto(discussion.url(before=ARTICLE))
+    select(page, PASSAGE)
+    page.get_by_role("button", name="Comment on this passage").click()
+    panel(page).get_by_label("Name").fill("Dan")
+    panel(page).get_by_role("textbox", name="Comment").fill("Sent while the network is down")
+    page.route("**/api/comments", lambda r: r.abort() if r.request.method == "POST" else r.fallback())
+    post = panel(page).get_by_role("button", name="Post comment")
+    post.focus()
+    page.keyboard.press("Enter")
+    expect(panel(page).get_by_role("alert")).to_contain_text("cannot be reached")
+    # a disabled button while sending sent the focus to the top of the page
+    expect(post).to_be_focused()
+    expect(post).not_to_have_attribute("aria-disabled", "true")
+    expect(panel(page).get_by_role("textbox", name="Comment")).to_have_value("Sent while the network is down")

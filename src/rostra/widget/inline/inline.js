@@ -110,6 +110,7 @@ input, textarea { width: 100%; box-sizing: border-box; padding: 0.3em; }
 button[type="submit"] { justify-self: start; padding: 0.3em 1em; }
 [role="status"]:empty, [role="alert"]:empty { display: none; }
 [role="alert"] { color: #c01c28; }
+[aria-disabled="true"] { opacity: 0.6; cursor: default; }
 :focus-visible { outline: 2px solid #1a5fb4; outline-offset: 2px; }
 `;
 
@@ -212,6 +213,7 @@ export function mountInline({
   buttonRoot.append(selectButton);
   buttonHost.style.display = 'none';
   doc.documentElement.append(buttonHost);
+  const buttonFocused = () => doc.activeElement === buttonHost;
 
   // --- anchoring -------------------------------------------------------------
 
@@ -411,9 +413,10 @@ export function mountInline({
     const form = h('form', {
       onsubmit: async (ev) => {
         ev.preventDefault();
-        if (!text.value.trim()) return;
+        // aria-disabled, not disabled: a disabled button drops the keyboard focus to the page
+        if (!text.value.trim() || submit.getAttribute('aria-disabled') === 'true') return;
         alert.textContent = '';
-        submit.disabled = true;
+        submit.setAttribute('aria-disabled', 'true');
         submit.textContent = t('posting');
         authorInfo.name = name.value;
         authorInfo.email = email.value;
@@ -433,7 +436,7 @@ export function mountInline({
           if (open && created.state === 'pending') open.root.querySelector('[role="status"]').textContent = t('pending');
           (open?.root.querySelector('[role="status"]:not(:empty)') ?? open?.root.querySelector('textarea'))?.focus?.();
         } catch (err) {
-          submit.disabled = false;
+          submit.removeAttribute('aria-disabled');
           submit.textContent = t('post');
           alert.textContent = t('failed', { message: err?.message ?? String(err) });
         }
@@ -485,31 +488,56 @@ export function mountInline({
     return range;
   }
 
+  /** The selector of the reader's selection in the article, if it is worth a comment. */
+  function selected() {
+    const range = currentSelection();
+    const selector = range ? describe(textIndex(contentRoot), range) : null;
+    return selector && selector.exact.length >= 3 ? selector : null;
+  }
+
   let frame = 0;
   function onSelectionChange() {
     if (frame) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
-      const range = currentSelection();
-      const selector = range ? describe(textIndex(contentRoot), range) : null;
-      if (!selector || selector.exact.length < 3) {
+      // Focused, the button stays where it is for its Enter (moving it would blur it).
+      if (buttonFocused()) return;
+      const selector = selected();
+      if (!selector) {
         pending = null;
         buttonHost.style.display = 'none';
         return;
       }
       pending = selector;
-      const rects = range.getClientRects();
-      const last = rects[rects.length - 1] ?? range.getBoundingClientRect();
-      const width = Math.min(260, doc.documentElement.clientWidth - 16);
-      const left = Math.max(8, Math.min(last.right - width / 2, doc.documentElement.clientWidth - width - 8));
-      buttonHost.style.left = `${left + window.scrollX}px`;
-      buttonHost.style.top = `${last.bottom + window.scrollY + 8}px`;
-      buttonHost.style.display = '';
+      placeButton(currentSelection());
     });
+  }
+
+  // The button goes into the article right after the selection, so that the next Tab
+  // from a passage selected with the keyboard (or a screen reader) reaches it; it is
+  // positioned out of the flow, under the selection's last line, so the text stays put.
+  function placeButton(range) {
+    const node = range.endContainer;
+    // never inside a link or a button of the article: after it
+    const control = (node.nodeType === 1 ? node : node.parentElement).closest('a, button, label, summary');
+    if (control && contentRoot.contains(control)) control.after(buttonHost);
+    else if (node.nodeType === 3) node.after(buttonHost);
+    else node.insertBefore(buttonHost, node.childNodes[range.endOffset] ?? null);
+    const rects = range.getClientRects();
+    const last = rects[rects.length - 1] ?? range.getBoundingClientRect();
+    const width = Math.min(260, doc.documentElement.clientWidth - 16);
+    const left = Math.max(8, Math.min(last.right - width / 2, doc.documentElement.clientWidth - width - 8));
+    // Offsets count from whatever box contains it: measure where 0, 0 lands.
+    buttonHost.style.left = buttonHost.style.top = '0px';
+    buttonHost.style.display = '';
+    const origin = buttonHost.getBoundingClientRect();
+    buttonHost.style.left = `${left - origin.left}px`;
+    buttonHost.style.top = `${last.bottom + 8 - origin.top}px`;
   }
 
   function startDraft(ev) {
     ev.preventDefault();
+    pending = selected() ?? pending; // keys typed faster than a frame: the selection now
     if (!pending) return;
     const index = textIndex(contentRoot);
     // The reader may select text that already has a discussion: join it.
@@ -545,6 +573,7 @@ export function mountInline({
   selectButton.addEventListener('pointerdown', (ev) => ev.preventDefault());
   selectButton.addEventListener('mousedown', (ev) => ev.preventDefault());
   selectButton.addEventListener('click', startDraft);
+  selectButton.addEventListener('blur', onSelectionChange); // gone with the selection
   doc.addEventListener('selectionchange', onSelectionChange);
   contentRoot.addEventListener('click', onContentClick);
 
