@@ -96,3 +96,36 @@ def test_read_more_hands_the_focus_to_the_text_it_opens(discussion: Discussion, 
     expect(body).to_be_focused()
     page.keyboard.press("Tab")
     expect(comment(page, cid).get_by_role("button", name="Vote up")).to_be_focused()
+
+
+def test_a_vote_says_the_new_score_once_and_an_error_by_its_comment(
+    discussion: Discussion, page: Any
+) -> None:
+    other = discussion.post("Vote on me")["comment"]["id"]
+    discussion.vote(other, 1)
+    page.goto(discussion.url())
+    li = comment(page, other)
+    status = widget(page).get_by_role("status")
+    up = li.get_by_role("button", name="Vote up")
+    up.focus()
+    page.keyboard.press("Enter")
+    expect(up).to_have_attribute("aria-pressed", "true")
+    # the pressed state is the button's own; the new score is said by the live region
+    expect(status).to_have_text("Score: 2")
+    page.route("**/vote", lambda r: r.abort())
+    down = li.get_by_role("button", name="Vote down")
+    down.focus()
+    page.keyboard.press("Enter")
+    # the error once, in the comment it concerns, and tied to its buttons
+    alert = li.get_by_role("alert")
+    expect(alert).to_contain_text("cannot be reached")
+    expect(down).to_have_accessible_description(alert.inner_text())
+    expect(status).to_have_text("Score: 2")
+    expect(widget(page).locator("#rpanel > .err")).to_be_empty()
+    expect(down).to_be_focused()
+    expect(li.locator(".sc")).to_have_text("2")
+    page.unroute("**/vote")
+    page.keyboard.press("Enter")
+    expect(status).to_have_text("Score: 0")
+    expect(alert).to_have_count(0)
+    expect(down).to_have_accessible_description("")

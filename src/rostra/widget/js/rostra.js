@@ -759,7 +759,7 @@ class RostraComments extends HTMLElement {
     }
     const li = btn.closest("li.c");
     if (!li) return;
-    if (act === "up" || act === "down") return this.vote(li, act === "up" ? 1 : -1);
+    if (act === "up" || act === "down") return import("./vote.js").then((m) => m.vote(this, li, act === "up" ? 1 : -1));
     if (act === "expand") {
       li._open = true;
       const body = btn.closest(".body");
@@ -794,25 +794,6 @@ class RostraComments extends HTMLElement {
     if (this.more.hidden && first) {
       first.firstChild.tabIndex = -1;
       first.firstChild.focus();
-    }
-  }
-
-  async vote(li, value) {
-    const c = li._c;
-    const next = li._vote === value ? 0 : value;
-    const voter = store.voter();
-    const own = store.ownOne(c.id); // the server refuses own votes: prove it is ours
-    const headers = voter ? { "X-Rostra-Voter": voter } : {};
-    if (own) headers["X-Rostra-Edit-Token"] = own.token;
-    try {
-      const res = await this.api.call("POST", `/api/comments/${c.id}/vote`, { body: { value: next }, headers });
-      if (res.voter) store.setVoter(res.voter);
-      Object.assign(c, { score: res.score, upvotes: res.upvotes, downvotes: res.downvotes });
-      this.votes[c.id] = res.vote;
-      setVote(li, c, res.vote);
-    } catch (error) {
-      this.say(this.message(error));
-      this.err.textContent = this.message(error);
     }
   }
 

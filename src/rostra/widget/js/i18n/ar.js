@@ -46,6 +46,7 @@ export default {
   up: "تصويت بالإيجاب",
   down: "تصويت بالسلب",
   score: "النتيجة",
+  scoreNow: "النتيجة: {n}",
   showReplies: { zero: "إظهار الردود", one: "إظهار رد واحد", two: "إظهار ردّين", few: "إظهار {n} ردود", many: "إظهار {n} ردًا", other: "إظهار {n} رد" },
   hideReplies: "إخفاء الردود",
   loadMore: "تحميل مزيد من التعليقات",

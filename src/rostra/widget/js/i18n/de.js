@@ -60,6 +60,7 @@ export default {
   up: "Positiv bewerten",
   down: "Negativ bewerten",
   score: "Bewertung",
+  scoreNow: "Bewertung: {n}",
   showReplies: { one: "{n} Antwort anzeigen", other: "{n} Antworten anzeigen" },
   hideReplies: "Antworten ausblenden",
   loadMore: "Weitere Kommentare laden",

@@ -62,6 +62,7 @@ export default {
   up: "Vote up",
   down: "Vote down",
   score: "Score",
+  scoreNow: "Score: {n}",
   showReplies: { one: "Show {n} reply", other: "Show {n} replies" },
   hideReplies: "Hide replies",
   loadMore: "Load more comments",

@@ -60,6 +60,7 @@ export default {
   up: "Votar a favor",
   down: "Votar en contra",
   score: "Puntuación",
+  scoreNow: "Puntuación: {n}",
   showReplies: { one: "Mostrar {n} respuesta", other: "Mostrar {n} respuestas" },
   hideReplies: "Ocultar respuestas",
   loadMore: "Cargar más comentarios",

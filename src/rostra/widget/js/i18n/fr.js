@@ -60,6 +60,7 @@ export default {
   up: "Voter pour",
   down: "Voter contre",
   score: "Score",
+  scoreNow: "Score : {n}",
   showReplies: { one: "Afficher {n} réponse", other: "Afficher {n} réponses" },
   hideReplies: "Masquer les réponses",
   loadMore: "Charger plus de commentaires",

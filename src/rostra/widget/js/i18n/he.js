@@ -60,6 +60,7 @@ export default {
   up: "הצבעה בעד",
   down: "הצבעה נגד",
   score: "ניקוד",
+  scoreNow: "ניקוד: {n}",
   showReplies: { one: "הצגת תשובה אחת", two: "הצגת שתי תשובות", other: "הצגת {n} תשובות" },
   hideReplies: "הסתרת התשובות",
   loadMore: "טעינת תגובות נוספות",

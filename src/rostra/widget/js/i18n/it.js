@@ -60,6 +60,7 @@ export default {
   up: "Voto positivo",
   down: "Voto negativo",
   score: "Punteggio",
+  scoreNow: "Punteggio: {n}",
   showReplies: { one: "Mostra {n} risposta", other: "Mostra {n} risposte" },
   hideReplies: "Nascondi le risposte",
   loadMore: "Carica altri commenti",

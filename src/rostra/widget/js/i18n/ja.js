@@ -60,6 +60,7 @@ export default {
   up: "高評価",
   down: "低評価",
   score: "スコア",
+  scoreNow: "スコア：{n}",
   showReplies: { other: "{n} 件の返信を表示" },
   hideReplies: "返信を隠す",
   loadMore: "さらにコメントを読み込む",

@@ -60,6 +60,7 @@ export default {
   up: "추천",
   down: "비추천",
   score: "점수",
+  scoreNow: "점수: {n}",
   showReplies: { other: "답글 {n}개 보기" },
   hideReplies: "답글 숨기기",
   loadMore: "댓글 더 보기",

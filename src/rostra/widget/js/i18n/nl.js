@@ -60,6 +60,7 @@ export default {
   up: "Stem omhoog",
   down: "Stem omlaag",
   score: "Score",
+  scoreNow: "Score: {n}",
   showReplies: { one: "{n} antwoord tonen", other: "{n} antwoorden tonen" },
   hideReplies: "Antwoorden verbergen",
   loadMore: "Meer reacties laden",

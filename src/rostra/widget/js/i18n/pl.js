@@ -60,6 +60,7 @@ export default {
   up: "Głos za",
   down: "Głos przeciw",
   score: "Wynik",
+  scoreNow: "Wynik: {n}",
   showReplies: { one: "Pokaż {n} odpowiedź", few: "Pokaż {n} odpowiedzi", many: "Pokaż {n} odpowiedzi", other: "Pokaż {n} odpowiedzi" },
   hideReplies: "Ukryj odpowiedzi",
   loadMore: "Wczytaj więcej komentarzy",

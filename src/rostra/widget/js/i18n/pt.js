@@ -60,6 +60,7 @@ export default {
   up: "Votar a favor",
   down: "Votar contra",
   score: "Pontuação",
+  scoreNow: "Pontuação: {n}",
   showReplies: { one: "Mostrar {n} resposta", other: "Mostrar {n} respostas" },
   hideReplies: "Ocultar respostas",
   loadMore: "Carregar mais comentários",

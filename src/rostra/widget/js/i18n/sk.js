@@ -60,6 +60,7 @@ export default {
   up: "Hlasovať za",
   down: "Hlasovať proti",
   score: "Hodnotenie",
+  scoreNow: "Hodnotenie: {n}",
   showReplies: { one: "Zobraziť {n} odpoveď", few: "Zobraziť {n} odpovede", many: "Zobraziť {n} odpovede", other: "Zobraziť {n} odpovedí" },
   hideReplies: "Skryť odpovede",
   loadMore: "Načítať ďalšie komentáre",

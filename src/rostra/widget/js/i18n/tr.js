@@ -60,6 +60,7 @@ export default {
   up: "Olumlu oy",
   down: "Olumsuz oy",
   score: "Puan",
+  scoreNow: "Puan: {n}",
   showReplies: { one: "{n} yanıtı göster", other: "{n} yanıtı göster" },
   hideReplies: "Yanıtları gizle",
   loadMore: "Daha fazla yorum yükle",
