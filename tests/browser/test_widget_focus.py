@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from test_widget_accessibility import audit
 from test_widget_notify import mail_discussion, mail_server  # noqa: F401 (fixtures)
 from widget_page import Discussion, comment, expect, widget
 
@@ -129,3 +130,36 @@ def test_a_vote_says_the_new_score_once_and_an_error_by_its_comment(
     expect(status).to_have_text("Score: 0")
     expect(alert).to_have_count(0)
     expect(down).to_have_accessible_description("")
+
+
+def test_preview_takes_the_focus_to_a_labelled_region_and_write_brings_it_back(
+    discussion: Discussion, page: Any, axe_source: str
+) -> None:
+    parent = discussion.post("What do you think?", name="Ana")["comment"]["id"]
+    page.goto(discussion.url())
+    li = comment(page, parent)
+    li.get_by_role("button", name="Reply").click()
+    form = li.locator("form")
+    box = form.get_by_role("textbox", name="Reply to Ana")
+    expect(box).to_be_focused()
+    page.keyboard.type("A *quick* look")
+    form.get_by_role("button", name="Preview").focus()
+    page.keyboard.press("Enter")
+    # the preview is announced by taking the focus, as a region named for what it is
+    preview = form.get_by_role("region", name="Preview")
+    expect(preview).to_be_focused()
+    expect(preview.locator("em")).to_have_text("quick")
+    # the text box is hidden, and its label with it: no label over nothing
+    expect(box).to_be_hidden()
+    expect(form.locator("label", has_text="Reply to Ana")).to_be_hidden()
+    assert audit(page, axe_source) == []
+    # reachable with Tab as long as it is shown
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    expect(preview).to_be_focused()
+    form.get_by_role("button", name="Write").focus()
+    page.keyboard.press("Enter")
+    expect(box).to_be_focused()
+    expect(form.locator("label", has_text="Reply to Ana")).to_be_visible()
+    expect(preview).to_be_hidden()
+    expect(box).to_have_value("A *quick* look")

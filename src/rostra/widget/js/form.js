@@ -39,7 +39,7 @@ export function createForm(opts) {
       `<button type="button" class="link unf" data-f="unfold" aria-expanded="false" aria-controls="rf${n}">` +
       `${esc(account ? tr.t("signedInAs", { name: account.name }) : tr.t("identity"))}</button>` : "></textarea>") +
     `<p class="cnt" id="rc${n}" hidden></p>` +
-    `<div class="pv body" id="rp${n}" hidden tabindex="-1"></div>` +
+    `<div class="pv body" id="rp${n}" role="region" aria-label="${esc(tr.t("preview"))}" hidden tabindex="0"></div>` +
     `<p class="err" id="rx${n}" role="alert"></p>` +
     `<div class="nudge" role="alert" hidden><p></p><div class="btns">` +
     `<button type="button" data-f="revise">${esc(tr.t("edit"))}</button>` +
@@ -52,6 +52,8 @@ export function createForm(opts) {
     "</div></div>";
   const q = (sel) => form.querySelector(sel);
   const text = q("textarea");
+  // the text box's label: hidden with it while previewing, so it never labels nothing
+  const lab = form.firstChild;
   const pv = q(".pv");
   const err = q(".err");
   const submit = q("[type=submit]");
@@ -109,7 +111,7 @@ export function createForm(opts) {
 
   const showWrite = () => {
     pv.hidden = true;
-    text.hidden = false;
+    text.hidden = lab.hidden = false;
     pvBtn.textContent = tr.t("preview");
   };
 
@@ -177,8 +179,10 @@ export function createForm(opts) {
       const html = text.value.trim() ? await opts.preview(text.value) : "";
       pv.innerHTML = html || `<p class="note">${esc(tr.t("emptyPreview"))}</p>`;
       pv.hidden = false;
-      text.hidden = true;
+      text.hidden = lab.hidden = true;
       pvBtn.textContent = tr.t("write");
+      // the focus goes to the region named "Preview": it is announced, and "Write" follows it
+      pv.focus();
     } catch (error) {
       form.setError(opts.message(error));
     }
