@@ -90,3 +90,25 @@ def test_it_shows_the_author_why_their_comment_is_held(
     expect(statement).to_contain_text("Automated means took this decision.")
     expect(statement).to_contain_text("pre moderation")
     expect(statement.get_by_role("button", name="Appeal")).to_be_visible()
+
+
+def test_its_statement_of_reasons_marks_the_start_side_right_to_left(
+    live_server: Any, host_site: Any, page: Any,
+) -> None:
+    import secrets
+
+    site = "wdsa-" + secrets.token_hex(4)
+    live_server.add_site(site, [host_site.origin], moderation={"mode": "all"})
+    held = Discussion(live_server.url.rstrip("/"), host_site, site, f"/news/{site}/story/")
+    page.goto(held.url(lang="ar"))
+    form = widget(page).locator(".fs form")
+    form.locator("textarea").fill("Waiting for the editors, as every comment here.")
+    form.locator('[name="name"]').fill("Kim")
+    form.locator("[type=submit]").click()
+    expect(widget(page).locator("ol.list > li")).to_have_count(1)
+    page.reload()
+    statement = widget(page).locator("ol.list > li details.sor")
+    expect(statement).to_have_count(1)
+    # the thick coloured edge is where the lines start: on the right in Arabic
+    expect(statement).to_have_css("border-right-width", "3px")
+    expect(statement).to_have_css("border-left-width", "1px")

@@ -112,7 +112,7 @@ fieldset input{width:auto}
 .nf form{display:grid;gap:.3em}.nf textarea{min-height:3em}
 button[aria-pressed="true"]{border-color:var(--a);color:var(--a)}
 .rf select{padding:.4em;max-width:100%}
-.sor{border:1px solid var(--bd);border-left:3px solid var(--rostra-error,#b3261e);border-radius:var(--rad);padding:.2em .8em .6em;margin:0 0 1em}
+.sor{border:1px solid var(--bd);border-inline-start:3px solid var(--rostra-error,#b3261e);border-radius:var(--rad);padding:.2em .8em .6em;margin:0 0 1em}
 .fresh{text-align:center}
 .fresh button{margin:0 0 1em;font-weight:600;border-color:var(--a)}
 @media (prefers-reduced-motion:no-preference){.c.hl>article{transition:background .6s}}
