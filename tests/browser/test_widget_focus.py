@@ -163,3 +163,30 @@ def test_preview_takes_the_focus_to_a_labelled_region_and_write_brings_it_back(
     expect(form.locator("label", has_text="Reply to Ana")).to_be_visible()
     expect(preview).to_be_hidden()
     expect(box).to_have_value("A *quick* look")
+
+
+def test_escape_closes_reply_edit_and_report_and_returns_the_focus(
+    discussion: Discussion, page: Any
+) -> None:
+    other = discussion.post("Someone else's comment", name="Ana")["comment"]["id"]
+    page.goto(discussion.url())
+    form = top_form(page)
+    form.get_by_label("Comment").fill("My own comment")
+    form.get_by_label("Name").fill("Kay")
+    form.get_by_role("button", name="Post comment").click()
+    mine = widget(page).locator("ol.list > li").first
+    expect(mine.locator(".body")).to_have_text("My own comment")
+    li = comment(page, other)
+    for item, opener, inside in [
+        (li, "Reply", li.get_by_role("textbox", name="Reply to Ana")),
+        (mine, "Edit", mine.get_by_role("textbox", name="Edit your comment")),
+        (li, "Report", li.get_by_role("radio", name="Spam")),
+    ]:
+        button = item.locator(":scope > article > .acts").get_by_role("button", name=opener)
+        button.focus()
+        page.keyboard.press("Enter")
+        expect(inside).to_be_focused()
+        page.keyboard.press("Escape")
+        expect(item.locator(":scope > article > .slot")).to_be_empty()
+        expect(button).to_be_focused()
+    expect(mine.locator(":scope > article > .body")).to_be_visible()

@@ -159,6 +159,10 @@ export function createForm(opts) {
       form.requestSubmit();
     }
   });
+  // Escape closes a reply or edit form as Cancel does, the focus back on its opener
+  form.addEventListener("keydown", (e) => {
+    if (e.key == "Escape" && opts.cancel && !e.isComposing) opts.cancel();
+  });
   form.addEventListener("click", async (e) => {
     const f = e.target.closest("[data-f]");
     if (!f) return;

@@ -33,6 +33,8 @@ export function openReport(el, li, btn) {
     btn.focus();
   };
   form.querySelector('[data-f="cancel"]').addEventListener("click", close);
+  // Escape closes it too, as in reply and edit forms
+  form.addEventListener("keydown", (e) => e.key == "Escape" && close());
   form.querySelector('[data-f="dsa"]').addEventListener("click", () =>
     import("./dsa.js").then((m) => m.openNotice(el, li, form, btn)));
   form.addEventListener("submit", async (e) => {
