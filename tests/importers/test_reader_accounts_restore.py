@@ -51,12 +51,13 @@ def _signed_posts(rostra: Rostra, *posts: tuple[str, str, dict[str, str]]) -> li
 
 def _as_version_3(path: Path, tmp_path: Path) -> Path:
     """The export at ``path`` as a version 3 file: no reader_account records, so it names
-    accounts it does not hold."""
+    accounts it does not hold, and no end line (version 6 added it)."""
     lines = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
     lines[0]["version"] = 3
     v3 = tmp_path / "v3.jsonl"
     v3.write_text("\n".join(json.dumps(line) for line in lines
-                            if line["type"] != "reader_account") + "\n", encoding="utf-8")
+                            if line["type"] not in ("reader_account", "end")) + "\n",
+                  encoding="utf-8")
     return v3
 
 
