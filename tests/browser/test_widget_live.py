@@ -281,3 +281,29 @@ def test_a_comment_put_back_or_approved_by_a_moderator_shows_without_a_fetch(
         "A remark held for a moderator.")
     page.wait_for_timeout(300)
     assert fetches == []
+
+
+def test_news_is_taken_in_the_order_it_came_while_news_js_loads(
+    discussion: Discussion, page: Any, live_server: Any
+) -> None:
+    import time
+
+    from rostra.core.models import CommentState
+
+    discussion.post("A first remark.", name="Al")
+    page.goto(discussion.url(head=TRACK))
+    page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    # news.js, loaded with the first news of a comment on the page, comes slowly.
+    page.route("**/news.js*", lambda route: (time.sleep(1.5), route.continue_()))
+    comment = discussion.post("Held by readers' flags, then approved.", name="Cy")["comment"]
+    expect(widget(page).get_by_role("button", name="1 new comment — show")).to_be_visible()
+    comments = live_server.services.comments
+    comments.set_state(comment["id"], CommentState.PENDING)  # taken down: news.js
+    comments.set_state(comment["id"], CommentState.APPROVED)  # the comment, again
+    page.wait_for_function("window.__events.length >= 3")
+    page.wait_for_timeout(2500)  # news.js has come, and what it does is done
+    show = widget(page).get_by_role("button", name="1 new comment — show")
+    expect(show).to_be_visible()
+    show.click()
+    expect(widget(page).locator(f"#comment-{comment['id']} .body").first).to_have_text(
+        "Held by readers' flags, then approved.")

@@ -70,6 +70,11 @@ function onChanged(el, raw) {
   } catch {
     data = null;
   }
+  // in the order they came, also while news.js loads
+  el.inOrder = (el.inOrder || Promise.resolve()).then(() => take(el, data)).catch(() => {});
+}
+
+function take(el, data) {
   if (data && data.comment) return takeLive(el, data.comment);
   // news of comments on the page (taken down, edited, voted on): loaded when one comes
   if (data && (data.removed || data.edited || data.votes)) return import("./news.js").then((m) => m.apply(el, data));
@@ -88,6 +93,7 @@ function takeLive(el, c) {
   if (shown) return shown.state === "deleted" && import("./news.js").then((m) => m.restore(el, shown, c));
   if (c.created_at < el.newestAt) return; // older than the page
   const comments = el.fresh ? [...el.fresh.comments] : [];
+  if (findIn(comments, c.id)) return; // offered already
   if (c.parent_id && !el.li(c.parent_id)) {
     // a reply to a comment offered but not shown yet goes with it; others are elsewhere
     const parent = findIn(comments, c.parent_id);
