@@ -42,7 +42,8 @@ def read_rostra(source: IO[bytes]) -> Iterator[RostraRecord]:
                                         line=lineno)
             if obj.get("version") not in READABLE_VERSIONS:
                 raise ImportFormatError(
-                    f"Rostra export version {obj.get('version')!r}; this server reads {VERSION}",
+                    f"Rostra export version {obj.get('version')!r}; this server reads versions "
+                    f"{min(READABLE_VERSIONS)} to {VERSION}",
                     line=lineno,
                 )
             header_seen = True

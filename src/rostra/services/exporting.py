@@ -2,12 +2,12 @@
 and "Notify of" subscriptions.
 
 One JSON object per line. The first line is the header ``{"format": "rostra",
-"type": "header", "version": 6}``; then sites, readers' accounts, threads, aliases, questions, comments
+"type": "header", "version": 7}``; then sites, readers' accounts, threads, aliases, questions, comments
 (by id, so parents come before replies), votes, subscribers' addresses, subscriptions,
 the comments "replies" subscriptions follow, context notes and their ratings, what
 imports from other systems made of their items, and EU DSA notices and statements of
 reasons (with their appeals), the comments staff featured or pinned, the texts staff
-edits replaced, and bans. Every record
+edits replaced, bans, and readers' flags. Every record
 has a ``type`` and one
 field per column of its table. docs/import-export.md describes each field.
 """
@@ -32,7 +32,7 @@ from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, questions
-from rostra.store.moderation_tables import bans
+from rostra.store.moderation_tables import bans, flags
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import (
     notify_addresses,
@@ -44,10 +44,11 @@ from rostra.store.tables import comments, meta, sites, thread_aliases, threads, 
 
 FORMAT = "rostra"
 # 2 added import_item records, 3 dsa_notice and dsa_statement, 4 reader_account, 5 a
-# subscription's confirmed_at, voter_id and account_id, 6 pin, revision and ban; older
-# versions are read.
-VERSION = 6
-READABLE_VERSIONS = frozenset({1, 2, 3, 4, 5, 6})
+# subscription's confirmed_at, voter_id and account_id, 6 pin, revision and ban, 7 flag;
+# older versions are read. A reader stops at the header of a version it does not read
+# (a record type it does not know stops it only at that line, as a damaged file would).
+VERSION = 7
+READABLE_VERSIONS = frozenset({1, 2, 3, 4, 5, 6, 7})
 # A subscription of a file before version 5 has no confirmation of its own: it was
 # confirmed with its address, and is restored so (services.rostra_format_restore).
 FROM_ADDRESS = datetime(1970, 1, 1, tzinfo=UTC)
@@ -364,18 +365,34 @@ class BanRecord:
     lifted_by: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class FlagRecord:
+    """A reader's flag on a comment, open or resolved (a moderator decided); version 7.
+    ``reader`` is the flagging reader's key as stored ("v:", "a:" or "i:")."""
+
+    TYPE: ClassVar[str] = "flag"
+    TABLE: ClassVar[Table] = flags
+    comment_id: int
+    reader: str
+    reason: str
+    note: str | None
+    ip_hash: str | None
+    created_at: datetime
+    resolved_at: datetime | None
+
+
 RostraRecord = (
     SiteRecord | ReaderAccountRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
     | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | NoteRecord
     | NoteRatingRecord | ImportItemRecord | DsaNoticeRecord | DsaStatementRecord | PinRecord
-    | RevisionRecord | BanRecord
+    | RevisionRecord | BanRecord | FlagRecord
 )
 RECORD_TYPES: dict[str, type[RostraRecord]] = {
     cls.TYPE: cls
     for cls in (SiteRecord, ReaderAccountRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
                 AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, NoteRecord,
                 NoteRatingRecord, ImportItemRecord, DsaNoticeRecord, DsaStatementRecord,
-                PinRecord, RevisionRecord, BanRecord)
+                PinRecord, RevisionRecord, BanRecord, FlagRecord)
 }
 # Fields a later version added, and what a record of an older file takes for each.
 ADDED_FIELDS: dict[tuple[str, str], Any] = {
@@ -386,7 +403,7 @@ ADDED_FIELDS: dict[tuple[str, str], Any] = {
 DATETIME_FIELDS = frozenset({
     "created_at", "updated_at", "edited_at", "voted_at", "confirmed_at",
     "confirmation_sent_at", "bounced_at", "deadline_at", "decided_at", "lifted_at",
-    "appealed_at", "appeal_decided_at", "seen_at", "expires_at",
+    "appealed_at", "appeal_decided_at", "seen_at", "expires_at", "resolved_at",
 })
 
 
@@ -490,8 +507,11 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     q_pins = select(comment_pins).order_by(comment_pins.c.comment_id)
     q_revisions = select(comment_revisions).order_by(comment_revisions.c.id)
     q_bans = select(bans).order_by(bans.c.id)
+    q_flags = select(flags).order_by(flags.c.comment_id, flags.c.reader)
     if site_id is not None:
         q_bans = q_bans.where(bans.c.site_id == site_id)
+        q_flags = q_flags.where(flags.c.comment_id.in_(
+            select(comments.c.id).where(comments.c.thread_id.in_(site_threads))))
         q_pins = q_pins.where(comment_pins.c.site_id == site_id)
         q_revisions = q_revisions.where(comment_revisions.c.comment_id.in_(
             select(comments.c.id).where(comments.c.thread_id.in_(site_threads))))
@@ -542,6 +562,7 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     yield PinRecord, q_pins
     yield RevisionRecord, q_revisions
     yield BanRecord, q_bans
+    yield FlagRecord, q_flags
 
 
 def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRecord]:

@@ -174,6 +174,7 @@ class ImportSummary:
     accounts_created: int = 0
     pins_created: int = 0
     bans_created: int = 0
+    flags_created: int = 0
     already_imported: int = 0
     parents_missing: int = 0
     skipped: Counter[str] = field(default_factory=Counter)

@@ -28,7 +28,7 @@ from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database, attempts
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, import_runs, questions
-from rostra.store.moderation_tables import bans
+from rostra.store.moderation_tables import bans, flags
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import (
     notify_addresses,
@@ -66,6 +66,9 @@ def _undo(conn: Connection, run_id: int) -> None:
         select(import_items.c.target_id).where(made("revision")))))
     conn.execute(delete(bans).where(bans.c.id.in_(
         select(import_items.c.target_id).where(made("ban")))))
+    conn.execute(delete(flags).where(exists(select(import_items.c.target_id).where(
+        made("flag"), import_items.c.target_id == flags.c.comment_id,
+        import_items.c.target_key == flags.c.reader))))
     conn.execute(delete(notify_subscription_comments).where(exists(
         select(import_items.c.target_id).where(
             made("sub_comment"),

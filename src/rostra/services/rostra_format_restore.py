@@ -22,6 +22,7 @@ from rostra.services.exporting import (
     CommentRecord,
     DsaNoticeRecord,
     DsaStatementRecord,
+    FlagRecord,
     ImportItemRecord,
     NoteRatingRecord,
     NoteRecord,
@@ -96,6 +97,7 @@ _RESTORE: dict[type[Any], _Restore] = {
     RevisionRecord: _Restore(("id",), "id", same=("comment_id",)),
     BanRecord: _Restore(("id",), "id", counter="bans_created", site_scoped=True,
                         same=("site_id",)),
+    FlagRecord: _Restore(("comment_id", "reader"), "comment_id", "reader", "flags_created"),
 }
 
 
