@@ -15,9 +15,11 @@ from test_wordpress import (  # the richest fixtures: states, anchors, questions
 )
 from tests.conftest import ORIGIN, Reader, _start_live_server, all_ids
 
+from rostra.moderation.identity import email_key
 from rostra.services.subscriptions import mark_bounced
 from rostra.store.account_tables import reader_accounts
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
+from rostra.store.moderation_tables import author_stats
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.tables import votes
@@ -34,6 +36,7 @@ def _fill(rostra: Rostra, tmp_path: Path) -> None:
     first = comments_of(rostra.db, thread.id)[0]
     from datetime import UTC, datetime
 
+    salt = rostra.db.secret("ip_salt")
     with rostra.db.write() as conn:
         conn.execute(insert(votes), [
             {"comment_id": first.id, "voter": "v:abc", "value": 1, "ip_hash": "h",
@@ -81,6 +84,12 @@ def _fill(rostra: Rostra, tmp_path: Path) -> None:
             automated_decision=False, decided_by="editor", created_at=at, lifted_at=None,
             appeal_text="It is true.", appealed_at=at, appeal_outcome="upheld",
             appeal_decided_by="chief", appeal_decided_at=at, appeal_reason="Not shown true"))
+        # Authors' reputations: by account, by browser, by an address the database knows.
+        conn.execute(insert(author_stats), [
+            {"site_id": "news", "author": author, "approved": 12, "rejected": 1, "spam": 0,
+             "notices": n, "updated_at": at}
+            for n, author in enumerate(("a:41", "v:abc", email_key("reader42@example.org",
+                                                                   salt)))])
 
 
 def write_disqus_small(tmp_path: Path) -> Path:
@@ -103,7 +112,7 @@ def test_it_round_trips_identically(backend: tuple[Rostra, Rostra], tmp_path: Pa
     types = [line.split('"type":"')[1].split('"')[0] for line in text.splitlines()]
     assert {"header", "site", "thread", "alias", "question", "comment", "vote", "address",
             "subscription", "subscription_comment", "note", "note_rating", "dsa_notice",
-            "dsa_statement", "reader_account"} <= set(types)
+            "dsa_statement", "reader_account", "author_stat"} <= set(types)
     assert counts(target.db)["comment_notes"] == 2 and counts(target.db)["note_ratings"] == 2
     assert counts(target.db)["reader_accounts"] == 3
     assert subscriptions_of(target.db, "news") == subscriptions_of(source.db, "news")

@@ -113,6 +113,7 @@ def print_summary(console: Console, summary: ImportSummary) -> None:
         ("featured and pinned comments", summary.pins_created),
         ("bans created", summary.bans_created),
         ("readers' flags created", summary.flags_created),
+        ("authors' reputations created", summary.authors_created),
         ("already imported before (left alone)", summary.already_imported),
     ]
     for label, count in rows:

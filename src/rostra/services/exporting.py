@@ -7,7 +7,7 @@ One JSON object per line. The first line is the header ``{"format": "rostra",
 the comments "replies" subscriptions follow, context notes and their ratings, what
 imports from other systems made of their items, and EU DSA notices and statements of
 reasons (with their appeals), the comments staff featured or pinned, the texts staff
-edits replaced, bans, and readers' flags. Every record
+edits replaced, bans, readers' flags and authors' reputations. Every record
 has a ``type`` and one
 field per column of its table. docs/import-export.md describes each field.
 """
@@ -32,7 +32,7 @@ from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, questions
-from rostra.store.moderation_tables import bans, flags
+from rostra.store.moderation_tables import author_stats, bans, flags
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import (
     notify_addresses,
@@ -44,8 +44,8 @@ from rostra.store.tables import comments, meta, sites, thread_aliases, threads, 
 
 FORMAT = "rostra"
 # 2 added import_item records, 3 dsa_notice and dsa_statement, 4 reader_account, 5 a
-# subscription's confirmed_at, voter_id and account_id, 6 pin, revision and ban, 7 flag;
-# older versions are read. A reader stops at the header of a version it does not read
+# subscription's confirmed_at, voter_id and account_id, 6 pin, revision and ban, 7 flag
+# and author_stat; older versions are read. A reader stops at the header of a version it does not read
 # (a record type it does not know stops it only at that line, as a damaged file would).
 VERSION = 7
 READABLE_VERSIONS = frozenset({1, 2, 3, 4, 5, 6, 7})
@@ -381,18 +381,36 @@ class FlagRecord:
     resolved_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorStatRecord:
+    """An author's moderation history on a site, their reputation (earned trust, the
+    "Regular" badge, first-time holds); version 7. ``author`` is the key it is kept
+    under: ``a:<account>``, ``v:<voter>``, or an address written ``email:<address>``
+    (an ``e:`` key where the database could not name the address)."""
+
+    TYPE: ClassVar[str] = "author_stat"
+    TABLE: ClassVar[Table] = author_stats
+    site_id: str
+    author: str
+    approved: int
+    rejected: int
+    spam: int
+    notices: int
+    updated_at: datetime
+
+
 RostraRecord = (
     SiteRecord | ReaderAccountRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
     | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | NoteRecord
     | NoteRatingRecord | ImportItemRecord | DsaNoticeRecord | DsaStatementRecord | PinRecord
-    | RevisionRecord | BanRecord | FlagRecord
+    | RevisionRecord | BanRecord | FlagRecord | AuthorStatRecord
 )
 RECORD_TYPES: dict[str, type[RostraRecord]] = {
     cls.TYPE: cls
     for cls in (SiteRecord, ReaderAccountRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
                 AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, NoteRecord,
                 NoteRatingRecord, ImportItemRecord, DsaNoticeRecord, DsaStatementRecord,
-                PinRecord, RevisionRecord, BanRecord, FlagRecord)
+                PinRecord, RevisionRecord, BanRecord, FlagRecord, AuthorStatRecord)
 }
 # Fields a later version added, and what a record of an older file takes for each.
 ADDED_FIELDS: dict[tuple[str, str], Any] = {
@@ -508,7 +526,9 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     q_revisions = select(comment_revisions).order_by(comment_revisions.c.id)
     q_bans = select(bans).order_by(bans.c.id)
     q_flags = select(flags).order_by(flags.c.comment_id, flags.c.reader)
+    q_authors = select(author_stats).order_by(author_stats.c.site_id, author_stats.c.author)
     if site_id is not None:
+        q_authors = q_authors.where(author_stats.c.site_id == site_id)
         q_bans = q_bans.where(bans.c.site_id == site_id)
         q_flags = q_flags.where(flags.c.comment_id.in_(
             select(comments.c.id).where(comments.c.thread_id.in_(site_threads))))
@@ -563,6 +583,7 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     yield RevisionRecord, q_revisions
     yield BanRecord, q_bans
     yield FlagRecord, q_flags
+    yield AuthorStatRecord, q_authors
 
 
 def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRecord]:
@@ -572,7 +593,7 @@ def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRec
         addresses: dict[str, str] | None = None
         for cls, query in _queries(site_id):
             names = [f.name for f in fields(cls)]
-            if cls is BanRecord:
+            if cls in (BanRecord, AuthorStatRecord) and addresses is None:
                 addresses = _addresses_by_key(conn, site_id)
             result = conn.execution_options(yield_per=2000).execute(query)
             for row in result:
@@ -580,6 +601,8 @@ def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRec
                 record = cls(**{name: _plain(mapping[name]) for name in names})
                 if isinstance(record, BanRecord) and addresses:
                     record = replace(record, value=addresses.get(record.value, record.value))
+                if isinstance(record, AuthorStatRecord) and addresses:
+                    record = replace(record, author=addresses.get(record.author, record.author))
                 yield record
 
 

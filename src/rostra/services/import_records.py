@@ -175,6 +175,7 @@ class ImportSummary:
     pins_created: int = 0
     bans_created: int = 0
     flags_created: int = 0
+    authors_created: int = 0  # authors' reputations
     already_imported: int = 0
     parents_missing: int = 0
     skipped: Counter[str] = field(default_factory=Counter)

@@ -28,7 +28,7 @@ from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database, attempts
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, import_runs, questions
-from rostra.store.moderation_tables import bans, flags
+from rostra.store.moderation_tables import author_stats, bans, flags
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import (
     notify_addresses,
@@ -69,6 +69,9 @@ def _undo(conn: Connection, run_id: int) -> None:
     conn.execute(delete(flags).where(exists(select(import_items.c.target_id).where(
         made("flag"), import_items.c.target_id == flags.c.comment_id,
         import_items.c.target_key == flags.c.reader))))
+    conn.execute(delete(author_stats).where(exists(select(import_items.c.target_id).where(
+        made("author_stat"), import_items.c.target_key == author_stats.c.author,
+        import_items.c.source_id == author_stats.c.site_id + "|" + author_stats.c.author))))
     conn.execute(delete(notify_subscription_comments).where(exists(
         select(import_items.c.target_id).where(
             made("sub_comment"),

@@ -18,6 +18,7 @@ from rostra.services.exporting import (
     FROM_ADDRESS,
     AddressRecord,
     AliasRecord,
+    AuthorStatRecord,
     BanRecord,
     CommentRecord,
     DsaNoticeRecord,
@@ -56,7 +57,7 @@ class _Restore:
     """How rows of one record type of the Rostra format are restored."""
 
     key: tuple[str, ...]  # the fields that find the row (a row already there is kept)
-    target: str  # the field import_items.target_id keeps (what a rollback removes)
+    target: str  # the field import_items.target_id keeps (what a rollback removes), or ""
     target_key: str | None = None  # and import_items.target_key, where the id is not enough
     counter: str = ""  # the summary's count of rows made
     site_scoped: bool = False  # has a site_id, which --site S replaces
@@ -98,7 +99,14 @@ _RESTORE: dict[type[Any], _Restore] = {
     BanRecord: _Restore(("id",), "id", counter="bans_created", site_scoped=True,
                         same=("site_id",)),
     FlagRecord: _Restore(("comment_id", "reader"), "comment_id", "reader", "flags_created"),
+    AuthorStatRecord: _Restore(("site_id", "author"), "", "author", "authors_created",
+                               site_scoped=True),
 }
+# An author's reputation under an email key the file could not name: made with the old
+# database's salt, it can never match here.
+EMAIL_KEY = "e:"  # rostra.moderation.identity.email_key
+UNKEYED_AUTHOR = ("author reputation under an address this file does not name "
+                  "(erased, or never written here): it cannot be keyed again")
 
 
 class RostraRestore:
@@ -164,6 +172,14 @@ class RostraRestore:
             records = [replace(r, value=self._author_key(r.value)) for r in records]
             for site_id in sorted({r.site_id for r in records}):
                 changes.record(conn, Change(ChangeKind.BANS, site_id))  # servers reload
+        if cls is AuthorStatRecord:
+            kept = [replace(r, author=self._author_key(r.author)) for r in records
+                    if not r.author.startswith(EMAIL_KEY)]
+            if len(kept) < len(records):
+                self.summary.skipped[UNKEYED_AUTHOR] += len(records) - len(kept)
+            records = kept
+            for r in records:  # servers read these authors' histories again
+                changes.record(conn, Change(ChangeKind.HISTORY, r.site_id, r.author))
         keys = [how.key_of(r) for r in records]
         present = self._present(conn, cls, keys)
         if how.same and present:
@@ -191,7 +207,7 @@ class RostraRestore:
         self._remember(conn, [
             {"kind": how.kind or cls.TYPE,
              "source_id": "|".join(str(p) for p in how.key_of(r)),
-             "target_id": int(getattr(r, how.target)),
+             "target_id": int(getattr(r, how.target)) if how.target else 0,
              "target_key": None if how.target_key is None else str(getattr(r, how.target_key))}
             for r in fresh
         ])
