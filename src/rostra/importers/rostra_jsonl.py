@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterator
 from typing import IO
 
@@ -18,6 +20,81 @@ from rostra.services.exporting import (
 )
 from rostra.services.import_records import ImportFormatError
 
+# What each record type names, (field, what it names), and what a record of each type
+# is named by (its id): a record may name only what the file has before it (the order
+# of the format puts every such row first). A reply's parent is checked where its id is
+# lower than the reply's (comments come in id order); a parent with a higher id (a
+# reply an import from another system wrote before its parent) is not checked here.
+_NAMES: dict[str, tuple[tuple[str, str], ...]] = {
+    "reader_account": (("site_id", "site"),),
+    "thread": (("site_id", "site"),),
+    "alias": (("site_id", "site"), ("thread_id", "thread")),
+    "question": (("thread_id", "thread"),),
+    "comment": (("thread_id", "thread"),),
+    "vote": (("comment_id", "comment"),),
+    "subscription": (("address_id", "address"), ("site_id", "site")),
+    "subscription_comment": (("subscription_id", "subscription"), ("comment_id", "comment")),
+    "note": (("comment_id", "comment"), ("site_id", "site")),
+    "note_rating": (("note_id", "note"),),
+    "dsa_notice": (("site_id", "site"), ("comment_id", "comment")),
+    "dsa_statement": (("site_id", "site"), ("comment_id", "comment")),
+    "pin": (("comment_id", "comment"), ("site_id", "site")),
+    "revision": (("comment_id", "comment"),),
+    "ban": (("site_id", "site"),),
+    "flag": (("comment_id", "comment"),),
+    "author_stat": (("site_id", "site"),),
+}
+_NAMED = frozenset({"site", "thread", "comment", "address", "subscription", "note"})
+
+
+class _Ids:
+    """Ids seen so far, 8 bytes each while they come in order (as the format writes
+    them), a set for the rest."""
+
+    def __init__(self) -> None:
+        self._sorted = array("q")
+        self._others: set[object] = set()
+
+    def add(self, value: object) -> None:
+        if type(value) is int and (not self._sorted or value > self._sorted[-1]):
+            self._sorted.append(value)
+        else:
+            self._others.add(value)
+
+    def __contains__(self, value: object) -> bool:
+        if value in self._others:
+            return True
+        if type(value) is not int:
+            return False
+        at = bisect_left(self._sorted, value)
+        return at < len(self._sorted) and self._sorted[at] == value
+
+
+class _References:
+    """Refuses a record naming a site, thread, comment, … the file does not have before
+    it: written, it would fail on the database's foreign keys, or hang on another row."""
+
+    def __init__(self) -> None:
+        self._seen = {kind: _Ids() for kind in _NAMED}
+
+    def check(self, kind: str, obj: dict[str, object], line: int) -> None:
+        for name, named in _NAMES.get(kind, ()):
+            value = obj.get(name)
+            if value is not None and value not in self._seen[named]:
+                self._missing(kind, name, named, value, line)
+        parent, own = obj.get("parent_id"), obj.get("id")
+        if (kind == "comment" and isinstance(parent, int) and isinstance(own, int)
+                and parent < own and parent not in self._seen["comment"]):
+            self._missing(kind, "parent_id", "comment", parent, line)
+        if kind in _NAMED:
+            self._seen[kind].add(obj.get("id"))
+
+    @staticmethod
+    def _missing(kind: str, name: str, named: str, value: object, line: int) -> None:
+        raise ImportFormatError(
+            f"{name} names {named} {value!r}, which the file does not have before this "
+            "line (edited or damaged): nothing of it is written", line=line, element=kind)
+
 
 def read_rostra(source: IO[bytes]) -> Iterator[RostraRecord]:
     """Records after checking the header; any bad line stops with its number, and so does
@@ -25,6 +102,7 @@ def read_rostra(source: IO[bytes]) -> Iterator[RostraRecord]:
     header_seen = False
     version: object = None
     records = 0
+    references = _References()
     ended_at = 0
     lineno = 0
     for lineno, line in utf8_lines(source):
@@ -63,6 +141,7 @@ def read_rostra(source: IO[bytes]) -> Iterator[RostraRecord]:
             record = record_from_object(obj)
         except (ValueError, TypeError) as exc:
             raise ImportFormatError(str(exc), line=lineno, element=str(obj.get("type"))) from None
+        references.check(record.TYPE, obj, lineno)
         records += 1
         yield record
     if not header_seen:
