@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from rostra import __version__
 from rostra.api import api_docs, openapi, problems
 from rostra.api.account import router as account_router
-from rostra.api.cache import PageChange, ReadCache, VoteCounts
+from rostra.api.cache import PageChange, ReadCache, Tag, VoteCounts
 from rostra.api.email_sign_in import router as email_sign_in_router
 from rostra.api.front import MAX_BODY, Front
 from rostra.api.live import LiveHub, close_on_stop_signals
@@ -38,7 +38,7 @@ from rostra.services.container import Services
 from rostra.services.moderation_views import ModerationViews, views_of
 from rostra.services.oidc import OidcClient
 from rostra.store import migrate, queries
-from rostra.store.changes import Change, ChangeKind
+from rostra.store.changes import Change, ChangeKind, stamp_before
 from rostra.store.db import Database, may_run_again
 
 log = logging.getLogger("rostra")
@@ -114,18 +114,22 @@ class CrossWorkerInvalidation:
         show in place (comments taken down, vote counts); True when it also carries
         comments to read and send them (``apply_slow``)."""
         if updated_at is not None and (self.seen.get(thread_id) == updated_at
-                                       or updated_at in self.mine.get(thread_id, ())
-                                       or updated_at in self.told.get(thread_id, ())):
-            # Heard of already (from the bus, or an earlier poll), or ours: our comments'
-            # listener dropped the pages, and its pages heard of it.
-            return False
+                                       or updated_at in self.mine.get(thread_id, ())):
+            return False  # heard of already (from the bus, or an earlier poll), or ours
         if updated_at is not None:
             self.seen[thread_id] = updated_at
+        tags: list[Tag] = [("thread", str(thread_id)), ("key", site_id, key), ("site", site_id)]
+        if updated_at is not None and updated_at in self.told.get(thread_id, ()):
+            # A vote, edit or decision of ours: our comments' listener dropped the pages
+            # and told them at commit. The poll sees a thread's newest stamp only, and
+            # another process's change may hide behind ours: drop them again then.
+            if change is None:
+                self.cache.invalidate(tags)
+            return False
         only_votes = change is not None and change.votes and not (
             change.comments or change.removed or change.edited)
         self.cache.invalidate(
-            [("thread", str(thread_id)), ("key", site_id, key), ("site", site_id)],
-            VoteCounts(change.votes) if only_votes and change is not None else None)
+            tags, VoteCounts(change.votes) if only_votes and change is not None else None)
         if change is None or not change.shown_in_place:
             # A bare "changed", which each page answers with a fetch (spread over
             # seconds): the poll's news, and changes that carry nothing pages show.
@@ -176,7 +180,7 @@ class CrossWorkerInvalidation:
         self.seen[thread_id] = updated_at
         self._remember(self.mine, thread_id, updated_at)
 
-    def committing(self, _conn: Connection, changes: list[Change]) -> None:
+    def committing(self, conn: Connection, changes: list[Change]) -> None:
         """Before a commit of this process: its votes, edits and moderators' decisions
         reach its open pages from ``committed`` (and from the comments' listener, for
         comments taken down), and the bus, which may bring the change back before that
@@ -186,6 +190,20 @@ class CrossWorkerInvalidation:
             if self._told_at_commit(change):
                 assert change.at is not None
                 self._remember(self.told, change.thread_id, change.at)
+                if self._knows(change.thread_id, stamp_before(conn, change.thread_id)):
+                    # Nothing of another process's can hide behind it: the poll may
+                    # pass it by (a vote's pages are then brought up to date from the
+                    # counts, not read again).
+                    self.seen[change.thread_id] = change.at
+
+    def _knows(self, thread_id: int, stamp: datetime | None) -> bool:
+        """Whether every page this process read of the thread since ``stamp`` was
+        stamped shows what the stamp's change did (or it was this process's)."""
+        if stamp is None:
+            return False
+        return (stamp < self.started or self.seen.get(thread_id) == stamp
+                or any(stamp in known.get(thread_id, ())
+                       for known in (self.mine, self.stamped, self.told)))
 
     def _told_at_commit(self, change: Change) -> bool:
         return (change.kind is ChangeKind.THREAD and change.at is not None

@@ -219,3 +219,29 @@ def test_pages_on_the_other_server_get_a_comment_approved_on_one() -> None:
             assert event["comment"]["state"] == "approved"
         finally:
             on_b.close()
+
+
+def test_a_change_of_another_process_hidden_behind_a_vote_still_reaches_the_page() -> None:
+    from rostra.services.comments import NewComment, RequestContext
+    from rostra.services.container import Services
+    from rostra.store.db import Database
+    from tests.api.test_change_bus import within
+    from tests.conftest import running_server
+
+    # Without a change bus a server hears of other processes' writes from its poll, which
+    # sees a thread's newest stamp only: here, that of a vote it made itself.
+    with running_server("sqlite", cache_poll_seconds=2) as server, server.client() as http:
+        site = server.add_site("hidden", [ORIGIN])
+        ana, ben = Reader("Ana", http, site), Reader("Ben", http, site)
+        first = ana.post("/story", "The first.").json()["comment"]["id"]
+        assert [c["id"] for c in ana.page("/story")["comments"]] == [first]  # cached
+        db = Database(server.settings.database_url)  # as another process opens it
+        try:
+            [other] = Services.build(server.settings, db).comments.post_many([(
+                NewComment(thread="/story", site=site, name="Cy", text="From elsewhere."),
+                RequestContext(origin=ORIGIN, ip="203.0.113.77"))])
+            assert not isinstance(other, Exception)
+            assert ben.vote(first, 1).status_code == 200  # before the server's next poll
+        finally:
+            db.dispose()
+        within(6, lambda: len(ana.page("/story")["comments"]) == 2)

@@ -14,7 +14,7 @@ from rostra.core.thread_keys import ThreadKeyError, thread_key
 from rostra.services.comments import CommentEvent, CommentService, EventKind, RequestContext
 from rostra.store import changes, queries
 from rostra.store.db import attempts
-from rostra.store.tables import comments, votes
+from rostra.store.tables import comments, threads, votes
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +151,9 @@ class VoteService:
                 )
                 .returning(comments.c.score, comments.c.upvotes, comments.c.downvotes)
             ).one()
+            if conn.dialect.name == "sqlite":  # writers take turns: this is the stamp
+                changes.note_stamp_before(conn, thread.id, conn.scalar(
+                    select(threads.c.updated_at).where(threads.c.id == thread.id)))
             # The thread's row was read above: its change goes with the commit (one round
             # trip on PostgreSQL), with the new counts, which open pages show.
             queries.bump_read_thread(conn, thread, now)

@@ -123,6 +123,19 @@ def record_votes(conn: Connection, thread_id: int, comment_id: int, score: int,
     votes.setdefault(thread_id, {})[comment_id] = (comment_id, score, upvotes, downvotes)
 
 
+def note_stamp_before(conn: Connection, thread_id: int, stamp: datetime | None) -> None:
+    """Note the thread's stamp as the connection's current transaction found it, read
+    inside it where writers take turns (SQLite): a process that knows the stamp knows it
+    missed nothing before this change."""
+    transaction_memo(conn).setdefault("stamp_before", {})[thread_id] = stamp
+
+
+def stamp_before(conn: Connection, thread_id: int) -> datetime | None:
+    """The stamp ``note_stamp_before`` noted for the thread in this transaction."""
+    found: datetime | None = transaction_memo(conn).get("stamp_before", {}).get(thread_id)
+    return found
+
+
 def pending(conn: Connection) -> list[Change]:
     """The changes recorded in the connection's current transaction."""
     memo = transaction_memo(conn)
