@@ -3,38 +3,17 @@ as none), as it was by the stored score: on SQLite in the index's order, unsorte
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import event
 
 from rostra.core.models import SortOrder
-from rostra.store import migrate, queries
+from rostra.store import queries
 from rostra.store.db import Database
-from tests.conftest import POSTGRES_URL, create_postgres_database, require
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'plan.sqlite3'}")
-        drop = None
-    else:
-        require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
-        url, drop = create_postgres_database(POSTGRES_URL)
-        database = Database(url)
-    try:
-        migrate.upgrade(database)
-        yield database
-    finally:
-        database.dispose()
-        if drop is not None:
-            drop()
-
-
-def test_most_voted_pages_are_read_through_the_ranked_index(db: Database) -> None:
+def test_most_voted_pages_are_read_through_the_ranked_index(plan_db: Database) -> None:
+    db = plan_db
     plans: list[str] = []
     after = queries.Keyset(datetime(2026, 1, 1, tzinfo=UTC), 5, score=2)
 

@@ -4,41 +4,18 @@ oldest first in the index's order, instead of reading the whole table each hour.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import event, insert
 
 from rostra.notify import outbox
 from rostra.notify.model import MessageKind
-from rostra.store import migrate
 from rostra.store.db import Database
 from rostra.store.notify_tables import notify_outbox
-from tests.conftest import POSTGRES_URL, create_postgres_database, require
 
 ROWS = 20_000
 RETENTION = timedelta(days=30)  # notify_outbox_retention_days
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'plan.sqlite3'}")
-        drop = None
-    else:
-        require(bool(POSTGRES_URL), "ROSTRA_TEST_POSTGRES_URL is not set")
-        url, drop = create_postgres_database(POSTGRES_URL)
-        database = Database(url)
-    try:
-        migrate.upgrade(database)
-        yield database
-    finally:
-        database.dispose()
-        if drop is not None:
-            drop()
 
 
 def _a_month_of_messages(db: Database, now: datetime) -> int:
@@ -71,7 +48,8 @@ def _a_month_of_messages(db: Database, now: datetime) -> int:
     return past
 
 
-def test_the_prune_reads_the_outbox_through_its_indexes(db: Database) -> None:
+def test_the_prune_reads_the_outbox_through_its_indexes(plan_db: Database) -> None:
+    db = plan_db
     now = datetime.now(UTC)
     past = _a_month_of_messages(db, now)
     ran: list[tuple[str, Any]] = []
