@@ -154,6 +154,7 @@ async def confirm(request: Request) -> HTMLResponse:
     address = await run_in_threadpool(rt.subscriptions.confirm, claim)
     if address is None or claim is None:
         return _page("confirm", _fallback_language(request), 400, invalid=True)
+    rt.wake()  # a confirmation that waited for the hourly cap may leave now
     subs, _confirmed = await run_in_threadpool(rt.subscriptions.to_confirm, claim)
     return _page("confirm", address.language, invalid=False, confirmed=True,
                  email=address.email, subscriptions=_listed(address.language, subs),

@@ -37,8 +37,10 @@ from rostra.store.notify_tables import (
 from rostra.store.tables import sites, threads
 
 EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,252}\.[^@\s<>\"]{2,63}$")
-# An address gets at most one confirmation email this often, whoever asks and for
-# whatever subscription: the form must not become a way to flood someone's inbox.
+# An address gets at most one unanswered confirmation email this often, whoever asks and
+# for whatever subscription: the form must not become a way to flood someone's inbox.
+# Confirming lifts the cap (see SubscriptionService.confirm): each further email then
+# needs a click from the inbox it goes to, which a stranger cannot give.
 CONFIRM_RESEND = timedelta(hours=1)
 
 
@@ -384,9 +386,11 @@ class SubscriptionService:
                     .values(confirmed_at=func.coalesce(notify_addresses.c.confirmed_at, now),
                             bounced_at=None, bounce_reason=None)
                 )
-                conn.execute(update(notify_subscriptions).where(
+                answered = conn.execute(update(notify_subscriptions).where(
                     _named_by(claim), notify_subscriptions.c.confirmed_at.is_(None),
-                ).values(confirmed_at=now))
+                ).values(confirmed_at=now)).rowcount
+                if answered:
+                    _lift_cap(conn, claim.address_id, now)
                 row = conn.execute(
                     select(notify_addresses).where(notify_addresses.c.id == claim.address_id)
                 ).first()
@@ -456,6 +460,22 @@ def _named_by(claim: AddressClaim) -> ColumnElement[bool]:
     if claim.issued_at is None:
         return mine
     return mine & (notify_subscriptions.c.created_at < claim.issued_at + timedelta(seconds=1))
+
+
+def _lift_cap(conn: Connection, address_id: int, now: datetime) -> None:
+    """Inside the transaction that confirmed subscriptions from an email: its reader
+    answered, so the hourly cap no longer holds back their next confirmation. One
+    waiting for the cap (asked for meanwhile, a second thread) leaves now; otherwise the
+    next one asked for leaves at once."""
+    waiting = and_(
+        notify_outbox.c.kind == MessageKind.CONFIRM.value,
+        notify_outbox.c.address_id == address_id,
+        notify_outbox.c.sent_at.is_(None), notify_outbox.c.failed_at.is_(None),
+        notify_outbox.c.claimed_at.is_(None), notify_outbox.c.due_at > now,
+    )
+    released = conn.execute(update(notify_outbox).where(waiting).values(due_at=now)).rowcount
+    conn.execute(update(notify_addresses).where(notify_addresses.c.id == address_id)
+                 .values(confirmation_sent_at=now if released else None))
 
 
 def mark_bounced(conn: Connection, email: str, reason: str, now: datetime) -> None:

@@ -36,7 +36,9 @@ notify_addresses = Table(
     # signed-in account's verified address); never reset. Each subscription still needs
     # its own consent (notify_subscriptions.confirmed_at).
     Column("confirmed_at", UTCDateTime),
-    # When the latest confirmation email was, or is to be, sent: at most one an hour.
+    # When the latest unanswered confirmation email was, or is to be, sent: at most one
+    # an hour. Confirming from an email clears it (or sets it to now when a confirmation
+    # waiting for the hour leaves then): the reader answered.
     Column("confirmation_sent_at", UTCDateTime),
     # A permanent delivery failure stops all further mail to the address.
     Column("bounced_at", UTCDateTime),
