@@ -156,14 +156,16 @@ class OutboxHook:
         if comment is None:
             return
         author_email = (comment.author_email or "").lower()
-        own, parent_followers = self._own_and_parents(
-            self._followed(conn, event.site_id, event.thread_key, subs), subs, comment)
-        parent_email = ""
+        parent: Any = None  # its author_email (lower case), voter_id and account_id
         if comment.parent_id is not None:
-            parent_email = (conn.execute(
-                select(func.lower(func.coalesce(comments.c.author_email, "")))
+            parent = conn.execute(
+                select(func.lower(func.coalesce(comments.c.author_email, "")).label("email"),
+                       comments.c.voter_id, comments.c.account_id)
                 .where(comments.c.id == comment.parent_id)
-            ).scalar() or "")
+            ).first()
+        parent_email = parent.email if parent is not None else ""
+        own, parent_followers = self._own_and_parents(
+            self._followed(conn, event.site_id, event.thread_key, subs), subs, comment, parent)
         own_addresses = {s.address_id for s in subs if s.id in own}
         chosen: dict[int, tuple[Any, bool]] = {}
         for sub in subs:
@@ -214,24 +216,31 @@ class OutboxHook:
 
     @staticmethod
     def _own_and_parents(
-        followed: Sequence[Row[Any]], subs: Sequence[Row[Any]], comment: Row[Any]
+        followed: Sequence[Row[Any]], subs: Sequence[Row[Any]], comment: Row[Any],
+        parent: Any = None  # its author_email (lower case), voter_id and account_id,
     ) -> tuple[set[int], set[int]]:
-        """The subscriptions the comment's author holds, and those following its parent.
+        """The subscriptions the comment's author holds, and those whose reader wrote its
+        parent.
 
         A subscription is the author's when it follows this comment (through its edit
         token), or was made from the comment's browser (voter id) or account, or follows
         another comment of that browser or account: a comment posted without an email
-        is its author's all the same."""
-        def same_author(voter_id: str | None, account_id: int | None) -> bool:
-            return bool((voter_id and voter_id == comment.voter_id)
-                        or (account_id is not None and account_id == comment.account_id))
+        is its author's all the same. By the same signs a subscription holds the parent:
+        "replies to my comments" covers the comments its reader posts after subscribing,
+        not only the one it was made with."""
+        def same(row: Row[Any] | None, voter_id: str | None, account_id: int | None) -> bool:
+            return row is not None and bool(
+                (voter_id and voter_id == row.voter_id)
+                or (account_id is not None and account_id == row.account_id))
 
-        own = {s.id for s in subs if same_author(s.voter_id, s.account_id)}
-        parents: set[int] = set()
+        own = {s.id for s in subs if same(comment, s.voter_id, s.account_id)}
+        parents = {s.id for s in subs if same(parent, s.voter_id, s.account_id)}
         for row in followed:
-            if row.comment_id == comment.id or same_author(row.voter_id, row.account_id):
+            if row.comment_id == comment.id or same(comment, row.voter_id, row.account_id):
                 own.add(row.subscription_id)
-            if comment.parent_id is not None and row.comment_id == comment.parent_id:
+            if comment.parent_id is not None and (
+                row.comment_id == comment.parent_id or same(parent, row.voter_id, row.account_id)
+            ):
                 parents.add(row.subscription_id)
         return own, parents
 
