@@ -41,7 +41,8 @@ def build_message(
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     if language:  # after the body: set_content() drops Content-* headers
-        message["Content-Language"] = language
+        # The language the text is in: English for one asked for that has no catalog.
+        message["Content-Language"] = rendered.language or language
     return message
 
 

@@ -27,6 +27,9 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+    # The language it is written in: the one asked for, or English where it has no
+    # catalog (what Content-Language must say).
+    language: str | None = None
 
 
 def languages() -> list[str]:
@@ -96,6 +99,7 @@ def render_email(name: str, language: str, **context: Any) -> RenderedEmail:
         subject=" ".join(subject.split())[:250],
         text=env.get_template(f"email/{name}.txt").render(context).strip() + "\n",
         html=env.get_template(f"email/{name}.html").render(context),
+        language=context["t"]["lang"],
     )
 
 
