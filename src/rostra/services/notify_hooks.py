@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select
 
 from rostra.config import Settings
 from rostra.core.models import CommentState
@@ -27,6 +27,7 @@ from rostra.store.db import at_commit, transaction_memo
 from rostra.store.notify_tables import (
     notify_addresses,
     notify_announced,
+    notify_outbox,
     notify_subscription_comments,
     notify_subscriptions,
     notify_webhooks,
@@ -110,6 +111,8 @@ class OutboxHook:
             elif event.new_state is CommentState.PENDING:
                 alerts.comment_held(conn, event.comment_id)
         elif event.kind is EventKind.STATE_CHANGED:
+            if event.old_state is CommentState.APPROVED and event.new_state in ANNOUNCE_FROM:
+                self.withdraw(conn, event)
             if event.new_state is CommentState.APPROVED:
                 hook_events.append(WebhookEvent.APPROVED)
                 if event.old_state in ANNOUNCE_FROM:
@@ -189,6 +192,29 @@ class OutboxHook:
                 now=now, due_at=due, address_id=sub.address_id, subscription_id=sub.id,
                 site_id=event.site_id, thread_id=event.thread_id, comment_id=comment.id,
             )
+
+    def withdraw(self, conn: Connection, event: CommentEvent) -> None:
+        """An approved comment went back to the queue (an edit, readers' flags, a
+        moderator) or out of it. If no email about it has left yet, nor is leaving, its
+        waiting emails forget it and so does its announcement: approved again, it is
+        announced then, as the comment it is by then. Once one email about it has left,
+        it stays announced (a reader is told of a comment once)."""
+        if not self.email_enabled:
+            return
+        about = (notify_outbox.c.comment_id == event.comment_id) & (
+            notify_outbox.c.kind == MessageKind.DIGEST.value)
+        rows = conn.execute(
+            select(notify_outbox.c.id, notify_outbox.c.sent_at, notify_outbox.c.failed_at,
+                   notify_outbox.c.claimed_at).where(about)
+        ).all()
+        waiting = [r.id for r in rows if r.sent_at is None and r.failed_at is None]
+        if not waiting or any(r.sent_at is not None or (r.claimed_at is not None
+                                                        and r.failed_at is None)
+                              for r in rows):
+            return
+        conn.execute(delete(notify_outbox).where(notify_outbox.c.id.in_(waiting)))
+        conn.execute(delete(notify_announced)
+                     .where(notify_announced.c.comment_id == event.comment_id))
 
     @staticmethod
     def _subscribers(conn: Connection, site_id: str, thread_key: str) -> Sequence[Row[Any]]:
