@@ -74,3 +74,29 @@ def test_answering_lets_one_more_email_through_not_a_flood(
     assert len(_confirmations(notify, victim)) == 3
     deliver(notify)
     assert len(notify.mailbox.to(victim)) == 3
+
+
+def test_a_reader_who_ends_a_bounce_is_asked_about_a_further_thread_at_once(
+    notify: NotifyServer, http: httpx.Client
+) -> None:
+    site, mail = notify.new_site(), address()
+    notify.subscribe(http, site, "/kept/", mail)
+    deliver(notify, later=False)
+    confirm_address(http, _confirmations(notify, mail)[0])
+    assert notify.reader(http, site, "Ben").post("/kept/", "while away").status_code == 201
+    notify.mailbox.refuse[mail] = (550, "5.1.1 Mailbox full for a while")
+    try:
+        deliver(notify)  # the digest bounces
+    finally:
+        del notify.mailbox.refuse[mail]
+    # Back: subscribing again asks to confirm the subscription kept, and that ends the
+    # bounce (it confirms no new subscription, but it is an answer all the same).
+    notify.subscribe(http, site, "/kept/", mail)
+    deliver(notify, later=False)
+    confirm_address(http, _confirmations(notify, mail)[-1])
+    count = len(_confirmations(notify, mail))
+
+    notify.subscribe(http, site, "/another/", mail)
+    deliver(notify, later=False)
+    assert len(_confirmations(notify, mail)) == count + 1
+    assert "/another" in parts(_confirmations(notify, mail)[-1])[0]

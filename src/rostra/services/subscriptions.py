@@ -378,7 +378,7 @@ class SubscriptionService:
         now = datetime.now(UTC)
         for attempt in attempts("confirming an address", idempotent=True):  # (once is once)
             with attempt, self.db.write() as conn:
-                conn.execute(
+                proven = conn.execute(
                     update(notify_addresses)
                     .where(notify_addresses.c.id == claim.address_id,
                            or_(notify_addresses.c.confirmed_at.is_(None),
@@ -389,7 +389,7 @@ class SubscriptionService:
                 answered = conn.execute(update(notify_subscriptions).where(
                     _named_by(claim), notify_subscriptions.c.confirmed_at.is_(None),
                 ).values(confirmed_at=now)).rowcount
-                if answered:
+                if answered or proven.rowcount:  # (a bounce ended is an answer too)
                     _lift_cap(conn, claim.address_id, now)
                 row = conn.execute(
                     select(notify_addresses).where(notify_addresses.c.id == claim.address_id)
