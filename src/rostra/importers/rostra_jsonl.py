@@ -22,9 +22,9 @@ from rostra.services.import_records import ImportFormatError
 
 # What each record type names, (field, what it names), and what a record of each type
 # is named by (its id): a record may name only what the file has before it (the order
-# of the format puts every such row first). A reply's parent is checked where its id is
-# lower than the reply's (comments come in id order); a parent with a higher id (a
-# reply an import from another system wrote before its parent) is not checked here.
+# of the format puts every such row first). A reply's parent may come after it (a reply
+# an import from another system wrote before its parent has the lower id): the reply
+# waits for it, and a file that ends with replies still waiting is refused.
 _NAMES: dict[str, tuple[tuple[str, str], ...]] = {
     "reader_account": (("site_id", "site"),),
     "thread": (("site_id", "site"),),
@@ -76,6 +76,11 @@ class _References:
 
     def __init__(self) -> None:
         self._seen = {kind: _Ids() for kind in _NAMED}
+        # Replies whose parent has not come yet: parent -> its replies, and each waiting
+        # reply's line. A reply counts as the file's only once its parent has come (it
+        # is restored with it), so nothing may name it before.
+        self._waiting: dict[object, list[object]] = {}
+        self._waiting_lines: dict[object, int] = {}
 
     def check(self, kind: str, obj: dict[str, object], line: int) -> None:
         for name, named in _NAMES.get(kind, ()):
@@ -83,11 +88,37 @@ class _References:
             if value is not None and value not in self._seen[named]:
                 self._missing(kind, name, named, value, line)
         parent, own = obj.get("parent_id"), obj.get("id")
-        if (kind == "comment" and isinstance(parent, int) and isinstance(own, int)
-                and parent < own and parent not in self._seen["comment"]):
-            self._missing(kind, "parent_id", "comment", parent, line)
+        if kind == "comment" and parent is not None and parent not in self._seen["comment"]:
+            later = isinstance(parent, int) and isinstance(own, int) and parent > own
+            if not later and parent not in self._waiting_lines:
+                self._missing(kind, "parent_id", "comment", parent, line)
+            self._waiting.setdefault(parent, []).append(own)
+            self._waiting_lines[own] = line
+            return
         if kind in _NAMED:
-            self._seen[kind].add(obj.get("id"))
+            self._seen[kind].add(own)
+        if kind == "comment":
+            self._release(own)
+
+    def _release(self, parent: object) -> None:
+        """The replies waiting for ``parent`` (and theirs) are the file's now."""
+        ready = [parent]
+        while ready:
+            for reply in self._waiting.pop(ready.pop(), ()):
+                self._seen["comment"].add(reply)
+                del self._waiting_lines[reply]
+                ready.append(reply)
+
+    def finish(self) -> None:
+        """Refuse a file that ended with a reply still waiting for its parent."""
+        if not self._waiting_lines:
+            return
+        reply, line = min(self._waiting_lines.items(), key=lambda item: item[1])
+        parent = next(p for p, replies in self._waiting.items() if reply in replies)
+        raise ImportFormatError(
+            f"parent_id names comment {parent!r}, which the file does not have (or has "
+            "only under this reply: a loop of parents); edited or damaged: nothing of it "
+            "is written", line=line, element="comment")
 
     @staticmethod
     def _missing(kind: str, name: str, named: str, value: object, line: int) -> None:
@@ -150,3 +181,4 @@ def read_rostra(source: IO[bytes]) -> Iterator[RostraRecord]:
         raise ImportFormatError(
             f"the file ends without its end line, after {records:,} records: it was cut "
             "short (export it again, or copy it whole)", line=lineno)
+    references.finish()

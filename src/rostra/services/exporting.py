@@ -3,7 +3,8 @@ and "Notify of" subscriptions.
 
 One JSON object per line. The first line is the header ``{"format": "rostra",
 "type": "header", "version": 7}``; then sites, readers' accounts, threads, aliases, questions, comments
-(by id, so parents come before replies), votes, subscribers' addresses, subscriptions,
+(by id: a parent before its replies, unless an import from another system gave a
+reply the lower id), votes, subscribers' addresses, subscriptions,
 the comments "replies" subscriptions follow, context notes and their ratings, what
 imports from other systems made of their items, and EU DSA notices and statements of
 reasons (with their appeals), the comments staff featured or pinned, the texts staff

@@ -151,11 +151,13 @@ class ImportEngine(SubscriptionImport):
         restart of PostgreSQL, costs the batch a second try, not the whole run."""
         summary, thread_ids = copy.deepcopy(self.summary), dict(self._thread_ids)
         thread_items = dict(self._thread_items)
+        held = {parent: list(replies) for parent, replies in self._restore.held.items()}
         for attempt in attempts(what):
             if attempt.number > 1:
                 self.summary.put_back(summary)
                 self._thread_ids = dict(thread_ids)
                 self._thread_items = dict(thread_items)
+                self._restore.held = {p: list(replies) for p, replies in held.items()}
             yield attempt
 
     def _start(self) -> None:
@@ -532,6 +534,7 @@ class ImportEngine(SubscriptionImport):
         for attempt in self._tries("finishing an import"):
             with attempt, self.db.write() as conn:
                 if self.source is ImportSource.ROSTRA:
+                    self._restore.check_nothing_held()
                     advance_sequences(conn)
                     forget_missing_accounts(conn)
                 else:

@@ -38,7 +38,7 @@ from rostra.services.exporting import (
     ThreadRecord,
     VoteRecord,
 )
-from rostra.services.import_records import ImportConflict, ImportSummary
+from rostra.services.import_records import ImportConflict, ImportFormatError, ImportSummary
 from rostra.services.sites import claim_origins
 from rostra.store import changes
 from rostra.store.account_tables import reader_accounts
@@ -46,7 +46,7 @@ from rostra.store.bulk import chunks, insert_many
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.import_tables import import_items
 from rostra.store.notify_tables import notify_addresses
-from rostra.store.tables import sites, threads
+from rostra.store.tables import comments, sites, threads
 
 # Writes import_items rows of the run (the engine's bookkeeping of what it made).
 Remember = Callable[[Connection, list[dict[str, Any]]], None]
@@ -125,6 +125,9 @@ class RostraRestore:
         # Origins for sites that were there already: added as the run finishes, so that
         # a run that fails leaves their allowlists as they were.
         self.origins_to_add: dict[str, set[str]] = {}
+        # Comments held back until their parent is written: parent id -> its replies (a
+        # reply an import from another system listed before its parent has the lower id).
+        self.held: dict[int, list[CommentRecord]] = {}
 
     def write_rows(self, conn: Connection, groups: dict[type, list[Any]]) -> None:
         """Write the records of every type but sites and the bookkeeping, taking them
@@ -162,6 +165,8 @@ class RostraRestore:
     ) -> None:
         table: Table = cls.TABLE
         how = _RESTORE[cls]
+        if cls is CommentRecord:
+            records = self._parents_first(conn, records)
         if how.site_scoped and self.site_id is not None:
             records = [replace(r, site_id=self.site_id) for r in records]
         if cls is ThreadRecord:
@@ -213,6 +218,40 @@ class RostraRestore:
         ])
         if how.counter:
             setattr(self.summary, how.counter, getattr(self.summary, how.counter) + len(fresh))
+
+    def _parents_first(self, conn: Connection, records: list[CommentRecord]
+                       ) -> list[CommentRecord]:
+        """The batch's comments, and those held back for a parent among them, each after
+        its parent; a comment whose parent is neither in the database nor among them is
+        held back (``held``) until a batch brings its parent."""
+        ids = {r.id for r in records}
+        outside = sorted({r.parent_id for r in records
+                          if r.parent_id is not None and r.parent_id not in ids})
+        written: set[int] = set()
+        for chunk in chunks(outside):
+            written.update(int(i) for i in conn.scalars(
+                select(comments.c.id).where(comments.c.id.in_(list(chunk)))))
+        ordered: list[CommentRecord] = []
+        for record in records:
+            if record.parent_id is not None and record.parent_id not in written:
+                self.held.setdefault(record.parent_id, []).append(record)
+                continue
+            ready = [record]
+            while ready:
+                comment = ready.pop()
+                ordered.append(comment)
+                written.add(comment.id)
+                ready.extend(reversed(self.held.pop(comment.id, [])))
+        return ordered
+
+    def check_nothing_held(self) -> None:
+        """Refuse the run when a comment still waits for its parent (the reader refuses
+        such a file at its end; this keeps a half-linked tree from being kept)."""
+        if self.held:
+            parent = min(self.held)
+            raise ImportFormatError(
+                f"comment {self.held[parent][0].id} names parent_id {parent}, which the file "
+                "does not have: nothing of it is written", element="comment")
 
     def _author_key(self, key: str) -> str:
         """A key as this database makes it: an address the file names becomes its key."""
