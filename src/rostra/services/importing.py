@@ -123,7 +123,8 @@ class ImportEngine(SubscriptionImport):
         self._run_id = 0
         # Records of Rostra's own format.
         self._restore = RostraRestore(site_id=site_id, origins=self.origins,
-                                      summary=self.summary, remember=self._remember)
+                                      summary=self.summary, remember=self._remember,
+                                      recall=self._mapped)
 
     # -- the run ---------------------------------------------------------------
 

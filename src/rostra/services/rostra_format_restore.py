@@ -50,6 +50,8 @@ from rostra.store.tables import comments, sites, threads
 
 # Writes import_items rows of the run (the engine's bookkeeping of what it made).
 Remember = Callable[[Connection, list[dict[str, Any]]], None]
+# Which source ids of a kind an earlier restore (any run) made: source id -> target id.
+Recalled = Callable[[Connection, str, list[str]], dict[str, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,16 +111,22 @@ UNKEYED_AUTHOR = ("author reputation under an address this file does not name "
                   "(erased, or never written here): it cannot be keyed again")
 
 
+def _source_id(key: tuple[Any, ...]) -> str:
+    """import_items.source_id of a restored row: its key's fields, joined."""
+    return "|".join(str(part) for part in key)
+
+
 class RostraRestore:
     """Writes the records of Rostra's format for one import run: onto the sites they name,
     or all onto ``site_id`` (``--site``); ``origins`` are added to each site's."""
 
     def __init__(self, *, site_id: str | None, origins: Sequence[str], summary: ImportSummary,
-                 remember: Remember) -> None:
+                 remember: Remember, recall: Recalled) -> None:
         self.site_id = site_id
         self.origins = origins
         self.summary = summary
         self._remember = remember
+        self._recall = recall
         # The salt of this database's email keys (set before the first batch): a ban on
         # an address is keyed with it again.
         self.email_salt = ""
@@ -187,6 +195,7 @@ class RostraRestore:
                 changes.record(conn, Change(ChangeKind.HISTORY, r.site_id, r.author))
         keys = [how.key_of(r) for r in records]
         present = self._present(conn, cls, keys)
+        present |= self._made_before(conn, cls, [k for k in keys if k not in present])
         if how.same and present:
             self._check_same_rows(
                 conn, cls, [r for r, key in zip(records, keys, strict=True) if key in present])
@@ -211,7 +220,7 @@ class RostraRestore:
         conn.execute(insert(table), rows)
         self._remember(conn, [
             {"kind": how.kind or cls.TYPE,
-             "source_id": "|".join(str(p) for p in how.key_of(r)),
+             "source_id": _source_id(how.key_of(r)),
              "target_id": int(getattr(r, how.target)) if how.target else 0,
              "target_key": None if how.target_key is None else str(getattr(r, how.target_key))}
             for r in fresh
@@ -287,6 +296,17 @@ class RostraRestore:
                  "target_key": r.target_key, "parent_source_id": r.parent_source_id,
                  "run_id": run_id, "created": False}
                 for r in fresh.values()])
+
+    def _made_before(self, conn: Connection, cls: type[RostraRecord],
+                     keys: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+        """Keys of rows an earlier restore made that are gone since (a vote its reader
+        took back, a pin staff removed): restoring the file again passes over them, as
+        it passes over the rows still there, rather than making them again."""
+        if not keys:
+            return set()
+        by_source_id = {_source_id(key): key for key in keys}
+        made = self._recall(conn, _RESTORE[cls].kind or cls.TYPE, list(by_source_id))
+        return {by_source_id[source_id] for source_id in made}
 
     def _present(
         self, conn: Connection, cls: type[RostraRecord], keys: list[tuple[Any, ...]]
