@@ -45,7 +45,7 @@ from rostra.store.account_tables import reader_accounts
 from rostra.store.bulk import chunks, insert_many
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.import_tables import import_items
-from rostra.store.notify_tables import notify_addresses
+from rostra.store.notify_tables import notify_addresses, notify_subscriptions
 from rostra.store.tables import comments, sites, threads
 
 # Writes import_items rows of the run (the engine's bookkeeping of what it made).
@@ -103,6 +103,14 @@ _RESTORE: dict[type[Any], _Restore] = {
     FlagRecord: _Restore(("comment_id", "reader"), "comment_id", "reader", "flags_created"),
     AuthorStatRecord: _Restore(("site_id", "author"), "", "author", "authors_created",
                                site_scoped=True),
+}
+# The fields each record type's table keeps unique besides its key: two records of a
+# file (or of two sites put on one with --site) sharing them are refused before a write.
+_UNIQUE: dict[type[Any], tuple[str, ...]] = {
+    ReaderAccountRecord: ("site_id", "subject"),
+    ThreadRecord: ("site_id", "key"),
+    AddressRecord: ("email",),
+    SubscriptionRecord: ("address_id", "site_id", "thread_key", "kind"),
 }
 # An author's reputation under an email key the file could not name: made with the old
 # database's salt, it can never match here.
@@ -208,6 +216,8 @@ class RostraRestore:
                 fresh.append(record)
         if not fresh:
             return
+        if cls in _UNIQUE:
+            self._check_twice_in_file(cls, fresh)
         if cls is ThreadRecord:
             self._check_thread_keys(conn, fresh)
         if cls is AddressRecord:
@@ -215,6 +225,7 @@ class RostraRestore:
         if cls is ReaderAccountRecord:
             self._check_subjects(conn, fresh)
         if cls is SubscriptionRecord:
+            self._check_subscriptions(conn, fresh)
             fresh = self._confirmations(conn, fresh)
         rows = [{f: getattr(r, f) for f in r.__dataclass_fields__} for r in fresh]
         conn.execute(insert(table), rows)
@@ -330,8 +341,47 @@ class RostraRestore:
             if other is not None:
                 raise ImportConflict(
                     f"thread {r.key!r} of site {r.site_id!r} exists with id {other.id}, the file "
-                    f"has it as {r.id}: import a Rostra export into an empty database"
+                    f"has it as {r.id}{self._merged()}: import a Rostra export into an empty "
+                    "database"
                 )
+
+    def _merged(self) -> str:
+        """Why two sites' rows can meet on one: --site."""
+        if self.site_id is None:
+            return ""
+        return f" (--site {self.site_id} puts every site of the file on it)"
+
+    def _check_twice_in_file(self, cls: type[RostraRecord], records: list[Any]) -> None:
+        """Two new rows of one batch may not share what their table keeps unique (a
+        thread's key on its site, an address's email…); rows of earlier batches are in
+        the database, where the checks below find them."""
+        fields = _UNIQUE[cls]
+        first: dict[tuple[Any, ...], Any] = {}
+        for record in records:
+            unique = tuple(getattr(record, name) for name in fields)
+            other = first.setdefault(unique, record)
+            if other is not record:
+                described = ", ".join(f"{name} {value!r}"
+                                      for name, value in zip(fields, unique, strict=True))
+                merged = self._merged() if "site_id" in fields else ""
+                raise ImportConflict(
+                    f"{cls.TYPE} {other.id} and {cls.TYPE} {record.id} of the file both have "
+                    f"{described}{merged}: a site can have only one; nothing of the file "
+                    "is written")
+
+    def _check_subscriptions(self, conn: Connection, records: list[SubscriptionRecord]) -> None:
+        fields = _UNIQUE[SubscriptionRecord]
+        columns = [notify_subscriptions.c[name] for name in fields]
+        for chunk in chunks(records):
+            wanted = {tuple(getattr(r, name) for name in fields): r.id for r in chunk}
+            for row in conn.execute(select(notify_subscriptions.c.id, *columns)
+                                    .where(tuple_(*columns).in_(list(wanted)))):
+                theirs = wanted[tuple(row[1:])]
+                raise ImportConflict(
+                    f"subscription of address {row.address_id} to {row.kind} of "
+                    f"{row.thread_key!r} on site {row.site_id!r} exists with id {row.id}, the "
+                    f"file has it as {theirs}{self._merged()}: import a Rostra export into an "
+                    "empty database")
 
     @staticmethod
     def _confirmations(
@@ -370,8 +420,8 @@ class RostraRestore:
             if other is not None:
                 raise ImportConflict(
                     f"reader account {r.subject!r} of site {r.site_id!r} exists with id "
-                    f"{other.id}, the file has it as {r.id}: import a Rostra export into an "
-                    f"empty database")
+                    f"{other.id}, the file has it as {r.id}{self._merged()}: import a Rostra "
+                    "export into an empty database")
 
     def _check_same_rows(self, conn: Connection, cls: type[RostraRecord],
                          records: list[Any]) -> None:
