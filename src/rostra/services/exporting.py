@@ -8,9 +8,10 @@ reply the lower id), votes, subscribers' addresses, subscriptions,
 the comments "replies" subscriptions follow, context notes and their ratings, what
 imports from other systems made of their items, and EU DSA notices and statements of
 reasons (with their appeals), the comments staff featured or pinned, the texts staff
-edits replaced, bans, readers' flags and authors' reputations. Every record
-has a ``type`` and one
-field per column of its table. docs/import-export.md describes each field.
+edits replaced, bans, readers' flags and authors' reputations (these last, the
+moderators' work, in rostra.services.moderators_work_records). Every record has a
+``type`` and one field per column of its table. docs/import-export.md describes each
+field.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import gzip
 import io
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
@@ -28,20 +29,25 @@ from sqlalchemy import Select, Table, select
 
 from rostra.core.errors import InvalidInput
 from rostra.core.site_settings import SiteSettings
-from rostra.moderation.identity import email_key
+from rostra.services.moderators_work_records import (
+    MODERATORS_RECORDS,
+    AuthorStatRecord,
+    BanRecord,
+    ModeratorsRecord,
+    addresses_by_key,
+    moderators_work_queries,
+    named_by_address,
+)
 from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database
-from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.import_tables import import_items, questions
-from rostra.store.moderation_tables import author_stats, bans, flags
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import (
     notify_addresses,
     notify_subscription_comments,
     notify_subscriptions,
 )
-from rostra.store.staff_tables import comment_pins, comment_revisions
-from rostra.store.tables import comments, meta, sites, thread_aliases, threads, votes
+from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 
 FORMAT = "rostra"
 # 2 added import_item records, 3 dsa_notice and dsa_statement, 4 reader_account, 5 a
@@ -53,11 +59,6 @@ READABLE_VERSIONS = frozenset({1, 2, 3, 4, 5, 6, 7})
 # A subscription of a file before version 5 has no confirmation of its own: it was
 # confirmed with its address, and is restored so (services.rostra_format_restore).
 FROM_ADDRESS = datetime(1970, 1, 1, tzinfo=UTC)
-# An author key made of an email address ("e:<HMAC>") is keyed with a salt of the
-# database it was made in; the file names the address instead ("email:<address>"), and a
-# restore makes the key again with its own salt (rostra.services.rostra_format_restore).
-EMAIL_KEY_PREFIX = "email:"
-EMAIL_SALT = "ip_salt"  # the meta row of the salt (rostra.services.container)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,155 +264,17 @@ class ImportItemRecord:
     parent_source_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class DsaNoticeRecord:
-    """A reader's notice that a comment is illegal, and its decision (docs/dsa.md)."""
-
-    TYPE: ClassVar[str] = "dsa_notice"
-    TABLE: ClassVar[Table] = dsa_notices
-    id: int
-    site_id: str
-    comment_id: int | None
-    ground: str
-    ground_label: str
-    explanation: str
-    notifier_name: str | None
-    notifier_email: str | None
-    good_faith: bool
-    reporter: str | None
-    ip_hash: str | None
-    created_at: datetime
-    deadline_at: datetime
-    status: str
-    outcome: str | None
-    decided_by: str | None
-    decided_at: datetime | None
-    decision_reason: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class DsaStatementRecord:
-    """A statement of reasons for a removal or restriction, with its appeal."""
-
-    TYPE: ClassVar[str] = "dsa_statement"
-    TABLE: ClassVar[Table] = dsa_statements
-    id: int
-    site_id: str
-    comment_id: int | None
-    state: str
-    restriction: str
-    source: str
-    notice_id: int | None
-    ground_kind: str
-    ground: str
-    facts: str
-    automated_detection: bool
-    automated_decision: bool
-    decided_by: str | None
-    created_at: datetime
-    lifted_at: datetime | None
-    appeal_text: str | None
-    appealed_at: datetime | None
-    appeal_outcome: str | None
-    appeal_decided_by: str | None
-    appeal_decided_at: datetime | None
-    appeal_reason: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class PinRecord:
-    """A comment staff featured (an editors' pick) or pinned (shown first); version 6."""
-
-    TYPE: ClassVar[str] = "pin"
-    TABLE: ClassVar[Table] = comment_pins
-    comment_id: int
-    site_id: str
-    kind: str
-    created_by: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class RevisionRecord:
-    """The text a comment had before a staff member edited it; version 6."""
-
-    TYPE: ClassVar[str] = "revision"
-    TABLE: ClassVar[Table] = comment_revisions
-    id: int
-    comment_id: int
-    text: str
-    html: str
-    edited_by: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class BanRecord:
-    """A ban (or shadow ban) on a site, lifted or not; version 6. ``value`` is the key
-    the ban matches, an email key written as ``email:<address>``."""
-
-    TYPE: ClassVar[str] = "ban"
-    TABLE: ClassVar[Table] = bans
-    id: int
-    site_id: str
-    kind: str
-    value: str
-    shadow: bool
-    reason: str | None
-    label: str | None
-    created_by: str
-    created_at: datetime
-    expires_at: datetime | None
-    lifted_at: datetime | None
-    lifted_by: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class FlagRecord:
-    """A reader's flag on a comment, open or resolved (a moderator decided); version 7.
-    ``reader`` is the flagging reader's key as stored ("v:", "a:" or "i:")."""
-
-    TYPE: ClassVar[str] = "flag"
-    TABLE: ClassVar[Table] = flags
-    comment_id: int
-    reader: str
-    reason: str
-    note: str | None
-    ip_hash: str | None
-    created_at: datetime
-    resolved_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorStatRecord:
-    """An author's moderation history on a site, their reputation (earned trust, the
-    "Regular" badge, first-time holds); version 7. ``author`` is the key it is kept
-    under: ``a:<account>``, ``v:<voter>``, or an address written ``email:<address>``
-    (an ``e:`` key where the database could not name the address)."""
-
-    TYPE: ClassVar[str] = "author_stat"
-    TABLE: ClassVar[Table] = author_stats
-    site_id: str
-    author: str
-    approved: int
-    rejected: int
-    spam: int
-    notices: int
-    updated_at: datetime
-
-
 RostraRecord = (
-    SiteRecord | ReaderAccountRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord | VoteRecord
-    | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | NoteRecord
-    | NoteRatingRecord | ImportItemRecord | DsaNoticeRecord | DsaStatementRecord | PinRecord
-    | RevisionRecord | BanRecord | FlagRecord | AuthorStatRecord
+    SiteRecord | ReaderAccountRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord
+    | VoteRecord | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | NoteRecord
+    | NoteRatingRecord | ImportItemRecord | ModeratorsRecord
 )
 RECORD_TYPES: dict[str, type[RostraRecord]] = {
     cls.TYPE: cls
-    for cls in (SiteRecord, ReaderAccountRecord, ThreadRecord, AliasRecord, QuestionRecord, CommentRecord, VoteRecord,
-                AddressRecord, SubscriptionRecord, SubscriptionCommentRecord, NoteRecord,
-                NoteRatingRecord, ImportItemRecord, DsaNoticeRecord, DsaStatementRecord,
-                PinRecord, RevisionRecord, BanRecord, FlagRecord, AuthorStatRecord)
+    for cls in (SiteRecord, ReaderAccountRecord, ThreadRecord, AliasRecord, QuestionRecord,
+                CommentRecord, VoteRecord, AddressRecord, SubscriptionRecord,
+                SubscriptionCommentRecord, NoteRecord, NoteRatingRecord, ImportItemRecord,
+                *MODERATORS_RECORDS)
 }
 # Fields a later version added, and what a record of an older file takes for each.
 ADDED_FIELDS: dict[tuple[str, str], Any] = {
@@ -521,23 +384,7 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     q_books = (select(import_items).where(import_items.c.source != "rostra")
                .order_by(import_items.c.site_id, import_items.c.source, import_items.c.kind,
                          import_items.c.source_id))
-    q_notices = select(dsa_notices).order_by(dsa_notices.c.id)
-    q_statements = select(dsa_statements).order_by(dsa_statements.c.id)
-    q_pins = select(comment_pins).order_by(comment_pins.c.comment_id)
-    q_revisions = select(comment_revisions).order_by(comment_revisions.c.id)
-    q_bans = select(bans).order_by(bans.c.id)
-    q_flags = select(flags).order_by(flags.c.comment_id, flags.c.reader)
-    q_authors = select(author_stats).order_by(author_stats.c.site_id, author_stats.c.author)
     if site_id is not None:
-        q_authors = q_authors.where(author_stats.c.site_id == site_id)
-        q_bans = q_bans.where(bans.c.site_id == site_id)
-        q_flags = q_flags.where(flags.c.comment_id.in_(
-            select(comments.c.id).where(comments.c.thread_id.in_(site_threads))))
-        q_pins = q_pins.where(comment_pins.c.site_id == site_id)
-        q_revisions = q_revisions.where(comment_revisions.c.comment_id.in_(
-            select(comments.c.id).where(comments.c.thread_id.in_(site_threads))))
-        q_notices = q_notices.where(dsa_notices.c.site_id == site_id)
-        q_statements = q_statements.where(dsa_statements.c.site_id == site_id)
         q_books = q_books.where(import_items.c.site_id == site_id)
         q_sites = q_sites.where(sites.c.id == site_id)
         q_accounts = q_accounts.where(reader_accounts.c.site_id == site_id)
@@ -578,13 +425,7 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     yield NoteRecord, q_notes
     yield NoteRatingRecord, q_ratings
     yield ImportItemRecord, q_books
-    yield DsaNoticeRecord, q_notices
-    yield DsaStatementRecord, q_statements
-    yield PinRecord, q_pins
-    yield RevisionRecord, q_revisions
-    yield BanRecord, q_bans
-    yield FlagRecord, q_flags
-    yield AuthorStatRecord, q_authors
+    yield from moderators_work_queries(site_id)
 
 
 def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRecord]:
@@ -595,39 +436,14 @@ def iter_records(db: Database, site_id: str | None = None) -> Iterator[RostraRec
         for cls, query in _queries(site_id):
             names = [f.name for f in fields(cls)]
             if cls in (BanRecord, AuthorStatRecord) and addresses is None:
-                addresses = _addresses_by_key(conn, site_id)
+                addresses = addresses_by_key(conn, site_id)
             result = conn.execution_options(yield_per=2000).execute(query)
             for row in result:
                 mapping = row._mapping
                 record = cls(**{name: _plain(mapping[name]) for name in names})
-                if isinstance(record, BanRecord) and addresses:
-                    record = replace(record, value=addresses.get(record.value, record.value))
-                if isinstance(record, AuthorStatRecord) and addresses:
-                    record = replace(record, author=addresses.get(record.author, record.author))
+                if isinstance(record, (BanRecord, AuthorStatRecord)) and addresses:
+                    record = named_by_address(record, addresses)
                 yield record
-
-
-def _addresses_by_key(conn: Any, site_id: str | None) -> dict[str, str]:
-    """``e:<HMAC>`` -> ``email:<address>`` for the addresses the database knows (of
-    comments, subscribers and readers' accounts), by the database's own salt. A key whose
-    address is nowhere else (a ban on an address that never wrote) stays as it is."""
-    salt = conn.scalar(select(meta.c.value).where(meta.c.key == EMAIL_SALT))
-    if salt is None:
-        return {}
-    emails: set[str] = set()
-    site_comments = select(comments.c.author_email).where(comments.c.author_email.is_not(None))
-    accounts = select(reader_accounts.c.email).where(reader_accounts.c.email.is_not(None))
-    subscribers = select(notify_addresses.c.email)
-    if site_id is not None:
-        site_comments = site_comments.where(comments.c.thread_id.in_(
-            select(threads.c.id).where(threads.c.site_id == site_id)))
-        accounts = accounts.where(reader_accounts.c.site_id == site_id)
-        subscribers = subscribers.where(notify_addresses.c.id.in_(
-            select(notify_subscriptions.c.address_id).where(
-                notify_subscriptions.c.site_id == site_id)))
-    for query in (site_comments.distinct(), accounts.distinct(), subscribers):
-        emails.update(str(e).strip().casefold() for e in conn.scalars(query))
-    return {email_key(e, str(salt)): EMAIL_KEY_PREFIX + e for e in emails}
 
 
 def _plain(value: Any) -> Any:

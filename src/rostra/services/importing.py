@@ -31,12 +31,7 @@ from sqlalchemy import (
 
 from rostra.core.models import Anchor
 from rostra.moderation.ip_hashing import IpHasher, ip_hasher_for
-from rostra.services.exporting import (
-    EMAIL_SALT,
-    ImportItemRecord,
-    RostraRecord,
-    SiteRecord,
-)
+from rostra.services.exporting import ImportItemRecord, RostraRecord, SiteRecord
 from rostra.services.import_linking import link_run_comments
 from rostra.services.import_records import (
     ImportedComment,
@@ -52,6 +47,7 @@ from rostra.services.import_records import (
 )
 from rostra.services.import_rollback import rollback_run
 from rostra.services.import_subscriptions import SubscriptionImport, alias_source_id
+from rostra.services.moderators_work_records import EMAIL_SALT
 from rostra.services.rostra_format_restore import RostraRestore
 from rostra.services.sites import SiteService, claim_origins, lock_origins, normalise_origin
 from rostra.store import changes, queries

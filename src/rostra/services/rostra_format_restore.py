@@ -14,23 +14,15 @@ from sqlalchemy import Connection, Table, insert, select, tuple_
 from rostra.core.thread_keys import http_url
 from rostra.moderation.identity import email_key
 from rostra.services.exporting import (
-    EMAIL_KEY_PREFIX,
     FROM_ADDRESS,
     AddressRecord,
     AliasRecord,
-    AuthorStatRecord,
-    BanRecord,
     CommentRecord,
-    DsaNoticeRecord,
-    DsaStatementRecord,
-    FlagRecord,
     ImportItemRecord,
     NoteRatingRecord,
     NoteRecord,
-    PinRecord,
     QuestionRecord,
     ReaderAccountRecord,
-    RevisionRecord,
     RostraRecord,
     SiteRecord,
     SubscriptionCommentRecord,
@@ -39,6 +31,17 @@ from rostra.services.exporting import (
     VoteRecord,
 )
 from rostra.services.import_records import ImportConflict, ImportFormatError, ImportSummary
+from rostra.services.moderators_work_records import (
+    EMAIL_KEY_PREFIX,
+    AuthorStatRecord,
+    BanRecord,
+    DsaNoticeRecord,
+    DsaStatementRecord,
+    FlagRecord,
+    PinRecord,
+    RevisionRecord,
+    with_author_key,
+)
 from rostra.services.sites import claim_origins
 from rostra.store import changes
 from rostra.store.account_tables import reader_accounts
@@ -190,11 +193,11 @@ class RostraRestore:
             # it came from, by an import before this check) may hold a javascript: one.
             records = [replace(r, url=http_url(r.url)) for r in records]
         if cls is BanRecord:
-            records = [replace(r, value=self._author_key(r.value)) for r in records]
+            records = [with_author_key(r, self._author_key) for r in records]
             for site_id in sorted({r.site_id for r in records}):
                 changes.record(conn, Change(ChangeKind.BANS, site_id))  # servers reload
         if cls is AuthorStatRecord:
-            kept = [replace(r, author=self._author_key(r.author)) for r in records
+            kept: list[Any] = [with_author_key(r, self._author_key) for r in records
                     if not r.author.startswith(EMAIL_KEY)]
             if len(kept) < len(records):
                 self.summary.skipped[UNKEYED_AUTHOR] += len(records) - len(kept)
