@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,3 +149,20 @@ def last_summary(db: Database) -> dict[str, Any]:
         summary = conn.scalar(select(import_runs.c.summary).order_by(import_runs.c.id.desc()))
     assert summary is not None
     return dict(summary)
+
+
+def refused_restore(target: Rostra, path: Path, lines: list[dict[str, Any]],
+                    *args: str) -> str:
+    """Write ``lines`` as a Rostra file at ``path`` (its end line counting them), restore
+    it into ``target`` and check it is refused, without a traceback, writing nothing;
+    returns what the command said, on one line."""
+    lines[-1]["records"] = len(lines) - 2
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    before = counts(target.db)
+    result = target.run("import", "rostra", path, *args)
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1, said
+    assert "Traceback" not in said and "IntegrityError" not in said
+    assert "Nothing was imported: the database is as it was." in said
+    assert counts(target.db) == before
+    return said
