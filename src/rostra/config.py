@@ -109,8 +109,7 @@ class Settings(BaseSettings):
     cache_poll_seconds: float = Field(
         0.5, gt=0, le=60,
         description="How often each worker looks for threads changed by other workers or "
-        "servers when no change bus tells it (SQLite without Redis, or while the bus "
-        "reconnects; with the bus up, every 5 s as a safety net).",
+        "servers while the change bus is down (with it up, every 5 s as a safety net).",
     )
 
     admin_token: str = Field(
@@ -122,7 +121,8 @@ class Settings(BaseSettings):
         "",
         description="redis://host:port/db shared by several servers: rate limits, and the change "
         "bus (live updates, cache and ban changes). Empty: rate limits are counted in each "
-        "process; the change bus is PostgreSQL LISTEN/NOTIFY (SQLite: polling).",
+        "process; the change bus is PostgreSQL LISTEN/NOTIFY (SQLite: the `change_log` "
+        "table, read every 0.1 s).",
     )
     rate_limits: bool = Field(
         True, description="Apply rate limits to posts, votes, flags and subscriptions."

@@ -7,12 +7,11 @@ import json
 
 import pytest
 
-from tests.api.test_change_bus import Stream, bus_overrides, two_servers, within
+from tests.api.test_change_bus import TRANSPORTS, Stream, bus_overrides, two_servers, within
 from tests.conftest import ORIGIN, Reader
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("transport", ["postgresql", "redis"])
+@pytest.mark.parametrize("transport", TRANSPORTS)
 def test_pages_on_the_other_server_get_the_comment_itself(transport: str) -> None:
     with two_servers(**bus_overrides(transport)) as (a, b), a.client() as ha, \
             b.client() as hb:

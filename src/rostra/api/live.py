@@ -5,7 +5,7 @@ itself (``comment``, as the thread's page shows it), so a page can show it witho
 fetching anything; a held comment is not sent (its author has it from posting). So do
 comments taken down (``removed``), edits (``edited``) and votes (``votes``): from this
 worker at commit, from the others over the change bus (``rostra.app``). Other changes,
-and every change a worker without a bus hears of from its poll, come as a bare
+and every change a worker hears of from its poll (while its bus is down), come as a bare
 "changed": the page then fetches what it shows, each at its own moment.
 """
 

@@ -7,7 +7,9 @@ once, instead of polling for them.
 - Redis (when ``redis_url`` is set): ``PUBLISH`` right after the commit, one
   subscription per process; the channel is named after the database (a random id kept
   in it), so that deployments sharing a Redis do not hear each other.
-- SQLite without Redis: no bus; the processes of one box poll ``threads.updated_at``.
+- SQLite without Redis: each commit writes its messages into ``change_log`` (in the
+  transaction, so only what commits is there, in commit order: SQLite's writers take
+  turns), and every process reads the new rows every ``SQLITE_READ_SECONDS``.
 
 Whatever the bus, each process still polls, seldom while the bus is connected (for what
 was sent while it reconnected, or written by a process without a bus) and every
@@ -20,13 +22,16 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, delete, func, insert, select
 
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
+from rostra.store.tables import change_log
 
 log = logging.getLogger("rostra.bus")
 
@@ -35,6 +40,13 @@ MAX_PAYLOAD = 7000  # bytes of one message (PostgreSQL allows 8000)
 MAX_CHANGES = 500  # more in one transaction (an import): tell the others to look again
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)
 HEALTH_SECONDS = 30.0  # a listening connection quiet this long is checked
+# SQLite's bus: how often each process reads the new rows of ``change_log`` (a new
+# comment reaches other workers' open pages within about this), how many at most at a
+# time, how long rows stay, and how often each process prunes them.
+SQLITE_READ_SECONDS = 0.1
+SQLITE_READ_ROWS = 500
+SQLITE_KEEP_SECONDS = 300.0
+SQLITE_PRUNE_SECONDS = 60.0
 
 Handler = Callable[[list[Change]], None]
 OnConnect = Callable[[], Awaitable[None]]
@@ -197,14 +209,79 @@ class RedisBus(ChangeBus):
         self.client.close()
 
 
+class SqliteBus(ChangeBus):
+    """The processes on one SQLite file (the workers of `rostra serve --workers N`, their
+    posting processes, commands) tell each other through a table. Reading it costs one
+    indexed query every ``read_seconds``; rows stay ``keep_seconds`` (a process that
+    falls further behind than that looks at everything again)."""
+
+    name = "sqlite"
+
+    def __init__(self, db: Database, read_seconds: float = SQLITE_READ_SECONDS,
+                 keep_seconds: float = SQLITE_KEEP_SECONDS) -> None:
+        super().__init__()
+        self.db = db
+        self.read_seconds = read_seconds
+        self.keep_seconds = keep_seconds
+
+    def install(self, db: Database) -> None:
+        if self._write not in db.before_commit:
+            db.before_commit.append(self._write)
+
+    @staticmethod
+    def _write(conn: Connection, changes: list[Change]) -> None:
+        now = datetime.now(UTC)
+        conn.execute(insert(change_log), [{"at": now, "payload": payload}
+                                          for payload in encode(changes)])
+
+    def _newest(self) -> int:
+        with self.db.read() as conn:
+            return int(conn.scalar(select(func.max(change_log.c.id))) or 0)
+
+    def _after(self, last: int) -> list[tuple[int, str]]:
+        with self.db.read() as conn:
+            rows = conn.execute(select(change_log.c.id, change_log.c.payload)
+                                .where(change_log.c.id > last)
+                                .order_by(change_log.c.id).limit(SQLITE_READ_ROWS)).all()
+        return [(row.id, row.payload) for row in rows]
+
+    def prune(self) -> int:
+        """Forget rows older than ``keep_seconds``; how many went."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.keep_seconds)
+        with self.db.write() as conn:
+            return conn.execute(delete(change_log).where(change_log.c.at < cutoff)).rowcount
+
+    async def listen(self, handle: Handler, on_connect: OnConnect) -> None:
+        last = await asyncio.to_thread(self._newest)
+        self.connected = True
+        await on_connect()  # what was written before ``last`` (or while away)
+        pruned_at = time.monotonic()
+        while True:
+            await asyncio.sleep(self.read_seconds)
+            rows = await asyncio.to_thread(self._after, last)
+            if rows and rows[0][0] != last + 1:
+                # Rows this process never read were pruned (it was stopped, or far
+                # behind): what they said is not known, so look at everything again.
+                handle([Change(ChangeKind.RESYNC)])
+            for row_id, payload in rows:
+                last = row_id
+                handle(decode(payload))
+            if time.monotonic() - pruned_at > SQLITE_PRUNE_SECONDS:
+                pruned_at = time.monotonic()
+                await asyncio.to_thread(self.prune)
+
+
 def bus_for(database_url: str, redis_url: str, db: Database) -> ChangeBus | None:
-    """The bus these settings give (None: SQLite without Redis), installed on ``db``."""
+    """The bus these settings give (None: an in-memory SQLite database, which no other
+    process can open), installed on ``db``."""
     bus: ChangeBus
     if redis_url:
         bus = RedisBus(redis_url, db)
     elif not database_url.startswith("sqlite"):
         bus = PostgresBus(database_url)
-    else:
+    elif ":memory:" in database_url or database_url.rstrip("/") == "sqlite:":
         return None
+    else:
+        bus = SqliteBus(db)
     bus.install(db)
     return bus

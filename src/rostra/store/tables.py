@@ -169,3 +169,16 @@ votes = Table(
     Column("created_at", UTCDateTime, nullable=False),
     CheckConstraint("value IN (-1, 1)", name="value"),
 )
+
+# SQLite's change bus (store/change_bus.py, SqliteBus): what each commit changed, as the
+# bus's messages, read a moment later by the other processes on the database and pruned
+# after minutes. AUTOINCREMENT: an id is never given twice, even after the newest rows
+# were pruned, so a reader's "after id N" never misses a row.
+change_log = Table(
+    "change_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("payload", Text, nullable=False),
+    sqlite_autoincrement=True,
+)
