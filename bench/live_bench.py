@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/live_bench.py [--pages 5000] [--posts 10] [--votes 20]
 
-Serves Rostra (`rostra serve`, one worker, SQLite) on 127.0.0.1, opens ``--pages``
+Serves Rostra (`rostra serve`, one worker unless ``--workers``, SQLite) on 127.0.0.1, opens ``--pages``
 live streams (GET /api/events) on one thread from one asyncio client process on the
 same machine, then posts ``--posts`` comments one second apart and times, for every
 page, the moment the event carrying each comment arrives, from the moment the post was
@@ -175,6 +175,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--gap", type=float, default=1.0, help="seconds between posts")
     parser.add_argument("--votes", type=int, default=20, help="votes cast per run")
     parser.add_argument("--vote-gap", type=float, default=0.2, help="seconds between votes")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="`rostra serve` workers on the SQLite file (default 1): with "
+                             "more, the pages spread over them and each post lands on one")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results")
     args = parser.parse_args(argv)
     pages = [int(p) for p in args.pages.split(",")]
@@ -202,6 +205,7 @@ def main(argv: list[str]) -> int:
             # Each vote comes from an address of its own (X-Forwarded-For): one network
             # votes once on a comment.
             server.env["ROSTRA_TRUSTED_PROXIES"] = '["127.0.0.1"]'
+            server.env["ROSTRA_WORKERS"] = str(args.workers)
             server.start()
             try:
                 JsonClient(server.port, {"Origin": ORIGIN}).call(
@@ -229,8 +233,8 @@ def main(argv: list[str]) -> int:
     report = "\n\n".join([
         f"Command: `{command}` ({started:%Y-%m-%d %H:%M} UTC)",
         (f"Machine: {os.cpu_count()} cores, load average at start {' '.join(load_start)}, "
-         f"at end {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; one `rostra "
-         f"serve` worker on SQLite; the pages are one {loop_name} client process on the same "
+         f"at end {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; `rostra "
+         f"serve` with {args.workers} worker(s) on SQLite; the pages are one {loop_name} client process on the same "
          f"machine; {args.posts} comments, {args.gap:g} s apart, then {args.votes} votes, "
          f"{args.vote_gap:g} s apart, per run."),
         "\n".join(rows),

@@ -49,6 +49,9 @@ POLL_SLACK = timedelta(seconds=2)
 # While the change bus is connected, polling only catches what it could not carry (what
 # was written while it reconnected, or by a process without a bus).
 BUS_POLL_SECONDS = 5.0
+# ... and leaves to the bus the changes of this last moment, whose messages may be on
+# their way (SQLite's bus reads its table every 0.1 s).
+BUS_GRACE = timedelta(seconds=2)
 # How long a thread that wants the GIL waits before the running one must give it up
 # (Python's default is 5 ms). The posting lane and page rebuilds give the GIL up on every
 # SQLite call (every row of a page), and with a busy event loop each of those cost them
@@ -241,9 +244,16 @@ class CrossWorkerInvalidation:
             stamps.move_to_end(thread_id)
         recent.append(updated_at)
 
-    def poll(self) -> None:
+    def poll(self, resync: bool = False) -> None:
+        """Look for threads changed by other processes. While the change bus is up, the
+        changes of the last ``BUS_GRACE`` are left to it (unless ``resync``): a poll
+        between a commit and its message would tell pages a bare "changed" and, the
+        stamp then seen, drop the message that carries what changed."""
+        bus = self.services.bus
+        until = (datetime.now(UTC) - BUS_GRACE
+                 if bus is not None and bus.connected and not resync else None)
         with self.services.db.read() as conn:
-            rows = queries.changed_threads(conn, self.since - POLL_SLACK)
+            rows = queries.changed_threads(conn, self.since - POLL_SLACK, until)
             stamp = queries.staff_stamp(conn)
         if self.stamp_read and stamp != self.staff_stamp:
             # Someone became, or stopped being, a site's staff (queries.staff_changed):
@@ -288,7 +298,7 @@ class CrossWorkerInvalidation:
                 forget_what_moderation_read(self.services, self.views, change)
             elif change.kind is ChangeKind.RESYNC:
                 forget_what_moderation_read(self.services, self.views, change)
-                self.poll()
+                self.poll(resync=True)
 
 
 # Feature packages plug in through an ``install(app, services)`` function that may add

@@ -407,12 +407,14 @@ def staff_stamp(conn: Connection) -> str | None:
     return value
 
 
-def changed_threads(conn: Connection, since: datetime) -> Sequence[Any]:
-    return conn.execute(
-        select(threads.c.id, threads.c.site_id, threads.c.key, threads.c.updated_at).where(
-            threads.c.updated_at > since
-        )
-    ).all()
+def changed_threads(conn: Connection, since: datetime,
+                    until: datetime | None = None) -> Sequence[Any]:
+    """Threads stamped after ``since`` (and not after ``until``, where given)."""
+    query = select(threads.c.id, threads.c.site_id, threads.c.key, threads.c.updated_at).where(
+        threads.c.updated_at > since)
+    if until is not None:
+        query = query.where(threads.c.updated_at <= until)
+    return conn.execute(query).all()
 
 
 def latest_change(conn: Connection) -> datetime | None:
