@@ -94,3 +94,16 @@ def test_it_takes_a_role_away(cli: Cli) -> None:
     assert taken.exit_code == 0, taken.output
     assert taken.output.strip() == "editor: no roles"
     assert cli.listed() == {"editor": ["-", "-"]}
+
+
+def test_it_makes_no_account_when_its_site_does_not_exist(cli: Cli) -> None:
+    # `rostra user add NAME --site S` is one step: a typo in S leaves no account behind
+    # (a second try with the right site would otherwise find the name taken).
+    refused = cli.run("user", "add", "writer", "--site", "gazete",
+                      "--password-file", cli.password_file(PASSWORD))
+    assert refused.exit_code == 1 and "no site with id 'gazete'" in refused.output
+    assert set(cli.listed()) == {"editor"}
+    added = cli.run("user", "add", "writer", "--site", "news",
+                    "--password-file", cli.password_file(PASSWORD))
+    assert added.exit_code == 0, added.output
+    assert cli.listed()["writer"] == ["-", "news:moderator"]

@@ -56,9 +56,8 @@ def user_add(ctx: click.Context, name: str, is_admin: bool, site_id: str | None,
     """Create a staff account (asks for its password)."""
     with _staff(ctx) as staff:
         account = staff.create_user(name, _password(password_file), is_admin=is_admin,
+                                    role=(site_id, role) if site_id else None,
                                     audited=operator())
-        if site_id:
-            account = staff.grant(account.id, site_id, role, audited=operator())
     roles = ", ".join(f"{r} of {s}" for s, r in sorted(account.roles.items()))
     click.echo(f"created {account.name}" + (" (admin)" if account.is_admin else "")
                + (f": {roles}" if roles else ""))

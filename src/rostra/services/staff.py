@@ -100,10 +100,14 @@ class StaffService(StaffSignIn):
     # -- accounts ------------------------------------------------------------
 
     def create_user(self, name: str, password: str, *, is_admin: bool = False,
+                    role: tuple[str, str] | None = None,
                     audited: Audited | None = None) -> StaffAccount:
-        """A new staff account; ``audited``: recorded in the audit log as it commits."""
+        """A new staff account, with ``role`` (site id, role) given in the same transaction
+        (a site that does not exist leaves no account); ``audited``: recorded in the audit
+        log as it commits."""
         name = _check_name(name)
         digest = PASSWORDS.hash(_check_password(password))
+        given = (role[0], _check_role(role[1])) if role is not None else None
         try:
             # Runs again after a deadlock or a statement's lost connection; not after a
             # lost COMMIT, whose second try would find the name taken by its first.
@@ -118,6 +122,8 @@ class StaffService(StaffSignIn):
                     if audited is not None:
                         audited.record(conn, "staff_create", f"staff:{user_id}", None,
                                        {"name": name, "admin": is_admin}, site_id=None)
+                    if given is not None:
+                        self._grant(conn, user_id, given[0], given[1], audited)
         except IntegrityError:
             raise Conflict(f"a staff account named {name!r} exists already") from None
         return self.get(user_id)
