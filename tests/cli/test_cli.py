@@ -65,6 +65,25 @@ def test_it_reports_bad_configuration_clearly(tmp_path: Path) -> None:
     assert "log_level" in env_result.stderr
 
 
+def test_it_says_in_one_line_that_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    # Nothing listens on the port (a PostgreSQL server down, or a typo in its address),
+    # and a SQLite "file" that is a folder: each command that opens the database says so
+    # and names it, instead of printing the driver's traceback.
+    down = f"postgresql://postgres@127.0.0.1:{free_port()}/rostra"
+    (tmp_path / "folder").mkdir()
+    folder = f"sqlite:///{tmp_path / 'folder'}"
+    for url, reason in [(down, "Connection refused"), (folder, "unable to open database")]:
+        for args in (["db", "upgrade"], ["site", "list"], ["serve", "--port", str(free_port())],
+                     ["init"]):
+            result = run(args, tmp_path, ROSTRA_DATABASE_URL=url)
+            assert result.returncode == 1, (args, result.stderr)
+            assert "Traceback" not in result.stderr, (args, result.stderr)
+            last = result.stderr.strip().splitlines()[-1]
+            assert last.startswith(f"Error: database: cannot reach {url}: "), (args, last)
+            assert reason in last, (args, last)
+            (tmp_path / "rostra.toml").unlink(missing_ok=True)
+
+
 def test_it_reads_settings_from_env_and_secret_files(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from rostra.config import load_settings

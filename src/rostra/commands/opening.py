@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from rostra.config import Settings
+from rostra.config import Settings, shown_url
 from rostra.services.audit_log import Audited
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def database(settings: Settings, *, bus: bool = False,
     db = Database(settings.database_url)
     installed: ChangeBus | None = None
     try:
-        before = migrate.current_revisions(db)
+        before = _first_look(db, settings.database_url)
         migrate.upgrade(db)
         after = migrate.current_revisions(db)
         if say_migrations and before != after:
@@ -55,6 +55,21 @@ def database(settings: Settings, *, bus: bool = False,
         if installed is not None:
             installed.close()
         db.dispose()
+
+
+def _first_look(db: Database, url: str) -> set[str]:
+    """The schema's revisions; a database that cannot be opened (a server down, a wrong
+    address, name or password, a SQLite path that cannot be a file) said in one line."""
+    from sqlalchemy.exc import OperationalError
+
+    from rostra.store import migrate
+
+    try:
+        return migrate.current_revisions(db)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0:1] or [type(exc.orig).__name__]
+        raise click.ClickException(
+            f"database: cannot reach {shown_url(url)}: {reason[0]}") from None
 
 
 @contextmanager
