@@ -7,13 +7,20 @@ A secret may also be read from a file named by ``ROSTRA_<NAME>_FILE``.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 DEFAULT_CONFIG_FILE = "rostra.toml"
 
@@ -213,6 +220,15 @@ class Settings(BaseSettings):
             raise ValueError(message) from None
         return normal.rstrip("/")
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix:// "
+                             "(e.g. redis://cache.internal:6379/0), or be empty")
+        return value
+
     @field_validator("classifier")
     @classmethod
     def _known_classifier(cls, value: str) -> str:
@@ -290,6 +306,26 @@ def _read_secret_files(environ: dict[str, str]) -> dict[str, str]:
     return found
 
 
+def _check_env_lists(environ: Mapping[str, str]) -> None:
+    """A list setting in the environment is JSON (``ROSTRA_TRUSTED_PROXIES='["10.0.0.5/32"]'``);
+    say so, naming the variable, when it is not (pydantic-settings raises a bare error)."""
+    by_name = {key.upper(): value for key, value in environ.items()}
+    for name, field in Settings.model_fields.items():
+        if get_origin(field.annotation) is not list:
+            continue
+        key = f"ROSTRA_{name.upper()}"
+        raw = by_name.get(key)
+        if raw is None:
+            continue
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, list):
+            example = '["10.0.0.5/32"]' if name == "trusted_proxies" else "[...]"
+            raise ConfigError(f"{key}: not a JSON list; write it as '{example}'")
+
+
 def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Load settings from the TOML file, the environment and ``overrides``.
 
@@ -312,7 +348,10 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
     saved = {k: os.environ.get(k) for k in secret_env}
     os.environ.update(secret_env)
     try:
+        _check_env_lists(os.environ)
         return Settings(**values)
+    except SettingsError as exc:  # a value the environment source could not parse
+        raise ConfigError(f"environment: {exc}") from None
     except ValidationError as exc:
         lines = []
         for err in exc.errors():

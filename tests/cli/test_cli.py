@@ -84,6 +84,27 @@ def test_it_says_in_one_line_that_the_database_cannot_be_reached(tmp_path: Path)
             (tmp_path / "rostra.toml").unlink(missing_ok=True)
 
 
+def test_it_names_the_variable_of_a_list_or_url_it_cannot_read(tmp_path: Path) -> None:
+    # A list in the environment is JSON; an operator's first try is the bare value. And a
+    # Redis URL must be one: each said in one line naming the variable, no traceback.
+    (tmp_path / "rostra.toml").write_text("")
+    for env, message in [
+        ({"ROSTRA_TRUSTED_PROXIES": "10.0.0.5/32"},
+         'ROSTRA_TRUSTED_PROXIES: not a JSON list; write it as \'["10.0.0.5/32"]\''),
+        ({"ROSTRA_OIDC_PROVIDERS": "{oops"}, "ROSTRA_OIDC_PROVIDERS: not a JSON list"),
+        ({"ROSTRA_REDIS_URL": "cache.internal:6379"},
+         "redis_url: Value error, must start with redis://, rediss:// or unix://"),
+    ]:
+        for args in (["site", "list"], ["doctor"]):
+            result = run(args, tmp_path, **env)
+            assert result.returncode == 1, (env, args, result.stdout, result.stderr)
+            said = result.stdout + result.stderr
+            assert "Traceback" not in said and message in said, (env, args, said)
+    listed = run(["site", "list"], tmp_path, ROSTRA_TRUSTED_PROXIES='["10.0.0.5/32"]',
+                 ROSTRA_REDIS_URL="")
+    assert listed.returncode == 0, listed.stderr
+
+
 def test_it_reads_settings_from_env_and_secret_files(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from rostra.config import load_settings
