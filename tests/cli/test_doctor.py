@@ -217,6 +217,20 @@ def test_it_says_which_secrets_are_plain_or_cannot_be_opened(folder: Path) -> No
     assert "from-before" not in result.output and "sealed-elsewhere" not in result.output
 
 
+def test_it_does_not_call_secrets_it_cannot_open_all_sealed(folder: Path) -> None:
+    # secret_key changed without `rostra secrets seal --previous-key-file`: the one secret
+    # stored is sealed under the old key. Doctor warns about it and says no "all sealed".
+    configure(folder, secret_key=SECRET)
+    runner = CliRunner()
+    assert runner.invoke(main, ["site", "add", "news", "--name", "News"]).exit_code == 0
+    assert runner.invoke(main, ["site", "sso", "news"]).exit_code == 0
+    configure(folder, secret_key=SECRET[::-1])
+    result = doctor()
+    assert [w for w in lines(result, "warning") if w.startswith(
+        "secrets: cannot open the secret of site 'news': sealed with another secret_key")]
+    assert not [o for o in lines(result, "ok") if o.startswith("secrets:")], result.output
+
+
 def test_it_says_whether_posting_processes_can_run_ahead_of_their_workers() -> None:
     from rostra.doctor import CAP_SYS_NICE, may_run_ahead
 
