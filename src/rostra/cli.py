@@ -178,7 +178,10 @@ def privacy_export(state: CliState, email: str, output: str | None) -> None:
         data = orjson.dumps(PersonalData(services.comments).export(email),
                             option=orjson.OPT_INDENT_2)
     if output:
-        Path(output).write_bytes(data + b"\n")
+        from rostra.services.exporting import owner_only
+
+        with open(output, "wb", opener=owner_only) as written:
+            written.write(data + b"\n")
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(data.decode())

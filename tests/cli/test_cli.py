@@ -105,6 +105,23 @@ def test_it_names_the_variable_of_a_list_or_url_it_cannot_read(tmp_path: Path) -
     assert listed.returncode == 0, listed.stderr
 
 
+def test_it_writes_exports_readable_by_their_owner_only(tmp_path: Path) -> None:
+    # An export holds every commenter's email address, as the database (mode 0600) does;
+    # under the usual umask 022 it must not come out readable by every local user.
+    assert run(["init"], tmp_path).returncode == 0
+    assert run(["site", "add", "news", "--name", "News"], tmp_path).returncode == 0
+    for args, name in [(["export", "all.jsonl.gz"], "all.jsonl.gz"),
+                       (["export", "all.jsonl"], "all.jsonl"),
+                       (["privacy", "export", "ana@example.org", "--output", "ana.json"],
+                        "ana.json")]:
+        result = subprocess.run(["sh", "-c", 'umask 022 && exec "$@"', "sh", *ROSTRA, *args],
+                                cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                                check=False, env={k: v for k, v in os.environ.items()
+                                                  if not k.startswith("ROSTRA_")})
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
+
+
 def test_it_reads_settings_from_env_and_secret_files(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from rostra.config import load_settings

@@ -19,6 +19,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -451,15 +453,29 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+def owner_only(path: str, flags: int) -> int:
+    """``open``'s opener for a file of personal data (an export holds commenters' email
+    addresses, as the database does): readable and writable by its owner only, whatever
+    the umask, an existing file too (not a device or a pipe: /dev/stdout keeps its mode)."""
+    fd = os.open(path, flags, 0o600)
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
 def open_output(path: Path) -> IO[str] | _ClosingText:
-    """A text file for writing, gzipped when the name ends in .gz (with a fixed mtime so
-    the same data gives the same bytes)."""
+    """A text file for writing (mode 0600), gzipped when the name ends in .gz (with a fixed
+    mtime so the same data gives the same bytes)."""
     if path.suffix == ".gz":
-        raw = open(path, "wb")  # noqa: SIM115 - closed with the gzip wrapper below
+        raw = open(path, "wb", opener=owner_only)  # noqa: SIM115 - closed with the gzip below
         gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
         text = _ClosingText(gz, raw)
         return text
-    return open(path, "w", encoding="utf-8", newline="\n")
+    return open(path, "w", encoding="utf-8", newline="\n", opener=owner_only)
 
 
 class _ClosingText:
