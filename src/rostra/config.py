@@ -51,7 +51,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         "sqlite:///rostra.sqlite3",
-        description="SQLAlchemy database URL: sqlite:///path.sqlite3 or "
+        description="SQLAlchemy database URL: sqlite:///path.sqlite3 (a relative path in "
+        "the configuration file is taken from the file's folder) or "
         "postgresql://user@host/db (PostgreSQL needs the `postgres` extra).",
     )
     secret_key: str = Field(
@@ -326,6 +327,21 @@ def _check_env_lists(environ: Mapping[str, str]) -> None:
             raise ConfigError(f"{key}: not a JSON list; write it as '{example}'")
 
 
+def _next_to(config: Path, database_url: str) -> str:
+    """A SQLite database named by a relative path in a configuration file (the default,
+    ``rostra.sqlite3``, too) is the one next to that file, wherever a command runs from:
+    ``rostra --config /srv/rostra/rostra.toml`` run in another folder must not create an
+    empty database there."""
+    if not database_url.startswith("sqlite:///"):
+        return database_url
+    rest = database_url[len("sqlite:///"):]
+    file, query = rest.partition("?")[::2]
+    folder = config.parent.resolve()
+    if not file or file == ":memory:" or Path(file).is_absolute() or folder == Path.cwd().resolve():
+        return database_url
+    return f"sqlite:///{folder / file}" + (f"?{query}" if query else "")
+
+
 def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Load settings from the TOML file, the environment and ``overrides``.
 
@@ -341,6 +357,9 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
         unknown = set(values) - set(Settings.model_fields)
         if unknown:
             raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+        database_url = values.get("database_url", Settings.model_fields["database_url"].default)
+        if isinstance(database_url, str):
+            values["database_url"] = _next_to(path, database_url)
     elif config_file is not None or os.environ.get("ROSTRA_CONFIG"):
         raise ConfigError(f"{path}: no such configuration file")
     values.update({k: v for k, v in overrides.items() if v is not None})

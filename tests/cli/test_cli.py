@@ -122,6 +122,27 @@ def test_it_writes_exports_readable_by_their_owner_only(tmp_path: Path) -> None:
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
 
 
+def test_it_finds_the_database_next_to_a_configuration_named_from_elsewhere(
+        tmp_path: Path) -> None:
+    # `rostra init` in /srv/rostra leaves database_url at its default, sqlite:///rostra.sqlite3;
+    # `rostra --config /srv/rostra/rostra.toml …` run from another folder (a cron job, a
+    # shell in ~) must use that database, not create an empty one where it runs.
+    srv, elsewhere = tmp_path / "srv", tmp_path / "elsewhere"
+    srv.mkdir()
+    elsewhere.mkdir()
+    assert run(["init"], srv).returncode == 0
+    assert run(["site", "add", "news", "--name", "News"], srv).returncode == 0
+    for args, env in [(["--config", str(srv / "rostra.toml"), "site", "list"], {}),
+                      (["--config", "../srv/rostra.toml", "site", "list"], {}),
+                      (["site", "list"], {"ROSTRA_CONFIG": str(srv / "rostra.toml")})]:
+        listed = run(args, elsewhere, **env)
+        assert listed.returncode == 0, listed.stderr
+        assert listed.stdout.startswith("news\tNews"), (args, listed.stdout)
+        assert list(elsewhere.iterdir()) == [], args
+    doctor = run(["--config", str(srv / "rostra.toml"), "doctor"], elsewhere)
+    assert f"database: sqlite:///{srv / 'rostra.sqlite3'} reachable" in doctor.stdout
+
+
 def test_it_reads_settings_from_env_and_secret_files(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from rostra.config import load_settings
