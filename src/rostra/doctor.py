@@ -8,10 +8,11 @@ changes anything: no database file is created, no migration is run.
 from __future__ import annotations
 
 import ipaddress
+import os
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -61,6 +62,24 @@ def check_configuration(report: Report, settings: Settings, config_file: Path,
         report.ok("configuration: no file; ROSTRA_* environment variables and defaults")
     for problem in serving_problems(settings):
         report.error(problem)
+    check_environment(report, os.environ)
+
+
+def check_environment(report: Report, environ: Mapping[str, str]) -> None:
+    """ROSTRA_* variables a letter or two away from a setting's: a typo the server ignores
+    (others, which other tools may use, are left alone)."""
+    import difflib
+
+    names = {f"ROSTRA_{name.upper()}" for name in Settings.model_fields}
+    for key in sorted(environ):
+        upper = key.upper()
+        base = upper.removesuffix("_FILE")
+        if not upper.startswith("ROSTRA_") or base in names or upper == "ROSTRA_CONFIG":
+            continue
+        near = difflib.get_close_matches(base, names, n=1, cutoff=0.85)
+        if near:
+            meant = near[0] + upper[len(base):]
+            report.warning(f"environment: {key} is not a setting, so it is ignored: {meant}?")
 
 
 def check_database(report: Report,

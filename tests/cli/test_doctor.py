@@ -231,6 +231,23 @@ def test_it_does_not_call_secrets_it_cannot_open_all_sealed(folder: Path) -> Non
     assert not [o for o in lines(result, "ok") if o.startswith("secrets:")], result.output
 
 
+def test_it_names_an_environment_variable_that_looks_like_a_misspelt_setting(
+        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The server ignores ROSTRA_* variables that are no setting (other tools' may share the
+    # prefix); one a letter away from a setting is a typo that silently does nothing.
+    configure(folder, secret_key=SECRET)
+    monkeypatch.setenv("ROSTRA_DATABSE_URL", "postgresql://rostra@db.internal/rostra")
+    (folder / "smtp_password").write_text("s3cret\n")
+    monkeypatch.setenv("ROSTRA_SMTP_PASSWRD_FILE", str(folder / "smtp_password"))
+    monkeypatch.setenv("ROSTRA_SOMETHING_ELSE", "1")
+    warned = lines(doctor(), "warning")
+    assert ("environment: ROSTRA_DATABSE_URL is not a setting, so it is ignored: "
+            "ROSTRA_DATABASE_URL?") in warned, warned
+    assert ("environment: ROSTRA_SMTP_PASSWRD_FILE is not a setting, so it is ignored: "
+            "ROSTRA_SMTP_PASSWORD_FILE?") in warned, warned
+    assert not [w for w in warned if "ROSTRA_SOMETHING_ELSE" in w], warned
+
+
 def test_it_says_whether_posting_processes_can_run_ahead_of_their_workers() -> None:
     from rostra.doctor import CAP_SYS_NICE, may_run_ahead
 
