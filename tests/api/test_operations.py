@@ -34,6 +34,9 @@ def test_it_gives_every_response_a_request_id(http: httpx.Client) -> None:
     assert len(generated) == 16
     echoed = http.get("/healthz", headers={"X-Request-ID": "abc123"}).headers["x-request-id"]
     assert echoed == "abc123"
+    # A proxy's id as Caddy ({http.request.uuid}), Envoy or Heroku make it: a UUID.
+    uuid = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    assert http.get("/healthz", headers={"X-Request-ID": uuid}).headers["x-request-id"] == uuid
     refused = http.get("/healthz", headers={"X-Request-ID": "bad id;<x>"})
     replaced = refused.headers["x-request-id"]
     assert replaced != "bad id;<x>" and len(replaced) == 16 and replaced.isalnum()

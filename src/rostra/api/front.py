@@ -142,9 +142,11 @@ class Front:
         method = scope["method"]
         path = scope["path"]
         incoming_id = headers.get(b"x-request-id", b"")
+        # A proxy's id is kept when it is letters, digits and dashes (nginx's $request_id,
+        # a UUID from Caddy or Envoy): nothing a header or a log line could be bent with.
         rid = (
             incoming_id.decode("latin-1")
-            if 0 < len(incoming_id) <= 64 and incoming_id.isalnum()
+            if 0 < len(incoming_id) <= 64 and incoming_id.replace(b"-", b"").isalnum()
             else os.urandom(8).hex()
         )
 
