@@ -95,11 +95,18 @@ class FeatureCommands(click.Group):
 
 
 class RostraGroup(FeatureCommands):
-    """The top-level group: says in one line what a missing database driver needs."""
+    """The top-level group: says in one line what a missing database driver needs, and
+    which file could not be opened."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except OSError as exc:
+            # A file the operator named (an output in a folder that does not exist, one
+            # they may not write): said with its name, not as a traceback.
+            if exc.filename is None or exc.strerror is None:
+                raise
+            raise click.ClickException(f"{exc.filename}: {exc.strerror}") from None
         except RuntimeError as exc:
             from rostra.store.db import DriverMissing
 

@@ -143,6 +143,23 @@ def test_it_finds_the_database_next_to_a_configuration_named_from_elsewhere(
     assert f"database: sqlite:///{srv / 'rostra.sqlite3'} reachable" in doctor.stdout
 
 
+def test_it_says_in_one_line_that_it_cannot_write_an_output_file(tmp_path: Path) -> None:
+    assert run(["init"], tmp_path).returncode == 0
+    missing = tmp_path / "no-such-folder"
+    for args, path in [
+        (["export", str(missing / "all.jsonl.gz")], missing / "all.jsonl.gz"),
+        (["privacy", "export", "ana@example.org", "--output", str(missing / "ana.json")],
+         missing / "ana.json"),
+        (["report", "dsa", "--from", "2026-01-01", "--to", "2026-06-30",
+          "--output", str(missing / "dsa.csv")], missing / "dsa.csv"),
+    ]:
+        result = run(args, tmp_path)
+        assert result.returncode == 1, (args, result.stderr)
+        assert "Traceback" not in result.stderr, (args, result.stderr)
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"Error: {path}: "), (args, last)
+
+
 def test_it_reads_settings_from_env_and_secret_files(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from rostra.config import load_settings
