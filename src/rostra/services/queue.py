@@ -28,7 +28,8 @@ CONTEXT_REPLIES = 5
 
 
 class QueueState(StrEnum):
-    PENDING = "pending"
+    PENDING = "pending"  # held, but not a shadow-banned author's
+    SHADOW = "shadow"  # held because its author is shadow-banned
     FLAGGED = "flagged"
     SPAM = "spam"
     APPROVED = "approved"  # recently approved
@@ -118,6 +119,10 @@ def _where(f: QueueFilter) -> list[Any]:
         where.append(c.id.in_(select(flags.c.comment_id).where(flags.c.resolved_at.is_(None))))
     elif f.state is QueueState.APPROVED:
         where += [c.state == "approved", c.created_at >= now - RECENT]
+    elif f.state is QueueState.PENDING:
+        where += [c.state == "pending", _shadow_banned().is_(None)]
+    elif f.state is QueueState.SHADOW:
+        where += [c.state == "pending", _shadow_banned().is_not(None)]
     elif f.state is not QueueState.ALL:
         where.append(c.state == f.state.value)
     if f.thread:
@@ -145,6 +150,13 @@ def _where(f: QueueFilter) -> list[Any]:
     if f.search:
         where.append(c.text.ilike(_like(f.search), escape="!"))
     return where
+
+
+def _shadow_banned() -> Any:
+    """The ban that held a comment of a shadow-banned author (kept in its decision's
+    facts; NULL for every other comment): such comments are stored pending, and listed
+    apart from the held ones."""
+    return comments.c.moderation["facts"]["shadow"].as_string()
 
 
 def _staff_json(row: Any) -> dict[str, Any]:
