@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from math import ceil
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +20,7 @@ from rostra.api.staff_auth import Staff
 from rostra.core.errors import Forbidden, InvalidInput, NotFound
 from rostra.core.ids import MAX_ID
 from rostra.services.moderation import BanKind
-from rostra.services.queue import PAGE_SIZE, QueueFilter, QueueState, reason_codes
+from rostra.services.queue import QueueFilter, QueueState, reason_codes
 from rostra.services.workspace import STATE_ACTIONS, PinKind, duration_of
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -64,18 +63,23 @@ async def queue_page(request: Request) -> Response:
     except InvalidInput as exc:
         flt, error = QueueFilter(sites=scope), exc.detail
     reader = admin(request).reader
-    items = await run_in_threadpool(reader.items, flt)
+    shown = await run_in_threadpool(reader.page, flt)
+    items = shown.items
     total = await run_in_threadpool(reader.count, flt)
-    base = {k: v for k, v in params.items() if k != "page" and v}
+    # The pager's links keep the filters, not the place nor the last action's notice.
+    base = {k: v for k, v in params.items() if k not in PLACE_AND_NOTICE and v}
     token = getattr(request.state, "session_token", None)
     last = await run_in_threadpool(admin(request).staff.last_action, token) if token else None
     return render(
         request, "queue.html", items=items, flt=flt, params=params, sites=sites,
-        states=[s.value for s in QueueState], total=total, error=error,
-        pages=max(1, ceil(total / PAGE_SIZE)), page_query=urlencode(base),
+        states=[s.value for s in QueueState], total=total, error=error, shown=shown,
+        page_query=urlencode(base),
         reasons=reason_codes(items), done=_done_text(request, params), can_undo=bool(last),
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     )
+
+
+PLACE_AND_NOTICE = frozenset({"page", "after", "before", "done", "n", "what", "sig"})
 
 
 def _done_text(request: Request, params: dict[str, str]) -> str | None:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import Text, and_, case, cast, func, or_, select
 
 from rostra.core.errors import InvalidInput
 from rostra.core.ids import parse_id
@@ -52,11 +52,9 @@ class QueueFilter:
     until: date | None = None
     search: str = ""
     order: str = "newest"  # newest, oldest, or risk (most likely abusive first)
-    page: int = 1
-
-    @property
-    def oldest_first(self) -> bool:
-        return self.order == "oldest"
+    page: int = 1  # by number: only a link from before pages followed the comments
+    after: int | None = None  # the page after this comment (the last one shown) ...
+    before: int | None = None  # ... or the page before this one (the first one shown)
 
     @classmethod
     def parse(cls, params: dict[str, str], sites: tuple[str, ...]) -> QueueFilter:
@@ -82,14 +80,35 @@ class QueueFilter:
             page = max(1, min(10_000, int(params.get("page") or 1)))
         except ValueError:
             raise InvalidInput("page: a whole number") from None
+
+        def anchor(name: str) -> int | None:
+            value = params.get(name, "").strip()
+            if not value:
+                return None
+            found = parse_id(value)
+            if found is None:
+                raise InvalidInput(f"{name}: a comment id")
+            return found
+
         return cls(
             sites=sites, state=state, thread=params.get("thread", "").strip()[:1000],
             reason=params.get("reason", "").strip()[:40],
             language=params.get("language", "").strip()[:16],
             author=params.get("author", "").strip()[:320], since=day("since"),
             until=day("until"), search=params.get("q", "").strip()[:200],
-            order=order, page=page,
+            order=order, page=page, after=anchor("after"), before=anchor("before"),
         )
+
+
+@dataclass
+class QueuePage:
+    """One page of the queue: its comments, where they stand, whether more are on either
+    side (as the queue is now: "after" and "before" follow comments, not counts)."""
+
+    items: list[QueueItem]
+    first: int  # the position of the page's first comment in the whole list, from 1
+    has_before: bool
+    has_after: bool
 
 
 @dataclass
@@ -196,21 +215,39 @@ def _risk(facts: dict[str, Any]) -> dict[str, Any] | None:
 RISK_CLASSES = ("threat", "identity_hate", "insult", "profanity", "spam")
 
 
-def _risk_order() -> Any:
-    """Most likely abusive first: the stored abuse score, then the higher spam score;
-    comments the classifier never read come last."""
+def _order_keys(order: str) -> list[tuple[Any, bool]]:
+    """The queue's order as (expression, descending) keys, the last one unique, so that a
+    page can go on after (or before) a given comment.
+
+    Risk: most likely abusive first, by the stored abuse score, then the higher spam
+    score; comments the classifier never read come last. Otherwise by the time comments
+    were posted, never by their ids alone: ids are taken ahead by each posting process (a
+    hundred at a time on PostgreSQL), so comments from two processes or servers
+    interleave in blocks."""
+    newest = [(comments.c.created_at, True), (comments.c.id, True)]
+    if order == "oldest":
+        return [(comments.c.created_at, False), (comments.c.id, False)]
+    if order != "risk":
+        return newest
     facts = comments.c.moderation["facts"]
     toxicity = facts["toxicity"].as_float()
     spam = facts["toxicity_classes"]["spam"].as_float()
-    return (toxicity.is_(None), func.coalesce(toxicity, 0.0).desc(),
-            func.coalesce(spam, 0.0).desc(), *_newest_first())
+    return [(case((toxicity.is_(None), 1), else_=0), False),
+            (func.coalesce(toxicity, 0.0), True), (func.coalesce(spam, 0.0), True), *newest]
 
 
-def _newest_first() -> tuple[Any, ...]:
-    """By the time comments were posted, never by their ids alone: ids are taken ahead by
-    each posting process (a hundred at a time on PostgreSQL), so comments from two
-    processes or servers interleave in blocks."""
-    return comments.c.created_at.desc(), comments.c.id.desc()
+def _order_by(keys: list[tuple[Any, bool]], *, reverse: bool = False) -> list[Any]:
+    return [key.desc() if descending != reverse else key.asc() for key, descending in keys]
+
+
+def _beyond(keys: list[tuple[Any, bool]], anchor: Any, *, after: bool) -> Any:
+    """The comments after (or before) the one whose keys are ``anchor``, in this order."""
+    either = []
+    for n, (key, descending) in enumerate(keys):
+        ties = [k == v for (k, _), v in zip(keys[:n], anchor[:n], strict=True)]
+        value = anchor[n]
+        either.append(and_(*ties, key < value if descending == after else key > value))
+    return or_(*either)
 
 
 def _oldest_first() -> tuple[Any, ...]:
@@ -243,18 +280,48 @@ class QueueReader:
         with self.db.read() as conn:
             return int(conn.scalar(query) or 0)
 
-    def items(self, f: QueueFilter) -> list[QueueItem]:
+    def page(self, f: QueueFilter) -> QueuePage:
+        """The page after ``f.after`` or before ``f.before`` (as the queue is now: what
+        was decided or posted meanwhile moves nothing); without them, or when that comment
+        is gone, the ``f.page``-th page by number."""
         if not f.sites:
-            return []
-        if f.order == "risk":
-            order: tuple[Any, ...] = _risk_order()
-        else:
-            order = _oldest_first() if f.oldest_first else _newest_first()
-        query = (_base().where(*_where(f)).order_by(*order)
-                 .limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE))
+            return QueuePage([], 1, False, False)
+        keys = _order_keys(f.order)
+        where = _where(f)
+        labelled = [key.label(f"order_{n}") for n, (key, _) in enumerate(keys)]
+
+        def keys_of(row: Any) -> tuple[Any, ...]:
+            return tuple(row._mapping[f"order_{n}"] for n in range(len(keys)))
+
+        def counted(*more: Any) -> Any:
+            return (select(func.count()).select_from(comments)
+                    .join(threads, threads.c.id == comments.c.thread_id).where(*where, *more))
+
         with self.db.read() as conn:
-            rows = conn.execute(query).all()
-            return [self._item(conn, row) for row in rows]
+            anchor_id = f.after if f.after is not None else f.before
+            anchor = conn.execute(select(*labelled).where(comments.c.id == anchor_id)).first() \
+                if anchor_id is not None else None
+            backwards = anchor is not None and f.after is None
+            query = (_base().add_columns(*labelled).where(*where)
+                     .order_by(*_order_by(keys, reverse=backwards)).limit(PAGE_SIZE + 1))
+            if anchor is not None:
+                query = query.where(_beyond(keys, keys_of(anchor), after=not backwards))
+            else:
+                query = query.offset((f.page - 1) * PAGE_SIZE)
+            rows = list(conn.execute(query).all())
+            more = len(rows) > PAGE_SIZE  # in the direction read
+            rows = rows[:PAGE_SIZE]
+            if backwards:
+                rows.reverse()
+            if not rows:
+                total = int(conn.scalar(counted()) or 0)
+                return QueuePage([], total + 1, total > 0, False)
+            before_first = int(conn.scalar(
+                counted(_beyond(keys, keys_of(rows[0]), after=False))) or 0)
+            has_after = more if not backwards else conn.scalar(
+                counted(_beyond(keys, keys_of(rows[-1]), after=True))) != 0
+            items = [self._item(conn, row) for row in rows]
+        return QueuePage(items, before_first + 1, before_first > 0, bool(has_after))
 
     def item(self, comment_id: int) -> QueueItem | None:
         with self.db.read() as conn:
@@ -367,4 +434,5 @@ def reason_codes(items: list[QueueItem]) -> list[str]:
     return list(seen)
 
 
-__all__ = ["PAGE_SIZE", "QueueFilter", "QueueItem", "QueueReader", "QueueState", "reason_codes"]
+__all__ = ["PAGE_SIZE", "QueueFilter", "QueueItem", "QueuePage", "QueueReader", "QueueState",
+           "reason_codes"]
