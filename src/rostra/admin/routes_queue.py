@@ -130,7 +130,7 @@ def _check_comments(request: Request, staff: Staff, ids: list[int]) -> None:
 @router.post("/act")
 @pages
 async def act(request: Request) -> Response:
-    # POST /admin/act (form: csrf, action, id...; or ?only=ID) — bulk and single actions
+    # POST /admin/act (form: csrf, action, id..., seen.ID; or ?only=ID) — bulk and single
     staff = await who(request)
     form = await read_form(request)
     check_csrf(request, form)
@@ -141,8 +141,11 @@ async def act(request: Request) -> Response:
     work = admin(request).workspace
     actor = actor_of(staff)
     if action in STATE_ACTIONS:
-        undo = await run_in_threadpool(lambda: work.decide(ids, STATE_ACTIONS[action],
-                                                           actor=actor, reason=reason))
+        # The state each comment had on the moderator's page (seen.ID): one another
+        # moderator decided since is left as it is, and the page says who did.
+        seen = {i: one(form, f"seen.{i}") for i in ids if one(form, f"seen.{i}")}
+        undo = await run_in_threadpool(lambda: work.decide(
+            ids, STATE_ACTIONS[action], actor=actor, reason=reason, seen=seen))
     elif action in ("featured", "pinned", "unpin"):
         if len(ids) != 1:
             raise InvalidInput("feature or pin one comment at a time")

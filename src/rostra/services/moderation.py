@@ -54,6 +54,26 @@ def erased_conflict(comment_id: int) -> Conflict:
                     "be published, edited or given its text back", code="erased")
 
 
+# How a comment's state reads in "comment 12 was ... meanwhile".
+STATE_WORDS = {"approved": "approved", "rejected": "rejected", "spam": "marked as spam",
+               "deleted": "deleted", "pending": "held again"}
+
+
+def decided_since(conn: Connection, comment_id: int, state: str) -> Conflict:
+    """What a moderator is told who acted on a comment as their page showed it, when
+    another decision moved it since: who made that one (the audit log's latest entry
+    leaving it in ``state``), so that a stale page never overrides it unseen."""
+    latest = conn.execute(
+        select(audit_log.c.actor, audit_log.c.after).where(
+            audit_log.c.target == f"comment:{comment_id}")
+        .order_by(audit_log.c.id.desc()).limit(1)).first()
+    by = (f" (by {latest.actor})"
+          if latest is not None and (latest.after or {}).get("state") == state else "")
+    return Conflict(f"comment {comment_id} was {STATE_WORDS.get(state, state)} meanwhile{by}; "
+                    "it is left as it is: reload to see the queue as it is now",
+                    code="changed_since")
+
+
 class StaffAction(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
@@ -177,17 +197,21 @@ class ModerationService(BanDesk):
     # -- staff decisions ----------------------------------------------------
 
     def decide(
-        self, comment_id: int, action: StaffAction, *, actor: str, reason: str | None = None
+        self, comment_id: int, action: StaffAction, *, actor: str, reason: str | None = None,
+        seen: str | None = None,
     ) -> dict[str, Any]:
-        """Approve, reject, mark spam or delete a comment; recorded and learned from."""
+        """Approve, reject, mark spam or delete a comment; recorded and learned from.
+        ``seen``: the state the moderator saw it in; moved from it since, nothing changes
+        (409 ``changed_since``)."""
         for attempt in attempts("a moderator's decision"):
             with attempt, self.db.write() as conn:
-                decided = self.decide_in(conn, comment_id, action, actor=actor, reason=reason)
+                decided = self.decide_in(conn, comment_id, action, actor=actor, reason=reason,
+                                         seen=seen)
         self.after_decision(decided)
         return self._comment_out(decided.row, decided.thread)
 
     def decide_in(self, conn: Connection, comment_id: int, action: StaffAction, *,
-                  actor: str, reason: str | None = None) -> Decided:
+                  actor: str, reason: str | None = None, seen: str | None = None) -> Decided:
         """``decide``'s transaction, inside the caller's (a DSA notice's decision and
         the comment's removal commit together); ``after_decision`` once it committed."""
         target = TARGET_STATE[action]
@@ -198,6 +222,8 @@ class ModerationService(BanDesk):
         row = queries.locked_comment(conn, row)  # its state, as another left it
         if target is not CommentState.DELETED and is_erased(row.moderation):
             raise erased_conflict(comment_id)
+        if seen is not None and row.state != seen:
+            raise decided_since(conn, comment_id, row.state)
         thread = queries.thread_by_id(conn, row.thread_id)
         assert thread is not None
         before = row.state

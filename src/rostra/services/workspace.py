@@ -25,6 +25,7 @@ from rostra.services.moderation import (
     BanRequest,
     ModerationService,
     StaffAction,
+    decided_since,
     erased_conflict,
     record_audit,
 )
@@ -59,21 +60,27 @@ class Workspace:
     # -- decisions -----------------------------------------------------------
 
     def decide(self, comment_ids: list[int], action: StaffAction, *, actor: str,
-               reason: str | None = None) -> Undo:
+               reason: str | None = None, seen: dict[int, str] | None = None) -> Undo:
         """Approve, reject, mark spam or delete each comment; returns how to undo it.
-        Refused before any is decided when one was erased on request (only delete is not)."""
+        Refused before any is decided when one was erased on request (only delete is not),
+        or was moved since from the state the moderator saw it in (``seen``, by id: another
+        moderator decided it meanwhile)."""
         done = []
+        seen = seen or {}
         with self.db.read() as conn:
             rows = {i: queries.comment_row(conn, i) for i in comment_ids}
-        for comment_id, row in rows.items():
-            if row is None:
-                raise NotFound(f"no comment with id {comment_id}")
-            if action is not StaffAction.DELETE and is_erased(row.moderation):
-                raise erased_conflict(comment_id)
+            for comment_id, row in rows.items():
+                if row is None:
+                    raise NotFound(f"no comment with id {comment_id}")
+                if action is not StaffAction.DELETE and is_erased(row.moderation):
+                    raise erased_conflict(comment_id)
+                if seen.get(comment_id, row.state) != row.state:
+                    raise decided_since(conn, comment_id, row.state)
         for comment_id in comment_ids:
             row = rows[comment_id]
             assert row is not None
-            self.moderation.decide(comment_id, action, actor=actor, reason=reason)
+            self.moderation.decide(comment_id, action, actor=actor, reason=reason,
+                                   seen=seen.get(comment_id))
             done.append({"id": comment_id, "before": row.state,
                          "after": TARGET_STATE[action].value})
         return {"kind": "state", "action": action.value, "items": done}

@@ -42,7 +42,10 @@
   async function act(item, action) {
     if (!item || item.classList.contains("done")) return;
     try {
-      await post("/admin/act?only=" + encodeURIComponent(item.dataset.id), { action });
+      // With the state the page shows: one another moderator decided since is left as
+      // it is, and the answer says who decided it.
+      await post("/admin/act?only=" + encodeURIComponent(item.dataset.id),
+                 { action, ["seen." + item.dataset.id]: item.dataset.state });
     } catch (err) {
       notice("Comment " + item.dataset.id + ": " + err.message, false);
       return;
