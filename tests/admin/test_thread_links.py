@@ -34,3 +34,25 @@ def test_it_links_a_page_only_by_an_http_url(newsroom: Newsroom) -> None:
         assert "The story" in meta[0].text_content()  # the title stays, as text
     doc = room.moderator.page(f"/admin/comments/{plain}")
     assert doc.xpath('//span[@class="meta"]/a/@href') == ["https://news.example/story/plain"]
+
+
+def test_it_links_a_published_comment_to_its_place_in_the_article(newsroom: Newsroom) -> None:
+    """From the queue (flagged, recently approved) to the comment in its article, where
+    the widget opens its thread and highlights it (#comment-ID), not the article's top,
+    hundreds of comments above it. A held comment, which the article does not show, is
+    linked to the article."""
+    room = newsroom
+    published = room.held("Published, then flagged by readers", thread="/story/linked")
+    held = room.held("Still waiting", thread="/story/linked")
+    _set_link(room, published, "https://news.example/story/linked#top")
+    assert room.moderator.post(f"/admin/act?only={published}",
+                               {"action": "approve"}).status_code == 303
+    for path, params in [("/admin/queue", {"state": "all"}),
+                         (f"/admin/comments/{published}", {})]:
+        doc = room.moderator.page(path, **params)
+        links = doc.xpath(f'//article[@data-id="{published}"]//span[@class="meta"]/a/@href'
+                          if params else '//span[@class="meta"]/a/@href')
+        assert links == [f"https://news.example/story/linked#comment-{published}"], path
+    doc = room.moderator.page("/admin/queue", state="all")
+    assert doc.xpath(f'//article[@data-id="{held}"]//span[@class="meta"]/a/@href') == [
+        "https://news.example/story/linked#top"]

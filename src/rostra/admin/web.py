@@ -60,6 +60,18 @@ env.filters["duration"] = _duration
 env.filters["http_url"] = http_url
 
 
+def _place_of(comment: dict[str, Any]) -> str | None:
+    """Where a comment is read: a published one at its place in the article (the widget
+    opens ``#comment-ID``), any other at the article; None without an http(s) link."""
+    url = http_url(comment["thread"]["url"])
+    if not url or comment["state"] != "approved":
+        return url
+    return url.split("#", 1)[0] + f"#comment-{comment['id']}"
+
+
+env.filters["place_of"] = _place_of
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page; every template gets the staff member, the CSRF token and the path."""
     staff: Staff | None = getattr(request.state, "staff", None)
