@@ -22,12 +22,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, make_url, select
 
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import Database
@@ -44,6 +45,10 @@ HEALTH_SECONDS = 30.0  # a listening connection quiet this long is checked
 # comment reaches other workers' open pages within about this), how many at most at a
 # time, how long rows stay, and how often each process prunes them.
 SQLITE_READ_SECONDS = 0.1
+# ... reading only when the write-ahead log changed (a stat, not a query: idle, the
+# reads cost a worker 1.7 % of a core), and at least this often whatever it says (its
+# time stamp is coarse: two commits in one tick of it may look the same).
+SQLITE_READ_ANYWAY_SECONDS = 1.0
 SQLITE_READ_ROWS = 500
 SQLITE_KEEP_SECONDS = 300.0
 SQLITE_PRUNE_SECONDS = 60.0
@@ -223,6 +228,7 @@ class SqliteBus(ChangeBus):
         self.db = db
         self.read_seconds = read_seconds
         self.keep_seconds = keep_seconds
+        self.wal = f"{make_url(db.url).database}-wal"
 
     def install(self, db: Database) -> None:
         if self._write not in db.before_commit:
@@ -251,13 +257,27 @@ class SqliteBus(ChangeBus):
         with self.db.write() as conn:
             return conn.execute(delete(change_log).where(change_log.c.at < cutoff)).rowcount
 
+    def _log_state(self) -> tuple[int, int] | None:
+        """When the write-ahead log was last written, and its size: every commit changes
+        them."""
+        try:
+            found = os.stat(self.wal)
+        except OSError:
+            return None
+        return found.st_mtime_ns, found.st_size
+
     async def listen(self, handle: Handler, on_connect: OnConnect) -> None:
         last = await asyncio.to_thread(self._newest)
         self.connected = True
         await on_connect()  # what was written before ``last`` (or while away)
-        pruned_at = time.monotonic()
+        pruned_at = read_at = time.monotonic()
+        seen = self._log_state()
         while True:
             await asyncio.sleep(self.read_seconds)
+            state = self._log_state()
+            if state == seen and time.monotonic() - read_at < SQLITE_READ_ANYWAY_SECONDS:
+                continue
+            seen, read_at = state, time.monotonic()  # before reading: a commit after it reads again
             rows = await asyncio.to_thread(self._after, last)
             if rows and rows[0][0] != last + 1:
                 # Rows this process never read were pruned (it was stopped, or far
