@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -59,6 +60,15 @@ def test_it_subscribes_from_the_bar_without_posting(
     bar.get_by_role("button", name="Subscribe").click()
     expect(bar.locator(".ok")).to_have_text(CHECK)
     assert kinds(mail_server, mail_discussion.site) == ["replies"]
+    # A browser that never posted keeps the voter id the answer gave it: its next posts
+    # carry it, and the "replies" subscription finds them by it.
+    kept = page.evaluate("localStorage.getItem('rostra:voter')")
+    assert kept is not None
+    with mail_server.services.db.read() as conn:
+        [voter_id] = conn.execute(select(notify_subscriptions.c.voter_id).where(
+            notify_subscriptions.c.site_id == mail_discussion.site)).scalars()
+    assert voter_id is not None
+    assert mail_server.services.tokens.voter_id(json.loads(kept)) == voter_id
 
 
 def test_it_offers_one_notify_control_and_posts_without_it(

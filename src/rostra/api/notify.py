@@ -82,6 +82,10 @@ class SubscriptionAccepted(BaseModel):
         ..., description="subscribed: active now (a signed-in reader subscribed the address "
         "their account verified); accepted: anything else, whether or not a confirmation "
         "email was sent")
+    voter: str | None = Field(
+        None, description="A voter id for a browser that sent none (X-Rostra-Voter), as a "
+        "post's or a vote's answer gives one: keep it and send it with the browser's later "
+        "posts, so that a 'replies' subscription finds them")
 
 
 @subscriptions.post("/subscriptions", status_code=202, response_model=SubscriptionAccepted,
@@ -104,7 +108,10 @@ async def subscribe(request: Request, body: SubscriptionIn) -> Response:
                             sso=headers.get("x-rostra-sso")),
     )
     rt.wake()
-    return _json({"status": "subscribed" if result.by_owner else "accepted"}, 202)
+    answer: dict[str, str] = {"status": "subscribed" if result.by_owner else "accepted"}
+    if result.voter_token:
+        answer["voter"] = result.voter_token
+    return _json(answer, 202)
 
 
 # -- pages behind email links ------------------------------------------------

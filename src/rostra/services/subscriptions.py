@@ -8,7 +8,7 @@ or at once when a signed-in reader subscribes the address their account verified
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -86,6 +86,9 @@ class SubscribeResult:
     # Asked by the address's proven owner (a signed-in reader's verified address): only
     # then may the answer tell that the subscription is active.
     by_owner: bool = False
+    # A voter id given with the answer, to a browser that had none: the comments it
+    # posts next carry it, and a "replies" subscription finds them by it.
+    voter_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +159,11 @@ class SubscriptionService:
         who = requester or Requester()
         voter_id = self.tokens.voter_id(who.voter_token) if who.voter_token else None
         account = self._account(site.id, who)
+        new_voter = None
+        if voter_id is None and account is None:
+            # A browser that never posted nor voted: without an id, the comments it
+            # posts after subscribing (without an email) could not be told its own.
+            voter_id, new_voter = self.tokens.new_voter()
         now = datetime.now(UTC)
         # Runs again after a deadlock or a lost connection, even one lost at COMMIT:
         # subscribing twice finds the address and the subscription the first try made,
@@ -166,7 +174,7 @@ class SubscriptionService:
                 result = self._subscribe_once(
                     conn, request, site.id, key, kind, email, language, edit_token, now,
                     _Maker(proven, voter_id, account))
-        return result
+        return replace(result, voter_token=new_voter) if new_voter else result
 
     def _account(self, site_id: str, who: Requester) -> int | None:
         """The signed-in reader's account id; None for anyone else (an expired session

@@ -18,7 +18,11 @@ export function subscribe(el, { email, kind, own = null }) {
   const voter = store.voter();
   const headers = voter ? { "X-Rostra-Voter": voter } : {};
   if (own && kind === "replies") headers["X-Rostra-Edit-Token"] = own.token;
-  return el.api.call("POST", "/api/subscriptions", { body, headers });
+  return el.api.call("POST", "/api/subscriptions", { body, headers }).then((res) => {
+    // a browser that had none gets one, as a post's answer gives it
+    if (res && res.voter) store.setVoter(res.voter);
+    return res;
+  });
 }
 
 let seq = 0;
