@@ -141,7 +141,13 @@ class CrossWorkerInvalidation:
         if change.removed:
             self.hub.publish(site_id, key, {"thread": key, "removed": list(change.removed)})
         self._tell_votes(change)
+        self._tell_closed(change)
         return bool(change.comments or change.edited)
+
+    def _tell_closed(self, change: Change) -> None:
+        if change.closed is not None:
+            self.hub.publish(change.site_id, change.key,
+                             {"thread": change.key, "closed": change.closed})
 
     def _tell_votes(self, change: Change) -> None:
         if change.votes:
@@ -227,6 +233,12 @@ class CrossWorkerInvalidation:
             self._remember(self.stamped, change.thread_id, change.at)
             if self._told_at_commit(change):
                 try:
+                    if change.closed is not None:
+                        # No comment's listener drops the thread's pages for this one.
+                        self.cache.invalidate([("thread", str(change.thread_id)),
+                                               ("key", change.site_id, change.key),
+                                               ("site", change.site_id)])
+                    self._tell_closed(change)
                     self._tell_votes(change)
                     self._send_published(change)
                 except Exception:  # the write committed: never fail it now

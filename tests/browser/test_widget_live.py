@@ -307,3 +307,33 @@ def test_news_is_taken_in_the_order_it_came_while_news_js_loads(
     show.click()
     expect(widget(page).locator(f"#comment-{comment['id']} .body").first).to_have_text(
         "Held by readers' flags, then approved.")
+
+
+def test_a_discussion_an_editor_closes_loses_its_form_at_once(
+    discussion: Discussion, page: Any, live_server: Any
+) -> None:
+    """A reader half-way through a comment learns that the discussion closed before
+    sending it (not from a refusal after), and the Reply buttons go too; reopened, they
+    come back, with what the reader was writing still in the form."""
+    from rostra.services import thread_closing
+
+    first = discussion.post("Before the court's order.")["comment"]
+    page.goto(discussion.url(head=TRACK))
+    page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    fetches = newest_fetches(page)
+    form = widget(page).locator(".fs form")
+    form.get_by_label("Comment").fill("I was about to say")
+    reply = widget(page).locator(f"#comment-{first['id']}").get_by_role("button", name="Reply")
+    expect(reply).to_be_visible()
+    thread_id = thread_closing.thread_id_of(live_server.services.db, discussion.site,
+                                            discussion.thread)
+    thread_closing.set_closed(live_server.services.db, thread_id, True, actor="editor")
+    expect(form).to_be_hidden()
+    expect(reply).to_be_hidden()
+    expect(widget(page).locator("div.sr[role=status]")).to_have_text(
+        "Comments are closed for this article.")
+    thread_closing.set_closed(live_server.services.db, thread_id, False, actor="editor")
+    expect(form).to_be_visible()
+    expect(reply).to_be_visible()
+    expect(form.get_by_label("Comment")).to_have_value("I was about to say")
+    assert fetches == []  # the events said it all

@@ -19,6 +19,7 @@ from rostra.api.schemas import IdPath
 from rostra.api.staff_auth import Staff
 from rostra.core.errors import Forbidden, InvalidInput, NotFound
 from rostra.core.ids import MAX_ID
+from rostra.services import thread_closing
 from rostra.services.moderation import BanKind
 from rostra.services.queue import QueueFilter, QueueState, reason_codes
 from rostra.services.workspace import STATE_ACTIONS, PinKind, duration_of
@@ -210,7 +211,32 @@ async def comment_page(request: Request, comment_id: IdPath) -> Response:
         raise NotFound(f"no comment with id {comment_id}")
     require(staff, item.comment["site"])
     revisions = await run_in_threadpool(reader.revisions, comment_id)
-    return render(request, "comment.html", item=item, revisions=revisions)
+    thread = await run_in_threadpool(_thread_of, request, item.comment["thread_id"])
+    return render(request, "comment.html", item=item, revisions=revisions, thread=thread)
+
+
+def _thread_of(request: Request, thread_id: int) -> Any:
+    return thread_closing.thread_row(admin(request).services.db, thread_id)
+
+
+@router.post("/threads/{thread_id}/close")
+@pages
+async def close_thread(request: Request, thread_id: IdPath) -> Response:
+    # POST /admin/threads/{id}/close (form: csrf, closed=1|0, reason, next) — no new
+    # comments on the article (its comments stay), or open it again
+    staff = await who(request)
+    form = await read_form(request)
+    check_csrf(request, form)
+    thread = await run_in_threadpool(_thread_of, request, thread_id)
+    if thread is None:
+        raise NotFound(f"no thread with id {thread_id}")
+    require(staff, thread.site_id)
+    closed = one(form, "closed", "1") == "1"
+    await run_in_threadpool(lambda: thread_closing.set_closed(
+        admin(request).services.db, thread_id, closed, actor=actor_of(staff),
+        reason=one(form, "reason")[:2000] or None))
+    return redirect(safe_next(one(form, "next"), "/admin/queue"),
+                    done="close" if closed else "reopen", n=1)
 
 
 @router.post("/comments/{comment_id}/edit")

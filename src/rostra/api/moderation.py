@@ -20,6 +20,7 @@ from rostra.moderation.checks.pow import AttackMeter
 from rostra.moderation.engine import ModerationEngine
 from rostra.moderation.pow import ProofOfWork
 from rostra.moderation.ratelimit import RateLimiter
+from rostra.services import thread_closing
 from rostra.services.container import Services
 from rostra.services.moderation import (
     BanKind,
@@ -223,6 +224,24 @@ def post_ban(request: Request, body: BanIn) -> Response:
 def post_shadow_ban(request: Request, body: BanIn) -> Response:
     # POST /api/moderation/shadow-bans — they see their comments; nobody else does
     return _ban(request, body, True)
+
+
+class ClosingIn(Input):
+    site: str = Field(..., max_length=64)
+    thread: str = Field(..., max_length=1000, description="Thread id, path or URL")
+    closed: bool = Field(True, description="false: open the discussion again")
+    reason: str | None = Field(None, max_length=2000)
+
+
+@moderator.post("/threads/close", summary="Close a discussion to new comments (or reopen it)")
+def close_thread(request: Request, body: ClosingIn) -> Response:
+    # POST /api/moderation/threads/close — its comments stay; new ones are refused, and
+    # open pages stop offering the form at once
+    db = services(request).db
+    actor = _staff_for_site(request, body.site)
+    thread_id = thread_closing.thread_id_of(db, body.site, body.thread)
+    return json_response({"thread": thread_closing.set_closed(
+        db, thread_id, body.closed, actor=actor, reason=body.reason)})
 
 
 @moderator.get("/bans", summary="A site's bans")

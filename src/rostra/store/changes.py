@@ -51,20 +51,26 @@ class Change:
     # downvotes): news that a page shows in place, without fetching anything.
     edited: tuple[int, ...] = ()
     votes: tuple[tuple[int, int, int, int], ...] = ()
+    # THREAD: the thread was closed to new comments (True) or opened again (False) by
+    # this change: open pages stop (or start) offering the comment form.
+    closed: bool | None = None
 
     @property
     def shown_in_place(self) -> bool:
         """Whether what the change did reaches open pages in the news it carries (no
         page need fetch the thread for it)."""
-        return bool(self.comments or self.removed or self.edited or self.votes)
+        return bool(self.comments or self.removed or self.edited or self.votes
+                    or self.closed is not None)
 
     def to_json(self) -> list[Any]:
         out: list[Any] = [self.kind.value, self.site_id, self.key, self.thread_id,
                           self.at.isoformat() if self.at is not None else None]
         # Lists by position, trailing empty ones left out: a server of an older version
         # reads the ones it knows.
-        lists = [list(self.comments), list(self.removed), list(self.edited),
-                 [list(v) for v in self.votes]]
+        lists: list[Any] = [list(self.comments), list(self.removed), list(self.edited),
+                            [list(v) for v in self.votes]]
+        if self.closed is not None:
+            return out + lists + [self.closed]
         while lists and not lists[-1]:
             lists.pop()
         return out + lists
@@ -78,8 +84,10 @@ class Change:
 
         votes = tuple((int(i), int(s), int(u), int(d)) for i, s, u, d in data[8]) \
             if len(data) > 8 else ()
+        closed = bool(data[9]) if len(data) > 9 and data[9] is not None else None
         return cls(ChangeKind(kind), str(site_id), str(key), int(thread_id),
-                   datetime.fromisoformat(at) if at else None, ids(5), ids(6), ids(7), votes)
+                   datetime.fromisoformat(at) if at else None, ids(5), ids(6), ids(7), votes,
+                   closed)
 
 
 def record(conn: Connection, change: Change) -> None:
@@ -123,6 +131,12 @@ def record_votes(conn: Connection, thread_id: int, comment_id: int, score: int,
     votes.setdefault(thread_id, {})[comment_id] = (comment_id, score, upvotes, downvotes)
 
 
+def record_closed(conn: Connection, thread_id: int, closed: bool) -> None:
+    """Note a thread closed to new comments (or opened again) in the connection's
+    current transaction; its change carries it."""
+    transaction_memo(conn).setdefault("closed", {})[thread_id] = closed
+
+
 def note_stamp_before(conn: Connection, thread_id: int, stamp: datetime | None) -> None:
     """Note the thread's stamp as the connection's current transaction found it, read
     inside it where writers take turns (SQLite): a process that knows the stamp knows it
@@ -146,6 +160,7 @@ def pending(conn: Connection) -> list[Change]:
     removed: dict[int, list[int]] = memo.get("removed", {})
     edited: dict[int, list[int]] = memo.get("edited", {})
     voted: dict[int, dict[int, tuple[int, int, int, int]]] = memo.get("votes", {})
+    closing: dict[int, bool] = memo.get("closed", {})
     out = []
     for change in found.values():
         if change.kind is ChangeKind.THREAD:
@@ -162,5 +177,7 @@ def pending(conn: Connection) -> list[Change]:
             counts = voted.get(change.thread_id)
             if counts and len(counts) <= MAX_PUBLISHED:
                 change = replace(change, votes=tuple(counts.values()))
+            if change.thread_id in closing:
+                change = replace(change, closed=closing[change.thread_id])
         out.append(change)
     return out

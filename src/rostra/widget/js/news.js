@@ -1,11 +1,12 @@
 // News of comments already on the page, from the live stream (live.js): those a
 // moderator took down leave it (and come back if put back), edits show their new text,
-// votes their new counts, all in place and without fetching anything. Loaded with the
-// first such news.
+// votes their new counts, a discussion an editor closed loses its form, all in place and
+// without fetching anything. Loaded with the first such news.
 import { offerFresh } from "./live.js";
 import { fillComment, setVote } from "./render.js";
 
 export function apply(el, data) {
+  if (typeof data.closed === "boolean") close(el, data.closed);
   if (data.removed) takeDown(el, data.removed);
   if (data.edited) edited(el, data.edited);
   for (const v of data.votes || []) {
@@ -60,6 +61,22 @@ export function restore(el, shown, c) {
     el.info.total += 1;
     el.updateMeta();
   }
+}
+
+/** The discussion closed to new comments by an editor (or opened again): the form and
+ * the Reply buttons go (or come back) at once; what a reader was writing stays in the
+ * form's draft. */
+function close(el, closed) {
+  if (!el.info) el.info = { total: 0, closed };
+  if (!!el.info.closed === closed) return;
+  el.info.closed = closed;
+  el.updateMeta();
+  const ctx = el.ctx();
+  for (const [id, c] of el.byId) {
+    const li = el.li(id);
+    if (li) fillComment(li, c, ctx);
+  }
+  if (closed) el.say(el.tr.t("closed")); // opened again: the form is back, that says it
 }
 
 /** A comment's new text (its author's or a moderator's edit), unless the page has a
