@@ -79,3 +79,18 @@ def test_it_reads_a_comment_page_in_a_few_statements(newsroom: Newsroom) -> None
     _decorate(room, ids)
     count, _ = _statements(room, f"/admin/comments/{ids[3]}")
     assert count <= BOUND
+
+
+def test_the_queue_api_reads_a_page_in_as_many_statements_for_25_comments_as_for_6(
+        newsroom: Newsroom) -> None:
+    room = newsroom
+    ids = _busy_page(room, 5)
+    _decorate(room, ids)
+    params = {"site": room.site_a, "kind": "held", "limit": "25"}
+    few, page = _statements(room, "/api/moderation/queue", **params)
+    assert len(page.json()["comments"]) == 4  # two approved
+    _busy_page(room, 40, start=5)
+    many, page = _statements(room, "/api/moderation/queue", **params)
+    assert len(page.json()["comments"]) == 25
+    assert many == few, f"{few} statements for a few comments, {many} for 25"
+    assert many <= BOUND

@@ -384,16 +384,17 @@ class ModerationService(BanDesk):
                 at = conn.scalar(select(c.created_at).where(c.id == before_id))
                 query = query.where(c.id < before_id if at is None else or_(
                     c.created_at < at, and_(c.created_at == at, c.id < before_id)))
-            rows = conn.execute(query).all()
-            out = []
-            for row in rows:
+            rows = []
+            for row in conn.execute(query).all():
                 shadow = "shadow" in ((row.moderation or {}).get("facts") or {})
                 if kind is QueueKind.HELD and shadow or kind is QueueKind.SHADOW and not shadow:
                     continue
-                out.append(self._staff_json(conn, row))
-                if len(out) >= limit:
+                rows.append(row)
+                if len(rows) >= limit:
                     break
-        return out
+            # The page's flags in one statement, not one per comment.
+            flagged = _flags_of(conn, [row.id for row in rows])
+        return [self._staff_json(row, flagged.get(row.id, [])) for row in rows]
 
     def comment(self, comment_id: int) -> dict[str, Any]:
         """One comment as moderators see it, with its flags and audit trail."""
@@ -407,7 +408,7 @@ class ModerationService(BanDesk):
             ).first()
             if row is None:
                 raise NotFound(f"no comment with id {comment_id}")
-            out = self._staff_json(conn, row)
+            out = self._staff_json(row, _flags_of(conn, [comment_id]).get(comment_id, []))
             out["audit"] = [
                 _audit_json(a) for a in conn.execute(
                     select(audit_log).where(audit_log.c.target == f"comment:{comment_id}")
@@ -435,11 +436,7 @@ class ModerationService(BanDesk):
             rows = conn.execute(query.order_by(audit_log.c.id.desc()).limit(limit)).all()
         return [_audit_json(r) for r in rows]
 
-    def _staff_json(self, conn: Connection, row: Row[Any]) -> dict[str, Any]:
-        flag_rows = conn.execute(
-            select(flags.c.reason, flags.c.note, flags.c.created_at, flags.c.resolved_at)
-            .where(flags.c.comment_id == row.id).order_by(flags.c.created_at.asc())
-        ).all()
+    def _staff_json(self, row: Row[Any], flag_rows: list[Any]) -> dict[str, Any]:
         public = comment_json(row, reveal_pending=True)
         return {
             **public,
@@ -487,6 +484,19 @@ class ModerationService(BanDesk):
         with self.db.read() as conn:
             text = conn.scalar(select(comments.c.text).where(comments.c.id == comment_id))
         return str(text) if text is not None else None
+
+
+def _flags_of(conn: Connection, ids: list[int]) -> dict[int, list[Any]]:
+    """The flags on each of ``ids``, oldest first."""
+    found: dict[int, list[Any]] = {}
+    if ids:
+        for f in conn.execute(
+                select(flags.c.comment_id, flags.c.reason, flags.c.note, flags.c.created_at,
+                       flags.c.resolved_at)
+                .where(flags.c.comment_id.in_(ids))
+                .order_by(flags.c.created_at.asc(), flags.c.reader.asc())).all():
+            found.setdefault(f.comment_id, []).append(f)
+    return found
 
 
 def pack_vector(vector: Any) -> bytes:
