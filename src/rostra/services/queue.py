@@ -193,9 +193,20 @@ def _staff_json(row: Any) -> dict[str, Any]:
                        "reasons": list(moderation.get("reasons") or []),
                        "message": moderation.get("message")},
         "shadow": "shadow" in (moderation.get("facts") or {}),
+        "shadow_ban": _shadow_ban(moderation.get("facts") or {}),
         "risk": _risk(moderation.get("facts") or {}),
         "voter_id": row.voter_id, "ip_hash": row.ip_hash,
     }
+
+
+def _shadow_ban(facts: dict[str, Any]) -> dict[str, Any] | None:
+    """For moderators only: the shadow ban that holds a comment and what the checks said
+    of it (its stored reasons are the disguise its author is told)."""
+    shadow = facts.get("shadow")
+    if not isinstance(shadow, dict):
+        return None
+    return {"ban": shadow.get("ban"), "kind": shadow.get("kind"),
+            "action": shadow.get("action"), "reasons": list(shadow.get("reasons") or [])}
 
 
 def _risk(facts: dict[str, Any]) -> dict[str, Any] | None:
