@@ -141,13 +141,18 @@ class CrossWorkerInvalidation:
         if change.removed:
             self.hub.publish(site_id, key, {"thread": key, "removed": list(change.removed)})
         self._tell_votes(change)
-        self._tell_closed(change)
+        self._tell_thread(change)
         return bool(change.comments or change.edited)
 
-    def _tell_closed(self, change: Change) -> None:
+    def _tell_thread(self, change: Change) -> None:
+        """The news of a change no comment's listener sends: the discussion closed or
+        opened again, comments featured or pinned."""
         if change.closed is not None:
             self.hub.publish(change.site_id, change.key,
                              {"thread": change.key, "closed": change.closed})
+        if change.pins:
+            self.hub.publish(change.site_id, change.key, {"thread": change.key, "pins": [
+                {"id": i, "kind": kind or None} for i, kind in change.pins]})
 
     def _tell_votes(self, change: Change) -> None:
         if change.votes:
@@ -233,12 +238,12 @@ class CrossWorkerInvalidation:
             self._remember(self.stamped, change.thread_id, change.at)
             if self._told_at_commit(change):
                 try:
-                    if change.closed is not None:
-                        # No comment's listener drops the thread's pages for this one.
+                    if change.closed is not None or change.pins:
+                        # No comment's listener drops the thread's pages for these.
                         self.cache.invalidate([("thread", str(change.thread_id)),
                                                ("key", change.site_id, change.key),
                                                ("site", change.site_id)])
-                    self._tell_closed(change)
+                    self._tell_thread(change)
                     self._tell_votes(change)
                     self._send_published(change)
                 except Exception:  # the write committed: never fail it now

@@ -164,7 +164,9 @@ def test_a_change_carries_edits_and_votes_and_an_older_server_reads_the_rest() -
     at = datetime(2026, 12, 7, 18, 0, tzinfo=UTC)
     votes = Change(ChangeKind.THREAD, "news", "/story", 7, at, votes=((41, 3, 4, 1),))
     edited = Change(ChangeKind.THREAD, "news", "/story", 7, at, edited=(41,))
-    for change in (votes, edited):
+    closed = Change(ChangeKind.THREAD, "news", "/story", 7, at, closed=False)
+    pins = Change(ChangeKind.THREAD, "news", "/story", 7, at, pins=((41, "pinned"), (9, "")))
+    for change in (votes, edited, closed, pins):
         assert decode(encode([change])[0]) == [change]
         assert change.shown_in_place
     assert not Change(ChangeKind.THREAD, "news", "/story", 7, at).shown_in_place

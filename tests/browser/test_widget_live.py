@@ -337,3 +337,25 @@ def test_a_discussion_an_editor_closes_loses_its_form_at_once(
     expect(reply).to_be_visible()
     expect(form.get_by_label("Comment")).to_have_value("I was about to say")
     assert fetches == []  # the events said it all
+
+
+def test_a_comment_an_editor_pins_is_marked_in_place(
+    discussion: Discussion, page: Any, live_server: Any
+) -> None:
+    from rostra.services.moderation import ModerationService
+    from rostra.services.workspace import PinKind, Workspace
+
+    first = discussion.post("Worth reading.")["comment"]
+    page.goto(discussion.url(head=TRACK))
+    page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    fetches = newest_fetches(page)
+    badge = widget(page).locator(f"#comment-{first['id']} .badge")
+    expect(badge).to_have_text("")
+    work = Workspace(live_server.services, ModerationService(live_server.services.comments))
+    work.pin(first["id"], PinKind.PINNED, actor="editor")
+    expect(badge).to_have_text("Pinned")
+    work.pin(first["id"], PinKind.FEATURED, actor="editor")
+    expect(badge).to_have_text("Editors' pick")
+    work.pin(first["id"], None, actor="editor")
+    expect(badge).to_have_text("")
+    assert fetches == []  # the events said it all

@@ -203,6 +203,7 @@ class Workspace:
         row = queries.comment_row(conn, comment_id)
         if row is not None:  # readers' cached pages of the thread must change too
             queries.bump_thread(conn, row.thread_id, datetime.now(UTC))
+            changes.record_pin(conn, row.thread_id, comment_id, kind)  # and open pages
         conn.execute(delete(comment_pins).where(comment_pins.c.comment_id == comment_id))
         if kind is not None:
             conn.execute(insert(comment_pins).values(

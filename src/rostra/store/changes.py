@@ -54,26 +54,28 @@ class Change:
     # THREAD: the thread was closed to new comments (True) or opened again (False) by
     # this change: open pages stop (or start) offering the comment form.
     closed: bool | None = None
+    # THREAD: comments featured or pinned by an editor, or neither any more, (id, kind:
+    # "featured", "pinned" or "" for neither): open pages mark them in place.
+    pins: tuple[tuple[int, str], ...] = ()
 
     @property
     def shown_in_place(self) -> bool:
         """Whether what the change did reaches open pages in the news it carries (no
         page need fetch the thread for it)."""
         return bool(self.comments or self.removed or self.edited or self.votes
-                    or self.closed is not None)
+                    or self.closed is not None or self.pins)
 
     def to_json(self) -> list[Any]:
         out: list[Any] = [self.kind.value, self.site_id, self.key, self.thread_id,
                           self.at.isoformat() if self.at is not None else None]
         # Lists by position, trailing empty ones left out: a server of an older version
         # reads the ones it knows.
-        lists: list[Any] = [list(self.comments), list(self.removed), list(self.edited),
-                            [list(v) for v in self.votes]]
-        if self.closed is not None:
-            return out + lists + [self.closed]
-        while lists and not lists[-1]:
-            lists.pop()
-        return out + lists
+        news: list[Any] = [list(self.comments), list(self.removed), list(self.edited),
+                           [list(v) for v in self.votes], self.closed,
+                           [list(p) for p in self.pins]]
+        while news and (news[-1] is None or news[-1] == []):
+            news.pop()
+        return out + news
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Change:
@@ -85,9 +87,10 @@ class Change:
         votes = tuple((int(i), int(s), int(u), int(d)) for i, s, u, d in data[8]) \
             if len(data) > 8 else ()
         closed = bool(data[9]) if len(data) > 9 and data[9] is not None else None
+        pins = tuple((int(i), str(k)) for i, k in data[10]) if len(data) > 10 else ()
         return cls(ChangeKind(kind), str(site_id), str(key), int(thread_id),
                    datetime.fromisoformat(at) if at else None, ids(5), ids(6), ids(7), votes,
-                   closed)
+                   closed, pins)
 
 
 def record(conn: Connection, change: Change) -> None:
@@ -137,6 +140,13 @@ def record_closed(conn: Connection, thread_id: int, closed: bool) -> None:
     transaction_memo(conn).setdefault("closed", {})[thread_id] = closed
 
 
+def record_pin(conn: Connection, thread_id: int, comment_id: int, kind: str | None) -> None:
+    """Note a comment featured, pinned or neither any more (``kind`` None) in the
+    connection's current transaction; its thread's change carries it."""
+    pins: dict[int, dict[int, str]] = transaction_memo(conn).setdefault("pins", {})
+    pins.setdefault(thread_id, {})[comment_id] = kind or ""
+
+
 def note_stamp_before(conn: Connection, thread_id: int, stamp: datetime | None) -> None:
     """Note the thread's stamp as the connection's current transaction found it, read
     inside it where writers take turns (SQLite): a process that knows the stamp knows it
@@ -161,6 +171,7 @@ def pending(conn: Connection) -> list[Change]:
     edited: dict[int, list[int]] = memo.get("edited", {})
     voted: dict[int, dict[int, tuple[int, int, int, int]]] = memo.get("votes", {})
     closing: dict[int, bool] = memo.get("closed", {})
+    pinning: dict[int, dict[int, str]] = memo.get("pins", {})
     out = []
     for change in found.values():
         if change.kind is ChangeKind.THREAD:
@@ -179,5 +190,8 @@ def pending(conn: Connection) -> list[Change]:
                 change = replace(change, votes=tuple(counts.values()))
             if change.thread_id in closing:
                 change = replace(change, closed=closing[change.thread_id])
+            marks = pinning.get(change.thread_id)
+            if marks and len(marks) <= MAX_PUBLISHED:
+                change = replace(change, pins=tuple(marks.items()))
         out.append(change)
     return out

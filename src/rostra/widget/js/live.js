@@ -77,7 +77,7 @@ function onChanged(el, raw) {
 function take(el, data) {
   if (data && data.comment) return takeLive(el, data.comment);
   // news of comments on the page (taken down, edited, voted on): loaded when one comes
-  if (data && (data.removed || data.edited || data.votes || typeof data.closed === "boolean")) return import("./news.js").then((m) => m.apply(el, data));
+  if (data && (data.removed || data.edited || data.votes || data.pins || typeof data.closed === "boolean")) return import("./news.js").then((m) => m.apply(el, data));
   if (el.changeTimer) return; // a fetch is due already
   el.changeTimer = setTimeout(() => {
     el.changeTimer = null;

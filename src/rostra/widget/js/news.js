@@ -1,12 +1,20 @@
 // News of comments already on the page, from the live stream (live.js): those a
 // moderator took down leave it (and come back if put back), edits show their new text,
-// votes their new counts, a discussion an editor closed loses its form, all in place and
-// without fetching anything. Loaded with the first such news.
+// votes their new counts, comments an editor pins or features their mark, a discussion
+// an editor closed loses its form, all in place and without fetching anything. Loaded with the first such news.
 import { offerFresh } from "./live.js";
 import { fillComment, setVote } from "./render.js";
 
 export function apply(el, data) {
   if (typeof data.closed === "boolean") close(el, data.closed);
+  for (const p of data.pins || []) {
+    // marked in place (the page keeps its order: a reload puts pinned ones first)
+    const c = el.byId.get(p.id);
+    if (!c) continue;
+    Object.assign(c, { pinned: p.kind === "pinned", featured: p.kind === "featured" });
+    const li = el.li(p.id);
+    if (li) fillComment(li, c, el.ctx());
+  }
   if (data.removed) takeDown(el, data.removed);
   if (data.edited) edited(el, data.edited);
   for (const v of data.votes || []) {
