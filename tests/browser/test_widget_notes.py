@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.api.test_sso import signed
-from widget_page import Discussion, comment, expect, widget
+from widget_page import TRACK_STREAMS, Discussion, comment, expect, widget
 
 from rostra.services.moderation import ModerationService, StaffAction
 from rostra.services.notes import NoteDraft, NoteService
@@ -105,3 +105,17 @@ def test_it_marks_a_trusted_authors_comments_as_regular(discussion: Discussion, 
     page.goto(discussion.url(lang="de"))
     expect(comment(page, trusted["id"]).locator(".badge")).to_have_text("Stammleser")
     expect(comment(page, newcomer["id"]).locator(".badge")).to_have_text("")
+
+
+def test_a_note_added_while_the_page_is_open_shows_at_once(
+        discussion: Discussion, page: Any, live_server: Any) -> None:
+    noted = discussion.post("The bridge was never inspected.", name="Ana")["comment"]
+    page.goto(discussion.url(head=f"<script>{TRACK_STREAMS}</script>"))
+    page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    NoteService(live_server.services.comments).add_by_staff(
+        noted["id"], NoteDraft("It was inspected in *May*.", ["https://city.example/b"]),
+        actor="editor")
+    note = comment(page, noted["id"]).locator("aside.note")
+    expect(note.locator(".note-b em")).to_have_text("May")
+    expect(comment(page, noted["id"]).locator(".body")).to_contain_text(
+        "The bridge was never inspected.")

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from tests.api.test_change_bus import Stream, within
 from tests.api.test_sso import signed
 from tests.conftest import ORIGIN, LiveServer, Reader
 from tests.moderation.conftest import STAFF, new_site
@@ -183,3 +184,30 @@ def test_it_keeps_notes_to_signed_in_readers_who_are_not_the_author(
     assert elsewhere.status_code == 403
     empty = member.propose(comment_id, "   ")
     assert empty.status_code == 422
+
+
+def test_open_pages_get_a_note_published_or_withdrawn_under_a_comment(
+        mserver: LiveServer, http: httpx.Client) -> None:
+    """A note reaches the readers on the thread now (it is for them), in the event that
+    carries its comment as the page shows it, instead of a bare "changed" that every
+    open page answered with a fetch that did not show it."""
+    site = new_site(mserver)
+    comment = Reader("Ana", http, site).post(
+        "/live-notes", "The bridge was never inspected.").json()["comment"]
+    stream = Stream(mserver.url, site, "/live-notes")
+    try:
+        added = http.post("/api/moderation/notes", headers=STAFF, json={
+            "comment_id": comment["id"], "text": "It was inspected in **May**.",
+            "sources": ["https://city.example/bridges"]})
+        assert added.status_code == 201, added.text
+        within(5, lambda: any(e.get("edited", {}).get("notes") for e in stream.data))
+        [event] = [e for e in stream.data if e.get("edited", {}).get("notes")]
+        assert event["edited"]["id"] == comment["id"]
+        [note] = event["edited"]["notes"]
+        assert "<strong>May</strong>" in note["html"] and note["by"] == "staff"
+        assert http.post(f"/api/moderation/notes/{added.json()['note']['id']}/withdraw",
+                         headers=STAFF, json={"reason": "wrong"}).status_code == 200
+        within(5, lambda: "notes" not in [e for e in stream.data if "edited" in e][-1]["edited"])
+        assert all(set(e) != {"thread"} for e in stream.data), stream.data
+    finally:
+        stream.close()

@@ -26,7 +26,7 @@ from rostra.services.comments import CommentEvent, CommentService, EventKind, Re
 from rostra.services.moderation import record_audit
 from rostra.services.serialise import iso
 from rostra.services.serialise import note_json as public_note_json
-from rostra.store import queries
+from rostra.store import changes, queries
 from rostra.store.db import attempts, upsert
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.tables import comments
@@ -299,6 +299,9 @@ class NoteService:
             return
         queries.bump_thread(conn, thread.id, now)
         state = CommentState(row.state)
+        if state is CommentState.APPROVED:
+            # Open pages get the comment with its notes as they now stand (as an edit).
+            changes.record_edited(conn, thread.id, row.id)
         events.append(CommentEvent(EventKind.EDITED, row.id, thread.id, thread.site_id,
                                    thread.key, row.parent_id, state, state, "note"))
 

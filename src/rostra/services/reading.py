@@ -248,7 +248,14 @@ class ReadService:
             rows = queries.published_comments(conn, thread_id, ids)
             staff = queries.staff_accounts(
                 conn, site_id, [r.account_id for r in rows if r.account_id is not None])
-        return [comment_json(r, staff=r.account_id in staff) for r in rows]
+            wanted = {r.id for r in rows}
+            notes = [n for n in queries.notes_in_thread(conn, thread_id)
+                     if n.comment_id in wanted] if wanted else []
+        shown = [comment_json(r, staff=r.account_id in staff) for r in rows]
+        by_id = {c["id"]: c for c in shown}
+        for note in notes:  # context notes under them, as the thread's page shows them
+            by_id[note.comment_id].setdefault("notes", []).append(note_json(note))
+        return shown
 
     def add_to_page(
         self, body: dict[str, Any], req: PageRequest, new: Sequence[dict[str, Any] | None],

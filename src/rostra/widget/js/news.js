@@ -87,13 +87,13 @@ function close(el, closed) {
   if (closed) el.say(el.tr.t("closed")); // opened again: the form is back, that says it
 }
 
-/** A comment's new text (its author's or a moderator's edit), unless the page has a
- * later one already: the author's own page shows theirs from editing it. */
+/** A comment's new text (its author's or a moderator's edit) or context notes, unless
+ * the page has a later text already: the author's own page shows theirs from editing it. */
 function edited(el, e) {
   const c = el.byId.get(e.id);
   const ctx = el.ctx();
   if (!c || c.state === "deleted" || ctx.own(e.id) || (c.edited_at || "") > e.edited_at) return;
-  Object.assign(c, { html: e.html, edited_at: e.edited_at });
+  Object.assign(c, { html: e.html, edited_at: e.edited_at, notes: e.notes }); // notes: as they now stand
   const li = el.li(e.id);
   if (li) fillComment(li, c, ctx);
 }
