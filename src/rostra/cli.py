@@ -139,10 +139,10 @@ def init(state: CliState, force: bool) -> None:
         # The database named for this run is the one later runs must find in the file.
         values["database_url"] = state.settings.database_url
         state._settings = None
-        if not values["database_url"].startswith("sqlite"):
-            from rostra.store.db import Database
+        from rostra.store.db import Database
 
-            Database(values["database_url"]).dispose()  # no driver: say so, write nothing
+        # No driver, or no folder for the SQLite file: say so, write nothing.
+        Database(values["database_url"]).dispose()
     path.write_text(commented_config(**values), encoding="utf-8")
     path.chmod(0o600)
     click.echo(f"wrote {path}")
@@ -355,6 +355,8 @@ def demo(state: CliState, host: str, port: int, no_browser: bool, database: str)
     from rostra.demo import DEMO_SITE, DEMO_THREAD, ensure_demo
 
     check_port_free(host, port)
+    # The demo's own file, wherever asked: its folder is made (a database_url's is not).
+    Path(database).resolve().parent.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{Path(database).resolve()}"
     state.overrides["database_url"] = url
     state.overrides["demo_pages"] = True

@@ -52,7 +52,8 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///rostra.sqlite3",
         description="SQLAlchemy database URL: sqlite:///path.sqlite3 (a relative path in "
-        "the configuration file is taken from the file's folder) or "
+        "the configuration file is taken from the file's folder; the file is created if "
+        "missing, its folder must exist) or "
         "postgresql://user@host/db (PostgreSQL needs the `postgres` extra).",
     )
     secret_key: str = Field(

@@ -94,6 +94,10 @@ def check_database(report: Report,
     shown = shown_url(url)
     if url.startswith("sqlite:///"):
         path = Path(url.split("///", 1)[1])
+        if not path.parent.is_dir():
+            report.error(f"database: {path.parent.resolve()}: no such folder for the SQLite "
+                         "database (create it, or correct database_url)")
+            return None
         if not path.exists():
             report.error(f"database: {path.resolve()} does not exist; `rostra init` (or "
                          "`rostra db upgrade`) creates it")

@@ -84,6 +84,26 @@ def test_it_says_in_one_line_that_the_database_cannot_be_reached(tmp_path: Path)
             (tmp_path / "rostra.toml").unlink(missing_ok=True)
 
 
+def test_it_refuses_a_sqlite_database_in_a_folder_that_does_not_exist(tmp_path: Path) -> None:
+    # A typo in database_url's folder: said in one line naming the folder, which is not
+    # made (a new file in a folder that exists is, as `rostra init` makes one).
+    missing = tmp_path / "srv" / "rostar"
+    url = f"sqlite:///{missing / 'rostra.sqlite3'}"
+    for args in (["db", "upgrade"], ["site", "list"], ["init"]):
+        result = run(args, tmp_path, ROSTRA_DATABASE_URL=url)
+        assert result.returncode == 1, (args, result.stderr)
+        assert "Traceback" not in result.stderr, (args, result.stderr)
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"Error: {missing}: no such folder for the SQLite database"), \
+            (args, last)
+        assert not (tmp_path / "srv").exists() and not (tmp_path / "rostra.toml").exists(), args
+    (tmp_path / "srv").mkdir()
+    made = run(["db", "upgrade"], tmp_path,
+               ROSTRA_DATABASE_URL=f"sqlite:///{tmp_path / 'srv' / 'rostra.sqlite3'}")
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "srv" / "rostra.sqlite3").exists()
+
+
 def test_it_names_the_variable_of_a_list_or_url_it_cannot_read(tmp_path: Path) -> None:
     # A list in the environment is JSON; an operator's first try is the bare value. And a
     # Redis URL must be one: each said in one line naming the variable, no traceback.

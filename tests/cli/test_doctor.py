@@ -174,6 +174,15 @@ def test_it_changes_nothing_in_an_empty_folder(folder: Path) -> None:
     assert list(folder.iterdir()) == []
 
 
+def test_it_names_a_missing_folder_of_the_sqlite_database(folder: Path) -> None:
+    configure(folder, secret_key=SECRET, database_url=f"sqlite:///{folder}/rostar/r.sqlite3")
+    result = doctor()
+    assert result.exit_code == 1
+    assert (f"database: {folder / 'rostar'}: no such folder for the SQLite database "
+            "(create it, or correct database_url)") in lines(result, "error"), result.output
+    assert not (folder / "rostar").exists()
+
+
 def test_it_says_when_public_url_and_proxy_settings_disagree(folder: Path) -> None:
     configure(folder, secret_key=SECRET, public_url="https://comments.news.example")
     behind_tls = doctor()

@@ -29,6 +29,7 @@ def test_it_creates_the_database_and_its_wal_files_for_their_owner_only(
 ) -> None:
     old = os.umask(0o022)  # the usual umask, which makes files 0644
     try:
+        (tmp_path / "data").mkdir()
         db = Database(f"sqlite:///{tmp_path / 'data' / 'rostra.sqlite3'}")
         with db.write() as conn:
             conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")

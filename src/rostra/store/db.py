@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
 import os
@@ -349,8 +350,12 @@ def _create_private(path: Path) -> None:
     """Create the database file readable and writable by its owner only (it holds email
     addresses and secrets). SQLite gives its -wal and -shm files the mode of the
     database file, so they follow. An existing file keeps its mode (`rostra doctor`
-    warns when others may read it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    warns when others may read it). Its folder must exist: a missing one is more likely
+    a typo in database_url than a wish, and is refused with its name."""
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            errno.ENOENT, "no such folder for the SQLite database of database_url (create "
+            "it, or correct the path)", str(path.parent))
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
