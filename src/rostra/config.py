@@ -87,7 +87,8 @@ class Settings(BaseSettings):
     )
     trusted_proxies: list[str] = Field(
         default_factory=list,
-        description="Addresses of reverse proxies whose X-Forwarded-For header is believed.",
+        description="Addresses or networks (10.0.0.5, 10.0.0.0/24) of reverse proxies whose "
+        "X-Forwarded-For header is believed; any other entry is refused as the settings load.",
     )
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
     log_format: str = Field("json", description="Log format: json (one object a line) or text.")
@@ -221,6 +222,20 @@ class Settings(BaseSettings):
         except ThreadKeyError:
             raise ValueError(message) from None
         return normal.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                # Checked on each request from a proxy: there, it failed every one.
+                raise ValueError(f"{entry!r} is not an address or a network (e.g. "
+                                 "10.0.0.5 or 10.0.0.0/24)") from None
+        return value
 
     @field_validator("redis_url")
     @classmethod

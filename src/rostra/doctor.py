@@ -269,12 +269,8 @@ def check_public_url_and_proxies(report: Report, settings: Settings) -> None:
                        "(e.g. https://comments.example.com): emails, feeds and sign-in need it")
     elif public.startswith("http://") and not public.startswith(local):
         report.warning("public_url: not https; serve Rostra behind TLS (see docs/security.md)")
-    networks = []
-    for entry in settings.trusted_proxies:
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            report.error(f"trusted_proxies: {entry!r} is not an address or a network")
+    # Each entry is an address or a network: the settings refuse others as they load.
+    networks = [ipaddress.ip_network(entry, strict=False) for entry in settings.trusted_proxies]
     if any(n.prefixlen == 0 for n in networks):
         report.error("trusted_proxies: trusts every address, so any reader can forge "
                      "X-Forwarded-For and pass rate limits and bans; list only the proxy's")

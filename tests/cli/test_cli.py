@@ -125,6 +125,24 @@ def test_it_names_the_variable_of_a_list_or_url_it_cannot_read(tmp_path: Path) -
     assert listed.returncode == 0, listed.stderr
 
 
+def test_it_refuses_a_trusted_proxy_that_is_no_address_when_the_settings_load(
+        tmp_path: Path) -> None:
+    # Before, only `rostra doctor` said so, and `rostra serve` started with it.
+    (tmp_path / "rostra.toml").write_text('trusted_proxies = ["10.0.0.5", "10.0.0.300/32"]\n')
+    message = ("trusted_proxies: Value error, '10.0.0.300/32' is not an address or a network "
+               "(e.g. 10.0.0.5 or 10.0.0.0/24)")
+    for args, env in [(["serve", "--port", str(free_port())], {}), (["site", "list"], {}),
+                      (["doctor"], {}),
+                      (["site", "list"], {"ROSTRA_TRUSTED_PROXIES": '["proxy.internal"]'})]:
+        result = run(args, tmp_path, **env)
+        said = result.stdout + result.stderr
+        assert result.returncode == 1, (args, said)
+        assert "Traceback" not in said, (args, said)
+        wanted = message if not env else message.replace("'10.0.0.300/32'", "'proxy.internal'")
+        assert wanted in said.splitlines()[-1], (args, said)
+    assert not (tmp_path / "rostra.sqlite3").exists()
+
+
 def test_it_writes_exports_readable_by_their_owner_only(tmp_path: Path) -> None:
     # An export holds every commenter's email address, as the database (mode 0600) does;
     # under the usual umask 022 it must not come out readable by every local user.

@@ -189,9 +189,14 @@ def test_it_says_when_public_url_and_proxy_settings_disagree(folder: Path) -> No
     assert ("trusted_proxies: empty while public_url is https://comments.news.example"
             in behind_tls.output), behind_tls.output
     configure(folder, secret_key=SECRET, public_url="https://comments.news.example",
-              trusted_proxies=["127.0.0.1/32", "not-an-address"], host="0.0.0.0")
+              trusted_proxies=["127.0.0.1/32", "not-an-address"])
+    refused = doctor()  # as every command refuses such settings
+    assert refused.exit_code == 1
+    assert "trusted_proxies: Value error, 'not-an-address' is not an address or a network" in (
+        refused.output)
+    configure(folder, secret_key=SECRET, public_url="https://comments.news.example",
+              trusted_proxies=["127.0.0.1/32"], host="0.0.0.0")
     open_port = doctor()
-    assert "trusted_proxies: 'not-an-address' is not an address or a network" in open_port.output
     assert "host: 0.0.0.0 listens on every address while trusted_proxies is set" in (
         open_port.output)
     configure(folder, secret_key=SECRET)
