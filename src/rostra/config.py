@@ -213,7 +213,7 @@ class Settings(BaseSettings):
         value = value.strip()
         if not value:
             return ""
-        message = ("public_url: an http(s) address such as https://comments.example.com "
+        message = ("an http(s) address such as https://comments.example.com "
                    "(a path is allowed; no query, fragment or user name)")
         if "?" in value or "#" in value or any(c.isspace() or ord(c) < 32 for c in value):
             raise ValueError(message)

@@ -143,6 +143,18 @@ def test_it_refuses_a_trusted_proxy_that_is_no_address_when_the_settings_load(
     assert not (tmp_path / "rostra.sqlite3").exists()
 
 
+def test_it_refuses_a_worker_poll_interval_under_a_tenth_of_a_second(tmp_path: Path) -> None:
+    # --poll -1 (or 0) made an idle worker look at the outbox 100 times a second.
+    url = f"sqlite:///{tmp_path / 'rostra.sqlite3'}"
+    for poll in ("-1", "0", "0.01"):
+        result = CliRunner().invoke(main, ["--database-url", url, "worker", "--once",
+                                           "--poll", poll])
+        assert result.exit_code == 2, (poll, result.output)
+        assert "Invalid value for '--poll'" in result.output, (poll, result.output)
+        assert "is not in the range x>=0.1" in result.output, (poll, result.output)
+    assert not (tmp_path / "rostra.sqlite3").exists()
+
+
 def test_it_writes_exports_readable_by_their_owner_only(tmp_path: Path) -> None:
     # An export holds every commenter's email address, as the database (mode 0600) does;
     # under the usual umask 022 it must not come out readable by every local user.
@@ -209,6 +221,21 @@ def test_it_reads_settings_from_env_and_secret_files(tmp_path: Path,
     monkeypatch.setenv("ROSTRA_SECRET_KEY_FILE", str(secret))
     settings = load_settings(tmp_path / "rostra.toml")
     assert (settings.port, settings.host, settings.secret_key) == (9100, "0.0.0.0", "s3cret")
+
+
+def test_it_names_public_url_once_in_its_error(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # It said "public_url: Value error, public_url: an http(s) address …".
+    from rostra.config import ConfigError, load_settings
+
+    monkeypatch.chdir(tmp_path)  # no rostra.toml here
+    monkeypatch.delenv("ROSTRA_CONFIG", raising=False)
+    monkeypatch.setenv("ROSTRA_PUBLIC_URL", "comments.example.com")
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert str(refused.value).splitlines()[1] == (
+        "  public_url: Value error, an http(s) address such as https://comments.example.com "
+        "(a path is allowed; no query, fragment or user name)")
 
 
 def test_it_upgrades_the_database_idempotently(tmp_path: Path) -> None:

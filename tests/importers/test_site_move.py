@@ -39,6 +39,17 @@ def test_it_says_when_no_site_has_the_origin(rostra: Rostra) -> None:
     assert result.exit_code == 1 and "no site allows" in result.output
 
 
+def test_it_refuses_a_move_to_the_same_origin(rostra: Rostra, tmp_path: Path) -> None:
+    # It reported "Moved news from … to …" and recorded the site and its threads as changed.
+    rostra.ok("import", "wordpress", write_wxr(tmp_path / "w.xml", [
+        WpPost(1, "A", "https://news.example/a/", comments=[WpComment(1, "x")])]),
+        "--site", "news", "--origin", "https://news.example")
+    result = rostra.run("site", "move", "https://news.example", "HTTPS://News.Example:443/")
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == ("Error: https://news.example is both the old and the new "
+                                     "origin: nothing to move")
+
+
 def test_it_refuses_an_origin_another_site_allows(rostra: Rostra, tmp_path: Path) -> None:
     wxr = write_wxr(tmp_path / "w.xml", [
         WpPost(1, "A", "https://news.example/a/", comments=[WpComment(1, "x")])])

@@ -12,7 +12,7 @@ from rostra.services.sites import normalise_origin
     ("HTTPS://News.Example", "https://news.example"),
     (" https://news.example/ ", "https://news.example"),
     ("https://news.example:443", "https://news.example"),
-    ("http://news.example:8080/path/ignored", "http://news.example:8080"),
+    ("http://news.example:8080//", "http://news.example:8080"),
     ("https://[2001:DB8::1]:8443", "https://[2001:db8::1]:8443"),
 ])
 def test_it_spells_each_origin_one_way(given: str, expected: str) -> None:
@@ -28,3 +28,14 @@ def test_it_refuses_what_is_no_origin_and_quotes_it() -> None:
     with pytest.raises(InvalidInput) as refused:
         normalise_origin(long)
     assert str(refused.value) == f"not an origin (scheme://host[:port]): {'x' * 100!r}"
+
+
+def test_it_refuses_an_origin_with_a_path_and_says_what_it_would_allow() -> None:
+    # https://news.example/blog allowed every page of news.example, /blog or not.
+    for given in ("https://News.Example/blog", "https://news.example/?page=1",
+                  "https://news.example/#top", "http://news.example:8080/path/"):
+        with pytest.raises(InvalidInput) as refused:
+            normalise_origin(given)
+        origin = given.split("/")[0] + "//" + given.split("/")[2].lower()
+        assert str(refused.value) == (f"an origin has no path: {given!r} (the origin "
+                                      f"{origin} allows every page of that host)")

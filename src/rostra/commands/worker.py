@@ -12,8 +12,8 @@ import click
 @click.command()
 @click.option("--once", is_flag=True,
               help="Deliver what is due now, delete what is past its retention, then exit.")
-@click.option("--poll", default=2.0, show_default=True, type=float,
-              help="Seconds between looks at the outbox when idle.")
+@click.option("--poll", default=2.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds between looks at the outbox when idle (at least 0.1).")
 @click.pass_obj
 def worker_command(state: Any, once: bool, poll: float) -> None:
     """Deliver notification emails and webhooks (set `worker = false` for `serve` then,

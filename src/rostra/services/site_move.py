@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select, update
 
-from rostra.core.errors import NotFound
+from rostra.core.errors import InvalidInput, NotFound
 from rostra.core.thread_keys import ThreadKeyError, normalise_url, origin_of
 from rostra.services.sites import claim_origins, lock_origins, normalise_origin
 from rostra.store import changes
@@ -40,6 +40,8 @@ def move_site(
     recorded as changed: where ``db`` has the change bus installed, every server takes
     the new origin at once."""
     old, new = normalise_origin(old_origin), normalise_origin(new_origin)
+    if old == new:
+        raise InvalidInput(f"{old} is both the old and the new origin: nothing to move")
     now = datetime.now(UTC)
     # The sites table locked before its rows are read (a change made meanwhile would be
     # overwritten); runs again after a deadlock or a statement's lost connection.

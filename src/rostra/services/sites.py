@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,11 +32,18 @@ SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def normalise_origin(origin: str) -> str:
-    """scheme://host[:port] with case and default ports normalised; raises InvalidInput."""
+    """scheme://host[:port] with case and default ports normalised; raises InvalidInput,
+    for a path, query or fragment too: a browser's Origin never has one, and an operator
+    who gives https://news.example/blog would expect only /blog to be allowed."""
     try:
-        return origin_of(normalise_url(origin.strip().rstrip("/") + "/"))
-    except ThreadKeyError:
+        normal = origin_of(normalise_url(origin.strip().rstrip("/") + "/"))
+        parts = urlsplit(origin.strip())
+    except (ThreadKeyError, ValueError):
         raise InvalidInput(f"not an origin (scheme://host[:port]): {origin[:100]!r}") from None
+    if parts.path.strip("/") or parts.query or parts.fragment or "?" in origin or "#" in origin:
+        raise InvalidInput(f"an origin has no path: {origin.strip()[:100]!r} (the origin "
+                           f"{normal} allows every page of that host)")
+    return normal
 
 
 def lock_origins(conn: Connection) -> None:
