@@ -364,7 +364,7 @@ def demo(state: CliState, host: str, port: int, no_browser: bool, database: str)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown_host}:{port}"
     origins = [base, f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
-    with open_services(state.settings) as services:
+    with open_services(state.settings, migrating=True) as services:
         seeded = ensure_demo(services, origins)
         login = _demo_editor(services, Path(database).resolve())
     click.echo(("Seeded" if seeded else "Using") + f" the demo database {database}")

@@ -238,6 +238,47 @@ def test_it_names_public_url_once_in_its_error(tmp_path: Path,
         "(a path is allowed; no query, fragment or user name)")
 
 
+def test_it_migrates_only_when_told_and_other_commands_say_so(tmp_path: Path) -> None:
+    # A database an older version left: `site list` upgraded it, silently to the operator
+    # (and under that version's servers); now it and every other command that reads or
+    # changes data refuse, doctor reports, and `rostra db upgrade` migrates.
+    from rostra.store import migrate
+    from rostra.store.db import Database
+
+    assert run(["init"], tmp_path).returncode == 0
+    (tmp_path / "rostra.sqlite3").unlink()
+    db = Database(f"sqlite:///{tmp_path / 'rostra.sqlite3'}")
+    try:
+        migrate.upgrade(db, "0006")
+        heads = sorted(migrate.head_revisions(db))
+    finally:
+        db.dispose()
+
+    def schema() -> set[str]:
+        db = Database(f"sqlite:///{tmp_path / 'rostra.sqlite3'}")
+        try:
+            return migrate.current_revisions(db)
+        finally:
+            db.dispose()
+
+    for args in (["site", "list"], ["site", "add", "news", "--name", "News"],
+                 ["export", "all.jsonl"]):
+        result = run(args, tmp_path)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.strip().splitlines()[-1] == (
+            "Error: database: sqlite:///rostra.sqlite3 has schema ['0006'], "
+            f"this version needs {heads}: run `rostra db upgrade` (this command does not "
+            "migrate)"), (args, result.stderr)
+        assert schema() == {"0006"}, args
+    doctor = run(["doctor"], tmp_path)
+    assert "has schema ['0006'], this version needs" in doctor.stdout, doctor.stdout
+    assert schema() == {"0006"}
+    upgraded = run(["db", "upgrade"], tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"migrated schema: ['0006'] -> {heads}" in upgraded.stderr
+    assert run(["site", "add", "news", "--name", "News"], tmp_path).returncode == 0
+
+
 def test_it_upgrades_the_database_idempotently(tmp_path: Path) -> None:
     runner = CliRunner()
     url = f"sqlite:///{tmp_path / 'x.sqlite3'}"

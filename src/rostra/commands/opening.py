@@ -26,15 +26,19 @@ if TYPE_CHECKING:
 
 def upgrade(settings: Settings) -> None:
     """Apply pending migrations, saying on stderr when the schema changed."""
-    with database(settings):
+    with database(settings, migrating=True):
         pass
 
 
 @contextmanager
-def database(settings: Settings, *, bus: bool = False,
-             say_migrations: bool = True) -> Iterator[Database]:
-    """The database, its schema upgraded. ``bus``: with the change bus installed, so that
-    running servers hear of the command's changes at once (not at their next poll)."""
+def database(settings: Settings, *, bus: bool = False, say_migrations: bool = True,
+             migrating: bool = False) -> Iterator[Database]:
+    """The database, its schema current. ``migrating``: pending migrations are applied
+    (`rostra db upgrade`, `init`, `serve`, `worker`, `demo`); else an empty database gets
+    the schema, and one whose schema is behind is refused, naming `rostra db upgrade`:
+    a command run to read or change some data must not migrate a production database
+    under the servers of the version before. ``bus``: with the change bus installed, so
+    that running servers hear of the command's changes at once (not at their next poll)."""
     from rostra.store import migrate
     from rostra.store.change_bus import bus_for
     from rostra.store.db import Database
@@ -43,7 +47,14 @@ def database(settings: Settings, *, bus: bool = False,
     installed: ChangeBus | None = None
     try:
         before = _first_look(db, settings.database_url)
-        migrate.upgrade(db)
+        heads = migrate.head_revisions(db)
+        if before and before != heads and not migrating:
+            raise click.ClickException(
+                f"database: {shown_url(settings.database_url)} has schema {sorted(before)}, "
+                f"this version needs {sorted(heads)}: run `rostra db upgrade` (this command "
+                "does not migrate)")
+        if before != heads:
+            migrate.upgrade(db)
         after = migrate.current_revisions(db)
         if say_migrations and before != after:
             click.echo(f"migrated schema: {sorted(before) or 'empty'} -> {sorted(after)}",
@@ -73,8 +84,9 @@ def _first_look(db: Database, url: str) -> set[str]:
 
 
 @contextmanager
-def services(settings: Settings, *, outbox: bool = False) -> Iterator[Services]:
-    """Every service on the database (its schema upgraded), with the change bus.
+def services(settings: Settings, *, outbox: bool = False,
+             migrating: bool = False) -> Iterator[Services]:
+    """Every service on the database (its schema current: ``database``), with the change bus.
     ``outbox``: a change to a comment queues what it does in the server (webhook calls,
     subscriber mail, moderators' alerts), with the outbox hook the server installs
     (``rostra.api.notify_install``); a running server's worker, or `rostra worker`,
@@ -82,7 +94,7 @@ def services(settings: Settings, *, outbox: bool = False) -> Iterator[Services]:
     from rostra.services.container import Services
     from rostra.services.notify_hooks import OutboxHook
 
-    with database(settings) as db:
+    with database(settings, migrating=migrating) as db:
         built = Services.build(settings, db)
         if outbox:
             built.comments.tx_hooks.append(OutboxHook(settings, built.sites))

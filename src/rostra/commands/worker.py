@@ -29,7 +29,7 @@ def worker_command(state: Any, once: bool, poll: float) -> None:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     logs.configure(settings.log_level, settings.log_format)
-    with open_services(settings) as services:
+    with open_services(settings, migrating=True) as services:  # as `serve` does
         rt = build_runtime(services, poll_seconds=poll)
 
         async def main() -> int:
