@@ -26,6 +26,7 @@ from rostra.config import (
     config_path,
     load_settings,
     shown_url,
+    written_for,
 )
 
 
@@ -136,9 +137,14 @@ def init(state: CliState, force: bool) -> None:
         raise click.ClickException(f"{path} exists; use --force to overwrite it")
     values: dict[str, Any] = {"secret_key": secrets.token_urlsafe(32)}
     if state.overrides.get("database_url") or os.environ.get("ROSTRA_DATABASE_URL"):
-        # The database named for this run is the one later runs must find in the file.
-        values["database_url"] = state.settings.database_url
-        state._settings = None
+        # The database named for this run is the one later runs must find in the file,
+        # which takes a relative path from its own folder, not from this one. (The file
+        # is not read: it is about to be written, or overwritten.)
+        try:
+            named = load_settings(path, read_file=False, **state.overrides).database_url
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        values["database_url"] = written_for(path, named)
         from rostra.store.db import Database
 
         # No driver, or no folder for the SQLite file: say so, write nothing.

@@ -358,14 +358,32 @@ def _next_to(config: Path, database_url: str) -> str:
     return f"sqlite:///{folder / file}" + (f"?{query}" if query else "")
 
 
-def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
-    """Load settings from the TOML file, the environment and ``overrides``.
+def written_for(config: Path, database_url: str) -> str:
+    """``database_url`` as a configuration file at ``config`` must say it to name the same
+    database (the reverse of ``_next_to``): a relative SQLite path, taken from the working
+    folder, made absolute unless the file is in that folder."""
+    if not database_url.startswith("sqlite:///"):
+        return database_url
+    rest = database_url[len("sqlite:///"):]
+    file, query = rest.partition("?")[::2]
+    if (not file or file == ":memory:" or Path(file).is_absolute()
+            or config.parent.resolve() == Path.cwd().resolve()):
+        return database_url
+    return f"sqlite:///{Path(file).resolve()}" + (f"?{query}" if query else "")
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None, *, read_file: bool = True,
+                  **overrides: Any) -> Settings:
+    """Load settings from the TOML file (none when not ``read_file``: `rostra init`, about
+    to write it), the environment and ``overrides``.
 
     Raises ConfigError with a message that names the offending setting.
     """
     path = config_path(config_file)
     values: dict[str, Any] = {}
-    if path.exists():
+    if not read_file:
+        pass
+    elif path.exists():
         try:
             values = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:

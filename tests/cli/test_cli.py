@@ -210,6 +210,37 @@ def test_it_says_in_one_line_that_it_cannot_write_an_output_file(tmp_path: Path)
         assert last.startswith(f"Error: {path}: "), (args, last)
 
 
+def test_it_inits_a_relative_database_url_where_later_runs_find_it(tmp_path: Path) -> None:
+    # ROSTRA_DATABASE_URL=sqlite:///c.sqlite3 rostra --config conf/rostra.toml init: the
+    # database is made here, and the file wrote the relative path, which later runs take
+    # from conf/ (a relative path in the file is next to it): an empty database there.
+    here, conf = tmp_path / "here", tmp_path / "conf"
+    here.mkdir()
+    conf.mkdir()
+    (conf / "rostra.toml").write_text("")  # overwritten (--force); without one, too
+    for args in (["--config", "../conf/rostra.toml", "init", "--force"],
+                 ["--config", "../conf/rostra.toml", "init", "--force"]):
+        made = run(args, here, ROSTRA_DATABASE_URL="sqlite:///c.sqlite3")
+        assert made.returncode == 0, made.stderr
+        assert (here / "c.sqlite3").exists()
+        written = tomllib.loads((conf / "rostra.toml").read_text())["database_url"]
+        assert written == f"sqlite:///{here / 'c.sqlite3'}"
+        (conf / "rostra.toml").unlink()
+    assert run(["--config", "../conf/rostra.toml", "init"], here,
+               ROSTRA_DATABASE_URL="sqlite:///c.sqlite3").returncode == 0
+    added = run(["--config", str(conf / "rostra.toml"), "site", "add", "news", "--name", "N"],
+                tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert not (conf / "c.sqlite3").exists()
+    listed = run(["site", "list"], here, ROSTRA_DATABASE_URL="sqlite:///c.sqlite3")
+    assert listed.stdout.startswith("news\tN"), listed.stdout
+    # In the configuration's own folder, the relative path stays as given.
+    assert run(["--database-url", "sqlite:///d.sqlite3", "--config", "rostra2.toml", "init"],
+               here).returncode == 0
+    assert tomllib.loads((here / "rostra2.toml").read_text())["database_url"] == \
+        "sqlite:///d.sqlite3"
+
+
 def test_it_reads_settings_from_env_and_secret_files(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from rostra.config import load_settings
