@@ -115,6 +115,9 @@ def check_database(report: Report,
             report.error(f"database: cannot reach {shown}: {reason[0] if reason else exc}")
             return None
         heads = migrate.head_revisions(db)
+        if migrate.unknown_revisions(db, current):
+            report.error(migrate.newer_schema_message(shown, current))
+            return None
         if current != heads:
             report.error(f"database: {shown} has schema {sorted(current) or 'none'}, this "
                          f"version needs {sorted(heads)}: run `rostra db upgrade`")

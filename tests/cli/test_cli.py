@@ -384,3 +384,25 @@ def test_a_command_loads_only_what_it_needs(tmp_path: Path) -> None:
         assert f"\n  {name} " in listed, listed
     assert "\n  move " in run(["site", "--help"], tmp_path).stdout
     assert run(["import", "--help"], tmp_path).returncode == 0
+
+
+def test_it_says_a_database_is_newer_than_this_version_instead_of_upgrade_advice(
+        tmp_path: Path) -> None:
+    # A database a newer Rostra upgraded (an operator rolled the package back): `rostra
+    # db upgrade` cannot help, and alembic's "Can't locate revision" traceback said
+    # nothing useful.
+    import sqlite3
+
+    assert run(["init"], tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "rostra.sqlite3") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    expected = ("Error: database: sqlite:///rostra.sqlite3 has schema ['9999'], which "
+                "this version of Rostra does not know: a newer version upgraded it. "
+                "Run that version (this one cannot read the database)")
+    for args in (["site", "list"], ["db", "upgrade"]):
+        result = run(args, tmp_path)
+        assert result.returncode == 1, (args, result.stderr)
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.strip().splitlines()[-1] == expected, (args, result.stderr)
+    doctor = run(["doctor"], tmp_path)
+    assert "a newer version upgraded it" in doctor.stdout, doctor.stdout

@@ -48,6 +48,9 @@ def database(settings: Settings, *, bus: bool = False, say_migrations: bool = Tr
     try:
         before = _first_look(db, settings.database_url)
         heads = migrate.head_revisions(db)
+        if migrate.unknown_revisions(db, before):
+            raise click.ClickException(migrate.newer_schema_message(
+                shown_url(settings.database_url), before))
         if before and before != heads and not migrating:
             raise click.ClickException(
                 f"database: {shown_url(settings.database_url)} has schema {sorted(before)}, "

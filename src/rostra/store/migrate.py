@@ -25,6 +25,20 @@ def head_revisions(db: Database) -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config(db)).get_heads())
 
 
+def unknown_revisions(db: Database, revisions: set[str]) -> set[str]:
+    """Those of ``revisions`` this version's migrations do not know: a newer version of
+    Rostra upgraded the database."""
+    script = ScriptDirectory.from_config(alembic_config(db))
+    known = {rev.revision for rev in script.walk_revisions()}
+    return revisions - known
+
+
+def newer_schema_message(url: str, revisions: set[str]) -> str:
+    return (f"database: {url} has schema {sorted(revisions)}, which this version of "
+            "Rostra does not know: a newer version upgraded it. Run that version (this "
+            "one cannot read the database)")
+
+
 def current_revisions(db: Database) -> set[str]:
     with db.engine.connect() as conn:
         return set(MigrationContext.configure(conn).get_current_heads())
