@@ -131,8 +131,9 @@ def main(ctx: click.Context, config_file: str | None, database_url: str | None) 
 @click.option("--force", is_flag=True, help="Overwrite an existing configuration file.")
 @click.pass_obj
 def init(state: CliState, force: bool) -> None:
-    """Write a commented rostra.toml and create the database here."""
-    path = Path(state.config_file or DEFAULT_CONFIG_FILE)
+    """Write a commented rostra.toml (or the file --config or $ROSTRA_CONFIG names) and
+    create the database."""
+    path = config_path(state.config_file)
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists; use --force to overwrite it")
     values: dict[str, Any] = {"secret_key": secrets.token_urlsafe(32)}

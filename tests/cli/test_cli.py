@@ -406,3 +406,17 @@ def test_it_says_a_database_is_newer_than_this_version_instead_of_upgrade_advice
         assert result.stderr.strip().splitlines()[-1] == expected, (args, result.stderr)
     doctor = run(["doctor"], tmp_path)
     assert "a newer version upgraded it" in doctor.stdout, doctor.stdout
+
+
+def test_init_writes_the_configuration_file_rostra_config_names(tmp_path: Path) -> None:
+    # Every other command reads $ROSTRA_CONFIG; init wrote ./rostra.toml instead, which
+    # they then did not read.
+    (tmp_path / "etc").mkdir()
+    named = tmp_path / "etc" / "rostra.toml"
+    result = run(["init"], tmp_path, ROSTRA_CONFIG=str(named))
+    assert result.returncode == 0, result.stderr
+    assert named.exists() and not (tmp_path / "rostra.toml").exists()
+    assert (tmp_path / "etc" / "rostra.sqlite3").exists()  # next to its configuration
+    added = run(["site", "add", "news", "--name", "News"], tmp_path, ROSTRA_CONFIG=str(named))
+    assert added.returncode == 0, added.stderr
+    assert "news" in run(["site", "list"], tmp_path, ROSTRA_CONFIG=str(named)).stdout
