@@ -389,3 +389,57 @@ def test_it_confirms_each_subscription_on_its_own_on_postgres() -> None:
     finally:
         db.dispose()
         drop()
+
+
+def test_it_keeps_accounts_and_what_names_them_through_migration_0114(
+        tmp_path: Path) -> None:
+    # 0114 rebuilds reader_accounts (SQLite: AUTOINCREMENT), which deletes the rows of
+    # the tables naming an account by ON DELETE CASCADE: they are put back. After it, an
+    # erased newest account's id is not given to the next one.
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    db = Database(f"sqlite:///{tmp_path / 't.sqlite3'}")
+    try:
+        migrate.upgrade(db, "0113")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO sites (id, name, origins, settings, created_at) "
+                              "VALUES ('s', 'S', '[]', '{}', :at)"), {"at": at})
+            conn.execute(text("INSERT INTO reader_accounts (id, site_id, subject, name, "
+                              "created_at, seen_at) VALUES (1, 's', 'ana', 'Ana', :at, :at),"
+                              " (2, 's', 'ben', 'Ben', :at, :at)"), {"at": at})
+            conn.execute(text("INSERT INTO reader_sessions (token_hash, account_id, site_id,"
+                              " method, created_at, seen_at, expires_at) VALUES "
+                              "('t1', 1, 's', 'email', :at, :at, :at)"), {"at": at})
+            conn.execute(text("INSERT INTO reader_sign_in_links (site_id, email, page_url, "
+                              "created_at, expires_at, account_id) VALUES "
+                              "('s', 'a@x.example', '/p', :at, :at, 1), "
+                              "('s', 'c@x.example', '/p', :at, :at, NULL)"), {"at": at})
+            conn.execute(text("INSERT INTO passkeys (credential_hash, credential_id, "
+                              "public_key, sign_count, account_id, rp_id, name, created_at) "
+                              "VALUES ('h', 'c', x'00', 0, 2, 'x.example', 'Key', :at)"),
+                         {"at": at})
+        migrate.upgrade(db)
+
+        def rows(sql: str) -> list[tuple[Any, ...]]:
+            with db.engine.connect() as conn:
+                return [tuple(r) for r in conn.execute(text(sql))]
+
+        assert rows("SELECT id, subject FROM reader_accounts ORDER BY id") == [
+            (1, "ana"), (2, "ben")]
+        assert rows("SELECT token_hash, account_id FROM reader_sessions") == [("t1", 1)]
+        assert rows("SELECT email, account_id FROM reader_sign_in_links ORDER BY id") == [
+            ("a@x.example", 1), ("c@x.example", None)]
+        assert rows("SELECT name, account_id FROM passkeys") == [("Key", 2)]
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM reader_accounts WHERE id = 2"))
+            conn.execute(text("INSERT INTO reader_accounts (site_id, subject, name, "
+                              "created_at, seen_at) VALUES ('s', 'cy', 'Cy', :at, :at)"),
+                         {"at": at})
+        assert rows("SELECT id, subject FROM reader_accounts ORDER BY id") == [
+            (1, "ana"), (3, "cy")]
+        assert rows("SELECT count(*) FROM passkeys") == [(0,)]
+    finally:
+        db.dispose()

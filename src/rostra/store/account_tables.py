@@ -40,6 +40,9 @@ reader_accounts = Table(
     Column("seen_at", UTCDateTime, nullable=False),
     UniqueConstraint("site_id", "subject"),
     Index("ix_reader_accounts_staff_user_id", "staff_user_id"),
+    # An id is never given twice, even after the newest account was erased: bans,
+    # reputation, votes and flags are kept under "a:<id>" (SQLite would reuse a rowid).
+    sqlite_autoincrement=True,
 )
 
 # A signed-in browser. The widget keeps a random token; only its SHA-256 is stored, so
