@@ -221,11 +221,18 @@ class ReaderAccounts:
             self._known[(site_id, subject)] = self._by_id[reader.id] = (now, reader)
         return reader
 
-    def forget_cached(self) -> None:
-        """Drop what this process remembers of signed-in readers (after an erasure)."""
+    def forget_cached(self, site_id: str | None = None) -> None:
+        """Drop what this process remembers of the site's signed-in readers (every
+        site's with None): after an erasure, here or in another process, a payload must
+        make the account again rather than name the erased one."""
         with self._lock:
-            self._known.clear()
-            self._by_id.clear()
+            if site_id is None:
+                self._known.clear()
+                self._by_id.clear()
+                return
+            for key in [k for k in self._known if k[0] == site_id]:
+                del self._known[key]
+            self._by_id.clear()  # ids name no site here; reading one again is cheap
 
     def _verified(self, site_id: str, token: str) -> dict[str, Any]:
         if len(token) > MAX_TOKEN or token.count(".") != 1:

@@ -85,7 +85,10 @@ class Services:
                 self.forget_sign_in(change.site_id)
 
     def forget_sign_in(self, site_id: str | None = None) -> None:
-        """Forget what this process remembers of how the site's readers may sign in
-        (every site's with None)."""
+        """Forget what this process remembers of how the site's readers may sign in,
+        and of its signed-in readers (every site's with None)."""
         self.site_providers.cache.forget(site_id)
         self.passkeys.cache.forget(site_id)
+        # A reader of the site was erased (rostra privacy forget, maybe in another
+        # process): a payload naming them makes their account again.
+        self.accounts.forget_cached(site_id)

@@ -219,10 +219,12 @@ class PersonalData:
         conn.execute(delete(reader_sign_in_links).where(or_(
             reader_sign_in_links.c.email == address,
             reader_sign_in_links.c.account_id.in_(account_ids))))
-        # Sites whose readers may no longer have a passkey offer them no more.
+        # Every process forgets the accounts (one that remembered a signed-in reader
+        # would otherwise go on posting under the erased account's id, and make no
+        # account again, for minutes), and sites whose readers may no longer have a
+        # passkey offer them no more.
         for site_id in conn.execute(
                 select(reader_accounts.c.site_id).distinct()
-                .join(passkeys, passkeys.c.account_id == reader_accounts.c.id)
                 .where(reader_accounts.c.id.in_(account_ids))).scalars():
             changes.record(conn, Change(ChangeKind.SIGN_IN, site_id))
         conn.execute(delete(passkeys).where(passkeys.c.account_id.in_(account_ids)))

@@ -27,7 +27,7 @@ class ChangeKind(StrEnum):
     HISTORY = "history"  # site_id, key (the author)
     STAFF = "staff"  # site_id: who is the site's staff changed (the "Staff" badge)
     # site_id: how its readers may sign in changed (its own providers; a reader's passkey
-    # added or removed), besides its settings (SITES)
+    # added or removed; a reader's account erased), besides its settings (SITES)
     SIGN_IN = "sign_in"
     RESYNC = "resync"  # too many to send one by one: look at everything again
 
