@@ -19,12 +19,12 @@ from rostra.store.account_tables import reader_accounts, reader_sessions, reader
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import attempts
 from rostra.store.dsa_tables import dsa_notices
-from rostra.store.moderation_tables import audit_log, bans, comment_embeddings
+from rostra.store.moderation_tables import audit_log, bans, comment_embeddings, flags
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import notify_addresses, notify_outbox, notify_subscriptions
 from rostra.store.passkey_tables import passkeys
 from rostra.store.staff_tables import comment_revisions
-from rostra.store.tables import comments, threads
+from rostra.store.tables import comments, threads, votes
 
 
 class PersonalData:
@@ -77,6 +77,13 @@ class PersonalData:
                 select(dsa_notices).where(_notices_of(address, account_ids))
                 .order_by(dsa_notices.c.id)
             ).all()
+            readers = _readers_of(rows, account_ids)
+            reports = conn.execute(
+                select(flags).where(flags.c.reader.in_(readers))
+                .order_by(flags.c.created_at, flags.c.comment_id)).all() if readers else []
+            cast = conn.execute(
+                select(votes).where(votes.c.voter.in_(readers))
+                .order_by(votes.c.created_at, votes.c.comment_id)).all() if readers else []
             subscriptions = conn.execute(
                 select(notify_subscriptions)
                 .join(notify_addresses,
@@ -125,6 +132,15 @@ class PersonalData:
                 {"note_id": r.note_id, "helpful": bool(r.helpful),
                  "created_at": iso(r.created_at)}
                 for r in ratings
+            ],
+            "reports": [
+                {"comment_id": f.comment_id, "reason": f.reason, "note": f.note,
+                 "created_at": iso(f.created_at)}
+                for f in reports
+            ],
+            "votes": [
+                {"comment_id": v.comment_id, "value": v.value, "created_at": iso(v.created_at)}
+                for v in cast
             ],
             "sign_in_links": [
                 {"site": link.site_id, "name": link.name, "page": link.page_url,
@@ -202,6 +218,14 @@ class PersonalData:
                 conn.execute(update(notify_subscriptions).where(
                     notify_subscriptions.c[column].in_(values[start:start + 500]))
                     .values({column: None}))
+        # Their reports and votes on other people's comments still count, but the
+        # report's note (their words) and the address hash of each go.
+        readers = _readers_of(rows, account_ids)
+        for start in range(0, len(readers), 500):
+            chunk = readers[start:start + 500]
+            conn.execute(update(flags).where(flags.c.reader.in_(chunk))
+                         .values(note=None, ip_hash=None))
+            conn.execute(update(votes).where(votes.c.voter.in_(chunk)).values(ip_hash=None))
         # Subscriptions and queued mail go with the address (ON DELETE CASCADE).
         subscriptions = conn.scalar(
             select(func.count()).select_from(notify_subscriptions)
@@ -258,6 +282,14 @@ class PersonalData:
         record_audit(conn, actor, "forget_person", "person", None, done,
                      "erasure on request")
         return done, events
+
+
+def _readers_of(rows: Any, account_ids: list[int]) -> list[str]:
+    """The keys the person's reports and votes are kept under: their accounts, and the
+    voter ids and address hashes of their comments."""
+    return (sorted({f"v:{r.voter_id}" for r in rows if r.voter_id})
+            + [f"a:{i}" for i in account_ids]
+            + sorted({f"i:{r.ip_hash}" for r in rows if r.ip_hash}))
 
 
 def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
