@@ -222,10 +222,10 @@ class PersonalData:
         # report's note (their words) and the address hash of each go.
         readers = _readers_of(rows, account_ids)
         for start in range(0, len(readers), 500):
-            chunk = readers[start:start + 500]
-            conn.execute(update(flags).where(flags.c.reader.in_(chunk))
+            keys = readers[start:start + 500]
+            conn.execute(update(flags).where(flags.c.reader.in_(keys))
                          .values(note=None, ip_hash=None))
-            conn.execute(update(votes).where(votes.c.voter.in_(chunk)).values(ip_hash=None))
+            conn.execute(update(votes).where(votes.c.voter.in_(keys)).values(ip_hash=None))
         # Subscriptions and queued mail go with the address (ON DELETE CASCADE).
         subscriptions = conn.scalar(
             select(func.count()).select_from(notify_subscriptions)
