@@ -314,3 +314,49 @@ def test_it_leaves_the_article_as_it_found_it_when_destroyed(
         STORY,
     )
     assert after == {**original, "ui": 0, "highlights": 0}
+
+
+ARABIC_STORY = """<h1>المجلس يوافق على خط الترام</h1>
+<p>بعد إحدى عشرة ساعة من النقاش، صوّت مجلس المدينة ليلة الثلاثاء على بناء خط ترام على طول
+النهر، وهو أكبر مشروع نقل بدأته المدينة منذ أربعين عامًا.</p>
+<p>سيمتد الخط من المحطة المركزية إلى المستشفى الجديد، مع أربع عشرة محطة. ومن المقرر أن يبدأ
+البناء في الربيع المقبل.</p>"""
+
+
+def test_it_lays_out_right_to_left_in_an_arabic_article_without_the_widget(
+    discussion: Discussion, page: Any
+) -> None:
+    rtl = host_page(discussion, ARABIC_STORY).replace('<html lang="en">', '<html lang="ar" dir="rtl">')
+    url = discussion.host.serve(rtl)
+    page.goto(url)
+    page.wait_for_function("window.inlineReady === true")
+    first = seed(discussion, "حقا؟", describe_in(page, "أكبر مشروع نقل"))
+    seed(discussion, "نعم", None, first["id"])
+    page.goto(url)
+    page.wait_for_function("window.inlineReady === true")
+
+    # The button comes under the end of the selection, which in Arabic is its left edge.
+    select(page, "المحطة المركزية إلى المستشفى")
+    button = page.get_by_role("button", name="Comment on this passage")
+    expect(button).to_be_visible()
+    place = page.evaluate(
+        """() => { const rs = getSelection().getRangeAt(0).getClientRects();
+                   const last = rs[rs.length - 1];
+                   const b = document.querySelector('rostra-inline-button').getBoundingClientRect();
+                   return {end: last.left, start: last.right, left: b.left, right: b.right}; }"""
+    )
+    assert place["left"] <= place["end"] <= place["right"], place
+    assert place["right"] < place["start"], place
+
+    # The discussion's edges and indents sit on the right, where Arabic lines start.
+    marker(page).click()
+    sides = page.evaluate(
+        """() => { const root = document.querySelector('rostra-inline-panel').shadowRoot;
+                   const css = (sel) => getComputedStyle(root.querySelector(sel));
+                   return {section: [css('section').borderRightWidth, css('section').borderLeftWidth],
+                           quote: [css('blockquote').borderRightWidth, css('blockquote').borderLeftWidth],
+                           reply: [css('ul ul').marginRight, css('ul ul').marginLeft],
+                           direction: css('section').direction}; }"""
+    )
+    assert sides == {"section": ["4px", "1px"], "quote": ["3px", "0px"],
+                     "reply": ["18.75px", "0px"], "direction": "rtl"}

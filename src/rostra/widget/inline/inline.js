@@ -86,14 +86,14 @@ const PANEL_CSS = `
 :host([theme="dark"]) { color-scheme: dark; }
 section {
   font: 15px/1.5 system-ui, sans-serif; background: Canvas; color: CanvasText;
-  border: 1px solid #b07800; border-left-width: 4px; border-radius: 6px;
+  border: 1px solid #b07800; border-inline-start-width: 4px; border-radius: 6px;
   padding: 0.75em 1em; max-width: 40em; box-sizing: border-box;
 }
 header { display: flex; gap: 0.5em; align-items: flex-start; justify-content: space-between; }
 h2 { font-size: 1em; margin: 0; }
-blockquote { margin: 0.5em 0; padding: 0 0 0 0.75em; border-left: 3px solid #b07800; font-style: italic; }
+blockquote { margin: 0.5em 0; padding: 0; padding-inline-start: 0.75em; border-inline-start: 3px solid #b07800; font-style: italic; }
 ul { list-style: none; margin: 0.5em 0; padding: 0; }
-ul ul { margin-left: 1.25em; }
+ul ul { margin-inline-start: 1.25em; }
 li > article { padding: 0.4em 0; border-top: 1px solid color-mix(in srgb, CanvasText 15%, transparent); }
 .who { font-weight: 600; }
 .body :first-child { margin-top: 0.2em; } .body :last-child { margin-bottom: 0.2em; }
@@ -525,12 +525,16 @@ export function mountInline({
     else node.insertBefore(buttonHost, node.childNodes[range.endOffset] ?? null);
     const rects = range.getClientRects();
     const last = rects[rects.length - 1] ?? range.getBoundingClientRect();
-    const width = Math.min(260, doc.documentElement.clientWidth - 16);
-    const left = Math.max(8, Math.min(last.right - width / 2, doc.documentElement.clientWidth - width - 8));
     // Offsets count from whatever box contains it: measure where 0, 0 lands.
     buttonHost.style.left = buttonHost.style.top = '0px';
     buttonHost.style.display = '';
     const origin = buttonHost.getBoundingClientRect();
+    // Centred on where the selection ends: its right edge, or its left one in a
+    // right-to-left line (Arabic, Hebrew).
+    const rtl = getComputedStyle(node.nodeType === 1 ? node : node.parentElement).direction === 'rtl';
+    const page = doc.documentElement.clientWidth;
+    const width = Math.min(origin.width, page - 16);
+    const left = Math.max(8, Math.min((rtl ? last.left : last.right) - width / 2, page - width - 8));
     buttonHost.style.left = `${left - origin.left}px`;
     buttonHost.style.top = `${last.bottom + 8 - origin.top}px`;
   }
