@@ -360,3 +360,41 @@ def test_it_lays_out_right_to_left_in_an_arabic_article_without_the_widget(
     )
     assert sides == {"section": ["4px", "1px"], "quote": ["3px", "0px"],
                      "reply": ["18.75px", "0px"], "direction": "rtl"}
+
+
+EMOJI_STORY = """<h1>Fans 🎉🎉 celebrate in the square</h1>
+<p>The team 🏆 won the cup 👍🏽 after a long season, said the café owner.</p>
+<p>Next year the club plans a new stadium by the river.</p>"""
+
+
+def test_it_anchors_passages_after_emoji_on_the_right_characters(
+    discussion: Discussion, page: Any
+) -> None:
+    # Emoji take two UTF-16 units each: every one before a passage used to shift its
+    # highlight and marker by a character, and cut the end off a quote holding one.
+    seed(discussion, "Where exactly?", {"exact": "a new stadium",
+                                        "prefix": "the café owner. Next year the club plans ",
+                                        "suffix": " by the river."})
+    open_story(page, discussion, EMOJI_STORY)
+    expect(marker(page)).to_have_count(1)
+    assert highlighted(page) == ["a new stadium"]
+    assert page.evaluate(
+        "document.querySelector('#story rostra-marker').previousSibling.data.endsWith('a new stadium')"
+    )
+
+    select(page, "won the cup 👍🏽 after")
+    page.get_by_role("button", name="Comment on this passage", exact=True).click()
+    expect(panel(page).locator("blockquote")).to_have_text("won the cup 👍🏽 after")
+    panel(page).get_by_label("Name").fill("Eve")
+    panel(page).get_by_label("Your comment").fill("What a final.")
+    panel(page).get_by_role("button", name="Post").click()
+    expect(marker(page)).to_have_count(2)
+    page.keyboard.press("Escape")
+    expect(panel(page)).to_have_count(0)
+    assert sorted(highlighted(page)) == ["a new stadium", "won the cup 👍🏽 after"]
+    stored = httpx.get(f"{discussion.server_url}/api/comments",
+                       params={"site": discussion.site, "thread": discussion.thread,
+                               "sort": "newest"}).json()
+    anchor = stored["comments"][0]["anchor"]
+    assert anchor["exact"] == "won the cup 👍🏽 after"
+    assert anchor["suffix"].startswith(" a long season")

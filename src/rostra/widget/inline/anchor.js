@@ -84,12 +84,16 @@ class Builder {
     this.pending = null;
   }
 
+  // One entry per UTF-16 unit, as the offsets into the joined text count them: an
+  // emoji takes two, both mapping back to it.
   emit(ch, disp, node, so, eo) {
-    this.chars.push(ch);
-    this.node.push(node);
-    this.so.push(so);
-    this.eo.push(eo);
-    this.disp.push(disp);
+    for (let u = 0; u < ch.length; u++) {
+      this.chars.push(ch[u]);
+      this.node.push(node);
+      this.so.push(so);
+      this.eo.push(eo);
+      this.disp.push(u === 0 ? disp : '');
+    }
   }
 
   text(data, nodeIdx) {
