@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from widget_page import Discussion, expect, widget
 
@@ -134,3 +135,30 @@ def test_a_passage_comment_that_fails_keeps_the_focus_on_post(discussion: Discus
     expect(post).to_be_focused()
     expect(post).not_to_have_attribute("aria-disabled", "true")
     expect(panel(page).get_by_role("textbox", name="Comment")).to_have_value("Sent while the network is down")
+
+
+def test_a_passage_gone_from_the_article_is_marked_in_the_inline_tab(
+    discussion: Discussion, page: Any
+) -> None:
+    def seed(text: str, anchor: dict[str, Any]) -> None:
+        response = httpx.post(
+            f"{discussion.server_url}/api/comments",
+            json={"site": discussion.site, "thread": discussion.thread, "title": "Test article",
+                  "name": "Seeder", "text": text, "anchor": anchor},
+            headers=discussion.other_reader())
+        assert response.status_code == 201, response.text
+
+    seed("Still there", {"exact": "Construction is due to begin", "prefix": "forty years. ",
+                         "suffix": " next spring."})
+    # the editors have since cut this sentence from the article
+    seed("Which stops?", {"exact": "The line will have fourteen stops",
+                          "prefix": "is due to begin next spring. ", "suffix": "."})
+    page.goto(discussion.url(before=ARTICLE))
+    expect(page.locator("#story rostra-marker")).to_have_count(1)
+    widget(page).get_by_role("tab", name="Inline Feedbacks").click()
+    listed = widget(page).locator("ol.list > li")
+    expect(listed).to_have_count(2)
+    gone = listed.filter(has_text="Which stops?")
+    expect(gone.get_by_text("passage changed")).to_be_visible()
+    expect(gone.locator(".quote")).to_have_text("The line will have fourteen stops")
+    expect(listed.filter(has_text="Still there").get_by_text("passage changed")).to_have_count(0)

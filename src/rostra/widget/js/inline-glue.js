@@ -30,7 +30,39 @@ button[type=submit]{justify-self:start}
 .dark [role=alert]{color:var(--rostra-error-dark,#ffb4ab)}
 `;
 
-/** The `i18n` and `look` options of mountInline for the widget element `el`. */
+/**
+ * `onChange` for mountInline: the comments on passages no longer in the article say
+ * "passage changed" above their quote, in the Inline Feedbacks tab and in the list.
+ * The list re-renders (sorting, more pages, live updates), so the marks follow it.
+ */
+function markGone(el) {
+  let gone = new Set();
+  let watching = false;
+  const mark = () => {
+    for (const q of el.root.querySelectorAll("li.c .quote")) {
+      const li = q.closest("li.c");
+      const had = q.previousElementSibling && q.previousElementSibling.classList.contains("gone");
+      const is = gone.has(Number(li.id.slice("comment-".length)));
+      if (is && !had) {
+        const note = document.createElement("p");
+        note.className = "gone";
+        note.textContent = el.tr.t("inl_passageChanged");
+        Object.assign(note.style, { margin: "0", fontSize: ".85em", color: "var(--mut)" });
+        q.before(note);
+      } else if (!is && had) q.previousElementSibling.remove();
+    }
+  };
+  return ({ orphans }) => {
+    gone = new Set(orphans.flatMap((o) => o.comments.map((c) => c.id)));
+    if (gone.size && !watching) {
+      watching = true;
+      new MutationObserver(mark).observe(el.root, { childList: true, subtree: true });
+    }
+    mark();
+  };
+}
+
+/** The `i18n`, `look` and `onChange` options of mountInline for the widget element `el`. */
 export function inlineOptions(el) {
   const { tr } = el;
   const i18n = (key, vars = {}) => {
@@ -43,5 +75,5 @@ export function inlineOptions(el) {
     css: css + ADAPT, className: "r", dir: el.root.dir,
     date: (d) => tr.ago(d), exactDate: (d) => tr.exact.format(d),
   };
-  return { i18n, look };
+  return { i18n, look, onChange: markGone(el) };
 }
