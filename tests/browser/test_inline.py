@@ -398,3 +398,25 @@ def test_it_anchors_passages_after_emoji_on_the_right_characters(
     anchor = stored["comments"][0]["anchor"]
     assert anchor["exact"] == "won the cup 👍🏽 after"
     assert anchor["suffix"].startswith(" a long season")
+
+
+def test_it_anchors_a_very_long_selection_by_its_start(discussion: Discussion, page: Any) -> None:
+    # The server keeps quotes up to 2,000 characters; a reader who selects three long
+    # paragraphs was told "anchor.exact" was not accepted, with nothing to do about it.
+    paragraphs = [f"Paragraph {n} of the council's long report, which goes on and on. " * 12
+                  for n in range(1, 4)]
+    article = "<h1>The full report</h1>\n" + "\n".join(f"<p>{p.strip()}</p>" for p in paragraphs)
+    open_story(page, discussion, article)
+    selection = " ".join(p.strip() for p in paragraphs)
+    assert len(selection) > 2000
+    select(page, selection)
+    page.get_by_role("button", name="Comment on this passage").click()
+    panel(page).get_by_label("Name").fill("Flo")
+    panel(page).get_by_label("Your comment").fill("Nobody reads all that.")
+    panel(page).get_by_role("button", name="Post").click()
+    expect(marker(page)).to_have_count(1)
+    expect(panel(page).locator("[role=alert]")).to_be_empty()
+    stored = httpx.get(f"{discussion.server_url}/api/comments",
+                       params={"site": discussion.site, "thread": discussion.thread}).json()
+    exact = stored["comments"][0]["anchor"]["exact"]
+    assert 1900 < len(exact) <= 2000 and selection.startswith(exact + " ")

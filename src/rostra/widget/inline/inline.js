@@ -163,6 +163,19 @@ function questionId(el) {
   return 'q-' + x.toString(16).padStart(8, '0');
 }
 
+// The server keeps quotes of up to 2,000 characters.
+const MAX_QUOTE = 2000;
+
+// Where a quote starting at `start` ends: at `end`, or for a longer selection at the
+// last word break that keeps it within MAX_QUOTE, so the passage is anchored by its start.
+function quoteEnd(text, start, end) {
+  if (end - start <= MAX_QUOTE) return end;
+  const cut = text.lastIndexOf(' ', start + MAX_QUOTE);
+  if (cut > start) return cut;
+  const high = text.charCodeAt(start + MAX_QUOTE - 1);
+  return start + MAX_QUOTE - (high >= 0xd800 && high < 0xdc00 ? 1 : 0); // not inside an emoji
+}
+
 function countVisible(comments) {
   let n = 0;
   for (const c of comments) {
@@ -547,7 +560,7 @@ export function mountInline({
     // The reader may select text that already has a discussion: join it.
     const same = groups.find((g) => !g.ask && locate(index, g.selector)?.start === pending.start
       && locate(index, g.selector)?.end === pending.end);
-    const selector = selectorAt(index, pending.start, pending.end);
+    const selector = selectorAt(index, pending.start, quoteEnd(index.text, pending.start, pending.end));
     pending = null;
     buttonHost.style.display = 'none';
     doc.getSelection()?.removeAllRanges();
