@@ -420,3 +420,23 @@ def test_it_anchors_a_very_long_selection_by_its_start(discussion: Discussion, p
                        params={"site": discussion.site, "thread": discussion.thread}).json()
     exact = stored["comments"][0]["anchor"]["exact"]
     assert 1900 < len(exact) <= 2000 and selection.startswith(exact + " ")
+
+
+def test_a_long_quote_is_shortened_without_splitting_an_emoji(
+    discussion: Discussion, page: Any
+) -> None:
+    # The panel shows 300 UTF-16 units of a long quote: cut inside an emoji, it showed
+    # half of it (a lone surrogate, drawn as "�").
+    passage = ("The mayor said the new bridge would be " + "very " * 60)[:299] + "👍 as promised."
+    seed(discussion, "Long quote", {"exact": passage, "prefix": "Before it. ",
+                                    "suffix": " After it."})
+    open_story(page, discussion, f"<h1>Story</h1><p>Before it. {passage} After it.</p>")
+    expect(marker(page)).to_have_count(1)
+    marker(page).click()
+    quote = panel(page).locator("blockquote")
+    expect(quote).to_contain_text("The mayor said")
+    text = quote.evaluate("(q) => q.textContent")
+    assert text.endswith("…")
+    assert not page.evaluate(
+        "(t) => /[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]/.test(t)",
+        text)

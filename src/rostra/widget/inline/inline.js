@@ -133,6 +133,13 @@ function translator(i18n) {
   };
 }
 
+/** At most `n` UTF-16 units of `text` and an ellipsis, never half of an emoji. */
+function shorten(text, n) {
+  if (text.length <= n) return text;
+  const code = text.charCodeAt(n - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? n - 1 : n) + '…';
+}
+
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -471,7 +478,7 @@ export function mountInline({
         h('h2', { tabindex: '-1', text: g.question ? `${t('question')}: ${g.question}` : t('passage') }),
         h('button', { type: 'button', class: 'close', 'aria-label': t('close'), title: t('close'),
           onclick: () => closePanel(), text: '×' })),
-      h('blockquote', { dir: 'auto', text: quote.length > 300 ? quote.slice(0, 300) + '…' : quote }),
+      h('blockquote', { dir: 'auto', text: shorten(quote, 300) }),
       list, status, form));
     root.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape') closePanel();
