@@ -440,3 +440,22 @@ def test_a_long_quote_is_shortened_without_splitting_an_emoji(
     assert not page.evaluate(
         "(t) => /[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]/.test(t)",
         text)
+
+
+def test_the_selection_button_goes_when_a_passages_panel_opens(
+    discussion: Discussion, page: Any
+) -> None:
+    # A reader with text selected who opened another passage's comments had the
+    # "Comment on this passage" button left floating over the panel.
+    seed(discussion, "Fourteen is a lot.", {"exact": "with fourteen stops",
+                                            "prefix": "to the new hospital, ",
+                                            "suffix": ". Construction is due"})
+    open_story(page, discussion)
+    expect(marker(page)).to_have_count(1)
+    select(page, "the largest transport project")
+    ask = page.get_by_role("button", name="Comment on this passage", exact=True)
+    expect(ask).to_be_visible()
+    marker(page).focus()
+    page.keyboard.press("Enter")  # the keyboard leaves the selection as it is
+    expect(panel(page).locator("blockquote")).to_have_text("with fourteen stops")
+    expect(ask).to_be_hidden()

@@ -372,6 +372,9 @@ export function mountInline({
     if (look.dir) host.dir = look.dir;
     open = { key: g.key, selector: g.selector, panel: host, replyTo, typed, root };
     renderPanel(g);
+    // Another passage's comments: the button of a selection still made would float over them.
+    pending = null;
+    buttonHost.style.display = 'none';
     // Under the passage's paragraph: in reading order, and as wide as the text.
     const end = g.ask ?? g.range.endContainer;
     const el = end.nodeType === 1 ? end : end.parentElement;
