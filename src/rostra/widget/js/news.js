@@ -1,7 +1,8 @@
 // News of comments already on the page, from the live stream (live.js): those a
-// moderator took down leave it (and come back if put back), edits show their new text,
-// votes their new counts, comments an editor pins or features their mark, a discussion
-// an editor closed loses its form, all in place and without fetching anything. Loaded with the first such news.
+// moderator took down leave it (and come back if put back), edits and context notes show
+// the comment as it now reads, votes their new counts, comments an editor pins or
+// features their mark, a discussion an editor closed loses its form, all in place and
+// without fetching anything. Loaded with the first such news.
 import { offerFresh } from "./live.js";
 import { fillComment, setVote } from "./render.js";
 
