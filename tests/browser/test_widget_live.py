@@ -359,3 +359,39 @@ def test_a_comment_an_editor_pins_is_marked_in_place(
     work.pin(first["id"], None, actor="editor")
     expect(badge).to_have_text("")
     assert fetches == []  # the events said it all
+
+
+def test_a_late_answer_to_a_fetch_does_not_take_back_a_comment_the_stream_brought(
+    discussion: Discussion, page: Any
+) -> None:
+    # A fetch of the newest comments (after a bare "changed") answered after a comment
+    # came in the live stream, but read before it was posted: its page lacks the comment,
+    # and offering that page's news in place of what was offered hid the button (seen
+    # once in a full run, under load).
+    page.goto(discussion.url(head=TRACK))
+    expect(widget(page).locator("h2")).to_have_text("0 comments")
+    page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route(lambda url: "/api/comments?" in url and "sort=newest" in url, hold)
+    # A bare "changed": the page fetches the newest comments (answered late, below).
+    page.evaluate("window.__streams[0].dispatchEvent(new MessageEvent('changed', "
+                  "{data: JSON.stringify({thread: 'x'})}))")
+    for _ in range(100):  # within its spread of 0.8-4.8 s
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the page did not fetch"
+    answer = held[0].fetch()  # the page as it was before the comment
+    discussion.post("Posted while the fetch was on its way.")
+    show = widget(page).get_by_role("button", name="1 new comment — show")
+    expect(show).to_be_visible()
+    with page.expect_request_finished(lambda r: "sort=newest" in r.url):
+        held[0].fulfill(response=answer)
+    page.evaluate("new Promise((done) => setTimeout(done, 100))")  # its answer handled
+    expect(show).to_be_visible()
+    show.click()
+    expect(widget(page).locator("h2")).to_have_text("1 comment")

@@ -140,7 +140,10 @@ async function checkNew(el) {
     }
   };
   for (const c of data.comments) walk(c, true);
-  offerFresh(el, fresh, data.thread);
+  // comments the stream brought since this page was read stay offered (and counted on
+  // showing: the page's totals predate them)
+  const later = (el.fresh ? el.fresh.comments : []).filter((c) => !findIn(data.comments, c.id));
+  offerFresh(el, [...fresh, ...later], later.length ? null : data.thread);
 }
 
 /** Show (or hide) the button for the comments not shown yet. */
