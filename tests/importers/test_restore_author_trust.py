@@ -13,6 +13,7 @@ from import_helpers import Rostra, last_summary
 from sqlalchemy import insert, select
 from test_restore_reader_flags import STAFF, again, serving
 from tests.conftest import ORIGIN, Reader
+from tests.moderation.test_regular_badge import flags
 
 from rostra.moderation.identity import email_key
 from rostra.store.db import Database
@@ -22,19 +23,6 @@ from rostra.store.tables import meta
 # First-time authors held, and the next one too: two approvals make an author trusted.
 POLICY = {"mode": "first_time",
           "trust": {"first_comments_held": 2, "trusted_after": 2, "regular_badge": True}}
-
-
-def badges(reader: Reader, thread: str) -> dict[int, bool]:
-    """{comment id: whether readers see the "Regular" badge on it}."""
-    out: dict[int, bool] = {}
-
-    def walk(nodes: list[dict[str, Any]]) -> None:
-        for node in nodes:
-            out[node["id"]] = node.get("regular", False)
-            walk(node["replies"])
-
-    walk(reader.page(thread)["comments"])
-    return out
 
 
 def post(reader: Reader, text: str, **extra: Any) -> dict[str, Any]:
@@ -72,7 +60,7 @@ def test_a_trusted_author_is_published_with_the_badge_after_a_move(
         trusted = [post(ana, "Trusted now: published at once.", **mine),
                    post(ben, "Ben is trusted too.")]
         assert [c["state"] for c in trusted] == ["approved", "approved"]
-        assert all(badges(ana, "/story").values())
+        assert all(flags(ana, "/story").values())
         newcomer = post(Reader("Cy", http, "news"), "Cy is new here.")
         assert newcomer["state"] == "pending"
     path = tmp_path / "all.jsonl"
@@ -84,7 +72,7 @@ def test_a_trusted_author_is_published_with_the_badge_after_a_move(
         after = [post(ana, "Back after the move, published at once.", email="ana@example.org"),
                  post(ben, "Ben, after the move.")]
         assert [c["state"] for c in after] == ["approved", "approved"]
-        shown = badges(ana, "/story")
+        shown = flags(ana, "/story")
         assert all(shown.values()) and {c["id"] for c in after} <= set(shown)
         assert post(Reader("Cy", http, "news"), "Cy is new here too.")["state"] == "pending"
     assert "email:ana@example.org" in path.read_text()  # the address, not the old key
