@@ -25,9 +25,10 @@ from typing import Any
 
 from rostra import logs
 from rostra.api.posting_process import HEADER, event_wire, frame, outcome_of, post_from
-from rostra.app import create_app, forget_what_moderation_read
+from rostra.app import create_app
 from rostra.config import load_settings
 from rostra.core.errors import RostraError
+from rostra.cross_worker import forget_what_moderation_read
 from rostra.services.comments import CommentEvent
 from rostra.services.container import Services
 from rostra.services.moderation_views import views_of

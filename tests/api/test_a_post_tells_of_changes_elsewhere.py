@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from rostra.api.cache import ReadCache
 from rostra.api.live import LiveHub
-from rostra.app import CrossWorkerInvalidation
+from rostra.cross_worker import CrossWorkerInvalidation
 from rostra.services.container import Services
 from rostra.store.db import Database
 from rostra.store.tables import comments, threads

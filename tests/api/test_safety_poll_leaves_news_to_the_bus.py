@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from rostra.api.cache import ReadCache
 from rostra.api.live import LiveHub
-from rostra.app import CrossWorkerInvalidation
+from rostra.cross_worker import CrossWorkerInvalidation
 from rostra.services.container import Services
 from rostra.store import change_bus
 from rostra.store.changes import Change, ChangeKind
