@@ -10,12 +10,13 @@ to the decision) say so with ``deciding(...)`` around the change.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from rostra.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rostra.core.models import CommentState
@@ -48,6 +49,7 @@ from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.tables import comments, threads
 
 MIN_TEXT, MAX_TEXT = 10, 5000
+APPEAL_MONTHS = 6  # Art. 20(1): complaints for at least six months after the decision
 
 
 class NoticeOutcome(StrEnum):
@@ -70,6 +72,25 @@ def _text(value: str | None, name: str) -> str:
     if "\x00" in text:
         raise InvalidInput(f"{name}: contains a NUL character")
     return text
+
+
+def appeal_until(decided_at: datetime) -> datetime:
+    """The end of the time to appeal a decision taken at ``decided_at``: the same day
+    and hour six calendar months later (the month's last day where it has no such day)."""
+    month = decided_at.month - 1 + APPEAL_MONTHS
+    year, month = decided_at.year + month // 12, month % 12 + 1
+    day = min(decided_at.day, calendar.monthrange(year, month)[1])
+    return decided_at.replace(year=year, month=month, day=day)
+
+
+def _latest_statement(conn: Connection, comment_id: int | None) -> int | None:
+    """The id of the newest statement about a comment: the decision in force (an older
+    one was replaced by it, and is neither appealed nor reversed any more)."""
+    if comment_id is None:
+        return None
+    found = conn.scalar(select(func.max(dsa_statements.c.id)).where(
+        dsa_statements.c.comment_id == comment_id))
+    return int(found) if found is not None else None
 
 
 def _reader_key(comments_service: CommentService, site_id: str,
@@ -192,7 +213,8 @@ class DsaService:
                 .order_by(dsa_statements.c.id.desc()).limit(50)).all()
             site_id = rows[0].site_id if rows else None
         redress = self.policy_for(site_id).redress if site_id else ""
-        return [self._statement_json(r, redress) for r in rows]
+        latest = rows[0].id if rows else None
+        return [self._statement_json(r, redress, latest=latest) for r in rows]
 
     def statement_by_token(self, token: str | None) -> dict[str, Any]:
         """The statement an emailed link points to, with the comment's text."""
@@ -202,16 +224,22 @@ class DsaService:
                 dsa_statements.c.id == statement_id)).first() if statement_id else None
             comment = queries.comment_row(conn, row.comment_id) if row is not None and (
                 row.comment_id is not None) else None
+            latest = _latest_statement(conn, row.comment_id) if row is not None else None
         if row is None:
             raise NotFound("this link is not valid (any more)")
-        out = self._statement_json(row, self.policy_for(row.site_id).redress)
+        out = self._statement_json(row, self.policy_for(row.site_id).redress, latest=latest)
         out["comment_text"] = comment.text if comment is not None else ""
         out["site"] = row.site_id
         return out
 
     @staticmethod
-    def _statement_json(row: Row[Any], redress: str) -> dict[str, Any]:
-        appealable = row.appealed_at is None and row.lifted_at is None
+    def _statement_json(row: Row[Any], redress: str, *,
+                        latest: int | None) -> dict[str, Any]:
+        """A statement as its author and staff see it; ``latest``: the id of the newest
+        statement about its comment (an older one is replaced, not appealable)."""
+        until = appeal_until(row.created_at)
+        appealable = (row.appealed_at is None and row.lifted_at is None
+                      and latest in (None, row.id) and datetime.now(UTC) < until)
         return {
             "id": row.id, "comment_id": row.comment_id, "state": row.state,
             "restriction": row.restriction, "source": row.source,
@@ -225,6 +253,8 @@ class DsaService:
                 "reason": row.appeal_reason,
             },
             "appealable": appealable,
+            "appeal_until": iso(until),
+            "replaced": latest not in (None, row.id),
             "redress": redress,
         }
 
@@ -393,6 +423,15 @@ class DsaService:
                 if row.lifted_at is not None:
                     raise InvalidInput("nothing to appeal: the comment is published again",
                                        code="nothing_to_appeal")
+                if now >= appeal_until(row.created_at):
+                    raise InvalidInput(
+                        f"the time to appeal this decision ended on "
+                        f"{appeal_until(row.created_at):%Y-%m-%d}, six months after it",
+                        code="appeal_window_closed")
+                latest = _latest_statement(conn, row.comment_id)
+                if latest not in (None, row.id):
+                    raise InvalidInput(f"a later decision replaced this one: appeal against "
+                                       f"statement {latest} instead", code="superseded")
                 conn.execute(update(dsa_statements).where(dsa_statements.c.id == statement_id)
                              .values(appeal_text=text, appealed_at=now))
                 record_audit(conn, "author", "dsa_appeal", f"comment:{row.comment_id}", None,
@@ -401,7 +440,8 @@ class DsaService:
                     comment_flagged(conn, row.comment_id, reason="appeal against a decision")
                 appealed = conn.execute(select(dsa_statements).where(
                     dsa_statements.c.id == statement_id)).one()
-        return self._statement_json(appealed, self.policy_for(appealed.site_id).redress)
+        return self._statement_json(appealed, self.policy_for(appealed.site_id).redress,
+                                    latest=appealed.id)
 
     def appeals(self, site_id: str, *, pending_only: bool = True,
                 limit: int = 100) -> list[dict[str, Any]]:
@@ -416,9 +456,10 @@ class DsaService:
         with self.db.read() as conn:
             rows = conn.execute(query.order_by(dsa_statements.c.appealed_at.asc())
                                 .limit(limit)).all()
+            latest = {row.id: _latest_statement(conn, row.comment_id) for row in rows}
         out = []
         for row in rows:
-            item = self._statement_json(row, "")
+            item = self._statement_json(row, "", latest=latest[row.id])
             item.update(decided_by=row.decided_by, comment_text=row.comment_text or "",
                         comment_author=row.comment_author, notice_id=row.notice_id)
             out.append(item)
@@ -451,6 +492,11 @@ class DsaService:
                 if row.decided_by and row.decided_by == actor:
                     raise Forbidden("a different moderator must decide the appeal against "
                                     "your own decision", code="same_moderator")
+                latest = _latest_statement(conn, row.comment_id)
+                if outcome is AppealOutcome.REVERSED and latest not in (None, row.id):
+                    # Reversing it would undo the later decision too, unappealed.
+                    raise Conflict(f"a later decision (statement {latest}) replaced this "
+                                   f"one; it can only be upheld", code="superseded")
                 published = None
                 if outcome is AppealOutcome.REVERSED and row.comment_id is not None:
                     with deciding(Source.MODERATOR, actor=actor, quiet=True):
@@ -479,7 +525,8 @@ class DsaService:
                     dsa_statements.c.id == statement_id)).one()
         if published is not None:
             self.moderation.after_decision(published)
-        return self._statement_json(decided, self.policy_for(decided.site_id).redress)
+        return self._statement_json(decided, self.policy_for(decided.site_id).redress,
+                                    latest=latest)
 
     # -- transparency ---------------------------------------------------------------
 
