@@ -503,6 +503,10 @@ class DsaService:
                         published = self.moderation.decide_in(
                             conn, row.comment_id, StaffAction.APPROVE, actor=actor,
                             reason=reason or f"appeal against statement {row.id}")
+                    if row.notice_id is not None:
+                        # The upheld notice counted against the author; reversed, not.
+                        self.moderation.uncount_upheld_notice(conn, row.site_id,
+                                                              published.row)
                 conn.execute(update(dsa_statements).where(
                     dsa_statements.c.id == statement_id).values(
                     appeal_outcome=outcome.value, appeal_decided_by=actor[:200],

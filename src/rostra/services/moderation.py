@@ -168,6 +168,18 @@ class ModerationService(BanDesk):
             set_={"notices": author_stats.c.notices + 1, "updated_at": now}))
         changes.record(conn, Change(ChangeKind.HISTORY, site_id, author))
 
+    def uncount_upheld_notice(self, conn: Connection, site_id: str, row: Row[Any]) -> None:
+        """Take back ``count_upheld_notice`` for comment ``row``: the removal on the
+        notice was reversed on appeal, and costs its author no trust any more."""
+        author = author_key_of_row(row, self.salt)
+        if not author:
+            return
+        conn.execute(update(author_stats).where(
+            author_stats.c.site_id == site_id, author_stats.c.author == author,
+            author_stats.c.notices > 0).values(notices=author_stats.c.notices - 1,
+                                               updated_at=datetime.now(UTC)))
+        changes.record(conn, Change(ChangeKind.HISTORY, site_id, author))
+
     def spend_pow(self, solved: Solved) -> bool:
         """Mark a proof-of-work challenge spent; False when it was spent before.
 
