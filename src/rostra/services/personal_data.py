@@ -73,11 +73,11 @@ class PersonalData:
                 select(reader_sign_in_links).where(reader_sign_in_links.c.email == address)
                 .order_by(reader_sign_in_links.c.id)
             ).all()
+            readers = _readers_of(rows, account_ids)
             notices = conn.execute(
-                select(dsa_notices).where(_notices_of(address, account_ids))
+                select(dsa_notices).where(_notices_of(address, readers))
                 .order_by(dsa_notices.c.id)
             ).all()
-            readers = _readers_of(rows, account_ids)
             reports = conn.execute(
                 select(flags).where(flags.c.reader.in_(readers))
                 .order_by(flags.c.created_at, flags.c.comment_id)).all() if readers else []
@@ -265,9 +265,10 @@ class PersonalData:
         for thread_id in shown:
             queries.bump_thread(conn, thread_id, datetime.now(UTC))
         # DSA notices they filed are records the site keeps (Art. 15, 24), without
-        # the notifier: name, address, reader key and address hash go.
+        # the notifier: name, address, reader key and address hash go. Filed without
+        # the address, a notice is theirs by the reader key it was filed under.
         notices = conn.execute(
-            update(dsa_notices).where(_notices_of(address, account_ids)).values(
+            update(dsa_notices).where(_notices_of(address, readers)).values(
                 notifier_name=None, notifier_email=None, reporter=None, ip_hash=None)
         ).rowcount
         # Mail for the address without a subscription behind it (a notice's receipt
@@ -399,8 +400,9 @@ def _scrubbed(value: Any) -> Any:
             for k, v in value.items()}
 
 
-def _notices_of(address: str, account_ids: list[int]) -> Any:
-    """DSA notices the person filed: with their address, or signed in as one of their
-    accounts (reporter "a:<id>")."""
+def _notices_of(address: str, readers: list[str]) -> Any:
+    """DSA notices the person filed: with their address, or under one of the reader
+    keys their reports are kept under (``_readers_of``: signed in as one of their
+    accounts, or from the browser or address they commented from)."""
     return or_(func.lower(dsa_notices.c.notifier_email) == address,
-               dsa_notices.c.reporter.in_([f"a:{i}" for i in account_ids]))
+               dsa_notices.c.reporter.in_(readers))
