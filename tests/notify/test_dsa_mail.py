@@ -108,3 +108,22 @@ def test_it_writes_to_the_author_in_the_sites_language(
     page = http.get(link(statement, "/dsa/statement"))
     assert page.status_code == 200 and "Begründung der Entscheidung" in page.text
     assert '<html lang="de">' in page.text
+
+
+def test_the_statement_by_email_names_the_sites_redress(
+    notify: NotifyServer, http: httpx.Client,
+) -> None:
+    # dsa.redress is "shown with every statement" (Art. 17(3)(f)): the widget and the
+    # statement page showed it, the emailed statement (most authors' only copy) did not.
+    body = "User Rights GmbH, www.user-rights.org"
+    site = notify.new_site(moderation={"dsa": {"redress": body}})
+    mail = address()
+    posted = notify.reader(http, site).post("/redress/", "A comment a moderator removes.",
+                                            email=mail).json()
+    removed = http.post(f"/api/moderation/comments/{posted['comment']['id']}/reject",
+                        headers=STAFF, json={"reason": "Off-topic"})
+    assert removed.status_code == 200
+    notify.run(notify.worker().run_once())
+    [statement] = notify.mailbox.to(mail)
+    text, html = parts(statement)
+    assert body in text and body in html

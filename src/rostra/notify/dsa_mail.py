@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
+from rostra.core.errors import InvalidInput
+from rostra.moderation.policy import parse_policy
 from rostra.notify.templates import RenderedEmail, catalog, languages, render_email
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.tables import comments, sites
@@ -27,6 +29,17 @@ def site_language(conn: Any, site_id: str | None) -> str:
     if isinstance(wanted, list) and wanted and wanted[0] in languages():
         return str(wanted[0])
     return "en"
+
+
+def site_redress(conn: Any, site_id: str | None) -> str:
+    """Where else the site tells authors and notifiers to turn (``dsa.redress``): every
+    statement and decision names it, the emailed ones too."""
+    settings = conn.scalar(select(sites.c.settings).where(sites.c.id == site_id))
+    section = settings.get("moderation") if isinstance(settings, dict) else None
+    try:
+        return parse_policy(section if isinstance(section, dict) else None).dsa.redress
+    except InvalidInput:  # validated when saved; the defaults apply (as for the checks)
+        return ""
 
 
 def compose(conn: Any, row: Row[Any], base: str, tokens: Any,
@@ -90,5 +103,8 @@ def compose(conn: Any, row: Row[Any], base: str, tokens: Any,
         lines = [t[f"dsa_appeal_notifier_{statement.appeal_outcome}"].format(id=notice.id)]
     else:
         return None
+    redress = site_redress(conn, row.site_id)
+    if redress and what in ("notice_decision", "statement", "appeal_decision"):
+        lines.append(redress)
     return render_email("dsa", language, subject=subject, lines=lines, comment_text=text,
                         link=link, link_label=link_label, site_name=site_name)
