@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
+
 import httpx
 from sqlalchemy import select, update
 
