@@ -7,8 +7,6 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
-from rostra.core.errors import InvalidInput
-from rostra.moderation.policy import parse_policy
 from rostra.notify.templates import RenderedEmail, catalog, languages, render_email
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.tables import comments, sites
@@ -31,21 +29,11 @@ def site_language(conn: Any, site_id: str | None) -> str:
     return "en"
 
 
-def site_redress(conn: Any, site_id: str | None) -> str:
-    """Where else the site tells authors and notifiers to turn (``dsa.redress``): every
-    statement and decision names it, the emailed ones too."""
-    settings = conn.scalar(select(sites.c.settings).where(sites.c.id == site_id))
-    section = settings.get("moderation") if isinstance(settings, dict) else None
-    try:
-        return parse_policy(section if isinstance(section, dict) else None).dsa.redress
-    except InvalidInput:  # validated when saved; the defaults apply (as for the checks)
-        return ""
-
-
 def compose(conn: Any, row: Row[Any], base: str, tokens: Any,
-            site_name: str) -> RenderedEmail | None:
+            site_name: str, redress: str = "") -> RenderedEmail | None:
     """The email an outbox row of kind ``dsa`` stands for; None when what it is about is
-    gone. ``row.payload``: {"what", "statement_id", "notice_id"}."""
+    gone. ``row.payload``: {"what", "statement_id", "notice_id"}; ``redress``: where else
+    the site tells authors and notifiers to turn (its ``dsa.redress``)."""
     payload = row.payload or {}
     what = payload.get("what")
     language = site_language(conn, row.site_id)
@@ -103,7 +91,6 @@ def compose(conn: Any, row: Row[Any], base: str, tokens: Any,
         lines = [t[f"dsa_appeal_notifier_{statement.appeal_outcome}"].format(id=notice.id)]
     else:
         return None
-    redress = site_redress(conn, row.site_id)
     if redress and what in ("notice_decision", "statement", "appeal_decision"):
         lines.append(redress)
     return render_email("dsa", language, subject=subject, lines=lines, comment_text=text,

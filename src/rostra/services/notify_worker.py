@@ -25,8 +25,10 @@ from urllib.parse import quote
 from sqlalchemy import Row, select
 
 from rostra.config import Settings
+from rostra.core.errors import InvalidInput
 from rostra.core.models import CommentState
 from rostra.core.sealing import Purpose, Sealer, Unsealable
+from rostra.moderation.policy import parse_policy
 from rostra.notify import outbox
 from rostra.notify.alerts import FAILURES_SHOWN, FLAGGED, HELD
 from rostra.notify.dsa_mail import site_language
@@ -44,6 +46,17 @@ from rostra.store.notify_tables import notify_addresses, notify_subscriptions, n
 from rostra.store.tables import comments, sites, threads
 
 log = logging.getLogger("rostra.notify")
+
+
+def site_redress(conn: Any, site_id: str | None) -> str:
+    """Where else the site tells authors and notifiers to turn (``dsa.redress``): every
+    statement and decision names it, the emailed ones too."""
+    settings = conn.scalar(select(sites.c.settings).where(sites.c.id == site_id))
+    section = settings.get("moderation") if isinstance(settings, dict) else None
+    try:
+        return parse_policy(section if isinstance(section, dict) else None).dsa.redress
+    except InvalidInput:  # validated when saved; the defaults apply (as for the checks)
+        return ""
 
 
 class MailTransport(Protocol):
@@ -499,7 +512,7 @@ class Worker:
         from rostra.notify.dsa_mail import compose
 
         rendered = compose(conn, row, base_url(self.settings), self.tokens,
-                           self._site_name(conn, row.site_id))
+                           self._site_name(conn, row.site_id), site_redress(conn, row.site_id))
         if rendered is None:
             raise Dropped("what the message was about is gone")
         return build_message(rendered, sender=self.settings.mail_from, to=row.recipient)
