@@ -59,6 +59,7 @@ const EN = {
   markerOne: '1 comment on this passage',
   markerQuestion: 'Question: {question} ({count} answers)',
   noComments: 'No comments on this passage yet.',
+  textRequired: 'Please write a comment first.',
   anonymous: 'Anonymous',
   deleted: 'Comment deleted',
   discussion: 'Discussion of the passage',
@@ -427,18 +428,32 @@ export function mountInline({
     const root = open.root;
     const replyTo = open.replyTo;
     const status = h('p', { role: 'status' });
-    const alert = h('p', { role: 'alert' });
-    const text = h('textarea', { name: 'text', dir: 'auto', required: true, oninput: () => { open.typed = text.value; } });
+    const alert = h('p', { role: 'alert', id: 'ia' });
+    // the text box is described by the error under it: said again whenever it is focused
+    const text = h('textarea', {
+      name: 'text', dir: 'auto', required: true, 'aria-describedby': 'ia', oninput: () => { open.typed = text.value; },
+    });
     text.value = open.typed;
     const name = h('input', { name: 'name', autocomplete: 'name', value: authorInfo.name });
     const email = h('input', { name: 'email', type: 'email', autocomplete: 'email', value: authorInfo.email });
     const submit = h('button', { type: 'submit', class: 'primary', text: t('post') });
+    // novalidate: the browser's bubble for an empty box speaks the browser's language and
+    // fades; the panel's own alert speaks the widget's and stays, tied to the text box
     const form = h('form', {
+      novalidate: true,
       onsubmit: async (ev) => {
         ev.preventDefault();
         // aria-disabled, not disabled: a disabled button drops the keyboard focus to the page
-        if (!text.value.trim() || submit.getAttribute('aria-disabled') === 'true') return;
+        if (submit.getAttribute('aria-disabled') === 'true') return;
+        text.removeAttribute('aria-invalid');
         alert.textContent = '';
+        if (!text.value.trim()) {
+          // a post that does nothing must say why
+          text.setAttribute('aria-invalid', 'true');
+          alert.textContent = t('textRequired');
+          text.focus();
+          return;
+        }
         submit.setAttribute('aria-disabled', 'true');
         submit.textContent = t('posting');
         authorInfo.name = name.value;

@@ -202,6 +202,9 @@ export function createForm(opts) {
     const name = q('[name="name"]');
     if (name && !name.value.trim()) {
       form.setError(tr.t("nameRequired"));
+      // the field itself says what is wrong with it when focused (cleared on the next try)
+      name.setAttribute("aria-invalid", "true");
+      name.setAttribute("aria-describedby", err.id);
       name.focus();
       return;
     }

@@ -6,7 +6,7 @@ import { css } from "./styles.js";
 const SAME = {
   name: "name", post: "submit", posting: "posting", reply: "reply", anonymous: "anonymous",
   deleted: "deleted", cancelReply: "cancel", pending: "postedPending", yourComment: "text",
-  replyingTo: "replyText",
+  replyingTo: "replyText", textRequired: "textRequired",
 };
 
 // The panel's own parts in the widget's look (its CSS: .r sets fonts, colours, buttons).

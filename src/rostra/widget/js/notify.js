@@ -42,7 +42,7 @@ export function createNotifyBar(el, email) {
     `<label for="ne${n}">${esc(tr.t("email"))}</label>` +
     `<input id="ne${n}" name="email" type="email" autocomplete="email" maxlength="254" required>` +
     `<button type="submit">${esc(tr.t("subscribe"))}</button>` +
-    '<p class="ok" aria-live="polite"></p><p class="err" role="alert"></p>';
+    `<p class="ok" aria-live="polite"></p><p class="err" id="ne${n}e" role="alert"></p>`;
   const [ok, err] = form.querySelectorAll("p");
   const input = form.querySelector("input");
   const button = form.querySelector("button");
@@ -51,9 +51,14 @@ export function createNotifyBar(el, email) {
     e.preventDefault();
     if (button.ariaDisabled == "true") return;
     ok.textContent = err.textContent = "";
+    input.removeAttribute("aria-invalid");
+    input.removeAttribute("aria-describedby");
     const address = input.value.trim();
     if (!address || !input.checkValidity()) {
       err.textContent = tr.t("notifyEmailRequired");
+      // said by the field when focused, not only once by the alert
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", err.id);
       input.focus();
       return;
     }

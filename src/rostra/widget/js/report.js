@@ -18,11 +18,12 @@ export function openReport(el, li, btn) {
   form.className = "rf";
   form.noValidate = true;
   form.innerHTML =
-    `<fieldset><legend>${esc(tr.t("reportWhy"))}</legend>` +
+    // the reasons are described by the error under them ("Please choose a reason.")
+    `<fieldset aria-describedby="rr${n}e"><legend>${esc(tr.t("reportWhy"))}</legend>` +
     REASONS.map(([value, key]) =>
       `<label><input type="radio" name="reason" value="${value}" id="rr${n}${value}"> ${esc(tr.t(key))}</label>`,
     ).join("") + "</fieldset>" +
-    '<p class="err" role="alert"></p>' +
+    `<p class="err" id="rr${n}e" role="alert"></p>` +
     `<div class="btns"><button type="submit" class="primary">${esc(tr.t("sendReport"))}</button>` +
     `<button type="button" data-f="cancel">${esc(tr.t("cancel"))}</button>` +
     `<button type="button" data-f="dsa">${esc(tr.t("dsaReport"))}</button></div>`;

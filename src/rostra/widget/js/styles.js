@@ -88,7 +88,7 @@ aside.note{margin:.6em 0 .2em;padding:.5em .8em;border:1px solid var(--a);border
 .note-src{margin:.2em 0 0;padding:0;list-style:none;display:flex;flex-wrap:wrap;gap:.3em .8em;font-size:.9em}
 .acts{display:flex;gap:.3em;align-items:center;flex-wrap:wrap;margin-top:.2em}
 .votes{display:inline-flex;align-items:center;gap:.15em;margin-inline-end:.4em}
-.votes button{border:0;background:none;padding:.1em .4em;color:var(--mut);line-height:1}
+.votes button{border:0;background:none;padding:.1em .4em;color:var(--mut);line-height:1;min-width:24px;min-height:24px}
 .votes [aria-pressed=true]{color:var(--a)}
 .sc{min-width:1.5em;text-align:center;font-variant-numeric:tabular-nums;font-weight:600}
 [data-s=z]{color:var(--mut);font-weight:400}[data-s=n]{color:var(--rostra-error,#b3261e)}.dark [data-s=n]{color:var(--rostra-error-dark,#ffb4ab)}

@@ -1,0 +1,82 @@
+"""What a screen-reader or keyboard-only reader meets (WCAG 2.2 AA): errors tied to
+the fields they are about, controls large enough to hit, states that are said."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from test_widget_inline import ARTICLE, PASSAGE, panel, select
+from test_widget_notify import mail_discussion, mail_server  # noqa: F401 (fixtures)
+from widget_page import Discussion, comment, expect, widget
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_missing_name_is_said_by_the_name_field(discussion: Discussion, page: Any) -> None:
+    page.goto(discussion.url())
+    form = widget(page).locator(".fs form")
+    form.get_by_label("Comment").fill("Who am I?")
+    form.get_by_role("button", name="Post comment").click()
+    name = form.get_by_label("Name")
+    expect(name).to_be_focused()
+    # focused, the field says what is wrong with it (WCAG 3.3.1, 1.3.1)
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(name).to_have_accessible_description("Please enter your name.")
+    name.fill("Ida")
+    form.get_by_role("button", name="Post comment").click()
+    expect(widget(page).get_by_role("status")).to_have_text("Your comment was posted.")
+    expect(name).not_to_have_attribute("aria-invalid", "true")
+    expect(name).to_have_accessible_description("")
+
+
+def test_a_missing_email_is_said_by_the_notify_email_field(
+    mail_discussion: Discussion, page: Any  # noqa: F811
+) -> None:
+    page.goto(mail_discussion.url())
+    widget(page).get_by_role("button", name="Name and email").click()
+    bar = widget(page).locator("form.nb")
+    bar.get_by_role("button", name="Subscribe").click()
+    email = bar.get_by_label("Email")
+    expect(email).to_be_focused()
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_have_accessible_description("Please enter your email address to be notified.")
+
+
+def test_a_report_without_a_reason_is_said_by_the_reasons(discussion: Discussion, page: Any) -> None:
+    other = discussion.post("Someone else's comment")["comment"]["id"]
+    page.goto(discussion.url())
+    comment(page, other).get_by_role("button", name="Report").click()
+    reasons = comment(page, other).get_by_role("group", name="Why are you reporting this comment?")
+    comment(page, other).get_by_role("button", name="Send report").click()
+    expect(reasons.get_by_role("radio").first).to_be_focused()
+    expect(reasons).to_have_accessible_description("Please choose a reason.")
+
+
+def test_an_empty_passage_comment_says_why_nothing_was_posted(discussion: Discussion, page: Any) -> None:
+    page.goto(discussion.url(before=ARTICLE))
+    select(page, PASSAGE)
+    page.get_by_role("button", name="Comment on this passage").click()
+    text = panel(page).get_by_role("textbox", name="Comment")
+    expect(text).to_be_focused()
+    post = panel(page).get_by_role("button", name="Post comment")
+    post.focus()
+    page.keyboard.press("Enter")
+    # only the browser's fading bubble (in the browser's language, not the widget's) said
+    # why: the panel's own alert says it, tied to the text box, as the widget's form does
+    expect(panel(page).get_by_role("alert")).not_to_be_empty()
+    expect(text).to_be_focused()
+    expect(text).to_have_attribute("aria-invalid", "true")
+    expect(text).not_to_have_accessible_description("")
+
+
+def test_vote_arrows_are_targets_of_at_least_24_pixels(discussion: Discussion, page: Any) -> None:
+    other = discussion.post("Vote on me")["comment"]["id"]
+    page.goto(discussion.url())
+    for name in ("Vote up", "Vote down"):
+        arrow = comment(page, other).get_by_role("button", name=name)
+        expect(arrow).to_have_attribute("aria-pressed", "false")
+        box = arrow.bounding_box()
+        assert box is not None
+        # WCAG 2.5.8 (Target Size, Minimum)
+        assert box["width"] >= 24 and box["height"] >= 24, (name, box)
