@@ -80,3 +80,31 @@ def test_vote_arrows_are_targets_of_at_least_24_pixels(discussion: Discussion, p
         assert box is not None
         # WCAG 2.5.8 (Target Size, Minimum)
         assert box["width"] >= 24 and box["height"] >= 24, (name, box)
+
+
+def test_reply_and_report_say_whether_their_form_is_open(discussion: Discussion, page: Any) -> None:
+    other = discussion.post("Someone else's comment")["comment"]["id"]
+    page.goto(discussion.url())
+    actions = comment(page, other).locator(":scope > article > .acts")
+    reply = actions.get_by_role("button", name="Reply")
+    report = actions.get_by_role("button", name="Report")
+    expect(reply).to_have_attribute("aria-expanded", "false")
+    reply.focus()
+    page.keyboard.press("Enter")
+    expect(reply).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Escape")
+    expect(reply).to_be_focused()
+    expect(reply).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("Enter")
+    form = comment(page, other).locator("form")
+    form.get_by_role("textbox", name="Reply to Seeder").fill("An answer")
+    form.get_by_label("Name").fill("Ida")
+    form.get_by_role("button", name="Post reply").click()
+    expect(widget(page).get_by_role("status")).to_have_text("Your comment was posted.")
+    expect(reply).to_have_attribute("aria-expanded", "false")
+    expect(report).to_have_attribute("aria-expanded", "false")
+    report.click()
+    expect(report).to_have_attribute("aria-expanded", "true")
+    comment(page, other).get_by_role("button", name="Cancel").click()
+    expect(report).to_be_focused()
+    expect(report).to_have_attribute("aria-expanded", "false")

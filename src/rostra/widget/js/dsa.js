@@ -42,6 +42,7 @@ export async function openNotice(el, li, old, btn) {
   const submit = form.querySelector("[type=submit]");
   form.querySelector('[data-f="cancel"]').addEventListener("click", () => {
     form.remove();
+    btn.ariaExpanded = false;
     btn.focus();
   });
   form.addEventListener("submit", async (e) => {

@@ -40,8 +40,9 @@ export function makeTemplate(tr) {
     `<button type="button" data-act="up" aria-label="${esc(tr.t("up"))}" aria-pressed="false">▲</button>` +
     '<span class="sc"></span>' +
     `<button type="button" data-act="down" aria-label="${esc(tr.t("down"))}" aria-pressed="false">▼</button></span>` +
-    b("reply", esc(tr.t("reply"))) + b("edit", esc(tr.t("edit")), " hidden") +
-    b("delete", esc(tr.t("delete")), " hidden") + b("report", esc(tr.t("report")), " hidden") +
+    // reply and report open a form below: their aria-expanded says whether it is open
+    b("reply", esc(tr.t("reply")), ' aria-expanded="false"') + b("edit", esc(tr.t("edit")), " hidden") +
+    b("delete", esc(tr.t("delete")), " hidden") + b("report", esc(tr.t("report")), ' hidden aria-expanded="false"') +
     b("toggle", "", ' hidden aria-expanded="true"') + b("notes", esc(tr.t("noteAction")), " hidden") +
     '</div><div class="slot"></div></article></li>';
   return t.content.firstChild;

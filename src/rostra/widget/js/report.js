@@ -31,6 +31,7 @@ export function openReport(el, li, btn) {
   const submit = form.querySelector("[type=submit]");
   const close = () => {
     form.remove();
+    btn.ariaExpanded = false;
     btn.focus();
   };
   form.querySelector('[data-f="cancel"]').addEventListener("click", close);
@@ -61,6 +62,7 @@ export function openReport(el, li, btn) {
     }
     li._reported = true;
     btn.hidden = true;
+    btn.ariaExpanded = false;
     const thanks = document.createElement("p");
     thanks.className = "ok";
     thanks.tabIndex = -1;
@@ -69,5 +71,6 @@ export function openReport(el, li, btn) {
     thanks.focus();
   });
   slot.append(form);
+  btn.ariaExpanded = true;
   form.querySelector("input").focus();
 }

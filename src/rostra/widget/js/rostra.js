@@ -804,6 +804,7 @@ class RostraComments extends HTMLElement {
     const c = li._c;
     const close = () => {
       slot.replaceChildren();
+      btn.ariaExpanded = false;
       btn.focus();
     };
     const form = createForm({
@@ -812,6 +813,7 @@ class RostraComments extends HTMLElement {
       submit: async (v) => {
         const mine = await this.submitNew(v, c.id, form);
         slot.replaceChildren();
+        btn.ariaExpanded = false;
         mine.firstChild.tabIndex = -1;
         mine.firstChild.focus();
       },
@@ -819,6 +821,7 @@ class RostraComments extends HTMLElement {
       limit: () => this.limit,
     });
     slot.append(form);
+    btn.ariaExpanded = true;
     form.focusText();
   }
 
