@@ -3,12 +3,13 @@ the fields they are about, controls large enough to hit, states that are said.""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import pytest
 from test_widget_inline import ARTICLE, PASSAGE, panel, select
 from test_widget_notify import mail_discussion, mail_server  # noqa: F401 (fixtures)
-from widget_page import Discussion, comment, expect, widget
+from widget_page import Discussion, HostSite, comment, expect, widget
 
 pytestmark = pytest.mark.browser
 
@@ -108,3 +109,26 @@ def test_reply_and_report_say_whether_their_form_is_open(discussion: Discussion,
     comment(page, other).get_by_role("button", name="Cancel").click()
     expect(report).to_be_focused()
     expect(report).to_have_attribute("aria-expanded", "false")
+
+
+def test_a_passage_comment_held_for_moderation_keeps_the_focus_in_its_panel(
+    live_server: Any, host_site: HostSite, page: Any
+) -> None:
+    site = "whold-" + secrets.token_hex(4)
+    live_server.add_site(site, [host_site.origin], moderation={"mode": "all", "toxicity": False})
+    discussion = Discussion(live_server.url.rstrip("/"), host_site, site, f"/news/{site}/story/")
+    page.goto(discussion.url(before=ARTICLE))
+    select(page, PASSAGE)
+    page.get_by_role("button", name="Comment on this passage").click()
+    panel(page).get_by_label("Name").fill("Ana")
+    panel(page).get_by_role("textbox", name="Comment").fill("Held, as every comment here")
+    post = panel(page).get_by_role("button", name="Post comment")
+    post.focus()
+    page.keyboard.press("Enter")
+    status = panel(page).get_by_role("status")
+    expect(status).to_have_text("Your comment was received and is awaiting moderation.")
+    # the panel was drawn anew and its Post button with it: the focus fell to the page
+    assert page.evaluate("document.activeElement.localName") == "rostra-inline-panel"
+    expect(status).to_be_focused()
+    # said once, by what now has the focus, not a second time by the widget's status line
+    expect(widget(page).get_by_role("status")).to_have_text("")

@@ -427,7 +427,8 @@ export function mountInline({
   function renderPanel(g) {
     const root = open.root;
     const replyTo = open.replyTo;
-    const status = h('p', { role: 'status' });
+    // focusable: after a post the panel is drawn anew, and a held comment's news takes the focus
+    const status = h('p', { role: 'status', tabindex: '-1' });
     const alert = h('p', { role: 'alert', id: 'ia' });
     // the text box is described by the error under it: said again whenever it is focused
     const text = h('textarea', {

@@ -292,7 +292,8 @@ class RostraComments extends HTMLElement {
     if (!this.info) this.info = { total: c.state === "approved" ? 1 : 0, closed: false };
     this.updateMeta();
     if (this.sort === "inline") this.note.textContent = "";
-    this.say(this.tr.t(c.state === "approved" ? "posted" : "postedPending"));
+    // a held one is said by the passage's panel, where the focus goes
+    if (c.state === "approved") this.say(this.tr.t("posted"));
   }
 
   remember(res, text) {
