@@ -199,7 +199,7 @@ def test_a_reply_taken_down_while_folded_shows_as_removed_when_unfolded(
     ModerationService(live_server.services.comments).decide(
         chain[3], StaffAction.REJECT, actor="test-moderator")
     expect(widget(page).locator("h2")).to_have_text("3 comments")
-    widget(page).locator(f"#comment-{chain[2]} [aria-expanded]").first.click()
+    widget(page).locator(f"#comment-{chain[2]} [data-act=toggle]").first.click()
     folded = widget(page).locator(f"#comment-{chain[3]}")
     expect(folded).to_have_class(re.compile(r"\btomb\b"))
     expect(folded.locator(".body").first).to_have_text("[deleted]")
