@@ -190,6 +190,8 @@ export default {
   error_good_faith_required: "يُرجى تأكيد أن البلاغ مقدَّم بحسن نية.",
   error_invalid_ground: "يُرجى اختيار أحد الأسس القانونية المدرجة.",
   error_nothing_to_appeal: "لا شيء للطعن فيه: التعليق منشور من جديد.",
+  error_appeal_window_closed: "انتهت مهلة الطعن في هذا القرار (ستة أشهر بعد صدوره).",
+  error_superseded: "حلّ محل هذا القرار قرار لاحق: اطعن في ذلك القرار بدلًا منه.",
   error_sign_in_required: "سجّل الدخول لاقتراح ملاحظات السياق أو تقييمها.",
   error_own_note: "لا يمكنك تقييم ملاحظتك.",
   note: "سياق",

@@ -162,6 +162,8 @@ export default {
   error_good_faith_required: "Bitte bestätigen Sie, dass Sie die Meldung in gutem Glauben abgeben.",
   error_invalid_ground: "Bitte wählen Sie eine der aufgeführten Rechtsgrundlagen.",
   error_nothing_to_appeal: "Kein Widerspruch nötig: Der Kommentar ist wieder veröffentlicht.",
+  error_appeal_window_closed: "Die Frist für einen Widerspruch gegen diese Entscheidung ist abgelaufen (sechs Monate danach).",
+  error_superseded: "Eine spätere Entscheidung hat diese ersetzt: Bitte widersprechen Sie stattdessen jener.",
   error_passkey_failed: "Der Passkey konnte nicht verwendet werden. Bitte versuchen Sie es erneut.",
   error_passkey_not_found: "Dieser Passkey wurde schon entfernt.",
   error_passkeys_off: "Diese Website bietet keine Passkeys an.",

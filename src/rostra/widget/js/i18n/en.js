@@ -173,6 +173,8 @@ export default {
   error_good_faith_required: "Please confirm that the notice is given in good faith.",
   error_invalid_ground: "Please choose one of the listed legal grounds.",
   error_nothing_to_appeal: "Nothing to appeal: the comment is published again.",
+  error_appeal_window_closed: "The time to appeal this decision has ended (six months after it).",
+  error_superseded: "A later decision replaced this one: appeal against that one instead.",
   error_passkey_failed: "The passkey could not be used. Please try again.",
   error_passkey_not_found: "That passkey was removed already.",
   error_passkeys_off: "This site does not offer passkeys.",

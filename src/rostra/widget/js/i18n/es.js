@@ -162,6 +162,8 @@ export default {
   error_good_faith_required: "Confirma que la denuncia se hace de buena fe.",
   error_invalid_ground: "Elige uno de los motivos legales de la lista.",
   error_nothing_to_appeal: "No hay nada que recurrir: el comentario vuelve a estar publicado.",
+  error_appeal_window_closed: "El plazo para recurrir esta decisión ha terminado (seis meses después de ella).",
+  error_superseded: "Una decisión posterior sustituyó a esta: recurra esa en su lugar.",
   error_passkey_failed: "No se pudo usar la llave de acceso. Inténtalo de nuevo.",
   error_passkey_not_found: "Esa llave de acceso ya se quitó.",
   error_passkeys_off: "Este sitio no ofrece llaves de acceso.",

@@ -162,6 +162,8 @@ export default {
   error_good_faith_required: "Veuillez confirmer que le signalement est fait de bonne foi.",
   error_invalid_ground: "Veuillez choisir l’un des motifs juridiques proposés.",
   error_nothing_to_appeal: "Rien à contester : le commentaire est de nouveau publié.",
+  error_appeal_window_closed: "Le délai pour contester cette décision est écoulé (six mois après celle-ci).",
+  error_superseded: "Une décision ultérieure a remplacé celle-ci : contestez plutôt cette dernière.",
   error_passkey_failed: "La clé d’accès n’a pas pu être utilisée. Veuillez réessayer.",
   error_passkey_not_found: "Cette clé d’accès a déjà été retirée.",
   error_passkeys_off: "Ce site ne propose pas de clés d’accès.",

@@ -151,6 +151,8 @@ export default {
   error_good_faith_required: "נא לאשר שהדיווח נעשה בתום לב.",
   error_invalid_ground: "נא לבחור אחת מהעילות המשפטיות ברשימה.",
   error_nothing_to_appeal: "אין על מה לערער: התגובה מפורסמת שוב.",
+  error_appeal_window_closed: "המועד לערעור על החלטה זו חלף (שישה חודשים אחריה).",
+  error_superseded: "החלטה מאוחרת יותר החליפה את זו: ערערו עליה במקום.",
   error_passkey_failed: "לא ניתן היה להשתמש במפתח הגישה. נסו שוב.",
   error_passkey_not_found: "מפתח הגישה הזה כבר הוסר.",
   error_passkeys_off: "אתר זה אינו מציע מפתחות גישה.",

@@ -151,6 +151,8 @@ export default {
   error_good_faith_required: "Conferma che la segnalazione è fatta in buona fede.",
   error_invalid_ground: "Scegli una delle basi giuridiche elencate.",
   error_nothing_to_appeal: "Niente da impugnare: il commento è di nuovo pubblicato.",
+  error_appeal_window_closed: "Il termine per impugnare questa decisione è scaduto (sei mesi dopo la decisione).",
+  error_superseded: "Una decisione successiva ha sostituito questa: impugni quella.",
   error_passkey_failed: "Non è stato possibile usare la passkey. Riprova.",
   error_passkey_not_found: "Questa passkey è già stata rimossa.",
   error_passkeys_off: "Questo sito non offre le passkey.",

@@ -171,6 +171,8 @@ export default {
   error_good_faith_required: "誠実に報告していることを確認してください。",
   error_invalid_ground: "一覧にある法的根拠から選んでください。",
   error_nothing_to_appeal: "異議の対象がありません。コメントは再び公開されています。",
+  error_appeal_window_closed: "この決定に対する異議申し立ての期間は終了しました（決定から6か月）。",
+  error_superseded: "この決定は後の決定に置き換えられました。そちらに異議を申し立ててください。",
   error_passkey_failed: "パスキーを使えませんでした。もう一度お試しください。",
   error_passkey_not_found: "このパスキーはすでに削除されています。",
   error_passkeys_off: "このサイトではパスキーを利用できません。",

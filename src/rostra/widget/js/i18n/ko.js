@@ -162,6 +162,8 @@ export default {
   error_good_faith_required: "신고가 선의로 이루어졌음을 확인해 주세요.",
   error_invalid_ground: "목록에 있는 법적 근거 중 하나를 골라 주세요.",
   error_nothing_to_appeal: "이의를 제기할 것이 없습니다. 댓글이 다시 게시되었습니다.",
+  error_appeal_window_closed: "이 결정에 대한 이의 제기 기간이 끝났습니다(결정 후 6개월).",
+  error_superseded: "이 결정은 이후의 결정으로 대체되었습니다. 그 결정에 이의를 제기해 주세요.",
   error_passkey_failed: "패스키를 사용할 수 없습니다. 다시 시도하세요.",
   error_passkey_not_found: "이미 삭제된 패스키입니다.",
   error_passkeys_off: "이 사이트는 패스키를 제공하지 않습니다.",

@@ -171,6 +171,8 @@ export default {
   error_good_faith_required: "Bevestig dat je de melding te goeder trouw doet.",
   error_invalid_ground: "Kies een van de genoemde juridische gronden.",
   error_nothing_to_appeal: "Niets om bezwaar tegen te maken: de reactie staat weer online.",
+  error_appeal_window_closed: "De termijn om bezwaar te maken tegen deze beslissing is verstreken (zes maanden erna).",
+  error_superseded: "Een latere beslissing heeft deze vervangen: maak daartegen bezwaar.",
   error_passkey_failed: "De passkey kon niet worden gebruikt. Probeer het opnieuw.",
   error_passkey_not_found: "Die passkey is al verwijderd.",
   error_passkeys_off: "Deze site biedt geen passkeys aan.",

@@ -151,6 +151,8 @@ export default {
   error_good_faith_required: "Potwierdź, że zgłoszenie jest składane w dobrej wierze.",
   error_invalid_ground: "Wybierz jedną z podanych podstaw prawnych.",
   error_nothing_to_appeal: "Nie ma od czego się odwoływać: komentarz jest znów opublikowany.",
+  error_appeal_window_closed: "Termin na odwołanie od tej decyzji minął (sześć miesięcy od jej wydania).",
+  error_superseded: "Tę decyzję zastąpiła późniejsza: odwołaj się od niej.",
   error_passkey_failed: "Nie udało się użyć klucza dostępu. Spróbuj ponownie.",
   error_passkey_not_found: "Ten klucz dostępu został już usunięty.",
   error_passkeys_off: "Ta witryna nie oferuje kluczy dostępu.",

@@ -151,6 +151,8 @@ export default {
   error_good_faith_required: "Confirme que a notificação é feita de boa-fé.",
   error_invalid_ground: "Escolha um dos fundamentos jurídicos da lista.",
   error_nothing_to_appeal: "Nada a recorrer: o comentário está de novo publicado.",
+  error_appeal_window_closed: "O prazo para recorrer desta decisão terminou (seis meses após a decisão).",
+  error_superseded: "Uma decisão posterior substituiu esta: recorra dessa.",
   error_passkey_failed: "Não foi possível usar a chave de acesso. Tente novamente.",
   error_passkey_not_found: "Essa chave de acesso já foi removida.",
   error_passkeys_off: "Este site não oferece chaves de acesso.",

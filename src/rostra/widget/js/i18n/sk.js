@@ -162,6 +162,8 @@ export default {
   error_good_faith_required: "Potvrďte, prosím, že oznámenie podávate v dobrej viere.",
   error_invalid_ground: "Vyberte, prosím, jeden z uvedených právnych dôvodov.",
   error_nothing_to_appeal: "Niet sa proti čomu odvolať: komentár je znova zverejnený.",
+  error_appeal_window_closed: "Lehota na odvolanie proti tomuto rozhodnutiu uplynula (šesť mesiacov po ňom).",
+  error_superseded: "Toto rozhodnutie nahradilo neskoršie: odvolajte sa proti nemu.",
   error_passkey_failed: "Prístupový kľúč sa nepodarilo použiť. Skúste to znova.",
   error_passkey_not_found: "Tento prístupový kľúč už bol odstránený.",
   error_passkeys_off: "Táto stránka neponúka prístupové kľúče.",

@@ -171,6 +171,8 @@ export default {
   error_good_faith_required: "Lütfen bildirimi iyi niyetle yaptığınızı onaylayın.",
   error_invalid_ground: "Lütfen listelenen hukuki dayanaklardan birini seçin.",
   error_nothing_to_appeal: "İtiraz edilecek bir şey yok: yorum yeniden yayında.",
+  error_appeal_window_closed: "Bu karara itiraz süresi doldu (karardan altı ay sonra).",
+  error_superseded: "Bu kararın yerini daha sonraki bir karar aldı: bunun yerine ona itiraz edin.",
   error_passkey_failed: "Geçiş anahtarı kullanılamadı. Lütfen yeniden deneyin.",
   error_passkey_not_found: "Bu geçiş anahtarı zaten kaldırılmış.",
   error_passkeys_off: "Bu site geçiş anahtarı sunmuyor.",
