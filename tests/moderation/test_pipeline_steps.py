@@ -72,16 +72,28 @@ def test_a_trusted_author_skips_the_sites_mode() -> None:
         assert regular.action is Action.HOLD, mode
 
 
-def test_a_shadow_banned_author_is_told_what_any_held_author_is_told() -> None:
+def test_a_shadow_banned_author_is_told_what_publishing_tells() -> None:
+    # Held, but told nothing: without the ban it would have been published.
     shadow = Facts(shadow={"ban": 3, "kind": "ip"})
     decision, _ = Pipeline([shadow]).decide(
         draft("Hello"), parse_policy({"held_message": "A moderator will look at it soon."}))
     assert decision.action is Action.HOLD
     assert decision.reasons == (Reason("policy", "held_for_review", "held for review"),)
-    assert decision.message == "A moderator will look at it soon."
+    assert decision.message is None
     assert decision.facts["shadow"] == {"ban": 3, "kind": "ip", "action": "publish",
                                         "reasons": []}
-    assert decision.told == ("held_for_review",)
+    assert decision.told == ()
+
+
+def test_a_shadow_banned_author_is_told_what_any_held_author_is_told() -> None:
+    # Where the site holds every comment, what any held author is told.
+    shadow = Facts(shadow={"ban": 3, "kind": "ip"})
+    decision, _ = Pipeline([shadow]).decide(draft("Hello"), parse_policy(
+        {"mode": "all", "held_message": "A moderator will look at it soon."}))
+    assert decision.action is Action.HOLD
+    assert decision.message == "A moderator will look at it soon."
+    assert decision.facts["shadow"]["action"] == "hold"
+    assert decision.told == ("pre_moderation",)
 
 
 class Says:

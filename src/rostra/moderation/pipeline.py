@@ -21,8 +21,9 @@ throttled or unproven request never reaches the classifier):
 11. ``reputation`` author's comments mostly rejected: held
 12. policy mode    ``all``: held; ``first_time``: held until one comment was approved
                    (neither for a trusted author)
-13. shadow ban     whatever is not refused is stored held, and the author is told only
-                   what an ordinary hold would say (as is the author of spam)
+13. shadow ban     whatever is not refused is stored held; its author is shown it
+                   published where it would have been, else told only what an
+                   ordinary hold would say (as is the author of spam)
 
 The combined action is the most severe asked for (refuse > spam > hold > publish); the
 decision keeps every finding's reason with its score. Checks are added by writing a
@@ -98,16 +99,20 @@ def combine(item: Inspection) -> Decision:
                         facts)
     if "shadow" in facts:
         # Stored as held, so nobody but the author (through their edit token) sees it. The
-        # real reasons stay with the facts for moderators; the author is told what an
-        # ordinary hold would say, so a shadow ban does not announce itself.
+        # real reasons stay with the facts for moderators. The author is told what the
+        # comment would have met without the ban: published (no message, no reasons;
+        # ``shown_state`` shows it to them as approved) where it would have been
+        # published, else what an ordinary hold would say. A held answer on a site that
+        # publishes everyone else's at once would announce the ban.
         facts["shadow"] = {**facts["shadow"], "action": action.value,
                            "reasons": [r.to_json() for r in reasons]}
+        published = action is Action.PUBLISH
         return Decision(
             Action.HOLD,
             (Reason("policy", HELD_FOR_REVIEW, "held for review"),),
-            policy.held_message,
+            None if published else policy.held_message,
             facts,
-            told=told_as_held(item),
+            told=() if published else told_as_held(item),
         )
     if action is Action.SPAM:
         # Spam is shown to its author as held: no need to tell a spammer what was caught.

@@ -26,7 +26,7 @@ from rostra.services.comment_values import (
     Posted,
     RequestContext,
 )
-from rostra.services.serialise import comment_json
+from rostra.services.serialise import comment_json, shadow_published
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
 from rostra.store import changes, queries
@@ -169,11 +169,18 @@ class BatchStorage:
                 listener(event)
 
     def _check_parent(
-        self, parent: Row[Any] | None, thread: Row[Any] | None, site_settings: SiteSettings
+        self, parent: Row[Any] | None, thread: Row[Any] | None, site_settings: SiteSettings,
+        shadowed: bool = True,
     ) -> None:
+        """Raise unless ``parent`` may be replied to. ``shadowed``: the reply is held for
+        a shadow ban (``True`` before moderation has decided), so it may answer a comment
+        held for one that looks published to its author: refusing would tell the author
+        of both (nobody else sees either)."""
         if parent is None or thread is None or parent.thread_id != thread.id:
             raise NotFound("parent_id: no such comment in this thread", code="parent_not_found")
-        if parent.state != CommentState.APPROVED.value:
+        if parent.state != CommentState.APPROVED.value and not (
+                shadowed and parent.state == CommentState.PENDING.value
+                and shadow_published(parent.moderation)):
             raise InvalidInput("parent_id: that comment cannot be replied to")
         if parent.depth + 1 > site_settings.max_depth:
             raise InvalidInput("parent_id: replies are nested too deeply here")
@@ -324,7 +331,8 @@ class BatchStorage:
         depth, root_id = 0, None
         if new.parent_id is not None:
             parent = queries.comment_row(conn, new.parent_id)
-            self._check_parent(parent, thread, p.site_settings)
+            self._check_parent(parent, thread, p.site_settings,
+                               shadowed="shadow" in p.decision.facts)
             assert parent is not None
             # root_id is NULL for a top-level comment (or its own id, from importers).
             depth, root_id = parent.depth + 1, parent.root_id or parent.id

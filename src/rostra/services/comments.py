@@ -40,7 +40,7 @@ from rostra.services.comment_values import (
     Posted,
     RequestContext,
 )
-from rostra.services.serialise import comment_json, iso, thread_json
+from rostra.services.serialise import comment_json, iso, shadow_published, thread_json
 from rostra.services.sessions import ReaderSessions
 from rostra.services.sites import SiteService
 from rostra.services.tokens import Tokens
@@ -499,7 +499,9 @@ class CommentService(BatchStorage):
             "thread": thread_json(thread),
             "site": thread.site_id,
             "root_id": row.root_id or row.id,
-            "moderation_message": (row.moderation or {}).get("message") if is_author else None,
+            # (none for a comment its shadow-banned author is shown published)
+            "moderation_message": (row.moderation or {}).get("message")
+            if is_author and not shadow_published(row.moderation) else None,
         }
 
     def preview(self, text: str, site_id: str | None, origin: str | None) -> str:

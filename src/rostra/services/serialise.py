@@ -25,19 +25,31 @@ def avatar_key(row: Any) -> str:
     return hashlib.blake2b(who.encode(), digest_size=4, person=b"rostra-avatar").hexdigest()
 
 
+def shadow_published(moderation: dict[str, Any] | None) -> bool:
+    """Whether a comment held for its author's shadow ban would have been published
+    without it: its author is shown it published (``comment_json(to_author=True)``)."""
+    shadow = ((moderation or {}).get("facts") or {}).get("shadow")
+    return isinstance(shadow, dict) and shadow.get("action") == "publish"
+
+
 def comment_json(
     row: Any, *, reveal_pending: bool = False, to_author: bool = False, staff: bool = False
 ) -> dict[str, Any]:
     """A comment as readers see it; anything not approved shows as a tombstone, except a
     pending comment shown to its own author (``reveal_pending``). ``to_author``: as its
     author sees it, where a comment stored as spam reads as held (the author is told what
-    any held author is told, never "[deleted]" for what they just wrote). ``staff``: its
-    author is the site's staff (``queries.staff_accounts``)."""
+    any held author is told, never "[deleted]" for what they just wrote), and one held for
+    a shadow ban reads as what it would have been without the ban (approved, where
+    nothing else held it). ``staff``: its author is the site's staff
+    (``queries.staff_accounts``)."""
     state = row.state
     if to_author:
         reveal_pending = True
         if state == CommentState.SPAM.value:
             state = CommentState.PENDING.value
+        elif state == CommentState.PENDING.value and shadow_published(
+                getattr(row, "moderation", None)):
+            state = CommentState.APPROVED.value
     if state == CommentState.APPROVED.value or (
         reveal_pending and state == CommentState.PENDING.value
     ):

@@ -73,4 +73,63 @@ async function remove(el, li, btn) {
   el.say(el.tr.t("removed"));
 }
 
+/**
+ * Show the reader's own comments that this page does not: those waiting for moderation
+ * (only they see them), and the statement of reasons for those a moderator removed (EU
+ * DSA, dsa.js). Loaded after the first render, only where the reader wrote in the thread.
+ */
+export async function showOwn(el) {
+  const gen = el.gen;
+  const mine = Object.entries(store.own())
+    .filter(([id, own]) => own.thread === el.threadKey && !el.byId.has(Number(id)))
+    .sort((a, b) => (b[1].at || 0) - (a[1].at || 0)).slice(0, 10).reverse(); // a parent before its replies
+  for (const [id, own] of mine) {
+    let res;
+    const headers = { "X-Rostra-Edit-Token": own.token };
+    try {
+      res = await el.api.call("GET", `/api/comments/${id}`, { headers });
+    } catch (e) {
+      if (e.code !== "not_found") continue;
+      const sors = await el.api.call("GET", `/api/comments/${id}/statements`, { headers })
+        .then((r) => r.statements, () => []);
+      if (gen !== el.gen) return;
+      if (sors.length && !sors[0].lifted_at) import("./dsa.js").then((m) => m.showStatements(el, id, own, sors));
+      else store.setOwn(id, null);
+      continue;
+    }
+    if (gen !== el.gen) return;
+    const c = res.comment || res;
+    const held = c.state === "pending";
+    if (!held) store.setOwn(id, { pending: false });
+    if (el.byId.has(c.id) || (!held && !missing(el, c))) continue;
+    const li = el.insertNew(c);
+    if (!held) {
+      el.info.total += 1; // the page's count leaves it out, as it does for everyone else
+      el.updateMeta();
+      continue;
+    }
+    // Held: the statement of reasons for the hold, under the comment (EU DSA).
+    const sors = await el.api.call("GET", `/api/comments/${id}/statements`, { headers })
+      .then((r) => r.statements, () => []);
+    if (gen === el.gen && sors.length && !sors[0].lifted_at) {
+      import("./dsa.js").then((m) => m.showStatements(el, id, own, sors, li));
+    }
+  }
+}
+
+/**
+ * Whether own comment `c`, published as the server tells its author, is missing where
+ * this page would show it: the whole thread is loaded, or the newest comments down to
+ * an older one, or its parent's replies. Such a comment is its author's alone (held for
+ * a shadow ban, docs/moderation.md), and they must see it as published. One merely on a
+ * later page is not.
+ */
+function missing(el, c) {
+  if (c.state !== "approved") return false;
+  if (c.parent_id) return el.byId.has(c.parent_id);
+  if (!el.cursor) return true;
+  const last = el.list.lastElementChild;
+  return el.sort === "newest" && !!last && c.created_at > last._c.created_at;
+}
+
 export { remove as delete };

@@ -442,7 +442,8 @@ class RostraComments extends HTMLElement {
         if (li) setVote(li, li._c, v);
       }
     }
-    await this.showOwnPending();
+    // The reader's own comments that this page does not show (own.js), where there are any.
+    if (Object.values(store.own()).some((o) => o.thread === this.threadKey)) await import("./own.js").then((m) => m.showOwn(this));
   }
 
   threadParams() {
@@ -553,41 +554,6 @@ class RostraComments extends HTMLElement {
     if (root !== this.root) return; // started again meanwhile: that start mounts its own
     this.notifyBar = createNotifyBar(this, (this.account && this.account.email) || store.author().email);
     root.querySelector(".nbs").append(this.notifyBar);
-  }
-
-  /** Show the reader's own comments that wait for moderation (only they see them), and
-   * the statement of reasons for those a moderator removed (EU DSA, dsa.js). */
-  async showOwnPending() {
-    const gen = this.gen;
-    const mine = Object.entries(store.own())
-      .filter(([id, own]) => own.thread === this.threadKey && !this.byId.has(Number(id)))
-      .sort((a, b) => (b[1].at || 0) - (a[1].at || 0)).slice(0, 10);
-    for (const [id, own] of mine) {
-      let res;
-      const headers = { "X-Rostra-Edit-Token": own.token };
-      try {
-        res = await this.api.call("GET", `/api/comments/${id}`, { headers });
-      } catch (e) {
-        if (e.code !== "not_found") continue;
-        const sors = await this.api.call("GET", `/api/comments/${id}/statements`, { headers })
-          .then((r) => r.statements, () => []);
-        if (gen !== this.gen) return;
-        if (sors.length && !sors[0].lifted_at) import("./dsa.js").then((m) => m.showStatements(this, id, own, sors));
-        else store.setOwn(id, null);
-        continue;
-      }
-      if (gen !== this.gen) return;
-      const c = res.comment || res;
-      if (c.state !== "pending") store.setOwn(id, { pending: false });
-      if (c.state !== "pending" || this.byId.has(c.id)) continue;
-      const li = this.insertNew(c);
-      // Held: the statement of reasons for the hold, under the comment (EU DSA).
-      const sors = await this.api.call("GET", `/api/comments/${id}/statements`, { headers })
-        .then((r) => r.statements, () => []);
-      if (gen === this.gen && sors.length && !sors[0].lifted_at) {
-        import("./dsa.js").then((m) => m.showStatements(this, id, own, sors, li));
-      }
-    }
   }
 
   li(id) {
