@@ -214,8 +214,8 @@ async def manage(request: Request) -> HTMLResponse:
 
 @pages.post("/unsubscribe")
 async def one_click_unsubscribe(request: Request, token: str = "") -> Response:
-    # POST /notify/unsubscribe — RFC 8058 one-click: ends what the email was about
-    # (every subscription of the address for a confirmation email).
+    # POST /notify/unsubscribe — RFC 8058 one-click: ends what the email was about (for
+    # a confirmation email, what it asked about, and it says "not me" to its site).
     rt = runtime(request)
     claim = rt.tokens.check_address(token)
     address = await run_in_threadpool(rt.subscriptions.address_of, claim)
@@ -223,7 +223,12 @@ async def one_click_unsubscribe(request: Request, token: str = "") -> Response:
         return Response("This link is not valid or has expired.\n", status_code=400,
                         media_type="text/plain; charset=utf-8", headers=PAGE_HEADERS)
     ids = list(claim.subscription_ids) or None
-    await run_in_threadpool(rt.subscriptions.end, address.id, ids)
+    if claim.not_me and ids:
+        # A confirmation email's: its reader never asked, and the site's form must not
+        # ask them again on a stranger's word.
+        await run_in_threadpool(rt.subscriptions.not_me, address.id, ids)
+    else:
+        await run_in_threadpool(rt.subscriptions.end, address.id, ids)
     return Response(catalog(address.language)["page_ended"] + "\n",
                     media_type="text/plain; charset=utf-8", headers=PAGE_HEADERS)
 

@@ -21,6 +21,8 @@ class AddressClaim:
     email: str
     subscription_ids: tuple[int, ...] = ()
     issued_at: datetime | None = None
+    # Signed into a confirmation email's one-click unsubscribe: its reader's "not me".
+    not_me: bool = False
 
 
 class NotifyTokens:
@@ -48,9 +50,15 @@ class NotifyTokens:
         return self._confirm.dumps({"a": address_id, "e": email, "s": list(subscription_ids)})
 
     def address_token(
-        self, address_id: int, email: str, subscription_ids: tuple[int, ...] = ()
+        self, address_id: int, email: str, subscription_ids: tuple[int, ...] = (),
+        not_me: bool = False,
     ) -> str:
-        return self._address.dumps({"a": address_id, "e": email, "s": list(subscription_ids)})
+        """Unsubscribe and manage links. ``not_me``: a confirmation email's, whose
+        one-click unsubscribe also says "not me" (SubscriptionService.not_me)."""
+        data: dict[str, object] = {"a": address_id, "e": email, "s": list(subscription_ids)}
+        if not_me:
+            data["n"] = 1
+        return self._address.dumps(data)
 
     def check_confirm(self, token: str) -> AddressClaim | None:
         return _claim(self._confirm, token, CONFIRM_MAX_AGE)
@@ -86,4 +94,4 @@ def _claim(serializer: URLSafeTimedSerializer, token: str, max_age: int) -> Addr
     if not isinstance(address_id, int) or not isinstance(email, str) or not isinstance(subs, list):
         return None
     return AddressClaim(address_id, email, tuple(int(s) for s in subs if isinstance(s, int)),
-                        issued_at)
+                        issued_at, not_me=data.get("n") == 1)

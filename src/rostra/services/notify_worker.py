@@ -424,7 +424,7 @@ class Worker:
         t = catalog(address.language)
         base = base_url(self.settings)
         token = self.tokens.confirm_token(address.id, address.email, ids)
-        manage_token = self.tokens.address_token(address.id, address.email, ids)
+        manage_token = self.tokens.address_token(address.id, address.email, ids, not_me=True)
         rendered = render_email(
             "confirm", address.language, email=address.email,
             site_name=listed[0].site_name if listed else self._site_name(conn, first.site_id),

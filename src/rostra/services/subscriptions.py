@@ -31,6 +31,7 @@ from rostra.store.db import Database, attempts
 from rostra.store.notify_tables import (
     notify_addresses,
     notify_outbox,
+    notify_refusals,
     notify_subscription_comments,
     notify_subscriptions,
 )
@@ -207,6 +208,14 @@ class SubscriptionService:
             key = thread.key  # the canonical key, as comment events carry it
         follow = self._followed_comment(conn, request.comment_id, edit_token, thread)
         address = self._address(conn, email, language, now, maker.proven)
+        refused = notify_refusals.c.address_id == address.id
+        refused &= notify_refusals.c.site_id == site_id
+        if maker.proven:
+            conn.execute(delete(notify_refusals).where(refused))  # its owner asks
+        elif conn.execute(select(notify_refusals.c.site_id).where(refused)).first():
+            # Its reader said "not me" to this site's confirmation email: nothing is
+            # stored or sent on anyone else's word, and the answer tells nobody so.
+            return SubscribeResult(0, address.id, False, False)
         if address.confirmed_at is not None and not maker.proven:
             # Whoever asks cannot choose the language of a known reader's emails.
             language = address.language
@@ -397,6 +406,11 @@ class SubscriptionService:
                 answered = conn.execute(update(notify_subscriptions).where(
                     _named_by(claim), notify_subscriptions.c.confirmed_at.is_(None),
                 ).values(confirmed_at=now)).rowcount
+                # Its reader subscribes themselves: a "not me" to these sites is taken back.
+                conn.execute(delete(notify_refusals).where(
+                    notify_refusals.c.address_id == claim.address_id,
+                    notify_refusals.c.site_id.in_(
+                        select(notify_subscriptions.c.site_id).where(_named_by(claim)))))
                 if answered or proven.rowcount:  # (a bounce ended is an answer too)
                     _lift_cap(conn, claim.address_id, now)
                 row = conn.execute(
@@ -421,6 +435,30 @@ class SubscriptionService:
             condition = condition & only
         with self.db.read() as conn:
             return views(conn, condition)
+
+    def not_me(self, address_id: int, subscription_ids: list[int]) -> int:
+        """A confirmation email's reader says "not me": end the subscriptions it asked
+        about, and let their sites' forms ask this address nothing more until its reader
+        subscribes themselves (confirms from an email's link, or subscribes signed in with
+        the address verified). Returns how many ended."""
+        now = datetime.now(UTC)
+        mine = (notify_subscriptions.c.address_id == address_id) & (
+            notify_subscriptions.c.id.in_(subscription_ids))
+        for attempt in attempts("a reader's 'not me'", idempotent=True):  # (twice is once)
+            with attempt, self.db.write() as conn:
+                site_ids = set(conn.execute(select(notify_subscriptions.c.site_id)
+                                            .where(mine)).scalars())
+                known = set(conn.execute(select(notify_refusals.c.site_id).where(
+                    notify_refusals.c.address_id == address_id)).scalars())
+                for site_id in sorted(site_ids - known):
+                    try:
+                        with conn.begin_nested():
+                            conn.execute(insert(notify_refusals).values(
+                                address_id=address_id, site_id=site_id, refused_at=now))
+                    except IntegrityError:
+                        pass  # the same "not me", clicked twice at once (PostgreSQL)
+                ended: int = conn.execute(delete(notify_subscriptions).where(mine)).rowcount
+        return ended
 
     def end(self, address_id: int, subscription_ids: list[int] | None) -> int:
         """End some (or, with None, all) of an address's subscriptions; pending emails

@@ -2,7 +2,8 @@
 
 They live on the shared ``metadata``; migration 0004 creates exactly these, 0008
 stores webhook secrets in the Standard Webhooks form, 0108 gives each subscription its
-own confirmation, and 0112 indexes the outbox for its prune.
+own confirmation, 0112 indexes the outbox for its prune, and 0115 keeps readers'
+"not me" (notify_refusals).
 """
 
 from __future__ import annotations
@@ -73,6 +74,19 @@ notify_subscriptions = Table(
     UniqueConstraint("address_id", "site_id", "thread_key", "kind",
                      name="uq_notify_subscriptions_address_thread_kind"),
     Index("ix_notify_subscriptions_thread", "site_id", "thread_key"),
+)
+
+# "Not me": the reader of an address answered a confirmation email from a site with its
+# one-click unsubscribe. Until they subscribe themselves (a confirmation link followed,
+# or signed in with the address verified), that site's form asks them nothing more.
+notify_refusals = Table(
+    "notify_refusals",
+    metadata,
+    Column("address_id", ID, ForeignKey("notify_addresses.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("site_id", String(64), ForeignKey("sites.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("refused_at", UTCDateTime, nullable=False),
 )
 
 # Comments a "replies" subscription follows besides those carrying its email address
