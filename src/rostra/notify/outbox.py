@@ -20,6 +20,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from rostra.notify.model import Channel, MessageKind
 from rostra.store.notify_tables import notify_outbox as outbox
+from rostra.store.tables import comments
+
+# The states a comment announced already may come back from (a moderator approves it
+# again): a digest row about one waits for the decision instead of leaving without it.
+UNDECIDED = ("pending", "spam", "rejected")
 
 # Which threads wrote outbox rows since they last asked: a comment listener wakes the
 # worker only after a transaction that gave it work (most posts give it none).
@@ -162,6 +167,32 @@ def reschedule(
             attempts=outbox.c.attempts + 1,
         )
     )
+
+
+def set_aside_undecided(conn: Connection, ids: Sequence[int], worker_id: str,
+                        until: datetime, created_after: datetime) -> list[int]:
+    """Hand back, due at ``until``, the claimed digest rows among ``ids`` whose comment
+    went back to the queue (``UNDECIDED``) after its announcement had reached someone,
+    rows written after ``created_after`` (an older one leaves without it, as one about a
+    comment rejected for good). Returns their ids. ``bring_forward`` sends them on when
+    the comment is approved again. The comment's state is read by this statement, so a
+    concurrent approval either comes first (not set aside) or brings them forward after."""
+    undecided = select(comments.c.id).where(comments.c.state.in_(UNDECIDED))
+    return list(conn.execute(
+        update(outbox).where(
+            _mine(ids, worker_id), outbox.c.kind == MessageKind.DIGEST.value,
+            outbox.c.created_at > created_after, outbox.c.comment_id.in_(undecided),
+        ).values(claimed_at=None, claimed_by=None, due_at=until).returning(outbox.c.id)
+    ).scalars())
+
+
+def bring_forward(conn: Connection, comment_id: int, due_at: datetime) -> None:
+    """A comment announced before is approved again: its digest rows not sent yet (set
+    aside by ``set_aside_undecided``) are due at ``due_at``, if they were due later."""
+    conn.execute(update(outbox).where(
+        outbox.c.comment_id == comment_id, outbox.c.kind == MessageKind.DIGEST.value,
+        outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None), outbox.c.due_at > due_at,
+    ).values(due_at=due_at))
 
 
 def release(conn: Connection, ids: Sequence[int], worker_id: str) -> None:

@@ -148,7 +148,12 @@ class OutboxHook:
                 select(notify_announced.c.comment_id)
                 .where(notify_announced.c.comment_id == event.comment_id)
             ).first() is not None:
-                return  # approved once before: subscribers heard of it then
+                # Approved once before: subscribers heard of it then, but for those whose
+                # digest was still to go when it went back to the queue (the worker set
+                # their rows aside): theirs leaves now, as a batch does.
+                outbox.bring_forward(conn, event.comment_id, now + timedelta(
+                    seconds=self.settings.notify_batch_seconds))
+                return
             conn.execute(insert(notify_announced).values(comment_id=event.comment_id,
                                                          announced_at=now))
         subs = self._subscribers(conn, event.site_id, event.thread_key)

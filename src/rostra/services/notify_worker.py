@@ -76,6 +76,9 @@ class Dropped(Exception):
 ALERT_ITEMS = 50
 ALERT_TEXT = 1000
 ALERT_BYTES = 150_000
+# How long a digest row about a comment that went back to the queue waits for the
+# moderator's decision before its digest leaves without it (see _without_undecided).
+UNDECIDED_WAIT = timedelta(days=30)
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -262,6 +265,10 @@ class Worker:
 
     async def deliver(self, rows: Sequence[Row[Any]]) -> None:
         """Send one claimed batch and record the outcome."""
+        if rows[0].kind == MessageKind.DIGEST.value:
+            rows = await asyncio.to_thread(self._without_undecided, rows)
+            if not rows:
+                return
         ids = [row.id for row in rows]
         first = rows[0]
         try:
@@ -294,6 +301,18 @@ class Worker:
                 conn, ids, self.worker_id, sent_at))
             if done != len(ids):
                 log.warning("batch %s: claim taken over while sending", first.batch_key)
+
+    def _without_undecided(self, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
+        """A digest's rows less those about comments back in the queue, which wait for
+        the moderator's decision (at most ``UNDECIDED_WAIT``): approved again, they leave
+        then (``outbox.bring_forward``). Leaving without them and counting them sent lost
+        a comment for the subscribers whose digest an SMTP failure held up while the
+        others' left (those made it stay announced: ``OutboxHook.withdraw``)."""
+        now = datetime.now(UTC)
+        ids = [row.id for row in rows if row.comment_id is not None]
+        aside = set(self._write(lambda conn: outbox.set_aside_undecided(
+            conn, ids, self.worker_id, now + UNDECIDED_WAIT, now - UNDECIDED_WAIT)))
+        return [row for row in rows if row.id not in aside]
 
     async def _failed(self, rows: Sequence[Row[Any]], exc: TransportError) -> None:
         ids = [row.id for row in rows]
