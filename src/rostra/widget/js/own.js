@@ -104,7 +104,7 @@ export async function showOwn(el) {
     if (el.byId.has(c.id) || (!held && !missing(el, c))) continue;
     const li = el.insertNew(c);
     if (!held) {
-      el.info.total += 1; // the page's count leaves it out, as it does for everyone else
+      if (el.info) el.info.total += 1; // the page's count leaves it out, as it does for everyone else
       el.updateMeta();
       continue;
     }
