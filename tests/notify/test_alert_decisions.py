@@ -185,7 +185,7 @@ def test_it_alerts_moderators_in_the_sites_language(
     assert alert["Content-Language"] == "de"
     assert listed(alert) == [("zurückgehalten", "Eve")]
     text, html = parts(alert)
-    assert "In der Moderationsliste öffnen" in text and '<html lang="de">' in html
+    assert "In der Moderationsliste öffnen" in text and '<html lang="de" dir="ltr">' in html
     # A language without a catalog: English.
     [fallback] = notify.mailbox.to(english)
     assert fallback["Subject"].startswith("A comment needs moderation")

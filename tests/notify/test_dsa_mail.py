@@ -107,7 +107,7 @@ def test_it_writes_to_the_author_in_the_sites_language(
     assert "Ein Mensch hat diese Entscheidung getroffen" in text and "Beleidigung" in text
     page = http.get(link(statement, "/dsa/statement"))
     assert page.status_code == 200 and "Begründung der Entscheidung" in page.text
-    assert '<html lang="de">' in page.text
+    assert '<html lang="de" dir="ltr">' in page.text
 
 
 def test_the_statement_by_email_names_the_sites_redress(

@@ -20,6 +20,8 @@ from rostra.core.thread_keys import http_url
 TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK = "en"
 LANGUAGE = re.compile(r"^[a-z]{2,8}$")
+# Languages written right to left: their HTML says dir="rtl" (text parts need nothing).
+RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +71,14 @@ def choose_language(requested: str | None, accept_language: str | None) -> str:
 
 @lru_cache(maxsize=32)
 def catalog(language: str) -> dict[str, str]:
-    """The words of ``language``, with English filling any gap."""
+    """The words of ``language``, with English filling any gap, and ``dir``: the
+    direction of the language the words are in (English where there is no catalog)."""
     base: dict[str, str] = json.loads((TEMPLATES / "i18n" / f"{FALLBACK}.json").read_text("utf-8"))
     lang = primary_language(language) or FALLBACK
     path = TEMPLATES / "i18n" / f"{lang}.json"
     if lang != FALLBACK and path.exists():
         base.update(json.loads(path.read_text("utf-8")))
+    base["dir"] = "rtl" if base["lang"] in RIGHT_TO_LEFT else "ltr"
     return base
 
 
