@@ -40,6 +40,27 @@ def test_it_ships_every_required_language_with_every_key() -> None:
         assert keys(lang) == keys("en"), lang
 
 
+def placeholders(lang: str) -> dict[str, list[str]]:
+    """Each key's {placeholders}: a plain string's, or a plural message's "other" form
+    (Arabic and Hebrew write "one", "two" out, without the number)."""
+    text = (SOURCES / "i18n" / f"{lang}.js").read_text(encoding="utf-8")
+    found: dict[str, list[str]] = {}
+    for key, value in re.findall(r'^\s+(\w+): (".*"|\{.*\}),$', text, re.MULTILINE):
+        if value.startswith("{"):
+            value = re.search(r'\bother: ("(?:[^"\\]|\\.)*")', value).group(1)  # type: ignore[union-attr]
+        found[key] = sorted(re.findall(r"\{(\w+)\}", value))
+    return found
+
+
+def test_every_language_keeps_the_english_placeholders() -> None:
+    english = placeholders("en")
+    assert english["scoreNow"] == ["n"] and english["comments"] == ["n"]
+    for lang in languages():
+        own = placeholders(lang)
+        wrong = {k: own.get(k) for k, names in english.items() if own.get(k) != names}
+        assert not wrong, f"js/i18n/{lang}.js: {wrong}"
+
+
 def test_it_stays_within_the_size_budget() -> None:
     assert first_render_size(gzipped=True) < BUDGET_GZIPPED
 
