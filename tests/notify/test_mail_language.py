@@ -136,8 +136,6 @@ def test_a_sites_dsa_emails_and_statement_page_are_in_its_first_language(
     assert direction(page.text) == ("uk", "ltr") and uk["dsa_page_title"] in page.text
 
 
-@pytest.mark.xfail(strict=True, reason="the worker builds DSA emails without language=: "
-                   "services/notify_worker.py, left to whoever owns it")
 def test_a_dsa_email_says_its_language(notify: NotifyServer, http: httpx.Client) -> None:
     site, mail = notify.new_site(languages=["pl"]), address()
     posted = notify.reader(http, site).post("/x/", "Do usunięcia.", email=mail).json()

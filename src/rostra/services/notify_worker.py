@@ -534,7 +534,8 @@ class Worker:
                            self._site_name(conn, row.site_id), site_redress(conn, row.site_id))
         if rendered is None:
             raise Dropped("what the message was about is gone")
-        return build_message(rendered, sender=self.settings.mail_from, to=row.recipient)
+        return build_message(rendered, sender=self.settings.mail_from, to=row.recipient,
+                             language=rendered.language)
 
     @staticmethod
     def _open_reports(conn: Any, ids: list[int]) -> tuple[set[int], set[int]]:
