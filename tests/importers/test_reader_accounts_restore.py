@@ -93,7 +93,7 @@ def test_a_signed_in_reader_is_the_same_account_after_a_restore(
     path = tmp_path / "all.jsonl.gz"
     source.ok("export", path)
     lines = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
-    assert lines[0] == {"format": "rostra", "type": "header", "version": 7}
+    assert lines[0] == {"format": "rostra", "type": "header", "version": 8}
     exported = [line for line in lines if line["type"] == "reader_account"]
     assert [(a["subject"], a["name"], a["email"]) for a in exported] == [
         ("u-ana", "Ana", "ana@reader.example"), ("u-bo", "Bo", None)]

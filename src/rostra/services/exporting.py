@@ -46,6 +46,7 @@ from rostra.store.import_tables import import_items, questions
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import (
     notify_addresses,
+    notify_refusals,
     notify_subscription_comments,
     notify_subscriptions,
 )
@@ -54,10 +55,10 @@ from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 FORMAT = "rostra"
 # 2 added import_item records, 3 dsa_notice and dsa_statement, 4 reader_account, 5 a
 # subscription's confirmed_at, voter_id and account_id, 6 pin, revision and ban, 7 flag
-# and author_stat; older versions are read. A reader stops at the header of a version it does not read
+# and author_stat, 8 notify_refusal; older versions are read. A reader stops at the header of a version it does not read
 # (a record type it does not know stops it only at that line, as a damaged file would).
-VERSION = 7
-READABLE_VERSIONS = frozenset({1, 2, 3, 4, 5, 6, 7})
+VERSION = 8
+READABLE_VERSIONS = frozenset({1, 2, 3, 4, 5, 6, 7, 8})
 # A subscription of a file before version 5 has no confirmation of its own: it was
 # confirmed with its address, and is restored so (services.rostra_format_restore).
 FROM_ADDRESS = datetime(1970, 1, 1, tzinfo=UTC)
@@ -217,6 +218,18 @@ class SubscriptionCommentRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RefusalRecord:
+    """A reader's "not me" to a site's confirmation emails: that site's form asks the
+    address nothing more until its reader subscribes themselves (version 8)."""
+
+    TYPE: ClassVar[str] = "notify_refusal"
+    TABLE: ClassVar[Table] = notify_refusals
+    address_id: int
+    site_id: str
+    refused_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class NoteRecord:
     """A context note under a comment (docs/context-notes.md)."""
 
@@ -268,14 +281,15 @@ class ImportItemRecord:
 
 RostraRecord = (
     SiteRecord | ReaderAccountRecord | ThreadRecord | AliasRecord | QuestionRecord | CommentRecord
-    | VoteRecord | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | NoteRecord
-    | NoteRatingRecord | ImportItemRecord | ModeratorsRecord
+    | VoteRecord | AddressRecord | SubscriptionRecord | SubscriptionCommentRecord | RefusalRecord
+    | NoteRecord | NoteRatingRecord | ImportItemRecord | ModeratorsRecord
 )
 RECORD_TYPES: dict[str, type[RostraRecord]] = {
     cls.TYPE: cls
     for cls in (SiteRecord, ReaderAccountRecord, ThreadRecord, AliasRecord, QuestionRecord,
                 CommentRecord, VoteRecord, AddressRecord, SubscriptionRecord,
-                SubscriptionCommentRecord, NoteRecord, NoteRatingRecord, ImportItemRecord,
+                SubscriptionCommentRecord, RefusalRecord, NoteRecord, NoteRatingRecord,
+                ImportItemRecord,
                 *MODERATORS_RECORDS)
 }
 # Fields a later version added, and what a record of an older file takes for each.
@@ -287,7 +301,7 @@ ADDED_FIELDS: dict[tuple[str, str], Any] = {
 DATETIME_FIELDS = frozenset({
     "created_at", "updated_at", "edited_at", "voted_at", "confirmed_at",
     "confirmation_sent_at", "bounced_at", "deadline_at", "decided_at", "lifted_at",
-    "appealed_at", "appeal_decided_at", "seen_at", "expires_at", "resolved_at",
+    "appealed_at", "appeal_decided_at", "seen_at", "expires_at", "resolved_at", "refused_at",
 })
 
 
@@ -379,6 +393,8 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     q_followed = select(notify_subscription_comments).order_by(
         notify_subscription_comments.c.subscription_id, notify_subscription_comments.c.comment_id
     )
+    q_refusals = select(notify_refusals).order_by(notify_refusals.c.address_id,
+                                                  notify_refusals.c.site_id)
     q_notes = select(comment_notes).order_by(comment_notes.c.id)
     q_ratings = select(note_ratings).order_by(note_ratings.c.note_id, note_ratings.c.account_id)
     # Imports from other systems; the Rostra format's own bookkeeping is not needed (ids
@@ -402,11 +418,15 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
         site_subscriptions = select(notify_subscriptions.c.id).where(
             notify_subscriptions.c.site_id == site_id
         )
-        # Addresses are shared by every site: a site's export holds its subscribers'.
+        # Addresses are shared by every site: a site's export holds its subscribers'
+        # and those that said "not me" to it.
         q_addresses = q_addresses.where(notify_addresses.c.id.in_(
             select(notify_subscriptions.c.address_id).where(
                 notify_subscriptions.c.site_id == site_id)
+            .union(select(notify_refusals.c.address_id).where(
+                notify_refusals.c.site_id == site_id))
         ))
+        q_refusals = q_refusals.where(notify_refusals.c.site_id == site_id)
         q_subscriptions = q_subscriptions.where(notify_subscriptions.c.site_id == site_id)
         q_followed = q_followed.where(
             notify_subscription_comments.c.subscription_id.in_(site_subscriptions)
@@ -424,6 +444,7 @@ def _queries(site_id: str | None) -> Iterator[tuple[type[RostraRecord], Select[A
     yield AddressRecord, q_addresses
     yield SubscriptionRecord, q_subscriptions
     yield SubscriptionCommentRecord, q_followed
+    yield RefusalRecord, q_refusals
     yield NoteRecord, q_notes
     yield NoteRatingRecord, q_ratings
     yield ImportItemRecord, q_books

@@ -32,6 +32,7 @@ from rostra.store.moderation_tables import author_stats, bans, flags
 from rostra.store.notes_tables import comment_notes, note_ratings
 from rostra.store.notify_tables import (
     notify_addresses,
+    notify_refusals,
     notify_subscription_comments,
     notify_subscriptions,
 )
@@ -78,6 +79,9 @@ def _undo(conn: Connection, run_id: int) -> None:
             import_items.c.target_id == notify_subscription_comments.c.subscription_id,
             import_items.c.target_key
             == cast(notify_subscription_comments.c.comment_id, String)))))
+    conn.execute(delete(notify_refusals).where(exists(select(import_items.c.target_id).where(
+        made("notify_refusal"), import_items.c.target_id == notify_refusals.c.address_id,
+        import_items.c.target_key == notify_refusals.c.site_id))))
     conn.execute(delete(notify_subscriptions).where(notify_subscriptions.c.id.in_(
         select(import_items.c.target_id).where(made("subscription")))))
     conn.execute(delete(notify_addresses).where(notify_addresses.c.id.in_(
