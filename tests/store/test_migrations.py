@@ -443,3 +443,82 @@ def test_it_keeps_accounts_and_what_names_them_through_migration_0114(
         assert rows("SELECT count(*) FROM passkeys") == [(0,)]
     finally:
         db.dispose()
+
+
+def _accounts_and_staff_at_0104(db: Database) -> None:
+    """A database at 0104 (before 0105 rebuilt reader_accounts on SQLite, and 0107,
+    0110, 0111 staff_users) with a reader's session, sign-in link and passkey, and a
+    staff member's role, session and passkey."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    migrate.upgrade(db, "0104")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO sites (id, name, origins, settings, created_at) "
+                          "VALUES ('s', 'S', '[]', '{}', :at)"), {"at": at})
+        conn.execute(text("INSERT INTO reader_accounts (id, site_id, subject, name, email, "
+                          "email_verified, created_at, seen_at) VALUES (1, 's', "
+                          "'google:17', 'Ana', 'ana@x.example', true, :at, :at)"),
+                     {"at": at})
+        conn.execute(text("INSERT INTO reader_sessions (token_hash, account_id, site_id,"
+                          " method, created_at, seen_at, expires_at) VALUES "
+                          "('t1', 1, 's', 'oidc', :at, :at, :at)"), {"at": at})
+        conn.execute(text("INSERT INTO reader_sign_in_links (site_id, email, page_url, "
+                          "created_at, expires_at, account_id) VALUES "
+                          "('s', 'ana@x.example', '/p', :at, :at, 1)"), {"at": at})
+        conn.execute(text("INSERT INTO staff_users (id, name, password_hash, is_admin, "
+                          "disabled, created_at) VALUES (5, 'ed', 'x', false, false, :at)"),
+                     {"at": at})
+        conn.execute(text("INSERT INTO staff_roles (user_id, site_id, role) "
+                          "VALUES (5, 's', 'owner')"))
+        conn.execute(text("INSERT INTO staff_sessions (token_hash, user_id, created_at, "
+                          "expires_at) VALUES ('st', 5, :at, :at)"), {"at": at})
+        conn.execute(text("INSERT INTO passkeys (credential_hash, credential_id, "
+                          "public_key, sign_count, account_id, staff_user_id, rp_id, name, "
+                          "created_at) VALUES ('h1', 'c1', x'00', 0, 1, NULL, 'x.example', "
+                          "'Reader key', :at), ('h2', 'c2', x'00', 0, NULL, 5, 'x.example',"
+                          " 'Staff key', :at)"), {"at": at})
+    migrate.upgrade(db)
+
+
+def _rows(db: Database, sql: str) -> list[tuple[Any, ...]]:
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+def test_readers_keep_sessions_links_and_passkeys_through_migration_0105(
+        tmp_path: Path) -> None:
+    # 0105 adds a foreign key to reader_accounts, which SQLite can only do by rebuilding
+    # the table: dropping the old one deleted, by ON DELETE CASCADE, every reader's
+    # sessions, sign-in links and passkeys.
+    db = Database(f"sqlite:///{tmp_path / 't.sqlite3'}")
+    try:
+        _accounts_and_staff_at_0104(db)
+        assert _rows(db, "SELECT id, subject FROM reader_accounts") == [(1, "google:17")]
+        assert _rows(db, "SELECT token_hash, account_id FROM reader_sessions") == [("t1", 1)]
+        assert _rows(db, "SELECT email, account_id FROM reader_sign_in_links") == [
+            ("ana@x.example", 1)]
+        assert _rows(db, "SELECT name, account_id FROM passkeys WHERE account_id IS NOT NULL"
+                     ) == [("Reader key", 1)]
+    finally:
+        db.dispose()
+
+
+def test_staff_keep_roles_sessions_and_passkeys_through_later_migrations(
+        tmp_path: Path) -> None:
+    # 0107, 0110 and 0111 change staff_users, which SQLite may do by rebuilding it; its
+    # roles, sessions and passkeys (ON DELETE CASCADE) must not go with the old table.
+    db = Database(f"sqlite:///{tmp_path / 't.sqlite3'}")
+    try:
+        _accounts_and_staff_at_0104(db)
+        assert _rows(db, "SELECT user_id, site_id, role FROM staff_roles") == [
+            (5, "s", "owner")]
+        assert _rows(db, "SELECT token_hash, user_id FROM staff_sessions") == [("st", 5)]
+        assert _rows(db, "SELECT name, staff_user_id FROM passkeys "
+                     "WHERE staff_user_id IS NOT NULL") == [("Staff key", 5)]
+    finally:
+        db.dispose()

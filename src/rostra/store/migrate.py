@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from rostra.store.db import Database
 
@@ -48,9 +49,42 @@ def upgrade(db: Database, revision: str = "heads") -> None:
     """Bring the schema to ``revision`` (all heads: features add sibling branches);
     a no-op when it is already there."""
     cfg = alembic_config(db)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with db.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(conn, on=False)
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                if sqlite:
+                    _check_foreign_keys(conn)
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(conn, on=True)
+
+
+def _sqlite_foreign_keys(conn: Connection, *, on: bool) -> None:
+    """SQLite changes most of a table by rebuilding it (a new table, the rows copied,
+    the old one dropped): with foreign keys enforced, dropping the old table deleted
+    every row naming it ON DELETE CASCADE (readers' sessions and passkeys in 0105,
+    staff roles, sessions and passkeys in 0107) and emptied ON DELETE SET NULL ones.
+    Enforcement can only be switched outside a transaction, so on the DB-API
+    connection itself, before the migrations' transaction begins and after it ends
+    (https://www.sqlite.org/lang_altertable.html#otheralter)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    """Refuse (and roll back) migrations that left a row naming one that is not there."""
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise RuntimeError(f"database: the migrations left {len(broken)} row(s) naming "
+                           f"rows that are not there, in {', '.join(tables)}; nothing "
+                           "was changed")
 
 
 def is_current(db: Database) -> bool:

@@ -6,6 +6,11 @@ Revises: 0104
 A reader account is the site's staff when it is tied to a staff user who has a role on
 the site (the link is made by the site's owner or an administrator), or when the site's
 latest single sign-on payload for it carried ``"staff": true``.
+
+On SQLite the foreign key makes Alembic rebuild reader_accounts. Until migrations ran
+with foreign keys off (``rostra.store.migrate.upgrade``), dropping the old table
+deleted every reader's sessions, account-bound sign-in links and passkeys by ON DELETE
+CASCADE; databases upgraded then lost them (those readers signed in again).
 """
 
 from __future__ import annotations

@@ -11,8 +11,10 @@ person's id and, with it, their ban and reputation. The table is rebuilt with
 AUTOINCREMENT. PostgreSQL's sequence never gave an id twice: nothing changes there.
 
 Rebuilding drops the old table, which deletes its sessions, sign-in links and passkeys
-by ON DELETE CASCADE (the foreign keys cannot be turned off inside the migration's
-transaction): they are copied aside first and put back.
+by ON DELETE CASCADE when foreign keys are enforced (they cannot be turned off inside
+the migration's transaction; ``rostra.store.migrate.upgrade`` now turns them off
+before it, but a migration run another way may not): they are copied aside first and
+put back.
 """
 
 from __future__ import annotations
