@@ -51,7 +51,8 @@ def _assert_schema_matches(db: Database) -> None:
 
 EXPRESSION_INDEX_SKIPPED = "Skipped unsupported reflection of expression-based index"
 EXPRESSION_INDEX_NOT_COMPARED = "autogenerate skipping metadata-specified expression-based index"
-EXPRESSION_INDEXES = {"ix_comments_author_email_lower", "ix_comments_thread_top_rank"}
+EXPRESSION_INDEXES = {"ix_comments_author_email_lower", "ix_comments_thread_top_rank",
+                      "ix_reader_accounts_email_lower"}
 
 
 def _expression_index_told_apart(d: Any) -> bool:

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rostra.core.errors import Conflict, InvalidInput, Unauthorized
@@ -32,7 +32,8 @@ from rostra.core.sealing import Purpose, Sealer, Unsealable
 from rostra.services.sessions import OpenSession, ReaderSessions, SignInMethod
 from rostra.services.tokens import Tokens
 from rostra.store import queries
-from rostra.store.account_tables import reader_accounts
+from rostra.store import reader_identities as identities
+from rostra.store.account_tables import reader_account_subjects, reader_accounts
 from rostra.store.db import Database, attempts
 from rostra.store.tables import meta
 
@@ -286,21 +287,16 @@ class ReaderAccounts:
                                   "seen_at": now, "email_verified": email_verified}
         if sso_staff is not None:
             values["sso_staff"] = sso_staff
-        where = (reader_accounts.c.site_id == site_id) & (reader_accounts.c.subject == subject)
         # Each write runs again after a deadlock or a lost connection, even one lost at
         # COMMIT: storing the account twice stores it once (a second INSERT finds it made).
         for _ in range(2):
-            for attempt in attempts("a signed-in reader's account", idempotent=True):
-                with attempt, self.db.write() as conn:
-                    found = conn.execute(select(reader_accounts.c.id,
-                                                reader_accounts.c.sso_staff).where(where)).first()
-                    if found is not None:
-                        conn.execute(update(reader_accounts).where(where).values(**values))
-                        if sso_staff is not None and sso_staff != found.sso_staff:
-                            queries.staff_changed(conn, site_id)  # its badges change
-            if found is not None:
-                return SignedInReader(found.id, subject, name, email, website, sso_staff)
             try:
+                for attempt in attempts("a signed-in reader's account", idempotent=True):
+                    with attempt, self.db.write() as conn:
+                        found = self._existing(conn, site_id, subject,
+                                               email if email_verified else None, values, now)
+                if found is not None:
+                    return found
                 for attempt in attempts("a signed-in reader's new account", idempotent=True):
                     with attempt, self.db.write() as conn:
                         account_id = conn.execute(
@@ -310,8 +306,38 @@ class ReaderAccounts:
                         ).scalar_one()
                 return SignedInReader(account_id, subject, name, email, website, sso_staff)
             except IntegrityError:
-                continue  # made at the same moment by another worker: use theirs
+                continue  # made (or tied) at the same moment by another worker: use theirs
         raise _invalid("the account could not be stored")
+
+    def _existing(self, conn: Connection, site_id: str, subject: str,
+                  verified_email: str | None, values: dict[str, Any],
+                  now: datetime) -> SignedInReader | None:
+        """The account ``subject`` signs in to, brought up to date: its own (which this
+        sign-in's name, email and website update), the one it was tied to, or, for a
+        sign-in that proved ``verified_email``, the site's account that proved the same
+        address, which it is tied to from now on (one account per person per site). A
+        tied way of signing in changes nothing but when the account was last seen."""
+        own = identities.own_account(conn, site_id, subject)
+        if own is not None:
+            where = reader_accounts.c.id == own.id
+            conn.execute(update(reader_accounts).where(where).values(**values))
+            sso_staff = values.get("sso_staff")
+            if sso_staff is not None and sso_staff != own.sso_staff:
+                queries.staff_changed(conn, site_id)  # its badges change
+            return SignedInReader(own.id, subject, values["name"], values["email"],
+                                  values["website"], sso_staff)
+        tied = identities.tied_account(conn, site_id, subject)
+        if tied is None and verified_email is not None:
+            tied = identities.account_with_verified_email(conn, site_id, verified_email)
+            if tied is not None:
+                conn.execute(insert(reader_account_subjects).values(
+                    account_id=tied.id, site_id=site_id, subject=subject, created_at=now))
+        if tied is None:
+            return None
+        conn.execute(update(reader_accounts).where(reader_accounts.c.id == tied.id)
+                     .values(seen_at=now))
+        return SignedInReader(tied.id, tied.subject, tied.name, tied.email, tied.website,
+                              tied.sso_staff)
 
     def get(self, account_id: int) -> SignedInReader | None:
         with self._lock:

@@ -52,6 +52,14 @@ class Identity:
     email: str | None
 
 
+def _says_verified(claim: Any) -> bool:
+    """Whether the ID token's ``email_verified`` says the provider verified the address:
+    true, or the string "true" (some providers, Amazon Cognito among them, send
+    strings). Absent, false, "false" or anything else: not verified, so the address is
+    neither kept nor used to find the reader's account."""
+    return claim is True or (isinstance(claim, str) and claim.strip().lower() == "true")
+
+
 def _s256(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -117,7 +125,7 @@ class OidcClient:
         claims = self._claims(str(id_token), nonce)
         name = (claims.get("name") or claims.get("preferred_username")
                 or claims.get("given_name") or "")
-        email = claims.get("email") if claims.get("email_verified") is True else None
+        email = claims.get("email") if _says_verified(claims.get("email_verified")) else None
         if not isinstance(name, str) or not name.strip():
             name = (email or "").split("@")[0] or "Reader"
         return Identity(f"{self.provider.name}:{claims['sub']}", name.strip()[:400],

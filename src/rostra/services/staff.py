@@ -22,6 +22,7 @@ from rostra.moderation.ip_hashing import IpHasher
 from rostra.services.audit_log import Audited
 from rostra.services.staff_sign_in import PASSWORDS, StaffSignIn, login_limited, token_hash
 from rostra.store import queries
+from rostra.store import reader_identities as identities
 from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database, attempts
 from rostra.store.staff_tables import (
@@ -232,8 +233,7 @@ class StaffService(StaffSignIn):
                 name = conn.scalar(select(staff_users.c.name).where(staff_users.c.id == user_id))
                 if name is None:
                     raise NotFound(f"no staff account with id {user_id}")
-                account_id = conn.scalar(select(reader_accounts.c.id).where(
-                    reader_accounts.c.site_id == site_id, reader_accounts.c.subject == subject))
+                account_id = identities.account_id_of(conn, site_id, subject)
                 if account_id is None:
                     raise NotFound(
                         f"no reader account {subject[:255]!r} on site {site_id[:64]!r}: its "
@@ -252,11 +252,11 @@ class StaffService(StaffSignIn):
         """Untie a reader account from its staff user; False when it was not tied.
         ``audited``: recorded in the audit log, with the user it was tied to."""
         subject = subject.strip()
-        where = (reader_accounts.c.site_id == site_id, reader_accounts.c.subject == subject,
-                 reader_accounts.c.staff_user_id.is_not(None))
         # Not after a lost COMMIT: its second try would answer "was not tied".
         for attempt in attempts("untying a reader account from staff"):
             with attempt, self.db.write() as conn:
+                where = (reader_accounts.c.id == identities.account_id_of(conn, site_id, subject),
+                         reader_accounts.c.staff_user_id.is_not(None))
                 name = conn.scalar(select(staff_users.c.name).join(
                     reader_accounts, reader_accounts.c.staff_user_id == staff_users.c.id)
                     .where(*where))

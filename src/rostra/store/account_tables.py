@@ -12,6 +12,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     false,
+    func,
 )
 
 from rostra.store import staff_tables  # noqa: F401  (staff_users, for the foreign key)
@@ -43,6 +44,27 @@ reader_accounts = Table(
     # An id is never given twice, even after the newest account was erased: bans,
     # reputation, votes and flags are kept under "a:<id>" (SQLite would reuse a rowid).
     sqlite_autoincrement=True,
+)
+
+# Accounts are found by the verified address of a new sign-in (below).
+Index("ix_reader_accounts_email_lower", reader_accounts.c.site_id,
+      func.lower(reader_accounts.c.email))
+
+# The other ways one account's owner signs in: a provider's "provider:sub" or an email
+# link's "email:address" that proved the address the account had already proved (one
+# account per person per site). Made on that way's first sign-in; never for an address
+# the provider does not say is verified, nor for single sign-on.
+reader_account_subjects = Table(
+    "reader_account_subjects",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("account_id", ID, ForeignKey("reader_accounts.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("site_id", String(64), ForeignKey("sites.id", ondelete="CASCADE"), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("site_id", "subject"),
+    Index("ix_reader_account_subjects_account_id", "account_id"),
 )
 
 # A signed-in browser. The widget keeps a random token; only its SHA-256 is stored, so
