@@ -177,20 +177,51 @@ def privacy() -> None:
     """A person's data on request: export it, or erase it."""
 
 
+def _one_person(email: str | None, site: str | None, subject: str | None) -> None:
+    """EMAIL, or --site with --subject: one of them."""
+    if (email is None) == (subject is None) or (subject is None) != (site is None):
+        raise click.UsageError("give EMAIL, or --site SITE with --subject SUBJECT")
+
+
+def _account_of(personal: Any, site: str, subject: str) -> int:
+    """The id of the account --subject names on --site, or the command's error."""
+    from rostra.core.errors import RostraError
+
+    try:
+        found: int = personal.account_of(site, subject)
+    except RostraError as exc:
+        raise click.ClickException(exc.detail) from None
+    return found
+
+
+_SUBJECT_HELP = ("Instead of EMAIL: the account's sign-in id on --site (email:<address>, "
+                 "<provider>:<sub>, or the site's single sign-on id).")
+
+
 @privacy.command("export")
-@click.argument("email")
+@click.argument("email", required=False)
+@click.option("--site", help="The site of --subject's account.")
+@click.option("--subject", help=_SUBJECT_HELP)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout).")
 @click.pass_obj
-def privacy_export(state: CliState, email: str, output: str | None) -> None:
+def privacy_export(state: CliState, email: str | None, site: str | None,
+                   subject: str | None, output: str | None) -> None:
     """Everything stored under EMAIL (comments, subscriptions, accounts with their
-    sessions, sign-in links, DSA notices filed, on every site), as JSON."""
+    sessions, sign-in links, DSA notices filed, on every site), or under one reader
+    account (--site and --subject), as JSON."""
     import orjson
 
     from rostra.services.personal_data import PersonalData
 
+    _one_person(email, site, subject)
     with open_services(state.settings) as services:
-        data = orjson.dumps(PersonalData(services.comments).export(email),
-                            option=orjson.OPT_INDENT_2)
+        personal = PersonalData(services.comments)
+        if subject is not None and site is not None:
+            found = personal.export_account(_account_of(personal, site, subject))
+        else:
+            assert email is not None
+            found = personal.export(email)
+        data = orjson.dumps(found, option=orjson.OPT_INDENT_2)
     if output:
         from rostra.services.exporting import owner_only
 
@@ -202,21 +233,37 @@ def privacy_export(state: CliState, email: str, output: str | None) -> None:
 
 
 @privacy.command("forget")
-@click.argument("email")
+@click.argument("email", required=False)
+@click.option("--site", help="The site of --subject's account.")
+@click.option("--subject", help=_SUBJECT_HELP)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
-def privacy_forget(state: CliState, email: str, yes: bool) -> None:
+def privacy_forget(state: CliState, email: str | None, site: str | None,
+                   subject: str | None, yes: bool) -> None:
     """Erase EMAIL's comments (replies to them stay under a tombstone), details,
     subscriptions, sign-on accounts, their sessions and email sign-in links; DSA notices
     they filed stay without their name, address and reader key. Sites' webhooks are
-    sent comment.deleted for each comment, as when the server deletes one."""
+    sent comment.deleted for each comment, as when the server deletes one. With --site
+    and --subject instead of EMAIL: one reader account (one with no address too), its
+    comments, sessions, passkeys and what it subscribed its own address to; what was
+    stored under its address without the account stays (erase EMAIL for that)."""
     from rostra.services.personal_data import PersonalData
 
-    if not yes:
-        click.confirm(f"Erase everything stored under {email}?", abort=True)
+    _one_person(email, site, subject)
+    whom = email if email is not None else f"account {subject} of site {site}"
     # With the server's outbox hook: webhook receivers are told each comment was deleted.
     with open_services(state.settings, outbox=True) as services:
-        done = PersonalData(services.comments).forget(email, actor="cli")
+        personal = PersonalData(services.comments)
+        account = None
+        if subject is not None and site is not None:
+            account = _account_of(personal, site, subject)
+        if not yes:
+            click.confirm(f"Erase everything stored under {whom}?", abort=True)
+        if account is not None:
+            done = personal.forget_account(account, actor="cli")
+        else:
+            assert email is not None
+            done = personal.forget(email, actor="cli")
     click.echo(f"erased {done['comments']} comment(s), {done['subscriptions']} "
                f"subscription(s) and {done['accounts']} sign-on account(s) "
                f"({done['sessions']} session(s) ended); {done['notices']} notice(s) made "

@@ -144,3 +144,25 @@ def test_a_ban_of_the_account_holds_whichever_way_the_person_signs_in(
     refused = post(both, site, again, "Back through the provider")
     assert refused.status_code == 422, refused.text
     assert refused.json()["reasons"] == ["banned"]
+
+
+def test_erasing_the_account_by_either_way_in_erases_the_one_account(
+        both: NotifyServer, provider: LoopbackProvider) -> None:
+    from click.testing import CliRunner
+
+    from rostra.cli import main
+
+    site = both.new_site()
+    email = address()
+    by_email = by_link(both, site, email)
+    subject = sub()
+    by_oidc = by_provider(both, provider, site, sub=subject, email=email, email_verified=True)
+    assert post(both, site, by_oidc, "Written through the provider").status_code == 201
+    done = CliRunner().invoke(main, [
+        "--database-url", both.live.settings.database_url, "privacy", "forget",
+        "--site", site, "--subject", f"testid:{subject}", "--yes"])
+    assert done.exit_code == 0, done.output
+    assert "erased 1 comment(s)" in done.output and "1 sign-on account(s)" in done.output
+    for session in (by_email, by_oidc):
+        gone = post(both, site, session, "Still here?")
+        assert gone.status_code == 401 and gone.json()["code"] == "session_expired"

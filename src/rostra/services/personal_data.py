@@ -1,21 +1,31 @@
-"""A person's data on request: everything stored under an email address, and erasing it."""
+"""A person's data on request: everything stored under an email address, or under one
+reader account (a single sign-on or provider account may have no address), and erasing
+it."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, false, func, or_, select, update
 
+from rostra.core.errors import NotFound
 from rostra.core.models import ERASED, CommentState
 from rostra.notify.model import MessageKind
 from rostra.services.comments import CommentEvent, CommentService
 from rostra.services.moderation import record_audit
 from rostra.services.serialise import iso
 from rostra.store import changes, queries
-from rostra.store.account_tables import reader_accounts, reader_sessions, reader_sign_in_links
+from rostra.store import reader_identities as identities
+from rostra.store.account_tables import (
+    reader_account_subjects,
+    reader_accounts,
+    reader_sessions,
+    reader_sign_in_links,
+)
 from rostra.store.changes import Change, ChangeKind
 from rostra.store.db import attempts
 from rostra.store.dsa_tables import dsa_notices
@@ -27,72 +37,112 @@ from rostra.store.staff_tables import comment_revisions
 from rostra.store.tables import comments, threads, votes
 
 
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Whose data: everything under an email address (lower case) on every site and the
+    accounts with that address, or one account alone (``address`` None)."""
+
+    address: str | None
+    account_ids: list[int]
+
+
 class PersonalData:
-    """Export and erasure of what Rostra keeps about one email address (all sites)."""
+    """Export and erasure of what Rostra keeps about one email address (all sites), or
+    about one reader account."""
 
     def __init__(self, comments_service: CommentService) -> None:
         self.comments = comments_service
         self.db = comments_service.db
+
+    def account_of(self, site_id: str, subject: str) -> int:
+        """The id of the site's account ``subject`` signs in to (``email:<address>``,
+        ``<provider>:<sub>``, a single sign-on id); NotFound when there is none."""
+        with self.db.read() as conn:
+            found = identities.account_id_of(conn, site_id, subject.strip())
+        if found is None:
+            raise NotFound(f"no reader account {subject[:255]!r} on site {site_id[:64]!r}",
+                           code="account_not_found")
+        return found
 
     def export(self, email: str) -> dict[str, Any]:
         """Every comment written with ``email``, every subscription of it, and the accounts
         sites signed the person in with under it."""
         address = email.strip().lower()
         with self.db.read(snapshot=True) as conn:
-            rows = conn.execute(
-                select(comments, threads.c.site_id, threads.c.key, threads.c.url)
-                .join(threads, threads.c.id == comments.c.thread_id)
-                .where(func.lower(comments.c.author_email) == address)
-                .order_by(comments.c.created_at, comments.c.id)
-            ).all()
-            accounts = conn.execute(
-                select(reader_accounts).where(func.lower(reader_accounts.c.email) == address)
-                .order_by(reader_accounts.c.id)
-            ).all()
-            sessions = conn.execute(
-                select(reader_sessions)
-                .where(reader_sessions.c.account_id.in_([a.id for a in accounts]))
-                .order_by(reader_sessions.c.id)
-            ).all()
-            keys = conn.execute(
-                select(passkeys.c.account_id, passkeys.c.name, passkeys.c.created_at,
-                       passkeys.c.last_used_at)
-                .where(passkeys.c.account_id.in_([a.id for a in accounts]))
-                .order_by(passkeys.c.id)
-            ).all()
-            account_ids = [a.id for a in accounts]
-            notes = conn.execute(
-                select(comment_notes).where(comment_notes.c.account_id.in_(account_ids))
-                .order_by(comment_notes.c.id)
-            ).all()
-            ratings = conn.execute(
-                select(note_ratings).where(note_ratings.c.account_id.in_(account_ids))
-                .order_by(note_ratings.c.note_id)
-            ).all()
-            links = conn.execute(
-                select(reader_sign_in_links).where(reader_sign_in_links.c.email == address)
-                .order_by(reader_sign_in_links.c.id)
-            ).all()
-            readers = _readers_of(rows, account_ids)
-            notices = conn.execute(
-                select(dsa_notices).where(_notices_of(address, readers))
-                .order_by(dsa_notices.c.id)
-            ).all()
-            reports = conn.execute(
-                select(flags).where(flags.c.reader.in_(readers))
-                .order_by(flags.c.created_at, flags.c.comment_id)).all() if readers else []
-            cast = conn.execute(
-                select(votes).where(votes.c.voter.in_(readers))
-                .order_by(votes.c.created_at, votes.c.comment_id)).all() if readers else []
-            subscriptions = conn.execute(
-                select(notify_subscriptions)
-                .join(notify_addresses,
-                      notify_addresses.c.id == notify_subscriptions.c.address_id)
-                .where(notify_addresses.c.email == address)
-                .order_by(notify_subscriptions.c.id)
-            ).all()
+            return self._export(conn, _by_address(conn, address))
+
+    def export_account(self, account_id: int) -> dict[str, Any]:
+        """What one reader account holds: its comments (claimed ones too), sessions,
+        passkeys, votes, reports, notes, the subscriptions made signed in, its sign-in
+        links and the notices filed signed in."""
+        with self.db.read(snapshot=True) as conn:
+            return self._export(conn, Person(None, [account_id]))
+
+    def _export(self, conn: Connection, person: Person) -> dict[str, Any]:
+        address, account_ids = person.address, person.account_ids
+        rows = conn.execute(
+            select(comments, threads.c.site_id, threads.c.key, threads.c.url)
+            .join(threads, threads.c.id == comments.c.thread_id)
+            # Under the address, or written by the account alone.
+            .where(_is(comments.c.author_email, address) if address is not None
+                   else comments.c.account_id.in_(account_ids))
+            .order_by(comments.c.created_at, comments.c.id)
+        ).all()
+        accounts = conn.execute(
+            select(reader_accounts).where(reader_accounts.c.id.in_(account_ids))
+            .order_by(reader_accounts.c.id)
+        ).all()
+        sessions = conn.execute(
+            select(reader_sessions)
+            .where(reader_sessions.c.account_id.in_([a.id for a in accounts]))
+            .order_by(reader_sessions.c.id)
+        ).all()
+        tied = conn.execute(
+            select(reader_account_subjects.c.account_id, reader_account_subjects.c.subject)
+            .where(reader_account_subjects.c.account_id.in_(account_ids))
+            .order_by(reader_account_subjects.c.id)
+        ).all()
+        keys = conn.execute(
+            select(passkeys.c.account_id, passkeys.c.name, passkeys.c.created_at,
+                   passkeys.c.last_used_at)
+            .where(passkeys.c.account_id.in_([a.id for a in accounts]))
+            .order_by(passkeys.c.id)
+        ).all()
+        notes = conn.execute(
+            select(comment_notes).where(comment_notes.c.account_id.in_(account_ids))
+            .order_by(comment_notes.c.id)
+        ).all()
+        ratings = conn.execute(
+            select(note_ratings).where(note_ratings.c.account_id.in_(account_ids))
+            .order_by(note_ratings.c.note_id)
+        ).all()
+        links = conn.execute(
+            select(reader_sign_in_links).where(or_(
+                _is(reader_sign_in_links.c.email, address),
+                reader_sign_in_links.c.account_id.in_(account_ids)))
+            .order_by(reader_sign_in_links.c.id)
+        ).all()
+        readers = _readers_of(rows, account_ids)
+        notices = conn.execute(
+            select(dsa_notices).where(_notices_of(address, readers))
+            .order_by(dsa_notices.c.id)
+        ).all()
+        reports = conn.execute(
+            select(flags).where(flags.c.reader.in_(readers))
+            .order_by(flags.c.created_at, flags.c.comment_id)).all() if readers else []
+        cast = conn.execute(
+            select(votes).where(votes.c.voter.in_(readers))
+            .order_by(votes.c.created_at, votes.c.comment_id)).all() if readers else []
+        subscriptions = conn.execute(
+            select(notify_subscriptions)
+            .join(notify_addresses,
+                  notify_addresses.c.id == notify_subscriptions.c.address_id)
+            .where(_is(notify_addresses.c.email, address) if address is not None
+                   else notify_subscriptions.c.account_id.in_(account_ids))
+            .order_by(notify_subscriptions.c.id)
+        ).all()
         return {
-            "email": address,
+            **({"email": address} if address is not None else {}),
             "exported_at": iso(datetime.now(UTC)),
             "comments": [
                 {"id": r.id, "site": r.site_id, "thread": r.key, "url": r.url,
@@ -109,6 +159,7 @@ class PersonalData:
             "accounts": [
                 {"site": a.site_id, "id": a.subject, "name": a.name, "website": a.website,
                  "email_verified": bool(a.email_verified),
+                 "also_signs_in_as": [t.subject for t in tied if t.account_id == a.id],
                  "created_at": iso(a.created_at), "last_seen_at": iso(a.seen_at),
                  "sessions": [
                      {"method": s.method, "device": s.device, "created_at": iso(s.created_at),
@@ -165,23 +216,38 @@ class PersonalData:
         action brings their text back. One transaction, run again if PostgreSQL fails it
         to break a deadlock."""
         address = email.strip().lower()
+        return self._erase(lambda conn: _by_address(conn, address), actor)
+
+    def forget_account(self, account_id: int, *, actor: str) -> dict[str, int]:
+        """Erase one reader account as ``forget`` erases an address's, without what is
+        stored under its address but not under the account (comments written
+        anonymously, subscriptions made signed out, other sites' accounts): the
+        account's comments, sessions, passkeys, notes, the subscriptions it made to its
+        own address, its sign-in links; its votes and reports stay, without their
+        address hashes."""
+        return self._erase(lambda _conn: Person(None, [account_id]), actor)
+
+    def _erase(self, whose: Callable[[Connection], Person], actor: str) -> dict[str, int]:
         for attempt in attempts("a person's erasure"):
             with attempt, self.db.write() as conn:
-                done, events = self._forget(conn, address, actor)
+                done, events = self._forget(conn, whose(conn), actor)
         self.comments.accounts.forget_cached()
         self.comments._notify(events)
         return done
 
-    def _forget(self, conn: Connection, address: str,
+    def _forget(self, conn: Connection, person: Person,
                 actor: str) -> tuple[dict[str, int], list[CommentEvent]]:
         events: list[CommentEvent] = []
-        account_ids = list(conn.execute(
-            select(reader_accounts.c.id).where(func.lower(reader_accounts.c.email) == address)
-        ).scalars())
+        address, account_ids = person.address, person.account_ids
+        own_addresses = [] if address is not None else [
+            str(e).lower() for e in conn.execute(
+                select(reader_accounts.c.email).where(reader_accounts.c.id.in_(account_ids),
+                                                      reader_accounts.c.email.is_not(None))
+            ).scalars()]
         # Comments under the address, and those the person posted signed in by a site.
         rows = conn.execute(
             select(comments).where(or_(
-                func.lower(comments.c.author_email) == address,
+                _is(comments.c.author_email, address),
                 comments.c.account_id.in_(account_ids),
             )).order_by(comments.c.id)  # parents first, as a posting batch takes them
         ).all()
@@ -210,6 +276,8 @@ class PersonalData:
                 comment_embeddings.c.comment_id.in_(chunk)))
             _scrub_audit(conn, chunk)
         _unname_bans(conn, set(ids))
+        # An account alone: the subscriptions it made to its own address go.
+        own_subscriptions = _own_subscriptions_go(conn, account_ids, own_addresses)
         # Other addresses' subscriptions made from the person's browser or accounts
         # forget which (the comments above forgot their voter id).
         voters = sorted({r.voter_id for r in rows if r.voter_id})
@@ -226,22 +294,24 @@ class PersonalData:
             conn.execute(update(flags).where(flags.c.reader.in_(keys))
                          .values(note=None, ip_hash=None))
             conn.execute(update(votes).where(votes.c.voter.in_(keys)).values(ip_hash=None))
-        # Subscriptions and queued mail go with the address (ON DELETE CASCADE).
+        # Subscriptions and queued mail go with the address (ON DELETE CASCADE); an
+        # account alone takes those it made to its own address.
         subscriptions = conn.scalar(
             select(func.count()).select_from(notify_subscriptions)
             .join(notify_addresses,
                   notify_addresses.c.id == notify_subscriptions.c.address_id)
-            .where(notify_addresses.c.email == address)
+            .where(_is(notify_addresses.c.email, address))
         ) or 0
+        subscriptions += own_subscriptions
         conn.execute(delete(notify_subscriptions).where(
             notify_subscriptions.c.address_id.in_(
-                select(notify_addresses.c.id).where(notify_addresses.c.email == address))))
-        conn.execute(delete(notify_addresses).where(notify_addresses.c.email == address))
+                select(notify_addresses.c.id).where(_is(notify_addresses.c.email, address)))))
+        conn.execute(delete(notify_addresses).where(_is(notify_addresses.c.email, address)))
         # Every session of those accounts ends, and links sent to the address go.
         sessions = conn.execute(delete(reader_sessions).where(
             reader_sessions.c.account_id.in_(account_ids))).rowcount
         conn.execute(delete(reader_sign_in_links).where(or_(
-            reader_sign_in_links.c.email == address,
+            _is(reader_sign_in_links.c.email, address),
             reader_sign_in_links.c.account_id.in_(account_ids))))
         # Every process forgets the accounts (one that remembered a signed-in reader
         # would otherwise go on posting under the erased account's id, and make no
@@ -274,8 +344,7 @@ class PersonalData:
         # Mail for the address without a subscription behind it (a notice's receipt
         # or decision, a statement of reasons): queued, it is not sent after the
         # erasure; sent, its row no longer keeps the address.
-        conn.execute(delete(notify_outbox).where(
-            func.lower(notify_outbox.c.recipient) == address))
+        conn.execute(delete(notify_outbox).where(_is(notify_outbox.c.recipient, address)))
         conn.execute(delete(reader_accounts).where(reader_accounts.c.id.in_(account_ids)))
         done = {"comments": len(ids), "subscriptions": int(subscriptions),
                 "accounts": len(account_ids), "sessions": int(sessions),
@@ -400,9 +469,33 @@ def _scrubbed(value: Any) -> Any:
             for k, v in value.items()}
 
 
-def _notices_of(address: str, readers: list[str]) -> Any:
+def _is(column: Any, address: str | None) -> Any:
+    """``column`` holds ``address`` in any case; nothing does for None (an account)."""
+    return false() if address is None else func.lower(column) == address
+
+
+def _own_subscriptions_go(conn: Connection, account_ids: list[int],
+                          addresses: list[str]) -> int:
+    """Delete the subscriptions the accounts made to their own addresses; how many."""
+    if not addresses:
+        return 0
+    return int(conn.execute(delete(notify_subscriptions).where(
+        notify_subscriptions.c.account_id.in_(account_ids),
+        notify_subscriptions.c.address_id.in_(
+            select(notify_addresses.c.id)
+            .where(func.lower(notify_addresses.c.email).in_(addresses))))).rowcount)
+
+
+def _by_address(conn: Connection, address: str) -> Person:
+    """The person of ``address``: it, and the accounts (any site) with it."""
+    return Person(address, list(conn.execute(
+        select(reader_accounts.c.id).where(func.lower(reader_accounts.c.email) == address)
+        .order_by(reader_accounts.c.id)).scalars()))
+
+
+def _notices_of(address: str | None, readers: list[str]) -> Any:
     """DSA notices the person filed: with their address, or under one of the reader
     keys their reports are kept under (``_readers_of``: signed in as one of their
     accounts, or from the browser or address they commented from)."""
-    return or_(func.lower(dsa_notices.c.notifier_email) == address,
+    return or_(_is(dsa_notices.c.notifier_email, address),
                dsa_notices.c.reporter.in_(readers))
