@@ -34,10 +34,21 @@ def keys(lang: str) -> set[str]:
     return set(re.findall(r"^\s+(\w+): ", text, re.MULTILINE))
 
 
+def late_english_keys() -> set[str]:
+    """Strings added after the first-render budget was spent: their English is in the
+    module that uses them (const EN in account.js), every other language has them."""
+    text = (SOURCES / "account.js").read_text(encoding="utf-8")
+    block = re.search(r"^const EN = \{\n(.*?)^\};", text, re.MULTILINE | re.DOTALL)
+    assert block is not None
+    return set(re.findall(r"^\s+(\w+): ", block.group(1), re.MULTILINE))
+
+
 def test_it_ships_every_required_language_with_every_key() -> None:
     assert {"en", "de", "fr", "es", "ru", "sk", "uk", "ko"} <= set(languages())
+    late = late_english_keys()
+    assert late and not late & keys("en")
     for lang in languages():
-        assert keys(lang) == keys("en"), lang
+        assert keys(lang) == keys("en") | (late if lang != "en" else set()), lang
 
 
 def placeholders(lang: str) -> dict[str, list[str]]:

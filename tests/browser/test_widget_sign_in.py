@@ -71,3 +71,46 @@ def test_a_cancelled_sign_in_is_said_and_changes_nothing(
         provider.tamper = {}
     expect(form.locator(".err")).to_have_text("Signing in did not work. Please try again.")
     expect(form.get_by_label("Name")).to_be_visible()
+
+
+def test_a_reader_downloads_their_data_and_erases_their_account_from_the_panel(
+    discussion: Discussion, page: Any
+) -> None:
+    import json
+
+    page.goto(discussion.url())
+    form = widget(page).locator(".fs form")
+    form.get_by_role("button", name="Name and email").click()
+    with page.expect_popup() as opened:
+        form.get_by_role("button", name="Sign in with Test ID").click()
+    opened.value.wait_for_event("close")
+    form.get_by_label("Comment").fill("Words I will take back")
+    form.get_by_role("button", name="Post comment").click()
+    first = widget(page).locator("ol.list > li").first
+    expect(first.locator(".au")).to_have_text("Olga Provider")
+    form.get_by_role("button", name="Account").click()
+    panel = form.locator(".acct")
+    with page.expect_download() as downloading:
+        panel.get_by_role("button", name="Download my data").click()
+    download = downloading.value
+    assert download.suggested_filename == "rostra-account.json"
+    with open(download.path(), encoding="utf-8") as saved:
+        data = json.load(saved)
+    assert [c["text"] for c in data["comments"]] == ["Words I will take back"]
+    expect(panel.locator(".ok")).to_have_text(
+        "Your data is downloaded (rostra-account.json).")
+    # Erasing takes a second, explicit step, which can be called off.
+    erase = panel.get_by_role("button", name="Erase my account")
+    erase.click()
+    expect(erase).to_have_attribute("aria-expanded", "true")
+    expect(panel.get_by_role("alert")).to_contain_text("This cannot be undone.")
+    panel.get_by_role("button", name="Cancel").click()
+    expect(panel.get_by_role("alert")).to_have_count(0)
+    expect(erase).to_be_focused()
+    erase.click()
+    panel.get_by_role("button", name="Erase everything").click()
+    expect(form.get_by_role("button", name="Sign in with Test ID")).to_be_visible()
+    page.reload()
+    expect(widget(page).locator(".fs form").get_by_role("button", name="Name and email")
+           ).to_be_visible()
+    expect(widget(page).get_by_text("Words I will take back")).to_have_count(0)

@@ -33,6 +33,12 @@ def _passkey(p: PasskeyInfo) -> dict[str, Any]:
             "last_used_at": iso(p.last_used_at)}
 
 
+class EraseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    confirm: str = Field(..., max_length=100,
+                         description='Exactly "erase my account": nothing is erased without it')
+
+
 class SignOutIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     everywhere: bool = False
@@ -121,3 +127,23 @@ async def remove_passkey(request: Request, passkey_id: IdPath, site: SiteQuery) 
     svc = services(request)
     await run_in_threadpool(svc.passkeys.remove_reader, site, _token(request, site), passkey_id)
     return Response(status_code=204)
+
+
+@router.get("/data", summary="A copy of everything stored under the account")
+async def own_data(request: Request, site: SiteQuery) -> Response:
+    # GET /api/account/data?site= — comments, votes, reports, subscriptions, sessions,
+    # passkeys, notes, as `rostra privacy export --subject` writes them (GDPR Art. 15, 20)
+    identity = services(request).identity
+    data = await run_in_threadpool(identity.own_data, site, _token(request, site))
+    return json_response(data, headers={
+        "Cache-Control": "no-store",
+        "Content-Disposition": 'attachment; filename="rostra-account.json"'})
+
+
+@router.post("/erase", summary="Erase the account (and end its sessions)")
+async def erase(request: Request, site: SiteQuery, body: EraseIn) -> Response:
+    # POST /api/account/erase?site= {"confirm": "erase my account"} — as
+    # `rostra privacy forget --subject` erases it (GDPR Art. 17)
+    identity = services(request).identity
+    done = await run_in_threadpool(identity.erase, site, _token(request, site), body.confirm)
+    return json_response({"erased": done}, headers={"Cache-Control": "no-store"})

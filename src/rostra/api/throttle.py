@@ -32,6 +32,9 @@ LIMITED = (
     # Passkey challenges and email codes: each call writes, most before a sign-in.
     ("POST", re.compile(r"^/auth/(?:passkey/(?:options|session)|email/session)$"), "sign_in"),
     ("POST", re.compile(r"^/api/account/passkeys(?:/options)?$"), "sign_in"),
+    # A reader's copy of their data is gathered from many tables; erasing writes many.
+    ("GET", re.compile(r"^/api/account/data$"), "sign_in"),
+    ("POST", re.compile(r"^/api/account/erase$"), "sign_in"),
 )
 
 

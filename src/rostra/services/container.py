@@ -14,6 +14,7 @@ from rostra.services.comments import CommentService
 from rostra.services.email_sign_in import EmailSignIn
 from rostra.services.identity import ReaderIdentity
 from rostra.services.passkeys import Passkeys
+from rostra.services.personal_data import PersonalData
 from rostra.services.reading import ReadService
 from rostra.services.sessions import ReaderSessions
 from rostra.services.site_providers import SiteProviders
@@ -62,7 +63,7 @@ class Services:
         )
         services = cls(
             settings=settings, db=db, sealer=sealer, sites=sites, tokens=tokens, accounts=accounts,
-            identity=ReaderIdentity(db, accounts),
+            identity=ReaderIdentity(db, accounts, PersonalData(comments)),
             email_sign_in=EmailSignIn(
                 db, sites, accounts, ips,
                 enabled=bool(settings.smtp_host and settings.public_url),

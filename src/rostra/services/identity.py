@@ -1,19 +1,26 @@
 """A signed-in reader's own account: who they are, their sessions (and devices),
-signing out here or everywhere, and claiming the comments they wrote anonymously
-under the address they proved is theirs."""
+signing out here or everywhere, claiming the comments they wrote anonymously under the
+address they proved is theirs, and their data: a copy of it, or the account erased
+(GDPR Art. 15, 17 and 20)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, func, select, update
 
-from rostra.core.errors import NotFound
+from rostra.core.errors import InvalidInput, NotFound
 from rostra.services.accounts import ReaderAccounts, SignedInReader
+from rostra.services.personal_data import PersonalData
 from rostra.services.sessions import OpenSession, SessionInfo
 from rostra.store.account_tables import reader_accounts
 from rostra.store.db import Database, attempts
 from rostra.store.tables import comments, threads
+
+# What the reader sends to erase their account: a value no stray or replayed call of
+# another route carries, typed by the widget only after they confirmed.
+ERASE_CONFIRMATION = "erase my account"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +37,11 @@ class AccountView:
 class ReaderIdentity:
     """Use cases of a reader's own account, each checked against their open session."""
 
-    def __init__(self, db: Database, accounts: ReaderAccounts) -> None:
+    def __init__(self, db: Database, accounts: ReaderAccounts,
+                 personal: PersonalData) -> None:
         self.db = db
         self.accounts = accounts
+        self.personal = personal
 
     def _session(self, site_id: str, token: str | None) -> tuple[OpenSession, SignedInReader]:
         return self.accounts.in_session(site_id, token)
@@ -79,6 +88,21 @@ class ReaderIdentity:
                     ).values(account_id=reader.id)
                 ).rowcount)
         return claimed
+
+    def own_data(self, site_id: str, token: str | None) -> dict[str, Any]:
+        """Everything stored under the account (``rostra privacy export --subject``
+        gathers the same): comments, votes, reports, subscriptions made signed in,
+        sessions, passkeys, notes."""
+        _, reader = self._session(site_id, token)
+        return self.personal.export_account(reader.id)
+
+    def erase(self, site_id: str, token: str | None, confirmation: str | None) -> dict[str, int]:
+        """Erase the account as ``rostra privacy forget --subject`` does, when the reader
+        sent ``ERASE_CONFIRMATION``; every session of it ends, this one too."""
+        _, reader = self._session(site_id, token)
+        if confirmation != ERASE_CONFIRMATION:
+            raise InvalidInput(f"confirm: send {ERASE_CONFIRMATION!r} to erase the account")
+        return self.personal.forget_account(reader.id, actor="reader")
 
     def _verified_email(self, account_id: int) -> str | None:
         with self.db.read() as conn:

@@ -60,8 +60,7 @@ class PersonalData:
         with self.db.read() as conn:
             found = identities.account_id_of(conn, site_id, subject.strip())
         if found is None:
-            raise NotFound(f"no reader account {subject[:255]!r} on site {site_id[:64]!r}",
-                           code="account_not_found")
+            raise NotFound(f"no reader account {subject[:255]!r} on site {site_id[:64]!r}")
         return found
 
     def export(self, email: str) -> dict[str, Any]:

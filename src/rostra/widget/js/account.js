@@ -1,10 +1,23 @@
 // Signing in by email, and a signed-in reader's own account (where they are signed
-// in, ending those sessions, claiming earlier comments): loaded on first use.
+// in, ending those sessions, claiming earlier comments, a copy of their data, erasing
+// the account): loaded on first use.
 import { esc } from "./render.js";
 import { store } from "./storage.js";
 import { create, get, supported } from "./passkey.js";
 
 let seq = 0;
+
+// English for the strings added after the first-render budget was spent: they live
+// here, loaded with the panel, not in i18n/en.js (every other language has them).
+const EN = {
+  downloadData: "Download my data",
+  dataDownloaded: "Your data is downloaded (rostra-account.json).",
+  eraseAccount: "Erase my account",
+  eraseWarning: "Erase this account with its comments, passkeys and sessions? This cannot be undone.",
+  eraseConfirm: "Erase everything",
+};
+// What the server asks for, so that nothing else erases an account.
+const ERASE = "erase my account";
 
 /** The "Sign in by email" form, under the sign-in buttons of `form`. */
 export function emailForm(el, form) {
@@ -76,7 +89,8 @@ export async function passkeySignIn(el, form) {
 
 /** The account panel under "Signed in as …": sessions, sign out everywhere, claim. */
 export async function openAccount(el, form) {
-  const { tr } = el;
+  const { tr: lang } = el;
+  const tr = { t: (key, vars) => (key in lang.strings || !(key in EN) ? lang.t(key, vars) : EN[key]), ago: (d) => lang.ago(d) };
   const toggle = form.querySelector('[data-f="account"]');
   const old = form.querySelector(".acct");
   if (old) {
@@ -117,7 +131,9 @@ export async function openAccount(el, form) {
       '<div class="btns">' +
       (supported() ? `<button type="button" data-a="addkey">${esc(tr.t("addPasskey"))}</button>` : "") +
       (me.claimable ? `<button type="button" data-a="claim">${esc(tr.t("claim", { n: me.claimable }))}</button>` : "") +
-      `<button type="button" data-a="everywhere">${esc(tr.t("signOutEverywhere"))}</button></div>` +
+      `<button type="button" data-a="everywhere">${esc(tr.t("signOutEverywhere"))}</button>` +
+      `<button type="button" data-a="data">${esc(tr.t("downloadData"))}</button>` +
+      `<button type="button" data-a="erase" aria-expanded="false">${esc(tr.t("eraseAccount"))}</button></div>` +
       `<p class="ok" role="status">${esc(said)}</p>`;
   };
   panel.addEventListener("click", async (e) => {
@@ -147,6 +163,39 @@ export async function openAccount(el, form) {
       if (b.dataset.a === "claim") {
         const r = await el.api.call("POST", "/api/account/claim", { params });
         return show(tr.t("claimed", { n: r.claimed }));
+      }
+      if (b.dataset.a === "data") {
+        const data = await el.api.call("GET", "/api/account/data", { params });
+        const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+        const a = document.createElement("a");
+        a.href = url;
+        a.download = "rostra-account.json";
+        a.click();
+        setTimeout(() => URL.revokeObjectURL(url), 1000);
+        return (panel.querySelector(".ok").textContent = tr.t("dataDownloaded"));
+      }
+      if (b.dataset.a === "erase" || b.dataset.a === "erase-no") {
+        // A second, explicit step: the warning and the one button that erases.
+        const toggle = panel.querySelector('[data-a="erase"]');
+        const open = panel.querySelector(".erase");
+        toggle.setAttribute("aria-expanded", String(!open));
+        if (open) {
+          open.remove();
+          return toggle.focus();
+        }
+        const box = document.createElement("div");
+        box.className = "erase";
+        box.setAttribute("role", "alert");
+        box.innerHTML = `<p>${esc(tr.t("eraseWarning"))}</p><div class="btns">` +
+          `<button type="button" class="primary" data-a="erase-yes">${esc(tr.t("eraseConfirm"))}</button>` +
+          `<button type="button" data-a="erase-no">${esc(tr.t("cancel"))}</button></div>`;
+        panel.querySelector(".btns").after(box);
+        return box.querySelector("button").focus();
+      }
+      if (b.dataset.a === "erase-yes") {
+        await el.api.call("POST", "/api/account/erase", { params, body: { confirm: ERASE } });
+        store.setSession(el.site, null);
+        return el.start();
       }
       if (b.dataset.a === "everywhere") {
         await el.api.call("POST", "/api/account/sign-out", { params, body: { everywhere: true } });
