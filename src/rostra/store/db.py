@@ -447,9 +447,18 @@ def _as_sqlalchemys(conn: Connection, raw: Any, exc: Exception) -> StatementErro
     return DBAPIError.instance(None, None, exc, psycopg.Error, connection_invalidated=lost)
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy emit BEGIN itself (see _sqlite_on_begin) instead of pysqlite.
     dbapi_conn.isolation_level = None
+    # SQLite's lower() folds ASCII letters only: an address typed ÉD@BÜCHER.example was
+    # never found as éd@bücher.example (a claim, an export, an erasure), where
+    # PostgreSQL's finds it. Python's is used instead, in queries and in the index on
+    # lower(author_email) (rebuilt by migration 0116).
+    dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
