@@ -457,7 +457,7 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     # SQLite's lower() folds ASCII letters only: an address typed ÉD@BÜCHER.example was
     # never found as éd@bücher.example (a claim, an export, an erasure), where
     # PostgreSQL's finds it. Python's is used instead, in queries and in the index on
-    # lower(author_email) (rebuilt by migration 0116).
+    # lower(author_email) (rebuilt by migration 0117).
     dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")

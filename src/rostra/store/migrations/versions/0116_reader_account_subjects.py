@@ -1,7 +1,7 @@
 """reader_account_subjects: one account per person per site, whichever way they sign in
 
-Revision ID: 0115
-Revises: 0114
+Revision ID: 0116
+Revises: 0115
 
 A reader who signed in by an email link (``email:<address>``) and later with an OpenID
 Connect provider asserting the same verified address got a second account (two votes,
@@ -17,8 +17,8 @@ from alembic import op
 
 from rostra.store.tables import UTCDateTime
 
-revision = "0115"
-down_revision = "0114"
+revision = "0116"
+down_revision = "0115"
 branch_labels = None
 depends_on = None
 

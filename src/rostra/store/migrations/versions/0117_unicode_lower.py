@@ -1,7 +1,7 @@
 """SQLite: indexes on lower(...) rebuilt with a lower() that folds every letter
 
-Revision ID: 0116
-Revises: 0115
+Revision ID: 0117
+Revises: 0116
 
 SQLite's own lower() folds ASCII letters only, so an address typed ÉD@BÜCHER.example
 was not found as éd@bücher.example by a claim, an export or an erasure. Rostra's SQLite
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0116"
-down_revision = "0115"
+revision = "0117"
+down_revision = "0116"
 branch_labels = None
 depends_on = None
 
