@@ -244,13 +244,19 @@ class ModerationService(BanDesk):
                 events.append(self.comments.change_state(conn, row, target, actor=actor,
                                                          locked=True))
         # Open flags are answered by this decision.
-        conn.execute(
+        answered = conn.execute(
             update(flags)
             .where(flags.c.comment_id == comment_id, flags.c.resolved_at.is_(None))
             .values(resolved_at=datetime.now(UTC))
-        )
+        ).rowcount
         author = author_key_of_row(row, self.salt)
-        if author and action is not StaffAction.DELETE:
+        # The author's record counts each decision once: approving a published comment
+        # is a moderator's endorsement (on a site that publishes at once, the only way
+        # to earn trust), but making the same decision again on a comment nothing
+        # changed since (a second click, another tab) would count it twice.
+        if author and action is not StaffAction.DELETE and (
+                before != target.value or answered
+                or _last_decision(conn, comment_id) != action.value):
             self._count_decision(conn, thread.site_id, author, action)
         record_audit(conn, actor, action.value, f"comment:{comment_id}",
                      {"state": before}, {"state": target.value}, reason,
@@ -529,3 +535,14 @@ __all__ = [
     "BanKind", "BanRequest", "FlagReason", "ModerationService", "QueueKind", "StaffAction",
     "erased_conflict", "pack_vector", "record_audit",
 ]
+
+
+def _last_decision(conn: Connection, comment_id: int) -> str | None:
+    """The latest approve, reject or spam decision the audit log has on a comment."""
+    found = conn.scalar(
+        select(audit_log.c.action)
+        .where(audit_log.c.target == f"comment:{comment_id}",
+               audit_log.c.action.in_([a.value for a in (
+                   StaffAction.APPROVE, StaffAction.REJECT, StaffAction.SPAM)]))
+        .order_by(audit_log.c.id.desc()).limit(1))
+    return str(found) if found is not None else None
