@@ -164,3 +164,26 @@ def test_an_erased_notifier_is_named_no_more_on_their_notices(
     queue = http.get("/api/moderation/notices", params={"site": site}, headers=STAFF).json()
     [item] = [n for n in queue["notices"] if n["id"] == notice_id]
     assert item["notifier_name"] is None
+
+
+def test_a_second_notice_on_a_removed_comment_does_not_penalise_its_author_again(
+    mserver: LiveServer, http: httpx.Client,
+) -> None:
+    # Two readers report the same comment. The first notice removes it as illegal; the
+    # second, decided "illegal" too, counted another rejection and another upheld notice
+    # against its author: one comment penalised twice.
+    site = new_site(mserver, dsa={"grounds": GROUNDS})
+    ana = Reader("Ana", http, site)
+    comment_id = posted(ana, "Those people should all be driven out of the town.")
+    first, second = (notice(Reader(name, http, site), comment_id).json()["notice"]["id"]
+                     for name in ("Ben", "Cy"))
+    for notice_id in (first, second):
+        decided = http.post(f"/api/moderation/notices/{notice_id}/decision", headers=STAFF,
+                            json={"outcome": "illegal", "reason": "Incites hatred"})
+        assert decided.status_code == 200, decided.text
+        assert decided.json()["notice"]["outcome"] == "illegal"
+    with mserver.services.db.read() as conn:
+        counted = conn.execute(select(author_stats.c.rejected, author_stats.c.notices).where(
+            author_stats.c.site_id == site)).all()
+    assert [tuple(row) for row in counted] == [(1, 1)]
+    assert len(statements(ana, comment_id)) == 1

@@ -93,6 +93,16 @@ def _latest_statement(conn: Connection, comment_id: int | None) -> int | None:
     return int(found) if found is not None else None
 
 
+def _removed_already(conn: Connection, comment_id: int) -> bool:
+    """Whether a comment is removed already (rejected, spam or deleted), read locked as
+    the decision on it would."""
+    row = queries.comment_row(conn, comment_id)
+    if row is None:
+        return False
+    state = queries.locked_comment(conn, row).state
+    return RESTRICTIONS.get(CommentState(state)) == "removal"
+
+
 def _reader_key(comments_service: CommentService, site_id: str,
                 ctx: RequestContext) -> tuple[str, str | None]:
     ip_hash = comments_service.ip_hash(ctx.ip)
@@ -379,7 +389,11 @@ class DsaService:
                     raise Conflict(f"notice {notice_id} was decided already",
                                    code="decided_already")
                 removed = None
-                if outcome is not NoticeOutcome.NO_ACTION and notice.comment_id is not None:
+                if (outcome is not NoticeOutcome.NO_ACTION and notice.comment_id is not None
+                        and not _removed_already(conn, notice.comment_id)):
+                    # Removed already (on an earlier notice, by a moderator): the notice's
+                    # outcome is recorded and its notifier told, the author not penalised
+                    # again for the same comment.
                     kind = "illegal" if outcome is NoticeOutcome.ILLEGAL else "terms"
                     with deciding(Source.NOTICE, actor=actor, reason=reason, ground_kind=kind,
                                   ground=notice.ground_label, notice_id=notice_id):
