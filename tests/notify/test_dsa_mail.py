@@ -127,3 +127,35 @@ def test_the_statement_by_email_names_the_sites_redress(
     [statement] = notify.mailbox.to(mail)
     text, html = parts(statement)
     assert body in text and body in html
+
+
+def test_a_moderators_removal_of_a_comment_automated_checks_held_says_they_detected_it(
+    notify: NotifyServer, http: httpx.Client,
+) -> None:
+    # Art. 17(3)(c), 15(1)(c): the statement and the figures say whether automated means
+    # detected the content. A moderator removing a comment the checks held recorded
+    # automated_detection false, and the email said no automated means were used.
+    site = notify.new_site()
+    mail = address()
+    ana = notify.reader(http, site)
+    notify.holds.sites.add(site)
+    held = ana.post("/held/", "A comment the automated checks hold for review.", email=mail)
+    notify.holds.sites.discard(site)
+    comment_id = held.json()["comment"]["id"]
+    removed = http.post(f"/api/moderation/comments/{comment_id}/reject", headers=STAFF,
+                        json={"reason": "Abusive"})
+    assert removed.status_code == 200, removed.text
+    decided, hold = http.get(f"/api/comments/{comment_id}/statements",
+                             headers=ana.headers(comment_id)).json()["statements"]
+    assert (hold["source"], hold["automated_detection"]) == ("automated", True)
+    assert decided["source"] == "moderator"
+    assert (decided["automated_detection"], decided["automated_decision"]) == (True, False)
+    figures = http.get("/api/moderation/transparency", params={"site": site},
+                       headers=STAFF).json()["decisions"]
+    assert (figures["automated_detection"], figures["automated_decision"]) == (2, 1)
+    notify.run(notify.worker().run_once())
+    [statement] = notify.mailbox.to(mail)
+    text, _html = parts(statement)
+    assert "Automated means detected this comment; a person took this decision" in text
+    page = http.get(link(statement, "/dsa/statement"))
+    assert "Automated means detected this comment" in page.text

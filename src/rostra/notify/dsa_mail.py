@@ -19,6 +19,13 @@ def _excerpt(text: str | None) -> str:
     return text if len(text) <= EXCERPT else text[:EXCERPT].rstrip() + "…"
 
 
+def automated_key(decision: bool, detection: bool) -> str:
+    """The catalog key saying whether automated means decided, or only detected."""
+    if decision:
+        return "dsa_automated_yes"
+    return "dsa_automated_detected" if detection else "dsa_automated_no"
+
+
 def site_language(conn: Any, site_id: str | None) -> str:
     """The site's first language (its settings' ``languages``) when there is a catalog
     for it, else English: DSA emails go out in the site's language."""
@@ -74,8 +81,8 @@ def compose(conn: Any, row: Row[Any], base: str, tokens: Any,
         lines = [t[f"dsa_statement_{statement.restriction}"].format(site=site_name),
                  t["dsa_facts"].format(facts=statement.facts),
                  t["dsa_ground"].format(ground=statement.ground),
-                 t["dsa_automated_yes" if statement.automated_decision
-                   else "dsa_automated_no"],
+                 t[automated_key(statement.automated_decision,
+                                 statement.automated_detection)],
                  t["dsa_appeal_how"]]
         link = f"{base}/dsa/statement?token={tokens.statement_token(statement.id)}"
         link_label = t["dsa_appeal_link"]

@@ -93,6 +93,16 @@ def _latest_statement(conn: Connection, comment_id: int | None) -> int | None:
     return int(found) if found is not None else None
 
 
+def _held_by_checks(conn: Connection, comment_id: int) -> bool:
+    """Whether the decision in force on a comment is the automated checks' (held or
+    filed as spam at posting or editing, not published since)."""
+    latest = conn.execute(select(dsa_statements.c.source, dsa_statements.c.lifted_at)
+                          .where(dsa_statements.c.comment_id == comment_id)
+                          .order_by(dsa_statements.c.id.desc()).limit(1)).first()
+    return (latest is not None and latest.source == Source.AUTOMATED.value
+            and latest.lifted_at is None)
+
+
 def _removed_already(conn: Connection, comment_id: int) -> bool:
     """Whether a comment is removed already (rejected, spam or deleted), read locked as
     the decision on it would."""
@@ -169,12 +179,16 @@ class DsaService:
         codes = [r.get("code") for r in moderation.get("reasons") or [] if r.get("code")]
         facts, ground = self._facts(context, moderation, codes)
         automated = context.source is Source.AUTOMATED
+        # A person deciding on a comment the automated checks held (or filed as spam):
+        # automated means detected it, a person decided (Art. 17(3)(c), 15(1)(c)).
+        detected = automated or (context.source in (Source.MODERATOR, Source.NOTICE)
+                                 and _held_by_checks(conn, event.comment_id))
         now = datetime.now(UTC)
         statement_id = conn.execute(insert(dsa_statements).values(
             site_id=event.site_id, comment_id=event.comment_id, state=event.new_state.value,
             restriction=restriction, source=context.source.value,
             notice_id=context.notice_id, ground_kind=context.ground_kind, ground=ground[:200],
-            facts=facts, automated_detection=automated,
+            facts=facts, automated_detection=detected,
             automated_decision=automated or context.source is Source.FLAGS,
             decided_by=context.actor, created_at=now,
         ).returning(dsa_statements.c.id)).scalar_one()
