@@ -159,3 +159,49 @@ def test_a_moderators_removal_of_a_comment_automated_checks_held_says_they_detec
     assert "Automated means detected this comment; a person took this decision" in text
     page = http.get(link(statement, "/dsa/statement"))
     assert "Automated means detected this comment" in page.text
+
+
+def test_a_notifier_told_the_comment_stays_can_complain_by_the_emailed_link(
+    notify: NotifyServer, http: httpx.Client,
+) -> None:
+    # Art. 20(1): notifiers have the complaint right too. Told "the comment stays",
+    # Ben had no way to complain; now the decision's email links to the form, and
+    # both he and, on a reversal, the author hear the outcome.
+    site = notify.new_site()
+    author_mail, notifier_mail = address(), address()
+    ana = notify.reader(http, site, "Ana")
+    posted = ana.post("/war/", "They all deserve to be chased out of the country.",
+                      email=author_mail)
+    comment_id = posted.json()["comment"]["id"]
+    ben = notify.reader(http, site, "Ben")
+    notice_id = http.post(f"/api/comments/{comment_id}/notices", headers=ben.headers(), json={
+        "ground": "illegal_or_harmful_speech", "explanation": "Incitement against refugees.",
+        "email": notifier_mail, "good_faith": True}).json()["notice"]["id"]
+    decided = http.post(f"/api/moderation/notices/{notice_id}/decision", headers=STAFF,
+                        json={"outcome": "no_action", "reason": "Harsh, not unlawful"})
+    assert decided.status_code == 200, decided.text
+    worker = notify.worker()
+    notify.run(worker.run_once())
+    decision = notify.mailbox.to(notifier_mail)[-1]
+    assert "complain once" in parts(decision)[0]
+    page = http.get(link(decision, "/dsa/notice"))
+    assert page.status_code == 200
+    form = lxml_html.fromstring(page.text).xpath('//form[@id="complaint"]')[0]
+    token = form.xpath('.//input[@name="token"]/@value')[0]
+    sent = http.post("/dsa/notice", data={
+        "token": token, "text": "It calls for expelling a whole group of people."})
+    assert sent.status_code == 200 and 'id="thanks"' in sent.text
+
+    other = _member(notify.live, f"mod-{secrets.token_hex(4)}", roles={site: "moderator"})
+    reversed_ = other.http.post(
+        f"/api/moderation/notices/{notice_id}/complaint-decision",
+        headers={"X-CSRF-Token": other.csrf},
+        json={"outcome": "reversed", "reason": "A call to expel a group"})
+    assert reversed_.status_code == 200, reversed_.text
+    other.http.close()
+    notify.run(worker.run_once())
+    told = notify.mailbox.to(notifier_mail)[-1]
+    assert f"#{notice_id}" in told["Subject"] and "the comment was removed" in parts(told)[0]
+    [statement] = notify.mailbox.to(author_mail)
+    text, _html = parts(statement)
+    assert statement["Subject"].endswith("was removed") and "A call to expel a group" in text

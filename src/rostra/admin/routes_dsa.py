@@ -1,9 +1,11 @@
 """EU DSA notice and action in the workspace: the notices queue with its deadlines, the
-appeals waiting for a second moderator, and the transparency figures: /admin/notices."""
+authors' appeals and notifiers' complaints waiting for a second moderator, and the
+transparency figures: /admin/notices."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +21,8 @@ from rostra.services.dsa_transparency import period
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 VIEWS = ("open", "decided", "appeals")
-DONE = {"notice": "Notice decided.", "appeal": "Appeal decided."}
+DONE = {"notice": "Notice decided.", "appeal": "Appeal decided.",
+        "complaint": "Complaint decided."}
 
 
 def _dsa(request: Request) -> DsaService:
@@ -66,15 +69,19 @@ async def notices_page(request: Request) -> Response:
     except InvalidInput as exc:
         error = exc.detail
         start, end = period(None, None)
-    if view == "appeals":
+    complaints: list[dict[str, Any]] = []
+    if view == "appeals":  # authors' appeals and notifiers' complaints (Art. 20)
         items = await run_in_threadpool(lambda: service.appeals(site_id, pending_only=False))
+        complaints = await run_in_threadpool(
+            lambda: service.complaints(site_id, pending_only=False))
     else:
         items = await run_in_threadpool(lambda: service.notices(site_id, status=view))
     figures = await run_in_threadpool(service.transparency, start, end, site_id)
     if request.headers.get("accept", "").startswith("application/json"):
-        return json_ok({"items": items, "figures": figures})
+        return json_ok({"items": items, "complaints": complaints, "figures": figures})
     return render(request, "notices.html", sites=sites, site_id=site_id, view=view,
-                  items=items, figures=figures, params=params, actor=actor_of(staff),
+                  items=items, complaints=complaints, figures=figures, params=params,
+                  actor=actor_of(staff),
                   done=DONE.get(params.get("done", "")), error=error,
                   notice_outcomes=[o.value for o in NoticeOutcome],
                   appeal_outcomes=[o.value for o in AppealOutcome])
@@ -122,3 +129,25 @@ async def decide_appeal(request: Request, statement_id: str) -> Response:
     if request.headers.get("accept", "").startswith("application/json"):
         return json_ok({"statement": statement})
     return redirect("/admin/notices", site=site_id, view="appeals", done="appeal")
+
+
+@router.post("/notices/{notice_id}/complaint")
+@pages
+async def decide_complaint(request: Request, notice_id: str) -> Response:
+    # POST /admin/notices/{id}/complaint (form: csrf, outcome, reason) — another moderator
+    staff = await who(request)
+    form = await read_form(request)
+    check_csrf(request, form)
+    service = _dsa(request)
+    found = _id(notice_id, "notice")
+    site_id = await run_in_threadpool(service.notice_site, found)
+    require(staff, site_id)
+    try:
+        outcome = AppealOutcome(one(form, "outcome"))
+    except ValueError:
+        raise InvalidInput("outcome: upheld or reversed") from None
+    notice = await run_in_threadpool(lambda: service.decide_complaint(
+        found, outcome, actor=actor_of(staff), reason=one(form, "reason")[:2000] or None))
+    if request.headers.get("accept", "").startswith("application/json"):
+        return json_ok({"notice": notice})
+    return redirect("/admin/notices", site=site_id, view="appeals", done="complaint")

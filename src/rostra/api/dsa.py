@@ -1,6 +1,7 @@
 """EU DSA notice and action routes by tier: read (the site's legal grounds), write
 (notices), author (statements of reasons, appeals), moderator (the notices queue,
-decisions, appeals, transparency figures), and the statement page behind emailed links."""
+decisions, appeals and notifiers' complaints, transparency figures), and the statement
+and notice pages behind emailed links."""
 
 from __future__ import annotations
 
@@ -223,6 +224,26 @@ def post_appeal_decision(request: Request, statement_id: IdPath,
     return json_response({"statement": statement})
 
 
+@moderator.get("/complaints", summary="Notifiers' complaints against notice decisions")
+def get_complaints(request: Request, site: Annotated[str, Query(max_length=64)],
+                   all: bool = False) -> Response:
+    # GET /api/moderation/complaints?site= — waiting ones, oldest first (all=true: decided too)
+    _staff_for_site(request, site)
+    return json_response({"complaints": dsa(request).complaints(site, pending_only=not all)})
+
+
+@moderator.post("/notices/{notice_id}/complaint-decision",
+                summary="Decide a notifier's complaint")
+def post_complaint_decision(request: Request, notice_id: IdPath,
+                            body: AppealDecisionIn) -> Response:
+    # POST /api/moderation/notices/{id}/complaint-decision — by another moderator;
+    # reversed, the comment is removed on the notice's ground
+    service = dsa(request)
+    actor = _staff_for_site(request, service.notice_site(notice_id))
+    notice = service.decide_complaint(notice_id, body.outcome, actor=actor, reason=body.reason)
+    return json_response({"notice": notice})
+
+
 @moderator.get("/transparency", summary="DSA transparency figures of a site")
 def get_transparency(
     request: Request, site: Annotated[str, Query(max_length=64)],
@@ -279,6 +300,50 @@ async def statement_appeal(request: Request) -> HTMLResponse:
     statement = await run_in_threadpool(service.statement_by_token, token)
     return _page(request, 400 if error else 200, statement=statement, token=token, error=error,
                  thanks=thanks)
+
+
+def _notice_page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
+    """The notifier's page: the decision on their notice and the complaint form, in the
+    site's first language when there is a catalog for it."""
+    language = "en"
+    notice = context.get("notice")
+    if notice is not None:
+        wanted = services(request).sites.settings_of(notice["site"]).languages
+        if wanted and wanted[0] in languages():
+            language = wanted[0]
+    return HTMLResponse(render_page("dsa_notice", language, **context), status_code=status,
+                        headers=PAGE_HEADERS)
+
+
+@pages.get("/notice")
+def notice_page(request: Request, token: str = "") -> HTMLResponse:
+    # GET /dsa/notice?token= — the decision on a notice, and the notifier's complaint form
+    try:
+        notice = dsa(request).notice_by_token(token[:200])
+    except NotFound:
+        return _notice_page(request, 404, notice=None, token="", error=None, thanks=False)
+    return _notice_page(request, notice=notice, token=token, error=None, thanks=False)
+
+
+@pages.post("/notice")
+async def notice_complaint(request: Request) -> HTMLResponse:
+    # POST /dsa/notice (form: token, text) — the notifier's complaint (Art. 20(1))
+    body = (await request.body())[:20_000].decode("utf-8", "replace")
+    form = {k: v[0] for k, v in parse_qs(body, max_num_fields=10).items()}
+    token = form.get("token", "")[:200]
+    service = dsa(request)
+    notice_id = service.tokens.notice_of(token)
+    if notice_id is None:
+        return _notice_page(request, 404, notice=None, token="", error=None, thanks=False)
+    error, thanks = None, False
+    try:
+        await run_in_threadpool(service.complain, notice_id, form.get("text", ""))
+        thanks = True
+    except RostraError as exc:
+        error = exc.detail
+    notice = await run_in_threadpool(service.notice_by_token, token)
+    return _notice_page(request, 400 if error else 200, notice=notice, token=token,
+                        error=error, thanks=thanks)
 
 
 ROUTERS = (read, write, author, moderator, pages)

@@ -29,6 +29,8 @@ LIMITED = (
     ("POST", re.compile(r"^/api/subscriptions$"), "subscribe"),
     # The appeal form behind a statement's emailed link (the API's appeal counts itself).
     ("POST", re.compile(r"^/dsa/statement$"), "appeal"),
+    # The notifier's complaint form behind a notice decision's emailed link: an appeal's.
+    ("POST", re.compile(r"^/dsa/notice$"), "appeal"),
     # Passkey challenges and email codes: each call writes, most before a sign-in.
     ("POST", re.compile(r"^/auth/(?:passkey/(?:options|session)|email/session)$"), "sign_in"),
     ("POST", re.compile(r"^/api/account/passkeys(?:/options)?$"), "sign_in"),

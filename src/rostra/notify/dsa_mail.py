@@ -1,5 +1,6 @@
 """The DSA emails: a notice's receipt and decision (to the notifier, Art. 16), a
-statement of reasons (to the author, Art. 17) and an appeal's outcome (to both)."""
+statement of reasons (to the author, Art. 17), an appeal's outcome (to both) and a
+notifier's complaint's outcome (Art. 20)."""
 
 from __future__ import annotations
 
@@ -75,7 +76,18 @@ def compose(conn: Any, row: Row[Any], base: str, tokens: Any,
                  t[f"dsa_outcome_{notice.outcome}"]]
         if notice.decision_reason:
             lines.append(t["dsa_reason"].format(reason=notice.decision_reason))
+        if notice.outcome == "no_action":  # the notifier may complain (Art. 20(1))
+            lines.append(t["dsa_complaint_how"])
+            link = f"{base}/dsa/notice?token={tokens.notice_token(notice.id)}"
+            link_label = t["dsa_complaint_link"]
         lines.append(t["dsa_notice_redress"])
+    elif what == "complaint_decision" and notice is not None and notice.complaint_outcome:
+        subject = t["dsa_complaint_subject"].format(site=site_name, id=notice.id)
+        lines = [t[f"dsa_complaint_{notice.complaint_outcome}"].format(id=notice.id)]
+        if notice.complaint_reason:
+            lines.append(t["dsa_reason"].format(reason=notice.complaint_reason))
+        if notice.complaint_outcome == "upheld":
+            lines.append(t["dsa_notice_redress"])
     elif what == "statement" and statement is not None:
         subject = t[f"dsa_statement_subject_{statement.restriction}"].format(site=site_name)
         lines = [t[f"dsa_statement_{statement.restriction}"].format(site=site_name),
@@ -98,7 +110,8 @@ def compose(conn: Any, row: Row[Any], base: str, tokens: Any,
         lines = [t[f"dsa_appeal_notifier_{statement.appeal_outcome}"].format(id=notice.id)]
     else:
         return None
-    if redress and what in ("notice_decision", "statement", "appeal_decision"):
+    if redress and what in ("notice_decision", "statement", "appeal_decision",
+                            "complaint_decision"):
         lines.append(redress)
     return render_email("dsa", language, subject=subject, lines=lines, comment_text=text,
                         link=link, link_label=link_label, site_name=site_name)

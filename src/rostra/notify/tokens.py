@@ -36,10 +36,15 @@ class NotifyTokens:
         # The same signature as rostra.services.tokens.Tokens.statement_token, which
         # checks it when the link is followed.
         self._statement = TimestampSigner(secret, salt="rostra.dsa-statement")
+        self._notice = TimestampSigner(secret, salt="rostra.dsa-notice")  # notice_token
 
     def statement_token(self, statement_id: int) -> str:
         """The link to a statement of reasons and its appeal form (see services.dsa)."""
         return self._statement.sign(str(statement_id)).decode()
+
+    def notice_token(self, notice_id: int) -> str:
+        """The link to a notice's decision and the notifier's complaint form."""
+        return self._notice.sign(str(notice_id)).decode()
 
     def confirm_token(
         self, address_id: int, email: str, subscription_ids: tuple[int, ...] = ()

@@ -560,6 +560,129 @@ class DsaService:
         return self._statement_json(decided, self.policy_for(decided.site_id).redress,
                                     latest=latest)
 
+    # -- notifiers' complaints ------------------------------------------------------
+
+    def notice_by_token(self, token: str | None) -> dict[str, Any]:
+        """The notice an emailed link points to, as its notifier sees it: the decision
+        and the complaint form (never the notifier's own address, nor who decided)."""
+        notice_id = self.tokens.notice_of(token)
+        found = self._notice_rows(notice_id) if notice_id is not None else []
+        if not found:
+            raise NotFound("this link is not valid (any more)")
+        notice = found[0]
+        comment = notice["comment"]
+        return {
+            "id": notice["id"], "site": notice["site"], "ground_label": notice["ground_label"],
+            "received_at": notice["received_at"], "status": notice["status"],
+            "outcome": notice["outcome"], "decided_at": notice["decided_at"],
+            "decision_reason": notice["decision_reason"],
+            "comment_text": comment["text"] if comment is not None else "",
+            "complaint": notice["complaint"], "complainable": notice["complainable"],
+            "complain_until": notice["complain_until"],
+            "redress": self.policy_for(notice["site"]).redress,
+        }
+
+    def complain(self, notice_id: int, text: str | None) -> dict[str, Any]:
+        """The notifier's one complaint against a notice decided "no action" (Art. 20(1):
+        the complaint right is the notifier's too), for six months after the decision."""
+        text = _text(text, "text")
+        now = datetime.now(UTC)
+        # Runs again after a deadlock or a connection lost before its COMMIT (not
+        # after one lost at COMMIT: the second try would find it complained already).
+        for attempt in attempts("a notifier's complaint"):
+            with attempt, self.db.write() as conn:
+                row = conn.execute(select(dsa_notices).where(
+                    dsa_notices.c.id == notice_id)).first()
+                if row is None:
+                    raise NotFound(f"no notice with id {notice_id}")
+                if row.complained_at is not None:
+                    raise Conflict("this decision was complained about already; a "
+                                   "complaint is possible once", code="complained_already")
+                if row.outcome != NoticeOutcome.NO_ACTION.value:
+                    raise InvalidInput("nothing to complain about: the notice was not "
+                                       "decided \"no action\"", code="nothing_to_complain")
+                if now >= appeal_until(row.decided_at):
+                    raise InvalidInput(
+                        f"the time to complain about this decision ended on "
+                        f"{appeal_until(row.decided_at):%Y-%m-%d}, six months after it",
+                        code="appeal_window_closed")
+                conn.execute(update(dsa_notices).where(dsa_notices.c.id == notice_id)
+                             .values(complaint_text=text, complained_at=now))
+                record_audit(conn, "notifier", "dsa_complaint", f"notice:{notice_id}", None,
+                             {"notice": notice_id, "comment": row.comment_id}, None,
+                             site_id=row.site_id)
+                if row.comment_id is not None:
+                    comment_flagged(conn, row.comment_id,
+                                    reason="complaint against a notice's decision")
+        return self.notice(notice_id)
+
+    def complaints(self, site_id: str, *, pending_only: bool = True,
+                   limit: int = 100) -> list[dict[str, Any]]:
+        """Notifiers' complaints, oldest first, as moderators see them (with the
+        authors' appeals in the workspace)."""
+        query = (select(dsa_notices, comments.c.text.label("comment_text"),
+                        comments.c.state.label("comment_state"),
+                        comments.c.author_name.label("comment_author"),
+                        threads.c.title.label("thread_title"), threads.c.url.label("thread_url"))
+                 .select_from(dsa_notices)
+                 .outerjoin(comments, comments.c.id == dsa_notices.c.comment_id)
+                 .outerjoin(threads, threads.c.id == comments.c.thread_id)
+                 .where(dsa_notices.c.site_id == site_id,
+                        dsa_notices.c.complained_at.is_not(None)))
+        if pending_only:
+            query = query.where(dsa_notices.c.complaint_outcome.is_(None))
+        with self.db.read() as conn:
+            rows = conn.execute(query.order_by(dsa_notices.c.complained_at.asc())
+                                .limit(limit)).all()
+        return [_notice_json(r) for r in rows]
+
+    def decide_complaint(self, notice_id: int, outcome: AppealOutcome, *, actor: str,
+                         reason: str | None = None) -> dict[str, Any]:
+        """Decide a notifier's complaint; the moderator who decided the notice may not.
+        Reversed, the comment is removed on the notice's ground as a notice found
+        illegal removes it: its author gets a statement of reasons, and the upheld
+        notice counts against them. The notifier is told. One transaction, the notice
+        locked first, as a notice's decision."""
+        reason = (reason or "").strip()[:2000] or None
+        for attempt in attempts("a decision on a notifier's complaint"):
+            with attempt, self.db.write() as conn:
+                notice = conn.execute(select(dsa_notices).where(
+                    dsa_notices.c.id == notice_id).with_for_update()).first()
+                if notice is None:
+                    raise NotFound(f"no notice with id {notice_id}")
+                if notice.complained_at is None:
+                    raise InvalidInput("no complaint was made about this decision",
+                                       code="not_complained")
+                if notice.complaint_outcome is not None:
+                    raise Conflict("this complaint was decided already",
+                                   code="decided_already")
+                if notice.decided_by and notice.decided_by == actor:
+                    raise Forbidden("a different moderator must decide the complaint about "
+                                    "your own decision", code="same_moderator")
+                removed = None
+                if (outcome is AppealOutcome.REVERSED and notice.comment_id is not None
+                        and not _removed_already(conn, notice.comment_id)):
+                    with deciding(Source.NOTICE, actor=actor, reason=reason,
+                                  ground_kind="illegal", ground=notice.ground_label,
+                                  notice_id=notice_id):
+                        removed = self.moderation.decide_in(
+                            conn, notice.comment_id, StaffAction.REJECT, actor=actor,
+                            reason=reason or f"complaint about DSA notice {notice_id}")
+                    self.moderation.count_upheld_notice(conn, notice.site_id, removed.row)
+                conn.execute(update(dsa_notices).where(dsa_notices.c.id == notice_id).values(
+                    complaint_outcome=outcome.value, complaint_decided_by=actor[:200],
+                    complaint_decided_at=datetime.now(UTC), complaint_reason=reason))
+                record_audit(conn, actor, "dsa_complaint_decision", f"notice:{notice_id}",
+                             None, {"notice": notice_id, "outcome": outcome.value}, reason,
+                             site_id=notice.site_id)
+                if notice.notifier_email:
+                    self._mail(conn, notice.notifier_email, "complaint_decision",
+                               notice.site_id, comment_id=notice.comment_id,
+                               notice_id=notice_id)
+        if removed is not None:
+            self.moderation.after_decision(removed)
+        return self.notice(notice_id)
+
     # -- transparency ---------------------------------------------------------------
 
     def transparency(self, since: datetime, until: datetime,
@@ -601,12 +724,31 @@ def _notice_json(row: Row[Any]) -> dict[str, Any]:
         "overdue": row.status == "open" and row.deadline_at < now,
         "outcome": row.outcome, "decided_by": row.decided_by,
         "decided_at": iso(row.decided_at), "decision_reason": row.decision_reason,
+        "complaint": _complaint_json(row),
+        "complainable": _complainable(row),
+        "complain_until": iso(appeal_until(row.decided_at)) if row.decided_at else None,
         "comment": None if row.comment_text is None else {
             "text": row.comment_text, "state": row.comment_state,
             "author": row.comment_author, "thread_title": row.thread_title,
             "thread_url": row.thread_url,
         },
     }
+
+
+def _complainable(row: Row[Any]) -> bool:
+    """Whether the notifier may still complain against the notice's decision: once,
+    against "no action", for six months (Art. 20(1))."""
+    return (row.outcome == NoticeOutcome.NO_ACTION.value and row.complained_at is None
+            and row.decided_at is not None
+            and datetime.now(UTC) < appeal_until(row.decided_at))
+
+
+def _complaint_json(row: Row[Any]) -> dict[str, Any] | None:
+    if row.complained_at is None:
+        return None
+    return {"text": row.complaint_text, "at": iso(row.complained_at),
+            "outcome": row.complaint_outcome, "decided_by": row.complaint_decided_by,
+            "decided_at": iso(row.complaint_decided_at), "reason": row.complaint_reason}
 
 
 __all__ = [

@@ -1,6 +1,7 @@
 """The figures of a DSA transparency report (Art. 15 and 24): notices, decisions and
-appeals made in a period, counted by ground, outcome and source, as the admin page, the
-API and ``rostra report transparency`` show them."""
+complaints (authors' appeals, notifiers' complaints) made in a period, counted by ground,
+outcome, source and who complained, as the admin page, the API and ``rostra report
+transparency`` show them."""
 
 from __future__ import annotations
 
@@ -29,14 +30,22 @@ def report(db: Database, since: datetime, until: datetime,
         s.created_at >= since, s.created_at < until)
     appeal_query = select(s.appealed_at, s.appeal_outcome, s.appeal_decided_at).where(
         s.appealed_at >= since, s.appealed_at < until)
+    # Notifiers' complaints against "no action" (Art. 20(1)) are complaints too.
+    complaint_query = select(n.complained_at.label("appealed_at"),
+                             n.complaint_outcome.label("appeal_outcome"),
+                             n.complaint_decided_at.label("appeal_decided_at")).where(
+        n.complained_at >= since, n.complained_at < until)
     if site_id is not None:
         notice_query = notice_query.where(n.site_id == site_id)
         statement_query = statement_query.where(s.site_id == site_id)
         appeal_query = appeal_query.where(s.site_id == site_id)
+        complaint_query = complaint_query.where(n.site_id == site_id)
     with db.read() as conn:
         notices = conn.execute(notice_query).all()
         statements = conn.execute(statement_query).all()
-        appeals = conn.execute(appeal_query).all()
+        by_author = conn.execute(appeal_query).all()
+        by_notifier = conn.execute(complaint_query).all()
+    appeals = [*by_author, *by_notifier]
     decided = [r for r in notices if r.decided_at is not None]
     hours = [(r.decided_at - r.created_at).total_seconds() / 3600 for r in decided]
     appeal_hours = [(r.appeal_decided_at - r.appealed_at).total_seconds() / 3600
@@ -63,6 +72,7 @@ def report(db: Database, since: datetime, until: datetime,
         },
         "appeals": {
             "total": len(appeals),
+            "by_complainant": {"author": len(by_author), "notifier": len(by_notifier)},
             "by_outcome": dict(sorted(Counter(
                 r.appeal_outcome or "pending" for r in appeals).items())),
             "median_hours_to_decide": _median(appeal_hours),

@@ -201,7 +201,8 @@ class PersonalData:
                 {"id": n.id, "site": n.site_id, "comment_id": n.comment_id,
                  "ground": n.ground, "explanation": n.explanation, "name": n.notifier_name,
                  "received_at": iso(n.created_at), "status": n.status,
-                 "outcome": n.outcome, "decided_at": iso(n.decided_at)}
+                 "outcome": n.outcome, "decided_at": iso(n.decided_at),
+                 "complaint": n.complaint_text, "complained_at": iso(n.complained_at)}
                 for n in notices
             ],
         }

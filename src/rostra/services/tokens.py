@@ -49,6 +49,7 @@ class Tokens:
         self._edit = _Signed(secret, "rostra.edit")
         self._voter = _Signed(secret, "rostra.voter")
         self._statement = _Signed(secret, "rostra.dsa-statement")
+        self._notice = _Signed(secret, "rostra.dsa-notice")
         self._sign_in = URLSafeTimedSerializer(secret, salt="rostra.sign-in")
 
     def edit_token(self, comment_id: int) -> str:
@@ -89,6 +90,21 @@ class Tokens:
             return None
         try:
             value = self._statement.loads(token)
+        except (BadSignature, UnicodeDecodeError):
+            return None
+        return int(value) if value.isdigit() else None
+
+    def notice_token(self, notice_id: int) -> str:
+        """The key to one DSA notice's decision and the notifier's complaint against
+        it, sent to the notifier by email."""
+        return self._notice.dumps(notice_id)
+
+    def notice_of(self, token: str | None) -> int | None:
+        """The notice id a notice token was issued for, or None."""
+        if not token or len(token) > 200:
+            return None
+        try:
+            value = self._notice.loads(token)
         except (BadSignature, UnicodeDecodeError):
             return None
         return int(value) if value.isdigit() else None

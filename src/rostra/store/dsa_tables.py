@@ -32,9 +32,18 @@ dsa_notices = Table(
     Column("decided_by", String(200)),
     Column("decided_at", UTCDateTime),
     Column("decision_reason", Text),
+    # The notifier's one complaint against a "no action" decision (Art. 20(1)), decided
+    # by a moderator other than ``decided_by`` (migration 0115).
+    Column("complaint_text", Text),
+    Column("complained_at", UTCDateTime),
+    Column("complaint_outcome", String(16)),  # upheld | reversed (the comment removed)
+    Column("complaint_decided_by", String(200)),
+    Column("complaint_decided_at", UTCDateTime),
+    Column("complaint_reason", Text),
     Index("ix_dsa_notices_site_status", "site_id", "status", "deadline_at"),
     Index("ix_dsa_notices_site_created", "site_id", "created_at"),
     Index("ix_dsa_notices_comment", "comment_id"),
+    Index("ix_dsa_notices_site_complained", "site_id", "complained_at"),
 )
 
 # What the author of a removed or restricted comment is told (Art. 17), and their one
