@@ -8,6 +8,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from lxml import html as lxml_html
 from sqlalchemy import select, update
 
 from rostra.services.personal_data import PersonalData
@@ -187,3 +188,38 @@ def test_a_second_notice_on_a_removed_comment_does_not_penalise_its_author_again
             author_stats.c.site_id == site)).all()
     assert [tuple(row) for row in counted] == [(1, 1)]
     assert len(statements(ana, comment_id)) == 1
+
+
+def test_a_notice_on_a_comment_its_author_erased_is_closed_as_no_longer_available(
+    mserver: LiveServer, http: httpx.Client,
+) -> None:
+    # The author erased their comment (on request) before the notice was decided. Only
+    # "no action" went through ("illegal" hit 409 erased), and the notifier was told
+    # that the comment stays: untrue, it was gone.
+    site = new_site(mserver, dsa={"grounds": GROUNDS})
+    ana, ben = Reader("Ana", http, site), Reader("Ben", http, site)
+    address = f"ana-{secrets.token_hex(4)}@readers.example"
+    written = ana.post("/war-story", "Those people should all be driven out of town.",
+                       email=address)
+    assert written.status_code == 201, written.text
+    comment_id = written.json()["comment"]["id"]
+    notice_id = notice(ben, comment_id).json()["notice"]["id"]
+    PersonalData(mserver.services.comments).forget(address, actor="test")
+    [queued] = http.get("/api/moderation/notices", params={"site": site},
+                        headers=STAFF).json()["notices"]
+    assert queued["comment_available"] is False
+    with mserver.client() as browser:
+        page = _other_moderator(mserver, browser).get("/admin/notices", site=site).text
+    [form] = lxml_html.fromstring(page).xpath(f'//article[@id="notice-{notice_id}"]//form')
+    assert form.xpath('.//input[@name="outcome"]/@value') == ["unavailable"]
+    path = f"/api/moderation/notices/{notice_id}/decision"
+    stays = http.post(path, headers=STAFF, json={"outcome": "no_action"})
+    assert (stays.status_code, stays.json()["code"]) == (409, "comment_gone")
+    closed = http.post(path, headers=STAFF, json={"outcome": "unavailable"})
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["notice"]["outcome"] == "unavailable"
+    # Not for a comment that is still there.
+    other = notice(ben, posted(ana, "A comment that is still there to be decided on."))
+    refused = http.post(f"/api/moderation/notices/{other.json()['notice']['id']}/decision",
+                        headers=STAFF, json={"outcome": "unavailable"})
+    assert (refused.status_code, refused.json()["code"]) == (422, "comment_available")

@@ -143,7 +143,7 @@ def test_the_notices_page_says_what_is_wrong_with_its_forms(
         assert bad_id.status_code == 422 and "notice: not an id" in bad_id.text
         bad = mod.post(f"/admin/notices/{notice_id}/decide", {"outcome": "awful"})
         assert bad.status_code == 422
-        assert "outcome: illegal, incompatible or no_action" in bad.text
+        assert "outcome: illegal, incompatible, no_action or unavailable" in bad.text
         decided = mod.post(f"/admin/notices/{notice_id}/decide",
                            {"outcome": "no_action", "reason": "Opinion, not incitement"},
                            headers=as_json)

@@ -205,3 +205,26 @@ def test_a_notifier_told_the_comment_stays_can_complain_by_the_emailed_link(
     [statement] = notify.mailbox.to(author_mail)
     text, _html = parts(statement)
     assert statement["Subject"].endswith("was removed") and "A call to expel a group" in text
+
+
+def test_a_notifier_whose_comment_was_deleted_meanwhile_is_told_so(
+    notify: NotifyServer, http: httpx.Client,
+) -> None:
+    # "The comment stays" was the only decision possible on a deleted comment.
+    site = notify.new_site()
+    notifier_mail = address()
+    comment_id = notify.reader(http, site).post("/gone/", "A comment deleted later.").json()[
+        "comment"]["id"]
+    ben = notify.reader(http, site, "Ben")
+    notice_id = http.post(f"/api/comments/{comment_id}/notices", headers=ben.headers(), json={
+        "ground": "illegal_or_harmful_speech", "explanation": "Incitement against refugees.",
+        "email": notifier_mail, "good_faith": True}).json()["notice"]["id"]
+    assert http.post(f"/api/moderation/comments/{comment_id}/delete",
+                     headers=STAFF).status_code == 200
+    decided = http.post(f"/api/moderation/notices/{notice_id}/decision", headers=STAFF,
+                        json={"outcome": "unavailable"})
+    assert decided.status_code == 200, decided.text
+    notify.run(notify.worker().run_once())
+    text = parts(notify.mailbox.to(notifier_mail)[-1])[0]
+    assert "no longer available" in text and "stays" not in text
+    assert "/dsa/notice" not in text  # nothing to complain about

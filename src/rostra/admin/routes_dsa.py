@@ -101,7 +101,8 @@ async def decide_notice(request: Request, notice_id: str) -> Response:
     try:
         outcome = NoticeOutcome(one(form, "outcome"))
     except ValueError:
-        raise InvalidInput("outcome: illegal, incompatible or no_action") from None
+        raise InvalidInput("outcome: illegal, incompatible, no_action or "
+                           "unavailable") from None
     notice = await run_in_threadpool(lambda: service.decide_notice(
         found, outcome, actor=actor_of(staff), reason=one(form, "reason")[:2000] or None))
     if request.headers.get("accept", "").startswith("application/json"):

@@ -56,6 +56,9 @@ class NoticeOutcome(StrEnum):
     ILLEGAL = "illegal"  # removed: illegal on the notice's ground
     INCOMPATIBLE = "incompatible"  # removed: not shown illegal, but against the site's rules
     NO_ACTION = "no_action"
+    # Nothing left to decide: the comment was deleted (by its author, on their request
+    # for erasure, by a moderator) before the notice was decided.
+    UNAVAILABLE = "unavailable"
 
 
 class AppealOutcome(StrEnum):
@@ -101,6 +104,15 @@ def _held_by_checks(conn: Connection, comment_id: int) -> bool:
                           .order_by(dsa_statements.c.id.desc()).limit(1)).first()
     return (latest is not None and latest.source == Source.AUTOMATED.value
             and latest.lifted_at is None)
+
+
+def _available(conn: Connection, comment_id: int | None) -> bool:
+    """Whether a notice's comment is still there to decide on: not deleted (by its
+    author, on their request for erasure, by a moderator) nor gone from the database."""
+    if comment_id is None:
+        return False
+    state = conn.scalar(select(comments.c.state).where(comments.c.id == comment_id))
+    return state is not None and state != CommentState.DELETED.value
 
 
 def _removed_already(conn: Connection, comment_id: int) -> bool:
@@ -402,8 +414,16 @@ class DsaService:
                 if notice.status != "open":
                     raise Conflict(f"notice {notice_id} was decided already",
                                    code="decided_already")
+                available = _available(conn, notice.comment_id)
+                if outcome is NoticeOutcome.UNAVAILABLE and available:
+                    raise InvalidInput("the comment is still there: decide on it",
+                                       code="comment_available")
+                if outcome is not NoticeOutcome.UNAVAILABLE and not available:
+                    raise Conflict("the comment is no longer available (deleted or erased): "
+                                   "decide \"unavailable\"", code="comment_gone")
                 removed = None
-                if (outcome is not NoticeOutcome.NO_ACTION and notice.comment_id is not None
+                if (outcome in (NoticeOutcome.ILLEGAL, NoticeOutcome.INCOMPATIBLE)
+                        and notice.comment_id is not None
                         and not _removed_already(conn, notice.comment_id)):
                     # Removed already (on an earlier notice, by a moderator): the notice's
                     # outcome is recorded and its notifier told, the author not penalised
@@ -727,6 +747,8 @@ def _notice_json(row: Row[Any]) -> dict[str, Any]:
         "complaint": _complaint_json(row),
         "complainable": _complainable(row),
         "complain_until": iso(appeal_until(row.decided_at)) if row.decided_at else None,
+        "comment_available": (row.comment_state is not None
+                              and row.comment_state != CommentState.DELETED.value),
         "comment": None if row.comment_text is None else {
             "text": row.comment_text, "state": row.comment_state,
             "author": row.comment_author, "thread_title": row.thread_title,
