@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from lxml import html as lxml_html
-from sqlalchemy import select, update
+from sqlalchemy import event, insert, select, update
 
 from rostra.services.personal_data import PersonalData
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.moderation_tables import author_stats
+from rostra.store.tables import comments
 from tests.admin.conftest import PASSWORD, StaffMember, staff_service
 from tests.conftest import LiveServer, Reader
 from tests.moderation.conftest import STAFF, new_site
@@ -223,3 +225,46 @@ def test_a_notice_on_a_comment_its_author_erased_is_closed_as_no_longer_availabl
     refused = http.post(f"/api/moderation/notices/{other.json()['notice']['id']}/decision",
                         headers=STAFF, json={"outcome": "unavailable"})
     assert (refused.status_code, refused.json()["code"]) == (422, "comment_available")
+
+
+def test_an_erasure_finds_notices_by_reader_keys_a_chunk_at_a_time(
+    mserver: LiveServer, http: httpx.Client,
+) -> None:
+    # Flags and votes are matched 500 reader keys at a time; notices were matched with
+    # one IN list of them all, past what a statement should bind (SQLite's limit on
+    # variables, PostgreSQL's on parameters, for a prolific commenter).
+    site = new_site(mserver, dsa={"grounds": GROUNDS})
+    ana = Reader("Ana", http, site)
+    address = f"ana-{secrets.token_hex(4)}@readers.example"
+    written = ana.post("/war-story", "A comment written from many browsers.", email=address)
+    assert written.status_code == 201, written.text
+    base = 10**12 + secrets.randbelow(10**9) * 1000
+    with mserver.services.db.write() as conn:
+        row = conn.execute(select(comments).where(
+            comments.c.id == written.json()["comment"]["id"])).one()
+        values = {k: v for k, v in row._mapping.items() if k != "id"}
+        conn.execute(insert(comments), [
+            {**values, "id": base + n, "voter_id": f"bulk{n:04d}{base}"} for n in range(520)])
+        notice_id = conn.execute(insert(dsa_notices).values(
+            site_id=site, comment_id=row.id, ground="hate_speech", ground_label="Hate",
+            explanation="Filed from one of those browsers.", notifier_name="Ana",
+            good_faith=True, reporter=f"v:bulk0510{base}", created_at=row.created_at,
+            deadline_at=row.created_at, status="open").returning(dsa_notices.c.id)).scalar_one()
+    bound: list[int] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "dsa_notices" in statement:
+            bound.append(len(parameters))
+
+    engine = mserver.services.db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        exported = PersonalData(mserver.services.comments).export(address)
+        PersonalData(mserver.services.comments).forget(address, actor="test")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert notice_id in [n["id"] for n in exported["dsa_notices"]]
+    with mserver.services.db.read() as conn:
+        kept = conn.execute(select(dsa_notices).where(dsa_notices.c.id == notice_id)).one()
+    assert kept.notifier_name is None and kept.reporter is None
+    assert bound and max(bound) <= 510
