@@ -62,6 +62,8 @@ def test_a_notifier_complains_once_and_another_moderator_reverses_the_decision(
                                headers={"Accept": "application/json"})
         assert reversed_.status_code == 200, reversed_.text
         assert reversed_.json()["notice"]["complaint"]["outcome"] == "reversed"
+        decided = other.get("/admin/notices", site=site, view="decided").text
+        assert "The notifier complained: reversed, the comment removed" in decided
         audit = other.get("/admin/audit", site=site).text
         assert "dsa_complaint" in audit and "dsa_complaint_decision" in audit
         twice = other.post(f"/admin/notices/{notice_id}/complaint", {"outcome": "upheld"},
