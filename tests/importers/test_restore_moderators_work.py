@@ -152,3 +152,29 @@ def test_it_keeps_bans_and_keys_bans_on_an_address_again(
     with target.db.write() as conn:
         conn.execute(insert(bans).values(**{**ban, "kind": "voter", "value": "v:new"}))
     assert [r[0] for r in _rows(target.db, bans)] == [1, 2, 3, 4, 5]
+
+
+def test_it_keeps_a_notifiers_complaint(backend: tuple[Rostra, Rostra], tmp_path: Path) -> None:
+    """A notice decided "no action" and the notifier's complaint against it (docs/dsa.md):
+    a restored site still knows the complaint was made and how it was decided, so it is
+    neither lost from the transparency figures nor open to a second one."""
+    from rostra.store.dsa_tables import dsa_notices
+
+    source, target = backend
+    rows = _site(source, tmp_path)
+    with source.db.write() as conn:
+        conn.execute(insert(dsa_notices).values(
+            site_id="news", comment_id=rows[0].id, ground="hate", ground_label="Hate speech",
+            explanation="It calls for driving a group out of town.", notifier_name="Ben",
+            notifier_email="ben@example.org", good_faith=True, reporter="v:ben",
+            created_at=AT, deadline_at=AT, status="decided", outcome="no_action",
+            decided_by="editor", decided_at=AT, decision_reason="Sharp, but lawful",
+            complaint_text="Please look again.", complained_at=AT,
+            complaint_outcome="upheld", complaint_decided_by="chief",
+            complaint_decided_at=AT, complaint_reason="Still lawful"))
+    _restored(source, target, tmp_path)
+    assert _rows(target.db, dsa_notices) == _rows(source.db, dsa_notices)
+    with target.db.read() as conn:
+        complaint = conn.execute(select(dsa_notices.c.complaint_text,
+                                        dsa_notices.c.complaint_outcome)).one()
+    assert tuple(complaint) == ("Please look again.", "upheld")

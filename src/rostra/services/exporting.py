@@ -55,7 +55,7 @@ from rostra.store.tables import comments, sites, thread_aliases, threads, votes
 FORMAT = "rostra"
 # 2 added import_item records, 3 dsa_notice and dsa_statement, 4 reader_account, 5 a
 # subscription's confirmed_at, voter_id and account_id, 6 pin, revision and ban, 7 flag
-# and author_stat, 8 notify_refusal; older versions are read. A reader stops at the header of a version it does not read
+# and author_stat, 8 notify_refusal and a dsa_notice's complaint; older versions are read. A reader stops at the header of a version it does not read
 # (a record type it does not know stops it only at that line, as a damaged file would).
 VERSION = 8
 READABLE_VERSIONS = frozenset({1, 2, 3, 4, 5, 6, 7, 8})
@@ -297,11 +297,15 @@ ADDED_FIELDS: dict[tuple[str, str], Any] = {
     ("subscription", "confirmed_at"): FROM_ADDRESS,
     ("subscription", "voter_id"): None,
     ("subscription", "account_id"): None,
+    **{("dsa_notice", name): None for name in (
+        "complaint_text", "complained_at", "complaint_outcome", "complaint_decided_by",
+        "complaint_decided_at", "complaint_reason")},
 }
 DATETIME_FIELDS = frozenset({
     "created_at", "updated_at", "edited_at", "voted_at", "confirmed_at",
     "confirmation_sent_at", "bounced_at", "deadline_at", "decided_at", "lifted_at",
     "appealed_at", "appeal_decided_at", "seen_at", "expires_at", "resolved_at", "refused_at",
+    "complained_at", "complaint_decided_at",
 })
 
 

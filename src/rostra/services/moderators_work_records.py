@@ -53,6 +53,13 @@ class DsaNoticeRecord:
     decided_by: str | None
     decided_at: datetime | None
     decision_reason: str | None
+    # The notifier's complaint against "no action" (Art. 20; version 8).
+    complaint_text: str | None
+    complained_at: datetime | None
+    complaint_outcome: str | None
+    complaint_decided_by: str | None
+    complaint_decided_at: datetime | None
+    complaint_reason: str | None
 
 
 @dataclass(frozen=True, slots=True)

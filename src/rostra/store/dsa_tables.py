@@ -33,7 +33,7 @@ dsa_notices = Table(
     Column("decided_at", UTCDateTime),
     Column("decision_reason", Text),
     # The notifier's one complaint against a "no action" decision (Art. 20(1)), decided
-    # by a moderator other than ``decided_by`` (migration 0115).
+    # by a moderator other than ``decided_by`` (migration 0118).
     Column("complaint_text", Text),
     Column("complained_at", UTCDateTime),
     Column("complaint_outcome", String(16)),  # upheld | reversed (the comment removed)

@@ -1,7 +1,7 @@
 """dsa_notices: the notifier's one complaint against a "no action" decision (Art. 20)
 
-Revision ID: 0115
-Revises: 0114
+Revision ID: 0118
+Revises: 0117
 
 Art. 20(1) gives the internal complaint right to those who filed a notice as well as to
 authors: a notifier told "the comment stays" may complain once, for six months, and a
@@ -16,8 +16,8 @@ from alembic import op
 
 from rostra.store.tables import UTCDateTime
 
-revision = "0115"
-down_revision = "0114"
+revision = "0118"
+down_revision = "0117"
 branch_labels = None
 depends_on = None
 
