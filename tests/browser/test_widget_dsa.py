@@ -112,3 +112,49 @@ def test_its_statement_of_reasons_marks_the_start_side_right_to_left(
     # the thick coloured edge is where the lines start: on the right in Arabic
     expect(statement).to_have_css("border-right-width", "3px")
     expect(statement).to_have_css("border-left-width", "1px")
+
+
+DAY_MS = 86_400_000
+
+# Puts own-comment entries into the host page's localStorage before the widget reads
+# it, aged as given: what a browser that posted them long ago holds.
+REMEMBER = """(entries) => {
+  const own = {};
+  for (const [id, token, thread, days] of entries) {
+    const at = Date.now() - days * %d;
+    own[id] = {token, until: at + 900000, thread, text: "What I wrote " + id, pending: false, at};
+  }
+  localStorage.setItem("rostra:own", JSON.stringify(own));
+}""" % DAY_MS
+
+
+def test_the_author_of_a_removed_comment_may_appeal_for_six_months(
+    live_server: Any, discussion: Discussion, page: Any,
+) -> None:
+    """An anonymous author's proof of authorship is the edit token their browser kept;
+    forgotten after 30 days, they lost the statement of reasons and the appeal the DSA
+    gives them for six months. Kept about 200 days (without the comment's text after
+    30), and dropped after that."""
+    decide = live_server.app.app.state.moderation.service.decide
+    posted = {}
+    for age in (40, 250):
+        answer = discussion.post(f"Written {age} days ago, removed since.", name="Kim")
+        posted[age] = (answer["comment"]["id"], answer["edit_token"])
+        decide(posted[age][0], StaffAction.REJECT, actor="Editor", reason=f"Off topic ({age})")
+    url = discussion.url()
+    page.goto(discussion.host.origin + "/nothing-here")  # the host's origin: its localStorage
+    page.evaluate(REMEMBER, [[i, token, discussion.thread, age] for age, (i, token) in posted.items()])
+    page.goto(url)
+    panel = widget(page).locator(".sor")
+    expect(panel).to_have_count(1)
+    expect(panel).to_have_attribute("data-id", str(posted[40][0]))
+    expect(panel).to_contain_text("Off topic (40)")
+    panel.get_by_label("Why should the decision change?").fill("It was on topic, read again.")
+    with page.expect_response(lambda r: r.url.endswith(f"/api/comments/{posted[40][0]}/appeal")) as answer:
+        panel.get_by_role("button", name="Appeal").click()
+    assert answer.value.status == 201
+    kept = page.evaluate("JSON.parse(localStorage.getItem('rostra:own'))")
+    assert set(kept) == {str(posted[40][0])}  # the 250-day one is forgotten
+    entry = kept[str(posted[40][0])]
+    assert entry["token"] == posted[40][1] and entry["thread"] == discussion.thread
+    assert "text" not in entry  # the bulky part goes after 30 days

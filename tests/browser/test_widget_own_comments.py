@@ -128,3 +128,21 @@ def test_it_sends_the_voter_id_and_edit_token_with_a_vote(discussion: Discussion
              body: JSON.stringify({value: 1})})).status""",
         [discussion.server_url, mine, voter])
     assert status == 403
+
+
+def test_it_keeps_the_newest_own_comments_only(discussion: Discussion, page: Any) -> None:
+    """Edit tokens are kept for months (a removed comment's appeal needs them): a
+    prolific author's list is capped, the oldest going first, so localStorage holds
+    a bounded amount."""
+    page.goto(discussion.host.origin + "/nothing-here")  # the host's origin: its localStorage
+    page.evaluate("""() => {
+      const own = {};
+      for (let i = 1; i <= 250; i++) {
+        own[i] = {token: "t" + i, thread: "/elsewhere/", pending: false, at: Date.now() - (250 - i) * 3600000};
+      }
+      localStorage.setItem("rostra:own", JSON.stringify(own));
+    }""")
+    page.goto(discussion.url())
+    expect(widget(page).locator("h2")).to_have_text("0 comments")
+    kept = page.evaluate("Object.keys(JSON.parse(localStorage.getItem('rostra:own'))).map(Number)")
+    assert sorted(kept) == list(range(51, 251))

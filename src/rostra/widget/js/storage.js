@@ -3,7 +3,13 @@
 // sign-in with a provider.
 
 const PREFIX = "rostra:";
-const OWN_KEEP_MS = 30 * 86400 * 1000; // keep tokens this long to show own pending comments
+const DAY_MS = 86400 * 1000;
+// An own comment's edit token proves authorship: for editing, and for the statement of
+// reasons and appeal of a removed one (EU DSA: six months from the decision), so it is
+// kept past any edit window and that; its text (the bulky part) only a month.
+const OWN_KEEP_MS = 200 * DAY_MS;
+const OWN_TEXT_MS = 30 * DAY_MS;
+const OWN_MAX = 200; // the newest only: a prolific author's list stays small
 
 function read(key, fallback) {
   try {
@@ -34,19 +40,16 @@ export const store = {
   draft: (thread) => read("draft:" + thread, ""),
   setDraft: (thread, text) => write("draft:" + thread, text || null),
 
-  /** Own comments: {id: {token, until (ms), thread, text, pending, at (ms)}}. */
+  /** Own comments: {id: {token, until (ms), thread, text?, pending, at (ms)}}; `text` is gone after 30 days. */
   own() {
-    const all = read("own", {});
     const now = Date.now();
-    let pruned = false;
-    for (const [id, o] of Object.entries(all)) {
-      if (!o || now - (o.at || 0) > OWN_KEEP_MS) {
-        delete all[id];
-        pruned = true;
-      }
-    }
-    if (pruned) write("own", all);
-    return all;
+    const all = Object.entries(read("own", {}));
+    const own = Object.fromEntries(all.filter(([, o]) => o && now - o.at < OWN_KEEP_MS)
+      .sort((a, b) => b[1].at - a[1].at).slice(0, OWN_MAX));
+    let pruned = Object.keys(own).length < all.length;
+    for (const o of Object.values(own)) if (now - o.at > OWN_TEXT_MS && o.text != null) pruned = delete o.text;
+    if (pruned) write("own", own);
+    return own;
   },
   ownOne: (id) => store.own()[id] || null,
   setOwn(id, entry) {
