@@ -395,3 +395,33 @@ def test_a_late_answer_to_a_fetch_does_not_take_back_a_comment_the_stream_brough
     expect(show).to_be_visible()
     show.click()
     expect(widget(page).locator("h2")).to_have_text("1 comment")
+
+
+def test_the_offer_of_new_comments_is_not_said_again_when_it_has_not_changed(
+    discussion: Discussion, page: Any
+) -> None:
+    # "N new comments — show" is in a live region: each write of its text may make a
+    # screen reader say it again. A fetch after a bare "changed" that finds the same
+    # comments offered must leave it alone.
+    page.goto(discussion.url(head=TRACK))
+    expect(widget(page).locator("h2")).to_have_text("0 comments")
+    page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    discussion.post("Offered once.")
+    show = widget(page).get_by_role("button", name="1 new comment — show")
+    expect(show).to_be_visible()
+    page.evaluate("""() => {
+      const el = document.querySelector("rostra-comments");
+      window.__offer = el.fresh;
+      window.__said = [];
+      new MutationObserver((records) => window.__said.push(...records.map((r) => r.type)))
+        .observe(el.shadowRoot.querySelector(".fresh"),
+                 {subtree: true, childList: true, characterData: true, attributes: true});
+    }""")
+    page.evaluate("window.__streams[0].dispatchEvent(new MessageEvent('changed', "
+                  "{data: JSON.stringify({thread: 'x'})}))")
+    # the fetch it leads to (in 0.8-4.8 s) offers the same comment again
+    page.wait_for_function("document.querySelector('rostra-comments').fresh !== window.__offer",
+                           timeout=15_000)
+    page.evaluate("new Promise((done) => setTimeout(done))")  # the observer's records delivered
+    assert page.evaluate("window.__said") == []
+    expect(show).to_be_visible()

@@ -152,8 +152,11 @@ export function offerFresh(el, comments, thread) {
   comments = comments.filter((c) => !el.byId.has(c.id));
   el.fresh = { comments, thread };
   const n = comments.reduce((sum, c) => sum + 1 + descendants(c), 0);
-  el.freshBtn.hidden = !n;
-  el.freshBtn.textContent = el.tr.t("newComments", { n });
+  const btn = el.freshBtn;
+  const text = el.tr.t("newComments", { n });
+  // in a live region: any write, even of the same words, may have them said again
+  if (btn.hidden != !n) btn.hidden = !n;
+  if (btn.textContent != text) btn.textContent = text;
 }
 
 /** The "N new comments — show" button: put them in place and focus the first. */
