@@ -3,6 +3,7 @@ the fields they are about, controls large enough to hit, states that are said.""
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -29,6 +30,25 @@ def test_a_missing_name_is_said_by_the_name_field(discussion: Discussion, page: 
     expect(widget(page).get_by_role("status")).to_have_text("Your comment was posted.")
     expect(name).not_to_have_attribute("aria-invalid", "true")
     expect(name).to_have_accessible_description("")
+
+
+def test_a_server_error_on_the_text_is_said_with_the_markdown_hint(
+    discussion: Discussion, page: Any
+) -> None:
+    page.goto(discussion.url())
+    form = widget(page).locator(".fs form")
+    text = form.get_by_label("Comment")
+    hint = "Markdown: *italic*, **bold**, `code`, > quote, links."
+    expect(text).to_have_accessible_description(re.compile(re.escape(hint)))
+    text.fill("A NUL \x00 the server refuses")
+    form.get_by_label("Name").fill("Ida")
+    form.get_by_role("button", name="Post comment").click()
+    expect(text).to_have_attribute("aria-invalid", "true")
+    error = form.locator(".fe")
+    expect(error).not_to_be_empty()
+    # the error is said first, and the hint (and the character count) still after it
+    expect(text).to_have_accessible_description(
+        re.compile(re.escape(error.inner_text()) + ".*" + re.escape(hint)))
 
 
 def test_a_missing_email_is_said_by_the_notify_email_field(

@@ -97,7 +97,8 @@ export function createForm(opts) {
     p.textContent = msg;
     input.after(p);
     input.setAttribute("aria-invalid", "true");
-    input.setAttribute("aria-describedby", p.id);
+    // the error first, then what described the field before (the text's hint and count)
+    input.setAttribute("aria-describedby", p.id + " " + (input.getAttribute("aria-describedby") || ""));
     input.focus();
   };
   const clearFieldErrors = () => {
