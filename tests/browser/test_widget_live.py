@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from widget_page import TRACK_STREAMS, Discussion, expect, widget
+from widget_page import TRACK_STREAMS, Discussion, comment, expect, widget
 
 pytestmark = pytest.mark.browser
 
@@ -425,3 +425,26 @@ def test_the_offer_of_new_comments_is_not_said_again_when_it_has_not_changed(
     page.evaluate("new Promise((done) => setTimeout(done))")  # the observer's records delivered
     assert page.evaluate("window.__said") == []
     expect(show).to_be_visible()
+
+
+def test_showing_new_comments_the_page_has_already_keeps_the_focus_in_the_widget(
+    discussion: Discussion, page: Any
+) -> None:
+    # The comment offered as new came in another way meanwhile ("Load more comments"
+    # reached it, oldest first): "show" adds nothing, and hid the focused button,
+    # dropping the keyboard focus to the page's body.
+    for i in range(21):
+        discussion.post(f"Comment {i}")
+    page.goto(discussion.url(head=TRACK, attrs='sort="oldest"'))
+    expect(widget(page).locator("ol.list > li")).to_have_count(20)
+    page.wait_for_function("window.__streams.some((s) => s.readyState === 1)")
+    late = discussion.post("Posted while the reader reads.")["comment"]["id"]
+    show = widget(page).get_by_role("button", name="1 new comment — show")
+    expect(show).to_be_visible()
+    widget(page).get_by_role("button", name="Load more comments").click()
+    expect(comment(page, late)).to_be_visible()
+    show.focus()
+    page.keyboard.press("Enter")
+    expect(show).to_be_hidden()
+    expect(comment(page, late).locator("article")).to_be_focused()
+    expect(widget(page).locator("ol.list > li")).to_have_count(22)

@@ -176,8 +176,10 @@ export function showFresh(el) {
   else if (el.info) el.info.total += added;
   else el.info = { total: added, closed: false };
   el.updateMeta();
-  if (first) {
-    first.firstChild.tabIndex = -1;
-    first.firstChild.focus();
-  }
+  // None added (another way brought them meanwhile, as "Load more"): the focus, on the
+  // button just hidden, goes to where the first of them is, or the list, not the page.
+  first = first || comments.map((c) => el.li(c.id)).find(Boolean);
+  const to = first ? first.firstChild : el.panel;
+  to.tabIndex = -1;
+  to.focus();
 }
