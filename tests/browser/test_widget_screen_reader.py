@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 
 import pytest
+from test_widget_accessibility import audit
 from test_widget_inline import ARTICLE, PASSAGE, panel, select
 from test_widget_notify import mail_discussion, mail_server  # noqa: F401 (fixtures)
 from widget_page import Discussion, HostSite, comment, expect, widget
@@ -30,6 +31,26 @@ def test_a_missing_name_is_said_by_the_name_field(discussion: Discussion, page: 
     expect(widget(page).get_by_role("status")).to_have_text("Your comment was posted.")
     expect(name).not_to_have_attribute("aria-invalid", "true")
     expect(name).to_have_accessible_description("")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_comment_box_keeps_a_visible_label_while_the_reader_types(
+    discussion: Discussion, page: Any, axe_source: str, theme: str
+) -> None:
+    # Only a placeholder said what the box is for, gone once the reader types (WCAG
+    # 3.3.2, 1.3.1): its label was for screen readers only.
+    page.goto(discussion.url(attrs=f'theme="{theme}"'))
+    form = widget(page).locator(".fs form")
+    text = form.get_by_role("textbox", name="Comment")
+    label = form.locator(f"label[for='{text.get_attribute('id')}']")
+    for typed in (None, "Now the placeholder is gone"):  # folded, then as the reader types
+        if typed:
+            text.fill(typed)
+        expect(label).to_have_text("Comment")
+        seen, box = label.bounding_box(), text.bounding_box()
+        assert seen and box and seen["width"] > 40 and seen["height"] > 12, seen
+        assert seen["y"] + seen["height"] <= box["y"]  # above the box it names
+    assert audit(page, axe_source) == []  # its contrast, light and dark
 
 
 def test_a_server_error_on_the_text_is_said_with_the_markdown_hint(

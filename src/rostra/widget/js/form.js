@@ -32,8 +32,10 @@ export function createForm(opts) {
   // The new-comment form leads with its text box; the rest unfolds once the reader
   // writes (focus) or asks (the .unf button). Replies and edits open unfolded.
   const top = kind === "top";
+  // The label stays in sight (a placeholder goes as the reader types); folded, the
+  // unfold button is shown on its line (styles.js), so the box stays short.
   form.innerHTML =
-    `<label for="rt${n}"${top ? ' class="sr"' : ""}>${esc(opts.label)}</label>` +
+    `<label for="rt${n}">${esc(opts.label)}</label>` +
     `<textarea id="rt${n}" name="text" dir="auto" rows="4" required aria-describedby="rh${n} rc${n} rx${n}"` +
     (top ? ` placeholder="${esc(tr.t("formTitle"))}"></textarea>` +
       `<button type="button" class="link unf" data-f="unfold" aria-expanded="false" aria-controls="rf${n}">` +

@@ -35,7 +35,7 @@ label small{font-weight:400;color:var(--mut)}
 input,textarea{width:100%;border:1px solid var(--bd);border-radius:var(--rad);background:var(--bg);padding:.45em .6em}
 textarea{min-height:6em;resize:vertical}
 .fold>.fo,.fs:has(.fold)+.nbs,form:not(.fold)>.unf{display:none}
-.fold textarea{min-height:0;height:2.7em;resize:none}.unf{justify-self:start}::placeholder{color:var(--mut)}
+.fold{grid-template-columns:1fr auto;align-items:end}.fold>textarea{grid-column:1/-1;min-height:0;height:2.7em;resize:none}.unf{grid-area:1/2;margin:-.2em 0}::placeholder{color:var(--mut)}
 .fo{display:grid;gap:.4em}
 .pv{border:1px dashed var(--bd);border-radius:var(--rad);padding:.2em .8em;min-height:6em}
 .hint{margin:0;font-size:.85em;color:var(--mut)}
