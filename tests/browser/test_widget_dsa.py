@@ -114,18 +114,16 @@ def test_its_statement_of_reasons_marks_the_start_side_right_to_left(
     expect(statement).to_have_css("border-left-width", "1px")
 
 
-DAY_MS = 86_400_000
-
 # Puts own-comment entries into the host page's localStorage before the widget reads
-# it, aged as given: what a browser that posted them long ago holds.
+# it, aged as given (in days): what a browser that posted them long ago holds.
 REMEMBER = """(entries) => {
   const own = {};
   for (const [id, token, thread, days] of entries) {
-    const at = Date.now() - days * %d;
+    const at = Date.now() - days * 86400000;
     own[id] = {token, until: at + 900000, thread, text: "What I wrote " + id, pending: false, at};
   }
   localStorage.setItem("rostra:own", JSON.stringify(own));
-}""" % DAY_MS
+}"""
 
 
 def test_the_author_of_a_removed_comment_may_appeal_for_six_months(
