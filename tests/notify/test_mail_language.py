@@ -136,6 +136,26 @@ def test_a_sites_dsa_emails_and_statement_page_are_in_its_first_language(
     assert direction(page.text) == ("uk", "ltr") and uk["dsa_page_title"] in page.text
 
 
+def test_a_site_in_a_regional_language_gets_the_languages_catalog(
+    notify: NotifyServer, http: httpx.Client
+) -> None:
+    """A site whose first language is regional (pt-BR, as the site form accepts) gets the
+    Portuguese catalog for its DSA emails and pages, not English."""
+    site, mail = notify.new_site(languages=["pt-BR"]), address()
+    posted = notify.reader(http, site).post("/artigo/", "Um comentário a remover.",
+                                            email=mail).json()
+    removed = http.post(f"/api/moderation/comments/{posted['comment']['id']}/reject",
+                        headers=STAFF, json={"reason": "Insulto"})
+    assert removed.status_code == 200
+    notify.run(notify.worker().run_once())
+    [statement] = notify.mailbox.to(mail)
+    pt = words("pt")
+    assert statement["Subject"] == pt["dsa_statement_subject_removal"].format(site=site.title())
+    assert statement["Content-Language"] == "pt"
+    page = http.get(link(statement, "/dsa/statement"))
+    assert direction(page.text) == ("pt", "ltr") and pt["dsa_page_title"] in page.text
+
+
 def test_a_dsa_email_says_its_language(notify: NotifyServer, http: httpx.Client) -> None:
     site, mail = notify.new_site(languages=["pl"]), address()
     posted = notify.reader(http, site).post("/x/", "Do usunięcia.", email=mail).json()

@@ -19,7 +19,7 @@ from rostra.api.routes import PROBLEMS, context, json_response
 from rostra.api.schemas import IdPath, Input
 from rostra.core.errors import NotFound, RostraError, TooManyRequests, Unauthorized
 from rostra.core.ids import MAX_ID
-from rostra.notify.templates import languages, render_page
+from rostra.notify.templates import render_page, site_language_of
 from rostra.services.comments import RequestContext
 from rostra.services.dsa import AppealOutcome, DsaService, NoticeOutcome
 from rostra.services.dsa_transparency import period
@@ -261,12 +261,9 @@ def get_transparency(
 
 def _page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
     """The statement page, in the site's first language when there is a catalog for it."""
-    language = "en"
     statement = context.get("statement")
-    if statement is not None:
-        wanted = services(request).sites.settings_of(statement["site"]).languages
-        if wanted and wanted[0] in languages():
-            language = wanted[0]
+    language = site_language_of(services(request).sites.settings_of(statement["site"]).languages
+                                if statement is not None else None)
     return HTMLResponse(render_page("dsa_statement", language, **context), status_code=status,
                         headers=PAGE_HEADERS)
 
@@ -305,12 +302,9 @@ async def statement_appeal(request: Request) -> HTMLResponse:
 def _notice_page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
     """The notifier's page: the decision on their notice and the complaint form, in the
     site's first language when there is a catalog for it."""
-    language = "en"
     notice = context.get("notice")
-    if notice is not None:
-        wanted = services(request).sites.settings_of(notice["site"]).languages
-        if wanted and wanted[0] in languages():
-            language = wanted[0]
+    language = site_language_of(services(request).sites.settings_of(notice["site"]).languages
+                                if notice is not None else None)
     return HTMLResponse(render_page("dsa_notice", language, **context), status_code=status,
                         headers=PAGE_HEADERS)
 

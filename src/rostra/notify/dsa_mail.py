@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
-from rostra.notify.templates import RenderedEmail, catalog, languages, render_email
+from rostra.notify.templates import RenderedEmail, catalog, render_email, site_language_of
 from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.tables import comments, sites
 
@@ -31,10 +31,7 @@ def site_language(conn: Any, site_id: str | None) -> str:
     """The site's first language (its settings' ``languages``) when there is a catalog
     for it, else English: DSA emails go out in the site's language."""
     settings = conn.scalar(select(sites.c.settings).where(sites.c.id == site_id))
-    wanted = (settings or {}).get("languages") if isinstance(settings, dict) else None
-    if isinstance(wanted, list) and wanted and wanted[0] in languages():
-        return str(wanted[0])
-    return "en"
+    return site_language_of(settings.get("languages") if isinstance(settings, dict) else None)
 
 
 def compose(conn: Any, row: Row[Any], base: str, tokens: Any,

@@ -47,6 +47,15 @@ def primary_language(tag: str | None) -> str | None:
     return primary if LANGUAGE.match(primary) else None
 
 
+def site_language_of(wanted: Any) -> str:
+    """The catalog for a site's first language (its settings' ``languages``, which may
+    be regional: pt-BR reads Portuguese), else English: what its DSA emails and pages
+    speak."""
+    first = wanted[0] if isinstance(wanted, (list, tuple)) and wanted else None
+    primary = primary_language(first) if isinstance(first, str) else None
+    return primary if primary in languages() else FALLBACK
+
+
 def choose_language(requested: str | None, accept_language: str | None) -> str:
     """The language to store for a subscriber: the one asked for, else the first of the
     browser's Accept-Language that has a catalog, else English."""
