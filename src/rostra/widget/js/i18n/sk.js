@@ -173,7 +173,7 @@ export default {
   error_not_complained: "Proti tomuto rozhodnutiu nebola podaná sťažnosť.",
   error_nothing_to_complain: "Sťažnosť možno podať len proti rozhodnutiu ponechať komentár.",
   error_appeal_window_closed: "Lehota na odvolanie proti tomuto rozhodnutiu uplynula (šesť mesiacov po ňom).",
-  error_superseded: "Toto rozhodnutie nahradilo neskoršie rozhodnutie: odvolajte sa proti tomu.",
+  error_superseded: "Toto rozhodnutie bolo nahradené neskorším: odvolajte sa proti neskoršiemu rozhodnutiu.",
   error_passkey_failed: "Prístupový kľúč sa nepodarilo použiť. Skúste to znova.",
   error_passkey_not_found: "Tento prístupový kľúč už bol odstránený.",
   error_passkeys_off: "Táto stránka neponúka prístupové kľúče.",
