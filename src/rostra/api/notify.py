@@ -233,6 +233,39 @@ async def one_click_unsubscribe(request: Request, token: str = "") -> Response:
                     media_type="text/plain; charset=utf-8", headers=PAGE_HEADERS)
 
 
+def _not_me_page(request: Request, token: str, *, said: bool) -> HTMLResponse:
+    """The page behind a confirmation email's visible "not me" link (the one-click
+    unsubscribe's token): a button, which ``said`` has pressed."""
+    rt = runtime(request)
+    claim = rt.tokens.check_address(token)
+    address = rt.subscriptions.address_of(claim)
+    # Only a confirmation email's token says "not me": a digest's ends subscriptions,
+    # on the manage page.
+    if address is None or claim is None or not claim.not_me or not claim.subscription_ids:
+        return _page("not_me", _fallback_language(request), 400, invalid=True)
+    subs = rt.subscriptions.named_by(claim)
+    if said and subs:
+        rt.subscriptions.not_me(address.id, [s.id for s in subs])
+    site_names = ", ".join(dict.fromkeys(s.site_name for s in subs))
+    return _page("not_me", address.language, invalid=False, done=said, email=address.email,
+                 subscriptions=_listed(address.language, subs), site_names=site_names,
+                 token=token, action="/notify/not-me")
+
+
+@pages.get("/not-me")
+def not_me_page(request: Request, token: str = "") -> HTMLResponse:
+    # GET /notify/not-me — what "not me" does, and a button: mail scanners fetch every
+    # link in an email, so opening it changes nothing.
+    return _not_me_page(request, token, said=False)
+
+
+@pages.post("/not-me")
+async def not_me(request: Request) -> HTMLResponse:
+    # POST /notify/not-me — the button: the same "not me" as the one-click unsubscribe
+    token = (await _form(request)).get("token", "")
+    return await run_in_threadpool(_not_me_page, request, token, said=True)
+
+
 @pages.get("/unsubscribe")
 def unsubscribe_page(token: str = "") -> Response:
     # GET /notify/unsubscribe — a mail client that opens the header link gets the page

@@ -448,6 +448,9 @@ class Worker:
             "confirm", address.language, email=address.email,
             site_name=listed[0].site_name if listed else self._site_name(conn, first.site_id),
             confirm_url=f"{base}/notify/confirm?token={token}",
+            # The visible "not me": the one-click unsubscribe's token, on a page that
+            # asks first (a link that names no subscription is no "not me").
+            not_me_url=f"{base}/notify/not-me?token={manage_token}" if ids else None,
             subscriptions=[{"title": v.title, "url": v.url, "site_name": v.site_name,
                             "kind_label": t[f"kind_{v.kind.value}"]} for v in listed],
         )

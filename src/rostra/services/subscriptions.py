@@ -427,6 +427,10 @@ class SubscriptionService:
             ).first()
         return views, waiting is None
 
+    def named_by(self, claim: AddressClaim) -> list[SubscriptionView]:
+        """The subscriptions a link from an email is about (those left of them)."""
+        return self.subscriptions_of(claim.address_id, _named_by(claim))
+
     def subscriptions_of(
         self, address_id: int, only: ColumnElement[bool] | None = None
     ) -> list[SubscriptionView]:
