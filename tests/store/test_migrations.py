@@ -523,3 +523,56 @@ def test_staff_keep_roles_sessions_and_passkeys_through_later_migrations(
                      "WHERE staff_user_id IS NOT NULL") == [("Staff key", 5)]
     finally:
         db.dispose()
+
+
+def test_0119_keeps_subscriptions_notices_and_what_names_them(tmp_path: Path) -> None:
+    # 0119 rebuilds the tables whose ids emailed links carry, with AUTOINCREMENT: their
+    # rows and the rows naming them (followed comments, a notice's statement) stay, and
+    # a deleted newest row's id is not given again.
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    db = Database(f"sqlite:///{tmp_path / 't.sqlite3'}")
+    try:
+        migrate.upgrade(db, "0118")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO sites (id, name, origins, settings, created_at) "
+                              "VALUES ('s', 'S', '[]', '{}', :at)"), {"at": at})
+            conn.execute(text("INSERT INTO threads (id, site_id, key, url, title, created_at,"
+                              " updated_at, comment_count, top_level_count, closed) VALUES "
+                              "(1, 's', '/t', '/t', 'T', :at, :at, 1, 1, false)"), {"at": at})
+            conn.execute(text("INSERT INTO comments (id, thread_id, depth, state, author_name,"
+                              " text, html, created_at, score, upvotes, downvotes, "
+                              "reply_count) VALUES (1, 1, 0, 'approved', 'Ana', 'x', 'x', "
+                              ":at, 0, 0, 0, 0)"), {"at": at})
+            conn.execute(text("INSERT INTO notify_addresses (id, email, language, created_at)"
+                              " VALUES (1, 'a@x.example', 'en', :at)"), {"at": at})
+            conn.execute(text("INSERT INTO notify_subscriptions (id, address_id, site_id, "
+                              "thread_key, kind, language, created_at) VALUES "
+                              "(1, 1, 's', '/t', 'replies', 'en', :at)"), {"at": at})
+            conn.execute(text("INSERT INTO notify_subscription_comments (subscription_id, "
+                              "comment_id) VALUES (1, 1)"))
+            conn.execute(text("INSERT INTO dsa_notices (id, site_id, comment_id, ground, "
+                              "ground_label, explanation, good_faith, created_at, deadline_at,"
+                              " status) VALUES (1, 's', 1, 'hate', 'Hate', 'why', true, :at, "
+                              ":at, 'decided')"), {"at": at})
+            conn.execute(text("INSERT INTO dsa_statements (id, site_id, comment_id, state, "
+                              "restriction, source, notice_id, ground_kind, ground, facts, "
+                              "automated_detection, automated_decision, created_at) VALUES "
+                              "(1, 's', 1, 'rejected', 'removal', 'notice', 1, 'illegal', "
+                              "'hate', 'facts', false, false, :at)"), {"at": at})
+        migrate.upgrade(db)
+        assert _rows(db, "SELECT id, site_id FROM notify_subscriptions") == [(1, "s")]
+        assert _rows(db, "SELECT subscription_id, comment_id FROM "
+                     "notify_subscription_comments") == [(1, 1)]
+        assert _rows(db, "SELECT id, notice_id FROM dsa_statements") == [(1, 1)]
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM notify_subscriptions"))
+            conn.execute(text("INSERT INTO notify_subscriptions (address_id, site_id, "
+                              "thread_key, kind, language, created_at) VALUES "
+                              "(1, 's', '/u', 'thread', 'en', :at)"), {"at": at})
+        assert _rows(db, "SELECT id FROM notify_subscriptions") == [(2,)]
+    finally:
+        db.dispose()

@@ -111,4 +111,5 @@ reader_sign_in_links = Table(
     Index("ix_reader_sign_in_links_email", "email", "created_at"),
     Index("ix_reader_sign_in_links_ip_hash", "ip_hash", "created_at"),
     Index("ix_reader_sign_in_links_code_hash", "code_hash"),
+    sqlite_autoincrement=True,  # ids in emailed links: never given twice (0119)
 )

@@ -44,6 +44,7 @@ dsa_notices = Table(
     Index("ix_dsa_notices_site_created", "site_id", "created_at"),
     Index("ix_dsa_notices_comment", "comment_id"),
     Index("ix_dsa_notices_site_complained", "site_id", "complained_at"),
+    sqlite_autoincrement=True,  # ids in emailed links: never given twice (0119)
 )
 
 # What the author of a removed or restricted comment is told (Art. 17), and their one
@@ -75,4 +76,5 @@ dsa_statements = Table(
     Index("ix_dsa_statements_site_created", "site_id", "created_at"),
     Index("ix_dsa_statements_comment", "comment_id"),
     Index("ix_dsa_statements_site_appealed", "site_id", "appealed_at"),
+    sqlite_autoincrement=True,  # ids in emailed links: never given twice (0119)
 )

@@ -74,6 +74,7 @@ notify_subscriptions = Table(
     UniqueConstraint("address_id", "site_id", "thread_key", "kind",
                      name="uq_notify_subscriptions_address_thread_kind"),
     Index("ix_notify_subscriptions_thread", "site_id", "thread_key"),
+    sqlite_autoincrement=True,  # ids in emailed links: never given twice (0119)
 )
 
 # "Not me": the reader of an address answered a confirmation email from a site with its
