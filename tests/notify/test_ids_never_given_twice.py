@@ -13,7 +13,7 @@ from rostra.store.account_tables import reader_sign_in_links
 from rostra.store.notify_tables import notify_subscriptions
 from tests.conftest import ORIGIN
 from tests.notify.conftest import NotifyServer, address
-from tests.notify.test_email_sign_in import ask, code_of, follow, mailed_link
+from tests.notify.test_email_sign_in import ask, mailed_link
 
 
 def test_an_erased_readers_unused_link_never_signs_in_someone_else(
