@@ -228,3 +228,33 @@ def test_a_notifier_whose_comment_was_deleted_meanwhile_is_told_so(
     text = parts(notify.mailbox.to(notifier_mail)[-1])[0]
     assert "no longer available" in text and "stays" not in text
     assert "/dsa/notice" not in text  # nothing to complain about
+
+
+def test_mails_to_the_notifier_call_the_comment_the_reported_one_not_theirs(
+    notify: NotifyServer, http: httpx.Client,
+) -> None:
+    # Every DSA email labelled the quoted comment "Your comment": the notifier's receipt
+    # and decision too, though the notifier did not write it.
+    site = notify.new_site()
+    author_mail, notifier_mail = address(), address()
+    posted = notify.reader(http, site, "Ana").post(
+        "/label/", "A comment somebody reports.", email=author_mail).json()
+    comment_id = posted["comment"]["id"]
+    ben = notify.reader(http, site, "Ben")
+    notice_id = http.post(f"/api/comments/{comment_id}/notices", headers=ben.headers(), json={
+        "ground": "illegal_or_harmful_speech", "explanation": "Incitement against refugees.",
+        "email": notifier_mail, "good_faith": True}).json()["notice"]["id"]
+    worker = notify.worker()
+    notify.run(worker.run_once())
+    decided = http.post(f"/api/moderation/notices/{notice_id}/decision", headers=STAFF,
+                        json={"outcome": "illegal", "reason": "Incites hatred"})
+    assert decided.status_code == 200, decided.text
+    notify.run(worker.run_once())
+    receipt, decision = notify.mailbox.to(notifier_mail)
+    for mail in (receipt, decision):
+        for part in parts(mail):
+            assert "somebody reports" in part
+            assert "The comment you reported" in part and "Your comment" not in part
+    [statement] = notify.mailbox.to(author_mail)
+    for part in parts(statement):
+        assert "Your comment" in part and "The comment you reported" not in part

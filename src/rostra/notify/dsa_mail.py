@@ -13,6 +13,9 @@ from rostra.store.dsa_tables import dsa_notices, dsa_statements
 from rostra.store.tables import comments, sites
 
 EXCERPT = 600
+# The emails that go to a notifier, who did not write the comment they quote.
+TO_NOTIFIER = frozenset({"receipt", "notice_decision", "complaint_decision",
+                         "appeal_decision_notifier"})
 
 
 def _excerpt(text: str | None) -> str:
@@ -110,5 +113,7 @@ def compose(conn: Any, row: Row[Any], base: str, tokens: Any,
     if redress and what in ("notice_decision", "statement", "appeal_decision",
                             "complaint_decision"):
         lines.append(redress)
+    comment_label = t["dsa_reported_comment" if what in TO_NOTIFIER else "dsa_comment"]
     return render_email("dsa", language, subject=subject, lines=lines, comment_text=text,
-                        link=link, link_label=link_label, site_name=site_name)
+                        comment_label=comment_label, link=link, link_label=link_label,
+                        site_name=site_name)
