@@ -268,3 +268,42 @@ def test_an_erasure_finds_notices_by_reader_keys_a_chunk_at_a_time(
         kept = conn.execute(select(dsa_notices).where(dsa_notices.c.id == notice_id)).one()
     assert kept.notifier_name is None and kept.reporter is None
     assert bound and max(bound) <= 510
+
+
+def test_no_action_is_refused_for_a_comment_a_moderator_rejected_meanwhile(
+    mserver: LiveServer, http: httpx.Client,
+) -> None:
+    # A moderator rejected the comment before its notice was decided; "no action" went
+    # through and told the notifier "the comment stays", though nobody could read it.
+    # Only the outcomes that fit a removed comment are offered and taken.
+    site = new_site(mserver, dsa={"grounds": GROUNDS})
+    ana, ben = Reader("Ana", http, site), Reader("Ben", http, site)
+    comment_id = posted(ana, "Those people should all be driven out of town.")
+    notice_id = notice(ben, comment_id).json()["notice"]["id"]
+    rejected = http.post(f"/api/moderation/comments/{comment_id}/reject", headers=STAFF,
+                         json={"reason": "Abusive"})
+    assert rejected.status_code == 200, rejected.text
+    [queued] = http.get("/api/moderation/notices", params={"site": site},
+                        headers=STAFF).json()["notices"]
+    assert queued["outcomes"] == ["illegal", "incompatible"]
+    with mserver.client() as browser:
+        page = _other_moderator(mserver, browser).get("/admin/notices", site=site).text
+    [form] = lxml_html.fromstring(page).xpath(f'//article[@id="notice-{notice_id}"]//form')
+    assert form.xpath('.//input[@name="outcome"]/@value') == ["illegal", "incompatible"]
+    path = f"/api/moderation/notices/{notice_id}/decision"
+    stays = http.post(path, headers=STAFF, json={"outcome": "no_action"})
+    assert (stays.status_code, stays.json()["code"]) == (409, "comment_not_published")
+    assert http.get(f"/api/moderation/notices/{notice_id}",
+                    headers=STAFF).json()["notice"]["status"] == "open"
+    decided = http.post(path, headers=STAFF, json={"outcome": "incompatible"})
+    assert decided.status_code == 200, decided.text
+    # Published again, "no action" fits once more.
+    other_id = posted(ana, "A comment rejected, then published again.")
+    other = notice(ben, other_id).json()["notice"]["id"]
+    for action in ("reject", "approve"):
+        assert http.post(f"/api/moderation/comments/{other_id}/{action}",
+                         headers=STAFF).status_code == 200
+    stays = http.post(f"/api/moderation/notices/{other}/decision", headers=STAFF,
+                      json={"outcome": "no_action"})
+    assert stays.status_code == 200, stays.text
+    assert stays.json()["notice"]["outcomes"] == ["illegal", "incompatible", "no_action"]

@@ -83,7 +83,6 @@ async def notices_page(request: Request) -> Response:
                   items=items, complaints=complaints, figures=figures, params=params,
                   actor=actor_of(staff),
                   done=DONE.get(params.get("done", "")), error=error,
-                  notice_outcomes=[o.value for o in NoticeOutcome],
                   appeal_outcomes=[o.value for o in AppealOutcome])
 
 

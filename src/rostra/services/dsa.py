@@ -106,13 +106,17 @@ def _held_by_checks(conn: Connection, comment_id: int) -> bool:
             and latest.lifted_at is None)
 
 
-def _available(conn: Connection, comment_id: int | None) -> bool:
-    """Whether a notice's comment is still there to decide on: not deleted (by its
-    author, on their request for erasure, by a moderator) nor gone from the database."""
-    if comment_id is None:
-        return False
-    state = conn.scalar(select(comments.c.state).where(comments.c.id == comment_id))
-    return state is not None and state != CommentState.DELETED.value
+def fitting_outcomes(comment_state: str | None) -> list[str]:
+    """The outcomes a notice on a comment in this state may be decided with. A deleted
+    (or vanished) comment: only "unavailable". One that is not published (held,
+    rejected, spam): "illegal" or "incompatible", not "no action", which tells the
+    notifier that the comment stays for all to read (publish it first to say so)."""
+    if comment_state is None or comment_state == CommentState.DELETED.value:
+        return [NoticeOutcome.UNAVAILABLE.value]
+    fitting = [NoticeOutcome.ILLEGAL.value, NoticeOutcome.INCOMPATIBLE.value]
+    if comment_state == CommentState.APPROVED.value:
+        fitting.append(NoticeOutcome.NO_ACTION.value)
+    return fitting
 
 
 def _removed_already(conn: Connection, comment_id: int) -> bool:
@@ -414,13 +418,20 @@ class DsaService:
                 if notice.status != "open":
                     raise Conflict(f"notice {notice_id} was decided already",
                                    code="decided_already")
-                available = _available(conn, notice.comment_id)
-                if outcome is NoticeOutcome.UNAVAILABLE and available:
+                state = None if notice.comment_id is None else conn.scalar(
+                    select(comments.c.state).where(comments.c.id == notice.comment_id))
+                fitting = fitting_outcomes(state)
+                if outcome is NoticeOutcome.UNAVAILABLE and outcome.value not in fitting:
                     raise InvalidInput("the comment is still there: decide on it",
                                        code="comment_available")
-                if outcome is not NoticeOutcome.UNAVAILABLE and not available:
+                if outcome is not NoticeOutcome.UNAVAILABLE and fitting == ["unavailable"]:
                     raise Conflict("the comment is no longer available (deleted or erased): "
                                    "decide \"unavailable\"", code="comment_gone")
+                if outcome.value not in fitting:
+                    raise Conflict(f"the comment is not published (it is {state}): "
+                                   "\"no action\" would tell the notifier it stays; "
+                                   "decide \"illegal\" or \"incompatible\", or publish "
+                                   "it first", code="comment_not_published")
                 removed = None
                 if (outcome in (NoticeOutcome.ILLEGAL, NoticeOutcome.INCOMPATIBLE)
                         and notice.comment_id is not None
@@ -749,6 +760,7 @@ def _notice_json(row: Row[Any]) -> dict[str, Any]:
         "complain_until": iso(appeal_until(row.decided_at)) if row.decided_at else None,
         "comment_available": (row.comment_state is not None
                               and row.comment_state != CommentState.DELETED.value),
+        "outcomes": fitting_outcomes(row.comment_state),
         "comment": None if row.comment_text is None else {
             "text": row.comment_text, "state": row.comment_state,
             "author": row.comment_author, "thread_title": row.thread_title,
