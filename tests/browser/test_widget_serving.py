@@ -123,7 +123,7 @@ def test_it_serves_the_demo_article_and_index(live_server: Any) -> None:
 STAFF_CODES = {"csrf_failed", "login_failed", "metrics_token_required", "metrics_forbidden",
                "origin_taken", "origin_not_found",
                # EU DSA decisions by moderators (the staff API and the workspace)
-               "decided_already", "not_appealed", "same_moderator",
+               "decided_already", "not_appealed", "same_moderator", "comment_not_published",
                # a moderator's undo of an action someone changed since (the workspace)
                "changed_since",
                # a decision on a comment erased on its author's request (staff only)
