@@ -173,3 +173,16 @@ def test_a_passage_comment_held_for_moderation_keeps_the_focus_in_its_panel(
     expect(status).to_be_focused()
     # said once, by what now has the focus, not a second time by the widget's status line
     expect(widget(page).get_by_role("status")).to_have_text("")
+
+
+def test_a_text_the_server_refuses_is_not_called_empty(discussion: Discussion, page: Any) -> None:
+    # Any invalid_input on the text read "Please write a comment first.", though the
+    # reader had written one (here with a NUL character the server refuses).
+    page.goto(discussion.url())
+    form = widget(page).locator(".fs form")
+    form.get_by_label("Comment").fill("A NUL \x00 the server refuses")
+    form.get_by_label("Name").fill("Ida")
+    form.get_by_role("button", name="Post comment").click()
+    error = form.locator(".fe")
+    expect(error).to_have_text(
+        "This text cannot be posted: contains a NUL character.")

@@ -576,6 +576,11 @@ class RostraComments extends HTMLElement {
     if (code === "too_long") return tr.t("error_too_long_field", { field: label, n: error.limit });
     if (code === "invalid_input" && field) {
       if (field === "name" && /required/.test(error.detail)) return tr.t("nameRequired");
+      // the text was written, but refused (a NUL character…): say why, not "write one"
+      if (field === "text" && !/empty|required/i.test(error.detail)) {
+        const reason = error.detail.replace(/^text[.:]\s*/, "").replace(/[.\s]+$/, "");
+        return tr.t("error_text_refused", { reason });
+      }
       const key = "error_invalid_" + field;
       return tr.t(key in tr.strings ? key : "error_invalid_field", { field: label });
     }

@@ -113,6 +113,7 @@ export default {
   error_invalid_email: "يُرجى إدخال بريد إلكتروني صحيح، أو ترك الحقل فارغًا.",
   error_invalid_name: "يُرجى كتابة اسمك في سطر واحد.",
   error_invalid_text: "يُرجى كتابة تعليق أولًا.",
+  error_text_refused: "لا يمكن نشر هذا النص: {reason}.",
   error_invalid_website: "يُرجى إدخال عنوان ويب يبدأ بـ https://.",
   error_too_long: "تعليقك طويل جدًا: {n} حرف على الأكثر.",
   error_too_long_field: "الحقل «{field}» طويل جدًا: {n} حرف على الأكثر.",

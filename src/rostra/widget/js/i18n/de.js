@@ -186,6 +186,7 @@ export default {
   error_invalid_email: "Bitte geben Sie eine gültige E-Mail-Adresse ein oder lassen Sie das Feld leer.",
   error_invalid_name: "Bitte schreiben Sie Ihren Namen in eine Zeile.",
   error_invalid_text: "Bitte schreiben Sie zuerst einen Kommentar.",
+  error_text_refused: "Dieser Text kann nicht veröffentlicht werden: {reason}.",
   error_invalid_website: "Bitte geben Sie eine Webadresse ein, die mit https:// beginnt.",
   error_too_long: "Ihr Kommentar ist zu lang: höchstens {n} Zeichen.",
   error_too_long_field: "„{field}“ ist zu lang: höchstens {n} Zeichen.",

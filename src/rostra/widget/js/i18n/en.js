@@ -142,6 +142,7 @@ export default {
   error_invalid_email: "Please enter a valid email address, or leave the field empty.",
   error_invalid_name: "Please write your name on one line.",
   error_invalid_text: "Please write a comment first.",
+  error_text_refused: "This text cannot be posted: {reason}.",
   error_invalid_website: "Please enter a web address that starts with https://.",
   error_too_long: "Your comment is too long: at most {n} characters.",
   error_too_long_field: "“{field}” is too long: at most {n} characters.",

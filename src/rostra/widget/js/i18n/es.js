@@ -186,6 +186,7 @@ export default {
   error_invalid_email: "Escriba una dirección de correo válida o deje el campo vacío.",
   error_invalid_name: "Escriba su nombre en una sola línea.",
   error_invalid_text: "Escriba primero un comentario.",
+  error_text_refused: "Este texto no se puede publicar: {reason}.",
   error_invalid_website: "Escriba una dirección web que empiece por https://.",
   error_too_long: "Su comentario es demasiado largo: {n} caracteres como máximo.",
   error_too_long_field: "«{field}» es demasiado largo: {n} caracteres como máximo.",

@@ -186,6 +186,7 @@ export default {
   error_invalid_email: "Saisissez une adresse e-mail valide, ou laissez le champ vide.",
   error_invalid_name: "Écrivez votre nom sur une seule ligne.",
   error_invalid_text: "Écrivez d’abord un commentaire.",
+  error_text_refused: "Ce texte ne peut pas être publié : {reason}.",
   error_invalid_website: "Saisissez une adresse web qui commence par https://.",
   error_too_long: "Votre commentaire est trop long : {n} caractères au plus.",
   error_too_long_field: "« {field} » est trop long : {n} caractères au plus.",

@@ -129,6 +129,7 @@ export default {
   error_invalid_email: "נא להזין כתובת דוא״ל תקינה, או להשאיר את השדה ריק.",
   error_invalid_name: "נא לכתוב את השם בשורה אחת.",
   error_invalid_text: "נא לכתוב תגובה קודם.",
+  error_text_refused: "לא ניתן לפרסם את הטקסט הזה: {reason}.",
   error_invalid_website: "נא להזין כתובת אינטרנט שמתחילה ב־https://.",
   error_too_long: "התגובה ארוכה מדי: {n} תווים לכל היותר.",
   error_too_long_field: "השדה „{field}” ארוך מדי: {n} תווים לכל היותר.",

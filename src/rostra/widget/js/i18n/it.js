@@ -129,6 +129,7 @@ export default {
   error_invalid_email: "Inserisci un indirizzo email valido, oppure lascia vuoto il campo.",
   error_invalid_name: "Scrivi il tuo nome su una sola riga.",
   error_invalid_text: "Scrivi prima un commento.",
+  error_text_refused: "Questo testo non può essere pubblicato: {reason}.",
   error_invalid_website: "Inserisci un indirizzo web che inizi con https://.",
   error_too_long: "Il tuo commento è troppo lungo: al massimo {n} caratteri.",
   error_too_long_field: "«{field}» è troppo lungo: al massimo {n} caratteri.",

@@ -145,6 +145,7 @@ export default {
   error_invalid_email: "正しいメールアドレスを入力するか、空欄のままにしてください。",
   error_invalid_name: "名前は 1 行で入力してください。",
   error_invalid_text: "先にコメントを書いてください。",
+  error_text_refused: "このテキストは投稿できません：{reason}。",
   error_invalid_website: "https:// で始まるウェブアドレスを入力してください。",
   error_too_long: "コメントが長すぎます。最大 {n} 文字です。",
   error_too_long_field: "「{field}」が長すぎます。最大 {n} 文字です。",

@@ -186,6 +186,7 @@ export default {
   error_invalid_email: "올바른 이메일 주소를 입력하거나 비워 두세요.",
   error_invalid_name: "이름을 한 줄로 입력하세요.",
   error_invalid_text: "먼저 댓글을 작성하세요.",
+  error_text_refused: "이 글은 게시할 수 없습니다: {reason}.",
   error_invalid_website: "https://로 시작하는 웹 주소를 입력하세요.",
   error_too_long: "댓글이 너무 깁니다: 최대 {n}자입니다.",
   error_too_long_field: "‘{field}’ 항목이 너무 깁니다: 최대 {n}자입니다.",

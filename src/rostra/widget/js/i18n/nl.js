@@ -145,6 +145,7 @@ export default {
   error_invalid_email: "Vul een geldig e-mailadres in, of laat het veld leeg.",
   error_invalid_name: "Schrijf je naam op één regel.",
   error_invalid_text: "Schrijf eerst een reactie.",
+  error_text_refused: "Deze tekst kan niet worden geplaatst: {reason}.",
   error_invalid_website: "Vul een webadres in dat begint met https://.",
   error_too_long: "Je reactie is te lang: hoogstens {n} tekens.",
   error_too_long_field: "„{field}” is te lang: hoogstens {n} tekens.",

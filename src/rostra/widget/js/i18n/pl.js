@@ -129,6 +129,7 @@ export default {
   error_invalid_email: "Podaj poprawny adres e-mail albo zostaw pole puste.",
   error_invalid_name: "Wpisz imię w jednym wierszu.",
   error_invalid_text: "Najpierw napisz komentarz.",
+  error_text_refused: "Tego tekstu nie można opublikować: {reason}.",
   error_invalid_website: "Podaj adres strony zaczynający się od https://.",
   error_too_long: "Komentarz jest za długi: najwyżej {n} znaków.",
   error_too_long_field: "Pole „{field}” jest za długie: najwyżej {n} znaków.",

@@ -129,6 +129,7 @@ export default {
   error_invalid_email: "Introduza um endereço de email válido, ou deixe o campo vazio.",
   error_invalid_name: "Escreva o seu nome numa só linha.",
   error_invalid_text: "Escreva primeiro um comentário.",
+  error_text_refused: "Este texto não pode ser publicado: {reason}.",
   error_invalid_website: "Introduza um endereço web que comece por https://.",
   error_too_long: "O seu comentário é demasiado longo: no máximo {n} caracteres.",
   error_too_long_field: "«{field}» é demasiado longo: no máximo {n} caracteres.",

@@ -186,6 +186,7 @@ export default {
   error_invalid_email: "Введите правильный адрес эл. почты или оставьте поле пустым.",
   error_invalid_name: "Напишите имя в одну строку.",
   error_invalid_text: "Сначала напишите комментарий.",
+  error_text_refused: "Этот текст нельзя опубликовать: {reason}.",
   error_invalid_website: "Введите веб-адрес, начинающийся с https://.",
   error_too_long: "Комментарий слишком длинный: не больше {n} символов.",
   error_too_long_field: "Поле «{field}» слишком длинное: не больше {n} символов.",

@@ -186,6 +186,7 @@ export default {
   error_invalid_email: "Zadajte platnú e-mailovú adresu alebo nechajte pole prázdne.",
   error_invalid_name: "Napíšte svoje meno do jedného riadka.",
   error_invalid_text: "Najprv napíšte komentár.",
+  error_text_refused: "Tento text nemožno uverejniť: {reason}.",
   error_invalid_website: "Zadajte webovú adresu, ktorá začína https://.",
   error_too_long: "Komentár je príliš dlhý: najviac {n} znakov.",
   error_too_long_field: "Pole „{field}“ je príliš dlhé: najviac {n} znakov.",

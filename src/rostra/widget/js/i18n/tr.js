@@ -145,6 +145,7 @@ export default {
   error_invalid_email: "Lütfen geçerli bir e-posta adresi girin ya da alanı boş bırakın.",
   error_invalid_name: "Lütfen adınızı tek satıra yazın.",
   error_invalid_text: "Lütfen önce bir yorum yazın.",
+  error_text_refused: "Bu metin gönderilemez: {reason}.",
   error_invalid_website: "Lütfen https:// ile başlayan bir web adresi girin.",
   error_too_long: "Yorumunuz çok uzun: en fazla {n} karakter.",
   error_too_long_field: "“{field}” çok uzun: en fazla {n} karakter.",

@@ -186,6 +186,7 @@ export default {
   error_invalid_email: "Введіть правильну адресу ел. пошти або залиште поле порожнім.",
   error_invalid_name: "Напишіть ім’я в один рядок.",
   error_invalid_text: "Спершу напишіть коментар.",
+  error_text_refused: "Цей текст не можна опублікувати: {reason}.",
   error_invalid_website: "Введіть вебадресу, що починається з https://.",
   error_too_long: "Коментар задовгий: щонайбільше {n} символів.",
   error_too_long_field: "Поле «{field}» задовге: щонайбільше {n} символів.",
