@@ -4,6 +4,7 @@ link in the decision's email, decided by a moderator other than the first decide
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -109,3 +110,20 @@ def test_a_complaint_is_taken_against_no_action_for_six_months_only(
     assert late.status_code == 400 and 'id="closed"' in late.text
     assert http.get("/api/moderation/complaints", params={"site": site, "all": True},
                     headers=STAFF).json()["complaints"] == []
+
+
+def test_notifiers_complaints_and_authors_appeals_are_limited_apart(
+    mserver: LiveServer, http: httpx.Client,
+) -> None:
+    # The complaint form (/dsa/notice) counted in the authors' appeal bucket: a reader
+    # who had used up their appeals could not complain about a notice, and the reverse.
+    # Each has its own now (rate_limits.appeal, rate_limits.complaint: 10 an hour).
+    for spent, still_open in (("/dsa/statement", "/dsa/notice"),
+                              ("/dsa/notice", "/dsa/statement")):
+        reader = {"X-Forwarded-For": f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}::1",
+                  "X-Rostra-Voter": secrets.token_hex(8)}
+        form = {"token": "not-a-token", "text": COMPLAINT}
+        answers = [http.post(spent, headers=reader, data=form).status_code
+                   for _ in range(11)]
+        assert answers.count(429) == 1 and answers[-1] == 429, answers
+        assert http.post(still_open, headers=reader, data=form).status_code != 429

@@ -29,8 +29,9 @@ LIMITED = (
     ("POST", re.compile(r"^/api/subscriptions$"), "subscribe"),
     # The appeal form behind a statement's emailed link (the API's appeal counts itself).
     ("POST", re.compile(r"^/dsa/statement$"), "appeal"),
-    # The notifier's complaint form behind a notice decision's emailed link: an appeal's.
-    ("POST", re.compile(r"^/dsa/notice$"), "appeal"),
+    # The notifier's complaint form behind a notice decision's emailed link: a bucket
+    # of its own, so that neither side's use spends the other's.
+    ("POST", re.compile(r"^/dsa/notice$"), "complaint"),
     # Passkey challenges and email codes: each call writes, most before a sign-in.
     ("POST", re.compile(r"^/auth/(?:passkey/(?:options|session)|email/session)$"), "sign_in"),
     ("POST", re.compile(r"^/api/account/passkeys(?:/options)?$"), "sign_in"),

@@ -76,6 +76,7 @@ class RateLimits:
     subscribe: str = "10/hour"
     notice: str = "10/hour"  # DSA notices of illegal content, per reader
     appeal: str = "10/hour"  # appeals against statements of reasons, per reader
+    complaint: str = "10/hour"  # notifiers' complaints about notices' decisions, per reader
     # Sign-in ceremonies that write before anyone is signed in (passkey challenges,
     # email codes traded for sessions), per reader.
     sign_in: str = "20/minute;200/hour"
