@@ -4,6 +4,7 @@ transparency figures: /admin/notices."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -113,41 +114,36 @@ async def decide_notice(request: Request, notice_id: str) -> Response:
 @pages
 async def decide_appeal(request: Request, statement_id: str) -> Response:
     # POST /admin/statements/{id}/appeal (form: csrf, outcome, reason) — another moderator
-    staff = await who(request)
-    form = await read_form(request)
-    check_csrf(request, form)
     service = _dsa(request)
-    found = _id(statement_id, "statement")
-    site_id = await run_in_threadpool(service.statement_site, found)
-    require(staff, site_id)
-    try:
-        outcome = AppealOutcome(one(form, "outcome"))
-    except ValueError:
-        raise InvalidInput("outcome: upheld or reversed") from None
-    statement = await run_in_threadpool(lambda: service.decide_appeal(
-        found, outcome, actor=actor_of(staff), reason=one(form, "reason")[:2000] or None))
-    if request.headers.get("accept", "").startswith("application/json"):
-        return json_ok({"statement": statement})
-    return redirect("/admin/notices", site=site_id, view="appeals", done="appeal")
+    return await _review(request, statement_id, "statement", service.statement_site,
+                         service.decide_appeal, done="appeal")
 
 
 @router.post("/notices/{notice_id}/complaint")
 @pages
 async def decide_complaint(request: Request, notice_id: str) -> Response:
     # POST /admin/notices/{id}/complaint (form: csrf, outcome, reason) — another moderator
+    service = _dsa(request)
+    return await _review(request, notice_id, "notice", service.notice_site,
+                         service.decide_complaint, done="complaint")
+
+
+async def _review(request: Request, raw_id: str, kind: str, site_of: Callable[[int], str],
+                  decide: Callable[..., dict[str, Any]], *, done: str) -> Response:
+    """An author's appeal or a notifier's complaint decided (upheld or reversed) by a
+    moderator of the site: the decision as JSON, or back to the appeals view."""
     staff = await who(request)
     form = await read_form(request)
     check_csrf(request, form)
-    service = _dsa(request)
-    found = _id(notice_id, "notice")
-    site_id = await run_in_threadpool(service.notice_site, found)
+    found = _id(raw_id, kind)
+    site_id = await run_in_threadpool(site_of, found)
     require(staff, site_id)
     try:
         outcome = AppealOutcome(one(form, "outcome"))
     except ValueError:
         raise InvalidInput("outcome: upheld or reversed") from None
-    notice = await run_in_threadpool(lambda: service.decide_complaint(
+    decided = await run_in_threadpool(lambda: decide(
         found, outcome, actor=actor_of(staff), reason=one(form, "reason")[:2000] or None))
     if request.headers.get("accept", "").startswith("application/json"):
-        return json_ok({"notice": notice})
-    return redirect("/admin/notices", site=site_id, view="appeals", done="complaint")
+        return json_ok({kind: decided})
+    return redirect("/admin/notices", site=site_id, view="appeals", done=done)
