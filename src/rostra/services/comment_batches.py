@@ -138,6 +138,13 @@ def _moderation(p: Prepared) -> dict[str, Any]:
     return moderation
 
 
+def _wrote(comment: Row[Any], author: tuple[int | None, str]) -> bool:
+    """Whether ``author`` (account id, voter id) wrote ``comment``."""
+    account_id, voter_id = author
+    return comment.voter_id == voter_id or (
+        account_id is not None and comment.account_id == account_id)
+
+
 TxHook = Callable[[Connection, CommentEvent], None]
 Listener = Callable[[CommentEvent], None]
 
@@ -170,17 +177,19 @@ class BatchStorage:
 
     def _check_parent(
         self, parent: Row[Any] | None, thread: Row[Any] | None, site_settings: SiteSettings,
-        shadowed: bool = True,
+        author: tuple[int | None, str], shadowed: bool = True,
     ) -> None:
-        """Raise unless ``parent`` may be replied to. ``shadowed``: the reply is held for
-        a shadow ban (``True`` before moderation has decided), so it may answer a comment
-        held for one that looks published to its author: refusing would tell the author
-        of both (nobody else sees either)."""
+        """Raise unless ``parent`` may be replied to by ``author`` (account id, voter id).
+        ``shadowed``: the reply is held for a shadow ban (``True`` before moderation has
+        decided), so it may answer its own author's comment held for one that looks
+        published to them: refusing would tell them (nobody else sees either). Anyone
+        else is refused as for any held comment, before the text is checked: its id can
+        be guessed, and any other answer would tell it is hidden."""
         if parent is None or thread is None or parent.thread_id != thread.id:
             raise NotFound("parent_id: no such comment in this thread", code="parent_not_found")
         if parent.state != CommentState.APPROVED.value and not (
                 shadowed and parent.state == CommentState.PENDING.value
-                and shadow_published(parent.moderation)):
+                and shadow_published(parent.moderation) and _wrote(parent, author)):
             raise InvalidInput("parent_id: that comment cannot be replied to")
         if parent.depth + 1 > site_settings.max_depth:
             raise InvalidInput("parent_id: replies are nested too deeply here")
@@ -331,7 +340,7 @@ class BatchStorage:
         depth, root_id = 0, None
         if new.parent_id is not None:
             parent = queries.comment_row(conn, new.parent_id)
-            self._check_parent(parent, thread, p.site_settings,
+            self._check_parent(parent, thread, p.site_settings, (p.account_id, p.voter_id),
                                shadowed="shadow" in p.decision.facts)
             assert parent is not None
             # root_id is NULL for a top-level comment (or its own id, from importers).

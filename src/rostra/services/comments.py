@@ -103,6 +103,24 @@ def _with_offer(moderation: dict[str, Any], row: Row[Any]) -> dict[str, Any]:
     return moderation
 
 
+def _shown_as_before(moderation: dict[str, Any], row: Row[Any]) -> dict[str, Any]:
+    """An edit's decision for a comment held for a shadow ban: its author is shown what
+    an ordinary author's edit would show (``facts.shadow.action``). An edit holds a
+    published comment the checks would now hold, and never publishes a held one: one
+    shown held (or spam, shown held) stays so, whatever the new text."""
+    facts = moderation.get("facts") or {}
+    shadow = facts.get("shadow")
+    shown_published = row.state == CommentState.APPROVED.value or shadow_published(
+        row.moderation)
+    if not isinstance(shadow, dict) or shown_published:
+        return moderation
+    before = ((row.moderation or {}).get("facts") or {}).get("shadow") or {}
+    action = before.get("action") or (
+        Action.SPAM.value if row.state == CommentState.SPAM.value else Action.HOLD.value)
+    moderation["facts"] = {**facts, "shadow": {**shadow, "action": action}}
+    return moderation
+
+
 def _check_email(value: str | None) -> str | None:
     value = _clean_line(value, "email", 320)
     if value is not None and not EMAIL.match(value):
@@ -297,7 +315,7 @@ class CommentService(BatchStorage):
             with self.db.read() as conn:
                 thread = queries.find_thread(conn, site.id, key)
                 self._check_parent(queries.comment_row(conn, new.parent_id), thread,
-                                   site_settings)
+                                   site_settings, (account_id, voter_id))
             if thread is not None and thread.closed:
                 raise Forbidden("this discussion is closed", code="thread_closed")
 
@@ -444,7 +462,8 @@ class CommentService(BatchStorage):
                         text=text,
                         html=markup.render(text, images=site_settings.allow_images),
                         edited_at=now,
-                        moderation=_with_offer(decision.to_json(), current),
+                        moderation=_shown_as_before(
+                            _with_offer(decision.to_json(), current), current),
                     )
                 )
                 if not held:
