@@ -467,8 +467,11 @@ class CommentService(BatchStorage):
                     )
                 )
                 if not held:
-                    queries.bump_thread(conn, row.thread_id, now)
                     if current.state == CommentState.APPROVED.value:
+                        # Only an edit readers see changes the thread: a held comment's
+                        # (a shadow-banned author's among them) must not send every open
+                        # page a bare "changed".
+                        queries.bump_thread(conn, row.thread_id, now)
                         changes.record_edited(conn, row.thread_id, row.id)  # open pages show it
                     event = CommentEvent(
                         EventKind.EDITED, row.id, row.thread_id, thread.site_id, thread.key,
