@@ -57,3 +57,33 @@ def test_it_shows_a_shadow_banned_reader_their_comment_as_published(
                       headers=discussion.other_reader()).json()
     assert shown["thread"]["total"] == 2
     assert banned not in {c["id"] for c in shown["comments"]}
+
+
+def test_the_authors_count_links_count_their_hidden_comment(
+    discussion: Discussion, live_server: Any, page: Any,
+) -> None:
+    # Index pages show the thread's public count; in the author's browser, their own
+    # comment that count leaves out is added, as the thread's own heading adds it.
+    discussion.post("Someone else's view")
+    page.goto(discussion.url())
+    first = post_via_widget(page, "My first opinion on this")
+    live_server.app.app.state.moderation.service.ban(BanRequest(
+        site_id=discussion.site, kind=BanKind.VOTER, comment_id=first, shadow=True),
+        actor="test")
+    post_via_widget(page, "My second opinion, shadowed")
+    page.reload()
+    expect(widget(page).locator("h2")).to_have_text("3 comments")
+
+    index = discussion.host.serve(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Index</title></head>'
+        f'<body><main><h1>News</h1><p><a href="{discussion.thread}">Story</a> '
+        f'<span data-rostra-count="{discussion.thread}">…</span></p></main>'
+        f'<script src="{discussion.server_url}/embed.js" data-site="{discussion.site}" async>'
+        "</script></body></html>")
+    page.goto(index)
+    expect(page.locator("[data-rostra-count]")).to_have_text("3 comments")
+    # The counts everyone else reads (and caches share) leave it out.
+    counts = httpx.get(f"{discussion.server_url}/api/counts",
+                       params={"site": discussion.site, "thread": discussion.thread},
+                       headers=discussion.other_reader()).json()
+    assert counts["counts"][discussion.thread] == 2

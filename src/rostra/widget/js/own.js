@@ -80,6 +80,10 @@ async function remove(el, li, btn) {
  */
 export async function showOwn(el) {
   const gen = el.gen;
+  // One the page shows now (approved by a moderator since) is in the thread's count.
+  for (const [id, own] of Object.entries(store.own())) {
+    if (own.unlisted && el.byId.has(Number(id))) store.setOwn(id, { unlisted: false });
+  }
   const mine = Object.entries(store.own())
     .filter(([id, own]) => own.thread === el.threadKey && !el.byId.has(Number(id)))
     .sort((a, b) => (b[1].at || 0) - (a[1].at || 0)).slice(0, 10).reverse(); // a parent before its replies
@@ -100,8 +104,10 @@ export async function showOwn(el) {
     if (gen !== el.gen) return;
     const c = res.comment || res;
     const held = c.state === "pending";
-    if (!held) store.setOwn(id, { pending: false });
-    if (el.byId.has(c.id) || (!held && !missing(el, c))) continue;
+    const unlisted = !held && !el.byId.has(c.id) && missing(el, c);
+    // unlisted: counts.js adds it to this thread's count on other pages of the site
+    store.setOwn(id, { pending: held, unlisted });
+    if (el.byId.has(c.id) || (!held && !unlisted)) continue;
     const li = el.insertNew(c);
     if (!held) {
       if (el.info) el.info.total += 1; // the page's count leaves it out, as it does for everyone else
