@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from rostra.core.markup import render, sanitise_html
+from rostra.core.markup import render
 from rostra.core.models import CommentState
 from rostra.core.thread_keys import http_url
-from rostra.importers.common import key_for
+from rostra.importers.common import clean_html, key_for
 from rostra.importers.streams import utf8_lines
 from rostra.services.import_records import (
     ImportedComment,
@@ -103,7 +103,8 @@ def _comment(
         up, down = (score, 0) if score >= 0 else (0, -score)
     orig = obj.get("orig")
     text = str(orig if orig is not None else obj.get("text") or "")
-    rendered = render(text) if orig is not None else sanitise_html(text)
+    # Without `orig` (comments Remark42 imported itself) `text` is the HTML readers saw.
+    rendered = render(text) if orig is not None else clean_html(text)
     deleted = bool(obj.get("delete"))
     edit = obj.get("edit") or {}
     yield ImportedComment(
