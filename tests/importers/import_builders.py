@@ -42,6 +42,8 @@ class WpComment:
     date_gmt: str | None = "2024-03-01 10:00:00"
     type: str = ""
     meta: dict[str, str] = field(default_factory=dict)
+    # Whitespace around the CDATA, as in hand-formatted exports (Isso's test WXR).
+    padding: str = ""
 
     def xml(self) -> str:
         parts = [f"<wp:comment_id>{self.id}</wp:comment_id>"]
@@ -56,7 +58,8 @@ class WpComment:
         if self.date_gmt is not None:
             parts.append(f"<wp:comment_date_gmt>{self.date_gmt}</wp:comment_date_gmt>")
         parts += [
-            f"<wp:comment_content>{cdata(self.content)}</wp:comment_content>",
+            f"<wp:comment_content>{self.padding}{cdata(self.content)}{self.padding}"
+            "</wp:comment_content>",
             f"<wp:comment_approved>{self.approved}</wp:comment_approved>",
             f"<wp:comment_type>{self.type}</wp:comment_type>",
             f"<wp:comment_parent>{self.parent}</wp:comment_parent>",
@@ -131,6 +134,8 @@ class DisqusPost:
     email: str | None = "ana@example.com"
     created: str | None = "2023-05-01T12:00:00Z"
     ip: str | None = "198.51.100.4"
+    # Whitespace around the CDATA, as in reformatted exports (Remark42's test data).
+    padding: str = ""
 
 
 def write_disqus(path: Path, threads: list[DisqusThread], posts: list[DisqusPost]) -> Path:
@@ -161,7 +166,8 @@ def write_disqus(path: Path, threads: list[DisqusThread], posts: list[DisqusPost
         created = f"<createdAt>{p.created}</createdAt>" if p.created else ""
         ip = f"<ipAddress>{p.ip}</ipAddress>" if p.ip else ""
         out.append(
-            f'<post dsq:id="{p.dsq_id}"><id/><message>{cdata(p.message)}</message>{created}'
+            f'<post dsq:id="{p.dsq_id}"><id/>'
+            f"<message>{p.padding}{cdata(p.message)}{p.padding}</message>{created}"
             f"<isDeleted>{str(p.deleted).lower()}</isDeleted>"
             f"<isSpam>{str(p.spam).lower()}</isSpam>{author}{ip}"
             f'<thread dsq:id="{p.thread}"/>{parent}</post>'

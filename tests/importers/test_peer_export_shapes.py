@@ -6,9 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from import_builders import (
+    DisqusPost,
+    DisqusThread,
+    WpComment,
+    WpPost,
+    write_disqus,
     write_remark42,
+    write_wxr,
 )
-from import_helpers import Rostra, comments_of, thread_by_key
+from import_helpers import Rostra, by_text, comments_of, thread_by_key
 
 
 def test_remark42_html_without_markdown_keeps_bold_and_italics(
@@ -26,3 +32,30 @@ def test_remark42_html_without_markdown_keeps_bold_and_italics(
     rostra.ok("import", "remark42", path, "--site", "blog")
     row = comments_of(rostra.db, thread_by_key(rostra.db, "blog", "/posts/one").id)[0]
     assert row.html == "<p>An <strong>old</strong> and <em>slanted</em> note</p>"
+
+
+def test_disqus_message_padded_around_its_cdata_is_kept_without_the_padding(
+    rostra: Rostra, tmp_path: Path
+) -> None:
+    path = write_disqus(
+        tmp_path / "disqus.xml",
+        [DisqusThread("100", "https://news.example/a/")],
+        [DisqusPost("1", "100", "<p>Padded message</p>", padding="\n            ")],
+    )
+    rostra.ok("import", "disqus", path, "--site", "news")
+    row = comments_of(rostra.db, thread_by_key(rostra.db, "news", "/a").id)[0]
+    assert (row.text, row.html) == ("<p>Padded message</p>", "<p>Padded message</p>")
+
+
+def test_wxr_content_padded_around_its_cdata_is_kept_without_the_padding(
+    rostra: Rostra, tmp_path: Path
+) -> None:
+    path = write_wxr(tmp_path / "wxr.xml", [WpPost(
+        18, "Padded", "https://news.example/2014/padded/",
+        comments=[WpComment(2, "First line\nsecond line", padding="\n                    ")],
+    )])
+    rostra.ok("import", "wordpress", path, "--site", "news")
+    rows = comments_of(rostra.db, thread_by_key(rostra.db, "news", "/2014/padded").id)
+    row = by_text(rows, "First line")
+    assert row.text == "First line\nsecond line"
+    assert row.html == "<p>First line<br>\nsecond line</p>"

@@ -88,7 +88,8 @@ def _post(elem: etree._Element) -> ImportedComment:
         state = CommentState.DELETED
     else:
         state = CommentState.APPROVED
-    message = fields.get("message", "")
+    # Whitespace around the CDATA is the file's layout (reformatted exports indent it).
+    message = fields.get("message", "").strip()
     return ImportedComment(
         source_id=source_id,
         thread_source_id=thread_id,

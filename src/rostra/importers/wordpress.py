@@ -260,7 +260,9 @@ def _comment(
     if state is None:
         raise fail(elem, f"comment {comment_id}: unknown wp:comment_approved {approved!r}")
     parent = fields.get("comment_parent", "0").strip()
-    content = fields.get("comment_content", "")
+    # Whitespace around the CDATA is the file's layout, not the comment's (hand-made and
+    # reformatted exports indent it).
+    content = fields.get("comment_content", "").strip()
     up, down = _votes(meta)
     form_id = meta.get("wpdiscuz_feedback_form_id", "").strip()
     if form_id and form_id != "0":
