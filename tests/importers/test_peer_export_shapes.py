@@ -59,3 +59,19 @@ def test_wxr_content_padded_around_its_cdata_is_kept_without_the_padding(
     row = by_text(rows, "First line")
     assert row.text == "First line\nsecond line"
     assert row.html == "<p>First line<br>\nsecond line</p>"
+
+
+def test_a_disqus_export_given_as_wordpress_is_named_for_what_it_is(
+    rostra: Rostra, tmp_path: Path
+) -> None:
+    # It has no <item> or <comment> at all: it was reported as "the file is empty".
+    path = write_disqus(
+        tmp_path / "disqus.xml",
+        [DisqusThread("100", "https://news.example/a/")],
+        [DisqusPost("1", "100", "<p>A post</p>")],
+    )
+    result = rostra.run("import", "wordpress", path, "--site", "news")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "line 2, element <disqus>: not a WordPress export (WXR): the root element is " \
+        "not <rss>" in result.output

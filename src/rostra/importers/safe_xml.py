@@ -47,10 +47,13 @@ def fail(elem: etree._Element, message: str) -> ImportFormatError:
 
 
 def iterparse(
-    source: IO[bytes], tags: Sequence[str] | None = None
+    source: IO[bytes], tags: Sequence[str] | None = None, *, root: str | None = None,
+    not_root: str = "",
 ) -> Iterator[tuple[str, etree._Element]]:
     """("start" | "end", element) events, only for ``tags`` when given (``{*}item``:
-    fewer events, faster); stops with ImportFormatError on malformed XML or on any DTD.
+    fewer events, faster); stops with ImportFormatError on malformed XML or on any DTD,
+    and with ``not_root`` at the root element when its local name is not ``root`` (also
+    when the file holds none of ``tags``: another system's export has none of ours).
     The caller clears elements it is done with."""
     # lxml keeps the last errors per thread, and a file without a root element adds none
     # of its own: without this, its error would name the fault of a file read before.
@@ -82,7 +85,10 @@ def iterparse(
                         line=max(1, (elem.sourceline or 2) - 1),
                         element="!DOCTYPE",
                     )
+                _check_root(elem.getroottree().getroot(), root, not_root)
             yield event, elem
+        if first is None:
+            _check_root(parser_events.root, root, not_root)
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
         message = (exc.msg or str(exc)).strip()
@@ -100,6 +106,11 @@ def iterparse(
             column=column,
             element=_open_element(first, wanted),
         ) from None
+
+
+def _check_root(elem: etree._Element | None, name: str | None, message: str) -> None:
+    if elem is not None and name is not None and local_name(str(elem.tag)) != name:
+        raise fail(elem, message)
 
 
 def _open_element(seen: etree._Element | None, wanted: set[str] | None) -> str | None:

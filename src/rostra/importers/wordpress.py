@@ -312,6 +312,9 @@ def _with_anchors(post: _Post, form_questions: Mapping[str, str]) -> Iterator[Im
         yield replace(comment, anchor=question.anchor) if question is not None else comment
 
 
+NOT_WXR = "not a WordPress export (WXR): the root element is not <rss>"
+
+
 def read_wordpress(
     source: IO[bytes],
     *,
@@ -329,16 +332,14 @@ def read_wordpress(
     wp_namespaces: set[str] = set()
     unknown: Counter[str] = Counter()  # <comment> children of items in another namespace
     held_back = 0  # approved comments of hidden posts imported as pending
-    for event, elem in iterparse(source, ("{*}item", "{*}comment")):
+    for event, elem in iterparse(source, ("{*}item", "{*}comment"), root="rss",
+                                 not_root=NOT_WXR):
         tag = elem.tag
         if not isinstance(tag, str):
             continue
         if not seen_rss:
             seen_rss = True
-            root = elem.getroottree().getroot()
-            if local_name(str(root.tag)) != "rss":
-                raise fail(root, "not a WordPress export (WXR): the root element is not <rss>")
-            wp_namespaces = _wp_namespaces(root)
+            wp_namespaces = _wp_namespaces(elem.getroottree().getroot())
         name = local_name(tag)
         if event == "start":
             if name == "item":
