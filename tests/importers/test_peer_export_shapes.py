@@ -11,10 +11,11 @@ from import_builders import (
     WpComment,
     WpPost,
     write_disqus,
+    write_isso,
     write_remark42,
     write_wxr,
 )
-from import_helpers import Rostra, by_text, comments_of, thread_by_key
+from import_helpers import Rostra, by_text, comments_of, counts, thread_by_key
 
 
 def test_remark42_html_without_markdown_keeps_bold_and_italics(
@@ -75,3 +76,23 @@ def test_a_disqus_export_given_as_wordpress_is_named_for_what_it_is(
     assert "Traceback" not in result.output
     assert "line 2, element <disqus>: not a WordPress export (WXR): the root element is " \
         "not <rss>" in result.output
+
+
+def test_a_damaged_isso_database_is_refused_with_a_message(
+    rostra: Rostra, tmp_path: Path
+) -> None:
+    # Its schema (first page) reads, its comments' pages do not: a copy of a live
+    # database cut or overwritten in the middle.
+    path = write_isso(tmp_path / "isso.db", [(1, "/post/", "Post")], [
+        {"tid": 1, "id": n, "created": 1_600_000_000.0 + n, "text": f"comment {n} " + "x" * 500}
+        for n in range(1, 401)
+    ])
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 16384] = b"\xff" * 16384
+    path.write_bytes(bytes(data))
+    result = rostra.run("import", "isso", path, "--site", "blog")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "the Isso database is damaged" in result.output
+    assert counts(rostra.db)["comments"] == 0

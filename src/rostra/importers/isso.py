@@ -48,8 +48,17 @@ def read_isso(path: Path) -> Iterator[ImportItem]:
                 "not an Isso database: tables threads(id, uri) and comments(tid, id, parent, "
                 "created, mode, text) are needed"
             )
-        yield from _threads(conn)
-        yield from _comments(conn, comment_cols)
+        read = _Progress()
+        try:
+            yield from _threads(conn, read)
+            yield from _comments(conn, comment_cols, read)
+        except sqlite3.DatabaseError as exc:
+            # Pages the schema did not need can be damaged (a copy cut short, a disk
+            # error): sqlite finds out only when the rows are read.
+            raise ImportFormatError(
+                f"the Isso database is damaged ({exc}), met {read.where}: check it with "
+                "sqlite3's '.recover' or take an intact copy"
+            ) from None
         if "voters" in comment_cols:
             yield Notice(
                 "Isso keeps only a filter of who voted, not the voters: likes and dislikes "
@@ -59,12 +68,19 @@ def read_isso(path: Path) -> Iterator[ImportItem]:
         conn.close()
 
 
-def _threads(conn: sqlite3.Connection) -> Iterator[ImportItem]:
+class _Progress:
+    """The last row read, for the message about a damaged database."""
+
+    where = "before its first row"
+
+
+def _threads(conn: sqlite3.Connection, read: _Progress) -> Iterator[ImportItem]:
     rows = conn.execute(
         "SELECT t.id, t.uri, t.title, MIN(c.created) FROM threads t "
         "LEFT JOIN comments c ON c.tid = t.id GROUP BY t.id, t.uri, t.title ORDER BY t.id"
     )
     for tid, uri, title, first in rows:
+        read.where = f"after thread {tid}"
         key = key_for(uri)
         if key is None:
             yield Skipped("thread with an empty uri" if not (uri or "").strip()
@@ -76,7 +92,9 @@ def _threads(conn: sqlite3.Connection) -> Iterator[ImportItem]:
         )
 
 
-def _comments(conn: sqlite3.Connection, cols: set[str]) -> Iterator[ImportItem]:
+def _comments(
+    conn: sqlite3.Connection, cols: set[str], read: _Progress
+) -> Iterator[ImportItem]:
     def col(name: str, default: str = "NULL") -> str:
         return name if name in cols else f"{default} AS {name}"
 
@@ -90,6 +108,7 @@ def _comments(conn: sqlite3.Connection, cols: set[str]) -> Iterator[ImportItem]:
     )
     for (tid, cid, parent, created, modified, mode, ip, text, author, email, website, likes,
          dislikes, notification) in conn.execute(query):
+        read.where = f"after comment {cid}"
         state = MODES.get(int(mode or 0))
         if state is None:
             yield Skipped(f"comment in unknown Isso mode {mode}", str(cid), kind="comment")
