@@ -96,3 +96,18 @@ def test_a_damaged_isso_database_is_refused_with_a_message(
     assert "Traceback" not in result.output
     assert "the Isso database is damaged" in result.output
     assert counts(rostra.db)["comments"] == 0
+
+
+def test_wxr_comment_with_a_pre_block_still_gets_its_paragraphs(
+    rostra: Rostra, tmp_path: Path
+) -> None:
+    # WordPress's theme unit test data has comments with <pre>; "<pre" was taken for a
+    # "<p" the comment wrote itself, and its blank lines no longer parted paragraphs.
+    content = "Try this:\n<pre>x = 1</pre>\n\nIt prints nothing."
+    path = write_wxr(tmp_path / "wxr.xml", [WpPost(
+        18, "Code", "https://news.example/code/", comments=[WpComment(2, content)],
+    )])
+    rostra.ok("import", "wordpress", path, "--site", "news")
+    row = comments_of(rostra.db, thread_by_key(rostra.db, "news", "/code").id)[0]
+    assert "<pre>x = 1</pre>" in row.html
+    assert row.html.endswith("<p>It prints nothing.</p>")

@@ -20,9 +20,13 @@ def html_to_text(markup: str) -> str:
     return html.unescape(_TAG.sub("", markup))
 
 
+# A <p> the text writes itself (not <pre>, <param>…): its author made the paragraphs.
+_PARAGRAPH_TAG = re.compile(r"<p[\s>/]", re.IGNORECASE)
+
+
 def paragraphs(text: str) -> str:
     """WordPress-style auto-paragraphs: blank lines part paragraphs, newlines break lines."""
-    if "<p" in text.lower():
+    if _PARAGRAPH_TAG.search(text):
         return text
     parts = [p.strip() for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if p.strip()]
     return "".join(f"<p>{p.replace(chr(10), '<br>' + chr(10))}</p>" for p in parts)
