@@ -69,9 +69,15 @@ def read_isso(path: Path) -> Iterator[ImportItem]:
 
 
 class _Progress:
-    """The last row read, for the message about a damaged database."""
+    """The last row read, for the message about a damaged database (set per row: kept
+    cheap, formatted only for the message)."""
 
-    where = "before its first row"
+    table = ""
+    row_id: object = None
+
+    @property
+    def where(self) -> str:
+        return f"after {self.table} {self.row_id}" if self.table else "before its first row"
 
 
 def _threads(conn: sqlite3.Connection, read: _Progress) -> Iterator[ImportItem]:
@@ -80,7 +86,7 @@ def _threads(conn: sqlite3.Connection, read: _Progress) -> Iterator[ImportItem]:
         "LEFT JOIN comments c ON c.tid = t.id GROUP BY t.id, t.uri, t.title ORDER BY t.id"
     )
     for tid, uri, title, first in rows:
-        read.where = f"after thread {tid}"
+        read.table, read.row_id = "thread", tid
         key = key_for(uri)
         if key is None:
             yield Skipped("thread with an empty uri" if not (uri or "").strip()
@@ -108,7 +114,7 @@ def _comments(
     )
     for (tid, cid, parent, created, modified, mode, ip, text, author, email, website, likes,
          dislikes, notification) in conn.execute(query):
-        read.where = f"after comment {cid}"
+        read.table, read.row_id = "comment", cid
         state = MODES.get(int(mode or 0))
         if state is None:
             yield Skipped(f"comment in unknown Isso mode {mode}", str(cid), kind="comment")
