@@ -576,3 +576,26 @@ def test_0119_keeps_subscriptions_notices_and_what_names_them(tmp_path: Path) ->
         assert _rows(db, "SELECT id FROM notify_subscriptions") == [(2,)]
     finally:
         db.dispose()
+
+
+def test_rows_naming_missing_rows_from_before_do_not_stop_an_upgrade(tmp_path: Path) -> None:
+    # Migrations run with foreign keys off and refuse to commit rows they left naming
+    # rows that are not there; a database that had such rows already (written with
+    # enforcement off, by a tool or an old version) still upgrades, and keeps them.
+    db = Database(f"sqlite:///{tmp_path / 't.sqlite3'}")
+    try:
+        migrate.upgrade(db, "0118")
+        with db.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys=OFF")
+            raw.execute("INSERT INTO notify_subscription_comments (subscription_id, "
+                        "comment_id) VALUES (99, 98)")
+            raw.commit()
+            raw.execute("PRAGMA foreign_keys=ON")
+        migrate.upgrade(db)
+        assert migrate.is_current(db)
+        assert _rows(db, "SELECT subscription_id, comment_id FROM "
+                     "notify_subscription_comments") == [(99, 98)]
+    finally:
+        db.dispose()

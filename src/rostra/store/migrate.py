@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from alembic import command
@@ -55,10 +56,11 @@ def upgrade(db: Database, revision: str = "heads") -> None:
             _sqlite_foreign_keys(conn, on=False)
         try:
             with conn.begin():
+                broken_before = _broken_references(conn) if sqlite else Counter()
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)
                 if sqlite:
-                    _check_foreign_keys(conn)
+                    _check_foreign_keys(conn, broken_before)
         finally:
             if sqlite:
                 _sqlite_foreign_keys(conn, on=True)
@@ -77,14 +79,23 @@ def _sqlite_foreign_keys(conn: Connection, *, on: bool) -> None:
     raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
-def _check_foreign_keys(conn: Connection) -> None:
-    """Refuse (and roll back) migrations that left a row naming one that is not there."""
-    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+def _broken_references(conn: Connection) -> Counter[tuple[str, str]]:
+    """How many rows name a row that is not there, by table and the table they name
+    (PRAGMA foreign_key_check; not by rowid, which a table's rebuild may change)."""
+    return Counter((str(row[0]), str(row[2]))
+                   for row in conn.exec_driver_sql("PRAGMA foreign_key_check"))
+
+
+def _check_foreign_keys(conn: Connection, before: Counter[tuple[str, str]]) -> None:
+    """Refuse (and roll back) migrations that left a row naming one that is not there;
+    such rows a database had before (written while enforcement was off, by a tool or
+    an old version) are not the migrations' doing and do not stop an upgrade."""
+    broken = _broken_references(conn) - before
     if broken:
-        tables = sorted({str(row[0]) for row in broken})
-        raise RuntimeError(f"database: the migrations left {len(broken)} row(s) naming "
-                           f"rows that are not there, in {', '.join(tables)}; nothing "
-                           "was changed")
+        tables = sorted({table for table, _named in broken})
+        raise RuntimeError(f"database: the migrations left {sum(broken.values())} row(s) "
+                           f"naming rows that are not there, in {', '.join(tables)}; "
+                           "nothing was changed")
 
 
 def is_current(db: Database) -> bool:
